@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# crmsync build entry point: build | test | demo [--headless] | bench | fuzz [SECONDS]
+# Installs what it needs (idempotently), so a fresh checkout needs only this script.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+WASM_BINDGEN_VERSION=0.2.130
+TOOLS="$ROOT/.tools"
+export PATH="$TOOLS/bin:$ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+log() { printf '\n== %s\n' "$*"; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+ensure_rust() {
+  command -v cargo >/dev/null || die "cargo not found: install Rust with rustup first"
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    log "installing the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$("$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION into .tools (a few minutes, once)"
+    # No --locked: the CLI's own lockfile pins a crate version the registry mirror lacks.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --root "$TOOLS"
+  fi
+}
+
+ensure_npm() {
+  command -v npm >/dev/null || die "npm not found"
+  # Reinstall only when package-lock.json changed since the last install.
+  local stamp="node_modules/.crmsync-lock"
+  if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+    log "installing npm packages (playwright-core, binaryen, google-libphonenumber)"
+    npm ci --no-audit --no-fund
+    cp package-lock.json "$stamp"
+  fi
+}
+
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    log "installing Debian's chromium and chromium-driver"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  export CHROMEDRIVER=/usr/bin/chromedriver
+  export CRMSYNC_CHROMIUM=/usr/bin/chromium
+}
+
+version() { sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1; }
+
+build() {
+  ensure_rust
+  ensure_npm
+  log "building the wasm (release)"
+  cargo build --lib --release --target wasm32-unknown-unknown
+  local raw=target/wasm32-unknown-unknown/release/crmsync.wasm
+  rm -rf extension/pkg && mkdir -p extension/pkg
+  wasm-bindgen --target web --no-typescript --out-dir extension/pkg "$raw"
+  wasm-opt -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    extension/pkg/crmsync_bg.wasm -o extension/pkg/crmsync_bg.wasm
+  mkdir -p dist
+  local zip="dist/crmsync-$(version).zip"
+  rm -f "$zip"
+  python3 - "$zip" <<'PY'
+import os, sys, zipfile
+out = sys.argv[1]
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    for base, _, files in os.walk("extension"):
+        for f in sorted(files):
+            p = os.path.join(base, f)
+            z.write(p, os.path.relpath(p, "extension"))
+PY
+  local wasm=extension/pkg/crmsync_bg.wasm glue=extension/pkg/crmsync.js
+  printf '\nwasm: %s bytes raw, %s bytes gzip | glue: %s bytes raw, %s bytes gzip | %s\n' \
+    "$(stat -c %s $wasm)" "$(gzip -9c $wasm | wc -c)" "$(stat -c %s $glue)" "$(gzip -9c $glue | wc -c)" "$zip"
+}
+
+RESULTS=()
+stage() { # stage NAME CMD...: run, record pass/fail, keep going
+  local name=$1; shift
+  log "$name"
+  local t0=$SECONDS
+  if "$@"; then RESULTS+=("PASS  $name ($((SECONDS - t0))s)"); else RESULTS+=("FAIL  $name ($((SECONDS - t0))s)"); fi
+}
+
+summary() {
+  printf '\n== summary\n'; printf '%s\n' "${RESULTS[@]}"
+  if printf '%s\n' "${RESULTS[@]}" | grep -q '^FAIL'; then return 1; fi
+}
+
+wasm_tests() {
+  WASM_BINDGEN_TEST_TIMEOUT=120 WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
+    cargo test --target wasm32-unknown-unknown --test web
+}
+
+e2e() {
+  cargo build -p crm-sandbox
+  CRMSYNC_SANDBOX_BIN="$ROOT/target/debug/crm-sandbox" node --test --test-concurrency=1 tests/e2e/
+}
+
+cmd=${1:-build}
+shift || true
+case "$cmd" in
+  build)
+    build
+    ;;
+  test)
+    build
+    ensure_chromium
+    stage "native tests (cargo test --workspace)" cargo test --workspace
+    stage "wasm tests in headless Chromium (wasm-bindgen-test)" wasm_tests
+    stage "e2e: the extension in headless Chromium" e2e
+    summary
+    ;;
+  demo)
+    build
+    ensure_chromium
+    cargo build -p crm-sandbox
+    CRMSYNC_SANDBOX_BIN="$ROOT/target/debug/crm-sandbox" node tests/e2e/demo.mjs "$@"
+    ;;
+  bench)
+    die "bench: not built yet (the benchmark issue adds it)"
+    ;;
+  *)
+    die "unknown command '$cmd' (build | test | demo [--headless] | bench)"
+    ;;
+esac

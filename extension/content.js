@@ -1,0 +1,23 @@
+// Thin loader: all logic lives in Rust (pkg/crmsync.js). Content scripts cannot be
+// modules, so the glue is imported dynamically. If the page's CSP blocks WebAssembly,
+// report it and still show the panel (extension origin, so its own wasm runs there).
+(async () => {
+  const url = (p) => chrome.runtime.getURL(p);
+  try {
+    const core = await import(url('pkg/crmsync.js'));
+    await core.default({ module_or_path: url('pkg/crmsync_bg.wasm') });
+    core.content_main();
+  } catch (e) {
+    const reason = String((e && e.message) || e);
+    globalThis.__crmsync = { wasm: false, error: reason };
+    chrome.runtime.sendMessage({ kind: 'content_error', stage: 'wasm', error: reason }).catch(() => {});
+    if (!document.getElementById('crmsync-panel')) {
+      const f = document.createElement('iframe');
+      f.id = 'crmsync-panel';
+      f.title = 'crmsync';
+      f.src = url('panel.html') + '#blocked=' + encodeURIComponent(reason);
+      f.style.cssText = 'position:fixed;top:0;right:0;width:320px;height:100vh;border:0;z-index:1000';
+      document.body.appendChild(f);
+    }
+  }
+})();

@@ -1,0 +1,3 @@
+//! The functional core: pure domain logic, compiled and tested natively.
+pub mod protocol;
+pub mod status;

@@ -1,0 +1,101 @@
+//! Typed messages between the content script, extension pages and the service worker,
+//! and the rule for who may send what (the worker holds tokens; the page must not reach them).
+use serde::{Deserialize, Serialize};
+
+/// A request to the service worker. Unknown kinds fail to parse and are rejected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Request {
+    /// The content script started on a WhatsApp Web page.
+    Hello { wasm: bool },
+    /// The content script could not run a stage (e.g. the page CSP blocked wasm).
+    ContentError { stage: String, error: String },
+    /// Diagnostic: can the worker reach a CRM's API host?
+    CheckReachability { crm: String },
+    /// Overall state for the panel and popup.
+    Status,
+}
+
+/// Where a runtime message came from, as far as the worker can tell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sender {
+    /// A content script of this extension running in a WhatsApp Web tab.
+    WhatsAppTab,
+    /// One of this extension's own pages (panel frame, popup, options).
+    ExtensionPage,
+    /// Anything else: another extension, or an unexpected page.
+    Foreign,
+}
+
+/// Classify a `chrome.runtime.MessageSender` from its fields.
+pub fn classify_sender(own_id: &str, sender_id: Option<&str>, url: Option<&str>, in_tab: bool) -> Sender {
+    if sender_id != Some(own_id) {
+        return Sender::Foreign;
+    }
+    let url = url.unwrap_or("");
+    if in_tab && url.starts_with("https://web.whatsapp.com/") {
+        return Sender::WhatsAppTab;
+    }
+    let own_origin = format!("chrome-extension://{own_id}/");
+    if url.starts_with(&own_origin) {
+        return Sender::ExtensionPage;
+    }
+    Sender::Foreign
+}
+
+/// May `sender` make `request`? Content scripts live beside a page we do not control,
+/// so they get only what capture needs; extension pages get the rest.
+pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
+    match (sender, request) {
+        (Sender::Foreign, _) => Err("message from an unexpected sender rejected".into()),
+        (Sender::ExtensionPage, _) => Ok(()),
+        (Sender::WhatsAppTab, Request::Hello { .. } | Request::ContentError { .. }) => Ok(()),
+        (Sender::WhatsAppTab, Request::CheckReachability { .. }) => Ok(()),
+        (Sender::WhatsAppTab, Request::Status) => Ok(()),
+    }
+}
+
+/// The API endpoint used to check that a CRM host answers. An unauthenticated call to
+/// a real endpoint: the CRM's own 401 body proves the host is reachable.
+pub fn reachability_url(crm: &str) -> Option<&'static str> {
+    match crm {
+        "zoho" => Some("https://www.zohoapis.com/crm/v8/org"),
+        "salesforce" => Some("https://login.salesforce.com/services/oauth2/userinfo"),
+        "leadsquared" => Some("https://api.leadsquared.com/v2/Authentication.svc/UserByAccessKey.Get"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_tagged_requests() {
+        let r: Request = serde_json::from_str(r#"{"kind":"hello","wasm":true}"#).unwrap();
+        assert_eq!(r, Request::Hello { wasm: true });
+        assert!(serde_json::from_str::<Request>(r#"{"kind":"steal_tokens"}"#).is_err());
+    }
+
+    #[test]
+    fn senders_are_classified() {
+        let id = "abc";
+        assert_eq!(classify_sender(id, Some("zzz"), Some("https://web.whatsapp.com/"), true), Sender::Foreign);
+        assert_eq!(classify_sender(id, Some(id), Some("https://web.whatsapp.com/"), true), Sender::WhatsAppTab);
+        assert_eq!(classify_sender(id, Some(id), Some("https://evil.example/"), true), Sender::Foreign);
+        assert_eq!(
+            classify_sender(id, Some(id), Some("chrome-extension://abc/panel.html"), true),
+            Sender::ExtensionPage
+        );
+        assert_eq!(
+            classify_sender(id, Some(id), Some("chrome-extension://other/panel.html"), false),
+            Sender::Foreign
+        );
+    }
+
+    #[test]
+    fn foreign_senders_are_rejected() {
+        assert!(authorize(&Request::Status, &Sender::Foreign).is_err());
+        assert!(authorize(&Request::Status, &Sender::ExtensionPage).is_ok());
+    }
+}

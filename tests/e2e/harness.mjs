@@ -1,0 +1,153 @@
+// Shared e2e harness: the sandbox CRM (real HTTPS server) + Debian Chromium with the real
+// extension loaded. Real host names resolve to the sandbox; the shipped manifest is untouched.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const EXTENSION_DIR = join(ROOT, 'extension');
+export const VERSION = /^version = "(.*)"/m.exec(readFileSync(join(ROOT, 'Cargo.toml'), 'utf8'))[1];
+
+/** Start crm-sandbox on a free loopback port. Resolves once it prints its address. */
+export async function startSandbox({ seed, dataDir } = {}) {
+  const bin = process.env.CRMSYNC_SANDBOX_BIN || join(ROOT, 'target/debug/crm-sandbox');
+  const dir = dataDir || mkdtempSync(join(tmpdir(), 'crmsync-sandbox-'));
+  const args = ['--listen', '127.0.0.1:0', '--data', dir, '--www', join(ROOT, 'www')];
+  if (seed) args.push('--seed', seed);
+  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const port = await new Promise((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`sandbox did not start: ${stderr}`)), 20000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on https:\/\/[\d.]+:(\d+)/.exec(out);
+      if (m) { clearTimeout(timer); ok(Number(m[1])); }
+    });
+    proc.on('exit', (code) => { clearTimeout(timer); fail(new Error(`sandbox exited ${code}: ${stderr}`)); });
+  });
+  const sandbox = {
+    port, dir, proc,
+    /** GET/POST a sandbox URL from Node (TLS is self-signed). */
+    async fetch(host, path, init = {}) {
+      const { request } = await import('node:https');
+      return new Promise((ok, fail) => {
+        const req = request({ host: '127.0.0.1', port, path, method: init.method || 'GET', servername: host,
+          headers: { host, ...(init.headers || {}) }, rejectUnauthorized: false }, (res) => {
+          let body = '';
+          res.on('data', (d) => { body += d; });
+          res.on('end', () => ok({ status: res.statusCode, headers: res.headers, body }));
+        });
+        req.on('error', fail);
+        if (init.body) req.write(init.body);
+        req.end();
+      });
+    },
+    async ledger() {
+      const r = await sandbox.fetch('www.zohoapis.com', '/__sandbox/ledger');
+      return JSON.parse(r.body);
+    },
+    async stop() {
+      proc.kill('SIGTERM');
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return sandbox;
+}
+
+/** Hosts the browser resolves to the sandbox. Everything else fails to resolve. */
+export function hostRules(port) {
+  const hosts = ['web.whatsapp.com', '*.zohoapis.com', '*.zohoapis.eu', '*.zohoapis.in', '*.zohoapis.com.au',
+    '*.zohoapis.jp', '*.zohoapis.ca', '*.zohoapis.sa', '*.zohoapis.uk', '*.zohoapis.com.cn',
+    'accounts.zoho.com', 'accounts.zoho.eu', 'accounts.zoho.in', 'accounts.zoho.com.au', 'accounts.zoho.jp',
+    'accounts.zohocloud.ca', 'accounts.zoho.sa', 'accounts.zoho.uk', 'accounts.zoho.com.cn',
+    'crm.zoho.com', 'crm.zoho.eu', 'crm.zoho.in', 'crm.zoho.com.au', 'crm.zoho.jp', 'crm.zohocloud.ca',
+    'crm.zoho.sa', 'crm.zoho.uk', 'crm.zoho.com.cn',
+    '*.salesforce.com', '*.force.com', '*.leadsquared.com'];
+  return [...hosts.map((h) => `MAP ${h} 127.0.0.1:${port}`), 'MAP * ~NOTFOUND'].join(', ');
+}
+
+/** Launch Chromium with the built extension. Returns {ctx, sw, extensionId, close}. */
+export async function launch(sandbox, { headless = true, extraArgs = [] } = {}) {
+  const userDir = mkdtempSync(join(tmpdir(), 'crmsync-chromium-'));
+  const ctx = await chromium.launchPersistentContext(userDir, {
+    executablePath: process.env.CRMSYNC_CHROMIUM || '/usr/bin/chromium',
+    headless,
+    ignoreHTTPSErrors: true,
+    ignoreDefaultArgs: ['--disable-extensions'],
+    viewport: { width: 1400, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      `--load-extension=${EXTENSION_DIR}`, `--disable-extensions-except=${EXTENSION_DIR}`,
+      `--host-resolver-rules=${hostRules(sandbox.port)}`, '--ignore-certificate-errors', ...extraArgs],
+  });
+  let sw = ctx.serviceWorkers()[0];
+  if (!sw) sw = await ctx.waitForEvent('serviceworker', { timeout: 20000 });
+  const extensionId = new URL(sw.url()).host;
+  return {
+    ctx, sw, extensionId,
+    /** The current service worker (a new object after the worker restarted). */
+    async worker() {
+      const live = ctx.serviceWorkers().find((w) => w.url().includes(extensionId));
+      return live || ctx.waitForEvent('serviceworker', { timeout: 20000 });
+    },
+    async close() {
+      await ctx.close();
+      rmSync(userDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Evaluate an expression inside the extension's content-script world of `page`. */
+export async function contentEval(ctx, page, expression) {
+  const cdp = await ctx.newCDPSession(page);
+  const contexts = [];
+  cdp.on('Runtime.executionContextCreated', (e) => contexts.push(e.context));
+  await cdp.send('Runtime.enable');
+  const mainFrame = page.mainFrame();
+  const world = contexts.find((c) => c.auxData && c.auxData.type === 'isolated' && /crmsync/.test(c.name));
+  if (!world) {
+    await cdp.detach();
+    throw new Error(`no content-script world in ${mainFrame.url()} (${contexts.map((c) => c.name).join(', ')})`);
+  }
+  const r = await cdp.send('Runtime.evaluate', { expression, contextId: world.id, returnByValue: true, awaitPromise: true });
+  await cdp.detach();
+  if (r.exceptionDetails) throw new Error(r.exceptionDetails.exception?.description || r.exceptionDetails.text);
+  return r.result.value;
+}
+
+/** Stop every service worker (as Chrome does when idle), through CDP; resolves once
+ *  Chrome reports the extension's worker as stopped. */
+export async function stopServiceWorkers(ctx, page, extensionId) {
+  const cdp = await ctx.newCDPSession(page);
+  const status = new Map();
+  const regs = new Map();
+  cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => e.registrations.forEach((r) => regs.set(r.registrationId, r.scopeURL)));
+  cdp.on('ServiceWorker.workerVersionUpdated', (e) => e.versions.forEach((v) => status.set(v.registrationId, v.runningStatus)));
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  const ours = () => [...regs].filter(([, scope]) => scope.includes(extensionId)).map(([id]) => status.get(id));
+  await until(() => ours().length > 0 && ours().every((s) => s === 'stopped'), { what: `worker stopped (${JSON.stringify([...status])})` });
+  await cdp.detach();
+}
+
+/** Poll `fn` until it returns a truthy value or the timeout passes. */
+export async function until(fn, { timeout = 15000, interval = 100, what = 'condition' } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+}
+
+/** The panel frame inside a WhatsApp page. */
+export async function panelFrame(page) {
+  await page.waitForSelector('iframe#crmsync-panel', { timeout: 15000 });
+  return until(() => page.frames().find((f) => f.url().includes('/panel.html')), { what: 'panel frame' });
+}
