@@ -1,4 +1,7 @@
 //! The functional core: pure domain logic, compiled and tested natively.
 pub mod model;
+pub mod outbox;
+pub mod policy;
 pub mod protocol;
+pub mod schedule;
 pub mod status;
