@@ -3,6 +3,7 @@
 pub mod chrome;
 pub mod content;
 pub mod panel;
+pub mod store;
 pub mod transport;
 pub mod worker;
 
