@@ -5,3 +5,4 @@ pub mod policy;
 pub mod protocol;
 pub mod schedule;
 pub mod status;
+pub mod sync;

@@ -374,3 +374,38 @@ mod tests {
         assert!(k("1", "2026-11-20").starts_with("wa-20261120-"));
     }
 }
+
+/// How one write of a batch ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum WriteResult {
+    /// The CRM holds the document under this id (create, update, or reconcile found it).
+    Written { id: String },
+    /// Reconcile looked and the document is not there: create it.
+    Absent,
+    Failed(crate::core::policy::Failure),
+}
+
+/// What the sync engine needs from a CRM connector, sans-IO: it renders documents, says
+/// how many fit in one call, builds the call, and reads each write's result back.
+/// Implemented per CRM in `crate::crm`; the worker performs the requests.
+pub trait DocumentWriter {
+    fn crm(&self) -> Crm;
+    /// A read the connector needs before rendering a record's documents (Zoho: the
+    /// contact's recent deals). Called once per record per cycle.
+    fn prepare(&self, _record: &RecordRef) -> Option<crate::crm::http::HttpRequest> {
+        None
+    }
+    fn absorb_prepare(&mut self, _record: &RecordRef, _resp: &crate::crm::http::HttpResponse) -> Result<(), crate::core::policy::Failure> {
+        Ok(())
+    }
+    /// Every document of the unit, rendered from all of the day's messages.
+    fn render(&self, unit: &Unit) -> Vec<RenderedDoc>;
+    /// The most writes of this class and op one call may carry.
+    fn batch_limit(&self, class: &str, op: &WriteOp) -> usize;
+    /// The call that performs `batch`. `docs` holds the rendered bodies by key.
+    fn request(&self, batch: &Batch, docs: &BTreeMap<DocKey, RenderedDoc>) -> Result<crate::crm::http::HttpRequest, String>;
+    /// Per-write results of the response, one per write of the batch. A write missing
+    /// from the answer is treated as a transient failure by the caller.
+    fn outcome(&self, batch: &Batch, resp: &crate::crm::http::HttpResponse) -> Vec<(DocKey, WriteResult)>;
+}

@@ -4,6 +4,7 @@ pub mod chrome;
 pub mod content;
 pub mod panel;
 pub mod store;
+pub mod sync;
 pub mod transport;
 pub mod worker;
 

@@ -5,6 +5,7 @@
 //! - `days`: `chat|day` → JSON list of message keys (a day's transcript without a scan)
 //! - `pending`: message key → `chat|day` (what the next sync must confirm)
 //! - `docs`: `DocKey::id()` → JSON `(DocKey, RemoteState)` (what the CRM holds)
+//! - `chats`: chat key → JSON `ChatRecord` (identity, links, last synced)
 //! - `meta`: name → JSON (settings, links, last sync, lease, log, parked errors)
 //! Values are JSON strings: the export is a straight dump, and no IDB index is needed.
 use super::js_err;
@@ -19,7 +20,7 @@ use web_sys::{IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransact
 
 pub const DB_NAME: &str = "crmsync";
 pub const SCHEMA_VERSION: u32 = 1;
-pub const STORES: [&str; 5] = ["messages", "days", "pending", "docs", "meta"];
+pub const STORES: [&str; 6] = ["messages", "days", "pending", "docs", "chats", "meta"];
 
 /// Resolve when an IDB request succeeds, reject with its error otherwise.
 fn request_future(req: &IdbRequest) -> JsFuture {
