@@ -122,7 +122,11 @@ case "$cmd" in
     CRMSYNC_SANDBOX_BIN="$ROOT/target/debug/crm-sandbox" node tests/e2e/demo.mjs "$@"
     ;;
   bench)
-    die "bench: not built yet (the benchmark issue adds it)"
+    build
+    ensure_chromium
+    cargo build --release --bin crmsync
+    cargo build -p crm-sandbox
+    CRMSYNC_SANDBOX_BIN="$ROOT/target/debug/crm-sandbox" node tests/bench/run.mjs
     ;;
   *)
     die "unknown command '$cmd' (build | test | demo [--headless] | bench)"

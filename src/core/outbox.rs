@@ -65,18 +65,30 @@ pub struct Unit {
     pub messages: Vec<Message>,
 }
 
+/// What `build_units` found: the units to write, and pending messages that will not be
+/// written, by reason, so the caller reports them instead of silently dropping them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Units {
+    pub units: Vec<Unit>,
+    /// Pending messages without a timestamp: they belong to no conversation day.
+    pub undated: Vec<String>,
+    /// Pending messages older than the first backup's window (before connection − 3 days).
+    pub before_window: Vec<String>,
+}
+
 /// Units that need (re)writing: every (record, chat, day) with at least one pending message.
-/// Messages without a timestamp belong to no day and are returned separately so the caller
-/// can report them instead of silently dropping them.
+/// `window_start`: messages before it are outside the first backup and never sent.
 pub fn build_units<'a>(
     outbox: impl IntoIterator<Item = &'a OutboxMessage>,
     chats: &[ChatLinks],
-) -> (Vec<Unit>, Vec<String>) {
+    window_start: Option<&crate::core::model::LocalMinute>,
+) -> Units {
     let links: BTreeMap<&str, &ChatLinks> = chats.iter().map(|c| (c.chat.as_str(), c)).collect();
     // (chat, day) -> messages of that day, in capture order; and which (chat, day) are dirty.
     let mut days: BTreeMap<(String, String), Vec<&Message>> = BTreeMap::new();
     let mut dirty: BTreeSet<(String, String)> = BTreeSet::new();
     let mut undated = Vec::new();
+    let mut before_window = Vec::new();
     for m in outbox {
         if !links.contains_key(m.message.chat.as_str()) {
             continue; // not linked yet: stays pending until the chat is matched
@@ -87,6 +99,12 @@ pub fn build_units<'a>(
             }
             continue;
         };
+        if window_start.is_some_and(|w| !crate::core::schedule::in_first_backup_window(&t, w)) {
+            if !m.synced {
+                before_window.push(m.message.key.clone());
+            }
+            continue;
+        }
         let k = (m.message.chat.clone(), t.day_key());
         if !m.synced {
             dirty.insert(k.clone());
@@ -109,7 +127,7 @@ pub fn build_units<'a>(
             });
         }
     }
-    (units, undated)
+    Units { units, undated, before_window }
 }
 
 /// One remote document of a unit: `target` names what it is for the connector
@@ -301,7 +319,7 @@ mod tests {
             ob(msg("c", "pn:+1", 19, 10), true), // clean day: not rewritten
             ob(msg("d", "pn:+2", 20, 10), false), // unlinked chat: waits
         ];
-        let (units, undated) = build_units(&outbox, &chats);
+        let Units { units, undated, .. } = build_units(&outbox, &chats, None);
         assert!(undated.is_empty());
         assert_eq!(units.len(), 2, "one unit per linked record");
         for u in &units {
@@ -316,15 +334,31 @@ mod tests {
         let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1")] }];
         let mut m = msg("x", "c", 1, 1);
         m.time = None;
-        let (units, undated) = build_units(&[ob(m, false)], &chats);
+        let Units { units, undated, .. } = build_units(&[ob(m, false)], &chats, None);
         assert!(units.is_empty());
         assert_eq!(undated, ["x"]);
     }
 
     #[test]
+    fn first_backup_sends_exactly_the_window() {
+        let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1")] }];
+        // Connected on the 21st at 12:00: the window starts on the 18th at 12:00.
+        let connected = crate::core::model::LocalMinute { year: 2026, month: 11, day: 21, hour: 12, minute: 0 };
+        let outbox = vec![
+            ob(msg("old", "c", 18, 11), false),
+            ob(msg("edge", "c", 18, 12), false),
+            ob(msg("new", "c", 21, 13), false),
+        ];
+        let got = build_units(&outbox, &chats, Some(&connected));
+        assert_eq!(got.before_window, ["old"]);
+        let sent: Vec<&str> = got.units.iter().flat_map(|u| u.messages.iter().map(|m| m.key.as_str())).collect();
+        assert_eq!(sent, ["edge", "new"]);
+    }
+
+    #[test]
     fn writes_follow_remote_state() {
         let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1"), rec(Crm::Zoho, "2"), rec(Crm::Zoho, "3"), rec(Crm::Zoho, "4")] }];
-        let (units, _) = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats);
+        let units = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, None).units;
         let docs = render(&units);
         let mut remote = BTreeMap::new();
         remote.insert(docs[1].key.clone(), RemoteState::Uncertain { since_ms: 5 });
@@ -339,7 +373,7 @@ mod tests {
         let records: Vec<RecordRef> = (0..250).map(|i| rec(if i % 2 == 0 { Crm::Zoho } else { Crm::Leadsquared }, &i.to_string())).collect();
         let chats: Vec<ChatLinks> = records.iter().map(|r| ChatLinks { chat: format!("c{}", r.id), title: "t".into(), is_group: false, records: vec![r.clone()] }).collect();
         let outbox: Vec<OutboxMessage> = chats.iter().map(|c| ob(msg(&format!("m{}", c.chat), &c.chat, 20, 9), false)).collect();
-        let (units, _) = build_units(&outbox, &chats);
+        let units = build_units(&outbox, &chats, None).units;
         let writes = plan_writes(&render(&units), &BTreeMap::new());
         let limit = |crm: Crm, _: &str, _: &WriteOp| if crm == Crm::Zoho { 100 } else { 25 };
         let batches = batch_writes(writes.clone(), limit);
@@ -354,7 +388,7 @@ mod tests {
     #[test]
     fn messages_settle_only_when_every_document_is_current() {
         let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1"), rec(Crm::Salesforce, "2")] }];
-        let (units, _) = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats);
+        let units = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, None).units;
         let docs = render(&units);
         let mut remote = BTreeMap::new();
         remote.insert(docs[0].key.clone(), RemoteState::Written { id: "z".into(), digest: docs[0].digest() });

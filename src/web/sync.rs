@@ -141,7 +141,21 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
             records: c.links.clone(),
         })
         .collect();
-    let (units, _undated) = build_units(&outbox, &links);
+    // The first backup covers 3 days before the first connection; older pending messages
+    // leave the queue (they stay in the export) so they are never sent.
+    let window: Option<crate::core::model::LocalMinute> = store.get("meta", "first_connected_local").await?;
+    let planned = build_units(&outbox, &links, window.as_ref());
+    if !planned.before_window.is_empty() {
+        let entries: Vec<(&str, String, Option<String>)> = planned.before_window.iter().map(|k| ("pending", k.clone(), None)).collect();
+        store.put_many(&entries).await?;
+        log(store, format!("{} messages are older than the first backup's 3-day window and were not sent", planned.before_window.len())).await?;
+    }
+    if !planned.undated.is_empty() {
+        let entries: Vec<(&str, String, Option<String>)> = planned.undated.iter().map(|k| ("pending", k.clone(), None)).collect();
+        store.put_many(&entries).await?;
+        log(store, format!("{} captured rows have no timestamp and belong to no conversation day", planned.undated.len())).await?;
+    }
+    let units = planned.units;
     let policy = RetryPolicy::default();
     let mut retry: BTreeMap<String, RetryEntry> = store.get("meta", "retry").await?.unwrap_or_default();
     let mut parked: Vec<Parked> = store.get("meta", "parked").await?.unwrap_or_default();
