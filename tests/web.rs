@@ -62,3 +62,9 @@ mod store {
         assert!(!m.synced);
     }
 }
+
+#[wasm_bindgen_test]
+fn phone_parsing_runs_in_the_browser() {
+    let out = crmsync::web::phone::phone_e164_batch("(11) 98765-4321\tBR\n020 7946 0958\tZZ\n+1 (415) 555-2671\tUS\n");
+    assert_eq!(out, "+5511987654321\ninvalid\n+14155552671\n");
+}

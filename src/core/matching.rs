@@ -181,10 +181,13 @@ mod tests {
     #[test]
     fn exact_beats_folded_and_any_phone_field_counts() {
         let cands = [
-            rec(Crm::Zoho, RecordKind::Contact, "folded", &[("Phone", "+55 11 8765-4321")]),
-            rec(Crm::Zoho, RecordKind::Contact, "exact", &[("Phone", "n/a"), ("Asst_Phone", "(11) 98765-4321")]),
+            rec(Crm::Zoho, RecordKind::Contact, "folded", &[("Phone", "+54 11 2345-6789")]),
+            rec(Crm::Zoho, RecordKind::Contact, "exact", &[("Phone", "n/a"), ("Asst_Phone", "+54 9 11 2345-6789")]),
         ];
-        assert_eq!(linked_ids(&match_chat(&chat("+5511987654321"), &cands, &Links::default(), "BR")), [("exact".into(), How::Exact)]);
+        assert_eq!(linked_ids(&match_chat(&chat("+5491123456789"), &cands, &Links::default(), "AR")), [("exact".into(), How::Exact)]);
+        // An old 8-digit Brazilian mobile in the CRM is the same line as the modern number.
+        let br = [rec(Crm::Zoho, RecordKind::Contact, "old", &[("Phone", "+55 11 8765-4321")])];
+        assert_eq!(linked_ids(&match_chat(&chat("+5511987654321"), &br, &Links::default(), "US")), [("old".into(), How::Exact)]);
     }
 
     #[test]

@@ -126,6 +126,19 @@ pub fn parse_one(raw: &str, default_region: &str) -> Result<String, PhoneError> 
     if d.len() == 11 && d.starts_with('8') {
         retries.push(format!("+7{}", &d[1..]));
     }
+    // Mexico: `+52 1 …`, the mobile 1 abolished in 2019, is the same line without it.
+    if let Some(rest) = d.strip_prefix("521").filter(|r| r.len() == 10) {
+        retries.push(format!("+52{rest}"));
+    }
+    // Brazil: an 8-digit mobile saved before the 9th digit (libphonenumber now calls those
+    // invalid). Adding the 9 gives the same line, which is what WhatsApp reaches.
+    let br_national = match reg {
+        Some(r) if r == Region::BR && d.len() == 10 => Some(d.as_str()),
+        _ => d.strip_prefix("55").filter(|n| n.len() == 10),
+    };
+    if let Some(n) = br_national.filter(|n| matches!(n.as_bytes()[2], b'6'..=b'9')) {
+        retries.push(format!("+55{}9{}", &n[..2], &n[2..]));
+    }
     retries.into_iter().find_map(|r| e164_of(&r, None).ok()).ok_or_else(|| first.unwrap_err())
 }
 
@@ -306,6 +319,9 @@ mod tests {
             ("8 912 345-67-89", "RU", "+79123456789"),
             ("89123456789", "US", "+79123456789"), // trunk 8 without the region
             ("044 55 1234 5678", "MX", "+525512345678"),
+            ("(11) 8765-4321", "BR", "+5511987654321"), // pre-2016 mobile, as old CRMs hold it
+            ("+52 1 55 1234 5678", "ZZ", "+525512345678"),
+            ("+55 11 8765-4321", "US", "+5511987654321"),
             ("01 55 1234 5678", "MX", "+525512345678"),
         ];
         for (raw, region, want) in cases {

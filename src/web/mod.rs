@@ -3,6 +3,7 @@
 pub mod chrome;
 pub mod content;
 pub mod panel;
+pub mod phone;
 pub mod secrets;
 pub mod store;
 pub mod sync;
