@@ -260,3 +260,25 @@ mod tests {
         assert_eq!(linked_ids(&match_chat(&id, &[], &links, "BR")), [("00Q1".into(), How::Manual)]);
     }
 }
+
+/// What matching needs from a CRM connector, sans-IO: the search calls for one WhatsApp
+/// number's query variants, and the records each answer holds (with every phone field).
+pub trait RecordFinder {
+    fn crm(&self) -> crate::core::model::Crm;
+    fn search_requests(&self, variants: &[String]) -> Vec<crate::crm::http::HttpRequest>;
+    fn parse_search(&self, resp: &crate::crm::http::HttpResponse) -> Result<Vec<CrmRecord>, crate::core::policy::Failure>;
+}
+
+/// Merge search results from several calls: one entry per record, first seen wins.
+pub fn merge_candidates(batches: impl IntoIterator<Item = Vec<CrmRecord>>) -> Vec<CrmRecord> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for batch in batches {
+        for r in batch {
+            if seen.insert((r.crm, r.kind, r.id.clone())) {
+                out.push(r);
+            }
+        }
+    }
+    out
+}

@@ -1,6 +1,7 @@
 //! Sync bookkeeping the worker persists and the panel/popup show: per-chat records,
 //! sync state, the sync log, parked failures, and the export document.
-use crate::core::model::{RecordRef, WaIdentity};
+use crate::core::matching::MatchOutcome;
+use crate::core::model::{CrmRecord, RecordRef, WaIdentity};
 use crate::core::outbox::{DocKey, OutboxMessage, RemoteState};
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,23 @@ pub struct ChatRecord {
     /// The user excluded this chat: it is never captured or sent.
     #[serde(default)]
     pub excluded: bool,
+    /// The last matching decision and when it was made (re-checked after `MATCH_TTL_MS`).
+    #[serde(default)]
+    pub matched: Option<MatchOutcome>,
+    #[serde(default)]
+    pub matched_at_ms: Option<u64>,
+    /// The records the CRMs returned for this chat, for the panel's card and chooser.
+    #[serde(default)]
+    pub cards: Vec<CrmRecord>,
+}
+
+/// A match is looked up again after a day, or at once when the rep asks.
+pub const MATCH_TTL_MS: u64 = 24 * 3600_000;
+
+impl ChatRecord {
+    pub fn match_is_fresh(&self, now_ms: u64) -> bool {
+        self.matched.is_some() && self.matched_at_ms.is_some_and(|t| now_ms >= t && now_ms - t < MATCH_TTL_MS)
+    }
 }
 
 /// A unit that stopped retrying: kept, with the reason shown to the user.

@@ -2,6 +2,7 @@
 //! Everything here is thin; decisions are made in `crate::core` and `crate::crm`.
 pub mod chrome;
 pub mod content;
+pub mod matching;
 pub mod panel;
 pub mod phone;
 pub mod secrets;

@@ -2,6 +2,7 @@
 //! kept in memory between events; JS registers listeners synchronously and forwards here.
 use super::store::Store;
 use super::{chrome, js_err, sync, to_js, transport};
+use crate::core::matching::RecordFinder;
 use crate::core::outbox::{DocKey, DocumentWriter, OutboxMessage, RemoteState};
 use crate::core::protocol::{self, Request, Sender};
 use crate::core::schedule;
@@ -40,13 +41,21 @@ pub async fn worker_on_alarm(alarm: JsValue) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// The connectors of every connected CRM, ready to write. Empty until a CRM is connected.
-async fn writers() -> Result<Vec<Box<dyn DocumentWriter>>, JsValue> {
-    Ok(Vec::new())
+/// The connected CRMs, as finders (matching) and writers (sync). Built from the stored
+/// connections with fresh tokens; empty until a CRM is connected.
+pub struct Connectors {
+    pub finders: Vec<Box<dyn RecordFinder>>,
+    pub writers: Vec<Box<dyn DocumentWriter>>,
+    /// The rep's default phone region, for CRM numbers typed without a country code.
+    pub region: String,
+}
+
+async fn connectors() -> Result<Connectors, JsValue> {
+    Ok(Connectors { finders: Vec::new(), writers: Vec::new(), region: "US".into() })
 }
 
 async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
-    let mut ws = writers().await?;
+    let mut ws = connectors().await?.writers;
     let owner = format!("worker-{}", js_sys::Math::random());
     sync::run_cycle(store, &mut ws, &owner).await
 }
@@ -126,7 +135,15 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
         }
         Request::Captured { identity, messages } => {
             let store = Store::open().await?;
-            let (added, updated) = sync::on_captured(&store, identity, messages).await?;
+            let (added, updated) = sync::on_captured(&store, identity.clone(), messages).await?;
+            // Match the chat when first seen, and again once the stored match is stale.
+            let chat: ChatRecord = store.get("chats", &identity.chat_key()).await?.unwrap_or_default();
+            if !chat.excluded && !chat.match_is_fresh(sync::now_ms()) {
+                let c = connectors().await?;
+                if !c.finders.is_empty() {
+                    super::matching::resolve(&store, &identity, &c.finders, &c.region, sync::now_ms()).await?;
+                }
+            }
             to_js(&CapturedAck { ok: true, added, updated })
         }
         Request::SyncNow => {
