@@ -70,3 +70,14 @@ fn unknown_command_exits_2() {
     let out = Command::new(env!("CARGO_BIN_EXE_crmsync")).arg("nope").output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn timestamp_lines_become_json() {
+    let input = "[10:54 PM, 12/9/2025] NAME: \n[10:00, 31/02/2026] Bad: \n[20:15, 20.11.2026] Jörg \"J\": \n";
+    let out = run(&["timestamp", "--locale", "en-US"], input);
+    assert_eq!(out[0], r#"{"sender":"NAME","time":"2025-12-09T22:54"}"#);
+    assert!(out[1].starts_with(r#"{"error":"#), "{}", out[1]);
+    assert_eq!(out[2], r#"{"sender":"Jörg \"J\"","time":"2026-11-20T20:15"}"#);
+    let pt = run(&["timestamp", "--locale", "pt-BR"], "[09:00, 3/4/2026] A: \n");
+    assert_eq!(pt[0], r#"{"sender":"A","time":"2026-04-03T09:00"}"#);
+}

@@ -11,6 +11,7 @@ commands:
   version                      print the version
   phone e164                   stdin: raw<TAB>region (ZZ = none); stdout: E.164 or `invalid<TAB>reason`
   phone match                  stdin: crm_value<TAB>default_region<TAB>whatsapp_id; stdout: yes|no<TAB>why
+  timestamp --locale xx-YY     stdin: data-pre-plain-text values; stdout: {\"time\",\"sender\"} or {\"error\"} JSON
 ";
 
 /// Apply `f` to every stdin line, writing its answer line to stdout.
@@ -65,6 +66,14 @@ fn phone_match(line: &str) -> String {
     format!("no\t{} vs {wa_phone}", numbers.join(","))
 }
 
+fn timestamp(line: &str, locale: &str) -> String {
+    let v = match crmsync::core::timestamp::parse_pre_plain(line, locale) {
+        Ok(p) => serde_json::json!({"time": p.time.iso(), "sender": p.sender}),
+        Err(e) => serde_json::json!({"error": e}),
+    };
+    v.to_string()
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -75,6 +84,10 @@ fn main() -> ExitCode {
         }
         ["phone", "e164"] => each_line(phone_e164),
         ["phone", "match"] => each_line(phone_match),
+        ["timestamp", "--locale", locale] => {
+            let locale = locale.to_string();
+            each_line(|l| timestamp(l, &locale))
+        }
         _ => {
             eprint!("{USAGE}");
             ExitCode::from(2)

@@ -8,3 +8,4 @@ pub mod protocol;
 pub mod schedule;
 pub mod status;
 pub mod sync;
+pub mod timestamp;
