@@ -341,5 +341,33 @@ pub fn parse_header(html: &str) -> Option<WaIdentity> {
     Some(WaIdentity { phone, lid: None, name, is_group })
 }
 
+/// A contact or chat record from WhatsApp's own IndexedDB (`model-storage`): its id (a JID)
+/// and every name it is shown under. The schema is not ours: read defensively.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdbEntry {
+    pub id: String,
+    pub names: Vec<String>,
+}
+
+/// Complete the header's identity with what WhatsApp's IndexedDB knows for that title:
+/// the phone number of a saved contact, the `@lid` of a private identity, group-ness.
+/// Titles are not unique: two entries with the same title and different ids tell nothing.
+pub fn resolve_identity(mut header: WaIdentity, entries: &[IdbEntry]) -> WaIdentity {
+    let mut ids: Vec<&str> = entries.iter().filter(|e| e.names.iter().any(|n| n.trim() == header.name)).map(|e| e.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let [id] = ids.as_slice() else { return header };
+    match crate::core::phone::parse_wa_id(id) {
+        crate::core::phone::WaId::Phone(p) if header.phone.is_none() && !header.is_group => header.phone = Some(p),
+        crate::core::phone::WaId::Lid(l) if !header.is_group => header.lid = Some(l),
+        crate::core::phone::WaId::Group(_) => {
+            header.is_group = true;
+            header.phone = None;
+        }
+        _ => {}
+    }
+    header
+}
+
 #[cfg(test)]
 mod tests;

@@ -140,3 +140,19 @@ fn hostile_and_broken_rows_are_counted_never_panic() {
         let _ = scan(junk, &mut ctx("c", "en", false), &mut Counters::default());
     }
 }
+
+#[test]
+fn indexeddb_completes_the_header_identity() {
+    let e = |id: &str, n: &str| IdbEntry { id: id.into(), names: vec![n.into()] };
+    let header = WaIdentity { phone: None, lid: None, name: "Ana Souza".into(), is_group: false };
+    let entries = [e("5511987654321@c.us", "Ana Souza"), e("196271432331425@lid", "Marina"), e("120363025246125486@g.us", "Obra")];
+    assert_eq!(resolve_identity(header.clone(), &entries).phone.as_deref(), Some("+5511987654321"));
+    let lid = resolve_identity(WaIdentity { name: "Marina".into(), ..header.clone() }, &entries);
+    assert_eq!((lid.phone, lid.lid.as_deref()), (None, Some("196271432331425@lid")));
+    assert!(resolve_identity(WaIdentity { name: "Obra".into(), ..header.clone() }, &entries).is_group);
+    // Same title, two different people: no guess.
+    let twins = [e("5511987654321@c.us", "Ana Souza"), e("5521987654321@c.us", "Ana Souza")];
+    assert_eq!(resolve_identity(header.clone(), &twins).phone, None);
+    // Absent or foreign schema: the header stands.
+    assert_eq!(resolve_identity(header.clone(), &[]), header);
+}

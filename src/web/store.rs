@@ -23,7 +23,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const STORES: [&str; 6] = ["messages", "days", "pending", "docs", "chats", "meta"];
 
 /// Resolve when an IDB request succeeds, reject with its error otherwise.
-fn request_future(req: &IdbRequest) -> JsFuture {
+pub(crate) fn request_future(req: &IdbRequest) -> JsFuture {
     let req = req.clone();
     let promise = Promise::new(&mut |resolve: Function, reject: Function| {
         let ok_req = req.clone();
