@@ -21,6 +21,9 @@ pub enum Request {
     SyncNow,
     /// All captured data and the sync log as JSON (never tokens or keys).
     Export,
+    /// Strict-CSP fallback: the content script could not run wasm and relays the chat's
+    /// HTML; the panel frame of the same tab parses it. The worker only acknowledges it.
+    Relay { header: String, rows: String, locale: String },
 }
 
 /// Where a runtime message came from, as far as the worker can tell.
@@ -58,7 +61,7 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         (Sender::ExtensionPage, _) => Ok(()),
         (Sender::WhatsAppTab, Request::Hello { .. } | Request::ContentError { .. }) => Ok(()),
         (Sender::WhatsAppTab, Request::CheckReachability { .. }) => Ok(()),
-        (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow) => Ok(()),
+        (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. }) => Ok(()),
         // The export holds every captured message: only the extension's own pages get it.
         (Sender::WhatsAppTab, Request::Export) => Err("export is only available to the extension's pages".into()),
     }

@@ -117,7 +117,7 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
     let request: Request = serde_wasm_bindgen::from_value(message).map_err(|e| js_err(format!("bad request: {e}")))?;
     protocol::authorize(&request, &sender_of(&sender)).map_err(js_err)?;
     match request {
-        Request::Hello { .. } => to_js(&Ack { ok: true, product: status::product_line() }),
+        Request::Hello { .. } | Request::Relay { .. } => to_js(&Ack { ok: true, product: status::product_line() }),
         Request::ContentError { stage, error } => {
             let store = Store::open().await?;
             store.put("meta", "content_error", &format!("{stage}: {error}")).await?;

@@ -108,3 +108,18 @@ test('month-first and day-first locales, and a 2,000-message chat', async () => 
   assert.equal((await messages(long)).length, 2000);
   await long.close();
 });
+
+test('strict page CSP: the content script relays HTML and the panel frame parses it with the same scraper', async () => {
+  const page = await openWA('?chat=ana&csp=strict');
+  const d = await until(async () => { const x = await diag(page); return x && x.wasm === false && x; }, { what: 'wasm blocked' });
+  assert.match(d.error, /WebAssembly|wasm|Content Security Policy/i);
+  // No IndexedDB lookup in the fallback: the chat is known by its header title.
+  const stored = await until(async () => { const s = await exported('name:Ana Souza'); return s.length === 14 && s; }, { what: 'relayed messages stored' });
+  assert.equal(byKey(stored, '3EB0A1B2C3D4E5F6071A').text, 'Perfeito <script>alert(1)</script> & obrigada');
+  const id = await page.evaluate(() => window.fakeWA.receive('chegou pelo relay'));
+  await until(async () => byKey(await exported('name:Ana Souza'), id)?.text === 'chegou pelo relay', { what: 'live relay' });
+  const frame = page.frames().find((f) => f.url().includes('/panel.html'));
+  const counters = await frame.evaluate(() => globalThis.__crmsync_relay);
+  assert.ok(counters.parsed >= 15, JSON.stringify(counters));
+  await page.close();
+});
