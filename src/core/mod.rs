@@ -9,3 +9,4 @@ pub mod schedule;
 pub mod status;
 pub mod sync;
 pub mod timestamp;
+pub mod transcript;
