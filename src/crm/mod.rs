@@ -10,6 +10,7 @@
 //! docs say how: Zoho read-before-write on a deterministic note title marker, Salesforce
 //! upsert on an external-id field, LeadSquared read-before-write on a custom field holding the key.
 pub mod auth;
+pub mod connect;
 pub mod http;
 pub mod leadsquared;
 pub mod salesforce;
@@ -203,5 +204,26 @@ impl<T: Connector> crate::core::matching::RecordFinder for T {
     }
     fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
         Connector::parse_search(self, resp)
+    }
+}
+
+impl Connector for Box<dyn Connector> {
+    fn crm(&self) -> Crm {
+        (**self).crm()
+    }
+    fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
+        (**self).search_requests(variants)
+    }
+    fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+        (**self).parse_search(resp)
+    }
+    fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
+        (**self).create_request(kind, name, phone)
+    }
+    fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure> {
+        (**self).parse_create(resp)
+    }
+    fn deep_link(&self, kind: crate::core::model::RecordKind, id: &str) -> Option<String> {
+        (**self).deep_link(kind, id)
     }
 }
