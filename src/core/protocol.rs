@@ -4,7 +4,7 @@ use crate::core::model::{Message, WaIdentity};
 use serde::{Deserialize, Serialize};
 
 /// A request to the service worker. Unknown kinds fail to parse and are rejected.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Request {
     /// The content script started on a WhatsApp Web page.
