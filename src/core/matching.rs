@@ -159,8 +159,8 @@ pub fn compare(crm_value: &str, region: &str, wa_e164: &str) -> Result<Option<(S
     let wa_digits = format!("+{}", wa_e164.chars().filter(char::is_ascii_digit).collect::<String>());
     let wa_key = phone::match_key(&wa_digits);
     let mut best: Option<(Strength, String)> = None;
-    for e in phone::parse_crm_phone(crm_value, region)? {
-        let s = if e == wa_digits {
+    for phone::Parsed { e164: e, repaired } in phone::parse_crm_field(crm_value, region)? {
+        let s = if e == wa_digits && !repaired {
             Strength::Exact
         } else if phone::match_key(&e) == wa_key {
             Strength::Folded
@@ -243,5 +243,132 @@ pub fn match_line(line: &str) -> String {
             Err(e) => format!("no\tcrm value: {e}"),
         },
         Err(e) => format!("no\tcrm value: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str, kind: RecordKind, phones: &[(&str, &str)]) -> CrmRecord {
+        CrmRecord {
+            crm: Some(Crm::Zoho),
+            kind: Some(kind),
+            id: id.into(),
+            name: id.into(),
+            phones: phones.iter().map(|(f, v)| (f.to_string(), v.to_string())).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn chat(phone: Option<&str>, lid: Option<&str>) -> WaIdentity {
+        WaIdentity { phone: phone.map(Into::into), lid: lid.map(Into::into), name: "Ana".into(), is_group: false }
+    }
+
+    fn rref(id: &str, kind: RecordKind) -> RecordRef {
+        RecordRef { crm: Crm::Zoho, kind, id: id.into() }
+    }
+
+    fn matched_id(o: &MatchOutcome) -> Option<&str> {
+        match o {
+            MatchOutcome::Matched { candidate } => Some(candidate.record.id.as_str()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn any_phone_field_matches_and_exact_beats_folded() {
+        let old = rec("old", RecordKind::Contact, &[("Phone", "3456-7890"), ("Mobile", "(11) 8765-4321")]);
+        let new = rec("new", RecordKind::Contact, &[("Home_Phone", "+55 11 98765-4321")]);
+        let ana = chat(Some("+5511987654321"), None);
+        let o = match_chat(&ana, &[old.clone(), new.clone()], &Links::default(), "BR");
+        assert_eq!(matched_id(&o), Some("new"));
+        let MatchOutcome::Matched { candidate } = o else { unreachable!() };
+        assert_eq!((candidate.strength, candidate.field.as_str()), (Strength::Exact, "Home_Phone"));
+        let o = match_chat(&ana, &[old], &Links::default(), "BR");
+        let MatchOutcome::Matched { candidate } = o else { panic!("{o:?}") };
+        assert_eq!((candidate.strength, candidate.field.as_str()), (Strength::Folded, "Mobile"));
+    }
+
+    #[test]
+    fn contacts_before_leads_and_ties_are_ambiguous() {
+        let lead = rec("lead", RecordKind::Lead, &[("Mobile", "+1 202 555 0173")]);
+        let c1 = rec("c1", RecordKind::Contact, &[("Phone", "(202) 555-0173")]);
+        let c2 = rec("c2", RecordKind::Contact, &[("Other_Phone", "202.555.0173 x4")]);
+        let bob = chat(Some("+12025550173"), None);
+        let none = Links::default();
+        assert_eq!(matched_id(&match_chat(&bob, &[lead.clone(), c1.clone()], &none, "US")), Some("c1"));
+        assert_eq!(matched_id(&match_chat(&bob, &[lead.clone()], &none, "US")), Some("lead"));
+        match match_chat(&bob, &[lead, c1.clone(), c2, c1], &none, "US") {
+            MatchOutcome::Ambiguous { candidates } => {
+                let ids: Vec<&str> = candidates.iter().map(|c| c.record.id.as_str()).collect();
+                assert_eq!(ids, ["c1", "c2"]);
+            }
+            o => panic!("{o:?}"),
+        }
+    }
+
+    #[test]
+    fn no_match_reasons() {
+        let c = rec("c", RecordKind::Contact, &[("Phone", "020 7946 0958")]);
+        let none = Links::default();
+        let uk = chat(Some("+442079460958"), None);
+        // A UK national number read with a US default is not this chat.
+        assert_eq!(match_chat(&uk, &[c.clone()], &none, "US"), MatchOutcome::NoMatch { reason: NoMatchReason::NoPhoneMatch });
+        assert_eq!(matched_id(&match_chat(&uk, &[c.clone()], &none, "GB")), Some("c"));
+        let lid_only = chat(None, Some("123456789@lid"));
+        assert_eq!(match_chat(&lid_only, &[c], &none, "GB"), MatchOutcome::NoMatch { reason: NoMatchReason::NoPhone });
+    }
+
+    #[test]
+    fn manual_link_wins_and_unlink_is_remembered() {
+        let a = rec("a", RecordKind::Contact, &[("Phone", "+1 202 555 0173")]);
+        let b = rec("b", RecordKind::Lead, &[("Phone", "+1 312 555 0100")]);
+        let bob = chat(Some("+12025550173"), None);
+        let mut links = Links::default();
+        links.link(&bob, rref("b", RecordKind::Lead));
+        match match_chat(&bob, &[a.clone(), b.clone()], &links, "US") {
+            MatchOutcome::Linked { link, record } => {
+                assert_eq!(link.id, "b");
+                assert_eq!(record.map(|r| r.id), Some("b".to_string()));
+            }
+            o => panic!("{o:?}"),
+        }
+        // Unlinking the automatic match keeps it from coming back.
+        links.unlink(&bob, rref("b", RecordKind::Lead));
+        links.unlink(&bob, rref("a", RecordKind::Contact));
+        assert_eq!(match_chat(&bob, &[a.clone(), b], &links, "US"), MatchOutcome::NoMatch { reason: NoMatchReason::AllUnlinked });
+        // Linking again overrides the unlink.
+        links.link(&bob, rref("a", RecordKind::Contact));
+        assert!(matches!(match_chat(&bob, &[a.clone()], &links, "US"), MatchOutcome::Linked { .. }));
+        links.forget(&bob);
+        assert_eq!(matched_id(&match_chat(&bob, &[a], &links, "US")), Some("a"));
+    }
+
+    #[test]
+    fn lid_only_chats_link_manually_and_survive_serialization() {
+        let lid_only = chat(None, Some("987654321@lid"));
+        let mut links = Links::default();
+        links.link(&lid_only, rref("c9", RecordKind::Contact));
+        let json = serde_json::to_string(&links).expect("serialize links");
+        let back: Links = serde_json::from_str(&json).expect("deserialize links");
+        assert_eq!(back, links);
+        // Later the same chat shows its number too: the LID link is still found.
+        let both = chat(Some("+5511987654321"), Some("987654321@lid"));
+        match match_chat(&both, &[], &back, "BR") {
+            MatchOutcome::Linked { link, record: None } => assert_eq!(link.id, "c9"),
+            o => panic!("{o:?}"),
+        }
+        // A link made under the old Brazilian number is found under the new one.
+        let mut links = Links::default();
+        links.link(&chat(Some("+551187654321"), None), rref("c1", RecordKind::Contact));
+        assert!(matches!(match_chat(&chat(Some("+5511987654321"), None), &[], &links, "BR"), MatchOutcome::Linked { .. }));
+    }
+
+    #[test]
+    fn match_line_explains() {
+        assert!(match_line("(11) 8765-4321\tBR\t5511987654321@c.us").starts_with("yes\tfolded"));
+        assert!(match_line("+55 11 98765-4321\tZZ\t5511987654321@c.us").starts_with("yes\texact"));
+        assert!(match_line("x\tUS\t1@lid").starts_with("no\t"));
     }
 }

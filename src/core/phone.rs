@@ -75,6 +75,20 @@ pub fn region_code(code: &str) -> Result<Option<Region>, PhoneError> {
 
 /// Every number in one CRM phone field, as E.164, in field order, deduplicated.
 pub fn parse_crm_phone(raw: &str, region: &str) -> Result<Vec<String>, PhoneError> {
+    Ok(parse_crm_field(raw, region)?.into_iter().map(|p| p.e164).collect())
+}
+
+/// One number read from a CRM field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parsed {
+    pub e164: String,
+    /// Read only through a WhatsApp-era repair (an old Brazilian, Mexican or `8…` form):
+    /// the matcher ranks it as folded, not exact.
+    pub repaired: bool,
+}
+
+/// [`parse_crm_phone`] with how each number was read.
+pub fn parse_crm_field(raw: &str, region: &str) -> Result<Vec<Parsed>, PhoneError> {
     let region = region_code(region)?;
     let raw = raw.trim();
     if raw.is_empty() {
@@ -82,8 +96,8 @@ pub fn parse_crm_phone(raw: &str, region: &str) -> Result<Vec<String>, PhoneErro
     }
     let parts = split_numbers(raw);
     if parts.len() > 1 {
-        let parsed: Vec<Result<String, PhoneError>> = parts.iter().map(|p| parse_one(p, region)).collect();
-        let good: Vec<String> = parsed.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
+        let parsed: Vec<Result<Parsed, PhoneError>> = parts.iter().map(|p| parse_one(p, region)).collect();
+        let good: Vec<Parsed> = parsed.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
         if good.len() == parsed.len() {
             return Ok(dedup(good));
         }
@@ -145,10 +159,10 @@ fn split_words<'a>(s: &'a str, words: &[&str]) -> Vec<&'a str> {
     out
 }
 
-fn dedup(v: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(v.len());
+fn dedup(v: Vec<Parsed>) -> Vec<Parsed> {
+    let mut out: Vec<Parsed> = Vec::with_capacity(v.len());
     for s in v {
-        if !out.contains(&s) {
+        if !out.iter().any(|o| o.e164 == s.e164) {
             out.push(s);
         }
     }
@@ -199,7 +213,9 @@ fn map_parse_error(e: rlibphonenumber::ParseError, region: Option<Region>) -> Ph
 }
 
 /// One number: libphonenumber with the default region, then `+digits`, then repairs.
-fn parse_one(raw: &str, region: Option<Region>) -> Result<String, PhoneError> {
+fn parse_one(raw: &str, region: Option<Region>) -> Result<Parsed, PhoneError> {
+    let exact = |e164: String| Parsed { e164, repaired: false };
+    let repaired = |e164: String| Parsed { e164, repaired: true };
     let s = cut_extension(raw).trim();
     if s.is_empty() {
         return Err(PhoneError::Empty);
@@ -210,7 +226,7 @@ fn parse_one(raw: &str, region: Option<Region>) -> Result<String, PhoneError> {
     let first = PHONE_NUMBER_UTIL.parse(s, region);
     if let Ok(n) = &first {
         if n.is_valid() {
-            return Ok(e164(n));
+            return Ok(exact(e164(n)));
         }
     }
     // A number typed with its country code but no `+` or IDD prefix.
@@ -219,17 +235,17 @@ fn parse_one(raw: &str, region: Option<Region>) -> Result<String, PhoneError> {
         .then(|| PHONE_NUMBER_UTIL.parse(format!("+{rest}"), None));
     if let Some(Ok(n)) = &plus {
         if n.is_valid() {
-            return Ok(e164(n));
+            return Ok(exact(e164(n)));
         }
     }
     let readings = [first.as_ref().ok(), plus.as_ref().and_then(|r| r.as_ref().ok())];
     for n in readings.into_iter().flatten() {
         if let Some(fixed) = repair(n.country_code, &n.get_national_significant_number()) {
-            return Ok(fixed);
+            return Ok(repaired(fixed));
         }
     }
     if let Some(fixed) = repair_trunk_8(s) {
-        return Ok(fixed);
+        return Ok(repaired(fixed));
     }
     match first {
         Ok(n) => Err(PhoneError::NotValid { as_read: e164(&n) }),
@@ -260,10 +276,12 @@ fn repair(cc: i32, nsn: &str) -> Option<String> {
     parse_valid(&format!("+{cc}{candidate}"), None)
 }
 
-/// Russia/Kazakhstan: `8` + 10 digits is the domestic form of `+7`.
+/// Russia/Kazakhstan: `8` + 10 digits is the domestic form of `+7`. Only for numbers written
+/// domestically: `+886…` must never become `+7886…`.
 fn repair_trunk_8(s: &str) -> Option<String> {
     let digits = digits_of(s);
-    if digits.len() == 11 && digits.starts_with('8') {
+    let domestic = s.trim_start_matches(|c: char| c.is_whitespace() || c == '(').starts_with(['8', '\u{FF18}']);
+    if domestic && digits.len() == 11 && digits.starts_with('8') {
         parse_valid(&format!("+7{}", &digits[1..]), None)
     } else {
         None
@@ -486,6 +504,7 @@ mod tests {
         assert_eq!(p("(11) 8765-4321", "BR"), Ok(vec!["+5511987654321".into()]));
         assert_eq!(p("8 912 345 67 89", "US"), Ok(vec!["+79123456789".into()]));
         assert_eq!(p("8 912 345 67 89", "RU"), Ok(vec!["+79123456789".into()]));
+        assert!(p("+886 2 2123 456", "ZZ").is_err(), "an international number is never read as trunk 8");
         assert_eq!(p("011 15 2345-6789", "AR"), Ok(vec!["+5491123456789".into()]));
     }
 
