@@ -11,3 +11,15 @@ fn core_runs_in_the_browser() {
     let sf = br#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#;
     assert_eq!(crmsync::crm::http::error_code(sf).as_deref(), Some("INVALID_SESSION_ID"));
 }
+
+#[wasm_bindgen_test]
+fn phone_parsing_and_folding_run_in_the_browser() {
+    use crmsync::core::phone::{match_key, parse_crm_phone, parse_wa_id};
+    // libphonenumber's metadata works in wasm: national, IDD and full-width forms.
+    assert_eq!(parse_crm_phone("(11) 98765-4321", "BR").as_deref(), Ok(&["+5511987654321".to_string()][..]));
+    assert_eq!(parse_crm_phone("011 44 20 7946 0958", "US").as_deref(), Ok(&["+442079460958".to_string()][..]));
+    assert_eq!(parse_crm_phone("０２０ ７９４６ ０９５８", "GB").as_deref(), Ok(&["+442079460958".to_string()][..]));
+    assert!(parse_crm_phone("020 7946 0958", "US").is_err());
+    let wa = parse_wa_id("551187654321@c.us");
+    assert_eq!(wa.phone().map(match_key).as_deref(), Some("+5511987654321"));
+}
