@@ -298,7 +298,7 @@ mod tests {
         let bob = chat(Some("+12025550173"), None);
         let none = Links::default();
         assert_eq!(matched_id(&match_chat(&bob, &[lead.clone(), c1.clone()], &none, "US")), Some("c1"));
-        assert_eq!(matched_id(&match_chat(&bob, &[lead.clone()], &none, "US")), Some("lead"));
+        assert_eq!(matched_id(&match_chat(&bob, std::slice::from_ref(&lead), &none, "US")), Some("lead"));
         match match_chat(&bob, &[lead, c1.clone(), c2, c1], &none, "US") {
             MatchOutcome::Ambiguous { candidates } => {
                 let ids: Vec<&str> = candidates.iter().map(|c| c.record.id.as_str()).collect();
@@ -314,8 +314,8 @@ mod tests {
         let none = Links::default();
         let uk = chat(Some("+442079460958"), None);
         // A UK national number read with a US default is not this chat.
-        assert_eq!(match_chat(&uk, &[c.clone()], &none, "US"), MatchOutcome::NoMatch { reason: NoMatchReason::NoPhoneMatch });
-        assert_eq!(matched_id(&match_chat(&uk, &[c.clone()], &none, "GB")), Some("c"));
+        assert_eq!(match_chat(&uk, std::slice::from_ref(&c), &none, "US"), MatchOutcome::NoMatch { reason: NoMatchReason::NoPhoneMatch });
+        assert_eq!(matched_id(&match_chat(&uk, std::slice::from_ref(&c), &none, "GB")), Some("c"));
         let lid_only = chat(None, Some("123456789@lid"));
         assert_eq!(match_chat(&lid_only, &[c], &none, "GB"), MatchOutcome::NoMatch { reason: NoMatchReason::NoPhone });
     }
@@ -340,7 +340,7 @@ mod tests {
         assert_eq!(match_chat(&bob, &[a.clone(), b], &links, "US"), MatchOutcome::NoMatch { reason: NoMatchReason::AllUnlinked });
         // Linking again overrides the unlink.
         links.link(&bob, rref("a", RecordKind::Contact));
-        assert!(matches!(match_chat(&bob, &[a.clone()], &links, "US"), MatchOutcome::Linked { .. }));
+        assert!(matches!(match_chat(&bob, std::slice::from_ref(&a), &links, "US"), MatchOutcome::Linked { .. }));
         links.forget(&bob);
         assert_eq!(matched_id(&match_chat(&bob, &[a], &links, "US")), Some("a"));
     }

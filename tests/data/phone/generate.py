@@ -12,7 +12,7 @@ product documents:
 Extensions never change the E.164: a rendering with an extension expects the value of the
 same rendering without it.
 
-Usage: pip install phonenumbers==9.0.42 && python3 tests/data/phone/generate.py
+Usage: pip install -r tests/data/phone/requirements.txt && python3 tests/data/phone/generate.py
 Writes tests/data/phone/cases.tsv next to this script: `raw<TAB>region<TAB>expected<TAB>kind`.
 """
 import os
