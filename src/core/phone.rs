@@ -193,6 +193,39 @@ fn cut_extension(s: &str) -> &str {
     s
 }
 
+/// Drops parenthesised notes that contain a letter (`(office)`, `(WhatsApp)`): libphonenumber
+/// would read their letters as vanity digits. `(0)`, `(11)` and `(800)` stay.
+fn strip_notes(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('(') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find('(') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find([')', '(']) {
+            Some(close) if after[close..].starts_with(')') => {
+                let inner = &after[..close];
+                if inner.chars().any(char::is_alphabetic) {
+                    out.push(' ');
+                } else {
+                    out.push('(');
+                    out.push_str(inner);
+                    out.push(')');
+                }
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('(');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 fn e164(n: &PhoneNumber) -> String {
     n.format_as(PhoneNumberFormat::E164).into_owned()
 }
@@ -216,7 +249,8 @@ fn map_parse_error(e: rlibphonenumber::ParseError, region: Option<Region>) -> Ph
 fn parse_one(raw: &str, region: Option<Region>) -> Result<Parsed, PhoneError> {
     let exact = |e164: String| Parsed { e164, repaired: false };
     let repaired = |e164: String| Parsed { e164, repaired: true };
-    let s = cut_extension(raw).trim();
+    let without_notes = strip_notes(raw);
+    let s = cut_extension(&without_notes).trim();
     if s.is_empty() {
         return Err(PhoneError::Empty);
     }
@@ -467,6 +501,13 @@ mod tests {
             assert_eq!(p(raw, "US"), Ok(vec!["+12025550173".into()]), "{raw}");
         }
         assert_eq!(p("(11) 98765-4321 ramal 3", "BR"), Ok(vec!["+5511987654321".into()]));
+    }
+
+    #[test]
+    fn notes_in_parentheses_are_dropped() {
+        assert_eq!(p("(202) 555-0173 (office)", "US"), Ok(vec!["+12025550173".into()]));
+        assert_eq!(p("+44 (0)20 7946 0958 (WhatsApp)", "ZZ"), Ok(vec!["+442079460958".into()]));
+        assert_eq!(strip_notes("(11) 98765-4321 (casa) (0"), "(11) 98765-4321   (0");
     }
 
     #[test]

@@ -6,6 +6,7 @@ them into a CRM and record what libphonenumber (Python port `phonenumbers`, same
 version as the Rust crate) says each rendering means as E.164 under the parsing rule the
 product documents:
 
+    drop parenthesised notes that contain a letter (`(office)`, `(WhatsApp)`);
     parse with the default region; if that fails or is not a valid number,
     retry the digits as an international number (`+digits`); else `invalid`.
 
@@ -16,6 +17,7 @@ Usage: pip install -r tests/data/phone/requirements.txt && python3 tests/data/ph
 Writes tests/data/phone/cases.tsv next to this script: `raw<TAB>region<TAB>expected<TAB>kind`.
 """
 import os
+import re
 import sys
 
 import phonenumbers as pn
@@ -31,8 +33,12 @@ TYPES = [
 FULL_WIDTH = {ord(c): chr(0xFF10 + int(c)) for c in "0123456789"}
 
 
+NOTE = re.compile(r"\([^()]*[^\W\d_][^()]*\)")
+
+
 def reference(raw, region):
     """The documented rule, on libphonenumber."""
+    raw = NOTE.sub(" ", raw)
     try:
         n = pn.parse(raw, None if region == "ZZ" else region)
         if pn.is_valid_number(n):
@@ -76,6 +82,15 @@ def renderings(n, region):
         (pn.format_out_of_country_calling_number(n, "DE"), "DE", "idd_00_from_de"),
         (pn.format_out_of_country_calling_number(n, "GB"), "GB", "idd_00_from_gb"),
         (pn.format_out_of_country_calling_number(n, "BR"), "BR", "idd_from_br"),
+    ]
+    # Messy: labels and notes around the number, stray spaces, no separators at all.
+    out += [
+        ("Tel: " + national, region, "label_tel"),
+        ("Mobile: " + intl, "ZZ", "label_mobile"),
+        (national + " (office)", region, "note_after"),
+        ("  " + intl.replace(" ", "  ") + " ", "ZZ", "extra_spaces"),
+        (intl.replace(" ", "").replace("-", ""), "ZZ", "international_compact"),
+        ("00" + e164[1:], "FR", "idd_00_compact_from_fr"),
     ]
     if np:
         out.append((f"+{cc} ({np}) {nsn}", "ZZ", "international_trunk_in_parens"))
