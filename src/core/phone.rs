@@ -265,11 +265,22 @@ fn parse_one(raw: &str, region: Option<Region>) -> Result<Parsed, PhoneError> {
     }
     // A number typed with its country code but no `+` or IDD prefix.
     let rest = s.trim_start_matches(|c: char| !c.is_numeric());
-    let plus = (!rest.is_empty() && !s.starts_with('+') && !s.starts_with('\u{FF0B}'))
+    let international = s.starts_with(['+', '\u{FF0B}']);
+    let plus = (!rest.is_empty() && !international)
         .then(|| PHONE_NUMBER_UTIL.parse(format!("+{rest}"), None));
     if let Some(Ok(n)) = &plus {
         if n.is_valid() {
             return Ok(exact(e164(n)));
+        }
+    }
+    // An IDD prefix of another region (`0044…` typed with a US default, `011…` with a German one).
+    if !international {
+        for idd in ["00", "011"] {
+            if let Some(after) = strip_idd(rest, idd) {
+                if let Some(e) = parse_valid(&format!("+{after}"), None) {
+                    return Ok(exact(e));
+                }
+            }
         }
     }
     let readings = [first.as_ref().ok(), plus.as_ref().and_then(|r| r.as_ref().ok())];
@@ -285,6 +296,23 @@ fn parse_one(raw: &str, region: Option<Region>) -> Result<Parsed, PhoneError> {
         Ok(n) => Err(PhoneError::NotValid { as_read: e164(&n) }),
         Err(e) => Err(map_parse_error(e, region)),
     }
+}
+
+/// `rest` without a leading IDD prefix (its digits may be spaced: `00 44`, `0-11`).
+fn strip_idd<'a>(rest: &'a str, idd: &str) -> Option<&'a str> {
+    let mut want = idd.chars().peekable();
+    for (i, c) in rest.char_indices() {
+        if want.peek().is_none() {
+            return Some(&rest[i..]);
+        }
+        if matches!(c, '-' | '.' | '(' | ')') || c.is_whitespace() {
+            continue;
+        }
+        if Some(c) != want.next() {
+            return None;
+        }
+    }
+    None
 }
 
 /// Numbers WhatsApp-era CRMs keep in forms libphonenumber now calls invalid. Each rewrite
@@ -534,6 +562,10 @@ mod tests {
     fn retry_as_international_when_the_region_gives_invalid() {
         assert_eq!(p("44 20 7946 0958", "US"), Ok(vec!["+442079460958".into()]));
         assert_eq!(p("5511987654321", "US"), Ok(vec!["+5511987654321".into()]));
+        assert_eq!(p("0044 20 7946 0958", "US"), Ok(vec!["+442079460958".into()]));
+        assert_eq!(p("011 44 20 7946 0958", "FR"), Ok(vec!["+442079460958".into()]));
+        assert_eq!(strip_idd("0 0-44 1", "00"), Some("-44 1"));
+        assert_eq!(strip_idd("044", "00"), None);
     }
 
     #[test]

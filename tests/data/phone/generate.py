@@ -8,7 +8,8 @@ product documents:
 
     drop parenthesised notes that contain a letter (`(office)`, `(WhatsApp)`);
     parse with the default region; if that fails or is not a valid number,
-    retry the digits as an international number (`+digits`); else `invalid`.
+    retry the digits as an international number (`+digits`), then without a leading
+    IDD prefix of another region (`00`, `011`); else `invalid`.
 
 Extensions never change the E.164: a rendering with an extension expects the value of the
 same rendering without it.
@@ -53,6 +54,15 @@ def reference(raw, region):
                 return pn.format_number(n, F.E164)
         except pn.NumberParseException:
             pass
+        for idd in (r"0[\s\-.()]*0", r"0[\s\-.()]*1[\s\-.()]*1"):
+            m = re.match(r"^[\s\-.()]*" + idd + r"(.+)$", rest)
+            if m:
+                try:
+                    n = pn.parse("+" + m.group(1), None)
+                    if pn.is_valid_number(n):
+                        return pn.format_number(n, F.E164)
+                except pn.NumberParseException:
+                    pass
     return "invalid"
 
 
@@ -91,6 +101,8 @@ def renderings(n, region):
         ("  " + intl.replace(" ", "  ") + " ", "ZZ", "extra_spaces"),
         (intl.replace(" ", "").replace("-", ""), "ZZ", "international_compact"),
         ("00" + e164[1:], "FR", "idd_00_compact_from_fr"),
+        ("00 " + intl[1:], "US", "idd_00_from_us"),
+        ("011 " + intl[1:], "FR", "idd_011_from_fr"),
     ]
     if np:
         out.append((f"+{cc} ({np}) {nsn}", "ZZ", "international_trunk_in_parens"))
