@@ -463,18 +463,27 @@ pub fn match_keys(e164: &str) -> Vec<String> {
 }
 
 /// Query strings for one WhatsApp number to send to a CRM search API: each spelling as
-/// E.164, as digits, and as the national significant number; shortest first, deduplicated.
-/// The matcher re-checks every hit, so a broad query cannot link the wrong record.
+/// E.164, as digits, as `+cc-national` (LeadSquared's stored form), as the national
+/// significant number and as national digits with the trunk prefix (`02079460958`); shortest
+/// first, deduplicated. The matcher re-checks every hit, so a broad query cannot link the
+/// wrong record.
 pub fn search_variants(e164: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for form in match_keys(e164) {
         let digits = form[1..].to_string();
-        let nsn = PHONE_NUMBER_UTIL
-            .parse(&form, None)
-            .ok()
-            .map(|n| n.get_national_significant_number())
-            .filter(|n| n.len() >= 6 && *n != digits);
-        for q in [Some(form.clone()), Some(digits), nsn].into_iter().flatten() {
+        let mut forms = vec![form.clone(), digits.clone()];
+        if let Ok(n) = PHONE_NUMBER_UTIL.parse(&form, None) {
+            let nsn = n.get_national_significant_number();
+            if nsn.len() >= 6 && nsn != digits {
+                forms.push(format!("+{}-{nsn}", n.country_code));
+                forms.push(nsn);
+            }
+            let national = digits_of(&n.format_as(PhoneNumberFormat::National));
+            if national.len() >= 6 {
+                forms.push(national);
+            }
+        }
+        for q in forms {
             if !out.contains(&q) {
                 out.push(q);
             }
@@ -640,6 +649,8 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted.len(), v.len());
-        assert_eq!(search_variants("+12025550173"), vec!["2025550173", "12025550173", "+12025550173"]);
+        assert_eq!(search_variants("+12025550173"), vec!["2025550173", "12025550173", "+12025550173", "+1-2025550173"]);
+        let uk = search_variants("+442079460958");
+        assert_eq!(uk, vec!["2079460958", "02079460958", "442079460958", "+442079460958", "+44-2079460958"]);
     }
 }
