@@ -1,9 +1,9 @@
 //! Native parsing speed over the conformance corpus: `cargo run --release --example phone_speed`.
-use crmsync::core::phone::{match_key, parse_first};
+use crmsync::core::phone::{fold, parse_one};
 use std::time::Instant;
 
 fn main() {
-    let corpus = include_str!("../tests/data/phone/cases.tsv");
+    let corpus = include_str!("../tests/data/phone/corpus.tsv");
     let rows: Vec<(&str, &str)> = corpus
         .lines()
         .filter(|l| !l.starts_with('#'))
@@ -14,15 +14,15 @@ fn main() {
         .collect();
     // The first call builds libphonenumber's tables.
     let t0 = Instant::now();
-    let _ = parse_first("+1 202 555 0173", "US");
+    let _ = parse_one("+1 202 555 0173", "US");
     println!("first call: {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
     let rounds = 3;
     let t = Instant::now();
     let mut ok = 0usize;
     for _ in 0..rounds {
         for (raw, region) in &rows {
-            if let Ok(e) = parse_first(raw, region) {
-                ok += match_key(&e).len().min(1);
+            if let Ok(e) = parse_one(raw, region) {
+                ok += fold(&e).len().min(1);
             }
         }
     }

@@ -1,193 +1,71 @@
-//! Phone identity: CRM phone strings and WhatsApp ids to E.164, and the keys that let a
-//! WhatsApp number find the CRM record a rep typed by hand.
+//! Phone identity: CRM phone strings → E.164, WhatsApp ids → numbers, and match keys that
+//! fold WhatsApp's country quirks.
 //!
-//! Parsing and validation are libphonenumber's (the `rlibphonenumber` port, metadata
-//! 9.0.42); this module adds what CRM data needs on top of it.
+//! Parsing is libphonenumber's (the `rlibphonenumber` port, regex-lite backend); this module
+//! adds only what CRM fields need around it: cutting extensions, splitting multi-number
+//! fields, the retry as `+digits`, Mexico's abolished domestic prefixes and Russia's trunk 8.
 //!
-//! API:
-//! - [`parse_crm_phone`]`(raw, region) -> Result<Vec<E.164>, PhoneError>`: one CRM field, which
-//!   may hold several numbers (`/`, `;`, `|`, `,`, new lines), extensions (`ext.`, `x`, `#`,
-//!   `ramal`, ...), trunk prefixes, `(0)`, IDD prefixes, full-width digits or vanity letters.
-//!   `region` is an ISO 3166 code; `ZZ` or empty means none (the number must then be
-//!   international). Rule per number: parse with the default region; if that is not a valid
-//!   number, retry the digits as `+digits`; then the WhatsApp-era repairs (Mexico's dropped
-//!   `1`/`044`/`045`/`01`, Brazil's missing 9th mobile digit, Russia/Kazakhstan trunk `8`), each
-//!   only when the number is otherwise invalid, so a valid number never becomes another one.
-//! - [`parse_wa_id`]`(id) -> WaId`: `<digits>@c.us`, `@s.whatsapp.net`, `@hosted`, with `_agent`
-//!   and `:device` suffixes, give a phone; `@lid` (and `@hosted.lid`) and `@g.us` never do.
-//! - [`match_key`]`(e164) -> String`: the folded key two spellings of one WhatsApp account share
-//!   (Brazil with/without the 9th digit, Mexico `521`/`52`, Argentina `549`/`54`).
-//! - [`match_keys`]`(e164) -> Vec<E.164>`: every E.164 spelling that folds to the same key.
-//! - [`search_variants`]`(e164) -> Vec<String>`: query strings for CRM search APIs, shortest
-//!   first, deduplicated.
-use rlibphonenumber::{PhoneNumber, PhoneNumberFormat, Region, PHONE_NUMBER_UTIL};
+//! Folding (`match_keys`) maps every form WhatsApp or a rep may use for one line to one key:
+//! Brazil with/without the 9th mobile digit, Mexico `521`/`52`, Argentina `549`/`54` and
+//! the domestic `15`. It never shortens a number to a suffix, so a different valid number
+//! never folds onto another.
+use rlibphonenumber::{PhoneNumberFormat, Region, PHONE_NUMBER_UTIL};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
-/// Why a CRM phone string gave no number. A value, never a panic.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "reason", rename_all = "snake_case")]
 pub enum PhoneError {
     Empty,
-    NoDigits,
-    UnknownRegion { region: String },
-    /// A national number and no default region to read it with.
-    NeedsCountryCode,
-    InvalidCountryCode,
-    TooShort,
-    TooLong,
-    /// Parsed, but libphonenumber says no such number exists (`as_read` is how it was read).
-    NotValid { as_read: String },
-    NotANumber,
+    UnknownRegion(String),
+    /// libphonenumber could not read it, or read it as an invalid number.
+    Invalid(String),
 }
 
-impl fmt::Display for PhoneError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl std::fmt::Display for PhoneError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            PhoneError::Empty => f.write_str("empty"),
-            PhoneError::NoDigits => f.write_str("no digits"),
-            PhoneError::UnknownRegion { region } => write!(f, "unknown region {region:?}"),
-            PhoneError::NeedsCountryCode => f.write_str("national number without a default region"),
-            PhoneError::InvalidCountryCode => f.write_str("invalid country code"),
-            PhoneError::TooShort => f.write_str("too short"),
-            PhoneError::TooLong => f.write_str("too long"),
-            PhoneError::NotValid { as_read } => write!(f, "not a valid number (read as {as_read})"),
-            PhoneError::NotANumber => f.write_str("not a phone number"),
+            PhoneError::Empty => write!(f, "no phone number in the field"),
+            PhoneError::UnknownRegion(r) => write!(f, "unknown region {r:?}"),
+            PhoneError::Invalid(why) => write!(f, "not a valid phone number: {why}"),
         }
     }
 }
 
-impl std::error::Error for PhoneError {}
-
-/// `None` for `ZZ`/empty (no default region).
-pub fn region_code(code: &str) -> Result<Option<Region>, PhoneError> {
-    let up = code.trim().to_ascii_uppercase();
-    if up.is_empty() || up == "ZZ" {
+/// `"BR"` → Some(Region); `"ZZ"` (or empty) → None: the number must be international.
+pub fn region(code: &str) -> Result<Option<Region>, PhoneError> {
+    let c = code.trim().to_ascii_uppercase();
+    if c.is_empty() || c == "ZZ" {
         return Ok(None);
     }
-    let region: Region = up.parse().map_err(|_| PhoneError::UnknownRegion { region: code.to_string() })?;
-    // The enum spans every letter pair; only regions with metadata are real.
-    if PHONE_NUMBER_UTIL.get_country_code_for_region(region).is_none() {
-        return Err(PhoneError::UnknownRegion { region: code.to_string() });
-    }
-    Ok(Some(region))
+    // from_code accepts any two letters; a region is real only if it has a country code.
+    Region::from_code(&c)
+        .ok()
+        .filter(|r| PHONE_NUMBER_UTIL.get_country_code_for_region(*r).is_some())
+        .map(Some)
+        .ok_or_else(|| PhoneError::UnknownRegion(code.to_string()))
 }
 
-/// Every number in one CRM phone field, as E.164, in field order, deduplicated.
-pub fn parse_crm_phone(raw: &str, region: &str) -> Result<Vec<String>, PhoneError> {
-    Ok(parse_crm_field(raw, region)?.into_iter().map(|p| p.e164).collect())
-}
+/// Extension markers people type after a number (lowercase). Cut before parsing: an
+/// extension is not part of the WhatsApp number.
+const EXTENSION_MARKERS: [&str; 12] =
+    ["extension", "extn", "ext.", "ext", "ramal", "anexo", "int.", "доб.", "доб", "内線", " x", "#"];
 
-/// One number read from a CRM field.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Parsed {
-    pub e164: String,
-    /// Read only through a WhatsApp-era repair (an old Brazilian, Mexican or `8…` form):
-    /// the matcher ranks it as folded, not exact.
-    pub repaired: bool,
-}
-
-/// [`parse_crm_phone`] with how each number was read.
-pub fn parse_crm_field(raw: &str, region: &str) -> Result<Vec<Parsed>, PhoneError> {
-    let region = region_code(region)?;
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Err(PhoneError::Empty);
-    }
-    let parts = split_numbers(raw);
-    if parts.len() > 1 {
-        let parsed: Vec<Result<Parsed, PhoneError>> = parts.iter().map(|p| parse_one(p, region)).collect();
-        let good: Vec<Parsed> = parsed.iter().filter_map(|r| r.as_ref().ok().cloned()).collect();
-        if good.len() == parsed.len() {
-            return Ok(dedup(good));
-        }
-        // `089/1234567`: the separator was inside one number.
-        let joined = raw.replace(SEPARATORS, " ");
-        if let Ok(one) = parse_one(&joined, region) {
-            return Ok(vec![one]);
-        }
-        if !good.is_empty() {
-            return Ok(dedup(good));
-        }
-        return Err(parse_one(raw, region).err().unwrap_or(PhoneError::NotANumber));
-    }
-    parse_one(&parts[0], region).map(|e| vec![e])
-}
-
-/// The first number of a CRM field (what the `phone e164` harness prints).
-pub fn parse_first(raw: &str, region: &str) -> Result<String, PhoneError> {
-    parse_crm_phone(raw, region)?.into_iter().next().ok_or(PhoneError::NotANumber)
-}
-
-const SEPARATORS: [char; 6] = ['/', ';', '|', ',', '\n', '\u{FF0F}'];
-
-/// Splits a field on number separators, dropping parts too short to be a number (notes).
-fn split_numbers(raw: &str) -> Vec<String> {
-    let mut parts = Vec::new();
-    for piece in raw.split(SEPARATORS) {
-        for p in split_words(piece, &[" or ", " ou ", " o ", " oder "]) {
-            if p.chars().filter(|c| c.is_numeric()).count() >= 3 {
-                parts.push(p.trim().to_string());
-            }
-        }
-    }
-    if parts.is_empty() {
-        parts.push(raw.to_string());
-    }
-    parts
-}
-
-fn split_words<'a>(s: &'a str, words: &[&str]) -> Vec<&'a str> {
-    let lower = s.to_lowercase();
-    // Byte offsets only line up when lowercasing kept the length.
-    if lower.len() != s.len() {
-        return vec![s];
-    }
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < lower.len() {
-        if let Some(w) = words.iter().find(|w| lower[i..].starts_with(**w)) {
-            out.push(&s[start..i]);
-            i += w.len();
-            start = i;
-        } else {
-            i += lower[i..].chars().next().map_or(1, char::len_utf8);
-        }
-    }
-    out.push(&s[start..]);
-    out
-}
-
-fn dedup(v: Vec<Parsed>) -> Vec<Parsed> {
-    let mut out: Vec<Parsed> = Vec::with_capacity(v.len());
-    for s in v {
-        if !out.iter().any(|o| o.e164 == s.e164) {
-            out.push(s);
-        }
-    }
-    out
-}
-
-/// Extension labels libphonenumber does not cut itself (it does `ext`, `x`, `#`, `;ext=`).
-const EXT_LABELS: [&str; 8] = ["ramal", "extension", "extensión", "anexo", "poste", "durchwahl", "interno", "доб"];
-
-/// Cuts a trailing extension introduced by a label libphonenumber does not know.
 fn cut_extension(s: &str) -> &str {
     let lower = s.to_lowercase();
-    if lower.len() != s.len() {
-        return s;
-    }
-    for label in EXT_LABELS {
-        let mut from = 0;
-        while let Some(pos) = lower[from..].find(label).map(|p| p + from) {
-            let before_ok = lower[..pos].chars().next_back().is_none_or(|c| !c.is_alphabetic());
-            let after_ok = lower[pos + label.len()..].chars().next().is_none_or(|c| !c.is_alphabetic());
-            let has_digits_before = s[..pos].chars().any(|c| c.is_numeric());
-            if before_ok && after_ok && has_digits_before {
-                return &s[..pos];
+    // Only when the marker is followed by digits to the end: "x" inside vanity words stays.
+    for m in EXTENSION_MARKERS {
+        if let Some(pos) = lower.rfind(m) {
+            let tail = &lower[pos + m.len()..];
+            let tail = tail.trim_start_matches([' ', '.', ':', '-']);
+            if !tail.is_empty() && tail.chars().all(|c| c.is_ascii_digit() || c == ' ') && pos > 0 {
+                // `lower` and `s` share byte offsets only when lowercasing kept lengths; fall
+                // back to a char-count cut otherwise.
+                if lower.len() == s.len() {
+                    return s[..pos].trim_end();
+                }
+                let n = lower[..pos].chars().count();
+                let end = s.char_indices().nth(n).map(|(i, _)| i).unwrap_or(s.len());
+                return s[..end].trim_end();
             }
-            from = pos + label.len();
         }
     }
     s
@@ -226,431 +104,347 @@ fn strip_notes(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-fn e164(n: &PhoneNumber) -> String {
-    n.format_as(PhoneNumberFormat::E164).into_owned()
+/// Full-width and other Unicode decimal digits → ASCII; everything else unchanged.
+fn ascii_digits(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
+            '＋' => '+',
+            _ => c,
+        })
+        .collect()
 }
 
-fn parse_valid(s: &str, region: Option<Region>) -> Option<String> {
-    PHONE_NUMBER_UTIL.parse(s, region).ok().filter(|n| n.is_valid()).map(|n| e164(&n))
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
 }
 
-fn map_parse_error(e: rlibphonenumber::ParseError, region: Option<Region>) -> PhoneError {
-    use rlibphonenumber::ParseError as P;
-    match e {
-        P::InvalidCountryCode if region.is_none() => PhoneError::NeedsCountryCode,
-        P::InvalidCountryCode => PhoneError::InvalidCountryCode,
-        P::TooShortAfterIdd | P::TooShortNsn => PhoneError::TooShort,
-        P::TooLongNsn => PhoneError::TooLong,
-        P::NotANumber(_) => PhoneError::NotANumber,
+fn e164_of(raw: &str, region: Option<Region>) -> Result<String, PhoneError> {
+    let n = PHONE_NUMBER_UTIL.parse(raw, region).map_err(|e| PhoneError::Invalid(format!("{e:?}")))?;
+    if !n.is_valid() {
+        return Err(PhoneError::Invalid("no such number in its country's numbering plan".into()));
     }
+    Ok(n.format_as(PhoneNumberFormat::E164).into_owned())
 }
 
-/// One number: libphonenumber with the default region, then `+digits`, then repairs.
-fn parse_one(raw: &str, region: Option<Region>) -> Result<Parsed, PhoneError> {
-    let exact = |e164: String| Parsed { e164, repaired: false };
-    let repaired = |e164: String| Parsed { e164, repaired: true };
-    let without_notes = strip_notes(raw);
-    let s = cut_extension(&without_notes).trim();
-    if s.is_empty() {
+/// One number (no separators) → E.164.
+pub fn parse_one(raw: &str, default_region: &str) -> Result<String, PhoneError> {
+    let reg = region(default_region)?;
+    let without_notes = strip_notes(raw.trim());
+    let cleaned = ascii_digits(cut_extension(without_notes.trim()));
+    if digits(&cleaned).is_empty() && !cleaned.chars().any(|c| c.is_alphabetic()) {
         return Err(PhoneError::Empty);
     }
-    if !s.chars().any(|c| c.is_numeric()) && !s.chars().any(|c| c.is_ascii_alphabetic()) {
-        return Err(PhoneError::NoDigits);
+    // Mexico dropped its domestic mobile (044/045) and long-distance (01) prefixes in 2019;
+    // CRMs still hold them. libphonenumber no longer strips them, so do it before parsing.
+    let cleaned = match reg {
+        Some(r) if r == Region::MX && !cleaned.trim_start().starts_with('+') => {
+            let d = digits(&cleaned);
+            let rest = ["044", "045", "01"].iter().find_map(|p| d.strip_prefix(p).filter(|r| r.len() == 10));
+            rest.map(str::to_string).unwrap_or(cleaned)
+        }
+        _ => cleaned,
+    };
+    let first = e164_of(&cleaned, reg);
+    if first.is_ok() {
+        return first;
     }
-    let first = PHONE_NUMBER_UTIL.parse(s, region);
-    if let Ok(n) = &first {
-        if n.is_valid() {
-            return Ok(exact(e164(n)));
+    // The default region gave nothing valid: the rep may have typed the country code
+    // without '+' (or with 00 from anywhere).
+    let d = digits(&cleaned);
+    let mut retries = vec![format!("+{d}")];
+    // An IDD prefix of another region (`0044…` with a US default, `011…` with a German one).
+    let international = cleaned.trim_start().starts_with('+');
+    for idd in ["00", "011"] {
+        if let Some(rest) = d.strip_prefix(idd).filter(|_| !international) {
+            retries.push(format!("+{rest}"));
         }
     }
-    // A number typed with its country code but no `+` or IDD prefix.
-    let rest = s.trim_start_matches(|c: char| !c.is_numeric());
-    let international = s.starts_with(['+', '\u{FF0B}']);
-    let plus = (!rest.is_empty() && !international)
-        .then(|| PHONE_NUMBER_UTIL.parse(format!("+{rest}"), None));
-    if let Some(Ok(n)) = &plus {
-        if n.is_valid() {
-            return Ok(exact(e164(n)));
-        }
+    // Russia/Kazakhstan: the domestic trunk 8 in place of the country code 7. Only for a
+    // number typed domestically: `+886 …` must never become `+7 886 …`.
+    let domestic_8 = cleaned.trim_start_matches(|c: char| c.is_whitespace() || c == '(').starts_with('8');
+    if domestic_8 && d.len() == 11 && d.starts_with('8') {
+        retries.push(format!("+7{}", &d[1..]));
     }
-    // An IDD prefix of another region (`0044…` typed with a US default, `011…` with a German one).
-    if !international {
-        for idd in ["00", "011"] {
-            if let Some(after) = strip_idd(rest, idd) {
-                if let Some(e) = parse_valid(&format!("+{after}"), None) {
-                    return Ok(exact(e));
-                }
-            }
-        }
+    // Mexico: `+52 1 …`, the mobile 1 abolished in 2019, is the same line without it.
+    if let Some(rest) = d.strip_prefix("521").filter(|r| r.len() == 10) {
+        retries.push(format!("+52{rest}"));
     }
-    let readings = [first.as_ref().ok(), plus.as_ref().and_then(|r| r.as_ref().ok())];
-    for n in readings.into_iter().flatten() {
-        if let Some(fixed) = repair(n.country_code, &n.get_national_significant_number()) {
-            return Ok(repaired(fixed));
-        }
+    // Brazil: an 8-digit mobile saved before the 9th digit (libphonenumber now calls those
+    // invalid). Adding the 9 gives the same line, which is what WhatsApp reaches.
+    let br_national = match reg {
+        Some(r) if r == Region::BR && d.len() == 10 => Some(d.as_str()),
+        _ => d.strip_prefix("55").filter(|n| n.len() == 10),
+    };
+    if let Some(n) = br_national.filter(|n| matches!(n.as_bytes()[2], b'6'..=b'9')) {
+        retries.push(format!("+55{}9{}", &n[..2], &n[2..]));
     }
-    if let Some(fixed) = repair_trunk_8(s) {
-        return Ok(repaired(fixed));
-    }
-    match first {
-        Ok(n) => Err(PhoneError::NotValid { as_read: e164(&n) }),
-        Err(e) => Err(map_parse_error(e, region)),
-    }
+    retries.into_iter().find_map(|r| e164_of(&r, None).ok()).ok_or_else(|| first.unwrap_err())
 }
 
-/// `rest` without a leading IDD prefix (its digits may be spaced: `00 44`, `0-11`).
-fn strip_idd<'a>(rest: &'a str, idd: &str) -> Option<&'a str> {
-    let mut want = idd.chars().peekable();
-    for (i, c) in rest.char_indices() {
-        if want.peek().is_none() {
-            return Some(&rest[i..]);
-        }
-        if matches!(c, '-' | '.' | '(' | ')') || c.is_whitespace() {
+/// A CRM phone field → every number in it, in order. Fields may hold several numbers
+/// separated by `/`, `;`, `|` or a newline. Fails only if none of them is valid.
+pub fn parse_crm_phone(raw: &str, default_region: &str) -> Result<Vec<String>, PhoneError> {
+    region(default_region)?;
+    let mut out: Vec<String> = Vec::new();
+    let mut last_err = PhoneError::Empty;
+    for part in raw.split(['/', ';', '|', '\n']) {
+        if part.trim().is_empty() {
             continue;
         }
-        if Some(c) != want.next() {
-            return None;
+        match parse_one(part, default_region) {
+            Ok(e) if !out.contains(&e) => out.push(e),
+            Ok(_) => {}
+            Err(e) => last_err = e,
         }
     }
-    None
-}
-
-/// Numbers WhatsApp-era CRMs keep in forms libphonenumber now calls invalid. Each rewrite
-/// applies to an invalid reading only and must yield a valid number.
-fn repair(cc: i32, nsn: &str) -> Option<String> {
-    let candidate = match cc {
-        // Mexico: mobile `1` (abolished 2019) and old domestic prefixes 044/045 (mobile), 01.
-        52 => {
-            if (nsn.starts_with("044") || nsn.starts_with("045")) && nsn.len() == 13 {
-                nsn[3..].to_string()
-            } else if nsn.starts_with("01") && nsn.len() == 12 {
-                nsn[2..].to_string()
-            } else if nsn.starts_with('1') && nsn.len() == 11 {
-                nsn[1..].to_string()
-            } else {
-                return None;
-            }
-        }
-        // Brazil: an 8-digit mobile from before the 9th digit.
-        55 if nsn.len() == 10 && matches!(nsn.as_bytes()[2], b'6'..=b'9') => format!("{}9{}", &nsn[..2], &nsn[2..]),
-        _ => return None,
-    };
-    parse_valid(&format!("+{cc}{candidate}"), None)
-}
-
-/// Russia/Kazakhstan: `8` + 10 digits is the domestic form of `+7`. Only for numbers written
-/// domestically: `+886…` must never become `+7886…`.
-fn repair_trunk_8(s: &str) -> Option<String> {
-    let digits = digits_of(s);
-    let domestic = s.trim_start_matches(|c: char| c.is_whitespace() || c == '(').starts_with(['8', '\u{FF18}']);
-    if domestic && digits.len() == 11 && digits.starts_with('8') {
-        parse_valid(&format!("+7{}", &digits[1..]), None)
+    if out.is_empty() {
+        Err(last_err)
     } else {
-        None
+        Ok(out)
     }
 }
 
-/// ASCII digits of a string (full-width and other decimal digits folded).
-fn digits_of(s: &str) -> String {
-    s.chars().filter_map(|c| c.to_digit(10).or_else(|| fullwidth_digit(c))).filter_map(|d| char::from_digit(d, 10)).collect()
-}
-
-fn fullwidth_digit(c: char) -> Option<u32> {
-    ('\u{FF10}'..='\u{FF19}').contains(&c).then(|| c as u32 - 0xFF10)
-}
-
-/// What a WhatsApp id names.
+/// What a WhatsApp id (JID) identifies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
 pub enum WaId {
-    /// A phone-number account: `+digits` (not checked against libphonenumber: a 12-digit
-    /// Brazilian id from before the 9th digit is real yet "invalid").
-    Phone { e164: String, device: Option<u32>, agent: Option<u32> },
-    /// An opaque linked identity (`…@lid`, `…@hosted.lid`): never a phone number.
-    Lid { id: String },
-    Group { id: String },
-    /// Broadcast lists, newsletters, malformed ids.
-    Other { id: String, reason: String },
+    /// `+<digits>`: the account's number exactly as WhatsApp has it (may be an old form,
+    /// e.g. a Brazilian mobile without the 9th digit, which libphonenumber calls invalid).
+    Phone(String),
+    /// `…@lid`: an opaque identity, never a phone number.
+    Lid(String),
+    /// `…@g.us`: a group.
+    Group(String),
+    Invalid(String),
 }
 
-impl WaId {
-    pub fn phone(&self) -> Option<&str> {
-        match self {
-            WaId::Phone { e164, .. } => Some(e164),
-            _ => None,
-        }
-    }
-}
-
-/// Reads a WhatsApp JID (`user[_agent][:device]@server`). A bare `+digits`/`digits` string
-/// is read as a phone account too (numbers shown in headers and drawers).
+/// Parse `5511987654321@c.us`, `…@s.whatsapp.net`, `…@hosted`, with `:device` and `_agent`
+/// suffixes; a bare `+digits` or digits string is taken as a number too.
 pub fn parse_wa_id(id: &str) -> WaId {
     let id = id.trim();
-    let other = |reason: &str| WaId::Other { id: id.to_string(), reason: reason.to_string() };
-    let (user, server) = match id.rsplit_once('@') {
+    let (user, server) = match id.split_once('@') {
         Some((u, s)) => (u, s.to_ascii_lowercase()),
         None => (id, String::new()),
     };
     match server.as_str() {
-        "lid" | "hosted.lid" => return WaId::Lid { id: id.to_string() },
-        "g.us" => return WaId::Group { id: id.to_string() },
-        "c.us" | "s.whatsapp.net" | "hosted" | "" => {}
-        _ => return other("not a phone-number server"),
+        "lid" | "hosted.lid" => return WaId::Lid(id.to_string()),
+        "g.us" => return WaId::Group(id.to_string()),
+        "" | "c.us" | "s.whatsapp.net" | "hosted" => {}
+        other => return WaId::Invalid(format!("unknown WhatsApp server {other:?}")),
     }
-    let (user_agent, device) = match user.split_once(':') {
-        Some((ua, d)) => match d.parse::<u32>() {
-            Ok(d) => (ua, Some(d)),
-            Err(_) => return other("bad device suffix"),
-        },
-        None => (user, None),
-    };
-    let (digits, agent) = match user_agent.split_once('_') {
-        Some((u, a)) => match a.parse::<u32>() {
-            Ok(a) => (u, Some(a)),
-            Err(_) => return other("bad agent suffix"),
-        },
-        None => (user_agent, None),
-    };
-    let digits = if server.is_empty() {
-        // Bare numbers: allow the `+` and the separators a display shows.
-        let d: String = digits.trim_start_matches('+').chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
-        d
+    // `user:device` and `user_agent` suffixes belong to the session, not the number.
+    let user = user.split(':').next().unwrap_or(user);
+    let user = user.split('_').next().unwrap_or(user);
+    let user = user.strip_prefix('+').unwrap_or(user);
+    if (7..=15).contains(&user.len()) && user.bytes().all(|b| b.is_ascii_digit()) && !user.starts_with('0') {
+        WaId::Phone(format!("+{user}"))
     } else {
-        digits.to_string()
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return other("user part is not digits");
+        WaId::Invalid(format!("{user:?} is not 7 to 15 digits"))
     }
-    if !(7..=15).contains(&digits.len()) || digits.starts_with('0') {
-        return other("not 7-15 digits of an international number");
-    }
-    WaId::Phone { e164: format!("+{digits}"), device, agent }
 }
 
-/// The folded key: the same for every spelling WhatsApp or a CRM uses for one account.
-/// Brazil keeps the 9th digit, Mexico drops `1`, Argentina drops the mobile `9`.
-pub fn match_key(e164: &str) -> String {
-    let d = digits_of(e164);
-    let b = d.as_bytes();
-    let folded = if d.len() == 12 && d.starts_with("55") && b[2] != b'0' && b[3] != b'0' && matches!(b[4], b'6'..=b'9') {
-        format!("55{}9{}", &d[2..4], &d[4..])
-    } else if d.len() == 13 && (d.starts_with("521") || d.starts_with("549")) {
-        format!("{}{}", &d[..2], &d[3..])
-    } else {
-        d
-    };
-    format!("+{folded}")
+/// The canonical folded form of a number: the key every WhatsApp/CRM variant of one line
+/// shares. Input: E.164 or WhatsApp `+digits`.
+pub fn fold(e164: &str) -> String {
+    let d = digits(e164);
+    if let Some(nat) = d.strip_prefix("55") {
+        // Brazil: area code (2) + subscriber. A 9-digit mobile starting with 9 followed by
+        // 6-9 is the same line as the 8-digit form without the 9.
+        if nat.len() == 11 && nat.as_bytes()[2] == b'9' && matches!(nat.as_bytes()[3], b'6'..=b'9') {
+            return format!("55{}{}", &nat[..2], &nat[3..]);
+        }
+        return d;
+    }
+    if let Some(nat) = d.strip_prefix("52") {
+        // Mexico: the mobile '1' after the country code was abolished.
+        if nat.len() == 11 && nat.starts_with('1') {
+            return format!("52{}", &nat[1..]);
+        }
+        return d;
+    }
+    if let Some(nat) = d.strip_prefix("54") {
+        // Argentina: the international mobile '9', and the domestic '15' after the area code.
+        let nat = if nat.len() == 11 && nat.starts_with('9') { &nat[1..] } else { nat };
+        if nat.len() == 12 {
+            for area in [2usize, 3, 4] {
+                if &nat[area..area + 2] == "15" {
+                    return format!("54{}{}", &nat[..area], &nat[area + 2..]);
+                }
+            }
+        }
+        return format!("54{nat}");
+    }
+    d
 }
 
-/// Every E.164 spelling of the account `e164` names: the folded key first, then the others.
+/// Both the exact digits and the folded key: two numbers match when their keys intersect.
 pub fn match_keys(e164: &str) -> Vec<String> {
-    let key = match_key(e164);
-    let d = &key[1..];
-    let b = d.as_bytes();
-    let mut out = vec![key.clone()];
-    if d.len() == 13 && d.starts_with("55") && b[4] == b'9' && matches!(b[5], b'6'..=b'9') {
-        out.push(format!("+55{}{}", &d[2..4], &d[5..]));
-    } else if d.len() == 12 && d.starts_with("52") {
-        out.push(format!("+521{}", &d[2..]));
-    } else if d.len() == 12 && d.starts_with("54") {
-        out.push(format!("+549{}", &d[2..]));
+    let exact = digits(e164);
+    let folded = fold(e164);
+    if folded == exact {
+        vec![exact]
+    } else {
+        vec![exact, folded]
     }
-    let own = format!("+{}", digits_of(e164));
-    if !out.contains(&own) {
-        out.push(own);
-    }
-    out
 }
 
-/// Query strings for one WhatsApp number to send to a CRM search API: each spelling as
-/// E.164, as digits, as `+cc-national` (LeadSquared's stored form), as the national
-/// significant number and as national digits with the trunk prefix (`02079460958`); shortest
-/// first, deduplicated. The matcher re-checks every hit, so a broad query cannot link the
-/// wrong record.
+/// Do these two numbers reach the same WhatsApp line? `Some(true)` exact, `Some(false)`
+/// through a fold, `None` not the same.
+pub fn same_line(a: &str, b: &str) -> Option<bool> {
+    let (da, db) = (digits(a), digits(b));
+    if da == db {
+        return Some(true);
+    }
+    (fold(a) == fold(b)).then_some(false)
+}
+
+/// What to send to a CRM's own phone search for one WhatsApp number: the E.164 form, its
+/// digits, the national significant number, and the quirk alternates (BR ±9, MX 52/521,
+/// AR 54/549), shortest first, deduplicated. CRMs store numbers every way; their search
+/// does substring or exact matching, so several queries catch what one would miss.
 pub fn search_variants(e164: &str) -> Vec<String> {
+    let d = digits(e164);
+    let mut alternates = vec![d.clone()];
+    let folded = fold(e164);
+    alternates.push(folded.clone());
+    if let Some(nat) = folded.strip_prefix("55") {
+        if nat.len() == 10 && matches!(nat.as_bytes()[2], b'6'..=b'9') {
+            alternates.push(format!("55{}9{}", &nat[..2], &nat[2..]));
+        }
+    } else if let Some(nat) = folded.strip_prefix("52") {
+        if nat.len() == 10 {
+            alternates.push(format!("521{nat}"));
+        }
+    } else if let Some(nat) = folded.strip_prefix("54") {
+        if nat.len() == 10 {
+            alternates.push(format!("549{nat}"));
+        }
+    }
     let mut out: Vec<String> = Vec::new();
-    for form in match_keys(e164) {
-        let digits = form[1..].to_string();
-        let mut forms = vec![form.clone(), digits.clone()];
-        if let Ok(n) = PHONE_NUMBER_UTIL.parse(&form, None) {
+    for a in alternates {
+        out.push(format!("+{a}"));
+        out.push(a.clone());
+        if let Ok(n) = PHONE_NUMBER_UTIL.parse(format!("+{a}"), None) {
             let nsn = n.get_national_significant_number();
-            if nsn.len() >= 6 && nsn != digits {
-                forms.push(format!("+{}-{nsn}", n.country_code));
-                forms.push(nsn);
-            }
-            let national = digits_of(&n.format_as(PhoneNumberFormat::National));
-            if national.len() >= 6 {
-                forms.push(national);
-            }
-        }
-        for q in forms {
-            if !out.contains(&q) {
-                out.push(q);
+            if nsn.len() >= 6 {
+                out.push(nsn);
             }
         }
     }
-    out.sort_by_key(|s| s.len());
+    out.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    out.dedup();
     out
-}
-
-/// One line of the `crmsync phone e164` harness: `raw<TAB>region` → the first number's
-/// E.164, or `invalid<TAB>reason`.
-pub fn e164_line(line: &str) -> String {
-    let Some((raw, region)) = line.rsplit_once('\t') else {
-        return "invalid\tbad input: expected raw<TAB>region".to_string();
-    };
-    match parse_first(raw, region) {
-        Ok(e) => e,
-        Err(e) => format!("invalid\t{e}"),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn p(raw: &str, region: &str) -> Result<Vec<String>, PhoneError> {
-        parse_crm_phone(raw, region)
-    }
-
     #[test]
-    fn national_international_and_idd_forms() {
-        for (raw, region) in [
-            ("(202) 555-0173", "US"),
-            ("202.555.0173", "US"),
-            ("+1 202 555 0173", "ZZ"),
-            ("011 1 202 555 0173", "US"),
-            ("00 1 202 555 0173", "GB"),
-            ("001 202 555 0173", "DE"),
-            ("12025550173", "DE"),
-            ("１２０２５５５０１７３", "ZZ"),
-        ] {
-            assert_eq!(p(raw, region), Ok(vec!["+12025550173".to_string()]), "{raw} {region}");
+    fn parses_the_ways_reps_type_numbers() {
+        let cases = [
+            ("(11) 98765-4321", "BR", "+5511987654321"),
+            ("+55 11 98765-4321", "US", "+5511987654321"),
+            ("011 55 11 98765 4321", "US", "+5511987654321"),
+            ("0044 20 7946 0958", "DE", "+442079460958"),
+            ("+44 (0)20 7946 0958", "US", "+442079460958"),
+            ("020 7946 0958", "GB", "+442079460958"),
+            ("(415) 555-2671 ext. 12", "US", "+14155552671"),
+            ("415.555.2671 x12", "US", "+14155552671"),
+            ("(11) 3456-7890 ramal 23", "BR", "+551134567890"),
+            ("+91-9876543210", "IN", "+919876543210"),
+            ("９８７６５４３２１０", "IN", "+919876543210"),
+            ("1-800-FLOWERS", "US", "+18003569377"),
+            ("5511987654321", "US", "+5511987654321"), // retry as +digits
+            ("8 912 345-67-89", "RU", "+79123456789"),
+            ("89123456789", "US", "+79123456789"), // trunk 8 without the region
+            ("044 55 1234 5678", "MX", "+525512345678"),
+            ("(11) 8765-4321", "BR", "+5511987654321"), // pre-2016 mobile, as old CRMs hold it
+            ("+52 1 55 1234 5678", "ZZ", "+525512345678"),
+            ("+55 11 8765-4321", "US", "+5511987654321"),
+            ("01 55 1234 5678", "MX", "+525512345678"),
+        ];
+        for (raw, region, want) in cases {
+            assert_eq!(parse_one(raw, region).as_deref(), Ok(want), "{raw} ({region})");
         }
-        assert_eq!(p("+44 (0)20 7946 0958", "US"), Ok(vec!["+442079460958".into()]));
-        assert_eq!(p("020 7946 0958", "GB"), Ok(vec!["+442079460958".into()]));
-        assert_eq!(p("０２０ ７９４６ ０９５８", "GB"), Ok(vec!["+442079460958".into()]));
     }
 
     #[test]
-    fn extensions_are_cut() {
-        for raw in ["+1 202-555-0173 ext. 89", "202 555 0173 x12", "202 555 0173 #4", "202 555 0173 ramal 12", "202 555 0173 Ramal: 3"] {
-            assert_eq!(p(raw, "US"), Ok(vec!["+12025550173".into()]), "{raw}");
-        }
-        assert_eq!(p("(11) 98765-4321 ramal 3", "BR"), Ok(vec!["+5511987654321".into()]));
-    }
-
-    #[test]
-    fn notes_in_parentheses_are_dropped() {
-        assert_eq!(p("(202) 555-0173 (office)", "US"), Ok(vec!["+12025550173".into()]));
-        assert_eq!(p("+44 (0)20 7946 0958 (WhatsApp)", "ZZ"), Ok(vec!["+442079460958".into()]));
+    fn notes_idd_and_trunk_8_only_where_they_apply() {
+        assert_eq!(parse_one("(415) 555-2671 (office)", "US").as_deref(), Ok("+14155552671"));
+        assert_eq!(parse_one("+44 (0)20 7946 0958 (WhatsApp)", "ZZ").as_deref(), Ok("+442079460958"));
         assert_eq!(strip_notes("(11) 98765-4321 (casa) (0"), "(11) 98765-4321   (0");
+        assert_eq!(parse_one("011 44 20 7946 0958", "FR").as_deref(), Ok("+442079460958"));
+        assert_eq!(parse_one("0044 20 7946 0958", "US").as_deref(), Ok("+442079460958"));
+        // An invalid international number is never re-read as Russian.
+        assert!(parse_one("+88622123456", "ZZ").is_err());
+        assert!(parse_one("+84210123456", "ZZ").is_err());
+        assert_eq!(parse_one("(8) 912 345-67-89", "US").as_deref(), Ok("+79123456789"));
     }
 
     #[test]
-    fn vanity_letters() {
-        assert_eq!(p("1-800-FLOWERS", "US"), Ok(vec!["+18003569377".into()]));
+    fn rejects_what_is_not_a_number() {
+        assert_eq!(parse_one("", "BR"), Err(PhoneError::Empty));
+        assert!(matches!(parse_one("12", "BR"), Err(PhoneError::Invalid(_))));
+        assert!(matches!(parse_one("020 7946 0958", "ZZ"), Err(PhoneError::Invalid(_))), "national number needs a region");
+        assert!(matches!(parse_one("123", "XX"), Err(PhoneError::UnknownRegion(_))));
+        // A UK national number read as US must not become some other valid number.
+        assert!(parse_one("020 7946 0958", "US").is_err());
     }
 
     #[test]
-    fn several_numbers_in_one_field() {
+    fn splits_multi_number_fields() {
         assert_eq!(
-            p("+1 202 555 0173 / +44 20 7946 0958", "US"),
-            Ok(vec!["+12025550173".into(), "+442079460958".into()])
+            parse_crm_phone("(11) 98765-4321 / (11) 3456-7890; +1 415 555 2671", "BR").unwrap(),
+            ["+5511987654321", "+551134567890", "+14155552671"]
         );
-        assert_eq!(p("202 555 0173; 202 555 0174 | 202 555 0173", "US"), Ok(vec!["+12025550173".into(), "+12025550174".into()]));
-        assert_eq!(p("202 555 0173 or 202 555 0174", "US"), Ok(vec!["+12025550173".into(), "+12025550174".into()]));
-        // A slash inside one German number is not a separator.
-        assert_eq!(p("089/1234567", "DE"), Ok(vec!["+49891234567".into()]));
-        // A note after a separator is dropped; a bad part does not sink a good one.
-        assert_eq!(p("+1 202 555 0173 / evenings", "US"), Ok(vec!["+12025550173".into()]));
-        assert_eq!(p("+1 202 555 0173 / 999", "US"), Ok(vec!["+12025550173".into()]));
+        assert_eq!(parse_crm_phone("garbage | (11) 98765-4321", "BR").unwrap(), ["+5511987654321"]);
+        assert!(parse_crm_phone("n/a", "BR").is_err());
     }
 
     #[test]
-    fn retry_as_international_when_the_region_gives_invalid() {
-        assert_eq!(p("44 20 7946 0958", "US"), Ok(vec!["+442079460958".into()]));
-        assert_eq!(p("5511987654321", "US"), Ok(vec!["+5511987654321".into()]));
-        assert_eq!(p("0044 20 7946 0958", "US"), Ok(vec!["+442079460958".into()]));
-        assert_eq!(p("011 44 20 7946 0958", "FR"), Ok(vec!["+442079460958".into()]));
-        assert_eq!(strip_idd("0 0-44 1", "00"), Some("-44 1"));
-        assert_eq!(strip_idd("044", "00"), None);
+    fn reads_whatsapp_ids() {
+        assert_eq!(parse_wa_id("5511987654321@c.us"), WaId::Phone("+5511987654321".into()));
+        assert_eq!(parse_wa_id("5511987654321:12@s.whatsapp.net"), WaId::Phone("+5511987654321".into()));
+        assert_eq!(parse_wa_id("5511987654321_1:3@s.whatsapp.net"), WaId::Phone("+5511987654321".into()));
+        assert_eq!(parse_wa_id("14155552671@hosted"), WaId::Phone("+14155552671".into()));
+        assert!(matches!(parse_wa_id("196271432331425@lid"), WaId::Lid(_)));
+        assert!(matches!(parse_wa_id("120363025246125486@g.us"), WaId::Group(_)));
+        assert!(matches!(parse_wa_id("12ab@c.us"), WaId::Invalid(_)));
+        assert!(matches!(parse_wa_id("123@c.us"), WaId::Invalid(_)));
     }
 
     #[test]
-    fn repairs_of_whatsapp_era_forms() {
-        assert_eq!(p("044 55 1234 5678", "MX"), Ok(vec!["+525512345678".into()]));
-        assert_eq!(p("045 55 1234 5678", "MX"), Ok(vec!["+525512345678".into()]));
-        assert_eq!(p("01 55 1234 5678", "MX"), Ok(vec!["+525512345678".into()]));
-        assert_eq!(p("+52 1 55 1234 5678", "ZZ"), Ok(vec!["+525512345678".into()]));
-        assert_eq!(p("(11) 8765-4321", "BR"), Ok(vec!["+5511987654321".into()]));
-        assert_eq!(p("8 912 345 67 89", "US"), Ok(vec!["+79123456789".into()]));
-        assert_eq!(p("8 912 345 67 89", "RU"), Ok(vec!["+79123456789".into()]));
-        assert!(p("+886 2 2123 456", "ZZ").is_err(), "an international number is never read as trunk 8");
-        assert_eq!(p("011 15 2345-6789", "AR"), Ok(vec!["+5491123456789".into()]));
+    fn folds_quirks_both_ways_and_nothing_else() {
+        // Brazil 9th digit.
+        assert_eq!(same_line("+5511987654321", "+551187654321"), Some(false));
+        assert_eq!(same_line("+551187654321", "+5511987654321"), Some(false));
+        assert_eq!(same_line("+5521987654321", "+552187654321"), Some(false), "area 21 too");
+        assert_eq!(same_line("+551134567890", "+5511934567890"), None, "landline 3xxx gains no 9");
+        // Mexico 521 / 52.
+        assert_eq!(same_line("+5215512345678", "+525512345678"), Some(false));
+        // Argentina 549 / 54 and 15.
+        assert_eq!(same_line("+5491123456789", "+541123456789"), Some(false));
+        assert_eq!(same_line("+5491123456789", "+54111523456789"), Some(false));
+        // Near misses that must not match.
+        assert_eq!(same_line("+5511987654321", "+5511987654322"), None);
+        assert_eq!(same_line("+5511987654321", "+5521987654321"), None, "other area code");
+        assert_eq!(same_line("+14155552671", "+4155552671"), None);
+        assert_eq!(same_line("+393331234567", "+39333123456"), None);
+        assert_eq!(same_line("+525512345678", "+5255123456789"), None);
     }
 
     #[test]
-    fn errors_are_values_with_reasons() {
-        assert_eq!(p("", "US"), Err(PhoneError::Empty));
-        assert_eq!(p("n/a", "US"), Err(PhoneError::NotANumber));
-        assert_eq!(p("202 555 0173", "XX"), Err(PhoneError::UnknownRegion { region: "XX".into() }));
-        assert!(matches!(p("020 7946 0958", "US"), Err(PhoneError::NotValid { .. })));
-        assert_eq!(p("020 7946 0958", "ZZ"), Err(PhoneError::NeedsCountryCode));
-        assert!(p("12", "US").is_err());
-        assert!(!PhoneError::TooShort.to_string().is_empty());
-    }
-
-    #[test]
-    fn whatsapp_ids() {
-        let phone = |e: &str, device, agent| WaId::Phone { e164: e.into(), device, agent };
-        assert_eq!(parse_wa_id("5511987654321@c.us"), phone("+5511987654321", None, None));
-        assert_eq!(parse_wa_id("5511987654321@s.whatsapp.net"), phone("+5511987654321", None, None));
-        assert_eq!(parse_wa_id("5511987654321:12@s.whatsapp.net"), phone("+5511987654321", Some(12), None));
-        assert_eq!(parse_wa_id("5511987654321_1:3@s.whatsapp.net"), phone("+5511987654321", Some(3), Some(1)));
-        assert_eq!(parse_wa_id("14155550123@hosted"), phone("+14155550123", None, None));
-        assert_eq!(parse_wa_id("+55 11 98765-4321"), phone("+5511987654321", None, None));
-        assert!(matches!(parse_wa_id("123456789012345@lid"), WaId::Lid { .. }));
-        assert!(matches!(parse_wa_id("123456789012345@hosted.lid"), WaId::Lid { .. }));
-        assert!(matches!(parse_wa_id("5511987654321-1600000000@g.us"), WaId::Group { .. }));
-        assert!(matches!(parse_wa_id("status@broadcast"), WaId::Other { .. }));
-        assert!(matches!(parse_wa_id("abc@c.us"), WaId::Other { .. }));
-        assert!(matches!(parse_wa_id("123@c.us"), WaId::Other { .. }));
-        assert!(matches!(parse_wa_id("0123456789@c.us"), WaId::Other { .. }));
-        assert!(matches!(parse_wa_id("5511987654321:x@c.us"), WaId::Other { .. }));
-        assert_eq!(parse_wa_id("123456789012345@lid").phone(), None);
-    }
-
-    #[test]
-    fn keys_fold_both_directions() {
-        assert_eq!(match_key("+551187654321"), "+5511987654321");
-        assert_eq!(match_key("+5511987654321"), "+5511987654321");
-        assert_eq!(match_key("+5215512345678"), "+525512345678");
-        assert_eq!(match_key("+5491123456789"), "+541123456789");
-        // Brazilian landlines (first subscriber digit 2-5) have no 9th digit to add.
-        assert_eq!(match_key("+551134567890"), "+551134567890");
-        // Italian leading zero stays.
-        assert_eq!(match_key("+390612345678"), "+390612345678");
-        assert_eq!(match_keys("+551187654321"), vec!["+5511987654321", "+551187654321"]);
-        assert_eq!(match_keys("+525512345678"), vec!["+525512345678", "+5215512345678"]);
-        assert_eq!(match_keys("+5491123456789"), vec!["+541123456789", "+5491123456789"]);
-        assert_eq!(match_keys("+12025550173"), vec!["+12025550173"]);
-    }
-
-    #[test]
-    fn search_variants_shortest_first_deduplicated() {
+    fn search_variants_are_short_first_and_unique() {
         let v = search_variants("+5511987654321");
-        assert_eq!(v.first().map(String::as_str), Some("1187654321"));
-        for q in ["+5511987654321", "5511987654321", "11987654321", "+551187654321", "551187654321"] {
-            assert!(v.iter().any(|x| x == q), "{q} in {v:?}");
+        for want in ["+5511987654321", "5511987654321", "11987654321", "+551187654321", "551187654321", "1187654321"] {
+            assert!(v.contains(&want.to_string()), "{want} missing from {v:?}");
         }
         assert!(v.windows(2).all(|w| w[0].len() <= w[1].len()));
-        let mut sorted = v.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted.len(), v.len());
-        assert_eq!(search_variants("+12025550173"), vec!["2025550173", "12025550173", "+12025550173", "+1-2025550173"]);
-        let uk = search_variants("+442079460958");
-        assert_eq!(uk, vec!["2079460958", "02079460958", "442079460958", "+442079460958", "+44-2079460958"]);
+        let mut d = v.clone();
+        d.dedup();
+        assert_eq!(d, v);
+        let mx = search_variants("+525512345678");
+        assert!(mx.contains(&"+5215512345678".to_string()));
     }
 }

@@ -1,5 +1,6 @@
 //! Typed messages between the content script, extension pages and the service worker,
 //! and the rule for who may send what (the worker holds tokens; the page must not reach them).
+use crate::core::model::{Message, WaIdentity};
 use serde::{Deserialize, Serialize};
 
 /// A request to the service worker. Unknown kinds fail to parse and are rejected.
@@ -14,6 +15,15 @@ pub enum Request {
     CheckReachability { crm: String },
     /// Overall state for the panel and popup.
     Status,
+    /// Messages the content script captured in the open chat (new, re-rendered or edited).
+    Captured { identity: WaIdentity, messages: Vec<Message> },
+    /// Run a sync cycle now instead of waiting for the alarm.
+    SyncNow,
+    /// All captured data and the sync log as JSON (never tokens or keys).
+    Export,
+    /// Strict-CSP fallback: the content script could not run wasm and relays the chat's
+    /// HTML; the panel frame of the same tab parses it. The worker only acknowledges it.
+    Relay { header: String, rows: String, locale: String },
 }
 
 /// Where a runtime message came from, as far as the worker can tell.
@@ -51,7 +61,9 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         (Sender::ExtensionPage, _) => Ok(()),
         (Sender::WhatsAppTab, Request::Hello { .. } | Request::ContentError { .. }) => Ok(()),
         (Sender::WhatsAppTab, Request::CheckReachability { .. }) => Ok(()),
-        (Sender::WhatsAppTab, Request::Status) => Ok(()),
+        (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. }) => Ok(()),
+        // The export holds every captured message: only the extension's own pages get it.
+        (Sender::WhatsAppTab, Request::Export) => Err("export is only available to the extension's pages".into()),
     }
 }
 
@@ -97,5 +109,7 @@ mod tests {
     fn foreign_senders_are_rejected() {
         assert!(authorize(&Request::Status, &Sender::Foreign).is_err());
         assert!(authorize(&Request::Status, &Sender::ExtensionPage).is_ok());
+        assert!(authorize(&Request::Export, &Sender::WhatsAppTab).is_err());
+        assert!(authorize(&Request::Export, &Sender::ExtensionPage).is_ok());
     }
 }
