@@ -111,8 +111,8 @@ fn reaction_emoji(label: &str) -> Vec<String> {
 }
 
 /// hh:mm shown in a bubble's meta when the row has no `data-pre-plain-text`.
-fn meta_clock(row: &El) -> Option<(u8, u8)> {
-    let meta = s::first(row, &[s::Sel::Attr("data-testid", "msg-meta")])?;
+fn meta_clock(meta: Option<&El>) -> Option<(u8, u8)> {
+    let meta = meta?;
     let t = meta.text();
     let hm = t.split_whitespace().find(|w| w.contains(':'))?;
     let (h, m) = hm.split_once(':')?;
@@ -129,7 +129,8 @@ fn meta_clock(row: &El) -> Option<(u8, u8)> {
 /// Parse one row (the element carrying `data-id`, or an ancestor of it).
 pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<Message> {
     counters.rows_seen += 1;
-    let Some(idel) = row.find(&|e| e.attr(s::MESSAGE_ID).is_some()) else {
+    let ix = s::RowIndex::build(row);
+    let Some(idel) = ix.get(s::F_ROW_ID) else {
         counters.skip("no data-id");
         return None;
     };
@@ -138,16 +139,15 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
         counters.skip("bad data-id");
         return None;
     }
-    let is_out = s::any(row, s::OUT) || key.starts_with("true_");
-    let is_in = s::any(row, s::IN) || key.starts_with("false_");
-    let pre = s::first(row, s::PRE_PLAIN).and_then(|e| e.attr("data-pre-plain-text"));
-    let deleted = s::any(row, s::DELETED);
-    let system = s::any(row, s::SYSTEM);
+    let is_out = ix.has(s::F_OUT) || key.starts_with("true_");
+    let is_in = ix.has(s::F_IN) || key.starts_with("false_");
+    let pre = ix.get(s::F_PRE_PLAIN).and_then(|e| e.attr("data-pre-plain-text"));
+    let deleted = ix.has(s::F_DELETED);
+    let system = ix.has(s::F_SYSTEM);
     if !is_out && !is_in && !system {
         counters.skip("not a message (no direction)");
         return None;
     }
-    let is_quote = |e: &El| s::QUOTED.iter().any(|q| q.matches(e));
 
     // When and who.
     let (time, mut sender) = match pre {
@@ -161,19 +161,19 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
         None => {
             // Media without caption and deleted rows show only hh:mm: take the date of
             // the previous message in the list (rows come in order).
-            let time = match (meta_clock(row), ctx.last_time) {
+            let time = match (meta_clock(ix.get(s::F_MSG_META)), ctx.last_time) {
                 (Some((h, m)), Some(last)) => Some(LocalMinute { hour: h, minute: m, ..last }),
                 _ => None,
             };
             (time, Sender { name: String::new(), phone: None })
         }
     };
-    if let Some(author) = s::first_outside(row, s::AUTHOR, &is_quote) {
+    if let Some(author) = ix.outside_quote(s::F_AUTHOR) {
         let name = author.attr("aria-label").map(|a| a.trim_end_matches(':').to_string()).unwrap_or_else(|| clean(&author.text()));
         if !name.is_empty() {
             sender.name = name;
         }
-        if let Some(p) = s::first_outside(row, s::AUTHOR_PHONE, &is_quote).and_then(|e| phone_in_text(&e.text())) {
+        if let Some(p) = ix.outside_quote(s::F_AUTHOR_PHONE).and_then(|e| phone_in_text(&e.text())) {
             sender.phone = Some(p);
         }
     }
@@ -197,47 +197,48 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
     }
 
     // What.
-    let body = s::first_outside(row, s::BODY, &is_quote).map(|e| e.text()).unwrap_or_default();
+    let body = ix.outside_quote(s::F_BODY).map(|e| e.text()).unwrap_or_default();
     let mut media = Vec::new();
     let kind = if deleted {
         MessageKind::Deleted
     } else if system && pre.is_none() {
         MessageKind::System
-    } else if s::any(row, s::STICKER) {
+    } else if ix.has(s::F_STICKER) {
         media.push(Media { kind: "sticker".into(), file_name: None, size: None, url: None });
         MessageKind::Sticker
-    } else if s::any(row, s::GIF) {
+    } else if ix.has(s::F_GIF) {
         media.push(Media { kind: "gif".into(), file_name: None, size: None, url: None });
         MessageKind::Gif
-    } else if s::any(row, s::VOICE) {
-        let duration = s::first(row, s::VOICE_DURATION).and_then(|e| {
+    } else if ix.has(s::F_VOICE) {
+        let duration = ix.get(s::F_VOICE_DURATION).and_then(|e| {
             e.attr("aria-valuetext").and_then(|v| v.split('/').nth(1)).map(str::to_string).or_else(|| Some(clean(&e.text())).filter(|t| !t.is_empty()))
         });
         media.push(Media { kind: "voice".into(), file_name: None, size: None, url: None });
         MessageKind::Voice { duration }
-    } else if s::any(row, s::DOCUMENT) {
-        let thumb = s::first(row, s::DOCUMENT);
-        let file_name = s::first(row, &[s::Sel::Attr("data-testid", "document-thumb")])
+    } else if ix.has(s::F_DOCUMENT) {
+        let thumb = ix.get(s::F_DOCUMENT);
+        let file_name = ix
+            .get(s::F_DOCUMENT_THUMB)
             .and_then(|e| e.attr("title"))
             .and_then(quoted_name)
-            .or_else(|| s::first(row, &[s::Sel::Attr("data-testid", "document-name")]).map(|e| clean(&e.text())))
+            .or_else(|| ix.get(s::F_DOCUMENT_NAME).map(|e| clean(&e.text())))
             .or_else(|| thumb.and_then(|e| e.attr("title")).map(str::to_string));
-        let size = s::first(row, s::DOCUMENT_SIZE).map(|e| clean(&e.text())).or_else(|| {
+        let size = ix.get(s::F_DOCUMENT_SIZE).map(|e| clean(&e.text())).or_else(|| {
             let mut spans = Vec::new();
             row.find_all(&|e| e.tag == "span" && e.elements().next().is_none(), &mut spans);
             spans.into_iter().map(|e| clean(&e.text())).find(|t| looks_like_size(t))
         });
         media.push(Media { kind: "document".into(), file_name: file_name.clone(), size: size.clone(), url: None });
         MessageKind::Document { file_name, size }
-    } else if s::any(row, s::LOCATION) {
+    } else if ix.has(s::F_LOCATION) {
         MessageKind::Location
-    } else if s::any(row, s::CONTACT_CARD) {
-        let name = s::first(row, s::CONTACT_CARD_NAME).map(|e| e.attr("title").map(str::to_string).unwrap_or_else(|| clean(&e.text())));
+    } else if ix.has(s::F_CONTACT_CARD) {
+        let name = ix.get(s::F_CONTACT_CARD_NAME).map(|e| e.attr("title").map(str::to_string).unwrap_or_else(|| clean(&e.text())));
         MessageKind::ContactCard { name }
-    } else if s::any(row, s::VIDEO) {
+    } else if ix.has(s::F_VIDEO) {
         media.push(Media { kind: "video".into(), file_name: None, size: None, url: None });
         MessageKind::Video
-    } else if let Some(img) = s::first_outside(row, s::IMAGE, &is_quote) {
+    } else if let Some(img) = ix.outside_quote(s::F_IMAGE) {
         let url = img.find(&|e| e.tag == "img" && e.attr("src").is_some_and(|u| u.starts_with("blob:"))).and_then(|e| e.attr("src")).map(str::to_string);
         media.push(Media { kind: "image".into(), file_name: None, size: None, url });
         MessageKind::Image
@@ -249,7 +250,7 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
     } else {
         body
     };
-    let quoted = s::first(row, s::QUOTED).map(|q| Quoted {
+    let quoted = ix.get(s::F_QUOTED).map(|q| Quoted {
         sender: s::first(q, s::AUTHOR).map(|a| a.attr("aria-label").map(str::to_string).unwrap_or_else(|| clean(&a.text()))).filter(|n| !n.is_empty()),
         text: s::first(q, s::QUOTED_TEXT).map(|e| e.text()).unwrap_or_default(),
     });
@@ -263,8 +264,8 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
             }
         }
     }
-    let edited = s::any(row, s::EDITED)
-        || s::first(row, &[s::Sel::Attr("data-testid", "msg-meta")]).is_some_and(|m| {
+    let edited = ix.has(s::F_EDITED)
+        || ix.get(s::F_MSG_META).is_some_and(|m| {
             let t = m.text().to_lowercase();
             s::EDITED_WORDS.iter().any(|w| t.contains(w))
         });
@@ -279,7 +280,7 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
         quoted,
         media,
         kind,
-        forwarded: s::any(row, s::FORWARDED),
+        forwarded: ix.has(s::F_FORWARDED),
         edited,
         reactions,
     })
@@ -308,7 +309,7 @@ pub fn scan(html: &str, ctx: &mut ScanContext, counters: &mut Counters) -> Vec<M
 }
 
 /// Rows are the outermost elements carrying `data-id` (it does not nest).
-fn collect_rows<'a>(el: &'a El, out: &mut Vec<&'a El>) {
+fn collect_rows<'r, 'a>(el: &'r El<'a>, out: &mut Vec<&'r El<'a>>) {
     if el.attr(s::MESSAGE_ID).is_some() {
         out.push(el);
         return;

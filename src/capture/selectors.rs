@@ -38,17 +38,158 @@ impl Sel {
 }
 
 /// The first element under `root` matched by the earliest selector that matches anything.
-pub fn first<'a>(root: &'a El, sels: &[Sel]) -> Option<&'a El> {
+pub fn first<'r, 'a>(root: &'r El<'a>, sels: &[Sel]) -> Option<&'r El<'a>> {
     sels.iter().find_map(|s| root.find(&|e| s.matches(e)))
-}
-
-/// Same, but never inside a subtree `skip` accepts (e.g. the quoted message).
-pub fn first_outside<'a>(root: &'a El, sels: &[Sel], skip: &dyn Fn(&El) -> bool) -> Option<&'a El> {
-    sels.iter().find_map(|s| root.find_outside(&|e| s.matches(e), skip))
 }
 
 pub fn any(root: &El, sels: &[Sel]) -> bool {
     first(root, sels).is_some()
+}
+
+/// Attribute names selectors look at, as bits: an element is tested only against the
+/// selectors whose attribute it has (most elements carry just a class).
+fn attr_bit(name: &str) -> u32 {
+    match name {
+        "class" => 1,
+        "data-testid" => 1 << 1,
+        "data-icon" => 1 << 2,
+        "aria-label" => 1 << 3,
+        "data-pre-plain-text" => 1 << 4,
+        "role" => 1 << 5,
+        "dir" => 1 << 6,
+        "src" => 1 << 7,
+        "href" => 1 << 8,
+        "title" => 1 << 9,
+        "data-id" => 1 << 10,
+        _ => 0,
+    }
+}
+const TAG_BIT: u32 = 1 << 31;
+
+impl Sel {
+    fn bit(&self) -> u32 {
+        match *self {
+            Sel::Attr(k, _) | Sel::Has(k) | Sel::AttrContains(k, _) | Sel::AttrStartsAny(k, _) => attr_bit(k),
+            Sel::Class(_) => attr_bit("class"),
+            Sel::Tag(_) => TAG_BIT,
+            Sel::TagAttrPrefix(_, k, _) => attr_bit(k),
+        }
+    }
+}
+
+/// Per field: the union of its selectors' attribute bits, and each selector's bit.
+fn sel_bits() -> &'static [(u32, Vec<u32>)] {
+    static BITS: std::sync::OnceLock<Vec<(u32, Vec<u32>)>> = std::sync::OnceLock::new();
+    BITS.get_or_init(|| {
+        FIELDS
+            .iter()
+            .map(|sels| {
+                let each: Vec<u32> = sels.iter().map(Sel::bit).collect();
+                (each.iter().fold(0, |a, b| a | b), each)
+            })
+            .collect()
+    })
+}
+
+/// Every field the row parser reads, indexed by the `F_*` constants below.
+pub const FIELDS: &[&[Sel]] = &[
+    OUT, IN, PRE_PLAIN, BODY, QUOTED, QUOTED_TEXT, AUTHOR, AUTHOR_PHONE, DELETED, STICKER, GIF, VIDEO, IMAGE, VOICE,
+    VOICE_DURATION, DOCUMENT, DOCUMENT_SIZE, LOCATION, CONTACT_CARD, CONTACT_CARD_NAME, FORWARDED, EDITED, SYSTEM,
+    MSG_META, DOCUMENT_THUMB, DOCUMENT_NAME, ROW_ID,
+];
+pub const F_OUT: usize = 0;
+pub const F_IN: usize = 1;
+pub const F_PRE_PLAIN: usize = 2;
+pub const F_BODY: usize = 3;
+pub const F_QUOTED: usize = 4;
+pub const F_QUOTED_TEXT: usize = 5;
+pub const F_AUTHOR: usize = 6;
+pub const F_AUTHOR_PHONE: usize = 7;
+pub const F_DELETED: usize = 8;
+pub const F_STICKER: usize = 9;
+pub const F_GIF: usize = 10;
+pub const F_VIDEO: usize = 11;
+pub const F_IMAGE: usize = 12;
+pub const F_VOICE: usize = 13;
+pub const F_VOICE_DURATION: usize = 14;
+pub const F_DOCUMENT: usize = 15;
+pub const F_DOCUMENT_SIZE: usize = 16;
+pub const F_LOCATION: usize = 17;
+pub const F_CONTACT_CARD: usize = 18;
+pub const F_CONTACT_CARD_NAME: usize = 19;
+pub const F_FORWARDED: usize = 20;
+pub const F_EDITED: usize = 21;
+pub const F_SYSTEM: usize = 22;
+pub const F_MSG_META: usize = 23;
+pub const F_DOCUMENT_THUMB: usize = 24;
+pub const F_DOCUMENT_NAME: usize = 25;
+pub const F_ROW_ID: usize = 26;
+
+/// One pass over a row: for every field, the first element (document order) matched by
+/// its highest-priority selector, both anywhere and outside the quoted message.
+pub struct RowIndex<'r, 'a> {
+    any: Vec<Option<(usize, &'r El<'a>)>>,
+    outside: Vec<Option<(usize, &'r El<'a>)>>,
+}
+
+impl<'r, 'a> RowIndex<'r, 'a> {
+    pub fn build(row: &'r El<'a>) -> Self {
+        let mut ix = RowIndex { any: vec![None; FIELDS.len()], outside: vec![None; FIELDS.len()] };
+        ix.visit(row, false, 0);
+        ix
+    }
+
+    fn visit(&mut self, el: &'r El<'a>, in_quote: bool, depth: usize) {
+        let mut mask = TAG_BIT;
+        for (k, _) in &el.attrs {
+            mask |= attr_bit(k);
+        }
+        let mut is_quote = false;
+        let bits = sel_bits();
+        for (f, sels) in FIELDS.iter().enumerate() {
+            // Skip the whole field when the element has none of its selectors' attributes.
+            if bits[f].0 & mask == 0 {
+                continue;
+            }
+            for (prio, sel) in sels.iter().enumerate() {
+                if bits[f].1[prio] & mask == 0 {
+                    continue;
+                }
+                let better_any = self.any[f].is_none_or(|(p, _)| prio < p);
+                let better_out = !in_quote && self.outside[f].is_none_or(|(p, _)| prio < p);
+                if (better_any || better_out) && sel.matches(el) {
+                    if better_any {
+                        self.any[f] = Some((prio, el));
+                    }
+                    if better_out {
+                        self.outside[f] = Some((prio, el));
+                    }
+                    if f == F_QUOTED {
+                        is_quote = true;
+                    }
+                    break;
+                }
+            }
+        }
+        if depth < 256 {
+            for c in el.elements() {
+                self.visit(c, in_quote || is_quote, depth + 1);
+            }
+        }
+    }
+
+    pub fn get(&self, field: usize) -> Option<&'r El<'a>> {
+        self.any.get(field).copied().flatten().map(|(_, e)| e)
+    }
+
+    pub fn has(&self, field: usize) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Not inside the quoted message (a reply's quote has its own body, author, image).
+    pub fn outside_quote(&self, field: usize) -> Option<&'r El<'a>> {
+        self.outside.get(field).copied().flatten().map(|(_, e)| e)
+    }
 }
 
 // Rows and direction.
@@ -111,6 +252,10 @@ pub const REACTIONS: &[Sel] = &[Sel::AttrStartsAny("aria-label", &["reactions ",
 
 // System rows (no data-pre-plain-text): group notices, encryption notice.
 pub const SYSTEM: &[Sel] = &[Sel::Attr("data-testid", "system-message"), Sel::Class("message-system")];
+pub const MSG_META: &[Sel] = &[Sel::Attr("data-testid", "msg-meta")];
+pub const DOCUMENT_THUMB: &[Sel] = &[Sel::Attr("data-testid", "document-thumb")];
+pub const DOCUMENT_NAME: &[Sel] = &[Sel::Attr("data-testid", "document-name")];
+pub const ROW_ID: &[Sel] = &[Sel::Has("data-id")];
 
 // Conversation header.
 pub const HEADER_TITLE: &[Sel] = &[

@@ -341,3 +341,24 @@ pub fn content_main() -> Result<(), JsValue> {
     });
     Ok(())
 }
+
+/// The capture path as the content script runs it, for the benchmark: serialize the rows,
+/// parse them in Rust, return how many messages came out.
+#[wasm_bindgen]
+pub fn capture_scan_elements(rows: js_sys::Array, chat: &str, locale: &str) -> usize {
+    let mut html = String::new();
+    for r in rows.iter() {
+        if let Ok(e) = r.dyn_into::<Element>() {
+            html.push_str(&e.outer_html());
+        }
+    }
+    let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
+    capture::scan(&html, &mut ctx, &mut Counters::default()).len()
+}
+
+/// Same, from one container element (a full rescan reads the list once).
+#[wasm_bindgen]
+pub fn capture_scan_container(container: &Element, chat: &str, locale: &str) -> usize {
+    let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
+    capture::scan(&container.outer_html(), &mut ctx, &mut Counters::default()).len()
+}
