@@ -342,6 +342,52 @@ pub fn parse_header(html: &str) -> Option<WaIdentity> {
     Some(WaIdentity { phone, lid: None, name, is_group })
 }
 
+/// A capture session for one tab: the open chat's scan context, counters, and what was
+/// already handed on, so re-rendered rows are not sent twice and edited rows are. The
+/// content script and the strict-CSP relay both run their HTML through one of these.
+#[derive(Clone, Debug, Default)]
+pub struct Session {
+    pub ctx: ScanContext,
+    pub counters: Counters,
+    pub identity: Option<WaIdentity>,
+    /// key → digest of the message as last handed on.
+    sent: BTreeMap<String, u64>,
+    /// The open chat's messages (at most `keep`), for diagnostics and tests.
+    pub messages: BTreeMap<String, Message>,
+    pub keep: usize,
+}
+
+impl Session {
+    pub fn new(keep: usize) -> Self {
+        Session { keep, ..Default::default() }
+    }
+
+    /// A chat was opened (or the header changed): reset the per-chat context.
+    pub fn open_chat(&mut self, identity: WaIdentity, locale: &str) {
+        if self.identity.as_ref().map(WaIdentity::chat_key) != Some(identity.chat_key()) {
+            self.messages.clear();
+        }
+        self.ctx = ScanContext { chat: identity.chat_key(), is_group: identity.is_group, locale: locale.into(), ..Default::default() };
+        self.identity = Some(identity);
+    }
+
+    /// Scan `html` and return the messages that are new or changed since last returned.
+    pub fn ingest(&mut self, html: &str) -> Vec<Message> {
+        let found = scan(html, &mut self.ctx, &mut self.counters);
+        let mut out = Vec::new();
+        for m in found {
+            let digest = serde_json::to_vec(&m).map(|b| crate::core::outbox::fnv1a64(&b)).unwrap_or(0);
+            if self.sent.insert(m.key.clone(), digest) != Some(digest) {
+                out.push(m.clone());
+            }
+            if self.messages.len() < self.keep || self.messages.contains_key(&m.key) {
+                self.messages.insert(m.key.clone(), m);
+            }
+        }
+        out
+    }
+}
+
 /// A contact or chat record from WhatsApp's own IndexedDB (`model-storage`): its id (a JID)
 /// and every name it is shown under. The schema is not ours: read defensively.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -156,3 +156,16 @@ fn indexeddb_completes_the_header_identity() {
     // Absent or foreign schema: the header stands.
     assert_eq!(resolve_identity(header.clone(), &[]), header);
 }
+
+#[test]
+fn session_hands_on_each_message_once_and_edits_again() {
+    let mut s = Session::new(10);
+    s.open_chat(WaIdentity { phone: Some("+1".into()), lid: None, name: "A".into(), is_group: false }, "en-GB");
+    let row = |text: &str| format!(r#"<div data-id="K1" class="message-in"><div data-pre-plain-text="[10:00, 1/1/2026] A: "><span data-testid="selectable-text">{text}</span></div></div>"#);
+    assert_eq!(s.ingest(&row("hi")).len(), 1);
+    assert_eq!(s.ingest(&row("hi")).len(), 0, "re-rendered row");
+    assert_eq!(s.ingest(&row("hi, edited")).len(), 1, "edited row");
+    assert_eq!(s.messages["K1"].chat, "pn:+1");
+    s.open_chat(WaIdentity { phone: Some("+2".into()), lid: None, name: "B".into(), is_group: false }, "en-GB");
+    assert!(s.messages.is_empty(), "another chat");
+}

@@ -5,11 +5,10 @@
 use super::{chrome, js_err, to_js};
 use crate::capture::{self, Counters, IdbEntry, ScanContext};
 use crate::core::model::{Message, WaIdentity};
-use crate::core::outbox::fnv1a64;
 use crate::core::protocol::Request;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -58,20 +57,19 @@ pub fn insert_panel(doc: &Document) -> Result<HtmlIFrameElement, JsValue> {
     Ok(frame)
 }
 
-#[derive(Default)]
 struct Capture {
-    ctx: ScanContext,
-    counters: Counters,
-    identity: Option<WaIdentity>,
-    /// key → digest of what was last sent: re-rendered rows are not sent again.
-    sent: BTreeMap<String, u64>,
-    /// Captured messages of the open chat, for diagnostics and tests.
-    messages: BTreeMap<String, Message>,
+    session: capture::Session,
     /// Rows changed since the last flush (by data-id), and whether the chat itself changed.
     dirty_rows: BTreeSet<String>,
     chat_changed: bool,
     timer: Option<Timeout>,
     idb: Option<Vec<IdbEntry>>,
+}
+
+impl Default for Capture {
+    fn default() -> Self {
+        Capture { session: capture::Session::new(DIAG_MAX), dirty_rows: BTreeSet::new(), chat_changed: false, timer: None, idb: None }
+    }
 }
 
 type Shared = Rc<RefCell<Capture>>;
@@ -155,30 +153,14 @@ fn send(identity: WaIdentity, messages: Vec<Message>) {
     }
 }
 
-/// Keep only messages that are new or changed since last sent, and remember them.
-fn fresh(cap: &mut Capture, found: Vec<Message>) -> Vec<Message> {
-    let mut out = Vec::new();
-    for m in found {
-        let digest = serde_json::to_vec(&m).map(|b| fnv1a64(&b)).unwrap_or(0);
-        if cap.sent.get(&m.key) != Some(&digest) {
-            cap.sent.insert(m.key.clone(), digest);
-            out.push(m.clone());
-        }
-        if cap.messages.len() < DIAG_MAX || cap.messages.contains_key(&m.key) {
-            cap.messages.insert(m.key.clone(), m);
-        }
-    }
-    out
-}
-
-fn publish_diag(cap: &Capture) {
-    if let Ok(v) = to_js(&cap.counters) {
+fn publish_diag(s: &capture::Session) {
+    if let Ok(v) = to_js(&s.counters) {
         set_diag("capture", &v);
     }
-    if let Ok(v) = to_js(&cap.identity) {
+    if let Ok(v) = to_js(&s.identity) {
         set_diag("identity", &v);
     }
-    let msgs: Vec<&Message> = cap.messages.values().collect();
+    let msgs: Vec<&Message> = s.messages.values().collect();
     if let Ok(v) = to_js(&msgs) {
         set_diag("messages", &v);
     }
@@ -189,7 +171,7 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     let doc = document()?;
     let header_html = doc.query_selector("#main header")?.map(|h| h.outer_html());
     let Some(header) = header_html.as_deref().and_then(capture::parse_header) else {
-        state.borrow_mut().counters.skipped.entry("no chat open".into()).and_modify(|n| *n += 1).or_insert(1);
+        state.borrow_mut().session.counters.skipped.entry("no chat open".into()).and_modify(|n| *n += 1).or_insert(1);
         return Ok(());
     };
     let need_idb = state.borrow().idb.is_none();
@@ -199,16 +181,10 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     }
     let mut cap = state.borrow_mut();
     let identity = capture::resolve_identity(header, cap.idb.as_deref().unwrap_or(&[]));
-    if cap.identity.as_ref() != Some(&identity) {
-        cap.messages.clear();
-    }
-    cap.ctx = ScanContext { chat: identity.chat_key(), is_group: identity.is_group, locale: locale(), ..Default::default() };
-    cap.identity = Some(identity.clone());
+    cap.session.open_chat(identity.clone(), &locale());
     let html = message_list(&doc).map(|l| l.outer_html()).unwrap_or_default();
-    let Capture { ctx, counters, .. } = &mut *cap;
-    let found = capture::scan(&html, ctx, counters);
-    let out = fresh(&mut cap, found);
-    publish_diag(&cap);
+    let out = cap.session.ingest(&html);
+    publish_diag(&cap.session);
     drop(cap);
     send(identity, out);
     Ok(())
@@ -219,7 +195,7 @@ fn flush_rows(state: &Shared) -> Result<(), JsValue> {
     let doc = document()?;
     let mut cap = state.borrow_mut();
     let keys = std::mem::take(&mut cap.dirty_rows);
-    let Some(identity) = cap.identity.clone() else { return Ok(()) };
+    let Some(identity) = cap.session.identity.clone() else { return Ok(()) };
     let mut html = String::new();
     for k in &keys {
         let sel = format!("[data-id=\"{}\"]", k.replace('\\', "\\\\").replace('"', "\\\""));
@@ -227,10 +203,8 @@ fn flush_rows(state: &Shared) -> Result<(), JsValue> {
             html.push_str(&row.outer_html());
         }
     }
-    let Capture { ctx, counters, .. } = &mut *cap;
-    let found = capture::scan(&html, ctx, counters);
-    let out = fresh(&mut cap, found);
-    publish_diag(&cap);
+    let out = cap.session.ingest(&html);
+    publish_diag(&cap.session);
     drop(cap);
     send(identity, out);
     Ok(())
@@ -361,4 +335,29 @@ pub fn capture_scan_elements(rows: js_sys::Array, chat: &str, locale: &str) -> u
 pub fn capture_scan_container(container: &Element, chat: &str, locale: &str) -> usize {
     let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
     capture::scan(&container.outer_html(), &mut ctx, &mut Counters::default()).len()
+}
+
+/// A capture session the benchmark drives like the content script does: rows in as
+/// elements (read with outerHTML), fresh messages counted, state kept between calls.
+#[wasm_bindgen]
+pub struct CaptureSession(capture::Session);
+
+#[wasm_bindgen]
+impl CaptureSession {
+    #[wasm_bindgen(constructor)]
+    pub fn new(chat_name: &str, locale: &str) -> CaptureSession {
+        let mut s = capture::Session::new(DIAG_MAX);
+        s.open_chat(WaIdentity { phone: None, lid: None, name: chat_name.into(), is_group: false }, locale);
+        CaptureSession(s)
+    }
+
+    pub fn ingest(&mut self, rows: js_sys::Array) -> usize {
+        let mut html = String::new();
+        for r in rows.iter() {
+            if let Ok(e) = r.dyn_into::<Element>() {
+                html.push_str(&e.outer_html());
+            }
+        }
+        self.0.ingest(&html).len()
+    }
 }

@@ -36,8 +36,8 @@ pub async fn panel_main(blocked: Option<String>) -> Result<(), JsValue> {
 }
 
 thread_local! {
-    /// The relay's scan state for this panel's tab: context, counters, and what was sent.
-    static RELAY: std::cell::RefCell<(crate::capture::ScanContext, crate::capture::Counters, std::collections::BTreeMap<String, u64>, Option<u32>)> = Default::default();
+    /// The relay's capture session for this panel's tab.
+    static RELAY: std::cell::RefCell<crate::capture::Session> = std::cell::RefCell::new(crate::capture::Session::new(0));
 }
 
 /// Strict-CSP fallback: parse the chat HTML the content script relayed, with the same Rust
@@ -58,28 +58,19 @@ pub async fn panel_relay(message: JsValue, sender: JsValue, own_tab: Option<u32>
         return Ok(());
     }
     let Some(identity) = crate::capture::parse_header(&header) else { return Ok(()) };
-    let found = RELAY.with(|r| {
-        let mut r = r.borrow_mut();
-        let (ctx, counters, _, _) = &mut *r;
-        if ctx.chat != identity.chat_key() {
-            *ctx = crate::capture::ScanContext { chat: identity.chat_key(), is_group: identity.is_group, locale, ..Default::default() };
+    let fresh = RELAY.with(|r| {
+        let mut s = r.borrow_mut();
+        if s.identity.as_ref().map(|i| i.chat_key()) != Some(identity.chat_key()) {
+            s.open_chat(identity.clone(), &locale);
         }
-        let found = crate::capture::scan(&rows, ctx, counters);
-        let (_, counters, sent, _) = &mut *r;
-        let fresh: Vec<_> = found
-            .into_iter()
-            .filter(|m| {
-                let d = serde_json::to_vec(m).map(|b| crate::core::outbox::fnv1a64(&b)).unwrap_or(0);
-                sent.insert(m.key.clone(), d) != Some(d)
-            })
-            .collect();
-        if let Ok(v) = to_js(&*counters) {
+        let fresh = s.ingest(&rows);
+        if let Ok(v) = to_js(&s.counters) {
             let _ = js_sys::Reflect::set(&js_sys::global(), &"__crmsync_relay".into(), &v);
         }
         fresh
     });
-    if !found.is_empty() {
-        chrome::send_message(&to_js(&Request::Captured { identity, messages: found })?).await?;
+    if !fresh.is_empty() {
+        chrome::send_message(&to_js(&Request::Captured { identity, messages: fresh })?).await?;
     }
     Ok(())
 }
