@@ -71,8 +71,8 @@ fn phone_parsing_runs_in_the_browser() {
 
 #[wasm_bindgen_test]
 fn phone_notes_idd_and_trunk_8_in_the_browser() {
-    let out = crmsync::web::phone::phone_e164_batch(
-        "(415) 555-2671 (office)\tUS\n011 44 20 7946 0958\tFR\n+88622123456\tZZ\n8 912 345 67 89\tUS\n",
-    );
-    assert_eq!(out, "+14155552671\n+442079460958\ninvalid\n+79123456789\n");
+    let out = crmsync::web::phone::phone_e164_batch("011 44 20 7946 0958\tFR\n+88622123456\tZZ\n8 912 345 67 89\tUS\n");
+    assert_eq!(out, "+442079460958\ninvalid\n+79123456789\n");
+    let field = crmsync::core::phone::parse_crm_phone("(415) 555-2671 (office)", "US");
+    assert_eq!(field, Ok(vec!["+14155552671".to_string()]));
 }

@@ -130,8 +130,7 @@ fn e164_of(raw: &str, region: Option<Region>) -> Result<String, PhoneError> {
 /// One number (no separators) → E.164.
 pub fn parse_one(raw: &str, default_region: &str) -> Result<String, PhoneError> {
     let reg = region(default_region)?;
-    let without_notes = strip_notes(raw.trim());
-    let cleaned = ascii_digits(cut_extension(without_notes.trim()));
+    let cleaned = ascii_digits(cut_extension(raw.trim()));
     if digits(&cleaned).is_empty() && !cleaned.chars().any(|c| c.is_alphabetic()) {
         return Err(PhoneError::Empty);
     }
@@ -188,6 +187,8 @@ pub fn parse_crm_phone(raw: &str, default_region: &str) -> Result<Vec<String>, P
     region(default_region)?;
     let mut out: Vec<String> = Vec::new();
     let mut last_err = PhoneError::Empty;
+    // Notes typed into the field (`(office)`) are not part of any number.
+    let raw = strip_notes(raw);
     for part in raw.split(['/', ';', '|', '\n']) {
         if part.trim().is_empty() {
             continue;
@@ -371,8 +372,8 @@ mod tests {
 
     #[test]
     fn notes_idd_and_trunk_8_only_where_they_apply() {
-        assert_eq!(parse_one("(415) 555-2671 (office)", "US").as_deref(), Ok("+14155552671"));
-        assert_eq!(parse_one("+44 (0)20 7946 0958 (WhatsApp)", "ZZ").as_deref(), Ok("+442079460958"));
+        assert_eq!(parse_crm_phone("(415) 555-2671 (office)", "US"), Ok(vec!["+14155552671".to_string()]));
+        assert_eq!(parse_crm_phone("+44 (0)20 7946 0958 (WhatsApp)", "ZZ"), Ok(vec!["+442079460958".to_string()]));
         assert_eq!(strip_notes("(11) 98765-4321 (casa) (0"), "(11) 98765-4321   (0");
         assert_eq!(parse_one("011 44 20 7946 0958", "FR").as_deref(), Ok("+442079460958"));
         assert_eq!(parse_one("0044 20 7946 0958", "US").as_deref(), Ok("+442079460958"));
