@@ -11,10 +11,6 @@ fn main() {
     println!("{} bytes", big.len());
     for _ in 0..3 {
         let t = Instant::now();
-        let dom = tl::parse(&big, tl::ParserOptions::default()).unwrap();
-        let tl_only = t.elapsed();
-        drop(dom);
-        let t = Instant::now();
         let nodes = html::parse(&big);
         let parse = t.elapsed();
         let t = Instant::now();
@@ -29,6 +25,6 @@ fn main() {
             }
         }
         let rows_t = t.elapsed();
-        println!("tl {:?}  tree {:?}  rows {:?}  messages {n}", tl_only, parse, rows_t);
+        println!("tree {:?}  rows {:?}  messages {n}", parse, rows_t);
     }
 }

@@ -256,7 +256,9 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
     });
     let mut reactions = Vec::new();
     let mut reaction_els = Vec::new();
-    row.find_all(&|e| s::REACTIONS.iter().any(|r| r.matches(e)), &mut reaction_els);
+    if ix.has(s::F_REACTIONS) {
+        row.find_all(&|e| s::REACTIONS.iter().any(|r| r.matches(e)), &mut reaction_els);
+    }
     for r in reaction_els {
         for e in reaction_emoji(r.attr("aria-label").unwrap_or("")) {
             if !reactions.contains(&e) {

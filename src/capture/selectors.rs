@@ -25,10 +25,11 @@ impl Sel {
         match *self {
             Sel::Attr(k, v) => e.attr(k) == Some(v),
             Sel::Has(k) => e.attr(k).is_some(),
-            Sel::AttrContains(k, v) => e.attr(k).is_some_and(|a| a.to_lowercase().contains(v)),
+            // Needles are lowercase; compare without allocating (ASCII case folding: the
+            // labels' first letters are ASCII in every language listed).
+            Sel::AttrContains(k, v) => e.attr(k).is_some_and(|a| a.as_bytes().windows(v.len()).any(|w| w.eq_ignore_ascii_case(v.as_bytes()))),
             Sel::AttrStartsAny(k, vs) => e.attr(k).is_some_and(|a| {
-                let a = a.to_lowercase();
-                vs.iter().any(|v| a.starts_with(v))
+                vs.iter().any(|v| a.len() >= v.len() && a.as_bytes()[..v.len()].eq_ignore_ascii_case(v.as_bytes()))
             }),
             Sel::Class(c) => e.has_class(c),
             Sel::Tag(t) => e.tag == t,
@@ -95,7 +96,7 @@ fn sel_bits() -> &'static [(u32, Vec<u32>)] {
 pub const FIELDS: &[&[Sel]] = &[
     OUT, IN, PRE_PLAIN, BODY, QUOTED, QUOTED_TEXT, AUTHOR, AUTHOR_PHONE, DELETED, STICKER, GIF, VIDEO, IMAGE, VOICE,
     VOICE_DURATION, DOCUMENT, DOCUMENT_SIZE, LOCATION, CONTACT_CARD, CONTACT_CARD_NAME, FORWARDED, EDITED, SYSTEM,
-    MSG_META, DOCUMENT_THUMB, DOCUMENT_NAME, ROW_ID,
+    MSG_META, DOCUMENT_THUMB, DOCUMENT_NAME, ROW_ID, REACTIONS,
 ];
 pub const F_OUT: usize = 0;
 pub const F_IN: usize = 1;
@@ -124,6 +125,7 @@ pub const F_MSG_META: usize = 23;
 pub const F_DOCUMENT_THUMB: usize = 24;
 pub const F_DOCUMENT_NAME: usize = 25;
 pub const F_ROW_ID: usize = 26;
+pub const F_REACTIONS: usize = 27;
 
 /// One pass over a row: for every field, the first element (document order) matched by
 /// its highest-priority selector, both anywhere and outside the quoted message.

@@ -4,7 +4,7 @@ use crate::core::model::{Message, WaIdentity};
 use serde::{Deserialize, Serialize};
 
 /// A request to the service worker. Unknown kinds fail to parse and are rejected.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Request {
     /// The content script started on a WhatsApp Web page.
@@ -21,6 +21,8 @@ pub enum Request {
     SyncNow,
     /// All captured data and the sync log as JSON (never tokens or keys).
     Export,
+    /// Change the sync period (tests and the demo shorten it; the product default is 3).
+    SetSyncPeriod { minutes: f64 },
     /// Strict-CSP fallback: the content script could not run wasm and relays the chat's
     /// HTML; the panel frame of the same tab parses it. The worker only acknowledges it.
     Relay { header: String, rows: String, locale: String },
@@ -64,6 +66,7 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. }) => Ok(()),
         // The export holds every captured message: only the extension's own pages get it.
         (Sender::WhatsAppTab, Request::Export) => Err("export is only available to the extension's pages".into()),
+        (Sender::WhatsAppTab, Request::SetSyncPeriod { .. }) => Err("settings are only available to the extension's pages".into()),
     }
 }
 

@@ -20,10 +20,11 @@ pub const SYNC_PERIOD_MINUTES: f64 = 3.0;
 /// once when the last sync is older than a period (after sleep or a closed browser).
 #[wasm_bindgen]
 pub async fn worker_start() -> Result<(), JsValue> {
-    if !chrome::alarm_exists(SYNC_ALARM).await? {
-        chrome::alarm_create_periodic(SYNC_ALARM, SYNC_PERIOD_MINUTES).await?;
-    }
     let store = Store::open().await?;
+    if !chrome::alarm_exists(SYNC_ALARM).await? {
+        let minutes: f64 = store.get("meta", "sync_period_minutes").await?.unwrap_or(SYNC_PERIOD_MINUTES);
+        chrome::alarm_create_periodic(SYNC_ALARM, minutes).await?;
+    }
     let state: SyncState = store.get("meta", "state").await?.unwrap_or_default();
     if schedule::due(state.last_finished_ms, sync::now_ms(), schedule::DEFAULT_PERIOD_MS) {
         run_sync(&store).await?;
@@ -149,6 +150,16 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
         Request::SyncNow => {
             let store = Store::open().await?;
             to_js(&run_sync(&store).await?)
+        }
+        Request::SetSyncPeriod { minutes } => {
+            // Chrome's floor for alarms is 30 s; the product default is 3 minutes.
+            if !(0.5..=60.0).contains(&minutes) {
+                return Err(js_err("sync period must be between 0.5 and 60 minutes"));
+            }
+            let store = Store::open().await?;
+            store.put("meta", "sync_period_minutes", &minutes).await?;
+            chrome::alarm_create_periodic(SYNC_ALARM, minutes).await?;
+            to_js(&Ack { ok: true, product: status::product_line() })
         }
         Request::Export => {
             let store = Store::open().await?;
