@@ -71,11 +71,22 @@ impl Links {
     }
 }
 
-/// The best way `record` matches `phone`, and through which field.
+/// The best way `record` matches `phone`, and through which field. A CRM value typed in
+/// national form is read in the rep's default region and in the chat number's own country
+/// (a Brazilian contact's "(11) 98765-4321" is Brazilian whatever the rep's region).
 fn record_match(phone: &str, record: &CrmRecord, region: &str) -> Option<(How, (String, String))> {
     let mut best: Option<(How, (String, String))> = None;
+    let own = crate::core::phone::region_of(phone);
+    let regions: Vec<&str> = std::iter::once(region).chain(own.as_deref().filter(|r| *r != region)).collect();
     for (field, raw) in &record.phones {
-        let Ok(numbers) = parse_crm_phone(raw, region) else { continue };
+        let mut numbers: Vec<String> = Vec::new();
+        for r in &regions {
+            for n in parse_crm_phone(raw, r).unwrap_or_default() {
+                if !numbers.contains(&n) {
+                    numbers.push(n);
+                }
+            }
+        }
         for n in numbers {
             let how = match same_line(phone, &n) {
                 Some(true) => How::Exact,
@@ -225,6 +236,16 @@ mod tests {
             rec(Crm::Salesforce, RecordKind::Contact, "s", &[("Phone", "+14155552671")]),
         ];
         assert_eq!(linked_ids(&match_chat(&chat("+14155552671"), &two, &Links::default(), "US")).len(), 2);
+    }
+
+    #[test]
+    fn national_crm_numbers_are_read_in_the_chat_numbers_country_too() {
+        // A rep in the US saves a Brazilian contact the Brazilian way.
+        let cands = [rec(Crm::Zoho, RecordKind::Contact, "ana", &[("Mobile", "(11) 98765-4321")])];
+        assert_eq!(linked_ids(&match_chat(&chat("+5511987654321"), &cands, &Links::default(), "US")), [("ana".into(), How::Exact)]);
+        // …but a US-looking national number never becomes Brazilian for a US chat.
+        let us = [rec(Crm::Zoho, RecordKind::Contact, "x", &[("Phone", "(11) 98765-4321")])];
+        assert!(matches!(match_chat(&chat("+14155552671"), &us, &Links::default(), "US"), MatchOutcome::NoMatch { .. }));
     }
 
     #[test]

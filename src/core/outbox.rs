@@ -152,7 +152,34 @@ pub enum RemoteState {
     /// A create was sent and no answer came back: it may exist remotely.
     Uncertain { since_ms: u64 },
     /// The CRM confirmed this document with this body digest.
-    Written { id: String, digest: u64 },
+    Written {
+        id: String,
+        #[serde(with = "digest_text")]
+        digest: u64,
+    },
+}
+
+/// Digests travel as strings: JavaScript numbers cannot hold every u64, and the export and
+/// runtime messages are JSON. Numbers written by earlier versions are still read.
+mod digest_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Text(String),
+            Number(u64),
+        }
+        match Either::deserialize(d)? {
+            Either::Number(n) => Ok(n),
+            Either::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -400,6 +427,16 @@ mod tests {
     }
 
     #[test]
+    fn digests_serialize_as_text_and_read_old_numbers() {
+        let w = RemoteState::Written { id: "n1".into(), digest: u64::MAX };
+        let json = serde_json::to_string(&w).unwrap();
+        assert!(json.contains("\"18446744073709551615\""), "{json}");
+        assert_eq!(serde_json::from_str::<RemoteState>(&json).unwrap(), w);
+        let old = r#"{"state":"written","id":"n1","digest":42}"#;
+        assert_eq!(serde_json::from_str::<RemoteState>(old).unwrap(), RemoteState::Written { id: "n1".into(), digest: 42 });
+    }
+
+    #[test]
     fn external_keys_are_deterministic_and_distinct() {
         let k = |id: &str, day: &str| UnitKey { record: rec(Crm::Salesforce, id), chat: "pn:+1".into(), day: day.into() }.external_key();
         assert_eq!(k("1", "2026-11-20"), k("1", "2026-11-20"));
@@ -426,7 +463,8 @@ pub enum WriteResult {
 pub trait DocumentWriter {
     fn crm(&self) -> Crm;
     /// A read the connector needs before rendering a record's documents (Zoho: the
-    /// contact's recent deals). Called once per record per cycle.
+    /// contact's recent deals). Called per record per cycle until it returns None (each
+    /// answer goes to `absorb_prepare` first), at most a few times.
     fn prepare(&self, _record: &RecordRef) -> Option<crate::crm::http::HttpRequest> {
         None
     }

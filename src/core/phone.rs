@@ -206,6 +206,17 @@ pub fn parse_crm_phone(raw: &str, default_region: &str) -> Result<Vec<String>, P
     }
 }
 
+/// The country (two-letter region) a number belongs to, e.g. `"BR"` for `+55…`. Old
+/// WhatsApp forms libphonenumber calls invalid are read through their modern form.
+pub fn region_of(e164: &str) -> Option<String> {
+    let n = PHONE_NUMBER_UTIL.parse(e164, None).ok();
+    let r = n.as_ref().and_then(|n| n.get_region_code()).or_else(|| {
+        let modern = parse_one(e164, "ZZ").ok()?;
+        PHONE_NUMBER_UTIL.parse(modern, None).ok()?.get_region_code()
+    })?;
+    Some(r.to_string())
+}
+
 /// What a WhatsApp id (JID) identifies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WaId {
@@ -401,6 +412,14 @@ mod tests {
         );
         assert_eq!(parse_crm_phone("garbage | (11) 98765-4321", "BR").unwrap(), ["+5511987654321"]);
         assert!(parse_crm_phone("n/a", "BR").is_err());
+    }
+
+    #[test]
+    fn regions_of_numbers() {
+        assert_eq!(region_of("+5511987654321").as_deref(), Some("BR"));
+        assert_eq!(region_of("+551187654321").as_deref(), Some("BR"), "old 8-digit form");
+        assert_eq!(region_of("+14155552671").as_deref(), Some("US"));
+        assert_eq!(region_of("+999"), None);
     }
 
     #[test]

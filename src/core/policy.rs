@@ -80,10 +80,11 @@ impl RetryPolicy {
                     Decision::RetryAt { at_ms: now_ms + self.backoff_ms(attempt, seed) }
                 }
             }
-            // One refresh per failure streak: a second AuthExpired right after a refresh
-            // means the refresh did not help, so back off instead of looping.
-            Failure::AuthExpired if attempt <= 1 => Decision::RefreshThenRetry,
-            Failure::AuthExpired => Decision::RetryAt { at_ms: now_ms + self.backoff_ms(attempt, seed) },
+            // Ask for a refresh every time: the session allows at most one per sync cycle, so
+            // this never loops, and a refresh lost to a killed worker is asked for again.
+            // A 401 that survives many refreshes is not a token problem: park it.
+            Failure::AuthExpired if attempt < self.max_attempts => Decision::RefreshThenRetry,
+            Failure::AuthExpired => Decision::Park { reason: format!("the CRM kept refusing fresh tokens ({attempt} attempts)") },
             Failure::ReconnectNeeded => Decision::Park { reason: "reconnect needed: the CRM connection was revoked or expired".into() },
             Failure::PermissionDenied { reason } => Decision::Park { reason: format!("missing CRM permission: {reason}") },
             Failure::Rejected { reason } => Decision::Park { reason: format!("the CRM rejected the record: {reason}") },
@@ -134,10 +135,11 @@ mod tests {
     }
 
     #[test]
-    fn auth_refreshes_once_then_backs_off() {
+    fn auth_expiry_asks_for_a_refresh_until_it_parks() {
         let p = RetryPolicy::default();
         assert_eq!(p.decide(&Failure::AuthExpired, 1, 0, "u"), Decision::RefreshThenRetry);
-        assert!(matches!(p.decide(&Failure::AuthExpired, 2, 0, "u"), Decision::RetryAt { .. }));
+        assert_eq!(p.decide(&Failure::AuthExpired, 2, 0, "u"), Decision::RefreshThenRetry, "a refresh lost to a killed worker is asked for again");
+        assert!(matches!(p.decide(&Failure::AuthExpired, 10, 0, "u"), Decision::Park { .. }));
     }
 
     #[test]

@@ -112,6 +112,41 @@ impl Connection {
     }
 
     /// A ready connector with the current access token, or the reason there is none.
+    /// The connection as the sync engine's backup writer (same token rules as `connector`).
+    pub fn writer(&self, now_ms: u64) -> Result<Box<dyn crate::core::outbox::DocumentWriter>, super::auth::AuthStep> {
+        use super::backup::{LeadSquaredWriter, SalesforceWriter, ZohoWriter};
+        let token = match &self.session {
+            Some(s) => match s.before_call(now_ms) {
+                super::auth::AuthStep::Use(t) => Some(t),
+                other => return Err(other),
+            },
+            None => None,
+        };
+        let base = match &self.session {
+            Some(Session { state: super::auth::TokenState::Connected { tokens }, .. }) => tokens.api_base.clone(),
+            _ => String::new(),
+        };
+        Ok(match &self.credentials {
+            Credentials::Zoho { dc, .. } => Box::new(ZohoWriter::new(zoho::Zoho {
+                dc: ZohoDc::from_api_domain(&base).unwrap_or(*dc),
+                api_domain: base,
+                access_token: token.unwrap_or_default(),
+                org_domain: None,
+            })),
+            Credentials::Salesforce { .. } => Box::new(SalesforceWriter::new(salesforce::Salesforce { instance_url: base, access_token: token.unwrap_or_default() })),
+            Credentials::Leadsquared { access_key, secret_key } => {
+                let (api, app) = self.lsq_hosts.clone().unwrap_or_default();
+                Box::new(LeadSquaredWriter::new(leadsquared::LeadSquared {
+                    access_key: access_key.clone(),
+                    secret_key: secret_key.clone(),
+                    api_host: api,
+                    app_host: app,
+                    activity_event: None,
+                }))
+            }
+        })
+    }
+
     pub fn connector(&self, now_ms: u64) -> Result<Box<dyn Connector>, super::auth::AuthStep> {
         use super::auth::AuthStep;
         let token = match &self.session {

@@ -10,6 +10,7 @@
 //! docs say how: Zoho read-before-write on a deterministic note title marker, Salesforce
 //! upsert on an external-id field, LeadSquared read-before-write on a custom field holding the key.
 pub mod auth;
+pub mod backup;
 pub mod connect;
 pub mod http;
 pub mod leadsquared;

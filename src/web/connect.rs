@@ -45,14 +45,19 @@ pub async fn connect(credentials: Credentials, now_ms: u64) -> Result<Connected,
     }
 }
 
-/// Every connected CRM as a ready connector, refreshing tokens that are about to expire.
-/// A revoked grant is stored as such (the panel shows "reconnect needed") and skipped.
-pub async fn connectors(now_ms: u64) -> Result<Vec<Box<dyn Connector>>, JsValue> {
+/// Every stored connection with a usable token, refreshing tokens that are about to expire
+/// (or that a 401 marked). A revoked grant is stored as such and skipped.
+pub async fn ready_connections(now_ms: u64) -> Result<Vec<Connection>, JsValue> {
     let mut out = Vec::new();
     for crm in [Crm::Zoho, Crm::Salesforce, Crm::Leadsquared] {
         let Some(mut conn) = secrets::get::<Connection>(&key(crm)).await? else { continue };
+        // Each cycle is a new batch: one refresh on a 401 is allowed again.
+        if let Some(s) = conn.session.as_mut().filter(|s| s.refreshed_once) {
+            s.batch_start();
+            secrets::put(&key(crm), &conn).await?;
+        }
         match conn.connector(now_ms) {
-            Ok(c) => out.push(c),
+            Ok(_) => out.push(conn),
             Err(AuthStep::Refresh) => {
                 let resp = transport::perform(&conn.credentials.refresh_request()).await;
                 let refreshed = conn.absorb_refresh(&resp, now_ms);
@@ -60,14 +65,30 @@ pub async fn connectors(now_ms: u64) -> Result<Vec<Box<dyn Connector>>, JsValue>
                     s.batch_start();
                 }
                 secrets::put(&key(crm), &conn).await?;
-                if refreshed.is_ok() {
-                    if let Ok(c) = conn.connector(now_ms) {
-                        out.push(c);
-                    }
+                if refreshed.is_ok() && conn.connector(now_ms).is_ok() {
+                    out.push(conn);
                 }
             }
             Err(_) => {}
         }
     }
     Ok(out)
+}
+
+/// Every connected CRM as a ready connector (matching).
+pub async fn connectors(now_ms: u64) -> Result<Vec<Box<dyn Connector>>, JsValue> {
+    Ok(ready_connections(now_ms).await?.iter().filter_map(|c| c.connector(now_ms).ok()).collect())
+}
+
+/// A 401 during a call: the session decides whether one refresh is due (never twice in a
+/// batch); if so it happens now, so the retry uses a fresh token.
+pub async fn unauthorized(crm: Crm, now_ms: u64) -> Result<(), JsValue> {
+    let Some(mut conn) = secrets::get::<Connection>(&key(crm)).await? else { return Ok(()) };
+    let step = conn.session.as_mut().map(|s| s.on_unauthorized());
+    if step == Some(AuthStep::Refresh) {
+        let resp = transport::perform(&conn.credentials.refresh_request()).await;
+        // A failed refresh is stored in the session (e.g. "reconnect needed").
+        let _ = conn.absorb_refresh(&resp, now_ms);
+    }
+    secrets::put(&key(crm), &conn).await
 }

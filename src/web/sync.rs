@@ -35,6 +35,8 @@ pub struct CycleReport {
     pub settled: usize,
     pub failed: usize,
     pub skipped_reason: Option<String>,
+    /// CRMs that answered 401: the worker refreshes once and runs the cycle again.
+    pub auth_expired: Vec<crate::core::model::Crm>,
 }
 
 pub fn now_ms() -> u64 {
@@ -178,12 +180,18 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
         // Per-record reads (e.g. recent deals) once per cycle.
         let records: BTreeSet<_> = my_units.iter().map(|u| u.key.record.clone()).collect();
         for r in &records {
-            if let Some(req) = writer.prepare(r) {
+            // Some CRMs need a few reads (LeadSquared: its activity type, then opportunities).
+            for _ in 0..4 {
+                let Some(req) = writer.prepare(r) else { break };
                 let resp = transport::perform(&req).await;
                 report.calls += 1;
                 if let Err(f) = writer.absorb_prepare(r, &resp) {
+                    if f == Failure::AuthExpired && !report.auth_expired.contains(&crm) {
+                        report.auth_expired.push(crm);
+                    }
                     report.failed += 1;
-                    log(store, format!("{}: preparing {} failed: {f:?}", crm.name(), r.id)).await?;
+                    log(store, format!("{}: preparing {} failed: {}", crm.name(), r.id, describe(&f))).await?;
+                    break;
                 }
             }
         }
@@ -247,7 +255,9 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                     let id = key.id();
                     match result {
                         WriteResult::Written { id: remote_id } => {
-                            let digest = by_key.get(&key).map(|d| d.digest()).unwrap_or(0);
+                            // A reconcile found the document but not necessarily its latest
+                            // body: record it stale so the next pass updates it.
+                            let digest = if batch.op == WriteOp::Reconcile { 0 } else { by_key.get(&key).map(|d| d.digest()).unwrap_or(0) };
                             let st = RemoteState::Written { id: remote_id, digest };
                             entries.push(("docs", id.clone(), Some(serde_json::to_string(&(key.clone(), st.clone())).map_err(super::js_err)?)));
                             remote.insert(key, st);
@@ -273,8 +283,11 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                                     state.last_error = Some(format!("{}: {}", crm.name(), describe(&f)));
                                 }
                                 Decision::RefreshThenRetry => {
-                                    // The worker refreshes the token before the next cycle.
+                                    // The worker refreshes the token and runs again at once.
                                     entry.at_ms = 0;
+                                    if !report.auth_expired.contains(&crm) {
+                                        report.auth_expired.push(crm);
+                                    }
                                     state.last_error = Some(format!("{}: access token expired", crm.name()));
                                     stop_crm = true;
                                 }

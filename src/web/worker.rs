@@ -52,18 +52,57 @@ pub struct Connectors {
 }
 
 async fn connectors() -> Result<Connectors, JsValue> {
-    let finders = super::connect::connectors(sync::now_ms())
-        .await?
-        .into_iter()
-        .map(|c| Box::new(c) as Box<dyn RecordFinder>)
-        .collect();
-    Ok(Connectors { finders, writers: Vec::new(), region: "US".into() })
+    let now = sync::now_ms();
+    let conns = super::connect::ready_connections(now).await?;
+    let finders = conns.iter().filter_map(|c| c.connector(now).ok()).map(|c| Box::new(c) as Box<dyn RecordFinder>).collect();
+    let writers = conns.iter().filter_map(|c| c.writer(now).ok()).collect();
+    let region: Option<String> = Store::open().await?.get("meta", "default_region").await?;
+    Ok(Connectors { finders, writers, region: region.unwrap_or_else(|| "US".into()) })
+}
+
+/// Match chats that have no fresh decision yet (captured before a CRM was connected, or
+/// stale), so the cycle knows where their backups go.
+async fn match_pending_chats(store: &Store, c: &Connectors) -> Result<(), JsValue> {
+    if c.finders.is_empty() {
+        return Ok(());
+    }
+    let now = sync::now_ms();
+    for (_, chat) in store.all::<ChatRecord>("chats").await? {
+        if !chat.excluded && !chat.match_is_fresh(now) {
+            super::matching::resolve(store, &chat.identity, &c.finders, &c.region, now).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
-    let mut ws = connectors().await?.writers;
     let owner = format!("worker-{}", js_sys::Math::random());
+    let c = connectors().await?;
+    match_pending_chats(store, &c).await?;
+    let mut ws = c.writers;
+    let report = sync::run_cycle(store, &mut ws, &owner).await?;
+    if report.auth_expired.is_empty() {
+        return Ok(report);
+    }
+    // A 401 mid-batch: one refresh, one retry; a second 401 backs off (policy).
+    for crm in &report.auth_expired {
+        super::connect::unauthorized(*crm, sync::now_ms()).await?;
+    }
+    let mut ws = connectors().await?.writers;
     sync::run_cycle(store, &mut ws, &owner).await
+}
+
+/// The local wall-clock minute now (the first backup's window is in local time, like
+/// the times WhatsApp shows).
+fn local_now() -> crate::core::model::LocalMinute {
+    let d = js_sys::Date::new_0();
+    crate::core::model::LocalMinute {
+        year: d.get_full_year() as u16,
+        month: (d.get_month() + 1) as u8,
+        day: d.get_date() as u8,
+        hour: d.get_hours() as u8,
+        minute: d.get_minutes() as u8,
+    }
 }
 
 #[derive(Serialize)]
@@ -170,7 +209,17 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
             let store = Store::open().await?;
             to_js(&export(&store).await?)
         }
-        Request::Connect { credentials } => to_js(&super::connect::connect(credentials, sync::now_ms()).await?),
+        Request::Connect { credentials } => {
+            let connected = super::connect::connect(credentials, sync::now_ms()).await?;
+            if connected.ok {
+                // The first connection anchors the 3-day first backup.
+                let store = Store::open().await?;
+                if store.get::<crate::core::model::LocalMinute>("meta", "first_connected_local").await?.is_none() {
+                    store.put("meta", "first_connected_local", &local_now()).await?;
+                }
+            }
+            to_js(&connected)
+        }
         Request::CheckReachability { crm } => {
             let url = protocol::reachability_url(&crm).ok_or_else(|| js_err(format!("unknown CRM {crm}")))?;
             let resp = transport::perform(&HttpRequest::get(url)).await;
