@@ -2,3 +2,4 @@
 pub mod model;
 pub mod protocol;
 pub mod status;
+pub mod view;
