@@ -365,6 +365,29 @@ impl Settings {
     }
 }
 
+/// The panel state from what the worker has stored. The seam where matching and sync plug in:
+/// today it reads `chrome.storage.local["connections"]` (`{ "zoho": {"connected": true}, ... }`)
+/// and `chrome.storage.local["panel_cache"]` (`{ chat_key: PanelState }`, written by matching/sync).
+pub fn panel_view(connections: &serde_json::Value, cache: &serde_json::Value, chat: Option<&str>) -> PanelState {
+    let any_connected = connections
+        .as_object()
+        .is_some_and(|m| m.values().any(|c| c.get("connected").and_then(|v| v.as_bool()) == Some(true)));
+    if !any_connected {
+        return PanelState::NotConnected;
+    }
+    let Some(chat) = chat else { return PanelState::NoChat };
+    match cache.get(chat).map(|v| serde_json::from_value::<PanelState>(v.clone())) {
+        Some(Ok(mut state)) => {
+            if let PanelState::Linked { deals, .. } = &mut state {
+                deals.truncate(MAX_DEALS);
+            }
+            state
+        }
+        // Not looked up yet (or an unreadable entry): the lookup is under way.
+        _ => PanelState::Connecting,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,6 +503,25 @@ mod tests {
         }
         let s = Settings { search_contacts: false, search_leads: false, ..Settings::default() };
         assert_eq!(s.validate()[0].key, "errNoModule");
+    }
+
+    #[test]
+    fn panel_view_from_storage() {
+        use serde_json::json;
+        let none = json!({});
+        assert_eq!(panel_view(&none, &none, Some("pn:+1")), PanelState::NotConnected);
+        let off = json!({"zoho": {"connected": false}});
+        assert_eq!(panel_view(&off, &none, Some("pn:+1")), PanelState::NotConnected);
+        let on = json!({"zoho": {"connected": true}});
+        assert_eq!(panel_view(&on, &none, None), PanelState::NoChat);
+        assert_eq!(panel_view(&on, &none, Some("pn:+1")), PanelState::Connecting);
+        let deals: Vec<_> = (0..7).map(|i| json!({"name": format!("D{i}")})).collect();
+        let cache = json!({"pn:+1": {"view":"linked","card":{"crm":"zoho","kind":"contact","name":"Ana"},
+            "deals": deals, "last_synced_ms": 1, "sync": {"state":"idle"}}});
+        match panel_view(&on, &cache, Some("pn:+1")) {
+            PanelState::Linked { deals, .. } => assert_eq!(deals.len(), MAX_DEALS),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
