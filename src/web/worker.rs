@@ -3,6 +3,7 @@
 use super::{chrome, js_err, to_js, transport};
 use crate::core::protocol::{self, Request, Sender};
 use crate::core::status;
+use crate::core::view;
 use crate::crm::http::{error_code, HttpRequest};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -57,6 +58,21 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
         Request::ContentError { stage, error } => {
             web_sys::console::warn_1(&format!("content script {stage} failed: {error}").into());
             to_js(&Ack { ok: true, product: status::product_line() })
+        }
+        Request::PanelView { chat } => {
+            // Seam: matching and the sync engine write `panel_cache`; connectors write `connections`.
+            let connections = chrome::storage_get_json("connections").await?;
+            let cache = chrome::storage_get_json("panel_cache").await?;
+            to_js(&view::panel_view(&connections, &cache, chat.as_deref()))
+        }
+        Request::SyncNow
+        | Request::CreateRecord { .. }
+        | Request::LinkRecord { .. }
+        | Request::Unlink { .. }
+        | Request::SearchRecords { .. }
+        | Request::ChooseCandidate { .. } => {
+            // The connectors and sync engine answer these; until then no CRM can act.
+            to_js(&protocol::ActionReply { ok: false, error: Some("errNotConnected".into()), field_errors: vec![] })
         }
         Request::CheckReachability { crm } => {
             let url = protocol::reachability_url(&crm).ok_or_else(|| js_err(format!("unknown CRM {crm}")))?;
