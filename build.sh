@@ -122,9 +122,27 @@ case "$cmd" in
     CRMSYNC_SANDBOX_BIN="$ROOT/target/debug/crm-sandbox" node tests/e2e/demo.mjs "$@"
     ;;
   bench)
-    die "bench: not built yet (the benchmark issue adds it)"
+    build
+    ensure_chromium
+    cargo build --release --bin crmsync
+    cargo build -p crm-sandbox
+    CRMSYNC_SANDBOX_BIN="$ROOT/target/debug/crm-sandbox" node tests/bench/run.mjs
+    ;;
+  fuzz)
+    # Every fuzz target for SECONDS each (default 30). Stable Rust: no sanitizer, libFuzzer
+    # still finds panics, overflows (debug assertions) and hangs.
+    secs=${1:-30}
+    ensure_rust
+    if ! [ -x "$TOOLS/bin/cargo-fuzz" ]; then
+      log "installing cargo-fuzz into .tools"
+      cargo install cargo-fuzz --version 0.13.1 --root "$TOOLS"
+    fi
+    for t in $(cargo fuzz list --fuzz-dir fuzz); do
+      stage "fuzz $t (${secs}s)" cargo fuzz run --fuzz-dir fuzz --sanitizer none "$t" -- -max_total_time="$secs"
+    done
+    summary
     ;;
   *)
-    die "unknown command '$cmd' (build | test | demo [--headless] | bench)"
+    die "unknown command '$cmd' (build | test | demo [--headless] | bench | fuzz [SECONDS])"
     ;;
 esac

@@ -1,6 +1,7 @@
 // Thin loader: all logic lives in Rust (pkg/crmsync.js). Content scripts cannot be
 // modules, so the glue is imported dynamically. If the page's CSP blocks WebAssembly,
-// report it and still show the panel (extension origin, so its own wasm runs there).
+// show the panel anyway and relay the chat's HTML to it: the panel frame (extension
+// origin) runs the same Rust scraper. Only this extension's pages receive runtime messages.
 (async () => {
   const url = (p) => chrome.runtime.getURL(p);
   try {
@@ -9,7 +10,7 @@
     core.content_main();
   } catch (e) {
     const reason = String((e && e.message) || e);
-    globalThis.__crmsync = { wasm: false, error: reason };
+    globalThis.__crmsync = { wasm: false, error: reason, relayed: 0 };
     chrome.runtime.sendMessage({ kind: 'content_error', stage: 'wasm', error: reason }).catch(() => {});
     if (!document.getElementById('crmsync-panel')) {
       const f = document.createElement('iframe');
@@ -19,5 +20,15 @@
       f.style.cssText = 'position:fixed;top:0;right:0;width:320px;height:100vh;border:0;z-index:1000';
       document.body.appendChild(f);
     }
+    let timer = 0;
+    const relay = () => {
+      timer = 0;
+      const q = (s) => document.querySelector(s);
+      const list = q('[data-scrolltracepolicy="wa.web.conversation.messages"]') || q('#main');
+      chrome.runtime.sendMessage({ kind: 'relay', header: q('#main header')?.outerHTML || '', rows: list?.outerHTML || '',
+        locale: document.documentElement.lang || navigator.language }).then(() => { globalThis.__crmsync.relayed++; }, () => {});
+    };
+    new MutationObserver(() => { timer ||= setTimeout(relay, 150); }).observe(document.body, { childList: true, subtree: true, characterData: true });
+    relay();
   }
 })();

@@ -2,6 +2,7 @@
 //!
 //! `core` and `crm` are pure (no I/O, no web-sys) and are tested natively.
 //! `web` is the thin shell that exists only in the wasm build.
+pub mod capture;
 pub mod core;
 pub mod crm;
 

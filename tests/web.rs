@@ -11,3 +11,60 @@ fn core_runs_in_the_browser() {
     let sf = br#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#;
     assert_eq!(crmsync::crm::http::error_code(sf).as_deref(), Some("INVALID_SESSION_ID"));
 }
+
+mod store {
+    use crmsync::core::model::{Direction, LocalMinute, Message, MessageKind, Sender};
+    use crmsync::core::outbox::OutboxMessage;
+    use crmsync::web::store::Store;
+    use wasm_bindgen_test::*;
+
+    fn msg(key: &str, text: &str) -> OutboxMessage {
+        OutboxMessage {
+            message: Message {
+                key: key.into(),
+                chat: "pn:+5511987654321".into(),
+                direction: Direction::In,
+                sender: Sender { name: "Ana".into(), phone: None },
+                time: Some(LocalMinute { year: 2026, month: 11, day: 20, hour: 10, minute: 1 }),
+                text: text.into(),
+                quoted: None,
+                media: vec![],
+                kind: MessageKind::Text,
+                forwarded: false,
+                edited: false,
+                reactions: vec![],
+            },
+            captured_at_ms: 1,
+            synced: false,
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn outbox_dedupes_updates_edits_and_settles() {
+        let name = format!("crmsync-test-{}", js_sys::Math::random());
+        let s = Store::open_named(&name).await.unwrap();
+        assert_eq!(s.append_messages(&[msg("a", "hi"), msg("b", "yo")]).await.unwrap(), (2, 0));
+        // Re-rendered rows: nothing new.
+        assert_eq!(s.append_messages(&[msg("a", "hi")]).await.unwrap(), (0, 0));
+        s.mark_synced(&["a".to_string(), "b".to_string()]).await.unwrap();
+        assert!(s.all_raw("pending").await.unwrap().is_empty());
+        // An edit makes the message pending again.
+        assert_eq!(s.append_messages(&[msg("a", "hi (edited)")]).await.unwrap(), (0, 1));
+        let pending = s.all_raw("pending").await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].0, "a");
+        let day: Vec<String> = s.get("days", "pn:+5511987654321|2026-11-20").await.unwrap().unwrap();
+        assert_eq!(day, ["a", "b"]);
+        // Reopening sees the same data (durable, schema already at this version).
+        let again = Store::open_named(&name).await.unwrap();
+        let m: OutboxMessage = again.get("messages", "a").await.unwrap().unwrap();
+        assert_eq!(m.message.text, "hi (edited)");
+        assert!(!m.synced);
+    }
+}
+
+#[wasm_bindgen_test]
+fn phone_parsing_runs_in_the_browser() {
+    let out = crmsync::web::phone::phone_e164_batch("(11) 98765-4321\tBR\n020 7946 0958\tZZ\n+1 (415) 555-2671\tUS\n");
+    assert_eq!(out, "+5511987654321\ninvalid\n+14155552671\n");
+}

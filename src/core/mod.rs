@@ -1,5 +1,12 @@
 //! The functional core: pure domain logic, compiled and tested natively.
+pub mod matching;
 pub mod model;
+pub mod outbox;
+pub mod phone;
+pub mod policy;
 pub mod protocol;
+pub mod schedule;
 pub mod status;
+pub mod sync;
+pub mod timestamp;
 pub mod view;

@@ -1,9 +1,10 @@
 //! Typed messages between the content script, extension pages and the service worker,
 //! and the rule for who may send what (the worker holds tokens; the page must not reach them).
+use crate::core::model::{Message, WaIdentity};
 use serde::{Deserialize, Serialize};
 
 /// A request to the service worker. Unknown kinds fail to parse and are rejected.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Request {
     /// The content script started on a WhatsApp Web page.
@@ -14,10 +15,20 @@ pub enum Request {
     CheckReachability { crm: String },
     /// Overall state for the panel and popup.
     Status,
+    /// Messages the content script captured in the open chat (new, re-rendered or edited).
+    Captured { identity: WaIdentity, messages: Vec<Message> },
+    /// Run a sync cycle now instead of waiting for the alarm.
+    SyncNow,
+    /// All captured data and the sync log as JSON (never tokens or keys).
+    Export,
+    /// Change the sync period (tests and the demo shorten it; the product default is 3).
+    SetSyncPeriod { minutes: f64 },
+    /// Strict-CSP fallback: the content script could not run wasm and relays the chat's
+    /// HTML; the panel frame of the same tab parses it. The worker only acknowledges it.
+    Relay { header: String, rows: String, locale: String },
     /// The Mini-CRM view for a chat (its `WaIdentity::chat_key`), answered with a `view::PanelState`.
     PanelView { chat: Option<String> },
     /// Panel actions. Answered with `ActionReply`; until connectors land, `not_connected`.
-    SyncNow,
     CreateRecord { crm: crate::core::model::Crm, record_kind: String, fields: crate::core::view::RecordForm },
     LinkRecord { chat: String, record: crate::core::model::RecordRef },
     Unlink { chat: String },
@@ -71,7 +82,10 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         (Sender::ExtensionPage, _) => Ok(()),
         (Sender::WhatsAppTab, Request::Hello { .. } | Request::ContentError { .. }) => Ok(()),
         (Sender::WhatsAppTab, Request::CheckReachability { .. }) => Ok(()),
-        (Sender::WhatsAppTab, Request::Status) => Ok(()),
+        (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. }) => Ok(()),
+        // The export holds every captured message: only the extension's own pages get it.
+        (Sender::WhatsAppTab, Request::Export) => Err("export is only available to the extension's pages".into()),
+        (Sender::WhatsAppTab, Request::SetSyncPeriod { .. }) => Err("settings are only available to the extension's pages".into()),
         // CRM data and actions are for the extension's own pages only.
         (Sender::WhatsAppTab, _) => Err("panel requests are for extension pages only".into()),
     }
@@ -124,5 +138,7 @@ mod tests {
         assert!(authorize(&view, &Sender::ExtensionPage).is_ok());
         let r: Request = serde_json::from_str(r#"{"kind":"panel_view","chat":"pn:+1"}"#).unwrap();
         assert_eq!(r, Request::PanelView { chat: Some("pn:+1".into()) });
+        assert!(authorize(&Request::Export, &Sender::WhatsAppTab).is_err());
+        assert!(authorize(&Request::Export, &Sender::ExtensionPage).is_ok());
     }
 }

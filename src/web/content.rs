@@ -1,11 +1,26 @@
 //! Content script on web.whatsapp.com: runs in the extension's isolated world.
-//! It reads WhatsApp's DOM and inserts the panel frame; CRM data never enters the page.
+//! It reads WhatsApp's DOM (one `outerHTML` per changed row), hands the HTML to the pure
+//! scraper (`crate::capture`), and sends new or changed messages to the worker. It inserts
+//! the panel frame; CRM data never enters the page.
 use super::{chrome, js_err, to_js};
+use crate::capture::{self, Counters, IdbEntry, ScanContext};
+use crate::core::model::{Message, WaIdentity};
 use crate::core::protocol::Request;
+use gloo_timers::callback::Timeout;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use web_sys::{Document, HtmlIFrameElement};
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, HtmlIFrameElement, MutationObserver, MutationObserverInit, MutationRecord};
 
 const PANEL_ID: &str = "crmsync-panel";
+/// Let a burst of DOM changes (a chat render, a scroll page) settle before scanning.
+const DEBOUNCE_MS: u32 = 40;
+/// Messages per runtime message to the worker.
+const SEND_CHUNK: usize = 200;
+/// Keep at most this many messages of the open chat for diagnostics.
+const DIAG_MAX: usize = 5000;
 
 /// Diagnostics live on the isolated world's global, invisible to the page's scripts.
 fn set_diag(key: &str, value: &JsValue) {
@@ -42,13 +57,250 @@ pub fn insert_panel(doc: &Document) -> Result<HtmlIFrameElement, JsValue> {
     Ok(frame)
 }
 
+struct Capture {
+    session: capture::Session,
+    /// Rows changed since the last flush (by data-id), and whether the chat itself changed.
+    dirty_rows: BTreeSet<String>,
+    chat_changed: bool,
+    timer: Option<Timeout>,
+    idb: Option<Vec<IdbEntry>>,
+}
+
+impl Default for Capture {
+    fn default() -> Self {
+        Capture { session: capture::Session::new(DIAG_MAX), dirty_rows: BTreeSet::new(), chat_changed: false, timer: None, idb: None }
+    }
+}
+
+type Shared = Rc<RefCell<Capture>>;
+
+fn locale() -> String {
+    document()
+        .ok()
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("lang"))
+        .filter(|l| !l.is_empty())
+        .or_else(|| web_sys::window().and_then(|w| w.navigator().language()))
+        .unwrap_or_else(|| "en".into())
+}
+
+/// The message list of the open chat: the conversation scroller, else #main.
+fn message_list(doc: &Document) -> Option<Element> {
+    ["[data-scrolltracepolicy=\"wa.web.conversation.messages\"]", "#main [role=\"application\"]", "#main"]
+        .iter()
+        .find_map(|s| doc.query_selector(s).ok().flatten())
+}
+
+/// Read WhatsApp's `model-storage` IndexedDB (same origin as this content script), read-only.
+/// Absent, locked or reshaped: an empty list, never an error, and never a new database.
+async fn read_model_storage() -> Vec<IdbEntry> {
+    async fn inner() -> Result<Vec<IdbEntry>, JsValue> {
+        let factory = js_sys::Reflect::get(&js_sys::global(), &"indexedDB".into())?;
+        // indexedDB.databases() first: opening a missing database would create it.
+        let dbs_fn: js_sys::Function = js_sys::Reflect::get(&factory, &"databases".into())?.dyn_into()?;
+        let list = wasm_bindgen_futures::JsFuture::from(dbs_fn.call0(&factory)?.dyn_into::<js_sys::Promise>()?).await?;
+        let exists = js_sys::Array::from(&list)
+            .iter()
+            .any(|d| js_sys::Reflect::get(&d, &"name".into()).ok().and_then(|n| n.as_string()).as_deref() == Some("model-storage"));
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let factory: web_sys::IdbFactory = factory.dyn_into()?;
+        let req = factory.open("model-storage")?;
+        let db: web_sys::IdbDatabase = super::store::request_future(&req).await?.dyn_into()?;
+        let mut out = Vec::new();
+        for store in ["contact", "chat"] {
+            if !db.object_store_names().contains(store) {
+                continue;
+            }
+            let tx = db.transaction_with_str(store)?;
+            let all = tx.object_store(store)?.get_all_with_key_and_limit(&JsValue::UNDEFINED, 20_000)?;
+            let rows = js_sys::Array::from(&super::store::request_future(&all).await?);
+            for r in rows.iter() {
+                let get = |k: &str| js_sys::Reflect::get(&r, &k.into()).ok().and_then(|v| v.as_string());
+                let id = get("id").or_else(|| {
+                    // Some builds store the id as an object with `_serialized`.
+                    js_sys::Reflect::get(&r, &"id".into()).ok().and_then(|o| js_sys::Reflect::get(&o, &"_serialized".into()).ok()).and_then(|v| v.as_string())
+                });
+                let Some(id) = id else { continue };
+                let names: Vec<String> = ["name", "formattedTitle", "pushname", "shortName", "verifiedName", "notify", "subject"]
+                    .iter()
+                    .filter_map(|k| get(k))
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                out.push(IdbEntry { id, names });
+            }
+        }
+        db.close();
+        Ok(out)
+    }
+    inner().await.unwrap_or_default()
+}
+
+fn send(identity: WaIdentity, messages: Vec<Message>) {
+    if messages.is_empty() {
+        return;
+    }
+    for chunk in messages.chunks(SEND_CHUNK) {
+        let req = Request::Captured { identity: identity.clone(), messages: chunk.to_vec() };
+        wasm_bindgen_futures::spawn_local(async move {
+            let Ok(v) = to_js(&req) else { return };
+            if let Err(e) = chrome::send_message(&v).await {
+                // The worker may be restarting; the next change or rescan sends again.
+                set_diag("send_error", &e);
+            }
+        });
+    }
+}
+
+fn publish_diag(s: &capture::Session) {
+    if let Ok(v) = to_js(&s.counters) {
+        set_diag("capture", &v);
+    }
+    if let Ok(v) = to_js(&s.identity) {
+        set_diag("identity", &v);
+    }
+    let msgs: Vec<&Message> = s.messages.values().collect();
+    if let Ok(v) = to_js(&msgs) {
+        set_diag("messages", &v);
+    }
+}
+
+/// Full rescan of the open chat: identity from the header (+ IndexedDB), then every row.
+async fn rescan(state: Shared) -> Result<(), JsValue> {
+    let doc = document()?;
+    let header_html = doc.query_selector("#main header")?.map(|h| h.outer_html());
+    let Some(header) = header_html.as_deref().and_then(capture::parse_header) else {
+        state.borrow_mut().session.counters.skipped.entry("no chat open".into()).and_modify(|n| *n += 1).or_insert(1);
+        return Ok(());
+    };
+    let need_idb = state.borrow().idb.is_none();
+    if need_idb {
+        let entries = read_model_storage().await;
+        state.borrow_mut().idb = Some(entries);
+    }
+    let mut cap = state.borrow_mut();
+    let identity = capture::resolve_identity(header, cap.idb.as_deref().unwrap_or(&[]));
+    cap.session.open_chat(identity.clone(), &locale());
+    let html = message_list(&doc).map(|l| l.outer_html()).unwrap_or_default();
+    let out = cap.session.ingest(&html);
+    publish_diag(&cap.session);
+    drop(cap);
+    send(identity, out);
+    Ok(())
+}
+
+/// Scan only the rows that changed.
+fn flush_rows(state: &Shared) -> Result<(), JsValue> {
+    let doc = document()?;
+    let mut cap = state.borrow_mut();
+    let keys = std::mem::take(&mut cap.dirty_rows);
+    let Some(identity) = cap.session.identity.clone() else { return Ok(()) };
+    let mut html = String::new();
+    for k in &keys {
+        let sel = format!("[data-id=\"{}\"]", k.replace('\\', "\\\\").replace('"', "\\\""));
+        if let Some(row) = doc.query_selector(&sel).ok().flatten() {
+            html.push_str(&row.outer_html());
+        }
+    }
+    let out = cap.session.ingest(&html);
+    publish_diag(&cap.session);
+    drop(cap);
+    send(identity, out);
+    Ok(())
+}
+
+fn schedule(state: &Shared) {
+    let s = state.clone();
+    let t = Timeout::new(DEBOUNCE_MS, move || {
+        let chat_changed = std::mem::take(&mut s.borrow_mut().chat_changed);
+        s.borrow_mut().timer = None;
+        if chat_changed {
+            s.borrow_mut().dirty_rows.clear();
+            let s2 = s.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = rescan(s2).await {
+                    set_diag("error", &e);
+                }
+            });
+        } else if let Err(e) = flush_rows(&s) {
+            set_diag("error", &e);
+        }
+    });
+    state.borrow_mut().timer = Some(t);
+}
+
+/// Sort each mutation into "the chat changed" or "these rows changed".
+fn on_mutations(state: &Shared, records: js_sys::Array) {
+    let mut cap = state.borrow_mut();
+    for r in records.iter() {
+        let Ok(rec) = r.dyn_into::<MutationRecord>() else { continue };
+        let Some(target) = rec.target() else { continue };
+        let el: Option<Element> = target.dyn_ref::<Element>().cloned().or_else(|| target.parent_element());
+        let Some(el) = el else { continue };
+        let in_main = el.closest("#main").ok().flatten().is_some();
+        // #main replaced, or its header re-rendered: another chat is open.
+        let added = rec.added_nodes();
+        for i in 0..added.length() {
+            if let Some(n) = added.get(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                if n.id() == "main" || n.tag_name().eq_ignore_ascii_case("header") && in_main {
+                    cap.chat_changed = true;
+                } else if in_main {
+                    if let Some(k) = n.get_attribute("data-id") {
+                        cap.dirty_rows.insert(k);
+                    } else if let Ok(list) = n.query_selector_all("[data-id]") {
+                        for j in 0..list.length() {
+                            if let Some(k) = list.get(j).and_then(|x| x.dyn_into::<Element>().ok()).and_then(|x| x.get_attribute("data-id")) {
+                                cap.dirty_rows.insert(k);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Text edited inside an existing row.
+        if in_main {
+            if let Some(row) = el.closest("[data-id]").ok().flatten() {
+                if let Some(k) = row.get_attribute("data-id") {
+                    cap.dirty_rows.insert(k);
+                }
+            }
+            if el.closest("#main header").ok().flatten().is_some() {
+                cap.chat_changed = true;
+            }
+        }
+    }
+    let idle = cap.timer.is_none() && (cap.chat_changed || !cap.dirty_rows.is_empty());
+    drop(cap);
+    if idle {
+        schedule(state);
+    }
+}
+
+fn observe(state: Shared, doc: &Document) -> Result<(), JsValue> {
+    let root = doc.get_element_by_id("app").or_else(|| doc.body().map(Into::into)).ok_or_else(|| js_err("no #app or body"))?;
+    let s = state.clone();
+    let cb = Closure::<dyn FnMut(js_sys::Array, MutationObserver)>::new(move |records, _obs| on_mutations(&s, records));
+    let obs = MutationObserver::new(cb.as_ref().unchecked_ref())?;
+    let init = MutationObserverInit::new();
+    init.set_child_list(true);
+    init.set_subtree(true);
+    init.set_character_data(true);
+    obs.observe_with_options(&root, &init)?;
+    // Lives as long as the page.
+    cb.forget();
+    Ok(())
+}
+
 #[wasm_bindgen]
 pub fn content_main() -> Result<(), JsValue> {
     set_diag("wasm", &JsValue::TRUE);
     let doc = document()?;
     insert_panel(&doc)?;
     set_diag("panel", &JsValue::TRUE);
-    wasm_bindgen_futures::spawn_local(async {
+    let state: Shared = Rc::new(RefCell::new(Capture::default()));
+    observe(state.clone(), &doc)?;
+    wasm_bindgen_futures::spawn_local(async move {
         let hello = async {
             chrome::send_message(&to_js(&Request::Hello { wasm: true })?).await?;
             chrome::send_message(&to_js(&Request::CheckReachability { crm: "zoho".into() })?).await
@@ -57,6 +309,55 @@ pub fn content_main() -> Result<(), JsValue> {
             Ok(reply) => set_diag("reachability", &reply),
             Err(e) => set_diag("error", &e),
         }
+        if let Err(e) = rescan(state).await {
+            set_diag("error", &e);
+        }
     });
     Ok(())
+}
+
+/// The capture path as the content script runs it, for the benchmark: serialize the rows,
+/// parse them in Rust, return how many messages came out.
+#[wasm_bindgen]
+pub fn capture_scan_elements(rows: js_sys::Array, chat: &str, locale: &str) -> usize {
+    let mut html = String::new();
+    for r in rows.iter() {
+        if let Ok(e) = r.dyn_into::<Element>() {
+            html.push_str(&e.outer_html());
+        }
+    }
+    let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
+    capture::scan(&html, &mut ctx, &mut Counters::default()).len()
+}
+
+/// Same, from one container element (a full rescan reads the list once).
+#[wasm_bindgen]
+pub fn capture_scan_container(container: &Element, chat: &str, locale: &str) -> usize {
+    let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
+    capture::scan(&container.outer_html(), &mut ctx, &mut Counters::default()).len()
+}
+
+/// A capture session the benchmark drives like the content script does: rows in as
+/// elements (read with outerHTML), fresh messages counted, state kept between calls.
+#[wasm_bindgen]
+pub struct CaptureSession(capture::Session);
+
+#[wasm_bindgen]
+impl CaptureSession {
+    #[wasm_bindgen(constructor)]
+    pub fn new(chat_name: &str, locale: &str) -> CaptureSession {
+        let mut s = capture::Session::new(DIAG_MAX);
+        s.open_chat(WaIdentity { phone: None, lid: None, name: chat_name.into(), is_group: false }, locale);
+        CaptureSession(s)
+    }
+
+    pub fn ingest(&mut self, rows: js_sys::Array) -> usize {
+        let mut html = String::new();
+        for r in rows.iter() {
+            if let Ok(e) = r.dyn_into::<Element>() {
+                html.push_str(&e.outer_html());
+            }
+        }
+        self.0.ingest(&html).len()
+    }
 }

@@ -2,7 +2,12 @@
 //! Everything here is thin; decisions are made in `crate::core` and `crate::crm`.
 pub mod chrome;
 pub mod content;
+pub mod matching;
 pub mod panel;
+pub mod phone;
+pub mod secrets;
+pub mod store;
+pub mod sync;
 pub mod transport;
 pub mod worker;
 

@@ -1,8 +1,13 @@
 //! Service-worker entry points. The worker may be killed at any moment: no state is
 //! kept in memory between events; JS registers listeners synchronously and forwards here.
-use super::{chrome, js_err, to_js, transport};
+use super::store::Store;
+use super::{chrome, js_err, sync, to_js, transport};
+use crate::core::matching::RecordFinder;
+use crate::core::outbox::{DocKey, DocumentWriter, OutboxMessage, RemoteState};
 use crate::core::protocol::{self, Request, Sender};
+use crate::core::schedule;
 use crate::core::status;
+use crate::core::sync::{ChatRecord, Export, LogEntry, Parked, SyncState};
 use crate::core::view;
 use crate::crm::http::{error_code, HttpRequest};
 use serde::Serialize;
@@ -12,19 +17,49 @@ use wasm_bindgen::prelude::*;
 pub const SYNC_ALARM: &str = "crmsync-sync";
 pub const SYNC_PERIOD_MINUTES: f64 = 3.0;
 
-/// Called on every worker start: make sure the periodic alarm exists.
+/// Called on every worker start: make sure the periodic alarm exists, and catch up at
+/// once when the last sync is older than a period (after sleep or a closed browser).
 #[wasm_bindgen]
 pub async fn worker_start() -> Result<(), JsValue> {
+    let store = Store::open().await?;
     if !chrome::alarm_exists(SYNC_ALARM).await? {
-        chrome::alarm_create_periodic(SYNC_ALARM, SYNC_PERIOD_MINUTES).await?;
+        let minutes: f64 = store.get("meta", "sync_period_minutes").await?.unwrap_or(SYNC_PERIOD_MINUTES);
+        chrome::alarm_create_periodic(SYNC_ALARM, minutes).await?;
+    }
+    let state: SyncState = store.get("meta", "state").await?.unwrap_or_default();
+    if schedule::due(state.last_finished_ms, sync::now_ms(), schedule::DEFAULT_PERIOD_MS) {
+        run_sync(&store).await?;
     }
     Ok(())
 }
 
 #[wasm_bindgen]
-pub async fn worker_on_alarm(_alarm: JsValue) -> Result<(), JsValue> {
-    // The sync engine plugs in here.
+pub async fn worker_on_alarm(alarm: JsValue) -> Result<(), JsValue> {
+    let name = js_sys::Reflect::get(&alarm, &"name".into())?.as_string().unwrap_or_default();
+    if name == SYNC_ALARM {
+        let store = Store::open().await?;
+        run_sync(&store).await?;
+    }
     Ok(())
+}
+
+/// The connected CRMs, as finders (matching) and writers (sync). Built from the stored
+/// connections with fresh tokens; empty until a CRM is connected.
+pub struct Connectors {
+    pub finders: Vec<Box<dyn RecordFinder>>,
+    pub writers: Vec<Box<dyn DocumentWriter>>,
+    /// The rep's default phone region, for CRM numbers typed without a country code.
+    pub region: String,
+}
+
+async fn connectors() -> Result<Connectors, JsValue> {
+    Ok(Connectors { finders: Vec::new(), writers: Vec::new(), region: "US".into() })
+}
+
+async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
+    let mut ws = connectors().await?.writers;
+    let owner = format!("worker-{}", js_sys::Math::random());
+    sync::run_cycle(store, &mut ws, &owner).await
 }
 
 #[derive(Serialize)]
@@ -42,10 +77,40 @@ struct Ack {
     product: String,
 }
 
+#[derive(Serialize)]
+struct CapturedAck {
+    ok: bool,
+    added: usize,
+    updated: usize,
+}
+
+#[derive(Serialize)]
+struct StatusReply {
+    ok: bool,
+    product: String,
+    pending: usize,
+    state: SyncState,
+    parked: Vec<Parked>,
+}
+
 fn sender_of(sender: &JsValue) -> Sender {
     let get = |k: &str| js_sys::Reflect::get(sender, &k.into()).ok().and_then(|v| v.as_string());
     let in_tab = js_sys::Reflect::get(sender, &"tab".into()).map(|t| t.is_object()).unwrap_or(false);
     protocol::classify_sender(&chrome::runtime_id(), get("id").as_deref(), get("url").as_deref(), in_tab)
+}
+
+async fn export(store: &Store) -> Result<Export, JsValue> {
+    Ok(Export {
+        product: status::product_line(),
+        exported_at_ms: sync::now_ms(),
+        schema_version: super::store::SCHEMA_VERSION,
+        chats: store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c).collect(),
+        messages: store.all::<OutboxMessage>("messages").await?.into_iter().map(|(_, m)| m).collect(),
+        documents: store.all::<(DocKey, RemoteState)>("docs").await?.into_iter().map(|(_, d)| d).collect(),
+        parked: store.get("meta", "parked").await?.unwrap_or_default(),
+        state: store.get("meta", "state").await?.unwrap_or_default(),
+        log: store.get::<Vec<LogEntry>>("meta", "log").await?.unwrap_or_default(),
+    })
 }
 
 /// One runtime message in, one reply out. Rejected senders get an error, never data.
@@ -54,9 +119,10 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
     let request: Request = serde_wasm_bindgen::from_value(message).map_err(|e| js_err(format!("bad request: {e}")))?;
     protocol::authorize(&request, &sender_of(&sender)).map_err(js_err)?;
     match request {
-        Request::Hello { .. } | Request::Status => to_js(&Ack { ok: true, product: status::product_line() }),
+        Request::Hello { .. } | Request::Relay { .. } => to_js(&Ack { ok: true, product: status::product_line() }),
         Request::ContentError { stage, error } => {
-            web_sys::console::warn_1(&format!("content script {stage} failed: {error}").into());
+            let store = Store::open().await?;
+            store.put("meta", "content_error", &format!("{stage}: {error}")).await?;
             to_js(&Ack { ok: true, product: status::product_line() })
         }
         Request::PanelView { chat } => {
@@ -65,14 +131,54 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
             let cache = chrome::storage_get_json("panel_cache").await?;
             to_js(&view::panel_view(&connections, &cache, chat.as_deref()))
         }
-        Request::SyncNow
-        | Request::CreateRecord { .. }
+        Request::CreateRecord { .. }
         | Request::LinkRecord { .. }
         | Request::Unlink { .. }
         | Request::SearchRecords { .. }
         | Request::ChooseCandidate { .. } => {
             // The connectors and sync engine answer these; until then no CRM can act.
             to_js(&protocol::ActionReply { ok: false, error: Some("errNotConnected".into()), field_errors: vec![] })
+        }
+        Request::Status => {
+            let store = Store::open().await?;
+            to_js(&StatusReply {
+                ok: true,
+                product: status::product_line(),
+                pending: store.all_raw("pending").await?.len(),
+                state: store.get("meta", "state").await?.unwrap_or_default(),
+                parked: store.get("meta", "parked").await?.unwrap_or_default(),
+            })
+        }
+        Request::Captured { identity, messages } => {
+            let store = Store::open().await?;
+            let (added, updated) = sync::on_captured(&store, identity.clone(), messages).await?;
+            // Match the chat when first seen, and again once the stored match is stale.
+            let chat: ChatRecord = store.get("chats", &identity.chat_key()).await?.unwrap_or_default();
+            if !chat.excluded && !chat.match_is_fresh(sync::now_ms()) {
+                let c = connectors().await?;
+                if !c.finders.is_empty() {
+                    super::matching::resolve(&store, &identity, &c.finders, &c.region, sync::now_ms()).await?;
+                }
+            }
+            to_js(&CapturedAck { ok: true, added, updated })
+        }
+        Request::SyncNow => {
+            let store = Store::open().await?;
+            to_js(&run_sync(&store).await?)
+        }
+        Request::SetSyncPeriod { minutes } => {
+            // Chrome's floor for alarms is 30 s; the product default is 3 minutes.
+            if !(0.5..=60.0).contains(&minutes) {
+                return Err(js_err("sync period must be between 0.5 and 60 minutes"));
+            }
+            let store = Store::open().await?;
+            store.put("meta", "sync_period_minutes", &minutes).await?;
+            chrome::alarm_create_periodic(SYNC_ALARM, minutes).await?;
+            to_js(&Ack { ok: true, product: status::product_line() })
+        }
+        Request::Export => {
+            let store = Store::open().await?;
+            to_js(&export(&store).await?)
         }
         Request::CheckReachability { crm } => {
             let url = protocol::reachability_url(&crm).ok_or_else(|| js_err(format!("unknown CRM {crm}")))?;

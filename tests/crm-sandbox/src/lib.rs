@@ -1,16 +1,25 @@
-//! A local HTTPS emulator of the CRM APIs crmsync uses, routed on the Host header,
-//! plus the fake WhatsApp Web pages (served as web.whatsapp.com with WhatsApp's CSP).
-use axum::body::Body;
+//! A local HTTPS emulator of the CRM APIs crmsync uses (Zoho CRM v8, Salesforce REST,
+//! LeadSquared v2), routed on the Host header, with state in SQLite, fault injection, a
+//! ledger of everything written, record pages at each CRM's deep-link URL, and the fake
+//! WhatsApp Web pages (served as web.whatsapp.com with WhatsApp's CSP).
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+pub mod db;
+pub mod faults;
+pub mod leadsquared;
+pub mod pages;
+pub mod salesforce;
+pub mod seed;
 pub mod tls;
+pub mod zoho;
 
 pub const USAGE: &str = "usage: crm-sandbox --listen 127.0.0.1:PORT --data DIR [--seed demo] [--www DIR]";
 
@@ -47,85 +56,298 @@ impl Options {
                 other => return Err(format!("unknown argument {other}")),
             }
         }
-        Ok(Options {
-            listen: listen.ok_or("--listen is required")?,
-            data: data.ok_or("--data is required")?,
-            seed,
-            www,
-        })
+        Ok(Options { listen: listen.ok_or("--listen is required")?, data: data.ok_or("--data is required")?, seed, www })
     }
 }
 
-#[derive(Default)]
+/// Settings tests may change at run time (`POST /__sandbox/config`).
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub zoho_token_ttl_ms: u64,
+    pub salesforce_token_ttl_ms: u64,
+    /// LeadSquared calls allowed per 5-second window (plan dependent).
+    pub lsq_calls_per_5s: usize,
+    /// Zoho's 429 body code (docs disagree: TOO_MANY_REQUESTS vs RATE_LIMIT_EXCEEDED).
+    pub zoho_429_code: String,
+    /// LeadSquared's rate-limit HTTP status (reported as 429 or 200 in the wild).
+    pub lsq_rate_limit_status: u16,
+    /// Salesforce daily API allocation.
+    pub salesforce_daily_limit: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            zoho_token_ttl_ms: 3_600_000,
+            salesforce_token_ttl_ms: 7_200_000,
+            lsq_calls_per_5s: 25,
+            zoho_429_code: "TOO_MANY_REQUESTS".into(),
+            lsq_rate_limit_status: 429,
+            salesforce_daily_limit: 15_000,
+        }
+    }
+}
+
 pub struct Sandbox {
-    requests: Mutex<Vec<serde_json::Value>>,
-    www: Option<PathBuf>,
+    pub db: db::Db,
+    pub www: Option<PathBuf>,
+    pub faults: Mutex<Vec<faults::Fault>>,
+    pub config: Mutex<Config>,
+    /// Call times per LeadSquared tenant for the per-5-second limiter.
+    pub lsq_calls: Mutex<Vec<u64>>,
 }
 
 pub type Shared = Arc<Sandbox>;
 
+impl Sandbox {
+    pub fn config(&self) -> Config {
+        self.config.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+/// One request as the CRM modules see it.
+pub struct Req {
+    pub method: Method,
+    pub host: String,
+    pub path: String,
+    pub query: HashMap<String, String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// A scheduled `record_failure` fault: this record of a batch write fails.
+    pub record_failure: Option<usize>,
+}
+
+impl Req {
+    pub fn q(&self, k: &str) -> Option<&str> {
+        self.query.get(k).map(String::as_str)
+    }
+
+    pub fn header(&self, k: &str) -> Option<&str> {
+        self.headers.get(k).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> Result<Value, String> {
+        serde_json::from_slice(&self.body).map_err(|e| format!("body is not valid JSON: {e}"))
+    }
+
+    /// Form fields (application/x-www-form-urlencoded) merged over the query string.
+    pub fn form(&self) -> HashMap<String, String> {
+        let mut out = self.query.clone();
+        out.extend(parse_query(&String::from_utf8_lossy(&self.body)));
+        out
+    }
+
+    pub fn bearer(&self, scheme: &str) -> Option<&str> {
+        let h = self.header("authorization")?;
+        let (s, t) = h.split_once(' ')?;
+        s.eq_ignore_ascii_case(scheme).then_some(t.trim())
+    }
+}
+
+pub fn parse_query(q: &str) -> HashMap<String, String> {
+    q.split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (pct_decode(k), pct_decode(v))
+        })
+        .collect()
+}
+
+fn pct_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let hex = |c: Option<&u8>| c.and_then(|c| (*c as char).to_digit(16));
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(b.get(i + 1)), hex(b.get(i + 2))) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub fn json_resp(status: u16, v: Value) -> Response {
+    let mut r = Response::new(Body::from(v.to_string()));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
+    r
+}
+
+pub fn empty(status: u16) -> Response {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::NO_CONTENT);
+    r
+}
+
 pub async fn run(opts: Options) -> Result<(), String> {
     std::fs::create_dir_all(&opts.data).map_err(|e| format!("{}: {e}", opts.data.display()))?;
     let tls = tls::load_or_create(&opts.data).await?;
-    let state: Shared = Arc::new(Sandbox { requests: Mutex::new(Vec::new()), www: opts.www.clone() });
+    let state = build(&opts.data, opts.www.clone(), opts.seed.as_deref())?;
     let app = axum::Router::new().fallback(handle).with_state(state);
     let listener = std::net::TcpListener::bind(opts.listen).map_err(|e| format!("bind {}: {e}", opts.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // Tests and build.sh read this line to learn the port (0 = pick a free one).
     println!("crm-sandbox listening on https://{addr}");
-    axum_server::from_tcp_rustls(listener, tls)
-        .serve(app.into_make_service())
-        .await
-        .map_err(|e| e.to_string())
+    axum_server::from_tcp_rustls(listener, tls).serve(app.into_make_service()).await.map_err(|e| e.to_string())
+}
+
+/// The shared state over DIR, seeded when asked (seeding is idempotent).
+pub fn build(dir: &Path, www: Option<PathBuf>, seed: Option<&str>) -> Result<Shared, String> {
+    let db = db::Db::open(dir)?;
+    match seed {
+        Some("demo") => seed::demo(&db),
+        Some(other) => return Err(format!("unknown seed {other:?} (only `demo`)")),
+        None => {}
+    }
+    Ok(Arc::new(Sandbox { db, www, faults: Mutex::new(Vec::new()), config: Mutex::new(Config::default()), lsq_calls: Mutex::new(Vec::new()) }))
 }
 
 fn host_of(req: &Request) -> String {
-    let raw = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| req.uri().host().map(str::to_string))
-        .unwrap_or_default();
+    let raw = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string).or_else(|| req.uri().host().map(str::to_string)).unwrap_or_default();
     raw.split(':').next().unwrap_or("").to_ascii_lowercase()
+}
+
+/// Which emulated system a host belongs to.
+pub fn crm_of(host: &str) -> &'static str {
+    if host.starts_with("accounts.zoho") || host.contains("zohoapis.") || host.starts_with("crm.zoho") {
+        "zoho"
+    } else if host.ends_with("salesforce.com") || host.ends_with("force.com") {
+        "salesforce"
+    } else if host.ends_with("leadsquared.com") {
+        "leadsquared"
+    } else {
+        "other"
+    }
 }
 
 async fn handle(State(state): State<Shared>, req: Request) -> Response {
     let host = host_of(&req);
+    let method = req.method().clone();
     let path = req.uri().path().to_string();
-    if let Ok(mut log) = state.requests.lock() {
-        log.push(json!({"method": req.method().as_str(), "host": host, "path": path}));
-    }
-    if path == "/__sandbox/ledger" {
-        let requests = state.requests.lock().map(|l| l.clone()).unwrap_or_default();
-        return Json(json!({
-            "zoho": {"contacts": [], "leads": [], "deals": [], "notes": [], "attachments": []},
-            "salesforce": {"Contact": [], "Lead": [], "WhatsApp_Chat__c": [], "ContentNote": [], "ContentVersion": [], "ContentDocumentLink": []},
-            "leadsquared": {"leads": [], "opportunities": [], "activities": []},
-            "requests": requests,
-        }))
-        .into_response();
-    }
+    let query = parse_query(req.uri().query().unwrap_or(""));
     if host == "web.whatsapp.com" {
-        return serve_www(&state, req).await;
+        return serve_www(&state, &path, &query).await;
     }
-    if host.starts_with("www.zohoapis.") && path.starts_with("/crm/") {
-        // No auth is implemented yet: every API call is an invalid token, in Zoho's shape.
-        return (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"})),
-        )
-            .into_response();
+    let headers = req.headers().clone();
+    let body = match axum::body::to_bytes(req.into_body(), 150 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return json_resp(413, json!({"code": "BODY_SIZE_REACHED", "message": "request body too large", "status": "error", "details": {}})),
+    };
+    let mut r = Req { method, host: host.clone(), path: path.clone(), query, headers, body, record_failure: None };
+    if let Some(resp) = sandbox_api(&state, &r) {
+        return resp;
     }
-    (StatusCode::NOT_FOUND, format!("crm-sandbox: no route for {host}{path}")).into_response()
+    // Faults come first: they model the network and the CRM's limits.
+    let fault = faults::take(&state, &r);
+    r.record_failure = faults::record_failure(&fault);
+    if let Some(f) = &fault {
+        if let Some(resp) = faults::before(&state, f, &r).await {
+            state.db.log_request(r.method.as_str(), &host, &path, resp.status().as_u16());
+            return resp;
+        }
+    }
+    let resp = match crm_of(&host) {
+        "zoho" => zoho::handle(&state, &r),
+        "salesforce" => salesforce::handle(&state, &r),
+        "leadsquared" => leadsquared::handle(&state, &r),
+        _ => json_resp(404, json!({"error": format!("crm-sandbox: no route for {host}{path}")})),
+    };
+    state.db.log_request(r.method.as_str(), &host, &path, resp.status().as_u16());
+    match fault {
+        Some(f) => faults::after(f, resp),
+        None => resp,
+    }
 }
 
-async fn serve_www(state: &Sandbox, req: Request) -> Response {
+/// `/__sandbox/*` on any host: the ledger, faults and config.
+fn sandbox_api(state: &Shared, r: &Req) -> Option<Response> {
+    match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/__sandbox/ledger") => Some(json_resp(200, ledger(state))),
+        ("POST", "/__sandbox/faults") => Some(match r.json().and_then(|v| faults::schedule(state, &v)) {
+            Ok(n) => json_resp(200, json!({"scheduled": n})),
+            Err(e) => json_resp(400, json!({"error": e})),
+        }),
+        ("DELETE", "/__sandbox/faults") => {
+            if let Ok(mut f) = state.faults.lock() {
+                f.clear();
+            }
+            Some(json_resp(200, json!({"cleared": true})))
+        }
+        ("POST", "/__sandbox/config") => Some(match r.json() {
+            Ok(v) => {
+                if let Ok(mut c) = state.config.lock() {
+                    if let Some(x) = v.get("zoho_token_ttl_ms").and_then(Value::as_u64) {
+                        c.zoho_token_ttl_ms = x;
+                    }
+                    if let Some(x) = v.get("salesforce_token_ttl_ms").and_then(Value::as_u64) {
+                        c.salesforce_token_ttl_ms = x;
+                    }
+                    if let Some(x) = v.get("lsq_calls_per_5s").and_then(Value::as_u64) {
+                        c.lsq_calls_per_5s = x as usize;
+                    }
+                    if let Some(x) = v.get("zoho_429_code").and_then(Value::as_str) {
+                        c.zoho_429_code = x.into();
+                    }
+                    if let Some(x) = v.get("lsq_rate_limit_status").and_then(Value::as_u64) {
+                        c.lsq_rate_limit_status = x as u16;
+                    }
+                }
+                json_resp(200, json!({"ok": true}))
+            }
+            Err(e) => json_resp(400, json!({"error": e})),
+        }),
+        _ => None,
+    }
+}
+
+/// Everything written, in one JSON document (the shape tests and the demo rely on).
+pub fn ledger(state: &Shared) -> Value {
+    let db = &state.db;
+    json!({
+        "zoho": {
+            "contacts": db.list("zoho", "Contacts"),
+            "leads": db.list("zoho", "Leads"),
+            "deals": db.list("zoho", "Deals"),
+            "notes": db.list("zoho", "Notes").into_iter().map(|n| json!({
+                "id": n["id"], "parent_module": n["Parent_Id"]["module"]["api_name"], "parent_id": n["Parent_Id"]["id"],
+                "title": n["Note_Title"], "content": n["Note_Content"], "created_time": n["Created_Time"], "modified_time": n["Modified_Time"],
+            })).collect::<Vec<_>>(),
+            "attachments": db.list("zoho", "Attachments"),
+        },
+        "salesforce": {
+            "Contact": db.list("salesforce", "Contact"),
+            "Lead": db.list("salesforce", "Lead"),
+            "WhatsApp_Chat__c": db.list("salesforce", "WhatsApp_Chat__c"),
+            "ContentNote": db.list("salesforce", "ContentNote"),
+            "ContentVersion": db.list("salesforce", "ContentVersion"),
+            "ContentDocumentLink": db.list("salesforce", "ContentDocumentLink"),
+        },
+        "leadsquared": {
+            "leads": db.list("leadsquared", "leads"),
+            "opportunities": db.list("leadsquared", "opportunities"),
+            "activities": db.list("leadsquared", "activities"),
+            "activity_types": db.list("leadsquared", "activity_types"),
+        },
+        "requests": db.requests(),
+    })
+}
+
+async fn serve_www(state: &Sandbox, path: &str, query: &HashMap<String, String>) -> Response {
     let Some(root) = &state.www else {
         return (StatusCode::NOT_FOUND, "crm-sandbox: started without --www").into_response();
     };
-    let strict = req.uri().query().unwrap_or("").split('&').any(|kv| kv == "csp=strict");
-    let rel = req.uri().path().trim_start_matches('/');
+    let strict = query.get("csp").map(String::as_str) == Some("strict");
+    let rel = path.trim_start_matches('/');
     let rel = if rel.is_empty() { "index.html" } else { rel };
     let Some(file) = safe_join(root, rel) else {
         return (StatusCode::BAD_REQUEST, "bad path").into_response();
@@ -144,10 +366,7 @@ async fn serve_www(state: &Sandbox, req: Request) -> Response {
             let mut resp = Response::new(Body::from(bytes));
             let h = resp.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-            h.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(if strict { STRICT_CSP } else { WHATSAPP_CSP }),
-            );
+            h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(if strict { STRICT_CSP } else { WHATSAPP_CSP }));
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
         }
@@ -169,6 +388,18 @@ fn safe_join(root: &Path, rel: &str) -> Option<PathBuf> {
     Some(out)
 }
 
+/// Digits of a phone string (how the emulated searches compare numbers).
+pub fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// A 32-hex-digit random-looking id from the sequence (stable within a run).
+pub fn token(prefix: &str, db: &db::Db) -> String {
+    let n = db.next("token-seq");
+    let t = db::now_ms();
+    format!("{prefix}{:016x}{:016x}", t.wrapping_mul(0x9E37_79B9_7F4A_7C15), n.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,5 +416,14 @@ mod tests {
         let o = Options::from_args(["--listen", "127.0.0.1:0", "--data", "/tmp/x"].map(String::from)).unwrap();
         assert_eq!(o.listen.port(), 0);
         assert!(Options::from_args(["--data".to_string()]).is_err());
+    }
+
+    #[test]
+    fn query_decoding() {
+        let q = parse_query("phone=%2B5511987654321&a=b+c&bad=%zz&x");
+        assert_eq!(q["phone"], "+5511987654321");
+        assert_eq!(q["a"], "b c");
+        assert_eq!(q["bad"], "%zz");
+        assert_eq!(q["x"], "");
     }
 }

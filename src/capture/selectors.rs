@@ -1,0 +1,267 @@
+//! Where each field lives in WhatsApp Web's DOM (2026), as data: ordered fallbacks per
+//! field, stable anchors first (ids, role, data-testid, data-icon, data-* attributes),
+//! localized aria-labels matched in several languages last. A WhatsApp change is a data
+//! fix here. Sources: the whatsapp-web.md reference (§1).
+use super::html::El;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Sel {
+    /// attribute equals (exact)
+    Attr(&'static str, &'static str),
+    /// attribute present
+    Has(&'static str),
+    /// attribute value contains (case-insensitive)
+    AttrContains(&'static str, &'static str),
+    /// attribute value starts with one of these (case-insensitive): localized labels
+    AttrStartsAny(&'static str, &'static [&'static str]),
+    Class(&'static str),
+    Tag(&'static str),
+    /// both (tag + something)
+    TagAttrPrefix(&'static str, &'static str, &'static str),
+}
+
+impl Sel {
+    pub fn matches(&self, e: &El) -> bool {
+        match *self {
+            Sel::Attr(k, v) => e.attr(k) == Some(v),
+            Sel::Has(k) => e.attr(k).is_some(),
+            // Needles are lowercase; compare without allocating (ASCII case folding: the
+            // labels' first letters are ASCII in every language listed).
+            Sel::AttrContains(k, v) => e.attr(k).is_some_and(|a| a.as_bytes().windows(v.len()).any(|w| w.eq_ignore_ascii_case(v.as_bytes()))),
+            Sel::AttrStartsAny(k, vs) => e.attr(k).is_some_and(|a| {
+                vs.iter().any(|v| a.len() >= v.len() && a.as_bytes()[..v.len()].eq_ignore_ascii_case(v.as_bytes()))
+            }),
+            Sel::Class(c) => e.has_class(c),
+            Sel::Tag(t) => e.tag == t,
+            Sel::TagAttrPrefix(t, k, v) => e.tag == t && e.attr(k).is_some_and(|a| a.starts_with(v)),
+        }
+    }
+}
+
+/// The first element under `root` matched by the earliest selector that matches anything.
+pub fn first<'r, 'a>(root: &'r El<'a>, sels: &[Sel]) -> Option<&'r El<'a>> {
+    sels.iter().find_map(|s| root.find(&|e| s.matches(e)))
+}
+
+pub fn any(root: &El, sels: &[Sel]) -> bool {
+    first(root, sels).is_some()
+}
+
+/// Attribute names selectors look at, as bits: an element is tested only against the
+/// selectors whose attribute it has (most elements carry just a class).
+fn attr_bit(name: &str) -> u32 {
+    match name {
+        "class" => 1,
+        "data-testid" => 1 << 1,
+        "data-icon" => 1 << 2,
+        "aria-label" => 1 << 3,
+        "data-pre-plain-text" => 1 << 4,
+        "role" => 1 << 5,
+        "dir" => 1 << 6,
+        "src" => 1 << 7,
+        "href" => 1 << 8,
+        "title" => 1 << 9,
+        "data-id" => 1 << 10,
+        _ => 0,
+    }
+}
+const TAG_BIT: u32 = 1 << 31;
+
+impl Sel {
+    fn bit(&self) -> u32 {
+        match *self {
+            Sel::Attr(k, _) | Sel::Has(k) | Sel::AttrContains(k, _) | Sel::AttrStartsAny(k, _) => attr_bit(k),
+            Sel::Class(_) => attr_bit("class"),
+            Sel::Tag(_) => TAG_BIT,
+            Sel::TagAttrPrefix(_, k, _) => attr_bit(k),
+        }
+    }
+}
+
+/// Per field: the union of its selectors' attribute bits, and each selector's bit.
+fn sel_bits() -> &'static [(u32, Vec<u32>)] {
+    static BITS: std::sync::OnceLock<Vec<(u32, Vec<u32>)>> = std::sync::OnceLock::new();
+    BITS.get_or_init(|| {
+        FIELDS
+            .iter()
+            .map(|sels| {
+                let each: Vec<u32> = sels.iter().map(Sel::bit).collect();
+                (each.iter().fold(0, |a, b| a | b), each)
+            })
+            .collect()
+    })
+}
+
+/// Every field the row parser reads, indexed by the `F_*` constants below.
+pub const FIELDS: &[&[Sel]] = &[
+    OUT, IN, PRE_PLAIN, BODY, QUOTED, QUOTED_TEXT, AUTHOR, AUTHOR_PHONE, DELETED, STICKER, GIF, VIDEO, IMAGE, VOICE,
+    VOICE_DURATION, DOCUMENT, DOCUMENT_SIZE, LOCATION, CONTACT_CARD, CONTACT_CARD_NAME, FORWARDED, EDITED, SYSTEM,
+    MSG_META, DOCUMENT_THUMB, DOCUMENT_NAME, ROW_ID, REACTIONS,
+];
+pub const F_OUT: usize = 0;
+pub const F_IN: usize = 1;
+pub const F_PRE_PLAIN: usize = 2;
+pub const F_BODY: usize = 3;
+pub const F_QUOTED: usize = 4;
+pub const F_QUOTED_TEXT: usize = 5;
+pub const F_AUTHOR: usize = 6;
+pub const F_AUTHOR_PHONE: usize = 7;
+pub const F_DELETED: usize = 8;
+pub const F_STICKER: usize = 9;
+pub const F_GIF: usize = 10;
+pub const F_VIDEO: usize = 11;
+pub const F_IMAGE: usize = 12;
+pub const F_VOICE: usize = 13;
+pub const F_VOICE_DURATION: usize = 14;
+pub const F_DOCUMENT: usize = 15;
+pub const F_DOCUMENT_SIZE: usize = 16;
+pub const F_LOCATION: usize = 17;
+pub const F_CONTACT_CARD: usize = 18;
+pub const F_CONTACT_CARD_NAME: usize = 19;
+pub const F_FORWARDED: usize = 20;
+pub const F_EDITED: usize = 21;
+pub const F_SYSTEM: usize = 22;
+pub const F_MSG_META: usize = 23;
+pub const F_DOCUMENT_THUMB: usize = 24;
+pub const F_DOCUMENT_NAME: usize = 25;
+pub const F_ROW_ID: usize = 26;
+pub const F_REACTIONS: usize = 27;
+
+/// One pass over a row: for every field, the first element (document order) matched by
+/// its highest-priority selector, both anywhere and outside the quoted message.
+pub struct RowIndex<'r, 'a> {
+    any: Vec<Option<(usize, &'r El<'a>)>>,
+    outside: Vec<Option<(usize, &'r El<'a>)>>,
+}
+
+impl<'r, 'a> RowIndex<'r, 'a> {
+    pub fn build(row: &'r El<'a>) -> Self {
+        let mut ix = RowIndex { any: vec![None; FIELDS.len()], outside: vec![None; FIELDS.len()] };
+        ix.visit(row, false, 0);
+        ix
+    }
+
+    fn visit(&mut self, el: &'r El<'a>, in_quote: bool, depth: usize) {
+        let mut mask = TAG_BIT;
+        for (k, _) in &el.attrs {
+            mask |= attr_bit(k);
+        }
+        let mut is_quote = false;
+        let bits = sel_bits();
+        for (f, sels) in FIELDS.iter().enumerate() {
+            // Skip the whole field when the element has none of its selectors' attributes.
+            if bits[f].0 & mask == 0 {
+                continue;
+            }
+            for (prio, sel) in sels.iter().enumerate() {
+                if bits[f].1[prio] & mask == 0 {
+                    continue;
+                }
+                let better_any = self.any[f].is_none_or(|(p, _)| prio < p);
+                let better_out = !in_quote && self.outside[f].is_none_or(|(p, _)| prio < p);
+                if (better_any || better_out) && sel.matches(el) {
+                    if better_any {
+                        self.any[f] = Some((prio, el));
+                    }
+                    if better_out {
+                        self.outside[f] = Some((prio, el));
+                    }
+                    if f == F_QUOTED {
+                        is_quote = true;
+                    }
+                    break;
+                }
+            }
+        }
+        if depth < 256 {
+            for c in el.elements() {
+                self.visit(c, in_quote || is_quote, depth + 1);
+            }
+        }
+    }
+
+    pub fn get(&self, field: usize) -> Option<&'r El<'a>> {
+        self.any.get(field).copied().flatten().map(|(_, e)| e)
+    }
+
+    pub fn has(&self, field: usize) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Not inside the quoted message (a reply's quote has its own body, author, image).
+    pub fn outside_quote(&self, field: usize) -> Option<&'r El<'a>> {
+        self.outside.get(field).copied().flatten().map(|(_, e)| e)
+    }
+}
+
+// Rows and direction.
+pub const MESSAGE_ID: &str = "data-id";
+pub const OUT: &[Sel] = &[Sel::Class("message-out")];
+pub const IN: &[Sel] = &[Sel::Class("message-in")];
+pub const PRE_PLAIN: &[Sel] = &[Sel::Has("data-pre-plain-text")];
+
+// Body text: WhatsApp's selectable text, then the older class, then a bare span[dir].
+pub const BODY: &[Sel] = &[
+    Sel::Attr("data-testid", "selectable-text"),
+    Sel::Class("selectable-text"),
+    Sel::AttrStartsAny("dir", &["ltr", "rtl", "auto"]),
+];
+
+pub const QUOTED: &[Sel] = &[
+    Sel::Attr("data-testid", "quoted-message"),
+    Sel::AttrStartsAny("aria-label", &["quoted message", "mensagem citada", "mensaje citado", "message cité", "zitierte nachricht", "messaggio citato"]),
+];
+pub const QUOTED_TEXT: &[Sel] = &[Sel::Class("quoted-mention"), Sel::Attr("data-testid", "selectable-text"), Sel::AttrStartsAny("dir", &["ltr", "rtl", "auto"])];
+
+// Group author block: push name + (for unsaved senders) the formatted phone.
+pub const AUTHOR: &[Sel] = &[Sel::Attr("data-testid", "author")];
+pub const AUTHOR_PHONE: &[Sel] = &[Sel::Attr("data-testid", "author-phone"), Sel::Class("_ahx_")];
+
+// Kinds.
+pub const DELETED: &[Sel] = &[
+    Sel::Attr("data-testid", "recalled-msg"),
+    Sel::Attr("data-icon", "recalled"),
+    Sel::Attr("data-icon", "recalled-in"),
+    Sel::Attr("data-icon", "recalled-out"),
+];
+pub const STICKER: &[Sel] = &[Sel::Attr("data-testid", "sticker"), Sel::AttrStartsAny("aria-label", &["sticker", "figurinha", "sticker con"])];
+pub const GIF: &[Sel] = &[Sel::Attr("data-icon", "media-gif"), Sel::AttrStartsAny("aria-label", &["play gif", "reproduzir gif", "reproducir gif"])];
+pub const VIDEO: &[Sel] = &[Sel::Attr("data-icon", "media-play"), Sel::Attr("data-testid", "video-thumb"), Sel::AttrStartsAny("aria-label", &["play video", "reproduzir vídeo", "reproducir video"])];
+pub const IMAGE: &[Sel] = &[
+    Sel::Attr("data-testid", "image-thumb"),
+    Sel::AttrStartsAny("aria-label", &["open picture", "abrir imagem", "abrir foto", "abrir imagen", "bild öffnen", "ouvrir l'image"]),
+    Sel::TagAttrPrefix("img", "src", "blob:"),
+];
+pub const VOICE: &[Sel] = &[
+    Sel::Attr("data-icon", "audio-play"),
+    Sel::Attr("data-icon", "ptt-status"),
+    Sel::AttrContains("aria-label", "voice message"),
+    Sel::AttrContains("aria-label", "mensagem de voz"),
+    Sel::AttrContains("aria-label", "mensaje de voz"),
+];
+pub const VOICE_DURATION: &[Sel] = &[Sel::Attr("data-testid", "audio-duration"), Sel::Attr("role", "slider")];
+pub const DOCUMENT: &[Sel] = &[Sel::Attr("data-testid", "document-thumb"), Sel::AttrContains("data-icon", "document"), Sel::Attr("data-icon", "audio-download")];
+pub const DOCUMENT_SIZE: &[Sel] = &[Sel::Attr("data-testid", "document-size")];
+pub const LOCATION: &[Sel] = &[Sel::Attr("data-testid", "location-thumb"), Sel::Attr("data-icon", "location"), Sel::AttrContains("href", "maps.google.")];
+pub const CONTACT_CARD: &[Sel] = &[Sel::Attr("data-testid", "vcard-msg"), Sel::Attr("data-icon", "default-contact-refreshed")];
+pub const CONTACT_CARD_NAME: &[Sel] = &[Sel::Attr("data-testid", "vcard-name"), Sel::Has("title")];
+
+// Flags.
+pub const FORWARDED: &[Sel] = &[Sel::Attr("data-icon", "forward-refreshed"), Sel::AttrContains("data-icon", "forward"), Sel::Attr("data-testid", "forwarded")];
+pub const EDITED: &[Sel] = &[Sel::AttrContains("data-icon", "edited"), Sel::Attr("data-testid", "edited")];
+pub const EDITED_WORDS: &[&str] = &["edited", "editada", "editado", "bearbeitet", "modifié", "modificato"];
+pub const REACTIONS: &[Sel] = &[Sel::AttrStartsAny("aria-label", &["reactions ", "reaction ", "reações ", "reação ", "reacciones ", "reacción "])];
+
+// System rows (no data-pre-plain-text): group notices, encryption notice.
+pub const SYSTEM: &[Sel] = &[Sel::Attr("data-testid", "system-message"), Sel::Class("message-system")];
+pub const MSG_META: &[Sel] = &[Sel::Attr("data-testid", "msg-meta")];
+pub const DOCUMENT_THUMB: &[Sel] = &[Sel::Attr("data-testid", "document-thumb")];
+pub const DOCUMENT_NAME: &[Sel] = &[Sel::Attr("data-testid", "document-name")];
+pub const ROW_ID: &[Sel] = &[Sel::Has("data-id")];
+
+// Conversation header.
+pub const HEADER_TITLE: &[Sel] = &[
+    Sel::Attr("data-testid", "conversation-info-header-chat-title"),
+    Sel::Tag("header"),
+];
+pub const GROUP_MARK: &[Sel] = &[Sel::Attr("data-icon", "default-group"), Sel::Attr("data-icon", "group"), Sel::Attr("data-testid", "group-subtitle")];

@@ -1,0 +1,106 @@
+//! When to sync, who may sync, and what the first backup covers. Pure; the worker feeds
+//! it the clock and stored state.
+use crate::core::model::LocalMinute;
+use serde::{Deserialize, Serialize};
+
+/// The product's cadence. Tests may shorten it through a stored setting; this stays.
+pub const DEFAULT_PERIOD_MS: u64 = 3 * 60_000;
+/// The first backup on connection covers this many days back.
+pub const FIRST_BACKUP_DAYS: u64 = 3;
+
+/// Is a sync due? True when none ran yet or the last finished a period ago or more, so a
+/// worker waking after sleep or a closed browser catches up at once instead of waiting.
+pub fn due(last_finished_ms: Option<u64>, now_ms: u64, period_ms: u64) -> bool {
+    match last_finished_ms {
+        None => true,
+        // A clock that went backwards (manual change) also means: sync now.
+        Some(t) => now_ms < t || now_ms - t >= period_ms,
+    }
+}
+
+/// A time-limited claim on "the" sync, stored durably so a restarted worker, or a second
+/// worker instance during an update, does not run a second sync beside a live one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub owner: String,
+    pub expires_ms: u64,
+}
+
+/// Take the lease if it is free, expired, or already ours (renewal).
+pub fn acquire(current: Option<&Lease>, owner: &str, now_ms: u64, ttl_ms: u64) -> Option<Lease> {
+    match current {
+        Some(l) if l.owner != owner && l.expires_ms > now_ms => None,
+        _ => Some(Lease { owner: owner.to_string(), expires_ms: now_ms + ttl_ms }),
+    }
+}
+
+/// Days since 1970-01-01 for a civil date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Minutes since the epoch of a local wall-clock minute (no zone: compare locals only).
+pub fn local_minutes(t: &LocalMinute) -> i64 {
+    days_from_civil(i64::from(t.year), i64::from(t.month), i64::from(t.day)) * 1440
+        + i64::from(t.hour) * 60
+        + i64::from(t.minute)
+}
+
+/// Is a message inside the first backup's window: at most `FIRST_BACKUP_DAYS` × 24 h
+/// before the (local) moment of connection? Messages after connection always qualify.
+pub fn in_first_backup_window(message: &LocalMinute, connected_local: &LocalMinute) -> bool {
+    let window = FIRST_BACKUP_DAYS as i64 * 1440;
+    local_minutes(message) >= local_minutes(connected_local) - window
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lm(day: u8, hour: u8, minute: u8) -> LocalMinute {
+        LocalMinute { year: 2026, month: 11, day, hour, minute }
+    }
+
+    #[test]
+    fn due_catches_up_after_sleep() {
+        assert!(due(None, 0, DEFAULT_PERIOD_MS));
+        assert!(!due(Some(1_000), 1_000 + DEFAULT_PERIOD_MS - 1, DEFAULT_PERIOD_MS));
+        assert!(due(Some(1_000), 1_000 + DEFAULT_PERIOD_MS, DEFAULT_PERIOD_MS));
+        assert!(due(Some(1_000), 1_000 + 8 * 3600_000, DEFAULT_PERIOD_MS), "woke from sleep");
+        assert!(due(Some(5_000), 1_000, DEFAULT_PERIOD_MS), "clock went back");
+    }
+
+    #[test]
+    fn lease_excludes_a_second_owner_until_expiry() {
+        let a = acquire(None, "a", 0, 100).unwrap();
+        assert_eq!(acquire(Some(&a), "b", 50, 100), None);
+        assert_eq!(acquire(Some(&a), "a", 50, 100).unwrap().expires_ms, 150, "renewal");
+        assert_eq!(acquire(Some(&a), "b", 100, 100).unwrap().owner, "b", "expired lease is free");
+    }
+
+    #[test]
+    fn window_is_exactly_three_days() {
+        let connected = lm(21, 12, 0);
+        assert!(in_first_backup_window(&lm(18, 12, 0), &connected));
+        assert!(!in_first_backup_window(&lm(18, 11, 59), &connected));
+        assert!(in_first_backup_window(&lm(21, 12, 30), &connected));
+        // Across a month boundary.
+        let c = LocalMinute { year: 2026, month: 3, day: 2, hour: 0, minute: 0 };
+        let feb27 = LocalMinute { year: 2026, month: 2, day: 27, hour: 0, minute: 0 };
+        let feb26 = LocalMinute { year: 2026, month: 2, day: 26, hour: 23, minute: 59 };
+        assert!(in_first_backup_window(&feb27, &c));
+        assert!(!in_first_backup_window(&feb26, &c));
+    }
+
+    #[test]
+    fn civil_days_match_known_dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(2026, 11, 21), 20_778);
+    }
+}

@@ -1,0 +1,111 @@
+//! Sync bookkeeping the worker persists and the panel/popup show: per-chat records,
+//! sync state, the sync log, parked failures, and the export document.
+use crate::core::matching::MatchOutcome;
+use crate::core::model::{CrmRecord, RecordRef, WaIdentity};
+use crate::core::outbox::{DocKey, OutboxMessage, RemoteState};
+use serde::{Deserialize, Serialize};
+
+/// What the worker remembers about one chat.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatRecord {
+    pub identity: WaIdentity,
+    /// CRM records this chat's backup goes to (resolved by matching or a manual link).
+    #[serde(default)]
+    pub links: Vec<RecordRef>,
+    /// When every captured message of this chat was last confirmed by the CRM.
+    #[serde(default)]
+    pub last_synced_at_ms: Option<u64>,
+    /// The user excluded this chat: it is never captured or sent.
+    #[serde(default)]
+    pub excluded: bool,
+    /// The last matching decision and when it was made (re-checked after `MATCH_TTL_MS`).
+    #[serde(default)]
+    pub matched: Option<MatchOutcome>,
+    #[serde(default)]
+    pub matched_at_ms: Option<u64>,
+    /// The records the CRMs returned for this chat, for the panel's card and chooser.
+    #[serde(default)]
+    pub cards: Vec<CrmRecord>,
+}
+
+/// A match is looked up again after a day, or at once when the rep asks.
+pub const MATCH_TTL_MS: u64 = 24 * 3600_000;
+
+impl ChatRecord {
+    pub fn match_is_fresh(&self, now_ms: u64) -> bool {
+        self.matched.is_some() && self.matched_at_ms.is_some_and(|t| now_ms >= t && now_ms - t < MATCH_TTL_MS)
+    }
+}
+
+/// A unit that stopped retrying: kept, with the reason shown to the user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Parked {
+    pub doc: String,
+    pub reason: String,
+    pub at_ms: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncState {
+    pub syncing: bool,
+    pub last_started_ms: Option<u64>,
+    pub last_finished_ms: Option<u64>,
+    /// The last cycle's error in plain language, cleared by a clean cycle.
+    pub last_error: Option<String>,
+    /// No CRM call before this time (a CRM asked us to slow down).
+    pub retry_not_before_ms: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub at_ms: u64,
+    pub text: String,
+}
+
+/// Keep the log bounded: the newest `max` entries.
+pub fn push_log(log: &mut Vec<LogEntry>, entry: LogEntry, max: usize) {
+    log.push(entry);
+    if log.len() > max {
+        let drop = log.len() - max;
+        log.drain(..drop);
+    }
+}
+
+/// The JSON the options page downloads and the worker returns for `{"kind":"export"}`.
+/// It holds captured data and sync history only: tokens and keys live elsewhere and are
+/// never part of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Export {
+    pub product: String,
+    pub exported_at_ms: u64,
+    pub schema_version: u32,
+    pub chats: Vec<ChatRecord>,
+    pub messages: Vec<OutboxMessage>,
+    pub documents: Vec<(DocKey, RemoteState)>,
+    pub parked: Vec<Parked>,
+    pub state: SyncState,
+    pub log: Vec<LogEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_keeps_the_newest_entries() {
+        let mut log = Vec::new();
+        for i in 0..10 {
+            push_log(&mut log, LogEntry { at_ms: i, text: format!("{i}") }, 3);
+        }
+        let at: Vec<u64> = log.iter().map(|e| e.at_ms).collect();
+        assert_eq!(at, [7, 8, 9]);
+    }
+
+    #[test]
+    fn chat_record_reads_old_json_without_new_fields() {
+        // Stored records from an earlier version lack fields added later: defaults apply.
+        let r: ChatRecord = serde_json::from_str(r#"{"identity":{"phone":null,"lid":null,"name":"Ana","is_group":false}}"#).unwrap();
+        assert!(r.links.is_empty());
+        assert!(!r.excluded);
+    }
+}

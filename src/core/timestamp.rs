@@ -1,0 +1,199 @@
+//! `data-pre-plain-text` → (local minute, sender).
+//!
+//! The attribute reads `[<time>, <date>] <sender>: ` in the user's locale: 12- or 24-hour
+//! clocks, am/pm in any case or language ("p. m.", "午後"), narrow no-break spaces, D/M/Y,
+//! M/D/Y, dotted and year-first dates. The digits decide whenever they can (a field above
+//! 12 is the day); the locale decides only the ambiguous rest. Impossible dates are errors,
+//! never guesses.
+use crate::core::model::LocalMinute;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PrePlain {
+    pub time: LocalMinute,
+    pub sender: String,
+}
+
+/// Which order an ambiguous `a/b/yyyy` date is in for a locale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateOrder {
+    DayFirst,
+    MonthFirst,
+}
+
+/// Locales that write month first (en-US and its neighbours); everyone else is day-first
+/// for `a/b/y` dates. Year-first dates carry their own order.
+pub fn date_order(locale: &str) -> DateOrder {
+    let l = locale.replace('_', "-").to_ascii_lowercase();
+    const MONTH_FIRST: [&str; 8] = ["en-us", "en-ph", "en-ca", "en-fm", "en-mh", "en-pw", "en-as", "en-gu"];
+    if l == "en" || MONTH_FIRST.contains(&l.as_str()) {
+        DateOrder::MonthFirst
+    } else {
+        DateOrder::DayFirst
+    }
+}
+
+fn is_space(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{202f}' | '\u{00a0}' | '\u{2009}' | '\u{200e}' | '\u{200f}')
+}
+
+fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// Parse a clock such as `10:54 PM`, `8:05 pm`, `13:52`, `9:07 p. m.`, `오후 3:15`, `午後3:15`.
+fn parse_time(s: &str) -> Result<(u8, u8), String> {
+    let s: String = s.chars().map(|c| if is_space(c) { ' ' } else { c }).collect();
+    let lower = s.to_lowercase();
+    let compact: String = lower.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
+    let pm = ["pm", "午後", "下午", "오후", "μμ"].iter().any(|m| compact.contains(m));
+    let am = ["am", "午前", "上午", "오전", "πμ"].iter().any(|m| compact.contains(m)) && !pm;
+    let digits: String = lower.chars().filter(|c| c.is_ascii_digit() || *c == ':').collect();
+    let (h, m) = digits.split_once(':').ok_or_else(|| format!("no hh:mm in time {s:?}"))?;
+    let h: u8 = h.parse().map_err(|_| format!("bad hour in {s:?}"))?;
+    let m: u8 = m.get(..2).unwrap_or(m).parse().map_err(|_| format!("bad minute in {s:?}"))?;
+    if m > 59 {
+        return Err(format!("minute {m} out of range"));
+    }
+    let h = if pm || am {
+        if !(1..=12).contains(&h) {
+            return Err(format!("hour {h} with am/pm"));
+        }
+        match (pm, h) {
+            (true, 12) => 12,
+            (true, h) => h + 12,
+            (false, 12) => 0,
+            (false, h) => h,
+        }
+    } else {
+        if h > 23 {
+            return Err(format!("hour {h} out of range"));
+        }
+        h
+    };
+    Ok((h, m))
+}
+
+fn parse_date(s: &str, order: DateOrder) -> Result<(u16, u8, u8), String> {
+    let parts: Vec<&str> = s
+        .split(|c: char| matches!(c, '/' | '.' | '-' | '年' | '月' | '日') || is_space(c))
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() != 3 || parts.iter().any(|p| !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 4) {
+        return Err(format!("not a numeric date: {s:?}"));
+    }
+    let n: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
+    let (y, mo, d) = if parts[0].len() == 4 {
+        (n[0], n[1], n[2]) // year-first: 2026/11/20, 2026-11-20, 2026年11月20日
+    } else {
+        let year = if parts[2].len() == 2 { 2000 + n[2] } else { n[2] };
+        let (a, b) = (n[0], n[1]);
+        // The digits decide when they can: a field above 12 can only be the day.
+        let (d, mo) = match (a > 12, b > 12) {
+            (true, true) => return Err(format!("no month in {s:?}")),
+            (true, false) => (a, b),
+            (false, true) => (b, a),
+            (false, false) => match order {
+                DateOrder::DayFirst => (a, b),
+                DateOrder::MonthFirst => (b, a),
+            },
+        };
+        (year, mo, d)
+    };
+    let (y, mo, d) = (u16::try_from(y).map_err(|_| "year out of range")?, mo as u8, d as u8);
+    if !(1970..=2200).contains(&y) || !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) {
+        return Err(format!("no such date: {s:?}"));
+    }
+    Ok((y, mo, d))
+}
+
+/// Parse one `data-pre-plain-text` value. `locale` decides only ambiguous date orders.
+pub fn parse_pre_plain(attr: &str, locale: &str) -> Result<PrePlain, String> {
+    let s = attr.trim_start_matches(|c: char| is_space(c));
+    let rest = s.strip_prefix('[').ok_or("missing '['")?;
+    let close = rest.find(']').ok_or("missing ']'")?;
+    let (stamp, after) = (&rest[..close], &rest[close + 1..]);
+    let sender = after.trim_matches(|c: char| is_space(c));
+    let sender = sender.strip_suffix(':').unwrap_or(sender).trim_matches(|c: char| is_space(c)).to_string();
+    // "time, date" (WhatsApp's order); some locales write "date, time" or "date time".
+    let (a, b) = stamp.split_once(',').ok_or("missing ',' between time and date")?;
+    let (time_s, date_s) = if a.contains(':') { (a, b) } else { (b, a) };
+    let (hour, minute) = parse_time(time_s.trim_matches(|c: char| is_space(c)))?;
+    let (year, month, day) = parse_date(date_s.trim_matches(|c: char| is_space(c)), date_order(locale))?;
+    Ok(PrePlain { time: LocalMinute { year, month, day, hour, minute }, sender })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(attr: &str, locale: &str) -> (String, String) {
+        let p = parse_pre_plain(attr, locale).unwrap_or_else(|e| panic!("{attr:?}: {e}"));
+        (p.time.iso(), p.sender)
+    }
+
+    #[test]
+    fn observed_formats() {
+        assert_eq!(ok("[10:54 PM, 12/9/2025] NAME: ", "en-US"), ("2025-12-09T22:54".into(), "NAME".into()));
+        assert_eq!(ok("[8:05 pm, 14/12/2025] Jordan Poe: ", "en-IN"), ("2025-12-14T20:05".into(), "Jordan Poe".into()));
+        assert_eq!(ok("[13:52, 22/03/2026] +65 9000 0001: ", "en-SG"), ("2026-03-22T13:52".into(), "+65 9000 0001".into()));
+        assert_eq!(ok("[15:33, 14/9/2026] Magali: ", "es-ES"), ("2026-09-14T15:33".into(), "Magali".into()));
+        assert_eq!(ok("[18:22, 15/08/2026] Loja: ", "pt-BR"), ("2026-08-15T18:22".into(), "Loja".into()));
+        assert_eq!(ok("[12:00 AM, 1/2/2026] You: ", "en-US"), ("2026-01-02T00:00".into(), "You".into()));
+        assert_eq!(ok("[12:30 pm, 1/2/2026] You: ", "en-GB"), ("2026-02-01T12:30".into(), "You".into()));
+    }
+
+    #[test]
+    fn spaces_and_markers_of_every_kind() {
+        assert_eq!(ok("[10:54\u{202f}PM, 12/9/2025] A: ", "en-US").0, "2025-12-09T22:54");
+        assert_eq!(ok("[9:07 p. m., 3/4/2026] A: ", "es-MX").0, "2026-04-03T21:07");
+        assert_eq!(ok("[9:07 A.M., 3/4/2026] A: ", "en-US").0, "2026-03-04T09:07");
+        assert_eq!(ok("[20:15, 20.11.2026] Jörg: ", "de-DE"), ("2026-11-20T20:15".into(), "Jörg".into()));
+        assert_eq!(ok("[20:15, 2026/11/20] 山田: ", "ja-JP"), ("2026-11-20T20:15".into(), "山田".into()));
+        assert_eq!(ok("[午後3:15, 2026/11/20] 山田: ", "ja-JP").0, "2026-11-20T15:15");
+        assert_eq!(ok("[20:15, 2026-11-20] A: ", "sv-SE").0, "2026-11-20T20:15");
+        assert_eq!(ok("[20:15, 20/11/26] A: ", "en-GB").0, "2026-11-20T20:15");
+    }
+
+    #[test]
+    fn digits_decide_before_the_locale() {
+        // 13/2 can only be 13 February, even for a month-first locale.
+        assert_eq!(ok("[09:00, 13/2/2026] A: ", "en-US").0, "2026-02-13T09:00");
+        assert_eq!(ok("[09:00, 2/13/2026] A: ", "pt-BR").0, "2026-02-13T09:00");
+        // Ambiguous: the locale decides.
+        assert_eq!(ok("[09:00, 3/4/2026] A: ", "en-US").0, "2026-03-04T09:00");
+        assert_eq!(ok("[09:00, 3/4/2026] A: ", "pt-BR").0, "2026-04-03T09:00");
+    }
+
+    #[test]
+    fn impossible_values_are_errors() {
+        for bad in [
+            "[10:00, 31/02/2026] A: ",
+            "[10:00, 29/02/2026] A: ",
+            "[25:00, 1/1/2026] A: ",
+            "[10:61, 1/1/2026] A: ",
+            "[13:00 PM, 1/1/2026] A: ",
+            "[10:00, 13/13/2026] A: ",
+            "[10:00] A: ",
+            "10:00, 1/1/2026 A: ",
+            "",
+            "[10:00, 1/1/99999] A:",
+        ] {
+            assert!(parse_pre_plain(bad, "en-GB").is_err(), "{bad:?} should be an error");
+        }
+        assert_eq!(ok("[10:00, 29/02/2028] A: ", "en-GB").0, "2028-02-29T10:00", "leap year");
+    }
+
+    #[test]
+    fn senders_keep_their_text() {
+        assert_eq!(ok("[10:00, 1/1/2026] <b>Ana</b>: ", "en-GB").1, "<b>Ana</b>");
+        assert_eq!(ok("[10:00, 1/1/2026] Ana: Souza: ", "en-GB").1, "Ana: Souza");
+        assert_eq!(ok("[10:00, 1/1/2026] \u{202e}evil: ", "en-GB").1, "\u{202e}evil");
+    }
+}

@@ -1,0 +1,210 @@
+//! The durable outbox and sync state in IndexedDB (extension origin, owned by the worker).
+//!
+//! Stores (schema version `SCHEMA_VERSION`, migrated in `onupgradeneeded`):
+//! - `messages`: message key → JSON `OutboxMessage` (deduplicated by key)
+//! - `days`: `chat|day` → JSON list of message keys (a day's transcript without a scan)
+//! - `pending`: message key → `chat|day` (what the next sync must confirm)
+//! - `docs`: `DocKey::id()` → JSON `(DocKey, RemoteState)` (what the CRM holds)
+//! - `chats`: chat key → JSON `ChatRecord` (identity, links, last synced)
+//! - `meta`: name → JSON (settings, links, last sync, lease, log, parked errors)
+//! Values are JSON strings: the export is a straight dump, and no IDB index is needed.
+use super::js_err;
+use crate::core::outbox::OutboxMessage;
+use js_sys::{Array, Function, Promise, Reflect};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransactionMode};
+
+pub const DB_NAME: &str = "crmsync";
+pub const SCHEMA_VERSION: u32 = 1;
+pub const STORES: [&str; 6] = ["messages", "days", "pending", "docs", "chats", "meta"];
+
+/// Resolve when an IDB request succeeds, reject with its error otherwise.
+pub(crate) fn request_future(req: &IdbRequest) -> JsFuture {
+    let req = req.clone();
+    let promise = Promise::new(&mut |resolve: Function, reject: Function| {
+        let ok_req = req.clone();
+        let on_ok = Closure::once_into_js(move |_e: web_sys::Event| {
+            let _ = resolve.call1(&JsValue::NULL, &ok_req.result().unwrap_or(JsValue::UNDEFINED));
+        });
+        let err_req = req.clone();
+        let on_err = Closure::once_into_js(move |_e: web_sys::Event| {
+            let msg = err_req.error().ok().flatten().map(|e| e.message()).unwrap_or_else(|| "IndexedDB request failed".into());
+            let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&msg));
+        });
+        req.set_onsuccess(Some(on_ok.unchecked_ref()));
+        req.set_onerror(Some(on_err.unchecked_ref()));
+    });
+    JsFuture::from(promise)
+}
+
+fn factory() -> Result<IdbFactory, JsValue> {
+    // `indexedDB` exists on both Window and ServiceWorkerGlobalScope.
+    Reflect::get(&js_sys::global(), &"indexedDB".into())?
+        .dyn_into::<IdbFactory>()
+        .map_err(|_| js_err("IndexedDB is not available here"))
+}
+
+pub struct Store {
+    db: IdbDatabase,
+}
+
+impl Store {
+    pub async fn open() -> Result<Store, JsValue> {
+        Self::open_named(DB_NAME).await
+    }
+
+    pub async fn open_named(name: &str) -> Result<Store, JsValue> {
+        let open: IdbOpenDbRequest = factory()?.open_with_u32(name, SCHEMA_VERSION)?;
+        let upgrade_req = open.clone();
+        let on_upgrade = Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(move |_e| {
+            // Additive migration: create whatever stores this version has that the old lacks.
+            if let Ok(db) = upgrade_req.result().and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from)) {
+                let names = db.object_store_names();
+                for s in STORES {
+                    if !names.contains(s) {
+                        let _ = db.create_object_store(s);
+                    }
+                }
+            }
+        });
+        open.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
+        let db = request_future(&open).await?;
+        drop(on_upgrade);
+        Ok(Store { db: db.dyn_into()? })
+    }
+
+    async fn get_raw(&self, store: &str, key: &str) -> Result<Option<String>, JsValue> {
+        let tx = self.db.transaction_with_str(store)?;
+        let v = request_future(&tx.object_store(store)?.get(&key.into())?).await?;
+        Ok(v.as_string())
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, store: &str, key: &str) -> Result<Option<T>, JsValue> {
+        match self.get_raw(store, key).await? {
+            None => Ok(None),
+            Some(s) => serde_json::from_str(&s).map(Some).map_err(|e| js_err(format!("{store}/{key}: {e}"))),
+        }
+    }
+
+    /// Write several (store, key, value) entries in one transaction: all or nothing.
+    pub async fn put_many(&self, entries: &[(&str, String, Option<String>)]) -> Result<(), JsValue> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let names = Array::new();
+        for s in STORES {
+            if entries.iter().any(|(n, _, _)| *n == s) {
+                names.push(&s.into());
+            }
+        }
+        let tx = self.db.transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)?;
+        let mut last = None;
+        for (store, key, value) in entries {
+            let os = tx.object_store(store)?;
+            last = Some(match value {
+                Some(v) => os.put_with_key(&JsValue::from_str(v), &JsValue::from_str(key))?,
+                None => os.delete(&JsValue::from_str(key))?,
+            });
+        }
+        // Requests in one transaction complete in order: the last one done means all done.
+        if let Some(req) = last {
+            request_future(&req).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn put<T: Serialize>(&self, store: &str, key: &str, value: &T) -> Result<(), JsValue> {
+        let json = serde_json::to_string(value).map_err(js_err)?;
+        self.put_many(&[(store, key.to_string(), Some(json))]).await
+    }
+
+    /// Every (key, value) of a store.
+    pub async fn all_raw(&self, store: &str) -> Result<Vec<(String, String)>, JsValue> {
+        let tx = self.db.transaction_with_str(store)?;
+        let os = tx.object_store(store)?;
+        let keys_req = os.get_all_keys()?;
+        let vals_req = os.get_all()?;
+        let keys: Array = request_future(&keys_req).await?.dyn_into()?;
+        let vals: Array = request_future(&vals_req).await?.dyn_into()?;
+        Ok(keys
+            .iter()
+            .zip(vals.iter())
+            .filter_map(|(k, v)| Some((k.as_string()?, v.as_string()?)))
+            .collect())
+    }
+
+    pub async fn all<T: DeserializeOwned>(&self, store: &str) -> Result<Vec<(String, T)>, JsValue> {
+        let mut out = Vec::new();
+        for (k, v) in self.all_raw(store).await? {
+            // One corrupt entry must not block the rest; it is skipped and reported.
+            match serde_json::from_str(&v) {
+                Ok(t) => out.push((k, t)),
+                Err(e) => web_sys::console::warn_1(&format!("crmsync: skipping unreadable {store}/{k}: {e}").into()),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Append captured messages: new keys are added and become pending; a known key whose
+    /// content changed (an edit) is updated and becomes pending again; an unchanged
+    /// re-capture does nothing. Returns (added, updated).
+    pub async fn append_messages(&self, messages: &[OutboxMessage]) -> Result<(usize, usize), JsValue> {
+        let mut entries: Vec<(&str, String, Option<String>)> = Vec::new();
+        let (mut added, mut updated) = (0, 0);
+        let mut day_lists: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for m in messages {
+            let key = &m.message.key;
+            let existing: Option<OutboxMessage> = self.get("messages", key).await?;
+            let day = m.message.time.map(|t| t.day_key()).unwrap_or_default();
+            let day_key = format!("{}|{}", m.message.chat, day);
+            match existing {
+                Some(old) if old.message == m.message => continue,
+                Some(old) => {
+                    updated += 1;
+                    let mut merged = m.clone();
+                    merged.captured_at_ms = old.captured_at_ms;
+                    merged.synced = false;
+                    entries.push(("messages", key.clone(), Some(serde_json::to_string(&merged).map_err(js_err)?)));
+                }
+                None => {
+                    added += 1;
+                    let mut fresh = m.clone();
+                    fresh.synced = false;
+                    entries.push(("messages", key.clone(), Some(serde_json::to_string(&fresh).map_err(js_err)?)));
+                }
+            }
+            entries.push(("pending", key.clone(), Some(serde_json::to_string(&day_key).map_err(js_err)?)));
+            if !day_lists.contains_key(&day_key) {
+                let list: Vec<String> = self.get("days", &day_key).await?.unwrap_or_default();
+                day_lists.insert(day_key.clone(), list);
+            }
+            if let Some(list) = day_lists.get_mut(&day_key) {
+                if !list.contains(key) {
+                    list.push(key.clone());
+                }
+            }
+        }
+        for (k, list) in day_lists {
+            entries.push(("days", k, Some(serde_json::to_string(&list).map_err(js_err)?)));
+        }
+        self.put_many(&entries).await?;
+        Ok((added, updated))
+    }
+
+    /// Mark messages synced: flips the flag and drops them from `pending`, atomically.
+    pub async fn mark_synced(&self, keys: &[String]) -> Result<(), JsValue> {
+        let mut entries: Vec<(&str, String, Option<String>)> = Vec::new();
+        for k in keys {
+            if let Some(mut m) = self.get::<OutboxMessage>("messages", k).await? {
+                m.synced = true;
+                entries.push(("messages", k.clone(), Some(serde_json::to_string(&m).map_err(js_err)?)));
+            }
+            entries.push(("pending", k.clone(), None));
+        }
+        self.put_many(&entries).await
+    }
+}

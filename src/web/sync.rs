@@ -1,0 +1,328 @@
+//! The sync cycle, as the worker runs it: outbox → units → documents → batches → CRM →
+//! confirmed messages. Decisions come from `core::outbox` / `core::policy`; this file only
+//! loads, persists and performs, in an order that survives being killed at any line:
+//! a create is recorded as Uncertain *before* it is sent, so a lost answer leads to a
+//! reconcile, never to a second create.
+use super::store::Store;
+use super::transport;
+use crate::core::outbox::{
+    batch_writes, build_units, plan_writes, settled_messages, DocKey, DocumentWriter, OutboxMessage, RemoteState,
+    RenderedDoc, Unit, WriteOp, WriteResult,
+};
+use crate::core::policy::{parse_retry_after, Decision, Failure, RetryPolicy};
+use crate::core::schedule::{self, Lease};
+use crate::core::sync::{push_log, ChatRecord, LogEntry, Parked, SyncState};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use wasm_bindgen::JsValue;
+
+const LEASE_TTL_MS: u64 = 120_000;
+const LOG_MAX: usize = 500;
+/// Passes per cycle: reconcile, then the creates it uncovered, then anything re-planned.
+const MAX_PASSES: usize = 3;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RetryEntry {
+    pub attempts: u32,
+    pub at_ms: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CycleReport {
+    pub ran: bool,
+    pub calls: usize,
+    pub written: usize,
+    pub settled: usize,
+    pub failed: usize,
+    pub skipped_reason: Option<String>,
+}
+
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+async fn log(store: &Store, text: String) -> Result<(), JsValue> {
+    let mut entries: Vec<LogEntry> = store.get("meta", "log").await?.unwrap_or_default();
+    push_log(&mut entries, LogEntry { at_ms: now_ms(), text }, LOG_MAX);
+    store.put("meta", "log", &entries).await
+}
+
+/// Store what the content script captured. Excluded chats are dropped here too.
+pub async fn on_captured(store: &Store, identity: crate::core::model::WaIdentity, messages: Vec<crate::core::model::Message>) -> Result<(usize, usize), JsValue> {
+    let chat_key = identity.chat_key();
+    let mut chat: ChatRecord = store.get("chats", &chat_key).await?.unwrap_or_default();
+    if chat.excluded {
+        return Ok((0, 0));
+    }
+    if chat.identity != identity {
+        chat.identity = identity;
+        store.put("chats", &chat_key, &chat).await?;
+    }
+    let now = now_ms();
+    let batch: Vec<OutboxMessage> = messages
+        .into_iter()
+        .map(|mut m| {
+            m.chat = chat_key.clone();
+            OutboxMessage { message: m, captured_at_ms: now, synced: false }
+        })
+        .collect();
+    store.append_messages(&batch).await
+}
+
+/// Pending messages of linked chats plus every message of the days they fall on.
+async fn load_outbox(store: &Store) -> Result<(Vec<OutboxMessage>, Vec<ChatRecord>), JsValue> {
+    let pending: Vec<(String, String)> = store.all("pending").await?;
+    let chats: Vec<ChatRecord> = store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c).collect();
+    let day_keys: BTreeSet<String> = pending.into_iter().map(|(_, d)| d).collect();
+    let mut keys = BTreeSet::new();
+    for d in &day_keys {
+        let list: Vec<String> = store.get("days", d).await?.unwrap_or_default();
+        keys.extend(list);
+    }
+    let mut out = Vec::new();
+    for k in keys {
+        if let Some(m) = store.get::<OutboxMessage>("messages", &k).await? {
+            out.push(m);
+        }
+    }
+    Ok((out, chats))
+}
+
+fn classify_transport(op: &WriteOp, status: u16, body: &[u8], retry_after: Option<&str>) -> Failure {
+    match status {
+        0 => Failure::Transient { reason: format!("no response ({})", String::from_utf8_lossy(body)) },
+        429 => Failure::RateLimited { after_ms: parse_retry_after(retry_after) },
+        s if s >= 500 => Failure::Transient { reason: format!("HTTP {s}") },
+        s => Failure::Transient { reason: format!("HTTP {s} for {op:?}") },
+    }
+}
+
+/// One full cycle for the given connectors. Safe to call at any time: it takes the lease,
+/// and does nothing when another cycle holds it.
+pub async fn run_cycle(store: &Store, writers: &mut [Box<dyn DocumentWriter>], owner: &str) -> Result<CycleReport, JsValue> {
+    let mut report = CycleReport::default();
+    let now = now_ms();
+    let lease: Option<Lease> = store.get("meta", "lease").await?;
+    let Some(mine) = schedule::acquire(lease.as_ref(), owner, now, LEASE_TTL_MS) else {
+        report.skipped_reason = Some("another sync is running".into());
+        return Ok(report);
+    };
+    store.put("meta", "lease", &mine).await?;
+    let mut state: SyncState = store.get("meta", "state").await?.unwrap_or_default();
+    state.syncing = true;
+    state.last_started_ms = Some(now);
+    store.put("meta", "state", &state).await?;
+
+    let result = cycle_body(store, writers, &mut report, &mut state).await;
+
+    state.syncing = false;
+    state.last_finished_ms = Some(now_ms());
+    match &result {
+        Ok(()) if report.failed == 0 => state.last_error = None,
+        Ok(()) => {}
+        Err(e) => state.last_error = Some(e.as_string().unwrap_or_else(|| format!("{e:?}"))),
+    }
+    store.put("meta", "state", &state).await?;
+    store.put_many(&[("meta", "lease".into(), None)]).await?;
+    report.ran = true;
+    log(store, format!("sync: {} calls, {} written, {} messages confirmed, {} failed", report.calls, report.written, report.settled, report.failed)).await?;
+    result.map(|()| report)
+}
+
+async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], report: &mut CycleReport, state: &mut SyncState) -> Result<(), JsValue> {
+    let (outbox, chats) = load_outbox(store).await?;
+    let links: Vec<crate::core::outbox::ChatLinks> = chats
+        .iter()
+        .filter(|c| !c.excluded && !c.links.is_empty())
+        .map(|c| crate::core::outbox::ChatLinks {
+            chat: c.identity.chat_key(),
+            title: c.identity.name.clone(),
+            is_group: c.identity.is_group,
+            records: c.links.clone(),
+        })
+        .collect();
+    // The first backup covers 3 days before the first connection; older pending messages
+    // leave the queue (they stay in the export) so they are never sent.
+    let window: Option<crate::core::model::LocalMinute> = store.get("meta", "first_connected_local").await?;
+    let planned = build_units(&outbox, &links, window.as_ref());
+    if !planned.before_window.is_empty() {
+        let entries: Vec<(&str, String, Option<String>)> = planned.before_window.iter().map(|k| ("pending", k.clone(), None)).collect();
+        store.put_many(&entries).await?;
+        log(store, format!("{} messages are older than the first backup's 3-day window and were not sent", planned.before_window.len())).await?;
+    }
+    if !planned.undated.is_empty() {
+        let entries: Vec<(&str, String, Option<String>)> = planned.undated.iter().map(|k| ("pending", k.clone(), None)).collect();
+        store.put_many(&entries).await?;
+        log(store, format!("{} captured rows have no timestamp and belong to no conversation day", planned.undated.len())).await?;
+    }
+    let units = planned.units;
+    let policy = RetryPolicy::default();
+    let mut retry: BTreeMap<String, RetryEntry> = store.get("meta", "retry").await?.unwrap_or_default();
+    let mut parked: Vec<Parked> = store.get("meta", "parked").await?.unwrap_or_default();
+    let parked_ids: BTreeSet<String> = parked.iter().map(|p| p.doc.clone()).collect();
+    let mut all_docs: Vec<RenderedDoc> = Vec::new();
+    let mut remote: BTreeMap<DocKey, RemoteState> = BTreeMap::new();
+    for (_, (k, s)) in store.all::<(DocKey, RemoteState)>("docs").await? {
+        remote.insert(k, s);
+    }
+
+    for writer in writers.iter_mut() {
+        let crm = writer.crm();
+        let my_units: Vec<&Unit> = units.iter().filter(|u| u.key.record.crm == crm).collect();
+        if my_units.is_empty() {
+            continue;
+        }
+        if state.retry_not_before_ms.is_some_and(|t| t > now_ms()) {
+            continue; // the CRM asked us to wait
+        }
+        // Per-record reads (e.g. recent deals) once per cycle.
+        let records: BTreeSet<_> = my_units.iter().map(|u| u.key.record.clone()).collect();
+        for r in &records {
+            if let Some(req) = writer.prepare(r) {
+                let resp = transport::perform(&req).await;
+                report.calls += 1;
+                if let Err(f) = writer.absorb_prepare(r, &resp) {
+                    report.failed += 1;
+                    log(store, format!("{}: preparing {} failed: {f:?}", crm.name(), r.id)).await?;
+                }
+            }
+        }
+        let docs: Vec<RenderedDoc> = my_units.iter().flat_map(|u| writer.render(u)).collect();
+        let by_key: BTreeMap<DocKey, RenderedDoc> = docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        all_docs.extend(docs.iter().cloned());
+
+        let mut stop_crm = false;
+        for _pass in 0..MAX_PASSES {
+            let now = now_ms();
+            let writes: Vec<_> = plan_writes(&docs, &remote)
+                .into_iter()
+                .filter(|w| !parked_ids.contains(&w.doc.id()))
+                .filter(|w| retry.get(&w.doc.id()).is_none_or(|r| r.at_ms <= now))
+                .collect();
+            if writes.is_empty() || stop_crm {
+                break;
+            }
+            let mut batches = batch_writes(writes, |_, class, op| writer.batch_limit(class, op));
+            // Reconcile first: it decides whether the creates of this pass are needed.
+            batches.sort_by_key(|b| if b.op == WriteOp::Reconcile { 0 } else { 1 });
+            // A reconcile that finds nothing clears the state; the next pass plans the create.
+            for batch in batches {
+                let req = match writer.request(&batch, &by_key) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        report.failed += batch.writes.len();
+                        log(store, format!("{}: could not build a request: {e}", crm.name())).await?;
+                        continue;
+                    }
+                };
+                if batch.op == WriteOp::Create {
+                    // Persist "maybe created" before sending: a crash or lost answer from here on
+                    // leads to a reconcile, not a duplicate.
+                    let since = now_ms();
+                    let mut entries = Vec::new();
+                    for w in &batch.writes {
+                        let st = RemoteState::Uncertain { since_ms: since };
+                        remote.insert(w.doc.clone(), st.clone());
+                        entries.push(("docs", w.doc.id(), Some(serde_json::to_string(&(w.doc.clone(), st)).map_err(super::js_err)?)));
+                    }
+                    store.put_many(&entries).await?;
+                }
+                let resp = transport::perform(&req).await;
+                report.calls += 1;
+                let results: Vec<(DocKey, WriteResult)> = if resp.status == 0 || resp.status == 429 || resp.status >= 500 {
+                    let f = classify_transport(&batch.op, resp.status, &resp.body, resp.header("retry-after"));
+                    batch.writes.iter().map(|w| (w.doc.clone(), WriteResult::Failed(f.clone()))).collect()
+                } else {
+                    let mut rs = writer.outcome(&batch, &resp);
+                    let answered: BTreeSet<DocKey> = rs.iter().map(|(k, _)| k.clone()).collect();
+                    for w in &batch.writes {
+                        if !answered.contains(&w.doc) {
+                            rs.push((w.doc.clone(), WriteResult::Failed(Failure::Transient { reason: format!("HTTP {}: no result for this record", resp.status) })));
+                        }
+                    }
+                    rs
+                };
+                let mut entries = Vec::new();
+                for (key, result) in results {
+                    let id = key.id();
+                    match result {
+                        WriteResult::Written { id: remote_id } => {
+                            let digest = by_key.get(&key).map(|d| d.digest()).unwrap_or(0);
+                            let st = RemoteState::Written { id: remote_id, digest };
+                            entries.push(("docs", id.clone(), Some(serde_json::to_string(&(key.clone(), st.clone())).map_err(super::js_err)?)));
+                            remote.insert(key, st);
+                            retry.remove(&id);
+                            report.written += 1;
+                        }
+                        WriteResult::Absent => {
+                            entries.push(("docs", id.clone(), None));
+                            remote.remove(&key);
+                        }
+                        WriteResult::Failed(f) => {
+                            report.failed += 1;
+                            let entry = retry.entry(id.clone()).or_default();
+                            entry.attempts += 1;
+                            let seed = id.clone();
+                            match policy.decide(&f, entry.attempts, now_ms(), &seed) {
+                                Decision::RetryAt { at_ms } => {
+                                    entry.at_ms = at_ms;
+                                    if matches!(f, Failure::RateLimited { .. }) {
+                                        state.retry_not_before_ms = Some(at_ms);
+                                        stop_crm = true;
+                                    }
+                                    state.last_error = Some(format!("{}: {}", crm.name(), describe(&f)));
+                                }
+                                Decision::RefreshThenRetry => {
+                                    // The worker refreshes the token before the next cycle.
+                                    entry.at_ms = 0;
+                                    state.last_error = Some(format!("{}: access token expired", crm.name()));
+                                    stop_crm = true;
+                                }
+                                Decision::Park { reason } => {
+                                    parked.push(Parked { doc: id.clone(), reason: reason.clone(), at_ms: now_ms() });
+                                    state.last_error = Some(format!("{}: {reason}", crm.name()));
+                                }
+                            }
+                        }
+                    }
+                }
+                store.put_many(&entries).await?;
+                if stop_crm {
+                    break;
+                }
+            }
+        }
+    }
+    store.put("meta", "retry", &retry).await?;
+    store.put("meta", "parked", &parked).await?;
+
+    // Messages whose every document is current are confirmed.
+    let settled = settled_messages(&units, &all_docs, &remote);
+    if !settled.is_empty() {
+        let keys: Vec<String> = settled.iter().cloned().collect();
+        store.mark_synced(&keys).await?;
+        report.settled = keys.len();
+        let now = now_ms();
+        let touched: BTreeSet<String> = outbox.iter().filter(|m| settled.contains(&m.message.key)).map(|m| m.message.chat.clone()).collect();
+        for chat_key in touched {
+            if let Some(mut c) = store.get::<ChatRecord>("chats", &chat_key).await? {
+                c.last_synced_at_ms = Some(now);
+                store.put("chats", &chat_key, &c).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A failure in the words the panel shows.
+pub fn describe(f: &Failure) -> String {
+    match f {
+        Failure::RateLimited { after_ms: Some(ms) } => format!("rate limited by the CRM; retrying in {} s", ms / 1000),
+        Failure::RateLimited { after_ms: None } => "rate limited by the CRM; retrying shortly".into(),
+        Failure::Transient { reason } => format!("temporary CRM error ({reason}); will retry"),
+        Failure::AuthExpired => "access token expired; refreshing".into(),
+        Failure::ReconnectNeeded => "reconnect needed".into(),
+        Failure::PermissionDenied { reason } => format!("missing permission in the CRM: {reason}"),
+        Failure::Rejected { reason } => format!("the CRM rejected a record: {reason}"),
+    }
+}

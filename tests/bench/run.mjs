@@ -1,0 +1,50 @@
+// ./build.sh bench: every benchmark in one run on this machine, written to
+// target/bench/results.json and summarised in BENCHMARKS.md. Each metric reports raw
+// numbers and, where there is an alternative a user would pick, the ratio against it.
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { ROOT } from '../e2e/harness.mjs';
+
+const results = { machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version }, metrics: {} };
+const put = (name, value) => { results.metrics[name] = value; console.log(`${name}: ${JSON.stringify(value)}`); };
+
+// Payload: what a user downloads (wasm + its JS glue), gzip -9.
+{
+  const wasm = readFileSync(join(ROOT, 'extension/pkg/crmsync_bg.wasm'));
+  const glue = readFileSync(join(ROOT, 'extension/pkg/crmsync.js'));
+  put('payload_gzip_bytes', {
+    value: gzipSync(wasm, { level: 9 }).length + gzipSync(glue, { level: 9 }).length,
+    wasm_raw: wasm.length, wasm_gzip: gzipSync(wasm, { level: 9 }).length,
+    glue_raw: glue.length, glue_gzip: gzipSync(glue, { level: 9 }).length,
+  });
+}
+
+// Further benchmarks register themselves as modules next to this file.
+for (const name of ['plan.mjs', 'phone.mjs', 'scrape.mjs', 'runtime.mjs']) {
+  const file = join(ROOT, 'tests/bench', name);
+  if (!existsSync(file)) continue;
+  const mod = await import(file);
+  for (const [k, v] of Object.entries(await mod.run({ ROOT, execFileSync }))) put(k, v);
+}
+
+const out = join(ROOT, 'target/bench');
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
+
+const rows = Object.entries(results.metrics).map(([k, v]) => {
+  const { value, ...rest } = v;
+  return `| \`${k}\` | ${value} | ${Object.entries(rest).map(([a, b]) => `${a}=${typeof b === 'number' ? +b.toFixed(3) : JSON.stringify(b)}`).join(', ')} |`;
+});
+writeFileSync(join(ROOT, 'BENCHMARKS.md'), `# Benchmarks
+
+Produced by \`./build.sh bench\` (raw results: \`target/bench/results.json\`) on ${results.machine.cpus} × ${results.machine.cpu}, ${new Date().toISOString().slice(0, 10)}.
+Ratios above 1 mean crmsync is faster (or, for \`api_calls_over_minimum\`, makes more calls than the minimum).
+
+| metric | value | details |
+|---|---|---|
+${rows.join('\n')}
+`);
+console.log(`bench: wrote ${join(out, 'results.json')} and BENCHMARKS.md`);

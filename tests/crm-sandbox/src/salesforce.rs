@@ -1,0 +1,477 @@
+//! Salesforce REST as crmsync uses it (shared/reference/crm-api.md §2): OAuth token and
+//! authorize, SOSL phone search, a SOQL subset, sObject create/read/update, sObject
+//! Collections create and upsert by external id, Composite with references, ContentNote
+//! (base64 HTML, newlines stripped), ContentDocumentLink, `Sforce-Limit-Info`.
+use crate::seed::{SF_CLIENT_ID, SF_CLIENT_SECRET, SF_INSTANCE};
+use crate::{digits, empty, json_resp, pages, token, Req, Shared};
+use axum::http::{HeaderValue, Method};
+use axum::response::Response;
+use base64::Engine;
+use serde_json::{json, Value};
+
+const PHONE_FIELDS: [&str; 5] = ["Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone"];
+const TYPES: [&str; 6] = ["Contact", "Lead", "WhatsApp_Chat__c", "ContentNote", "ContentVersion", "ContentDocumentLink"];
+
+fn errs(status: u16, code: &str, message: &str) -> Response {
+    json_resp(status, json!([{"message": message, "errorCode": code}]))
+}
+
+fn prefix(t: &str) -> &'static str {
+    match t {
+        "Contact" => "003",
+        "Lead" => "00Q",
+        "WhatsApp_Chat__c" => "a0X",
+        "ContentNote" => "069",
+        "ContentVersion" => "068",
+        _ => "06A",
+    }
+}
+
+fn new_id(state: &Shared, t: &str) -> String {
+    format!("{}RO{:010}AAA", prefix(t), state.db.next("sf-id"))
+}
+
+pub fn handle(state: &Shared, r: &Req) -> Response {
+    if r.host.ends_with("lightning.force.com") {
+        return pages::salesforce(state, r);
+    }
+    if r.path.starts_with("/services/oauth2/") {
+        return oauth(state, r);
+    }
+    if r.host != SF_INSTANCE {
+        return errs(404, "NOT_FOUND", "The requested resource does not exist");
+    }
+    let Some(tok) = r.bearer("Bearer") else { return errs(401, "INVALID_SESSION_ID", "Session expired or invalid") };
+    if !state.db.token_ok("salesforce", "access", tok) {
+        return errs(401, "INVALID_SESSION_ID", "Session expired or invalid");
+    }
+    let used = state.db.next("sf-api-usage");
+    let limit = state.config().salesforce_daily_limit;
+    let mut resp = if used > limit {
+        errs(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+    } else {
+        data_api(state, r)
+    };
+    if let Ok(v) = HeaderValue::from_str(&format!("api-usage={used}/{limit}")) {
+        resp.headers_mut().insert("sforce-limit-info", v);
+    }
+    resp
+}
+
+fn oauth(state: &Shared, r: &Req) -> Response {
+    match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/services/oauth2/authorize") => {
+            let Some(redirect) = r.q("redirect_uri") else { return json_resp(400, json!({"error": "invalid_request", "error_description": "missing redirect_uri"})) };
+            if r.q("client_id") != Some(SF_CLIENT_ID) {
+                return json_resp(400, json!({"error": "invalid_client_id", "error_description": "client identifier invalid"}));
+            }
+            let code = token("aPrx", &state.db);
+            state.db.issue_token("salesforce", "code", &code, Some(600_000));
+            if let Some(ch) = r.q("code_challenge") {
+                state.db.kv_set(&format!("pkce:{code}"), ch);
+            }
+            let sep = if redirect.contains('?') { '&' } else { '?' };
+            let mut resp = empty(302);
+            if let Ok(v) = HeaderValue::from_str(&format!("{redirect}{sep}code={code}&state={}", r.q("state").unwrap_or(""))) {
+                resp.headers_mut().insert("location", v);
+            }
+            resp
+        }
+        ("POST", "/services/oauth2/token") => {
+            let f = r.form();
+            if f.get("client_id").map(String::as_str) != Some(SF_CLIENT_ID) {
+                return json_resp(400, json!({"error": "invalid_client_id", "error_description": "client identifier invalid"}));
+            }
+            let pkce_ok = |code: &str| match state.db.kv_get(&format!("pkce:{code}")) {
+                // S256: base64url(sha256(verifier)) — the sandbox checks presence and length only,
+                // having no hash function in its dependencies.
+                Some(_) => f.get("code_verifier").is_some_and(|v| (43..=128).contains(&v.len())),
+                None => f.get("client_secret").map(String::as_str) == Some(SF_CLIENT_SECRET),
+            };
+            let ok = match f.get("grant_type").map(String::as_str) {
+                Some("refresh_token") => {
+                    f.get("client_secret").map(String::as_str) == Some(SF_CLIENT_SECRET) && f.get("refresh_token").is_some_and(|t| state.db.token_ok("salesforce", "refresh", t))
+                }
+                Some("authorization_code") => f.get("code").is_some_and(|c| {
+                    let ok = state.db.token_ok("salesforce", "code", c) && pkce_ok(c);
+                    state.db.revoke_refresh_one(c);
+                    ok
+                }),
+                _ => return json_resp(400, json!({"error": "unsupported_grant_type", "error_description": "grant type not supported"})),
+            };
+            if !ok {
+                return json_resp(400, json!({"error": "invalid_grant", "error_description": "expired access/refresh token"}));
+            }
+            let at = format!("00DRO0000000001!{}", token("AR", &state.db));
+            state.db.issue_token("salesforce", "access", &at, Some(state.config().salesforce_token_ttl_ms));
+            let mut body = json!({"access_token": at, "instance_url": format!("https://{SF_INSTANCE}"), "id": "https://login.salesforce.com/id/00DRO0000000001/005RO000000abcd",
+                "token_type": "Bearer", "issued_at": crate::db::now_ms().to_string(), "signature": "c2FuZGJveA=="});
+            if f.get("grant_type").map(String::as_str) == Some("authorization_code") {
+                let rt = token("5Aep", &state.db);
+                state.db.issue_token("salesforce", "refresh", &rt, None);
+                body["refresh_token"] = json!(rt);
+            }
+            json_resp(200, body)
+        }
+        ("GET", "/services/oauth2/userinfo") => match r.bearer("Bearer").filter(|t| state.db.token_ok("salesforce", "access", t)) {
+            Some(_) => json_resp(200, json!({"user_id": "005RO000000abcd", "organization_id": "00DRO0000000001", "name": "Rita Rep"})),
+            None => errs(401, "INVALID_SESSION_ID", "Session expired or invalid"),
+        },
+        _ => json_resp(404, json!({"error": "not_found"})),
+    }
+}
+
+fn data_api(state: &Shared, r: &Req) -> Response {
+    let rest = match r.path.strip_prefix("/services/data/").and_then(|p| p.split_once('/')) {
+        Some((v, rest)) if v.starts_with('v') => rest.to_string(),
+        _ => return errs(404, "NOT_FOUND", "The requested resource does not exist"),
+    };
+    let body = || r.json();
+    dispatch(state, &r.method, &rest, &body, r.record_failure, &r.query)
+}
+
+/// One REST call on the data API (also used for Composite subrequests).
+fn dispatch(
+    state: &Shared,
+    method: &Method,
+    rest: &str,
+    body: &dyn Fn() -> Result<Value, String>,
+    fail_at: Option<usize>,
+    query: &std::collections::HashMap<String, String>,
+) -> Response {
+    let parts: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    match (method, parts.as_slice()) {
+        (&Method::GET, ["search"]) => sosl(state, query.get("q").map(String::as_str).unwrap_or("")),
+        (&Method::GET, ["query"]) => soql(state, query.get("q").map(String::as_str).unwrap_or("")),
+        (&Method::POST, ["sobjects", t]) => match body() {
+            Ok(b) => {
+                let (status, v) = create(state, t, &b);
+                json_resp(status, v)
+            }
+            Err(e) => errs(400, "JSON_PARSER_ERROR", &e),
+        },
+        (&Method::GET, ["sobjects", t, id]) => match state.db.get("salesforce", t, id) {
+            Some(v) => json_resp(200, v),
+            None => errs(404, "NOT_FOUND", "The requested resource does not exist"),
+        },
+        (&Method::PATCH, ["sobjects", t, id]) => match (body(), state.db.get("salesforce", t, id)) {
+            (Ok(b), Some(mut rec)) => {
+                if let Some(e) = apply(t, &mut rec, &b) {
+                    return json_resp(400, json!([e]));
+                }
+                state.db.put("salesforce", t, id, &rec);
+                empty(204)
+            }
+            (Err(e), _) => errs(400, "JSON_PARSER_ERROR", &e),
+            (_, None) => errs(404, "NOT_FOUND", "The requested resource does not exist"),
+        },
+        (&Method::POST, ["composite", "sobjects"]) => collections(state, body, fail_at, None),
+        (&Method::PATCH, ["composite", "sobjects", t, ext]) => collections(state, body, fail_at, Some((t.to_string(), ext.to_string()))),
+        (&Method::POST, ["composite"]) => composite(state, body),
+        _ => errs(404, "NOT_FOUND", "The requested resource does not exist"),
+    }
+}
+
+/// Field rules on write. Returns an error object when the record is refused.
+fn apply(t: &str, rec: &mut Value, fields: &Value) -> Option<Value> {
+    let Some(obj) = fields.as_object() else { return Some(json!({"message": "expected an object", "errorCode": "JSON_PARSER_ERROR"})) };
+    for (k, v) in obj {
+        if k == "attributes" || k == "Id" {
+            continue;
+        }
+        if t == "ContentNote" && k == "Content" {
+            // Content is base64 of HTML or text; Salesforce strips newlines.
+            let Some(b64) = v.as_str() else { return Some(json!({"message": "Content must be base64", "errorCode": "INVALID_FIELD"})) };
+            let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) else {
+                return Some(json!({"message": "Content: invalid base64", "errorCode": "INVALID_FIELD"}));
+            };
+            let html = String::from_utf8_lossy(&bytes).replace(['\n', '\r'], "");
+            rec["Content"] = json!(html);
+            rec["TextPreview"] = json!(html.chars().take(255).collect::<String>());
+            continue;
+        }
+        if t == "WhatsApp_Chat__c" && k == "Transcript__c" && v.as_str().is_some_and(|s| s.len() > 131_072) {
+            return Some(json!({"message": "data value too large", "errorCode": "STRING_TOO_LONG", "fields": ["Transcript__c"]}));
+        }
+        rec[k] = v.clone();
+    }
+    None
+}
+
+fn create(state: &Shared, t: &str, b: &Value) -> (u16, Value) {
+    if !TYPES.contains(&t) {
+        return (404, json!([{"message": format!("The requested resource does not exist: {t}"), "errorCode": "NOT_FOUND"}]));
+    }
+    if b.get("Id").is_some() {
+        return (400, json!([{"message": "The Id field should not be specified in the sobject data.", "errorCode": "INVALID_FIELD"}]));
+    }
+    let missing: Vec<&str> = match t {
+        "Contact" => vec!["LastName"],
+        "Lead" => vec!["LastName", "Company"],
+        "ContentNote" => vec!["Title"],
+        "ContentDocumentLink" => vec!["ContentDocumentId", "LinkedEntityId"],
+        _ => vec![],
+    }
+    .into_iter()
+    .filter(|f| b.get(*f).and_then(Value::as_str).is_none_or(|s| s.is_empty()))
+    .collect();
+    if !missing.is_empty() {
+        return (400, json!([{"message": format!("Required fields are missing: [{}]", missing.join(", ")), "errorCode": "REQUIRED_FIELD_MISSING", "fields": missing}]));
+    }
+    if t == "ContentDocumentLink" {
+        let doc = b["ContentDocumentId"].as_str().unwrap_or("");
+        if state.db.get("salesforce", "ContentNote", doc).is_none() && state.db.get("salesforce", "ContentVersion", doc).is_none() {
+            return (400, json!([{"message": "invalid cross reference id", "errorCode": "INVALID_CROSS_REFERENCE_KEY", "fields": ["ContentDocumentId"]}]));
+        }
+    }
+    if t == "Contact" || t == "Lead" {
+        // The standard duplicate rule: same email on the same object.
+        if let Some(email) = b.get("Email").and_then(Value::as_str) {
+            if let Some(d) = state.db.list("salesforce", t).into_iter().find(|x| x["Email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email))) {
+                return (400, json!([{"message": "Use one of these records?", "errorCode": "DUPLICATES_DETECTED", "fields": [],
+                    "duplicateResult": {"allowSave": false, "duplicateRule": format!("Standard_{t}_Duplicate_Rule"), "duplicateRuleEntityType": t, "errorMessage": "You're creating a duplicate record.",
+                        "matchResults": [{"entityType": t, "matchRecords": [{"record": {"Id": d["Id"]}}], "size": 1, "success": true}]}}]));
+            }
+        }
+    }
+    let id = new_id(state, t);
+    let mut rec = json!({"Id": id, "attributes": {"type": t, "url": format!("/services/data/v60.0/sobjects/{t}/{id}")}});
+    if let Some(e) = apply(t, &mut rec, b) {
+        return (400, json!([e]));
+    }
+    if t == "Contact" || t == "Lead" {
+        let name = format!("{} {}", rec["FirstName"].as_str().unwrap_or(""), rec["LastName"].as_str().unwrap_or(""));
+        rec["Name"] = json!(name.trim());
+    }
+    state.db.put("salesforce", t, &id, &rec);
+    (201, json!({"id": id, "success": true, "errors": []}))
+}
+
+fn collections(state: &Shared, body: &dyn Fn() -> Result<Value, String>, fail_at: Option<usize>, upsert: Option<(String, String)>) -> Response {
+    let b = match body() {
+        Ok(b) => b,
+        Err(e) => return errs(400, "JSON_PARSER_ERROR", &e),
+    };
+    let Some(records) = b.get("records").and_then(Value::as_array) else { return errs(400, "INVALID_FIELD", "records is required") };
+    if records.is_empty() || records.len() > 200 {
+        return errs(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call");
+    }
+    let all_or_none = b.get("allOrNone").and_then(Value::as_bool).unwrap_or(false);
+    let mut results = Vec::new();
+    let mut writes: Vec<(String, String, Value)> = Vec::new();
+    let mut created: Vec<(String, String)> = Vec::new();
+    for (i, rec) in records.iter().enumerate() {
+        let t = rec["attributes"]["type"].as_str().unwrap_or("").to_string();
+        if Some(i) == fail_at {
+            results.push(json!({"success": false, "errors": [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "Rejected by a validation rule", "fields": []}]}));
+            continue;
+        }
+        match &upsert {
+            Some((ut, ext)) => {
+                if t != *ut {
+                    results.push(json!({"success": false, "errors": [{"statusCode": "INVALID_TYPE", "message": "records must all be of the URL's type", "fields": []}]}));
+                    continue;
+                }
+                let Some(key) = rec.get(ext).and_then(Value::as_str).filter(|k| !k.is_empty()) else {
+                    results.push(json!({"success": false, "errors": [{"statusCode": "MISSING_ARGUMENT", "message": format!("{ext} not specified"), "fields": [ext]}]}));
+                    continue;
+                };
+                let existing = state.db.list("salesforce", &t).into_iter().find(|x| x[ext.as_str()] == key);
+                match existing {
+                    Some(mut cur) => {
+                        let id = cur["Id"].as_str().unwrap_or("").to_string();
+                        if let Some(e) = apply(&t, &mut cur, rec) {
+                            results.push(json!({"success": false, "errors": [e]}));
+                            continue;
+                        }
+                        writes.push((t.clone(), id.clone(), cur));
+                        results.push(json!({"id": id, "success": true, "errors": [], "created": false}));
+                    }
+                    None => {
+                        let id = new_id(state, &t);
+                        let mut cur = json!({"Id": id, "attributes": {"type": t, "url": format!("/services/data/v60.0/sobjects/{t}/{id}")}});
+                        if let Some(e) = apply(&t, &mut cur, rec) {
+                            results.push(json!({"success": false, "errors": [e]}));
+                            continue;
+                        }
+                        writes.push((t.clone(), id.clone(), cur));
+                        results.push(json!({"id": id, "success": true, "errors": [], "created": true}));
+                    }
+                }
+            }
+            None => {
+                let (status, v) = create(state, &t, rec);
+                if status == 201 {
+                    created.push((t.clone(), v["id"].as_str().unwrap_or("").to_string()));
+                    results.push(v);
+                } else {
+                    let e = v.get(0).cloned().unwrap_or(json!({}));
+                    results.push(json!({"success": false, "errors": [{"statusCode": e["errorCode"], "message": e["message"], "fields": e.get("fields").cloned().unwrap_or(json!([]))}]}));
+                }
+            }
+        }
+    }
+    let failed = results.iter().any(|r| r["success"] == false);
+    if all_or_none && failed {
+        // Roll back what this call wrote: creates already stored are removed.
+        for (t, id) in &created {
+            state.db.delete("salesforce", t, id);
+        }
+        for r in results.iter_mut().filter(|r| r["success"] == true) {
+            *r = json!({"success": false, "errors": [{"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK", "message": "Record rolled back because not all records were valid and the request was using AllOrNone header", "fields": []}]});
+        }
+        return json_resp(200, json!(results));
+    }
+    for (t, id, rec) in writes {
+        state.db.put("salesforce", &t, &id, &rec);
+    }
+    json_resp(200, json!(results))
+}
+
+fn composite(state: &Shared, body: &dyn Fn() -> Result<Value, String>) -> Response {
+    let b = match body() {
+        Ok(b) => b,
+        Err(e) => return errs(400, "JSON_PARSER_ERROR", &e),
+    };
+    let Some(reqs) = b.get("compositeRequest").and_then(Value::as_array) else { return errs(400, "INVALID_FIELD", "compositeRequest is required") };
+    if reqs.len() > 25 {
+        return errs(400, "LIMIT_EXCEEDED", "Composite request limit of 25 subrequests exceeded");
+    }
+    let mut refs: std::collections::HashMap<String, Value> = Default::default();
+    let mut out = Vec::new();
+    for sub in reqs {
+        let reference = sub["referenceId"].as_str().unwrap_or("").to_string();
+        // Resolve @{ref.field} in the URL and the body.
+        let resolve = |s: &str| -> String {
+            let mut s = s.to_string();
+            for (k, v) in &refs {
+                for field in ["id", "Id"] {
+                    if let Some(val) = v.get(field).and_then(Value::as_str) {
+                        s = s.replace(&format!("@{{{k}.{field}}}"), val);
+                    }
+                }
+            }
+            s
+        };
+        let url = resolve(sub["url"].as_str().unwrap_or(""));
+        let body_s = resolve(&sub.get("body").map(Value::to_string).unwrap_or_default());
+        let method = Method::from_bytes(sub["method"].as_str().unwrap_or("GET").as_bytes()).unwrap_or(Method::GET);
+        let (path, q) = url.split_once('?').unwrap_or((&url, ""));
+        let rest = path.strip_prefix("/services/data/").and_then(|p| p.split_once('/')).map(|(_, r)| r.to_string()).unwrap_or_default();
+        let query = crate::parse_query(q);
+        let resp = dispatch(state, &method, &rest, &|| serde_json::from_str(&body_s).map_err(|e| e.to_string()), None, &query);
+        let status = resp.status().as_u16();
+        let v = response_json(resp);
+        if status < 300 {
+            refs.insert(reference.clone(), v.clone());
+        }
+        out.push(json!({"body": v, "httpHeaders": {}, "httpStatusCode": status, "referenceId": reference}));
+    }
+    json_resp(200, json!({"compositeResponse": out}))
+}
+
+fn response_json(resp: Response) -> Value {
+    // Bodies built by this module are always in-memory JSON; read them back synchronously.
+    let body = resp.into_body();
+    let bytes = futures_util::FutureExt::now_or_never(axum::body::to_bytes(body, usize::MAX)).and_then(Result::ok).unwrap_or_default();
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+fn project(rec: &Value, fields: &[String]) -> Value {
+    let mut o = json!({"attributes": rec["attributes"]});
+    for f in fields {
+        let v = f.split('.').try_fold(rec, |acc, part| acc.get(part)).cloned().unwrap_or(Value::Null);
+        o[f.as_str()] = v;
+    }
+    o
+}
+
+/// `FIND {term} IN PHONE FIELDS RETURNING Contact(Id, Name, ...), Lead(...)`
+fn sosl(state: &Shared, q: &str) -> Response {
+    let (Some(a), Some(b)) = (q.find('{'), q.find('}')) else { return errs(400, "MALFORMED_SEARCH", "No search term found. The search term must be enclosed in braces.") };
+    if b < a {
+        return errs(400, "MALFORMED_SEARCH", "No search term found. The search term must be enclosed in braces.");
+    }
+    let term = q[a + 1..b].replace('\\', "");
+    let rest = &q[b + 1..];
+    let phone_only = rest.to_ascii_uppercase().contains("IN PHONE FIELDS");
+    let Some(ret) = rest.to_ascii_uppercase().find("RETURNING").map(|i| &rest[i + 9..]) else {
+        return errs(400, "MALFORMED_SEARCH", "RETURNING clause is required by the sandbox");
+    };
+    let want = digits(&term);
+    if want.len() < 2 {
+        return errs(400, "MALFORMED_SEARCH", "search term must be longer than one character");
+    }
+    let mut out = Vec::new();
+    let mut depth = 0;
+    let mut start = 0;
+    let mut specs = Vec::new();
+    for (i, c) in ret.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                specs.push(&ret[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    specs.push(&ret[start..]);
+    for spec in specs {
+        let spec = spec.trim();
+        let (obj, fields) = match spec.split_once('(') {
+            Some((o, f)) => (o.trim(), f.trim_end_matches(')').split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect::<Vec<_>>()),
+            None => (spec, vec!["Id".to_string()]),
+        };
+        if obj.is_empty() {
+            continue;
+        }
+        for rec in state.db.list("salesforce", obj) {
+            let hit = PHONE_FIELDS.iter().any(|f| rec[f].as_str().is_some_and(|v| digits(v).contains(&want)))
+                || (!phone_only && rec.to_string().to_lowercase().contains(&term.to_lowercase()));
+            if hit {
+                out.push(project(&rec, &fields));
+            }
+        }
+    }
+    json_resp(200, json!({"searchRecords": out}))
+}
+
+/// `SELECT f1, f2 FROM Obj [WHERE F = 'v' [AND|OR G = 'w' ...]] [LIMIT n]`
+fn soql(state: &Shared, q: &str) -> Response {
+    let up = q.to_ascii_uppercase();
+    let (Some(sel), Some(from)) = (up.find("SELECT "), up.find(" FROM ")) else { return errs(400, "MALFORMED_QUERY", "unexpected token: query must be SELECT ... FROM ...") };
+    let fields: Vec<String> = q[sel + 7..from].split(',').map(|f| f.trim().to_string()).collect();
+    let after = &q[from + 6..];
+    let obj_end = after.find(' ').unwrap_or(after.len());
+    let obj = after[..obj_end].trim();
+    let tail = &after[obj_end..];
+    let tail_up = tail.to_ascii_uppercase();
+    let limit = tail_up.find("LIMIT ").and_then(|i| tail[i + 6..].trim().parse::<usize>().ok()).unwrap_or(2000);
+    let where_part = tail_up.find("WHERE ").map(|i| {
+        let end = tail_up.find(" LIMIT ").unwrap_or(tail.len());
+        &tail[i + 6..end]
+    });
+    let mut conds: Vec<(String, String)> = Vec::new();
+    let mut any_of = false;
+    if let Some(w) = where_part {
+        any_of = w.to_ascii_uppercase().contains(" OR ");
+        for c in w.split(" OR ").flat_map(|x| x.split(" or ")).flat_map(|x| x.split(" AND ")).flat_map(|x| x.split(" and ")) {
+            let Some((f, v)) = c.split_once('=') else { return errs(400, "MALFORMED_QUERY", "only field = 'value' conditions are supported") };
+            conds.push((f.trim().to_string(), v.trim().trim_matches('\'').replace("\\'", "'")));
+        }
+    }
+    let recs: Vec<Value> = state
+        .db
+        .list("salesforce", obj)
+        .into_iter()
+        .filter(|r| {
+            let test = |(f, v): &(String, String)| r[f.as_str()].as_str() == Some(v.as_str());
+            conds.is_empty() || if any_of { conds.iter().any(test) } else { conds.iter().all(test) }
+        })
+        .take(limit)
+        .map(|r| project(&r, &fields))
+        .collect();
+    json_resp(200, json!({"totalSize": recs.len(), "done": true, "records": recs}))
+}

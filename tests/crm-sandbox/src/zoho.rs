@@ -1,0 +1,371 @@
+//! Zoho CRM v8 as crmsync uses it (shapes from the zoho/crm-oas examples, see
+//! shared/reference/crm-api.md §1): OAuth on accounts.zoho.*, search by phone, record
+//! create, Notes bulk create/update, related Notes and Deals, org, record pages.
+use crate::db::now_ms;
+use crate::seed::{ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_ORG};
+use crate::{digits, empty, json_resp, pages, token, Req, Shared};
+use axum::http::Method;
+use axum::response::Response;
+use serde_json::{json, Value};
+
+const PHONE_FIELDS: [&str; 5] = ["Phone", "Mobile", "Home_Phone", "Other_Phone", "Asst_Phone"];
+const MODULES: [&str; 3] = ["Contacts", "Leads", "Deals"];
+
+fn err(status: u16, code: &str, message: &str, details: Value) -> Response {
+    json_resp(status, json!({"code": code, "details": details, "message": message, "status": "error"}))
+}
+
+fn tld(host: &str) -> &str {
+    host.split_once("zoho").map(|(_, t)| t.trim_start_matches("apis").trim_start_matches("cloud")).unwrap_or(".com")
+}
+
+fn zoho_time() -> String {
+    // Zoho reports times with the org's offset; the sandbox's org is UTC.
+    let s = now_ms() / 1000;
+    let days = s / 86_400;
+    let (y, m, d) = civil(days as i64);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+00:00", (s % 86_400) / 3600, (s % 3600) / 60, s % 60)
+}
+
+pub fn civil(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+pub fn handle(state: &Shared, r: &Req) -> Response {
+    if r.host.starts_with("accounts.") {
+        return oauth(state, r);
+    }
+    if r.host.starts_with("crm.") {
+        return pages::zoho(state, r);
+    }
+    // API: every call needs a live access token.
+    let Some(tok) = r.bearer("Zoho-oauthtoken") else {
+        return err(401, "INVALID_TOKEN", "invalid oauth token", json!({}));
+    };
+    if !state.db.token_ok("zoho", "access", tok) {
+        return err(401, "INVALID_TOKEN", "invalid oauth token", json!({}));
+    }
+    let parts: Vec<&str> = r.path.trim_matches('/').split('/').collect();
+    match (&r.method, parts.as_slice()) {
+        (&Method::GET, ["crm", _v, "org"]) => json_resp(200, json!({"org": [{"id": "20079892132", "domain_name": ZOHO_ORG, "company_name": "crmsync Demo Org", "time_zone": "UTC"}]})),
+        (&Method::GET, ["crm", _v, m, "search"]) if MODULES.contains(m) => search(state, r, m),
+        (&Method::POST, ["crm", _v, "Notes"]) => notes_create(state, r),
+        (&Method::PUT, ["crm", _v, "Notes"]) => notes_update(state, r),
+        (&Method::POST, ["crm", _v, m]) if *m == "Contacts" || *m == "Leads" => records_create(state, r, m),
+        (&Method::GET, ["crm", _v, m, id, "Notes"]) if MODULES.contains(m) => related_notes(state, m, id),
+        (&Method::GET, ["crm", _v, "Contacts", id, "Deals"]) => related_deals(state, r, id),
+        (&Method::GET, ["crm", _v, m, id]) if MODULES.contains(m) => match state.db.get("zoho", m, id) {
+            Some(rec) => json_resp(200, json!({"data": [rec]})),
+            None => err(404, "INVALID_DATA", "the related id given seems to be invalid", json!({"id": id})),
+        },
+        (_, ["crm", _v, m, ..]) if !MODULES.contains(m) && *m != "Notes" && *m != "org" => {
+            err(400, "INVALID_MODULE", "the module name given seems to be invalid", json!({"resource_path_index": 0}))
+        }
+        _ => err(404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one", json!({})),
+    }
+}
+
+fn oauth(state: &Shared, r: &Req) -> Response {
+    match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/oauth/v2/auth") => {
+            // Consent is implicit in the sandbox: redirect back with a single-use grant code.
+            let Some(redirect) = r.q("redirect_uri") else { return json_resp(200, json!({"error": "invalid_redirect_uri"})) };
+            if r.q("client_id") != Some(ZOHO_CLIENT_ID) {
+                return json_resp(200, json!({"error": "invalid_client"}));
+            }
+            let code = token("1000.code.", &state.db);
+            state.db.issue_token("zoho", "code", &code, Some(120_000));
+            let sep = if redirect.contains('?') { '&' } else { '?' };
+            let accounts = format!("https://{}", r.host);
+            let loc = format!(
+                "{redirect}{sep}code={code}&location={}&accounts-server={}&state={}",
+                if tld(&r.host) == ".com" { "us" } else { tld(&r.host).trim_start_matches('.') },
+                urlenc(&accounts),
+                urlenc(r.q("state").unwrap_or(""))
+            );
+            let mut resp = empty(302);
+            if let Ok(v) = axum::http::HeaderValue::from_str(&loc) {
+                resp.headers_mut().insert("location", v);
+            }
+            resp
+        }
+        ("POST", "/oauth/v2/token") => {
+            let f = r.form();
+            if f.get("client_id").map(String::as_str) != Some(ZOHO_CLIENT_ID) || f.get("client_secret").map(String::as_str) != Some(ZOHO_CLIENT_SECRET) {
+                return json_resp(200, json!({"error": "invalid_client"}));
+            }
+            let ok = match f.get("grant_type").map(String::as_str) {
+                Some("refresh_token") => f.get("refresh_token").is_some_and(|t| state.db.token_ok("zoho", "refresh", t)),
+                Some("authorization_code") => f.get("code").is_some_and(|c| {
+                    let ok = state.db.token_ok("zoho", "code", c);
+                    state.db.revoke_refresh_one(c);
+                    ok
+                }),
+                _ => return json_resp(200, json!({"error": "unsupported_grant_type"})),
+            };
+            if !ok {
+                // Zoho answers token errors with HTTP 200.
+                return json_resp(200, json!({"error": "invalid_code"}));
+            }
+            let at = token("1000.", &state.db);
+            let ttl = state.config().zoho_token_ttl_ms;
+            state.db.issue_token("zoho", "access", &at, Some(ttl));
+            let mut body = json!({"access_token": at, "api_domain": format!("https://www.zohoapis{}", tld(&r.host)), "token_type": "Bearer", "expires_in": ttl / 1000});
+            if f.get("grant_type").map(String::as_str) == Some("authorization_code") {
+                let rt = token("1000.refresh.", &state.db);
+                state.db.issue_token("zoho", "refresh", &rt, None);
+                body["refresh_token"] = json!(rt);
+            }
+            json_resp(200, body)
+        }
+        ("POST", "/oauth/v2/token/revoke") => {
+            if let Some(t) = r.q("token") {
+                state.db.revoke_refresh_one(t);
+            }
+            json_resp(200, json!({"status": "success"}))
+        }
+        _ => json_resp(404, json!({"error": "invalid_request"})),
+    }
+}
+
+fn urlenc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn search(state: &Shared, r: &Req, module: &str) -> Response {
+    // Precedence criteria > email > phone > word; the sandbox implements phone and email.
+    if let Some(email) = r.q("email") {
+        let hits: Vec<Value> = state.db.list("zoho", module).into_iter().filter(|rec| rec["Email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email))).collect();
+        return page_of(hits, r);
+    }
+    let Some(phone) = r.q("phone") else {
+        return err(400, "EXPECTED_PARAM_MISSING", "one of the expected parameter is missing", json!({"param_names": ["criteria", "email", "phone", "word"]}));
+    };
+    let valid = (3..=50).contains(&phone.len()) && phone.trim_start_matches('+').chars().all(|c| c.is_ascii_digit() || " -().".contains(c));
+    if !valid {
+        return err(400, "INVALID_QUERY", "Invalid query formed", json!({"api_name": "phone"}));
+    }
+    // Partial numbers match: the digits typed appear in the digits of a phone field.
+    let want = digits(phone);
+    let hits: Vec<Value> = state
+        .db
+        .list("zoho", module)
+        .into_iter()
+        .filter(|rec| PHONE_FIELDS.iter().any(|f| rec[f].as_str().is_some_and(|v| !want.is_empty() && digits(v).contains(&want))))
+        .collect();
+    page_of(hits, r)
+}
+
+fn page_of(hits: Vec<Value>, r: &Req) -> Response {
+    if hits.is_empty() {
+        return empty(204);
+    }
+    let per_page = r.q("per_page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(200).clamp(1, 200);
+    let page = r.q("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
+    let start = (page - 1) * per_page;
+    if start >= 2000 {
+        return err(400, "LIMIT_REACHED", "maximum response iteration limit reached", json!({"limit": "2000"}));
+    }
+    let slice: Vec<Value> = hits.iter().skip(start).take(per_page).cloned().collect();
+    if slice.is_empty() {
+        return empty(204);
+    }
+    json_resp(200, json!({"data": slice, "info": {"per_page": per_page, "count": slice.len(), "page": page, "more_records": start + per_page < hits.len()}}))
+}
+
+fn data_array(r: &Req) -> Result<Vec<Value>, Response> {
+    let body = r.json().map_err(|e| err(400, "INVALID_DATA", "body is not valid JSON", json!({"reason": e})))?;
+    let data = body.get("data").and_then(Value::as_array).cloned().ok_or_else(|| err(400, "REQUIRED_PARAM_MISSING", "required param missing", json!({"param_name": "data"})))?;
+    if data.is_empty() || data.len() > 100 {
+        return Err(err(400, "INVALID_DATA", "the array length should be between 1 and 100", json!({"maximum_length": 100, "api_name": "data"})));
+    }
+    Ok(data)
+}
+
+/// 201 when all succeed, 207 when some fail, 400 when all fail (Zoho's rule).
+fn batch_status(items: &[Value]) -> u16 {
+    let ok = items.iter().filter(|i| i["status"] == "success").count();
+    if ok == items.len() {
+        201
+    } else if ok == 0 {
+        400
+    } else {
+        207
+    }
+}
+
+fn success(id: &str, message: &str) -> Value {
+    let t = zoho_time();
+    let by = json!({"name": "Rita Rep", "id": "5843104000000411001"});
+    json!({"code": "SUCCESS", "details": {"Modified_Time": t, "Modified_By": by, "Created_Time": t, "id": id, "Created_By": by}, "message": message, "status": "success"})
+}
+
+fn new_id(state: &Shared) -> String {
+    format!("58431040000{:08}", 10_000_000 + state.db.next("zoho-id"))
+}
+
+fn records_create(state: &Shared, r: &Req, module: &str) -> Response {
+    let data = match data_array(r) {
+        Ok(d) => d,
+        Err(e) => return e,
+    };
+    let fail_at = r.record_failure;
+    let mut out = Vec::new();
+    for (i, rec) in data.iter().enumerate() {
+        if Some(i) == fail_at {
+            out.push(json!({"code": "INVALID_DATA", "details": {"api_name": "Last_Name", "json_path": format!("$.data[{i}].Last_Name")}, "message": "invalid data", "status": "error"}));
+            continue;
+        }
+        if rec.get("Last_Name").and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
+            out.push(json!({"code": "MANDATORY_NOT_FOUND", "details": {"api_name": "Last_Name", "json_path": format!("$.data[{i}].Last_Name")}, "message": "required field not found", "status": "error"}));
+            continue;
+        }
+        let dup = rec.get("Email").and_then(Value::as_str).and_then(|email| {
+            state.db.list("zoho", module).into_iter().find(|x| x["Email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+        });
+        if let Some(d) = dup {
+            out.push(json!({"code": "DUPLICATE_DATA", "details": {"api_name": "Email", "duplicate_record": {"Owner": d["Owner"], "id": d["id"]}, "json_path": format!("$.data[{i}].Email"), "id": d["id"], "more_records": false}, "message": "duplicate data", "status": "error"}));
+            continue;
+        }
+        let id = new_id(state);
+        let mut stored = rec.clone();
+        stored["id"] = json!(id);
+        let first = stored["First_Name"].as_str().unwrap_or("").to_string();
+        let last = stored["Last_Name"].as_str().unwrap_or("").to_string();
+        stored["Full_Name"] = json!(format!("{first} {last}").trim().to_string());
+        stored["Owner"] = json!({"name": "Rita Rep", "id": "5843104000000411001"});
+        stored["Created_Time"] = json!(zoho_time());
+        stored["Modified_Time"] = json!(zoho_time());
+        state.db.put("zoho", module, &id, &stored);
+        out.push(success(&id, "record added"));
+    }
+    let status = batch_status(&out);
+    json_resp(status, json!({"data": out}))
+}
+
+fn notes_create(state: &Shared, r: &Req) -> Response {
+    let data = match data_array(r) {
+        Ok(d) => d,
+        Err(e) => return e,
+    };
+    let fail_at = r.record_failure;
+    let mut out = Vec::new();
+    for (i, n) in data.iter().enumerate() {
+        let title = n.get("Note_Title").and_then(Value::as_str).unwrap_or("");
+        let content = n.get("Note_Content").and_then(Value::as_str).unwrap_or("");
+        let module = n["Parent_Id"]["module"]["api_name"].as_str().unwrap_or("");
+        let parent = n["Parent_Id"]["id"].as_str().unwrap_or("");
+        if Some(i) == fail_at {
+            out.push(json!({"code": "INVALID_DATA", "details": {"api_name": "Note_Content", "json_path": format!("$.data[{i}].Note_Content")}, "message": "invalid data", "status": "error"}));
+        } else if title.is_empty() && content.is_empty() {
+            out.push(json!({"code": "EXPECTED_FIELD_MISSING", "details": {"expected_fields": [{"api_name": "Note_Content", "json_path": format!("$.data[{i}].Note_Content")}, {"api_name": "Note_Title", "json_path": format!("$.data[{i}].Note_Title")}]}, "message": "should contain either content or title", "status": "error"}));
+        } else if content.chars().count() > 65_535 || title.chars().count() > 120 {
+            let field = if title.chars().count() > 120 { "Note_Title" } else { "Note_Content" };
+            out.push(json!({"code": "INVALID_DATA", "details": {"maximum_length": if field == "Note_Title" { 120 } else { 65_535 }, "api_name": field, "json_path": format!("$.data[{i}].{field}")}, "message": "invalid data", "status": "error"}));
+        } else if !MODULES.contains(&module) || state.db.get("zoho", module, parent).is_none() {
+            out.push(json!({"code": "INVALID_DATA", "details": {"api_name": "Parent_Id", "json_path": format!("$.data[{i}].Parent_Id")}, "message": "the related id given seems to be invalid", "status": "error"}));
+        } else {
+            let id = new_id(state);
+            let t = zoho_time();
+            state.db.put("zoho", "Notes", &id, &json!({"id": id, "Note_Title": title, "Note_Content": content, "Parent_Id": {"module": {"api_name": module}, "id": parent}, "Created_Time": t, "Modified_Time": t}));
+            out.push(success(&id, "record added"));
+        }
+    }
+    let status = batch_status(&out);
+    json_resp(status, json!({"data": out}))
+}
+
+fn notes_update(state: &Shared, r: &Req) -> Response {
+    let data = match data_array(r) {
+        Ok(d) => d,
+        Err(e) => return e,
+    };
+    let fail_at = r.record_failure;
+    let mut out = Vec::new();
+    for (i, n) in data.iter().enumerate() {
+        let id = n.get("id").and_then(Value::as_str).unwrap_or("");
+        match state.db.get("zoho", "Notes", id) {
+            Some(mut note) if Some(i) != fail_at => {
+                if let Some(t) = n.get("Note_Title").and_then(Value::as_str) {
+                    note["Note_Title"] = json!(t);
+                }
+                if let Some(c) = n.get("Note_Content").and_then(Value::as_str) {
+                    if c.chars().count() > 65_535 {
+                        out.push(json!({"code": "INVALID_DATA", "details": {"maximum_length": 65_535, "api_name": "Note_Content", "json_path": format!("$.data[{i}].Note_Content")}, "message": "invalid data", "status": "error"}));
+                        continue;
+                    }
+                    note["Note_Content"] = json!(c);
+                }
+                note["Modified_Time"] = json!(zoho_time());
+                state.db.put("zoho", "Notes", id, &note);
+                out.push(success(id, "record updated"));
+            }
+            _ => out.push(json!({"code": "INVALID_DATA", "details": {"api_name": "id", "json_path": format!("$.data[{i}].id")}, "message": "the id given seems to be invalid", "status": "error"})),
+        }
+    }
+    // Updates answer 200 when all succeed.
+    let status = match batch_status(&out) {
+        201 => 200,
+        s => s,
+    };
+    json_resp(status, json!({"data": out}))
+}
+
+fn related_notes(state: &Shared, module: &str, id: &str) -> Response {
+    if state.db.get("zoho", module, id).is_none() {
+        return err(404, "INVALID_DATA", "the related id given seems to be invalid", json!({"id": id}));
+    }
+    let notes: Vec<Value> = state.db.list("zoho", "Notes").into_iter().filter(|n| n["Parent_Id"]["id"] == id && n["Parent_Id"]["module"]["api_name"] == module).collect();
+    if notes.is_empty() {
+        return empty(204);
+    }
+    json_resp(200, json!({"data": notes, "info": {"per_page": 200, "count": notes.len(), "page": 1, "more_records": false}}))
+}
+
+fn related_deals(state: &Shared, r: &Req, id: &str) -> Response {
+    let Some(fields) = r.q("fields").filter(|f| !f.is_empty()) else {
+        return err(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", json!({"param_name": "fields"}));
+    };
+    if state.db.get("zoho", "Contacts", id).is_none() {
+        return err(404, "INVALID_DATA", "the related id given seems to be invalid", json!({"id": id}));
+    }
+    let mut deals: Vec<Value> = state.db.list("zoho", "Deals").into_iter().filter(|d| d["Contact_Name"]["id"] == id).collect();
+    let sort_by = r.q("sort_by").unwrap_or("id");
+    if !["id", "Created_Time", "Modified_Time"].contains(&sort_by) {
+        return err(400, "INVALID_DATA", "invalid data", json!({"param_name": "sort_by"}));
+    }
+    deals.sort_by(|a, b| a[sort_by].as_str().unwrap_or("").cmp(b[sort_by].as_str().unwrap_or("")));
+    if r.q("sort_order") != Some("asc") {
+        deals.reverse();
+    }
+    let wanted: Vec<&str> = fields.split(',').map(str::trim).collect();
+    let per_page = r.q("per_page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(200).clamp(1, 200);
+    let projected: Vec<Value> = deals
+        .iter()
+        .take(per_page)
+        .map(|d| {
+            let mut o = json!({"id": d["id"]});
+            for f in &wanted {
+                o[*f] = d[*f].clone();
+            }
+            o
+        })
+        .collect();
+    if projected.is_empty() {
+        return empty(204);
+    }
+    json_resp(200, json!({"data": projected, "info": {"page": 1, "per_page": per_page, "count": projected.len(), "more_records": deals.len() > per_page, "next_page_token": null, "page_token_expiry": null, "previous_page_token": null}}))
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Generate the phone conformance corpus: libphonenumber's own example numbers for every
+region, rendered the ways people type them, with the E.164 (or `invalid`) that Python's
+`phonenumbers` (a faithful libphonenumber port) gives through the same field pipeline
+crmsync uses (retry as +digits, 00 as IDD, trunk 8 → 7).
+
+    pip install phonenumbers==9.0.42   # the metadata version rlibphonenumber 2.2.15 embeds
+    python3 tests/data/phone/generate.py > tests/data/phone/corpus.tsv
+
+Each line: raw<TAB>region<TAB>expected. The file is committed; tests read it.
+"""
+import re
+import sys
+
+import phonenumbers as pn
+from phonenumbers import PhoneNumberFormat as F, PhoneNumberType as T
+
+assert pn.__version__ == "9.0.42", pn.__version__
+
+TYPES = [T.FIXED_LINE, T.MOBILE, T.TOLL_FREE, T.PREMIUM_RATE, T.VOIP, T.PERSONAL_NUMBER, T.UAN]
+FULLWIDTH = str.maketrans("0123456789+", "０１２３４５６７８９＋")
+
+
+def e164(raw, region):
+    def valid(r, reg):
+        try:
+            n = pn.parse(r, reg)
+        except pn.NumberParseException:
+            return None
+        return pn.format_number(n, F.E164) if pn.is_valid_number(n) else None
+
+    reg = None if region == "ZZ" else region
+    got = valid(raw, reg)
+    if got:
+        return got
+    d = re.sub(r"\D", "", raw.translate(str.maketrans("０１２３４５６７８９", "0123456789")))
+    retries = ["+" + d]
+    if d.startswith("00"):
+        retries.append("+" + d[2:])
+    if len(d) == 11 and d.startswith("8"):
+        retries.append("+7" + d[1:])
+    if d.startswith("521") and len(d) == 13:
+        retries.append("+52" + d[3:])
+    br = d if (region == "BR" and len(d) == 10) else (d[2:] if d.startswith("55") and len(d) == 12 else None)
+    if br and br[2] in "6789":
+        retries.append("+55" + br[:2] + "9" + br[2:])
+    for r in retries:
+        got = valid(r, None)
+        if got:
+            return got
+    return "invalid"
+
+
+def renderings(n, region):
+    nat = pn.format_number(n, F.NATIONAL)
+    intl = pn.format_number(n, F.INTERNATIONAL)
+    cc = str(n.country_code)
+    nsn = pn.national_significant_number(n)
+    yield pn.format_number(n, F.E164), "ZZ"
+    yield intl, "ZZ"
+    yield intl, "US"
+    yield nat, region
+    yield re.sub(r"\D", "", nat), region
+    yield ".".join(re.findall(r"\d+", nat)), region
+    yield nat.translate(FULLWIDTH), region
+    yield nat + " ext. 123", region
+    yield intl + " x 45", "ZZ"
+    yield "011 " + cc + " " + nsn, "US"
+    yield "00" + cc + nsn, "DE"
+    yield cc + nsn, "US"  # country code typed without '+'
+    meta = pn.PhoneMetadata.metadata_for_region(region)
+    if meta is not None and meta.national_prefix == "0":
+        yield "+" + cc + " (0)" + nsn, "ZZ"
+
+
+def main():
+    out = sys.stdout
+    seen = set()
+    for region in sorted(pn.SUPPORTED_REGIONS):
+        for t in TYPES:
+            n = pn.example_number_for_type(region, t)
+            if n is None:
+                continue
+            for raw, reg in renderings(n, region):
+                key = (raw, reg)
+                if key in seen or "\t" in raw:
+                    continue
+                seen.add(key)
+                out.write(f"{raw}\t{reg}\t{e164(raw, reg)}\n")
+    # Inputs that must stay invalid.
+    for raw, reg in [("+52 1 55 1234 5678", "ZZ"), ("(11) 8765-4321", "BR"), ("+55 11 8765-4321", "US"), ("12", "BR"), ("020 7946 0958", "US"), ("+1 555 0100", "ZZ"), ("00000000", "IT")]:
+        out.write(f"{raw}\t{reg}\t{e164(raw, reg)}\n")
+
+
+if __name__ == "__main__":
+    main()

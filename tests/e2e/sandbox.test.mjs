@@ -1,0 +1,217 @@
+// Contract tests for the CRM sandbox, over real TLS: each endpoint crmsync uses, its
+// error shapes (as shared/reference/crm-api.md documents them), faults, the ledger and
+// persistence across restarts.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSandbox } from './harness.mjs';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'crmsync-contract-'));
+let sb;
+before(async () => { sb = await startSandbox({ seed: 'demo', dataDir }); });
+after(async () => { await sb?.stop(); });
+
+const form = (o) => new URLSearchParams(o).toString();
+async function call(host, path, { method = 'GET', body, headers = {} } = {}) {
+  const b = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const r = await sb.fetch(host, path, { method, body: b, headers: { 'content-type': typeof body === 'string' ? 'application/x-www-form-urlencoded' : 'application/json', ...headers } });
+  let json = null;
+  try { json = r.body ? JSON.parse(r.body) : null; } catch { /* html pages */ }
+  return { status: r.status, headers: r.headers, json, text: r.body };
+}
+async function zohoToken() {
+  const r = await call('accounts.zoho.com', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', refresh_token: '1000.sandbox.refresh' }) });
+  return r.json.access_token;
+}
+async function sfToken() {
+  const r = await call('login.salesforce.com', '/services/oauth2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: 'sandbox-consumer-key', client_secret: 'sandbox-consumer-secret', refresh_token: 'sandbox-sf-refresh' }) });
+  return r.json;
+}
+const Z = 'www.zohoapis.com';
+const SF = 'crmsync-dev.my.salesforce.com';
+const LSQ = 'api-in21.leadsquared.com';
+const lsqKeys = { 'x-LSQ-AccessKey': 'u$sandbox-access', 'x-LSQ-SecretKey': 'sandbox-secret-key' };
+
+test('zoho oauth: refresh grant, api_domain, token errors with HTTP 200', async () => {
+  const ok = await call('accounts.zoho.eu', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', refresh_token: '1000.sandbox.refresh' }) });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.json.api_domain, 'https://www.zohoapis.eu');
+  assert.equal(ok.json.expires_in, 3600);
+  assert.match(ok.json.access_token, /^1000\./);
+  const bad = await call('accounts.zoho.com', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', refresh_token: 'nope' }) });
+  assert.deepEqual([bad.status, bad.json], [200, { error: 'invalid_code' }]);
+  const client = await call('accounts.zoho.com', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: 'x', client_secret: 'y', refresh_token: '1000.sandbox.refresh' }) });
+  assert.deepEqual(client.json, { error: 'invalid_client' });
+  const auth = await call('accounts.zoho.com', '/oauth/v2/auth?client_id=1000.SANDBOXCLIENT&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s1&response_type=code');
+  assert.equal(auth.status, 302);
+  assert.match(auth.headers.location, /^https:\/\/ext\.chromiumapp\.org\/\?code=1000\.code\.[0-9a-f]+&location=us&accounts-server=https%3A%2F%2Faccounts\.zoho\.com&state=s1$/);
+});
+
+test('zoho api: INVALID_TOKEN, search by phone (partial, 204), org', async () => {
+  const none = await call(Z, '/crm/v8/Contacts/search?phone=987654321');
+  assert.deepEqual([none.status, none.json], [401, { code: 'INVALID_TOKEN', details: {}, message: 'invalid oauth token', status: 'error' }]);
+  const h = { authorization: `Zoho-oauthtoken ${await zohoToken()}` };
+  const hit = await call(Z, '/crm/v8/Contacts/search?phone=%2B5511987654321', { headers: h });
+  assert.equal(hit.status, 204, 'stored as (11) 98765-4321: the +55 form is not a substring');
+  const partial = await call(Z, '/crm/v8/Contacts/search?phone=11987654321', { headers: h });
+  assert.equal(partial.status, 200);
+  assert.equal(partial.json.data[0].Full_Name, 'Ana Souza');
+  assert.deepEqual(partial.json.info, { per_page: 200, count: 1, page: 1, more_records: false });
+  const badq = await call(Z, '/crm/v8/Contacts/search?phone=abc', { headers: h });
+  assert.equal(badq.json.code, 'INVALID_QUERY');
+  const missing = await call(Z, '/crm/v8/Contacts/search', { headers: h });
+  assert.equal(missing.json.code, 'EXPECTED_PARAM_MISSING');
+  const org = await call(Z, '/crm/v8/org', { headers: h });
+  assert.equal(org.json.org[0].domain_name, 'org20079892132');
+});
+
+test('zoho records and notes: 201/207/400, duplicates, limits, update, related deals sorted', async () => {
+  const h = { authorization: `Zoho-oauthtoken ${await zohoToken()}` };
+  const created = await call(Z, '/crm/v8/Leads', { method: 'POST', headers: h, body: { data: [{ Last_Name: 'Nova', Mobile: '+55 21 99876-5432' }, { First_Name: 'NoLast' }] } });
+  assert.equal(created.status, 207);
+  assert.equal(created.json.data[0].code, 'SUCCESS');
+  assert.equal(created.json.data[1].code, 'MANDATORY_NOT_FOUND');
+  const dup = await call(Z, '/crm/v8/Contacts', { method: 'POST', headers: h, body: { data: [{ Last_Name: 'X', Email: 'ANA.SOUZA@example.com.br' }] } });
+  assert.equal(dup.status, 400);
+  assert.equal(dup.json.data[0].code, 'DUPLICATE_DATA');
+  assert.equal(dup.json.data[0].details.duplicate_record.id, '5843104000000624001');
+  const notes = await call(Z, '/crm/v8/Notes', { method: 'POST', headers: h, body: { data: [
+    { Note_Title: 'WhatsApp 2026-11-20', Note_Content: 'a\nb', Parent_Id: { module: { api_name: 'Contacts' }, id: '5843104000000624001' } },
+    { Note_Title: 't', Note_Content: 'x'.repeat(65536), Parent_Id: { module: { api_name: 'Contacts' }, id: '5843104000000624001' } },
+    { Note_Content: 'x', Parent_Id: { module: { api_name: 'Contacts' }, id: '999' } },
+    {},
+  ] } });
+  assert.equal(notes.status, 207);
+  assert.deepEqual(notes.json.data.map((d) => d.code), ['SUCCESS', 'INVALID_DATA', 'INVALID_DATA', 'EXPECTED_FIELD_MISSING']);
+  assert.equal(notes.json.data[1].details.maximum_length, 65535);
+  const id = notes.json.data[0].details.id;
+  const upd = await call(Z, '/crm/v8/Notes', { method: 'PUT', headers: h, body: { data: [{ id, Note_Content: 'a\nb\nc' }] } });
+  assert.equal(upd.status, 200);
+  assert.equal(upd.json.data[0].message, 'record updated');
+  const rel = await call(Z, '/crm/v8/Contacts/5843104000000624001/Notes', { headers: h });
+  assert.equal(rel.json.data.find((n) => n.id === id).Note_Content, 'a\nb\nc');
+  const nofields = await call(Z, '/crm/v8/Contacts/5843104000000624001/Deals', { headers: h });
+  assert.equal(nofields.json.code, 'REQUIRED_PARAM_MISSING');
+  const deals = await call(Z, '/crm/v8/Contacts/5843104000000624001/Deals?fields=Deal_Name,Stage,Modified_Time&sort_by=Modified_Time&sort_order=desc&per_page=5', { headers: h });
+  assert.equal(deals.json.data.length, 5);
+  assert.equal(deals.json.info.more_records, true);
+  const times = deals.json.data.map((d) => d.Modified_Time);
+  assert.deepEqual(times, [...times].sort().reverse());
+  const over = await call(Z, '/crm/v8/Notes', { method: 'POST', headers: h, body: { data: Array.from({ length: 101 }, () => ({ Note_Content: 'x' })) } });
+  assert.equal(over.json.code, 'INVALID_DATA');
+});
+
+test('salesforce: token, INVALID_SESSION_ID, SOSL phone search, upsert by external id, composite ContentNote + link', async () => {
+  const bad = await call('login.salesforce.com', '/services/oauth2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: 'sandbox-consumer-key', client_secret: 'sandbox-consumer-secret', refresh_token: 'x' }) });
+  assert.deepEqual([bad.status, bad.json.error], [400, 'invalid_grant']);
+  const tok = await sfToken();
+  assert.equal(tok.instance_url, 'https://crmsync-dev.my.salesforce.com');
+  const unauth = await call(SF, '/services/data/v60.0/query?q=SELECT+Id+FROM+Contact');
+  assert.deepEqual([unauth.status, unauth.json], [401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]]);
+  const h = { authorization: `Bearer ${tok.access_token}` };
+  const sosl = await call(SF, `/services/data/v60.0/search?q=${encodeURIComponent('FIND {4155552671} IN PHONE FIELDS RETURNING Contact(Id, Name, Phone, MobilePhone), Lead(Id, Name, Phone, MobilePhone)')}`, { headers: h });
+  assert.equal(sosl.status, 200);
+  assert.deepEqual(sosl.json.searchRecords.map((r) => [r.attributes.type, r.Name]), [['Contact', 'Liam Carter']]);
+  assert.match(sosl.headers['sforce-limit-info'], /^api-usage=\d+\/15000$/);
+  const rec = (k, t) => ({ attributes: { type: 'WhatsApp_Chat__c' }, Chat_Key__c: k, Contact__c: '003RO0000035WQgYAM', Transcript__c: t, Name: 'WhatsApp · Liam Carter · 2026-11-20' });
+  const up1 = await call(SF, '/services/data/v60.0/composite/sobjects/WhatsApp_Chat__c/Chat_Key__c', { method: 'PATCH', headers: h, body: { allOrNone: false, records: [rec('k1', 'one')] } });
+  assert.equal(up1.json[0].created, true);
+  const up2 = await call(SF, '/services/data/v60.0/composite/sobjects/WhatsApp_Chat__c/Chat_Key__c', { method: 'PATCH', headers: h, body: { allOrNone: false, records: [rec('k1', 'one two')] } });
+  assert.deepEqual([up2.json[0].created, up2.json[0].id], [false, up1.json[0].id], 'same key, same record');
+  const html = Buffer.from('<p>[10:01] Liam: hi &amp; bye</p>\n<p>[10:02] You: ok</p>').toString('base64');
+  const comp = await call(SF, '/services/data/v60.0/composite', { method: 'POST', headers: h, body: { allOrNone: true, compositeRequest: [
+    { method: 'POST', url: '/services/data/v60.0/sobjects/ContentNote', referenceId: 'note', body: { Title: 'WhatsApp chat', Content: html } },
+    { method: 'POST', url: '/services/data/v60.0/sobjects/ContentDocumentLink', referenceId: 'link', body: { ContentDocumentId: '@{note.id}', LinkedEntityId: '003RO0000035WQgYAM', ShareType: 'V' } },
+  ] } });
+  assert.deepEqual(comp.json.compositeResponse.map((c) => c.httpStatusCode), [201, 201]);
+  const led = await sb.ledger();
+  const note = led.salesforce.ContentNote.find((n) => n.Id === comp.json.compositeResponse[0].body.id);
+  assert.equal(note.Content, '<p>[10:01] Liam: hi &amp; bye</p><p>[10:02] You: ok</p>', 'newlines stripped');
+  assert.equal(led.salesforce.ContentDocumentLink.at(-1).ContentDocumentId, note.Id);
+  const lead = await call(SF, '/services/data/v60.0/sobjects/Lead', { method: 'POST', headers: h, body: { LastName: 'X' } });
+  assert.equal(lead.json[0].errorCode, 'REQUIRED_FIELD_MISSING');
+  const dup = await call(SF, '/services/data/v60.0/sobjects/Contact', { method: 'POST', headers: h, body: { LastName: 'Dup', Email: 'liam.carter@example.com' } });
+  assert.equal(dup.json[0].errorCode, 'DUPLICATES_DETECTED');
+  assert.equal(dup.json[0].duplicateResult.matchResults[0].matchRecords[0].record.Id, '003RO0000035WQgYAM');
+  const before = (await sb.ledger()).salesforce.Contact.length;
+  const aon = await call(SF, '/services/data/v60.0/composite/sobjects', { method: 'POST', headers: h, body: { allOrNone: true, records: [{ attributes: { type: 'Contact' }, LastName: 'Ok' }, { attributes: { type: 'Lead' }, LastName: 'NoCompany' }] } });
+  assert.deepEqual(aon.json.map((r) => r.success), [false, false]);
+  assert.equal((await sb.ledger()).salesforce.Contact.length, before, 'allOrNone rolled back');
+});
+
+test('leadsquared: keys, region discovery, lookups, duplicates, activity types and bulk activities', async () => {
+  const wrong = await call(LSQ, '/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber?phone=9876543210', { headers: { 'x-LSQ-AccessKey': 'x', 'x-LSQ-SecretKey': 'y' } });
+  assert.deepEqual([wrong.status, wrong.json.Status], [401, 'Error']);
+  const who = await call('api.leadsquared.com', `/v2/Authentication.svc/UserByAccessKey.Get?accessKey=${encodeURIComponent('u$sandbox-access')}&secretKey=sandbox-secret-key`);
+  assert.deepEqual(who.json.LSQCommonServiceURLs, { api: 'api-in21.leadsquared.com', app: 'in21.leadsquared.com' });
+  const otherRegion = await call('api.leadsquared.com', '/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber?phone=9876543210', { headers: lsqKeys });
+  assert.equal(otherRegion.status, 401);
+  const found = await call(LSQ, '/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber?phone=919876543210', { headers: lsqKeys });
+  assert.deepEqual(found.json.map((l) => l.FirstName), ['Priya']);
+  const spaces = await call(LSQ, '/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber?phone=98765%2043210', { headers: lsqKeys });
+  assert.equal(spaces.json.ExceptionType, 'MXInvalidInputException');
+  const dup = await call(LSQ, '/v2/LeadManagement.svc/Lead.Create', { method: 'POST', headers: lsqKeys, body: [{ Attribute: 'FirstName', Value: 'P' }, { Attribute: 'Phone', Value: '+91 98765 43210' }] });
+  assert.equal(dup.json.ExceptionType, 'MXDuplicateEntryException');
+  const type = await call(LSQ, '/v2/ProspectActivity.svc/CreateType', { method: 'POST', headers: lsqKeys, body: { ActivityEventName: 'WhatsApp Chats' } });
+  const code = Number(type.json.Message.Id);
+  assert.ok(code >= 200);
+  const again = await call(LSQ, '/v2/ProspectActivity.svc/CreateType', { method: 'POST', headers: lsqKeys, body: { ActivityEventName: 'WhatsApp Chats' } });
+  assert.equal(again.json.ExceptionType, 'MXDuplicateEntryException');
+  await sb.fetch(LSQ, '/__sandbox/faults', { method: 'POST', body: JSON.stringify({ faults: [{ crm: 'leadsquared', path_prefix: '/v2/ProspectActivity.svc/Bulk', kind: { type: 'record_failure', index: 1 } }] }) });
+  const lead = '3131ea6a-bb20-4457-b183-ddf6d8716dfe';
+  const bulk = await call(LSQ, '/v2/ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId', { method: 'POST', headers: lsqKeys, body: [
+    { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'a' }, { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'b' },
+    { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'x'.repeat(2001) }] });
+  assert.ok(bulk.json.Response[0].ProspectActivityId);
+  assert.equal(bulk.json.Response[1].ExceptionType, 'MXInvalidActivityFieldsException');
+  assert.match(bulk.json.Response[2].ExceptionMessage, /2000/);
+  const opps = await call(LSQ, `/v2/OpportunityManagement.svc/GetOpportunitiesOfLead?leadId=${lead}`, { method: 'POST', headers: lsqKeys, body: {} });
+  assert.equal(opps.json.List[0].OpportunityName, 'Bulk cotton order Q1');
+  await sb.fetch(LSQ, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ lsq_calls_per_5s: 2 }) });
+  let limited;
+  for (let i = 0; i < 4 && !limited; i++) {
+    const r = await call(LSQ, '/v2/LeadManagement.svc/Leads.GetByQuickSearch?key=priya', { headers: lsqKeys });
+    if (r.status === 429) limited = r;
+  }
+  assert.equal(limited.json.ExceptionType, 'MXAPIRateLimitExceededException');
+  await sb.fetch(LSQ, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ lsq_calls_per_5s: 25 }) });
+});
+
+test('faults: 429 with Retry-After, drop after commit, expiring tokens, revoked grants', async () => {
+  const h = { authorization: `Zoho-oauthtoken ${await zohoToken()}` };
+  await sb.fetch(Z, '/__sandbox/faults', { method: 'POST', body: JSON.stringify({ faults: [
+    { crm: 'zoho', path_prefix: '/crm/v8/org', kind: { type: 'status', status: 429, retry_after: 3 } },
+    { crm: 'zoho', method: 'POST', path_prefix: '/crm/v8/Notes', kind: { type: 'drop_after_commit' } },
+  ] }) });
+  const limited = await call(Z, '/crm/v8/org', { headers: h });
+  assert.deepEqual([limited.status, limited.headers['retry-after'], limited.json.code], [429, '3', 'TOO_MANY_REQUESTS']);
+  assert.equal((await call(Z, '/crm/v8/org', { headers: h })).status, 200, 'count 1: next call passes');
+  const before = (await sb.ledger()).zoho.notes.length;
+  await assert.rejects(call(Z, '/crm/v8/Notes', { method: 'POST', headers: h, body: { data: [{ Note_Content: 'committed', Parent_Id: { module: { api_name: 'Contacts' }, id: '5843104000000624001' } }] } }));
+  assert.equal((await sb.ledger()).zoho.notes.length, before + 1, 'the write happened although the answer was lost');
+  await sb.fetch(Z, '/__sandbox/faults', { method: 'POST', body: JSON.stringify({ faults: [{ crm: 'zoho', path_prefix: '/crm/', kind: { type: 'expire_tokens' } }] }) });
+  assert.equal((await call(Z, '/crm/v8/org', { headers: h })).json.code, 'INVALID_TOKEN');
+  assert.equal((await call(Z, '/crm/v8/org', { headers: { authorization: `Zoho-oauthtoken ${await zohoToken()}` } })).status, 200, 'refresh works');
+});
+
+test('ledger shape and persistence across a restart; record pages escape CRM text', async () => {
+  const h = { authorization: `Zoho-oauthtoken ${await zohoToken()}` };
+  await call(Z, '/crm/v8/Notes', { method: 'POST', headers: h, body: { data: [{ Note_Title: '<script>alert(1)</script>', Note_Content: '<img src=x onerror=alert(1)>', Parent_Id: { module: { api_name: 'Contacts' }, id: '5843104000000624001' } }] } });
+  const led = await sb.ledger();
+  assert.deepEqual(Object.keys(led).sort(), ['leadsquared', 'requests', 'salesforce', 'zoho']);
+  assert.deepEqual(Object.keys(led.zoho).sort(), ['attachments', 'contacts', 'deals', 'leads', 'notes']);
+  const n = led.zoho.notes[0];
+  for (const k of ['id', 'parent_module', 'parent_id', 'title', 'content']) assert.ok(k in n, k);
+  assert.equal(n.parent_module, 'Contacts');
+  assert.ok(led.requests.some((r) => r.host === 'www.zohoapis.com' && r.path === '/crm/v8/Notes' && r.method === 'POST'));
+  const page = await call('crm.zoho.com', '/crm/org20079892132/tab/Contacts/5843104000000624001');
+  assert.equal(page.status, 200);
+  assert.ok(page.text.includes('Ana Souza'));
+  assert.ok(page.text.includes('&lt;script&gt;alert(1)&lt;/script&gt;') && !page.text.includes('<script>alert'));
+  const count = (await sb.ledger()).zoho.notes.length;
+  await sb.stop();
+  sb = await startSandbox({ seed: 'demo', dataDir });
+  assert.equal((await sb.ledger()).zoho.notes.length, count, 'state survives a restart; seeding again changes nothing');
+});
