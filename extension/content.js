@@ -18,16 +18,18 @@
       f.title = 'crmsync';
       f.src = url('panel.html') + '#blocked=' + encodeURIComponent(reason);
       f.style.cssText = 'position:fixed;top:0;right:0;width:320px;height:100vh;border:0;z-index:1000';
+      // Relays sent before the frame listens are lost: send the current state once it loads.
+      f.addEventListener('load', () => setTimeout(relay, 0));
       document.body.appendChild(f);
     }
-    let timer = 0;
-    const relay = () => {
+    var timer = 0;
+    function relay() {
       timer = 0;
       const q = (s) => document.querySelector(s);
       const list = q('[data-scrolltracepolicy="wa.web.conversation.messages"]') || q('#main');
       chrome.runtime.sendMessage({ kind: 'relay', header: q('#main header')?.outerHTML || '', rows: list?.outerHTML || '',
         locale: document.documentElement.lang || navigator.language }).then(() => { globalThis.__crmsync.relayed++; }, () => {});
-    };
+    }
     new MutationObserver(() => { timer ||= setTimeout(relay, 150); }).observe(document.body, { childList: true, subtree: true, characterData: true });
     relay();
   }

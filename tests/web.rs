@@ -68,3 +68,11 @@ fn phone_parsing_runs_in_the_browser() {
     let out = crmsync::web::phone::phone_e164_batch("(11) 98765-4321\tBR\n020 7946 0958\tZZ\n+1 (415) 555-2671\tUS\n");
     assert_eq!(out, "+5511987654321\ninvalid\n+14155552671\n");
 }
+
+#[wasm_bindgen_test]
+fn phone_notes_idd_and_trunk_8_in_the_browser() {
+    let out = crmsync::web::phone::phone_e164_batch("011 44 20 7946 0958\tFR\n+88622123456\tZZ\n8 912 345 67 89\tUS\n");
+    assert_eq!(out, "+442079460958\ninvalid\n+79123456789\n");
+    let field = crmsync::core::phone::parse_crm_phone("(415) 555-2671 (office)", "US");
+    assert_eq!(field, Ok(vec!["+14155552671".to_string()]));
+}

@@ -97,8 +97,11 @@ fn record_ref(r: &CrmRecord) -> Option<RecordRef> {
 /// Decide which records `identity` is linked to. `region`: the rep's default phone region
 /// for reading CRM fields typed without a country code.
 pub fn match_chat(identity: &WaIdentity, candidates: &[CrmRecord], links: &Links, region: &str) -> MatchOutcome {
-    let chat = identity.chat_key();
-    if let Some(manual) = links.linked.get(&chat).filter(|l| !l.is_empty()) {
+    // A decision made while the chat was `@lid`-only still holds once its number shows.
+    let lid_key = identity.lid.as_ref().map(|l| format!("lid:{l}"));
+    let keys: Vec<String> = std::iter::once(identity.chat_key()).chain(lid_key).collect();
+    let manual = keys.iter().find_map(|k| links.linked.get(k).filter(|l| !l.is_empty()));
+    if let Some(manual) = manual {
         let records = manual
             .iter()
             .map(|r| Candidate {
@@ -118,11 +121,11 @@ pub fn match_chat(identity: &WaIdentity, candidates: &[CrmRecord], links: &Links
         };
         return MatchOutcome::NoMatch { reason: reason.into() };
     };
-    let unlinked = links.unlinked.get(&chat);
+    let unlinked: BTreeSet<RecordRef> = keys.iter().filter_map(|k| links.unlinked.get(k)).flatten().cloned().collect();
     let mut found: Vec<(How, RecordKind, Candidate)> = Vec::new();
     for c in candidates {
         let Some(r) = record_ref(c) else { continue };
-        if unlinked.is_some_and(|u| u.contains(&r)) || found.iter().any(|(_, _, f)| f.record == r) {
+        if unlinked.contains(&r) || found.iter().any(|(_, _, f)| f.record == r) {
             continue;
         }
         if let Some((how, field)) = record_match(phone, c, region) {
@@ -258,6 +261,14 @@ mod tests {
         let mut links = Links::default();
         links.link(&id.chat_key(), RecordRef { crm: Crm::Salesforce, kind: RecordKind::Lead, id: "00Q1".into() });
         assert_eq!(linked_ids(&match_chat(&id, &[], &links, "BR")), [("00Q1".into(), How::Manual)]);
+        // Later WhatsApp reveals the number: the link made on the @lid still wins, and an
+        // unlink made on the @lid still keeps the record away.
+        let known = WaIdentity { phone: Some("+5511987654321".into()), ..id.clone() };
+        let ana = rec(Crm::Zoho, RecordKind::Contact, "ana", &[("Mobile", "(11) 98765-4321")]);
+        assert_eq!(linked_ids(&match_chat(&known, std::slice::from_ref(&ana), &links, "BR")), [("00Q1".into(), How::Manual)]);
+        let mut unlinks = Links::default();
+        unlinks.unlink(&id.chat_key(), &RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "ana".into() });
+        assert!(matches!(match_chat(&known, &[ana], &unlinks, "BR"), MatchOutcome::NoMatch { .. }));
     }
 }
 

@@ -9,4 +9,5 @@ pub mod schedule;
 pub mod status;
 pub mod sync;
 pub mod timestamp;
+pub mod transcript;
 pub mod view;

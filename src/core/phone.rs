@@ -71,6 +71,39 @@ fn cut_extension(s: &str) -> &str {
     s
 }
 
+/// Drops parenthesised notes that contain a letter (`(office)`, `(WhatsApp)`): libphonenumber
+/// would read their letters as vanity digits. `(0)`, `(11)` and `(800)` stay.
+fn strip_notes(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('(') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(open) = rest.find('(') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find([')', '(']) {
+            Some(close) if after[close..].starts_with(')') => {
+                let inner = &after[..close];
+                if inner.chars().any(char::is_alphabetic) {
+                    out.push(' ');
+                } else {
+                    out.push('(');
+                    out.push_str(inner);
+                    out.push(')');
+                }
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('(');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
 /// Full-width and other Unicode decimal digits → ASCII; everything else unchanged.
 fn ascii_digits(s: &str) -> String {
     s.chars()
@@ -119,11 +152,17 @@ pub fn parse_one(raw: &str, default_region: &str) -> Result<String, PhoneError> 
     // without '+' (or with 00 from anywhere).
     let d = digits(&cleaned);
     let mut retries = vec![format!("+{d}")];
-    if let Some(rest) = d.strip_prefix("00") {
-        retries.push(format!("+{rest}"));
+    // An IDD prefix of another region (`0044…` with a US default, `011…` with a German one).
+    let international = cleaned.trim_start().starts_with('+');
+    for idd in ["00", "011"] {
+        if let Some(rest) = d.strip_prefix(idd).filter(|_| !international) {
+            retries.push(format!("+{rest}"));
+        }
     }
-    // Russia/Kazakhstan: the domestic trunk 8 in place of the country code 7.
-    if d.len() == 11 && d.starts_with('8') {
+    // Russia/Kazakhstan: the domestic trunk 8 in place of the country code 7. Only for a
+    // number typed domestically: `+886 …` must never become `+7 886 …`.
+    let domestic_8 = cleaned.trim_start_matches(|c: char| c.is_whitespace() || c == '(').starts_with('8');
+    if domestic_8 && d.len() == 11 && d.starts_with('8') {
         retries.push(format!("+7{}", &d[1..]));
     }
     // Mexico: `+52 1 …`, the mobile 1 abolished in 2019, is the same line without it.
@@ -148,6 +187,8 @@ pub fn parse_crm_phone(raw: &str, default_region: &str) -> Result<Vec<String>, P
     region(default_region)?;
     let mut out: Vec<String> = Vec::new();
     let mut last_err = PhoneError::Empty;
+    // Notes typed into the field (`(office)`) are not part of any number.
+    let raw = strip_notes(raw);
     for part in raw.split(['/', ';', '|', '\n']) {
         if part.trim().is_empty() {
             continue;
@@ -327,6 +368,19 @@ mod tests {
         for (raw, region, want) in cases {
             assert_eq!(parse_one(raw, region).as_deref(), Ok(want), "{raw} ({region})");
         }
+    }
+
+    #[test]
+    fn notes_idd_and_trunk_8_only_where_they_apply() {
+        assert_eq!(parse_crm_phone("(415) 555-2671 (office)", "US"), Ok(vec!["+14155552671".to_string()]));
+        assert_eq!(parse_crm_phone("+44 (0)20 7946 0958 (WhatsApp)", "ZZ"), Ok(vec!["+442079460958".to_string()]));
+        assert_eq!(strip_notes("(11) 98765-4321 (casa) (0"), "(11) 98765-4321   (0");
+        assert_eq!(parse_one("011 44 20 7946 0958", "FR").as_deref(), Ok("+442079460958"));
+        assert_eq!(parse_one("0044 20 7946 0958", "US").as_deref(), Ok("+442079460958"));
+        // An invalid international number is never re-read as Russian.
+        assert!(parse_one("+88622123456", "ZZ").is_err());
+        assert!(parse_one("+84210123456", "ZZ").is_err());
+        assert_eq!(parse_one("(8) 912 345-67-89", "US").as_deref(), Ok("+79123456789"));
     }
 
     #[test]

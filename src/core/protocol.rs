@@ -26,6 +26,8 @@ pub enum Request {
     /// Strict-CSP fallback: the content script could not run wasm and relays the chat's
     /// HTML; the panel frame of the same tab parses it. The worker only acknowledges it.
     Relay { header: String, rows: String, locale: String },
+    /// Connect a CRM with pasted credentials (options page only; the worker keeps them).
+    Connect { credentials: crate::crm::connect::Credentials },
     /// The Mini-CRM view for a chat (its `WaIdentity::chat_key`), answered with a `view::PanelState`.
     PanelView { chat: Option<String> },
     /// Panel actions. Answered with `ActionReply`; until connectors land, `not_connected`.
@@ -85,6 +87,8 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. }) => Ok(()),
         // The export holds every captured message: only the extension's own pages get it.
         (Sender::WhatsAppTab, Request::Export) => Err("export is only available to the extension's pages".into()),
+        // Credentials never pass through a page we do not control.
+        (Sender::WhatsAppTab, Request::Connect { .. }) => Err("connecting a CRM is only available to the extension's pages".into()),
         (Sender::WhatsAppTab, Request::SetSyncPeriod { .. }) => Err("settings are only available to the extension's pages".into()),
         // CRM data and actions are for the extension's own pages only.
         (Sender::WhatsAppTab, _) => Err("panel requests are for extension pages only".into()),
@@ -140,5 +144,11 @@ mod tests {
         assert_eq!(r, Request::PanelView { chat: Some("pn:+1".into()) });
         assert!(authorize(&Request::Export, &Sender::WhatsAppTab).is_err());
         assert!(authorize(&Request::Export, &Sender::ExtensionPage).is_ok());
+        let connect: Request = serde_json::from_str(
+            r#"{"kind":"connect","credentials":{"crm":"leadsquared","access_key":"a","secret_key":"b"}}"#,
+        )
+        .unwrap();
+        assert!(authorize(&connect, &Sender::WhatsAppTab).is_err());
+        assert!(authorize(&connect, &Sender::ExtensionPage).is_ok());
     }
 }

@@ -1,2 +1,229 @@
-//! Sans-IO CRM connectors: they build `HttpRequest`s and parse `HttpResponse`s.
+//! Sans-IO CRM connectors: they build `HttpRequest`s and parse `HttpResponse`s into typed
+//! outcomes; the service worker's transport performs them.
+//!
+//! - `auth`: OAuth/keys, token state machine (proactive refresh, one refresh per 401, a
+//!   revoked grant becomes "reconnect needed"), PKCE, Zoho data centres.
+//! - `zoho`, `salesforce`, `leadsquared`: each CRM as its API really is.
+//! - Shared here: the `Connector` trait, failure classification, budget parsing, body splitting.
+//!
+//! Idempotency (a backup written twice must not appear twice) is per CRM; each module's
+//! docs say how: Zoho read-before-write on a deterministic note title marker, Salesforce
+//! upsert on an external-id field, LeadSquared read-before-write on a custom field holding the key.
+pub mod auth;
+pub mod connect;
 pub mod http;
+pub mod leadsquared;
+pub mod salesforce;
+pub mod zoho;
+
+use crate::core::model::{Crm, CrmRecord};
+pub use crate::core::policy::Failure;
+use http::{HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+/// What one CRM connector offers the product. Every method is pure.
+pub trait Connector {
+    fn crm(&self) -> Crm;
+    /// The calls that look up these phone query variants (contacts before leads).
+    fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest>;
+    /// The records one search answer holds; `Ok(vec![])` when none matched.
+    fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure>;
+    /// Create a contact (or lead) from WhatsApp: name and E.164 number.
+    fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest;
+    /// The id of the new record, or of the record the CRM reports as its duplicate.
+    fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure>;
+    /// Opens the record in the CRM's web UI.
+    fn deep_link(&self, kind: crate::core::model::RecordKind, id: &str) -> Option<String>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreateKind {
+    Contact,
+    Lead,
+}
+
+/// A create's outcome: the CRM made a record, or told us one already exists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Created {
+    New { id: String },
+    Duplicate { id: String },
+}
+
+/// What the CRM said about the caller's remaining allowance, when it said anything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Budget {
+    pub remaining: Option<u64>,
+    pub limit: Option<u64>,
+}
+
+/// `Retry-After` in milliseconds (delta-seconds form; CRMs do not send HTTP dates here).
+pub fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
+    resp.header("retry-after")?.trim().parse::<u64>().ok().map(|s| s * 1000)
+}
+
+/// Failures every CRM shares: no response, 5xx, 429.
+pub fn transport_failure(resp: &HttpResponse) -> Option<Failure> {
+    match resp.status {
+        0 => Some(Failure::Transient { reason: "no response from the CRM".into() }),
+        429 => Some(Failure::RateLimited { after_ms: retry_after_ms(resp) }),
+        s if s >= 500 => Some(Failure::Transient { reason: format!("CRM answered HTTP {s}") }),
+        _ => None,
+    }
+}
+
+pub(crate) fn json(resp: &HttpResponse) -> Result<serde_json::Value, Failure> {
+    serde_json::from_slice(&resp.body)
+        .map_err(|e| Failure::Transient { reason: format!("unreadable CRM answer (HTTP {}): {e}", resp.status) })
+}
+
+pub(crate) fn str_of(v: &serde_json::Value, k: &str) -> Option<String> {
+    match v.get(k)? {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Percent-encode a query-string value (`+` must become `%2B`, or the CRM reads a space).
+pub fn enc(s: &str) -> String {
+    // RFC 3986 unreserved characters stay as they are.
+    const QUERY: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    percent_encoding::utf8_percent_encode(s, QUERY).to_string()
+}
+
+/// An `application/x-www-form-urlencoded` body.
+pub fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut f = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        f.append_pair(k, v);
+    }
+    f.finish().into_bytes()
+}
+
+pub(crate) fn json_request(method: http::Method, url: String, body: &serde_json::Value) -> HttpRequest {
+    HttpRequest {
+        method,
+        url,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Some(body.to_string().into_bytes()),
+    }
+}
+
+/// Split `body` into ordered parts of at most `max_chars` characters, preferring to cut at a
+/// line break so a message is not split unless it alone exceeds the limit.
+pub fn split_parts(body: &str, max_chars: usize) -> Vec<String> {
+    let max = max_chars.max(1);
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut cur_len = 0usize;
+    for line in body.split_inclusive('\n') {
+        let n = line.chars().count();
+        if cur_len + n <= max {
+            cur.push_str(line);
+            cur_len += n;
+            continue;
+        }
+        if !cur.is_empty() {
+            parts.push(std::mem::take(&mut cur));
+            cur_len = 0;
+        }
+        if n <= max {
+            cur.push_str(line);
+            cur_len = n;
+        } else {
+            let chars: Vec<char> = line.chars().collect();
+            for chunk in chars.chunks(max) {
+                let s: String = chunk.iter().collect();
+                if chunk.len() == max {
+                    parts.push(s);
+                } else {
+                    cur_len = chunk.len();
+                    cur = s;
+                }
+            }
+        }
+    }
+    if !cur.is_empty() || parts.is_empty() {
+        parts.push(cur);
+    }
+    parts
+}
+
+#[cfg(test)]
+pub(crate) fn golden(path: &str) -> Vec<u8> {
+    let p = format!("{}/tests/data/crm/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+#[cfg(test)]
+pub(crate) fn resp(status: u16, body: &[u8]) -> HttpResponse {
+    HttpResponse { status, headers: vec![], body: body.to_vec() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_keeps_order_and_limit_and_prefers_line_breaks() {
+        let body = "aaaa\nbbbb\ncccccccccccc\nd\n";
+        let parts = split_parts(body, 10);
+        assert!(parts.iter().all(|p| p.chars().count() <= 10), "{parts:?}");
+        assert_eq!(parts.concat(), body);
+        assert_eq!(parts[0], "aaaa\nbbbb\n");
+        assert_eq!(split_parts("short", 65_535), vec!["short".to_string()]);
+        assert_eq!(split_parts("", 10), vec![String::new()]);
+        // multi-byte characters count as one
+        let emoji = "😀".repeat(25);
+        let p = split_parts(&emoji, 10);
+        assert_eq!(p.len(), 3);
+        assert_eq!(p.concat(), emoji);
+    }
+
+    #[test]
+    fn encodes_plus_and_reads_retry_after() {
+        assert_eq!(enc("+91 98"), "%2B91%2098");
+        assert_eq!(String::from_utf8(form(&[("a", "x y"), ("b", "+")])).unwrap(), "a=x+y&b=%2B");
+        let r = HttpResponse { status: 429, headers: vec![("Retry-After".into(), "7".into())], body: vec![] };
+        assert_eq!(transport_failure(&r), Some(Failure::RateLimited { after_ms: Some(7000) }));
+        assert!(matches!(transport_failure(&resp(503, b"")), Some(Failure::Transient { .. })));
+        assert_eq!(transport_failure(&resp(200, b"")), None);
+    }
+}
+
+/// Every connector is a matching `RecordFinder`.
+impl<T: Connector> crate::core::matching::RecordFinder for T {
+    fn crm(&self) -> Crm {
+        Connector::crm(self)
+    }
+    fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
+        Connector::search_requests(self, variants)
+    }
+    fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+        Connector::parse_search(self, resp)
+    }
+}
+
+impl Connector for Box<dyn Connector> {
+    fn crm(&self) -> Crm {
+        (**self).crm()
+    }
+    fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
+        (**self).search_requests(variants)
+    }
+    fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+        (**self).parse_search(resp)
+    }
+    fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
+        (**self).create_request(kind, name, phone)
+    }
+    fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure> {
+        (**self).parse_create(resp)
+    }
+    fn deep_link(&self, kind: crate::core::model::RecordKind, id: &str) -> Option<String> {
+        (**self).deep_link(kind, id)
+    }
+}

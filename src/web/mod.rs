@@ -1,6 +1,7 @@
 //! The imperative shell: DOM, fetch, timers, storage and chrome.* bindings.
 //! Everything here is thin; decisions are made in `crate::core` and `crate::crm`.
 pub mod chrome;
+pub mod connect;
 pub mod content;
 pub mod matching;
 pub mod panel;

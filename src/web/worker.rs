@@ -53,7 +53,12 @@ pub struct Connectors {
 }
 
 async fn connectors() -> Result<Connectors, JsValue> {
-    Ok(Connectors { finders: Vec::new(), writers: Vec::new(), region: "US".into() })
+    let finders = super::connect::connectors(sync::now_ms())
+        .await?
+        .into_iter()
+        .map(|c| Box::new(c) as Box<dyn RecordFinder>)
+        .collect();
+    Ok(Connectors { finders, writers: Vec::new(), region: "US".into() })
 }
 
 async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
@@ -180,6 +185,7 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
             let store = Store::open().await?;
             to_js(&export(&store).await?)
         }
+        Request::Connect { credentials } => to_js(&super::connect::connect(credentials, sync::now_ms()).await?),
         Request::CheckReachability { crm } => {
             let url = protocol::reachability_url(&crm).ok_or_else(|| js_err(format!("unknown CRM {crm}")))?;
             let resp = transport::perform(&HttpRequest::get(url)).await;

@@ -104,16 +104,25 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
         (&Method::POST, "ProspectActivity.svc/Retrieve") => {
             let lead = r.q("leadId").unwrap_or("");
             let event = r.json().ok().and_then(|b| b["Parameter"]["ActivityEvent"].as_i64());
+            // LeadSquared's retrieval shape: custom fields come back as ActivityData Key/Value.
             let acts: Vec<Value> = state
                 .db
                 .list("leadsquared", "activities")
                 .into_iter()
                 .filter(|a| a["RelatedProspectId"] == lead && event.is_none_or(|e| a["ActivityEvent"].as_i64() == Some(e)))
+                .map(|a| {
+                    let data: Vec<Value> = a["Fields"].as_array().into_iter().flatten().map(|f| json!({"Key": f["SchemaName"], "Value": f["Value"]})).collect();
+                    json!({"Id": a["Id"], "EventCode": a["ActivityEvent"], "ActivityEvent": a["ActivityEvent"], "Note": a["ActivityNote"], "ActivityNote": a["ActivityNote"], "CreatedOn": a["CreatedOn"], "ActivityData": data})
+                })
                 .collect();
             json_resp(200, json!({"RecordCount": acts.len(), "ProspectActivities": acts}))
         }
-        (&Method::POST, "ProspectActivity.svc/CustomActivity/Update") => {
-            let Some(id) = r.q("activityId") else { return error(400, "MXMandatoryAttributeMissingException", "'activityId' is mandatory") };
+        (&Method::POST, "ProspectActivity.svc/CustomActivity/Update" | "ProspectActivity.svc/Update") => {
+            // The activity id comes in the query (`activityId`) or the body (`ProspectActivityId`).
+            let body = r.json().unwrap_or(Value::Null);
+            let id = r.q("activityId").map(str::to_string).or_else(|| body["ProspectActivityId"].as_str().map(str::to_string));
+            let Some(id) = id else { return error(400, "MXMandatoryAttributeMissingException", "'ProspectActivityId' is mandatory") };
+            let id = id.as_str();
             let (Ok(b), Some(mut a)) = (r.json(), state.db.get("leadsquared", "activities", id)) else {
                 return error(404, "MXInvalidEntityException", "Activity does not exist in the system");
             };

@@ -421,7 +421,12 @@ fn sosl(state: &Shared, q: &str) -> Response {
     for spec in specs {
         let spec = spec.trim();
         let (obj, fields) = match spec.split_once('(') {
-            Some((o, f)) => (o.trim(), f.trim_end_matches(')').split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect::<Vec<_>>()),
+            Some((o, f)) => {
+                // `Obj(f1, f2 WHERE …)`: the sandbox returns the fields and ignores the filter.
+                let f = f.trim_end_matches(')');
+                let f = f.find(" WHERE ").map(|i| &f[..i]).unwrap_or(f);
+                (o.trim(), f.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect::<Vec<_>>())
+            }
             None => (spec, vec!["Id".to_string()]),
         };
         if obj.is_empty() {

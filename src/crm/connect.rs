@@ -1,0 +1,178 @@
+//! The paste-credentials connect path, pure: what the user pasted, the one call that proves
+//! it (a token refresh, or LeadSquared region discovery), and the stored connection.
+//! The stored `Connection` holds secrets: only the service worker reads or writes it.
+use super::auth::{Session, Tokens, ZohoDc};
+use super::http::{HttpRequest, HttpResponse};
+use super::{leadsquared, salesforce, zoho, Connector, Failure};
+use crate::core::model::Crm;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "crm", rename_all = "snake_case")]
+pub enum Credentials {
+    /// Zoho Self Client: refresh token + client id/secret of the user's data centre.
+    Zoho { dc: ZohoDc, client_id: String, client_secret: String, refresh_token: String },
+    /// Salesforce connected app: consumer key/secret + a refresh token; `login_host` is
+    /// `login.salesforce.com`, `test.salesforce.com` or the org's My Domain host.
+    Salesforce { login_host: String, client_id: String, client_secret: Option<String>, refresh_token: String },
+    Leadsquared { access_key: String, secret_key: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    pub credentials: Credentials,
+    /// OAuth CRMs; None for LeadSquared (static keys).
+    pub session: Option<Session>,
+    /// LeadSquared `(api host, app host)`.
+    pub lsq_hosts: Option<(String, String)>,
+}
+
+fn sf_host(h: &str) -> salesforce::LoginHost {
+    match h.trim().trim_start_matches("https://").trim_end_matches('/') {
+        "login.salesforce.com" | "" => salesforce::LoginHost::Production,
+        "test.salesforce.com" => salesforce::LoginHost::Sandbox,
+        other => salesforce::LoginHost::MyDomain(other.to_string()),
+    }
+}
+
+impl Credentials {
+    pub fn crm(&self) -> Crm {
+        match self {
+            Credentials::Zoho { .. } => Crm::Zoho,
+            Credentials::Salesforce { .. } => Crm::Salesforce,
+            Credentials::Leadsquared { .. } => Crm::Leadsquared,
+        }
+    }
+
+    /// Refuse obviously wrong pastes before any call.
+    pub fn validate(&self) -> Result<(), String> {
+        let empty = |s: &str, what: &str| if s.trim().is_empty() { Err(format!("{what} is empty")) } else { Ok(()) };
+        match self {
+            Credentials::Zoho { client_id, client_secret, refresh_token, .. } => {
+                empty(client_id, "client id")?;
+                empty(client_secret, "client secret")?;
+                empty(refresh_token, "refresh token")
+            }
+            Credentials::Salesforce { client_id, refresh_token, .. } => {
+                empty(client_id, "consumer key")?;
+                empty(refresh_token, "refresh token")
+            }
+            Credentials::Leadsquared { access_key, secret_key } => {
+                empty(access_key, "access key")?;
+                empty(secret_key, "secret key")
+            }
+        }
+    }
+
+    /// The refresh (OAuth) or discovery (LeadSquared) call.
+    pub fn refresh_request(&self) -> HttpRequest {
+        match self {
+            Credentials::Zoho { dc, client_id, client_secret, refresh_token } => zoho::refresh(*dc, client_id, client_secret, refresh_token),
+            Credentials::Salesforce { login_host, client_id, client_secret, refresh_token } => {
+                salesforce::refresh(&sf_host(login_host), client_id, client_secret.as_deref(), refresh_token)
+            }
+            Credentials::Leadsquared { access_key, secret_key } => leadsquared::discovery_request(access_key, secret_key),
+        }
+    }
+}
+
+impl Connection {
+    /// Build the connection from the answer to `refresh_request`.
+    pub fn establish(credentials: Credentials, resp: &HttpResponse, now_ms: u64) -> Result<Connection, Failure> {
+        match &credentials {
+            Credentials::Zoho { refresh_token, .. } | Credentials::Salesforce { refresh_token, .. } => {
+                let mut t: Tokens =
+                    if credentials.crm() == Crm::Zoho { zoho::parse_token(resp, now_ms)? } else { salesforce::parse_token(resp, now_ms)? };
+                if t.refresh_token.is_none() {
+                    t.refresh_token = Some(refresh_token.clone());
+                }
+                if t.api_base.is_empty() {
+                    return Err(Failure::Rejected { reason: "the token answer named no API host".into() });
+                }
+                Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None })
+            }
+            Credentials::Leadsquared { .. } => {
+                let hosts = leadsquared::parse_discovery(resp)?;
+                Ok(Connection { credentials, session: None, lsq_hosts: Some(hosts) })
+            }
+        }
+    }
+
+    /// Fold a later refresh answer in (the session's state machine decides).
+    pub fn absorb_refresh(&mut self, resp: &HttpResponse, now_ms: u64) -> Result<(), Failure> {
+        let parsed = match self.credentials.crm() {
+            Crm::Zoho => zoho::parse_token(resp, now_ms),
+            Crm::Salesforce => salesforce::parse_token(resp, now_ms),
+            Crm::Leadsquared => return Ok(()),
+        };
+        match &mut self.session {
+            Some(s) => s.absorb_refresh(parsed),
+            None => Err(Failure::ReconnectNeeded),
+        }
+    }
+
+    /// A ready connector with the current access token, or the reason there is none.
+    pub fn connector(&self, now_ms: u64) -> Result<Box<dyn Connector>, super::auth::AuthStep> {
+        use super::auth::AuthStep;
+        let token = match &self.session {
+            Some(s) => match s.before_call(now_ms) {
+                AuthStep::Use(t) => Some(t),
+                other => return Err(other),
+            },
+            None => None,
+        };
+        let base = match &self.session {
+            Some(Session { state: super::auth::TokenState::Connected { tokens }, .. }) => tokens.api_base.clone(),
+            _ => String::new(),
+        };
+        Ok(match &self.credentials {
+            Credentials::Zoho { dc, .. } => Box::new(zoho::Zoho {
+                dc: ZohoDc::from_api_domain(&base).unwrap_or(*dc),
+                api_domain: base,
+                access_token: token.unwrap_or_default(),
+                org_domain: None,
+            }),
+            Credentials::Salesforce { .. } => Box::new(salesforce::Salesforce { instance_url: base, access_token: token.unwrap_or_default() }),
+            Credentials::Leadsquared { access_key, secret_key } => {
+                let (api, app) = self.lsq_hosts.clone().unwrap_or_default();
+                Box::new(leadsquared::LeadSquared { access_key: access_key.clone(), secret_key: secret_key.clone(), api_host: api, app_host: app, activity_event: None })
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crm::auth::AuthStep;
+    use crate::crm::{golden, resp};
+
+    #[test]
+    fn zoho_paste_path_connects_and_refreshes_once_near_expiry() {
+        let c = Credentials::Zoho { dc: ZohoDc::Us, client_id: "1000.SANDBOXCLIENT".into(), client_secret: "sandbox-secret".into(), refresh_token: "1000.sandbox.refresh".into() };
+        c.validate().unwrap();
+        assert_eq!(c.refresh_request().url, "https://accounts.zoho.com/oauth/v2/token");
+        let no_rt = br#"{"access_token":"1000.a","api_domain":"https://www.zohoapis.eu","token_type":"Bearer","expires_in":3600}"#;
+        let conn = Connection::establish(c, &resp(200, no_rt), 0).unwrap();
+        assert_eq!(conn.session.as_ref().unwrap().refresh_token(), Some("1000.sandbox.refresh"));
+        let z = conn.connector(0).map_err(|_| ()).unwrap();
+        assert!(z.search_requests(&["+14155551212".into()])[0].url.starts_with("https://www.zohoapis.eu/crm/v8/Contacts/search"));
+        assert!(matches!(conn.connector(3_600_000 - 1), Err(AuthStep::Refresh)));
+        let mut revoked = conn.clone();
+        assert_eq!(revoked.absorb_refresh(&resp(200, &golden("zoho/token-error-invalid-code.json")), 0), Err(Failure::ReconnectNeeded));
+        assert!(matches!(revoked.connector(0), Err(AuthStep::Fail(Failure::ReconnectNeeded))));
+    }
+
+    #[test]
+    fn salesforce_and_leadsquared_paste_paths() {
+        let s = Credentials::Salesforce { login_host: "crmsync-dev.my.salesforce.com".into(), client_id: "sandbox-consumer-key".into(), client_secret: Some("sandbox-consumer-secret".into()), refresh_token: "sandbox-sf-refresh".into() };
+        assert_eq!(s.refresh_request().url, "https://crmsync-dev.my.salesforce.com/services/oauth2/token");
+        let conn = Connection::establish(s, &resp(200, &golden("salesforce/token-200.json")), 0).unwrap();
+        assert!(conn.connector(0).map_err(|_| ()).unwrap().search_requests(&["+1415".into()])[0].url.starts_with("https://yourorg.my.salesforce.com/services/data/"));
+        let l = Credentials::Leadsquared { access_key: "u$sandbox-access".into(), secret_key: "sandbox-secret-key".into() };
+        let conn = Connection::establish(l, &resp(200, &golden("leadsquared/user-by-access-key.json")), 0).unwrap();
+        assert_eq!(conn.lsq_hosts, Some(("api-in21.leadsquared.com".into(), "in21.leadsquared.com".into())));
+        assert!(Credentials::Leadsquared { access_key: " ".into(), secret_key: "x".into() }.validate().is_err());
+        assert!(Connection::establish(Credentials::Leadsquared { access_key: "a".into(), secret_key: "b".into() }, &resp(401, b""), 0).is_err());
+    }
+}

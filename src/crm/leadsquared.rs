@@ -1,0 +1,380 @@
+//! LeadSquared API v2 (access + secret key of a user; regional hosts).
+//!
+//! Idempotency: each backup part is a "WhatsApp Chats" activity whose custom field
+//! `mx_Custom_1` holds the part's deterministic key (`{UnitKey::external_key}#{part}`).
+//! After a lost response the writer reads the lead's activities of that type
+//! (`ProspectActivity.svc/Retrieve`) and looks for the key before posting again
+//! (read-before-write); a grown day updates the same activity (`ProspectActivity.svc/Update`,
+//! a secondary source: community integrations; the emulator follows the same shape).
+use super::http::{HttpRequest, HttpResponse, Method};
+use super::{json, json_request, str_of, transport_failure, Connector, CreateKind, Created, Failure};
+use crate::core::model::{Crm, CrmRecord, RecordKind};
+use serde_json::{json, Value};
+
+/// Any regional host answers `UserByAccessKey.Get`; other calls must use the user's region.
+pub const DISCOVERY_HOST: &str = "api.leadsquared.com";
+pub const ACTIVITY_TYPE_NAME: &str = "WhatsApp Chats";
+/// The documented field limit is about 2,000 characters; stay under it.
+pub const NOTE_MAX_CHARS: usize = 1_800;
+pub const BULK_MAX: usize = 25;
+/// Plan-dependent; the Enterprise row. Callers may lower it.
+pub const DEFAULT_CALLS_PER_5S: u32 = 25;
+pub const KEY_FIELD: &str = "mx_Custom_1";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeadSquared {
+    pub access_key: String,
+    pub secret_key: String,
+    /// `LSQCommonServiceURLs.api`, e.g. `api-in21.leadsquared.com`.
+    pub api_host: String,
+    /// `LSQCommonServiceURLs.app`, e.g. `in21.leadsquared.com`.
+    pub app_host: String,
+    /// The "WhatsApp Chats" activity event code, once known.
+    pub activity_event: Option<u32>,
+}
+
+/// Region discovery: the user's hosts from `UserByAccessKey.Get` on any host.
+pub fn discovery_request(access_key: &str, secret_key: &str) -> HttpRequest {
+    HttpRequest::get(format!("https://{DISCOVERY_HOST}/v2/Authentication.svc/UserByAccessKey.Get"))
+        .header("x-LSQ-AccessKey", access_key)
+        .header("x-LSQ-SecretKey", secret_key)
+}
+
+/// `(api host, app host)`.
+pub fn parse_discovery(resp: &HttpResponse) -> Result<(String, String), Failure> {
+    if let Some(f) = classify(resp) {
+        return Err(f);
+    }
+    let v = json(resp)?;
+    let urls = v.get("LSQCommonServiceURLs").ok_or_else(|| Failure::Rejected { reason: "no LSQCommonServiceURLs in the user answer".into() })?;
+    let host = |k: &str| str_of(urls, k).map(|h| h.trim_start_matches("https://").trim_end_matches('/').to_string());
+    match (host("api"), host("app")) {
+        (Some(api), Some(app)) if api.ends_with(".leadsquared.com") && app.ends_with(".leadsquared.com") => Ok((api, app)),
+        _ => Err(Failure::Rejected { reason: "unexpected LeadSquared region hosts".into() }),
+    }
+}
+
+/// Whole-request failure. LeadSquared may answer errors with HTTP 200 and `Status: Error`.
+pub fn classify(resp: &HttpResponse) -> Option<Failure> {
+    let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    let exception = str_of(&v, "ExceptionType").unwrap_or_default();
+    let message = str_of(&v, "ExceptionMessage").unwrap_or_default();
+    if exception == "MXAPIRateLimitExceededException" || resp.status == 429 {
+        // No Retry-After is documented: the window is 5 seconds.
+        return Some(Failure::RateLimited { after_ms: super::retry_after_ms(resp).or(Some(5_000)) });
+    }
+    if let Some(f) = transport_failure(resp) {
+        return Some(f);
+    }
+    if resp.status == 401 || exception == "MXUnAuthorizedAccessException" {
+        // Static keys: a 401 means the keys (or the user) are gone, or the wrong region.
+        return Some(Failure::ReconnectNeeded);
+    }
+    let is_error = resp.status >= 400 || str_of(&v, "Status").as_deref() == Some("Error");
+    if !is_error {
+        return None;
+    }
+    Some(match exception.as_str() {
+        "MXAccessDeniedException" | "MXInsufficientPermissionException" => Failure::PermissionDenied { reason: format!("{exception}: {message}") },
+        _ => Failure::Rejected { reason: format!("{exception}: {message}") },
+    })
+}
+
+fn record_of(v: &Value) -> Option<CrmRecord> {
+    let id = str_of(v, "ProspectID").or_else(|| str_of(v, "ProspectId"))?;
+    let name = [str_of(v, "FirstName"), str_of(v, "LastName")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    Some(CrmRecord {
+        crm: Some(Crm::Leadsquared),
+        kind: Some(RecordKind::Lead),
+        id,
+        name,
+        phones: ["Phone", "Mobile"].iter().filter_map(|f| str_of(v, f).map(|p| (f.to_string(), p))).collect(),
+        email: str_of(v, "EmailAddress"),
+        company: str_of(v, "Company"),
+        title: str_of(v, "JobTitle"),
+        owner: str_of(v, "OwnerIdName"),
+        status: str_of(v, "ProspectStage"),
+    })
+}
+
+/// One activity to post: the lead, optionally an opportunity, the part's key, the note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Activity {
+    pub lead_id: String,
+    pub opportunity_id: Option<String>,
+    pub key: String,
+    pub note: String,
+    /// UTC `YYYY-MM-DD HH:MM:SS`.
+    pub when_utc: String,
+}
+
+impl LeadSquared {
+    fn url(&self, path: &str) -> String {
+        format!("https://{}/v2/{path}", self.api_host)
+    }
+
+    fn authed(&self, mut r: HttpRequest) -> HttpRequest {
+        r.headers.push(("x-LSQ-AccessKey".into(), self.access_key.clone()));
+        r.headers.push(("x-LSQ-SecretKey".into(), self.secret_key.clone()));
+        r
+    }
+
+    /// Digits only: the API matches Phone and Mobile, with or without country code.
+    pub fn by_phone(&self, phone: &str) -> Option<HttpRequest> {
+        let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+        (digits.len() >= 3).then(|| self.authed(HttpRequest::get(self.url(&format!("LeadManagement.svc/RetrieveLeadByPhoneNumber?phone={digits}")))))
+    }
+
+    pub fn quick_search(&self, key: &str) -> HttpRequest {
+        self.authed(HttpRequest::get(self.url(&format!("LeadManagement.svc/Leads.GetByQuickSearch?key={}", super::enc(key)))))
+    }
+
+    /// Create the "WhatsApp Chats" activity type (first use); the answer's `Message.Id` is its code.
+    pub fn create_activity_type(&self) -> HttpRequest {
+        self.authed(json_request(
+            Method::Post,
+            self.url("ProspectActivity.svc/CreateType"),
+            &json!({"ActivityEventName": ACTIVITY_TYPE_NAME, "Score": 0, "Description": "WhatsApp chat transcript", "Direction": 0,
+                    "AllowAttachments": 1, "ShowInActivityGrid": 1, "CanDeleteActivity": false,
+                    "Fields": [{"SchemaName": KEY_FIELD, "DisplayName": "Backup key", "DataType": "String", "IsMandatory": false, "ShowInForm": false, "Sequence": 1, "OptionSet": null}]}),
+        ))
+    }
+
+    pub fn parse_id(resp: &HttpResponse) -> Result<String, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        v.get("Message").and_then(|m| str_of(m, "Id")).ok_or_else(|| Failure::Transient { reason: "answer without Message.Id".into() })
+    }
+
+    fn activity_body(&self, a: &Activity, event: u32) -> Value {
+        let mut b = json!({"RelatedProspectId": a.lead_id, "ActivityEvent": event, "ActivityNote": a.note, "ActivityDateTime": a.when_utc,
+                           "Fields": [{"SchemaName": KEY_FIELD, "Value": a.key}]});
+        if let (Some(o), Some(opp)) = (b.as_object_mut(), &a.opportunity_id) {
+            o.insert("RelatedOpportunityId".into(), json!(opp));
+        }
+        b
+    }
+
+    /// One activity (on a lead, or on an opportunity with `RelatedOpportunityId`).
+    pub fn post_activity(&self, a: &Activity) -> Result<HttpRequest, String> {
+        let event = self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
+        Ok(self.authed(json_request(Method::Post, self.url("ProspectActivity.svc/Create"), &self.activity_body(a, event))))
+    }
+
+    /// Up to 25 activities on leads in one call.
+    pub fn post_bulk(&self, acts: &[Activity]) -> Result<HttpRequest, String> {
+        let event = self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
+        if acts.len() > BULK_MAX {
+            return Err(format!("{} activities exceed LeadSquared's {BULK_MAX} per call", acts.len()));
+        }
+        let body: Vec<Value> = acts.iter().map(|a| self.activity_body(a, event)).collect();
+        Ok(self.authed(json_request(Method::Post, self.url("ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId"), &Value::Array(body))))
+    }
+
+    /// Per-activity ids of a bulk answer, in input order.
+    pub fn parse_bulk(resp: &HttpResponse) -> Result<Vec<Result<String, Failure>>, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let items = v.get("Response").and_then(|r| r.as_array()).ok_or_else(|| Failure::Transient { reason: "bulk answer without Response[]".into() })?;
+        Ok(items
+            .iter()
+            .map(|it| match str_of(it, "ProspectActivityId") {
+                Some(id) => Ok(id),
+                None => Err(Failure::Rejected { reason: str_of(it, "ExceptionMessage").unwrap_or_else(|| "activity not created".into()) }),
+            })
+            .collect())
+    }
+
+    pub fn update_activity(&self, activity_id: &str, a: &Activity) -> Result<HttpRequest, String> {
+        let event = self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
+        Ok(self.authed(json_request(
+            Method::Post,
+            self.url("ProspectActivity.svc/Update"),
+            &json!({"ProspectActivityId": activity_id, "ActivityEvent": event, "ActivityNote": a.note, "Fields": [{"SchemaName": KEY_FIELD, "Value": a.key}]}),
+        )))
+    }
+
+    /// Read-before-write: the lead's WhatsApp Chats activities.
+    pub fn lead_activities(&self, lead_id: &str) -> Result<HttpRequest, String> {
+        let event = self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
+        Ok(self.authed(json_request(
+            Method::Post,
+            self.url(&format!("ProspectActivity.svc/Retrieve?leadId={}", super::enc(lead_id))),
+            &json!({"Parameter": {"ActivityEvent": event}, "Paging": {"Offset": 0, "RowCount": 100}}),
+        )))
+    }
+
+    /// The id of the activity whose key field equals `key`.
+    pub fn find_activity(resp: &HttpResponse, key: &str) -> Result<Option<String>, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let list = v.get("ProspectActivities").and_then(|l| l.as_array()).cloned().unwrap_or_default();
+        Ok(list
+            .iter()
+            .find(|a| {
+                a.get("ActivityData").and_then(|d| d.as_array()).is_some_and(|d| {
+                    d.iter().any(|kv| str_of(kv, "Key").as_deref() == Some(KEY_FIELD) && str_of(kv, "Value").as_deref() == Some(key))
+                })
+            })
+            .and_then(|a| str_of(a, "Id")))
+    }
+
+    pub fn opportunities_of_lead(&self, lead_id: &str) -> HttpRequest {
+        self.authed(json_request(
+            Method::Post,
+            self.url(&format!("OpportunityManagement.svc/GetOpportunitiesOfLead?leadId={}", super::enc(lead_id))),
+            &json!({"Paging": {"PageIndex": 1, "PageSize": 100}}),
+        ))
+    }
+
+    /// A file cannot be posted through these APIs: the activity carries a link line instead.
+    pub fn attachment_line(file_name: &str, url: Option<&str>) -> String {
+        match url {
+            Some(u) if u.starts_with("https://") => format!("Attachment: {file_name} ({u})"),
+            _ => format!("Attachment: {file_name} (kept in WhatsApp)"),
+        }
+    }
+}
+
+impl Connector for LeadSquared {
+    fn crm(&self) -> Crm {
+        Crm::Leadsquared
+    }
+
+    fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out: Vec<HttpRequest> = variants
+            .iter()
+            .filter(|v| seen.insert(v.chars().filter(|c| c.is_ascii_digit()).collect::<String>()))
+            .filter_map(|v| self.by_phone(v))
+            .collect();
+        // Quick search also covers fields the phone lookup skips (formatted numbers).
+        if let Some(first) = variants.first() {
+            out.push(self.quick_search(first));
+        }
+        out
+    }
+
+    fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        Ok(v.as_array().map(|a| a.iter().filter_map(record_of).collect()).unwrap_or_default())
+    }
+
+    fn create_request(&self, _kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
+        let (first, last) = super::zoho::split_name(name);
+        let mut attrs = vec![json!({"Attribute": "LastName", "Value": last}), json!({"Attribute": "Mobile", "Value": phone}), json!({"Attribute": "Source", "Value": "WhatsApp"})];
+        if let Some(f) = first {
+            attrs.insert(0, json!({"Attribute": "FirstName", "Value": f}));
+        }
+        self.authed(json_request(Method::Post, self.url("LeadManagement.svc/Lead.Create"), &Value::Array(attrs)))
+    }
+
+    /// A duplicate names no id: the caller looks the number up again (`by_phone`) to link it.
+    fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure> {
+        let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+        if str_of(&v, "ExceptionType").as_deref() == Some("MXDuplicateEntryException") {
+            return Ok(Created::Duplicate { id: String::new() });
+        }
+        Self::parse_id(resp).map(|id| Created::New { id })
+    }
+
+    fn deep_link(&self, kind: RecordKind, id: &str) -> Option<String> {
+        match kind {
+            RecordKind::Lead | RecordKind::Contact => Some(format!("https://{}/LeadManagement/LeadDetails?LeadID={}", self.app_host, super::enc(id))),
+            RecordKind::Opportunity | RecordKind::Deal => Some(format!("https://{}/OpportunityManagement/OpportunityDetails?opportunityId={}", self.app_host, super::enc(id))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crm::{golden, resp};
+
+    fn lsq() -> LeadSquared {
+        LeadSquared {
+            access_key: "u$sandbox-access".into(),
+            secret_key: "sandbox-secret-key".into(),
+            api_host: "api-in21.leadsquared.com".into(),
+            app_host: "in21.leadsquared.com".into(),
+            activity_event: Some(201),
+        }
+    }
+
+    fn act(n: usize) -> Activity {
+        Activity { lead_id: "L1".into(), opportunity_id: None, key: format!("wa-k#{n}"), note: "[10:01] Priya: Hi".into(), when_utc: "2025-11-20 04:31:00".into() }
+    }
+
+    #[test]
+    fn discovers_region_with_header_keys() {
+        let r = discovery_request("u$sandbox-access", "sandbox-secret-key");
+        assert_eq!(r.url, "https://api.leadsquared.com/v2/Authentication.svc/UserByAccessKey.Get");
+        assert!(r.headers.contains(&("x-LSQ-AccessKey".into(), "u$sandbox-access".into())));
+        assert_eq!(parse_discovery(&resp(200, &golden("leadsquared/user-by-access-key.json"))).unwrap(), ("api-in21.leadsquared.com".into(), "in21.leadsquared.com".into()));
+        assert_eq!(parse_discovery(&resp(401, b"")), Err(Failure::ReconnectNeeded));
+        assert!(parse_discovery(&resp(200, br#"{"LSQCommonServiceURLs":{"api":"evil.example","app":"x.leadsquared.com"}}"#)).is_err());
+    }
+
+    #[test]
+    fn phone_lookup_digits_only_and_records() {
+        let reqs = lsq().search_requests(&["+919876543210".into(), "919876543210".into(), "9876543210".into()]);
+        assert_eq!(reqs.len(), 3, "two distinct digit strings + one quick search");
+        assert_eq!(reqs[0].url, "https://api-in21.leadsquared.com/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber?phone=919876543210");
+        assert_eq!(reqs[2].url, "https://api-in21.leadsquared.com/v2/LeadManagement.svc/Leads.GetByQuickSearch?key=%2B919876543210");
+        let recs = lsq().parse_search(&resp(200, &golden("leadsquared/lead-by-phone.json"))).unwrap();
+        assert_eq!(recs[0].id, "00727844-51aa-11e2-9e64-12314004ac6b");
+        assert_eq!(recs[0].phones, vec![("Mobile".into(), "+91-9876543210".into())]);
+        assert_eq!(recs[0].name, "Priya Sharma");
+        assert_eq!(lsq().parse_search(&resp(200, b"[]")).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn errors_including_200_with_status_error() {
+        assert_eq!(classify(&resp(429, &golden("leadsquared/rate-limit.json"))), Some(Failure::RateLimited { after_ms: Some(5_000) }));
+        assert_eq!(classify(&resp(200, &golden("leadsquared/rate-limit.json"))), Some(Failure::RateLimited { after_ms: Some(5_000) }));
+        assert!(matches!(classify(&resp(200, &golden("leadsquared/mandatory-missing.json"))), Some(Failure::Rejected { reason }) if reason.starts_with("MXMandatoryAttributeMissingException")));
+        assert_eq!(classify(&resp(200, &golden("leadsquared/create-success.json"))), None);
+    }
+
+    #[test]
+    fn create_and_duplicate() {
+        let r = lsq().create_request(CreateKind::Lead, "Priya Sharma", "+91-9876543210");
+        assert_eq!(r.url, "https://api-in21.leadsquared.com/v2/LeadManagement.svc/Lead.Create");
+        let b: Value = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(b[0], json!({"Attribute":"FirstName","Value":"Priya"}));
+        assert_eq!(lsq().parse_create(&resp(200, &golden("leadsquared/create-success.json"))).unwrap(), Created::New { id: "3131ea6a-bb20-4457-b183-ddf6d8716dfe".into() });
+        assert_eq!(lsq().parse_create(&resp(500, &golden("leadsquared/duplicate-error.json"))).unwrap(), Created::Duplicate { id: String::new() });
+    }
+
+    #[test]
+    fn activities_bulk_single_update_and_lookup() {
+        assert!(LeadSquared { activity_event: None, ..lsq() }.post_activity(&act(0)).is_err());
+        let t = lsq().create_activity_type();
+        assert!(t.url.ends_with("/v2/ProspectActivity.svc/CreateType"));
+        let b = lsq().post_bulk(&(0..25).map(act).collect::<Vec<_>>()).unwrap();
+        let v: Value = serde_json::from_slice(b.body.as_deref().unwrap()).unwrap();
+        assert_eq!(v[0]["ActivityEvent"], 201);
+        assert_eq!(v[0]["Fields"][0], json!({"SchemaName":"mx_Custom_1","Value":"wa-k#0"}));
+        assert!(lsq().post_bulk(&(0..26).map(act).collect::<Vec<_>>()).is_err());
+        assert_eq!(LeadSquared::parse_bulk(&resp(200, &golden("leadsquared/bulk-activity.json"))).unwrap(), vec![Ok("6e2a3c76-1b2c-4d5e-8f90-123456789abc".into())]);
+        let mut o = act(1);
+        o.opportunity_id = Some("OPP1".into());
+        let s: Value = serde_json::from_slice(lsq().post_activity(&o).unwrap().body.as_deref().unwrap()).unwrap();
+        assert_eq!(s["RelatedOpportunityId"], "OPP1");
+        let list = br#"{"RecordCount":2,"ProspectActivities":[{"Id":"A1","ActivityData":[{"Key":"mx_Custom_1","Value":"wa-k#0"}]},{"Id":"A2","ActivityData":[{"Key":"mx_Custom_1","Value":"wa-k#1"}]}]}"#;
+        assert_eq!(LeadSquared::find_activity(&resp(200, list), "wa-k#1").unwrap(), Some("A2".into()));
+        assert_eq!(LeadSquared::find_activity(&resp(200, list), "wa-k#9").unwrap(), None);
+        assert!(lsq().update_activity("A2", &act(1)).unwrap().url.ends_with("ProspectActivity.svc/Update"));
+        assert_eq!(lsq().deep_link(RecordKind::Lead, "L1").as_deref(), Some("https://in21.leadsquared.com/LeadManagement/LeadDetails?LeadID=L1"));
+        assert!(LeadSquared::attachment_line("a.pdf", Some("blob:x")).ends_with("(kept in WhatsApp)"));
+    }
+}

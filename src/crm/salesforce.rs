@@ -1,0 +1,442 @@
+//! Salesforce REST.
+//!
+//! Idempotency: a chat backup is a `WhatsApp_Chat__c` record upserted on the external-id
+//! field `External_Key__c` = `UnitKey::external_key` (sObject Collections upsert, ≤200), so a
+//! retry after a lost response updates the same record. The ContentNote for Contacts has no
+//! external id: the writer keeps its id and reconciles by `SELECT Id FROM ContentNote WHERE
+//! Title = '<key> …'` before creating again (read-before-write).
+use super::auth;
+use super::http::{HttpRequest, HttpResponse, Method};
+use super::{json, json_request, str_of, transport_failure, Budget, Connector, CreateKind, Created, Failure};
+use crate::core::model::{Crm, CrmRecord, RecordKind};
+use base64::Engine;
+use serde_json::{json, Value};
+
+pub const API_VERSION: &str = "v62.0";
+pub const COLLECTION_MAX: usize = 200;
+pub const CHAT_OBJECT: &str = "WhatsApp_Chat__c";
+pub const CHAT_KEY_FIELD: &str = "External_Key__c";
+/// Long Text Area maximum; the API counts bytes, so the writer splits on this many bytes.
+pub const LONG_TEXT_MAX: usize = 131_072;
+/// JSON (base64) ContentVersion inserts are limited to 37.5 MB of base64 text.
+pub const CONTENT_VERSION_JSON_MAX_BYTES: u64 = 37_500_000 / 4 * 3;
+const REVOKED: &[&str] = &["invalid_grant"];
+
+/// Where the user logs in: production, sandbox, or the org's My Domain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoginHost {
+    Production,
+    Sandbox,
+    MyDomain(String),
+}
+
+impl LoginHost {
+    pub fn base(&self) -> String {
+        match self {
+            LoginHost::Production => "https://login.salesforce.com".into(),
+            LoginHost::Sandbox => "https://test.salesforce.com".into(),
+            LoginHost::MyDomain(d) => {
+                let d = d.trim().trim_start_matches("https://").trim_end_matches('/');
+                if d.contains('.') { format!("https://{d}") } else { format!("https://{d}.my.salesforce.com") }
+            }
+        }
+    }
+}
+
+/// Authorization URL with PKCE S256 (`refresh_token` scope, or no refresh token is issued).
+pub fn authorize_url(host: &LoginHost, client_id: &str, redirect_uri: &str, state: &str, challenge: &str) -> String {
+    format!(
+        "{}/services/oauth2/authorize?response_type=code&client_id={}&redirect_uri={}&scope={}&state={}&code_challenge={}&code_challenge_method=S256",
+        host.base(),
+        super::enc(client_id),
+        super::enc(redirect_uri),
+        super::enc("api refresh_token"),
+        super::enc(state),
+        super::enc(challenge)
+    )
+}
+
+pub fn code_exchange(host: &LoginHost, client_id: &str, redirect_uri: &str, code: &str, verifier: &str) -> HttpRequest {
+    auth::token_request(
+        format!("{}/services/oauth2/token", host.base()),
+        &[("grant_type", "authorization_code"), ("client_id", client_id), ("redirect_uri", redirect_uri), ("code", code), ("code_verifier", verifier)],
+    )
+}
+
+/// Refresh; also the paste-credentials path (consumer key/secret + refresh token).
+pub fn refresh(host: &LoginHost, client_id: &str, client_secret: Option<&str>, refresh_token: &str) -> HttpRequest {
+    let mut pairs = vec![("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", refresh_token)];
+    if let Some(s) = client_secret {
+        pairs.push(("client_secret", s));
+    }
+    auth::token_request(format!("{}/services/oauth2/token", host.base()), &pairs)
+}
+
+pub fn parse_token(resp: &HttpResponse, now_ms: u64) -> Result<auth::Tokens, Failure> {
+    auth::parse_token(resp, now_ms, REVOKED, auth::SALESFORCE_ASSUMED_TTL_MS)
+}
+
+/// `Sforce-Limit-Info: api-usage=18/5000`.
+pub fn budget(resp: &HttpResponse) -> Budget {
+    let Some(h) = resp.header("sforce-limit-info") else { return Budget::default() };
+    let usage = h.split(';').find_map(|p| p.trim().strip_prefix("api-usage="));
+    let Some((used, max)) = usage.and_then(|u| u.split_once('/')) else { return Budget::default() };
+    let (Ok(used), Ok(max)) = (used.trim().parse::<u64>(), max.trim().parse::<u64>()) else { return Budget::default() };
+    Budget { remaining: Some(max.saturating_sub(used)), limit: Some(max) }
+}
+
+fn first_error(v: &Value) -> (String, String) {
+    let e = v.get(0).unwrap_or(v);
+    (
+        str_of(e, "errorCode").or_else(|| str_of(e, "statusCode")).unwrap_or_default(),
+        str_of(e, "message").unwrap_or_default(),
+    )
+}
+
+/// Whole-request failure, or None for 2xx.
+pub fn classify(resp: &HttpResponse) -> Option<Failure> {
+    if let Some(f) = transport_failure(resp) {
+        return Some(f);
+    }
+    if resp.status < 400 {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    let (code, msg) = first_error(&v);
+    Some(match (resp.status, code.as_str()) {
+        // jsforce's rule: these 401s are not expiry, and refreshing would loop.
+        (401, _) if msg.contains("not valid for use with the REST API") => Failure::PermissionDenied { reason: msg },
+        (401, _) => Failure::AuthExpired,
+        (403, "REQUEST_LIMIT_EXCEEDED") => Failure::RateLimited { after_ms: super::retry_after_ms(resp) },
+        (403, _) => Failure::PermissionDenied { reason: format!("{code}: {msg}") },
+        _ => Failure::Rejected { reason: format!("{code}: {msg}") },
+    })
+}
+
+/// SOSL reserved characters inside `FIND {...}`.
+pub fn escape_sosl(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "?&|!{}[]()^~*:\\\"'+-".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Salesforce {
+    /// `instance_url` from the token response.
+    pub instance_url: String,
+    pub access_token: String,
+}
+
+impl Salesforce {
+    fn url(&self, path: &str) -> String {
+        format!("{}/services/data/{API_VERSION}{path}", self.instance_url.trim_end_matches('/'))
+    }
+
+    fn authed(&self, mut r: HttpRequest) -> HttpRequest {
+        r.headers.push(("Authorization".into(), format!("Bearer {}", self.access_token)));
+        r
+    }
+
+    pub fn sosl(phone: &str) -> String {
+        format!(
+            "FIND {{{}}} IN PHONE FIELDS RETURNING Contact(Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, Email, Title, Account.Name, Owner.Name), Lead(Id, Name, Phone, MobilePhone, Email, Title, Company, Status, Owner.Name WHERE IsConverted = false)",
+            escape_sosl(phone)
+        )
+    }
+
+    /// Upsert chat records on the external id: `(key, record kind, record id, title, day, transcript)`.
+    pub fn upsert_chats(&self, chats: &[(String, RecordKind, String, String, String, String)]) -> Result<HttpRequest, String> {
+        if chats.len() > COLLECTION_MAX {
+            return Err(format!("{} records exceed sObject Collections' {COLLECTION_MAX}", chats.len()));
+        }
+        let records: Vec<Value> = chats
+            .iter()
+            .map(|(key, kind, id, title, day, text)| {
+                let lookup = if *kind == RecordKind::Lead { "Lead__c" } else { "Contact__c" };
+                json!({"attributes": {"type": CHAT_OBJECT}, CHAT_KEY_FIELD: key, lookup: id, "Name": title.chars().take(80).collect::<String>(), "Chat_Date__c": day, "Transcript__c": text})
+            })
+            .collect();
+        Ok(self.authed(json_request(
+            Method::Patch,
+            self.url(&format!("/composite/sobjects/{CHAT_OBJECT}/{CHAT_KEY_FIELD}")),
+            &json!({"allOrNone": false, "records": records}),
+        )))
+    }
+
+    /// Per-record results of a collections call, in input order.
+    pub fn parse_collection(resp: &HttpResponse) -> Result<Vec<Result<String, Failure>>, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let items = v.as_array().ok_or_else(|| Failure::Transient { reason: "collections answer is not an array".into() })?;
+        Ok(items
+            .iter()
+            .map(|it| {
+                if it.get("success").and_then(|s| s.as_bool()) == Some(true) {
+                    str_of(it, "id").ok_or_else(|| Failure::Transient { reason: "success without id".into() })
+                } else {
+                    let (code, msg) = first_error(it.get("errors").unwrap_or(&Value::Null));
+                    Err(Failure::Rejected { reason: format!("{code}: {msg}") })
+                }
+            })
+            .collect())
+    }
+
+    /// A ContentNote (HTML: one `<p>` per line, since Salesforce strips newlines) linked to
+    /// the record, in one composite call.
+    pub fn content_note(&self, title: &str, text: &str, linked_id: &str) -> HttpRequest {
+        let html: String = text.lines().map(|l| format!("<p>{}</p>", html_escape::encode_text(l))).collect();
+        let content = base64::engine::general_purpose::STANDARD.encode(html.as_bytes());
+        let base = format!("/services/data/{API_VERSION}");
+        self.authed(json_request(
+            Method::Post,
+            self.url("/composite"),
+            &json!({"allOrNone": true, "compositeRequest": [
+                {"method": "POST", "url": format!("{base}/sobjects/ContentNote"), "referenceId": "note", "body": {"Title": title, "Content": content}},
+                {"method": "POST", "url": format!("{base}/sobjects/ContentDocumentLink"), "referenceId": "link",
+                 "body": {"ContentDocumentId": "@{note.id}", "LinkedEntityId": linked_id, "ShareType": "V", "Visibility": "AllUsers"}}
+            ]}),
+        ))
+    }
+
+    /// The note id from a composite answer; a failed subrequest is this note's failure.
+    pub fn parse_content_note(resp: &HttpResponse) -> Result<String, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let subs = v.get("compositeResponse").and_then(|c| c.as_array()).ok_or_else(|| Failure::Transient { reason: "no compositeResponse".into() })?;
+        for s in subs {
+            let status = s.get("httpStatusCode").and_then(|c| c.as_u64()).unwrap_or(0);
+            if status >= 400 {
+                let (code, msg) = first_error(s.get("body").unwrap_or(&Value::Null));
+                return Err(Failure::Rejected { reason: format!("{code}: {msg}") });
+            }
+        }
+        subs.iter()
+            .find(|s| s.get("referenceId").and_then(|r| r.as_str()) == Some("note"))
+            .and_then(|s| s.get("body"))
+            .and_then(|b| str_of(b, "id"))
+            .ok_or_else(|| Failure::Transient { reason: "note id missing".into() })
+    }
+
+    /// A file as ContentVersion published to (linked with) the chat record.
+    pub fn content_version(&self, file_name: &str, bytes: &[u8], linked_id: &str) -> Result<HttpRequest, String> {
+        if bytes.len() as u64 > CONTENT_VERSION_JSON_MAX_BYTES {
+            return Err(format!("{file_name}: {} bytes exceeds the 37.5 MB base64 upload limit", bytes.len()));
+        }
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        Ok(self.authed(json_request(
+            Method::Post,
+            self.url("/sobjects/ContentVersion"),
+            &json!({"Title": file_name, "PathOnClient": file_name, "VersionData": data, "FirstPublishLocationId": linked_id}),
+        )))
+    }
+
+    pub fn parse_single(resp: &HttpResponse) -> Result<String, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        str_of(&v, "id").ok_or_else(|| Failure::Transient { reason: "create answer without id".into() })
+    }
+}
+
+fn record_of(v: &Value) -> Option<CrmRecord> {
+    let kind = match v.get("attributes").and_then(|a| str_of(a, "type")).as_deref() {
+        Some("Contact") => RecordKind::Contact,
+        Some("Lead") => RecordKind::Lead,
+        _ => return None,
+    };
+    let phones = ["Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone"]
+        .iter()
+        .filter_map(|f| str_of(v, f).map(|p| (f.to_string(), p)))
+        .collect();
+    Some(CrmRecord {
+        crm: Some(Crm::Salesforce),
+        kind: Some(kind),
+        id: str_of(v, "Id")?,
+        name: str_of(v, "Name").unwrap_or_default(),
+        phones,
+        email: str_of(v, "Email"),
+        company: str_of(v, "Company").or_else(|| v.get("Account").and_then(|a| str_of(a, "Name"))),
+        title: str_of(v, "Title"),
+        owner: v.get("Owner").and_then(|o| str_of(o, "Name")),
+        status: str_of(v, "Status"),
+    })
+}
+
+impl Connector for Salesforce {
+    fn crm(&self) -> Crm {
+        Crm::Salesforce
+    }
+
+    fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
+        variants
+            .iter()
+            .filter(|v| v.chars().filter(|c| c.is_ascii_digit()).count() >= 3)
+            .map(|v| self.authed(HttpRequest::get(self.url(&format!("/search/?q={}", super::enc(&Self::sosl(v)))))))
+            .collect()
+    }
+
+    fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        // v37+: {"searchRecords":[..]}; earlier versions: a bare array.
+        let items = v.get("searchRecords").and_then(|s| s.as_array()).or_else(|| v.as_array()).cloned().unwrap_or_default();
+        Ok(items.iter().filter_map(record_of).collect())
+    }
+
+    fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
+        let (first, last) = super::zoho::split_name(name);
+        let mut body = json!({"LastName": last, "MobilePhone": phone});
+        if let (Some(f), Some(o)) = (first, body.as_object_mut()) {
+            o.insert("FirstName".into(), json!(f));
+        }
+        let obj = match kind {
+            CreateKind::Contact => "Contact",
+            CreateKind::Lead => {
+                if let Some(o) = body.as_object_mut() {
+                    o.insert("Company".into(), json!("WhatsApp"));
+                    o.insert("LeadSource".into(), json!("WhatsApp"));
+                }
+                "Lead"
+            }
+        };
+        self.authed(json_request(Method::Post, self.url(&format!("/sobjects/{obj}/")), &body))
+    }
+
+    fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure> {
+        if resp.status == 400 {
+            let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+            let dup = v.as_array().and_then(|a| a.iter().find(|e| str_of(e, "errorCode").as_deref() == Some("DUPLICATES_DETECTED")));
+            if let Some(e) = dup {
+                let id = e
+                    .pointer("/duplicateResult/matchResults")
+                    .and_then(|m| m.as_array())
+                    .and_then(|m| m.iter().find_map(|r| r.pointer("/matchRecords/0/record/Id").and_then(|i| i.as_str())));
+                return id
+                    .map(|id| Created::Duplicate { id: id.to_string() })
+                    .ok_or_else(|| Failure::Rejected { reason: "DUPLICATES_DETECTED without a matched record".into() });
+            }
+        }
+        Self::parse_single(resp).map(|id| Created::New { id })
+    }
+
+    /// `https://acme.my.salesforce.com` → `https://acme.lightning.force.com/lightning/r/Contact/{id}/view`;
+    /// other instance hosts keep their host (Salesforce redirects `/lightning/r/...`).
+    fn deep_link(&self, kind: RecordKind, id: &str) -> Option<String> {
+        let obj = match kind {
+            RecordKind::Contact => "Contact",
+            RecordKind::Lead => "Lead",
+            RecordKind::Deal | RecordKind::Opportunity => "Opportunity",
+        };
+        let host = self.instance_url.trim_end_matches('/').trim_start_matches("https://");
+        let host = match host.strip_suffix(".my.salesforce.com") {
+            Some(d) => format!("{d}.lightning.force.com"),
+            None => host.to_string(),
+        };
+        Some(format!("https://{host}/lightning/r/{obj}/{id}/view"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crm::{golden, resp};
+
+    fn sf() -> Salesforce {
+        Salesforce { instance_url: "https://crmsync-dev.my.salesforce.com".into(), access_token: "00D!tok".into() }
+    }
+
+    fn body(r: &HttpRequest) -> Value {
+        serde_json::from_slice(r.body.as_deref().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn oauth_hosts_pkce_and_refresh() {
+        assert_eq!(LoginHost::MyDomain("acme".into()).base(), "https://acme.my.salesforce.com");
+        assert_eq!(LoginHost::Sandbox.base(), "https://test.salesforce.com");
+        let a = authorize_url(&LoginHost::Production, "key", "https://x.chromiumapp.org/", "s", "E9M");
+        assert!(a.starts_with("https://login.salesforce.com/services/oauth2/authorize?response_type=code"));
+        assert!(a.contains("code_challenge=E9M&code_challenge_method=S256") && a.contains("scope=api%20refresh_token"));
+        let c = code_exchange(&LoginHost::Production, "key", "r", "c", "ver");
+        assert!(String::from_utf8(c.body.unwrap()).unwrap().ends_with("code_verifier=ver"));
+        let r = refresh(&LoginHost::MyDomain("crmsync-dev.my.salesforce.com".into()), "sandbox-consumer-key", Some("sandbox-consumer-secret"), "sandbox-sf-refresh");
+        assert_eq!(r.url, "https://crmsync-dev.my.salesforce.com/services/oauth2/token");
+        assert_eq!(parse_token(&resp(400, &golden("salesforce/token-400-invalid-grant.json")), 0), Err(Failure::ReconnectNeeded));
+    }
+
+    #[test]
+    fn sosl_is_escaped_and_results_keep_every_phone_field() {
+        assert_eq!(escape_sosl("+1 (415) 555-1212"), "\\+1 \\(415\\) 555\\-1212");
+        let reqs = sf().search_requests(&["+14155551212".into()]);
+        assert!(reqs[0].url.starts_with("https://crmsync-dev.my.salesforce.com/services/data/v62.0/search/?q=FIND%20%7B%5C%2B14155551212%7D%20IN%20PHONE%20FIELDS"));
+        assert!(reqs[0].headers.contains(&("Authorization".into(), "Bearer 00D!tok".into())));
+        let recs = sf().parse_search(&resp(200, &golden("salesforce/search-200.json"))).unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].kind, Some(RecordKind::Contact));
+        assert_eq!(recs[0].phones, vec![("Phone".into(), "(415) 555-1212".into()), ("MobilePhone".into(), "+1 415 555 1213".into())]);
+        assert_eq!(recs[1].kind, Some(RecordKind::Lead));
+        assert_eq!(recs[1].company.as_deref(), Some("Acme"));
+        assert_eq!(sf().parse_search(&resp(200, br#"{"searchRecords":[]}"#)).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn errors_budget_and_limits() {
+        assert_eq!(classify(&resp(401, &golden("salesforce/session-401.json"))), Some(Failure::AuthExpired));
+        assert_eq!(classify(&resp(403, &golden("salesforce/limit-403.json"))), Some(Failure::RateLimited { after_ms: None }));
+        let perm = br#"[{"message":"insufficient access rights on object id","errorCode":"INSUFFICIENT_ACCESS_OR_READONLY"}]"#;
+        assert!(matches!(classify(&resp(403, perm)), Some(Failure::PermissionDenied { .. })));
+        let not_rest = br#"[{"message":"This session is not valid for use with the REST API","errorCode":"INVALID_SESSION_ID"}]"#;
+        assert!(matches!(classify(&resp(401, not_rest)), Some(Failure::PermissionDenied { .. })));
+        let h = HttpResponse { status: 200, headers: vec![("Sforce-Limit-Info".into(), "api-usage=18/5000".into())], body: vec![] };
+        assert_eq!(budget(&h), Budget { remaining: Some(4982), limit: Some(5000) });
+    }
+
+    #[test]
+    fn create_new_and_duplicate() {
+        let r = sf().create_request(CreateKind::Lead, "Priya Sharma", "+919876543210");
+        assert_eq!(r.url, "https://crmsync-dev.my.salesforce.com/services/data/v62.0/sobjects/Lead/");
+        assert_eq!(body(&r)["Company"], "WhatsApp");
+        assert_eq!(sf().parse_create(&resp(201, &golden("salesforce/create-201.json"))).unwrap(), Created::New { id: "001D000000IqhSLIAZ".into() });
+        assert_eq!(
+            sf().parse_create(&resp(400, &golden("salesforce/create-400-duplicates.json"))).unwrap(),
+            Created::Duplicate { id: "003RO0000035WQgYAM".into() }
+        );
+    }
+
+    #[test]
+    fn chat_upsert_note_and_files() {
+        let chats = vec![("wa-20251120-abc".to_string(), RecordKind::Lead, "00Q1".to_string(), "WhatsApp chat".to_string(), "2025-11-20".to_string(), "t".to_string())];
+        let r = sf().upsert_chats(&chats).unwrap();
+        assert_eq!(r.method, Method::Patch);
+        assert!(r.url.ends_with("/composite/sobjects/WhatsApp_Chat__c/External_Key__c"));
+        assert_eq!(body(&r)["records"][0]["Lead__c"], "00Q1");
+        assert!(sf().upsert_chats(&vec![chats[0].clone(); 201]).is_err());
+        let res = Salesforce::parse_collection(&resp(200, &golden("salesforce/collections-200-mixed.json"))).unwrap();
+        assert_eq!(res[0], Ok("003RM0000068xVCYAY".into()));
+        assert!(matches!(&res[1], Err(Failure::Rejected { reason }) if reason.starts_with("REQUIRED_FIELD_MISSING")));
+        let n = sf().content_note("chat", "[10:01] Ana: <b>hi</b> & bye\n[10:02] You: ok", "003X");
+        let b = body(&n);
+        let html = base64::engine::general_purpose::STANDARD.decode(b["compositeRequest"][0]["body"]["Content"].as_str().unwrap()).unwrap();
+        assert_eq!(String::from_utf8(html).unwrap(), "<p>[10:01] Ana: &lt;b&gt;hi&lt;/b&gt; &amp; bye</p><p>[10:02] You: ok</p>");
+        assert_eq!(b["compositeRequest"][1]["body"]["ContentDocumentId"], "@{note.id}");
+        let ok = br#"{"compositeResponse":[{"body":{"id":"069X","success":true,"errors":[]},"httpHeaders":{},"httpStatusCode":201,"referenceId":"note"},{"body":{"id":"06AX","success":true,"errors":[]},"httpHeaders":{},"httpStatusCode":201,"referenceId":"link"}]}"#;
+        assert_eq!(Salesforce::parse_content_note(&resp(200, ok)).unwrap(), "069X");
+        let bad = br#"{"compositeResponse":[{"body":[{"errorCode":"FIELD_INTEGRITY_EXCEPTION","message":"Note can't be saved"}],"httpHeaders":{},"httpStatusCode":400,"referenceId":"note"}]}"#;
+        assert!(matches!(Salesforce::parse_content_note(&resp(200, bad)), Err(Failure::Rejected { .. })));
+        assert!(sf().content_version("big.mp4", &vec![0; (CONTENT_VERSION_JSON_MAX_BYTES + 1) as usize], "a0X").is_err());
+        let cv = sf().content_version("a.txt", b"hi", "a0X").unwrap();
+        assert_eq!(body(&cv)["VersionData"], "aGk=");
+        assert_eq!(sf().deep_link(RecordKind::Contact, "003X").as_deref(), Some("https://crmsync-dev.lightning.force.com/lightning/r/Contact/003X/view"));
+    }
+}

@@ -1,0 +1,500 @@
+//! Zoho CRM v8.
+//!
+//! Idempotency: a chat backup is one Note per (record, conversation day), titled with the
+//! unit's deterministic key (`UnitKey::external_key`). After a lost response the writer looks
+//! the note up by that title (`GET /{module}/{id}/Notes`, read-before-write) and updates it
+//! (`PUT /Notes`) instead of creating a second one; a growing day updates the same note.
+use super::auth::{self, ZohoDc};
+use super::http::{HttpRequest, HttpResponse, Method};
+use super::{json, json_request, str_of, transport_failure, Budget, Connector, CreateKind, Created, Failure};
+use crate::core::model::{Crm, CrmRecord, RecordKind};
+use serde_json::{json, Value};
+
+pub const NOTE_MAX_CHARS: usize = 65_535;
+pub const NOTE_TITLE_MAX: usize = 120;
+pub const NOTES_PER_CALL: usize = 100;
+pub const ATTACHMENT_MAX_BYTES: u64 = 100 * 1024 * 1024;
+pub const SEARCH_PER_PAGE: u32 = 200;
+/// Search cannot reach past this many records.
+pub const SEARCH_CAP: u32 = 2000;
+const REVOKED: &[&str] = &["invalid_code"];
+const PHONE_FIELDS: &[&str] = &["Phone", "Mobile", "Home_Phone", "Other_Phone", "Asst_Phone"];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Zoho {
+    pub dc: ZohoDc,
+    /// `api_domain` from the token response (overrides the DC's default).
+    pub api_domain: String,
+    pub access_token: String,
+    /// `org[0].domain_name` from `GET /org`, for deep links.
+    pub org_domain: Option<String>,
+}
+
+fn module(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Contact => "Contacts",
+        RecordKind::Lead => "Leads",
+        RecordKind::Deal | RecordKind::Opportunity => "Deals",
+    }
+}
+
+/// Authorization URL (consent). Zoho redirects back with `code`, `location`, `accounts-server`.
+pub fn authorize_url(client_id: &str, redirect_uri: &str, state: &str, scopes: &[&str]) -> String {
+    format!(
+        "{}/oauth/v2/auth?scope={}&client_id={}&response_type=code&access_type=offline&prompt=consent&redirect_uri={}&state={}",
+        ZohoDc::Us.accounts(),
+        super::enc(&scopes.join(",")),
+        super::enc(client_id),
+        super::enc(redirect_uri),
+        super::enc(state)
+    )
+}
+
+pub const SCOPES: &[&str] = &[
+    "ZohoCRM.modules.contacts.ALL",
+    "ZohoCRM.modules.leads.ALL",
+    "ZohoCRM.modules.deals.READ",
+    "ZohoCRM.modules.notes.ALL",
+    "ZohoCRM.modules.attachments.ALL",
+    "ZohoCRM.org.READ",
+];
+
+/// Exchange the grant code at the `accounts-server` the redirect named.
+pub fn code_exchange(dc: ZohoDc, client_id: &str, secret: &str, redirect_uri: &str, code: &str) -> HttpRequest {
+    auth::token_request(
+        format!("{}/oauth/v2/token", dc.accounts()),
+        &[("grant_type", "authorization_code"), ("client_id", client_id), ("client_secret", secret), ("redirect_uri", redirect_uri), ("code", code)],
+    )
+}
+
+/// Refresh (also the paste-credentials path: a Self Client refresh token + client id/secret).
+pub fn refresh(dc: ZohoDc, client_id: &str, secret: &str, refresh_token: &str) -> HttpRequest {
+    auth::token_request(
+        format!("{}/oauth/v2/token", dc.accounts()),
+        &[("refresh_token", refresh_token), ("client_id", client_id), ("client_secret", secret), ("grant_type", "refresh_token")],
+    )
+}
+
+pub fn parse_token(resp: &HttpResponse, now_ms: u64) -> Result<auth::Tokens, Failure> {
+    auth::parse_token(resp, now_ms, REVOKED, 3_600_000)
+}
+
+/// `X-API-CREDITS-REMAINING` (sent once half the daily credits are used).
+pub fn budget(resp: &HttpResponse) -> Budget {
+    Budget { remaining: resp.header("x-api-credits-remaining").and_then(|v| v.trim().parse().ok()), limit: None }
+}
+
+/// Whole-request failure of a Zoho answer, or None when the body holds per-record results.
+pub fn classify(resp: &HttpResponse) -> Option<Failure> {
+    if let Some(f) = transport_failure(resp) {
+        return Some(f);
+    }
+    if resp.status < 400 {
+        return None;
+    }
+    let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    if v.get("data").is_some() {
+        return None; // 400 with data[]: every record failed, each with its reason
+    }
+    let code = str_of(&v, "code").unwrap_or_default();
+    let msg = str_of(&v, "message").unwrap_or_else(|| format!("HTTP {}", resp.status));
+    Some(match (resp.status, code.as_str()) {
+        (401, "INVALID_TOKEN" | "AUTHENTICATION_FAILURE") => Failure::AuthExpired,
+        (401, _) | (403, _) => Failure::PermissionDenied { reason: format!("{code}: {msg}") },
+        (_, "TOO_MANY_REQUESTS" | "RATE_LIMIT_EXCEEDED") => Failure::RateLimited { after_ms: super::retry_after_ms(resp) },
+        _ => Failure::Rejected { reason: format!("{code}: {msg}") },
+    })
+}
+
+/// One item of a `data[]` write answer.
+pub fn item_result(item: &Value) -> Result<String, Failure> {
+    let code = str_of(item, "code").unwrap_or_default();
+    let details = item.get("details").cloned().unwrap_or(Value::Null);
+    if code == "SUCCESS" {
+        return str_of(&details, "id").ok_or_else(|| Failure::Transient { reason: "SUCCESS without an id".into() });
+    }
+    let msg = str_of(item, "message").unwrap_or_default();
+    let field = str_of(&details, "api_name").map(|f| format!(" ({f})")).unwrap_or_default();
+    Err(match code.as_str() {
+        "NO_PERMISSION" | "AUTHORIZATION_FAILED" => Failure::PermissionDenied { reason: format!("{code}: {msg}") },
+        _ => Failure::Rejected { reason: format!("{code}: {msg}{field}") },
+    })
+}
+
+/// Per-record results of a bulk write, in input order.
+pub fn parse_write_results(resp: &HttpResponse) -> Result<Vec<Result<String, Failure>>, Failure> {
+    if let Some(f) = classify(resp) {
+        return Err(f);
+    }
+    let v = json(resp)?;
+    let items = v.get("data").and_then(|d| d.as_array()).ok_or_else(|| Failure::Transient { reason: "write answer without data[]".into() })?;
+    Ok(items.iter().map(item_result).collect())
+}
+
+impl Zoho {
+    fn url(&self, path: &str) -> String {
+        format!("{}/crm/v8{path}", self.api_domain.trim_end_matches('/'))
+    }
+
+    fn authed(&self, mut r: HttpRequest) -> HttpRequest {
+        r.headers.push(("Authorization".into(), format!("Zoho-oauthtoken {}", self.access_token)));
+        r
+    }
+
+    /// `GET /{module}/search?phone=` searches every phone-type field of the module.
+    pub fn search_page(&self, kind: RecordKind, phone: &str, page: u32) -> HttpRequest {
+        self.authed(HttpRequest::get(self.url(&format!(
+            "/{}/search?phone={}&page={page}&per_page={SEARCH_PER_PAGE}",
+            module(kind),
+            super::enc(phone)
+        ))))
+    }
+
+    /// The next page's request when the answer says `more_records` (and the 2000 cap allows).
+    pub fn next_search_page(&self, req: &HttpRequest, resp: &HttpResponse) -> Option<HttpRequest> {
+        let v: Value = serde_json::from_slice(&resp.body).ok()?;
+        let info = v.get("info")?;
+        if info.get("more_records")?.as_bool() != Some(true) {
+            return None;
+        }
+        let page = info.get("page")?.as_u64()? as u32;
+        if (page + 1) * SEARCH_PER_PAGE > SEARCH_CAP {
+            return None;
+        }
+        let mut next = req.clone();
+        next.url = req.url.replace(&format!("&page={page}&"), &format!("&page={}&", page + 1));
+        Some(next)
+    }
+
+    /// `GET /org`, for the org's `domain_name` (deep links).
+    pub fn org_request(&self) -> HttpRequest {
+        self.authed(HttpRequest::get(self.url("/org")))
+    }
+
+    pub fn parse_org(resp: &HttpResponse) -> Result<String, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        v.get("org").and_then(|o| o.get(0)).and_then(|o| str_of(o, "domain_name")).ok_or_else(|| Failure::Transient { reason: "org answer without domain_name".into() })
+    }
+
+    /// The contact's 5 most recently modified deals.
+    pub fn recent_deals_request(&self, contact_id: &str) -> HttpRequest {
+        self.authed(HttpRequest::get(self.url(&format!(
+            "/Contacts/{contact_id}/Deals?fields=Deal_Name,Stage,Modified_Time&sort_by=Modified_Time&sort_order=desc&per_page=5"
+        ))))
+    }
+
+    /// Deal ids, newest first; 204 = none.
+    pub fn parse_deals(resp: &HttpResponse) -> Result<Vec<String>, Failure> {
+        if resp.status == 204 {
+            return Ok(vec![]);
+        }
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        Ok(v.get("data").and_then(|d| d.as_array()).map(|a| a.iter().filter_map(|d| str_of(d, "id")).take(5).collect()).unwrap_or_default())
+    }
+
+    /// `POST /Notes` with up to 100 notes; each `(kind, record id, title, content)`.
+    pub fn create_notes(&self, notes: &[(RecordKind, String, String, String)]) -> Result<HttpRequest, String> {
+        if notes.len() > NOTES_PER_CALL {
+            return Err(format!("{} notes exceed Zoho's {NOTES_PER_CALL} per call", notes.len()));
+        }
+        let data: Vec<Value> = notes
+            .iter()
+            .map(|(kind, id, title, content)| {
+                json!({
+                    "Note_Title": title.chars().take(NOTE_TITLE_MAX).collect::<String>(),
+                    "Note_Content": content,
+                    "Parent_Id": {"module": {"api_name": module(*kind)}, "id": id},
+                })
+            })
+            .collect();
+        Ok(self.authed(json_request(Method::Post, self.url("/Notes"), &json!({"data": data}))))
+    }
+
+    /// `PUT /Notes` with up to 100 `(note id, title, content)`: the day grew.
+    pub fn update_notes(&self, notes: &[(String, String, String)]) -> Result<HttpRequest, String> {
+        if notes.len() > NOTES_PER_CALL {
+            return Err(format!("{} notes exceed Zoho's {NOTES_PER_CALL} per call", notes.len()));
+        }
+        let data: Vec<Value> = notes.iter().map(|(id, title, content)| json!({"id": id, "Note_Title": title, "Note_Content": content})).collect();
+        Ok(self.authed(json_request(Method::Put, self.url("/Notes"), &json!({"data": data}))))
+    }
+
+    /// Read-before-write: the record's notes, to find one by its deterministic title.
+    pub fn list_notes_request(&self, kind: RecordKind, id: &str) -> HttpRequest {
+        self.authed(HttpRequest::get(self.url(&format!("/{}/{id}/Notes?fields=Note_Title,Modified_Time&per_page=200", module(kind)))))
+    }
+
+    /// The id of the note whose title starts with `title_key`, if any (204 = no notes).
+    pub fn find_note(resp: &HttpResponse, title_key: &str) -> Result<Option<String>, Failure> {
+        if resp.status == 204 {
+            return Ok(None);
+        }
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        Ok(v.get("data")
+            .and_then(|d| d.as_array())
+            .and_then(|a| a.iter().find(|n| str_of(n, "Note_Title").is_some_and(|t| t.starts_with(title_key))))
+            .and_then(|n| str_of(n, "id")))
+    }
+
+    /// Multipart upload to the record's Attachments; over 100 MB is a per-file error.
+    pub fn attachment_request(&self, kind: RecordKind, id: &str, file_name: &str, bytes: &[u8], boundary: &str) -> Result<HttpRequest, String> {
+        if bytes.len() as u64 > ATTACHMENT_MAX_BYTES {
+            return Err(format!("{file_name}: {} bytes exceeds Zoho's 100 MB attachment limit", bytes.len()));
+        }
+        let safe_name = file_name.replace(['"', '\r', '\n'], "_");
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{safe_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        Ok(self.authed(HttpRequest {
+            method: Method::Post,
+            url: self.url(&format!("/{}/{id}/Attachments", module(kind))),
+            headers: vec![("Content-Type".into(), format!("multipart/form-data; boundary={boundary}"))],
+            body: Some(body),
+        }))
+    }
+
+    pub fn parse_attachment(resp: &HttpResponse) -> Result<String, Failure> {
+        if resp.status == 413 {
+            return Err(Failure::Rejected { reason: "file larger than Zoho allows (FILE_SIZE_MORE_THAN_ALLOWED_SIZE)".into() });
+        }
+        parse_write_results(resp)?.into_iter().next().unwrap_or(Err(Failure::Transient { reason: "empty upload answer".into() }))
+    }
+}
+
+fn record_of(v: &Value, kind: RecordKind) -> Option<CrmRecord> {
+    let id = str_of(v, "id")?;
+    let name = str_of(v, "Full_Name").unwrap_or_else(|| {
+        [str_of(v, "First_Name"), str_of(v, "Last_Name")].into_iter().flatten().collect::<Vec<_>>().join(" ")
+    });
+    Some(CrmRecord {
+        crm: Some(Crm::Zoho),
+        kind: Some(kind),
+        id,
+        name,
+        phones: PHONE_FIELDS.iter().filter_map(|f| str_of(v, f).map(|p| (f.to_string(), p))).collect(),
+        email: str_of(v, "Email"),
+        company: str_of(v, "Company").or_else(|| v.get("Account_Name").and_then(|a| str_of(a, "name"))),
+        title: str_of(v, "Title"),
+        owner: v.get("Owner").and_then(|o| str_of(o, "name")),
+        status: str_of(v, "Lead_Status"),
+    })
+}
+
+impl Connector for Zoho {
+    fn crm(&self) -> Crm {
+        Crm::Zoho
+    }
+
+    fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
+        // The spec's phone pattern; shorter or odd variants would only earn a 400.
+        let ok = |p: &&String| p.chars().filter(|c| c.is_ascii_digit()).count() >= 3 && p.len() <= 50;
+        [RecordKind::Contact, RecordKind::Lead]
+            .into_iter()
+            .flat_map(|k| variants.iter().filter(ok).map(move |p| self.search_page(k, p, 1)))
+            .collect()
+    }
+
+    fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+        if resp.status == 204 {
+            return Ok(vec![]);
+        }
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        // The module is not in the body; Leads carry Lead_Status/Company, Contacts do not.
+        let data = v.get("data").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+        Ok(data
+            .iter()
+            .filter_map(|r| {
+                let kind = if r.get("Lead_Status").is_some() || r.get("Company").is_some() { RecordKind::Lead } else { RecordKind::Contact };
+                record_of(r, kind)
+            })
+            .collect())
+    }
+
+    fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
+        let (first, last) = split_name(name);
+        let (m, extra) = match kind {
+            CreateKind::Contact => ("Contacts", json!({})),
+            CreateKind::Lead => ("Leads", json!({"Lead_Source": "WhatsApp"})),
+        };
+        let mut rec = json!({"Last_Name": last, "Mobile": phone});
+        if let (Some(f), Some(o)) = (first, rec.as_object_mut()) {
+            o.insert("First_Name".into(), json!(f));
+        }
+        if let (Some(o), Some(e)) = (rec.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        self.authed(json_request(Method::Post, self.url(&format!("/{m}")), &json!({"data": [rec]})))
+    }
+
+    fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let item = v.get("data").and_then(|d| d.get(0)).ok_or_else(|| Failure::Transient { reason: "create answer without data[]".into() })?;
+        if str_of(item, "code").as_deref() == Some("DUPLICATE_DATA") {
+            let d = item.get("details").cloned().unwrap_or(Value::Null);
+            let id = d.get("duplicate_record").and_then(|r| str_of(r, "id")).or_else(|| str_of(&d, "id"));
+            return id.map(|id| Created::Duplicate { id }).ok_or_else(|| Failure::Rejected { reason: "duplicate without its id".into() });
+        }
+        item_result(item).map(|id| Created::New { id })
+    }
+
+    fn deep_link(&self, kind: RecordKind, id: &str) -> Option<String> {
+        let tab = match kind {
+            RecordKind::Contact => "Contacts",
+            RecordKind::Lead => "Leads",
+            RecordKind::Deal | RecordKind::Opportunity => "Potentials",
+        };
+        let org = self.org_domain.as_deref()?;
+        Some(format!("{}/crm/{org}/tab/{tab}/{id}", self.dc.web()))
+    }
+}
+
+/// "Ana Maria Souza" → (Some("Ana Maria"), "Souza"); a single word is the last name (mandatory).
+pub fn split_name(name: &str) -> (Option<String>, String) {
+    let name = name.trim();
+    match name.rsplit_once(' ') {
+        Some((f, l)) if !f.trim().is_empty() => (Some(f.trim().to_string()), l.to_string()),
+        _ if name.is_empty() => (None, "WhatsApp contact".into()),
+        _ => (None, name.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crm::{golden, resp};
+
+    fn z() -> Zoho {
+        Zoho { dc: ZohoDc::Eu, api_domain: "https://www.zohoapis.eu".into(), access_token: "1000.at".into(), org_domain: Some("org20079892132".into()) }
+    }
+
+    fn body(r: &HttpRequest) -> Value {
+        serde_json::from_slice(r.body.as_deref().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn token_requests_go_to_the_dc_accounts_server() {
+        let r = refresh(ZohoDc::Ca, "1000.SANDBOXCLIENT", "sandbox-secret", "1000.sandbox.refresh");
+        assert_eq!(r.url, "https://accounts.zohocloud.ca/oauth/v2/token");
+        assert_eq!(
+            String::from_utf8(r.body.unwrap()).unwrap(),
+            "refresh_token=1000.sandbox.refresh&client_id=1000.SANDBOXCLIENT&client_secret=sandbox-secret&grant_type=refresh_token"
+        );
+        let c = code_exchange(ZohoDc::Eu, "id", "s", "https://x.chromiumapp.org/", "1000.code");
+        assert!(String::from_utf8(c.body.unwrap()).unwrap().contains("grant_type=authorization_code"));
+        let a = authorize_url("1000.ID", "https://x.chromiumapp.org/", "st", SCOPES);
+        assert!(a.starts_with("https://accounts.zoho.com/oauth/v2/auth?scope=ZohoCRM.modules.contacts.ALL%2C"));
+        assert!(a.contains("access_type=offline") && a.contains("prompt=consent"));
+    }
+
+    #[test]
+    fn search_encodes_plus_and_parses_records() {
+        let reqs = z().search_requests(&["+919876543210".into(), "12".into()]);
+        assert_eq!(reqs.len(), 2, "too-short variant skipped, contacts then leads");
+        assert_eq!(reqs[0].url, "https://www.zohoapis.eu/crm/v8/Contacts/search?phone=%2B919876543210&page=1&per_page=200");
+        assert!(reqs[1].url.contains("/Leads/search"));
+        assert!(reqs[0].headers.contains(&("Authorization".into(), "Zoho-oauthtoken 1000.at".into())));
+        let recs = z().parse_search(&resp(200, &golden("zoho/search-200.json"))).unwrap();
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].id, "5843104000000624035");
+        assert_eq!(recs[0].kind, Some(RecordKind::Lead));
+        assert_eq!(recs[0].owner.as_deref(), Some("John Smith"));
+        let with_phones = br#"{"data":[{"id":"1","Full_Name":"Ana Souza","Phone":"+55 11 98765-4321","Mobile":"011987654321"}],"info":{"more_records":false,"page":1}}"#;
+        let r = z().parse_search(&resp(200, with_phones)).unwrap();
+        assert_eq!(r[0].phones, vec![("Phone".into(), "+55 11 98765-4321".into()), ("Mobile".into(), "011987654321".into())]);
+        assert_eq!(z().parse_search(&resp(204, b"")).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn search_pages_until_more_records_is_false_within_the_cap() {
+        let z = z();
+        let first = z.search_page(RecordKind::Contact, "+1", 1);
+        let more = resp(200, br#"{"data":[],"info":{"per_page":200,"count":200,"page":1,"more_records":true}}"#);
+        let next = z.next_search_page(&first, &more).unwrap();
+        assert!(next.url.contains("&page=2&"));
+        assert_eq!(z.next_search_page(&first, &resp(200, &golden("zoho/search-200.json"))), None);
+        let at_cap = resp(200, br#"{"data":[],"info":{"page":10,"more_records":true}}"#);
+        assert_eq!(z.next_search_page(&z.search_page(RecordKind::Contact, "+1", 10), &at_cap), None);
+    }
+
+    #[test]
+    fn error_shapes_are_classified() {
+        assert_eq!(classify(&resp(401, &golden("zoho/invalid-token-401.json"))), Some(Failure::AuthExpired));
+        assert!(matches!(classify(&resp(403, &golden("zoho/no-permission-403.json"))), Some(Failure::PermissionDenied { .. })));
+        let mut rl = resp(429, &golden("zoho/rate-limit-429.json"));
+        assert_eq!(classify(&rl), Some(Failure::RateLimited { after_ms: None }));
+        rl.headers.push(("Retry-After".into(), "30".into()));
+        assert_eq!(classify(&rl), Some(Failure::RateLimited { after_ms: Some(30_000) }));
+        let scope = br#"{"code":"OAUTH_SCOPE_MISMATCH","details":{},"message":"Unauthorized","status":"error"}"#;
+        assert!(matches!(classify(&resp(401, scope)), Some(Failure::PermissionDenied { .. })));
+        let limit = br#"{"status":"error","code":"LIMIT_REACHED","message":"maximum response iteration limit reached","details":{"limit":"2000"}}"#;
+        assert!(matches!(z().parse_search(&resp(400, limit)), Err(Failure::Rejected { .. })));
+        let b = HttpResponse { status: 200, headers: vec![("X-API-CREDITS-REMAINING".into(), "4200".into())], body: vec![] };
+        assert_eq!(budget(&b).remaining, Some(4200));
+    }
+
+    #[test]
+    fn create_handles_success_duplicate_and_mixed() {
+        let r = z().create_request(CreateKind::Lead, "Priya Sharma", "+919876543210");
+        assert_eq!(r.url, "https://www.zohoapis.eu/crm/v8/Leads");
+        assert_eq!(body(&r), json!({"data":[{"First_Name":"Priya","Last_Name":"Sharma","Mobile":"+919876543210","Lead_Source":"WhatsApp"}]}));
+        let dup = z().parse_create(&resp(400, &golden("zoho/create-400-duplicate.json"))).unwrap();
+        assert_eq!(dup, Created::Duplicate { id: "2008662000006256222".into() });
+        let mixed = parse_write_results(&resp(207, &golden("zoho/create-207-mixed.json"))).unwrap();
+        assert_eq!(mixed[0], Ok("5725767000000524157".into()));
+        assert!(matches!(&mixed[1], Err(Failure::Rejected { reason }) if reason.contains("INVALID_DATA") && reason.contains("Last_Name")));
+    }
+
+    #[test]
+    fn notes_use_v8_parent_shape_and_report_per_record() {
+        let notes = vec![(RecordKind::Contact, "4876876000005996165".to_string(), "wa-20251120-x WhatsApp chat".to_string(), "[10:01] Priya: Hi".to_string())];
+        let r = z().create_notes(&notes).unwrap();
+        assert_eq!(r.url, "https://www.zohoapis.eu/crm/v8/Notes");
+        assert_eq!(body(&r)["data"][0]["Parent_Id"], json!({"module":{"api_name":"Contacts"},"id":"4876876000005996165"}));
+        assert!(z().create_notes(&vec![notes[0].clone(); 101]).is_err());
+        let ok = parse_write_results(&resp(201, &golden("zoho/notes-201.json"))).unwrap();
+        assert_eq!(ok, vec![Ok("4876876000006021002".into())]);
+        let mixed = parse_write_results(&resp(207, &golden("zoho/notes-207-error-item.json"))).unwrap();
+        assert!(matches!(&mixed[1], Err(Failure::Rejected { reason }) if reason.starts_with("EXPECTED_FIELD_MISSING")));
+        let u = z().update_notes(&[("n1".into(), "t".into(), "c".into())]).unwrap();
+        assert_eq!(u.method, Method::Put);
+        let listed = resp(200, br#"{"data":[{"id":"n9","Note_Title":"other"},{"id":"n1","Note_Title":"wa-20251120-x WhatsApp chat"}]}"#);
+        assert_eq!(Zoho::find_note(&listed, "wa-20251120-x").unwrap(), Some("n1".into()));
+        assert_eq!(Zoho::find_note(&resp(204, b""), "wa").unwrap(), None);
+    }
+
+    #[test]
+    fn deals_org_attachments_and_links() {
+        let r = z().recent_deals_request("111");
+        assert_eq!(r.url, "https://www.zohoapis.eu/crm/v8/Contacts/111/Deals?fields=Deal_Name,Stage,Modified_Time&sort_by=Modified_Time&sort_order=desc&per_page=5");
+        assert_eq!(Zoho::parse_deals(&resp(200, &golden("zoho/deals-200.json"))).unwrap(), vec!["2876819000002738801".to_string()]);
+        assert_eq!(Zoho::parse_deals(&resp(204, b"")).unwrap(), Vec::<String>::new());
+        assert_eq!(Zoho::parse_org(&resp(200, br#"{"org":[{"id":"1","domain_name":"acmeinc"}]}"#)).unwrap(), "acmeinc");
+        let a = z().attachment_request(RecordKind::Lead, "9", "chat \"x\".pdf", b"PDF", "b0").unwrap();
+        assert_eq!(a.url, "https://www.zohoapis.eu/crm/v8/Leads/9/Attachments");
+        let text = String::from_utf8(a.body.unwrap()).unwrap();
+        assert!(text.contains("name=\"file\"; filename=\"chat _x_.pdf\"") && text.ends_with("--b0--\r\n"));
+        assert!(z().attachment_request(RecordKind::Lead, "9", "big.mp4", &vec![0; (ATTACHMENT_MAX_BYTES + 1) as usize], "b").is_err());
+        assert_eq!(Zoho::parse_attachment(&resp(200, &golden("zoho/attachment-200.json"))).unwrap(), "2876819000002738705");
+        assert!(matches!(Zoho::parse_attachment(&resp(413, &golden("zoho/attachment-413.json"))), Err(Failure::Rejected { .. })));
+        assert_eq!(z().deep_link(RecordKind::Deal, "5").as_deref(), Some("https://crm.zoho.eu/crm/org20079892132/tab/Potentials/5"));
+        assert_eq!(split_name("Cher"), (None, "Cher".into()));
+    }
+}

@@ -1,0 +1,73 @@
+//! Connect a CRM (paste-credentials path) and turn stored connections into connectors.
+//! Connections hold secrets: they live in `web::secrets` (worker-only IndexedDB), never in
+//! chrome.storage, which content scripts can read.
+use super::{secrets, transport};
+use crate::core::model::Crm;
+use crate::crm::auth::AuthStep;
+use crate::crm::connect::{Connection, Credentials};
+use crate::crm::Connector;
+use serde::Serialize;
+use wasm_bindgen::JsValue;
+
+fn key(crm: Crm) -> String {
+    format!("connection:{crm:?}").to_lowercase()
+}
+
+/// What the options page learns: never a token or key.
+#[derive(Serialize)]
+pub struct Connected {
+    pub ok: bool,
+    pub crm: Crm,
+    pub api_host: String,
+    pub error: Option<String>,
+}
+
+pub async fn connect(credentials: Credentials, now_ms: u64) -> Result<Connected, JsValue> {
+    let crm = credentials.crm();
+    if let Err(e) = credentials.validate() {
+        return Ok(Connected { ok: false, crm, api_host: String::new(), error: Some(e) });
+    }
+    let resp = transport::perform(&credentials.refresh_request()).await;
+    match Connection::establish(credentials, &resp, now_ms) {
+        Ok(conn) => {
+            let api_host = match (&conn.session, &conn.lsq_hosts) {
+                (Some(s), _) => match &s.state {
+                    crate::crm::auth::TokenState::Connected { tokens } => tokens.api_base.clone(),
+                    _ => String::new(),
+                },
+                (None, Some((api, _))) => api.clone(),
+                _ => String::new(),
+            };
+            secrets::put(&key(crm), &conn).await?;
+            Ok(Connected { ok: true, crm, api_host, error: None })
+        }
+        Err(f) => Ok(Connected { ok: false, crm, api_host: String::new(), error: Some(format!("{f:?}")) }),
+    }
+}
+
+/// Every connected CRM as a ready connector, refreshing tokens that are about to expire.
+/// A revoked grant is stored as such (the panel shows "reconnect needed") and skipped.
+pub async fn connectors(now_ms: u64) -> Result<Vec<Box<dyn Connector>>, JsValue> {
+    let mut out = Vec::new();
+    for crm in [Crm::Zoho, Crm::Salesforce, Crm::Leadsquared] {
+        let Some(mut conn) = secrets::get::<Connection>(&key(crm)).await? else { continue };
+        match conn.connector(now_ms) {
+            Ok(c) => out.push(c),
+            Err(AuthStep::Refresh) => {
+                let resp = transport::perform(&conn.credentials.refresh_request()).await;
+                let refreshed = conn.absorb_refresh(&resp, now_ms);
+                if let Some(s) = conn.session.as_mut() {
+                    s.batch_start();
+                }
+                secrets::put(&key(crm), &conn).await?;
+                if refreshed.is_ok() {
+                    if let Ok(c) = conn.connector(now_ms) {
+                        out.push(c);
+                    }
+                }
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(out)
+}
