@@ -256,10 +256,13 @@ fn render_linked(
         let d = d.clone();
         set_text(&d, "sync-state", &tk("syncSyncing"));
         wasm_bindgen_futures::spawn_local(async move {
-            let text = match send_action(&Request::SyncNow).await {
-                Ok(r) if r.ok => tk("syncSyncing"),
-                Ok(r) => chrome::i18n(r.error.as_deref().unwrap_or("errUnknown"), &[]),
-                Err(e) => e.as_string().unwrap_or_default(),
+            // The worker replies after the cycle ran (its report is for diagnostics).
+            let text = match to_js(&Request::SyncNow) {
+                Ok(req) => match chrome::send_message(&req).await {
+                    Ok(_) => tk("syncIdle"),
+                    Err(e) => chrome::i18n("syncFailed", &[e.as_string().unwrap_or_default()]),
+                },
+                Err(e) => chrome::i18n("syncFailed", &[e.as_string().unwrap_or_default()]),
             };
             set_text(&d, "sync-state", &text);
         });

@@ -121,13 +121,14 @@ test('sync states: plain-language reason and the fix', async () => {
   }
 });
 
-test('Sync now reaches the worker (which answers not connected until the sync engine lands)', async () => {
+test('Sync now (keyboard) runs a worker sync cycle and updates the live status', async () => {
   await clear();
-  await store({ connections: { zoho: { connected: true } }, panel_cache: { 'pn:+1': { ...ana, last_synced_ms: null } } });
+  await store({ connections: { zoho: { connected: true } }, panel_cache: { 'pn:+1': { ...ana, sync: { state: 'pending', count: 2 }, last_synced_ms: null } } });
   const { page } = await openPanel('chat=pn:%2B1');
+  assert.equal(await page.textContent('#sync-state'), '2 messages waiting to sync');
   await page.focus('#sync-now');
   await page.keyboard.press('Enter');
-  await until(async () => (await page.textContent('#sync-state')) === 'No CRM is connected yet.', { what: 'sync reply' });
+  await until(async () => (await page.textContent('#sync-state')) === 'Up to date', { what: 'sync reply' });
   await page.close();
 });
 
