@@ -10,3 +10,4 @@ pub mod status;
 pub mod sync;
 pub mod timestamp;
 pub mod transcript;
+pub mod view;

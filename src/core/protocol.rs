@@ -28,6 +28,25 @@ pub enum Request {
     Relay { header: String, rows: String, locale: String },
     /// Connect a CRM with pasted credentials (options page only; the worker keeps them).
     Connect { credentials: crate::crm::connect::Credentials },
+    /// The Mini-CRM view for a chat (its `WaIdentity::chat_key`), answered with a `view::PanelState`.
+    PanelView { chat: Option<String> },
+    /// Panel actions. Answered with `ActionReply`; until connectors land, `not_connected`.
+    CreateRecord { crm: crate::core::model::Crm, record_kind: String, fields: crate::core::view::RecordForm },
+    LinkRecord { chat: String, record: crate::core::model::RecordRef },
+    Unlink { chat: String },
+    SearchRecords { query: String },
+    ChooseCandidate { chat: String, record: crate::core::model::RecordRef },
+}
+
+/// The worker's answer to a panel action.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionReply {
+    pub ok: bool,
+    /// i18n key of the error, when not ok.
+    pub error: Option<String>,
+    /// Per-field errors from the CRM (field, i18n key or CRM message).
+    #[serde(default)]
+    pub field_errors: Vec<crate::core::view::FieldError>,
 }
 
 /// Where a runtime message came from, as far as the worker can tell.
@@ -71,6 +90,8 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         // Credentials never pass through a page we do not control.
         (Sender::WhatsAppTab, Request::Connect { .. }) => Err("connecting a CRM is only available to the extension's pages".into()),
         (Sender::WhatsAppTab, Request::SetSyncPeriod { .. }) => Err("settings are only available to the extension's pages".into()),
+        // CRM data and actions are for the extension's own pages only.
+        (Sender::WhatsAppTab, _) => Err("panel requests are for extension pages only".into()),
     }
 }
 
@@ -116,6 +137,11 @@ mod tests {
     fn foreign_senders_are_rejected() {
         assert!(authorize(&Request::Status, &Sender::Foreign).is_err());
         assert!(authorize(&Request::Status, &Sender::ExtensionPage).is_ok());
+        let view = Request::PanelView { chat: Some("pn:+5511987654321".into()) };
+        assert!(authorize(&view, &Sender::WhatsAppTab).is_err());
+        assert!(authorize(&view, &Sender::ExtensionPage).is_ok());
+        let r: Request = serde_json::from_str(r#"{"kind":"panel_view","chat":"pn:+1"}"#).unwrap();
+        assert_eq!(r, Request::PanelView { chat: Some("pn:+1".into()) });
         assert!(authorize(&Request::Export, &Sender::WhatsAppTab).is_err());
         assert!(authorize(&Request::Export, &Sender::ExtensionPage).is_ok());
         let connect: Request = serde_json::from_str(

@@ -8,6 +8,7 @@ use crate::core::protocol::{self, Request, Sender};
 use crate::core::schedule;
 use crate::core::status;
 use crate::core::sync::{ChatRecord, Export, LogEntry, Parked, SyncState};
+use crate::core::view;
 use crate::crm::http::{error_code, HttpRequest};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -167,6 +168,20 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
             let store = Store::open().await?;
             store.put("meta", "content_error", &format!("{stage}: {error}")).await?;
             to_js(&Ack { ok: true, product: status::product_line() })
+        }
+        Request::PanelView { chat } => {
+            // Seam: matching and the sync engine write `panel_cache`; connectors write `connections`.
+            let connections = chrome::storage_get_json("connections").await?;
+            let cache = chrome::storage_get_json("panel_cache").await?;
+            to_js(&view::panel_view(&connections, &cache, chat.as_deref()))
+        }
+        Request::CreateRecord { .. }
+        | Request::LinkRecord { .. }
+        | Request::Unlink { .. }
+        | Request::SearchRecords { .. }
+        | Request::ChooseCandidate { .. } => {
+            // The connectors and sync engine answer these; until then no CRM can act.
+            to_js(&protocol::ActionReply { ok: false, error: Some("errNotConnected".into()), field_errors: vec![] })
         }
         Request::Status => {
             let store = Store::open().await?;
