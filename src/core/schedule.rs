@@ -26,10 +26,11 @@ pub struct Lease {
     pub expires_ms: u64,
 }
 
-/// Take the lease if it is free, expired, or already ours (renewal).
+/// Take the lease if it is free or expired. A live lease of any owner, ours included, is
+/// a cycle in progress: one at a time.
 pub fn acquire(current: Option<&Lease>, owner: &str, now_ms: u64, ttl_ms: u64) -> Option<Lease> {
     match current {
-        Some(l) if l.owner != owner && l.expires_ms > now_ms => None,
+        Some(l) if l.expires_ms > now_ms => None,
         _ => Some(Lease { owner: owner.to_string(), expires_ms: now_ms + ttl_ms }),
     }
 }
@@ -76,10 +77,10 @@ mod tests {
     }
 
     #[test]
-    fn lease_excludes_a_second_owner_until_expiry() {
+    fn lease_excludes_a_second_cycle_until_expiry() {
         let a = acquire(None, "a", 0, 100).unwrap();
         assert_eq!(acquire(Some(&a), "b", 50, 100), None);
-        assert_eq!(acquire(Some(&a), "a", 50, 100).unwrap().expires_ms, 150, "renewal");
+        assert_eq!(acquire(Some(&a), "a", 50, 100), None, "a second cycle of the same worker waits too");
         assert_eq!(acquire(Some(&a), "b", 100, 100).unwrap().owner, "b", "expired lease is free");
     }
 

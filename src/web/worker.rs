@@ -22,11 +22,18 @@ pub const SYNC_PERIOD_MINUTES: f64 = 3.0;
 #[wasm_bindgen]
 pub async fn worker_start() -> Result<(), JsValue> {
     let store = Store::open().await?;
+    // MV3 runs one worker instance at a time: a lease or "syncing" flag found at start was
+    // left by an instance that was stopped mid-cycle. Its uncertain writes reconcile.
+    store.put_many(&[("meta", "lease".to_string(), None)]).await?;
+    let mut state: SyncState = store.get("meta", "state").await?.unwrap_or_default();
+    if state.syncing {
+        state.syncing = false;
+        store.put("meta", "state", &state).await?;
+    }
     if !chrome::alarm_exists(SYNC_ALARM).await? {
         let minutes: f64 = store.get("meta", "sync_period_minutes").await?.unwrap_or(SYNC_PERIOD_MINUTES);
         chrome::alarm_create_periodic(SYNC_ALARM, minutes).await?;
     }
-    let state: SyncState = store.get("meta", "state").await?.unwrap_or_default();
     if schedule::due(state.last_finished_ms, sync::now_ms(), schedule::DEFAULT_PERIOD_MS) {
         run_sync(&store).await?;
     }
@@ -76,8 +83,14 @@ async fn match_pending_chats(store: &Store, c: &Connectors) -> Result<(), JsValu
     Ok(())
 }
 
+thread_local! {
+    /// This worker instance's lease owner id: concurrent cycles in one instance (an alarm
+    /// and "Sync now") exclude each other.
+    static INSTANCE: String = format!("worker-{}", js_sys::Math::random());
+}
+
 async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
-    let owner = format!("worker-{}", js_sys::Math::random());
+    let owner = INSTANCE.with(String::clone);
     let c = connectors().await?;
     match_pending_chats(store, &c).await?;
     let mut ws = c.writers;
