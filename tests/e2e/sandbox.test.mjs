@@ -215,3 +215,108 @@ test('ledger shape and persistence across a restart; record pages escape CRM tex
   sb = await startSandbox({ seed: 'demo', dataDir });
   assert.equal((await sb.ledger()).zoho.notes.length, count, 'state survives a restart; seeding again changes nothing');
 });
+
+test('zoho attachments (multipart, list), credit exhaustion 429; salesforce SOQL paging with nextRecordsUrl', async () => {
+  const h = { authorization: `Zoho-oauthtoken ${await zohoToken()}` };
+  const boundary = 'b0undary';
+  const multipart = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="proposta.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 demo\r\n--${boundary}--\r\n`;
+  const up = await call(Z, '/crm/v8/Contacts/5843104000000624001/Attachments', { method: 'POST', body: multipart, headers: { ...h, 'content-type': `multipart/form-data; boundary=${boundary}` } });
+  assert.equal(up.status, 200);
+  assert.equal(up.json.data[0].message, 'attachment uploaded successfully');
+  const list = await call(Z, '/crm/v8/Contacts/5843104000000624001/Attachments', { headers: h });
+  assert.deepEqual(list.json.data.map((a) => [a.File_Name, a.Size]), [['proposta.pdf', '13']]);
+  const none = await call(Z, '/crm/v8/Contacts/5843104000000624001/Attachments', { method: 'POST', body: `--${boundary}--\r\n`, headers: { ...h, 'content-type': `multipart/form-data; boundary=${boundary}` } });
+  assert.equal(none.json.code, 'REQUIRED_PARAM_MISSING');
+  await sb.fetch(Z, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ zoho_daily_credits: 0 }) });
+  const spent = await call(Z, '/crm/v8/org', { headers: h });
+  assert.deepEqual([spent.status, spent.json.code], [429, 'TOO_MANY_REQUESTS']);
+  await sb.fetch(Z, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ zoho_daily_credits: 100000 }) });
+
+  const tok = await sfToken();
+  const sh = { authorization: `Bearer ${tok.access_token}` };
+  await sb.fetch(SF, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ salesforce_query_batch: 1 }) });
+  const first = await call(SF, `/services/data/v62.0/query?q=${encodeURIComponent('SELECT Id, Name FROM Contact')}`, { headers: sh });
+  assert.equal(first.json.done, false);
+  assert.equal(first.json.records.length, 1);
+  const names = [first.json.records[0].Name];
+  let next = first.json.nextRecordsUrl;
+  while (next) {
+    const page = await call(SF, next, { headers: sh });
+    names.push(...page.json.records.map((r) => r.Name));
+    next = page.json.done ? null : page.json.nextRecordsUrl;
+  }
+  assert.equal(names.length, first.json.totalSize);
+  assert.ok(names.includes('Liam Carter'));
+  await sb.fetch(SF, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ salesforce_query_batch: 2000 }) });
+});
+
+// The sandbox's answers have the structure of the official examples (tests/data/crm, see its README).
+function shape(v) {
+  if (Array.isArray(v)) return v.length ? [shape(v[0])] : [];
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).map((k) => [k, shape(v[k])]));
+  return typeof v;
+}
+function covers(official, ours, path = '$') {
+  if (Array.isArray(official)) { if (official.length) covers(official[0], ours[0], `${path}[0]`); return; }
+  if (official && typeof official === 'object') {
+    for (const k of Object.keys(official)) {
+      assert.ok(ours && typeof ours === 'object' && k in ours, `${path}.${k} missing from the sandbox's answer`);
+      covers(official[k], ours[k], `${path}.${k}`);
+    }
+  }
+}
+const golden = async (p) => JSON.parse((await import('node:fs')).readFileSync(new URL(`../data/crm/${p}`, import.meta.url), 'utf8'));
+
+test('answers follow the official examples: Zoho search, writes, errors; Salesforce search, errors, token; LeadSquared lookups', async () => {
+  const h = { authorization: `Zoho-oauthtoken ${await zohoToken()}` };
+  const pairs = [
+    ['zoho/search-200.json', await call(Z, '/crm/v8/Contacts/search?phone=11987654321', { headers: h })],
+    ['zoho/invalid-token-401.json', await call(Z, '/crm/v8/org')],
+    ['zoho/create-207-mixed.json', await call(Z, '/crm/v8/Leads', { method: 'POST', headers: h, body: { data: [{ Last_Name: 'Shape' }, { First_Name: 'x' }] } })],
+    ['zoho/notes-201.json', await call(Z, '/crm/v8/Notes', { method: 'POST', headers: h, body: { data: [{ Note_Content: 'shape', Parent_Id: { module: { api_name: 'Contacts' }, id: ANA_ID } }] } })],
+    ['zoho/deals-200.json', await call(Z, `/crm/v8/Contacts/${ANA_ID}/Deals?fields=Deal_Name,Stage,Modified_Time&sort_by=Modified_Time&per_page=5`, { headers: h })],
+  ];
+  // token-200.json is the authorization-code exchange (it carries the refresh token).
+  const auth = await call('accounts.zoho.com', '/oauth/v2/auth?client_id=1000.SANDBOXCLIENT&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&response_type=code&access_type=offline');
+  const code = new URL(auth.headers.location).searchParams.get('code');
+  pairs.push(['zoho/token-200.json', await call('accounts.zoho.com', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'authorization_code', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', redirect_uri: 'https://ext.chromiumapp.org/', code }) })]);
+  const tok = await sfToken();
+  const sh = { authorization: `Bearer ${tok.access_token}` };
+  pairs.push(
+    ['salesforce/search-200.json', await call(SF, `/services/data/v62.0/search?q=${encodeURIComponent('FIND {4155552671} IN PHONE FIELDS RETURNING Contact(Id, Name, Phone)')}`, { headers: sh })],
+    ['salesforce/session-401.json', await call(SF, '/services/data/v62.0/query?q=SELECT+Id+FROM+Contact')],
+    ['salesforce/token-400-invalid-grant.json', await call('login.salesforce.com', '/services/oauth2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: 'sandbox-consumer-key', client_secret: 'sandbox-consumer-secret', refresh_token: 'nope' }) })],
+    ['salesforce/create-201.json', await call(SF, '/services/data/v62.0/sobjects/Contact', { method: 'POST', headers: sh, body: { LastName: 'Shape' } })],
+    ['leadsquared/lead-by-phone.json', await call(LSQ, '/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber?phone=9876543210', { headers: lsqKeys })],
+  );
+  for (const [file, ours] of pairs) {
+    const official = await golden(file);
+    // Lists of records: compare the keys every record must carry, not the sample's extras.
+    const trim = (v) => (file.includes('search-200') || file.includes('lead-by-phone') || file.includes('deals-200') ? pick(v) : v);
+    covers(shape(trim(official)), shape(ours.json), file);
+  }
+});
+const ANA_ID = '5843104000000624001';
+// The envelope of a record list, and in records only their id field (samples carry other orgs' fields).
+function pick(v) {
+  if (Array.isArray(v)) return v.slice(0, 1).map((r) => ('Id' in r ? { Id: r.Id } : 'ProspectID' in r ? { ProspectID: r.ProspectID } : { id: r.id }));
+  if (v.data) return { ...v, data: pick(v.data) };
+  if (v.searchRecords) return { ...v, searchRecords: pick(v.searchRecords) };
+  return v;
+}
+
+test('zoho record update and the concurrency limit', async () => {
+  const h = { authorization: `Zoho-oauthtoken ${await zohoToken()}` };
+  const upd = await call(Z, '/crm/v8/Contacts', { method: 'PUT', headers: h, body: { data: [{ id: ANA_ID, Title: 'Diretora de Compras' }, { id: '404', Title: 'x' }] } });
+  assert.equal(upd.status, 207);
+  assert.deepEqual(upd.json.data.map((d) => d.code), ['SUCCESS', 'INVALID_DATA']);
+  assert.equal((await call(Z, `/crm/v8/Contacts/${ANA_ID}`, { headers: h })).json.data[0].Title, 'Diretora de Compras');
+  await sb.fetch(Z, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ zoho_concurrency: 1 }) });
+  await sb.fetch(Z, '/__sandbox/faults', { method: 'POST', body: JSON.stringify({ faults: [{ crm: 'zoho', path_prefix: '/crm/v8/org', kind: { type: 'delay', ms: 800 } }] }) });
+  const slow = call(Z, '/crm/v8/org', { headers: h });
+  await new Promise((r) => setTimeout(r, 200));
+  const second = await call(Z, '/crm/v8/org', { headers: h });
+  assert.deepEqual([second.status, second.json.code], [429, 'TOO_MANY_REQUESTS']);
+  assert.equal((await slow).status, 200);
+  await sb.fetch(Z, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ zoho_concurrency: 10 }) });
+});

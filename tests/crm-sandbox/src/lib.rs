@@ -73,6 +73,12 @@ pub struct Config {
     pub lsq_rate_limit_status: u16,
     /// Salesforce daily API allocation.
     pub salesforce_daily_limit: u64,
+    /// Zoho API credits per day (one per call here).
+    pub zoho_daily_credits: u64,
+    /// SOQL records per batch before `nextRecordsUrl` (Salesforce default 2000).
+    pub salesforce_query_batch: usize,
+    /// Zoho calls in flight at once per org and app (edition dependent: 5–25).
+    pub zoho_concurrency: usize,
 }
 
 impl Default for Config {
@@ -84,6 +90,9 @@ impl Default for Config {
             zoho_429_code: "TOO_MANY_REQUESTS".into(),
             lsq_rate_limit_status: 429,
             salesforce_daily_limit: 15_000,
+            zoho_daily_credits: 100_000,
+            salesforce_query_batch: 2000,
+            zoho_concurrency: 10,
         }
     }
 }
@@ -95,6 +104,8 @@ pub struct Sandbox {
     pub config: Mutex<Config>,
     /// Call times per LeadSquared tenant for the per-5-second limiter.
     pub lsq_calls: Mutex<Vec<u64>>,
+    /// Zoho API calls in flight (the concurrency limit).
+    pub zoho_in_flight: std::sync::atomic::AtomicUsize,
 }
 
 pub type Shared = Arc<Sandbox>;
@@ -209,7 +220,7 @@ pub fn build(dir: &Path, www: Option<PathBuf>, seed: Option<&str>) -> Result<Sha
         Some(other) => return Err(format!("unknown seed {other:?} (only `demo`)")),
         None => {}
     }
-    Ok(Arc::new(Sandbox { db, www, faults: Mutex::new(Vec::new()), config: Mutex::new(Config::default()), lsq_calls: Mutex::new(Vec::new()) }))
+    Ok(Arc::new(Sandbox { db, www, faults: Mutex::new(Vec::new()), config: Mutex::new(Config::default()), lsq_calls: Mutex::new(Vec::new()), zoho_in_flight: Default::default() }))
 }
 
 fn host_of(req: &Request) -> String {
@@ -247,6 +258,10 @@ async fn handle(State(state): State<Shared>, req: Request) -> Response {
     if let Some(resp) = sandbox_api(&state, &r) {
         return resp;
     }
+    // Zoho's concurrency limit: calls in flight (including slow ones) beyond the edition's
+    // allowance answer 429. The guard counts this call until its answer is built.
+    let _in_flight = host.contains("zohoapis.").then(|| InFlight::enter(&state));
+    let zoho_over_limit = _in_flight.as_ref().is_some_and(|g| g.0 > state.config().zoho_concurrency);
     // Faults come first: they model the network and the CRM's limits.
     let fault = faults::take(&state, &r);
     r.record_failure = faults::record_failure(&fault);
@@ -257,6 +272,10 @@ async fn handle(State(state): State<Shared>, req: Request) -> Response {
         }
     }
     let resp = match crm_of(&host) {
+        "zoho" if zoho_over_limit => {
+            let code = state.config().zoho_429_code;
+            json_resp(429, json!({"code": code, "details": {}, "message": "Too many concurrent requests", "status": "error"}))
+        }
         "zoho" => zoho::handle(&state, &r),
         "salesforce" => salesforce::handle(&state, &r),
         "leadsquared" => leadsquared::handle(&state, &r),
@@ -266,6 +285,21 @@ async fn handle(State(state): State<Shared>, req: Request) -> Response {
     match fault {
         Some(f) => faults::after(f, resp),
         None => resp,
+    }
+}
+
+struct InFlight(usize, Shared);
+
+impl InFlight {
+    fn enter(state: &Shared) -> InFlight {
+        let n = state.zoho_in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        InFlight(n, state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.1.zoho_in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -300,6 +334,18 @@ fn sandbox_api(state: &Shared, r: &Req) -> Option<Response> {
                     }
                     if let Some(x) = v.get("lsq_rate_limit_status").and_then(Value::as_u64) {
                         c.lsq_rate_limit_status = x as u16;
+                    }
+                    if let Some(x) = v.get("zoho_concurrency").and_then(Value::as_u64) {
+                        c.zoho_concurrency = x as usize;
+                    }
+                    if let Some(x) = v.get("salesforce_query_batch").and_then(Value::as_u64) {
+                        c.salesforce_query_batch = x as usize;
+                    }
+                    if let Some(x) = v.get("zoho_daily_credits").and_then(Value::as_u64) {
+                        c.zoho_daily_credits = x;
+                    }
+                    if let Some(x) = v.get("salesforce_daily_limit").and_then(Value::as_u64) {
+                        c.salesforce_daily_limit = x;
                     }
                 }
                 json_resp(200, json!({"ok": true}))

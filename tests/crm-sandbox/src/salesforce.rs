@@ -143,6 +143,7 @@ fn dispatch(
     match (method, parts.as_slice()) {
         (&Method::GET, ["search"]) => sosl(state, query.get("q").map(String::as_str).unwrap_or("")),
         (&Method::GET, ["query"]) => soql(state, query.get("q").map(String::as_str).unwrap_or("")),
+        (&Method::GET, ["query", locator]) => query_more(state, locator),
         (&Method::POST, ["sobjects", t]) => match body() {
             Ok(b) => {
                 let (status, v) = create(state, t, &b);
@@ -478,5 +479,30 @@ fn soql(state: &Shared, q: &str) -> Response {
         .take(limit)
         .map(|r| project(&r, &fields))
         .collect();
-    json_resp(200, json!({"totalSize": recs.len(), "done": true, "records": recs}))
+    page_records(state, recs, 0)
+}
+
+/// Batches of `query_batch_size` (Salesforce's default 2000; configurable so tests see
+/// `nextRecordsUrl`), the rest kept behind a locator.
+fn page_records(state: &Shared, recs: Vec<Value>, offset: usize) -> Response {
+    let batch = state.config().salesforce_query_batch.max(1);
+    let total = recs.len();
+    let page: Vec<Value> = recs.iter().skip(offset).take(batch).cloned().collect();
+    let mut body = json!({"totalSize": total, "done": offset + batch >= total, "records": page});
+    if offset + batch < total {
+        let loc = format!("01gRO{:010}", state.db.next("sf-locator"));
+        state.db.kv_set(&format!("locator:{loc}"), &json!({"records": recs, "offset": offset + batch}).to_string());
+        body["nextRecordsUrl"] = json!(format!("/services/data/v62.0/query/{loc}-{}", offset + batch));
+    }
+    json_resp(200, body)
+}
+
+fn query_more(state: &Shared, locator: &str) -> Response {
+    let loc = locator.split('-').next().unwrap_or("");
+    let Some(saved) = state.db.kv_get(&format!("locator:{loc}")).and_then(|s| serde_json::from_str::<Value>(&s).ok()) else {
+        return errs(400, "INVALID_QUERY_LOCATOR", "invalid query locator");
+    };
+    let recs = saved["records"].as_array().cloned().unwrap_or_default();
+    let offset = saved["offset"].as_u64().unwrap_or(0) as usize;
+    page_records(state, recs, offset)
 }

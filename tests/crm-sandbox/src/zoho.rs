@@ -53,13 +53,28 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
     if !state.db.token_ok("zoho", "access", tok) {
         return err(401, "INVALID_TOKEN", "invalid oauth token", json!({}));
     }
+    // Credits: every API call costs one; an exhausted day answers 429.
+    let used = state.db.next("zoho-credits");
+    if used > state.config().zoho_daily_credits {
+        let code = state.config().zoho_429_code;
+        return err(429, &code, "API rate limit exceeded. Please retry after some time", json!({}));
+    }
     let parts: Vec<&str> = r.path.trim_matches('/').split('/').collect();
     match (&r.method, parts.as_slice()) {
+        (&Method::POST, ["crm", _v, m, id, "Attachments"]) if MODULES.contains(m) => attachment_upload(state, r, m, id),
+        (&Method::GET, ["crm", _v, m, id, "Attachments"]) if MODULES.contains(m) => {
+            let list: Vec<Value> = state.db.list("zoho", "Attachments").into_iter().filter(|a| a["Parent_Id"]["id"] == *id).collect();
+            if list.is_empty() {
+                return empty(204);
+            }
+            json_resp(200, json!({"data": list, "info": {"per_page": 200, "count": list.len(), "page": 1, "more_records": false}}))
+        }
         (&Method::GET, ["crm", _v, "org"]) => json_resp(200, json!({"org": [{"id": "20079892132", "domain_name": ZOHO_ORG, "company_name": "crmsync Demo Org", "time_zone": "UTC"}]})),
         (&Method::GET, ["crm", _v, m, "search"]) if MODULES.contains(m) => search(state, r, m),
         (&Method::POST, ["crm", _v, "Notes"]) => notes_create(state, r),
         (&Method::PUT, ["crm", _v, "Notes"]) => notes_update(state, r),
         (&Method::POST, ["crm", _v, m]) if *m == "Contacts" || *m == "Leads" => records_create(state, r, m),
+        (&Method::PUT, ["crm", _v, m]) if *m == "Contacts" || *m == "Leads" => records_update(state, r, m),
         (&Method::GET, ["crm", _v, m, id, "Notes"]) if MODULES.contains(m) => related_notes(state, m, id),
         (&Method::GET, ["crm", _v, "Contacts", id, "Deals"]) => related_deals(state, r, id),
         (&Method::GET, ["crm", _v, m, id]) if MODULES.contains(m) => match state.db.get("zoho", m, id) {
@@ -250,7 +265,9 @@ fn records_create(state: &Shared, r: &Req, module: &str) -> Response {
         stored["Created_Time"] = json!(zoho_time());
         stored["Modified_Time"] = json!(zoho_time());
         state.db.put("zoho", module, &id, &stored);
-        out.push(success(&id, "record added"));
+        let mut ok = success(&id, "record added");
+        ok["details"]["$approval_state"] = json!("approved");
+        out.push(ok);
     }
     let status = batch_status(&out);
     json_resp(status, json!({"data": out}))
@@ -368,4 +385,76 @@ fn related_deals(state: &Shared, r: &Req, id: &str) -> Response {
         return empty(204);
     }
     json_resp(200, json!({"data": projected, "info": {"page": 1, "per_page": per_page, "count": projected.len(), "more_records": deals.len() > per_page, "next_page_token": null, "page_token_expiry": null, "previous_page_token": null}}))
+}
+
+/// `POST /{module}/{id}/Attachments`: multipart with `file` (or `attachmentUrl`), one file per
+/// call, 100 MB; answers 200 (not 201) like the spec.
+fn attachment_upload(state: &Shared, r: &Req, module: &str, id: &str) -> Response {
+    if state.db.get("zoho", module, id).is_none() {
+        return err(404, "INVALID_DATA", "the related id given seems to be invalid", json!({"id": id}));
+    }
+    if r.body.len() > 100 * 1024 * 1024 {
+        return err(413, "FILE_SIZE_MORE_THAN_ALLOWED_SIZE", "Please check if the size of the file is in the correct range", json!({}));
+    }
+    let ctype = r.header("content-type").unwrap_or("");
+    let Some(boundary) = ctype.split("boundary=").nth(1).map(|b| b.trim_matches('"').to_string()) else {
+        return err(400, "INVALID_DATA", "multipart/form-data with a boundary is expected", json!({}));
+    };
+    let body = &r.body[..];
+    let delim = format!("--{boundary}");
+    let text = String::from_utf8_lossy(body);
+    let mut file: Option<(String, usize)> = None;
+    let mut url: Option<String> = None;
+    for part in text.split(delim.as_str()).skip(1) {
+        let Some((head, content)) = part.split_once("\r\n\r\n") else { continue };
+        let content = content.strip_suffix("\r\n").unwrap_or(content);
+        if head.contains("name=\"file\"") {
+            let name = head.split("filename=\"").nth(1).and_then(|x| x.split('"').next()).unwrap_or("file").to_string();
+            file = Some((name, content.len()));
+        } else if head.contains("name=\"attachmentUrl\"") {
+            url = Some(content.trim().to_string());
+        }
+    }
+    let (name, size) = match (file, url) {
+        (Some(f), None) => f,
+        (None, Some(u)) if u.len() <= 3000 => (u, 0),
+        (Some(_), Some(_)) => return err(400, "INVALID_DATA", "either file or attachmentUrl, not both", json!({})),
+        _ => return err(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", json!({"param_name": "file"})),
+    };
+    let aid = new_id(state);
+    let t = zoho_time();
+    state.db.put("zoho", "Attachments", &aid, &json!({"id": aid, "File_Name": name, "Size": size.to_string(), "Parent_Id": {"module": {"api_name": module}, "id": id}, "Created_Time": t}));
+    let mut ok = success(&aid, "attachment uploaded successfully");
+    ok["details"]["Created_Time"] = json!(t);
+    json_resp(200, json!({"data": [ok]}))
+}
+
+/// `PUT /{module}` with up to 100 `{id, ...fields}`: 200 when all succeed, 207 mixed, 400 none.
+fn records_update(state: &Shared, r: &Req, module: &str) -> Response {
+    let data = match data_array(r) {
+        Ok(d) => d,
+        Err(e) => return e,
+    };
+    let mut out = Vec::new();
+    for (i, rec) in data.iter().enumerate() {
+        let id = rec.get("id").and_then(Value::as_str).unwrap_or("");
+        match state.db.get("zoho", module, id) {
+            Some(mut cur) if Some(i) != r.record_failure => {
+                for (k, v) in rec.as_object().into_iter().flatten() {
+                    if k != "id" {
+                        cur[k] = v.clone();
+                    }
+                }
+                cur["Modified_Time"] = json!(zoho_time());
+                state.db.put("zoho", module, id, &cur);
+                out.push(success(id, "record updated"));
+            }
+            _ => out.push(json!({"code": "INVALID_DATA", "details": {"api_name": "id", "json_path": format!("$.data[{i}].id")}, "message": "the id given seems to be invalid", "status": "error"})),
+        }
+    }
+    let status = match batch_status(&out) {
+        201 => 200,
+        s => s,
+    };
+    json_resp(status, json!({"data": out}))
 }
