@@ -75,6 +75,17 @@ pub async fn ready_connections(now_ms: u64) -> Result<Vec<Connection>, JsValue> 
     Ok(out)
 }
 
+/// Which CRMs have a stored connection (whatever its token state).
+pub async fn connected_crms() -> Result<Vec<Crm>, JsValue> {
+    let mut out = Vec::new();
+    for crm in [Crm::Zoho, Crm::Salesforce, Crm::Leadsquared] {
+        if secrets::get::<Connection>(&key(crm)).await?.is_some() {
+            out.push(crm);
+        }
+    }
+    Ok(out)
+}
+
 /// Every connected CRM as a ready connector (matching).
 pub async fn connectors(now_ms: u64) -> Result<Vec<Box<dyn Connector>>, JsValue> {
     Ok(ready_connections(now_ms).await?.iter().filter_map(|c| c.connector(now_ms).ok()).collect())

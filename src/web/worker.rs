@@ -184,7 +184,15 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
         }
         Request::PanelView { chat } => {
             // Seam: matching and the sync engine write `panel_cache`; connectors write `connections`.
-            let connections = chrome::storage_get_json("connections").await?;
+            let mut connections = chrome::storage_get_json("connections").await?;
+            // The CRMs really connected (their credentials are in the worker's vault).
+            if !connections.is_object() {
+                connections = serde_json::json!({});
+            }
+            for crm in super::connect::connected_crms().await? {
+                let name = serde_json::to_value(crm).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                connections[name] = serde_json::json!({"connected": true});
+            }
             let cache = chrome::storage_get_json("panel_cache").await?;
             to_js(&view::panel_view(&connections, &cache, chat.as_deref()))
         }

@@ -1,8 +1,10 @@
-// ./build.sh demo [--headless]: the sandbox CRMs + the fake WhatsApp Web + Chromium with the extension.
-// Headless mode takes screenshots into target/demo/ and exits by itself.
+// ./build.sh demo [--headless]: the sandbox CRMs + the fake WhatsApp Web + Chromium with the
+// extension, connected to all three sandbox CRMs through the real connect path.
+// Headless mode runs a short tour (chat, sync, back up to each CRM), writes screenshots and
+// the sandbox ledger to target/demo/, prints a summary and exits.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSandbox, launch, panelFrame, ROOT } from './harness.mjs';
+import { startSandbox, launch, panelFrame, contentEval, until, ROOT } from './harness.mjs';
 
 const headless = process.argv.includes('--headless');
 const out = join(ROOT, 'target/demo');
@@ -13,17 +15,51 @@ const browser = await launch(sandbox, { headless });
 const shutdown = async () => { await browser.close().catch(() => {}); await sandbox.stop(); };
 process.on('SIGINT', () => shutdown().then(() => process.exit(0)));
 
+// Connect the three CRMs with the sandbox's demo credentials (tests/crm-sandbox/README.md).
+const options = await browser.ctx.newPage();
+await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+const send = (m) => options.evaluate((x) => chrome.runtime.sendMessage(x), m);
+for (const credentials of [
+  { crm: 'zoho', dc: 'Us', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', refresh_token: '1000.sandbox.refresh' },
+  { crm: 'salesforce', login_host: 'login.salesforce.com', client_id: 'sandbox-consumer-key', client_secret: 'sandbox-consumer-secret', refresh_token: 'sandbox-sf-refresh' },
+  { crm: 'leadsquared', access_key: 'u$sandbox-access', secret_key: 'sandbox-secret-key' },
+]) {
+  const r = await send({ kind: 'connect', credentials });
+  console.log(`demo: connect ${credentials.crm}: ${r.ok ? 'ok' : r.error}`);
+}
+
 const page = await browser.ctx.newPage();
-await page.goto('https://web.whatsapp.com/');
+await page.goto('https://web.whatsapp.com/?chat=ana');
+await page.evaluate(() => window.fakeWAReady);
 const frame = await panelFrame(page);
-await frame.waitForSelector('#worker');
+await frame.waitForSelector('#product');
 await page.screenshot({ path: join(out, '01-whatsapp-with-panel.png') });
-writeFileSync(join(out, 'ledger.json'), JSON.stringify(await sandbox.ledger(), null, 2));
 
 if (headless) {
+  // The tour: a message in each linked chat, then one sync cycle ("Sync now").
+  const chats = [['ana', 'Olá Ana, segue a proposta revisada.'], ['us', 'Hi Liam, the contract is attached.'], ['priya', 'Namaste Priya, the samples ship Monday.']];
+  for (const [chat, text] of chats) {
+    await page.evaluate((c) => window.fakeWA.open(c), chat);
+    await until(() => contentEval(browser.ctx, page, 'globalThis.__crmsync && globalThis.__crmsync.identity'), { what: `${chat} open` });
+    await page.evaluate((t) => window.fakeWA.send(t), text);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await page.screenshot({ path: join(out, '02-chats.png') });
+  await until(async () => (await send({ kind: 'status' })).pending >= 3, { what: 'captured' });
+  const report = await send({ kind: 'sync_now' });
+  const status = await send({ kind: 'status' });
+  const ledger = await sandbox.ledger();
+  writeFileSync(join(out, 'ledger.json'), JSON.stringify(ledger, null, 2));
+  await page.screenshot({ path: join(out, '03-after-sync.png') });
+  const has = (list, f) => list.filter(f).length;
+  console.log(`demo: sync made ${report.calls} CRM calls, wrote ${report.written} documents, confirmed ${report.settled} messages; ${status.pending} pending`);
+  console.log(`demo: Zoho notes mentioning the new message: ${has(ledger.zoho.notes, (n) => n.content.includes('proposta revisada'))} (Ana's contact + her 5 latest deals)`);
+  console.log(`demo: Salesforce chat records for Liam Carter: ${has(ledger.salesforce.WhatsApp_Chat__c, (c) => c.Transcript__c.includes('contract is attached'))}, ContentNotes: ${has(ledger.salesforce.ContentNote, (n) => n.Content.includes('contract is attached'))}`);
+  console.log(`demo: LeadSquared activities for Priya Sharma: ${has(ledger.leadsquared.activities, (a) => a.ActivityNote.includes('samples ship Monday'))} (lead + opportunity)`);
   console.log(`demo: screenshots and ledger in ${out}`);
   await shutdown();
 } else {
+  writeFileSync(join(out, 'ledger.json'), JSON.stringify(await sandbox.ledger(), null, 2));
   console.log(`demo: Chromium is open on https://web.whatsapp.com (sandbox on port ${sandbox.port}); Ctrl-C to stop`);
   browser.ctx.on('close', () => sandbox.stop().then(() => process.exit(0)));
 }
