@@ -115,17 +115,7 @@ impl Connection {
     /// The connection as the sync engine's backup writer (same token rules as `connector`).
     pub fn writer(&self, now_ms: u64) -> Result<Box<dyn crate::core::outbox::DocumentWriter>, super::auth::AuthStep> {
         use super::backup::{LeadSquaredWriter, SalesforceWriter, ZohoWriter};
-        let token = match &self.session {
-            Some(s) => match s.before_call(now_ms) {
-                super::auth::AuthStep::Use(t) => Some(t),
-                other => return Err(other),
-            },
-            None => None,
-        };
-        let base = match &self.session {
-            Some(Session { state: super::auth::TokenState::Connected { tokens }, .. }) => tokens.api_base.clone(),
-            _ => String::new(),
-        };
+        let (token, base) = self.token_and_base(now_ms)?;
         Ok(match &self.credentials {
             Credentials::Zoho { dc, .. } => Box::new(ZohoWriter::new(zoho::Zoho {
                 dc: ZohoDc::from_api_domain(&base).unwrap_or(*dc),
@@ -147,11 +137,12 @@ impl Connection {
         })
     }
 
-    pub fn connector(&self, now_ms: u64) -> Result<Box<dyn Connector>, super::auth::AuthStep> {
-        use super::auth::AuthStep;
+    /// The access token to use now (None for key-based CRMs) and the API base URL, or the
+    /// auth step that must come first.
+    fn token_and_base(&self, now_ms: u64) -> Result<(Option<String>, String), super::auth::AuthStep> {
         let token = match &self.session {
             Some(s) => match s.before_call(now_ms) {
-                AuthStep::Use(t) => Some(t),
+                super::auth::AuthStep::Use(t) => Some(t),
                 other => return Err(other),
             },
             None => None,
@@ -160,6 +151,11 @@ impl Connection {
             Some(Session { state: super::auth::TokenState::Connected { tokens }, .. }) => tokens.api_base.clone(),
             _ => String::new(),
         };
+        Ok((token, base))
+    }
+
+    pub fn connector(&self, now_ms: u64) -> Result<Box<dyn Connector>, super::auth::AuthStep> {
+        let (token, base) = self.token_and_base(now_ms)?;
         Ok(match &self.credentials {
             Credentials::Zoho { dc, .. } => Box::new(zoho::Zoho {
                 dc: ZohoDc::from_api_domain(&base).unwrap_or(*dc),
