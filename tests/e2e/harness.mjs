@@ -131,7 +131,7 @@ export async function stopServiceWorkers(ctx, page, extensionId) {
   await cdp.send('ServiceWorker.enable');
   await cdp.send('ServiceWorker.stopAllWorkers');
   const ours = () => [...regs].filter(([, scope]) => scope.includes(extensionId)).map(([id]) => status.get(id));
-  await until(() => ours().length > 0 && ours().every((s) => s === 'stopped'), { what: `worker stopped (${JSON.stringify([...status])})` });
+  await until(() => ours().length > 0 && ours().every((s) => s === 'stopped'), { what: `worker stopped (${JSON.stringify([...status])})`, timeout: 45000 });
   await cdp.detach();
 }
 

@@ -41,6 +41,10 @@ test('service worker reaches www.zohoapis.com (the sandbox) with gloo-net, and w
     { what: 'reachability reply' });
   assert.deepEqual(reach, { ok: true, crm: 'zoho', url: 'https://www.zohoapis.com/crm/v8/org', status: 401, code: 'INVALID_TOKEN' });
   assert.equal(await zohoRequests(), before + 1);
+  // Chrome stops a worker only once its in-flight events finish: let the page's first
+  // capture reach it first.
+  await until(() => contentEval(browser.ctx, page, 'globalThis.__crmsync && globalThis.__crmsync.capture && globalThis.__crmsync.capture.scans > 0'), { what: 'first scan' });
+  await new Promise((r) => setTimeout(r, 500));
 
   await stopServiceWorkers(browser.ctx, page, browser.extensionId);
 
