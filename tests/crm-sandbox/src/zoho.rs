@@ -222,6 +222,14 @@ fn batch_status(items: &[Value]) -> u16 {
     }
 }
 
+/// Updates answer 200 (not 201) when every record succeeded.
+fn update_status(items: &[Value]) -> u16 {
+    match batch_status(items) {
+        201 => 200,
+        s => s,
+    }
+}
+
 fn success(id: &str, message: &str) -> Value {
     let t = zoho_time();
     let by = json!({"name": "Rita Rep", "id": "5843104000000411001"});
@@ -333,12 +341,7 @@ fn notes_update(state: &Shared, r: &Req) -> Response {
             _ => out.push(json!({"code": "INVALID_DATA", "details": {"api_name": "id", "json_path": format!("$.data[{i}].id")}, "message": "the id given seems to be invalid", "status": "error"})),
         }
     }
-    // Updates answer 200 when all succeed.
-    let status = match batch_status(&out) {
-        201 => 200,
-        s => s,
-    };
-    json_resp(status, json!({"data": out}))
+    json_resp(update_status(&out), json!({"data": out}))
 }
 
 fn related_notes(state: &Shared, module: &str, id: &str) -> Response {
@@ -452,9 +455,5 @@ fn records_update(state: &Shared, r: &Req, module: &str) -> Response {
             _ => out.push(json!({"code": "INVALID_DATA", "details": {"api_name": "id", "json_path": format!("$.data[{i}].id")}, "message": "the id given seems to be invalid", "status": "error"})),
         }
     }
-    let status = match batch_status(&out) {
-        201 => 200,
-        s => s,
-    };
-    json_resp(status, json!({"data": out}))
+    json_resp(update_status(&out), json!({"data": out}))
 }
