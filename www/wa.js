@@ -135,6 +135,7 @@
 
   const params = new URLSearchParams(location.search);
   if (params.get('lang')) document.documentElement.lang = params.get('lang');
+  if (params.get('theme') === 'dark') document.body.classList.add('dark');
   const ready = (async () => {
     if (params.get('noidb') === null) await seedModelStorage();
     renderChatList();

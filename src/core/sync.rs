@@ -6,7 +6,7 @@ use crate::core::outbox::{DocKey, OutboxMessage, RemoteState};
 use serde::{Deserialize, Serialize};
 
 /// What the worker remembers about one chat.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatRecord {
     pub identity: WaIdentity,
     /// CRM records this chat's backup goes to (resolved by matching or a manual link).
@@ -26,6 +26,15 @@ pub struct ChatRecord {
     /// The records the CRMs returned for this chat, for the panel's card and chooser.
     #[serde(default)]
     pub cards: Vec<CrmRecord>,
+    /// The linked record's most recent deals / opportunities, newest first.
+    #[serde(default)]
+    pub deals: Vec<crate::core::view::DealRow>,
+    /// Record id → the page that opens it in the CRM's web UI.
+    #[serde(default)]
+    pub urls: std::collections::BTreeMap<String, String>,
+    /// Groups: the senders seen in the chat and the record each is linked to.
+    #[serde(default)]
+    pub participants: Vec<crate::core::view::Participant>,
 }
 
 /// A match is looked up again after a day, or at once when the rep asks.

@@ -40,21 +40,87 @@ fn document() -> Result<Document, JsValue> {
     web_sys::window().and_then(|w| w.document()).ok_or_else(|| js_err("no document"))
 }
 
-/// Insert the extension-origin panel frame once, docked at the right edge.
+/// The panel's width, docked, and collapsed to a tab.
+const PANEL_WIDTH: &str = "320px";
+const PANEL_TAB: &str = "44px";
+/// WhatsApp's own app shrinks by the panel's width, so the panel never covers its controls.
+const DOCK_CSS: &str = "html.crmsync-docked #app{margin-right:var(--crmsync-width,320px)!important;width:auto!important}\
+html.crmsync-docked #crmsync-panel{width:var(--crmsync-width,320px)}";
+
+/// Insert the extension-origin panel frame once, docked at the right edge, and make room
+/// for it. Collapse/expand messages from the frame resize both.
 pub fn insert_panel(doc: &Document) -> Result<HtmlIFrameElement, JsValue> {
     if let Some(existing) = doc.get_element_by_id(PANEL_ID) {
         return existing.dyn_into::<HtmlIFrameElement>().map_err(|_| js_err("panel id taken by another element"));
     }
     let frame: HtmlIFrameElement = doc.create_element("iframe")?.dyn_into()?;
     frame.set_id(PANEL_ID);
-    frame.set_src(&chrome::runtime_get_url("panel.html"));
+    frame.set_src(&format!("{}#{}", chrome::runtime_get_url("panel.html"), panel_hash(doc, None)));
     frame.set_attribute("title", "crmsync")?;
     frame.set_attribute(
         "style",
-        "position:fixed;top:0;right:0;width:320px;height:100vh;border:0;border-left:1px solid #d1d7db;z-index:1000;background:transparent",
+        "position:fixed;top:0;right:0;height:100vh;border:0;border-left:1px solid #d1d7db;z-index:1000;background:transparent",
     )?;
+    let style = doc.create_element("style")?;
+    style.set_id("crmsync-dock");
+    style.set_text_content(Some(DOCK_CSS));
+    doc.head().map(|h| h.append_child(&style)).transpose()?;
+    let root = doc.document_element().ok_or_else(|| js_err("no root element"))?;
+    root.class_list().add_1("crmsync-docked")?;
+    set_width(&root, PANEL_WIDTH);
     doc.body().ok_or_else(|| js_err("no body"))?.append_child(&frame)?;
+    listen_collapse(&root)?;
     Ok(frame)
+}
+
+fn set_width(root: &Element, w: &str) {
+    if let Some(e) = root.dyn_ref::<web_sys::HtmlElement>() {
+        let _ = e.style().set_property("--crmsync-width", w);
+    }
+}
+
+/// The frame posts `{crmsync: "collapse"|"expand"}`; only messages from our own frame count.
+fn listen_collapse(root: &Element) -> Result<(), JsValue> {
+    let origin = chrome::runtime_get_url("").trim_end_matches('/').to_string();
+    let root = root.clone();
+    let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        if ev.origin() != origin {
+            return;
+        }
+        let what = js_sys::Reflect::get(&ev.data(), &"crmsync".into()).ok().and_then(|v| v.as_string());
+        match what.as_deref() {
+            Some("collapse") => set_width(&root, PANEL_TAB),
+            Some("expand") => set_width(&root, PANEL_WIDTH),
+            _ => {}
+        }
+    });
+    web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("message", cb.as_ref().unchecked_ref())?;
+    cb.forget();
+    Ok(())
+}
+
+/// The frame's hash: the open chat's key and title (WhatsApp's own data, never CRM data)
+/// and WhatsApp's theme.
+fn panel_hash(doc: &Document, identity: Option<&WaIdentity>) -> String {
+    let dark = doc.body().is_some_and(|b| b.class_list().contains("dark"))
+        || doc.document_element().is_some_and(|e| e.class_list().contains("dark"));
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    if let Some(id) = identity {
+        q.append_pair("chat", &id.chat_key());
+        q.append_pair("name", &id.name);
+    }
+    q.append_pair("theme", if dark { "dark" } else { "light" });
+    q.finish()
+}
+
+/// Point the panel at the open chat (a hash change: the frame re-renders, no reload).
+fn follow_chat(doc: &Document, identity: &WaIdentity) {
+    if let Some(frame) = doc.get_element_by_id(PANEL_ID).and_then(|f| f.dyn_into::<HtmlIFrameElement>().ok()) {
+        let url = format!("{}#{}", chrome::runtime_get_url("panel.html"), panel_hash(doc, Some(identity)));
+        if frame.src() != url {
+            frame.set_src(&url);
+        }
+    }
 }
 
 struct Capture {
@@ -182,11 +248,19 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     let mut cap = state.borrow_mut();
     let identity = capture::resolve_identity(header, cap.idb.as_deref().unwrap_or(&[]));
     cap.session.open_chat(identity.clone(), &locale());
+    follow_chat(&doc, &identity);
     let html = message_list(&doc).map(|l| l.outer_html()).unwrap_or_default();
     let out = cap.session.ingest(&html);
     publish_diag(&cap.session);
+    let counters = cap.session.counters.clone();
     drop(cap);
     send(identity, out);
+    // Diagnostics for the options page: how capture went in this chat.
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Ok(v) = to_js(&Request::CaptureStats { counters }) {
+            let _ = chrome::send_message(&v).await;
+        }
+    });
     Ok(())
 }
 

@@ -4,6 +4,7 @@ pub mod chrome;
 pub mod connect;
 pub mod content;
 pub mod matching;
+pub mod options;
 pub mod panel;
 pub mod phone;
 pub mod secrets;

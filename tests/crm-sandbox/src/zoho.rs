@@ -161,9 +161,26 @@ fn urlenc(s: &str) -> String {
 }
 
 fn search(state: &Shared, r: &Req, module: &str) -> Response {
-    // Precedence criteria > email > phone > word; the sandbox implements phone and email.
+    // Precedence criteria > email > phone > word; the sandbox implements email, phone and word.
     if let Some(email) = r.q("email") {
         let hits: Vec<Value> = state.db.list("zoho", module).into_iter().filter(|rec| rec["Email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email))).collect();
+        return page_of(hits, r);
+    }
+    if let (None, Some(word)) = (r.q("phone"), r.q("word")) {
+        if word.chars().count() < 2 {
+            return err(400, "INVALID_QUERY", "Invalid query formed", json!({"api_name": "word"}));
+        }
+        // Word search: every word appears in one of the record's text fields.
+        let words: Vec<String> = word.split_whitespace().map(str::to_lowercase).collect();
+        let hits: Vec<Value> = state
+            .db
+            .list("zoho", module)
+            .into_iter()
+            .filter(|rec| {
+                let text: String = rec.as_object().into_iter().flatten().filter_map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" ").to_lowercase();
+                words.iter().all(|w| text.contains(w.as_str()))
+            })
+            .collect();
         return page_of(hits, r);
     }
     let Some(phone) = r.q("phone") else {
