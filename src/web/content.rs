@@ -59,7 +59,7 @@ pub fn insert_panel(doc: &Document) -> Result<HtmlIFrameElement, JsValue> {
     frame.set_attribute("title", "crmsync")?;
     frame.set_attribute(
         "style",
-        "position:fixed;top:0;right:0;height:100vh;border:0;border-left:1px solid #d1d7db;z-index:1000;background:transparent",
+        "position:fixed;top:0;right:0;height:100vh;box-sizing:border-box;border:0;border-left:1px solid #d1d7db;z-index:1000;background:transparent",
     )?;
     let style = doc.create_element("style")?;
     style.set_id("crmsync-dock");
@@ -254,6 +254,15 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     publish_diag(&cap.session);
     let counters = cap.session.counters.clone();
     drop(cap);
+    if out.is_empty() {
+        // An opened chat with nothing new still needs its card: tell the worker who it is.
+        let req = Request::Captured { identity: identity.clone(), messages: vec![] };
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(v) = to_js(&req) {
+                let _ = chrome::send_message(&v).await;
+            }
+        });
+    }
     send(identity, out);
     // Diagnostics for the options page: how capture went in this chat.
     wasm_bindgen_futures::spawn_local(async move {

@@ -5,18 +5,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSandbox, launch, until, ROOT } from './harness.mjs';
+import { startSandbox, launch, until, ROOT, CREDS } from './harness.mjs';
 
 let sandbox, browser, ext;
 const shots = join(ROOT, 'target/screenshots');
 const ANA = '5843104000000624001';
 const DIEGO = '5843104000000624002';
 const LIAM = '003RO0000035WQgYAM';
-export const CREDS = [
-  { crm: 'zoho', dc: 'Us', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', refresh_token: '1000.sandbox.refresh' },
-  { crm: 'salesforce', login_host: 'login.salesforce.com', client_id: 'sandbox-consumer-key', client_secret: 'sandbox-consumer-secret', refresh_token: 'sandbox-sf-refresh' },
-  { crm: 'leadsquared', access_key: 'u$sandbox-access', secret_key: 'sandbox-secret-key' },
-];
 
 before(async () => {
   sandbox = await startSandbox({ seed: 'demo' });
