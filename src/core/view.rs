@@ -352,6 +352,21 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Where backups go, as the writers read it.
+    pub fn targets(&self) -> crate::core::outbox::Targets {
+        crate::core::outbox::Targets { notes: self.backup_notes, deals: self.backup_deals, custom_object: self.backup_custom_object, activities: self.backup_activities }
+    }
+
+    /// May matching use a record of this kind?
+    pub fn searches(&self, kind: Option<crate::core::model::RecordKind>) -> bool {
+        use crate::core::model::RecordKind;
+        match kind {
+            Some(RecordKind::Lead) => self.search_leads,
+            Some(RecordKind::Contact) => self.search_contacts,
+            _ => true,
+        }
+    }
+
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errs = vec![];
         let r = &self.default_region;

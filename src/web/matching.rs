@@ -34,7 +34,14 @@ async fn lookup(phone: &str, connectors: &[Box<dyn Connector>], errors: &mut Vec
             }
         }
     }
-    merge_candidates(batches)
+    // Only the modules the rep chose to match against.
+    let settings: crate::core::view::Settings = match Store::open().await {
+        Ok(s) => s.get("meta", "settings").await.ok().flatten().unwrap_or_default(),
+        Err(_) => Default::default(),
+    };
+    let mut found = merge_candidates(batches);
+    found.retain(|c| settings.searches(c.kind));
+    found
 }
 
 fn linked(outcome: &MatchOutcome) -> Vec<RecordRef> {

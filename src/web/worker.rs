@@ -59,6 +59,7 @@ pub struct Connectors {
     pub writers: Vec<Box<dyn DocumentWriter>>,
     /// The rep's default phone region, for CRM numbers typed without a country code.
     pub region: String,
+    pub settings: Settings,
 }
 
 /// The rep's settings (defaults until the options page saves them).
@@ -71,8 +72,15 @@ async fn connectors() -> Result<Connectors, JsValue> {
     let conns = super::connect::ready_connections(now).await?;
     let finders = conns.iter().filter_map(|c| c.connector(now).ok()).collect();
     let s = settings(&Store::open().await?).await?;
-    let writers = conns.iter().filter_map(|c| c.writer(now).ok()).collect();
-    Ok(Connectors { finders, writers, region: s.default_region })
+    let writers = conns
+        .iter()
+        .filter_map(|c| c.writer(now).ok())
+        .map(|mut w| {
+            w.set_targets(s.targets());
+            w
+        })
+        .collect();
+    Ok(Connectors { finders, writers, region: s.default_region.clone(), settings: s })
 }
 
 /// Match chats that have no fresh decision yet (captured before a CRM was connected, or
