@@ -104,6 +104,16 @@ pub struct Budget {
     pub limit: Option<u64>,
 }
 
+/// The allowance a CRM reported on an answer (Zoho credits header, Salesforce
+/// `Sforce-Limit-Info`; LeadSquared reports none).
+pub fn budget_of(crm: Crm, resp: &HttpResponse) -> Budget {
+    match crm {
+        Crm::Zoho => zoho::budget(resp),
+        Crm::Salesforce => salesforce::budget(resp),
+        Crm::Leadsquared => Budget::default(),
+    }
+}
+
 /// `Retry-After` in milliseconds (delta-seconds form; CRMs do not send HTTP dates here).
 pub fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
     resp.header("retry-after")?.trim().parse::<u64>().ok().map(|s| s * 1000)

@@ -273,10 +273,7 @@ fn diagnostics_section(doc: &Document, root: &Element, diag: &serde_json::Value)
         ("diagPending", "diag-pending", diag.get("pending").map(|v| v.to_string()).unwrap_or_default()),
         ("diagLastError", "diag-last-error", state.get("last_error").and_then(|e| e.as_str()).unwrap_or("—").to_string()),
         ("diagParked", "diag-parked", diag.get("parked").and_then(|p| p.as_array()).map(|p| p.iter().filter_map(|x| x.get("reason")?.as_str().map(str::to_string)).collect::<Vec<_>>().join("; ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into())),
-        ("diagBudget", "diag-budget", match diag.get("budget") {
-            Some(b) if !b.is_null() => b.to_string(),
-            _ => "—".into(),
-        }),
+        ("diagBudget", "diag-budget", budget_line(diag.get("budget"))),
         ("diagContentError", "diag-content-error", diag.get("content_error").and_then(|e| e.as_str()).unwrap_or("—").to_string()),
     ];
     for (label, id, value) in rows {
@@ -289,6 +286,23 @@ fn diagnostics_section(doc: &Document, root: &Element, diag: &serde_json::Value)
         el(doc, &log, "li", None, Some(&format!("{at} {}", e.get("text").and_then(|t| t.as_str()).unwrap_or(""))))?;
     }
     Ok(())
+}
+
+/// "Zoho CRM: 26 left; Salesforce: 14,900 left of 15,000".
+fn budget_line(b: Option<&serde_json::Value>) -> String {
+    let parts: Vec<String> = b
+        .and_then(|b| b.as_object())
+        .into_iter()
+        .flatten()
+        .filter_map(|(crm, v)| {
+            let left = v.get("remaining")?.as_u64()?;
+            Some(match v.get("limit").and_then(|l| l.as_u64()) {
+                Some(max) => chrome::i18n("budgetLeftOf", &[crm.clone(), left.to_string(), max.to_string()]),
+                None => chrome::i18n("budgetLeft", &[crm.clone(), left.to_string()]),
+            })
+        })
+        .collect();
+    if parts.is_empty() { "—".into() } else { parts.join("; ") }
 }
 
 async fn render_options() -> Result<(), JsValue> {

@@ -237,6 +237,7 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                 }
                 let resp = transport::perform(&req).await;
                 report.calls += 1;
+                note_budget(store, crm, &resp).await?;
                 let results: Vec<(DocKey, WriteResult)> = if resp.status == 0 || resp.status == 429 || resp.status >= 500 {
                     let f = classify_transport(&batch.op, resp.status, &resp.body, resp.header("retry-after"));
                     batch.writes.iter().map(|w| (w.doc.clone(), WriteResult::Failed(f.clone()))).collect()
@@ -325,6 +326,17 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
         }
     }
     Ok(())
+}
+
+/// Remember the API allowance a CRM reported, for the diagnostics.
+async fn note_budget(store: &Store, crm: crate::core::model::Crm, resp: &crate::crm::http::HttpResponse) -> Result<(), JsValue> {
+    let b = crate::crm::budget_of(crm, resp);
+    if b.remaining.is_none() {
+        return Ok(());
+    }
+    let mut all: BTreeMap<String, crate::crm::Budget> = store.get("meta", "budget").await?.unwrap_or_default();
+    all.insert(crm.name().to_string(), b);
+    store.put("meta", "budget", &all).await
 }
 
 /// A failure in the words the panel shows.

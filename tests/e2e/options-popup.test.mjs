@@ -108,8 +108,16 @@ test('popup: connected CRMs, last sync, pending, errors, Sync now', async () => 
   const pending = Number((await popup.textContent('#popup-pending')).match(/^(\d+) messages waiting to sync$/)[1]);
   assert.ok(pending > 0);
   await popup.screenshot({ path: join(ROOT, 'target/screenshots/popup.png') });
+  // Zoho reports remaining credits once half the day's are spent: make this sync cross that line.
+  const used = (await sandbox.ledger()).requests.filter((r) => r.host === 'www.zohoapis.com' && r.status !== 401 && !r.path.startsWith('/__sandbox')).length;
+  const cfg = await sandbox.fetch('www.zohoapis.com', '/__sandbox/config', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ zoho_daily_credits: 2 * used + 2 }) });
+  assert.ok(cfg.status < 300, cfg.body);
   await popup.click('#sync-now');
   await until(async () => /^Sync done: \d+ messages confirmed\.$/.test(await popup.textContent('#sync-status')), { what: 'sync done', timeout: 30000 });
+  // The CRM's reported allowance reaches the diagnostics after a sync.
+  await options.reload();
+  await options.waitForSelector('#diag-budget');
+  assert.match(await options.textContent('#diag-budget'), /^Zoho CRM: \d+ API calls left today$/);
   await popup.reload();
   await popup.waitForSelector('#popup-last');
   assert.equal(await popup.textContent('#popup-last'), 'Last synced just now');

@@ -59,6 +59,18 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
         let code = state.config().zoho_429_code;
         return err(429, &code, "API rate limit exceeded. Please retry after some time", json!({}));
     }
+    let mut resp = api(state, r);
+    // Zoho reports the remaining credits only once half of the day's are spent.
+    let daily = state.config().zoho_daily_credits;
+    if used.saturating_mul(2) >= daily {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&daily.saturating_sub(used).to_string()) {
+            resp.headers_mut().insert("x-api-credits-remaining", v);
+        }
+    }
+    resp
+}
+
+fn api(state: &Shared, r: &Req) -> Response {
     let parts: Vec<&str> = r.path.trim_matches('/').split('/').collect();
     match (&r.method, parts.as_slice()) {
         (&Method::POST, ["crm", _v, m, id, "Attachments"]) if MODULES.contains(m) => attachment_upload(state, r, m, id),
