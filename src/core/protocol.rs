@@ -52,6 +52,8 @@ pub enum Request {
     Diagnostics,
     /// The content script's capture counters (rows seen, parsed, skipped and why).
     CaptureStats { counters: crate::capture::Counters },
+    /// The titles of chats already captured (the guided backfill skips them).
+    KnownChats,
 }
 
 /// The worker's answer to a panel action.
@@ -112,7 +114,7 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         (Sender::ExtensionPage, _) => Ok(()),
         (Sender::WhatsAppTab, Request::Hello { .. } | Request::ContentError { .. }) => Ok(()),
         (Sender::WhatsAppTab, Request::CheckReachability { .. }) => Ok(()),
-        (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. } | Request::CaptureStats { .. }) => Ok(()),
+        (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. } | Request::CaptureStats { .. } | Request::KnownChats) => Ok(()),
         // The export holds every captured message: only the extension's own pages get it.
         (Sender::WhatsAppTab, Request::Export) => Err("export is only available to the extension's pages".into()),
         // Credentials never pass through a page we do not control.

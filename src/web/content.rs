@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlIFrameElement, MutationObserver, MutationObserverInit, MutationRecord};
 
-const PANEL_ID: &str = "crmsync-panel";
+pub(crate) const PANEL_ID: &str = "crmsync-panel";
 /// Let a burst of DOM changes (a chat render, a scroll page) settle before scanning.
 const DEBOUNCE_MS: u32 = 40;
 /// Messages per runtime message to the worker.
@@ -69,7 +69,6 @@ pub fn insert_panel(doc: &Document) -> Result<HtmlIFrameElement, JsValue> {
     root.class_list().add_1("crmsync-docked")?;
     set_width(&root, PANEL_WIDTH);
     doc.body().ok_or_else(|| js_err("no body"))?.append_child(&frame)?;
-    listen_collapse(&root)?;
     Ok(frame)
 }
 
@@ -79,10 +78,11 @@ fn set_width(root: &Element, w: &str) {
     }
 }
 
-/// The frame posts `{crmsync: "collapse"|"expand"}`; only messages from our own frame count.
-fn listen_collapse(root: &Element) -> Result<(), JsValue> {
+/// The frame posts `{crmsync: "collapse"|"expand"|"backfill-start"|"backfill-cancel"}`; only
+/// messages from our own frame count.
+fn listen_frame(doc: &Document, state: Shared) -> Result<(), JsValue> {
     let origin = chrome::runtime_get_url("").trim_end_matches('/').to_string();
-    let root = root.clone();
+    let root = doc.document_element().ok_or_else(|| js_err("no root element"))?;
     let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
         if ev.origin() != origin {
             return;
@@ -91,6 +91,14 @@ fn listen_collapse(root: &Element) -> Result<(), JsValue> {
         match what.as_deref() {
             Some("collapse") => set_width(&root, PANEL_TAB),
             Some("expand") => set_width(&root, PANEL_WIDTH),
+            // The frame (re)loaded and asks which chat is open.
+            Some("hello") => {
+                if let Ok(doc) = document() {
+                    post_chat(&doc);
+                }
+            }
+            Some("backfill-start") => super::backfill::start(state.clone()),
+            Some("backfill-cancel") => super::backfill::cancel(),
             _ => {}
         }
     });
@@ -113,18 +121,35 @@ fn panel_hash(doc: &Document, identity: Option<&WaIdentity>) -> String {
     q.finish()
 }
 
-/// Point the panel at the open chat (a hash change: the frame re-renders, no reload).
+thread_local! {
+    /// What the panel should show: the open chat's hash parameters.
+    static PANEL_HASH: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Tell the panel which chat is open. A message, not a new frame URL: changing the src of a
+/// frame that is still loading can restart its load.
+fn post_chat(doc: &Document) {
+    let Some(win) = doc.get_element_by_id(PANEL_ID).and_then(|f| f.dyn_into::<HtmlIFrameElement>().ok()).and_then(|f| f.content_window()) else {
+        return;
+    };
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &"crmsync".into(), &"chat".into());
+    let _ = js_sys::Reflect::set(&msg, &"hash".into(), &PANEL_HASH.with(|h| h.borrow().clone()).into());
+    let origin = chrome::runtime_get_url("").trim_end_matches('/').to_string();
+    let _ = win.post_message(&msg, &origin);
+}
+
+/// Point the panel at the open chat (the frame re-renders, no reload).
 fn follow_chat(doc: &Document, identity: &WaIdentity) {
-    if let Some(frame) = doc.get_element_by_id(PANEL_ID).and_then(|f| f.dyn_into::<HtmlIFrameElement>().ok()) {
-        let url = format!("{}#{}", chrome::runtime_get_url("panel.html"), panel_hash(doc, Some(identity)));
-        if frame.src() != url {
-            frame.set_src(&url);
-        }
+    let hash = panel_hash(doc, Some(identity));
+    let changed = PANEL_HASH.with(|h| std::mem::replace(&mut *h.borrow_mut(), hash.clone()) != hash);
+    if changed {
+        post_chat(doc);
     }
 }
 
-struct Capture {
-    session: capture::Session,
+pub(crate) struct Capture {
+    pub(crate) session: capture::Session,
     /// Rows changed since the last flush (by data-id), and whether the chat itself changed.
     dirty_rows: BTreeSet<String>,
     chat_changed: bool,
@@ -138,9 +163,9 @@ impl Default for Capture {
     }
 }
 
-type Shared = Rc<RefCell<Capture>>;
+pub(crate) type Shared = Rc<RefCell<Capture>>;
 
-fn locale() -> String {
+pub(crate) fn locale() -> String {
     document()
         .ok()
         .and_then(|d| d.document_element())
@@ -151,7 +176,7 @@ fn locale() -> String {
 }
 
 /// The message list of the open chat: the conversation scroller, else #main.
-fn message_list(doc: &Document) -> Option<Element> {
+pub(crate) fn message_list(doc: &Document) -> Option<Element> {
     ["[data-scrolltracepolicy=\"wa.web.conversation.messages\"]", "#main [role=\"application\"]", "#main"]
         .iter()
         .find_map(|s| doc.query_selector(s).ok().flatten())
@@ -383,6 +408,7 @@ pub fn content_main() -> Result<(), JsValue> {
     set_diag("panel", &JsValue::TRUE);
     let state: Shared = Rc::new(RefCell::new(Capture::default()));
     observe(state.clone(), &doc)?;
+    listen_frame(&doc, state.clone())?;
     wasm_bindgen_futures::spawn_local(async move {
         let hello = async {
             chrome::send_message(&to_js(&Request::Hello { wasm: true })?).await?;

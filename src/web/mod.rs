@@ -1,5 +1,6 @@
 //! The imperative shell: DOM, fetch, timers, storage and chrome.* bindings.
 //! Everything here is thin; decisions are made in `crate::core` and `crate::crm`.
+pub mod backfill;
 pub mod chrome;
 pub mod connect;
 pub mod content;

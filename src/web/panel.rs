@@ -47,10 +47,40 @@ pub(crate) fn on_click(e: &Element, f: impl FnMut() + 'static) -> Result<(), JsV
     Ok(())
 }
 
+thread_local! {
+    /// The open chat as the content script last told it (overrides the URL's hash).
+    static CHAT_HASH: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 fn hash_param(name: &str) -> Option<String> {
-    let hash = web_sys::window()?.location().hash().ok()?;
+    let hash = match CHAT_HASH.with(|h| h.borrow().clone()) {
+        Some(h) => h,
+        None => web_sys::window()?.location().hash().ok()?,
+    };
     let params = web_sys::UrlSearchParams::new_with_str(hash.trim_start_matches('#')).ok()?;
     params.get(name)
+}
+
+/// Messages from the content script of the WhatsApp tab this frame is in: the open chat.
+fn listen_parent() -> Result<(), JsValue> {
+    let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        if ev.origin() != "https://web.whatsapp.com" {
+            return;
+        }
+        let data = ev.data();
+        if js_sys::Reflect::get(&data, &"crmsync".into()).ok().and_then(|v| v.as_string()).as_deref() != Some("chat") {
+            return;
+        }
+        let Some(hash) = js_sys::Reflect::get(&data, &"hash".into()).ok().and_then(|v| v.as_string()) else { return };
+        CHAT_HASH.with(|h| *h.borrow_mut() = Some(hash));
+        apply_theme();
+        wasm_bindgen_futures::spawn_local(refresh(true));
+    });
+    web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("message", cb.as_ref().unchecked_ref())?;
+    cb.forget();
+    // Loaded (or reloaded): ask which chat is open.
+    to_parent("hello");
+    Ok(())
 }
 
 fn now_ms() -> i64 {
@@ -430,7 +460,9 @@ pub async fn panel_main(blocked: Option<String>) -> Result<(), JsValue> {
     if let Some(reason) = &blocked {
         el(&doc, &root, "p", Some("capture"), Some(&status::capture_blocked_line(reason)))?;
     }
+    backfill_section(&doc, &root)?;
     el(&doc, &root, "p", Some("worker"), None)?.set_class_name("muted");
+    listen_parent()?;
     refresh(true).await;
     // The open chat changes with the frame's hash; the worker's records change with
     // matching and sync: show both as they happen (re-rendered only when they differ).
@@ -441,6 +473,86 @@ pub async fn panel_main(blocked: Option<String>) -> Result<(), JsValue> {
     web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref())?;
     on_hash.forget();
     gloo_timers::callback::Interval::new(POLL_MS, || wasm_bindgen_futures::spawn_local(refresh(false))).forget();
+    Ok(())
+}
+
+/// Post a request to the content script in the WhatsApp tab (it checks our origin).
+fn to_parent(what: &str) {
+    if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &"crmsync".into(), &what.into());
+        let _ = parent.post_message(&msg, "https://web.whatsapp.com");
+    }
+}
+
+/// The guided backfill: a start button, then progress with cancel, then what was covered.
+fn backfill_section(doc: &Document, root: &Element) -> Result<(), JsValue> {
+    let sec = el(doc, root, "section", Some("backfill"), None)?;
+    sec.set_attribute("aria-labelledby", "backfill-start")?;
+    let b = button(doc, &sec, "backfill-start", &tk("backfillStart"))?;
+    b.set_class_name("secondary");
+    on_click(&b, || to_parent("backfill-start"))?;
+    let d = doc.clone();
+    let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        if ev.origin() != "https://web.whatsapp.com" {
+            return;
+        }
+        let data = ev.data();
+        if js_sys::Reflect::get(&data, &"crmsync".into()).ok().and_then(|v| v.as_string()).as_deref() != Some("backfill") {
+            return;
+        }
+        let Some(p) = js_sys::Reflect::get(&data, &"progress".into()).ok().and_then(|p| serde_wasm_bindgen::from_value::<crate::core::backfill::Progress>(p).ok()) else {
+            return;
+        };
+        if let Err(e) = render_backfill(&d, &p) {
+            web_sys::console::error_1(&e);
+        }
+    });
+    web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("message", cb.as_ref().unchecked_ref())?;
+    cb.forget();
+    Ok(())
+}
+
+fn render_backfill(doc: &Document, p: &crate::core::backfill::Progress) -> Result<(), JsValue> {
+    use crate::core::backfill::Outcome;
+    let sec = doc.get_element_by_id("backfill").ok_or_else(|| js_err("no backfill section"))?;
+    sec.set_text_content(None);
+    el(doc, &sec, "h3", None, Some(&tk("backfillTitle")))?;
+    let bar = el(doc, &sec, "progress", Some("backfill-progress"), None)?;
+    bar.set_attribute("max", &p.total.max(1).to_string())?;
+    bar.set_attribute("value", &p.done.to_string())?;
+    bar.set_attribute("aria-label", &tk("backfillTitle"))?;
+    let line = match (&p.current, p.finished) {
+        (_, true) => chrome::i18n("backfillDone", &[p.done.to_string(), p.total.to_string()]),
+        (Some(c), false) => chrome::i18n("backfillCurrent", &[view::clean_text(c), (p.done + 1).to_string(), p.total.to_string()]),
+        (None, false) => tk("working"),
+    };
+    el(doc, &sec, "p", Some("backfill-status"), Some(&line))?.set_attribute("role", "status")?;
+    if !p.finished {
+        let c = button(doc, &sec, "backfill-cancel", &tk("backfillCancel"))?;
+        c.set_class_name("secondary");
+        on_click(&c, || to_parent("backfill-cancel"))?;
+    }
+    let ul = el(doc, &sec, "ul", Some("backfill-results"), None)?;
+    for (title, outcome) in &p.results {
+        let t = view::clean_text(title);
+        let text = match outcome {
+            Outcome::Covered { messages } => chrome::i18n("backfillCovered", &[t, messages.to_string()]),
+            Outcome::HistoryEnds { messages, oldest } => chrome::i18n("backfillHistoryEnds", &[t, oldest.clone().unwrap_or_else(|| "—".into()), messages.to_string()]),
+            Outcome::NotOpened { reason } => chrome::i18n("backfillNotOpened", &[t, reason.clone()]),
+            Outcome::Cancelled => chrome::i18n("backfillCancelled", &[t]),
+        };
+        el(doc, &ul, "li", None, Some(&text))?;
+    }
+    if !p.unreadable.is_empty() {
+        let names: Vec<String> = p.unreadable.iter().map(|n| view::clean_text(n)).collect();
+        el(doc, &sec, "p", Some("backfill-unreadable"), Some(&chrome::i18n("backfillUnreadable", &[names.join(", ")])))?.set_class_name("muted");
+    }
+    if p.finished {
+        let b = button(doc, &sec, "backfill-start", &tk("backfillStart"))?;
+        b.set_class_name("secondary");
+        on_click(&b, || to_parent("backfill-start"))?;
+    }
     Ok(())
 }
 

@@ -467,6 +467,11 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
             let store = Store::open().await?;
             to_js(&diagnostics(&store).await?)
         }
+        Request::KnownChats => {
+            let store = Store::open().await?;
+            let names: Vec<String> = store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c.identity.name).collect();
+            to_js(&names)
+        }
         Request::CaptureStats { counters } => {
             let store = Store::open().await?;
             store.put("meta", "capture_counters", &counters).await?;
