@@ -37,6 +37,11 @@ pub struct ChatRecord {
     pub participants: Vec<crate::core::view::Participant>,
 }
 
+/// How a record is named in `Export::record_synced`: `zoho:contact:5843…`.
+pub fn record_key(r: &RecordRef) -> String {
+    format!("{}:{}:{}", serde_json::to_value(r.crm).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), crate::core::view::kind_name(r.kind), r.id)
+}
+
 /// A match is looked up again after a day, or at once when the rep asks.
 pub const MATCH_TTL_MS: u64 = 24 * 3600_000;
 
@@ -94,6 +99,9 @@ pub struct Export {
     pub parked: Vec<Parked>,
     pub state: SyncState,
     pub log: Vec<LogEntry>,
+    /// When each CRM record's backup was last confirmed (`record_key` → epoch ms).
+    #[serde(default)]
+    pub record_synced: std::collections::BTreeMap<String, u64>,
 }
 
 #[cfg(test)]
@@ -108,6 +116,12 @@ mod tests {
         }
         let at: Vec<u64> = log.iter().map(|e| e.at_ms).collect();
         assert_eq!(at, [7, 8, 9]);
+    }
+
+    #[test]
+    fn record_keys_name_crm_kind_and_id() {
+        let r = RecordRef { crm: crate::core::model::Crm::Leadsquared, kind: crate::core::model::RecordKind::Lead, id: "p1".into() };
+        assert_eq!(record_key(&r), "leadsquared:lead:p1");
     }
 
     #[test]

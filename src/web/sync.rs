@@ -318,12 +318,18 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
         report.settled = keys.len();
         let now = now_ms();
         let touched: BTreeSet<String> = outbox.iter().filter(|m| settled.contains(&m.message.key)).map(|m| m.message.chat.clone()).collect();
+        // Per chat and per CRM record (contact, lead): when its backup was last confirmed.
+        let mut per_record: BTreeMap<String, u64> = store.get("meta", "record_synced").await?.unwrap_or_default();
         for chat_key in touched {
             if let Some(mut c) = store.get::<ChatRecord>("chats", &chat_key).await? {
                 c.last_synced_at_ms = Some(now);
+                for r in &c.links {
+                    per_record.insert(crate::core::sync::record_key(r), now);
+                }
                 store.put("chats", &chat_key, &c).await?;
             }
         }
+        store.put("meta", "record_synced", &per_record).await?;
     }
     Ok(())
 }

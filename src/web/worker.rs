@@ -185,6 +185,7 @@ async fn export(store: &Store) -> Result<Export, JsValue> {
         parked: store.get("meta", "parked").await?.unwrap_or_default(),
         state: store.get("meta", "state").await?.unwrap_or_default(),
         log: store.get::<Vec<LogEntry>>("meta", "log").await?.unwrap_or_default(),
+        record_synced: store.get("meta", "record_synced").await?.unwrap_or_default(),
     })
 }
 
