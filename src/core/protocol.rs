@@ -28,6 +28,8 @@ pub enum Request {
     Relay { header: String, rows: String, locale: String },
     /// Connect a CRM with pasted credentials (options page only; the worker keeps them).
     Connect { credentials: crate::crm::connect::Credentials },
+    /// Connect a CRM by signing in through the browser (OAuth; options page only).
+    OauthConnect { start: crate::crm::connect::OAuthStart },
     /// The Mini-CRM view for a chat (its `WaIdentity::chat_key`, and the title the page
     /// shows), answered with a `view::PanelState`.
     PanelView {
@@ -118,7 +120,7 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         // The export holds every captured message: only the extension's own pages get it.
         (Sender::WhatsAppTab, Request::Export) => Err("export is only available to the extension's pages".into()),
         // Credentials never pass through a page we do not control.
-        (Sender::WhatsAppTab, Request::Connect { .. }) => Err("connecting a CRM is only available to the extension's pages".into()),
+        (Sender::WhatsAppTab, Request::Connect { .. } | Request::OauthConnect { .. }) => Err("connecting a CRM is only available to the extension's pages".into()),
         (Sender::WhatsAppTab, Request::SetSyncPeriod { .. }) => Err("settings are only available to the extension's pages".into()),
         // CRM data and actions are for the extension's own pages only.
         (Sender::WhatsAppTab, _) => Err("panel requests are for extension pages only".into()),

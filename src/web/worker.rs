@@ -526,8 +526,12 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
             let store = Store::open().await?;
             to_js(&export(&store).await?)
         }
-        Request::Connect { credentials } => {
-            let connected = super::connect::connect(credentials, sync::now_ms()).await?;
+        Request::Connect { .. } | Request::OauthConnect { .. } => {
+            let connected = match request {
+                Request::Connect { credentials } => super::connect::connect(credentials, sync::now_ms()).await?,
+                Request::OauthConnect { start } => super::connect::oauth(start, sync::now_ms()).await?,
+                _ => return Err(js_err("unreachable")),
+            };
             if connected.ok {
                 // The first connection anchors the 3-day first backup.
                 let store = Store::open().await?;
