@@ -25,6 +25,10 @@ pub enum Failure {
 pub enum Decision {
     /// Try again no earlier than `at_ms`.
     RetryAt { at_ms: u64 },
+    /// The CRM rejected this record (alone or inside a batch): send it once more, in a call
+    /// of its own, no earlier than `at_ms`. A batch-level rejection or a passing glitch then
+    /// clears, and a record that is really bad is rejected again and parked.
+    RetryAlone { at_ms: u64 },
     /// Refresh the token, then retry without waiting.
     RefreshThenRetry,
     /// Stop retrying; keep the data and show `reason` to the user.
@@ -61,6 +65,15 @@ impl RetryPolicy {
         let half = exp / 2;
         let h = fnv1a(format!("{seed}#{attempt}").as_bytes());
         half + if half == 0 { 0 } else { h % (half + 1) }
+    }
+
+    /// A write's failure. `retried_alone`: this write was already sent once in a call of its
+    /// own after a rejection. A rejection is retried alone once, then parked.
+    pub fn decide_write(&self, failure: &Failure, attempt: u32, retried_alone: bool, now_ms: u64, seed: &str) -> Decision {
+        match failure {
+            Failure::Rejected { .. } if !retried_alone => Decision::RetryAlone { at_ms: now_ms + self.backoff_ms(1, seed) },
+            _ => self.decide(failure, attempt, now_ms, seed),
+        }
     }
 
     /// `attempt` counts failures so far including this one (1 = first failure).
@@ -150,6 +163,28 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(p.decide(&Failure::ReconnectNeeded, 1, 0, "u"), Decision::Park { .. }));
+    }
+
+    #[test]
+    fn a_rejected_record_is_retried_once_alone_then_parked() {
+        // Found by the soak: a record failing inside a batch was parked at once, though the
+        // same body sent alone went through (issue 7: per-record failures retried alone).
+        let p = RetryPolicy::default();
+        let f = Failure::Rejected { reason: "INVALID_DATA".into() };
+        // Even after earlier transient failures of the same write.
+        for attempt in [1, 4] {
+            match p.decide_write(&f, attempt, false, 1_000, "u") {
+                Decision::RetryAlone { at_ms } => assert!(at_ms > 1_000 && at_ms <= 1_000 + 4_000, "{at_ms}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        match p.decide_write(&f, 2, true, 0, "u") {
+            Decision::Park { reason } => assert!(reason.contains("INVALID_DATA")),
+            other => panic!("{other:?}"),
+        }
+        // Other failures follow the usual rules.
+        let t = Failure::Transient { reason: "502".into() };
+        assert_eq!(p.decide_write(&t, 3, false, 0, "u"), p.decide(&t, 3, 0, "u"));
     }
 
     #[test]
