@@ -71,7 +71,7 @@ impl RetryPolicy {
     /// own after a rejection. A rejection is retried alone once, then parked.
     pub fn decide_write(&self, failure: &Failure, attempt: u32, retried_alone: bool, now_ms: u64, seed: &str) -> Decision {
         match failure {
-            Failure::Rejected { .. } if !retried_alone => Decision::RetryAlone { at_ms: now_ms + self.backoff_ms(1, seed) },
+            Failure::Rejected { .. } if !retried_alone => Decision::RetryAlone { at_ms: now_ms.saturating_add(self.backoff_ms(1, seed)) },
             _ => self.decide(failure, attempt, now_ms, seed),
         }
     }
@@ -84,13 +84,13 @@ impl RetryPolicy {
                 // A rate limit is the CRM asking us to slow down, not a fault of this unit:
                 // it does not count toward parking, but the wait still grows with the attempts.
                 let extra = if attempt > 3 { self.backoff_ms(attempt - 3, seed) } else { 0 };
-                Decision::RetryAt { at_ms: now_ms + wait + extra }
+                Decision::RetryAt { at_ms: now_ms.saturating_add(wait).saturating_add(extra) }
             }
             Failure::Transient { reason } => {
                 if attempt >= self.max_attempts {
                     Decision::Park { reason: format!("gave up after {attempt} attempts: {reason}") }
                 } else {
-                    Decision::RetryAt { at_ms: now_ms + self.backoff_ms(attempt, seed) }
+                    Decision::RetryAt { at_ms: now_ms.saturating_add(self.backoff_ms(attempt, seed)) }
                 }
             }
             // Ask for a refresh every time: the session allows at most one per sync cycle, so
@@ -185,6 +185,16 @@ mod tests {
         // Other failures follow the usual rules.
         let t = Failure::Transient { reason: "502".into() };
         assert_eq!(p.decide_write(&t, 3, false, 0, "u"), p.decide(&t, 3, 0, "u"));
+    }
+
+    #[test]
+    fn absurd_retry_after_values_saturate() {
+        // A CRM's Retry-After of u64::MAX seconds overflowed into an immediate retry.
+        let r = crate::crm::http::HttpResponse { status: 429, headers: vec![("Retry-After".into(), u64::MAX.to_string())], body: vec![] };
+        let after = crate::crm::retry_after_ms(&r);
+        assert_eq!(after, Some(u64::MAX));
+        let p = RetryPolicy::default();
+        assert_eq!(p.decide(&Failure::RateLimited { after_ms: after }, 5, 1_000, "u"), Decision::RetryAt { at_ms: u64::MAX });
     }
 
     #[test]
