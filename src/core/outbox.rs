@@ -38,6 +38,23 @@ impl UnitKey {
     }
 }
 
+/// Which kinds of backup documents the rep wants. Each writer maps them onto its CRM:
+/// notes (Zoho notes, Salesforce ContentNote), deals (Zoho deal notes, LeadSquared
+/// opportunity activities), the Salesforce chat object, LeadSquared lead activities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Targets {
+    pub notes: bool,
+    pub deals: bool,
+    pub custom_object: bool,
+    pub activities: bool,
+}
+
+impl Default for Targets {
+    fn default() -> Self {
+        Targets { notes: true, deals: true, custom_object: true, activities: true }
+    }
+}
+
 /// A chat and the CRM records its backup goes to (for a group: every linked participant).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatLinks {
@@ -489,6 +506,8 @@ pub trait DocumentWriter {
         Ok(())
     }
     /// Every document of the unit, rendered from all of the day's messages.
+    /// Where the rep wants backups to go (options page); all on by default.
+    fn set_targets(&mut self, _targets: Targets) {}
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc>;
     /// The most writes of this class and op one call may carry.
     fn batch_limit(&self, class: &str, op: &WriteOp) -> usize;

@@ -48,7 +48,7 @@ fn days_in_month(year: u16, month: u8) -> u8 {
 }
 
 /// Parse a clock such as `10:54 PM`, `8:05 pm`, `13:52`, `9:07 p. m.`, `오후 3:15`, `午後3:15`.
-fn parse_time(s: &str) -> Result<(u8, u8), String> {
+pub(crate) fn parse_time(s: &str) -> Result<(u8, u8), String> {
     let s: String = s.chars().map(|c| if is_space(c) { ' ' } else { c }).collect();
     let lower = s.to_lowercase();
     let compact: String = lower.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
@@ -80,7 +80,7 @@ fn parse_time(s: &str) -> Result<(u8, u8), String> {
     Ok((h, m))
 }
 
-fn parse_date(s: &str, order: DateOrder) -> Result<(u16, u8, u8), String> {
+pub(crate) fn parse_date(s: &str, order: DateOrder) -> Result<(u16, u8, u8), String> {
     let parts: Vec<&str> = s
         .split(|c: char| matches!(c, '/' | '.' | '-' | '年' | '月' | '日') || is_space(c))
         .filter(|p| !p.is_empty())

@@ -25,6 +25,9 @@ pub struct Connection {
     pub session: Option<Session>,
     /// LeadSquared `(api host, app host)`.
     pub lsq_hosts: Option<(String, String)>,
+    /// Zoho's org `domain_name` (from `GET /org`), for record links.
+    #[serde(default)]
+    pub org_domain: Option<String>,
 }
 
 fn sf_host(h: &str) -> salesforce::LoginHost {
@@ -89,11 +92,11 @@ impl Connection {
                 if t.api_base.is_empty() {
                     return Err(Failure::Rejected { reason: "the token answer named no API host".into() });
                 }
-                Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None })
+                Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None })
             }
             Credentials::Leadsquared { .. } => {
                 let hosts = leadsquared::parse_discovery(resp)?;
-                Ok(Connection { credentials, session: None, lsq_hosts: Some(hosts) })
+                Ok(Connection { credentials, session: None, lsq_hosts: Some(hosts), org_domain: None })
             }
         }
     }
@@ -137,6 +140,21 @@ impl Connection {
         })
     }
 
+    /// The Zoho client (org lookups and record links need the concrete type).
+    pub fn zoho(&self, now_ms: u64) -> Result<zoho::Zoho, super::auth::AuthStep> {
+        let (token, base) = self.token_and_base(now_ms)?;
+        let dc = match &self.credentials {
+            Credentials::Zoho { dc, .. } => *dc,
+            _ => ZohoDc::Us,
+        };
+        Ok(zoho::Zoho {
+            dc: ZohoDc::from_api_domain(&base).unwrap_or(dc),
+            api_domain: base,
+            access_token: token.unwrap_or_default(),
+            org_domain: self.org_domain.clone(),
+        })
+    }
+
     /// The access token to use now (None for key-based CRMs) and the API base URL, or the
     /// auth step that must come first.
     fn token_and_base(&self, now_ms: u64) -> Result<(Option<String>, String), super::auth::AuthStep> {
@@ -157,12 +175,7 @@ impl Connection {
     pub fn connector(&self, now_ms: u64) -> Result<Box<dyn Connector>, super::auth::AuthStep> {
         let (token, base) = self.token_and_base(now_ms)?;
         Ok(match &self.credentials {
-            Credentials::Zoho { dc, .. } => Box::new(zoho::Zoho {
-                dc: ZohoDc::from_api_domain(&base).unwrap_or(*dc),
-                api_domain: base,
-                access_token: token.unwrap_or_default(),
-                org_domain: None,
-            }),
+            Credentials::Zoho { .. } => Box::new(self.zoho(now_ms)?),
             Credentials::Salesforce { .. } => Box::new(salesforce::Salesforce { instance_url: base, access_token: token.unwrap_or_default() }),
             Credentials::Leadsquared { access_key, secret_key } => {
                 let (api, app) = self.lsq_hosts.clone().unwrap_or_default();

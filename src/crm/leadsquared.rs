@@ -272,6 +272,38 @@ impl Connector for LeadSquared {
         Crm::Leadsquared
     }
 
+    fn text_search_requests(&self, query: &str) -> Vec<HttpRequest> {
+        // Quick search covers name, e-mail, phone and company in one call.
+        match super::Query::parse(query) {
+            Some(super::Query::Phone(p)) => self.by_phone(&p).into_iter().chain([self.quick_search(&p)]).collect(),
+            Some(super::Query::Email(q) | super::Query::Words(q)) => vec![self.quick_search(&q)],
+            None => vec![],
+        }
+    }
+
+    fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest> {
+        matches!(record.kind, RecordKind::Lead | RecordKind::Contact).then(|| self.opportunities_of_lead(&record.id))
+    }
+
+    fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let list = v.get("List").and_then(|l| l.as_array()).cloned().unwrap_or_default();
+        Ok(list
+            .iter()
+            .map(|o| crate::core::view::DealRow {
+                name: str_of(o, "OpportunityName").or_else(|| str_of(o, "mx_Custom_1")).unwrap_or_default(),
+                stage: str_of(o, "Stage").or_else(|| str_of(o, "Status")),
+                amount: super::num_of(o, "Amount"),
+                currency: None,
+                close_date: str_of(o, "ExpectedClosureDate"),
+            })
+            .take(crate::core::view::MAX_DEALS)
+            .collect())
+    }
+
     fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
         let mut seen = std::collections::BTreeSet::new();
         let mut out: Vec<HttpRequest> = variants
@@ -426,4 +458,19 @@ mod tests {
         assert_eq!(lsq().deep_link(RecordKind::Lead, "L1").as_deref(), Some("https://in21.leadsquared.com/LeadManagement/LeadDetails?LeadID=L1"));
         assert!(LeadSquared::attachment_line("a.pdf", Some("blob:x")).ends_with("(kept in WhatsApp)"));
     }
+
+    #[test]
+    fn card_opportunities_and_text_search() {
+        use crate::core::model::RecordRef;
+        let l = LeadSquared { access_key: "a".into(), secret_key: "s".into(), api_host: "api-in21.leadsquared.com".into(), app_host: "in21.leadsquared.com".into(), activity_event: None };
+        let lead = RecordRef { crm: Crm::Leadsquared, kind: RecordKind::Lead, id: "p1".into() };
+        assert!(l.deals_request(&lead).unwrap().url.contains("GetOpportunitiesOfLead?leadId=p1"));
+        let body = br#"{"RecordCount":1,"List":[{"OpportunityId":"o1","OpportunityName":"Bulk cotton order Q1","Stage":"Negotiation","Amount":480000,"ExpectedClosureDate":"2027-01-15"}]}"#;
+        let rows = l.parse_deal_rows(&resp(200, body)).unwrap();
+        assert_eq!((rows[0].name.as_str(), rows[0].stage.as_deref(), rows[0].amount), ("Bulk cotton order Q1", Some("Negotiation"), Some(480000.0)));
+        assert!(l.parse_deal_rows(&resp(200, &golden("leadsquared/rate-limit.json"))).is_err());
+        assert!(l.text_search_requests("Priya")[0].url.contains("Leads.GetByQuickSearch?key=Priya"));
+        assert_eq!(l.text_search_requests("+91 98765 43210").len(), 2);
+    }
+
 }

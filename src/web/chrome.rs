@@ -19,6 +19,21 @@ extern "C" {
     fn alarms_get_raw(name: &str) -> Result<js_sys::Promise, JsValue>;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = openOptionsPage, catch)]
+    fn open_options_page_raw() -> Result<js_sys::Promise, JsValue>;
+}
+
+/// Open the options page (extension pages only; no eval: the extension CSP forbids it).
+pub fn open_options_page() {
+    if let Ok(p) = open_options_page_raw() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+        });
+    }
+}
+
 pub fn runtime_id() -> String {
     RUNTIME_ID.with(|s| s.clone())
 }

@@ -29,7 +29,14 @@ pub async fn connect(credentials: Credentials, now_ms: u64) -> Result<Connected,
     }
     let resp = transport::perform(&credentials.refresh_request()).await;
     match Connection::establish(credentials, &resp, now_ms) {
-        Ok(conn) => {
+        Ok(mut conn) => {
+            // Zoho record links need the org's domain name: one `GET /org` at connect time.
+            if crm == Crm::Zoho {
+                if let Ok(z) = conn.zoho(now_ms) {
+                    let org = transport::perform(&z.org_request()).await;
+                    conn.org_domain = crate::crm::zoho::Zoho::parse_org(&org).ok();
+                }
+            }
             let api_host = match (&conn.session, &conn.lsq_hosts) {
                 (Some(s), _) => match &s.state {
                     crate::crm::auth::TokenState::Connected { tokens } => tokens.api_base.clone(),
@@ -73,6 +80,24 @@ pub async fn ready_connections(now_ms: u64) -> Result<Vec<Connection>, JsValue> 
         }
     }
     Ok(out)
+}
+
+/// Connected CRMs whose grant is gone for good: the rep must reconnect them.
+pub async fn reconnect_needed() -> Result<Vec<Crm>, JsValue> {
+    let mut out = Vec::new();
+    for crm in [Crm::Zoho, Crm::Salesforce, Crm::Leadsquared] {
+        if let Some(conn) = secrets::get::<Connection>(&key(crm)).await? {
+            if matches!(conn.connector(0), Err(AuthStep::Fail(crate::crm::Failure::ReconnectNeeded))) {
+                out.push(crm);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Forget a CRM: its tokens or keys leave the vault.
+pub async fn disconnect(crm: Crm) -> Result<(), JsValue> {
+    secrets::delete(&key(crm)).await
 }
 
 /// Which CRMs have a stored connection (whatever its token state).

@@ -245,6 +245,7 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                 }
                 let resp = transport::perform(&req).await;
                 report.calls += 1;
+                note_budget(store, crm, &resp).await?;
                 let results: Vec<(DocKey, WriteResult)> = if resp.status == 0 || resp.status == 429 || resp.status >= 500 {
                     let f = classify_transport(&batch.op, resp.status, &resp.body, resp.header("retry-after"));
                     batch.writes.iter().map(|w| (w.doc.clone(), WriteResult::Failed(f.clone()))).collect()
@@ -330,14 +331,31 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
         report.settled = keys.len();
         let now = now_ms();
         let touched: BTreeSet<String> = outbox.iter().filter(|m| settled.contains(&m.message.key)).map(|m| m.message.chat.clone()).collect();
+        // Per chat and per CRM record (contact, lead): when its backup was last confirmed.
+        let mut per_record: BTreeMap<String, u64> = store.get("meta", "record_synced").await?.unwrap_or_default();
         for chat_key in touched {
             if let Some(mut c) = store.get::<ChatRecord>("chats", &chat_key).await? {
                 c.last_synced_at_ms = Some(now);
+                for r in &c.links {
+                    per_record.insert(crate::core::sync::record_key(r), now);
+                }
                 store.put("chats", &chat_key, &c).await?;
             }
         }
+        store.put("meta", "record_synced", &per_record).await?;
     }
     Ok(())
+}
+
+/// Remember the API allowance a CRM reported, for the diagnostics.
+async fn note_budget(store: &Store, crm: crate::core::model::Crm, resp: &crate::crm::http::HttpResponse) -> Result<(), JsValue> {
+    let b = crate::crm::budget_of(crm, resp);
+    if b.remaining.is_none() {
+        return Ok(());
+    }
+    let mut all: BTreeMap<String, crate::crm::Budget> = store.get("meta", "budget").await?.unwrap_or_default();
+    all.insert(crm.name().to_string(), b);
+    store.put("meta", "budget", &all).await
 }
 
 /// A failure in the words the panel shows.
