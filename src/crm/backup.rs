@@ -110,7 +110,8 @@ impl DocumentWriter for ZohoWriter {
 
     fn absorb_prepare(&mut self, record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
         let deals = zoho::Zoho::parse_deals(resp);
-        // Without the deals the contact's own note still goes; remember the attempt.
+        // Without the deals the contact's own note still goes; remember the attempt. The
+        // sync engine keeps the messages pending until the deals are known (an Err here).
         self.deals.insert(record.id.clone(), deals.clone().unwrap_or_default());
         deals.map(|_| ())
     }
@@ -363,9 +364,8 @@ impl DocumentWriter for LeadSquaredWriter {
     fn absorb_prepare(&mut self, record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
         if self.lsq.activity_event.is_none() {
             if self.need_type_list {
-                let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-                let code = v.as_array().into_iter().flatten().find(|t| t["ActivityEventName"] == leadsquared::ACTIVITY_TYPE_NAME).and_then(|t| t["ActivityEvent"].as_u64());
-                self.lsq.activity_event = code.map(|c| c as u32);
+                let code = LeadSquared::parse_activity_types(resp)?;
+                self.lsq.activity_event = code;
                 return code.map(|_| ()).ok_or(Failure::Rejected { reason: "the WhatsApp Chats activity type could not be found".into() });
             }
             return match LeadSquared::parse_id(resp).map(|id| id.parse::<u32>()) {
@@ -382,10 +382,11 @@ impl DocumentWriter for LeadSquaredWriter {
                 Err(f) => Err(f),
             };
         }
-        let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-        let ids: Vec<String> = v["List"].as_array().into_iter().flatten().filter_map(|o| o["OpportunityId"].as_str().map(str::to_string)).collect();
-        self.opps.insert(record.id.clone(), ids);
-        Ok(())
+        // On failure the lead's own activity still goes this cycle; the sync engine keeps
+        // its messages pending until the opportunities are known.
+        let ids = LeadSquared::parse_opportunities(resp);
+        self.opps.insert(record.id.clone(), ids.clone().unwrap_or_default());
+        ids.map(|_| ())
     }
 
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {

@@ -233,6 +233,31 @@ impl LeadSquared {
         ))
     }
 
+    /// The opportunity ids of a lead. A failed read is an error, never "no opportunities":
+    /// the backup would otherwise skip them and still count the messages as delivered.
+    pub fn parse_opportunities(resp: &HttpResponse) -> Result<Vec<String>, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let list = v.get("List").and_then(Value::as_array).ok_or_else(|| Failure::Transient { reason: "opportunity answer without List[]".into() })?;
+        Ok(list.iter().filter_map(|o| str_of(o, "OpportunityId")).collect())
+    }
+
+    /// The code of the "WhatsApp Chats" activity type in an `ActivityTypes.Get` answer.
+    pub fn parse_activity_types(resp: &HttpResponse) -> Result<Option<u32>, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let types = v.as_array().ok_or_else(|| Failure::Transient { reason: "activity types answer is not a list".into() })?;
+        Ok(types
+            .iter()
+            .find(|t| t.get("ActivityEventName").and_then(Value::as_str) == Some(ACTIVITY_TYPE_NAME))
+            .and_then(|t| t.get("ActivityEvent").and_then(Value::as_u64))
+            .and_then(|c| u32::try_from(c).ok()))
+    }
+
     /// A file cannot be posted through these APIs: the activity carries a link line instead.
     pub fn attachment_line(file_name: &str, url: Option<&str>) -> String {
         match url {
@@ -331,6 +356,30 @@ impl Connector for LeadSquared {
 mod tests {
     use super::*;
     use crate::crm::{golden, resp};
+
+    #[test]
+    fn a_failed_opportunity_read_is_an_error_not_an_empty_list() {
+        // Before: the backup read `List` from any answer and took a 503 for "no opportunities",
+        // so the opportunity's copy was skipped and the messages still counted as delivered.
+        assert!(matches!(LeadSquared::parse_opportunities(&resp(503, b"")), Err(Failure::Transient { .. })));
+        assert!(matches!(LeadSquared::parse_opportunities(&resp(200, b"")), Err(Failure::Transient { .. })));
+        let limited = br#"{"Status":"Error","ExceptionType":"MXAPIRateLimitExceededException","ExceptionMessage":"limit"}"#;
+        assert!(matches!(LeadSquared::parse_opportunities(&resp(200, limited)), Err(Failure::RateLimited { .. })));
+        let ok = br#"{"RecordCount":2,"List":[{"OpportunityId":"o1"},{"OpportunityId":"o2"},{"Name":"no id"}]}"#;
+        assert_eq!(LeadSquared::parse_opportunities(&resp(200, ok)).unwrap(), ["o1", "o2"]);
+        assert_eq!(LeadSquared::parse_opportunities(&resp(200, br#"{"RecordCount":0,"List":[]}"#)).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn activity_types_find_ours_or_fail_clearly() {
+        let body = br#"[{"ActivityEvent":12,"ActivityEventName":"Other"},{"ActivityEvent":205,"ActivityEventName":"WhatsApp Chats"}]"#;
+        assert_eq!(LeadSquared::parse_activity_types(&resp(200, body)).unwrap(), Some(205));
+        assert_eq!(LeadSquared::parse_activity_types(&resp(200, b"[]")).unwrap(), None);
+        assert!(LeadSquared::parse_activity_types(&resp(502, b"")).is_err());
+        assert!(LeadSquared::parse_activity_types(&resp(200, br#"{"ActivityEvent":1}"#)).is_err());
+        let huge = br#"[{"ActivityEvent":99999999999,"ActivityEventName":"WhatsApp Chats"}]"#;
+        assert_eq!(LeadSquared::parse_activity_types(&resp(200, huge)).unwrap(), None);
+    }
 
     fn lsq() -> LeadSquared {
         LeadSquared {

@@ -116,7 +116,7 @@ pub fn budget_of(crm: Crm, resp: &HttpResponse) -> Budget {
 
 /// `Retry-After` in milliseconds (delta-seconds form; CRMs do not send HTTP dates here).
 pub fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
-    resp.header("retry-after")?.trim().parse::<u64>().ok().map(|s| s * 1000)
+    resp.header("retry-after")?.trim().parse::<u64>().ok().map(|s| s.saturating_mul(1000))
 }
 
 /// Failures every CRM shares: no response, 5xx, 429.

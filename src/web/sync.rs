@@ -25,6 +25,9 @@ const MAX_PASSES: usize = 3;
 pub struct RetryEntry {
     pub attempts: u32,
     pub at_ms: u64,
+    /// Send this document in a call of its own (it was rejected inside a batch).
+    #[serde(default)]
+    pub alone: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -164,6 +167,7 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
     let parked_ids: BTreeSet<String> = parked.iter().map(|p| p.doc.clone()).collect();
     let mut all_docs: Vec<RenderedDoc> = Vec::new();
     let mut remote: BTreeMap<DocKey, RemoteState> = BTreeMap::new();
+    let mut incomplete: BTreeSet<crate::core::model::RecordRef> = BTreeSet::new();
     for (_, (k, s)) in store.all::<(DocKey, RemoteState)>("docs").await? {
         remote.insert(k, s);
     }
@@ -186,6 +190,8 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                 let resp = transport::perform(&req).await;
                 report.calls += 1;
                 if let Err(f) = writer.absorb_prepare(r, &resp) {
+                    // Its documents are not all known: write what is, confirm nothing.
+                    incomplete.insert(r.clone());
                     if f == Failure::AuthExpired && !report.auth_expired.contains(&crm) {
                         report.auth_expired.push(crm);
                     }
@@ -210,7 +216,9 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
             if writes.is_empty() || stop_crm {
                 break;
             }
-            let mut batches = batch_writes(writes, |_, class, op| writer.batch_limit(class, op));
+            let (solo, grouped): (Vec<_>, Vec<_>) = writes.into_iter().partition(|w| retry.get(&w.doc.id()).is_some_and(|r| r.alone));
+            let mut batches = batch_writes(grouped, |_, class, op| writer.batch_limit(class, op));
+            batches.extend(batch_writes(solo, |_, _, _| 1));
             // Reconcile first: it decides whether the creates of this pass are needed.
             batches.sort_by_key(|b| if b.op == WriteOp::Reconcile { 0 } else { 1 });
             // A reconcile that finds nothing clears the state; the next pass plans the create.
@@ -274,13 +282,18 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                             let entry = retry.entry(id.clone()).or_default();
                             entry.attempts += 1;
                             let seed = id.clone();
-                            match policy.decide(&f, entry.attempts, now_ms(), &seed) {
+                            match policy.decide_write(&f, entry.attempts, entry.alone, now_ms(), &seed) {
                                 Decision::RetryAt { at_ms } => {
                                     entry.at_ms = at_ms;
                                     if matches!(f, Failure::RateLimited { .. }) {
                                         state.retry_not_before_ms = Some(at_ms);
                                         stop_crm = true;
                                     }
+                                    state.last_error = Some(format!("{}: {}", crm.name(), describe(&f)));
+                                }
+                                Decision::RetryAlone { at_ms } => {
+                                    entry.at_ms = at_ms;
+                                    entry.alone = true;
                                     state.last_error = Some(format!("{}: {}", crm.name(), describe(&f)));
                                 }
                                 Decision::RefreshThenRetry => {
@@ -311,7 +324,7 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
     store.put("meta", "parked", &parked).await?;
 
     // Messages whose every document is current are confirmed.
-    let settled = settled_messages(&units, &all_docs, &remote);
+    let settled = settled_messages(&units, &all_docs, &remote, &incomplete);
     if !settled.is_empty() {
         let keys: Vec<String> = settled.iter().cloned().collect();
         store.mark_synced(&keys).await?;
