@@ -95,21 +95,8 @@ pub async fn alarm_create_periodic(name: &str, period_minutes: f64) -> Result<()
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_namespace = ["chrome", "storage", "local"], js_name = get, catch)]
-    fn storage_local_get_raw(key: &str) -> Result<js_sys::Promise, JsValue>;
-
     #[wasm_bindgen(js_namespace = ["chrome", "i18n"], js_name = getMessage)]
     fn i18n_get_message_raw(key: &str, substitutions: &js_sys::Array) -> String;
-}
-
-/// One `chrome.storage.local` value as JSON (`Null` when absent).
-pub async fn storage_get_json(key: &str) -> Result<serde_json::Value, JsValue> {
-    let all = wasm_bindgen_futures::JsFuture::from(storage_local_get_raw(key)?).await?;
-    let v = js_sys::Reflect::get(&all, &key.into())?;
-    if v.is_undefined() || v.is_null() {
-        return Ok(serde_json::Value::Null);
-    }
-    serde_wasm_bindgen::from_value(v).map_err(|e| super::js_err(format!("storage {key}: {e}")))
 }
 
 /// A localized string from `_locales`; the key itself when the message is missing, so a gap shows.
