@@ -17,7 +17,7 @@ after(async () => { await browser?.close(); await sandbox?.stop(); });
 
 const send = (msg) => options.evaluate((m) => chrome.runtime.sendMessage(m), msg);
 
-test('Zoho: sign in through the browser, then the stored connection finds the chat's record', async () => {
+test('Zoho: sign in through the browser, then the stored connection finds the chat record', async () => {
   await options.fill('#f-zoho-client-id', '1000.SANDBOXCLIENT');
   await options.fill('#f-zoho-client-secret', 'sandbox-secret');
   await options.click('#oauth-zoho');
