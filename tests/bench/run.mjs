@@ -23,7 +23,7 @@ const put = (name, value) => { results.metrics[name] = value; console.log(`${nam
 }
 
 // Further benchmarks register themselves as modules next to this file.
-for (const name of ['plan.mjs', 'phone.mjs', 'scrape.mjs', 'runtime.mjs']) {
+for (const name of ['plan.mjs', 'phone.mjs', 'scrape.mjs', 'runtime.mjs', 'card.mjs']) {
   const file = join(ROOT, 'tests/bench', name);
   if (!existsSync(file)) continue;
   const mod = await import(file);
