@@ -542,6 +542,9 @@ pub trait DocumentWriter {
     /// Every document of the unit, rendered from all of the day's messages.
     /// Where the rep wants backups to go (options page); all on by default.
     fn set_targets(&mut self, _targets: Targets) {}
+    /// What the CRM already holds (stored remote states), before this cycle's writes: some
+    /// documents point at others (a Salesforce file is published to the day's chat record).
+    fn absorb_remote(&mut self, _remote: &BTreeMap<DocKey, RemoteState>) {}
     /// The record's related deals / opportunities, already read by matching for the card:
     /// `prepare` then needs no call for it.
     fn seed_related(&mut self, _record: &RecordRef, _ids: Vec<String>) {}

@@ -38,7 +38,12 @@ fn title_key(d: &DocKey) -> String {
 /// Render a unit's transcript into parts and the documents for each target.
 fn render_parts(unit: &Unit, max_chars: usize, targets: &[String], titles: &RefCell<BTreeMap<DocKey, String>>) -> Vec<RenderedDoc> {
     let title = if unit.is_group { format!("{} (group)", unit.title) } else { unit.title.clone() };
-    let body = transcript::render_day(&title, &unit.key.day, &unit.messages);
+    let mut body = transcript::render_day(&title, &unit.key.day, &unit.messages);
+    // The files uploaded with this day, by the names they have in the CRM.
+    if !unit.files.is_empty() {
+        let names: Vec<String> = unit.files.iter().map(|f| f.crm_name(&unit.key)).collect();
+        body.push_str(&format!("Files: {}\n", names.join(", ")));
+    }
     let parts = transcript::parts(&body, max_chars);
     let mut out = Vec::new();
     for t in targets {
@@ -245,11 +250,22 @@ pub struct SalesforceWriter {
     pub sf: Salesforce,
     titles: RefCell<BTreeMap<DocKey, String>>,
     targets: Targets,
+    /// The day's chat record id (part 0), where that day's files are published.
+    chat_ids: RefCell<BTreeMap<crate::core::outbox::UnitKey, String>>,
 }
 
 impl SalesforceWriter {
     pub fn new(sf: Salesforce) -> Self {
-        SalesforceWriter { sf, titles: RefCell::new(BTreeMap::new()), targets: Targets::default() }
+        SalesforceWriter { sf, titles: RefCell::new(BTreeMap::new()), targets: Targets::default(), chat_ids: RefCell::new(BTreeMap::new()) }
+    }
+
+    fn note_chat_ids<'a>(&self, written: impl Iterator<Item = (&'a DocKey, &'a str)>) {
+        let mut ids = self.chat_ids.borrow_mut();
+        for (k, id) in written {
+            if k.target == "chat" && k.part == 0 && !id.is_empty() {
+                ids.insert(k.unit.clone(), id.to_string());
+            }
+        }
     }
 
     fn chat_key(d: &DocKey) -> String {
@@ -269,6 +285,13 @@ impl SalesforceWriter {
 impl DocumentWriter for SalesforceWriter {
     fn crm(&self) -> Crm {
         Crm::Salesforce
+    }
+
+    fn absorb_remote(&mut self, remote: &BTreeMap<DocKey, crate::core::outbox::RemoteState>) {
+        self.note_chat_ids(remote.iter().filter_map(|(k, s)| match s {
+            crate::core::outbox::RemoteState::Written { id, .. } => Some((k, id.as_str())),
+            _ => None,
+        }));
     }
 
     fn set_targets(&mut self, targets: Targets) {
@@ -316,7 +339,12 @@ impl DocumentWriter for SalesforceWriter {
             // A ContentVersion published to the contact or lead; found again by its title.
             let name = title(&w.doc);
             return match batch.op {
-                WriteOp::Create => self.sf.content_version(&name, &file_bytes(&w.doc, docs)?, &w.doc.unit.record.id),
+                // Published to the day's chat record when it exists (it links the contact or
+                // lead), else to the contact or lead itself.
+                WriteOp::Create => {
+                    let chat = self.chat_ids.borrow().get(&w.doc.unit).cloned();
+                    self.sf.content_version(&name, &file_bytes(&w.doc, docs)?, chat.as_deref().unwrap_or(&w.doc.unit.record.id))
+                }
                 _ => {
                     let q = format!("SELECT Id, Title FROM ContentVersion WHERE Title = '{}'", name.replace('\\', "\\\\").replace('\'', "\\'"));
                     Ok(self.authed(HttpRequest::get(self.data_url(&format!("/query?q={}", super::enc(&q))))))
@@ -346,7 +374,12 @@ impl DocumentWriter for SalesforceWriter {
 
     fn outcome(&self, batch: &Batch, resp: &HttpResponse) -> Vec<(DocKey, WriteResult)> {
         if batch.class == "chat" {
-            return item_results(batch, Salesforce::parse_collection(resp));
+            let results = item_results(batch, Salesforce::parse_collection(resp));
+            self.note_chat_ids(results.iter().filter_map(|(k, r)| match r {
+                WriteResult::Written { id } => Some((k, id.as_str())),
+                _ => None,
+            }));
+            return results;
         }
         let Some(w) = batch.writes.first() else { return Vec::new() };
         let file = batch.class == "file";
@@ -569,6 +602,9 @@ mod tests {
         let docs = z.render(&u);
         let file = docs.iter().find(|d| d.key.target == "file:3EB0X#0").expect("a file document");
         let marker = u.files[0].marker(&u.key);
+        // The day's note names the file as it is in the CRM.
+        let note = docs.iter().find(|d| d.key.target == "note").unwrap();
+        assert!(note.body.ends_with(&format!("Files: {marker}_photo.png\n")), "{}", note.body);
         let by_key: BTreeMap<DocKey, RenderedDoc> = docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
         let batch = |op: WriteOp| Batch { crm: Crm::Zoho, class: "file".into(), op: op.clone(), writes: vec![Write { doc: file.key.clone(), op, remote_id: None }] };
         let req = z.request(&batch(WriteOp::Create), &by_key).unwrap();
@@ -607,6 +643,15 @@ mod tests {
         assert!(q.url.contains("FROM%20ContentVersion%20WHERE%20Title"));
         let none = s.outcome(&sb(WriteOp::Reconcile), &crate::crm::resp(200, br#"{"totalSize":0,"done":true,"records":[]}"#));
         assert_eq!(none[0].1, WriteResult::Absent);
+        // Once the day's chat record exists, the file is published to it.
+        let mut s = s;
+        let chat_doc = sdocs.iter().find(|d| d.key.target == "chat").unwrap();
+        let mut remote = BTreeMap::new();
+        remote.insert(chat_doc.key.clone(), RemoteState::Written { id: "a0Xchat".into(), digest: 1 });
+        s.absorb_remote(&remote);
+        let req = s.request(&sb(WriteOp::Create), &sby).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(v["FirstPublishLocationId"], "a0Xchat");
     }
 
     #[test]

@@ -53,6 +53,14 @@ pub struct Store {
     db: IdbDatabase,
 }
 
+/// Close the connection when done (pending transactions still finish): open handles would
+/// block a newer schema's upgrade (an updated extension) and pile up in a long-lived worker.
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.db.close();
+    }
+}
+
 impl Store {
     pub async fn open() -> Result<Store, JsValue> {
         Self::open_named(DB_NAME).await
@@ -73,9 +81,9 @@ impl Store {
             }
         });
         open.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
-        let db = request_future(&open).await?;
+        let db: IdbDatabase = request_future(&open).await?.dyn_into()?;
         drop(on_upgrade);
-        Ok(Store { db: db.dyn_into()? })
+        Ok(Store { db })
     }
 
     async fn get_raw(&self, store: &str, key: &str) -> Result<Option<String>, JsValue> {

@@ -183,6 +183,7 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
     }
 
     for writer in writers.iter_mut() {
+        writer.absorb_remote(&remote);
         let crm = writer.crm();
         let my_units: Vec<&Unit> = units.iter().filter(|u| u.key.record.crm == crm).collect();
         if my_units.is_empty() {

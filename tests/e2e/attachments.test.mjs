@@ -1,6 +1,6 @@
 // Attachments: a photo WhatsApp shows (a blob: URL of the page) is copied by the content
 // script and uploaded with the day's backup: Zoho Attachments on the contact, a Salesforce
-// ContentVersion published to the contact. A lost answer after the upload does not upload twice.
+// ContentVersion published to the day's chat record. A lost answer after the upload does not upload twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox, launch, panelFrame, until, CREDS } from './harness.mjs';
@@ -48,12 +48,15 @@ test('a photo reaches Zoho as an attachment of the contact, once, even when the 
   // The day's note names the photo; the message settled.
   const note = (await sandbox.ledger()).zoho.notes.find((n) => n.parent_id === ANA && n.content.includes('Foto da obra'));
   assert.match(note.content, /Foto da obra\n {2}Attachment: image/);
+  assert.ok(note.content.includes(`Files: ${files[0].File_Name}`), 'the note names the uploaded file');
   await wa.close();
 });
 
-test('a photo reaches Salesforce as a ContentVersion published to the contact', async () => {
+test('a photo reaches Salesforce as a ContentVersion published to the day\'s chat record', async () => {
   const { wa } = await photoIn('us', 'Site photo');
-  const of = async () => (await sandbox.ledger()).salesforce.ContentVersion.filter((v) => v.FirstPublishLocationId === LIAM);
+  // Published to the day's WhatsApp_Chat__c record of Liam's chat.
+  const chatIds = async () => (await sandbox.ledger()).salesforce.WhatsApp_Chat__c.filter((c) => c.Contact__c === LIAM && c.Transcript__c.includes('Site photo')).map((c) => c.Id);
+  const of = async () => { const ids = await chatIds(); return (await sandbox.ledger()).salesforce.ContentVersion.filter((v) => ids.includes(v.FirstPublishLocationId)); };
   await until(async () => { await send({ kind: 'sync_now' }); return (await of()).length > 0 && (await send({ kind: 'status' })).pending === 0; },
     { what: 'ContentVersion uploaded', timeout: 60000, interval: 1000 });
   await send({ kind: 'sync_now' });
