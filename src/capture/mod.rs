@@ -389,6 +389,13 @@ impl Session {
         }
         out
     }
+
+    /// The worker did not take these messages: hand them on again at the next scan.
+    pub fn forget(&mut self, keys: &[String]) {
+        for k in keys {
+            self.sent.remove(k);
+        }
+    }
 }
 
 /// A contact or chat record from WhatsApp's own IndexedDB (`model-storage`): its id (a JID)
@@ -421,3 +428,19 @@ pub fn resolve_identity(mut header: WaIdentity, entries: &[IdbEntry]) -> WaIdent
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod session_tests {
+    use super::*;
+
+    #[test]
+    fn forgotten_messages_are_handed_on_again() {
+        let row = r#"<div role="row"><div data-id="K1"><div class="message-in"><div class="copyable-text" data-pre-plain-text="[10:01, 20/11/2026] Ana: "><span class="selectable-text"><span>Oi</span></span></div></div></div></div>"#;
+        let mut s = Session::new(10);
+        s.open_chat(WaIdentity { phone: Some("+5511987654321".into()), lid: None, name: "Ana".into(), is_group: false }, "pt-BR");
+        assert_eq!(s.ingest(row).len(), 1);
+        assert_eq!(s.ingest(row).len(), 0, "a re-render is not handed on twice");
+        s.forget(&["K1".to_string()]);
+        assert_eq!(s.ingest(row).len(), 1, "after the worker refused it, it goes again");
+    }
+}

@@ -17,6 +17,8 @@ use web_sys::{Document, Element, HtmlIFrameElement, MutationObserver, MutationOb
 pub(crate) const PANEL_ID: &str = "crmsync-panel";
 /// Let a burst of DOM changes (a chat render, a scroll page) settle before scanning.
 const DEBOUNCE_MS: u32 = 40;
+/// After the worker did not take a batch, scan the chat again this much later.
+const RESEND_MS: u32 = 2000;
 /// Messages per runtime message to the worker.
 const SEND_CHUNK: usize = 200;
 /// Keep at most this many messages of the open chat for diagnostics.
@@ -228,17 +230,29 @@ async fn read_model_storage() -> Vec<IdbEntry> {
     inner().await.unwrap_or_default()
 }
 
-fn send(identity: WaIdentity, messages: Vec<Message>) {
+/// Hand messages to the worker. If the worker does not take them (restarting, or an error),
+/// they are forgotten as sent and the chat is scanned again shortly: nothing stays behind.
+fn send(state: &Shared, identity: WaIdentity, messages: Vec<Message>) {
     if messages.is_empty() {
         return;
     }
     for chunk in messages.chunks(SEND_CHUNK) {
         let req = Request::Captured { identity: identity.clone(), messages: chunk.to_vec() };
+        let keys: Vec<String> = chunk.iter().map(|m| m.key.clone()).collect();
+        let state = state.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let Ok(v) = to_js(&req) else { return };
             if let Err(e) = chrome::send_message(&v).await {
-                // The worker may be restarting; the next change or rescan sends again.
                 set_diag("send_error", &e);
+                state.borrow_mut().session.forget(&keys);
+                let s2 = state.clone();
+                Timeout::new(RESEND_MS, move || {
+                    s2.borrow_mut().chat_changed = true;
+                    if s2.borrow().timer.is_none() {
+                        schedule(&s2);
+                    }
+                })
+                .forget();
             }
         });
     }
@@ -360,7 +374,7 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
         });
     }
     let files = out.clone();
-    send(identity, out);
+    send(&state, identity, out);
     copy_files(&files);
     // Diagnostics for the options page: how capture went in this chat.
     wasm_bindgen_futures::spawn_local(async move {
@@ -388,7 +402,7 @@ fn flush_rows(state: &Shared) -> Result<(), JsValue> {
     publish_diag(&cap.session);
     drop(cap);
     let files = out.clone();
-    send(identity, out);
+    send(state, identity, out);
     copy_files(&files);
     Ok(())
 }

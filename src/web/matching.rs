@@ -139,7 +139,9 @@ pub async fn resolve(
         }
     }
     chat.matched = Some(outcome.clone());
-    chat.matched_at_ms = Some(now_ms);
+    // A lookup a CRM failed (rate limit, outage) is not a decision: try again at the next
+    // capture or cycle instead of trusting "no match" for a day.
+    chat.matched_at_ms = errors.is_empty().then_some(now_ms);
     store.put("chats", &key, &chat).await?;
     Ok((outcome, errors))
 }

@@ -53,12 +53,15 @@ pub struct Store {
     db: IdbDatabase,
 }
 
-/// Close the connection when done (pending transactions still finish): open handles would
-/// block a newer schema's upgrade (an updated extension) and pile up in a long-lived worker.
-impl Drop for Store {
-    fn drop(&mut self) {
-        self.db.close();
-    }
+thread_local! {
+    /// One handler for every connection: a newer schema opened elsewhere (an updated extension,
+    /// a test) closes this connection instead of waiting on it. (Closing on drop instead lost
+    /// writes: transactions still queued on a handle fail once it is closed.)
+    static ON_VERSION_CHANGE: Closure<dyn FnMut(web_sys::Event)> = Closure::new(|e: web_sys::Event| {
+        if let Some(db) = e.target().and_then(|t| t.dyn_into::<IdbDatabase>().ok()) {
+            db.close();
+        }
+    });
 }
 
 impl Store {
@@ -83,6 +86,7 @@ impl Store {
         open.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
         let db: IdbDatabase = request_future(&open).await?.dyn_into()?;
         drop(on_upgrade);
+        ON_VERSION_CHANGE.with(|f| db.set_onversionchange(Some(f.as_ref().unchecked_ref())));
         Ok(Store { db })
     }
 
