@@ -2,7 +2,7 @@
 //! field, stable anchors first (ids, role, data-testid, data-icon, data-* attributes),
 //! localized aria-labels matched in several languages last. A WhatsApp change is a data
 //! fix here. Sources: the whatsapp-web.md reference (§1).
-use super::html::El;
+use super::html::{attr_bit, El, CLASS_BIT};
 
 #[derive(Clone, Copy, Debug)]
 pub enum Sel {
@@ -21,74 +21,81 @@ pub enum Sel {
 }
 
 impl Sel {
-    pub fn matches(&self, e: &El) -> bool {
+    /// The attribute this selector reads (None: the tag alone).
+    fn key(&self) -> Option<&'static str> {
         match *self {
-            Sel::Attr(k, v) => e.attr(k) == Some(v),
-            Sel::Has(k) => e.attr(k).is_some(),
+            Sel::Attr(k, _) | Sel::Has(k) | Sel::AttrContains(k, _) | Sel::AttrStartsAny(k, _) | Sel::TagAttrPrefix(_, k, _) => Some(k),
+            Sel::Class(_) => Some("class"),
+            Sel::Tag(_) => None,
+        }
+    }
+
+    /// Whether an element with this tag, whose `key()` attribute has this value, matches.
+    #[inline(always)]
+    fn matches_value(&self, tag: &str, value: &str) -> bool {
+        match *self {
+            Sel::Attr(_, v) => value.len() == v.len() && value == v,
+            Sel::Has(_) => true,
             // Needles are lowercase; compare without allocating (ASCII case folding: the
             // labels' first letters are ASCII in every language listed).
-            Sel::AttrContains(k, v) => e.attr(k).is_some_and(|a| a.as_bytes().windows(v.len()).any(|w| w.eq_ignore_ascii_case(v.as_bytes()))),
-            Sel::AttrStartsAny(k, vs) => e.attr(k).is_some_and(|a| {
-                vs.iter().any(|v| a.len() >= v.len() && a.as_bytes()[..v.len()].eq_ignore_ascii_case(v.as_bytes()))
-            }),
-            Sel::Class(c) => e.has_class(c),
-            Sel::Tag(t) => e.tag == t,
-            Sel::TagAttrPrefix(t, k, v) => e.tag == t && e.attr(k).is_some_and(|a| a.starts_with(v)),
+            Sel::AttrContains(_, v) => value.as_bytes().windows(v.len()).any(|w| w.eq_ignore_ascii_case(v.as_bytes())),
+            Sel::AttrStartsAny(_, vs) => vs.iter().any(|v| value.len() >= v.len() && value.as_bytes()[..v.len()].eq_ignore_ascii_case(v.as_bytes())),
+            Sel::Class(c) => value.split_ascii_whitespace().any(|x| x == c),
+            Sel::Tag(t) => tag == t,
+            Sel::TagAttrPrefix(t, _, v) => tag == t && value.starts_with(v),
+        }
+    }
+
+    pub fn matches(&self, e: &El) -> bool {
+        match self.key() {
+            Some(k) => e.attr(k).is_some_and(|v| self.matches_value(e.tag(), v)),
+            None => self.matches_value(e.tag(), ""),
         }
     }
 }
 
 /// The first element under `root` matched by the earliest selector that matches anything.
-pub fn first<'r, 'a>(root: &'r El<'a>, sels: &[Sel]) -> Option<&'r El<'a>> {
-    sels.iter().find_map(|s| root.find(&|e| s.matches(e)))
+pub fn first<'d, 'a>(root: El<'d, 'a>, sels: &[Sel]) -> Option<El<'d, 'a>> {
+    sels.iter().find_map(|s| root.find(|e| s.matches(e)))
 }
 
-pub fn any(root: &El, sels: &[Sel]) -> bool {
+pub fn any(root: El, sels: &[Sel]) -> bool {
     first(root, sels).is_some()
 }
 
-/// Attribute names selectors look at, as bits: an element is tested only against the
-/// selectors whose attribute it has (most elements carry just a class).
-fn attr_bit(name: &str) -> u32 {
-    match name {
-        "class" => 1,
-        "data-testid" => 1 << 1,
-        "data-icon" => 1 << 2,
-        "aria-label" => 1 << 3,
-        "data-pre-plain-text" => 1 << 4,
-        "role" => 1 << 5,
-        "dir" => 1 << 6,
-        "src" => 1 << 7,
-        "href" => 1 << 8,
-        "title" => 1 << 9,
-        "data-id" => 1 << 10,
-        _ => 0,
-    }
+/// The selector table turned inside out, once: per attribute, the (field, priority,
+/// selector) entries that read it. A row element is then tested only against the
+/// selectors of the attributes it has, with the attribute value already in hand.
+struct Entry {
+    field: usize,
+    prio: u8,
+    sel: Sel,
 }
-const TAG_BIT: u32 = 1 << 31;
 
-impl Sel {
-    fn bit(&self) -> u32 {
-        match *self {
-            Sel::Attr(k, _) | Sel::Has(k) | Sel::AttrContains(k, _) | Sel::AttrStartsAny(k, _) => attr_bit(k),
-            Sel::Class(_) => attr_bit("class"),
-            Sel::Tag(_) => TAG_BIT,
-            Sel::TagAttrPrefix(_, k, _) => attr_bit(k),
+struct Dispatch {
+    /// By the bit position of `attr_bit` (attributes the parser tags).
+    by_bit: Vec<Vec<Entry>>,
+    /// `Sel::Class`: compared with each class token.
+    classes: Vec<(Entry, &'static str)>,
+    /// Tag-only selectors and attributes the parser does not tag: tried on every element.
+    generic: Vec<Entry>,
+}
+
+fn dispatch() -> &'static Dispatch {
+    static D: std::sync::OnceLock<Dispatch> = std::sync::OnceLock::new();
+    D.get_or_init(|| {
+        let mut d = Dispatch { by_bit: (0..32).map(|_| Vec::new()).collect(), classes: Vec::new(), generic: Vec::new() };
+        for (field, sels) in FIELDS.iter().enumerate() {
+            for (prio, &sel) in sels.iter().enumerate() {
+                let e = Entry { field, prio: prio.min(255) as u8, sel };
+                match (sel, sel.key().map(attr_bit)) {
+                    (Sel::Class(c), _) => d.classes.push((e, c)),
+                    (_, Some(bit)) if bit != 0 => d.by_bit[bit.trailing_zeros() as usize].push(e),
+                    _ => d.generic.push(e),
+                }
+            }
         }
-    }
-}
-
-/// Per field: the union of its selectors' attribute bits, and each selector's bit.
-fn sel_bits() -> &'static [(u32, Vec<u32>)] {
-    static BITS: std::sync::OnceLock<Vec<(u32, Vec<u32>)>> = std::sync::OnceLock::new();
-    BITS.get_or_init(|| {
-        FIELDS
-            .iter()
-            .map(|sels| {
-                let each: Vec<u32> = sels.iter().map(Sel::bit).collect();
-                (each.iter().fold(0, |a, b| a | b), each)
-            })
-            .collect()
+        d
     })
 }
 
@@ -129,58 +136,83 @@ pub const F_REACTIONS: usize = 27;
 
 /// One pass over a row: for every field, the first element (document order) matched by
 /// its highest-priority selector, both anywhere and outside the quoted message.
-pub struct RowIndex<'r, 'a> {
-    any: Vec<Option<(usize, &'r El<'a>)>>,
-    outside: Vec<Option<(usize, &'r El<'a>)>>,
+pub struct RowIndex<'d, 'a> {
+    any: [Option<(u8, El<'d, 'a>)>; FIELDS.len()],
+    outside: [Option<(u8, El<'d, 'a>)>; FIELDS.len()],
 }
 
-impl<'r, 'a> RowIndex<'r, 'a> {
-    pub fn build(row: &'r El<'a>) -> Self {
-        let mut ix = RowIndex { any: vec![None; FIELDS.len()], outside: vec![None; FIELDS.len()] };
-        ix.visit(row, false, 0);
+impl<'d, 'a> RowIndex<'d, 'a> {
+    pub fn build(row: El<'d, 'a>) -> Self {
+        let mut ix = RowIndex { any: [None; FIELDS.len()], outside: [None; FIELDS.len()] };
+        let d = dispatch();
+        // Elements before this index are inside a quoted message.
+        let mut quote_end = 0;
+        for el in row.descendants() {
+            let in_quote = el.index() < quote_end;
+            let tag = el.tag();
+            let mut is_quote = false;
+            let mut seen = 0;
+            for (bit, _, value) in el.attrs() {
+                // Unknown names have no entries; a repeated attribute counts once (the first).
+                if bit == 0 || seen & bit != 0 {
+                    continue;
+                }
+                seen |= bit;
+                if bit == CLASS_BIT {
+                    // Tokens by hand: this runs for nearly every element of every row.
+                    let v = value.as_bytes();
+                    let mut i = 0;
+                    while i < v.len() {
+                        if v[i].is_ascii_whitespace() {
+                            i += 1;
+                            continue;
+                        }
+                        let start = i;
+                        while i < v.len() && !v[i].is_ascii_whitespace() {
+                            i += 1;
+                        }
+                        let token = &v[start..i];
+                        for (e, c) in &d.classes {
+                            if token.len() == c.len() {
+                                is_quote |= ix.offer(e, el, in_quote, || token == c.as_bytes());
+                            }
+                        }
+                    }
+                }
+                for e in &d.by_bit[bit.trailing_zeros() as usize] {
+                    is_quote |= ix.offer(e, el, in_quote, || e.sel.matches_value(tag, value));
+                }
+            }
+            for e in &d.generic {
+                is_quote |= ix.offer(e, el, in_quote, || e.sel.matches(&el));
+            }
+            // Every quote's subtree is excluded, not only the first one's.
+            if is_quote {
+                quote_end = quote_end.max(el.end());
+            }
+        }
         ix
     }
 
-    fn visit(&mut self, el: &'r El<'a>, in_quote: bool, depth: usize) {
-        let mut mask = TAG_BIT;
-        for (k, _) in &el.attrs {
-            mask |= attr_bit(k);
+    /// Record `el` for the entry's field if it is better than what was found so far and
+    /// `matches`; says whether it is a quoted message.
+    #[inline(always)]
+    fn offer(&mut self, e: &Entry, el: El<'d, 'a>, in_quote: bool, matches: impl FnOnce() -> bool) -> bool {
+        let better_any = self.any[e.field].is_none_or(|(p, _)| e.prio < p);
+        let better_out = !in_quote && self.outside[e.field].is_none_or(|(p, _)| e.prio < p);
+        if !(better_any || better_out || e.field == F_QUOTED) || !matches() {
+            return false;
         }
-        let mut is_quote = false;
-        let bits = sel_bits();
-        for (f, sels) in FIELDS.iter().enumerate() {
-            // Skip the whole field when the element has none of its selectors' attributes.
-            if bits[f].0 & mask == 0 {
-                continue;
-            }
-            for (prio, sel) in sels.iter().enumerate() {
-                if bits[f].1[prio] & mask == 0 {
-                    continue;
-                }
-                let better_any = self.any[f].is_none_or(|(p, _)| prio < p);
-                let better_out = !in_quote && self.outside[f].is_none_or(|(p, _)| prio < p);
-                if (better_any || better_out) && sel.matches(el) {
-                    if better_any {
-                        self.any[f] = Some((prio, el));
-                    }
-                    if better_out {
-                        self.outside[f] = Some((prio, el));
-                    }
-                    if f == F_QUOTED {
-                        is_quote = true;
-                    }
-                    break;
-                }
-            }
+        if better_any {
+            self.any[e.field] = Some((e.prio, el));
         }
-        if depth < 256 {
-            for c in el.elements() {
-                self.visit(c, in_quote || is_quote, depth + 1);
-            }
+        if better_out {
+            self.outside[e.field] = Some((e.prio, el));
         }
+        e.field == F_QUOTED
     }
 
-    pub fn get(&self, field: usize) -> Option<&'r El<'a>> {
+    pub fn get(&self, field: usize) -> Option<El<'d, 'a>> {
         self.any.get(field).copied().flatten().map(|(_, e)| e)
     }
 
@@ -189,7 +221,7 @@ impl<'r, 'a> RowIndex<'r, 'a> {
     }
 
     /// Not inside the quoted message (a reply's quote has its own body, author, image).
-    pub fn outside_quote(&self, field: usize) -> Option<&'r El<'a>> {
+    pub fn outside_quote(&self, field: usize) -> Option<El<'d, 'a>> {
         self.outside.get(field).copied().flatten().map(|(_, e)| e)
     }
 }

@@ -36,6 +36,60 @@ fn set_diag(key: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(&diag, &key.into(), value);
 }
 
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = TextEncoder)]
+    type Utf8Encoder;
+    #[wasm_bindgen(constructor, js_class = "TextEncoder")]
+    fn new() -> Utf8Encoder;
+    #[wasm_bindgen(method, js_name = encodeInto)]
+    fn encode_into(this: &Utf8Encoder, s: &js_sys::JsString, dest: &mut [u8]) -> EncodeResult;
+
+    type EncodeResult;
+    #[wasm_bindgen(method, getter)]
+    fn read(this: &EncodeResult) -> f64;
+    #[wasm_bindgen(method, getter)]
+    fn written(this: &EncodeResult) -> f64;
+}
+
+thread_local! {
+    static ENCODER: Utf8Encoder = Utf8Encoder::new();
+}
+
+/// Append an element's `outerHTML` to `out` as UTF-8. One native `TextEncoder.encodeInto`
+/// call writes straight into wasm memory: a full scan moves about a megabyte, which the
+/// generic string glue copies character by character in JS (several times slower).
+fn push_outer_html(out: &mut String, el: &Element) {
+    // `outerHTML` as the JS string itself, not yet copied into wasm memory.
+    let s: js_sys::JsString = match js_sys::Reflect::get(el, &"outerHTML".into()).map(JsCast::dyn_into) {
+        Ok(Ok(s)) => s,
+        _ => return,
+    };
+    let units = s.length() as usize;
+    let mut buf = std::mem::take(out).into_bytes();
+    let start = buf.len();
+    // Optimistic: one byte per UTF-16 unit (ASCII markup); the rest, if any, at up to 3.
+    buf.resize(start + units, 0);
+    let (read, mut written) = ENCODER.with(|e| {
+        let r = e.encode_into(&s, &mut buf[start..]);
+        (r.read() as usize, r.written() as usize)
+    });
+    if read < units {
+        let rest = s.slice(read as u32, units as u32);
+        buf.resize(start + written + (units - read) * 3, 0);
+        written += ENCODER.with(|e| e.encode_into(&rest, &mut buf[start + written..]).written() as usize);
+    }
+    buf.truncate(start + written);
+    // encodeInto writes well-formed UTF-8 (lone surrogates become U+FFFD).
+    *out = String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+}
+
+fn outer_html(el: &Element) -> String {
+    let mut s = String::new();
+    push_outer_html(&mut s, el);
+    s
+}
+
 fn document() -> Result<Document, JsValue> {
     web_sys::window().and_then(|w| w.document()).ok_or_else(|| js_err("no document"))
 }
@@ -169,7 +223,7 @@ fn publish_diag(s: &capture::Session) {
 /// Full rescan of the open chat: identity from the header (+ IndexedDB), then every row.
 async fn rescan(state: Shared) -> Result<(), JsValue> {
     let doc = document()?;
-    let header_html = doc.query_selector("#main header")?.map(|h| h.outer_html());
+    let header_html = doc.query_selector("#main header")?.map(|h| outer_html(&h));
     let Some(header) = header_html.as_deref().and_then(capture::parse_header) else {
         state.borrow_mut().session.counters.skipped.entry("no chat open".into()).and_modify(|n| *n += 1).or_insert(1);
         return Ok(());
@@ -182,7 +236,7 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     let mut cap = state.borrow_mut();
     let identity = capture::resolve_identity(header, cap.idb.as_deref().unwrap_or(&[]));
     cap.session.open_chat(identity.clone(), &locale());
-    let html = message_list(&doc).map(|l| l.outer_html()).unwrap_or_default();
+    let html = message_list(&doc).map(|l| outer_html(&l)).unwrap_or_default();
     let out = cap.session.ingest(&html);
     publish_diag(&cap.session);
     drop(cap);
@@ -200,7 +254,7 @@ fn flush_rows(state: &Shared) -> Result<(), JsValue> {
     for k in &keys {
         let sel = format!("[data-id=\"{}\"]", k.replace('\\', "\\\\").replace('"', "\\\""));
         if let Some(row) = doc.query_selector(&sel).ok().flatten() {
-            html.push_str(&row.outer_html());
+            push_outer_html(&mut html, &row);
         }
     }
     let out = cap.session.ingest(&html);
@@ -323,7 +377,7 @@ pub fn capture_scan_elements(rows: js_sys::Array, chat: &str, locale: &str) -> u
     let mut html = String::new();
     for r in rows.iter() {
         if let Ok(e) = r.dyn_into::<Element>() {
-            html.push_str(&e.outer_html());
+            push_outer_html(&mut html, &e);
         }
     }
     let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
@@ -334,7 +388,7 @@ pub fn capture_scan_elements(rows: js_sys::Array, chat: &str, locale: &str) -> u
 #[wasm_bindgen]
 pub fn capture_scan_container(container: &Element, chat: &str, locale: &str) -> usize {
     let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
-    capture::scan(&container.outer_html(), &mut ctx, &mut Counters::default()).len()
+    capture::scan(&outer_html(container), &mut ctx, &mut Counters::default()).len()
 }
 
 /// A capture session the benchmark drives like the content script does: rows in as
@@ -355,9 +409,34 @@ impl CaptureSession {
         let mut html = String::new();
         for r in rows.iter() {
             if let Ok(e) = r.dyn_into::<Element>() {
-                html.push_str(&e.outer_html());
+                push_outer_html(&mut html, &e);
             }
         }
         self.0.ingest(&html).len()
     }
+}
+
+// TEMP profiling exports (not to be committed).
+#[wasm_bindgen]
+pub fn prof_len(html: &str) -> usize {
+    html.len()
+}
+#[wasm_bindgen]
+pub fn prof_parse(html: &str) -> usize {
+    capture::html::parse(html).elements().count()
+}
+#[wasm_bindgen]
+pub fn prof_phase(html: &str, phase: u32) -> usize {
+    capture::prof_phase(html, phase)
+}
+#[wasm_bindgen]
+pub fn prof_scan(html: &str) -> usize {
+    let mut ctx = ScanContext { chat: "c".into(), locale: "en-GB".into(), ..Default::default() };
+    capture::scan(html, &mut ctx, &mut Counters::default()).len()
+}
+#[wasm_bindgen]
+pub fn prof_scan_tojs(html: &str) -> JsValue {
+    let mut ctx = ScanContext { chat: "c".into(), locale: "en-GB".into(), ..Default::default() };
+    let v = capture::scan(html, &mut ctx, &mut Counters::default());
+    to_js(&v).unwrap_or(JsValue::NULL)
 }
