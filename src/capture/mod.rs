@@ -2,7 +2,7 @@
 //! chat is with. Pure: input is browser-serialized HTML (`outerHTML` of rows or of the
 //! whole message list), so the live content script, the strict-CSP relay in the panel
 //! frame, native tests and fuzzing share this one implementation.
-pub mod html;
+pub use crmsync_html as html;
 pub mod selectors;
 
 use crate::core::model::{Direction, LocalMinute, Media, Message, MessageKind, Quoted, Sender, WaIdentity};
@@ -58,14 +58,6 @@ pub fn infer_order<'a>(attrs: impl IntoIterator<Item = &'a str>) -> Option<DateO
         }
     }
     None
-}
-
-fn order_locale(order: Option<DateOrder>, locale: &str) -> &str {
-    match order {
-        Some(DateOrder::MonthFirst) => "en-US",
-        Some(DateOrder::DayFirst) => "en-GB",
-        None => locale,
-    }
 }
 
 fn clean(t: &str) -> String {
@@ -132,7 +124,7 @@ fn meta_clock(meta: Option<El>) -> Option<(u8, u8)> {
 /// Parse one row (the element carrying `data-id`, or an ancestor of it).
 pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<Message> {
     counters.rows_seen += 1;
-    let ix = s::RowIndex::build(row);
+    let ix = s::index(row);
     let Some(idel) = ix.get(s::F_ROW_ID) else {
         counters.skip("no data-id");
         return None;
@@ -154,7 +146,8 @@ pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Opt
 
     // When and who.
     let (time, mut sender) = match pre {
-        Some(p) => match timestamp::parse_pre_plain(p, &order_locale(ctx.order, &ctx.locale)) {
+        // The chat's digits decide the order when they can, else the locale.
+        Some(p) => match timestamp::parse_pre_plain_in(p, ctx.order.unwrap_or_else(|| timestamp::date_order(&ctx.locale))) {
             Ok(pp) => (Some(pp.time), Sender { phone: phone_in_text(&pp.sender), name: pp.sender }),
             Err(_) => {
                 counters.skip("unreadable data-pre-plain-text");
@@ -271,8 +264,12 @@ pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Opt
     }
     let edited = ix.has(s::F_EDITED)
         || ix.get(s::F_MSG_META).is_some_and(|m| {
-            let t = m.text().to_lowercase();
-            s::EDITED_WORDS.iter().any(|w| t.contains(w))
+            let t = m.text();
+            // Most metas are a bare clock: no letters, no word to look for.
+            t.bytes().any(|b| b.is_ascii_alphabetic()) && {
+                let t = t.to_lowercase();
+                s::EDITED_WORDS.iter().any(|w| t.contains(w))
+            }
         });
     counters.parsed += 1;
     Some(Message {
@@ -412,37 +409,3 @@ pub fn resolve_identity(mut header: WaIdentity, entries: &[IdbEntry]) -> WaIdent
 
 #[cfg(test)]
 mod tests;
-
-/// TEMP profiling.
-pub fn prof_phase(html: &str, phase: u32) -> usize {
-    let doc = html::parse(html);
-    let mut rows: Vec<El> = Vec::new();
-    let mut next = 0;
-    for e in doc.elements() {
-        if e.index() >= next && e.attr_by_bit(html::DATA_ID_BIT).is_some() {
-            rows.push(e);
-            next = e.end();
-        }
-    }
-    if phase == 0 {
-        return rows.len();
-    }
-    let mut n = 0;
-    for r in rows {
-        let ix = s::RowIndex::build(r);
-        if phase == 1 {
-            n += ix.has(s::F_OUT) as usize;
-            continue;
-        }
-        if phase == 2 {
-            n += ix.outside_quote(s::F_BODY).map(|e| e.text()).unwrap_or_default().len();
-            continue;
-        }
-        if phase == 3 {
-            let pre = ix.get(s::F_PRE_PLAIN).and_then(|e| e.attr("data-pre-plain-text")).unwrap_or("");
-            n += timestamp::parse_pre_plain(pre, "en-GB").map(|p| p.time.minute as usize).unwrap_or(0);
-            continue;
-        }
-    }
-    n
-}

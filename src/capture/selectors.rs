@@ -2,105 +2,12 @@
 //! field, stable anchors first (ids, role, data-testid, data-icon, data-* attributes),
 //! localized aria-labels matched in several languages last. A WhatsApp change is a data
 //! fix here. Sources: the whatsapp-web.md reference (§1).
-use super::html::{attr_bit, El, CLASS_BIT};
-
-#[derive(Clone, Copy, Debug)]
-pub enum Sel {
-    /// attribute equals (exact)
-    Attr(&'static str, &'static str),
-    /// attribute present
-    Has(&'static str),
-    /// attribute value contains (case-insensitive)
-    AttrContains(&'static str, &'static str),
-    /// attribute value starts with one of these (case-insensitive): localized labels
-    AttrStartsAny(&'static str, &'static [&'static str]),
-    Class(&'static str),
-    Tag(&'static str),
-    /// both (tag + something)
-    TagAttrPrefix(&'static str, &'static str, &'static str),
-}
-
-impl Sel {
-    /// The attribute this selector reads (None: the tag alone).
-    fn key(&self) -> Option<&'static str> {
-        match *self {
-            Sel::Attr(k, _) | Sel::Has(k) | Sel::AttrContains(k, _) | Sel::AttrStartsAny(k, _) | Sel::TagAttrPrefix(_, k, _) => Some(k),
-            Sel::Class(_) => Some("class"),
-            Sel::Tag(_) => None,
-        }
-    }
-
-    /// Whether an element with this tag, whose `key()` attribute has this value, matches.
-    #[inline(always)]
-    fn matches_value(&self, tag: &str, value: &str) -> bool {
-        match *self {
-            Sel::Attr(_, v) => value.len() == v.len() && value == v,
-            Sel::Has(_) => true,
-            // Needles are lowercase; compare without allocating (ASCII case folding: the
-            // labels' first letters are ASCII in every language listed).
-            Sel::AttrContains(_, v) => value.as_bytes().windows(v.len()).any(|w| w.eq_ignore_ascii_case(v.as_bytes())),
-            Sel::AttrStartsAny(_, vs) => vs.iter().any(|v| value.len() >= v.len() && value.as_bytes()[..v.len()].eq_ignore_ascii_case(v.as_bytes())),
-            Sel::Class(c) => value.split_ascii_whitespace().any(|x| x == c),
-            Sel::Tag(t) => tag == t,
-            Sel::TagAttrPrefix(t, _, v) => tag == t && value.starts_with(v),
-        }
-    }
-
-    pub fn matches(&self, e: &El) -> bool {
-        match self.key() {
-            Some(k) => e.attr(k).is_some_and(|v| self.matches_value(e.tag(), v)),
-            None => self.matches_value(e.tag(), ""),
-        }
-    }
-}
-
-/// The first element under `root` matched by the earliest selector that matches anything.
-pub fn first<'d, 'a>(root: El<'d, 'a>, sels: &[Sel]) -> Option<El<'d, 'a>> {
-    sels.iter().find_map(|s| root.find(|e| s.matches(e)))
-}
-
-pub fn any(root: El, sels: &[Sel]) -> bool {
-    first(root, sels).is_some()
-}
-
-/// The selector table turned inside out, once: per attribute, the (field, priority,
-/// selector) entries that read it. A row element is then tested only against the
-/// selectors of the attributes it has, with the attribute value already in hand.
-struct Entry {
-    field: usize,
-    prio: u8,
-    sel: Sel,
-}
-
-struct Dispatch {
-    /// By the bit position of `attr_bit` (attributes the parser tags).
-    by_bit: Vec<Vec<Entry>>,
-    /// `Sel::Class`: compared with each class token.
-    classes: Vec<(Entry, &'static str)>,
-    /// Tag-only selectors and attributes the parser does not tag: tried on every element.
-    generic: Vec<Entry>,
-}
-
-fn dispatch() -> &'static Dispatch {
-    static D: std::sync::OnceLock<Dispatch> = std::sync::OnceLock::new();
-    D.get_or_init(|| {
-        let mut d = Dispatch { by_bit: (0..32).map(|_| Vec::new()).collect(), classes: Vec::new(), generic: Vec::new() };
-        for (field, sels) in FIELDS.iter().enumerate() {
-            for (prio, &sel) in sels.iter().enumerate() {
-                let e = Entry { field, prio: prio.min(255) as u8, sel };
-                match (sel, sel.key().map(attr_bit)) {
-                    (Sel::Class(c), _) => d.classes.push((e, c)),
-                    (_, Some(bit)) if bit != 0 => d.by_bit[bit.trailing_zeros() as usize].push(e),
-                    _ => d.generic.push(e),
-                }
-            }
-        }
-        d
-    })
-}
+use super::html::select::{Dispatch, RowIndex};
+pub use super::html::select::{any, first, Sel};
+use super::html::El;
 
 /// Every field the row parser reads, indexed by the `F_*` constants below.
-pub const FIELDS: &[&[Sel]] = &[
+pub const FIELDS: [&[Sel]; 28] = [
     OUT, IN, PRE_PLAIN, BODY, QUOTED, QUOTED_TEXT, AUTHOR, AUTHOR_PHONE, DELETED, STICKER, GIF, VIDEO, IMAGE, VOICE,
     VOICE_DURATION, DOCUMENT, DOCUMENT_SIZE, LOCATION, CONTACT_CARD, CONTACT_CARD_NAME, FORWARDED, EDITED, SYSTEM,
     MSG_META, DOCUMENT_THUMB, DOCUMENT_NAME, ROW_ID, REACTIONS,
@@ -136,94 +43,9 @@ pub const F_REACTIONS: usize = 27;
 
 /// One pass over a row: for every field, the first element (document order) matched by
 /// its highest-priority selector, both anywhere and outside the quoted message.
-pub struct RowIndex<'d, 'a> {
-    any: [Option<(u8, El<'d, 'a>)>; FIELDS.len()],
-    outside: [Option<(u8, El<'d, 'a>)>; FIELDS.len()],
-}
-
-impl<'d, 'a> RowIndex<'d, 'a> {
-    pub fn build(row: El<'d, 'a>) -> Self {
-        let mut ix = RowIndex { any: [None; FIELDS.len()], outside: [None; FIELDS.len()] };
-        let d = dispatch();
-        // Elements before this index are inside a quoted message.
-        let mut quote_end = 0;
-        for el in row.descendants() {
-            let in_quote = el.index() < quote_end;
-            let tag = el.tag();
-            let mut is_quote = false;
-            let mut seen = 0;
-            for (bit, _, value) in el.attrs() {
-                // Unknown names have no entries; a repeated attribute counts once (the first).
-                if bit == 0 || seen & bit != 0 {
-                    continue;
-                }
-                seen |= bit;
-                if bit == CLASS_BIT {
-                    // Tokens by hand: this runs for nearly every element of every row.
-                    let v = value.as_bytes();
-                    let mut i = 0;
-                    while i < v.len() {
-                        if v[i].is_ascii_whitespace() {
-                            i += 1;
-                            continue;
-                        }
-                        let start = i;
-                        while i < v.len() && !v[i].is_ascii_whitespace() {
-                            i += 1;
-                        }
-                        let token = &v[start..i];
-                        for (e, c) in &d.classes {
-                            if token.len() == c.len() {
-                                is_quote |= ix.offer(e, el, in_quote, || token == c.as_bytes());
-                            }
-                        }
-                    }
-                }
-                for e in &d.by_bit[bit.trailing_zeros() as usize] {
-                    is_quote |= ix.offer(e, el, in_quote, || e.sel.matches_value(tag, value));
-                }
-            }
-            for e in &d.generic {
-                is_quote |= ix.offer(e, el, in_quote, || e.sel.matches(&el));
-            }
-            // Every quote's subtree is excluded, not only the first one's.
-            if is_quote {
-                quote_end = quote_end.max(el.end());
-            }
-        }
-        ix
-    }
-
-    /// Record `el` for the entry's field if it is better than what was found so far and
-    /// `matches`; says whether it is a quoted message.
-    #[inline(always)]
-    fn offer(&mut self, e: &Entry, el: El<'d, 'a>, in_quote: bool, matches: impl FnOnce() -> bool) -> bool {
-        let better_any = self.any[e.field].is_none_or(|(p, _)| e.prio < p);
-        let better_out = !in_quote && self.outside[e.field].is_none_or(|(p, _)| e.prio < p);
-        if !(better_any || better_out || e.field == F_QUOTED) || !matches() {
-            return false;
-        }
-        if better_any {
-            self.any[e.field] = Some((e.prio, el));
-        }
-        if better_out {
-            self.outside[e.field] = Some((e.prio, el));
-        }
-        e.field == F_QUOTED
-    }
-
-    pub fn get(&self, field: usize) -> Option<El<'d, 'a>> {
-        self.any.get(field).copied().flatten().map(|(_, e)| e)
-    }
-
-    pub fn has(&self, field: usize) -> bool {
-        self.get(field).is_some()
-    }
-
-    /// Not inside the quoted message (a reply's quote has its own body, author, image).
-    pub fn outside_quote(&self, field: usize) -> Option<El<'d, 'a>> {
-        self.outside.get(field).copied().flatten().map(|(_, e)| e)
-    }
+pub fn index<'d, 'a>(row: El<'d, 'a>) -> RowIndex<'d, 'a, { FIELDS.len() }> {
+    static D: std::sync::OnceLock<Dispatch<{ FIELDS.len() }>> = std::sync::OnceLock::new();
+    RowIndex::build(D.get_or_init(|| Dispatch::new(&FIELDS, F_QUOTED)), row)
 }
 
 // Rows and direction.

@@ -161,6 +161,12 @@ fn parse_date(s: &str, order: DateOrder) -> Result<(u16, u8, u8), String> {
 
 /// Parse one `data-pre-plain-text` value. `locale` decides only ambiguous date orders.
 pub fn parse_pre_plain(attr: &str, locale: &str) -> Result<PrePlain, String> {
+    parse_pre_plain_in(attr, date_order(locale))
+}
+
+/// `parse_pre_plain` with the order of ambiguous dates already decided (a scan decides it
+/// once per chat, not once per message).
+pub fn parse_pre_plain_in(attr: &str, order: DateOrder) -> Result<PrePlain, String> {
     let s = attr.trim_ascii_start().trim_start_matches(is_space);
     let rest = s.strip_prefix('[').ok_or("missing '['")?;
     let close = rest.find(']').ok_or("missing ']'")?;
@@ -171,7 +177,7 @@ pub fn parse_pre_plain(attr: &str, locale: &str) -> Result<PrePlain, String> {
     let (a, b) = stamp.split_once(',').ok_or("missing ',' between time and date")?;
     let (time_s, date_s) = if a.contains(':') { (a, b) } else { (b, a) };
     let (hour, minute) = parse_time(trim_space(time_s))?;
-    let (year, month, day) = parse_date(trim_space(date_s), date_order(locale))?;
+    let (year, month, day) = parse_date(trim_space(date_s), order)?;
     Ok(PrePlain { time: LocalMinute { year, month, day, hour, minute }, sender })
 }
 

@@ -66,22 +66,26 @@ fn push_outer_html(out: &mut String, el: &Element) {
         _ => return,
     };
     let units = s.length() as usize;
-    let mut buf = std::mem::take(out).into_bytes();
-    let start = buf.len();
     // Optimistic: one byte per UTF-16 unit (ASCII markup); the rest, if any, at up to 3.
-    buf.resize(start + units, 0);
+    // A fresh zeroed buffer costs no fill (calloc), and becomes `out` itself when empty.
+    let mut buf = vec![0u8; units];
     let (read, mut written) = ENCODER.with(|e| {
-        let r = e.encode_into(&s, &mut buf[start..]);
+        let r = e.encode_into(&s, &mut buf);
         (r.read() as usize, r.written() as usize)
     });
     if read < units {
         let rest = s.slice(read as u32, units as u32);
-        buf.resize(start + written + (units - read) * 3, 0);
-        written += ENCODER.with(|e| e.encode_into(&rest, &mut buf[start + written..]).written() as usize);
+        buf.resize(written + (units - read) * 3, 0);
+        written += ENCODER.with(|e| e.encode_into(&rest, &mut buf[written..]).written() as usize);
     }
-    buf.truncate(start + written);
+    buf.truncate(written);
     // encodeInto writes well-formed UTF-8 (lone surrogates become U+FFFD).
-    *out = String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let html = String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    if out.is_empty() {
+        *out = html;
+    } else {
+        out.push_str(&html);
+    }
 }
 
 fn outer_html(el: &Element) -> String {
@@ -414,29 +418,4 @@ impl CaptureSession {
         }
         self.0.ingest(&html).len()
     }
-}
-
-// TEMP profiling exports (not to be committed).
-#[wasm_bindgen]
-pub fn prof_len(html: &str) -> usize {
-    html.len()
-}
-#[wasm_bindgen]
-pub fn prof_parse(html: &str) -> usize {
-    capture::html::parse(html).elements().count()
-}
-#[wasm_bindgen]
-pub fn prof_phase(html: &str, phase: u32) -> usize {
-    capture::prof_phase(html, phase)
-}
-#[wasm_bindgen]
-pub fn prof_scan(html: &str) -> usize {
-    let mut ctx = ScanContext { chat: "c".into(), locale: "en-GB".into(), ..Default::default() };
-    capture::scan(html, &mut ctx, &mut Counters::default()).len()
-}
-#[wasm_bindgen]
-pub fn prof_scan_tojs(html: &str) -> JsValue {
-    let mut ctx = ScanContext { chat: "c".into(), locale: "en-GB".into(), ..Default::default() };
-    let v = capture::scan(html, &mut ctx, &mut Counters::default());
-    to_js(&v).unwrap_or(JsValue::NULL)
 }

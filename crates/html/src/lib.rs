@@ -1,11 +1,17 @@
 //! A flat element table over browser-serialized HTML (`outerHTML`), strings borrowed from
-//! the input, entities decoded. The scraper walks this instead of the live DOM so that one read
-//! per scan crosses the wasm boundary, and so the same code runs natively and in fuzzing.
+//! the input, entities decoded, and a one-pass index of a selector table over it (`select`).
+//! crmsync's WhatsApp scraper walks this instead of the live DOM so that one read per scan
+//! crosses the wasm boundary, and so the same code runs natively and in fuzzing.
+//!
+//! Its own crate so that this hot path can be compiled for speed while the rest of the
+//! extension is compiled for size (see the workspace's release profile).
 //!
 //! Nodes are stored in document order in one vector, each element knowing where its
 //! subtree ends: a subtree is a range, searching it is a loop (no recursion, no per-node
 //! child vectors to allocate and free). A 2,000-row scan allocates a few growing vectors
 //! plus the few strings that entity decoding or lowercasing changed.
+pub mod select;
+
 use html_escape::decode_html_entities;
 use std::borrow::Cow;
 
