@@ -130,7 +130,7 @@ case "$cmd" in
     ;;
   fuzz)
     # Every fuzz target for SECONDS each (default 30). Stable Rust: no sanitizer, libFuzzer
-    # still finds panics, overflows (debug assertions) and hangs.
+    # still finds panics, overflows (-a: debug assertions and overflow checks) and hangs.
     secs=${1:-30}
     ensure_rust
     if ! [ -x "$TOOLS/bin/cargo-fuzz" ]; then
@@ -138,7 +138,7 @@ case "$cmd" in
       cargo install cargo-fuzz --version 0.13.1 --root "$TOOLS"
     fi
     for t in $(cargo fuzz list --fuzz-dir fuzz); do
-      stage "fuzz $t (${secs}s)" cargo fuzz run --fuzz-dir fuzz --sanitizer none "$t" -- -max_total_time="$secs"
+      stage "fuzz $t (${secs}s)" cargo fuzz run --fuzz-dir fuzz --sanitizer none -a "$t" -- -max_total_time="$secs"
     done
     summary
     ;;

@@ -11,7 +11,36 @@
     { id: 'lid', title: 'Marina (LID)', jid: '196271432331425@lid', rows: [], preview: '' },
     { id: 'unknown', title: '+55 21 99876-5432', rows: [], preview: '' },
     { id: 'long', title: 'Long chat', long: 2000, jid: '5511912345678@c.us', preview: '…' },
+    // Chats with history WhatsApp loads lazily (scrolling up), for the guided backfill.
+    // `daysBack`: history spans that many days up to now; `page`: rows loaded per scroll.
+    { id: 'carlos', title: 'Carlos Mendes', jid: '5511955554444@c.us', history: { daysBack: 5, perDay: 6, page: 8 }, preview: 'Até amanhã' },
+    { id: 'julia', title: 'Julia Costa', jid: '5511944443333@c.us', history: { daysBack: 1, perDay: 3, page: 8 }, preview: 'Obrigada!' },
+    { id: 'old', title: 'Old supplier', jid: '5511933332222@c.us', history: { daysBack: 12, perDay: 1, page: 8, idleDays: 10 }, preview: 'ok' },
   ];
+  // The chat list's last-activity label, as WhatsApp writes it: a time today, "Yesterday", a date.
+  const listLabel = (c) => {
+    const idle = c.history ? (c.history.idleDays || 0) : 0;
+    const d = new Date(Date.now() - idle * 86400000);
+    if (idle === 0) return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    if (idle === 1) return 'Yesterday';
+    return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`;
+  };
+  // Every row of a lazily loaded chat, oldest first; only the newest `page` are rendered at first.
+  const historyRows = {};
+  function historyOf(c) {
+    if (historyRows[c.id]) return historyRows[c.id];
+    const h = c.history;
+    const rows = [];
+    const now = Date.now() - (h.idleDays || 0) * 86400000;
+    for (let day = h.daysBack; day >= 0; day--) {
+      for (let i = 0; i < h.perDay; i++) {
+        const t = new Date(now - day * 86400000 - (h.perDay - i) * 600000);
+        rows.push(rowHtml({ id: `3EB0H${c.id.toUpperCase()}${String(rows.length).padStart(6, '0')}`, out: i % 2 === 1, sender: c.title, text: `${c.title} history ${rows.length}`, time: t }));
+      }
+    }
+    historyRows[c.id] = rows;
+    return rows;
+  }
   const byId = Object.fromEntries(chats.map((c) => [c.id, c]));
   let open = null;
   let seq = 0;
@@ -49,14 +78,32 @@
     const c = byId[id];
     if (!c) throw new Error(`no chat ${id}`);
     let rows = '';
+    let loaded = 0;
     if (c.fixture) rows = await (await fetch(c.fixture)).text();
     else if (c.long) rows = longRows(c.long);
+    else if (c.history) { const all = historyOf(c); loaded = Math.min(c.history.page, all.length); rows = all.slice(all.length - loaded).join(''); }
     // WhatsApp replaces #main when another chat opens.
     const old = document.getElementById('main');
     const main = document.createElement('div');
     main.id = 'main';
     main.innerHTML = `${headerHtml(c)}<div data-scrolltracepolicy="wa.web.conversation.messages" role="application" id="messages">${rows}</div><footer><div contenteditable="true" role="textbox" aria-label="Type a message" data-testid="conversation-compose-box-input" id="compose"></div></footer>`;
     old.replaceWith(main);
+    if (c.history) {
+      // Scrolled to the top: WhatsApp loads an older page after a moment.
+      const list = main.querySelector('#messages');
+      list.addEventListener('scroll', () => {
+        const all = historyOf(c);
+        if (list.scrollTop > 0 || loaded >= all.length || list.dataset.loading) return;
+        list.dataset.loading = '1';
+        setTimeout(() => {
+          const next = Math.min(loaded + c.history.page, all.length);
+          list.insertAdjacentHTML('afterbegin', all.slice(all.length - next, all.length - loaded).join(''));
+          loaded = next;
+          list.scrollTop = 1;
+          delete list.dataset.loading;
+        }, 150);
+      });
+    }
     main.querySelector('#compose').addEventListener('keydown', (e) => {
       if (e.key === 'Enter') { e.preventDefault(); const t = e.target.textContent.trim(); if (t) { api.send(t); e.target.textContent = ''; } }
     });
@@ -129,12 +176,13 @@
 
   function renderChatList() {
     const pane = document.getElementById('pane-side');
-    pane.innerHTML = chats.map((c) => `<div role="listitem"><div role="row" data-chat="${c.id}" aria-selected="false" data-testid="cell-frame-container" tabindex="0"><div data-testid="cell-frame-title"><span dir="auto" title="${esc(c.title)}">${esc(c.title)}</span></div><div data-testid="cell-frame-secondary"><span title="${esc(c.preview)}">${esc(c.preview)}</span></div></div></div>`).join('');
+    pane.innerHTML = chats.map((c) => `<div role="listitem"><div role="row" data-chat="${c.id}" aria-selected="false" data-testid="cell-frame-container" tabindex="0"><div data-testid="cell-frame-title"><span dir="auto" title="${esc(c.title)}">${esc(c.title)}</span></div><div data-testid="cell-frame-primary-detail"><span>${c.history ? listLabel(c) : ''}</span></div><div data-testid="cell-frame-secondary"><span title="${esc(c.preview)}">${esc(c.preview)}</span></div></div></div>`).join('');
     pane.addEventListener('click', (e) => { const r = e.target.closest('[data-chat]'); if (r) openChat(r.dataset.chat); });
   }
 
   const params = new URLSearchParams(location.search);
   if (params.get('lang')) document.documentElement.lang = params.get('lang');
+  if (params.get('theme') === 'dark') document.body.classList.add('dark');
   const ready = (async () => {
     if (params.get('noidb') === null) await seedModelStorage();
     renderChatList();

@@ -12,6 +12,9 @@ commands:
   phone e164                   stdin: raw<TAB>region (ZZ = none); stdout: E.164 or `invalid<TAB>reason`
   phone match                  stdin: crm_value<TAB>default_region<TAB>whatsapp_id; stdout: yes|no<TAB>why
   timestamp --locale xx-YY     stdin: data-pre-plain-text values; stdout: {\"time\",\"sender\"} or {\"error\"} JSON
+  sync-calls                   one first-sync cycle of the real planner and CRM writers, with the caller
+                               as transport: stdin line 1 is the job JSON, then one HttpResponse JSON per
+                               {\"request\":…} line on stdout; ends with a {\"done\":…} line (./build.sh bench)
 ";
 
 /// Apply `f` to every stdin line, writing its answer line to stdout.
@@ -88,9 +91,185 @@ fn main() -> ExitCode {
             let locale = locale.to_string();
             each_line(|l| timestamp(l, &locale))
         }
+        ["sync-calls"] => sync_calls::main(),
         _ => {
             eprint!("{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// The API calls of one first sync, measured by performing them: the real connectors'
+/// preparatory reads, `plan_writes` + `batch_writes` with the writers' batch limits, and
+/// each writer's request/outcome, in the worker cycle's order (reads per record, then up
+/// to 3 passes: reconcile first, then creates/updates). The caller performs each request
+/// (the bench sends them to the sandbox CRMs) and answers with the response.
+mod sync_calls {
+    use crmsync::core::model::{Crm, Direction, LocalMinute, Message, MessageKind, RecordKind, RecordRef, Sender};
+    use crmsync::core::outbox::{batch_writes, build_units, minimum_calls, plan_writes, ChatLinks, DocKey, DocumentWriter, OutboxMessage, RemoteState, RenderedDoc, WriteOp, WriteResult};
+    use crmsync::crm::auth::ZohoDc;
+    use crmsync::crm::backup::{LeadSquaredWriter, SalesforceWriter, ZohoWriter};
+    use crmsync::crm::http::{HttpRequest, HttpResponse};
+    use crmsync::crm::{leadsquared::LeadSquared, salesforce::Salesforce, zoho::Zoho};
+    use serde::Deserialize;
+    use std::collections::BTreeMap;
+    use std::io::{self, BufRead, Write};
+    use std::process::ExitCode;
+
+    #[derive(Deserialize)]
+    struct Job {
+        crm: Crm,
+        /// Zoho api_domain / Salesforce instance_url / LeadSquared api host.
+        base: String,
+        /// Access token (Zoho, Salesforce) or "accessKey secretKey" (LeadSquared).
+        token: String,
+        records: Vec<String>,
+        messages_per_record: usize,
+        day: LocalMinute,
+    }
+
+    struct Io {
+        lines: io::Lines<io::StdinLock<'static>>,
+        calls: usize,
+    }
+
+    impl Io {
+        fn perform(&mut self, req: &HttpRequest) -> Result<HttpResponse, String> {
+            self.calls += 1;
+            let line = serde_json::json!({ "request": req }).to_string();
+            let mut out = io::stdout().lock();
+            writeln!(out, "{line}").and_then(|()| out.flush()).map_err(|e| e.to_string())?;
+            let answer = self.lines.next().ok_or("stdin closed")?.map_err(|e| e.to_string())?;
+            serde_json::from_str(&answer).map_err(|e| format!("bad HttpResponse line: {e}"))
+        }
+    }
+
+    fn writer(job: &Job) -> Box<dyn DocumentWriter> {
+        match job.crm {
+            Crm::Zoho => Box::new(ZohoWriter::new(Zoho { dc: ZohoDc::Us, api_domain: job.base.clone(), access_token: job.token.clone(), org_domain: None })),
+            Crm::Salesforce => Box::new(SalesforceWriter::new(Salesforce { instance_url: job.base.clone(), access_token: job.token.clone() })),
+            Crm::Leadsquared => {
+                let (ak, sk) = job.token.split_once(' ').unwrap_or((job.token.as_str(), ""));
+                Box::new(LeadSquaredWriter::new(LeadSquared {
+                    access_key: ak.into(),
+                    secret_key: sk.into(),
+                    api_host: job.base.clone(),
+                    app_host: String::new(),
+                    activity_event: None,
+                }))
+            }
+        }
+    }
+
+    fn run(job: Job, io: &mut Io) -> Result<serde_json::Value, String> {
+        let kind = if job.crm == Crm::Leadsquared { RecordKind::Lead } else { RecordKind::Contact };
+        let mut chats = Vec::new();
+        let mut outbox = Vec::new();
+        for (i, id) in job.records.iter().enumerate() {
+            let chat = format!("pn:+1555{i:07}");
+            chats.push(ChatLinks { chat: chat.clone(), title: format!("Contact {i}"), is_group: false, records: vec![RecordRef { crm: job.crm, kind, id: id.clone() }] });
+            for m in 0..job.messages_per_record {
+                let mut t = job.day;
+                t.hour = 8 + (m / 60) as u8 % 12;
+                t.minute = (m % 60) as u8;
+                outbox.push(OutboxMessage {
+                    message: Message {
+                        key: format!("{chat}#{m}"),
+                        chat: chat.clone(),
+                        direction: if m % 2 == 0 { Direction::In } else { Direction::Out },
+                        sender: Sender { name: if m % 2 == 0 { format!("Contact {i}") } else { "You".into() }, phone: None },
+                        time: Some(t),
+                        text: format!("Message {m} about order #{}", 1000 + i),
+                        quoted: None,
+                        media: vec![],
+                        kind: MessageKind::Text,
+                        forwarded: false,
+                        edited: false,
+                        reactions: vec![],
+                    },
+                    captured_at_ms: 0,
+                    synced: false,
+                });
+            }
+        }
+        let units = build_units(&outbox, &chats, None).units;
+        let mut w = writer(&job);
+        let (mut prepare_calls, mut write_calls) = (0, 0);
+        for u in &units {
+            for _ in 0..4 {
+                let Some(req) = w.prepare(&u.key.record) else { break };
+                let resp = io.perform(&req)?;
+                prepare_calls += 1;
+                if let Err(f) = w.absorb_prepare(&u.key.record, &resp) {
+                    return Err(format!("preparing {} failed: {f:?}", u.key.record.id));
+                }
+            }
+        }
+        let docs: Vec<RenderedDoc> = units.iter().flat_map(|u| w.render(u)).collect();
+        let by_key: BTreeMap<DocKey, RenderedDoc> = docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        let first_writes = plan_writes(&docs, &BTreeMap::new());
+        let minimum = minimum_calls(&first_writes, |_, class, op| w.batch_limit(class, op));
+        let mut remote: BTreeMap<DocKey, RemoteState> = BTreeMap::new();
+        let mut failures = Vec::new();
+        for _pass in 0..3 {
+            let writes = plan_writes(&docs, &remote);
+            if writes.is_empty() {
+                break;
+            }
+            let mut batches = batch_writes(writes, |_, class, op| w.batch_limit(class, op));
+            batches.sort_by_key(|b| if b.op == WriteOp::Reconcile { 0 } else { 1 });
+            for b in batches {
+                let req = w.request(&b, &by_key)?;
+                let resp = io.perform(&req)?;
+                write_calls += 1;
+                for (key, result) in w.outcome(&b, &resp) {
+                    match result {
+                        WriteResult::Written { id } => {
+                            let digest = by_key.get(&key).map(RenderedDoc::digest).unwrap_or(0);
+                            remote.insert(key, RemoteState::Written { id, digest });
+                        }
+                        WriteResult::Absent => {
+                            remote.remove(&key);
+                        }
+                        WriteResult::Failed(f) => failures.push(format!("{}: {f:?}", key.id())),
+                    }
+                }
+            }
+            if !failures.is_empty() {
+                break;
+            }
+        }
+        let written = docs.iter().filter(|d| matches!(remote.get(&d.key), Some(RemoteState::Written { .. }))).count();
+        Ok(serde_json::json!({
+            "crm": job.crm, "records": job.records.len(), "messages": outbox.len(), "documents": docs.len(),
+            "written": written, "prepare_calls": prepare_calls, "write_calls": write_calls, "calls": io.calls,
+            "minimum_write_calls": minimum, "failures": failures.iter().take(5).collect::<Vec<_>>(), "failed": failures.len(),
+        }))
+    }
+
+    pub fn main() -> ExitCode {
+        let mut lines = io::stdin().lock().lines();
+        let job: Job = match lines.next().map(|l| l.map_err(|e| e.to_string()).and_then(|l| serde_json::from_str(&l).map_err(|e| e.to_string()))) {
+            Some(Ok(j)) => j,
+            Some(Err(e)) => {
+                eprintln!("crmsync sync-calls: bad job line: {e}");
+                return ExitCode::FAILURE;
+            }
+            None => {
+                eprintln!("crmsync sync-calls: no job line");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut io = Io { lines, calls: 0 };
+        match run(job, &mut io) {
+            Ok(done) => {
+                println!("{}", serde_json::json!({ "done": done }));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                println!("{}", serde_json::json!({ "error": e }));
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -119,3 +119,9 @@ pub const HEADER_TITLE: &[Sel] = &[
     Sel::Tag("header"),
 ];
 pub const GROUP_MARK: &[Sel] = &[Sel::Attr("data-icon", "default-group"), Sel::Attr("data-icon", "group"), Sel::Attr("data-testid", "group-subtitle")];
+
+/// The chat list (for the guided backfill): ordered fallbacks, stable anchors first. The
+/// last-activity label's test id is an assumption [U]; the row's own text is the fallback.
+pub const CHAT_LIST_ROWS: &[&str] = &["#pane-side [role=\"row\"]", "#pane-side [role=\"listitem\"]", "#pane-side [data-testid=\"cell-frame-container\"]"];
+pub const CHAT_LIST_TITLE: &[&str] = &["[data-testid=\"cell-frame-title\"] span[title]", "span[dir=\"auto\"][title]", "span[title]"];
+pub const CHAT_LIST_LABEL: &[&str] = &["[data-testid=\"cell-frame-primary-detail\"]", "[data-testid=\"cell-frame-container\"] > div > div:nth-child(2)"];

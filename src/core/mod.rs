@@ -1,4 +1,5 @@
 //! The functional core: pure domain logic, compiled and tested natively.
+pub mod backfill;
 pub mod matching;
 pub mod model;
 pub mod outbox;

@@ -38,6 +38,23 @@ impl UnitKey {
     }
 }
 
+/// Which kinds of backup documents the rep wants. Each writer maps them onto its CRM:
+/// notes (Zoho notes, Salesforce ContentNote), deals (Zoho deal notes, LeadSquared
+/// opportunity activities), the Salesforce chat object, LeadSquared lead activities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Targets {
+    pub notes: bool,
+    pub deals: bool,
+    pub custom_object: bool,
+    pub activities: bool,
+}
+
+impl Default for Targets {
+    fn default() -> Self {
+        Targets { notes: true, deals: true, custom_object: true, activities: true }
+    }
+}
+
 /// A chat and the CRM records its backup goes to (for a group: every linked participant).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatLinks {
@@ -274,7 +291,10 @@ pub fn minimum_calls(writes: &[Write], limit: impl Fn(Crm, &str, &WriteOp) -> us
 
 /// Which pending messages are now fully confirmed: every document of every unit that
 /// contains the message is `Written` with the digest of its current rendering.
-pub fn settled_messages(units: &[Unit], docs: &[RenderedDoc], remote: &BTreeMap<DocKey, RemoteState>) -> BTreeSet<String> {
+/// `incomplete`: records whose document list is not known this cycle (the connector could
+/// not read a record's deals or opportunities): their units rendered only some documents,
+/// so they confirm nothing.
+pub fn settled_messages(units: &[Unit], docs: &[RenderedDoc], remote: &BTreeMap<DocKey, RemoteState>, incomplete: &BTreeSet<RecordRef>) -> BTreeSet<String> {
     let mut unit_ok: BTreeMap<&UnitKey, bool> = BTreeMap::new();
     for d in docs {
         let ok = matches!(remote.get(&d.key), Some(RemoteState::Written { digest, .. }) if *digest == d.digest());
@@ -285,7 +305,7 @@ pub fn settled_messages(units: &[Unit], docs: &[RenderedDoc], remote: &BTreeMap<
     let mut bad_keys = BTreeSet::new();
     for u in units {
         // A unit with no documents (the connector had nothing to write) is not a confirmation.
-        let ok = unit_ok.get(&u.key).copied().unwrap_or(false);
+        let ok = unit_ok.get(&u.key).copied().unwrap_or(false) && !incomplete.contains(&u.key.record);
         for m in &u.messages {
             if ok {
                 ok_keys.insert(m.key.clone());
@@ -419,11 +439,25 @@ mod tests {
         let docs = render(&units);
         let mut remote = BTreeMap::new();
         remote.insert(docs[0].key.clone(), RemoteState::Written { id: "z".into(), digest: docs[0].digest() });
-        assert!(settled_messages(&units, &docs, &remote).is_empty(), "Salesforce copy not confirmed yet");
+        assert!(settled_messages(&units, &docs, &remote, &BTreeSet::new()).is_empty(), "Salesforce copy not confirmed yet");
         remote.insert(docs[1].key.clone(), RemoteState::Uncertain { since_ms: 1 });
-        assert!(settled_messages(&units, &docs, &remote).is_empty(), "uncertain is not confirmed");
+        assert!(settled_messages(&units, &docs, &remote, &BTreeSet::new()).is_empty(), "uncertain is not confirmed");
         remote.insert(docs[1].key.clone(), RemoteState::Written { id: "s".into(), digest: docs[1].digest() });
-        assert_eq!(settled_messages(&units, &docs, &remote).into_iter().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(settled_messages(&units, &docs, &remote, &BTreeSet::new()).into_iter().collect::<Vec<_>>(), ["a"]);
+    }
+
+    #[test]
+    fn a_record_with_unknown_documents_confirms_nothing() {
+        // Found by the soak: the deals read failed, only the contact's note was rendered and
+        // written, and the message was marked synced without ever reaching the deals.
+        let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1"), rec(Crm::Salesforce, "2")] }];
+        let units = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, None).units;
+        let docs = render(&units);
+        let remote: BTreeMap<DocKey, RemoteState> =
+            docs.iter().map(|d| (d.key.clone(), RemoteState::Written { id: "x".into(), digest: d.digest() })).collect();
+        let incomplete: BTreeSet<RecordRef> = [rec(Crm::Zoho, "1")].into();
+        assert!(settled_messages(&units, &docs, &remote, &incomplete).is_empty());
+        assert_eq!(settled_messages(&units, &docs, &remote, &BTreeSet::new()).len(), 1);
     }
 
     #[test]
@@ -472,6 +506,8 @@ pub trait DocumentWriter {
         Ok(())
     }
     /// Every document of the unit, rendered from all of the day's messages.
+    /// Where the rep wants backups to go (options page); all on by default.
+    fn set_targets(&mut self, _targets: Targets) {}
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc>;
     /// The most writes of this class and op one call may carry.
     fn batch_limit(&self, class: &str, op: &WriteOp) -> usize;

@@ -25,6 +25,10 @@ pub enum Failure {
 pub enum Decision {
     /// Try again no earlier than `at_ms`.
     RetryAt { at_ms: u64 },
+    /// The CRM rejected this record (alone or inside a batch): send it once more, in a call
+    /// of its own, no earlier than `at_ms`. A batch-level rejection or a passing glitch then
+    /// clears, and a record that is really bad is rejected again and parked.
+    RetryAlone { at_ms: u64 },
     /// Refresh the token, then retry without waiting.
     RefreshThenRetry,
     /// Stop retrying; keep the data and show `reason` to the user.
@@ -63,6 +67,15 @@ impl RetryPolicy {
         half + if half == 0 { 0 } else { h % (half + 1) }
     }
 
+    /// A write's failure. `retried_alone`: this write was already sent once in a call of its
+    /// own after a rejection. A rejection is retried alone once, then parked.
+    pub fn decide_write(&self, failure: &Failure, attempt: u32, retried_alone: bool, now_ms: u64, seed: &str) -> Decision {
+        match failure {
+            Failure::Rejected { .. } if !retried_alone => Decision::RetryAlone { at_ms: now_ms.saturating_add(self.backoff_ms(1, seed)) },
+            _ => self.decide(failure, attempt, now_ms, seed),
+        }
+    }
+
     /// `attempt` counts failures so far including this one (1 = first failure).
     pub fn decide(&self, failure: &Failure, attempt: u32, now_ms: u64, seed: &str) -> Decision {
         match failure {
@@ -71,13 +84,13 @@ impl RetryPolicy {
                 // A rate limit is the CRM asking us to slow down, not a fault of this unit:
                 // it does not count toward parking, but the wait still grows with the attempts.
                 let extra = if attempt > 3 { self.backoff_ms(attempt - 3, seed) } else { 0 };
-                Decision::RetryAt { at_ms: now_ms + wait + extra }
+                Decision::RetryAt { at_ms: now_ms.saturating_add(wait).saturating_add(extra) }
             }
             Failure::Transient { reason } => {
                 if attempt >= self.max_attempts {
                     Decision::Park { reason: format!("gave up after {attempt} attempts: {reason}") }
                 } else {
-                    Decision::RetryAt { at_ms: now_ms + self.backoff_ms(attempt, seed) }
+                    Decision::RetryAt { at_ms: now_ms.saturating_add(self.backoff_ms(attempt, seed)) }
                 }
             }
             // Ask for a refresh every time: the session allows at most one per sync cycle, so
@@ -150,6 +163,38 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(p.decide(&Failure::ReconnectNeeded, 1, 0, "u"), Decision::Park { .. }));
+    }
+
+    #[test]
+    fn a_rejected_record_is_retried_once_alone_then_parked() {
+        // Found by the soak: a record failing inside a batch was parked at once, though the
+        // same body sent alone went through (issue 7: per-record failures retried alone).
+        let p = RetryPolicy::default();
+        let f = Failure::Rejected { reason: "INVALID_DATA".into() };
+        // Even after earlier transient failures of the same write.
+        for attempt in [1, 4] {
+            match p.decide_write(&f, attempt, false, 1_000, "u") {
+                Decision::RetryAlone { at_ms } => assert!(at_ms > 1_000 && at_ms <= 1_000 + 4_000, "{at_ms}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        match p.decide_write(&f, 2, true, 0, "u") {
+            Decision::Park { reason } => assert!(reason.contains("INVALID_DATA")),
+            other => panic!("{other:?}"),
+        }
+        // Other failures follow the usual rules.
+        let t = Failure::Transient { reason: "502".into() };
+        assert_eq!(p.decide_write(&t, 3, false, 0, "u"), p.decide(&t, 3, 0, "u"));
+    }
+
+    #[test]
+    fn absurd_retry_after_values_saturate() {
+        // A CRM's Retry-After of u64::MAX seconds overflowed into an immediate retry.
+        let r = crate::crm::http::HttpResponse { status: 429, headers: vec![("Retry-After".into(), u64::MAX.to_string())], body: vec![] };
+        let after = crate::crm::retry_after_ms(&r);
+        assert_eq!(after, Some(u64::MAX));
+        let p = RetryPolicy::default();
+        assert_eq!(p.decide(&Failure::RateLimited { after_ms: after }, 5, 1_000, "u"), Decision::RetryAt { at_ms: u64::MAX });
     }
 
     #[test]

@@ -28,14 +28,34 @@ pub enum Request {
     Relay { header: String, rows: String, locale: String },
     /// Connect a CRM with pasted credentials (options page only; the worker keeps them).
     Connect { credentials: crate::crm::connect::Credentials },
-    /// The Mini-CRM view for a chat (its `WaIdentity::chat_key`), answered with a `view::PanelState`.
-    PanelView { chat: Option<String> },
-    /// Panel actions. Answered with `ActionReply`; until connectors land, `not_connected`.
-    CreateRecord { crm: crate::core::model::Crm, record_kind: String, fields: crate::core::view::RecordForm },
+    /// Connect a CRM by signing in through the browser (OAuth; options page only).
+    OauthConnect { start: crate::crm::connect::OAuthStart },
+    /// The Mini-CRM view for a chat (its `WaIdentity::chat_key`, and the title the page
+    /// shows), answered with a `view::PanelState`.
+    PanelView {
+        chat: Option<String>,
+        #[serde(default)]
+        name: Option<String>,
+    },
+    /// Panel actions, answered with `ActionReply`.
+    CreateRecord { chat: String, crm: crate::core::model::Crm, record_kind: String, fields: crate::core::view::RecordForm },
     LinkRecord { chat: String, record: crate::core::model::RecordRef },
     Unlink { chat: String },
     SearchRecords { query: String },
     ChooseCandidate { chat: String, record: crate::core::model::RecordRef },
+    /// Exclude a chat from capture and sync (or include it again).
+    ExcludeChat { chat: String, excluded: bool },
+    /// Options page: the rep's settings, and saving them (answered with `ActionReply`).
+    GetSettings,
+    SaveSettings { settings: crate::core::view::Settings },
+    /// Options page: forget a CRM's credentials.
+    Disconnect { crm: crate::core::model::Crm },
+    /// Options page: capture counters, last errors, API budget, connections.
+    Diagnostics,
+    /// The content script's capture counters (rows seen, parsed, skipped and why).
+    CaptureStats { counters: crate::capture::Counters },
+    /// The titles of chats already captured (the guided backfill skips them).
+    KnownChats,
 }
 
 /// The worker's answer to a panel action.
@@ -47,6 +67,18 @@ pub struct ActionReply {
     /// Per-field errors from the CRM (field, i18n key or CRM message).
     #[serde(default)]
     pub field_errors: Vec<crate::core::view::FieldError>,
+    /// Search results (link existing record).
+    #[serde(default)]
+    pub candidates: Vec<crate::core::view::Candidate>,
+}
+
+impl ActionReply {
+    pub fn ok() -> Self {
+        ActionReply { ok: true, error: None, field_errors: vec![], candidates: vec![] }
+    }
+    pub fn err(e: impl Into<String>) -> Self {
+        ActionReply { ok: false, error: Some(e.into()), field_errors: vec![], candidates: vec![] }
+    }
 }
 
 /// Where a runtime message came from, as far as the worker can tell.
@@ -84,11 +116,11 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         (Sender::ExtensionPage, _) => Ok(()),
         (Sender::WhatsAppTab, Request::Hello { .. } | Request::ContentError { .. }) => Ok(()),
         (Sender::WhatsAppTab, Request::CheckReachability { .. }) => Ok(()),
-        (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. }) => Ok(()),
+        (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. } | Request::CaptureStats { .. } | Request::KnownChats) => Ok(()),
         // The export holds every captured message: only the extension's own pages get it.
         (Sender::WhatsAppTab, Request::Export) => Err("export is only available to the extension's pages".into()),
         // Credentials never pass through a page we do not control.
-        (Sender::WhatsAppTab, Request::Connect { .. }) => Err("connecting a CRM is only available to the extension's pages".into()),
+        (Sender::WhatsAppTab, Request::Connect { .. } | Request::OauthConnect { .. }) => Err("connecting a CRM is only available to the extension's pages".into()),
         (Sender::WhatsAppTab, Request::SetSyncPeriod { .. }) => Err("settings are only available to the extension's pages".into()),
         // CRM data and actions are for the extension's own pages only.
         (Sender::WhatsAppTab, _) => Err("panel requests are for extension pages only".into()),
@@ -137,11 +169,15 @@ mod tests {
     fn foreign_senders_are_rejected() {
         assert!(authorize(&Request::Status, &Sender::Foreign).is_err());
         assert!(authorize(&Request::Status, &Sender::ExtensionPage).is_ok());
-        let view = Request::PanelView { chat: Some("pn:+5511987654321".into()) };
+        let view = Request::PanelView { chat: Some("pn:+5511987654321".into()), name: None };
         assert!(authorize(&view, &Sender::WhatsAppTab).is_err());
         assert!(authorize(&view, &Sender::ExtensionPage).is_ok());
         let r: Request = serde_json::from_str(r#"{"kind":"panel_view","chat":"pn:+1"}"#).unwrap();
-        assert_eq!(r, Request::PanelView { chat: Some("pn:+1".into()) });
+        assert_eq!(r, Request::PanelView { chat: Some("pn:+1".into()), name: None });
+        for settings_or_data in [Request::GetSettings, Request::Diagnostics, Request::Disconnect { crm: crate::core::model::Crm::Zoho }, Request::ExcludeChat { chat: "pn:+1".into(), excluded: true }] {
+            assert!(authorize(&settings_or_data, &Sender::WhatsAppTab).is_err(), "{settings_or_data:?}");
+            assert!(authorize(&settings_or_data, &Sender::ExtensionPage).is_ok());
+        }
         assert!(authorize(&Request::Export, &Sender::WhatsAppTab).is_err());
         assert!(authorize(&Request::Export, &Sender::ExtensionPage).is_ok());
         let connect: Request = serde_json::from_str(

@@ -6,7 +6,7 @@ use crate::core::outbox::{DocKey, OutboxMessage, RemoteState};
 use serde::{Deserialize, Serialize};
 
 /// What the worker remembers about one chat.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatRecord {
     pub identity: WaIdentity,
     /// CRM records this chat's backup goes to (resolved by matching or a manual link).
@@ -26,6 +26,20 @@ pub struct ChatRecord {
     /// The records the CRMs returned for this chat, for the panel's card and chooser.
     #[serde(default)]
     pub cards: Vec<CrmRecord>,
+    /// The linked record's most recent deals / opportunities, newest first.
+    #[serde(default)]
+    pub deals: Vec<crate::core::view::DealRow>,
+    /// Record id → the page that opens it in the CRM's web UI.
+    #[serde(default)]
+    pub urls: std::collections::BTreeMap<String, String>,
+    /// Groups: the senders seen in the chat and the record each is linked to.
+    #[serde(default)]
+    pub participants: Vec<crate::core::view::Participant>,
+}
+
+/// How a record is named in `Export::record_synced`: `zoho:contact:5843…`.
+pub fn record_key(r: &RecordRef) -> String {
+    format!("{}:{}:{}", serde_json::to_value(r.crm).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), crate::core::view::kind_name(r.kind), r.id)
 }
 
 /// A match is looked up again after a day, or at once when the rep asks.
@@ -85,6 +99,9 @@ pub struct Export {
     pub parked: Vec<Parked>,
     pub state: SyncState,
     pub log: Vec<LogEntry>,
+    /// When each CRM record's backup was last confirmed (`record_key` → epoch ms).
+    #[serde(default)]
+    pub record_synced: std::collections::BTreeMap<String, u64>,
 }
 
 #[cfg(test)]
@@ -99,6 +116,12 @@ mod tests {
         }
         let at: Vec<u64> = log.iter().map(|e| e.at_ms).collect();
         assert_eq!(at, [7, 8, 9]);
+    }
+
+    #[test]
+    fn record_keys_name_crm_kind_and_id() {
+        let r = RecordRef { crm: crate::core::model::Crm::Leadsquared, kind: crate::core::model::RecordKind::Lead, id: "p1".into() };
+        assert_eq!(record_key(&r), "leadsquared:lead:p1");
     }
 
     #[test]

@@ -63,7 +63,7 @@ fn days_in_month(year: u16, month: u8) -> u8 {
 
 /// Parse a clock such as `10:54 PM`, `8:05 pm`, `13:52`, `9:07 p. m.`, `오후 3:15`, `午後3:15`.
 /// Runs once per message: reads the text in place, allocating only for an error message.
-fn parse_time(s: &str) -> Result<(u8, u8), String> {
+pub(crate) fn parse_time(s: &str) -> Result<(u8, u8), String> {
     let shown = || s.chars().map(|c| if is_space(c) { ' ' } else { c }).collect::<String>();
     // Every am/pm marker is two characters of the lowercased text without spaces and dots.
     const PM: [[char; 2]; 5] = [['p', 'm'], ['午', '後'], ['下', '午'], ['오', '후'], ['μ', 'μ']];
@@ -120,7 +120,7 @@ fn parse_time(s: &str) -> Result<(u8, u8), String> {
     Ok((h, m))
 }
 
-fn parse_date(s: &str, order: DateOrder) -> Result<(u16, u8, u8), String> {
+pub(crate) fn parse_date(s: &str, order: DateOrder) -> Result<(u16, u8, u8), String> {
     let mut parts = [""; 3];
     let mut count = 0;
     for p in s.split(|c: char| matches!(c, '/' | '.' | '-' | '年' | '月' | '日') || is_space(c)).filter(|p| !p.is_empty()) {

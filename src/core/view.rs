@@ -1,8 +1,8 @@
 //! The Mini-CRM panel's pure view model: what the panel shows for a chat, plus the
 //! formatting (relative time, amounts, dates), link safety and form validation it needs.
 //!
-//! The service worker fills a [`PanelState`] (today from `chrome.storage.local`, later from
-//! matching and the sync engine); the panel frame only renders it. Every user-visible string
+//! The service worker computes a [`PanelState`] from its records ([`panel_state`]); the panel
+//! frame only renders it. Every user-visible string
 //! is an i18n message key (`extension/_locales/en/messages.json`) with substitutions, so the
 //! shell translates through `chrome.i18n` and this module stays testable natively.
 use crate::core::model::Crm;
@@ -65,7 +65,7 @@ pub enum SyncState {
 }
 
 /// A CRM record offered in a chooser or search result.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Candidate {
     pub crm: Crm,
     pub kind: String,
@@ -318,7 +318,7 @@ pub fn validate_form(f: &RecordForm, kind: &str) -> Vec<FieldError> {
     errs
 }
 
-/// The rep's settings, stored by the worker under `chrome.storage.local["settings"]`.
+/// The rep's settings, stored by the worker in its IndexedDB (`meta/settings`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -352,6 +352,21 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Where backups go, as the writers read it.
+    pub fn targets(&self) -> crate::core::outbox::Targets {
+        crate::core::outbox::Targets { notes: self.backup_notes, deals: self.backup_deals, custom_object: self.backup_custom_object, activities: self.backup_activities }
+    }
+
+    /// May matching use a record of this kind?
+    pub fn searches(&self, kind: Option<crate::core::model::RecordKind>) -> bool {
+        use crate::core::model::RecordKind;
+        match kind {
+            Some(RecordKind::Lead) => self.search_leads,
+            Some(RecordKind::Contact) => self.search_contacts,
+            _ => true,
+        }
+    }
+
     pub fn validate(&self) -> Vec<FieldError> {
         let mut errs = vec![];
         let r = &self.default_region;
@@ -365,27 +380,145 @@ impl Settings {
     }
 }
 
-/// The panel state from what the worker has stored. The seam where matching and sync plug in:
-/// today it reads `chrome.storage.local["connections"]` (`{ "zoho": {"connected": true}, ... }`)
-/// and `chrome.storage.local["panel_cache"]` (`{ chat_key: PanelState }`, written by matching/sync).
-pub fn panel_view(connections: &serde_json::Value, cache: &serde_json::Value, chat: Option<&str>) -> PanelState {
-    let any_connected = connections
-        .as_object()
-        .is_some_and(|m| m.values().any(|c| c.get("connected").and_then(|v| v.as_bool()) == Some(true)));
-    if !any_connected {
+/// What the worker knows when the panel asks about a chat.
+pub struct PanelInputs<'a> {
+    /// CRMs with a stored connection.
+    pub connected: &'a [Crm],
+    /// Connected CRMs whose grant was revoked or expired for good.
+    pub reconnect: &'a [Crm],
+    /// The open chat's key (`WaIdentity::chat_key`), from the frame URL.
+    pub chat_key: Option<&'a str>,
+    /// The chat's title as the page showed it (used before the worker has a record).
+    pub chat_name: Option<&'a str>,
+    pub chat: Option<&'a crate::core::sync::ChatRecord>,
+    pub excluded: bool,
+    pub state: &'a crate::core::sync::SyncState,
+    /// Messages of this chat still waiting for the CRM.
+    pub pending_in_chat: u32,
+    /// Why this chat's backup stopped retrying, if it did.
+    pub parked_in_chat: Option<&'a str>,
+    pub now_ms: u64,
+}
+
+/// The panel state for a chat, from the worker's records. Pure: the worker gathers the
+/// inputs, the panel renders the result.
+pub fn panel_state(i: &PanelInputs) -> PanelState {
+    use crate::core::matching::MatchOutcome;
+    if i.connected.is_empty() {
         return PanelState::NotConnected;
     }
-    let Some(chat) = chat else { return PanelState::NoChat };
-    match cache.get(chat).map(|v| serde_json::from_value::<PanelState>(v.clone())) {
-        Some(Ok(mut state)) => {
-            if let PanelState::Linked { deals, .. } = &mut state {
-                deals.truncate(MAX_DEALS);
-            }
-            state
-        }
-        // Not looked up yet (or an unreadable entry): the lookup is under way.
-        _ => PanelState::Connecting,
+    let Some(key) = i.chat_key.filter(|k| !k.is_empty()) else { return PanelState::NoChat };
+    let name = i
+        .chat
+        .map(|c| c.identity.name.clone())
+        .filter(|n| !n.is_empty())
+        .or_else(|| i.chat_name.map(str::to_string))
+        .unwrap_or_default();
+    if i.excluded || i.chat.is_some_and(|c| c.excluded) {
+        return PanelState::Excluded { name };
     }
+    let Some(chat) = i.chat else {
+        // Not captured yet: groups and @lid chats are known from the key alone.
+        return if key.starts_with("lid:") { PanelState::LidOnly { name } } else { PanelState::Connecting };
+    };
+    if chat.identity.is_group {
+        let backup_to = chat
+            .links
+            .iter()
+            .map(|r| record_label(chat, r))
+            .collect();
+        return PanelState::Group { name, participants: chat.participants.clone(), backup_to };
+    }
+    match &chat.matched {
+        None => PanelState::Connecting,
+        Some(MatchOutcome::Linked { records }) => {
+            let Some(first) = records.first() else { return PanelState::Connecting };
+            let rec = chat.cards.iter().find(|c| c.id == first.record.id && c.crm == Some(first.record.crm));
+            let kind = match first.record.kind {
+                crate::core::model::RecordKind::Lead => "lead",
+                _ => "contact",
+            };
+            let card = ContactCard {
+                crm: first.record.crm,
+                kind: kind.into(),
+                name: rec.map(|r| r.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| first.name.clone()),
+                company: rec.and_then(|r| r.company.clone()),
+                title: rec.and_then(|r| r.title.clone()),
+                email: rec.and_then(|r| r.email.clone()),
+                phones: rec.map(|r| r.phones.iter().map(|(_, v)| v.clone()).collect()).unwrap_or_default(),
+                owner: rec.and_then(|r| r.owner.clone()),
+                status: rec.and_then(|r| r.status.clone()),
+                url: chat.urls.get(&first.record.id).cloned(),
+            };
+            let mut deals = chat.deals.clone();
+            deals.truncate(MAX_DEALS);
+            let sync = sync_state_of(i, first.record.crm);
+            PanelState::Linked { card, deals, last_synced_ms: chat.last_synced_at_ms.map(|t| t as i64), sync }
+        }
+        Some(MatchOutcome::Ambiguous { candidates }) => PanelState::Ambiguous {
+            name,
+            candidates: candidates
+                .iter()
+                .map(|c| Candidate {
+                    crm: c.record.crm,
+                    kind: kind_name(c.record.kind).into(),
+                    id: c.record.id.clone(),
+                    name: c.name.clone(),
+                    detail: c.field.as_ref().map(|(f, v)| format!("{f}: {v}")),
+                })
+                .collect(),
+        },
+        Some(MatchOutcome::NoMatch { .. }) => match &chat.identity.phone {
+            Some(phone) => PanelState::Unknown { name, phone: phone.clone(), crms: i.connected.to_vec() },
+            None => PanelState::LidOnly { name },
+        },
+    }
+}
+
+pub fn kind_name(k: crate::core::model::RecordKind) -> &'static str {
+    use crate::core::model::RecordKind;
+    match k {
+        RecordKind::Contact => "contact",
+        RecordKind::Lead => "lead",
+        RecordKind::Deal => "deal",
+        RecordKind::Opportunity => "opportunity",
+    }
+}
+
+/// "Ana Souza (Zoho CRM contact)" for a linked record.
+fn record_label(chat: &crate::core::sync::ChatRecord, r: &crate::core::model::RecordRef) -> String {
+    let name = chat.cards.iter().find(|c| c.id == r.id && c.crm == Some(r.crm)).map(|c| c.name.clone()).unwrap_or_else(|| r.id.clone());
+    format!("{name} ({} {})", r.crm.name(), kind_name(r.kind))
+}
+
+/// The sync line for a linked chat: the most pressing of reconnect, parked, rate limit,
+/// running, last error, pending, idle.
+fn sync_state_of(i: &PanelInputs, crm: Crm) -> SyncState {
+    if i.reconnect.contains(&crm) {
+        return SyncState::AuthExpired;
+    }
+    if let Some(reason) = i.parked_in_chat {
+        if reason.contains("permission") || reason.contains("INSUFFICIENT_ACCESS") || reason.contains("NO_PERMISSION") {
+            return SyncState::MissingPermission { permission: reason.to_string() };
+        }
+        return SyncState::Failed { reason: reason.to_string() };
+    }
+    if let Some(t) = i.state.retry_not_before_ms.filter(|t| *t > i.now_ms) {
+        return SyncState::RateLimited { retry_at_ms: t as i64 };
+    }
+    if i.state.syncing {
+        return SyncState::Syncing;
+    }
+    if i.pending_in_chat > 0 {
+        if let Some(e) = &i.state.last_error {
+            if e.contains("no response") {
+                return SyncState::Offline;
+            }
+            return SyncState::Failed { reason: e.clone() };
+        }
+        return SyncState::Pending { count: i.pending_in_chat };
+    }
+    SyncState::Idle
 }
 
 #[cfg(test)]
@@ -505,21 +638,76 @@ mod tests {
         assert_eq!(s.validate()[0].key, "errNoModule");
     }
 
+    fn chat_with(outcome: Option<crate::core::matching::MatchOutcome>) -> crate::core::sync::ChatRecord {
+        use crate::core::model::{CrmRecord, RecordKind, WaIdentity};
+        crate::core::sync::ChatRecord {
+            identity: WaIdentity { phone: Some("+5511987654321".into()), lid: None, name: "Ana".into(), is_group: false },
+            matched: outcome,
+            cards: vec![CrmRecord {
+                crm: Some(Crm::Zoho),
+                kind: Some(RecordKind::Contact),
+                id: "z1".into(),
+                name: "Ana Souza".into(),
+                phones: vec![("Mobile".into(), "(11) 98765-4321".into())],
+                company: Some("Construtora".into()),
+                ..Default::default()
+            }],
+            deals: (0..7).map(|i| DealRow { name: format!("D{i}"), ..Default::default() }).collect(),
+            urls: [("z1".to_string(), "https://crm.zoho.com/crm/org/tab/Contacts/z1".to_string())].into(),
+            last_synced_at_ms: Some(5),
+            ..Default::default()
+        }
+    }
+
     #[test]
-    fn panel_view_from_storage() {
-        use serde_json::json;
-        let none = json!({});
-        assert_eq!(panel_view(&none, &none, Some("pn:+1")), PanelState::NotConnected);
-        let off = json!({"zoho": {"connected": false}});
-        assert_eq!(panel_view(&off, &none, Some("pn:+1")), PanelState::NotConnected);
-        let on = json!({"zoho": {"connected": true}});
-        assert_eq!(panel_view(&on, &none, None), PanelState::NoChat);
-        assert_eq!(panel_view(&on, &none, Some("pn:+1")), PanelState::Connecting);
-        let deals: Vec<_> = (0..7).map(|i| json!({"name": format!("D{i}")})).collect();
-        let cache = json!({"pn:+1": {"view":"linked","card":{"crm":"zoho","kind":"contact","name":"Ana"},
-            "deals": deals, "last_synced_ms": 1, "sync": {"state":"idle"}}});
-        match panel_view(&on, &cache, Some("pn:+1")) {
-            PanelState::Linked { deals, .. } => assert_eq!(deals.len(), MAX_DEALS),
+    fn panel_state_from_the_workers_records() {
+        use crate::core::matching::{Candidate as MC, How, MatchOutcome};
+        use crate::core::model::{RecordKind, RecordRef};
+        let st = crate::core::sync::SyncState::default();
+        let zoho = [Crm::Zoho];
+        let base = PanelInputs { connected: &zoho, reconnect: &[], chat_key: Some("pn:+5511987654321"), chat_name: Some("Ana"), chat: None, excluded: false, state: &st, pending_in_chat: 0, parked_in_chat: None, now_ms: 1000 };
+        assert_eq!(panel_state(&PanelInputs { connected: &[], ..base }), PanelState::NotConnected);
+        assert_eq!(panel_state(&PanelInputs { chat_key: None, ..base }), PanelState::NoChat);
+        assert_eq!(panel_state(&base), PanelState::Connecting);
+        assert_eq!(panel_state(&PanelInputs { excluded: true, ..base }), PanelState::Excluded { name: "Ana".into() });
+        assert_eq!(panel_state(&PanelInputs { chat_key: Some("lid:1@lid"), ..base }), PanelState::LidOnly { name: "Ana".into() });
+        let r = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "z1".into() };
+        let linked = chat_with(Some(MatchOutcome::Linked { records: vec![MC { record: r.clone(), name: "Ana Souza".into(), how: How::Exact, field: None }] }));
+        match panel_state(&PanelInputs { chat: Some(&linked), pending_in_chat: 2, ..base }) {
+            PanelState::Linked { card, deals, last_synced_ms, sync } => {
+                assert_eq!((card.name.as_str(), card.company.as_deref(), card.phones.len()), ("Ana Souza", Some("Construtora"), 1));
+                assert_eq!(card.url.as_deref(), Some("https://crm.zoho.com/crm/org/tab/Contacts/z1"));
+                assert_eq!(deals.len(), MAX_DEALS);
+                assert_eq!(last_synced_ms, Some(5));
+                assert_eq!(sync, SyncState::Pending { count: 2 });
+            }
+            other => panic!("{other:?}"),
+        }
+        let linked_state = |i: &PanelInputs| match panel_state(i) {
+            PanelState::Linked { sync, .. } => sync,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(linked_state(&PanelInputs { chat: Some(&linked), reconnect: &zoho, ..base }), SyncState::AuthExpired);
+        let limited = crate::core::sync::SyncState { retry_not_before_ms: Some(9000), ..Default::default() };
+        assert_eq!(linked_state(&PanelInputs { chat: Some(&linked), state: &limited, ..base }), SyncState::RateLimited { retry_at_ms: 9000 });
+        assert_eq!(linked_state(&PanelInputs { chat: Some(&linked), parked_in_chat: Some("NO_PERMISSION: Notes"), ..base }), SyncState::MissingPermission { permission: "NO_PERMISSION: Notes".into() });
+        let offline = crate::core::sync::SyncState { last_error: Some("Zoho CRM: no response from the CRM".into()), ..Default::default() };
+        assert_eq!(linked_state(&PanelInputs { chat: Some(&linked), state: &offline, pending_in_chat: 1, ..base }), SyncState::Offline);
+        assert_eq!(linked_state(&PanelInputs { chat: Some(&linked), ..base }), SyncState::Idle);
+        let nomatch = chat_with(Some(MatchOutcome::NoMatch { reason: "none".into() }));
+        assert_eq!(panel_state(&PanelInputs { chat: Some(&nomatch), ..base }), PanelState::Unknown { name: "Ana".into(), phone: "+5511987654321".into(), crms: vec![Crm::Zoho] });
+        let two = vec![MC { record: r.clone(), name: "A".into(), how: How::Exact, field: Some(("Mobile".into(), "1".into())) }, MC { record: RecordRef { id: "z2".into(), ..r.clone() }, name: "B".into(), how: How::Exact, field: None }];
+        let amb = chat_with(Some(MatchOutcome::Ambiguous { candidates: two }));
+        match panel_state(&PanelInputs { chat: Some(&amb), ..base }) {
+            PanelState::Ambiguous { candidates, .. } => assert_eq!((candidates.len(), candidates[0].detail.as_deref()), (2, Some("Mobile: 1"))),
+            other => panic!("{other:?}"),
+        }
+        let mut group = chat_with(None);
+        group.identity.is_group = true;
+        group.identity.name = "Obra Paulista".into();
+        group.links = vec![r];
+        match panel_state(&PanelInputs { chat: Some(&group), ..base }) {
+            PanelState::Group { name, backup_to, .. } => assert_eq!((name.as_str(), backup_to), ("Obra Paulista", vec!["Ana Souza (Zoho CRM contact)".to_string()])),
             other => panic!("{other:?}"),
         }
     }

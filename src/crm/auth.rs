@@ -217,15 +217,15 @@ pub fn parse_token(resp: &HttpResponse, now_ms: u64, revoked: &[&str], default_t
     if let Some(access) = str_of(&v, "access_token") {
         let ttl_ms = match (v.get("expires_in_sec").and_then(|x| x.as_u64()), v.get("expires_in").and_then(|x| x.as_u64())) {
             // Legacy Zoho shape: with `expires_in_sec` present, `expires_in` is milliseconds.
-            (Some(sec), _) => sec * 1000,
-            (None, Some(sec)) => sec * 1000,
+            (Some(sec), _) => sec.saturating_mul(1000),
+            (None, Some(sec)) => sec.saturating_mul(1000),
             (None, None) => default_ttl_ms,
         };
         let base = str_of(&v, "api_domain").or_else(|| str_of(&v, "instance_url")).unwrap_or_default();
         return Ok(Tokens {
             access_token: access,
             refresh_token: str_of(&v, "refresh_token"),
-            expires_at_ms: now_ms + ttl_ms,
+            expires_at_ms: now_ms.saturating_add(ttl_ms),
             api_base: base.trim_end_matches('/').to_string(),
         });
     }
@@ -244,6 +244,17 @@ pub fn parse_token(resp: &HttpResponse, now_ms: u64, revoked: &[&str], default_t
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_expiry_values_saturate_instead_of_overflowing() {
+        // A token answer with an absurd expires_in overflowed `sec * 1000` (a panic with
+        // overflow checks, a wrapped expiry in the past without).
+        let r = crate::crm::resp(200, br#"{"access_token":"a","expires_in":18446744073709551615}"#);
+        let t = parse_token(&r, 1_000, &[], 3_600_000).unwrap();
+        assert_eq!(t.expires_at_ms, u64::MAX);
+        let r = crate::crm::resp(200, br#"{"access_token":"a","expires_in_sec":18446744073709551}"#);
+        assert!(parse_token(&r, 1_000, &[], 3_600_000).unwrap().expires_at_ms >= 1_000);
+    }
     use crate::crm::{golden, resp};
 
     fn toks(exp: u64, refresh: bool) -> Tokens {

@@ -16,7 +16,7 @@ use super::leadsquared::{self, Activity, LeadSquared};
 use super::salesforce::{self, Salesforce};
 use super::zoho::{self, Zoho};
 use crate::core::model::{Crm, RecordKind, RecordRef};
-use crate::core::outbox::{target_class, Batch, DocKey, DocumentWriter, RenderedDoc, Unit, WriteOp, WriteResult};
+use crate::core::outbox::{target_class, Batch, DocKey, DocumentWriter, RenderedDoc, Targets, Unit, WriteOp, WriteResult};
 use crate::core::policy::Failure;
 use crate::core::transcript;
 use std::cell::RefCell;
@@ -78,11 +78,12 @@ pub struct ZohoWriter {
     /// contact id → its 5 most recent deals (fetched once per cycle).
     deals: BTreeMap<String, Vec<String>>,
     titles: RefCell<BTreeMap<DocKey, String>>,
+    targets: Targets,
 }
 
 impl ZohoWriter {
     pub fn new(zoho: Zoho) -> Self {
-        ZohoWriter { zoho, deals: BTreeMap::new(), titles: RefCell::new(BTreeMap::new()) }
+        ZohoWriter { zoho, deals: BTreeMap::new(), titles: RefCell::new(BTreeMap::new()), targets: Targets::default() }
     }
 
     /// The record a document lives on: the unit's record, or one of its deals.
@@ -99,20 +100,28 @@ impl DocumentWriter for ZohoWriter {
         Crm::Zoho
     }
 
+    fn set_targets(&mut self, targets: Targets) {
+        self.targets = targets;
+    }
+
     fn prepare(&self, record: &RecordRef) -> Option<HttpRequest> {
-        (record.kind == RecordKind::Contact && !self.deals.contains_key(&record.id)).then(|| self.zoho.recent_deals_request(&record.id))
+        (self.targets.deals && record.kind == RecordKind::Contact && !self.deals.contains_key(&record.id)).then(|| self.zoho.recent_deals_request(&record.id))
     }
 
     fn absorb_prepare(&mut self, record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
         let deals = zoho::Zoho::parse_deals(resp);
-        // Without the deals the contact's own note still goes; remember the attempt.
+        // Without the deals the contact's own note still goes; remember the attempt. The
+        // sync engine keeps the messages pending until the deals are known (an Err here).
         self.deals.insert(record.id.clone(), deals.clone().unwrap_or_default());
         deals.map(|_| ())
     }
 
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
-        let mut targets = vec!["note".to_string()];
-        if let Some(deals) = self.deals.get(&unit.key.record.id) {
+        let mut targets = Vec::new();
+        if self.targets.notes {
+            targets.push("note".to_string());
+        }
+        if let Some(deals) = self.deals.get(&unit.key.record.id).filter(|_| self.targets.deals) {
             targets.extend(deals.iter().map(|d| format!("deal:{d}")));
         }
         render_parts(unit, ZOHO_NOTE_MAX, &targets, &self.titles)
@@ -181,11 +190,12 @@ impl DocumentWriter for ZohoWriter {
 pub struct SalesforceWriter {
     pub sf: Salesforce,
     titles: RefCell<BTreeMap<DocKey, String>>,
+    targets: Targets,
 }
 
 impl SalesforceWriter {
     pub fn new(sf: Salesforce) -> Self {
-        SalesforceWriter { sf, titles: RefCell::new(BTreeMap::new()) }
+        SalesforceWriter { sf, titles: RefCell::new(BTreeMap::new()), targets: Targets::default() }
     }
 
     fn chat_key(d: &DocKey) -> String {
@@ -207,9 +217,16 @@ impl DocumentWriter for SalesforceWriter {
         Crm::Salesforce
     }
 
+    fn set_targets(&mut self, targets: Targets) {
+        self.targets = targets;
+    }
+
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
-        let mut targets = vec!["chat".to_string()];
-        if unit.key.record.kind == RecordKind::Contact {
+        let mut targets = Vec::new();
+        if self.targets.custom_object {
+            targets.push("chat".to_string());
+        }
+        if self.targets.notes && unit.key.record.kind == RecordKind::Contact {
             targets.push("content_note".to_string());
         }
         render_parts(unit, salesforce::LONG_TEXT_MAX / 2, &targets, &self.titles)
@@ -299,11 +316,12 @@ pub struct LeadSquaredWriter {
     /// lead id → its opportunities.
     opps: BTreeMap<String, Vec<String>>,
     titles: RefCell<BTreeMap<DocKey, String>>,
+    targets: Targets,
 }
 
 impl LeadSquaredWriter {
     pub fn new(lsq: LeadSquared) -> Self {
-        LeadSquaredWriter { lsq, need_type_list: false, opps: BTreeMap::new(), titles: RefCell::new(BTreeMap::new()) }
+        LeadSquaredWriter { lsq, need_type_list: false, opps: BTreeMap::new(), titles: RefCell::new(BTreeMap::new()), targets: Targets::default() }
     }
 
     /// The activity types of the tenant ([U] path, see the sandbox README).
@@ -329,19 +347,25 @@ impl DocumentWriter for LeadSquaredWriter {
         Crm::Leadsquared
     }
 
+    fn set_targets(&mut self, targets: Targets) {
+        self.targets = targets;
+    }
+
     fn prepare(&self, record: &RecordRef) -> Option<HttpRequest> {
+        if !self.targets.activities && !self.targets.deals {
+            return None;
+        }
         if self.lsq.activity_event.is_none() {
             return Some(if self.need_type_list { self.list_types() } else { self.lsq.create_activity_type() });
         }
-        (!self.opps.contains_key(&record.id)).then(|| self.lsq.opportunities_of_lead(&record.id))
+        (self.targets.deals && !self.opps.contains_key(&record.id)).then(|| self.lsq.opportunities_of_lead(&record.id))
     }
 
     fn absorb_prepare(&mut self, record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
         if self.lsq.activity_event.is_none() {
             if self.need_type_list {
-                let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-                let code = v.as_array().into_iter().flatten().find(|t| t["ActivityEventName"] == leadsquared::ACTIVITY_TYPE_NAME).and_then(|t| t["ActivityEvent"].as_u64());
-                self.lsq.activity_event = code.map(|c| c as u32);
+                let code = LeadSquared::parse_activity_types(resp)?;
+                self.lsq.activity_event = code;
                 return code.map(|_| ()).ok_or(Failure::Rejected { reason: "the WhatsApp Chats activity type could not be found".into() });
             }
             return match LeadSquared::parse_id(resp).map(|id| id.parse::<u32>()) {
@@ -358,15 +382,19 @@ impl DocumentWriter for LeadSquaredWriter {
                 Err(f) => Err(f),
             };
         }
-        let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-        let ids: Vec<String> = v["List"].as_array().into_iter().flatten().filter_map(|o| o["OpportunityId"].as_str().map(str::to_string)).collect();
-        self.opps.insert(record.id.clone(), ids);
-        Ok(())
+        // On failure the lead's own activity still goes this cycle; the sync engine keeps
+        // its messages pending until the opportunities are known.
+        let ids = LeadSquared::parse_opportunities(resp);
+        self.opps.insert(record.id.clone(), ids.clone().unwrap_or_default());
+        ids.map(|_| ())
     }
 
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
-        let mut targets = vec!["activity".to_string()];
-        if let Some(opps) = self.opps.get(&unit.key.record.id) {
+        let mut targets = Vec::new();
+        if self.targets.activities {
+            targets.push("activity".to_string());
+        }
+        if let Some(opps) = self.opps.get(&unit.key.record.id).filter(|_| self.targets.deals) {
             targets.extend(opps.iter().map(|o| format!("opportunity:{o}")));
         }
         render_parts(unit, leadsquared::NOTE_MAX_CHARS, &targets, &self.titles)
@@ -422,5 +450,53 @@ impl DocumentWriter for LeadSquaredWriter {
                 vec![(w.doc.clone(), r)]
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::outbox::UnitKey;
+
+    fn unit(crm: Crm, kind: RecordKind) -> Unit {
+        Unit {
+            key: UnitKey { record: RecordRef { crm, kind, id: "r1".into() }, chat: "pn:+1".into(), day: "2026-11-21".into() },
+            title: "Ana".into(),
+            is_group: false,
+            messages: vec![],
+        }
+    }
+
+    fn targets_of(w: &dyn DocumentWriter, u: &Unit) -> Vec<String> {
+        let mut t: Vec<String> = w.render(u).into_iter().map(|d| d.key.target).collect();
+        t.dedup();
+        t
+    }
+
+    #[test]
+    fn backup_targets_follow_the_settings() {
+        let mut z = ZohoWriter::new(Zoho { dc: crate::crm::auth::ZohoDc::Us, api_domain: "https://www.zohoapis.com".into(), access_token: "t".into(), org_domain: None });
+        let contact = unit(Crm::Zoho, RecordKind::Contact);
+        z.deals.insert("r1".into(), vec!["d1".into()]);
+        assert_eq!(targets_of(&z, &contact), ["note", "deal:d1"]);
+        z.set_targets(Targets { notes: false, ..Targets::default() });
+        assert_eq!(targets_of(&z, &contact), ["deal:d1"]);
+        z.set_targets(Targets { deals: false, ..Targets::default() });
+        assert_eq!(targets_of(&z, &contact), ["note"]);
+        assert!(z.prepare(&contact.key.record).is_none(), "no deal lookup when deals are off");
+
+        let mut s = SalesforceWriter::new(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() });
+        let sfc = unit(Crm::Salesforce, RecordKind::Contact);
+        assert_eq!(targets_of(&s, &sfc), ["chat", "content_note"]);
+        s.set_targets(Targets { custom_object: false, ..Targets::default() });
+        assert_eq!(targets_of(&s, &sfc), ["content_note"]);
+
+        let mut l = LeadSquaredWriter::new(LeadSquared { access_key: "a".into(), secret_key: "s".into(), api_host: "h".into(), app_host: "a".into(), activity_event: Some(1) });
+        let lead = unit(Crm::Leadsquared, RecordKind::Lead);
+        l.opps.insert("r1".into(), vec!["o1".into()]);
+        assert_eq!(targets_of(&l, &lead), ["activity", "opportunity:o1"]);
+        l.set_targets(Targets { activities: false, deals: false, ..Targets::default() });
+        assert!(targets_of(&l, &lead).is_empty());
+        assert!(l.prepare(&lead.key.record).is_none());
     }
 }

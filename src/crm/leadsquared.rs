@@ -233,6 +233,31 @@ impl LeadSquared {
         ))
     }
 
+    /// The opportunity ids of a lead. A failed read is an error, never "no opportunities":
+    /// the backup would otherwise skip them and still count the messages as delivered.
+    pub fn parse_opportunities(resp: &HttpResponse) -> Result<Vec<String>, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let list = v.get("List").and_then(Value::as_array).ok_or_else(|| Failure::Transient { reason: "opportunity answer without List[]".into() })?;
+        Ok(list.iter().filter_map(|o| str_of(o, "OpportunityId")).collect())
+    }
+
+    /// The code of the "WhatsApp Chats" activity type in an `ActivityTypes.Get` answer.
+    pub fn parse_activity_types(resp: &HttpResponse) -> Result<Option<u32>, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let types = v.as_array().ok_or_else(|| Failure::Transient { reason: "activity types answer is not a list".into() })?;
+        Ok(types
+            .iter()
+            .find(|t| t.get("ActivityEventName").and_then(Value::as_str) == Some(ACTIVITY_TYPE_NAME))
+            .and_then(|t| t.get("ActivityEvent").and_then(Value::as_u64))
+            .and_then(|c| u32::try_from(c).ok()))
+    }
+
     /// A file cannot be posted through these APIs: the activity carries a link line instead.
     pub fn attachment_line(file_name: &str, url: Option<&str>) -> String {
         match url {
@@ -245,6 +270,38 @@ impl LeadSquared {
 impl Connector for LeadSquared {
     fn crm(&self) -> Crm {
         Crm::Leadsquared
+    }
+
+    fn text_search_requests(&self, query: &str) -> Vec<HttpRequest> {
+        // Quick search covers name, e-mail, phone and company in one call.
+        match super::Query::parse(query) {
+            Some(super::Query::Phone(p)) => self.by_phone(&p).into_iter().chain([self.quick_search(&p)]).collect(),
+            Some(super::Query::Email(q) | super::Query::Words(q)) => vec![self.quick_search(&q)],
+            None => vec![],
+        }
+    }
+
+    fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest> {
+        matches!(record.kind, RecordKind::Lead | RecordKind::Contact).then(|| self.opportunities_of_lead(&record.id))
+    }
+
+    fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let list = v.get("List").and_then(|l| l.as_array()).cloned().unwrap_or_default();
+        Ok(list
+            .iter()
+            .map(|o| crate::core::view::DealRow {
+                name: str_of(o, "OpportunityName").or_else(|| str_of(o, "mx_Custom_1")).unwrap_or_default(),
+                stage: str_of(o, "Stage").or_else(|| str_of(o, "Status")),
+                amount: super::num_of(o, "Amount"),
+                currency: None,
+                close_date: str_of(o, "ExpectedClosureDate"),
+            })
+            .take(crate::core::view::MAX_DEALS)
+            .collect())
     }
 
     fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
@@ -299,6 +356,30 @@ impl Connector for LeadSquared {
 mod tests {
     use super::*;
     use crate::crm::{golden, resp};
+
+    #[test]
+    fn a_failed_opportunity_read_is_an_error_not_an_empty_list() {
+        // Before: the backup read `List` from any answer and took a 503 for "no opportunities",
+        // so the opportunity's copy was skipped and the messages still counted as delivered.
+        assert!(matches!(LeadSquared::parse_opportunities(&resp(503, b"")), Err(Failure::Transient { .. })));
+        assert!(matches!(LeadSquared::parse_opportunities(&resp(200, b"")), Err(Failure::Transient { .. })));
+        let limited = br#"{"Status":"Error","ExceptionType":"MXAPIRateLimitExceededException","ExceptionMessage":"limit"}"#;
+        assert!(matches!(LeadSquared::parse_opportunities(&resp(200, limited)), Err(Failure::RateLimited { .. })));
+        let ok = br#"{"RecordCount":2,"List":[{"OpportunityId":"o1"},{"OpportunityId":"o2"},{"Name":"no id"}]}"#;
+        assert_eq!(LeadSquared::parse_opportunities(&resp(200, ok)).unwrap(), ["o1", "o2"]);
+        assert_eq!(LeadSquared::parse_opportunities(&resp(200, br#"{"RecordCount":0,"List":[]}"#)).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn activity_types_find_ours_or_fail_clearly() {
+        let body = br#"[{"ActivityEvent":12,"ActivityEventName":"Other"},{"ActivityEvent":205,"ActivityEventName":"WhatsApp Chats"}]"#;
+        assert_eq!(LeadSquared::parse_activity_types(&resp(200, body)).unwrap(), Some(205));
+        assert_eq!(LeadSquared::parse_activity_types(&resp(200, b"[]")).unwrap(), None);
+        assert!(LeadSquared::parse_activity_types(&resp(502, b"")).is_err());
+        assert!(LeadSquared::parse_activity_types(&resp(200, br#"{"ActivityEvent":1}"#)).is_err());
+        let huge = br#"[{"ActivityEvent":99999999999,"ActivityEventName":"WhatsApp Chats"}]"#;
+        assert_eq!(LeadSquared::parse_activity_types(&resp(200, huge)).unwrap(), None);
+    }
 
     fn lsq() -> LeadSquared {
         LeadSquared {
@@ -377,4 +458,19 @@ mod tests {
         assert_eq!(lsq().deep_link(RecordKind::Lead, "L1").as_deref(), Some("https://in21.leadsquared.com/LeadManagement/LeadDetails?LeadID=L1"));
         assert!(LeadSquared::attachment_line("a.pdf", Some("blob:x")).ends_with("(kept in WhatsApp)"));
     }
+
+    #[test]
+    fn card_opportunities_and_text_search() {
+        use crate::core::model::RecordRef;
+        let l = LeadSquared { access_key: "a".into(), secret_key: "s".into(), api_host: "api-in21.leadsquared.com".into(), app_host: "in21.leadsquared.com".into(), activity_event: None };
+        let lead = RecordRef { crm: Crm::Leadsquared, kind: RecordKind::Lead, id: "p1".into() };
+        assert!(l.deals_request(&lead).unwrap().url.contains("GetOpportunitiesOfLead?leadId=p1"));
+        let body = br#"{"RecordCount":1,"List":[{"OpportunityId":"o1","OpportunityName":"Bulk cotton order Q1","Stage":"Negotiation","Amount":480000,"ExpectedClosureDate":"2027-01-15"}]}"#;
+        let rows = l.parse_deal_rows(&resp(200, body)).unwrap();
+        assert_eq!((rows[0].name.as_str(), rows[0].stage.as_deref(), rows[0].amount), ("Bulk cotton order Q1", Some("Negotiation"), Some(480000.0)));
+        assert!(l.parse_deal_rows(&resp(200, &golden("leadsquared/rate-limit.json"))).is_err());
+        assert!(l.text_search_requests("Priya")[0].url.contains("Leads.GetByQuickSearch?key=Priya"));
+        assert_eq!(l.text_search_requests("+91 98765 43210").len(), 2);
+    }
+
 }

@@ -29,12 +29,57 @@ pub trait Connector {
     fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest>;
     /// The records one search answer holds; `Ok(vec![])` when none matched.
     fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure>;
+    /// Same, knowing the request (a CRM whose answer does not name the module it searched).
+    fn parse_search_of(&self, _req: &HttpRequest, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+        self.parse_search(resp)
+    }
     /// Create a contact (or lead) from WhatsApp: name and E.164 number.
     fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest;
     /// The id of the new record, or of the record the CRM reports as its duplicate.
     fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure>;
     /// Opens the record in the CRM's web UI.
     fn deep_link(&self, kind: crate::core::model::RecordKind, id: &str) -> Option<String>;
+    /// The calls behind "Link existing record": a name, e-mail or phone typed by the rep.
+    /// Answers parse with `parse_search`.
+    fn text_search_requests(&self, query: &str) -> Vec<HttpRequest>;
+    /// The record's most recent deals / opportunities for the card (None: the CRM keeps none
+    /// for this kind of record).
+    fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest>;
+    fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure>;
+}
+
+/// What a text search means: an e-mail, a phone number, or words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Query {
+    Email(String),
+    Phone(String),
+    Words(String),
+}
+
+impl Query {
+    /// `None` when there is nothing to search for (fewer than 2 characters).
+    pub fn parse(q: &str) -> Option<Query> {
+        let q = q.trim();
+        if q.chars().count() < 2 {
+            return None;
+        }
+        if q.contains('@') {
+            return Some(Query::Email(q.to_string()));
+        }
+        let digits = q.chars().filter(char::is_ascii_digit).count();
+        if digits >= 3 && q.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
+            return Some(Query::Phone(q.to_string()));
+        }
+        Some(Query::Words(q.to_string()))
+    }
+}
+
+pub(crate) fn num_of(v: &serde_json::Value, k: &str) -> Option<f64> {
+    match v.get(k)? {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,9 +104,19 @@ pub struct Budget {
     pub limit: Option<u64>,
 }
 
+/// The allowance a CRM reported on an answer (Zoho credits header, Salesforce
+/// `Sforce-Limit-Info`; LeadSquared reports none).
+pub fn budget_of(crm: Crm, resp: &HttpResponse) -> Budget {
+    match crm {
+        Crm::Zoho => zoho::budget(resp),
+        Crm::Salesforce => salesforce::budget(resp),
+        Crm::Leadsquared => Budget::default(),
+    }
+}
+
 /// `Retry-After` in milliseconds (delta-seconds form; CRMs do not send HTTP dates here).
 pub fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
-    resp.header("retry-after")?.trim().parse::<u64>().ok().map(|s| s * 1000)
+    resp.header("retry-after")?.trim().parse::<u64>().ok().map(|s| s.saturating_mul(1000))
 }
 
 /// Failures every CRM shares: no response, 5xx, 429.
@@ -185,6 +240,15 @@ mod tests {
     }
 
     #[test]
+    fn queries_are_read_as_email_phone_or_words() {
+        assert_eq!(Query::parse(" ana@x.com "), Some(Query::Email("ana@x.com".into())));
+        assert_eq!(Query::parse("+55 (11) 98765-4321"), Some(Query::Phone("+55 (11) 98765-4321".into())));
+        assert_eq!(Query::parse("Ana Souza"), Some(Query::Words("Ana Souza".into())));
+        assert_eq!(Query::parse("R2D2"), Some(Query::Words("R2D2".into())));
+        assert_eq!(Query::parse("a"), None);
+    }
+
+    #[test]
     fn encodes_plus_and_reads_retry_after() {
         assert_eq!(enc("+91 98"), "%2B91%2098");
         assert_eq!(String::from_utf8(form(&[("a", "x y"), ("b", "+")])).unwrap(), "a=x+y&b=%2B");
@@ -218,6 +282,9 @@ impl Connector for Box<dyn Connector> {
     fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
         (**self).parse_search(resp)
     }
+    fn parse_search_of(&self, req: &HttpRequest, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+        (**self).parse_search_of(req, resp)
+    }
     fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
         (**self).create_request(kind, name, phone)
     }
@@ -226,5 +293,14 @@ impl Connector for Box<dyn Connector> {
     }
     fn deep_link(&self, kind: crate::core::model::RecordKind, id: &str) -> Option<String> {
         (**self).deep_link(kind, id)
+    }
+    fn text_search_requests(&self, query: &str) -> Vec<HttpRequest> {
+        (**self).text_search_requests(query)
+    }
+    fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest> {
+        (**self).deals_request(record)
+    }
+    fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+        (**self).parse_deal_rows(resp)
     }
 }

@@ -143,9 +143,22 @@ impl Salesforce {
     }
 
     pub fn sosl(phone: &str) -> String {
+        Self::sosl_in(phone, "PHONE")
+    }
+
+    /// `FIND {term} IN <group> FIELDS RETURNING` the card's fields of contacts and open leads.
+    fn sosl_in(term: &str, group: &str) -> String {
         format!(
-            "FIND {{{}}} IN PHONE FIELDS RETURNING Contact(Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, Email, Title, Account.Name, Owner.Name), Lead(Id, Name, Phone, MobilePhone, Email, Title, Company, Status, Owner.Name WHERE IsConverted = false)",
-            escape_sosl(phone)
+            "FIND {{{}}} IN {group} FIELDS RETURNING Contact(Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, Email, Title, Account.Name, Owner.Name), Lead(Id, Name, Phone, MobilePhone, Email, Title, Company, Status, Owner.Name WHERE IsConverted = false)",
+            escape_sosl(term)
+        )
+    }
+
+    /// The contact's 5 most recently changed opportunities (primary contact, API 46+).
+    pub fn opportunities_query(contact_id: &str) -> String {
+        format!(
+            "SELECT Id, Name, StageName, Amount, CloseDate FROM Opportunity WHERE ContactId = '{}' ORDER BY LastModifiedDate DESC LIMIT 5",
+            contact_id.replace('\\', "\\\\").replace('\'', "\\'")
         )
     }
 
@@ -275,6 +288,40 @@ fn record_of(v: &Value) -> Option<CrmRecord> {
 impl Connector for Salesforce {
     fn crm(&self) -> Crm {
         Crm::Salesforce
+    }
+
+    fn text_search_requests(&self, query: &str) -> Vec<HttpRequest> {
+        let sosl = match super::Query::parse(query) {
+            Some(super::Query::Email(e)) => Self::sosl_in(&e, "EMAIL"),
+            Some(super::Query::Phone(p)) => Self::sosl_in(&p, "PHONE"),
+            Some(super::Query::Words(w)) => Self::sosl_in(&w, "NAME"),
+            None => return vec![],
+        };
+        vec![self.authed(HttpRequest::get(self.url(&format!("/search/?q={}", super::enc(&sosl)))))]
+    }
+
+    fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest> {
+        (record.kind == RecordKind::Contact)
+            .then(|| self.authed(HttpRequest::get(self.url(&format!("/query/?q={}", super::enc(&Self::opportunities_query(&record.id)))))))
+    }
+
+    fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let recs = v.get("records").and_then(|r| r.as_array()).cloned().unwrap_or_default();
+        Ok(recs
+            .iter()
+            .map(|o| crate::core::view::DealRow {
+                name: str_of(o, "Name").unwrap_or_default(),
+                stage: str_of(o, "StageName"),
+                amount: super::num_of(o, "Amount"),
+                currency: str_of(o, "CurrencyIsoCode"),
+                close_date: str_of(o, "CloseDate"),
+            })
+            .take(crate::core::view::MAX_DEALS)
+            .collect())
     }
 
     fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
@@ -439,4 +486,24 @@ mod tests {
         assert_eq!(body(&cv)["VersionData"], "aGk=");
         assert_eq!(sf().deep_link(RecordKind::Contact, "003X").as_deref(), Some("https://crmsync-dev.lightning.force.com/lightning/r/Contact/003X/view"));
     }
+
+    #[test]
+    fn card_opportunities_and_text_search() {
+        use crate::core::model::RecordRef;
+        let s = Salesforce { instance_url: "https://acme.my.salesforce.com".into(), access_token: "t".into() };
+        let c = RecordRef { crm: Crm::Salesforce, kind: RecordKind::Contact, id: "003x'1".into() };
+        let q = s.deals_request(&c).unwrap().url;
+        assert!(q.contains("/query/?q=SELECT%20Id%2C%20Name%2C%20StageName"), "{q}");
+        assert!(Salesforce::opportunities_query("003x'1").contains("ContactId = '003x\\'1'"));
+        assert!(s.deals_request(&RecordRef { kind: RecordKind::Lead, ..c }).is_none());
+        let body = br#"{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Opportunity"},"Id":"006","Name":"Fleet","StageName":"Prospecting","Amount":12000.0,"CloseDate":"2027-01-31"}]}"#;
+        let rows = s.parse_deal_rows(&resp(200, body)).unwrap();
+        assert_eq!((rows[0].name.as_str(), rows[0].amount, rows[0].close_date.as_deref()), ("Fleet", Some(12000.0), Some("2027-01-31")));
+        assert!(s.parse_deal_rows(&resp(401, &golden("salesforce/session-401.json"))).is_err());
+        let by_name = s.text_search_requests("Liam Carter")[0].url.clone();
+        assert!(by_name.contains("IN%20NAME%20FIELDS"), "{by_name}");
+        assert!(s.text_search_requests("liam@x.com")[0].url.contains("IN%20EMAIL%20FIELDS"));
+        assert!(s.text_search_requests("x").is_empty());
+    }
+
 }

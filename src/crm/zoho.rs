@@ -182,7 +182,7 @@ impl Zoho {
     /// The contact's 5 most recently modified deals.
     pub fn recent_deals_request(&self, contact_id: &str) -> HttpRequest {
         self.authed(HttpRequest::get(self.url(&format!(
-            "/Contacts/{contact_id}/Deals?fields=Deal_Name,Stage,Modified_Time&sort_by=Modified_Time&sort_order=desc&per_page=5"
+            "/Contacts/{contact_id}/Deals?fields=Deal_Name,Stage,Amount,Closing_Date,Modified_Time&sort_by=Modified_Time&sort_order=desc&per_page=5"
         ))))
     }
 
@@ -325,6 +325,21 @@ impl Connector for Zoho {
             .collect())
     }
 
+    /// The answer does not name its module; the request's path does.
+    fn parse_search_of(&self, req: &HttpRequest, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+        let leads = req.url.contains("/crm/v8/Leads/");
+        let contacts = req.url.contains("/crm/v8/Contacts/");
+        let mut recs = self.parse_search(resp)?;
+        for r in &mut recs {
+            if leads {
+                r.kind = Some(RecordKind::Lead);
+            } else if contacts {
+                r.kind = Some(RecordKind::Contact);
+            }
+        }
+        Ok(recs)
+    }
+
     fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
         let (first, last) = split_name(name);
         let (m, extra) = match kind {
@@ -363,6 +378,46 @@ impl Connector for Zoho {
         };
         let org = self.org_domain.as_deref()?;
         Some(format!("{}/crm/{org}/tab/{tab}/{id}", self.dc.web()))
+    }
+
+    fn text_search_requests(&self, query: &str) -> Vec<HttpRequest> {
+        let q = match super::Query::parse(query) {
+            Some(super::Query::Email(e)) => format!("email={}", super::enc(&e)),
+            Some(super::Query::Phone(p)) => format!("phone={}", super::enc(&p)),
+            // Zoho's word search needs at least 2 characters; it looks through text fields.
+            Some(super::Query::Words(w)) => format!("word={}", super::enc(&w)),
+            None => return vec![],
+        };
+        [RecordKind::Contact, RecordKind::Lead]
+            .into_iter()
+            .map(|k| self.authed(HttpRequest::get(self.url(&format!("/{}/search?{q}&page=1&per_page=20", module(k))))))
+            .collect()
+    }
+
+    fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest> {
+        (record.kind == RecordKind::Contact).then(|| self.recent_deals_request(&record.id))
+    }
+
+    fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+        if resp.status == 204 {
+            return Ok(vec![]);
+        }
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let data = v.get("data").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+        Ok(data
+            .iter()
+            .map(|d| crate::core::view::DealRow {
+                name: str_of(d, "Deal_Name").unwrap_or_default(),
+                stage: str_of(d, "Stage"),
+                amount: super::num_of(d, "Amount"),
+                currency: str_of(d, "Currency"),
+                close_date: str_of(d, "Closing_Date"),
+            })
+            .take(crate::core::view::MAX_DEALS)
+            .collect())
     }
 }
 
@@ -483,7 +538,7 @@ mod tests {
     #[test]
     fn deals_org_attachments_and_links() {
         let r = z().recent_deals_request("111");
-        assert_eq!(r.url, "https://www.zohoapis.eu/crm/v8/Contacts/111/Deals?fields=Deal_Name,Stage,Modified_Time&sort_by=Modified_Time&sort_order=desc&per_page=5");
+        assert_eq!(r.url, "https://www.zohoapis.eu/crm/v8/Contacts/111/Deals?fields=Deal_Name,Stage,Amount,Closing_Date,Modified_Time&sort_by=Modified_Time&sort_order=desc&per_page=5");
         assert_eq!(Zoho::parse_deals(&resp(200, &golden("zoho/deals-200.json"))).unwrap(), vec!["2876819000002738801".to_string()]);
         assert_eq!(Zoho::parse_deals(&resp(204, b"")).unwrap(), Vec::<String>::new());
         assert_eq!(Zoho::parse_org(&resp(200, br#"{"org":[{"id":"1","domain_name":"acmeinc"}]}"#)).unwrap(), "acmeinc");
@@ -497,4 +552,32 @@ mod tests {
         assert_eq!(z().deep_link(RecordKind::Deal, "5").as_deref(), Some("https://crm.zoho.eu/crm/org20079892132/tab/Potentials/5"));
         assert_eq!(split_name("Cher"), (None, "Cher".into()));
     }
+
+    #[test]
+    fn card_deals_and_text_search() {
+        use crate::core::model::RecordRef;
+        let z = z();
+        let contact = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "111".into() };
+        assert!(z.deals_request(&contact).is_some_and(|r| r.url.contains("/Contacts/111/Deals?fields=Deal_Name,Stage,Amount,Closing_Date")));
+        assert!(z.deals_request(&RecordRef { kind: RecordKind::Lead, ..contact }).is_none());
+        let rows = z.parse_deal_rows(&resp(200, &golden("zoho/deals-200.json"))).unwrap();
+        assert_eq!((rows.len(), rows[0].name.as_str(), rows[0].amount), (1, "Zylker renewal", None));
+        let body = br#"{"data":[{"id":"1","Deal_Name":"Big","Stage":"Closed Won","Amount":"1500.5","Closing_Date":"2026-12-01"}]}"#;
+        let rows = z.parse_deal_rows(&resp(200, body)).unwrap();
+        assert_eq!((rows[0].stage.as_deref(), rows[0].amount, rows[0].close_date.as_deref()), (Some("Closed Won"), Some(1500.5), Some("2026-12-01")));
+        assert_eq!(z.parse_deal_rows(&resp(204, b"")).unwrap(), vec![]);
+        assert!(z.parse_deal_rows(&resp(401, &golden("zoho/invalid-token-401.json"))).is_err());
+        let urls: Vec<String> = z.text_search_requests("ana@x.com").into_iter().map(|r| r.url).collect();
+        assert_eq!(urls.len(), 2);
+        assert!(urls[0].contains("/Contacts/search?email=ana%40x.com") && urls[1].contains("/Leads/search?email="));
+        assert!(z.text_search_requests("Ana Souza")[0].url.contains("search?word=Ana%20Souza"));
+        assert!(z.text_search_requests("+55 11 98765").iter().all(|r| r.url.contains("phone=%2B55")));
+        assert!(z.text_search_requests(" ").is_empty());
+        // A lead without Lead_Status or Company is still a lead when the Leads search found it.
+        let lead = br#"{"data":[{"id":"9","Last_Name":"Costa","Mobile":"+5511912340000"}]}"#;
+        let req = z.search_page(RecordKind::Lead, "+5511912340000", 1);
+        assert_eq!(z.parse_search_of(&req, &resp(200, lead)).unwrap()[0].kind, Some(RecordKind::Lead));
+        assert_eq!(z.parse_search(&resp(200, lead)).unwrap()[0].kind, Some(RecordKind::Contact));
+    }
+
 }

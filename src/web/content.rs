@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlIFrameElement, MutationObserver, MutationObserverInit, MutationRecord};
 
-const PANEL_ID: &str = "crmsync-panel";
+pub(crate) const PANEL_ID: &str = "crmsync-panel";
 /// Let a burst of DOM changes (a chat render, a scroll page) settle before scanning.
 const DEBOUNCE_MS: u32 = 40;
 /// Messages per runtime message to the worker.
@@ -98,25 +98,116 @@ fn document() -> Result<Document, JsValue> {
     web_sys::window().and_then(|w| w.document()).ok_or_else(|| js_err("no document"))
 }
 
-/// Insert the extension-origin panel frame once, docked at the right edge.
+/// The panel's width, docked, and collapsed to a tab.
+const PANEL_WIDTH: &str = "320px";
+const PANEL_TAB: &str = "44px";
+/// WhatsApp's own app shrinks by the panel's width, so the panel never covers its controls.
+const DOCK_CSS: &str = "html.crmsync-docked #app{margin-right:var(--crmsync-width,320px)!important;width:auto!important}\
+html.crmsync-docked #crmsync-panel{width:var(--crmsync-width,320px)}";
+
+/// Insert the extension-origin panel frame once, docked at the right edge, and make room
+/// for it. Collapse/expand messages from the frame resize both.
 pub fn insert_panel(doc: &Document) -> Result<HtmlIFrameElement, JsValue> {
     if let Some(existing) = doc.get_element_by_id(PANEL_ID) {
         return existing.dyn_into::<HtmlIFrameElement>().map_err(|_| js_err("panel id taken by another element"));
     }
     let frame: HtmlIFrameElement = doc.create_element("iframe")?.dyn_into()?;
     frame.set_id(PANEL_ID);
-    frame.set_src(&chrome::runtime_get_url("panel.html"));
+    frame.set_src(&format!("{}#{}", chrome::runtime_get_url("panel.html"), panel_hash(doc, None)));
     frame.set_attribute("title", "crmsync")?;
     frame.set_attribute(
         "style",
-        "position:fixed;top:0;right:0;width:320px;height:100vh;border:0;border-left:1px solid #d1d7db;z-index:1000;background:transparent",
+        "position:fixed;top:0;right:0;height:100vh;box-sizing:border-box;border:0;border-left:1px solid #d1d7db;z-index:1000;background:transparent",
     )?;
+    let style = doc.create_element("style")?;
+    style.set_id("crmsync-dock");
+    style.set_text_content(Some(DOCK_CSS));
+    doc.head().map(|h| h.append_child(&style)).transpose()?;
+    let root = doc.document_element().ok_or_else(|| js_err("no root element"))?;
+    root.class_list().add_1("crmsync-docked")?;
+    set_width(&root, PANEL_WIDTH);
     doc.body().ok_or_else(|| js_err("no body"))?.append_child(&frame)?;
     Ok(frame)
 }
 
-struct Capture {
-    session: capture::Session,
+fn set_width(root: &Element, w: &str) {
+    if let Some(e) = root.dyn_ref::<web_sys::HtmlElement>() {
+        let _ = e.style().set_property("--crmsync-width", w);
+    }
+}
+
+/// The frame posts `{crmsync: "collapse"|"expand"|"backfill-start"|"backfill-cancel"}`; only
+/// messages from our own frame count.
+fn listen_frame(doc: &Document, state: Shared) -> Result<(), JsValue> {
+    let origin = chrome::runtime_get_url("").trim_end_matches('/').to_string();
+    let root = doc.document_element().ok_or_else(|| js_err("no root element"))?;
+    let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        if ev.origin() != origin {
+            return;
+        }
+        let what = js_sys::Reflect::get(&ev.data(), &"crmsync".into()).ok().and_then(|v| v.as_string());
+        match what.as_deref() {
+            Some("collapse") => set_width(&root, PANEL_TAB),
+            Some("expand") => set_width(&root, PANEL_WIDTH),
+            // The frame (re)loaded and asks which chat is open.
+            Some("hello") => {
+                if let Ok(doc) = document() {
+                    post_chat(&doc);
+                }
+            }
+            Some("backfill-start") => super::backfill::start(state.clone()),
+            Some("backfill-cancel") => super::backfill::cancel(),
+            _ => {}
+        }
+    });
+    web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("message", cb.as_ref().unchecked_ref())?;
+    cb.forget();
+    Ok(())
+}
+
+/// The frame's hash: the open chat's key and title (WhatsApp's own data, never CRM data)
+/// and WhatsApp's theme.
+fn panel_hash(doc: &Document, identity: Option<&WaIdentity>) -> String {
+    let dark = doc.body().is_some_and(|b| b.class_list().contains("dark"))
+        || doc.document_element().is_some_and(|e| e.class_list().contains("dark"));
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    if let Some(id) = identity {
+        q.append_pair("chat", &id.chat_key());
+        q.append_pair("name", &id.name);
+    }
+    q.append_pair("theme", if dark { "dark" } else { "light" });
+    q.finish()
+}
+
+thread_local! {
+    /// What the panel should show: the open chat's hash parameters.
+    static PANEL_HASH: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Tell the panel which chat is open. A message, not a new frame URL: changing the src of a
+/// frame that is still loading can restart its load.
+fn post_chat(doc: &Document) {
+    let Some(win) = doc.get_element_by_id(PANEL_ID).and_then(|f| f.dyn_into::<HtmlIFrameElement>().ok()).and_then(|f| f.content_window()) else {
+        return;
+    };
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &"crmsync".into(), &"chat".into());
+    let _ = js_sys::Reflect::set(&msg, &"hash".into(), &PANEL_HASH.with(|h| h.borrow().clone()).into());
+    let origin = chrome::runtime_get_url("").trim_end_matches('/').to_string();
+    let _ = win.post_message(&msg, &origin);
+}
+
+/// Point the panel at the open chat (the frame re-renders, no reload).
+fn follow_chat(doc: &Document, identity: &WaIdentity) {
+    let hash = panel_hash(doc, Some(identity));
+    let changed = PANEL_HASH.with(|h| std::mem::replace(&mut *h.borrow_mut(), hash.clone()) != hash);
+    if changed {
+        post_chat(doc);
+    }
+}
+
+pub(crate) struct Capture {
+    pub(crate) session: capture::Session,
     /// Rows changed since the last flush (by data-id), and whether the chat itself changed.
     dirty_rows: BTreeSet<String>,
     chat_changed: bool,
@@ -130,9 +221,9 @@ impl Default for Capture {
     }
 }
 
-type Shared = Rc<RefCell<Capture>>;
+pub(crate) type Shared = Rc<RefCell<Capture>>;
 
-fn locale() -> String {
+pub(crate) fn locale() -> String {
     document()
         .ok()
         .and_then(|d| d.document_element())
@@ -143,7 +234,7 @@ fn locale() -> String {
 }
 
 /// The message list of the open chat: the conversation scroller, else #main.
-fn message_list(doc: &Document) -> Option<Element> {
+pub(crate) fn message_list(doc: &Document) -> Option<Element> {
     ["[data-scrolltracepolicy=\"wa.web.conversation.messages\"]", "#main [role=\"application\"]", "#main"]
         .iter()
         .find_map(|s| doc.query_selector(s).ok().flatten())
@@ -240,11 +331,28 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     let mut cap = state.borrow_mut();
     let identity = capture::resolve_identity(header, cap.idb.as_deref().unwrap_or(&[]));
     cap.session.open_chat(identity.clone(), &locale());
+    follow_chat(&doc, &identity);
     let html = message_list(&doc).map(|l| outer_html(&l)).unwrap_or_default();
     let out = cap.session.ingest(&html);
     publish_diag(&cap.session);
+    let counters = cap.session.counters.clone();
     drop(cap);
+    if out.is_empty() {
+        // An opened chat with nothing new still needs its card: tell the worker who it is.
+        let req = Request::Captured { identity: identity.clone(), messages: vec![] };
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(v) = to_js(&req) {
+                let _ = chrome::send_message(&v).await;
+            }
+        });
+    }
     send(identity, out);
+    // Diagnostics for the options page: how capture went in this chat.
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Ok(v) = to_js(&Request::CaptureStats { counters }) {
+            let _ = chrome::send_message(&v).await;
+        }
+    });
     Ok(())
 }
 
@@ -358,6 +466,7 @@ pub fn content_main() -> Result<(), JsValue> {
     set_diag("panel", &JsValue::TRUE);
     let state: Shared = Rc::new(RefCell::new(Capture::default()));
     observe(state.clone(), &doc)?;
+    listen_frame(&doc, state.clone())?;
     wasm_bindgen_futures::spawn_local(async move {
         let hello = async {
             chrome::send_message(&to_js(&Request::Hello { wasm: true })?).await?;

@@ -1,9 +1,11 @@
 //! The imperative shell: DOM, fetch, timers, storage and chrome.* bindings.
 //! Everything here is thin; decisions are made in `crate::core` and `crate::crm`.
+pub mod backfill;
 pub mod chrome;
 pub mod connect;
 pub mod content;
 pub mod matching;
+pub mod options;
 pub mod panel;
 pub mod phone;
 pub mod secrets;

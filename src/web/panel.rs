@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 
-fn document() -> Result<Document, JsValue> {
+pub(crate) fn document() -> Result<Document, JsValue> {
     web_sys::window().and_then(|w| w.document()).ok_or_else(|| js_err("no document"))
 }
 
@@ -17,12 +17,12 @@ fn t(m: &Msg) -> String {
     chrome::i18n(m.key, &m.args)
 }
 
-fn tk(key: &'static str) -> String {
+pub(crate) fn tk(key: &'static str) -> String {
     chrome::i18n(key, &[])
 }
 
 /// Append an element with text (CRM text is cleaned of bidi overrides, then set as text).
-fn el(doc: &Document, parent: &Element, tag: &str, id: Option<&str>, text: Option<&str>) -> Result<Element, JsValue> {
+pub(crate) fn el(doc: &Document, parent: &Element, tag: &str, id: Option<&str>, text: Option<&str>) -> Result<Element, JsValue> {
     let e = doc.create_element(tag)?;
     if let Some(id) = id {
         e.set_id(id);
@@ -34,30 +34,60 @@ fn el(doc: &Document, parent: &Element, tag: &str, id: Option<&str>, text: Optio
     Ok(e)
 }
 
-fn button(doc: &Document, parent: &Element, id: &str, label: &str) -> Result<Element, JsValue> {
+pub(crate) fn button(doc: &Document, parent: &Element, id: &str, label: &str) -> Result<Element, JsValue> {
     let b = el(doc, parent, "button", Some(id), Some(label))?;
     b.set_attribute("type", "button")?;
     Ok(b)
 }
 
-fn on_click(e: &Element, f: impl FnMut() + 'static) -> Result<(), JsValue> {
+pub(crate) fn on_click(e: &Element, f: impl FnMut() + 'static) -> Result<(), JsValue> {
     let cb = Closure::<dyn FnMut()>::new(f);
     e.add_event_listener_with_callback("click", cb.as_ref().unchecked_ref())?;
     cb.forget(); // lives as long as the element (the page)
     Ok(())
 }
 
+thread_local! {
+    /// The open chat as the content script last told it (overrides the URL's hash).
+    static CHAT_HASH: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 fn hash_param(name: &str) -> Option<String> {
-    let hash = web_sys::window()?.location().hash().ok()?;
+    let hash = match CHAT_HASH.with(|h| h.borrow().clone()) {
+        Some(h) => h,
+        None => web_sys::window()?.location().hash().ok()?,
+    };
     let params = web_sys::UrlSearchParams::new_with_str(hash.trim_start_matches('#')).ok()?;
     params.get(name)
+}
+
+/// Messages from the content script of the WhatsApp tab this frame is in: the open chat.
+fn listen_parent() -> Result<(), JsValue> {
+    let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        if ev.origin() != "https://web.whatsapp.com" {
+            return;
+        }
+        let data = ev.data();
+        if js_sys::Reflect::get(&data, &"crmsync".into()).ok().and_then(|v| v.as_string()).as_deref() != Some("chat") {
+            return;
+        }
+        let Some(hash) = js_sys::Reflect::get(&data, &"hash".into()).ok().and_then(|v| v.as_string()) else { return };
+        CHAT_HASH.with(|h| *h.borrow_mut() = Some(hash));
+        apply_theme();
+        wasm_bindgen_futures::spawn_local(refresh(true));
+    });
+    web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("message", cb.as_ref().unchecked_ref())?;
+    cb.forget();
+    // Loaded (or reloaded): ask which chat is open.
+    to_parent("hello");
+    Ok(())
 }
 
 fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
-fn field(doc: &Document, form: &Element, name: &str, label_key: &'static str, value: &str) -> Result<(), JsValue> {
+pub(crate) fn field(doc: &Document, form: &Element, name: &str, label_key: &'static str, value: &str) -> Result<(), JsValue> {
     let id = format!("f-{name}");
     let row = el(doc, form, "div", None, None)?;
     row.set_class_name("field");
@@ -72,21 +102,21 @@ fn field(doc: &Document, form: &Element, name: &str, label_key: &'static str, va
     Ok(())
 }
 
-fn input_value(doc: &Document, name: &str) -> String {
+pub(crate) fn input_value(doc: &Document, name: &str) -> String {
     doc.get_element_by_id(&format!("f-{name}"))
         .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
         .map(|i| i.value())
         .unwrap_or_default()
 }
 
-fn set_text(doc: &Document, id: &str, text: &str) {
+pub(crate) fn set_text(doc: &Document, id: &str, text: &str) {
     if let Some(e) = doc.get_element_by_id(id) {
         e.set_text_content(Some(text));
     }
 }
 
 /// The create form: validated in Rust, errors next to their field, then sent to the worker.
-fn create_form(doc: &Document, root: &Element, name: &str, phone: &str, crm: crate::core::model::Crm) -> Result<(), JsValue> {
+fn create_form(doc: &Document, root: &Element, name: &str, phone: &str, crms: &[crate::core::model::Crm]) -> Result<(), JsValue> {
     let form = el(doc, root, "form", Some("create-form"), None)?;
     form.set_attribute("aria-labelledby", "create-title")?;
     form.set_attribute("novalidate", "")?;
@@ -100,6 +130,15 @@ fn create_form(doc: &Document, root: &Element, name: &str, phone: &str, crm: cra
     for (v, key) in [("contact", "kindContact"), ("lead", "kindLead")] {
         let o = el(doc, &sel, "option", None, Some(&tk(key)))?;
         o.set_attribute("value", v)?;
+    }
+    // Which CRM the record goes to, when several are connected.
+    let crm_row = el(doc, &form, "div", None, None)?;
+    crm_row.set_class_name("field");
+    el(doc, &crm_row, "label", None, Some(&tk("fieldCrm")))?.set_attribute("for", "f-crm")?;
+    let crm_sel = el(doc, &crm_row, "select", Some("f-crm"), None)?;
+    for c in crms {
+        let o = el(doc, &crm_sel, "option", None, Some(c.name()))?;
+        o.set_attribute("value", &serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())?;
     }
     field(doc, &form, "first_name", "fieldFirstName", &pre.first_name)?;
     field(doc, &form, "last_name", "fieldLastName", &pre.last_name)?;
@@ -119,11 +158,11 @@ fn create_form(doc: &Document, root: &Element, name: &str, phone: &str, crm: cra
             email: input_value(&d, "email"),
             company: input_value(&d, "company"),
         };
-        let kind = d
-            .get_element_by_id("f-kind")
-            .and_then(|e| e.dyn_into::<web_sys::HtmlSelectElement>().ok())
-            .map(|s| s.value())
-            .unwrap_or_else(|| "contact".into());
+        let select = |id: &str| d.get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlSelectElement>().ok()).map(|s| s.value());
+        let kind = select("f-kind").unwrap_or_else(|| "contact".into());
+        let crm: crate::core::model::Crm = select("f-crm")
+            .and_then(|v| serde_json::from_value(serde_json::Value::String(v)).ok())
+            .unwrap_or(crate::core::model::Crm::Zoho);
         for f in ["first_name", "last_name", "phone", "email", "company"] {
             set_text(&d, &format!("err-{f}"), "");
         }
@@ -136,9 +175,14 @@ fn create_form(doc: &Document, root: &Element, name: &str, phone: &str, crm: cra
         }
         let d2 = d.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let req = Request::CreateRecord { crm, record_kind: kind, fields };
+            let chat = hash_param("chat").unwrap_or_default();
+            let req = Request::CreateRecord { chat, crm, record_kind: kind, fields };
+            set_text(&d2, "form-status", &tk("working"));
             let text = match send_action(&req).await {
-                Ok(r) if r.ok => tk("createDone"),
+                Ok(r) if r.ok => {
+                    refresh_soon();
+                    tk("createDone")
+                }
                 Ok(r) => {
                     for e in &r.field_errors {
                         set_text(&d2, &format!("err-{}", e.field), &view::clean_text(&e.key));
@@ -161,14 +205,22 @@ fn create_form(doc: &Document, root: &Element, name: &str, phone: &str, crm: cra
     let sb = el(doc, &search, "button", Some("link-search"), Some(&tk("linkSearch")))?;
     sb.set_attribute("type", "submit")?;
     el(doc, &search, "p", Some("link-status"), None)?.set_attribute("role", "status")?;
+    el(doc, &search, "ul", Some("results"), None)?;
     let d = doc.clone();
     let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
         ev.prevent_default();
         let query = input_value(&d, "query");
         let d2 = d.clone();
         wasm_bindgen_futures::spawn_local(async move {
+            set_text(&d2, "link-status", &tk("working"));
             let text = match send_action(&Request::SearchRecords { query }).await {
-                Ok(r) if r.ok => String::new(),
+                Ok(r) if r.ok => {
+                    let n = r.candidates.len();
+                    if let Err(e) = candidate_list(&d2, "results", &r.candidates, false) {
+                        web_sys::console::error_1(&e);
+                    }
+                    chrome::i18n("searchFound", &[n.to_string()])
+                }
                 Ok(r) => chrome::i18n(r.error.as_deref().unwrap_or("errUnknown"), &[]),
                 Err(e) => e.as_string().unwrap_or_default(),
             };
@@ -265,14 +317,64 @@ fn render_linked(
                 Err(e) => chrome::i18n("syncFailed", &[e.as_string().unwrap_or_default()]),
             };
             set_text(&d, "sync-state", &text);
+            refresh_soon();
         });
     })?;
+    let u = button(doc, root, "unlink", &tk("unlink"))?;
+    u.set_class_name("secondary");
+    on_click(&u, || act(Request::Unlink { chat: hash_param("chat").unwrap_or_default() }))?;
     Ok(())
 }
 
+/// Send an action and show the panel again once the worker has acted.
+fn act(req: Request) {
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Ok(r) = send_action(&req).await {
+            if !r.ok {
+                if let Some(d) = document().ok() {
+                    set_text(&d, "message", &chrome::i18n(r.error.as_deref().unwrap_or("errUnknown"), &[]));
+                }
+            }
+        }
+        refresh_soon();
+    });
+}
+
+/// A list of records with a button each: choose (chooser) or link (search results).
+fn candidate_list(doc: &Document, id: &str, candidates: &[view::Candidate], choose: bool) -> Result<(), JsValue> {
+    let ul = doc.get_element_by_id(id).ok_or_else(|| js_err("no list"))?;
+    ul.set_text_content(None);
+    for (i, c) in candidates.iter().enumerate() {
+        let li = el(doc, &ul, "li", None, None)?;
+        el(doc, &li, "span", None, Some(&format!("{} · {} · {}", c.name, c.crm.name(), c.kind)))?.set_class_name("deal-name");
+        if let Some(d) = &c.detail {
+            el(doc, &li, "span", None, Some(d))?.set_class_name("deal-meta");
+        }
+        let label = tk(if choose { "choose" } else { "link" });
+        let b = button(doc, &li, &format!("{id}-{i}"), &label)?;
+        b.set_attribute("aria-label", &format!("{label}: {}", view::clean_text(&c.name)))?;
+        let kind = match c.kind.as_str() {
+            "lead" => crate::core::model::RecordKind::Lead,
+            _ => crate::core::model::RecordKind::Contact,
+        };
+        let record = crate::core::model::RecordRef { crm: c.crm, kind, id: c.id.clone() };
+        on_click(&b, move || {
+            let chat = hash_param("chat").unwrap_or_default();
+            let record = record.clone();
+            act(if choose { Request::ChooseCandidate { chat, record } } else { Request::LinkRecord { chat, record } });
+        })?;
+    }
+    Ok(())
+}
+
+fn exclude_button(doc: &Document, root: &Element, excluded: bool) -> Result<(), JsValue> {
+    let b = button(doc, root, "exclude", &tk(if excluded { "includeChat" } else { "excludeChat" }))?;
+    b.set_class_name("secondary");
+    on_click(&b, move || act(Request::ExcludeChat { chat: hash_param("chat").unwrap_or_default(), excluded: !excluded }))
+}
+
 fn open_options() {
-    // An extension page may open the options page itself.
-    let _ = js_sys::eval("chrome.runtime.openOptionsPage()");
+    chrome::open_options_page();
 }
 
 fn render(doc: &Document, root: &Element, state: &PanelState) -> Result<(), JsValue> {
@@ -291,21 +393,13 @@ fn render(doc: &Document, root: &Element, state: &PanelState) -> Result<(), JsVa
         PanelState::Linked { card, deals, last_synced_ms, sync } => render_linked(doc, root, card, deals, *last_synced_ms, sync)?,
         PanelState::Unknown { name, phone, crms } => {
             el(doc, root, "p", Some("message"), Some(&chrome::i18n("unknownNumber", &[view::clean_text(phone)])))?;
-            let crm = crms.first().copied().unwrap_or(crate::core::model::Crm::Zoho);
-            create_form(doc, root, name, phone, crm)?;
+            create_form(doc, root, name, phone, crms)?;
+            exclude_button(doc, root, false)?;
         }
         PanelState::Ambiguous { name, candidates } => {
             el(doc, root, "p", Some("message"), Some(&chrome::i18n("ambiguous", &[view::clean_text(name)])))?;
-            let ul = el(doc, root, "ul", Some("candidates"), None)?;
-            for c in candidates {
-                let li = el(doc, &ul, "li", None, None)?;
-                let label = format!("{} · {} · {}", c.name, c.crm.name(), c.kind);
-                let b = button(doc, &li, &format!("choose-{}", c.id), &label)?;
-                if let Some(d) = &c.detail {
-                    el(doc, &li, "span", None, Some(d))?.set_class_name("deal-meta");
-                }
-                let _ = b;
-            }
+            el(doc, root, "ul", Some("candidates"), None)?;
+            candidate_list(doc, "candidates", candidates, true)?;
         }
         PanelState::Group { name, participants, backup_to } => {
             el(doc, root, "h2", Some("group-name"), Some(name))?;
@@ -320,16 +414,18 @@ fn render(doc: &Document, root: &Element, state: &PanelState) -> Result<(), JsVa
             }
             let to = if backup_to.is_empty() { tk("groupNoBackup") } else { chrome::i18n("groupBackupTo", &[backup_to.join(", ")]) };
             el(doc, root, "p", Some("group-backup"), Some(&to))?;
+            exclude_button(doc, root, false)?;
         }
         PanelState::LidOnly { name } => {
             el(doc, root, "p", Some("message"), Some(&chrome::i18n("lidOnly", &[view::clean_text(name)])))?;
-            create_form(doc, root, name, "", crate::core::model::Crm::Zoho)?;
+            create_form(doc, root, name, "", &[crate::core::model::Crm::Zoho, crate::core::model::Crm::Salesforce, crate::core::model::Crm::Leadsquared])?;
         }
         PanelState::CaptureBlocked { reason } => {
             el(doc, root, "p", Some("message"), Some(&status::capture_blocked_line(reason)))?;
         }
         PanelState::Excluded { name } => {
             el(doc, root, "p", Some("message"), Some(&chrome::i18n("excluded", &[view::clean_text(name)])))?;
+            exclude_button(doc, root, true)?;
         }
     }
     Ok(())
@@ -340,14 +436,7 @@ fn render(doc: &Document, root: &Element, state: &PanelState) -> Result<(), JsVa
 pub async fn panel_main(blocked: Option<String>) -> Result<(), JsValue> {
     let doc = document()?;
     let body = doc.body().ok_or_else(|| js_err("no body"))?;
-    let dark = match hash_param("theme").as_deref() {
-        Some("dark") => true,
-        Some("light") => false,
-        _ => web_sys::window()
-            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-            .is_some_and(|m| m.matches()),
-    };
-    body.class_list().toggle_with_force("dark", dark)?;
+    apply_theme();
     let root = doc.get_element_by_id("app").ok_or_else(|| js_err("panel.html lacks #app"))?;
     root.set_text_content(None);
     let header = el(&doc, &root, "header", None, None)?;
@@ -367,25 +456,186 @@ pub async fn panel_main(blocked: Option<String>) -> Result<(), JsValue> {
             let _ = parent.post_message(&msg, "https://web.whatsapp.com");
         }
     })?;
-    let body_sec = el(&doc, &root, "section", Some("state"), None)?;
+    el(&doc, &root, "section", Some("state"), None)?;
     if let Some(reason) = &blocked {
         el(&doc, &root, "p", Some("capture"), Some(&status::capture_blocked_line(reason)))?;
     }
-    let chat = hash_param("chat");
-    let worker = match chrome::send_message(&to_js(&Request::PanelView { chat })?).await {
-        Ok(v) => {
-            match serde_wasm_bindgen::from_value::<PanelState>(v) {
-                Ok(state) => render(&doc, &body_sec, &state)?,
-                Err(e) => {
-                    el(&doc, &body_sec, "p", Some("message"), Some(&format!("{e}")))?;
-                }
-            }
-            tk("workerRunning")
+    backfill_section(&doc, &root)?;
+    el(&doc, &root, "p", Some("worker"), None)?.set_class_name("muted");
+    listen_parent()?;
+    refresh(true).await;
+    // The open chat changes with the frame's hash; the worker's records change with
+    // matching and sync: show both as they happen (re-rendered only when they differ).
+    let on_hash = Closure::<dyn FnMut()>::new(|| {
+        apply_theme();
+        wasm_bindgen_futures::spawn_local(refresh(true));
+    });
+    web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref())?;
+    on_hash.forget();
+    gloo_timers::callback::Interval::new(POLL_MS, || wasm_bindgen_futures::spawn_local(refresh(false))).forget();
+    Ok(())
+}
+
+/// Post a request to the content script in the WhatsApp tab (it checks our origin).
+fn to_parent(what: &str) {
+    if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &"crmsync".into(), &what.into());
+        let _ = parent.post_message(&msg, "https://web.whatsapp.com");
+    }
+}
+
+/// The guided backfill: a start button, then progress with cancel, then what was covered.
+fn backfill_section(doc: &Document, root: &Element) -> Result<(), JsValue> {
+    let sec = el(doc, root, "section", Some("backfill"), None)?;
+    sec.set_attribute("aria-labelledby", "backfill-start")?;
+    let b = button(doc, &sec, "backfill-start", &tk("backfillStart"))?;
+    b.set_class_name("secondary");
+    on_click(&b, || to_parent("backfill-start"))?;
+    let d = doc.clone();
+    let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        if ev.origin() != "https://web.whatsapp.com" {
+            return;
         }
+        let data = ev.data();
+        if js_sys::Reflect::get(&data, &"crmsync".into()).ok().and_then(|v| v.as_string()).as_deref() != Some("backfill") {
+            return;
+        }
+        let Some(p) = js_sys::Reflect::get(&data, &"progress".into()).ok().and_then(|p| serde_wasm_bindgen::from_value::<crate::core::backfill::Progress>(p).ok()) else {
+            return;
+        };
+        if let Err(e) = render_backfill(&d, &p) {
+            web_sys::console::error_1(&e);
+        }
+    });
+    web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("message", cb.as_ref().unchecked_ref())?;
+    cb.forget();
+    Ok(())
+}
+
+fn render_backfill(doc: &Document, p: &crate::core::backfill::Progress) -> Result<(), JsValue> {
+    use crate::core::backfill::Outcome;
+    let sec = doc.get_element_by_id("backfill").ok_or_else(|| js_err("no backfill section"))?;
+    sec.set_text_content(None);
+    el(doc, &sec, "h3", None, Some(&tk("backfillTitle")))?;
+    let bar = el(doc, &sec, "progress", Some("backfill-progress"), None)?;
+    bar.set_attribute("max", &p.total.max(1).to_string())?;
+    bar.set_attribute("value", &p.done.to_string())?;
+    bar.set_attribute("aria-label", &tk("backfillTitle"))?;
+    let line = match (&p.current, p.finished) {
+        (_, true) => chrome::i18n("backfillDone", &[p.done.to_string(), p.total.to_string()]),
+        (Some(c), false) => chrome::i18n("backfillCurrent", &[view::clean_text(c), (p.done + 1).to_string(), p.total.to_string()]),
+        (None, false) => tk("working"),
+    };
+    el(doc, &sec, "p", Some("backfill-status"), Some(&line))?.set_attribute("role", "status")?;
+    if !p.finished {
+        let c = button(doc, &sec, "backfill-cancel", &tk("backfillCancel"))?;
+        c.set_class_name("secondary");
+        on_click(&c, || to_parent("backfill-cancel"))?;
+    }
+    let ul = el(doc, &sec, "ul", Some("backfill-results"), None)?;
+    for (title, outcome) in &p.results {
+        let t = view::clean_text(title);
+        let text = match outcome {
+            Outcome::Covered { messages } => chrome::i18n("backfillCovered", &[t, messages.to_string()]),
+            Outcome::HistoryEnds { messages, oldest } => chrome::i18n("backfillHistoryEnds", &[t, oldest.clone().unwrap_or_else(|| "—".into()), messages.to_string()]),
+            Outcome::NotOpened { reason } => chrome::i18n("backfillNotOpened", &[t, reason.clone()]),
+            Outcome::Cancelled => chrome::i18n("backfillCancelled", &[t]),
+        };
+        el(doc, &ul, "li", None, Some(&text))?;
+    }
+    if !p.unreadable.is_empty() {
+        let names: Vec<String> = p.unreadable.iter().map(|n| view::clean_text(n)).collect();
+        el(doc, &sec, "p", Some("backfill-unreadable"), Some(&chrome::i18n("backfillUnreadable", &[names.join(", ")])))?.set_class_name("muted");
+    }
+    if p.finished {
+        let b = button(doc, &sec, "backfill-start", &tk("backfillStart"))?;
+        b.set_class_name("secondary");
+        on_click(&b, || to_parent("backfill-start"))?;
+    }
+    Ok(())
+}
+
+/// How often the panel asks the worker for the chat's state.
+const POLL_MS: u32 = 1500;
+
+thread_local! {
+    /// The last state rendered, so a poll that brings nothing new leaves forms alone.
+    static SHOWN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+fn refresh_soon() {
+    wasm_bindgen_futures::spawn_local(refresh(true));
+}
+
+fn apply_theme() {
+    let Some(body) = document().ok().and_then(|d| d.body()) else { return };
+    let dark = match hash_param("theme").as_deref() {
+        Some("dark") => true,
+        Some("light") => false,
+        _ => web_sys::window()
+            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+            .is_some_and(|m| m.matches()),
+    };
+    let _ = body.class_list().toggle_with_force("dark", dark);
+}
+
+/// Ask the worker for the open chat's state and render it when it changed (or `force`).
+async fn refresh(force: bool) {
+    let Ok(doc) = document() else { return };
+    let Some(state_el) = doc.get_element_by_id("state") else { return };
+    let req = Request::PanelView { chat: hash_param("chat"), name: hash_param("name") };
+    let Ok(req) = to_js(&req) else { return };
+    let online = web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true);
+    let reply = chrome::send_message(&req).await;
+    let worker_line = match &reply {
+        Ok(_) => tk("workerRunning"),
         Err(e) => chrome::i18n("workerDown", &[e.as_string().unwrap_or_default()]),
     };
-    el(&doc, &root, "p", Some("worker"), Some(&worker))?.set_class_name("muted");
-    Ok(())
+    set_text(&doc, "worker", &worker_line);
+    let Ok(v) = reply else { return };
+    let state = match serde_wasm_bindgen::from_value::<PanelState>(v) {
+        Ok(s) => s,
+        Err(e) => {
+            state_el.set_text_content(Some(&format!("{e}")));
+            return;
+        }
+    };
+    // Offline is the browser's to say: the line under the card reflects it at once.
+    let state = match state {
+        PanelState::Linked { card, deals, last_synced_ms, .. } if !online => PanelState::Linked { card, deals, last_synced_ms, sync: view::SyncState::Offline },
+        s => s,
+    };
+    let key = format!("{}|{}", hash_param("chat").unwrap_or_default(), serde_json::to_string(&state).unwrap_or_default());
+    let same = SHOWN.with(|s| *s.borrow() == key);
+    // A poll never wipes a form being filled in; an explicit refresh (action, chat switch) does.
+    if same && !force {
+        return;
+    }
+    if !force && doc.active_element().is_some_and(|a| matches!(a.tag_name().as_str(), "INPUT" | "SELECT")) {
+        return;
+    }
+    SHOWN.with(|s| *s.borrow_mut() = key);
+    state_el.set_text_content(None);
+    state_el.set_attribute("data-view", view_name(&state)).ok();
+    if let Err(e) = render(&doc, &state_el, &state) {
+        web_sys::console::error_1(&e);
+    }
+}
+
+fn view_name(s: &PanelState) -> &'static str {
+    match s {
+        PanelState::NotConnected => "not_connected",
+        PanelState::Connecting => "connecting",
+        PanelState::NoChat => "no_chat",
+        PanelState::Linked { .. } => "linked",
+        PanelState::Unknown { .. } => "unknown",
+        PanelState::Ambiguous { .. } => "ambiguous",
+        PanelState::Group { .. } => "group",
+        PanelState::LidOnly { .. } => "lid_only",
+        PanelState::CaptureBlocked { .. } => "capture_blocked",
+        PanelState::Excluded { .. } => "excluded",
+    }
 }
 
 thread_local! {

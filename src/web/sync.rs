@@ -25,6 +25,9 @@ const MAX_PASSES: usize = 3;
 pub struct RetryEntry {
     pub attempts: u32,
     pub at_ms: u64,
+    /// Send this document in a call of its own (it was rejected inside a batch).
+    #[serde(default)]
+    pub alone: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -164,6 +167,7 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
     let parked_ids: BTreeSet<String> = parked.iter().map(|p| p.doc.clone()).collect();
     let mut all_docs: Vec<RenderedDoc> = Vec::new();
     let mut remote: BTreeMap<DocKey, RemoteState> = BTreeMap::new();
+    let mut incomplete: BTreeSet<crate::core::model::RecordRef> = BTreeSet::new();
     for (_, (k, s)) in store.all::<(DocKey, RemoteState)>("docs").await? {
         remote.insert(k, s);
     }
@@ -186,6 +190,8 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                 let resp = transport::perform(&req).await;
                 report.calls += 1;
                 if let Err(f) = writer.absorb_prepare(r, &resp) {
+                    // Its documents are not all known: write what is, confirm nothing.
+                    incomplete.insert(r.clone());
                     if f == Failure::AuthExpired && !report.auth_expired.contains(&crm) {
                         report.auth_expired.push(crm);
                     }
@@ -210,7 +216,9 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
             if writes.is_empty() || stop_crm {
                 break;
             }
-            let mut batches = batch_writes(writes, |_, class, op| writer.batch_limit(class, op));
+            let (solo, grouped): (Vec<_>, Vec<_>) = writes.into_iter().partition(|w| retry.get(&w.doc.id()).is_some_and(|r| r.alone));
+            let mut batches = batch_writes(grouped, |_, class, op| writer.batch_limit(class, op));
+            batches.extend(batch_writes(solo, |_, _, _| 1));
             // Reconcile first: it decides whether the creates of this pass are needed.
             batches.sort_by_key(|b| if b.op == WriteOp::Reconcile { 0 } else { 1 });
             // A reconcile that finds nothing clears the state; the next pass plans the create.
@@ -237,6 +245,7 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                 }
                 let resp = transport::perform(&req).await;
                 report.calls += 1;
+                note_budget(store, crm, &resp).await?;
                 let results: Vec<(DocKey, WriteResult)> = if resp.status == 0 || resp.status == 429 || resp.status >= 500 {
                     let f = classify_transport(&batch.op, resp.status, &resp.body, resp.header("retry-after"));
                     batch.writes.iter().map(|w| (w.doc.clone(), WriteResult::Failed(f.clone()))).collect()
@@ -273,13 +282,18 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                             let entry = retry.entry(id.clone()).or_default();
                             entry.attempts += 1;
                             let seed = id.clone();
-                            match policy.decide(&f, entry.attempts, now_ms(), &seed) {
+                            match policy.decide_write(&f, entry.attempts, entry.alone, now_ms(), &seed) {
                                 Decision::RetryAt { at_ms } => {
                                     entry.at_ms = at_ms;
                                     if matches!(f, Failure::RateLimited { .. }) {
                                         state.retry_not_before_ms = Some(at_ms);
                                         stop_crm = true;
                                     }
+                                    state.last_error = Some(format!("{}: {}", crm.name(), describe(&f)));
+                                }
+                                Decision::RetryAlone { at_ms } => {
+                                    entry.at_ms = at_ms;
+                                    entry.alone = true;
                                     state.last_error = Some(format!("{}: {}", crm.name(), describe(&f)));
                                 }
                                 Decision::RefreshThenRetry => {
@@ -310,21 +324,38 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
     store.put("meta", "parked", &parked).await?;
 
     // Messages whose every document is current are confirmed.
-    let settled = settled_messages(&units, &all_docs, &remote);
+    let settled = settled_messages(&units, &all_docs, &remote, &incomplete);
     if !settled.is_empty() {
         let keys: Vec<String> = settled.iter().cloned().collect();
         store.mark_synced(&keys).await?;
         report.settled = keys.len();
         let now = now_ms();
         let touched: BTreeSet<String> = outbox.iter().filter(|m| settled.contains(&m.message.key)).map(|m| m.message.chat.clone()).collect();
+        // Per chat and per CRM record (contact, lead): when its backup was last confirmed.
+        let mut per_record: BTreeMap<String, u64> = store.get("meta", "record_synced").await?.unwrap_or_default();
         for chat_key in touched {
             if let Some(mut c) = store.get::<ChatRecord>("chats", &chat_key).await? {
                 c.last_synced_at_ms = Some(now);
+                for r in &c.links {
+                    per_record.insert(crate::core::sync::record_key(r), now);
+                }
                 store.put("chats", &chat_key, &c).await?;
             }
         }
+        store.put("meta", "record_synced", &per_record).await?;
     }
     Ok(())
+}
+
+/// Remember the API allowance a CRM reported, for the diagnostics.
+async fn note_budget(store: &Store, crm: crate::core::model::Crm, resp: &crate::crm::http::HttpResponse) -> Result<(), JsValue> {
+    let b = crate::crm::budget_of(crm, resp);
+    if b.remaining.is_none() {
+        return Ok(());
+    }
+    let mut all: BTreeMap<String, crate::crm::Budget> = store.get("meta", "budget").await?.unwrap_or_default();
+    all.insert(crm.name().to_string(), b);
+    store.put("meta", "budget", &all).await
 }
 
 /// A failure in the words the panel shows.

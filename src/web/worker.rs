@@ -2,7 +2,9 @@
 //! kept in memory between events; JS registers listeners synchronously and forwards here.
 use super::store::Store;
 use super::{chrome, js_err, sync, to_js, transport};
-use crate::core::matching::RecordFinder;
+use crate::core::protocol::ActionReply;
+use crate::core::view::Settings;
+use crate::crm::Connector;
 use crate::core::outbox::{DocKey, DocumentWriter, OutboxMessage, RemoteState};
 use crate::core::protocol::{self, Request, Sender};
 use crate::core::schedule;
@@ -50,22 +52,35 @@ pub async fn worker_on_alarm(alarm: JsValue) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// The connected CRMs, as finders (matching) and writers (sync). Built from the stored
-/// connections with fresh tokens; empty until a CRM is connected.
+/// The connected CRMs, as connectors (matching, panel actions) and writers (sync). Built
+/// from the stored connections with fresh tokens; empty until a CRM is connected.
 pub struct Connectors {
-    pub finders: Vec<Box<dyn RecordFinder>>,
+    pub finders: Vec<Box<dyn Connector>>,
     pub writers: Vec<Box<dyn DocumentWriter>>,
     /// The rep's default phone region, for CRM numbers typed without a country code.
     pub region: String,
+    pub settings: Settings,
+}
+
+/// The rep's settings (defaults until the options page saves them).
+pub async fn settings(store: &Store) -> Result<Settings, JsValue> {
+    Ok(store.get("meta", "settings").await?.unwrap_or_default())
 }
 
 async fn connectors() -> Result<Connectors, JsValue> {
     let now = sync::now_ms();
     let conns = super::connect::ready_connections(now).await?;
-    let finders = conns.iter().filter_map(|c| c.connector(now).ok()).map(|c| Box::new(c) as Box<dyn RecordFinder>).collect();
-    let writers = conns.iter().filter_map(|c| c.writer(now).ok()).collect();
-    let region: Option<String> = Store::open().await?.get("meta", "default_region").await?;
-    Ok(Connectors { finders, writers, region: region.unwrap_or_else(|| "US".into()) })
+    let finders = conns.iter().filter_map(|c| c.connector(now).ok()).collect();
+    let s = settings(&Store::open().await?).await?;
+    let writers = conns
+        .iter()
+        .filter_map(|c| c.writer(now).ok())
+        .map(|mut w| {
+            w.set_targets(s.targets());
+            w
+        })
+        .collect();
+    Ok(Connectors { finders, writers, region: s.default_region.clone(), settings: s })
 }
 
 /// Match chats that have no fresh decision yet (captured before a CRM was connected, or
@@ -90,6 +105,9 @@ thread_local! {
 }
 
 async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
+    if !settings(store).await?.sync_enabled {
+        return Ok(sync::CycleReport { skipped_reason: Some("sync is off in the options".into()), ..Default::default() });
+    }
     let owner = INSTANCE.with(String::clone);
     let c = connectors().await?;
     match_pending_chats(store, &c).await?;
@@ -167,6 +185,211 @@ async fn export(store: &Store) -> Result<Export, JsValue> {
         parked: store.get("meta", "parked").await?.unwrap_or_default(),
         state: store.get("meta", "state").await?.unwrap_or_default(),
         log: store.get::<Vec<LogEntry>>("meta", "log").await?.unwrap_or_default(),
+        record_synced: store.get("meta", "record_synced").await?.unwrap_or_default(),
+    })
+}
+
+/// The panel's view of a chat, from what the worker has stored.
+async fn panel_view(store: &Store, chat_key: Option<&str>, name: Option<&str>) -> Result<view::PanelState, JsValue> {
+    let connected = super::connect::connected_crms().await?;
+    let reconnect = super::connect::reconnect_needed().await?;
+    let s = settings(store).await?;
+    let chat: Option<ChatRecord> = match chat_key {
+        Some(k) => store.get("chats", k).await?,
+        None => None,
+    };
+    let state: SyncState = store.get("meta", "state").await?.unwrap_or_default();
+    let pending_in_chat = match chat_key {
+        Some(k) => {
+            let prefix = format!("{k}|");
+            store.all_raw("pending").await?.iter().filter(|(_, v)| serde_json::from_str::<String>(v).is_ok_and(|d| d.starts_with(&prefix))).count() as u32
+        }
+        None => 0,
+    };
+    let parked: Vec<Parked> = store.get("meta", "parked").await?.unwrap_or_default();
+    let parked_reason = parked.first().filter(|_| pending_in_chat > 0).map(|p| p.reason.clone());
+    Ok(view::panel_state(&view::PanelInputs {
+        connected: &connected,
+        reconnect: &reconnect,
+        chat_key,
+        chat_name: name,
+        chat: chat.as_ref(),
+        excluded: chat_key.is_some_and(|k| s.excluded_chats.iter().any(|e| e == k)),
+        state: &state,
+        pending_in_chat,
+        parked_in_chat: parked_reason.as_deref(),
+        now_ms: sync::now_ms(),
+    }))
+}
+
+/// Match a chat again now (after a link, unlink or create), from the CRMs.
+async fn rematch(store: &Store, chat_key: &str) -> Result<(), JsValue> {
+    let Some(chat) = store.get::<ChatRecord>("chats", chat_key).await? else { return Ok(()) };
+    let c = connectors().await?;
+    super::matching::resolve(store, &chat.identity, &c.finders, &c.region, sync::now_ms()).await?;
+    Ok(())
+}
+
+/// Mark chats excluded (or not) as the settings say: excluded chats are skipped by capture
+/// and sync, and their queued messages leave the queue.
+async fn apply_exclusions(store: &Store, s: &Settings) -> Result<(), JsValue> {
+    for (key, mut chat) in store.all::<ChatRecord>("chats").await? {
+        let excluded = s.excluded_chats.contains(&key);
+        if chat.excluded != excluded {
+            chat.excluded = excluded;
+            store.put("chats", &key, &chat).await?;
+        }
+    }
+    let prefixes: Vec<String> = s.excluded_chats.iter().map(|k| format!("{k}|")).collect();
+    let drop: Vec<(&str, String, Option<String>)> = store
+        .all_raw("pending")
+        .await?
+        .into_iter()
+        .filter(|(_, v)| serde_json::from_str::<String>(v).is_ok_and(|d| prefixes.iter().any(|p| d.starts_with(p.as_str()))))
+        .map(|(k, _)| ("pending", k, None))
+        .collect();
+    store.put_many(&drop).await
+}
+
+/// Create a contact or lead in one CRM, then link the chat to it (or to the record the
+/// CRM names as the duplicate).
+async fn create_record(chat: String, crm: crate::core::model::Crm, kind: &str, fields: view::RecordForm) -> Result<ActionReply, JsValue> {
+    let errs = view::validate_form(&fields, kind);
+    if !errs.is_empty() {
+        return Ok(ActionReply { field_errors: errs, ..ActionReply::err("errInvalid") });
+    }
+    let c = connectors().await?;
+    let Some(conn) = c.finders.iter().find(|f| f.crm() == crm) else { return Ok(ActionReply::err("errNotConnected")) };
+    let create_kind = if kind == "lead" { crate::crm::CreateKind::Lead } else { crate::crm::CreateKind::Contact };
+    let name = format!("{} {}", fields.first_name.trim(), fields.last_name.trim());
+    let resp = transport::perform(&conn.create_request(create_kind, name.trim(), fields.phone.trim())).await;
+    let id = match conn.parse_create(&resp) {
+        Ok(crate::crm::Created::New { id }) => id,
+        Ok(crate::crm::Created::Duplicate { id }) if !id.is_empty() => id,
+        Ok(crate::crm::Created::Duplicate { .. }) => {
+            // The CRM refused a duplicate without naming it: find it by the number.
+            let variants = crate::core::phone::search_variants(fields.phone.trim());
+            let mut found = None;
+            for req in conn.search_requests(&variants) {
+                if let Ok(recs) = conn.parse_search_of(&req, &transport::perform(&req).await) {
+                    found = recs.into_iter().next().map(|r| r.id);
+                }
+                if found.is_some() {
+                    break;
+                }
+            }
+            match found {
+                Some(id) => id,
+                None => return Ok(ActionReply::err("errDuplicate")),
+            }
+        }
+        Err(e) => {
+            let mut reply = ActionReply::err(sync::describe(&e));
+            if let crate::crm::Failure::Rejected { reason } = &e {
+                // Name the field when the CRM did (e-mail duplicates, mandatory fields).
+                let field = ["phone", "email", "last_name", "company"].into_iter().find(|f| reason.to_lowercase().contains(&f.replace('_', "")));
+                if let Some(f) = field {
+                    reply.field_errors.push(view::FieldError { field: f.into(), key: reason.clone() });
+                }
+            }
+            return Ok(reply);
+        }
+    };
+    let record_kind = if kind == "lead" { crate::core::model::RecordKind::Lead } else { crate::core::model::RecordKind::Contact };
+    let record = crate::core::model::RecordRef { crm, kind: record_kind, id: id.clone() };
+    let store = Store::open().await?;
+    let mut chat_rec: ChatRecord = store.get("chats", &chat).await?.unwrap_or_default();
+    chat_rec.cards.push(crate::core::model::CrmRecord {
+        crm: Some(crm),
+        kind: Some(record_kind),
+        id,
+        name: name.trim().to_string(),
+        phones: vec![("Mobile".into(), fields.phone.trim().to_string())],
+        email: Some(fields.email.trim().to_string()).filter(|e| !e.is_empty()),
+        company: Some(fields.company.trim().to_string()).filter(|e| !e.is_empty()),
+        ..Default::default()
+    });
+    store.put("chats", &chat, &chat_rec).await?;
+    let mut links = super::matching::links(&store).await?;
+    links.link(&chat, record);
+    store.put("meta", "links", &links).await?;
+    rematch(&store, &chat).await?;
+    Ok(ActionReply::ok())
+}
+
+/// "Link existing record": search every connected CRM by name, e-mail or phone.
+async fn search_records(query: &str) -> Result<ActionReply, JsValue> {
+    if crate::crm::Query::parse(query).is_none() {
+        return Ok(ActionReply::err("errQueryShort"));
+    }
+    let c = connectors().await?;
+    if c.finders.is_empty() {
+        return Ok(ActionReply::err("errNotConnected"));
+    }
+    let mut batches = Vec::new();
+    let mut errors = Vec::new();
+    for f in &c.finders {
+        for req in f.text_search_requests(query) {
+            match f.parse_search_of(&req, &transport::perform(&req).await) {
+                Ok(r) => batches.push(r),
+                Err(e) => {
+                    errors.push(format!("{}: {}", f.crm().name(), sync::describe(&e)));
+                    break;
+                }
+            }
+        }
+    }
+    let found = crate::core::matching::merge_candidates(batches);
+    // Keep the records so a link made from these results has its card.
+    let store = Store::open().await?;
+    store.put("meta", "search_results", &found).await?;
+    let candidates: Vec<view::Candidate> = found
+        .iter()
+        .filter_map(|r| {
+            Some(view::Candidate {
+                crm: r.crm?,
+                kind: view::kind_name(r.kind?).into(),
+                id: r.id.clone(),
+                name: r.name.clone(),
+                detail: r.email.clone().or_else(|| r.phones.first().map(|(_, v)| v.clone())).or_else(|| r.company.clone()),
+            })
+        })
+        .collect();
+    if candidates.is_empty() && !errors.is_empty() {
+        return Ok(ActionReply::err(errors.join("; ")));
+    }
+    Ok(ActionReply { candidates, ..ActionReply::ok() })
+}
+
+#[derive(Serialize)]
+struct Diagnostics {
+    product: String,
+    connected: Vec<crate::core::model::Crm>,
+    reconnect_needed: Vec<crate::core::model::Crm>,
+    capture: Option<crate::capture::Counters>,
+    content_error: Option<String>,
+    state: SyncState,
+    pending: usize,
+    parked: Vec<Parked>,
+    log: Vec<LogEntry>,
+    budget: serde_json::Value,
+}
+
+async fn diagnostics(store: &Store) -> Result<Diagnostics, JsValue> {
+    let mut log: Vec<LogEntry> = store.get("meta", "log").await?.unwrap_or_default();
+    let keep = log.len().saturating_sub(20);
+    log.drain(..keep);
+    Ok(Diagnostics {
+        product: status::product_line(),
+        connected: super::connect::connected_crms().await?,
+        reconnect_needed: super::connect::reconnect_needed().await?,
+        capture: store.get("meta", "capture_counters").await?,
+        content_error: store.get("meta", "content_error").await?,
+        state: store.get("meta", "state").await?.unwrap_or_default(),
+        pending: store.all_raw("pending").await?.len(),
+        parked: store.get("meta", "parked").await?.unwrap_or_default(),
+        log,
+        budget: store.get("meta", "budget").await?.unwrap_or(serde_json::Value::Null),
     })
 }
 
@@ -182,27 +405,78 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
             store.put("meta", "content_error", &format!("{stage}: {error}")).await?;
             to_js(&Ack { ok: true, product: status::product_line() })
         }
-        Request::PanelView { chat } => {
-            // Seam: matching and the sync engine write `panel_cache`; connectors write `connections`.
-            let mut connections = chrome::storage_get_json("connections").await?;
-            // The CRMs really connected (their credentials are in the worker's vault).
-            if !connections.is_object() {
-                connections = serde_json::json!({});
-            }
-            for crm in super::connect::connected_crms().await? {
-                let name = serde_json::to_value(crm).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-                connections[name] = serde_json::json!({"connected": true});
-            }
-            let cache = chrome::storage_get_json("panel_cache").await?;
-            to_js(&view::panel_view(&connections, &cache, chat.as_deref()))
+        Request::PanelView { chat, name } => {
+            let store = Store::open().await?;
+            to_js(&panel_view(&store, chat.as_deref(), name.as_deref()).await?)
         }
-        Request::CreateRecord { .. }
-        | Request::LinkRecord { .. }
-        | Request::Unlink { .. }
-        | Request::SearchRecords { .. }
-        | Request::ChooseCandidate { .. } => {
-            // The connectors and sync engine answer these; until then no CRM can act.
-            to_js(&protocol::ActionReply { ok: false, error: Some("errNotConnected".into()), field_errors: vec![] })
+        Request::CreateRecord { chat, crm, record_kind, fields } => to_js(&create_record(chat, crm, &record_kind, fields).await?),
+        Request::SearchRecords { query } => to_js(&search_records(&query).await?),
+        Request::LinkRecord { chat, record } | Request::ChooseCandidate { chat, record } => {
+            let store = Store::open().await?;
+            // A record found by "link existing" search: keep its card with the chat.
+            let found: Vec<crate::core::model::CrmRecord> = store.get("meta", "search_results").await?.unwrap_or_default();
+            if let Some(card) = found.into_iter().find(|c| c.id == record.id && c.crm == Some(record.crm)) {
+                let mut rec: ChatRecord = store.get("chats", &chat).await?.unwrap_or_default();
+                rec.cards.retain(|c| !(c.id == card.id && c.crm == card.crm));
+                rec.cards.push(card);
+                store.put("chats", &chat, &rec).await?;
+            }
+            let mut links = super::matching::links(&store).await?;
+            links.link(&chat, record);
+            store.put("meta", "links", &links).await?;
+            rematch(&store, &chat).await?;
+            to_js(&ActionReply::ok())
+        }
+        Request::Unlink { chat } => {
+            let store = Store::open().await?;
+            let mut links = super::matching::links(&store).await?;
+            let current: ChatRecord = store.get("chats", &chat).await?.unwrap_or_default();
+            for r in &current.links {
+                links.unlink(&chat, r);
+            }
+            store.put("meta", "links", &links).await?;
+            rematch(&store, &chat).await?;
+            to_js(&ActionReply::ok())
+        }
+        Request::ExcludeChat { chat, excluded } => {
+            let store = Store::open().await?;
+            let mut s = settings(&store).await?;
+            s.excluded_chats.retain(|c| *c != chat);
+            if excluded {
+                s.excluded_chats.push(chat.clone());
+            }
+            store.put("meta", "settings", &s).await?;
+            apply_exclusions(&store, &s).await?;
+            to_js(&ActionReply::ok())
+        }
+        Request::GetSettings => to_js(&settings(&Store::open().await?).await?),
+        Request::SaveSettings { settings: s } => {
+            let errs = s.validate();
+            if !errs.is_empty() {
+                return to_js(&ActionReply { field_errors: errs, ..ActionReply::err("errInvalid") });
+            }
+            let store = Store::open().await?;
+            store.put("meta", "settings", &s).await?;
+            apply_exclusions(&store, &s).await?;
+            to_js(&ActionReply::ok())
+        }
+        Request::Disconnect { crm } => {
+            super::connect::disconnect(crm).await?;
+            to_js(&ActionReply::ok())
+        }
+        Request::Diagnostics => {
+            let store = Store::open().await?;
+            to_js(&diagnostics(&store).await?)
+        }
+        Request::KnownChats => {
+            let store = Store::open().await?;
+            let names: Vec<String> = store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c.identity.name).collect();
+            to_js(&names)
+        }
+        Request::CaptureStats { counters } => {
+            let store = Store::open().await?;
+            store.put("meta", "capture_counters", &counters).await?;
+            to_js(&ActionReply::ok())
         }
         Request::Status => {
             let store = Store::open().await?;
@@ -216,10 +490,17 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
         }
         Request::Captured { identity, messages } => {
             let store = Store::open().await?;
+            // An excluded chat is never stored or sent.
+            if settings(&store).await?.excluded_chats.contains(&identity.chat_key()) {
+                return to_js(&CapturedAck { ok: true, added: 0, updated: 0 });
+            }
+            let new_sender: Vec<String> = messages.iter().filter_map(|m| m.sender.phone.clone()).collect();
             let (added, updated) = sync::on_captured(&store, identity.clone(), messages).await?;
-            // Match the chat when first seen, and again once the stored match is stale.
+            // Match the chat when first seen, and again once the stored match is stale (or a
+            // group shows a participant not matched yet).
             let chat: ChatRecord = store.get("chats", &identity.chat_key()).await?.unwrap_or_default();
-            if !chat.excluded && !chat.match_is_fresh(sync::now_ms()) {
+            let unseen = identity.is_group && new_sender.iter().any(|p| !chat.participants.iter().any(|q| q.phone.as_ref() == Some(p)));
+            if !chat.excluded && (!chat.match_is_fresh(sync::now_ms()) || unseen) {
                 let c = connectors().await?;
                 if !c.finders.is_empty() {
                     super::matching::resolve(&store, &identity, &c.finders, &c.region, sync::now_ms()).await?;
@@ -245,8 +526,12 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
             let store = Store::open().await?;
             to_js(&export(&store).await?)
         }
-        Request::Connect { credentials } => {
-            let connected = super::connect::connect(credentials, sync::now_ms()).await?;
+        Request::Connect { .. } | Request::OauthConnect { .. } => {
+            let connected = match request {
+                Request::Connect { credentials } => super::connect::connect(credentials, sync::now_ms()).await?,
+                Request::OauthConnect { start } => super::connect::oauth(start, sync::now_ms()).await?,
+                _ => return Err(js_err("unreachable")),
+            };
             if connected.ok {
                 // The first connection anchors the 3-day first backup.
                 let store = Store::open().await?;

@@ -23,7 +23,7 @@ const put = (name, value) => { results.metrics[name] = value; console.log(`${nam
 }
 
 // Further benchmarks register themselves as modules next to this file.
-for (const name of ['plan.mjs', 'phone.mjs', 'scrape.mjs', 'runtime.mjs']) {
+for (const name of ['plan.mjs', 'phone.mjs', 'scrape.mjs', 'runtime.mjs', 'card.mjs']) {
   const file = join(ROOT, 'tests/bench', name);
   if (!existsSync(file)) continue;
   const mod = await import(file);
@@ -46,5 +46,17 @@ Ratios above 1 mean crmsync is faster (or, for \`api_calls_over_minimum\`, makes
 | metric | value | details |
 |---|---|---|
 ${rows.join('\n')}
+
+## How \`api_calls_over_minimum\` is measured
+
+A first sync of 500 records × 20 messages (one conversation day each) per CRM. \`crmsync sync-calls\` runs the real
+planner (\`build_units\`, \`plan_writes\`, \`batch_writes\`) and the real CRM writers in the worker cycle's order; every
+request is performed against the sandbox CRMs (\`tests/bench/plan.mjs\`), and the sandbox's request log must
+agree with the count. The minimum is \`core::outbox::minimum_calls\` over the same writes: per (CRM, document
+class, operation), ceil(writes / the CRM's documented per-call limit) (shared/reference/crm-api.md): Zoho Notes
+100 per call, Salesforce sObject Collections upsert 200 per call, ContentNote one per call (no collection create
+for it in this writer), LeadSquared bulk activities 25 per call. Reads are not in the minimum: the ratio shows
+what the per-record reads (Zoho: each contact's recent deals; LeadSquared: each lead's opportunities plus the
+activity-type lookup) cost on top of the writes. \`*_writes\` / \`*_minimum\` is the planner's batching alone.
 `);
 console.log(`bench: wrote ${join(out, 'results.json')} and BENCHMARKS.md`);

@@ -36,26 +36,68 @@ await frame.waitForSelector('#product');
 await page.screenshot({ path: join(out, '01-whatsapp-with-panel.png') });
 
 if (headless) {
-  // The tour: a message in each linked chat, then one sync cycle ("Sync now").
+  // The tour: each panel state, a message in each linked chat, one alarm-driven sync cycle
+  // (test period 0.5 min; the product's is 3), a lead created from the panel.
+  const shot = async (name) => {
+    await (await page.$('#crmsync-panel')).screenshot({ path: join(out, `${name}.png`) });
+    console.log(`demo: ${name}.png`);
+  };
+  const viewIs = (v) => until(async () => (await frame.getAttribute('#state', 'data-view')) === v, { what: `panel ${v}`, timeout: 30000 });
+  const open = async (chat) => {
+    await page.evaluate((c) => window.fakeWA.open(c), chat);
+    await until(async () => (await contentEval(browser.ctx, page, 'globalThis.__crmsync && globalThis.__crmsync.identity && globalThis.__crmsync.identity.name')) !== null, { what: `${chat} open` });
+  };
+  await viewIs('linked');
+  await shot('01-panel-linked-zoho');
+  await send({ kind: 'set_sync_period', minutes: 0.5 });
   const chats = [['ana', 'Olá Ana, segue a proposta revisada.'], ['us', 'Hi Liam, the contract is attached.'], ['priya', 'Namaste Priya, the samples ship Monday.']];
   for (const [chat, text] of chats) {
-    await page.evaluate((c) => window.fakeWA.open(c), chat);
-    await until(() => contentEval(browser.ctx, page, 'globalThis.__crmsync && globalThis.__crmsync.identity'), { what: `${chat} open` });
+    await open(chat);
+    await viewIs('linked');
     await page.evaluate((t) => window.fakeWA.send(t), text);
-    await new Promise((r) => setTimeout(r, 300));
+    if (chat === 'us') await shot('02-panel-linked-salesforce');
+    if (chat === 'priya') await shot('03-panel-linked-leadsquared');
   }
-  await page.screenshot({ path: join(out, '02-chats.png') });
   await until(async () => (await send({ kind: 'status' })).pending >= 3, { what: 'captured' });
+  await shot('04-panel-pending');
+  const started = Date.now();
+  await until(async () => (await send({ kind: 'status' })).pending === 0, { what: 'the alarm-driven sync cycle', timeout: 120000, interval: 1000 });
+  console.log(`demo: the sync alarm confirmed everything ${((Date.now() - started) / 1000).toFixed(0)} s after the messages were typed`);
+  await open('ana');
+  await until(async () => (await frame.textContent('#last-synced').catch(() => '')).startsWith('Last synced'), { what: 'last synced' });
+  await shot('05-panel-synced');
+  await open('unknown');
+  await viewIs('unknown');
+  await shot('06-panel-unknown-number');
+  await frame.fill('#f-first_name', 'Rafael');
+  await frame.fill('#f-last_name', 'Moreira');
+  await frame.selectOption('#f-kind', 'lead');
+  await frame.click('#create-submit');
+  await viewIs('linked');
+  await shot('07-panel-lead-created');
+  await open('group');
+  await page.evaluate(() => window.fakeWA.receive('Liam here: can we move the delivery to Friday?', { author: 'Liam Carter', authorPhone: '+1 415 555 2671' }));
+  await viewIs('group');
+  await until(async () => (await frame.textContent('#group-backup')).includes('Liam Carter'), { what: 'group participant matched' });
+  await shot('08-panel-group');
+  await open('lid');
+  await viewIs('lid_only');
+  await shot('09-panel-lid-only');
+  await frame.click('#collapse');
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(out, '10-whatsapp-panel-collapsed.png') });
+  await frame.click('#collapse');
   const report = await send({ kind: 'sync_now' });
   const status = await send({ kind: 'status' });
   const ledger = await sandbox.ledger();
   writeFileSync(join(out, 'ledger.json'), JSON.stringify(ledger, null, 2));
-  await page.screenshot({ path: join(out, '03-after-sync.png') });
+  writeFileSync(join(out, 'export.json'), JSON.stringify(await send({ kind: 'export' }), null, 2));
   const has = (list, f) => list.filter(f).length;
-  console.log(`demo: sync made ${report.calls} CRM calls, wrote ${report.written} documents, confirmed ${report.settled} messages; ${status.pending} pending`);
+  console.log(`demo: last "Sync now" made ${report.calls} CRM calls, wrote ${report.written} documents, confirmed ${report.settled} messages; ${status.pending} pending`);
   console.log(`demo: Zoho notes mentioning the new message: ${has(ledger.zoho.notes, (n) => n.content.includes('proposta revisada'))} (Ana's contact + her 5 latest deals)`);
-  console.log(`demo: Salesforce chat records for Liam Carter: ${has(ledger.salesforce.WhatsApp_Chat__c, (c) => c.Transcript__c.includes('contract is attached'))}, ContentNotes: ${has(ledger.salesforce.ContentNote, (n) => n.Content.includes('contract is attached'))}`);
+  console.log(`demo: Salesforce chat records for Liam Carter: ${has(ledger.salesforce.WhatsApp_Chat__c, (c) => c.Transcript__c.includes('contract is attached'))}, ContentNotes: ${has(ledger.salesforce.ContentNote, (n) => n.Content.includes('contract is attached'))}; group backup on his record: ${has(ledger.salesforce.WhatsApp_Chat__c, (c) => c.Name.includes('Obra Paulista'))}`);
   console.log(`demo: LeadSquared activities for Priya Sharma: ${has(ledger.leadsquared.activities, (a) => a.ActivityNote.includes('samples ship Monday'))} (lead + opportunity)`);
+  console.log(`demo: lead created from the panel: ${has(ledger.zoho.leads, (l) => l.Last_Name === 'Moreira')} in Zoho CRM`);
   console.log(`demo: screenshots and ledger in ${out}`);
   await shutdown();
 } else {

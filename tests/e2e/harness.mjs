@@ -51,6 +51,14 @@ export async function startSandbox({ seed, dataDir } = {}) {
       const r = await sandbox.fetch('www.zohoapis.com', '/__sandbox/ledger');
       return JSON.parse(r.body);
     },
+    /** Arm sandbox faults (see tests/crm-sandbox/README.md); `clearFaults` removes them. */
+    async faults(list) {
+      const r = await sandbox.fetch('www.zohoapis.com', '/__sandbox/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ faults: list }) });
+      if (r.status >= 300) throw new Error(`faults: ${r.status} ${r.body}`);
+    },
+    async clearFaults() {
+      await sandbox.fetch('www.zohoapis.com', '/__sandbox/faults', { method: 'DELETE' });
+    },
     async stop() {
       proc.kill('SIGTERM');
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
@@ -58,6 +66,13 @@ export async function startSandbox({ seed, dataDir } = {}) {
   };
   return sandbox;
 }
+
+/** The sandbox's demo credentials (tests/crm-sandbox/README.md), as the options page sends them. */
+export const CREDS = [
+  { crm: 'zoho', dc: 'Us', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', refresh_token: '1000.sandbox.refresh' },
+  { crm: 'salesforce', login_host: 'login.salesforce.com', client_id: 'sandbox-consumer-key', client_secret: 'sandbox-consumer-secret', refresh_token: 'sandbox-sf-refresh' },
+  { crm: 'leadsquared', access_key: 'u$sandbox-access', secret_key: 'sandbox-secret-key' },
+];
 
 /** Hosts the browser resolves to the sandbox. Everything else fails to resolve. */
 export function hostRules(port) {

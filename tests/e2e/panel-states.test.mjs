@@ -1,20 +1,52 @@
-// The Mini-CRM panel in headless Chromium: every state, driven by what the worker has stored.
+// The Mini-CRM panel in headless Chromium: every state, computed by the real service worker
+// from what it has stored (chats seeded into its IndexedDB where a state needs a history),
+// and the actions (create, search + link, choose, unlink, exclude) against the sandbox CRMs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSandbox, launch, until, ROOT } from './harness.mjs';
+import { startSandbox, launch, until, ROOT, CREDS } from './harness.mjs';
 
-let sandbox, browser, sw;
+let sandbox, browser, ext;
 const shots = join(ROOT, 'target/screenshots');
+const ANA = '5843104000000624001';
+const DIEGO = '5843104000000624002';
+const LIAM = '003RO0000035WQgYAM';
+
 before(async () => {
-  sandbox = await startSandbox(); browser = await launch(sandbox); sw = await browser.worker();
+  sandbox = await startSandbox({ seed: 'demo' });
+  browser = await launch(sandbox);
   mkdirSync(shots, { recursive: true });
+  ext = await browser.ctx.newPage();
+  await ext.goto(`chrome-extension://${browser.extensionId}/popup.html`);
 });
 after(async () => { await browser?.close(); await sandbox?.stop(); });
 
-const store = (v) => sw.evaluate((v) => chrome.storage.local.set(v), v);
-const clear = () => sw.evaluate(() => chrome.storage.local.clear());
+const send = (msg) => ext.evaluate((m) => chrome.runtime.sendMessage(m), msg);
+
+/** Write records into the worker's own database, as the worker stores them (JSON text). */
+async function seed(entries) {
+  await ext.evaluate(async (entries) => {
+    const db = await new Promise((res, rej) => { const r = indexedDB.open('crmsync'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+    const tx = db.transaction([...new Set(entries.map((e) => e[0]))], 'readwrite');
+    for (const [s, k, v] of entries) { if (v === null) tx.objectStore(s).delete(k); else tx.objectStore(s).put(JSON.stringify(v), k); }
+    await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = () => rej(tx.error); });
+    db.close();
+  }, entries);
+}
+
+const ident = (phone, name, extra = {}) => ({ phone, lid: null, name, is_group: false, ...extra });
+const rec = (crm, kind, id, name, more = {}) => ({ crm, kind, id, name, phones: [], email: null, company: null, title: null, owner: null, status: null, ...more });
+function linkedChat(identity, card, extra = {}) {
+  return {
+    identity, links: [{ crm: card.crm, kind: card.kind, id: card.id }], last_synced_at_ms: null, excluded: false,
+    matched: { outcome: 'linked', records: [{ record: { crm: card.crm, kind: card.kind, id: card.id }, name: card.name, how: 'exact', field: null }] },
+    matched_at_ms: Date.now(), cards: [card], deals: [], urls: {}, participants: [], ...extra,
+  };
+}
+const anaCard = rec('zoho', 'contact', ANA, 'Ana Souza', { company: 'Souza Ltda', title: 'Buyer', email: 'ana@souza.example',
+  phones: [['Mobile', '+55 11 98765-4321']], owner: 'Rep One', status: 'Qualified' });
+const deals = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `Deal ${i}`, stage: 'Negotiation', amount: 1234.5 * i, currency: 'BRL', close_date: '2026-12-0' + i }));
 
 async function openPanel(hash, shot) {
   const page = await browser.ctx.newPage();
@@ -22,21 +54,13 @@ async function openPanel(hash, shot) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(`chrome-extension://${browser.extensionId}/panel.html#${hash}`);
-  await page.waitForSelector('#worker');
+  await page.waitForSelector('#state[data-view]');
   if (shot) await page.screenshot({ path: join(shots, `${shot}.png`) });
   return { page, errors };
 }
-
-const ana = {
-  view: 'linked',
-  card: { crm: 'zoho', kind: 'contact', name: 'Ana Souza', company: 'Souza Ltda', title: 'Buyer', email: 'ana@souza.example',
-    phones: ['+55 11 98765-4321'], owner: 'Rep One', status: 'Qualified', url: 'https://crm.zoho.com/crm/org1/tab/Contacts/111' },
-  deals: [1, 2, 3, 4, 5, 6].map((i) => ({ name: `Deal ${i}`, stage: 'Negotiation', amount: 1234.5 * i, currency: 'BRL', close_date: '2026-12-0' + i })),
-  sync: { state: 'idle' },
-};
+const view = (page) => page.getAttribute('#state', 'data-view');
 
 test('not connected: says so and offers the options page', async () => {
-  await clear();
   const { page, errors } = await openPanel('chat=pn:%2B5511987654321', 'panel-not-connected');
   assert.equal(await page.textContent('#message'),
     'No CRM is connected yet. Connect Zoho CRM, Salesforce or LeadSquared to see who you are chatting with.');
@@ -44,36 +68,44 @@ test('not connected: says so and offers the options page', async () => {
   assert.equal(await page.textContent('#worker'), 'Service worker: running');
   assert.deepEqual(errors, []);
   await page.close();
+  for (const c of CREDS) assert.equal((await send({ kind: 'connect', credentials: c })).ok, true);
 });
 
 test('connecting: a connected CRM and a chat not looked up yet', async () => {
-  await clear();
-  await store({ connections: { zoho: { connected: true } } });
   const { page } = await openPanel('chat=pn:%2B5511000000000');
   assert.equal(await page.textContent('#message'), 'Looking up this chat in your CRM…');
   await page.close();
 });
 
+test('no chat open', async () => {
+  const { page } = await openPanel('theme=light');
+  assert.equal(await view(page), 'no_chat');
+  await page.close();
+});
+
 test('linked: card, 5 deals, last synced with absolute hover time, safe click-through in a new tab', async () => {
-  await clear();
   const last = Date.now() - 2 * 60_000 - 5_000;
-  await store({ connections: { zoho: { connected: true } }, panel_cache: { 'pn:+5511987654321': { ...ana, last_synced_ms: last } } });
+  const url = `https://crm.zoho.com/crm/org20079892132/tab/Contacts/${ANA}`;
+  await seed([['chats', 'pn:+5511987654321', linkedChat(ident('+5511987654321', 'Ana'), anaCard, { deals, last_synced_at_ms: last, urls: { [ANA]: url } })]]);
   const { page, errors } = await openPanel('chat=pn:%2B5511987654321&theme=light', 'panel-linked-light');
   assert.equal(await page.textContent('#card-name'), 'Ana Souza');
   assert.equal(await page.textContent('#crm-badge'), 'Zoho CRM');
   assert.equal(await page.textContent('#card-company'), 'Souza Ltda');
   assert.equal(await page.textContent('#card-email'), 'ana@souza.example');
   assert.equal(await page.textContent('#card-status'), 'Qualified');
+  assert.equal(await page.textContent('#card-owner'), 'Rep One');
   assert.equal(await page.locator('#deals li').count(), 5);
   assert.equal(await page.textContent('#deals li:first-child'), 'Deal 1Negotiation · BRL 1,234.50 · closes 2026-12-01');
   assert.equal(await page.textContent('#last-synced'), 'Last synced 2 min ago');
   assert.match(await page.getAttribute('#last-synced', 'title'), /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
   assert.equal(await page.textContent('#sync-state'), 'Up to date');
   assert.equal(await page.getAttribute('#sync-state', 'aria-live'), 'polite');
-  assert.equal(await page.getAttribute('#open-record', 'href'), ana.card.url);
+  assert.equal(await page.getAttribute('#open-record', 'href'), url);
   assert.equal(await page.getAttribute('#open-record', 'target'), '_blank');
   const [tab] = await Promise.all([browser.ctx.waitForEvent('page'), page.click('#open-record')]);
+  await tab.waitForLoadState();
   assert.equal(new URL(tab.url()).host, 'crm.zoho.com');
+  assert.match(await tab.textContent('body'), /Ana/);
   await tab.close();
   assert.equal(await page.evaluate(() => document.body.classList.contains('dark')), false);
   assert.deepEqual(errors, []);
@@ -82,16 +114,16 @@ test('linked: card, 5 deals, last synced with absolute hover time, safe click-th
 
 test('click-through per CRM: https on the CRM host only', async () => {
   const cases = [
-    ['salesforce', 'https://acme.lightning.force.com/lightning/r/Contact/003xx/view', true],
-    ['leadsquared', 'https://run.leadsquared.com/LeadManagement/LeadDetails?LeadID=1', true],
-    ['zoho', 'https://crm.zoho.eu/crm/tab/Leads/9', true],
+    ['salesforce', 'https://crmsync-dev.lightning.force.com/lightning/r/Contact/003xx/view', true],
+    ['leadsquared', 'https://in21.leadsquared.com/LeadManagement/LeadDetails?LeadID=1', true],
+    ['zoho', 'https://crm.zoho.eu/crm/org1/tab/Leads/9', true],
     ['zoho', 'http://crm.zoho.com/crm/tab/Leads/9', false],
     ['salesforce', 'https://crm.zoho.com/x', false],
   ];
   for (const [crm, url, shown] of cases) {
-    await clear();
-    await store({ connections: { [crm]: { connected: true } }, panel_cache: { 'pn:+1': { ...ana, card: { ...ana.card, crm, url } } } });
-    const { page } = await openPanel('chat=pn:%2B1');
+    const card = rec(crm, 'contact', 'r1', 'Someone');
+    await seed([['chats', 'pn:+1555', linkedChat(ident('+1555', 'x'), card, { urls: { r1: url } })]]);
+    const { page } = await openPanel('chat=pn:%2B1555');
     await page.waitForSelector('#card-name');
     assert.equal(await page.locator('#open-record').count(), shown ? 1 : 0, url);
     if (shown) assert.equal(await page.getAttribute('#open-record', 'href'), url);
@@ -99,101 +131,139 @@ test('click-through per CRM: https on the CRM host only', async () => {
   }
 });
 
-test('sync states: plain-language reason and the fix', async () => {
+test('sync states from the worker: pending, syncing, missing permission, rate limit, offline', async () => {
   const now = Date.now();
+  const chat = linkedChat(ident('+1666', 'Liam'), rec('zoho', 'contact', 'z9', 'Liam'));
+  const pending = [['pending', 'm1', 'pn:+1666|2026-11-20'], ['pending', 'm2', 'pn:+1666|2026-11-21'], ['pending', 'm3', 'pn:+1666|2026-11-21']];
+  const state = (s) => ['meta', 'state', { syncing: false, last_started_ms: null, last_finished_ms: null, last_error: null, retry_not_before_ms: null, ...s }];
   const cases = [
-    [{ state: 'pending', count: 3 }, '3 messages waiting to sync'],
-    [{ state: 'syncing' }, 'Syncing…'],
-    [{ state: 'auth_expired' }, 'Sync stopped: the CRM sign-in expired. Reconnect to resume.'],
-    [{ state: 'missing_permission', permission: 'Notes: create' }, 'Sync stopped: your CRM user lacks the "Notes: create" permission. Ask your CRM admin to grant it.'],
-    [{ state: 'rate_limited', retry_at_ms: now + 4 * 60_000 + 30_000 }, "The CRM's API limit was reached. Retrying in 5 min."],
-    [{ state: 'offline' }, 'You are offline. Messages are kept and sync when you are back online.'],
+    [[state({})], '3 messages waiting to sync'],
+    [[state({ syncing: true })], 'Syncing…'],
+    [[state({}), ['meta', 'parked', [{ doc: 'd', reason: 'missing permission in the CRM: NO_PERMISSION Notes', at_ms: now }]]],
+      'Sync stopped: your CRM user lacks the "missing permission in the CRM: NO_PERMISSION Notes" permission. Ask your CRM admin to grant it.'],
+    [[state({ retry_not_before_ms: now + 4 * 60_000 + 30_000 }), ['meta', 'parked', []]], "The CRM's API limit was reached. Retrying in 5 min."],
+    [[state({ last_error: 'Zoho CRM: temporary CRM error (no response from the CRM); will retry' })], 'You are offline. Messages are kept and sync when you are back online.'],
   ];
-  for (const [sync, text] of cases) {
-    await clear();
-    await store({ connections: { zoho: { connected: true } }, panel_cache: { 'pn:+1': { ...ana, sync, last_synced_ms: null } } });
-    const { page } = await openPanel('chat=pn:%2B1&theme=dark', `panel-sync-${sync.state}`);
+  for (const [entries, text] of cases) {
+    await seed([['chats', 'pn:+1666', chat], ...pending, ...entries]);
+    const { page } = await openPanel('chat=pn:%2B1666&theme=dark', `panel-sync-${text.slice(0, 12).replace(/\W/g, '_')}`);
     assert.equal(await page.textContent('#sync-state'), text);
     assert.equal(await page.textContent('#last-synced'), 'Not synced yet');
-    assert.equal(await page.locator('button#reconnect').count(), sync.state === 'auth_expired' ? 1 : 0);
     assert.equal(await page.evaluate(() => document.body.classList.contains('dark')), true);
     await page.close();
   }
+  await seed([state({}), ['meta', 'parked', []], ...pending.map(([s, k]) => [s, k, null])]);
 });
 
-test('Sync now (keyboard) runs a worker sync cycle and updates the live status', async () => {
-  await clear();
-  await store({ connections: { zoho: { connected: true } }, panel_cache: { 'pn:+1': { ...ana, sync: { state: 'pending', count: 2 }, last_synced_ms: null } } });
-  const { page } = await openPanel('chat=pn:%2B1');
-  assert.equal(await page.textContent('#sync-state'), '2 messages waiting to sync');
-  await page.focus('#sync-now');
-  await page.keyboard.press('Enter');
-  await until(async () => (await page.textContent('#sync-state')) === 'Up to date', { what: 'sync reply' });
-  await page.close();
-});
-
-test('unknown number: prefilled create form, validation next to the field, then the worker request', async () => {
-  await clear();
-  await store({ connections: { zoho: { connected: true } }, panel_cache: { 'pn:+5511912345678': { view: 'unknown', name: 'Bruno Lima', phone: '+5511912345678', crms: ['zoho'] } } });
-  const { page } = await openPanel('chat=pn:%2B5511912345678', 'panel-unknown');
-  assert.equal(await page.textContent('#message'), '+5511912345678 is not in your CRM yet.');
+test('unknown number: prefilled form, validation next to the field, a real lead in Zoho, then the card', async () => {
+  const phone = '+5511912340000';
+  await seed([['chats', `pn:${phone}`, { identity: ident(phone, 'Bruno Costa'), links: [], excluded: false, last_synced_at_ms: null,
+    matched: { outcome: 'no_match', reason: 'none' }, matched_at_ms: Date.now(), cards: [] }]]);
+  const { page, errors } = await openPanel(`chat=pn:${encodeURIComponent(phone)}`, 'panel-unknown');
+  assert.equal(await page.textContent('#message'), `${phone} is not in your CRM yet.`);
   assert.equal(await page.inputValue('#f-first_name'), 'Bruno');
-  assert.equal(await page.inputValue('#f-last_name'), 'Lima');
-  assert.equal(await page.inputValue('#f-phone'), '+5511912345678');
-  assert.equal(await page.textContent('label[for=f-last_name]'), 'Last name');
+  assert.equal(await page.inputValue('#f-last_name'), 'Costa');
+  assert.equal(await page.inputValue('#f-phone'), phone);
+  assert.deepEqual(await page.locator('#f-crm option').allTextContents(), ['Zoho CRM', 'Salesforce', 'LeadSquared']);
   await page.fill('#f-last_name', '');
   await page.fill('#f-email', 'bruno@');
   await page.click('#create-submit');
   assert.equal(await page.textContent('#err-last_name'), 'Required');
   assert.equal(await page.textContent('#err-email'), 'Not a valid email address');
-  assert.equal(await page.textContent('#form-status'), '');
-  await page.fill('#f-last_name', 'Lima');
-  await page.fill('#f-email', 'bruno@lima.example');
+  await page.fill('#f-last_name', 'Costa');
+  await page.fill('#f-email', 'bruno@costa.example');
   await page.selectOption('#f-kind', 'lead');
+  await page.selectOption('#f-crm', 'zoho');
   await page.click('#create-submit');
-  await until(async () => (await page.textContent('#form-status')) === 'No CRM is connected yet.', { what: 'create reply' });
-  assert.equal(await page.textContent('#err-last_name'), '');
-  await page.fill('#f-query', 'Bruno');
-  await page.click('#link-search');
-  await until(async () => (await page.textContent('#link-status')) === 'No CRM is connected yet.', { what: 'search reply' });
+  await until(async () => (await view(page)) === 'linked', { what: 'the new lead card' });
+  assert.equal(await page.textContent('#card-name'), 'Bruno Costa');
+  const led = await sandbox.ledger();
+  const leads = led.zoho.leads.filter((l) => l.Mobile === phone);
+  assert.equal(leads.length, 1, 'exactly one lead created');
+  assert.equal(leads[0].Last_Name, 'Costa');
+  assert.match(await page.getAttribute('#open-record', 'href'), new RegExp(`^https://crm\\.zoho\\.com/crm/org20079892132/tab/Leads/${leads[0].id}$`));
+  assert.deepEqual(errors, []);
   await page.close();
 });
 
-test('ambiguous, group, lid-only and excluded chats', async () => {
-  await clear();
-  await store({ connections: { salesforce: { connected: true } }, panel_cache: {
-    a: { view: 'ambiguous', name: 'Carla', candidates: [
-      { crm: 'salesforce', kind: 'contact', id: '003A', name: 'Carla Dias', detail: 'Acme' },
-      { crm: 'salesforce', kind: 'lead', id: '00QB', name: 'Carla D.' }] },
-    g: { view: 'group', name: 'Acme buyers', participants: [{ name: 'Ana Souza', phone: '+5511987654321', record: 'Zoho CRM contact Ana Souza' }], backup_to: ['Ana Souza (Zoho CRM contact)'] },
-    l: { view: 'lid_only', name: 'Dora' },
-    x: { view: 'excluded', name: 'Family' },
-  } });
-  let { page } = await openPanel('chat=a', 'panel-ambiguous');
-  assert.equal(await page.textContent('#message'), 'Several CRM records match Carla. Choose the right one:');
-  assert.deepEqual(await page.locator('#candidates button').allTextContents(), ['Carla Dias · Salesforce · contact', 'Carla D. · Salesforce · lead']);
+test('link existing record by search, its opportunities on the card, then unlink (remembered)', async () => {
+  const phone = '+447700900123';
+  await seed([['chats', `pn:${phone}`, { identity: ident(phone, 'L. Carter (UK)'), links: [], excluded: false, last_synced_at_ms: null,
+    matched: { outcome: 'no_match', reason: 'none' }, matched_at_ms: Date.now(), cards: [] }]]);
+  const { page } = await openPanel(`chat=pn:${encodeURIComponent(phone)}`);
+  await page.fill('#f-query', 'Liam');
+  await page.click('#link-search');
+  await until(async () => (await page.locator('#results li').count()) > 0, { what: 'search results' });
+  assert.match(await page.textContent('#link-status'), /^\d+ records found$/);
+  const texts = await page.locator('#results li .deal-name').allTextContents();
+  const i = texts.indexOf('Liam Carter · Salesforce · contact');
+  assert.ok(i >= 0, JSON.stringify(texts));
+  await page.click(`#results-${i}`);
+  await until(async () => (await view(page)) === 'linked', { what: 'linked card' });
+  assert.equal(await page.textContent('#card-name'), 'Liam Carter');
+  assert.equal(await page.textContent('#crm-badge'), 'Salesforce');
+  assert.deepEqual(await page.locator('#deals .deal-name').allTextContents(), ['Warehouse sensors', 'Fleet tracking rollout']);
+  assert.equal(await page.getAttribute('#open-record', 'href'), `https://crmsync-dev.lightning.force.com/lightning/r/Contact/${LIAM}/view`);
+  await page.click('#unlink');
+  await until(async () => (await view(page)) === 'unknown', { what: 'unlinked' });
+  const chats = (await send({ kind: 'export' })).chats.filter((c) => c.identity.phone === phone);
+  assert.deepEqual(chats[0].links, []);
   await page.close();
-  ({ page } = await openPanel('chat=g', 'panel-group'));
+});
+
+test('ambiguous: a chooser; choosing links the record', async () => {
+  const a = rec('zoho', 'contact', ANA, 'Ana Souza'), d = rec('zoho', 'contact', DIEGO, 'Diego Hernández');
+  await seed([['chats', 'pn:+5511999990000', { identity: ident('+5511999990000', 'Carla'), links: [], excluded: false, last_synced_at_ms: null,
+    matched: { outcome: 'ambiguous', candidates: [
+      { record: { crm: 'zoho', kind: 'contact', id: ANA }, name: 'Ana Souza', how: 'exact', field: ['Mobile', '+55 11 99999-0000'] },
+      { record: { crm: 'zoho', kind: 'contact', id: DIEGO }, name: 'Diego Hernández', how: 'exact', field: null }] },
+    matched_at_ms: Date.now(), cards: [a, d] }]]);
+  const { page } = await openPanel('chat=pn:%2B5511999990000', 'panel-ambiguous');
+  assert.equal(await page.textContent('#message'), 'Several CRM records match Carla. Choose the right one:');
+  assert.deepEqual(await page.locator('#candidates .deal-name').allTextContents(), ['Ana Souza · Zoho CRM · contact', 'Diego Hernández · Zoho CRM · contact']);
+  assert.equal(await page.getAttribute('#candidates-1', 'aria-label'), 'This one: Diego Hernández');
+  await page.click('#candidates-1');
+  await until(async () => (await view(page)) === 'linked', { what: 'chosen' });
+  assert.equal(await page.textContent('#card-name'), 'Diego Hernández');
+  await page.close();
+});
+
+test('group, lid-only and excluded chats', async () => {
+  await seed([
+    ['chats', 'group:Acme buyers', { identity: { phone: null, lid: null, name: 'Acme buyers', is_group: true }, links: [{ crm: 'zoho', kind: 'contact', id: ANA }],
+      excluded: false, matched: { outcome: 'linked', records: [] }, matched_at_ms: Date.now(), cards: [anaCard],
+      participants: [{ name: 'Ana Souza', phone: '+5511987654321', record: 'Ana Souza (Zoho CRM)' }, { name: 'Unsaved', phone: '+5511900001111', record: null }] }],
+    ['chats', 'lid:196271432331425@lid', { identity: { phone: null, lid: '196271432331425@lid', name: 'Dora', is_group: false }, links: [],
+      excluded: false, matched: { outcome: 'no_match', reason: 'lid' }, matched_at_ms: Date.now(), cards: [] }],
+  ]);
+  let { page } = await openPanel('chat=group%3AAcme%20buyers', 'panel-group');
   assert.equal(await page.textContent('#group-name'), 'Acme buyers');
-  assert.deepEqual(await page.locator('#participants li').allTextContents(), ['Ana Souza → Zoho CRM contact Ana Souza']);
+  assert.deepEqual(await page.locator('#participants li').allTextContents(), ['Ana Souza → Ana Souza (Zoho CRM)', 'Unsaved']);
   assert.equal(await page.textContent('#group-backup'), "This group's chat is backed up to: Ana Souza (Zoho CRM contact)");
   await page.close();
-  ({ page } = await openPanel('chat=l'));
+  ({ page } = await openPanel('chat=lid%3A196271432331425%40lid', 'panel-lid'));
   assert.equal(await page.textContent('#message'), "WhatsApp does not show Dora's phone number, so crmsync cannot match it. Link a CRM record by hand.");
   assert.equal(await page.locator('#link-form').count(), 1);
   await page.close();
-  ({ page } = await openPanel('chat=x'));
-  assert.equal(await page.textContent('#message'), 'Family is excluded from sync in the options.');
+  // Excluding from the panel: remembered in the settings, undone the same way.
+  ({ page } = await openPanel('chat=group%3AAcme%20buyers'));
+  await page.click('#exclude');
+  await until(async () => (await view(page)) === 'excluded', { what: 'excluded' });
+  assert.equal(await page.textContent('#message'), 'Acme buyers is excluded from sync in the options.');
+  assert.deepEqual((await send({ kind: 'get_settings' })).excluded_chats, ['group:Acme buyers']);
+  await page.screenshot({ path: join(shots, 'panel-excluded.png') });
+  await page.click('#exclude');
+  await until(async () => (await view(page)) === 'group', { what: 'included again' });
+  assert.deepEqual((await send({ kind: 'get_settings' })).excluded_chats, []);
   await page.close();
 });
 
 test('XSS-style CRM values render as inert text', async () => {
-  await clear();
   const evil = '<img src=x onerror="window.__pwned=1">';
-  await store({ connections: { zoho: { connected: true } }, panel_cache: { 'pn:+1': { ...ana, last_synced_ms: null,
-    card: { ...ana.card, name: evil, company: 'Acme\u202Egnp.exe', title: '<script>window.__pwned=2</script>', url: 'javascript:window.__pwned=3' },
-    deals: [{ name: '<b onmouseover=alert(1)>x</b>', stage: evil }] } } });
-  const { page, errors } = await openPanel('chat=pn:%2B1', 'panel-xss');
+  const card = rec('zoho', 'contact', 'x1', evil, { company: 'Acme\u202Egnp.exe', title: '<script>window.__pwned=2</script>' });
+  await seed([['chats', 'pn:+1777', linkedChat(ident('+1777', 'x'), card, { urls: { x1: 'javascript:window.__pwned=3' },
+    deals: [{ name: '<b onmouseover=alert(1)>x</b>', stage: evil, amount: null, currency: null, close_date: null }] })]]);
+  const { page, errors } = await openPanel('chat=pn:%2B1777', 'panel-xss');
   assert.equal(await page.textContent('#card-name'), evil);
   assert.equal(await page.textContent('#card-company'), 'Acmegnp.exe');
   assert.equal(await page.locator('img, script:not([src]), b').count(), 0);
@@ -205,7 +275,6 @@ test('XSS-style CRM values render as inert text', async () => {
 });
 
 test('collapse button toggles the panel and its label', async () => {
-  await clear();
   const { page } = await openPanel('chat=pn:%2B1');
   assert.equal(await page.getAttribute('#collapse', 'aria-label'), 'Collapse the crmsync panel');
   await page.click('#collapse');

@@ -66,6 +66,10 @@ test('messages typed in WhatsApp reach all three CRMs after one (shortened) cycl
   assert.ok(led.leadsquared.activities.some((a) => a.RelatedOpportunityId && a.ActivityNote.includes('Namaste Priya')));
   const status = await until(async () => { const s = await send({ kind: 'status' }); return s.state.last_finished_ms && s; }, { what: 'status' });
   assert.equal(status.parked.length, 0, JSON.stringify(status.parked));
+  // Last sync per contact/lead, and per chat.
+  const exp = await until(async () => { const e = await send({ kind: 'export' }); return e.record_synced[`leadsquared:lead:${PRIYA}`] && e; }, { what: 'record sync times' });
+  for (const k of [`zoho:contact:${ANA}`, `salesforce:contact:${LIAM}`, `leadsquared:lead:${PRIYA}`]) assert.ok(exp.record_synced[k] > 0, k);
+  assert.ok(exp.chats.find((c) => c.identity.phone === '+5511987654321').last_synced_at_ms > 0);
   for (const p of [ana, liam, priya]) await p.close();
 });
 

@@ -395,14 +395,19 @@ fn sosl(state: &Shared, q: &str) -> Response {
     }
     let term = q[a + 1..b].replace('\\', "");
     let rest = &q[b + 1..];
-    let phone_only = rest.to_ascii_uppercase().contains("IN PHONE FIELDS");
+    let group = rest.to_ascii_uppercase();
+    let phone_only = group.contains("IN PHONE FIELDS");
+    let name_only = group.contains("IN NAME FIELDS");
+    let email_only = group.contains("IN EMAIL FIELDS");
     let Some(ret) = rest.to_ascii_uppercase().find("RETURNING").map(|i| &rest[i + 9..]) else {
         return errs(400, "MALFORMED_SEARCH", "RETURNING clause is required by the sandbox");
     };
     let want = digits(&term);
-    if want.len() < 2 {
+    if (phone_only && want.len() < 2) || term.trim().chars().count() < 2 {
         return errs(400, "MALFORMED_SEARCH", "search term must be longer than one character");
     }
+    let lower = term.to_lowercase();
+    let in_fields = |rec: &Value, fields: &[&str]| fields.iter().any(|f| rec[*f].as_str().is_some_and(|v| v.to_lowercase().contains(&lower)));
     let mut out = Vec::new();
     let mut depth = 0;
     let mut start = 0;
@@ -434,8 +439,16 @@ fn sosl(state: &Shared, q: &str) -> Response {
             continue;
         }
         for rec in state.db.list("salesforce", obj) {
-            let hit = PHONE_FIELDS.iter().any(|f| rec[f].as_str().is_some_and(|v| digits(v).contains(&want)))
-                || (!phone_only && rec.to_string().to_lowercase().contains(&term.to_lowercase()));
+            let phone_hit = !want.is_empty() && PHONE_FIELDS.iter().any(|f| rec[f].as_str().is_some_and(|v| digits(v).contains(&want)));
+            let hit = if phone_only {
+                phone_hit
+            } else if name_only {
+                in_fields(&rec, &["Name", "FirstName", "LastName", "Company"])
+            } else if email_only {
+                in_fields(&rec, &["Email"])
+            } else {
+                phone_hit || rec.to_string().to_lowercase().contains(&lower)
+            };
             if hit {
                 out.push(project(&rec, &fields));
             }
@@ -444,7 +457,7 @@ fn sosl(state: &Shared, q: &str) -> Response {
     json_resp(200, json!({"searchRecords": out}))
 }
 
-/// `SELECT f1, f2 FROM Obj [WHERE F = 'v' [AND|OR G = 'w' ...]] [LIMIT n]`
+/// `SELECT f1, f2 FROM Obj [WHERE F = 'v' [AND|OR G = 'w' ...]] [ORDER BY F [ASC|DESC]] [LIMIT n]`
 fn soql(state: &Shared, q: &str) -> Response {
     let up = q.to_ascii_uppercase();
     let (Some(sel), Some(from)) = (up.find("SELECT "), up.find(" FROM ")) else { return errs(400, "MALFORMED_QUERY", "unexpected token: query must be SELECT ... FROM ...") };
@@ -455,9 +468,15 @@ fn soql(state: &Shared, q: &str) -> Response {
     let tail = &after[obj_end..];
     let tail_up = tail.to_ascii_uppercase();
     let limit = tail_up.find("LIMIT ").and_then(|i| tail[i + 6..].trim().parse::<usize>().ok()).unwrap_or(2000);
+    let order_at = tail_up.find(" ORDER BY ");
     let where_part = tail_up.find("WHERE ").map(|i| {
-        let end = tail_up.find(" LIMIT ").unwrap_or(tail.len());
+        let end = order_at.or_else(|| tail_up.find(" LIMIT ")).unwrap_or(tail.len());
         &tail[i + 6..end]
+    });
+    let order: Option<(String, bool)> = order_at.map(|i| {
+        let end = tail_up.find(" LIMIT ").unwrap_or(tail.len());
+        let spec: Vec<&str> = tail[i + 10..end].split_whitespace().collect();
+        (spec.first().unwrap_or(&"Id").to_string(), spec.get(1).is_some_and(|d| d.eq_ignore_ascii_case("DESC")))
     });
     let mut conds: Vec<(String, String)> = Vec::new();
     let mut any_of = false;
@@ -468,7 +487,7 @@ fn soql(state: &Shared, q: &str) -> Response {
             conds.push((f.trim().to_string(), v.trim().trim_matches('\'').replace("\\'", "'")));
         }
     }
-    let recs: Vec<Value> = state
+    let mut matching: Vec<Value> = state
         .db
         .list("salesforce", obj)
         .into_iter()
@@ -476,6 +495,15 @@ fn soql(state: &Shared, q: &str) -> Response {
             let test = |(f, v): &(String, String)| r[f.as_str()].as_str() == Some(v.as_str());
             conds.is_empty() || if any_of { conds.iter().any(test) } else { conds.iter().all(test) }
         })
+        .collect();
+    if let Some((field, desc)) = &order {
+        matching.sort_by(|a, b| a[field.as_str()].to_string().cmp(&b[field.as_str()].to_string()));
+        if *desc {
+            matching.reverse();
+        }
+    }
+    let recs: Vec<Value> = matching
+        .into_iter()
         .take(limit)
         .map(|r| project(&r, &fields))
         .collect();

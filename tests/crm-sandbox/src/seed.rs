@@ -57,6 +57,11 @@ pub fn demo(db: &Db) {
     sf("003RO0000035WQgYAM", "Contact", json!({"FirstName": "Liam", "LastName": "Carter", "Name": "Liam Carter", "Phone": "+1 (415) 555-2671", "Email": "liam.carter@example.com", "Title": "VP Operations", "Account": {"Name": "Carter Logistics"}, "Owner": {"Name": "Rita Rep"}}));
     sf("00QRO000001aBcDEF0", "Lead", json!({"FirstName": "Noah", "LastName": "Miller", "Name": "Noah Miller", "MobilePhone": "(212) 555-0147", "Company": "Miller & Sons", "Status": "Open - Not Contacted", "Email": "noah@example.com"}));
     sf("003RO0000035WQhYAM", "Contact", json!({"FirstName": "Lucía", "LastName": "Ramos", "Name": "Lucía Ramos", "MobilePhone": "+52 1 55 8765 4321", "Email": "lucia@example.mx"}));
+    for (i, (name, stage, amount)) in [("Fleet tracking rollout", "Proposal/Price Quote", 84000.0), ("Warehouse sensors", "Prospecting", 12500.0)].iter().enumerate() {
+        let id = format!("006RO00000{i}AbCdEF");
+        sf(&id, "Opportunity", json!({"Name": name, "StageName": stage, "Amount": amount, "CloseDate": format!("2027-0{}-15", i + 2),
+            "ContactId": "003RO0000035WQgYAM", "LastModifiedDate": format!("2026-11-{:02}T09:00:00.000+0000", 10 + i)}));
+    }
     let lsq_lead = json!({"ProspectID": "3131ea6a-bb20-4457-b183-ddf6d8716dfe", "FirstName": "Priya", "LastName": "Sharma", "EmailAddress": "priya.sharma@example.in",
         "Phone": "+91-9876543210", "Mobile": "", "Company": "Sharma Textiles", "ProspectStage": "Prospect", "OwnerIdName": "Rita Rep", "Source": "Website", "LeadLastModifiedOn": "2026-11-01 10:00:00"});
     db.put("leadsquared", "leads", "3131ea6a-bb20-4457-b183-ddf6d8716dfe", &lsq_lead);

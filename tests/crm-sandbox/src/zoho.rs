@@ -59,6 +59,18 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
         let code = state.config().zoho_429_code;
         return err(429, &code, "API rate limit exceeded. Please retry after some time", json!({}));
     }
+    let mut resp = api(state, r);
+    // Zoho reports the remaining credits only once half of the day's are spent.
+    let daily = state.config().zoho_daily_credits;
+    if used.saturating_mul(2) >= daily {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&daily.saturating_sub(used).to_string()) {
+            resp.headers_mut().insert("x-api-credits-remaining", v);
+        }
+    }
+    resp
+}
+
+fn api(state: &Shared, r: &Req) -> Response {
     let parts: Vec<&str> = r.path.trim_matches('/').split('/').collect();
     match (&r.method, parts.as_slice()) {
         (&Method::POST, ["crm", _v, m, id, "Attachments"]) if MODULES.contains(m) => attachment_upload(state, r, m, id),
@@ -161,9 +173,26 @@ fn urlenc(s: &str) -> String {
 }
 
 fn search(state: &Shared, r: &Req, module: &str) -> Response {
-    // Precedence criteria > email > phone > word; the sandbox implements phone and email.
+    // Precedence criteria > email > phone > word; the sandbox implements email, phone and word.
     if let Some(email) = r.q("email") {
         let hits: Vec<Value> = state.db.list("zoho", module).into_iter().filter(|rec| rec["Email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email))).collect();
+        return page_of(hits, r);
+    }
+    if let (None, Some(word)) = (r.q("phone"), r.q("word")) {
+        if word.chars().count() < 2 {
+            return err(400, "INVALID_QUERY", "Invalid query formed", json!({"api_name": "word"}));
+        }
+        // Word search: every word appears in one of the record's text fields.
+        let words: Vec<String> = word.split_whitespace().map(str::to_lowercase).collect();
+        let hits: Vec<Value> = state
+            .db
+            .list("zoho", module)
+            .into_iter()
+            .filter(|rec| {
+                let text: String = rec.as_object().into_iter().flatten().filter_map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" ").to_lowercase();
+                words.iter().all(|w| text.contains(w.as_str()))
+            })
+            .collect();
         return page_of(hits, r);
     }
     let Some(phone) = r.q("phone") else {

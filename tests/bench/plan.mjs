@@ -1,0 +1,114 @@
+// api_calls_over_minimum: the CRM API calls a first sync of 500 contacts × 20 messages
+// (one conversation day each) really makes, per CRM, over the fewest calls the CRM's batch
+// limits allow for the same writes. `crmsync sync-calls` runs the real planner and the real
+// CRM writers (the worker cycle's order: per-record reads, then write passes); this module
+// is its transport to the sandbox CRMs, so every counted call was performed and answered,
+// and the sandbox's own request log must agree with the count.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { startSandbox } from '../e2e/harness.mjs';
+
+const RECORDS = 500;
+const MESSAGES = 20;
+
+async function json(sandbox, host, path, { method = 'GET', body, headers = {} } = {}) {
+  const r = await sandbox.fetch(host, path, { method, body, headers });
+  try { return { status: r.status, body: JSON.parse(r.body || 'null') }; } catch { return { status: r.status, body: r.body }; }
+}
+
+/** 500 contacts (leads for LeadSquared) created through each CRM's API; not counted. */
+async function seedRecords(sandbox) {
+  const form = (o) => new URLSearchParams(o).toString();
+  const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
+  const z = (await json(sandbox, 'accounts.zoho.com', '/oauth/v2/token', { method: 'POST', headers: formHeaders,
+    body: form({ grant_type: 'refresh_token', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', refresh_token: '1000.sandbox.refresh' }) })).body;
+  const s = (await json(sandbox, 'login.salesforce.com', '/services/oauth2/token', { method: 'POST', headers: formHeaders,
+    body: form({ grant_type: 'refresh_token', client_id: 'sandbox-consumer-key', client_secret: 'sandbox-consumer-secret', refresh_token: 'sandbox-sf-refresh' }) })).body;
+  const zohoIds = [];
+  for (let b = 0; b < RECORDS / 100; b++) {
+    const data = Array.from({ length: 100 }, (_, i) => ({ Last_Name: `Bench ${b * 100 + i}`, Mobile: `+1 555 ${String(b * 100 + i).padStart(7, '0')}` }));
+    const r = await json(sandbox, 'www.zohoapis.com', '/crm/v8/Contacts', { method: 'POST', body: JSON.stringify({ data }),
+      headers: { authorization: `Zoho-oauthtoken ${z.access_token}`, 'content-type': 'application/json' } });
+    zohoIds.push(...r.body.data.map((d) => d.details.id));
+  }
+  const sfHost = new URL(s.instance_url).host;
+  const sfIds = [];
+  for (let b = 0; b < Math.ceil(RECORDS / 200); b++) {
+    const n = Math.min(200, RECORDS - b * 200);
+    const records = Array.from({ length: n }, (_, i) => ({ attributes: { type: 'Contact' }, LastName: `Bench ${b * 200 + i}`, Phone: `+1 555 ${String(b * 200 + i).padStart(7, '0')}` }));
+    const r = await json(sandbox, sfHost, '/services/data/v62.0/composite/sobjects', { method: 'POST', body: JSON.stringify({ allOrNone: false, records }),
+      headers: { authorization: `Bearer ${s.access_token}`, 'content-type': 'application/json' } });
+    sfIds.push(...r.body.map((x) => x.id));
+  }
+  const lsqHost = 'api-in21.leadsquared.com';
+  const keys = 'accessKey=u%24sandbox-access&secretKey=sandbox-secret-key';
+  const lsqIds = [];
+  for (let i = 0; i < RECORDS; i++) {
+    const r = await json(sandbox, lsqHost, `/v2/LeadManagement.svc/Lead.Create?${keys}`, { method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ Attribute: 'LastName', Value: `Bench ${i}` }, { Attribute: 'Phone', Value: `+1-555${String(i).padStart(7, '0')}` }]) });
+    lsqIds.push(r.body.Message.Id);
+  }
+  if (zohoIds.length !== RECORDS || sfIds.length !== RECORDS || lsqIds.length !== RECORDS || [...zohoIds, ...sfIds, ...lsqIds].some((x) => !x)) {
+    throw new Error(`seeding ${RECORDS} records per CRM failed: ${zohoIds.length}/${sfIds.length}/${lsqIds.length}`);
+  }
+  return [
+    { crm: 'zoho', base: z.api_domain, token: z.access_token, records: zohoIds },
+    { crm: 'salesforce', base: s.instance_url, token: s.access_token, records: sfIds },
+    { crm: 'leadsquared', base: lsqHost, token: 'u$sandbox-access sandbox-secret-key', records: lsqIds },
+  ];
+}
+
+/** Run `crmsync sync-calls` for one CRM, performing each request against the sandbox. */
+async function syncCalls(ROOT, sandbox, job) {
+  const proc = spawn(join(ROOT, 'target/release/crmsync'), ['sync-calls'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  const d = new Date();
+  proc.stdin.write(`${JSON.stringify({ ...job, messages_per_record: MESSAGES,
+    day: { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: 0, minute: 0 } })}\n`);
+  for (;;) {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`sync-calls for ${job.crm} ended without an answer`);
+    const msg = JSON.parse(value);
+    if (msg.done) { proc.stdin.end(); return msg.done; }
+    if (msg.error) throw new Error(`sync-calls for ${job.crm}: ${msg.error}`);
+    const req = msg.request;
+    const url = new URL(req.url);
+    const headers = Object.fromEntries(req.headers.map(([k, v]) => [k.toLowerCase(), v]));
+    const body = req.body ? Buffer.from(req.body) : undefined;
+    if (body) headers['content-length'] = String(body.length);
+    const r = await sandbox.fetch(url.host, url.pathname + url.search, { method: req.method.toUpperCase(), headers, body });
+    const resp = { status: r.status, headers: Object.entries(r.headers).map(([k, v]) => [k, String(v)]), body: [...Buffer.from(r.body)] };
+    proc.stdin.write(`${JSON.stringify(resp)}\n`);
+  }
+}
+
+export async function run({ ROOT }) {
+  const sandbox = await startSandbox({ seed: 'demo' });
+  try {
+    // Bench volume, not a rate-limit test: lift the sandbox's per-window and daily limits.
+    await sandbox.fetch('www.zohoapis.com', '/__sandbox/config', { method: 'POST',
+      body: JSON.stringify({ lsq_calls_per_5s: 1_000_000, zoho_daily_credits: 10_000_000, salesforce_daily_limit: 10_000_000 }) });
+    const jobs = await seedRecords(sandbox);
+    const per = {};
+    for (const job of jobs) {
+      const before = (await sandbox.ledger()).requests.length;
+      const t0 = Date.now();
+      const r = await syncCalls(ROOT, sandbox, job);
+      const logged = (await sandbox.ledger()).requests.length - before; // test endpoints are not logged
+      if (r.failed || r.written !== r.documents) throw new Error(`${job.crm}: ${r.failed} failed writes (${JSON.stringify(r.failures)})`);
+      if (logged !== r.calls) throw new Error(`${job.crm}: counted ${r.calls} calls, the sandbox logged ${logged}`);
+      per[job.crm] = { ...r, ratio: r.calls / r.minimum_write_calls, write_ratio: r.write_calls / r.minimum_write_calls, ms: Date.now() - t0 };
+    }
+    const worst = Object.entries(per).sort((a, b) => b[1].ratio - a[1].ratio)[0];
+    const detail = Object.fromEntries(Object.entries(per).flatMap(([crm, r]) => [
+      [`${crm}_calls`, r.calls], [`${crm}_reads`, r.prepare_calls], [`${crm}_writes`, r.write_calls],
+      [`${crm}_minimum`, r.minimum_write_calls], [`${crm}_documents`, r.documents], [`${crm}_ratio`, r.ratio],
+    ]));
+    return {
+      api_calls_over_minimum: { value: +worst[1].ratio.toFixed(3), worst: worst[0], contacts: RECORDS, messages_per_contact: MESSAGES, ...detail },
+    };
+  } finally {
+    await sandbox.stop();
+  }
+}

@@ -1,0 +1,60 @@
+// Compares the messages crmsync captured with what the sandbox CRMs hold: every captured
+// message must sit exactly once in each document slot its chat backs up to, and nowhere
+// else. Pure (no I/O), so the soak test and its self-check use the same function.
+
+/** Where a message token was found: one entry per CRM document that contains it.
+ *  `slot` names the place a document belongs (the record, or a deal/opportunity of it);
+ *  a slot must hold a given message once. */
+export function holdersOf(ledger, token) {
+  const out = [];
+  // A deal's note belongs to the deal's contact (the unit's record).
+  const dealContact = new Map(ledger.zoho.deals.map((d) => [d.id, d.Contact_Name?.id]));
+  for (const n of ledger.zoho.notes) {
+    if (!n.content?.includes(token)) continue;
+    const record = n.parent_module === 'Deals' ? dealContact.get(n.parent_id) : n.parent_id;
+    out.push({ crm: 'zoho', record, slot: `zoho:${n.parent_module}:${n.parent_id}`, id: n.id });
+  }
+  for (const c of ledger.salesforce.WhatsApp_Chat__c) {
+    const record = c.Contact__c || c.Lead__c;
+    if (c.Transcript__c?.includes(token)) out.push({ crm: 'salesforce', record, slot: `salesforce:chat:${record}`, id: c.Id });
+  }
+  for (const n of ledger.salesforce.ContentNote) {
+    if (!n.Content?.includes(token)) continue;
+    const links = ledger.salesforce.ContentDocumentLink.filter((l) => l.ContentDocumentId === n.Id).map((l) => l.LinkedEntityId);
+    if (links.length === 0) out.push({ crm: 'salesforce', record: null, slot: 'salesforce:note:unlinked', id: n.Id });
+    for (const record of links) out.push({ crm: 'salesforce', record, slot: `salesforce:note:${record}`, id: n.Id });
+  }
+  for (const a of ledger.leadsquared.activities) {
+    if (a.ActivityNote?.includes(token)) {
+      out.push({ crm: 'leadsquared', record: a.RelatedProspectId, slot: `leadsquared:${a.RelatedProspectId}:${a.RelatedOpportunityId || 'lead'}`, id: a.ProspectActivityId || a.Id });
+    }
+  }
+  return out;
+}
+
+/**
+ * captured: [{ token, record, slots }]: `record` is the CRM record id the message's chat
+ * is linked to, `slots` how many distinct slots must hold it (e.g. a Zoho contact with 5
+ * recent deals: 6). Returns { present, missing, duplicated, misplaced } where `present`
+ * counts messages held exactly once in each of their slots and nowhere else.
+ */
+export function compareLedger(captured, ledger) {
+  const missing = [];
+  const duplicated = [];
+  const misplaced = [];
+  let present = 0;
+  for (const m of captured) {
+    const holders = holdersOf(ledger, m.token);
+    const bySlot = new Map();
+    for (const h of holders) bySlot.set(h.slot, [...(bySlot.get(h.slot) || []), h.id]);
+    const wrong = holders.filter((h) => h.record !== m.record);
+    const dups = [...bySlot].filter(([, ids]) => ids.length > 1);
+    const own = new Set(holders.filter((h) => h.record === m.record).map((h) => h.slot));
+    let ok = true;
+    if (wrong.length) { ok = false; misplaced.push({ token: m.token, holders: wrong }); }
+    if (dups.length) { ok = false; duplicated.push({ token: m.token, slots: Object.fromEntries(dups) }); }
+    if (own.size < m.slots) { ok = false; missing.push({ token: m.token, found: [...own], want: m.slots }); }
+    if (ok) present += 1;
+  }
+  return { captured: captured.length, present, missing, duplicated, misplaced };
+}

@@ -1,0 +1,107 @@
+// The panel inside the fake WhatsApp Web with the three sandbox CRMs connected: the open
+// chat's card from real matching, chat switches, theme, docking and collapse, groups backed
+// up to every linked participant's record, and a revoked grant shown as "reconnect".
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startSandbox, launch, panelFrame, until, ROOT, CREDS } from './harness.mjs';
+
+let sandbox, browser, ext, wa;
+const ANA = '5843104000000624001';
+const LIAM = '003RO0000035WQgYAM';
+
+before(async () => {
+  sandbox = await startSandbox({ seed: 'demo' });
+  browser = await launch(sandbox);
+  ext = await browser.ctx.newPage();
+  await ext.goto(`chrome-extension://${browser.extensionId}/popup.html`);
+  for (const c of CREDS) assert.equal((await send({ kind: 'connect', credentials: c })).ok, true);
+});
+after(async () => { await browser?.close(); await sandbox?.stop(); });
+
+const send = (msg) => ext.evaluate((m) => chrome.runtime.sendMessage(m), msg);
+const viewOf = (frame) => frame.getAttribute('#state', 'data-view');
+
+test('open chat → card from the CRM in the docked panel; CRM data stays out of the page', async () => {
+  wa = await browser.ctx.newPage();
+  await wa.goto('https://web.whatsapp.com/?chat=ana&theme=dark');
+  await wa.evaluate(() => window.fakeWAReady);
+  const frame = await panelFrame(wa);
+  await until(async () => (await frame.textContent('#card-name').catch(() => '')) === 'Ana Souza', { what: "Ana's card", timeout: 30000 });
+  assert.equal(await frame.textContent('#crm-badge'), 'Zoho CRM');
+  assert.equal(await frame.textContent('#card-company'), 'Construtora Paulista');
+  // 7 deals in the CRM: the 5 most recently changed, newest first.
+  assert.deepEqual(await frame.locator('#deals .deal-name').allTextContents(),
+    [7, 6, 5, 4, 3].map((i) => `Reforma escritório fase ${i}`));
+  assert.equal(await frame.getAttribute('#open-record', 'href'), `https://crm.zoho.com/crm/org20079892132/tab/Contacts/${ANA}`);
+  assert.equal(await frame.evaluate(() => document.body.classList.contains('dark')), true);
+  // The page sees neither the frame's document nor CRM text.
+  assert.equal(await wa.evaluate(() => document.getElementById('crmsync-panel').contentDocument), null);
+  assert.equal(await wa.evaluate(() => document.documentElement.outerHTML.includes('Construtora')), false);
+  // Docked: WhatsApp's app is narrowed by the panel's width, so nothing of it is covered.
+  const layout = () => wa.evaluate(() => ({
+    app: document.getElementById('app').getBoundingClientRect().right,
+    panel: document.getElementById('crmsync-panel').getBoundingClientRect().left,
+    width: document.getElementById('crmsync-panel').getBoundingClientRect().width,
+  }));
+  let l = await layout();
+  assert.equal(l.width, 320);
+  assert.ok(l.app <= l.panel + 1, JSON.stringify(l));
+  await wa.screenshot({ path: join(ROOT, 'target/screenshots/whatsapp-with-panel.png') });
+  await frame.click('#collapse');
+  await until(async () => (await layout()).width === 44, { what: 'collapsed to a tab' });
+  l = await layout();
+  assert.ok(l.app <= l.panel + 1, JSON.stringify(l));
+  await frame.click('#collapse');
+  await until(async () => (await layout()).width === 320, { what: 'expanded' });
+});
+
+test('switching chats follows the open chat: Salesforce contact, unknown number, @lid chat', async () => {
+  const frame = await panelFrame(wa);
+  await wa.evaluate(() => window.fakeWA.open('us'));
+  await until(async () => (await frame.textContent('#card-name').catch(() => '')) === 'Liam Carter', { what: "Liam's card", timeout: 30000 });
+  assert.equal(await frame.textContent('#crm-badge'), 'Salesforce');
+  assert.deepEqual(await frame.locator('#deals .deal-name').allTextContents(), ['Warehouse sensors', 'Fleet tracking rollout']);
+  assert.equal(await frame.getAttribute('#open-record', 'href'), `https://crmsync-dev.lightning.force.com/lightning/r/Contact/${LIAM}/view`);
+  await wa.evaluate(() => window.fakeWA.open('unknown'));
+  await until(async () => (await viewOf(frame)) === 'unknown', { what: 'unknown number', timeout: 30000 });
+  assert.equal(await frame.inputValue('#f-phone'), '+5521998765432');
+  await wa.evaluate(() => window.fakeWA.open('lid'));
+  await until(async () => (await viewOf(frame)) === 'lid_only', { what: '@lid chat', timeout: 30000 });
+});
+
+test('a group is backed up to every linked participant, titled with the group name', async () => {
+  const frame = await panelFrame(wa);
+  await wa.evaluate(() => window.fakeWA.open('group'));
+  await until(async () => (await viewOf(frame)) === 'group', { what: 'group view', timeout: 30000 });
+  await wa.evaluate(() => window.fakeWA.receive('Can we move the delivery to Friday?', { author: 'Liam Carter', authorPhone: '+1 415 555 2671' }));
+  await until(async () => (await frame.locator('#participants li').allTextContents()).includes('Liam Carter → Liam Carter (Salesforce)'),
+    { what: 'Liam matched as a participant', timeout: 30000 });
+  assert.match(await frame.textContent('#group-backup'), /Liam Carter \(Salesforce contact\)/);
+  const r = await send({ kind: 'sync_now' });
+  assert.equal(r.ran, true, JSON.stringify(r));
+  const led = await sandbox.ledger();
+  const chats = led.salesforce.WhatsApp_Chat__c.filter((c) => c.Contact__c === LIAM && c.Transcript__c.includes('move the delivery'));
+  assert.equal(chats.length, 1, JSON.stringify(led.salesforce.WhatsApp_Chat__c.map((c) => c.Name)));
+  assert.match(chats[0].Name, /Obra Paulista/);
+});
+
+test('a revoked CRM grant: the card says reconnect, and the button opens the options page', async () => {
+  const frame = await panelFrame(wa);
+  await wa.evaluate(() => window.fakeWA.open('ana'));
+  await until(async () => (await frame.textContent('#card-name').catch(() => '')) === 'Ana Souza', { what: "Ana's card" });
+  await wa.evaluate(() => window.fakeWA.send('Segue o orçamento'));
+  await until(async () => (await send({ kind: 'status' })).pending > 0, { what: 'message queued' });
+  await sandbox.faults([{ crm: 'zoho', kind: { type: 'revoke_refresh' } }, { crm: 'zoho', kind: { type: 'expire_tokens' } }]);
+  await send({ kind: 'sync_now' });
+  await until(async () => (await frame.textContent('#sync-state')) === 'Sync stopped: the CRM sign-in expired. Reconnect to resume.',
+    { what: 'reconnect state', timeout: 20000 });
+  await (await wa.$('#crmsync-panel')).screenshot({ path: join(ROOT, 'target/screenshots/panel-reconnect.png') });
+  const [options] = await Promise.all([browser.ctx.waitForEvent('page'), frame.click('#reconnect')]);
+  await options.waitForLoadState();
+  assert.match(options.url(), /options\.html$/);
+  await options.waitForSelector('#state-zoho');
+  assert.equal(await options.textContent('#state-zoho'), 'Reconnect needed: the CRM no longer accepts the saved access');
+  await options.close();
+  await sandbox.clearFaults?.();
+});
