@@ -56,6 +56,16 @@ pub enum Request {
     CaptureStats { counters: crate::capture::Counters },
     /// The titles of chats already captured (the guided backfill skips them).
     KnownChats,
+    /// A file of a captured message, copied from the page (`data_b64`), or why it was not.
+    File {
+        message_key: String,
+        index: u16,
+        name: String,
+        mime: String,
+        size: u64,
+        data_b64: Option<String>,
+        error: Option<String>,
+    },
 }
 
 /// The worker's answer to a panel action.
@@ -116,7 +126,7 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         (Sender::ExtensionPage, _) => Ok(()),
         (Sender::WhatsAppTab, Request::Hello { .. } | Request::ContentError { .. }) => Ok(()),
         (Sender::WhatsAppTab, Request::CheckReachability { .. }) => Ok(()),
-        (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. } | Request::CaptureStats { .. } | Request::KnownChats) => Ok(()),
+        (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. } | Request::CaptureStats { .. } | Request::KnownChats | Request::File { .. }) => Ok(()),
         // The export holds every captured message: only the extension's own pages get it.
         (Sender::WhatsAppTab, Request::Export) => Err("export is only available to the extension's pages".into()),
         // Credentials never pass through a page we do not control.

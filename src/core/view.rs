@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 /// One deal / opportunity row on the card (at most [`MAX_DEALS`] are shown).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DealRow {
+    /// The CRM's id of the deal / opportunity (the sync reuses it: no second lookup).
+    #[serde(default)]
+    pub id: Option<String>,
     pub name: String,
     pub stage: Option<String>,
     /// Amount in the deal's currency units.

@@ -55,8 +55,9 @@ request is performed against the sandbox CRMs (\`tests/bench/plan.mjs\`), and th
 agree with the count. The minimum is \`core::outbox::minimum_calls\` over the same writes: per (CRM, document
 class, operation), ceil(writes / the CRM's documented per-call limit) (shared/reference/crm-api.md): Zoho Notes
 100 per call, Salesforce sObject Collections upsert 200 per call, ContentNote one per call (no collection create
-for it in this writer), LeadSquared bulk activities 25 per call. Reads are not in the minimum: the ratio shows
-what the per-record reads (Zoho: each contact's recent deals; LeadSquared: each lead's opportunities plus the
-activity-type lookup) cost on top of the writes. \`*_writes\` / \`*_minimum\` is the planner's batching alone.
+for it in this writer), LeadSquared bulk activities 25 per call. Reads are not in the minimum. As in the worker,
+each record's deals/opportunities were already read when its chat was matched (the card shows them; one read per
+record per day, \`*_card_reads_per_record\`), and the sync reuses them; what remains in \`*_reads\` is e.g.
+LeadSquared's activity-type lookup. \`*_writes\` / \`*_minimum\` is the planner's batching alone.
 `);
 console.log(`bench: wrote ${join(out, 'results.json')} and BENCHMARKS.md`);

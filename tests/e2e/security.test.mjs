@@ -16,9 +16,10 @@ test('a token in the worker vault is unreadable from the page and the content sc
   const sw = await browser.worker();
   await sw.evaluate(async (secret) => {
     await new Promise((ok, fail) => {
-      const r = indexedDB.open('crmsync-secrets', 1);
-      r.onupgradeneeded = () => { for (const s of ['messages', 'days', 'pending', 'docs', 'chats', 'meta']) r.result.createObjectStore(s); };
-      r.onsuccess = () => { const tx = r.result.transaction('meta', 'readwrite'); tx.objectStore('meta').put(JSON.stringify({ refresh_token: secret }), 'zoho'); tx.oncomplete = ok; tx.onerror = fail; };
+      // The worker's schema (store.rs SCHEMA_VERSION/STORES); closed after, like the worker does.
+      const r = indexedDB.open('crmsync-secrets', 2);
+      r.onupgradeneeded = () => { for (const s of ['messages', 'days', 'pending', 'docs', 'chats', 'meta', 'files']) if (!r.result.objectStoreNames.contains(s)) r.result.createObjectStore(s); };
+      r.onsuccess = () => { const tx = r.result.transaction('meta', 'readwrite'); tx.objectStore('meta').put(JSON.stringify({ refresh_token: secret }), 'zoho'); tx.oncomplete = () => { r.result.close(); ok(); }; tx.onerror = fail; };
       r.onerror = fail;
     });
   }, SECRET);
