@@ -3,7 +3,7 @@
 //! whole message list), so the live content script, the strict-CSP relay in the panel
 //! frame, native tests and fuzzing share this one implementation.
 pub mod chatlist;
-pub mod html;
+pub use crmsync_html as html;
 pub mod selectors;
 
 use crate::core::model::{Direction, LocalMinute, Media, Message, MessageKind, Quoted, Sender, WaIdentity};
@@ -61,14 +61,6 @@ pub fn infer_order<'a>(attrs: impl IntoIterator<Item = &'a str>) -> Option<DateO
     None
 }
 
-fn order_locale(order: Option<DateOrder>, locale: &str) -> String {
-    match order {
-        Some(DateOrder::MonthFirst) => "en-US".into(),
-        Some(DateOrder::DayFirst) => "en-GB".into(),
-        None => locale.into(),
-    }
-}
-
 fn clean(t: &str) -> String {
     t.trim_matches(|c: char| c.is_whitespace()).to_string()
 }
@@ -76,6 +68,9 @@ fn clean(t: &str) -> String {
 /// A phone number shown as text ("+91 77378 87058") → E.164, else None.
 pub fn phone_in_text(t: &str) -> Option<String> {
     let t = t.trim();
+    if !t.starts_with('+') {
+        return None;
+    }
     let digits = t.chars().filter(char::is_ascii_digit).count();
     let only_phone_chars = t.chars().all(|c| c.is_ascii_digit() || " +-().\u{a0}\u{202f}".contains(c));
     if t.starts_with('+') && only_phone_chars && (7..=15).contains(&digits) {
@@ -112,7 +107,7 @@ fn reaction_emoji(label: &str) -> Vec<String> {
 }
 
 /// hh:mm shown in a bubble's meta when the row has no `data-pre-plain-text`.
-fn meta_clock(meta: Option<&El>) -> Option<(u8, u8)> {
+fn meta_clock(meta: Option<El>) -> Option<(u8, u8)> {
     let meta = meta?;
     let t = meta.text();
     let hm = t.split_whitespace().find(|w| w.contains(':'))?;
@@ -128,9 +123,9 @@ fn meta_clock(meta: Option<&El>) -> Option<(u8, u8)> {
 }
 
 /// Parse one row (the element carrying `data-id`, or an ancestor of it).
-pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<Message> {
+pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<Message> {
     counters.rows_seen += 1;
-    let ix = s::RowIndex::build(row);
+    let ix = s::index(row);
     let Some(idel) = ix.get(s::F_ROW_ID) else {
         counters.skip("no data-id");
         return None;
@@ -152,7 +147,8 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
 
     // When and who.
     let (time, mut sender) = match pre {
-        Some(p) => match timestamp::parse_pre_plain(p, &order_locale(ctx.order, &ctx.locale)) {
+        // The chat's digits decide the order when they can, else the locale.
+        Some(p) => match timestamp::parse_pre_plain_in(p, ctx.order.unwrap_or_else(|| timestamp::date_order(&ctx.locale))) {
             Ok(pp) => (Some(pp.time), Sender { phone: phone_in_text(&pp.sender), name: pp.sender }),
             Err(_) => {
                 counters.skip("unreadable data-pre-plain-text");
@@ -226,7 +222,7 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
             .or_else(|| thumb.and_then(|e| e.attr("title")).map(str::to_string));
         let size = ix.get(s::F_DOCUMENT_SIZE).map(|e| clean(&e.text())).or_else(|| {
             let mut spans = Vec::new();
-            row.find_all(&|e| e.tag == "span" && e.elements().next().is_none(), &mut spans);
+            row.find_all(|e| e.tag() == "span" && e.elements().next().is_none(), &mut spans);
             spans.into_iter().map(|e| clean(&e.text())).find(|t| looks_like_size(t))
         });
         media.push(Media { kind: "document".into(), file_name: file_name.clone(), size: size.clone(), url: None });
@@ -240,7 +236,7 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
         media.push(Media { kind: "video".into(), file_name: None, size: None, url: None });
         MessageKind::Video
     } else if let Some(img) = ix.outside_quote(s::F_IMAGE) {
-        let url = img.find(&|e| e.tag == "img" && e.attr("src").is_some_and(|u| u.starts_with("blob:"))).and_then(|e| e.attr("src")).map(str::to_string);
+        let url = img.find(|e| e.tag() == "img" && e.attr("src").is_some_and(|u| u.starts_with("blob:"))).and_then(|e| e.attr("src")).map(str::to_string);
         media.push(Media { kind: "image".into(), file_name: None, size: None, url });
         MessageKind::Image
     } else {
@@ -258,7 +254,7 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
     let mut reactions = Vec::new();
     let mut reaction_els = Vec::new();
     if ix.has(s::F_REACTIONS) {
-        row.find_all(&|e| s::REACTIONS.iter().any(|r| r.matches(e)), &mut reaction_els);
+        row.find_all(|e| s::REACTIONS.iter().any(|r| r.matches(e)), &mut reaction_els);
     }
     for r in reaction_els {
         for e in reaction_emoji(r.attr("aria-label").unwrap_or("")) {
@@ -269,8 +265,12 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
     }
     let edited = ix.has(s::F_EDITED)
         || ix.get(s::F_MSG_META).is_some_and(|m| {
-            let t = m.text().to_lowercase();
-            s::EDITED_WORDS.iter().any(|w| t.contains(w))
+            let t = m.text();
+            // Most metas are a bare clock: no letters, no word to look for.
+            t.bytes().any(|b| b.is_ascii_alphabetic()) && {
+                let t = t.to_lowercase();
+                s::EDITED_WORDS.iter().any(|w| t.contains(w))
+            }
         });
     counters.parsed += 1;
     Some(Message {
@@ -292,34 +292,23 @@ pub fn parse_row(row: &El, ctx: &mut ScanContext, counters: &mut Counters) -> Op
 /// Scan serialized HTML (a row, several rows, or the whole message list) in order.
 pub fn scan(html: &str, ctx: &mut ScanContext, counters: &mut Counters) -> Vec<Message> {
     counters.scans += 1;
-    let nodes = html::parse(html);
-    let mut rows: Vec<&El> = Vec::new();
-    for n in &nodes {
-        if let html::Node::El(e) = n {
-            collect_rows(e, &mut rows);
+    let doc = html::parse(html);
+    // Rows are the outermost elements carrying `data-id` (it does not nest).
+    let mut rows: Vec<El> = Vec::new();
+    let mut next = 0;
+    for e in doc.elements() {
+        if e.index() >= next && e.attr_by_bit(html::DATA_ID_BIT).is_some() {
+            rows.push(e);
+            next = e.end();
         }
     }
     if ctx.order.is_none() {
-        let mut attrs = Vec::new();
-        for r in &rows {
-            if let Some(p) = s::first(r, s::PRE_PLAIN).and_then(|e| e.attr("data-pre-plain-text")) {
-                attrs.push(p);
-            }
-        }
-        ctx.order = infer_order(attrs.iter().copied());
+        // The first row whose digits prove the order decides; the rest are not read.
+        ctx.order = infer_order(rows.iter().filter_map(|r| s::first(*r, s::PRE_PLAIN).and_then(|e| e.attr("data-pre-plain-text"))));
     }
-    rows.into_iter().filter_map(|r| parse_row(r, ctx, counters)).collect()
-}
-
-/// Rows are the outermost elements carrying `data-id` (it does not nest).
-fn collect_rows<'r, 'a>(el: &'r El<'a>, out: &mut Vec<&'r El<'a>>) {
-    if el.attr(s::MESSAGE_ID).is_some() {
-        out.push(el);
-        return;
-    }
-    for c in el.elements() {
-        collect_rows(c, out);
-    }
+    let mut out = Vec::with_capacity(rows.len());
+    out.extend(rows.into_iter().filter_map(|r| parse_row(r, ctx, counters)));
+    out
 }
 
 /// Icon-font ligatures that can precede the title text in the header.
@@ -329,11 +318,11 @@ fn is_icon_name(t: &str) -> bool {
 
 /// The open chat's identity from the conversation header's HTML.
 pub fn parse_header(html: &str) -> Option<WaIdentity> {
-    let nodes = html::parse(html);
-    let root = html::root(&nodes)?;
+    let doc = html::parse(html);
+    let root = doc.root()?;
     let title_el = s::first(root, s::HEADER_TITLE)?;
     let mut titled = Vec::new();
-    title_el.find_all(&|e| e.attr("title").is_some(), &mut titled);
+    title_el.find_all(|e| e.attr("title").is_some(), &mut titled);
     let name = titled
         .into_iter()
         .filter_map(|e| e.attr("title"))

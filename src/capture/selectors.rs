@@ -2,98 +2,12 @@
 //! field, stable anchors first (ids, role, data-testid, data-icon, data-* attributes),
 //! localized aria-labels matched in several languages last. A WhatsApp change is a data
 //! fix here. Sources: the whatsapp-web.md reference (§1).
+use super::html::select::{Dispatch, RowIndex};
+pub use super::html::select::{any, first, Sel};
 use super::html::El;
 
-#[derive(Clone, Copy, Debug)]
-pub enum Sel {
-    /// attribute equals (exact)
-    Attr(&'static str, &'static str),
-    /// attribute present
-    Has(&'static str),
-    /// attribute value contains (case-insensitive)
-    AttrContains(&'static str, &'static str),
-    /// attribute value starts with one of these (case-insensitive): localized labels
-    AttrStartsAny(&'static str, &'static [&'static str]),
-    Class(&'static str),
-    Tag(&'static str),
-    /// both (tag + something)
-    TagAttrPrefix(&'static str, &'static str, &'static str),
-}
-
-impl Sel {
-    pub fn matches(&self, e: &El) -> bool {
-        match *self {
-            Sel::Attr(k, v) => e.attr(k) == Some(v),
-            Sel::Has(k) => e.attr(k).is_some(),
-            // Needles are lowercase; compare without allocating (ASCII case folding: the
-            // labels' first letters are ASCII in every language listed).
-            Sel::AttrContains(k, v) => e.attr(k).is_some_and(|a| a.as_bytes().windows(v.len()).any(|w| w.eq_ignore_ascii_case(v.as_bytes()))),
-            Sel::AttrStartsAny(k, vs) => e.attr(k).is_some_and(|a| {
-                vs.iter().any(|v| a.len() >= v.len() && a.as_bytes()[..v.len()].eq_ignore_ascii_case(v.as_bytes()))
-            }),
-            Sel::Class(c) => e.has_class(c),
-            Sel::Tag(t) => e.tag == t,
-            Sel::TagAttrPrefix(t, k, v) => e.tag == t && e.attr(k).is_some_and(|a| a.starts_with(v)),
-        }
-    }
-}
-
-/// The first element under `root` matched by the earliest selector that matches anything.
-pub fn first<'r, 'a>(root: &'r El<'a>, sels: &[Sel]) -> Option<&'r El<'a>> {
-    sels.iter().find_map(|s| root.find(&|e| s.matches(e)))
-}
-
-pub fn any(root: &El, sels: &[Sel]) -> bool {
-    first(root, sels).is_some()
-}
-
-/// Attribute names selectors look at, as bits: an element is tested only against the
-/// selectors whose attribute it has (most elements carry just a class).
-fn attr_bit(name: &str) -> u32 {
-    match name {
-        "class" => 1,
-        "data-testid" => 1 << 1,
-        "data-icon" => 1 << 2,
-        "aria-label" => 1 << 3,
-        "data-pre-plain-text" => 1 << 4,
-        "role" => 1 << 5,
-        "dir" => 1 << 6,
-        "src" => 1 << 7,
-        "href" => 1 << 8,
-        "title" => 1 << 9,
-        "data-id" => 1 << 10,
-        _ => 0,
-    }
-}
-const TAG_BIT: u32 = 1 << 31;
-
-impl Sel {
-    fn bit(&self) -> u32 {
-        match *self {
-            Sel::Attr(k, _) | Sel::Has(k) | Sel::AttrContains(k, _) | Sel::AttrStartsAny(k, _) => attr_bit(k),
-            Sel::Class(_) => attr_bit("class"),
-            Sel::Tag(_) => TAG_BIT,
-            Sel::TagAttrPrefix(_, k, _) => attr_bit(k),
-        }
-    }
-}
-
-/// Per field: the union of its selectors' attribute bits, and each selector's bit.
-fn sel_bits() -> &'static [(u32, Vec<u32>)] {
-    static BITS: std::sync::OnceLock<Vec<(u32, Vec<u32>)>> = std::sync::OnceLock::new();
-    BITS.get_or_init(|| {
-        FIELDS
-            .iter()
-            .map(|sels| {
-                let each: Vec<u32> = sels.iter().map(Sel::bit).collect();
-                (each.iter().fold(0, |a, b| a | b), each)
-            })
-            .collect()
-    })
-}
-
 /// Every field the row parser reads, indexed by the `F_*` constants below.
-pub const FIELDS: &[&[Sel]] = &[
+pub const FIELDS: [&[Sel]; 28] = [
     OUT, IN, PRE_PLAIN, BODY, QUOTED, QUOTED_TEXT, AUTHOR, AUTHOR_PHONE, DELETED, STICKER, GIF, VIDEO, IMAGE, VOICE,
     VOICE_DURATION, DOCUMENT, DOCUMENT_SIZE, LOCATION, CONTACT_CARD, CONTACT_CARD_NAME, FORWARDED, EDITED, SYSTEM,
     MSG_META, DOCUMENT_THUMB, DOCUMENT_NAME, ROW_ID, REACTIONS,
@@ -129,69 +43,9 @@ pub const F_REACTIONS: usize = 27;
 
 /// One pass over a row: for every field, the first element (document order) matched by
 /// its highest-priority selector, both anywhere and outside the quoted message.
-pub struct RowIndex<'r, 'a> {
-    any: Vec<Option<(usize, &'r El<'a>)>>,
-    outside: Vec<Option<(usize, &'r El<'a>)>>,
-}
-
-impl<'r, 'a> RowIndex<'r, 'a> {
-    pub fn build(row: &'r El<'a>) -> Self {
-        let mut ix = RowIndex { any: vec![None; FIELDS.len()], outside: vec![None; FIELDS.len()] };
-        ix.visit(row, false, 0);
-        ix
-    }
-
-    fn visit(&mut self, el: &'r El<'a>, in_quote: bool, depth: usize) {
-        let mut mask = TAG_BIT;
-        for (k, _) in &el.attrs {
-            mask |= attr_bit(k);
-        }
-        let mut is_quote = false;
-        let bits = sel_bits();
-        for (f, sels) in FIELDS.iter().enumerate() {
-            // Skip the whole field when the element has none of its selectors' attributes.
-            if bits[f].0 & mask == 0 {
-                continue;
-            }
-            for (prio, sel) in sels.iter().enumerate() {
-                if bits[f].1[prio] & mask == 0 {
-                    continue;
-                }
-                let better_any = self.any[f].is_none_or(|(p, _)| prio < p);
-                let better_out = !in_quote && self.outside[f].is_none_or(|(p, _)| prio < p);
-                if (better_any || better_out) && sel.matches(el) {
-                    if better_any {
-                        self.any[f] = Some((prio, el));
-                    }
-                    if better_out {
-                        self.outside[f] = Some((prio, el));
-                    }
-                    if f == F_QUOTED {
-                        is_quote = true;
-                    }
-                    break;
-                }
-            }
-        }
-        if depth < 256 {
-            for c in el.elements() {
-                self.visit(c, in_quote || is_quote, depth + 1);
-            }
-        }
-    }
-
-    pub fn get(&self, field: usize) -> Option<&'r El<'a>> {
-        self.any.get(field).copied().flatten().map(|(_, e)| e)
-    }
-
-    pub fn has(&self, field: usize) -> bool {
-        self.get(field).is_some()
-    }
-
-    /// Not inside the quoted message (a reply's quote has its own body, author, image).
-    pub fn outside_quote(&self, field: usize) -> Option<&'r El<'a>> {
-        self.outside.get(field).copied().flatten().map(|(_, e)| e)
-    }
+pub fn index<'d, 'a>(row: El<'d, 'a>) -> RowIndex<'d, 'a, { FIELDS.len() }> {
+    static D: std::sync::OnceLock<Dispatch<{ FIELDS.len() }>> = std::sync::OnceLock::new();
+    RowIndex::build(D.get_or_init(|| Dispatch::new(&FIELDS, F_QUOTED)), row)
 }
 
 // Rows and direction.

@@ -24,9 +24,12 @@ pub enum DateOrder {
 /// Locales that write month first (en-US and its neighbours); everyone else is day-first
 /// for `a/b/y` dates. Year-first dates carry their own order.
 pub fn date_order(locale: &str) -> DateOrder {
-    let l = locale.replace('_', "-").to_ascii_lowercase();
-    const MONTH_FIRST: [&str; 8] = ["en-us", "en-ph", "en-ca", "en-fm", "en-mh", "en-pw", "en-as", "en-gu"];
-    if l == "en" || MONTH_FIRST.contains(&l.as_str()) {
+    const MONTH_FIRST: [&str; 9] = ["en", "en-us", "en-ph", "en-ca", "en-fm", "en-mh", "en-pw", "en-as", "en-gu"];
+    // Case-insensitive, `_` same as `-`, compared in place (this runs once per message).
+    let is = |want: &str| {
+        locale.len() == want.len() && locale.bytes().zip(want.bytes()).all(|(a, b)| if a == b'_' { b == b'-' } else { a.to_ascii_lowercase() == b })
+    };
+    if MONTH_FIRST.iter().any(|m| is(m)) {
         DateOrder::MonthFirst
     } else {
         DateOrder::DayFirst
@@ -35,6 +38,17 @@ pub fn date_order(locale: &str) -> DateOrder {
 
 fn is_space(c: char) -> bool {
     c.is_whitespace() || matches!(c, '\u{202f}' | '\u{00a0}' | '\u{2009}' | '\u{200e}' | '\u{200f}')
+}
+
+/// `s` without leading and trailing spaces (`is_space`). Runs several times per message:
+/// ASCII ends are cut by byte, anything else left over goes through the general trim.
+fn trim_space(s: &str) -> &str {
+    let s = s.trim_ascii();
+    if s.chars().next().is_some_and(is_space) || s.chars().next_back().is_some_and(is_space) {
+        s.trim_matches(is_space)
+    } else {
+        s
+    }
 }
 
 fn days_in_month(year: u16, month: u8) -> u8 {
@@ -48,16 +62,42 @@ fn days_in_month(year: u16, month: u8) -> u8 {
 }
 
 /// Parse a clock such as `10:54 PM`, `8:05 pm`, `13:52`, `9:07 p. m.`, `오후 3:15`, `午後3:15`.
+/// Runs once per message: reads the text in place, allocating only for an error message.
 pub(crate) fn parse_time(s: &str) -> Result<(u8, u8), String> {
-    let s: String = s.chars().map(|c| if is_space(c) { ' ' } else { c }).collect();
-    let lower = s.to_lowercase();
-    let compact: String = lower.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
-    let pm = ["pm", "午後", "下午", "오후", "μμ"].iter().any(|m| compact.contains(m));
-    let am = ["am", "午前", "上午", "오전", "πμ"].iter().any(|m| compact.contains(m)) && !pm;
-    let digits: String = lower.chars().filter(|c| c.is_ascii_digit() || *c == ':').collect();
-    let (h, m) = digits.split_once(':').ok_or_else(|| format!("no hh:mm in time {s:?}"))?;
-    let h: u8 = h.parse().map_err(|_| format!("bad hour in {s:?}"))?;
-    let m: u8 = m.get(..2).unwrap_or(m).parse().map_err(|_| format!("bad minute in {s:?}"))?;
+    let shown = || s.chars().map(|c| if is_space(c) { ' ' } else { c }).collect::<String>();
+    // Every am/pm marker is two characters of the lowercased text without spaces and dots.
+    const PM: [[char; 2]; 5] = [['p', 'm'], ['午', '後'], ['下', '午'], ['오', '후'], ['μ', 'μ']];
+    const AM: [[char; 2]; 5] = [['a', 'm'], ['午', '前'], ['上', '午'], ['오', '전'], ['π', 'μ']];
+    let (mut pm, mut am, mut prev) = (false, false, None);
+    for c in s.chars().filter(|c| !is_space(*c) && *c != '.').flat_map(char::to_lowercase) {
+        if let Some(p) = prev {
+            pm |= PM.contains(&[p, c]);
+            am |= AM.contains(&[p, c]);
+        }
+        prev = Some(c);
+    }
+    let am = am && !pm;
+    // The digits and colons, in order: hours before the first colon, minutes the (at most)
+    // two characters after it.
+    let mut digits = s.bytes().filter(|b| b.is_ascii_digit() || *b == b':');
+    let (mut h, mut h_len, mut colon) = (0u32, 0, false);
+    for b in digits.by_ref() {
+        if b == b':' {
+            colon = true;
+            break;
+        }
+        h = (h * 10 + u32::from(b - b'0')).min(1000);
+        h_len += 1;
+    }
+    if !colon {
+        return Err(format!("no hh:mm in time {:?}", shown()));
+    }
+    let h = u8::try_from(h).ok().filter(|_| h_len > 0).ok_or_else(|| format!("bad hour in {:?}", shown()))?;
+    let m = match (digits.next(), digits.next()) {
+        (Some(a), None) if a.is_ascii_digit() => a - b'0',
+        (Some(a), Some(b)) if a.is_ascii_digit() && b.is_ascii_digit() => (a - b'0') * 10 + (b - b'0'),
+        _ => return Err(format!("bad minute in {:?}", shown())),
+    };
     if m > 59 {
         return Err(format!("minute {m} out of range"));
     }
@@ -81,14 +121,20 @@ pub(crate) fn parse_time(s: &str) -> Result<(u8, u8), String> {
 }
 
 pub(crate) fn parse_date(s: &str, order: DateOrder) -> Result<(u16, u8, u8), String> {
-    let parts: Vec<&str> = s
-        .split(|c: char| matches!(c, '/' | '.' | '-' | '年' | '月' | '日') || is_space(c))
-        .filter(|p| !p.is_empty())
-        .collect();
-    if parts.len() != 3 || parts.iter().any(|p| !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 4) {
+    let mut parts = [""; 3];
+    let mut count = 0;
+    for p in s.split(|c: char| matches!(c, '/' | '.' | '-' | '年' | '月' | '日') || is_space(c)).filter(|p| !p.is_empty()) {
+        if count == 3 {
+            count += 1;
+            break;
+        }
+        parts[count] = p;
+        count += 1;
+    }
+    if count != 3 || parts.iter().any(|p| !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 4) {
         return Err(format!("not a numeric date: {s:?}"));
     }
-    let n: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
+    let n: [u32; 3] = parts.map(|p| p.parse().unwrap_or(0));
     let (y, mo, d) = if parts[0].len() == 4 {
         (n[0], n[1], n[2]) // year-first: 2026/11/20, 2026-11-20, 2026年11月20日
     } else {
@@ -115,17 +161,23 @@ pub(crate) fn parse_date(s: &str, order: DateOrder) -> Result<(u16, u8, u8), Str
 
 /// Parse one `data-pre-plain-text` value. `locale` decides only ambiguous date orders.
 pub fn parse_pre_plain(attr: &str, locale: &str) -> Result<PrePlain, String> {
-    let s = attr.trim_start_matches(|c: char| is_space(c));
+    parse_pre_plain_in(attr, date_order(locale))
+}
+
+/// `parse_pre_plain` with the order of ambiguous dates already decided (a scan decides it
+/// once per chat, not once per message).
+pub fn parse_pre_plain_in(attr: &str, order: DateOrder) -> Result<PrePlain, String> {
+    let s = attr.trim_ascii_start().trim_start_matches(is_space);
     let rest = s.strip_prefix('[').ok_or("missing '['")?;
     let close = rest.find(']').ok_or("missing ']'")?;
     let (stamp, after) = (&rest[..close], &rest[close + 1..]);
-    let sender = after.trim_matches(|c: char| is_space(c));
-    let sender = sender.strip_suffix(':').unwrap_or(sender).trim_matches(|c: char| is_space(c)).to_string();
+    let sender = trim_space(after);
+    let sender = trim_space(sender.strip_suffix(':').unwrap_or(sender)).to_string();
     // "time, date" (WhatsApp's order); some locales write "date, time" or "date time".
     let (a, b) = stamp.split_once(',').ok_or("missing ',' between time and date")?;
     let (time_s, date_s) = if a.contains(':') { (a, b) } else { (b, a) };
-    let (hour, minute) = parse_time(time_s.trim_matches(|c: char| is_space(c)))?;
-    let (year, month, day) = parse_date(date_s.trim_matches(|c: char| is_space(c)), date_order(locale))?;
+    let (hour, minute) = parse_time(trim_space(time_s))?;
+    let (year, month, day) = parse_date(trim_space(date_s), order)?;
     Ok(PrePlain { time: LocalMinute { year, month, day, hour, minute }, sender })
 }
 
@@ -195,5 +247,81 @@ mod tests {
         assert_eq!(ok("[10:00, 1/1/2026] <b>Ana</b>: ", "en-GB").1, "<b>Ana</b>");
         assert_eq!(ok("[10:00, 1/1/2026] Ana: Souza: ", "en-GB").1, "Ana: Souza");
         assert_eq!(ok("[10:00, 1/1/2026] \u{202e}evil: ", "en-GB").1, "\u{202e}evil");
+    }
+
+    /// The straightforward implementation these functions replaced (allocating, obviously
+    /// right): the in-place ones must agree with it on every input.
+    mod previous {
+        use super::super::*;
+        pub fn date_order(locale: &str) -> DateOrder {
+            let l = locale.replace('_', "-").to_ascii_lowercase();
+            const MONTH_FIRST: [&str; 8] = ["en-us", "en-ph", "en-ca", "en-fm", "en-mh", "en-pw", "en-as", "en-gu"];
+            if l == "en" || MONTH_FIRST.contains(&l.as_str()) {
+                DateOrder::MonthFirst
+            } else {
+                DateOrder::DayFirst
+            }
+        }
+        pub fn parse_time(s: &str) -> Result<(u8, u8), String> {
+            let s: String = s.chars().map(|c| if is_space(c) { ' ' } else { c }).collect();
+            let lower = s.to_lowercase();
+            let compact: String = lower.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
+            let pm = ["pm", "午後", "下午", "오후", "μμ"].iter().any(|m| compact.contains(m));
+            let am = ["am", "午前", "上午", "오전", "πμ"].iter().any(|m| compact.contains(m)) && !pm;
+            let digits: String = lower.chars().filter(|c| c.is_ascii_digit() || *c == ':').collect();
+            let (h, m) = digits.split_once(':').ok_or_else(|| format!("no hh:mm in time {s:?}"))?;
+            let h: u8 = h.parse().map_err(|_| format!("bad hour in {s:?}"))?;
+            let m: u8 = m.get(..2).unwrap_or(m).parse().map_err(|_| format!("bad minute in {s:?}"))?;
+            if m > 59 {
+                return Err(format!("minute {m} out of range"));
+            }
+            let h = if pm || am {
+                if !(1..=12).contains(&h) {
+                    return Err(format!("hour {h} with am/pm"));
+                }
+                match (pm, h) {
+                    (true, 12) => 12,
+                    (true, h) => h + 12,
+                    (false, 12) => 0,
+                    (false, h) => h,
+                }
+            } else {
+                if h > 23 {
+                    return Err(format!("hour {h} out of range"));
+                }
+                h
+            };
+            Ok((h, m))
+        }
+        pub fn date_parts(s: &str) -> Option<Vec<&str>> {
+            let parts: Vec<&str> = s
+                .split(|c: char| matches!(c, '/' | '.' | '-' | '年' | '月' | '日') || is_space(c))
+                .filter(|p| !p.is_empty())
+                .collect();
+            (parts.len() == 3 && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 4)).then_some(parts)
+        }
+    }
+
+    #[test]
+    fn in_place_parsing_agrees_with_the_previous_implementation() {
+        for l in ["en", "EN", "en-US", "en_us", "En_Ph", "en-GB", "pt-BR", "", "e", "en-usx", "én-us", "en-u_"] {
+            assert_eq!(date_order(l), previous::date_order(l), "{l:?}");
+        }
+        let pieces = ["", "1", "12", "007", "300", "99999999999", ":", "::", "5", "59", "60", "5x", " ", "\u{202f}", ".", "PM", "p. m.", "A.M.", "am", "午後", "오전", "ΜΜ", "π.μ.", "Σ", "pmam"];
+        let mut n = 0;
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    for t in [format!("{a}:{b}{c}"), format!("{c}{a}:{b}"), format!("{a}{b}{c}")] {
+                        assert_eq!(parse_time(&t), previous::parse_time(&t), "{t:?}");
+                        n += 1;
+                    }
+                    let d = format!("{a}/{b}.{c}");
+                    let ours = parse_date(&d, DateOrder::DayFirst);
+                    assert_eq!(ours.is_ok() || ours.as_ref().is_err_and(|e| !e.starts_with("not a numeric")), previous::date_parts(&d).is_some(), "{d:?}");
+                }
+            }
+        }
+        assert!(n > 40_000);
     }
 }

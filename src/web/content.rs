@@ -38,6 +38,64 @@ fn set_diag(key: &str, value: &JsValue) {
     let _ = js_sys::Reflect::set(&diag, &key.into(), value);
 }
 
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = TextEncoder)]
+    type Utf8Encoder;
+    #[wasm_bindgen(constructor, js_class = "TextEncoder")]
+    fn new() -> Utf8Encoder;
+    #[wasm_bindgen(method, js_name = encodeInto)]
+    fn encode_into(this: &Utf8Encoder, s: &js_sys::JsString, dest: &mut [u8]) -> EncodeResult;
+
+    type EncodeResult;
+    #[wasm_bindgen(method, getter)]
+    fn read(this: &EncodeResult) -> f64;
+    #[wasm_bindgen(method, getter)]
+    fn written(this: &EncodeResult) -> f64;
+}
+
+thread_local! {
+    static ENCODER: Utf8Encoder = Utf8Encoder::new();
+}
+
+/// Append an element's `outerHTML` to `out` as UTF-8. One native `TextEncoder.encodeInto`
+/// call writes straight into wasm memory: a full scan moves about a megabyte, which the
+/// generic string glue copies character by character in JS (several times slower).
+fn push_outer_html(out: &mut String, el: &Element) {
+    // `outerHTML` as the JS string itself, not yet copied into wasm memory.
+    let s: js_sys::JsString = match js_sys::Reflect::get(el, &"outerHTML".into()).map(JsCast::dyn_into) {
+        Ok(Ok(s)) => s,
+        _ => return,
+    };
+    let units = s.length() as usize;
+    // Optimistic: one byte per UTF-16 unit (ASCII markup); the rest, if any, at up to 3.
+    // A fresh zeroed buffer costs no fill (calloc), and becomes `out` itself when empty.
+    let mut buf = vec![0u8; units];
+    let (read, mut written) = ENCODER.with(|e| {
+        let r = e.encode_into(&s, &mut buf);
+        (r.read() as usize, r.written() as usize)
+    });
+    if read < units {
+        let rest = s.slice(read as u32, units as u32);
+        buf.resize(written + (units - read) * 3, 0);
+        written += ENCODER.with(|e| e.encode_into(&rest, &mut buf[written..]).written() as usize);
+    }
+    buf.truncate(written);
+    // encodeInto writes well-formed UTF-8 (lone surrogates become U+FFFD).
+    let html = String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    if out.is_empty() {
+        *out = html;
+    } else {
+        out.push_str(&html);
+    }
+}
+
+fn outer_html(el: &Element) -> String {
+    let mut s = String::new();
+    push_outer_html(&mut s, el);
+    s
+}
+
 fn document() -> Result<Document, JsValue> {
     web_sys::window().and_then(|w| w.document()).ok_or_else(|| js_err("no document"))
 }
@@ -345,7 +403,7 @@ fn publish_diag(s: &capture::Session) {
 /// Full rescan of the open chat: identity from the header (+ IndexedDB), then every row.
 async fn rescan(state: Shared) -> Result<(), JsValue> {
     let doc = document()?;
-    let header_html = doc.query_selector("#main header")?.map(|h| h.outer_html());
+    let header_html = doc.query_selector("#main header")?.map(|h| outer_html(&h));
     let Some(header) = header_html.as_deref().and_then(capture::parse_header) else {
         state.borrow_mut().session.counters.skipped.entry("no chat open".into()).and_modify(|n| *n += 1).or_insert(1);
         return Ok(());
@@ -359,7 +417,7 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     let identity = capture::resolve_identity(header, cap.idb.as_deref().unwrap_or(&[]));
     cap.session.open_chat(identity.clone(), &locale());
     follow_chat(&doc, &identity);
-    let html = message_list(&doc).map(|l| l.outer_html()).unwrap_or_default();
+    let html = message_list(&doc).map(|l| outer_html(&l)).unwrap_or_default();
     let out = cap.session.ingest(&html);
     publish_diag(&cap.session);
     let counters = cap.session.counters.clone();
@@ -395,7 +453,7 @@ fn flush_rows(state: &Shared) -> Result<(), JsValue> {
     for k in &keys {
         let sel = format!("[data-id=\"{}\"]", k.replace('\\', "\\\\").replace('"', "\\\""));
         if let Some(row) = doc.query_selector(&sel).ok().flatten() {
-            html.push_str(&row.outer_html());
+            push_outer_html(&mut html, &row);
         }
     }
     let out = cap.session.ingest(&html);
@@ -521,7 +579,7 @@ pub fn capture_scan_elements(rows: js_sys::Array, chat: &str, locale: &str) -> u
     let mut html = String::new();
     for r in rows.iter() {
         if let Ok(e) = r.dyn_into::<Element>() {
-            html.push_str(&e.outer_html());
+            push_outer_html(&mut html, &e);
         }
     }
     let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
@@ -532,7 +590,7 @@ pub fn capture_scan_elements(rows: js_sys::Array, chat: &str, locale: &str) -> u
 #[wasm_bindgen]
 pub fn capture_scan_container(container: &Element, chat: &str, locale: &str) -> usize {
     let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
-    capture::scan(&container.outer_html(), &mut ctx, &mut Counters::default()).len()
+    capture::scan(&outer_html(container), &mut ctx, &mut Counters::default()).len()
 }
 
 /// A capture session the benchmark drives like the content script does: rows in as
@@ -553,7 +611,7 @@ impl CaptureSession {
         let mut html = String::new();
         for r in rows.iter() {
             if let Ok(e) = r.dyn_into::<Element>() {
-                html.push_str(&e.outer_html());
+                push_outer_html(&mut html, &e);
             }
         }
         self.0.ingest(&html).len()
