@@ -556,8 +556,15 @@ fn render_backfill(doc: &Document, p: &crate::core::backfill::Progress) -> Resul
     Ok(())
 }
 
-/// How often the panel asks the worker for the chat's state.
-const POLL_MS: u32 = 1500;
+/// The worker says when something changed (`panel_changed`); this slow poll only keeps
+/// "Last synced N min ago" current. A fast poll would keep the worker from ever sleeping.
+const POLL_MS: u32 = 30_000;
+
+/// The worker changed what the panel may show (a match, a sync, an action): ask again.
+#[wasm_bindgen]
+pub fn panel_changed() {
+    wasm_bindgen_futures::spawn_local(refresh(false));
+}
 
 thread_local! {
     /// The last state rendered, so a poll that brings nothing new leaves forms alone.

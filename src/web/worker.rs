@@ -48,8 +48,18 @@ pub async fn worker_on_alarm(alarm: JsValue) -> Result<(), JsValue> {
     if name == SYNC_ALARM {
         let store = Store::open().await?;
         run_sync(&store).await?;
+        notify_changed();
     }
     Ok(())
+}
+
+/// Tell open panels that what they show may have changed (no panel open: nothing to do).
+fn notify_changed() {
+    wasm_bindgen_futures::spawn_local(async {
+        if let Ok(v) = to_js(&serde_json::json!({"kind": "changed"})) {
+            let _ = chrome::send_message(&v).await;
+        }
+    });
 }
 
 /// The connected CRMs, as connectors (matching, panel actions) and writers (sync). Built
@@ -398,6 +408,18 @@ async fn diagnostics(store: &Store) -> Result<Diagnostics, JsValue> {
 pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
     let request: Request = serde_wasm_bindgen::from_value(message).map_err(|e| js_err(format!("bad request: {e}")))?;
     protocol::authorize(&request, &sender_of(&sender)).map_err(js_err)?;
+    let changes = !matches!(
+        request,
+        Request::PanelView { .. } | Request::Status | Request::Export | Request::Diagnostics | Request::GetSettings | Request::KnownChats | Request::Hello { .. } | Request::CaptureStats { .. } | Request::CheckReachability { .. } | Request::SearchRecords { .. }
+    );
+    let reply = handle(request).await;
+    if changes && reply.is_ok() {
+        notify_changed();
+    }
+    reply
+}
+
+async fn handle(request: Request) -> Result<JsValue, JsValue> {
     match request {
         Request::Hello { .. } | Request::Relay { .. } => to_js(&Ack { ok: true, product: status::product_line() }),
         Request::ContentError { stage, error } => {
