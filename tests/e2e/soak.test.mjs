@@ -80,6 +80,7 @@ const pages = {};
 const typed = new Map(); // token -> chat
 
 before(async () => {
+  const t0 = Date.now();
   sandbox = await startSandbox({ seed: 'demo' });
   browser = await launch(sandbox);
   ext = await browser.ctx.newPage();
@@ -109,13 +110,23 @@ before(async () => {
     await page.waitForSelector('iframe#crmsync-panel', { timeout: 15000 }).catch(() => {});
     await page.evaluate(() => document.getElementById('crmsync-panel')?.remove());
   }
+  if (process.env.SOAK_DEBUG) console.log(`setup ${Date.now() - t0} ms`);
 });
-after(async () => { await browser?.close(); await sandbox?.stop(); });
+after(async () => {
+  const t0 = Date.now();
+  await browser?.close();
+  await sandbox?.stop();
+  if (process.env.SOAK_DEBUG) console.log(`teardown ${Date.now() - t0} ms`);
+});
 
 const send = (msg) => ext.evaluate((m) => chrome.runtime.sendMessage(m), msg);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** A hang is a failure too: name the step instead of waiting for the test timeout. */
-const within = (ms, what, p) => Promise.race([p, sleep(ms).then(() => { throw new Error(`${what}: no answer within ${ms} ms`); })]);
+async function within(ms, what, p) {
+  let timer;
+  const late = new Promise((_, fail) => { timer = setTimeout(() => fail(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  try { return await Promise.race([p, late]); } finally { clearTimeout(timer); }
+}
 const faultsApi = (method, body) => sandbox.fetch('www.zohoapis.com', '/__sandbox/faults', { method, body: body && JSON.stringify(body) });
 
 /** Every soak message the worker captured, with the record its chat is linked to. */
