@@ -53,10 +53,11 @@
     : `${pad(d.getHours())}:${pad(d.getMinutes())}, ${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`);
   const newId = () => `3EB0${Date.now().toString(16).toUpperCase()}${(seq++).toString(16).toUpperCase().padStart(4, '0')}`;
 
-  function rowHtml({ id, out, sender, text, time, author, authorPhone }) {
+  function rowHtml({ id, out, sender, text, time, author, authorPhone, image }) {
     const who = out ? 'You' : sender;
+    const thumb = image ? `<div role="button" aria-label="Abrir imagem" data-testid="image-thumb"><img src="${esc(image)}" alt=""></div>` : '';
     const authorBlock = author ? `<div><span data-testid="author" aria-label="${esc(author)}">${esc(author)}</span>${authorPhone ? `<span class="_ahx_" data-testid="author-phone">${esc(authorPhone)}</span>` : ''}</div>` : '';
-    return `<div role="row"><div data-id="${esc(id)}" data-virtualized="false" class="_amjv"><div class="${out ? 'message-out' : 'message-in'} focusable-list-item">${authorBlock}<div class="copyable-text" data-pre-plain-text="[${esc(stamp(time))}] ${esc(who)}: "><div><span dir="ltr" class="selectable-text copyable-text" data-testid="selectable-text"><span>${esc(text)}</span></span></div></div><div data-testid="msg-meta"><span>${pad(time.getHours())}:${pad(time.getMinutes())}</span></div></div></div></div>`;
+    return `<div role="row"><div data-id="${esc(id)}" data-virtualized="false" class="_amjv"><div class="${out ? 'message-out' : 'message-in'} focusable-list-item">${authorBlock}${thumb}<div class="copyable-text" data-pre-plain-text="[${esc(stamp(time))}] ${esc(who)}: "><div><span dir="ltr" class="selectable-text copyable-text" data-testid="selectable-text"><span>${esc(text)}</span></span></div></div><div data-testid="msg-meta"><span>${pad(time.getHours())}:${pad(time.getMinutes())}</span></div></div></div></div>`;
   }
 
   function longRows(n) {
@@ -127,6 +128,17 @@
       const id = newId();
       list().insertAdjacentHTML('beforeend', rowHtml({ id, out: false, sender: sender || open.title, author, authorPhone, text, time: time ? new Date(time) : new Date() }));
       return id;
+    },
+    /** An incoming photo: WhatsApp shows it from a blob: URL of the page. */
+    async receiveImage(text) {
+      const c = document.createElement('canvas');
+      c.width = 16; c.height = 16;
+      const g = c.getContext('2d');
+      g.fillStyle = '#008069'; g.fillRect(0, 0, 16, 16); g.fillStyle = '#fff'; g.fillRect(4, 4, 8, 8);
+      const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+      const id = newId();
+      list().insertAdjacentHTML('beforeend', rowHtml({ id, out: false, sender: open.title, text, time: new Date(), image: URL.createObjectURL(blob) }));
+      return { id, size: blob.size };
     },
     /** WhatsApp edits the text in place. */
     edit(id, text) {

@@ -80,6 +80,39 @@ pub struct Unit {
     pub title: String,
     pub is_group: bool,
     pub messages: Vec<Message>,
+    /// Files of these messages that were copied from WhatsApp (the shell adds them).
+    #[serde(default)]
+    pub files: Vec<FileBlob>,
+}
+
+/// The marker of file `file_key` in `unit` (see [`FileBlob::marker`]).
+pub fn file_marker(unit: &UnitKey, file_key: &str) -> String {
+    let raw = format!("{}|{file_key}", unit.external_key());
+    format!("waf-{:016x}", fnv1a64(raw.as_bytes()))
+}
+
+/// A file of a message (an image WhatsApp had loaded), copied for upload to the CRM.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileBlob {
+    /// `<message key>#<media index>`: the file's identity across cycles.
+    pub key: String,
+    pub name: String,
+    pub mime: String,
+    /// The bytes, base64 (standard alphabet).
+    pub data_b64: String,
+}
+
+impl FileBlob {
+    /// A short deterministic marker the file is uploaded under (its name in the CRM starts
+    /// with it), so a retry after a lost answer finds the earlier upload instead of repeating it.
+    pub fn marker(&self, unit: &UnitKey) -> String {
+        file_marker(unit, &self.key)
+    }
+
+    /// The name shown in the CRM: marker, then the file's own name.
+    pub fn crm_name(&self, unit: &UnitKey) -> String {
+        format!("{}_{}", self.marker(unit), self.name.replace(['/', '\\', '"', '\r', '\n'], "_"))
+    }
 }
 
 /// What `build_units` found: the units to write, and pending messages that will not be
@@ -137,6 +170,7 @@ pub fn build_units<'a>(
         msgs.dedup_by(|a, b| a.key == b.key);
         for record in &link.records {
             units.push(Unit {
+                files: Vec::new(),
                 key: UnitKey { record: record.clone(), chat: chat.clone(), day: day.clone() },
                 title: link.title.clone(),
                 is_group: link.is_group,
@@ -508,6 +542,12 @@ pub trait DocumentWriter {
     /// Every document of the unit, rendered from all of the day's messages.
     /// Where the rep wants backups to go (options page); all on by default.
     fn set_targets(&mut self, _targets: Targets) {}
+    /// What the CRM already holds (stored remote states), before this cycle's writes: some
+    /// documents point at others (a Salesforce file is published to the day's chat record).
+    fn absorb_remote(&mut self, _remote: &BTreeMap<DocKey, RemoteState>) {}
+    /// The record's related deals / opportunities, already read by matching for the card:
+    /// `prepare` then needs no call for it.
+    fn seed_related(&mut self, _record: &RecordRef, _ids: Vec<String>) {}
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc>;
     /// The most writes of this class and op one call may carry.
     fn batch_limit(&self, class: &str, op: &WriteOp) -> usize;

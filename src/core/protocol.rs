@@ -28,6 +28,8 @@ pub enum Request {
     Relay { header: String, rows: String, locale: String },
     /// Connect a CRM with pasted credentials (options page only; the worker keeps them).
     Connect { credentials: crate::crm::connect::Credentials },
+    /// Connect a CRM by signing in through the browser (OAuth; options page only).
+    OauthConnect { start: crate::crm::connect::OAuthStart },
     /// The Mini-CRM view for a chat (its `WaIdentity::chat_key`, and the title the page
     /// shows), answered with a `view::PanelState`.
     PanelView {
@@ -54,6 +56,16 @@ pub enum Request {
     CaptureStats { counters: crate::capture::Counters },
     /// The titles of chats already captured (the guided backfill skips them).
     KnownChats,
+    /// A file of a captured message, copied from the page (`data_b64`), or why it was not.
+    File {
+        message_key: String,
+        index: u16,
+        name: String,
+        mime: String,
+        size: u64,
+        data_b64: Option<String>,
+        error: Option<String>,
+    },
 }
 
 /// The worker's answer to a panel action.
@@ -114,11 +126,11 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         (Sender::ExtensionPage, _) => Ok(()),
         (Sender::WhatsAppTab, Request::Hello { .. } | Request::ContentError { .. }) => Ok(()),
         (Sender::WhatsAppTab, Request::CheckReachability { .. }) => Ok(()),
-        (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. } | Request::CaptureStats { .. } | Request::KnownChats) => Ok(()),
+        (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. } | Request::CaptureStats { .. } | Request::KnownChats | Request::File { .. }) => Ok(()),
         // The export holds every captured message: only the extension's own pages get it.
         (Sender::WhatsAppTab, Request::Export) => Err("export is only available to the extension's pages".into()),
         // Credentials never pass through a page we do not control.
-        (Sender::WhatsAppTab, Request::Connect { .. }) => Err("connecting a CRM is only available to the extension's pages".into()),
+        (Sender::WhatsAppTab, Request::Connect { .. } | Request::OauthConnect { .. }) => Err("connecting a CRM is only available to the extension's pages".into()),
         (Sender::WhatsAppTab, Request::SetSyncPeriod { .. }) => Err("settings are only available to the extension's pages".into()),
         // CRM data and actions are for the extension's own pages only.
         (Sender::WhatsAppTab, _) => Err("panel requests are for extension pages only".into()),

@@ -1,8 +1,8 @@
 //! The Mini-CRM panel's pure view model: what the panel shows for a chat, plus the
 //! formatting (relative time, amounts, dates), link safety and form validation it needs.
 //!
-//! The service worker fills a [`PanelState`] (today from `chrome.storage.local`, later from
-//! matching and the sync engine); the panel frame only renders it. Every user-visible string
+//! The service worker computes a [`PanelState`] from its records ([`panel_state`]); the panel
+//! frame only renders it. Every user-visible string
 //! is an i18n message key (`extension/_locales/en/messages.json`) with substitutions, so the
 //! shell translates through `chrome.i18n` and this module stays testable natively.
 use crate::core::model::Crm;
@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 /// One deal / opportunity row on the card (at most [`MAX_DEALS`] are shown).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DealRow {
+    /// The CRM's id of the deal / opportunity (the sync reuses it: no second lookup).
+    #[serde(default)]
+    pub id: Option<String>,
     pub name: String,
     pub stage: Option<String>,
     /// Amount in the deal's currency units.
@@ -318,7 +321,7 @@ pub fn validate_form(f: &RecordForm, kind: &str) -> Vec<FieldError> {
     errs
 }
 
-/// The rep's settings, stored by the worker under `chrome.storage.local["settings"]`.
+/// The rep's settings, stored by the worker in its IndexedDB (`meta/settings`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {

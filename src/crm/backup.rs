@@ -38,7 +38,12 @@ fn title_key(d: &DocKey) -> String {
 /// Render a unit's transcript into parts and the documents for each target.
 fn render_parts(unit: &Unit, max_chars: usize, targets: &[String], titles: &RefCell<BTreeMap<DocKey, String>>) -> Vec<RenderedDoc> {
     let title = if unit.is_group { format!("{} (group)", unit.title) } else { unit.title.clone() };
-    let body = transcript::render_day(&title, &unit.key.day, &unit.messages);
+    let mut body = transcript::render_day(&title, &unit.key.day, &unit.messages);
+    // The files uploaded with this day, by the names they have in the CRM.
+    if !unit.files.is_empty() {
+        let names: Vec<String> = unit.files.iter().map(|f| f.crm_name(&unit.key)).collect();
+        body.push_str(&format!("Files: {}\n", names.join(", ")));
+    }
     let parts = transcript::parts(&body, max_chars);
     let mut out = Vec::new();
     for t in targets {
@@ -49,6 +54,29 @@ fn render_parts(unit: &Unit, max_chars: usize, targets: &[String], titles: &RefC
         }
     }
     out
+}
+
+/// One document per copied file (on the record itself, never on deals): the body is the
+/// file (base64), so the digest never changes and a file is written once.
+fn file_docs(unit: &Unit, titles: &RefCell<BTreeMap<DocKey, String>>) -> Vec<RenderedDoc> {
+    unit.files
+        .iter()
+        .map(|f| {
+            let key = DocKey { unit: unit.key.clone(), target: format!("file:{}", f.key), part: 0 };
+            titles.borrow_mut().insert(key.clone(), f.crm_name(&unit.key));
+            RenderedDoc { key, body: f.data_b64.clone() }
+        })
+        .collect()
+}
+
+/// The marker at the start of a file document's name in the CRM.
+fn file_marker(d: &DocKey) -> String {
+    crate::core::outbox::file_marker(&d.unit, d.target.trim_start_matches("file:"))
+}
+
+fn file_bytes(d: &DocKey, docs: &BTreeMap<DocKey, RenderedDoc>) -> Result<Vec<u8>, String> {
+    let b64 = docs.get(d).map(|x| x.body.as_str()).ok_or_else(|| format!("no file for {}", d.id()))?;
+    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).map_err(|e| format!("{}: {e}", d.id()))
 }
 
 fn item_results(batch: &Batch, results: Result<Vec<Result<String, Failure>>, Failure>) -> Vec<(DocKey, WriteResult)> {
@@ -104,6 +132,12 @@ impl DocumentWriter for ZohoWriter {
         self.targets = targets;
     }
 
+    fn seed_related(&mut self, record: &RecordRef, ids: Vec<String>) {
+        if record.kind == RecordKind::Contact {
+            self.deals.insert(record.id.clone(), ids.into_iter().take(5).collect());
+        }
+    }
+
     fn prepare(&self, record: &RecordRef) -> Option<HttpRequest> {
         (self.targets.deals && record.kind == RecordKind::Contact && !self.deals.contains_key(&record.id)).then(|| self.zoho.recent_deals_request(&record.id))
     }
@@ -124,17 +158,31 @@ impl DocumentWriter for ZohoWriter {
         if let Some(deals) = self.deals.get(&unit.key.record.id).filter(|_| self.targets.deals) {
             targets.extend(deals.iter().map(|d| format!("deal:{d}")));
         }
-        render_parts(unit, ZOHO_NOTE_MAX, &targets, &self.titles)
+        let mut docs = render_parts(unit, ZOHO_NOTE_MAX, &targets, &self.titles);
+        docs.extend(file_docs(unit, &self.titles));
+        docs
     }
 
-    fn batch_limit(&self, _class: &str, op: &WriteOp) -> usize {
-        match op {
-            WriteOp::Reconcile => 1,
+    fn batch_limit(&self, class: &str, op: &WriteOp) -> usize {
+        match (class, op) {
+            ("file", _) | (_, WriteOp::Reconcile) => 1,
             _ => 100,
         }
     }
 
     fn request(&self, batch: &Batch, docs: &BTreeMap<DocKey, RenderedDoc>) -> Result<HttpRequest, String> {
+        if batch.class == "file" {
+            // A file goes to the record's Attachments; its name starts with the marker.
+            let w = batch.writes.first().ok_or("empty batch")?;
+            let (kind, id) = (w.doc.unit.record.kind, w.doc.unit.record.id.clone());
+            return match batch.op {
+                WriteOp::Create => {
+                    let name = self.titles.borrow().get(&w.doc).cloned().unwrap_or_else(|| file_marker(&w.doc));
+                    self.zoho.attachment_request(kind, &id, &name, &file_bytes(&w.doc, docs)?, &format!("crmsync-{}", file_marker(&w.doc)))
+                }
+                _ => Ok(self.zoho.list_attachments_request(kind, &id)),
+            };
+        }
         let titles = self.titles.borrow();
         let body = |d: &DocKey| docs.get(d).map(|x| x.body.clone()).ok_or_else(|| format!("no rendered body for {}", d.id()));
         let title = |d: &DocKey| titles.get(d).cloned().unwrap_or_else(|| title_key(d));
@@ -167,6 +215,17 @@ impl DocumentWriter for ZohoWriter {
     }
 
     fn outcome(&self, batch: &Batch, resp: &HttpResponse) -> Vec<(DocKey, WriteResult)> {
+        if batch.class == "file" {
+            let Some(w) = batch.writes.first() else { return Vec::new() };
+            let r = match batch.op {
+                WriteOp::Create => Zoho::parse_attachment(resp).map(|id| WriteResult::Written { id }),
+                _ => Zoho::find_attachment(resp, &file_marker(&w.doc)).map(|found| match found {
+                    Some(id) => WriteResult::Written { id },
+                    None => WriteResult::Absent,
+                }),
+            };
+            return vec![(w.doc.clone(), r.unwrap_or_else(WriteResult::Failed))];
+        }
         match batch.op {
             WriteOp::Reconcile => batch
                 .writes
@@ -191,11 +250,22 @@ pub struct SalesforceWriter {
     pub sf: Salesforce,
     titles: RefCell<BTreeMap<DocKey, String>>,
     targets: Targets,
+    /// The day's chat record id (part 0), where that day's files are published.
+    chat_ids: RefCell<BTreeMap<crate::core::outbox::UnitKey, String>>,
 }
 
 impl SalesforceWriter {
     pub fn new(sf: Salesforce) -> Self {
-        SalesforceWriter { sf, titles: RefCell::new(BTreeMap::new()), targets: Targets::default() }
+        SalesforceWriter { sf, titles: RefCell::new(BTreeMap::new()), targets: Targets::default(), chat_ids: RefCell::new(BTreeMap::new()) }
+    }
+
+    fn note_chat_ids<'a>(&self, written: impl Iterator<Item = (&'a DocKey, &'a str)>) {
+        let mut ids = self.chat_ids.borrow_mut();
+        for (k, id) in written {
+            if k.target == "chat" && k.part == 0 && !id.is_empty() {
+                ids.insert(k.unit.clone(), id.to_string());
+            }
+        }
     }
 
     fn chat_key(d: &DocKey) -> String {
@@ -217,6 +287,13 @@ impl DocumentWriter for SalesforceWriter {
         Crm::Salesforce
     }
 
+    fn absorb_remote(&mut self, remote: &BTreeMap<DocKey, crate::core::outbox::RemoteState>) {
+        self.note_chat_ids(remote.iter().filter_map(|(k, s)| match s {
+            crate::core::outbox::RemoteState::Written { id, .. } => Some((k, id.as_str())),
+            _ => None,
+        }));
+    }
+
     fn set_targets(&mut self, targets: Targets) {
         self.targets = targets;
     }
@@ -229,7 +306,9 @@ impl DocumentWriter for SalesforceWriter {
         if self.targets.notes && unit.key.record.kind == RecordKind::Contact {
             targets.push("content_note".to_string());
         }
-        render_parts(unit, salesforce::LONG_TEXT_MAX / 2, &targets, &self.titles)
+        let mut docs = render_parts(unit, salesforce::LONG_TEXT_MAX / 2, &targets, &self.titles);
+        docs.extend(file_docs(unit, &self.titles));
+        docs
     }
 
     fn batch_limit(&self, class: &str, op: &WriteOp) -> usize {
@@ -256,6 +335,22 @@ impl DocumentWriter for SalesforceWriter {
             return self.sf.upsert_chats(&chats);
         }
         let w = batch.writes.first().ok_or("empty batch")?;
+        if batch.class == "file" {
+            // A ContentVersion published to the contact or lead; found again by its title.
+            let name = title(&w.doc);
+            return match batch.op {
+                // Published to the day's chat record when it exists (it links the contact or
+                // lead), else to the contact or lead itself.
+                WriteOp::Create => {
+                    let chat = self.chat_ids.borrow().get(&w.doc.unit).cloned();
+                    self.sf.content_version(&name, &file_bytes(&w.doc, docs)?, chat.as_deref().unwrap_or(&w.doc.unit.record.id))
+                }
+                _ => {
+                    let q = format!("SELECT Id, Title FROM ContentVersion WHERE Title = '{}'", name.replace('\\', "\\\\").replace('\'', "\\'"));
+                    Ok(self.authed(HttpRequest::get(self.data_url(&format!("/query?q={}", super::enc(&q))))))
+                }
+            };
+        }
         match batch.op {
             WriteOp::Create => Ok(self.sf.content_note(&title(&w.doc), &body(&w.doc)?, &w.doc.unit.record.id)),
             WriteOp::Update => {
@@ -279,10 +374,30 @@ impl DocumentWriter for SalesforceWriter {
 
     fn outcome(&self, batch: &Batch, resp: &HttpResponse) -> Vec<(DocKey, WriteResult)> {
         if batch.class == "chat" {
-            return item_results(batch, Salesforce::parse_collection(resp));
+            let results = item_results(batch, Salesforce::parse_collection(resp));
+            self.note_chat_ids(results.iter().filter_map(|(k, r)| match r {
+                WriteResult::Written { id } => Some((k, id.as_str())),
+                _ => None,
+            }));
+            return results;
         }
         let Some(w) = batch.writes.first() else { return Vec::new() };
+        let file = batch.class == "file";
         let r = match batch.op {
+            WriteOp::Create if file => match Salesforce::parse_single(resp) {
+                Ok(id) => WriteResult::Written { id },
+                Err(f) => WriteResult::Failed(f),
+            },
+            WriteOp::Update if file => match salesforce::classify(resp) {
+                Some(f) => WriteResult::Failed(f),
+                None => {
+                    let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+                    match v["records"].as_array().and_then(|a| a.first()).and_then(|r| r["Id"].as_str()) {
+                        Some(id) => WriteResult::Written { id: id.to_string() },
+                        None => WriteResult::Absent,
+                    }
+                }
+            },
             WriteOp::Create => match Salesforce::parse_content_note(resp) {
                 Ok(id) => WriteResult::Written { id },
                 Err(f) => WriteResult::Failed(f),
@@ -349,6 +464,10 @@ impl DocumentWriter for LeadSquaredWriter {
 
     fn set_targets(&mut self, targets: Targets) {
         self.targets = targets;
+    }
+
+    fn seed_related(&mut self, record: &RecordRef, ids: Vec<String>) {
+        self.opps.insert(record.id.clone(), ids);
     }
 
     fn prepare(&self, record: &RecordRef) -> Option<HttpRequest> {
@@ -456,10 +575,11 @@ impl DocumentWriter for LeadSquaredWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::outbox::UnitKey;
+    use crate::core::outbox::{RemoteState, UnitKey};
 
     fn unit(crm: Crm, kind: RecordKind) -> Unit {
         Unit {
+            files: vec![],
             key: UnitKey { record: RecordRef { crm, kind, id: "r1".into() }, chat: "pn:+1".into(), day: "2026-11-21".into() },
             title: "Ana".into(),
             is_group: false,
@@ -474,6 +594,67 @@ mod tests {
     }
 
     #[test]
+    fn files_upload_once_under_a_marker_name_and_are_found_again() {
+        use crate::core::outbox::{plan_writes, FileBlob, Write};
+        let mut u = unit(Crm::Zoho, RecordKind::Contact);
+        u.files.push(FileBlob { key: "3EB0X#0".into(), name: "photo.png".into(), mime: "image/png".into(), data_b64: "iVBORw0K".into() });
+        let z = ZohoWriter::new(Zoho { dc: crate::crm::auth::ZohoDc::Us, api_domain: "https://www.zohoapis.com".into(), access_token: "t".into(), org_domain: None });
+        let docs = z.render(&u);
+        let file = docs.iter().find(|d| d.key.target == "file:3EB0X#0").expect("a file document");
+        let marker = u.files[0].marker(&u.key);
+        // The day's note names the file as it is in the CRM.
+        let note = docs.iter().find(|d| d.key.target == "note").unwrap();
+        assert!(note.body.ends_with(&format!("Files: {marker}_photo.png\n")), "{}", note.body);
+        let by_key: BTreeMap<DocKey, RenderedDoc> = docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        let batch = |op: WriteOp| Batch { crm: Crm::Zoho, class: "file".into(), op: op.clone(), writes: vec![Write { doc: file.key.clone(), op, remote_id: None }] };
+        let req = z.request(&batch(WriteOp::Create), &by_key).unwrap();
+        assert_eq!(req.url, "https://www.zohoapis.com/crm/v8/Contacts/r1/Attachments");
+        let body = String::from_utf8_lossy(req.body.as_deref().unwrap()).to_string();
+        assert!(body.contains(&format!("filename=\"{marker}_photo.png\"")), "{body}");
+        assert!(req.body.as_deref().unwrap().windows(4).any(|w| w == [0x89, b'P', b'N', b'G']), "the bytes, decoded");
+        assert_eq!(z.batch_limit("file", &WriteOp::Create), 1);
+        // After a lost answer: the record's attachments are listed and the marker finds it.
+        let list = z.request(&batch(WriteOp::Reconcile), &by_key).unwrap();
+        assert!(list.url.contains("/Contacts/r1/Attachments?"));
+        let found = format!(r#"{{"data":[{{"id":"a1","File_Name":"other.png"}},{{"id":"a2","File_Name":"{marker}_photo.png"}}]}}"#);
+        let r = z.outcome(&batch(WriteOp::Reconcile), &crate::crm::resp(200, found.as_bytes()));
+        assert_eq!(r[0].1, WriteResult::Written { id: "a2".into() });
+        assert_eq!(z.outcome(&batch(WriteOp::Reconcile), &crate::crm::resp(204, b""))[0].1, WriteResult::Absent);
+        // Written once, the same file never plans another write.
+        let mut remote = BTreeMap::new();
+        remote.insert(file.key.clone(), RemoteState::Written { id: "a2".into(), digest: file.digest() });
+        assert!(plan_writes(&[file.clone()], &remote).is_empty());
+        let too_big = z.outcome(&batch(WriteOp::Create), &crate::crm::resp(413, b"{}"));
+        assert!(matches!(&too_big[0].1, WriteResult::Failed(Failure::Rejected { .. })));
+
+        let s = SalesforceWriter::new(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() });
+        let mut su = unit(Crm::Salesforce, RecordKind::Lead);
+        su.files = u.files.clone();
+        let sdocs = s.render(&su);
+        let sfile = sdocs.iter().find(|d| d.key.target.starts_with("file:")).unwrap();
+        let sby: BTreeMap<DocKey, RenderedDoc> = sdocs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        let sb = |op: WriteOp| Batch { crm: Crm::Salesforce, class: "file".into(), op: op.clone(), writes: vec![Write { doc: sfile.key.clone(), op, remote_id: None }] };
+        let req = s.request(&sb(WriteOp::Create), &sby).unwrap();
+        assert!(req.url.ends_with("/sobjects/ContentVersion"));
+        let v: serde_json::Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(v["FirstPublishLocationId"], "r1");
+        assert!(v["Title"].as_str().unwrap().starts_with(&su.files[0].marker(&su.key)));
+        let q = s.request(&sb(WriteOp::Reconcile), &sby).unwrap();
+        assert!(q.url.contains("FROM%20ContentVersion%20WHERE%20Title"));
+        let none = s.outcome(&sb(WriteOp::Reconcile), &crate::crm::resp(200, br#"{"totalSize":0,"done":true,"records":[]}"#));
+        assert_eq!(none[0].1, WriteResult::Absent);
+        // Once the day's chat record exists, the file is published to it.
+        let mut s = s;
+        let chat_doc = sdocs.iter().find(|d| d.key.target == "chat").unwrap();
+        let mut remote = BTreeMap::new();
+        remote.insert(chat_doc.key.clone(), RemoteState::Written { id: "a0Xchat".into(), digest: 1 });
+        s.absorb_remote(&remote);
+        let req = s.request(&sb(WriteOp::Create), &sby).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(v["FirstPublishLocationId"], "a0Xchat");
+    }
+
+    #[test]
     fn backup_targets_follow_the_settings() {
         let mut z = ZohoWriter::new(Zoho { dc: crate::crm::auth::ZohoDc::Us, api_domain: "https://www.zohoapis.com".into(), access_token: "t".into(), org_domain: None });
         let contact = unit(Crm::Zoho, RecordKind::Contact);
@@ -484,6 +665,12 @@ mod tests {
         z.set_targets(Targets { deals: false, ..Targets::default() });
         assert_eq!(targets_of(&z, &contact), ["note"]);
         assert!(z.prepare(&contact.key.record).is_none(), "no deal lookup when deals are off");
+        // Deals matching already read: no lookup, and they are the targets.
+        let mut z2 = ZohoWriter::new(Zoho { dc: crate::crm::auth::ZohoDc::Us, api_domain: "https://www.zohoapis.com".into(), access_token: "t".into(), org_domain: None });
+        let other = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "r2".into() };
+        assert!(z2.prepare(&other).is_some());
+        z2.seed_related(&other, vec!["d9".into()]);
+        assert!(z2.prepare(&other).is_none());
 
         let mut s = SalesforceWriter::new(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() });
         let sfc = unit(Crm::Salesforce, RecordKind::Contact);

@@ -185,6 +185,96 @@ impl Connection {
     }
 }
 
+/// What the rep chose on the options page to sign in through the browser (OAuth).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "crm", rename_all = "snake_case")]
+pub enum OAuthStart {
+    /// Zoho's server-based client: the code exchange needs the client secret.
+    Zoho { client_id: String, client_secret: String },
+    /// Salesforce connected app with PKCE; the secret is optional.
+    Salesforce { login_host: String, client_id: String, client_secret: Option<String> },
+}
+
+impl OAuthStart {
+    pub fn crm(&self) -> Crm {
+        match self {
+            OAuthStart::Zoho { .. } => Crm::Zoho,
+            OAuthStart::Salesforce { .. } => Crm::Salesforce,
+        }
+    }
+
+    /// The consent page to open. `state` and `challenge` come from the shell's randomness.
+    pub fn authorize_url(&self, redirect_uri: &str, state: &str, challenge: &str) -> Result<String, String> {
+        match self {
+            OAuthStart::Zoho { client_id, client_secret } => {
+                if client_id.trim().is_empty() || client_secret.trim().is_empty() {
+                    return Err("client id and client secret are needed".into());
+                }
+                Ok(zoho::authorize_url(client_id.trim(), redirect_uri, state, zoho::SCOPES))
+            }
+            OAuthStart::Salesforce { login_host, client_id, .. } => {
+                if client_id.trim().is_empty() {
+                    return Err("consumer key is needed".into());
+                }
+                Ok(salesforce::authorize_url(&sf_host(login_host), client_id.trim(), redirect_uri, state, challenge))
+            }
+        }
+    }
+
+    /// Read the redirect: refuse a wrong `state` or an error, then the code exchange (at the
+    /// Zoho data centre the redirect names, only if it is a known one).
+    pub fn exchange(&self, redirect_url: &str, state: &str, redirect_uri: &str, verifier: &str) -> Result<(HttpRequest, Credentials), String> {
+        use super::auth::redirect_param;
+        if let Some(e) = redirect_param(redirect_url, "error") {
+            return Err(format!("the CRM refused the sign-in: {e}"));
+        }
+        if redirect_param(redirect_url, "state").as_deref() != Some(state) {
+            return Err("the sign-in answer does not belong to this request (state mismatch)".into());
+        }
+        let code = redirect_param(redirect_url, "code").ok_or("the sign-in answer has no code")?;
+        match self {
+            OAuthStart::Zoho { client_id, client_secret } => {
+                let dc = match redirect_param(redirect_url, "accounts-server") {
+                    Some(server) => ZohoDc::from_accounts_server(&server).ok_or_else(|| format!("unknown Zoho accounts server {server}"))?,
+                    None => ZohoDc::Us,
+                };
+                let req = zoho::code_exchange(dc, client_id.trim(), client_secret.trim(), redirect_uri, &code);
+                Ok((req, Credentials::Zoho { dc, client_id: client_id.trim().into(), client_secret: client_secret.trim().into(), refresh_token: String::new() }))
+            }
+            OAuthStart::Salesforce { login_host, client_id, client_secret } => {
+                let req = salesforce::code_exchange(&sf_host(login_host), client_id.trim(), redirect_uri, &code, verifier);
+                let creds = Credentials::Salesforce {
+                    login_host: login_host.clone(),
+                    client_id: client_id.trim().into(),
+                    client_secret: client_secret.clone().filter(|s| !s.trim().is_empty()),
+                    refresh_token: String::new(),
+                };
+                Ok((req, creds))
+            }
+        }
+    }
+}
+
+impl Connection {
+    /// The connection from a code-exchange answer: it must carry a refresh token (offline
+    /// access), which later refreshes use.
+    pub fn from_code_exchange(mut credentials: Credentials, resp: &HttpResponse, now_ms: u64) -> Result<Connection, Failure> {
+        let t = match credentials.crm() {
+            Crm::Zoho => zoho::parse_token(resp, now_ms)?,
+            _ => salesforce::parse_token(resp, now_ms)?,
+        };
+        let rt = t.refresh_token.clone().ok_or(Failure::Rejected { reason: "the CRM granted no refresh token (offline access)".into() })?;
+        match &mut credentials {
+            Credentials::Zoho { refresh_token, .. } | Credentials::Salesforce { refresh_token, .. } => *refresh_token = rt,
+            Credentials::Leadsquared { .. } => return Err(Failure::Rejected { reason: "LeadSquared has no OAuth sign-in".into() }),
+        }
+        if t.api_base.is_empty() {
+            return Err(Failure::Rejected { reason: "the token answer named no API host".into() });
+        }
+        Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +295,34 @@ mod tests {
         let mut revoked = conn.clone();
         assert_eq!(revoked.absorb_refresh(&resp(200, &golden("zoho/token-error-invalid-code.json")), 0), Err(Failure::ReconnectNeeded));
         assert!(matches!(revoked.connector(0), Err(AuthStep::Fail(Failure::ReconnectNeeded))));
+    }
+
+    #[test]
+    fn oauth_sign_in_checks_state_and_data_centre_then_keeps_the_refresh_token() {
+        let z = OAuthStart::Zoho { client_id: "1000.C".into(), client_secret: "s".into() };
+        let uri = "https://abc.chromiumapp.org/";
+        let url = z.authorize_url(uri, "st8", "").unwrap();
+        assert!(url.starts_with("https://accounts.zoho.com/oauth/v2/auth?") && url.contains("access_type=offline") && url.contains("state=st8"));
+        let ok = "https://abc.chromiumapp.org/?code=1000.code.x&location=eu&accounts-server=https%3A%2F%2Faccounts.zoho.eu&state=st8";
+        let (req, creds) = z.exchange(ok, "st8", uri, "").unwrap();
+        assert_eq!(req.url, "https://accounts.zoho.eu/oauth/v2/token");
+        assert!(matches!(creds, Credentials::Zoho { dc: ZohoDc::Eu, .. }));
+        assert!(z.exchange(ok, "other", uri, "").unwrap_err().contains("state mismatch"));
+        assert!(z.exchange("https://abc.chromiumapp.org/?error=access_denied&state=st8", "st8", uri, "").unwrap_err().contains("access_denied"));
+        let evil = "https://abc.chromiumapp.org/?code=c&accounts-server=https%3A%2F%2Fevil.example&state=st8";
+        assert!(z.exchange(evil, "st8", uri, "").unwrap_err().contains("unknown Zoho accounts server"));
+        assert!(OAuthStart::Zoho { client_id: "x".into(), client_secret: " ".into() }.authorize_url(uri, "s", "").is_err());
+        let with_rt = br#"{"access_token":"1000.a","refresh_token":"1000.r","api_domain":"https://www.zohoapis.eu","token_type":"Bearer","expires_in":3600}"#;
+        let conn = Connection::from_code_exchange(creds.clone(), &resp(200, with_rt), 0).unwrap();
+        assert!(matches!(&conn.credentials, Credentials::Zoho { refresh_token, .. } if refresh_token == "1000.r"));
+        assert_eq!(conn.credentials.refresh_request().url, "https://accounts.zoho.eu/oauth/v2/token");
+        let no_rt = br#"{"access_token":"1000.a","api_domain":"https://www.zohoapis.eu","expires_in":3600}"#;
+        assert!(Connection::from_code_exchange(creds, &resp(200, no_rt), 0).is_err());
+        let sf = OAuthStart::Salesforce { login_host: "test.salesforce.com".into(), client_id: "ck".into(), client_secret: None };
+        let url = sf.authorize_url(uri, "s1", "CHAL").unwrap();
+        assert!(url.starts_with("https://test.salesforce.com/services/oauth2/authorize?") && url.contains("code_challenge=CHAL"));
+        let (req, _) = sf.exchange("https://abc.chromiumapp.org/?code=aPrx1&state=s1", "s1", uri, "VER").unwrap();
+        assert!(String::from_utf8(req.body.unwrap()).unwrap().contains("code_verifier=VER"));
     }
 
     #[test]

@@ -294,6 +294,7 @@ impl Connector for LeadSquared {
         Ok(list
             .iter()
             .map(|o| crate::core::view::DealRow {
+                id: str_of(o, "OpportunityId"),
                 name: str_of(o, "OpportunityName").or_else(|| str_of(o, "mx_Custom_1")).unwrap_or_default(),
                 stage: str_of(o, "Stage").or_else(|| str_of(o, "Status")),
                 amount: super::num_of(o, "Amount"),

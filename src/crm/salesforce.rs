@@ -314,6 +314,7 @@ impl Connector for Salesforce {
         Ok(recs
             .iter()
             .map(|o| crate::core::view::DealRow {
+                id: str_of(o, "Id"),
                 name: str_of(o, "Name").unwrap_or_default(),
                 stage: str_of(o, "StageName"),
                 amount: super::num_of(o, "Amount"),

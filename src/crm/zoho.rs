@@ -265,6 +265,26 @@ impl Zoho {
         }))
     }
 
+    /// The record's attachments (to find an upload by its name marker).
+    pub fn list_attachments_request(&self, kind: RecordKind, id: &str) -> HttpRequest {
+        self.authed(HttpRequest::get(self.url(&format!("/{}/{id}/Attachments?fields=id,File_Name&per_page=200", module(kind)))))
+    }
+
+    /// The id of the attachment whose name starts with `marker`; 204 = none.
+    pub fn find_attachment(resp: &HttpResponse, marker: &str) -> Result<Option<String>, Failure> {
+        if resp.status == 204 {
+            return Ok(None);
+        }
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        Ok(v.get("data")
+            .and_then(|d| d.as_array())
+            .and_then(|a| a.iter().find(|x| str_of(x, "File_Name").is_some_and(|n| n.starts_with(marker))))
+            .and_then(|x| str_of(x, "id")))
+    }
+
     pub fn parse_attachment(resp: &HttpResponse) -> Result<String, Failure> {
         if resp.status == 413 {
             return Err(Failure::Rejected { reason: "file larger than Zoho allows (FILE_SIZE_MORE_THAN_ALLOWED_SIZE)".into() });
@@ -410,6 +430,7 @@ impl Connector for Zoho {
         Ok(data
             .iter()
             .map(|d| crate::core::view::DealRow {
+                id: str_of(d, "id"),
                 name: str_of(d, "Deal_Name").unwrap_or_default(),
                 stage: str_of(d, "Stage"),
                 amount: super::num_of(d, "Amount"),

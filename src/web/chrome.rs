@@ -1,5 +1,6 @@
 //! Bindings to the few chrome.* APIs we use (MV3: promise-returning forms).
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen]
 extern "C" {
@@ -23,6 +24,39 @@ extern "C" {
 extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = openOptionsPage, catch)]
     fn open_options_page_raw() -> Result<js_sys::Promise, JsValue>;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["chrome", "identity"], js_name = getRedirectURL, catch)]
+    fn identity_redirect_url_raw() -> Result<String, JsValue>;
+    #[wasm_bindgen(js_namespace = ["chrome", "identity"], js_name = launchWebAuthFlow, catch)]
+    fn launch_web_auth_flow_raw(details: &JsValue) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// `https://<extension id>.chromiumapp.org/`: where the CRM sends the browser back.
+pub fn identity_redirect_url() -> Result<String, JsValue> {
+    identity_redirect_url_raw()
+}
+
+/// Open the CRM's sign-in page; resolves with the URL the CRM redirected to.
+pub async fn launch_web_auth_flow(url: &str) -> Result<String, JsValue> {
+    let details = js_sys::Object::new();
+    js_sys::Reflect::set(&details, &"url".into(), &url.into())?;
+    js_sys::Reflect::set(&details, &"interactive".into(), &JsValue::TRUE)?;
+    let v = wasm_bindgen_futures::JsFuture::from(launch_web_auth_flow_raw(&details)?).await?;
+    v.as_string().ok_or_else(|| super::js_err("the sign-in window closed without an answer"))
+}
+
+/// Cryptographically random bytes (Web Crypto), for OAuth `state` and PKCE.
+pub fn random_bytes() -> Result<[u8; 32], JsValue> {
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())?;
+    let f: js_sys::Function = js_sys::Reflect::get(&crypto, &"getRandomValues".into())?.dyn_into()?;
+    let arr = js_sys::Uint8Array::new_with_length(32);
+    f.call1(&crypto, &arr)?;
+    let mut out = [0u8; 32];
+    arr.copy_to(&mut out);
+    Ok(out)
 }
 
 /// Open the options page (extension pages only; no eval: the extension CSP forbids it).
@@ -61,21 +95,8 @@ pub async fn alarm_create_periodic(name: &str, period_minutes: f64) -> Result<()
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_namespace = ["chrome", "storage", "local"], js_name = get, catch)]
-    fn storage_local_get_raw(key: &str) -> Result<js_sys::Promise, JsValue>;
-
     #[wasm_bindgen(js_namespace = ["chrome", "i18n"], js_name = getMessage)]
     fn i18n_get_message_raw(key: &str, substitutions: &js_sys::Array) -> String;
-}
-
-/// One `chrome.storage.local` value as JSON (`Null` when absent).
-pub async fn storage_get_json(key: &str) -> Result<serde_json::Value, JsValue> {
-    let all = wasm_bindgen_futures::JsFuture::from(storage_local_get_raw(key)?).await?;
-    let v = js_sys::Reflect::get(&all, &key.into())?;
-    if v.is_undefined() || v.is_null() {
-        return Ok(serde_json::Value::Null);
-    }
-    serde_wasm_bindgen::from_value(v).map_err(|e| super::js_err(format!("storage {key}: {e}")))
 }
 
 /// A localized string from `_locales`; the key itself when the message is missing, so a gap shows.

@@ -4,7 +4,7 @@
 use super::{secrets, transport};
 use crate::core::model::Crm;
 use crate::crm::auth::AuthStep;
-use crate::crm::connect::{Connection, Credentials};
+use crate::crm::connect::{Connection, Credentials, OAuthStart};
 use crate::crm::Connector;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
@@ -29,26 +29,59 @@ pub async fn connect(credentials: Credentials, now_ms: u64) -> Result<Connected,
     }
     let resp = transport::perform(&credentials.refresh_request()).await;
     match Connection::establish(credentials, &resp, now_ms) {
-        Ok(mut conn) => {
-            // Zoho record links need the org's domain name: one `GET /org` at connect time.
-            if crm == Crm::Zoho {
-                if let Ok(z) = conn.zoho(now_ms) {
-                    let org = transport::perform(&z.org_request()).await;
-                    conn.org_domain = crate::crm::zoho::Zoho::parse_org(&org).ok();
-                }
-            }
-            let api_host = match (&conn.session, &conn.lsq_hosts) {
-                (Some(s), _) => match &s.state {
-                    crate::crm::auth::TokenState::Connected { tokens } => tokens.api_base.clone(),
-                    _ => String::new(),
-                },
-                (None, Some((api, _))) => api.clone(),
-                _ => String::new(),
-            };
-            secrets::put(&key(crm), &conn).await?;
-            Ok(Connected { ok: true, crm, api_host, error: None })
-        }
+        Ok(conn) => store_connection(conn, now_ms).await,
         Err(f) => Ok(Connected { ok: false, crm, api_host: String::new(), error: Some(format!("{f:?}")) }),
+    }
+}
+
+/// Keep a new connection in the vault (Zoho: with its org's domain for record links).
+async fn store_connection(mut conn: Connection, now_ms: u64) -> Result<Connected, JsValue> {
+    let crm = conn.credentials.crm();
+    // Zoho record links need the org's domain name: one `GET /org` at connect time.
+    if crm == Crm::Zoho {
+        if let Ok(z) = conn.zoho(now_ms) {
+            let org = transport::perform(&z.org_request()).await;
+            conn.org_domain = crate::crm::zoho::Zoho::parse_org(&org).ok();
+        }
+    }
+    let api_host = match (&conn.session, &conn.lsq_hosts) {
+        (Some(s), _) => match &s.state {
+            crate::crm::auth::TokenState::Connected { tokens } => tokens.api_base.clone(),
+            _ => String::new(),
+        },
+        (None, Some((api, _))) => api.clone(),
+        _ => String::new(),
+    };
+    secrets::put(&key(crm), &conn).await?;
+    Ok(Connected { ok: true, crm, api_host, error: None })
+}
+
+/// Sign in through the browser (OAuth): the CRM's consent page in Chrome's auth window,
+/// the redirect checked (state, data centre), the code exchanged (PKCE for Salesforce), the
+/// connection stored like a pasted one.
+pub async fn oauth(start: OAuthStart, now_ms: u64) -> Result<Connected, JsValue> {
+    let crm = start.crm();
+    let fail = |e: String| Ok(Connected { ok: false, crm, api_host: String::new(), error: Some(e) });
+    let redirect_uri = super::chrome::identity_redirect_url()?;
+    let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
+    let state = b64(&super::chrome::random_bytes()?);
+    let (verifier, challenge) = crate::crm::auth::pkce(&super::chrome::random_bytes()?);
+    let url = match start.authorize_url(&redirect_uri, &state, &challenge) {
+        Ok(u) => u,
+        Err(e) => return fail(e),
+    };
+    let redirect = match super::chrome::launch_web_auth_flow(&url).await {
+        Ok(r) => r,
+        Err(e) => return fail(format!("sign-in did not finish: {}", e.as_string().or_else(|| js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string())).unwrap_or_default())),
+    };
+    let (req, credentials) = match start.exchange(&redirect, &state, &redirect_uri, &verifier) {
+        Ok(x) => x,
+        Err(e) => return fail(e),
+    };
+    let resp = transport::perform(&req).await;
+    match Connection::from_code_exchange(credentials, &resp, now_ms) {
+        Ok(conn) => store_connection(conn, now_ms).await,
+        Err(f) => fail(format!("{f:?}")),
     }
 }
 

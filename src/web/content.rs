@@ -244,6 +244,77 @@ fn send(identity: WaIdentity, messages: Vec<Message>) {
     }
 }
 
+/// Files larger than this stay in WhatsApp (runtime messages carry them as base64).
+const FILE_COPY_MAX: usize = 15 * 1024 * 1024;
+
+thread_local! {
+    /// Files already handed to the worker in this page (by `<message key>#<index>`).
+    static COPIED: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+}
+
+/// Copy the files WhatsApp has loaded into the page (images as `blob:` URLs) for upload to
+/// the CRM. Only `blob:` URLs of this page are read; anything else stays a name in the transcript.
+fn copy_files(messages: &[Message]) {
+    for m in messages {
+        for (i, media) in m.media.iter().enumerate() {
+            let Some(url) = media.url.clone().filter(|u| u.starts_with("blob:https://web.whatsapp.com/")) else { continue };
+            let key = format!("{}#{i}", m.key);
+            if !COPIED.with(|c| c.borrow_mut().insert(key)) {
+                continue;
+            }
+            let (message_key, index) = (m.key.clone(), i as u16);
+            let fallback = format!("{}-{}", media.kind, m.key.chars().filter(char::is_ascii_alphanumeric).take(12).collect::<String>());
+            let name = media.file_name.clone().unwrap_or(fallback);
+            wasm_bindgen_futures::spawn_local(async move {
+                let req = match gloo_net::http::Request::get(&url).send().await {
+                    Ok(resp) => {
+                        let mime = resp.headers().get("content-type").unwrap_or_else(|| "application/octet-stream".into());
+                        let name = if name.contains('.') { name } else { format!("{name}.{}", extension(&mime)) };
+                        match resp.binary().await {
+                            Ok(bytes) if bytes.len() <= FILE_COPY_MAX => {
+                                let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bytes);
+                                Request::File { message_key, index, name, mime, size: bytes.len() as u64, data_b64: Some(data), error: None }
+                            }
+                            Ok(bytes) => Request::File { message_key, index, name, mime, size: bytes.len() as u64, data_b64: None, error: Some(format!("larger than the {} MB copy limit", FILE_COPY_MAX >> 20)) },
+                            Err(e) => Request::File { message_key, index, name, mime, size: 0, data_b64: None, error: Some(e.to_string()) },
+                        }
+                    }
+                    Err(e) => Request::File { message_key, index, name, mime: String::new(), size: 0, data_b64: None, error: Some(e.to_string()) },
+                };
+                let retry_key = format!("{}#{index}", req_key(&req));
+                if let Ok(v) = to_js(&req) {
+                    if let Err(e) = chrome::send_message(&v).await {
+                        // The worker may be restarting, or the message not stored yet: the next
+                        // scan of this row tries again.
+                        COPIED.with(|c| c.borrow_mut().remove(&retry_key));
+                        set_diag("send_error", &e);
+                    }
+                }
+            });
+        }
+    }
+}
+
+fn req_key(r: &Request) -> String {
+    match r {
+        Request::File { message_key, .. } => message_key.clone(),
+        _ => String::new(),
+    }
+}
+
+fn extension(mime: &str) -> &'static str {
+    match mime.split(';').next().unwrap_or("").trim() {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        "image/gif" => "gif",
+        "video/mp4" => "mp4",
+        "audio/ogg" => "ogg",
+        "application/pdf" => "pdf",
+        _ => "bin",
+    }
+}
+
 fn publish_diag(s: &capture::Session) {
     if let Ok(v) = to_js(&s.counters) {
         set_diag("capture", &v);
@@ -288,7 +359,9 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
             }
         });
     }
+    let files = out.clone();
     send(identity, out);
+    copy_files(&files);
     // Diagnostics for the options page: how capture went in this chat.
     wasm_bindgen_futures::spawn_local(async move {
         if let Ok(v) = to_js(&Request::CaptureStats { counters }) {
@@ -314,7 +387,9 @@ fn flush_rows(state: &Shared) -> Result<(), JsValue> {
     let out = cap.session.ingest(&html);
     publish_diag(&cap.session);
     drop(cap);
+    let files = out.clone();
     send(identity, out);
+    copy_files(&files);
     Ok(())
 }
 

@@ -120,6 +120,34 @@ fn connect_section(doc: &Document, root: &Element, crm: Crm, diag: &serde_json::
             e.set_attribute("autocomplete", "off")?;
         }
     }
+    if crm != Crm::Leadsquared {
+        // Browser sign-in: only the app's client id (and Zoho's secret) are needed.
+        let b = button(doc, &sec, &format!("oauth-{k}"), &chrome::i18n("signInWith", &[crm.name().to_string()]))?;
+        let d = doc.clone();
+        on_click(&b, move || {
+            let v = |n: &str| input_value(&d, n).trim().to_string();
+            let start = match crm {
+                Crm::Zoho => serde_json::json!({"crm": "zoho", "client_id": v("zoho-client-id"), "client_secret": v("zoho-client-secret")}),
+                _ => serde_json::json!({"crm": "salesforce", "login_host": v("sf-login-host"), "client_id": v("sf-client-id"),
+                    "client_secret": Some(v("sf-client-secret")).filter(|s| !s.is_empty())}),
+            };
+            let d2 = d.clone();
+            spawn(async move {
+                let status_id = format!("connect-{}-status", crm_key(crm));
+                let start = serde_json::from_value(start).map_err(js_err)?;
+                set_text(&d2, &status_id, &tk("working"));
+                let reply: serde_json::Value = serde_wasm_bindgen::from_value(ask(&Request::OauthConnect { start }).await?).map_err(js_err)?;
+                if reply.get("ok").and_then(|o| o.as_bool()) == Some(true) {
+                    render_options().await?;
+                    set_text(&d2, &status_id, &tk("connectDone"));
+                } else {
+                    let e = reply.get("error").and_then(|e| e.as_str()).unwrap_or("").to_string();
+                    set_text(&d2, &status_id, &chrome::i18n("connectFailed", &[view::clean_text(&e)]));
+                }
+                Ok(())
+            })
+        })?;
+    }
     let submit = el(doc, &form, "button", Some(&format!("connect-{k}-submit")), Some(&tk(if connected { "reconnect" } else { "connect" })))?;
     submit.set_attribute("type", "submit")?;
     el(doc, &form, "p", Some(&format!("connect-{k}-status")), None)?.set_attribute("role", "status")?;

@@ -7,6 +7,7 @@
 //! - `docs`: `DocKey::id()` → JSON `(DocKey, RemoteState)` (what the CRM holds)
 //! - `chats`: chat key → JSON `ChatRecord` (identity, links, last synced)
 //! - `meta`: name → JSON (settings, links, last sync, lease, log, parked errors)
+//! - `files` (v2): `<message key>#<media index>` → JSON `FileBlob` (a file copied from the page)
 //! Values are JSON strings: the export is a straight dump, and no IDB index is needed.
 use super::js_err;
 use crate::core::outbox::OutboxMessage;
@@ -19,8 +20,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransactionMode};
 
 pub const DB_NAME: &str = "crmsync";
-pub const SCHEMA_VERSION: u32 = 1;
-pub const STORES: [&str; 6] = ["messages", "days", "pending", "docs", "chats", "meta"];
+pub const SCHEMA_VERSION: u32 = 2;
+pub const STORES: [&str; 7] = ["messages", "days", "pending", "docs", "chats", "meta", "files"];
 
 /// Resolve when an IDB request succeeds, reject with its error otherwise.
 pub(crate) fn request_future(req: &IdbRequest) -> JsFuture {
@@ -52,6 +53,14 @@ pub struct Store {
     db: IdbDatabase,
 }
 
+/// Close the connection when done (pending transactions still finish): open handles would
+/// block a newer schema's upgrade (an updated extension) and pile up in a long-lived worker.
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.db.close();
+    }
+}
+
 impl Store {
     pub async fn open() -> Result<Store, JsValue> {
         Self::open_named(DB_NAME).await
@@ -72,9 +81,9 @@ impl Store {
             }
         });
         open.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
-        let db = request_future(&open).await?;
+        let db: IdbDatabase = request_future(&open).await?.dyn_into()?;
         drop(on_upgrade);
-        Ok(Store { db: db.dyn_into()? })
+        Ok(Store { db })
     }
 
     async fn get_raw(&self, store: &str, key: &str) -> Result<Option<String>, JsValue> {

@@ -46,7 +46,7 @@ pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
-async fn log(store: &Store, text: String) -> Result<(), JsValue> {
+pub async fn log(store: &Store, text: String) -> Result<(), JsValue> {
     let mut entries: Vec<LogEntry> = store.get("meta", "log").await?.unwrap_or_default();
     push_log(&mut entries, LogEntry { at_ms: now_ms(), text }, LOG_MAX);
     store.put("meta", "log", &entries).await
@@ -160,7 +160,17 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
         store.put_many(&entries).await?;
         log(store, format!("{} captured rows have no timestamp and belong to no conversation day", planned.undated.len())).await?;
     }
-    let units = planned.units;
+    let mut units = planned.units;
+    // Files copied from the page travel with their message's unit.
+    for u in &mut units {
+        for m in &u.messages {
+            for i in 0..m.media.len() {
+                if let Some(f) = store.get::<crate::core::outbox::FileBlob>("files", &format!("{}#{i}", m.key)).await? {
+                    u.files.push(f);
+                }
+            }
+        }
+    }
     let policy = RetryPolicy::default();
     let mut retry: BTreeMap<String, RetryEntry> = store.get("meta", "retry").await?.unwrap_or_default();
     let mut parked: Vec<Parked> = store.get("meta", "parked").await?.unwrap_or_default();
@@ -173,6 +183,7 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
     }
 
     for writer in writers.iter_mut() {
+        writer.absorb_remote(&remote);
         let crm = writer.crm();
         let my_units: Vec<&Unit> = units.iter().filter(|u| u.key.record.crm == crm).collect();
         if my_units.is_empty() {
@@ -181,8 +192,17 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
         if state.retry_not_before_ms.is_some_and(|t| t > now_ms()) {
             continue; // the CRM asked us to wait
         }
-        // Per-record reads (e.g. recent deals) once per cycle.
+        // Per-record reads (e.g. recent deals) once per cycle, unless matching already read
+        // them for the card (fresh match, every deal with its id).
         let records: BTreeSet<_> = my_units.iter().map(|u| u.key.record.clone()).collect();
+        for r in &records {
+            // The card keeps 5: a longer list is only complete where the writer wants 5 too (Zoho).
+            let complete = |c: &ChatRecord| c.deals.len() < crate::core::view::MAX_DEALS || crm == crate::core::model::Crm::Zoho;
+            let known = chats.iter().find(|c| c.links.first() == Some(r) && c.match_is_fresh(now_ms()) && complete(c) && c.deals.iter().all(|d| d.id.is_some()));
+            if let Some(c) = known {
+                writer.seed_related(r, c.deals.iter().filter_map(|d| d.id.clone()).collect());
+            }
+        }
         for r in &records {
             // Some CRMs need a few reads (LeadSquared: its activity type, then opportunities).
             for _ in 0..4 {

@@ -468,6 +468,30 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
             let store = Store::open().await?;
             to_js(&diagnostics(&store).await?)
         }
+        Request::File { message_key, index, name, mime, size, data_b64, error } => {
+            let store = Store::open().await?;
+            let Some(m) = store.get::<OutboxMessage>("messages", &message_key).await? else {
+                return Err(js_err("file for a message that was not captured"));
+            };
+            match data_b64 {
+                Some(data) => {
+                    let file = crate::core::outbox::FileBlob { key: format!("{message_key}#{index}"), name, mime, data_b64: data };
+                    // The message's day is written again, now with the file.
+                    let day = format!("{}|{}", m.message.chat, m.message.time.map(|t| t.day_key()).unwrap_or_default());
+                    store
+                        .put_many(&[
+                            ("files", file.key.clone(), Some(serde_json::to_string(&file).map_err(js_err)?)),
+                            ("pending", message_key, Some(serde_json::to_string(&day).map_err(js_err)?)),
+                        ])
+                        .await?;
+                }
+                None => {
+                    let why = error.unwrap_or_else(|| "not copied".into());
+                    sync::log(&store, format!("{name} ({size} bytes) stays in WhatsApp: {why}")).await?;
+                }
+            }
+            to_js(&ActionReply::ok())
+        }
         Request::KnownChats => {
             let store = Store::open().await?;
             let names: Vec<String> = store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c.identity.name).collect();
@@ -526,8 +550,12 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
             let store = Store::open().await?;
             to_js(&export(&store).await?)
         }
-        Request::Connect { credentials } => {
-            let connected = super::connect::connect(credentials, sync::now_ms()).await?;
+        Request::Connect { .. } | Request::OauthConnect { .. } => {
+            let connected = match request {
+                Request::Connect { credentials } => super::connect::connect(credentials, sync::now_ms()).await?,
+                Request::OauthConnect { start } => super::connect::oauth(start, sync::now_ms()).await?,
+                _ => return Err(js_err("unreachable")),
+            };
             if connected.ok {
                 // The first connection anchors the 3-day first backup.
                 let store = Store::open().await?;

@@ -23,7 +23,7 @@ const put = (name, value) => { results.metrics[name] = value; console.log(`${nam
 }
 
 // Further benchmarks register themselves as modules next to this file.
-for (const name of ['plan.mjs', 'phone.mjs', 'scrape.mjs', 'runtime.mjs']) {
+for (const name of ['plan.mjs', 'phone.mjs', 'scrape.mjs', 'runtime.mjs', 'card.mjs']) {
   const file = join(ROOT, 'tests/bench', name);
   if (!existsSync(file)) continue;
   const mod = await import(file);
@@ -56,8 +56,9 @@ agree with the count. The minimum (\`*_minimum\`) is \`core::outbox::minimum_cal
 CRMs' documented per-call limits (shared/reference/crm-api.md), not our writers' own: per (CRM, document class,
 operation), ceil(writes / limit) with Zoho Notes 100, Salesforce sObject Collections 200 (chat upserts and
 ContentNotes, plus one collection insert of ≤200 ContentDocumentLinks per 200 new notes), LeadSquared bulk
-activities 25. Reads are not in the minimum: the ratio includes what the per-record reads (Zoho: each contact's
-recent deals; LeadSquared: each lead's opportunities, plus the activity-type lookup) cost on top of the writes.
+activities 25. Reads are not in the minimum. As in the worker, each record's deals/opportunities were already
+read when its chat was matched (the card shows them; one read per record per day, \`*_card_reads_per_record\`),
+and the sync reuses them; what remains in \`*_reads\` is e.g. LeadSquared's activity-type lookup.
 \`*_writes_at_our_batch_limits\` is the same formula with our writers' limits (\`*_writes\` equals it when the
 planner batches optimally); the gap to \`*_minimum\` is Salesforce's ContentNote, which our writer creates one per
 call (note + link in one Composite call) rather than through collections.

@@ -54,6 +54,14 @@ test('open chat → card from the CRM in the docked panel; CRM data stays out of
   assert.ok(l.app <= l.panel + 1, JSON.stringify(l));
   await frame.click('#collapse');
   await until(async () => (await layout()).width === 320, { what: 'expanded' });
+  // Keyboard: Tab reaches "Sync now", Enter runs a cycle, the live line reports it.
+  assert.match(await frame.textContent('#sync-state'), /^\d+ messages waiting to sync$/);
+  await frame.focus('#open-record');
+  for (let i = 0; i < 10 && (await frame.evaluate(() => document.activeElement?.id)) !== 'sync-now'; i++) await wa.keyboard.press('Tab');
+  assert.equal(await frame.evaluate(() => document.activeElement?.id), 'sync-now');
+  await wa.keyboard.press('Enter');
+  await until(async () => (await frame.textContent('#sync-state')) === 'Up to date', { what: 'synced from the keyboard', timeout: 30000 });
+  assert.ok((await sandbox.ledger()).zoho.notes.some((n) => n.parent_id === ANA));
 });
 
 test('switching chats follows the open chat: Salesforce contact, unknown number, @lid chat', async () => {

@@ -421,6 +421,20 @@ fn related_deals(state: &Shared, r: &Req, id: &str) -> Response {
 
 /// `POST /{module}/{id}/Attachments`: multipart with `file` (or `attachmentUrl`), one file per
 /// call, 100 MB; answers 200 (not 201) like the spec.
+fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn split_bytes<'a>(mut hay: &'a [u8], delim: &[u8]) -> Vec<&'a [u8]> {
+    let mut out = Vec::new();
+    while let Some(i) = find_bytes(hay, delim) {
+        out.push(&hay[..i]);
+        hay = &hay[i + delim.len()..];
+    }
+    out.push(hay);
+    out
+}
+
 fn attachment_upload(state: &Shared, r: &Req, module: &str, id: &str) -> Response {
     if state.db.get("zoho", module, id).is_none() {
         return err(404, "INVALID_DATA", "the related id given seems to be invalid", json!({"id": id}));
@@ -432,19 +446,21 @@ fn attachment_upload(state: &Shared, r: &Req, module: &str, id: &str) -> Respons
     let Some(boundary) = ctype.split("boundary=").nth(1).map(|b| b.trim_matches('"').to_string()) else {
         return err(400, "INVALID_DATA", "multipart/form-data with a boundary is expected", json!({}));
     };
+    // Parts are split on the byte level: file contents are binary, not text.
     let body = &r.body[..];
     let delim = format!("--{boundary}");
-    let text = String::from_utf8_lossy(body);
     let mut file: Option<(String, usize)> = None;
     let mut url: Option<String> = None;
-    for part in text.split(delim.as_str()).skip(1) {
-        let Some((head, content)) = part.split_once("\r\n\r\n") else { continue };
-        let content = content.strip_suffix("\r\n").unwrap_or(content);
+    for part in split_bytes(body, delim.as_bytes()).into_iter().skip(1) {
+        let Some(at) = find_bytes(part, b"\r\n\r\n") else { continue };
+        let head = String::from_utf8_lossy(&part[..at]);
+        let content = &part[at + 4..];
+        let content = content.strip_suffix(b"\r\n").unwrap_or(content);
         if head.contains("name=\"file\"") {
             let name = head.split("filename=\"").nth(1).and_then(|x| x.split('"').next()).unwrap_or("file").to_string();
             file = Some((name, content.len()));
         } else if head.contains("name=\"attachmentUrl\"") {
-            url = Some(content.trim().to_string());
+            url = Some(String::from_utf8_lossy(content).trim().to_string());
         }
     }
     let (name, size) = match (file, url) {
