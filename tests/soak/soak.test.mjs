@@ -10,7 +10,7 @@
 // interleaving.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox, launch, contentEval, stopServiceWorkers, until } from './harness.mjs';
+import { startSandbox, launch, contentEval, stopServiceWorkers, until } from '../e2e/harness.mjs';
 import { compareLedger } from './ledger-check.mjs';
 
 const SEED = process.env.SOAK_SEED ? Number(process.env.SOAK_SEED) >>> 0 : 20261121;
