@@ -101,6 +101,12 @@ e2e() {
   CRMSYNC_SANDBOX_BIN="$ROOT/target/debug/crm-sandbox" node --test --test-concurrency=1 tests/e2e/
 }
 
+# The reliability soak (SOAK_SEED / SOAK_SCHEDULES, see the file) runs after the e2e suite:
+# run before tests/e2e/sync.test.mjs it left that file's first test without a LeadSquared match.
+soak() {
+  CRMSYNC_SANDBOX_BIN="$ROOT/target/debug/crm-sandbox" node --test tests/soak/
+}
+
 cmd=${1:-build}
 shift || true
 case "$cmd" in
@@ -113,6 +119,7 @@ case "$cmd" in
     stage "native tests (cargo test --workspace)" cargo test --workspace
     stage "wasm tests in headless Chromium (wasm-bindgen-test)" wasm_tests
     stage "e2e: the extension in headless Chromium" e2e
+    stage "e2e: reliability soak (200 fault schedules + worker kills)" soak
     summary
     ;;
   demo)

@@ -52,12 +52,15 @@ ${rows.join('\n')}
 A first sync of 500 records × 20 messages (one conversation day each) per CRM. \`crmsync sync-calls\` runs the real
 planner (\`build_units\`, \`plan_writes\`, \`batch_writes\`) and the real CRM writers in the worker cycle's order; every
 request is performed against the sandbox CRMs (\`tests/bench/plan.mjs\`), and the sandbox's request log must
-agree with the count. The minimum is \`core::outbox::minimum_calls\` over the same writes: per (CRM, document
-class, operation), ceil(writes / the CRM's documented per-call limit) (shared/reference/crm-api.md): Zoho Notes
-100 per call, Salesforce sObject Collections upsert 200 per call, ContentNote one per call (no collection create
-for it in this writer), LeadSquared bulk activities 25 per call. Reads are not in the minimum. As in the worker,
-each record's deals/opportunities were already read when its chat was matched (the card shows them; one read per
-record per day, \`*_card_reads_per_record\`), and the sync reuses them; what remains in \`*_reads\` is e.g.
-LeadSquared's activity-type lookup. \`*_writes\` / \`*_minimum\` is the planner's batching alone.
+agree with the count. The minimum (\`*_minimum\`) is \`core::outbox::minimum_calls\` over the same writes with the
+CRMs' documented per-call limits (shared/reference/crm-api.md), not our writers' own: per (CRM, document class,
+operation), ceil(writes / limit) with Zoho Notes 100, Salesforce sObject Collections 200 (chat upserts and
+ContentNotes, plus one collection insert of ≤200 ContentDocumentLinks per 200 new notes), LeadSquared bulk
+activities 25. Reads are not in the minimum. As in the worker, each record's deals/opportunities were already
+read when its chat was matched (the card shows them; one read per record per day, \`*_card_reads_per_record\`),
+and the sync reuses them; what remains in \`*_reads\` is e.g. LeadSquared's activity-type lookup.
+\`*_writes_at_our_batch_limits\` is the same formula with our writers' limits (\`*_writes\` equals it when the
+planner batches optimally); the gap to \`*_minimum\` is Salesforce's ContentNote, which our writer creates one per
+call (note + link in one Composite call) rather than through collections.
 `);
 console.log(`bench: wrote ${join(out, 'results.json')} and BENCHMARKS.md`);
