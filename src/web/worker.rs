@@ -492,20 +492,19 @@ async fn handle(request: Request) -> Result<JsValue, JsValue> {
         }
         Request::File { message_key, index, name, mime, size, data_b64, error } => {
             let store = Store::open().await?;
-            let Some(m) = store.get::<OutboxMessage>("messages", &message_key).await? else {
-                return Err(js_err("file for a message that was not captured"));
-            };
+            // The file may arrive before its message (both are sent at once): it is kept, and
+            // the message's unit picks it up whenever that message is pending.
+            let message = store.get::<OutboxMessage>("messages", &message_key).await?;
             match data_b64 {
                 Some(data) => {
                     let file = crate::core::outbox::FileBlob { key: format!("{message_key}#{index}"), name, mime, data_b64: data };
-                    // The message's day is written again, now with the file.
-                    let day = format!("{}|{}", m.message.chat, m.message.time.map(|t| t.day_key()).unwrap_or_default());
-                    store
-                        .put_many(&[
-                            ("files", file.key.clone(), Some(serde_json::to_string(&file).map_err(js_err)?)),
-                            ("pending", message_key, Some(serde_json::to_string(&day).map_err(js_err)?)),
-                        ])
-                        .await?;
+                    let mut entries = vec![("files", file.key.clone(), Some(serde_json::to_string(&file).map_err(js_err)?))];
+                    if let Some(m) = message {
+                        // The message's day is written again, now with the file.
+                        let day = format!("{}|{}", m.message.chat, m.message.time.map(|t| t.day_key()).unwrap_or_default());
+                        entries.push(("pending", message_key, Some(serde_json::to_string(&day).map_err(js_err)?)));
+                    }
+                    store.put_many(&entries).await?;
                 }
                 None => {
                     let why = error.unwrap_or_else(|| "not copied".into());
