@@ -555,6 +555,15 @@ async fn handle(request: Request) -> Result<JsValue, JsValue> {
         }
         Request::SyncNow => {
             let store = Store::open().await?;
+            // The rep asked: documents waiting out their backoff go now (attempts still count
+            // toward parking; a CRM's own Retry-After pause is still honoured).
+            let mut retry: std::collections::BTreeMap<String, sync::RetryEntry> = store.get("meta", "retry").await?.unwrap_or_default();
+            if retry.values().any(|r| r.at_ms > 0) {
+                for r in retry.values_mut() {
+                    r.at_ms = 0;
+                }
+                store.put("meta", "retry", &retry).await?;
+            }
             to_js(&run_sync(&store).await?)
         }
         Request::SetSyncPeriod { minutes } => {
