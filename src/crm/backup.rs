@@ -79,6 +79,15 @@ fn file_bytes(d: &DocKey, docs: &BTreeMap<DocKey, RenderedDoc>) -> Result<Vec<u8
     base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).map_err(|e| format!("{}: {e}", d.id()))
 }
 
+/// A SOQL lookup's answer: the first record found, or none.
+fn first_record(resp: &HttpResponse) -> WriteResult {
+    let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+    match v["records"].as_array().and_then(|a| a.first()).and_then(|r| r["Id"].as_str()) {
+        Some(id) => WriteResult::Written { id: id.to_string() },
+        None => WriteResult::Absent,
+    }
+}
+
 fn item_results(batch: &Batch, results: Result<Vec<Result<String, Failure>>, Failure>) -> Vec<(DocKey, WriteResult)> {
     match results {
         Err(f) => batch.writes.iter().map(|w| (w.doc.clone(), WriteResult::Failed(f.clone()))).collect(),
@@ -390,13 +399,7 @@ impl DocumentWriter for SalesforceWriter {
             },
             WriteOp::Update if file => match salesforce::classify(resp) {
                 Some(f) => WriteResult::Failed(f),
-                None => {
-                    let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-                    match v["records"].as_array().and_then(|a| a.first()).and_then(|r| r["Id"].as_str()) {
-                        Some(id) => WriteResult::Written { id: id.to_string() },
-                        None => WriteResult::Absent,
-                    }
-                }
+                None => first_record(resp),
             },
             WriteOp::Create => match Salesforce::parse_content_note(resp) {
                 Ok(id) => WriteResult::Written { id },
@@ -409,13 +412,7 @@ impl DocumentWriter for SalesforceWriter {
             },
             WriteOp::Reconcile => match salesforce::classify(resp) {
                 Some(f) => WriteResult::Failed(f),
-                None => {
-                    let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
-                    match v["records"].as_array().and_then(|a| a.first()).and_then(|r| r["Id"].as_str()) {
-                        Some(id) => WriteResult::Written { id: id.to_string() },
-                        None => WriteResult::Absent,
-                    }
-                }
+                None => first_record(resp),
             },
         };
         vec![(w.doc.clone(), r)]

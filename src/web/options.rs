@@ -73,6 +73,21 @@ fn crms_in(v: &serde_json::Value, key: &str) -> Vec<String> {
     v.get(key).and_then(|a| a.as_array()).map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_string)).collect()).unwrap_or_default()
 }
 
+/// Send a connect request (pasted keys or browser sign-in) and say how it went next to the form.
+async fn connect_and_report(doc: &Document, crm: Crm, req: Request) -> Result<(), JsValue> {
+    let status_id = format!("connect-{}-status", crm_key(crm));
+    set_text(doc, &status_id, &tk("working"));
+    let reply: serde_json::Value = serde_wasm_bindgen::from_value(ask(&req).await?).map_err(js_err)?;
+    if reply.get("ok").and_then(|o| o.as_bool()) == Some(true) {
+        render_options().await?;
+        set_text(doc, &status_id, &tk("connectDone"));
+    } else {
+        let e = reply.get("error").and_then(|e| e.as_str()).unwrap_or("").to_string();
+        set_text(doc, &status_id, &chrome::i18n("connectFailed", &[view::clean_text(&e)]));
+    }
+    Ok(())
+}
+
 /// One CRM's connect form (paste credentials) and its state.
 fn connect_section(doc: &Document, root: &Element, crm: Crm, diag: &serde_json::Value) -> Result<(), JsValue> {
     let k = crm_key(crm);
@@ -133,18 +148,8 @@ fn connect_section(doc: &Document, root: &Element, crm: Crm, diag: &serde_json::
             };
             let d2 = d.clone();
             spawn(async move {
-                let status_id = format!("connect-{}-status", crm_key(crm));
                 let start = serde_json::from_value(start).map_err(js_err)?;
-                set_text(&d2, &status_id, &tk("working"));
-                let reply: serde_json::Value = serde_wasm_bindgen::from_value(ask(&Request::OauthConnect { start }).await?).map_err(js_err)?;
-                if reply.get("ok").and_then(|o| o.as_bool()) == Some(true) {
-                    render_options().await?;
-                    set_text(&d2, &status_id, &tk("connectDone"));
-                } else {
-                    let e = reply.get("error").and_then(|e| e.as_str()).unwrap_or("").to_string();
-                    set_text(&d2, &status_id, &chrome::i18n("connectFailed", &[view::clean_text(&e)]));
-                }
-                Ok(())
+                connect_and_report(&d2, crm, Request::OauthConnect { start }).await
             })
         })?;
     }
@@ -162,20 +167,10 @@ fn connect_section(doc: &Document, root: &Element, crm: Crm, diag: &serde_json::
                 "client_secret": Some(v("sf-client-secret")).filter(|s| !s.is_empty()), "refresh_token": v("sf-refresh-token")}),
             Crm::Leadsquared => serde_json::json!({"crm": "leadsquared", "access_key": v("lsq-access-key"), "secret_key": v("lsq-secret-key")}),
         };
-        let status_id = format!("connect-{}-status", crm_key(crm));
         let d2 = d.clone();
         spawn(async move {
             let credentials = serde_json::from_value(creds).map_err(js_err)?;
-            set_text(&d2, &status_id, &tk("working"));
-            let reply: serde_json::Value = serde_wasm_bindgen::from_value(ask(&Request::Connect { credentials }).await?).map_err(js_err)?;
-            if reply.get("ok").and_then(|o| o.as_bool()) == Some(true) {
-                render_options().await?;
-                set_text(&d2, &status_id, &tk("connectDone"));
-            } else {
-                let e = reply.get("error").and_then(|e| e.as_str()).unwrap_or("").to_string();
-                set_text(&d2, &status_id, &chrome::i18n("connectFailed", &[view::clean_text(&e)]));
-            }
-            Ok(())
+            connect_and_report(&d2, crm, Request::Connect { credentials }).await
         });
     });
     form.add_event_listener_with_callback("submit", cb.as_ref().unchecked_ref())?;
