@@ -21,7 +21,8 @@ fn main() {
             big.push_str(&long_row(i));
         }
     } else {
-        let rows = include_str!("../www/fixtures/ana.html");
+        // Date tokens filled in (see www/wa.js); the profile needs parseable rows, not a real day.
+        let rows = include_str!("../www/fixtures/ana.html").replace("{{dmy:-1}}", "20/11/2026");
         for i in 0..143 {
             big.push_str(&rows.replace("3EB0A1B2C3D4E5F607", &format!("X{i:04}")));
         }

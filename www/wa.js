@@ -5,7 +5,8 @@
 (() => {
   const chats = [
     { id: 'ana', title: 'Ana Souza', fixture: 'fixtures/ana.html', jid: '5511987654321@c.us', preview: 'Av. Paulista, 1000' },
-    { id: 'us', title: '+1 (415) 555-2671', fixture: 'fixtures/us.html', preview: 'The pro one' },
+    // Its rows are written month-first (en-US), new ones too, whatever the page's language.
+    { id: 'us', title: '+1 (415) 555-2671', fixture: 'fixtures/us.html', preview: 'The pro one', stampLang: 'en-US' },
     { id: 'group', title: 'Obra Paulista', fixture: 'fixtures/group.html', group: true, jid: '120363025246125486@g.us', preview: 'Welcome!' },
     { id: 'priya', title: 'Priya Sharma', jid: '919876543210@c.us', rows: [], preview: '' },
     { id: 'lid', title: 'Marina (LID)', jid: '196271432331425@lid', rows: [], preview: '' },
@@ -42,26 +43,43 @@
     return rows;
   }
   const byId = Object.fromEntries(chats.map((c) => [c.id, c]));
+  // What WhatsApp keeps of each chat while another is open (sent, received, edited, loaded
+  // rows): reopening shows the same messages, as the real app does.
+  const kept = {};
   let open = null;
   let seq = 0;
   const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   const pad = (n) => String(n).padStart(2, '0');
   const lang = () => document.documentElement.lang || 'en-GB';
   // WhatsApp writes the stamp in the user's locale: en-US month-first 12-hour, others day-first 24-hour.
-  const stamp = (d) => (lang() === 'en-US'
+  const stamp = (d, l = lang()) => (l === 'en-US'
     ? `${(d.getHours() % 12) || 12}:${pad(d.getMinutes())} ${d.getHours() < 12 ? 'AM' : 'PM'}, ${d.getMonth() + 1}/${d.getDate()}/${d.getFullYear()}`
     : `${pad(d.getHours())}:${pad(d.getMinutes())}, ${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`);
+  // Fixtures are dated relative to the run: `{{dmy:-1}}` is yesterday as dd/mm/yyyy,
+  // `{{mdy:0}}` today as m/d/yyyy. `?now=YYYY-MM-DDTHH:MM` pins "today" for tests of
+  // date parsing that need a particular calendar date (e.g. an ambiguous 12/9).
+  const pinned = new URLSearchParams(location.search).get('now');
+  // Fixed at load, so a page open across midnight stays consistent with `fakeWA.day(n)`.
+  const loadedAt = pinned ? new Date(pinned) : new Date();
+  const today = () => new Date(loadedAt);
+  const daysFrom = (n) => { const d = today(); d.setDate(d.getDate() + n); return d; };
+  const renderDates = (html) => html.replace(/\{\{(dmy|mdy):(-?\d+)\}\}/g, (_, f, n) => {
+    const d = daysFrom(Number(n));
+    return f === 'dmy' ? `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}` : `${d.getMonth() + 1}/${d.getDate()}/${d.getFullYear()}`;
+  });
   const newId = () => `3EB0${Date.now().toString(16).toUpperCase()}${(seq++).toString(16).toUpperCase().padStart(4, '0')}`;
 
-  function rowHtml({ id, out, sender, text, time, author, authorPhone, image }) {
+  function rowHtml({ id, out, sender, text, time, author, authorPhone, image, stampLang }) {
     const who = out ? 'You' : sender;
     const thumb = image ? `<div role="button" aria-label="Abrir imagem" data-testid="image-thumb"><img src="${esc(image)}" alt=""></div>` : '';
     const authorBlock = author ? `<div><span data-testid="author" aria-label="${esc(author)}">${esc(author)}</span>${authorPhone ? `<span class="_ahx_" data-testid="author-phone">${esc(authorPhone)}</span>` : ''}</div>` : '';
-    return `<div role="row"><div data-id="${esc(id)}" data-virtualized="false" class="_amjv"><div class="${out ? 'message-out' : 'message-in'} focusable-list-item">${authorBlock}${thumb}<div class="copyable-text" data-pre-plain-text="[${esc(stamp(time))}] ${esc(who)}: "><div><span dir="ltr" class="selectable-text copyable-text" data-testid="selectable-text"><span>${esc(text)}</span></span></div></div><div data-testid="msg-meta"><span>${pad(time.getHours())}:${pad(time.getMinutes())}</span></div></div></div></div>`;
+    return `<div role="row"><div data-id="${esc(id)}" data-virtualized="false" class="_amjv"><div class="${out ? 'message-out' : 'message-in'} focusable-list-item">${authorBlock}${thumb}<div class="copyable-text" data-pre-plain-text="[${esc(stamp(time, stampLang || lang()))}] ${esc(who)}: "><div><span dir="ltr" class="selectable-text copyable-text" data-testid="selectable-text"><span>${esc(text)}</span></span></div></div><div data-testid="msg-meta"><span>${pad(time.getHours())}:${pad(time.getMinutes())}</span></div></div></div></div>`;
   }
 
   function longRows(n) {
-    const base = new Date(2026, 10, 18, 8, 0);
+    // From the day before yesterday, 08:00, one a minute (ends yesterday afternoon).
+    const b = daysFrom(-2);
+    const base = new Date(b.getFullYear(), b.getMonth(), b.getDate(), 8, 0);
     let html = '';
     for (let i = 0; i < n; i++) {
       const t = new Date(base.getTime() + i * 60000);
@@ -78,11 +96,14 @@
   async function openChat(id) {
     const c = byId[id];
     if (!c) throw new Error(`no chat ${id}`);
+    if (open && list()) kept[open.id] = { rows: list().innerHTML, loaded: open.loaded };
     let rows = '';
     let loaded = 0;
-    if (c.fixture) rows = await (await fetch(c.fixture)).text();
+    if (kept[id]) ({ rows, loaded } = kept[id]);
+    else if (c.fixture) rows = renderDates(await (await fetch(c.fixture)).text());
     else if (c.long) rows = longRows(c.long);
     else if (c.history) { const all = historyOf(c); loaded = Math.min(c.history.page, all.length); rows = all.slice(all.length - loaded).join(''); }
+    c.loaded = loaded;
     // WhatsApp replaces #main when another chat opens.
     const old = document.getElementById('main');
     const main = document.createElement('div');
@@ -100,6 +121,7 @@
           const next = Math.min(loaded + c.history.page, all.length);
           list.insertAdjacentHTML('afterbegin', all.slice(all.length - next, all.length - loaded).join(''));
           loaded = next;
+          c.loaded = loaded;
           list.scrollTop = 1;
           delete list.dataset.loading;
         }, 150);
@@ -120,13 +142,13 @@
     /** An outgoing message typed by the rep. */
     send(text) {
       const id = newId();
-      list().insertAdjacentHTML('beforeend', rowHtml({ id, out: true, text, time: new Date() }));
+      list().insertAdjacentHTML('beforeend', rowHtml({ id, out: true, text, time: new Date(), stampLang: open.stampLang }));
       return id;
     },
     /** An incoming message (group: with author block). */
     receive(text, { sender, author, authorPhone, time } = {}) {
       const id = newId();
-      list().insertAdjacentHTML('beforeend', rowHtml({ id, out: false, sender: sender || open.title, author, authorPhone, text, time: time ? new Date(time) : new Date() }));
+      list().insertAdjacentHTML('beforeend', rowHtml({ id, out: false, sender: sender || open.title, author, authorPhone, text, time: time ? new Date(time) : new Date(), stampLang: open.stampLang }));
       return id;
     },
     /** An incoming photo: WhatsApp shows it from a blob: URL of the page. */
@@ -137,7 +159,7 @@
       g.fillStyle = '#008069'; g.fillRect(0, 0, 16, 16); g.fillStyle = '#fff'; g.fillRect(4, 4, 8, 8);
       const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
       const id = newId();
-      list().insertAdjacentHTML('beforeend', rowHtml({ id, out: false, sender: open.title, text, time: new Date(), image: URL.createObjectURL(blob) }));
+      list().insertAdjacentHTML('beforeend', rowHtml({ id, out: false, sender: open.title, text, time: new Date(), image: URL.createObjectURL(blob), stampLang: open.stampLang }));
       return { id, size: blob.size };
     },
     /** WhatsApp edits the text in place. */
@@ -155,12 +177,16 @@
     },
     /** Scrolling up loads older messages above the current ones. */
     prependOlder(n, { day } = {}) {
-      const base = day ? new Date(day) : new Date(2026, 10, 17, 9, 0);
+      // Default: the day before yesterday, 09:00 (inside a 3-day backup window).
+      const b = daysFrom(-2);
+      const base = day ? new Date(day) : new Date(b.getFullYear(), b.getMonth(), b.getDate(), 9, 0);
       let html = '';
-      for (let i = 0; i < n; i++) html += rowHtml({ id: `3EB0OLD${newId()}`, out: false, sender: open.title, text: `older ${i}`, time: new Date(base.getTime() + i * 60000) });
+      for (let i = 0; i < n; i++) html += rowHtml({ id: `3EB0OLD${newId()}`, out: false, sender: open.title, text: `older ${i}`, time: new Date(base.getTime() + i * 60000), stampLang: open.stampLang });
       list().insertAdjacentHTML('afterbegin', html);
     },
     rowHtml,
+    /** The calendar day `n` days from the page's "today", as the fixtures render it. */
+    day(n) { const d = daysFrom(n); return { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate() }; },
   };
   window.fakeWA = api;
 

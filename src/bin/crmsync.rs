@@ -215,7 +215,7 @@ mod sync_calls {
                 });
             }
         }
-        let units = build_units(&outbox, &chats, None).units;
+        let units = build_units(&outbox, &chats, &Default::default()).units;
         let mut w = writer(&job);
         if job.related_known {
             for u in &units {

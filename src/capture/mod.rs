@@ -366,13 +366,31 @@ impl Session {
     /// Scan `html` and return the messages that are new or changed since last returned.
     pub fn ingest(&mut self, html: &str) -> Vec<Message> {
         let found = scan(html, &mut self.ctx, &mut self.counters);
+        self.hand_on(found, true)
+    }
+
+    /// Rows WhatsApp removed before they were scanned (the rep sent a message and switched
+    /// chats within moments), read from the removed nodes: scanned in the context of the
+    /// chat they belong to, handed on once like any other, and the open chat is untouched.
+    pub fn ingest_removed(&mut self, identity: &WaIdentity, locale: &str, html: &str) -> Vec<Message> {
+        let same = self.identity.as_ref().map(WaIdentity::chat_key) == Some(identity.chat_key());
+        if same {
+            let found = scan(html, &mut self.ctx, &mut self.counters);
+            return self.hand_on(found, true);
+        }
+        let mut ctx = ScanContext { chat: identity.chat_key(), is_group: identity.is_group, locale: locale.into(), ..Default::default() };
+        let found = scan(html, &mut ctx, &mut self.counters);
+        self.hand_on(found, false)
+    }
+
+    fn hand_on(&mut self, found: Vec<Message>, open_chat: bool) -> Vec<Message> {
         let mut out = Vec::new();
         for m in found {
             let digest = serde_json::to_vec(&m).map(|b| crate::core::outbox::fnv1a64(&b)).unwrap_or(0);
             if self.sent.insert(m.key.clone(), digest) != Some(digest) {
                 out.push(m.clone());
             }
-            if self.messages.len() < self.keep || self.messages.contains_key(&m.key) {
+            if open_chat && (self.messages.len() < self.keep || self.messages.contains_key(&m.key)) {
                 self.messages.insert(m.key.clone(), m);
             }
         }

@@ -5,6 +5,40 @@ fn ctx(chat: &str, locale: &str, is_group: bool) -> ScanContext {
     ScanContext { chat: chat.into(), locale: locale.into(), is_group, ..Default::default() }
 }
 
+/// A fixture of the fake WhatsApp Web with its date tokens (`{{dmy:N}}`, `{{mdy:N}}`, N days
+/// from "today", see `www/wa.js`) filled in as if today were 21 Nov 2026: the native tests
+/// pin the calendar, the browser tests render relative to the run.
+fn fixture(html: &str) -> String {
+    fixture_on(html, 2026, 11, 21)
+}
+
+/// The same with "today" pinned to another date (the en-US chat needs an ambiguous 12/9).
+fn fixture_on(html: &str, year: u16, month: u8, day: u8) -> String {
+    let today = crate::core::schedule::local_minutes(&crate::core::model::LocalMinute { year, month, day, hour: 12, minute: 0 });
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find("{{") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + 2..];
+        let Some(end) = tail.find("}}") else { break };
+        let (fmt, n) = tail[..end].split_once(':').unwrap_or(("", ""));
+        let d = crate::core::schedule::minute_from_local_minutes(today + n.parse::<i64>().unwrap_or(0) * 1440);
+        match fmt {
+            "dmy" => out.push_str(&format!("{:02}/{:02}/{}", d.day, d.month, d.year)),
+            "mdy" => out.push_str(&format!("{}/{}/{}", d.month, d.day, d.year)),
+            _ => out.push_str(&rest[i..i + 4 + end]),
+        }
+        rest = &tail[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn fixture_dates_render_relative_to_today() {
+    assert_eq!(fixture("[10:01, {{dmy:-1}}] [x, {{mdy:0}}] {{mdy:-21}} {{other}}"), "[10:01, 20/11/2026] [x, 11/21/2026] 10/31/2026 {{other}}");
+}
+
 fn by_key<'a>(ms: &'a [Message], key: &str) -> &'a Message {
     ms.iter().find(|m| m.key == key).unwrap_or_else(|| panic!("{key} not captured"))
 }
@@ -13,7 +47,7 @@ fn by_key<'a>(ms: &'a [Message], key: &str) -> &'a Message {
 fn every_kind_in_the_saved_contact_chat() {
     let mut c = ctx("pn:+5511987654321", "pt-BR", false);
     let mut n = Counters::default();
-    let ms = scan(include_str!("../../www/fixtures/ana.html"), &mut c, &mut n);
+    let ms = scan(&fixture(include_str!("../../www/fixtures/ana.html")), &mut c, &mut n);
     assert_eq!(n.rows_seen, 15);
     assert_eq!(n.parsed, 14);
     assert_eq!(n.skipped.get("not a message (no direction)"), Some(&1), "the ~Name row: {:?}", n.skipped);
@@ -65,7 +99,7 @@ fn every_kind_in_the_saved_contact_chat() {
 fn group_senders_saved_unsaved_and_inherited() {
     let mut c = ctx("group:Obra Paulista", "en-IN", true);
     let mut n = Counters::default();
-    let ms = scan(include_str!("../../www/fixtures/group.html"), &mut c, &mut n);
+    let ms = scan(&fixture(include_str!("../../www/fixtures/group.html")), &mut c, &mut n);
     assert_eq!(ms.len(), 5);
     assert_eq!(ms[0].sender, Sender { name: "Maybe Nirant".into(), phone: Some("+917737887058".into()) });
     // The second message has no author block: same sender, phone inherited.
@@ -74,7 +108,7 @@ fn group_senders_saved_unsaved_and_inherited() {
     assert_eq!((ms[3].direction, ms[3].sender.name.as_str()), (Direction::Out, "You"));
     assert_eq!(ms[4].kind, MessageKind::System);
     assert_eq!(ms[4].text, "Ana Souza added Liam Carter");
-    assert_eq!(ms[0].time.map(|t| t.iso()).as_deref(), Some("2026-05-10T12:19"));
+    assert_eq!(ms[0].time.map(|t| t.iso()).as_deref(), Some("2026-11-20T12:19"));
 }
 
 #[test]
@@ -83,7 +117,7 @@ fn month_first_chat_and_legacy_ids() {
     // digits alone cannot tell here, so the page locale decides.
     let mut c = ctx("pn:+14155552671", "en-US", false);
     let mut n = Counters::default();
-    let ms = scan(include_str!("../../www/fixtures/us.html"), &mut c, &mut n);
+    let ms = scan(&fixture_on(include_str!("../../www/fixtures/us.html"), 2026, 12, 10), &mut c, &mut n);
     assert_eq!(ms.len(), 3);
     assert_eq!(ms[0].key, "false_14155552671@c.us_3EB0C0FFEE000001");
     assert_eq!(ms[0].direction, Direction::In);
@@ -168,4 +202,27 @@ fn session_hands_on_each_message_once_and_edits_again() {
     assert_eq!(s.messages["K1"].chat, "pn:+1");
     s.open_chat(WaIdentity { phone: Some("+2".into()), lid: None, name: "B".into(), is_group: false }, "en-GB");
     assert!(s.messages.is_empty(), "another chat");
+}
+
+#[test]
+fn rows_removed_by_a_chat_switch_are_handed_on_for_their_own_chat() {
+    let ana = WaIdentity { phone: Some("+5511987654321".into()), lid: None, name: "Ana".into(), is_group: false };
+    let liam = WaIdentity { phone: Some("+14155552671".into()), lid: None, name: "Liam".into(), is_group: false };
+    let row = |id: &str, text: &str| format!(r#"<div data-id="{id}" class="message-out"><div data-pre-plain-text="[10:00, 1/1/2026] You: "><span data-testid="selectable-text">{text}</span></div></div>"#);
+    let mut s = Session::new(10);
+    s.open_chat(liam.clone(), "en-GB");
+    s.ingest(&row("L1", "for Liam"));
+    // Ana's row was removed with her chat before it was scanned: it is Ana's, not Liam's.
+    let out = s.ingest_removed(&ana, "en-GB", &row("A1", "typed for Ana"));
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].chat.as_str(), out[0].text.as_str()), ("pn:+5511987654321", "typed for Ana"));
+    assert_eq!(s.identity.as_ref().map(|i| i.name.as_str()), Some("Liam"), "the open chat is untouched");
+    assert!(!s.messages.contains_key("A1"), "diagnostics show the open chat only");
+    // Handed on once: reopening Ana's chat later does not send it again, an edit would.
+    s.open_chat(ana.clone(), "en-GB");
+    assert!(s.ingest(&row("A1", "typed for Ana")).is_empty());
+    assert_eq!(s.ingest(&row("A1", "typed for Ana, edited")).len(), 1);
+    // Removed rows of the open chat go through its own context.
+    assert_eq!(s.ingest_removed(&ana, "en-GB", &row("A2", "second")).len(), 1);
+    assert!(s.messages.contains_key("A2"));
 }

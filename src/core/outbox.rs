@@ -11,6 +11,7 @@
 //! *reconciles* (looks the document up by its deterministic key) before creating again.
 //! A message is marked synced only when every document covering it holds its current body.
 use crate::core::model::{Crm, Message, RecordRef};
+pub use crate::core::schedule::BackupWindow;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -122,17 +123,79 @@ pub struct Units {
     pub units: Vec<Unit>,
     /// Pending messages without a timestamp: they belong to no conversation day.
     pub undated: Vec<String>,
-    /// Pending messages older than the first backup's window (before connection − 3 days).
+    /// Pending messages older than the backup window (before connection − its days) of chats
+    /// whose older messages the rep did not choose to back up.
     pub before_window: Vec<String>,
 }
 
+/// The `chat|day` key a message is listed and queued under (`days` and `pending` stores).
+pub fn day_key_of(m: &Message) -> String {
+    format!("{}|{}", m.chat, m.time.map(|t| t.day_key()).unwrap_or_default())
+}
+
+/// Where a stored message stands, as the export and the panel show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageState {
+    /// The CRM confirmed every document that holds it.
+    Synced,
+    /// Will be sent: at the next cycle, or once the chat is linked to a record.
+    Pending,
+    /// Captured before the backup window and not chosen for backup: kept, never sent.
+    Older,
+    /// No timestamp could be read: it belongs to no conversation day.
+    Undated,
+    /// The rep excluded the chat.
+    Excluded,
+}
+
+/// The state of one stored message. Pure: `excluded` is the chat's setting.
+pub fn message_state(m: &OutboxMessage, window: &BackupWindow, excluded: bool) -> MessageState {
+    if m.synced {
+        return MessageState::Synced;
+    }
+    if excluded {
+        return MessageState::Excluded;
+    }
+    match &m.message.time {
+        None => MessageState::Undated,
+        Some(t) if !window.admits(&m.message.chat, t) => MessageState::Older,
+        Some(_) => MessageState::Pending,
+    }
+}
+
+/// A chat's messages from before the backup window: how many, and from which days
+/// (`YYYY-MM-DD`), for the panel's "back up older messages" offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OlderMessages {
+    pub count: u32,
+    pub first_day: String,
+    pub last_day: String,
+}
+
+/// Summarize the messages of one chat that are outside the window (`None`: there are none).
+pub fn older_summary<'a>(messages: impl IntoIterator<Item = &'a OutboxMessage>, window: &BackupWindow) -> Option<OlderMessages> {
+    let mut count = 0u32;
+    let (mut first, mut last): (Option<String>, Option<String>) = (None, None);
+    for m in messages {
+        if message_state(m, window, false) != MessageState::Older {
+            continue;
+        }
+        count = count.saturating_add(1);
+        let day = m.message.time.map(|t| t.day_key()).unwrap_or_default();
+        if first.as_ref().is_none_or(|f| &day < f) {
+            first = Some(day.clone());
+        }
+        if last.as_ref().is_none_or(|l| &day > l) {
+            last = Some(day);
+        }
+    }
+    Some(OlderMessages { count, first_day: first?, last_day: last? }).filter(|o| o.count > 0)
+}
+
 /// Units that need (re)writing: every (record, chat, day) with at least one pending message.
-/// `window_start`: messages before it are outside the first backup and never sent.
-pub fn build_units<'a>(
-    outbox: impl IntoIterator<Item = &'a OutboxMessage>,
-    chats: &[ChatLinks],
-    window_start: Option<&crate::core::model::LocalMinute>,
-) -> Units {
+/// Messages the `window` does not admit are outside the backup and never sent.
+pub fn build_units<'a>(outbox: impl IntoIterator<Item = &'a OutboxMessage>, chats: &[ChatLinks], window: &BackupWindow) -> Units {
     let links: BTreeMap<&str, &ChatLinks> = chats.iter().map(|c| (c.chat.as_str(), c)).collect();
     // (chat, day) -> messages of that day, in capture order; and which (chat, day) are dirty.
     let mut days: BTreeMap<(String, String), Vec<&Message>> = BTreeMap::new();
@@ -149,7 +212,7 @@ pub fn build_units<'a>(
             }
             continue;
         };
-        if window_start.is_some_and(|w| !crate::core::schedule::in_first_backup_window(&t, w)) {
+        if !window.admits(&m.message.chat, &t) {
             if !m.synced {
                 before_window.push(m.message.key.clone());
             }
@@ -400,7 +463,7 @@ mod tests {
             ob(msg("c", "pn:+1", 19, 10), true), // clean day: not rewritten
             ob(msg("d", "pn:+2", 20, 10), false), // unlinked chat: waits
         ];
-        let Units { units, undated, .. } = build_units(&outbox, &chats, None);
+        let Units { units, undated, .. } = build_units(&outbox, &chats, &BackupWindow::default());
         assert!(undated.is_empty());
         assert_eq!(units.len(), 2, "one unit per linked record");
         for u in &units {
@@ -415,7 +478,7 @@ mod tests {
         let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1")] }];
         let mut m = msg("x", "c", 1, 1);
         m.time = None;
-        let Units { units, undated, .. } = build_units(&[ob(m, false)], &chats, None);
+        let Units { units, undated, .. } = build_units(&[ob(m, false)], &chats, &BackupWindow::default());
         assert!(units.is_empty());
         assert_eq!(undated, ["x"]);
     }
@@ -430,16 +493,50 @@ mod tests {
             ob(msg("edge", "c", 18, 12), false),
             ob(msg("new", "c", 21, 13), false),
         ];
-        let got = build_units(&outbox, &chats, Some(&connected));
+        let mut window = BackupWindow { connected: Some(connected), days: 3, older_chats: Default::default() };
+        let got = build_units(&outbox, &chats, &window);
         assert_eq!(got.before_window, ["old"]);
         let sent: Vec<&str> = got.units.iter().flat_map(|u| u.messages.iter().map(|m| m.key.as_str())).collect();
         assert_eq!(sent, ["edge", "new"]);
+        // The rep chose to back up this chat's older messages: they go like any other.
+        window.older_chats.insert("c".into());
+        let got = build_units(&outbox, &chats, &window);
+        assert!(got.before_window.is_empty());
+        let sent: Vec<&str> = got.units.iter().flat_map(|u| u.messages.iter().map(|m| m.key.as_str())).collect();
+        assert_eq!(sent, ["old", "edge", "new"]);
+    }
+
+    #[test]
+    fn message_states_and_the_older_summary() {
+        let connected = crate::core::model::LocalMinute { year: 2026, month: 11, day: 21, hour: 12, minute: 0 };
+        let mut window = BackupWindow { connected: Some(connected), days: 3, older_chats: Default::default() };
+        let mut undated = msg("u", "c", 20, 9);
+        undated.time = None;
+        let outbox = vec![
+            ob(msg("o1", "c", 10, 9), false),
+            ob(msg("o2", "c", 18, 11), false),
+            ob(msg("o3", "c", 12, 9), true),
+            ob(msg("new", "c", 21, 13), false),
+            ob(undated, false),
+        ];
+        let states: Vec<MessageState> = outbox.iter().map(|m| message_state(m, &window, false)).collect();
+        assert_eq!(states, [MessageState::Older, MessageState::Older, MessageState::Synced, MessageState::Pending, MessageState::Undated]);
+        assert_eq!(message_state(&outbox[0], &window, true), MessageState::Excluded);
+        assert_eq!(
+            older_summary(&outbox, &window),
+            Some(OlderMessages { count: 2, first_day: "2026-11-10".into(), last_day: "2026-11-18".into() }),
+            "synced ones are not counted; days span the older messages"
+        );
+        window.older_chats.insert("c".into());
+        assert_eq!(older_summary(&outbox, &window), None, "chosen for backup: nothing older left");
+        assert_eq!(message_state(&outbox[0], &window, false), MessageState::Pending);
+        assert_eq!(older_summary(&outbox, &BackupWindow::default()), None, "not connected: no window yet");
     }
 
     #[test]
     fn writes_follow_remote_state() {
         let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1"), rec(Crm::Zoho, "2"), rec(Crm::Zoho, "3"), rec(Crm::Zoho, "4")] }];
-        let units = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, None).units;
+        let units = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, &BackupWindow::default()).units;
         let docs = render(&units);
         let mut remote = BTreeMap::new();
         remote.insert(docs[1].key.clone(), RemoteState::Uncertain { since_ms: 5 });
@@ -454,7 +551,7 @@ mod tests {
         let records: Vec<RecordRef> = (0..250).map(|i| rec(if i % 2 == 0 { Crm::Zoho } else { Crm::Leadsquared }, &i.to_string())).collect();
         let chats: Vec<ChatLinks> = records.iter().map(|r| ChatLinks { chat: format!("c{}", r.id), title: "t".into(), is_group: false, records: vec![r.clone()] }).collect();
         let outbox: Vec<OutboxMessage> = chats.iter().map(|c| ob(msg(&format!("m{}", c.chat), &c.chat, 20, 9), false)).collect();
-        let units = build_units(&outbox, &chats, None).units;
+        let units = build_units(&outbox, &chats, &BackupWindow::default()).units;
         let writes = plan_writes(&render(&units), &BTreeMap::new());
         let limit = |crm: Crm, _: &str, _: &WriteOp| if crm == Crm::Zoho { 100 } else { 25 };
         let batches = batch_writes(writes.clone(), limit);
@@ -469,7 +566,7 @@ mod tests {
     #[test]
     fn messages_settle_only_when_every_document_is_current() {
         let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1"), rec(Crm::Salesforce, "2")] }];
-        let units = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, None).units;
+        let units = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, &BackupWindow::default()).units;
         let docs = render(&units);
         let mut remote = BTreeMap::new();
         remote.insert(docs[0].key.clone(), RemoteState::Written { id: "z".into(), digest: docs[0].digest() });
@@ -485,7 +582,7 @@ mod tests {
         // Found by the soak: the deals read failed, only the contact's note was rendered and
         // written, and the message was marked synced without ever reaching the deals.
         let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1"), rec(Crm::Salesforce, "2")] }];
-        let units = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, None).units;
+        let units = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, &BackupWindow::default()).units;
         let docs = render(&units);
         let remote: BTreeMap<DocKey, RemoteState> =
             docs.iter().map(|d| (d.key.clone(), RemoteState::Written { id: "x".into(), digest: d.digest() })).collect();

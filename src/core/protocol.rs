@@ -43,6 +43,8 @@ pub enum Request {
     Unlink { chat: String },
     SearchRecords { query: String },
     ChooseCandidate { chat: String, record: crate::core::model::RecordRef },
+    /// Back up this chat's messages from before the backup window too (the rep's choice).
+    BackUpOlder { chat: String },
     /// Exclude a chat from capture and sync (or include it again).
     ExcludeChat { chat: String, excluded: bool },
     /// Options page: the rep's settings, and saving them (answered with `ActionReply`).
@@ -184,7 +186,7 @@ mod tests {
         assert!(authorize(&view, &Sender::ExtensionPage).is_ok());
         let r: Request = serde_json::from_str(r#"{"kind":"panel_view","chat":"pn:+1"}"#).unwrap();
         assert_eq!(r, Request::PanelView { chat: Some("pn:+1".into()), name: None });
-        for settings_or_data in [Request::GetSettings, Request::Diagnostics, Request::Disconnect { crm: crate::core::model::Crm::Zoho }, Request::ExcludeChat { chat: "pn:+1".into(), excluded: true }] {
+        for settings_or_data in [Request::BackUpOlder { chat: "pn:+1".into() }, Request::GetSettings, Request::Diagnostics, Request::Disconnect { crm: crate::core::model::Crm::Zoho }, Request::ExcludeChat { chat: "pn:+1".into(), excluded: true }] {
             assert!(authorize(&settings_or_data, &Sender::WhatsAppTab).is_err(), "{settings_or_data:?}");
             assert!(authorize(&settings_or_data, &Sender::ExtensionPage).is_ok());
         }

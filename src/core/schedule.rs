@@ -55,8 +55,63 @@ pub fn local_minutes(t: &LocalMinute) -> i64 {
 /// Is a message inside the first backup's window: at most `FIRST_BACKUP_DAYS` × 24 h
 /// before the (local) moment of connection? Messages after connection always qualify.
 pub fn in_first_backup_window(message: &LocalMinute, connected_local: &LocalMinute) -> bool {
-    let window = FIRST_BACKUP_DAYS as i64 * 1440;
-    local_minutes(message) >= local_minutes(connected_local) - window
+    in_window(message, connected_local, FIRST_BACKUP_DAYS as u32)
+}
+
+fn in_window(message: &LocalMinute, connected_local: &LocalMinute, days: u32) -> bool {
+    local_minutes(message) >= local_minutes(connected_local) - i64::from(days) * 1440
+}
+
+/// The longest backup window a rep may set (days before the first connection).
+pub const MAX_WINDOW_DAYS: u32 = 365;
+
+/// What the backup covers: everything from `days` × 24 h before the first connection on,
+/// plus, for the chats the rep chose (`older_chats`, chat keys), everything captured.
+/// Messages outside it are kept (and exported) but never sent and never "waiting".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupWindow {
+    /// The local minute of the first connection; `None` before any CRM was connected (then
+    /// nothing is known to be outside the window yet).
+    pub connected: Option<LocalMinute>,
+    pub days: u32,
+    pub older_chats: std::collections::BTreeSet<String>,
+}
+
+impl BackupWindow {
+    /// Is a message of `chat` at `t` part of the backup?
+    pub fn admits(&self, chat: &str, t: &LocalMinute) -> bool {
+        match &self.connected {
+            None => true,
+            Some(c) => self.older_chats.contains(chat) || in_window(t, c, self.days),
+        }
+    }
+
+    /// The first local minute inside the window (messages before it are "older").
+    pub fn start(&self) -> Option<LocalMinute> {
+        let c = self.connected.as_ref()?;
+        Some(minute_from_local_minutes(local_minutes(c) - i64::from(self.days) * 1440))
+    }
+}
+
+/// Inverse of `local_minutes`.
+pub fn minute_from_local_minutes(m: i64) -> LocalMinute {
+    let days = m.div_euclid(1440);
+    let rem = m.rem_euclid(1440);
+    let (y, mo, d) = civil_from_days(days);
+    LocalMinute { year: y as u16, month: mo as u8, day: d as u8, hour: (rem / 60) as u8, minute: (rem % 60) as u8 }
+}
+
+/// Howard Hinnant's civil_from_days (inverse of `days_from_civil`).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
@@ -96,6 +151,34 @@ mod tests {
         let feb26 = LocalMinute { year: 2026, month: 2, day: 26, hour: 23, minute: 59 };
         assert!(in_first_backup_window(&feb27, &c));
         assert!(!in_first_backup_window(&feb26, &c));
+    }
+
+    #[test]
+    fn a_window_admits_its_days_and_the_chats_the_rep_chose() {
+        let mut w = BackupWindow { connected: Some(lm(21, 12, 0)), days: 3, older_chats: Default::default() };
+        assert!(w.admits("c", &lm(18, 12, 0)));
+        assert!(!w.admits("c", &lm(18, 11, 59)));
+        assert_eq!(w.start(), Some(lm(18, 12, 0)));
+        w.days = 7;
+        assert!(w.admits("c", &lm(14, 12, 0)), "a longer window reaches further back");
+        assert!(!w.admits("c", &lm(14, 11, 59)));
+        w.older_chats.insert("c".into());
+        assert!(w.admits("c", &LocalMinute { year: 2020, month: 1, day: 1, hour: 0, minute: 0 }), "the rep chose this chat's older messages");
+        assert!(!w.admits("d", &lm(1, 0, 0)), "only that chat");
+        let unconnected = BackupWindow { connected: None, days: 3, older_chats: Default::default() };
+        assert!(unconnected.admits("c", &lm(1, 0, 0)), "before any connection nothing is outside yet");
+        assert_eq!(unconnected.start(), None);
+    }
+
+    #[test]
+    fn window_start_crosses_month_and_year_boundaries() {
+        let w = BackupWindow { connected: Some(LocalMinute { year: 2027, month: 1, day: 2, hour: 0, minute: 5 }), days: 3, older_chats: Default::default() };
+        assert_eq!(w.start(), Some(LocalMinute { year: 2026, month: 12, day: 30, hour: 0, minute: 5 }));
+        let leap = BackupWindow { connected: Some(LocalMinute { year: 2028, month: 3, day: 1, hour: 10, minute: 0 }), days: 1, older_chats: Default::default() };
+        assert_eq!(leap.start(), Some(LocalMinute { year: 2028, month: 2, day: 29, hour: 10, minute: 0 }));
+        for m in [0i64, 1439, 1440, 29_000_000, 30_000_000] {
+            assert_eq!(local_minutes(&minute_from_local_minutes(m)), m);
+        }
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct ChatRecord {
     /// Groups: the senders seen in the chat and the record each is linked to.
     #[serde(default)]
     pub participants: Vec<crate::core::view::Participant>,
+    /// The rep chose to back up this chat's messages from before the backup window too.
+    #[serde(default)]
+    pub back_up_older: bool,
 }
 
 /// How a record is named in `Export::record_synced`: `zoho:contact:5843…`.
@@ -85,6 +88,23 @@ pub fn push_log(log: &mut Vec<LogEntry>, entry: LogEntry, max: usize) {
     }
 }
 
+/// A stored message with its state (synced, pending, older than the window, …).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedMessage {
+    #[serde(flatten)]
+    pub stored: OutboxMessage,
+    pub state: crate::core::outbox::MessageState,
+}
+
+/// The backup window as the stored settings and chat records define it.
+pub fn backup_window(connected: Option<crate::core::model::LocalMinute>, days: u32, chats: &[ChatRecord]) -> crate::core::schedule::BackupWindow {
+    crate::core::schedule::BackupWindow {
+        connected,
+        days,
+        older_chats: chats.iter().filter(|c| c.back_up_older).map(|c| c.identity.chat_key()).collect(),
+    }
+}
+
 /// The JSON the options page downloads and the worker returns for `{"kind":"export"}`.
 /// It holds captured data and sync history only: tokens and keys live elsewhere and are
 /// never part of it.
@@ -94,7 +114,7 @@ pub struct Export {
     pub exported_at_ms: u64,
     pub schema_version: u32,
     pub chats: Vec<ChatRecord>,
-    pub messages: Vec<OutboxMessage>,
+    pub messages: Vec<ExportedMessage>,
     pub documents: Vec<(DocKey, RemoteState)>,
     pub parked: Vec<Parked>,
     pub state: SyncState,

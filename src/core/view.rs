@@ -102,11 +102,20 @@ pub enum PanelState {
         deals: Vec<DealRow>,
         last_synced_ms: Option<i64>,
         sync: SyncState,
+        /// Messages from before the backup window, offered for backup.
+        #[serde(default)]
+        older: Option<crate::core::outbox::OlderMessages>,
     },
     /// A number with no CRM match: create forms prefilled, and link-existing search.
     Unknown { name: String, phone: String, crms: Vec<Crm> },
     Ambiguous { name: String, candidates: Vec<Candidate> },
-    Group { name: String, participants: Vec<Participant>, backup_to: Vec<String> },
+    Group {
+        name: String,
+        participants: Vec<Participant>,
+        backup_to: Vec<String>,
+        #[serde(default)]
+        older: Option<crate::core::outbox::OlderMessages>,
+    },
     /// A `@lid` chat: WhatsApp hides the number, so only a manual link works.
     LidOnly { name: String },
     CaptureBlocked { reason: String },
@@ -156,6 +165,15 @@ pub fn sync_line(now_ms: i64, sync: &SyncState) -> Msg {
         }
         SyncState::Offline => Msg::new("syncOffline"),
         SyncState::Failed { reason } => Msg::with("syncFailed", vec![reason.clone()]),
+    }
+}
+
+/// "N older messages (from … to …) are from before the backup window and are not sent."
+pub fn older_line(o: &crate::core::outbox::OlderMessages) -> Msg {
+    if o.first_day == o.last_day {
+        Msg::with("olderMessagesOneDay", vec![o.count.to_string(), o.first_day.clone()])
+    } else {
+        Msg::with("olderMessages", vec![o.count.to_string(), o.first_day.clone(), o.last_day.clone()])
     }
 }
 
@@ -336,6 +354,9 @@ pub struct Settings {
     /// Chat keys (`pn:+55…`, `lid:…`, `group:…`) never synced.
     pub excluded_chats: Vec<String>,
     pub sync_enabled: bool,
+    /// The first backup covers this many days before the first connection (product
+    /// default 3); older messages are kept but sent only for chats the rep chooses.
+    pub backup_window_days: u32,
 }
 
 impl Default for Settings {
@@ -350,6 +371,7 @@ impl Default for Settings {
             backup_activities: true,
             excluded_chats: vec![],
             sync_enabled: true,
+            backup_window_days: crate::core::schedule::FIRST_BACKUP_DAYS as u32,
         }
     }
 }
@@ -376,6 +398,9 @@ impl Settings {
         if r.len() != 2 || !r.bytes().all(|b| b.is_ascii_uppercase()) {
             errs.push(FieldError { field: "default_region".into(), key: "errRegion".into() });
         }
+        if !(1..=crate::core::schedule::MAX_WINDOW_DAYS).contains(&self.backup_window_days) {
+            errs.push(FieldError { field: "backup_window_days".into(), key: "errWindowDays".into() });
+        }
         if !self.search_contacts && !self.search_leads {
             errs.push(FieldError { field: "search_contacts".into(), key: "errNoModule".into() });
         }
@@ -400,6 +425,8 @@ pub struct PanelInputs<'a> {
     pub pending_in_chat: u32,
     /// Why this chat's backup stopped retrying, if it did.
     pub parked_in_chat: Option<&'a str>,
+    /// This chat's messages from before the backup window (not counted as pending).
+    pub older_in_chat: Option<&'a crate::core::outbox::OlderMessages>,
     pub now_ms: u64,
 }
 
@@ -430,7 +457,7 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
             .iter()
             .map(|r| record_label(chat, r))
             .collect();
-        return PanelState::Group { name, participants: chat.participants.clone(), backup_to };
+        return PanelState::Group { name, participants: chat.participants.clone(), backup_to, older: i.older_in_chat.cloned() };
     }
     match &chat.matched {
         None => PanelState::Connecting,
@@ -456,7 +483,7 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
             let mut deals = chat.deals.clone();
             deals.truncate(MAX_DEALS);
             let sync = sync_state_of(i, first.record.crm);
-            PanelState::Linked { card, deals, last_synced_ms: chat.last_synced_at_ms.map(|t| t as i64), sync }
+            PanelState::Linked { card, deals, last_synced_ms: chat.last_synced_at_ms.map(|t| t as i64), sync, older: i.older_in_chat.cloned() }
         }
         Some(MatchOutcome::Ambiguous { candidates }) => PanelState::Ambiguous {
             name,
@@ -668,7 +695,7 @@ mod tests {
         use crate::core::model::{RecordKind, RecordRef};
         let st = crate::core::sync::SyncState::default();
         let zoho = [Crm::Zoho];
-        let base = PanelInputs { connected: &zoho, reconnect: &[], chat_key: Some("pn:+5511987654321"), chat_name: Some("Ana"), chat: None, excluded: false, state: &st, pending_in_chat: 0, parked_in_chat: None, now_ms: 1000 };
+        let base = PanelInputs { connected: &zoho, reconnect: &[], chat_key: Some("pn:+5511987654321"), chat_name: Some("Ana"), chat: None, excluded: false, state: &st, pending_in_chat: 0, parked_in_chat: None, older_in_chat: None, now_ms: 1000 };
         assert_eq!(panel_state(&PanelInputs { connected: &[], ..base }), PanelState::NotConnected);
         assert_eq!(panel_state(&PanelInputs { chat_key: None, ..base }), PanelState::NoChat);
         assert_eq!(panel_state(&base), PanelState::Connecting);
@@ -677,7 +704,7 @@ mod tests {
         let r = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "z1".into() };
         let linked = chat_with(Some(MatchOutcome::Linked { records: vec![MC { record: r.clone(), name: "Ana Souza".into(), how: How::Exact, field: None }] }));
         match panel_state(&PanelInputs { chat: Some(&linked), pending_in_chat: 2, ..base }) {
-            PanelState::Linked { card, deals, last_synced_ms, sync } => {
+            PanelState::Linked { card, deals, last_synced_ms, sync, .. } => {
                 assert_eq!((card.name.as_str(), card.company.as_deref(), card.phones.len()), ("Ana Souza", Some("Construtora"), 1));
                 assert_eq!(card.url.as_deref(), Some("https://crm.zoho.com/crm/org/tab/Contacts/z1"));
                 assert_eq!(deals.len(), MAX_DEALS);
@@ -697,6 +724,16 @@ mod tests {
         let offline = crate::core::sync::SyncState { last_error: Some("Zoho CRM: no response from the CRM".into()), ..Default::default() };
         assert_eq!(linked_state(&PanelInputs { chat: Some(&linked), state: &offline, pending_in_chat: 1, ..base }), SyncState::Offline);
         assert_eq!(linked_state(&PanelInputs { chat: Some(&linked), ..base }), SyncState::Idle);
+        assert_eq!(
+            older_line(&crate::core::outbox::OlderMessages { count: 3, first_day: "2026-11-10".into(), last_day: "2026-11-10".into() }),
+            Msg::with("olderMessagesOneDay", vec!["3".into(), "2026-11-10".into()])
+        );
+        // Older messages are offered, and never counted as pending.
+        let older = crate::core::outbox::OlderMessages { count: 14, first_day: "2026-11-10".into(), last_day: "2026-11-12".into() };
+        match panel_state(&PanelInputs { chat: Some(&linked), older_in_chat: Some(&older), ..base }) {
+            PanelState::Linked { sync, older: Some(o), .. } => assert_eq!((sync, o.count), (SyncState::Idle, 14)),
+            other => panic!("{other:?}"),
+        }
         let nomatch = chat_with(Some(MatchOutcome::NoMatch { reason: "none".into() }));
         assert_eq!(panel_state(&PanelInputs { chat: Some(&nomatch), ..base }), PanelState::Unknown { name: "Ana".into(), phone: "+5511987654321".into(), crms: vec![Crm::Zoho] });
         let two = vec![MC { record: r.clone(), name: "A".into(), how: How::Exact, field: Some(("Mobile".into(), "1".into())) }, MC { record: RecordRef { id: "z2".into(), ..r.clone() }, name: "B".into(), how: How::Exact, field: None }];

@@ -213,13 +213,24 @@ pub(crate) struct Capture {
     /// Rows changed since the last flush (by data-id), and whether the chat itself changed.
     dirty_rows: BTreeSet<String>,
     chat_changed: bool,
+    /// Changed rows WhatsApp removed before the flush read them (a chat switch within the
+    /// debounce), copied from the removed nodes so they are scanned all the same.
+    removed: Vec<Removed>,
     timer: Option<Timeout>,
     idb: Option<Vec<IdbEntry>>,
 }
 
+/// Rows read from removed nodes, and whose they are: the chat the session had open when
+/// they were removed, or the header that was removed with them (a replaced `#main`).
+struct Removed {
+    identity: Option<WaIdentity>,
+    header: Option<String>,
+    rows: String,
+}
+
 impl Default for Capture {
     fn default() -> Self {
-        Capture { session: capture::Session::new(DIAG_MAX), dirty_rows: BTreeSet::new(), chat_changed: false, timer: None, idb: None }
+        Capture { session: capture::Session::new(DIAG_MAX), dirty_rows: BTreeSet::new(), chat_changed: false, removed: Vec::new(), timer: None, idb: None }
     }
 }
 
@@ -465,11 +476,51 @@ fn flush_rows(state: &Shared) -> Result<(), JsValue> {
     Ok(())
 }
 
+/// Scan the rows copied from removed nodes, each for the chat it belongs to.
+fn flush_removed(state: &Shared) {
+    let snaps = std::mem::take(&mut state.borrow_mut().removed);
+    let locale = locale();
+    for snap in snaps {
+        let mut cap = state.borrow_mut();
+        let identity = match (snap.identity, snap.header.as_deref().and_then(capture::parse_header)) {
+            (Some(i), _) => i,
+            (None, Some(h)) => capture::resolve_identity(h, cap.idb.as_deref().unwrap_or(&[])),
+            (None, None) => continue,
+        };
+        let out = cap.session.ingest_removed(&identity, &locale, &snap.rows);
+        drop(cap);
+        let files = out.clone();
+        send(state, identity, out);
+        copy_files(&files);
+    }
+}
+
+/// Copy the changed rows (`dirty`) found in a removed node.
+fn removed_rows(node: &Element, dirty: &BTreeSet<String>) -> String {
+    let mut html = String::new();
+    if node.get_attribute("data-id").is_some_and(|k| dirty.contains(&k)) {
+        push_outer_html(&mut html, node);
+        return html;
+    }
+    if let Ok(list) = node.query_selector_all("[data-id]") {
+        for j in 0..list.length() {
+            if let Some(row) = list.get(j).and_then(|x| x.dyn_into::<Element>().ok()) {
+                if row.get_attribute("data-id").is_some_and(|k| dirty.contains(&k)) {
+                    push_outer_html(&mut html, &row);
+                }
+            }
+        }
+    }
+    html
+}
+
 fn schedule(state: &Shared) {
     let s = state.clone();
     let t = Timeout::new(DEBOUNCE_MS, move || {
         let chat_changed = std::mem::take(&mut s.borrow_mut().chat_changed);
         s.borrow_mut().timer = None;
+        // First what left the page, for the chat it left with; then the open chat.
+        flush_removed(&s);
         if chat_changed {
             s.borrow_mut().dirty_rows.clear();
             let s2 = s.clone();
@@ -488,6 +539,8 @@ fn schedule(state: &Shared) {
 /// Sort each mutation into "the chat changed" or "these rows changed".
 fn on_mutations(state: &Shared, records: js_sys::Array) {
     let mut cap = state.borrow_mut();
+    // A switch not yet scanned: the session's chat may no longer be the one on screen.
+    let switch_pending = cap.chat_changed;
     for r in records.iter() {
         let Ok(rec) = r.dyn_into::<MutationRecord>() else { continue };
         let Some(target) = rec.target() else { continue };
@@ -525,7 +578,42 @@ fn on_mutations(state: &Shared, records: js_sys::Array) {
             }
         }
     }
-    let idle = cap.timer.is_none() && (cap.chat_changed || !cap.dirty_rows.is_empty());
+    // Changed rows removed before the debounced flush could read them: copy them now.
+    if !cap.dirty_rows.is_empty() {
+        for r in records.iter() {
+            let Ok(rec) = r.dyn_into::<MutationRecord>() else { continue };
+            let target_in_main = rec.target().and_then(|t| t.dyn_into::<Element>().ok()).is_some_and(|t| t.closest("#main").ok().flatten().is_some());
+            let removed = rec.removed_nodes();
+            for i in 0..removed.length() {
+                let Some(n) = removed.get(i).and_then(|n| n.dyn_into::<Element>().ok()) else { continue };
+                let is_main = n.id() == "main";
+                if !is_main && !target_in_main {
+                    continue;
+                }
+                let rows = removed_rows(&n, &cap.dirty_rows);
+                if rows.is_empty() {
+                    continue;
+                }
+                let snap = if is_main {
+                    // The whole list goes, not only the changed rows: a chat not scanned yet
+                    // needs its other rows to tell its date order (rows already handed on
+                    // are not sent again).
+                    let list = ["[data-scrolltracepolicy=\"wa.web.conversation.messages\"]", "[role=\"application\"]"]
+                        .iter()
+                        .find_map(|sel| n.query_selector(sel).ok().flatten())
+                        .map(|l| outer_html(&l))
+                        .unwrap_or(rows);
+                    Removed { identity: None, header: n.query_selector("header").ok().flatten().map(|h| outer_html(&h)), rows: list }
+                } else if !switch_pending {
+                    Removed { identity: cap.session.identity.clone(), header: None, rows }
+                } else {
+                    continue; // whose they are is unknown: the chat is rescanned when reopened
+                };
+                cap.removed.push(snap);
+            }
+        }
+    }
+    let idle = cap.timer.is_none() && (cap.chat_changed || !cap.dirty_rows.is_empty() || !cap.removed.is_empty());
     drop(cap);
     if idle {
         schedule(state);

@@ -192,13 +192,14 @@ fn settings_section(doc: &Document, root: &Element, s: &Settings) -> Result<(), 
     checkbox(doc, &form, "backup_activities", "backupActivities", s.backup_activities)?;
     el(doc, &form, "h3", None, Some(&tk("syncTitle")))?;
     checkbox(doc, &form, "sync_enabled", "syncEnabled", s.sync_enabled)?;
+    field(doc, &form, "backup_window_days", "labelWindowDays", &s.backup_window_days.to_string())?;
     let row = el(doc, &form, "div", None, None)?;
     row.set_class_name("field");
     el(doc, &row, "label", None, Some(&tk("fieldExcluded")))?.set_attribute("for", "f-excluded_chats")?;
     let ta: web_sys::HtmlTextAreaElement = el(doc, &row, "textarea", Some("f-excluded_chats"), None)?.dyn_into()?;
     ta.set_value(&s.excluded_chats.join("\n"));
     ta.set_attribute("rows", "3")?;
-    for f in ["default_region", "search_contacts"] {
+    for f in ["default_region", "search_contacts", "backup_window_days"] {
         if doc.get_element_by_id(&format!("err-{f}")).is_none() {
             el(doc, &form, "span", Some(&format!("err-{f}")), None)?.set_class_name("error");
         }
@@ -224,10 +225,12 @@ fn settings_section(doc: &Document, root: &Element, s: &Settings) -> Result<(), 
             backup_activities: checked(&d, "backup_activities"),
             excluded_chats: excluded.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
             sync_enabled: checked(&d, "sync_enabled"),
+            // Not a number: 0, which validation turns into a plain error next to the field.
+            backup_window_days: input_value(&d, "backup_window_days").trim().parse().unwrap_or(0),
         };
         let d2 = d.clone();
         spawn(async move {
-            for f in ["default_region", "search_contacts"] {
+            for f in ["default_region", "search_contacts", "backup_window_days"] {
                 set_text(&d2, &format!("err-{f}"), "");
             }
             let r = ask_action(&Request::SaveSettings { settings: s }).await?;

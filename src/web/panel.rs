@@ -326,6 +326,17 @@ fn render_linked(
     Ok(())
 }
 
+/// Messages from before the backup window: how many and from which days, and the rep's
+/// choice to back them up (they are never counted as waiting).
+fn render_older(doc: &Document, root: &Element, older: Option<&crate::core::outbox::OlderMessages>) -> Result<(), JsValue> {
+    let Some(o) = older else { return Ok(()) };
+    el(doc, root, "p", Some("older"), Some(&t(&view::older_line(o))))?;
+    let b = button(doc, root, "back-up-older", &tk("backUpOlder"))?;
+    b.set_class_name("secondary");
+    on_click(&b, || act(Request::BackUpOlder { chat: hash_param("chat").unwrap_or_default() }))?;
+    Ok(())
+}
+
 /// Send an action and show the panel again once the worker has acted.
 fn act(req: Request) {
     wasm_bindgen_futures::spawn_local(async move {
@@ -390,7 +401,10 @@ fn render(doc: &Document, root: &Element, state: &PanelState) -> Result<(), JsVa
         PanelState::NoChat => {
             el(doc, root, "p", Some("message"), Some(&tk("noChat")))?;
         }
-        PanelState::Linked { card, deals, last_synced_ms, sync } => render_linked(doc, root, card, deals, *last_synced_ms, sync)?,
+        PanelState::Linked { card, deals, last_synced_ms, sync, older } => {
+            render_linked(doc, root, card, deals, *last_synced_ms, sync)?;
+            render_older(doc, root, older.as_ref())?;
+        }
         PanelState::Unknown { name, phone, crms } => {
             el(doc, root, "p", Some("message"), Some(&chrome::i18n("unknownNumber", &[view::clean_text(phone)])))?;
             create_form(doc, root, name, phone, crms)?;
@@ -401,7 +415,7 @@ fn render(doc: &Document, root: &Element, state: &PanelState) -> Result<(), JsVa
             el(doc, root, "ul", Some("candidates"), None)?;
             candidate_list(doc, "candidates", candidates, true)?;
         }
-        PanelState::Group { name, participants, backup_to } => {
+        PanelState::Group { name, participants, backup_to, older } => {
             el(doc, root, "h2", Some("group-name"), Some(name))?;
             el(doc, root, "h3", None, Some(&tk("groupLinked")))?;
             let ul = el(doc, root, "ul", Some("participants"), None)?;
@@ -414,6 +428,7 @@ fn render(doc: &Document, root: &Element, state: &PanelState) -> Result<(), JsVa
             }
             let to = if backup_to.is_empty() { tk("groupNoBackup") } else { chrome::i18n("groupBackupTo", &[backup_to.join(", ")]) };
             el(doc, root, "p", Some("group-backup"), Some(&to))?;
+            render_older(doc, root, older.as_ref())?;
             exclude_button(doc, root, false)?;
         }
         PanelState::LidOnly { name } => {
@@ -610,7 +625,7 @@ async fn refresh(force: bool) {
     };
     // Offline is the browser's to say: the line under the card reflects it at once.
     let state = match state {
-        PanelState::Linked { card, deals, last_synced_ms, .. } if !online => PanelState::Linked { card, deals, last_synced_ms, sync: view::SyncState::Offline },
+        PanelState::Linked { card, deals, last_synced_ms, older, .. } if !online => PanelState::Linked { card, deals, last_synced_ms, sync: view::SyncState::Offline, older },
         s => s,
     };
     let key = format!("{}|{}", hash_param("chat").unwrap_or_default(), serde_json::to_string(&state).unwrap_or_default());

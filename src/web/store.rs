@@ -64,6 +64,14 @@ thread_local! {
     });
 }
 
+thread_local! {
+    /// Captured batches reach the worker concurrently (a chat's rows removed by a switch and
+    /// its rescan are two requests). Appending rewrites each day's key list read-modify-write
+    /// across IndexedDB transactions, so writers take turns: interleaved, the later write
+    /// dropped the other's key, and that message stayed pending with no unit to send it.
+    static OUTBOX_TURN: std::rc::Rc<futures_util::lock::Mutex<()>> = Default::default();
+}
+
 impl Store {
     pub async fn open() -> Result<Store, JsValue> {
         Self::open_named(DB_NAME).await
@@ -164,16 +172,18 @@ impl Store {
 
     /// Append captured messages: new keys are added and become pending; a known key whose
     /// content changed (an edit) is updated and becomes pending again; an unchanged
-    /// re-capture does nothing. Returns (added, updated).
-    pub async fn append_messages(&self, messages: &[OutboxMessage]) -> Result<(usize, usize), JsValue> {
+    /// re-capture does nothing. Messages `sendable` refuses (outside the backup window) are
+    /// stored but never pending. Returns (added, updated).
+    pub async fn append_messages(&self, messages: &[OutboxMessage], sendable: impl Fn(&OutboxMessage) -> bool) -> Result<(usize, usize), JsValue> {
+        let turn = OUTBOX_TURN.with(std::rc::Rc::clone);
+        let _turn = turn.lock().await;
         let mut entries: Vec<(&str, String, Option<String>)> = Vec::new();
         let (mut added, mut updated) = (0, 0);
         let mut day_lists: std::collections::BTreeMap<String, Vec<String>> = Default::default();
         for m in messages {
             let key = &m.message.key;
             let existing: Option<OutboxMessage> = self.get("messages", key).await?;
-            let day = m.message.time.map(|t| t.day_key()).unwrap_or_default();
-            let day_key = format!("{}|{}", m.message.chat, day);
+            let day_key = crate::core::outbox::day_key_of(&m.message);
             match existing {
                 Some(old) if old.message == m.message => continue,
                 Some(old) => {
@@ -190,7 +200,8 @@ impl Store {
                     entries.push(("messages", key.clone(), Some(serde_json::to_string(&fresh).map_err(js_err)?)));
                 }
             }
-            entries.push(("pending", key.clone(), Some(serde_json::to_string(&day_key).map_err(js_err)?)));
+            let pending = sendable(m).then(|| serde_json::to_string(&day_key)).transpose().map_err(js_err)?;
+            entries.push(("pending", key.clone(), pending));
             if !day_lists.contains_key(&day_key) {
                 let list: Vec<String> = self.get("days", &day_key).await?.unwrap_or_default();
                 day_lists.insert(day_key.clone(), list);
@@ -210,6 +221,8 @@ impl Store {
 
     /// Mark messages synced: flips the flag and drops them from `pending`, atomically.
     pub async fn mark_synced(&self, keys: &[String]) -> Result<(), JsValue> {
+        let turn = OUTBOX_TURN.with(std::rc::Rc::clone);
+        let _turn = turn.lock().await;
         let mut entries: Vec<(&str, String, Option<String>)> = Vec::new();
         for k in keys {
             if let Some(mut m) = self.get::<OutboxMessage>("messages", k).await? {

@@ -6,8 +6,8 @@
 use super::store::Store;
 use super::transport;
 use crate::core::outbox::{
-    batch_writes, build_units, plan_writes, settled_messages, DocKey, DocumentWriter, OutboxMessage, RemoteState,
-    RenderedDoc, Unit, WriteOp, WriteResult,
+    batch_writes, build_units, message_state, older_summary, plan_writes, settled_messages, BackupWindow, DocKey, DocumentWriter,
+    MessageState, OlderMessages, OutboxMessage, RemoteState, RenderedDoc, Unit, WriteOp, WriteResult,
 };
 use crate::core::policy::{parse_retry_after, Decision, Failure, RetryPolicy};
 use crate::core::schedule::{self, Lease};
@@ -52,6 +52,59 @@ pub async fn log(store: &Store, text: String) -> Result<(), JsValue> {
     store.put("meta", "log", &entries).await
 }
 
+/// The backup window from what is stored: the first connection, the rep's window length,
+/// and the chats whose older messages the rep chose to back up.
+pub async fn backup_window(store: &Store) -> Result<BackupWindow, JsValue> {
+    let connected: Option<crate::core::model::LocalMinute> = store.get("meta", "first_connected_local").await?;
+    let days = super::worker::settings(store).await?.backup_window_days;
+    let chats: Vec<ChatRecord> = store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c).collect();
+    Ok(crate::core::sync::backup_window(connected, days, &chats))
+}
+
+/// Make `pending` agree with every stored message's state (after the window was set or
+/// changed, or a chat's older messages were chosen): pending exactly when it will be sent.
+pub async fn reconcile_pending(store: &Store) -> Result<usize, JsValue> {
+    let window = backup_window(store).await?;
+    let excluded = super::worker::settings(store).await?.excluded_chats;
+    let pending: BTreeSet<String> = store.all_raw("pending").await?.into_iter().map(|(k, _)| k).collect();
+    let mut entries: Vec<(&str, String, Option<String>)> = Vec::new();
+    for (k, m) in store.all::<OutboxMessage>("messages").await? {
+        let state = message_state(&m, &window, excluded.contains(&m.message.chat));
+        let should = state == MessageState::Pending;
+        if should != pending.contains(&k) {
+            let day = crate::core::outbox::day_key_of(&m.message);
+            entries.push(("pending", k, should.then(|| serde_json::to_string(&day)).transpose().map_err(super::js_err)?));
+        }
+    }
+    let changed = entries.len();
+    store.put_many(&entries).await?;
+    Ok(changed)
+}
+
+/// A chat's messages from before the backup window, if any (none once the rep chose them).
+pub async fn older_in_chat(store: &Store, chat_key: &str, window: &BackupWindow) -> Result<Option<OlderMessages>, JsValue> {
+    let Some(start) = window.start() else { return Ok(None) };
+    if window.older_chats.contains(chat_key) {
+        return Ok(None);
+    }
+    // Only days up to the window's first day can hold older messages.
+    let prefix = format!("{chat_key}|");
+    let last_day = start.day_key();
+    let mut msgs = Vec::new();
+    for (day_key, list) in store.all::<Vec<String>>("days").await? {
+        let Some(day) = day_key.strip_prefix(&prefix) else { continue };
+        if day.is_empty() || day > last_day.as_str() {
+            continue;
+        }
+        for k in list {
+            if let Some(m) = store.get::<OutboxMessage>("messages", &k).await? {
+                msgs.push(m);
+            }
+        }
+    }
+    Ok(older_summary(&msgs, window))
+}
+
 /// Store what the content script captured. Excluded chats are dropped here too.
 pub async fn on_captured(store: &Store, identity: crate::core::model::WaIdentity, messages: Vec<crate::core::model::Message>) -> Result<(usize, usize), JsValue> {
     let chat_key = identity.chat_key();
@@ -71,7 +124,8 @@ pub async fn on_captured(store: &Store, identity: crate::core::model::WaIdentity
             OutboxMessage { message: m, captured_at_ms: now, synced: false }
         })
         .collect();
-    store.append_messages(&batch).await
+    let window = backup_window(store).await?;
+    store.append_messages(&batch, |m| m.message.time.is_none_or(|t| window.admits(&m.message.chat, &t))).await
 }
 
 /// Pending messages of linked chats plus every message of the days they fall on.
@@ -146,14 +200,15 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
             records: c.links.clone(),
         })
         .collect();
-    // The first backup covers 3 days before the first connection; older pending messages
-    // leave the queue (they stay in the export) so they are never sent.
-    let window: Option<crate::core::model::LocalMinute> = store.get("meta", "first_connected_local").await?;
-    let planned = build_units(&outbox, &links, window.as_ref());
+    // The first backup covers the window (3 days by default) before the first connection;
+    // older messages leave the queue (they stay in the export, and the panel offers them
+    // per chat) unless the rep chose to back up that chat's older messages.
+    let window = backup_window(store).await?;
+    let planned = build_units(&outbox, &links, &window);
     if !planned.before_window.is_empty() {
         let entries: Vec<(&str, String, Option<String>)> = planned.before_window.iter().map(|k| ("pending", k.clone(), None)).collect();
         store.put_many(&entries).await?;
-        log(store, format!("{} messages are older than the first backup's 3-day window and were not sent", planned.before_window.len())).await?;
+        log(store, format!("{} messages are older than the first backup's {}-day window and were not sent", planned.before_window.len(), window.days)).await?;
     }
     if !planned.undated.is_empty() {
         let entries: Vec<(&str, String, Option<String>)> = planned.undated.iter().map(|k| ("pending", k.clone(), None)).collect();

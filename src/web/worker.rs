@@ -190,7 +190,19 @@ async fn export(store: &Store) -> Result<Export, JsValue> {
         exported_at_ms: sync::now_ms(),
         schema_version: super::store::SCHEMA_VERSION,
         chats: store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c).collect(),
-        messages: store.all::<OutboxMessage>("messages").await?.into_iter().map(|(_, m)| m).collect(),
+        messages: {
+            let window = sync::backup_window(store).await?;
+            let excluded = settings(store).await?.excluded_chats;
+            store
+                .all::<OutboxMessage>("messages")
+                .await?
+                .into_iter()
+                .map(|(_, m)| {
+                    let state = crate::core::outbox::message_state(&m, &window, excluded.contains(&m.message.chat));
+                    crate::core::sync::ExportedMessage { stored: m, state }
+                })
+                .collect()
+        },
         documents: store.all::<(DocKey, RemoteState)>("docs").await?.into_iter().map(|(_, d)| d).collect(),
         parked: store.get("meta", "parked").await?.unwrap_or_default(),
         state: store.get("meta", "state").await?.unwrap_or_default(),
@@ -218,6 +230,10 @@ async fn panel_view(store: &Store, chat_key: Option<&str>, name: Option<&str>) -
     };
     let parked: Vec<Parked> = store.get("meta", "parked").await?.unwrap_or_default();
     let parked_reason = parked.first().filter(|_| pending_in_chat > 0).map(|p| p.reason.clone());
+    let older = match chat_key {
+        Some(k) => sync::older_in_chat(store, k, &sync::backup_window(store).await?).await?,
+        None => None,
+    };
     Ok(view::panel_state(&view::PanelInputs {
         connected: &connected,
         reconnect: &reconnect,
@@ -228,6 +244,7 @@ async fn panel_view(store: &Store, chat_key: Option<&str>, name: Option<&str>) -
         state: &state,
         pending_in_chat,
         parked_in_chat: parked_reason.as_deref(),
+        older_in_chat: older.as_ref(),
         now_ms: sync::now_ms(),
     }))
 }
@@ -478,8 +495,24 @@ async fn handle(request: Request) -> Result<JsValue, JsValue> {
                 return to_js(&ActionReply { field_errors: errs, ..ActionReply::err("errInvalid") });
             }
             let store = Store::open().await?;
+            let window_changed = settings(&store).await?.backup_window_days != s.backup_window_days;
             store.put("meta", "settings", &s).await?;
             apply_exclusions(&store, &s).await?;
+            if window_changed {
+                sync::reconcile_pending(&store).await?;
+            }
+            to_js(&ActionReply::ok())
+        }
+        Request::BackUpOlder { chat } => {
+            // The rep chose to back up this chat's messages from before the window.
+            let store = Store::open().await?;
+            let Some(mut rec) = store.get::<ChatRecord>("chats", &chat).await? else {
+                return to_js(&ActionReply::err("errUnknown"));
+            };
+            rec.back_up_older = true;
+            store.put("chats", &chat, &rec).await?;
+            let n = sync::reconcile_pending(&store).await?;
+            sync::log(&store, format!("{}: {n} older messages queued for backup at the rep's request", rec.identity.name)).await?;
             to_js(&ActionReply::ok())
         }
         Request::Disconnect { crm } => {
@@ -499,9 +532,10 @@ async fn handle(request: Request) -> Result<JsValue, JsValue> {
                 Some(data) => {
                     let file = crate::core::outbox::FileBlob { key: format!("{message_key}#{index}"), name, mime, data_b64: data };
                     let mut entries = vec![("files", file.key.clone(), Some(serde_json::to_string(&file).map_err(js_err)?))];
-                    if let Some(m) = message {
+                    let window = sync::backup_window(&store).await?;
+                    if let Some(m) = message.filter(|m| crate::core::outbox::message_state(m, &window, false) != crate::core::outbox::MessageState::Older) {
                         // The message's day is written again, now with the file.
-                        let day = format!("{}|{}", m.message.chat, m.message.time.map(|t| t.day_key()).unwrap_or_default());
+                        let day = crate::core::outbox::day_key_of(&m.message);
                         entries.push(("pending", message_key, Some(serde_json::to_string(&day).map_err(js_err)?)));
                     }
                     store.put_many(&entries).await?;
@@ -591,6 +625,9 @@ async fn handle(request: Request) -> Result<JsValue, JsValue> {
                 let store = Store::open().await?;
                 if store.get::<crate::core::model::LocalMinute>("meta", "first_connected_local").await?.is_none() {
                     store.put("meta", "first_connected_local", &local_now()).await?;
+                    // Messages captured before connecting that are older than the window
+                    // are no longer waiting.
+                    sync::reconcile_pending(&store).await?;
                 }
             }
             to_js(&connected)

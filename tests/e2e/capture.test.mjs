@@ -35,9 +35,10 @@ test('a saved contact chat: every kind captured with exact fields, identity from
   assert.equal(d.capture.parsed, 14 * d.capture.scans);
   assert.equal(d.capture.skipped['not a message (no direction)'], d.capture.scans);
   const first = byKey(ms, '3EB0A1B2C3D4E5F60718');
+  const yesterday = await page.evaluate(() => window.fakeWA.day(-1));
   assert.deepEqual(first, {
     key: '3EB0A1B2C3D4E5F60718', chat: 'pn:+5511987654321', direction: 'in', sender: { name: 'Ana Souza', phone: null },
-    time: { year: 2026, month: 11, day: 20, hour: 10, minute: 1 }, text: 'Olá! Podemos falar da proposta? 🙂', quoted: null,
+    time: { ...yesterday, hour: 10, minute: 1 }, text: 'Olá! Podemos falar da proposta? 🙂', quoted: null,
     media: [], kind: { type: 'text' }, forwarded: false, edited: false, reactions: [],
   });
   assert.deepEqual(byKey(ms, '3EB0A1B2C3D4E5F6071A').quoted, { sender: 'Você', text: 'Claro, Ana. Envio hoje.' });
@@ -93,13 +94,14 @@ test('chat switches: group, unsaved number, @lid-only identity', async () => {
 });
 
 test('month-first and day-first locales, and a 2,000-message chat', async () => {
-  const us = await openWA('?chat=us&lang=en-US');
+  // "Today" pinned to 10 Dec 2026, so the fixture's dates read 12/9 and 12/10: ambiguous.
+  const us = await openWA('?chat=us&lang=en-US&now=2026-12-10T12:00:00');
   const ms = await until(async () => { const m = await messages(us); return m.length === 3 && m; }, { what: 'us chat' });
   const first = byKey(ms, 'false_14155552671@c.us_3EB0C0FFEE000001');
   assert.deepEqual(first.time, { year: 2026, month: 12, day: 9, hour: 22, minute: 54 });
   assert.equal(first.sender.phone, '+14155552671');
   await us.close();
-  const dayFirst = await openWA('?chat=us&lang=pt-BR');
+  const dayFirst = await openWA('?chat=us&lang=pt-BR&now=2026-12-10T12:00:00');
   const md = await until(async () => { const m = await messages(dayFirst); return m.length === 3 && m; }, { what: 'us chat as pt-BR' });
   assert.deepEqual(byKey(md, 'false_14155552671@c.us_3EB0C0FFEE000001').time, { year: 2026, month: 9, day: 12, hour: 22, minute: 54 }, 'ambiguous dates follow the locale');
   await dayFirst.close();

@@ -43,10 +43,12 @@ if (headless) {
     console.log(`demo: ${name}.png`);
   };
   const viewIs = (v) => until(async () => (await frame.getAttribute('#state', 'data-view')) === v, { what: `panel ${v}`, timeout: 30000 });
+  // Opened means crmsync has read this chat's header, not the previous chat's.
   const open = async (chat) => {
-    await page.evaluate((c) => window.fakeWA.open(c), chat);
-    await until(async () => (await contentEval(browser.ctx, page, 'globalThis.__crmsync && globalThis.__crmsync.identity && globalThis.__crmsync.identity.name')) !== null, { what: `${chat} open` });
+    const title = await page.evaluate(async (c) => { await window.fakeWA.open(c); return document.querySelector('#main header span[title]').title; }, chat);
+    await until(async () => (await contentEval(browser.ctx, page, 'globalThis.__crmsync && globalThis.__crmsync.identity && globalThis.__crmsync.identity.name')) === title, { what: `${chat} open` });
   };
+  const failures = [];
   await viewIs('linked');
   await shot('01-panel-linked-zoho');
   await send({ kind: 'set_sync_period', minutes: 0.5 });
@@ -58,11 +60,19 @@ if (headless) {
     if (chat === 'us') await shot('02-panel-linked-salesforce');
     if (chat === 'priya') await shot('03-panel-linked-leadsquared');
   }
-  await until(async () => (await send({ kind: 'status' })).pending >= 3, { what: 'captured' });
+  // Wait for the very messages typed (older ones could satisfy a count), each stored once.
+  const typed = chats.map(([, t]) => t);
+  await until(async () => {
+    const ms = (await send({ kind: 'export' })).messages;
+    return typed.every((t) => ms.filter((m) => m.message.text === t).length === 1);
+  }, { what: 'the typed messages captured', timeout: 30000 });
   await shot('04-panel-pending');
   const started = Date.now();
-  await until(async () => (await send({ kind: 'status' })).pending === 0, { what: 'the alarm-driven sync cycle', timeout: 120000, interval: 1000 });
-  console.log(`demo: the sync alarm confirmed everything ${((Date.now() - started) / 1000).toFixed(0)} s after the messages were typed`);
+  await until(async () => {
+    const ms = (await send({ kind: 'export' })).messages;
+    return typed.every((t) => ms.some((m) => m.message.text === t && m.state === 'synced'));
+  }, { what: 'the alarm-driven sync cycle to confirm the typed messages', timeout: 120000, interval: 1000 });
+  console.log(`demo: the sync alarm confirmed the typed messages ${((Date.now() - started) / 1000).toFixed(0)} s after they were typed`);
   await open('ana');
   await until(async () => (await frame.textContent('#last-synced').catch(() => '')).startsWith('Last synced'), { what: 'last synced' });
   await shot('05-panel-synced');
@@ -99,7 +109,18 @@ if (headless) {
   console.log(`demo: LeadSquared activities for Priya Sharma: ${has(ledger.leadsquared.activities, (a) => a.ActivityNote.includes('samples ship Monday'))} (lead + opportunity)`);
   console.log(`demo: lead created from the panel: ${has(ledger.zoho.leads, (l) => l.Last_Name === 'Moreira')} in Zoho CRM`);
   console.log(`demo: screenshots and ledger in ${out}`);
+  // Each typed message must be in its CRM: Ana's contact + 5 deals, Liam's chat record, Priya's activities.
+  const expect = [
+    ['Zoho CRM', has(ledger.zoho.notes, (n) => n.content.includes(chats[0][1])), 6],
+    ['Salesforce', has(ledger.salesforce.WhatsApp_Chat__c, (c) => c.Transcript__c.includes(chats[1][1])), 1],
+    ['LeadSquared', has(ledger.leadsquared.activities, (a) => a.ActivityNote.includes(chats[2][1])), 1],
+  ];
+  for (const [crm, got, want] of expect) if (got < want) failures.push(`${crm}: the typed message is in ${got} documents, expected ${want}`);
   await shutdown();
+  if (failures.length) {
+    console.error(`demo: FAILED\n  ${failures.join('\n  ')}`);
+    process.exit(1);
+  }
 } else {
   writeFileSync(join(out, 'ledger.json'), JSON.stringify(await sandbox.ledger(), null, 2));
   console.log(`demo: Chromium is open on https://web.whatsapp.com (sandbox on port ${sandbox.port}); Ctrl-C to stop`);

@@ -9,9 +9,10 @@ before(async () => { sandbox = await startSandbox(); browser = await launch(sand
 after(async () => { await browser?.close(); await sandbox?.stop(); });
 
 const identity = { phone: '+5511987654321', lid: null, name: 'Ana Souza', is_group: false };
+const today = new Date();
 const message = (key, text) => ({
   key, chat: '', direction: 'in', sender: { name: 'Ana Souza', phone: null },
-  time: { year: 2026, month: 11, day: 20, hour: 10, minute: 1 }, text, quoted: null, media: [],
+  time: { year: today.getFullYear(), month: today.getMonth() + 1, day: today.getDate(), hour: 10, minute: 1 }, text, quoted: null, media: [],
   kind: { type: 'text' }, forwarded: false, edited: false, reactions: [],
 });
 

@@ -1,0 +1,133 @@
+// The backup window and chat switches, end to end with the three sandbox CRMs connected:
+// messages from before the window are never "waiting" (the panel says how many and from
+// which days, and backs them up only when the rep chooses it), the window length is a
+// setting, and a message typed just before a chat switch still reaches the CRM.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSandbox, launch, panelFrame, contentEval, until, CREDS } from './harness.mjs';
+
+let sandbox, browser, ext;
+const ANA = '5843104000000624001';
+const LIAM = '003RO0000035WQgYAM';
+
+before(async () => {
+  sandbox = await startSandbox({ seed: 'demo' });
+  browser = await launch(sandbox);
+  ext = await browser.ctx.newPage();
+  await ext.goto(`chrome-extension://${browser.extensionId}/options.html`);
+  for (const c of CREDS) assert.equal((await send({ kind: 'connect', credentials: c })).ok, true);
+});
+after(async () => { await browser?.close(); await sandbox?.stop(); });
+
+const send = (msg) => ext.evaluate((m) => chrome.runtime.sendMessage(m), msg);
+const exported = async (pred) => (await send({ kind: 'export' })).messages.filter(pred);
+// A local date-time `days` days before now, as `new Date(...)` in the page reads it.
+const daysAgo = (days, hour = 9) => {
+  const d = new Date();
+  d.setDate(d.getDate() - days);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00`;
+};
+const dayKey = (iso) => iso.slice(0, 10);
+async function waOpen(chat) {
+  const page = await browser.ctx.newPage();
+  await page.goto(`https://web.whatsapp.com/?chat=${chat}`);
+  await page.evaluate(() => window.fakeWAReady);
+  await until(() => contentEval(browser.ctx, page, 'globalThis.__crmsync && globalThis.__crmsync.identity'), { what: `${chat} identity` });
+  return page;
+}
+
+test('messages older than the window are not waiting; the rep backs them up per chat', async () => {
+  const ana = await waOpen('ana');
+  const frame = await panelFrame(ana);
+  await until(async () => (await frame.getAttribute('#state', 'data-view')) === 'linked', { what: "Ana's card", timeout: 30000 });
+  const old = daysAgo(40);
+  await ana.evaluate((day) => window.fakeWA.prependOlder(3, { day }), old);
+  const olds = await until(async () => { const m = await exported((x) => x.message.text.startsWith('older ')); return m.length === 3 && m; }, { what: 'old rows stored' });
+  assert.deepEqual(olds.map((m) => m.state), ['older', 'older', 'older'], 'the export says each one is older than the window');
+  await send({ kind: 'sync_now' });
+  assert.equal((await send({ kind: 'status' })).pending, 0, 'the popup counts only what will be sent');
+  // The panel: how many, from which day, and the choice; the sync line does not count them.
+  const line = await until(async () => { const t = await frame.textContent('#older').catch(() => ''); return t && t; }, { what: 'older notice', timeout: 20000 });
+  assert.equal(line, `3 older messages (from ${dayKey(old)}) are from before the backup window and are not sent.`);
+  assert.doesNotMatch(await frame.textContent('#sync-state'), /waiting/);
+  let led = await sandbox.ledger();
+  assert.ok(!JSON.stringify(led.zoho.notes).includes('older 1'), 'never sent without the choice');
+  await frame.click('#back-up-older');
+  await until(async () => (await send({ kind: 'status' })).pending === 3, { what: 'older messages queued' });
+  await until(async () => !(await frame.$('#older')), { what: 'notice gone' });
+  await send({ kind: 'sync_now' });
+  led = await until(async () => { const l = await sandbox.ledger(); return l.zoho.notes.some((n) => n.parent_id === ANA && n.content.includes('older 2')) && l; }, { what: 'older messages in Zoho' });
+  const note = led.zoho.notes.find((n) => n.parent_id === ANA && n.content.includes('older 0'));
+  assert.ok(note.title.includes(dayKey(old)), note.title);
+  assert.deepEqual((await exported((x) => x.message.text.startsWith('older '))).map((m) => m.state), ['synced', 'synced', 'synced']);
+  assert.equal((await send({ kind: 'status' })).pending, 0);
+  await ana.close();
+});
+
+test('the window length is a setting: invalid values are refused, a longer one queues what it now covers', async () => {
+  const opts = await browser.ctx.newPage();
+  await opts.goto(`chrome-extension://${browser.extensionId}/options.html`);
+  await opts.fill('#f-backup_window_days', '0');
+  await opts.click('#settings-save');
+  await until(async () => (await opts.textContent('#err-backup_window_days')) === 'Enter a number of days from 1 to 365.', { what: 'error shown' });
+  const liam = await waOpen('us');
+  const ten = daysAgo(10);
+  await liam.evaluate((day) => window.fakeWA.prependOlder(2, { day }), ten);
+  await until(async () => (await exported((x) => x.message.chat === 'pn:+14155552671' && x.state === 'older')).length === 2, { what: "Liam's 10-day-old rows older" });
+  await opts.fill('#f-backup_window_days', '30');
+  await opts.click('#settings-save');
+  await until(async () => (await opts.textContent('#settings-status')) === 'Saved.', { what: 'saved' });
+  await until(async () => (await exported((x) => x.message.chat === 'pn:+14155552671' && x.state === 'older')).length === 0, { what: 'now inside the window' });
+  await send({ kind: 'sync_now' });
+  await until(async () => (await sandbox.ledger()).salesforce.WhatsApp_Chat__c.some((c) => c.Contact__c === LIAM && c.Transcript__c.includes('older 1')), { what: 'sent to Salesforce' });
+  await opts.fill('#f-backup_window_days', '3');
+  await opts.click('#settings-save');
+  await liam.close();
+  await opts.close();
+});
+
+test('open and send at once, send and switch within 10 ms: every message reaches its CRM, 20 of 20', async () => {
+  const page = await waOpen('ana');
+  const texts = await page.evaluate(async () => {
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const out = [];
+    for (let i = 0; i < 20; i++) {
+      await window.fakeWA.open('ana');
+      window.fakeWA.send(`para Ana ${i}`); // at once after opening
+      out.push(['ana', `para Ana ${i}`]);
+      await sleep(i % 10); // 0–9 ms, then the next chat
+      await window.fakeWA.open('us');
+      window.fakeWA.send(`for Liam ${i}`);
+      out.push(['us', `for Liam ${i}`]);
+      await sleep(i % 10);
+    }
+    return out;
+  });
+  const chatOf = { ana: 'pn:+5511987654321', us: 'pn:+14155552671' };
+  const stored = await until(async () => {
+    const m = await exported((x) => /^(para Ana|for Liam) \d+$/.test(x.message.text));
+    return m.length === texts.length && m;
+  }, { what: `all ${texts.length} typed messages stored`, timeout: 30000 });
+  for (const [chat, text] of texts) {
+    const m = stored.filter((x) => x.message.text === text);
+    assert.equal(m.length, 1, `${text} stored once`);
+    assert.equal(m[0].message.chat, chatOf[chat], `${text} belongs to ${chat}`);
+  }
+  let missing = [];
+  const led = await until(async () => {
+    // A cycle may already be running (the lease makes "Sync now" wait for the next one).
+    await send({ kind: 'sync_now' });
+    const l = await sandbox.ledger();
+    const z = l.zoho.notes.filter((n) => n.parent_id === ANA).map((n) => n.content).join('\n');
+    const s = l.salesforce.WhatsApp_Chat__c.filter((c) => c.Contact__c === LIAM).map((c) => c.Transcript__c).join('\n');
+    missing = texts.filter(([chat, t]) => !(chat === 'ana' ? z : s).includes(t)).map(([, t]) => t);
+    return missing.length === 0 && l;
+  }, { what: 'every typed message in its CRM', timeout: 60000, interval: 2000 }).catch(async (e) => {
+    const states = (await exported((x) => missing.includes(x.message.text))).map((m) => `${m.message.text}: ${m.state} ${JSON.stringify(m.message.time)}`);
+    const exp = await send({ kind: 'export' });
+    throw new Error(`${e.message}; missing: ${states.slice(0, 4).join('; ')}; log: ${exp.log.slice(-8).map((l) => l.text).join(' | ')}; parked: ${JSON.stringify(exp.parked)}; state: ${JSON.stringify(exp.state)}`);
+  });
+  const liamText = led.salesforce.WhatsApp_Chat__c.filter((c) => c.Contact__c === LIAM).map((c) => c.Transcript__c).join('\n');
+  assert.ok(!liamText.includes('para Ana'), "no message of Ana's in Liam's record");
+  await page.close();
+});
