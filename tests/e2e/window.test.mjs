@@ -135,3 +135,22 @@ test('open and send at once, send and switch within 10 ms: every message reaches
   assert.ok(!liamText.includes('para Ana'), "no message of Ana's in Liam's record");
   await page.close();
 });
+
+test('a message typed just before a switch is captured even if the chat is never reopened', async () => {
+  const page = await waOpen('ana');
+  for (let i = 0; i < 5; i++) {
+    await page.evaluate(async (n) => {
+      await window.fakeWA.open('ana');
+      await new Promise((r) => setTimeout(r, 100)); // Ana's chat scanned
+      window.fakeWA.send(`antes de trocar ${n}`);
+      await window.fakeWA.open(n % 2 ? 'priya' : 'us'); // at once: the row leaves with Ana's chat
+      await new Promise((r) => setTimeout(r, 100));
+    }, i);
+  }
+  const got = await until(async () => {
+    const m = await exported((x) => /^antes de trocar \d$/.test(x.message.text));
+    return m.length === 5 && m;
+  }, { what: 'the 5 messages typed before a switch', timeout: 20000 });
+  assert.ok(got.every((m) => m.message.chat === 'pn:+5511987654321'), JSON.stringify(got.map((m) => m.message.chat)));
+  await page.close();
+});
