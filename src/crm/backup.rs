@@ -223,6 +223,10 @@ impl DocumentWriter for ZohoWriter {
         }
     }
 
+    fn next_read(&self, req: &HttpRequest, resp: &HttpResponse) -> Option<HttpRequest> {
+        Zoho::next_related_page(req, resp)
+    }
+
     fn outcome(&self, batch: &Batch, resp: &HttpResponse) -> Vec<(DocKey, WriteResult)> {
         if batch.class == "file" {
             let Some(w) = batch.writes.first() else { return Vec::new() };
@@ -423,8 +427,10 @@ impl DocumentWriter for SalesforceWriter {
 
 pub struct LeadSquaredWriter {
     pub lsq: LeadSquared,
-    /// The activity type needs a lookup after "already exists".
-    need_type_list: bool,
+    /// The type list was read and has no "WhatsApp Chats": create it next.
+    type_missing: bool,
+    /// The event code was learned this cycle (the connection keeps it).
+    learned_event: Option<u32>,
     /// lead id → its opportunities.
     opps: BTreeMap<String, Vec<String>>,
     titles: RefCell<BTreeMap<DocKey, String>>,
@@ -433,10 +439,11 @@ pub struct LeadSquaredWriter {
 
 impl LeadSquaredWriter {
     pub fn new(lsq: LeadSquared) -> Self {
-        LeadSquaredWriter { lsq, need_type_list: false, opps: BTreeMap::new(), titles: RefCell::new(BTreeMap::new()), targets: Targets::default() }
+        LeadSquaredWriter { lsq, type_missing: false, learned_event: None, opps: BTreeMap::new(), titles: RefCell::new(BTreeMap::new()), targets: Targets::default() }
     }
 
-    /// The activity types of the tenant ([U] path, see the sandbox README).
+    /// The tenant's activity types ("Get List of Activity Types",
+    /// `ProspectActivity.svc/ActivityTypes.Get`).
     fn list_types(&self) -> HttpRequest {
         HttpRequest::get(format!("https://{}/v2/ProspectActivity.svc/ActivityTypes.Get", self.lsq.api_host))
             .header("x-LSQ-AccessKey", self.lsq.access_key.clone())
@@ -472,37 +479,40 @@ impl DocumentWriter for LeadSquaredWriter {
             return None;
         }
         if self.lsq.activity_event.is_none() {
-            return Some(if self.need_type_list { self.list_types() } else { self.lsq.create_activity_type() });
+            // By name first: a type made earlier (by us or an admin) is used, never made twice.
+            return Some(if self.type_missing { self.lsq.create_activity_type() } else { self.list_types() });
         }
         (self.targets.deals && !self.opps.contains_key(&record.id)).then(|| self.lsq.opportunities_of_lead(&record.id))
     }
 
     fn absorb_prepare(&mut self, record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
         if self.lsq.activity_event.is_none() {
-            if self.need_type_list {
-                let code = LeadSquared::parse_activity_types(resp)?;
-                self.lsq.activity_event = code;
-                return code.map(|_| ()).ok_or(Failure::Rejected { reason: "the WhatsApp Chats activity type could not be found".into() });
-            }
-            return match LeadSquared::parse_id(resp).map(|id| id.parse::<u32>()) {
-                Ok(Ok(code)) => {
-                    self.lsq.activity_event = Some(code);
-                    Ok(())
-                }
-                // Created before (by us or an admin): look its code up next.
-                _ if String::from_utf8_lossy(&resp.body).contains("MXDuplicateEntryException") => {
-                    self.need_type_list = true;
-                    Ok(())
-                }
-                Ok(Err(_)) => Err(Failure::Rejected { reason: "activity type id is not a number".into() }),
-                Err(f) => Err(f),
+            let code = if self.type_missing {
+                // A failed create is looked up by name again next cycle (it may have landed).
+                self.type_missing = false;
+                let id = LeadSquared::parse_id(resp)?;
+                Some(id.trim().parse::<u32>().map_err(|_| Failure::Rejected { reason: "the activity type's code is not a number".into() })?)
+            } else {
+                LeadSquared::parse_activity_types(resp)?
             };
+            match code {
+                Some(c) => {
+                    self.lsq.activity_event = Some(c);
+                    self.learned_event = Some(c);
+                }
+                None => self.type_missing = true,
+            }
+            return Ok(());
         }
         // On failure the lead's own activity still goes this cycle; the sync engine keeps
         // its messages pending until the opportunities are known.
         let ids = LeadSquared::parse_opportunities(resp);
         self.opps.insert(record.id.clone(), ids.clone().unwrap_or_default());
         ids.map(|_| ())
+    }
+
+    fn learned(&self) -> Option<crate::core::outbox::Learned> {
+        self.learned_event.map(crate::core::outbox::Learned::ActivityEvent)
     }
 
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
@@ -682,5 +692,50 @@ mod tests {
         l.set_targets(Targets { activities: false, deals: false, ..Targets::default() });
         assert!(targets_of(&l, &lead).is_empty());
         assert!(l.prepare(&lead.key.record).is_none());
+    }
+
+    #[test]
+    fn leadsquared_activity_type_is_looked_up_by_name_created_once_and_kept() {
+        // Before: CreateType on every cycle (the code was never kept) and "already exists"
+        // read from an undocumented error text.
+        use crate::crm::resp;
+        let lsq = |event| LeadSquared { access_key: "a".into(), secret_key: "s".into(), api_host: "api-in21.leadsquared.com".into(), app_host: "in21.leadsquared.com".into(), activity_event: event };
+        let lead = RecordRef { crm: Crm::Leadsquared, kind: RecordKind::Lead, id: "L1".into() };
+        // A type an admin (or an earlier install) made is found by name: no create.
+        let mut w = LeadSquaredWriter::new(lsq(None));
+        let first = w.prepare(&lead).unwrap();
+        assert_eq!((first.method.clone(), first.url.as_str()), (Method::Get, "https://api-in21.leadsquared.com/v2/ProspectActivity.svc/ActivityTypes.Get"));
+        w.absorb_prepare(&lead, &resp(200, br#"[{"ActivityEvent":12,"ActivityEventName":"Other"},{"ActivityEvent":207,"ActivityEventName":"WhatsApp Chats"}]"#)).unwrap();
+        assert_eq!(w.lsq.activity_event, Some(207));
+        assert_eq!(w.learned(), Some(crate::core::outbox::Learned::ActivityEvent(207)));
+        assert!(w.prepare(&lead).unwrap().url.contains("GetOpportunitiesOfLead"), "then the opportunities");
+        // None yet: created once, its code (Message.Id) learned.
+        let mut w = LeadSquaredWriter::new(lsq(None));
+        w.absorb_prepare(&lead, &resp(200, br#"[{"ActivityEvent":12,"ActivityEventName":"Other"}]"#)).unwrap();
+        assert!(w.prepare(&lead).unwrap().url.ends_with("/v2/ProspectActivity.svc/CreateType"));
+        w.absorb_prepare(&lead, &resp(200, br#"{"Status":"Success","Message":{"Id":"208"}}"#)).unwrap();
+        assert_eq!(w.learned(), Some(crate::core::outbox::Learned::ActivityEvent(208)));
+        // A failed create is an error, and the next attempt looks the name up again.
+        let mut w = LeadSquaredWriter::new(lsq(None));
+        w.absorb_prepare(&lead, &resp(200, b"[]")).unwrap();
+        assert!(w.absorb_prepare(&lead, &resp(500, br#"{"Status":"Error","ExceptionType":"MXDuplicateEntryException","ExceptionMessage":"x"}"#)).is_err());
+        assert!(w.prepare(&lead).unwrap().url.ends_with("ActivityTypes.Get"));
+        assert_eq!(w.learned(), None);
+        // The code the connection kept: no type call at all.
+        let w = LeadSquaredWriter::new(lsq(Some(207)));
+        assert!(w.prepare(&lead).unwrap().url.contains("GetOpportunitiesOfLead"));
+        assert_eq!(w.learned(), None);
+        // And the connection keeps it (LeadSquared only).
+        let mut conn = crate::crm::connect::Connection::establish(
+            crate::crm::connect::Credentials::Leadsquared { access_key: "a".into(), secret_key: "s".into() },
+            &resp(200, &crate::crm::golden("leadsquared/user-by-access-key.json")),
+            0,
+        )
+        .unwrap();
+        assert!(conn.absorb_learned(&crate::core::outbox::Learned::ActivityEvent(207)));
+        assert!(!conn.absorb_learned(&crate::core::outbox::Learned::ActivityEvent(207)), "unchanged: no rewrite");
+        let restored: crate::crm::connect::Connection = serde_json::from_str(&serde_json::to_string(&conn).unwrap()).unwrap();
+        assert_eq!(restored.activity_event, Some(207));
+        assert!(restored.writer(0).map_err(|_| ()).unwrap().prepare(&lead).unwrap().url.contains("GetOpportunitiesOfLead"));
     }
 }

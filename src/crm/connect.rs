@@ -28,6 +28,9 @@ pub struct Connection {
     /// Zoho's org `domain_name` (from `GET /org`), for record links.
     #[serde(default)]
     pub org_domain: Option<String>,
+    /// LeadSquared: the "WhatsApp Chats" activity type's event code, once looked up or created.
+    #[serde(default)]
+    pub activity_event: Option<u32>,
 }
 
 fn sf_host(h: &str) -> salesforce::LoginHost {
@@ -92,11 +95,11 @@ impl Connection {
                 if t.api_base.is_empty() {
                     return Err(Failure::Rejected { reason: "the token answer named no API host".into() });
                 }
-                Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None })
+                Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None, activity_event: None })
             }
             Credentials::Leadsquared { .. } => {
                 let hosts = leadsquared::parse_discovery(resp)?;
-                Ok(Connection { credentials, session: None, lsq_hosts: Some(hosts), org_domain: None })
+                Ok(Connection { credentials, session: None, lsq_hosts: Some(hosts), org_domain: None, activity_event: None })
             }
         }
     }
@@ -134,10 +137,21 @@ impl Connection {
                     secret_key: secret_key.clone(),
                     api_host: api,
                     app_host: app,
-                    activity_event: None,
+                    activity_event: self.activity_event,
                 }))
             }
         })
+    }
+
+    /// Keep what a sync cycle learned; true when the stored connection must be rewritten.
+    pub fn absorb_learned(&mut self, learned: &crate::core::outbox::Learned) -> bool {
+        match (learned, &self.credentials) {
+            (crate::core::outbox::Learned::ActivityEvent(code), Credentials::Leadsquared { .. }) if self.activity_event != Some(*code) => {
+                self.activity_event = Some(*code);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The Zoho client (org lookups and record links need the concrete type).
@@ -271,7 +285,7 @@ impl Connection {
         if t.api_base.is_empty() {
             return Err(Failure::Rejected { reason: "the token answer named no API host".into() });
         }
-        Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None })
+        Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None, activity_event: None })
     }
 }
 

@@ -33,8 +33,8 @@ pub trait Connector {
     fn parse_search_of(&self, _req: &HttpRequest, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
         self.parse_search(resp)
     }
-    /// Create a contact (or lead) from WhatsApp: name and E.164 number.
-    fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest;
+    /// Create a contact (or lead) from WhatsApp with what the rep typed in the form.
+    fn create_request(&self, kind: CreateKind, new: &NewRecord) -> HttpRequest;
     /// The id of the new record, or of the record the CRM reports as its duplicate.
     fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure>;
     /// Opens the record in the CRM's web UI.
@@ -79,6 +79,21 @@ pub(crate) fn num_of(v: &serde_json::Value, k: &str) -> Option<f64> {
         serde_json::Value::Number(n) => n.as_f64(),
         serde_json::Value::String(s) => s.trim().parse().ok(),
         _ => None,
+    }
+}
+
+/// The create form as the rep filled it: name, E.164 number, optional e-mail and company.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewRecord {
+    pub name: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub company: Option<String>,
+}
+
+impl NewRecord {
+    pub fn new(name: &str, phone: &str) -> Self {
+        NewRecord { name: name.to_string(), phone: phone.to_string(), email: None, company: None }
     }
 }
 
@@ -285,8 +300,8 @@ impl Connector for Box<dyn Connector> {
     fn parse_search_of(&self, req: &HttpRequest, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
         (**self).parse_search_of(req, resp)
     }
-    fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
-        (**self).create_request(kind, name, phone)
+    fn create_request(&self, kind: CreateKind, new: &NewRecord) -> HttpRequest {
+        (**self).create_request(kind, new)
     }
     fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure> {
         (**self).parse_create(resp)

@@ -343,17 +343,24 @@ impl Connector for Salesforce {
         Ok(items.iter().filter_map(record_of).collect())
     }
 
-    fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
-        let (first, last) = super::zoho::split_name(name);
-        let mut body = json!({"LastName": last, "MobilePhone": phone});
-        if let (Some(f), Some(o)) = (first, body.as_object_mut()) {
-            o.insert("FirstName".into(), json!(f));
+    fn create_request(&self, kind: CreateKind, new: &super::NewRecord) -> HttpRequest {
+        let (first, last) = super::zoho::split_name(&new.name);
+        let mut body = json!({"LastName": last, "MobilePhone": new.phone});
+        let typed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(str::to_string);
+        if let Some(o) = body.as_object_mut() {
+            if let Some(f) = first {
+                o.insert("FirstName".into(), json!(f));
+            }
+            if let Some(e) = typed(&new.email) {
+                o.insert("Email".into(), json!(e));
+            }
         }
         let obj = match kind {
             CreateKind::Contact => "Contact",
             CreateKind::Lead => {
                 if let Some(o) = body.as_object_mut() {
-                    o.insert("Company".into(), json!("WhatsApp"));
+                    // Company is required on a Lead: what the rep typed, else the channel.
+                    o.insert("Company".into(), json!(typed(&new.company).unwrap_or_else(|| "WhatsApp".into())));
                     o.insert("LeadSource".into(), json!("WhatsApp"));
                 }
                 "Lead"
@@ -452,7 +459,7 @@ mod tests {
 
     #[test]
     fn create_new_and_duplicate() {
-        let r = sf().create_request(CreateKind::Lead, "Priya Sharma", "+919876543210");
+        let r = sf().create_request(CreateKind::Lead, &crate::crm::NewRecord::new("Priya Sharma", "+919876543210"));
         assert_eq!(r.url, "https://crmsync-dev.my.salesforce.com/services/data/v62.0/sobjects/Lead/");
         assert_eq!(body(&r)["Company"], "WhatsApp");
         assert_eq!(sf().parse_create(&resp(201, &golden("salesforce/create-201.json"))).unwrap(), Created::New { id: "001D000000IqhSLIAZ".into() });

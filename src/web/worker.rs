@@ -123,6 +123,7 @@ async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
     match_pending_chats(store, &c).await?;
     let mut ws = c.writers;
     let report = sync::run_cycle(store, &mut ws, &owner).await?;
+    super::connect::remember(&ws).await?;
     if report.auth_expired.is_empty() {
         return Ok(report);
     }
@@ -131,7 +132,9 @@ async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
         super::connect::unauthorized(*crm, sync::now_ms()).await?;
     }
     let mut ws = connectors().await?.writers;
-    sync::run_cycle(store, &mut ws, &owner).await
+    let report = sync::run_cycle(store, &mut ws, &owner).await?;
+    super::connect::remember(&ws).await?;
+    Ok(report)
 }
 
 /// The local wall-clock minute now (the first backup's window is in local time, like
@@ -272,7 +275,9 @@ async fn create_record(chat: String, crm: crate::core::model::Crm, kind: &str, f
     let Some(conn) = c.finders.iter().find(|f| f.crm() == crm) else { return Ok(ActionReply::err("errNotConnected")) };
     let create_kind = if kind == "lead" { crate::crm::CreateKind::Lead } else { crate::crm::CreateKind::Contact };
     let name = format!("{} {}", fields.first_name.trim(), fields.last_name.trim());
-    let resp = transport::perform(&conn.create_request(create_kind, name.trim(), fields.phone.trim())).await;
+    let typed = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    let new = crate::crm::NewRecord { name: name.trim().to_string(), phone: fields.phone.trim().to_string(), email: typed(&fields.email), company: typed(&fields.company) };
+    let resp = transport::perform(&conn.create_request(create_kind, &new)).await;
     let id = match conn.parse_create(&resp) {
         Ok(crate::crm::Created::New { id }) => id,
         Ok(crate::crm::Created::Duplicate { id }) if !id.is_empty() => id,

@@ -79,6 +79,10 @@ pub struct Config {
     pub salesforce_query_batch: usize,
     /// Zoho calls in flight at once per org and app (edition dependent: 5–25).
     pub zoho_concurrency: usize,
+    /// Zoho `GET /Contacts/{id}/Deals`: "hidden" answers 400 INVALID_DATA (the related list
+    /// is hidden in the layout), "no_permission" answers 403 NO_PERMISSION (the profile may
+    /// not read Deals); crm-oas v8 related_records, getRelatedRecords error responses.
+    pub zoho_deals_list: String,
 }
 
 impl Default for Config {
@@ -93,6 +97,7 @@ impl Default for Config {
             zoho_daily_credits: 100_000,
             salesforce_query_batch: 2000,
             zoho_concurrency: 10,
+            zoho_deals_list: "visible".into(),
         }
     }
 }
@@ -346,6 +351,9 @@ fn sandbox_api(state: &Shared, r: &Req) -> Option<Response> {
                     }
                     if let Some(x) = v.get("salesforce_daily_limit").and_then(Value::as_u64) {
                         c.salesforce_daily_limit = x;
+                    }
+                    if let Some(x) = v.get("zoho_deals_list").and_then(Value::as_str) {
+                        c.zoho_deals_list = x.into();
                     }
                 }
                 json_resp(200, json!({"ok": true}))
