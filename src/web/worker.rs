@@ -11,7 +11,7 @@ use crate::core::schedule;
 use crate::core::status;
 use crate::core::sync::{ChatRecord, Export, LogEntry, Parked, SyncState};
 use crate::core::view;
-use crate::crm::http::{error_code, HttpRequest};
+
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -148,15 +148,6 @@ fn local_now() -> crate::core::model::LocalMinute {
         hour: d.get_hours() as u8,
         minute: d.get_minutes() as u8,
     }
-}
-
-#[derive(Serialize)]
-struct Reachability {
-    ok: bool,
-    crm: String,
-    url: String,
-    status: u16,
-    code: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -415,7 +406,7 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
     protocol::authorize(&request, &sender_of(&sender)).map_err(js_err)?;
     let changes = !matches!(
         request,
-        Request::PanelView { .. } | Request::Status | Request::Export | Request::Diagnostics | Request::GetSettings | Request::KnownChats | Request::Hello { .. } | Request::CaptureStats { .. } | Request::CheckReachability { .. } | Request::SearchRecords { .. }
+        Request::PanelView { .. } | Request::Status | Request::Export | Request::Diagnostics | Request::GetSettings | Request::KnownChats | Request::Hello { .. } | Request::CaptureStats { .. } | Request::SearchRecords { .. }
     );
     let reply = handle(request).await;
     if changes && reply.is_ok() {
@@ -599,17 +590,6 @@ async fn handle(request: Request) -> Result<JsValue, JsValue> {
                 }
             }
             to_js(&connected)
-        }
-        Request::CheckReachability { crm } => {
-            let url = protocol::reachability_url(&crm).ok_or_else(|| js_err(format!("unknown CRM {crm}")))?;
-            let resp = transport::perform(&HttpRequest::get(url)).await;
-            to_js(&Reachability {
-                ok: resp.status != 0,
-                crm,
-                url: url.to_string(),
-                status: resp.status,
-                code: error_code(&resp.body),
-            })
         }
     }
 }
