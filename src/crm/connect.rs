@@ -256,7 +256,7 @@ impl OAuthStart {
                 Ok((req, Credentials::Zoho { dc, client_id: client_id.trim().into(), client_secret: client_secret.trim().into(), refresh_token: String::new() }))
             }
             OAuthStart::Salesforce { login_host, client_id, client_secret } => {
-                let req = salesforce::code_exchange(&sf_host(login_host), client_id.trim(), redirect_uri, &code, verifier);
+                let req = salesforce::code_exchange(&sf_host(login_host), client_id.trim(), client_secret.as_deref(), redirect_uri, &code, verifier);
                 let creds = Credentials::Salesforce {
                     login_host: login_host.clone(),
                     client_id: client_id.trim().into(),
@@ -336,7 +336,16 @@ mod tests {
         let url = sf.authorize_url(uri, "s1", "CHAL").unwrap();
         assert!(url.starts_with("https://test.salesforce.com/services/oauth2/authorize?") && url.contains("code_challenge=CHAL"));
         let (req, _) = sf.exchange("https://abc.chromiumapp.org/?code=aPrx1&state=s1", "s1", uri, "VER").unwrap();
-        assert!(String::from_utf8(req.body.unwrap()).unwrap().contains("code_verifier=VER"));
+        let body = String::from_utf8(req.body.unwrap()).unwrap();
+        assert!(body.contains("code_verifier=VER"));
+        assert!(!body.contains("client_secret"), "no secret configured, none sent");
+        // Before: the secret was never sent, though connected apps require it by default
+        // ("Require Secret for Web Server Flow").
+        let with_secret = OAuthStart::Salesforce { login_host: "test.salesforce.com".into(), client_id: "ck".into(), client_secret: Some("cs".into()) };
+        let (req, creds) = with_secret.exchange("https://abc.chromiumapp.org/?code=aPrx1&state=s1", "s1", uri, "VER").unwrap();
+        let body = String::from_utf8(req.body.unwrap()).unwrap();
+        assert!(body.contains("client_secret=cs") && body.contains("code_verifier=VER") && body.contains("grant_type=authorization_code"), "{body}");
+        assert!(matches!(creds, Credentials::Salesforce { client_secret: Some(ref s), .. } if s == "cs"));
     }
 
     #[test]

@@ -56,11 +56,14 @@ pub fn authorize_url(host: &LoginHost, client_id: &str, redirect_uri: &str, stat
     )
 }
 
-pub fn code_exchange(host: &LoginHost, client_id: &str, redirect_uri: &str, code: &str, verifier: &str) -> HttpRequest {
-    auth::token_request(
-        format!("{}/services/oauth2/token", host.base()),
-        &[("grant_type", "authorization_code"), ("client_id", client_id), ("redirect_uri", redirect_uri), ("code", code), ("code_verifier", verifier)],
-    )
+/// The authorization-code exchange (PKCE), with the consumer secret when one is configured:
+/// connected apps require it unless "Require Secret for Web Server Flow" is switched off.
+pub fn code_exchange(host: &LoginHost, client_id: &str, client_secret: Option<&str>, redirect_uri: &str, code: &str, verifier: &str) -> HttpRequest {
+    let mut pairs = vec![("grant_type", "authorization_code"), ("client_id", client_id), ("redirect_uri", redirect_uri), ("code", code), ("code_verifier", verifier)];
+    if let Some(s) = client_secret.map(str::trim).filter(|s| !s.is_empty()) {
+        pairs.push(("client_secret", s));
+    }
+    auth::token_request(format!("{}/services/oauth2/token", host.base()), &pairs)
 }
 
 /// Refresh; also the paste-credentials path (consumer key/secret + refresh token).
@@ -423,7 +426,7 @@ mod tests {
         let a = authorize_url(&LoginHost::Production, "key", "https://x.chromiumapp.org/", "s", "E9M");
         assert!(a.starts_with("https://login.salesforce.com/services/oauth2/authorize?response_type=code"));
         assert!(a.contains("code_challenge=E9M&code_challenge_method=S256") && a.contains("scope=api%20refresh_token"));
-        let c = code_exchange(&LoginHost::Production, "key", "r", "c", "ver");
+        let c = code_exchange(&LoginHost::Production, "key", None, "r", "c", "ver");
         assert!(String::from_utf8(c.body.unwrap()).unwrap().ends_with("code_verifier=ver"));
         let r = refresh(&LoginHost::MyDomain("crmsync-dev.my.salesforce.com".into()), "sandbox-consumer-key", Some("sandbox-consumer-secret"), "sandbox-sf-refresh");
         assert_eq!(r.url, "https://crmsync-dev.my.salesforce.com/services/oauth2/token");

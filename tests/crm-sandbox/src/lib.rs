@@ -83,6 +83,8 @@ pub struct Config {
     /// is hidden in the layout), "no_permission" answers 403 NO_PERMISSION (the profile may
     /// not read Deals); crm-oas v8 related_records, getRelatedRecords error responses.
     pub zoho_deals_list: String,
+    /// Salesforce connected app: "Require Secret for Web Server Flow" (on by default).
+    pub salesforce_require_secret: bool,
 }
 
 impl Default for Config {
@@ -98,6 +100,7 @@ impl Default for Config {
             salesforce_query_batch: 2000,
             zoho_concurrency: 10,
             zoho_deals_list: "visible".into(),
+            salesforce_require_secret: true,
         }
     }
 }
@@ -351,6 +354,9 @@ fn sandbox_api(state: &Shared, r: &Req) -> Option<Response> {
                     }
                     if let Some(x) = v.get("salesforce_daily_limit").and_then(Value::as_u64) {
                         c.salesforce_daily_limit = x;
+                    }
+                    if let Some(x) = v.get("salesforce_require_secret").and_then(Value::as_bool) {
+                        c.salesforce_require_secret = x;
                     }
                     if let Some(x) = v.get("zoho_deals_list").and_then(Value::as_str) {
                         c.zoho_deals_list = x.into();

@@ -82,11 +82,18 @@ fn oauth(state: &Shared, r: &Req) -> Response {
             if f.get("client_id").map(String::as_str) != Some(SF_CLIENT_ID) {
                 return json_resp(400, json!({"error": "invalid_client_id", "error_description": "client identifier invalid"}));
             }
+            // Connected apps require the secret in the web-server flow unless "Require Secret
+            // for Web Server Flow" is switched off (Salesforce Help, connected app OAuth
+            // policies; https://help.salesforce.com/s/articleView?id=sf.connected_app_create_api_integration.htm).
+            let secret_ok = f.get("client_secret").map(String::as_str) == Some(SF_CLIENT_SECRET);
+            if f.get("grant_type").map(String::as_str) == Some("authorization_code") && state.config().salesforce_require_secret && !secret_ok {
+                return json_resp(400, json!({"error": "invalid_client", "error_description": "invalid client credentials"}));
+            }
             let pkce_ok = |code: &str| match state.db.kv_get(&format!("pkce:{code}")) {
                 // S256: base64url(sha256(verifier)) — the sandbox checks presence and length only,
                 // having no hash function in its dependencies.
                 Some(_) => f.get("code_verifier").is_some_and(|v| (43..=128).contains(&v.len())),
-                None => f.get("client_secret").map(String::as_str) == Some(SF_CLIENT_SECRET),
+                None => secret_ok,
             };
             let ok = match f.get("grant_type").map(String::as_str) {
                 Some("refresh_token") => {
