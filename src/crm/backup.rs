@@ -5,9 +5,12 @@
 //! - Zoho: a Note on the contact/lead (`note`) and the same note on each of the contact's
 //!   5 most recent deals (`deal:<id>`). Bulk create/update ≤100 per call. Idempotency by
 //!   read-before-write: titles start with the unit's deterministic key.
-//! - Salesforce: a `WhatsApp_Chat__c` record per part (`chat`), upserted on the external
-//!   id (≤200 per call; an upsert is its own reconcile), plus a ContentNote linked to
-//!   contacts (`content_note`, found by title on reconcile, updated in place).
+//! - Salesforce: where the org has the custom object, a `WhatsApp_Chat__c` record per part
+//!   (`chat`), upserted on the external id (≤200 per call; an upsert is its own reconcile);
+//!   in a stock org (no such object) a completed Task on the contact or lead (`task`,
+//!   `WhoId`, the transcript in `Description` split under 32,000 characters, found by subject
+//!   on reconcile). Plus a ContentNote linked to the contact or lead (`content_note`, found by
+//!   title on reconcile, updated in place).
 //! - LeadSquared: a "WhatsApp Chats" activity per part on the lead (`activity`, bulk ≤25)
 //!   and on each of its opportunities (`opportunity:<id>`); the key lives in a custom field
 //!   and reconcile reads the lead's activities to find it.
@@ -24,6 +27,8 @@ use std::collections::BTreeMap;
 
 /// Room left in each part for the continuation label.
 const ZOHO_NOTE_MAX: usize = 65_535;
+/// A Task description part, under Task.Description's 32,000 characters.
+const TASK_PART_MAX: usize = salesforce::TASK_DESCRIPTION_MAX - 200;
 
 /// The deterministic title a document is found by: key first (CRMs truncate titles).
 fn doc_title(d: &DocKey, chat_title: &str, parts: usize) -> String {
@@ -265,11 +270,18 @@ pub struct SalesforceWriter {
     targets: Targets,
     /// The day's chat record id (part 0), where that day's files are published.
     chat_ids: RefCell<BTreeMap<crate::core::outbox::UnitKey, String>>,
+    /// Whether the org has `WhatsApp_Chat__c` (asked once per cycle; None = not known yet).
+    chat_object: Option<bool>,
 }
 
 impl SalesforceWriter {
     pub fn new(sf: Salesforce) -> Self {
-        SalesforceWriter { sf, titles: RefCell::new(BTreeMap::new()), targets: Targets::default(), chat_ids: RefCell::new(BTreeMap::new()) }
+        SalesforceWriter { sf, titles: RefCell::new(BTreeMap::new()), targets: Targets::default(), chat_ids: RefCell::new(BTreeMap::new()), chat_object: None }
+    }
+
+    /// The writer for an org already known to have (or lack) the chat object.
+    pub fn with_chat_object(sf: Salesforce, has_object: bool) -> Self {
+        SalesforceWriter { chat_object: Some(has_object), ..Self::new(sf) }
     }
 
     fn note_chat_ids<'a>(&self, written: impl Iterator<Item = (&'a DocKey, &'a str)>) {
@@ -311,15 +323,29 @@ impl DocumentWriter for SalesforceWriter {
         self.targets = targets;
     }
 
+    fn prepare(&self, _record: &RecordRef) -> Option<HttpRequest> {
+        (self.targets.custom_object && self.chat_object.is_none()).then(|| self.sf.object_info_request(salesforce::CHAT_OBJECT))
+    }
+
+    fn absorb_prepare(&mut self, _record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
+        self.chat_object = Some(Salesforce::parse_object_info(resp)?);
+        Ok(())
+    }
+
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
         let mut targets = Vec::new();
-        if self.targets.custom_object {
+        // The chat object where the org has it; in any other org a completed Task.
+        let task = self.targets.custom_object && self.chat_object == Some(false);
+        if self.targets.custom_object && self.chat_object == Some(true) {
             targets.push("chat".to_string());
         }
-        if self.targets.notes && unit.key.record.kind == RecordKind::Contact {
+        if self.targets.notes {
             targets.push("content_note".to_string());
         }
         let mut docs = render_parts(unit, salesforce::LONG_TEXT_MAX / 2, &targets, &self.titles);
+        if task {
+            docs.extend(render_parts(unit, TASK_PART_MAX, &["task".to_string()], &self.titles));
+        }
         docs.extend(file_docs(unit, &self.titles));
         docs
     }
@@ -348,6 +374,14 @@ impl DocumentWriter for SalesforceWriter {
             return self.sf.upsert_chats(&chats);
         }
         let w = batch.writes.first().ok_or("empty batch")?;
+        if batch.class == "task" {
+            let who = &w.doc.unit.record.id;
+            return match batch.op {
+                WriteOp::Create => self.sf.create_task(who, &title(&w.doc), &w.doc.unit.day, &body(&w.doc)?),
+                WriteOp::Update => self.sf.update_task(w.remote_id.as_deref().ok_or("update without a task id")?, &title(&w.doc), &body(&w.doc)?),
+                WriteOp::Reconcile => Ok(self.sf.find_task_request(who, &title(&w.doc))),
+            };
+        }
         if batch.class == "file" {
             // A ContentVersion published to the contact or lead; found again by its title.
             let name = title(&w.doc);
@@ -396,6 +430,15 @@ impl DocumentWriter for SalesforceWriter {
         }
         let Some(w) = batch.writes.first() else { return Vec::new() };
         let file = batch.class == "file";
+        if batch.class == "task" {
+            let r = match (&batch.op, salesforce::classify(resp)) {
+                (_, Some(f)) => WriteResult::Failed(f),
+                (WriteOp::Create, None) => Salesforce::parse_single(resp).map(|id| WriteResult::Written { id }).unwrap_or_else(WriteResult::Failed),
+                (WriteOp::Update, None) => WriteResult::Written { id: w.remote_id.clone().unwrap_or_default() },
+                (WriteOp::Reconcile, None) => first_record(resp),
+            };
+            return vec![(w.doc.clone(), r)];
+        }
         let r = match batch.op {
             WriteOp::Create if file => match Salesforce::parse_single(resp) {
                 Ok(id) => WriteResult::Written { id },
@@ -634,7 +677,7 @@ mod tests {
         let too_big = z.outcome(&batch(WriteOp::Create), &crate::crm::resp(413, b"{}"));
         assert!(matches!(&too_big[0].1, WriteResult::Failed(Failure::Rejected { .. })));
 
-        let s = SalesforceWriter::new(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() });
+        let s = SalesforceWriter::with_chat_object(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() }, true);
         let mut su = unit(Crm::Salesforce, RecordKind::Lead);
         su.files = u.files.clone();
         let sdocs = s.render(&su);
@@ -679,7 +722,7 @@ mod tests {
         z2.seed_related(&other, vec!["d9".into()]);
         assert!(z2.prepare(&other).is_none());
 
-        let mut s = SalesforceWriter::new(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() });
+        let mut s = SalesforceWriter::with_chat_object(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() }, true);
         let sfc = unit(Crm::Salesforce, RecordKind::Contact);
         assert_eq!(targets_of(&s, &sfc), ["chat", "content_note"]);
         s.set_targets(Targets { custom_object: false, ..Targets::default() });
@@ -737,5 +780,74 @@ mod tests {
         let restored: crate::crm::connect::Connection = serde_json::from_str(&serde_json::to_string(&conn).unwrap()).unwrap();
         assert_eq!(restored.activity_event, Some(207));
         assert!(restored.writer(0).map_err(|_| ()).unwrap().prepare(&lead).unwrap().url.contains("GetOpportunitiesOfLead"));
+    }
+
+    #[test]
+    fn salesforce_backs_up_to_a_task_in_a_stock_org_and_to_the_chat_object_where_it_exists() {
+        // Before: every backup went to WhatsApp_Chat__c, which no stock org has, and leads
+        // got no ContentNote: in a stock org nothing landed at all.
+        use crate::core::model::{Direction, LocalMinute, Message, MessageKind, Sender};
+        use crate::core::outbox::Write;
+        use crate::crm::resp;
+        let sf = || Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() };
+        let mut w = SalesforceWriter::new(sf());
+        let lead = unit(Crm::Salesforce, RecordKind::Lead);
+        let ask = w.prepare(&lead.key.record).expect("asks whether the org has the object");
+        assert_eq!(ask.url, "https://x.my.salesforce.com/services/data/v62.0/sobjects/WhatsApp_Chat__c");
+        w.absorb_prepare(&lead.key.record, &resp(404, br#"[{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}]"#)).unwrap();
+        assert!(w.prepare(&lead.key.record).is_none(), "asked once");
+        assert_eq!(targets_of(&w, &lead), ["content_note", "task"]);
+        assert_eq!(targets_of(&w, &unit(Crm::Salesforce, RecordKind::Contact)), ["content_note", "task"]);
+        // A long day: every Task part under Description's 32,000 characters.
+        let mut long = unit(Crm::Salesforce, RecordKind::Lead);
+        long.messages = (0..400)
+            .map(|i| Message {
+                key: format!("m{i}"),
+                chat: "pn:+1".into(),
+                direction: Direction::In,
+                sender: Sender { name: "Noah".into(), phone: None },
+                time: Some(LocalMinute { year: 2026, month: 11, day: 21, hour: 8 + (i / 60) as u8, minute: (i % 60) as u8 }),
+                text: "x".repeat(200),
+                quoted: None,
+                media: vec![],
+                kind: MessageKind::Text,
+                forwarded: false,
+                edited: false,
+                reactions: vec![],
+            })
+            .collect();
+        let docs = w.render(&long);
+        let tasks: Vec<&RenderedDoc> = docs.iter().filter(|d| d.key.target == "task").collect();
+        assert!(tasks.len() >= 3, "{} parts", tasks.len());
+        assert!(tasks.iter().all(|d| d.body.chars().count() <= salesforce::TASK_DESCRIPTION_MAX));
+        let by_key: BTreeMap<DocKey, RenderedDoc> = docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        let batch = |op: WriteOp, remote_id: Option<&str>| Batch { crm: Crm::Salesforce, class: "task".into(), op: op.clone(), writes: vec![Write { doc: tasks[0].key.clone(), op, remote_id: remote_id.map(str::to_string) }] };
+        let create = w.request(&batch(WriteOp::Create, None), &by_key).unwrap();
+        assert_eq!(create.url, "https://x.my.salesforce.com/services/data/v62.0/sobjects/Task");
+        let v: serde_json::Value = serde_json::from_slice(create.body.as_deref().unwrap()).unwrap();
+        assert_eq!((v["WhoId"].as_str(), v["Status"].as_str(), v["ActivityDate"].as_str()), (Some("r1"), Some("Completed"), Some("2026-11-21")));
+        let subject = v["Subject"].as_str().unwrap();
+        assert!(subject.starts_with('[') && subject.contains("WhatsApp · Ana · 2026-11-21") && subject.chars().count() <= 255, "{subject}");
+        assert_eq!(v["Description"].as_str(), Some(tasks[0].body.as_str()));
+        assert_eq!(w.outcome(&batch(WriteOp::Create, None), &resp(201, br#"{"id":"00TX","success":true,"errors":[]}"#))[0].1, WriteResult::Written { id: "00TX".into() });
+        let upd = w.request(&batch(WriteOp::Update, Some("00TX")), &by_key).unwrap();
+        assert_eq!((upd.method.clone(), upd.url.as_str()), (Method::Patch, "https://x.my.salesforce.com/services/data/v62.0/sobjects/Task/00TX"));
+        assert_eq!(w.outcome(&batch(WriteOp::Update, Some("00TX")), &resp(204, b""))[0].1, WriteResult::Written { id: "00TX".into() });
+        let find = w.request(&batch(WriteOp::Reconcile, None), &by_key).unwrap();
+        assert!(find.url.contains("FROM%20Task%20WHERE%20WhoId%20%3D%20%27r1%27%20AND%20Subject"), "{}", find.url);
+        assert_eq!(w.outcome(&batch(WriteOp::Reconcile, None), &resp(200, br#"{"totalSize":0,"done":true,"records":[]}"#))[0].1, WriteResult::Absent);
+        // The ContentNote goes to leads too, linked to the lead.
+        let note = docs.iter().find(|d| d.key.target == "content_note").unwrap();
+        let nb = Batch { crm: Crm::Salesforce, class: "content_note".into(), op: WriteOp::Create, writes: vec![Write { doc: note.key.clone(), op: WriteOp::Create, remote_id: None }] };
+        let v: serde_json::Value = serde_json::from_slice(w.request(&nb, &by_key).unwrap().body.as_deref().unwrap()).unwrap();
+        assert_eq!(v["compositeRequest"][1]["body"]["LinkedEntityId"], "r1");
+        // An org with the object: the chat record, as before, and no task.
+        let mut with = SalesforceWriter::new(sf());
+        with.absorb_prepare(&lead.key.record, &resp(200, br#"{"objectDescribe":{"name":"WhatsApp_Chat__c"}}"#)).unwrap();
+        assert_eq!(targets_of(&with, &lead), ["chat", "content_note"]);
+        // Not knowing is not "absent": a failed ask is an error (the cycle retries).
+        let mut unsure = SalesforceWriter::new(sf());
+        assert!(unsure.absorb_prepare(&lead.key.record, &resp(503, b"")).is_err());
+        assert_eq!(targets_of(&unsure, &lead), ["content_note"]);
     }
 }

@@ -16,6 +16,9 @@ pub const API_VERSION: &str = "v62.0";
 pub const COLLECTION_MAX: usize = 200;
 pub const CHAT_OBJECT: &str = "WhatsApp_Chat__c";
 pub const CHAT_KEY_FIELD: &str = "External_Key__c";
+/// Task.Description is a 32,000-character long text area; Task.Subject 255 (object reference: Task).
+pub const TASK_DESCRIPTION_MAX: usize = 32_000;
+pub const TASK_SUBJECT_MAX: usize = 255;
 /// Long Text Area maximum; the API counts bytes, so the writer splits on this many bytes.
 pub const LONG_TEXT_MAX: usize = 131_072;
 /// JSON (base64) ContentVersion inserts are limited to 37.5 MB of base64 text.
@@ -116,6 +119,11 @@ pub fn classify(resp: &HttpResponse) -> Option<Failure> {
     })
 }
 
+/// A SOQL string literal's content (backslash and quote escaped).
+pub fn soql_quote(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
 /// SOSL reserved characters inside `FIND {...}`.
 pub fn escape_sosl(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -157,12 +165,62 @@ impl Salesforce {
         )
     }
 
-    /// The contact's 5 most recently changed opportunities (primary contact, API 46+).
+    /// The contact's 5 most recently changed opportunities. Contacts are tied to
+    /// opportunities through `OpportunityContactRole` (object reference: OpportunityContactRole);
+    /// `Opportunity.ContactId` holds only a primary contact set at creation.
     pub fn opportunities_query(contact_id: &str) -> String {
         format!(
-            "SELECT Id, Name, StageName, Amount, CloseDate FROM Opportunity WHERE ContactId = '{}' ORDER BY LastModifiedDate DESC LIMIT 5",
-            contact_id.replace('\\', "\\\\").replace('\'', "\\'")
+            "SELECT OpportunityId, Opportunity.Name, Opportunity.StageName, Opportunity.Amount, Opportunity.CloseDate FROM OpportunityContactRole WHERE ContactId = '{}' ORDER BY Opportunity.LastModifiedDate DESC LIMIT 5",
+            soql_quote(contact_id)
         )
+    }
+
+    /// sObject Basic Information (`GET /sobjects/{object}`): 200 when the org has the
+    /// object, 404 NOT_FOUND when it does not (a custom object exists only once deployed).
+    pub fn object_info_request(&self, object: &str) -> HttpRequest {
+        self.authed(HttpRequest::get(self.url(&format!("/sobjects/{object}"))))
+    }
+
+    /// Whether the object exists, from `object_info_request`'s answer.
+    pub fn parse_object_info(resp: &HttpResponse) -> Result<bool, Failure> {
+        if resp.status == 404 {
+            return Ok(false);
+        }
+        match classify(resp) {
+            Some(f) => Err(f),
+            None => Ok(true),
+        }
+    }
+
+    /// A completed Task on the contact or lead (`WhoId`): the backup every org can take.
+    /// `Subject` ≤ 255, `Description` ≤ 32,000 characters (object reference: Task).
+    pub fn create_task(&self, who_id: &str, subject: &str, day: &str, description: &str) -> Result<HttpRequest, String> {
+        if description.chars().count() > TASK_DESCRIPTION_MAX {
+            return Err(format!("a task description of {} characters exceeds {TASK_DESCRIPTION_MAX}", description.chars().count()));
+        }
+        Ok(self.authed(json_request(
+            Method::Post,
+            self.url("/sobjects/Task"),
+            &json!({"WhoId": who_id, "Subject": subject.chars().take(TASK_SUBJECT_MAX).collect::<String>(), "Description": description, "Status": "Completed", "ActivityDate": day, "Priority": "Normal"}),
+        )))
+    }
+
+    pub fn update_task(&self, task_id: &str, subject: &str, description: &str) -> Result<HttpRequest, String> {
+        if description.chars().count() > TASK_DESCRIPTION_MAX {
+            return Err(format!("a task description of {} characters exceeds {TASK_DESCRIPTION_MAX}", description.chars().count()));
+        }
+        Ok(self.authed(json_request(
+            Method::Patch,
+            self.url(&format!("/sobjects/Task/{task_id}")),
+            &json!({"Subject": subject.chars().take(TASK_SUBJECT_MAX).collect::<String>(), "Description": description}),
+        )))
+    }
+
+    /// Read-before-write for a task: by its record and its (deterministic) subject.
+    pub fn find_task_request(&self, who_id: &str, subject: &str) -> HttpRequest {
+        let subject: String = subject.chars().take(TASK_SUBJECT_MAX).collect();
+        let q = format!("SELECT Id FROM Task WHERE WhoId = '{}' AND Subject = '{}'", soql_quote(who_id), soql_quote(&subject));
+        self.authed(HttpRequest::get(self.url(&format!("/query?q={}", super::enc(&q)))))
     }
 
     /// Upsert chat records on the external id: `(key, record kind, record id, title, day, transcript)`.
@@ -308,21 +366,27 @@ impl Connector for Salesforce {
             .then(|| self.authed(HttpRequest::get(self.url(&format!("/query/?q={}", super::enc(&Self::opportunities_query(&record.id)))))))
     }
 
+    /// `OpportunityContactRole` rows, each with its `Opportunity`.
     fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure> {
         if let Some(f) = classify(resp) {
             return Err(f);
         }
         let v = json(resp)?;
-        let recs = v.get("records").and_then(|r| r.as_array()).cloned().unwrap_or_default();
+        let recs = v.get("records").and_then(|r| r.as_array()).ok_or_else(|| Failure::Transient { reason: "query answer without records[]".into() })?;
+        let mut seen = std::collections::BTreeSet::new();
         Ok(recs
             .iter()
-            .map(|o| crate::core::view::DealRow {
-                id: str_of(o, "Id"),
-                name: str_of(o, "Name").unwrap_or_default(),
-                stage: str_of(o, "StageName"),
-                amount: super::num_of(o, "Amount"),
-                currency: str_of(o, "CurrencyIsoCode"),
-                close_date: str_of(o, "CloseDate"),
+            .filter_map(|role| {
+                let o = role.get("Opportunity").filter(|o| o.is_object())?;
+                let id = str_of(role, "OpportunityId").or_else(|| str_of(o, "Id"))?;
+                seen.insert(id.clone()).then(|| crate::core::view::DealRow {
+                    id: Some(id),
+                    name: str_of(o, "Name").unwrap_or_default(),
+                    stage: str_of(o, "StageName"),
+                    amount: super::num_of(o, "Amount"),
+                    currency: str_of(o, "CurrencyIsoCode"),
+                    close_date: str_of(o, "CloseDate"),
+                })
             })
             .take(crate::core::view::MAX_DEALS)
             .collect())
@@ -504,12 +568,19 @@ mod tests {
         let s = Salesforce { instance_url: "https://acme.my.salesforce.com".into(), access_token: "t".into() };
         let c = RecordRef { crm: Crm::Salesforce, kind: RecordKind::Contact, id: "003x'1".into() };
         let q = s.deals_request(&c).unwrap().url;
-        assert!(q.contains("/query/?q=SELECT%20Id%2C%20Name%2C%20StageName"), "{q}");
-        assert!(Salesforce::opportunities_query("003x'1").contains("ContactId = '003x\\'1'"));
+        // Before: `FROM Opportunity WHERE ContactId = ...`, the primary contact set at creation
+        // only; contacts are tied to opportunities through OpportunityContactRole.
+        assert!(q.contains("/query/?q=SELECT%20OpportunityId%2C%20Opportunity.Name"), "{q}");
+        let soql = Salesforce::opportunities_query("003x'1");
+        assert!(soql.contains("FROM OpportunityContactRole WHERE ContactId = '003x\\'1'") && soql.contains("ORDER BY Opportunity.LastModifiedDate DESC LIMIT 5"), "{soql}");
         assert!(s.deals_request(&RecordRef { kind: RecordKind::Lead, ..c }).is_none());
-        let body = br#"{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Opportunity"},"Id":"006","Name":"Fleet","StageName":"Prospecting","Amount":12000.0,"CloseDate":"2027-01-31"}]}"#;
+        let body = br#"{"totalSize":2,"done":true,"records":[
+            {"attributes":{"type":"OpportunityContactRole"},"OpportunityId":"006A","Opportunity":{"attributes":{"type":"Opportunity"},"Name":"Fleet","StageName":"Prospecting","Amount":12000.0,"CloseDate":"2027-01-31"}},
+            {"attributes":{"type":"OpportunityContactRole"},"OpportunityId":"006A","Opportunity":{"Name":"Fleet"}},
+            {"attributes":{"type":"OpportunityContactRole"},"OpportunityId":"006B","Opportunity":null}]}"#;
         let rows = s.parse_deal_rows(&resp(200, body)).unwrap();
-        assert_eq!((rows[0].name.as_str(), rows[0].amount, rows[0].close_date.as_deref()), ("Fleet", Some(12000.0), Some("2027-01-31")));
+        assert_eq!(rows.len(), 1, "one row per opportunity; roles without one are skipped");
+        assert_eq!((rows[0].id.as_deref(), rows[0].name.as_str(), rows[0].amount, rows[0].close_date.as_deref()), (Some("006A"), "Fleet", Some(12000.0), Some("2027-01-31")));
         assert!(s.parse_deal_rows(&resp(401, &golden("salesforce/session-401.json"))).is_err());
         let by_name = s.text_search_requests("Liam Carter")[0].url.clone();
         assert!(by_name.contains("IN%20NAME%20FIELDS"), "{by_name}");

@@ -126,6 +126,26 @@ test('salesforce: token, INVALID_SESSION_ID, SOSL phone search, upsert by extern
   assert.equal(sosl.status, 200);
   assert.deepEqual(sosl.json.searchRecords.map((r) => [r.attributes.type, r.Name]), [['Contact', 'Liam Carter']]);
   assert.match(sosl.headers['sforce-limit-info'], /^api-usage=\d+\/15000$/);
+  // A stock org: no WhatsApp_Chat__c until an admin deploys it; Task and OpportunityContactRole exist.
+  const LIAM = '003RO0000035WQgYAM';
+  assert.equal((await call(SF, '/services/data/v62.0/sobjects/WhatsApp_Chat__c', { headers: h })).status, 404);
+  assert.equal((await call(SF, '/services/data/v62.0/composite/sobjects/WhatsApp_Chat__c/External_Key__c', { method: 'PATCH', headers: h, body: { allOrNone: false, records: [] } })).status, 404);
+  assert.equal((await call(SF, `/services/data/v62.0/query?q=${encodeURIComponent('SELECT Id FROM WhatsApp_Chat__c')}`, { headers: h })).json[0].errorCode, 'INVALID_TYPE');
+  assert.equal((await call(SF, '/services/data/v62.0/sobjects/Task', { headers: h })).status, 200);
+  const task = await call(SF, '/services/data/v62.0/sobjects/Task', { method: 'POST', headers: h, body: { WhoId: LIAM, Subject: '[k#0] WhatsApp · Liam Carter · 2026-11-20', Description: 'a\nb', Status: 'Completed', ActivityDate: '2026-11-20' } });
+  assert.equal(task.status, 201);
+  const tooLong = await call(SF, '/services/data/v62.0/sobjects/Task', { method: 'POST', headers: h, body: { WhoId: LIAM, Subject: 's', Description: 'x'.repeat(32001) } });
+  assert.equal(tooLong.json[0].errorCode, 'STRING_TOO_LONG');
+  const found = await call(SF, `/services/data/v62.0/query?q=${encodeURIComponent(`SELECT Id FROM Task WHERE WhoId = '${LIAM}' AND Subject = '[k#0] WhatsApp · Liam Carter · 2026-11-20'`)}`, { headers: h });
+  assert.deepEqual(found.json.records.map((r) => r.Id), [task.json.id]);
+  const roles = await call(SF, `/services/data/v62.0/query?q=${encodeURIComponent(`SELECT OpportunityId, Opportunity.Name FROM OpportunityContactRole WHERE ContactId = '${LIAM}' ORDER BY Opportunity.LastModifiedDate DESC LIMIT 5`)}`, { headers: h });
+  assert.deepEqual(roles.json.records.map((r) => r.Opportunity.Name), ['Warehouse sensors', 'Fleet tracking rollout']);
+  const byContactId = await call(SF, `/services/data/v62.0/query?q=${encodeURIComponent(`SELECT Id FROM Opportunity WHERE ContactId = '${LIAM}'`)}`, { headers: h });
+  assert.equal(byContactId.json.totalSize, 0, 'Opportunity.ContactId is not how contacts are tied');
+  // The Tooling API deploys the object (an admin's setup call).
+  const deployed = await call(SF, '/services/data/v62.0/tooling/sobjects/CustomObject', { method: 'POST', headers: h, body: { FullName: 'WhatsApp_Chat__c', Metadata: { label: 'WhatsApp Chat' } } });
+  assert.equal(deployed.status, 201);
+  assert.equal((await call(SF, '/services/data/v62.0/sobjects/WhatsApp_Chat__c', { headers: h })).status, 200);
   const rec = (k, t) => ({ attributes: { type: 'WhatsApp_Chat__c' }, Chat_Key__c: k, Contact__c: '003RO0000035WQgYAM', Transcript__c: t, Name: 'WhatsApp · Liam Carter · 2026-11-20' });
   const up1 = await call(SF, '/services/data/v60.0/composite/sobjects/WhatsApp_Chat__c/Chat_Key__c', { method: 'PATCH', headers: h, body: { allOrNone: false, records: [rec('k1', 'one')] } });
   assert.equal(up1.json[0].created, true);

@@ -21,7 +21,7 @@ pub mod seed;
 pub mod tls;
 pub mod zoho;
 
-pub const USAGE: &str = "usage: crm-sandbox --listen 127.0.0.1:PORT --data DIR [--seed demo] [--www DIR]";
+pub const USAGE: &str = "usage: crm-sandbox --listen 127.0.0.1:PORT --data DIR [--seed demo|demo-chat-object] [--www DIR]";
 
 /// WhatsApp Web's CSP as copied from the live site (script-src allows wasm).
 pub const WHATSAPP_CSP: &str = "default-src 'self' blob: 'wasm-unsafe-eval'; script-src blob: 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob: data:; frame-src 'self' chrome-extension:";
@@ -224,8 +224,14 @@ pub async fn run(opts: Options) -> Result<(), String> {
 pub fn build(dir: &Path, www: Option<PathBuf>, seed: Option<&str>) -> Result<Shared, String> {
     let db = db::Db::open(dir)?;
     match seed {
+        // A stock org: no WhatsApp_Chat__c (custom objects exist only once deployed).
         Some("demo") => seed::demo(&db),
-        Some(other) => return Err(format!("unknown seed {other:?} (only `demo`)")),
+        // The same org after an admin deployed the chat object (salesforce/force-app).
+        Some("demo-chat-object") => {
+            seed::demo(&db);
+            db.kv_set("sf:chat_object", "1");
+        }
+        Some(other) => return Err(format!("unknown seed {other:?} (`demo` or `demo-chat-object`)")),
         None => {}
     }
     Ok(Arc::new(Sandbox { db, www, faults: Mutex::new(Vec::new()), config: Mutex::new(Config::default()), lsq_calls: Mutex::new(Vec::new()), zoho_in_flight: Default::default() }))
@@ -391,6 +397,8 @@ pub fn ledger(state: &Shared) -> Value {
             "ContentNote": db.list("salesforce", "ContentNote"),
             "ContentVersion": db.list("salesforce", "ContentVersion"),
             "ContentDocumentLink": db.list("salesforce", "ContentDocumentLink"),
+            "Task": db.list("salesforce", "Task"),
+            "has_chat_object": salesforce::has_chat_object(state),
         },
         "leadsquared": {
             "leads": db.list("leadsquared", "leads"),
