@@ -10,7 +10,9 @@ import { startSandbox } from './harness.mjs';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'crmsync-contract-'));
 let sb;
-before(async () => { sb = await startSandbox({ seed: 'demo', dataDir }); });
+// Calls this file makes on purpose to see the sandbox refuse an undocumented path.
+const probes = (r) => r.path === '/v2/ProspectActivity.svc/Update';
+before(async () => { sb = await startSandbox({ seed: 'demo', dataDir, probes }); });
 after(async () => { await sb?.stop(); });
 
 const form = (o) => new URLSearchParams(o).toString();
@@ -255,7 +257,7 @@ test('ledger shape and persistence across a restart; record pages escape CRM tex
   assert.ok(page.text.includes('&lt;script&gt;alert(1)&lt;/script&gt;') && !page.text.includes('<script>alert'));
   const count = (await sb.ledger()).zoho.notes.length;
   await sb.stop();
-  sb = await startSandbox({ seed: 'demo', dataDir });
+  sb = await startSandbox({ seed: 'demo', dataDir, probes });
   assert.equal((await sb.ledger()).zoho.notes.length, count, 'state survives a restart; seeding again changes nothing');
 });
 
