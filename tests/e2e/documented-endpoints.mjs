@@ -52,7 +52,8 @@ export const DOCUMENTED = [
   ['leadsquared', 'POST', '/v2/ProspectActivity.svc/Retrieve', 'https://apidocs.leadsquared.com/get-activities-of-a-lead/'],
   ['leadsquared', 'POST', '/v2/ProspectActivity.svc/CustomActivity/Update', 'https://apidocs.leadsquared.com/update-activity/'],
   ['leadsquared', 'POST', '/v2/OpportunityManagement.svc/GetOpportunitiesOfLead', 'https://apidocs.leadsquared.com/get-opportunities-by-lead-id/'],
-].map(([api, method, path, doc]) => ({ api, method, path: new RegExp(`^${path}$`), doc }));
+// A trailing slash is the same resource (the REST guide writes `/query/?q=`).
+].map(([api, method, path, doc]) => ({ api, method, path: new RegExp(`^${path}/?$`), doc }));
 
 /** Which API a host serves; null for hosts that are not a CRM API (pages, WhatsApp). */
 export function apiOf(host) {
