@@ -352,7 +352,7 @@ impl DocumentWriter for SalesforceWriter {
 
     fn batch_limit(&self, class: &str, op: &WriteOp) -> usize {
         match (class, op) {
-            ("chat", _) => salesforce::COLLECTION_MAX,
+            ("chat", _) | ("task", WriteOp::Create | WriteOp::Update) => salesforce::COLLECTION_MAX,
             _ => 1,
         }
     }
@@ -375,11 +375,14 @@ impl DocumentWriter for SalesforceWriter {
         }
         let w = batch.writes.first().ok_or("empty batch")?;
         if batch.class == "task" {
-            let who = &w.doc.unit.record.id;
             return match batch.op {
-                WriteOp::Create => self.sf.create_task(who, &title(&w.doc), &w.doc.unit.day, &body(&w.doc)?),
-                WriteOp::Update => self.sf.update_task(w.remote_id.as_deref().ok_or("update without a task id")?, &title(&w.doc), &body(&w.doc)?),
-                WriteOp::Reconcile => Ok(self.sf.find_task_request(who, &title(&w.doc))),
+                WriteOp::Create => self.sf.create_tasks(
+                    &batch.writes.iter().map(|w| Ok((w.doc.unit.record.id.clone(), title(&w.doc), w.doc.unit.day.clone(), body(&w.doc)?))).collect::<Result<Vec<_>, String>>()?,
+                ),
+                WriteOp::Update => self.sf.update_tasks(
+                    &batch.writes.iter().map(|w| Ok((w.remote_id.clone().ok_or("update without a task id")?, title(&w.doc), body(&w.doc)?))).collect::<Result<Vec<_>, String>>()?,
+                ),
+                WriteOp::Reconcile => Ok(self.sf.find_task_request(&w.doc.unit.record.id, &title(&w.doc))),
             };
         }
         if batch.class == "file" {
@@ -431,11 +434,12 @@ impl DocumentWriter for SalesforceWriter {
         let Some(w) = batch.writes.first() else { return Vec::new() };
         let file = batch.class == "file";
         if batch.class == "task" {
-            let r = match (&batch.op, salesforce::classify(resp)) {
-                (_, Some(f)) => WriteResult::Failed(f),
-                (WriteOp::Create, None) => Salesforce::parse_single(resp).map(|id| WriteResult::Written { id }).unwrap_or_else(WriteResult::Failed),
-                (WriteOp::Update, None) => WriteResult::Written { id: w.remote_id.clone().unwrap_or_default() },
-                (WriteOp::Reconcile, None) => first_record(resp),
+            if batch.op != WriteOp::Reconcile {
+                return item_results(batch, Salesforce::parse_collection(resp));
+            }
+            let r = match salesforce::classify(resp) {
+                Some(f) => WriteResult::Failed(f),
+                None => first_record(resp),
             };
             return vec![(w.doc.clone(), r)];
         }
@@ -823,16 +827,23 @@ mod tests {
         let by_key: BTreeMap<DocKey, RenderedDoc> = docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
         let batch = |op: WriteOp, remote_id: Option<&str>| Batch { crm: Crm::Salesforce, class: "task".into(), op: op.clone(), writes: vec![Write { doc: tasks[0].key.clone(), op, remote_id: remote_id.map(str::to_string) }] };
         let create = w.request(&batch(WriteOp::Create, None), &by_key).unwrap();
-        assert_eq!(create.url, "https://x.my.salesforce.com/services/data/v62.0/sobjects/Task");
-        let v: serde_json::Value = serde_json::from_slice(create.body.as_deref().unwrap()).unwrap();
+        assert_eq!(create.url, "https://x.my.salesforce.com/services/data/v62.0/composite/sobjects");
+        assert_eq!(w.batch_limit("task", &WriteOp::Create), 200, "tasks go 200 to a call");
+        let all: serde_json::Value = serde_json::from_slice(create.body.as_deref().unwrap()).unwrap();
+        assert_eq!((all["allOrNone"].as_bool(), all["records"][0]["attributes"]["type"].as_str()), (Some(false), Some("Task")));
+        let v = all["records"][0].clone();
         assert_eq!((v["WhoId"].as_str(), v["Status"].as_str(), v["ActivityDate"].as_str()), (Some("r1"), Some("Completed"), Some("2026-11-21")));
         let subject = v["Subject"].as_str().unwrap();
         assert!(subject.starts_with('[') && subject.contains("WhatsApp · Ana · 2026-11-21") && subject.chars().count() <= 255, "{subject}");
         assert_eq!(v["Description"].as_str(), Some(tasks[0].body.as_str()));
-        assert_eq!(w.outcome(&batch(WriteOp::Create, None), &resp(201, br#"{"id":"00TX","success":true,"errors":[]}"#))[0].1, WriteResult::Written { id: "00TX".into() });
+        assert_eq!(w.outcome(&batch(WriteOp::Create, None), &resp(200, br#"[{"id":"00TX","success":true,"errors":[]}]"#))[0].1, WriteResult::Written { id: "00TX".into() });
         let upd = w.request(&batch(WriteOp::Update, Some("00TX")), &by_key).unwrap();
-        assert_eq!((upd.method.clone(), upd.url.as_str()), (Method::Patch, "https://x.my.salesforce.com/services/data/v62.0/sobjects/Task/00TX"));
-        assert_eq!(w.outcome(&batch(WriteOp::Update, Some("00TX")), &resp(204, b""))[0].1, WriteResult::Written { id: "00TX".into() });
+        assert_eq!((upd.method.clone(), upd.url.as_str()), (Method::Patch, "https://x.my.salesforce.com/services/data/v62.0/composite/sobjects"));
+        let u: serde_json::Value = serde_json::from_slice(upd.body.as_deref().unwrap()).unwrap();
+        assert_eq!(u["records"][0]["id"], "00TX");
+        assert_eq!(w.outcome(&batch(WriteOp::Update, Some("00TX")), &resp(200, br#"[{"id":"00TX","success":true,"errors":[]}]"#))[0].1, WriteResult::Written { id: "00TX".into() });
+        let too_long = br#"[{"success":false,"errors":[{"statusCode":"STRING_TOO_LONG","message":"data value too large","fields":["Description"]}]}]"#;
+        assert!(matches!(&w.outcome(&batch(WriteOp::Update, Some("00TX")), &resp(200, too_long))[0].1, WriteResult::Failed(Failure::Rejected { .. })));
         let find = w.request(&batch(WriteOp::Reconcile, None), &by_key).unwrap();
         assert!(find.url.contains("FROM%20Task%20WHERE%20WhoId%20%3D%20%27r1%27%20AND%20Subject"), "{}", find.url);
         assert_eq!(w.outcome(&batch(WriteOp::Reconcile, None), &resp(200, br#"{"totalSize":0,"done":true,"records":[]}"#))[0].1, WriteResult::Absent);

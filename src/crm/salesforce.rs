@@ -119,6 +119,14 @@ pub fn classify(resp: &HttpResponse) -> Option<Failure> {
     })
 }
 
+fn task_description_ok(d: &str) -> Result<(), String> {
+    let n = d.chars().count();
+    if n > TASK_DESCRIPTION_MAX {
+        return Err(format!("a task description of {n} characters exceeds {TASK_DESCRIPTION_MAX}"));
+    }
+    Ok(())
+}
+
 /// A SOQL string literal's content (backslash and quote escaped).
 pub fn soql_quote(s: &str) -> String {
     s.replace('\\', "\\\\").replace('\'', "\\'")
@@ -192,28 +200,37 @@ impl Salesforce {
         }
     }
 
-    /// A completed Task on the contact or lead (`WhoId`): the backup every org can take.
+    /// Completed Tasks on contacts or leads (`WhoId`), the backup every org can take, in one
+    /// sObject Collections create (≤200): `(who id, subject, day, description)`.
     /// `Subject` ≤ 255, `Description` ≤ 32,000 characters (object reference: Task).
-    pub fn create_task(&self, who_id: &str, subject: &str, day: &str, description: &str) -> Result<HttpRequest, String> {
-        if description.chars().count() > TASK_DESCRIPTION_MAX {
-            return Err(format!("a task description of {} characters exceeds {TASK_DESCRIPTION_MAX}", description.chars().count()));
+    pub fn create_tasks(&self, tasks: &[(String, String, String, String)]) -> Result<HttpRequest, String> {
+        if tasks.len() > COLLECTION_MAX {
+            return Err(format!("{} records exceed sObject Collections' {COLLECTION_MAX}", tasks.len()));
         }
-        Ok(self.authed(json_request(
-            Method::Post,
-            self.url("/sobjects/Task"),
-            &json!({"WhoId": who_id, "Subject": subject.chars().take(TASK_SUBJECT_MAX).collect::<String>(), "Description": description, "Status": "Completed", "ActivityDate": day, "Priority": "Normal"}),
-        )))
+        let records = tasks
+            .iter()
+            .map(|(who, subject, day, description)| {
+                task_description_ok(description)?;
+                Ok(json!({"attributes": {"type": "Task"}, "WhoId": who, "Subject": subject.chars().take(TASK_SUBJECT_MAX).collect::<String>(), "Description": description,
+                          "Status": "Completed", "ActivityDate": day, "Priority": "Normal"}))
+            })
+            .collect::<Result<Vec<Value>, String>>()?;
+        Ok(self.authed(json_request(Method::Post, self.url("/composite/sobjects"), &json!({"allOrNone": false, "records": records}))))
     }
 
-    pub fn update_task(&self, task_id: &str, subject: &str, description: &str) -> Result<HttpRequest, String> {
-        if description.chars().count() > TASK_DESCRIPTION_MAX {
-            return Err(format!("a task description of {} characters exceeds {TASK_DESCRIPTION_MAX}", description.chars().count()));
+    /// The day grew: `(task id, subject, description)` in one sObject Collections update.
+    pub fn update_tasks(&self, tasks: &[(String, String, String)]) -> Result<HttpRequest, String> {
+        if tasks.len() > COLLECTION_MAX {
+            return Err(format!("{} records exceed sObject Collections' {COLLECTION_MAX}", tasks.len()));
         }
-        Ok(self.authed(json_request(
-            Method::Patch,
-            self.url(&format!("/sobjects/Task/{task_id}")),
-            &json!({"Subject": subject.chars().take(TASK_SUBJECT_MAX).collect::<String>(), "Description": description}),
-        )))
+        let records = tasks
+            .iter()
+            .map(|(id, subject, description)| {
+                task_description_ok(description)?;
+                Ok(json!({"attributes": {"type": "Task"}, "id": id, "Subject": subject.chars().take(TASK_SUBJECT_MAX).collect::<String>(), "Description": description}))
+            })
+            .collect::<Result<Vec<Value>, String>>()?;
+        Ok(self.authed(json_request(Method::Patch, self.url("/composite/sobjects"), &json!({"allOrNone": false, "records": records}))))
     }
 
     /// Read-before-write for a task: by its record and its (deterministic) subject.

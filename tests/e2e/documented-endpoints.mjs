@@ -35,6 +35,7 @@ export const DOCUMENTED = [
   ['salesforce', 'GET', String.raw`/services/data/${V}/sobjects/${ID}/${ID}`, 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_get_field_values.htm'],
   ['salesforce', 'PATCH', String.raw`/services/data/${V}/sobjects/${ID}/${ID}`, 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/dome_update_fields.htm'],
   ['salesforce', 'POST', String.raw`/services/data/${V}/composite/sobjects`, 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_create.htm'],
+  ['salesforce', 'PATCH', String.raw`/services/data/${V}/composite/sobjects`, 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm'],
   ['salesforce', 'PATCH', String.raw`/services/data/${V}/composite/sobjects/${ID}/${ID}`, 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_upsert.htm'],
   ['salesforce', 'POST', String.raw`/services/data/${V}/composite`, 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_composite_post.htm'],
   ['salesforce', 'POST', String.raw`/services/data/${V}/tooling/sobjects/CustomObject`, 'https://developer.salesforce.com/docs/atlas.en-us.api_tooling.meta/api_tooling/tooling_api_objects_customobject.htm'],

@@ -210,6 +210,7 @@ fn dispatch(
             (_, None) => errs(404, "NOT_FOUND", "The requested resource does not exist"),
         },
         (&Method::POST, ["composite", "sobjects"]) => collections(state, body, fail_at, None),
+        (&Method::PATCH, ["composite", "sobjects"]) => collections_update(state, body, fail_at),
         (&Method::PATCH, ["composite", "sobjects", t, ext]) => collections(state, body, fail_at, Some((t.to_string(), ext.to_string()))),
         (&Method::POST, ["composite"]) => composite(state, body),
         _ => errs(404, "NOT_FOUND", "The requested resource does not exist"),
@@ -300,6 +301,43 @@ fn create(state: &Shared, t: &str, b: &Value) -> (u16, Value) {
     }
     state.db.put("salesforce", t, &id, &rec);
     (201, json!({"id": id, "success": true, "errors": []}))
+}
+
+/// sObject Collections update (`PATCH /composite/sobjects`, ≤200 records each with its `id`;
+/// REST resources_composite_sobjects_collections_update). `allOrNone` false: per-record results.
+fn collections_update(state: &Shared, body: &dyn Fn() -> Result<Value, String>, fail_at: Option<usize>) -> Response {
+    let b = match body() {
+        Ok(b) => b,
+        Err(e) => return errs(400, "JSON_PARSER_ERROR", &e),
+    };
+    let Some(records) = b.get("records").and_then(Value::as_array) else { return errs(400, "INVALID_FIELD", "records is required") };
+    if records.is_empty() || records.len() > 200 {
+        return errs(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call");
+    }
+    let mut results = Vec::new();
+    for (i, rec) in records.iter().enumerate() {
+        let t = rec["attributes"]["type"].as_str().unwrap_or("");
+        let id = rec["id"].as_str().or_else(|| rec["Id"].as_str()).unwrap_or("");
+        let found = type_exists(state, t).then(|| state.db.get("salesforce", t, id)).flatten();
+        match found {
+            _ if Some(i) == fail_at => results.push(json!({"success": false, "errors": [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "Rejected by a validation rule", "fields": []}]})),
+            None => results.push(json!({"success": false, "errors": [{"statusCode": "ENTITY_IS_DELETED", "message": "entity is deleted", "fields": []}]})),
+            Some(mut cur) => {
+                let mut fields = rec.clone();
+                if let Some(o) = fields.as_object_mut() {
+                    o.remove("id");
+                }
+                match apply(t, &mut cur, &fields) {
+                    Some(e) => results.push(json!({"success": false, "errors": [{"statusCode": e["errorCode"], "message": e["message"], "fields": e["fields"]}]})),
+                    None => {
+                        state.db.put("salesforce", t, id, &cur);
+                        results.push(json!({"id": id, "success": true, "errors": []}));
+                    }
+                }
+            }
+        }
+    }
+    json_resp(200, json!(results))
 }
 
 fn collections(state: &Shared, body: &dyn Fn() -> Result<Value, String>, fail_at: Option<usize>, upsert: Option<(String, String)>) -> Response {
