@@ -328,7 +328,12 @@ impl DocumentWriter for SalesforceWriter {
     }
 
     fn absorb_prepare(&mut self, _record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
-        self.chat_object = Some(Salesforce::parse_object_info(resp)?);
+        self.chat_object = Some(match Salesforce::parse_object_info(resp) {
+            Ok(has) => has,
+            // A user who may not see the object can't write it either: the Task goes instead.
+            Err(Failure::PermissionDenied { .. }) => false,
+            Err(f) => return Err(f),
+        });
         Ok(())
     }
 
@@ -856,6 +861,10 @@ mod tests {
         let mut with = SalesforceWriter::new(sf());
         with.absorb_prepare(&lead.key.record, &resp(200, br#"{"objectDescribe":{"name":"WhatsApp_Chat__c"}}"#)).unwrap();
         assert_eq!(targets_of(&with, &lead), ["chat", "content_note"]);
+        // An object the user may not see is written as a Task.
+        let mut hidden = SalesforceWriter::new(sf());
+        hidden.absorb_prepare(&lead.key.record, &resp(403, br#"[{"errorCode":"INSUFFICIENT_ACCESS","message":"no access"}]"#)).unwrap();
+        assert_eq!(targets_of(&hidden, &lead), ["content_note", "task"]);
         // Not knowing is not "absent": a failed ask is an error (the cycle retries).
         let mut unsure = SalesforceWriter::new(sf());
         assert!(unsure.absorb_prepare(&lead.key.record, &resp(503, b"")).is_err());
