@@ -129,6 +129,16 @@ pub fn budget_of(crm: Crm, resp: &HttpResponse) -> Budget {
     }
 }
 
+/// How long a CRM's rate-limit window lasts when its 429 names no `Retry-After`:
+/// LeadSquared counts calls per 5 seconds (apidocs.leadsquared.com rate-limits); the others
+/// document no window, so the retry policy's default applies.
+pub fn rate_limit_window_ms(crm: Crm) -> Option<u64> {
+    match crm {
+        Crm::Leadsquared => Some(5_000),
+        Crm::Zoho | Crm::Salesforce => None,
+    }
+}
+
 /// `Retry-After` in milliseconds (delta-seconds form; CRMs do not send HTTP dates here).
 pub fn retry_after_ms(resp: &HttpResponse) -> Option<u64> {
     resp.header("retry-after")?.trim().parse::<u64>().ok().map(|s| s.saturating_mul(1000))
@@ -236,6 +246,16 @@ pub(crate) fn resp(status: u16, body: &[u8]) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_leadsquared_429_waits_its_5_second_window() {
+        // Before: the sync engine read a bare 429 as "no Retry-After" for every CRM and paused
+        // LeadSquared writes for the policy's default (tens of seconds) instead of its window.
+        assert_eq!(rate_limit_window_ms(Crm::Leadsquared), Some(5_000));
+        assert_eq!(rate_limit_window_ms(Crm::Zoho), None);
+        assert_eq!(rate_limit_window_ms(Crm::Salesforce), None);
+    }
+
     use super::*;
 
     #[test]

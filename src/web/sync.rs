@@ -95,10 +95,10 @@ async fn load_outbox(store: &Store) -> Result<(Vec<OutboxMessage>, Vec<ChatRecor
     Ok((out, chats))
 }
 
-fn classify_transport(op: &WriteOp, status: u16, body: &[u8], retry_after: Option<&str>) -> Failure {
+fn classify_transport(crm: crate::core::model::Crm, op: &WriteOp, status: u16, body: &[u8], retry_after: Option<&str>) -> Failure {
     match status {
         0 => Failure::Transient { reason: format!("no response ({})", String::from_utf8_lossy(body)) },
-        429 => Failure::RateLimited { after_ms: parse_retry_after(retry_after) },
+        429 => Failure::RateLimited { after_ms: parse_retry_after(retry_after).or(crate::crm::rate_limit_window_ms(crm)) },
         s if s >= 500 => Failure::Transient { reason: format!("HTTP {s}") },
         s => Failure::Transient { reason: format!("HTTP {s} for {op:?}") },
     }
@@ -287,7 +287,7 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                     }
                 }
                 let results: Vec<(DocKey, WriteResult)> = if resp.status == 0 || resp.status == 429 || resp.status >= 500 {
-                    let f = classify_transport(&batch.op, resp.status, &resp.body, resp.header("retry-after"));
+                    let f = classify_transport(crm, &batch.op, resp.status, &resp.body, resp.header("retry-after"));
                     batch.writes.iter().map(|w| (w.doc.clone(), WriteResult::Failed(f.clone()))).collect()
                 } else {
                     let mut rs = writer.outcome(&batch, &resp);
