@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = z.parse_create(&r);
     let req: HttpRequest = z.search_page(crmsync::core::model::RecordKind::Contact, "+5511987654321", 1);
     let _ = z.next_search_page(&req, &r);
-    let _ = z.create_request(CreateKind::Lead, "Ana", "+5511987654321");
+    let _ = z.create_request(CreateKind::Lead, &crmsync::crm::NewRecord::new("Ana", "+5511987654321"));
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&r.body) {
         let _ = zoho::item_result(&v);
     }

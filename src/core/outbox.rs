@@ -653,4 +653,20 @@ pub trait DocumentWriter {
     /// Per-write results of the response, one per write of the batch. A write missing
     /// from the answer is treated as a transient failure by the caller.
     fn outcome(&self, batch: &Batch, resp: &crate::crm::http::HttpResponse) -> Vec<(DocKey, WriteResult)>;
+    /// A reconcile's next page: the document was not on this one and the list goes on.
+    fn next_read(&self, _req: &crate::crm::http::HttpRequest, _resp: &crate::crm::http::HttpResponse) -> Option<crate::crm::http::HttpRequest> {
+        None
+    }
+    /// What this cycle learned about the CRM that the connection should keep (so the next
+    /// cycle need not ask again).
+    fn learned(&self) -> Option<Learned> {
+        None
+    }
+}
+
+/// A fact about a connected CRM, learned while syncing, kept with the connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Learned {
+    /// LeadSquared: the event code of the "WhatsApp Chats" activity type.
+    ActivityEvent(u32),
 }

@@ -106,6 +106,15 @@ impl RetryPolicy {
 }
 
 /// Parse an HTTP `Retry-After` value (delta-seconds; HTTP dates are not used by these CRMs).
+/// Whether a failed read of a record's related deals / opportunities keeps the record's
+/// own backup unconfirmed. A passing failure (outage, rate limit, expired token) does: the
+/// next cycle reads again and writes the copies. A lasting one (the related list is hidden
+/// from the API user, or the user may not read deals) does not: retrying cannot help, so
+/// the record's own document goes and is confirmed, and the missing copies are reported.
+pub fn related_read_blocks(f: &Failure) -> bool {
+    !matches!(f, Failure::PermissionDenied { .. } | Failure::Rejected { .. })
+}
+
 pub fn parse_retry_after(value: Option<&str>) -> Option<u64> {
     let v = value?.trim();
     let secs: u64 = v.parse().ok()?;
@@ -114,6 +123,19 @@ pub fn parse_retry_after(value: Option<&str>) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_passing_failures_of_a_related_read_hold_the_record_back() {
+        // Before: any failed deals read (a hidden Deals list: 400 INVALID_DATA; no
+        // permission: 403) kept the contact's own note pending forever.
+        assert!(!related_read_blocks(&Failure::Rejected { reason: "INVALID_DATA".into() }));
+        assert!(!related_read_blocks(&Failure::PermissionDenied { reason: "NO_PERMISSION".into() }));
+        assert!(related_read_blocks(&Failure::Transient { reason: "HTTP 503".into() }));
+        assert!(related_read_blocks(&Failure::RateLimited { after_ms: None }));
+        assert!(related_read_blocks(&Failure::AuthExpired));
+        assert!(related_read_blocks(&Failure::ReconnectNeeded));
+    }
+
     use super::*;
 
     #[test]

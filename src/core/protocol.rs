@@ -11,8 +11,6 @@ pub enum Request {
     Hello { wasm: bool },
     /// The content script could not run a stage (e.g. the page CSP blocked wasm).
     ContentError { stage: String, error: String },
-    /// Diagnostic: can the worker reach a CRM's API host?
-    CheckReachability { crm: String },
     /// Overall state for the panel and popup.
     Status,
     /// Messages the content script captured in the open chat (new, re-rendered or edited).
@@ -127,7 +125,6 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         (Sender::Foreign, _) => Err("message from an unexpected sender rejected".into()),
         (Sender::ExtensionPage, _) => Ok(()),
         (Sender::WhatsAppTab, Request::Hello { .. } | Request::ContentError { .. }) => Ok(()),
-        (Sender::WhatsAppTab, Request::CheckReachability { .. }) => Ok(()),
         (Sender::WhatsAppTab, Request::Status | Request::Captured { .. } | Request::SyncNow | Request::Relay { .. } | Request::CaptureStats { .. } | Request::KnownChats | Request::File { .. }) => Ok(()),
         // The export holds every captured message: only the extension's own pages get it.
         (Sender::WhatsAppTab, Request::Export) => Err("export is only available to the extension's pages".into()),
@@ -136,17 +133,6 @@ pub fn authorize(request: &Request, sender: &Sender) -> Result<(), String> {
         (Sender::WhatsAppTab, Request::SetSyncPeriod { .. }) => Err("settings are only available to the extension's pages".into()),
         // CRM data and actions are for the extension's own pages only.
         (Sender::WhatsAppTab, _) => Err("panel requests are for extension pages only".into()),
-    }
-}
-
-/// The API endpoint used to check that a CRM host answers. An unauthenticated call to
-/// a real endpoint: the CRM's own 401 body proves the host is reachable.
-pub fn reachability_url(crm: &str) -> Option<&'static str> {
-    match crm {
-        "zoho" => Some("https://www.zohoapis.com/crm/v8/org"),
-        "salesforce" => Some("https://login.salesforce.com/services/oauth2/userinfo"),
-        "leadsquared" => Some("https://api.leadsquared.com/v2/Authentication.svc/UserByAccessKey.Get"),
-        _ => None,
     }
 }
 
@@ -159,6 +145,9 @@ mod tests {
         let r: Request = serde_json::from_str(r#"{"kind":"hello","wasm":true}"#).unwrap();
         assert_eq!(r, Request::Hello { wasm: true });
         assert!(serde_json::from_str::<Request>(r#"{"kind":"steal_tokens"}"#).is_err());
+        // Before: every WhatsApp page load asked the worker for an unauthenticated
+        // `GET /crm/v8/org` "reachability" probe. There is no such request any more.
+        assert!(serde_json::from_str::<Request>(r#"{"kind":"check_reachability","crm":"zoho"}"#).is_err());
     }
 
     #[test]

@@ -5,9 +5,12 @@
 //! - Zoho: a Note on the contact/lead (`note`) and the same note on each of the contact's
 //!   5 most recent deals (`deal:<id>`). Bulk create/update ≤100 per call. Idempotency by
 //!   read-before-write: titles start with the unit's deterministic key.
-//! - Salesforce: a `WhatsApp_Chat__c` record per part (`chat`), upserted on the external
-//!   id (≤200 per call; an upsert is its own reconcile), plus a ContentNote linked to
-//!   contacts (`content_note`, found by title on reconcile, updated in place).
+//! - Salesforce: where the org has the custom object, a `WhatsApp_Chat__c` record per part
+//!   (`chat`), upserted on the external id (≤200 per call; an upsert is its own reconcile);
+//!   in a stock org (no such object) a completed Task on the contact or lead (`task`,
+//!   `WhoId`, the transcript in `Description` split under 32,000 characters, found by subject
+//!   on reconcile). Plus a ContentNote linked to the contact or lead (`content_note`, found by
+//!   title on reconcile, updated in place).
 //! - LeadSquared: a "WhatsApp Chats" activity per part on the lead (`activity`, bulk ≤25)
 //!   and on each of its opportunities (`opportunity:<id>`); the key lives in a custom field
 //!   and reconcile reads the lead's activities to find it.
@@ -24,6 +27,8 @@ use std::collections::BTreeMap;
 
 /// Room left in each part for the continuation label.
 const ZOHO_NOTE_MAX: usize = 65_535;
+/// A Task description part, under Task.Description's 32,000 characters.
+const TASK_PART_MAX: usize = salesforce::TASK_DESCRIPTION_MAX - 200;
 
 /// The deterministic title a document is found by: key first (CRMs truncate titles).
 fn doc_title(d: &DocKey, chat_title: &str, parts: usize) -> String {
@@ -223,6 +228,10 @@ impl DocumentWriter for ZohoWriter {
         }
     }
 
+    fn next_read(&self, req: &HttpRequest, resp: &HttpResponse) -> Option<HttpRequest> {
+        Zoho::next_related_page(req, resp)
+    }
+
     fn outcome(&self, batch: &Batch, resp: &HttpResponse) -> Vec<(DocKey, WriteResult)> {
         if batch.class == "file" {
             let Some(w) = batch.writes.first() else { return Vec::new() };
@@ -261,11 +270,18 @@ pub struct SalesforceWriter {
     targets: Targets,
     /// The day's chat record id (part 0), where that day's files are published.
     chat_ids: RefCell<BTreeMap<crate::core::outbox::UnitKey, String>>,
+    /// Whether the org has `WhatsApp_Chat__c` (asked once per cycle; None = not known yet).
+    chat_object: Option<bool>,
 }
 
 impl SalesforceWriter {
     pub fn new(sf: Salesforce) -> Self {
-        SalesforceWriter { sf, titles: RefCell::new(BTreeMap::new()), targets: Targets::default(), chat_ids: RefCell::new(BTreeMap::new()) }
+        SalesforceWriter { sf, titles: RefCell::new(BTreeMap::new()), targets: Targets::default(), chat_ids: RefCell::new(BTreeMap::new()), chat_object: None }
+    }
+
+    /// The writer for an org already known to have (or lack) the chat object.
+    pub fn with_chat_object(sf: Salesforce, has_object: bool) -> Self {
+        SalesforceWriter { chat_object: Some(has_object), ..Self::new(sf) }
     }
 
     fn note_chat_ids<'a>(&self, written: impl Iterator<Item = (&'a DocKey, &'a str)>) {
@@ -307,22 +323,41 @@ impl DocumentWriter for SalesforceWriter {
         self.targets = targets;
     }
 
+    fn prepare(&self, _record: &RecordRef) -> Option<HttpRequest> {
+        (self.targets.custom_object && self.chat_object.is_none()).then(|| self.sf.object_info_request(salesforce::CHAT_OBJECT))
+    }
+
+    fn absorb_prepare(&mut self, _record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
+        self.chat_object = Some(match Salesforce::parse_object_info(resp) {
+            Ok(has) => has,
+            // A user who may not see the object can't write it either: the Task goes instead.
+            Err(Failure::PermissionDenied { .. }) => false,
+            Err(f) => return Err(f),
+        });
+        Ok(())
+    }
+
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
         let mut targets = Vec::new();
-        if self.targets.custom_object {
+        // The chat object where the org has it; in any other org a completed Task.
+        let task = self.targets.custom_object && self.chat_object == Some(false);
+        if self.targets.custom_object && self.chat_object == Some(true) {
             targets.push("chat".to_string());
         }
-        if self.targets.notes && unit.key.record.kind == RecordKind::Contact {
+        if self.targets.notes {
             targets.push("content_note".to_string());
         }
         let mut docs = render_parts(unit, salesforce::LONG_TEXT_MAX / 2, &targets, &self.titles);
+        if task {
+            docs.extend(render_parts(unit, TASK_PART_MAX, &["task".to_string()], &self.titles));
+        }
         docs.extend(file_docs(unit, &self.titles));
         docs
     }
 
     fn batch_limit(&self, class: &str, op: &WriteOp) -> usize {
         match (class, op) {
-            ("chat", _) => salesforce::COLLECTION_MAX,
+            ("chat", _) | ("task", WriteOp::Create | WriteOp::Update) => salesforce::COLLECTION_MAX,
             _ => 1,
         }
     }
@@ -344,6 +379,17 @@ impl DocumentWriter for SalesforceWriter {
             return self.sf.upsert_chats(&chats);
         }
         let w = batch.writes.first().ok_or("empty batch")?;
+        if batch.class == "task" {
+            return match batch.op {
+                WriteOp::Create => self.sf.create_tasks(
+                    &batch.writes.iter().map(|w| Ok((w.doc.unit.record.id.clone(), title(&w.doc), w.doc.unit.day.clone(), body(&w.doc)?))).collect::<Result<Vec<_>, String>>()?,
+                ),
+                WriteOp::Update => self.sf.update_tasks(
+                    &batch.writes.iter().map(|w| Ok((w.remote_id.clone().ok_or("update without a task id")?, title(&w.doc), body(&w.doc)?))).collect::<Result<Vec<_>, String>>()?,
+                ),
+                WriteOp::Reconcile => Ok(self.sf.find_task_request(&w.doc.unit.record.id, &title(&w.doc))),
+            };
+        }
         if batch.class == "file" {
             // A ContentVersion published to the contact or lead; found again by its title.
             let name = title(&w.doc);
@@ -392,6 +438,16 @@ impl DocumentWriter for SalesforceWriter {
         }
         let Some(w) = batch.writes.first() else { return Vec::new() };
         let file = batch.class == "file";
+        if batch.class == "task" {
+            if batch.op != WriteOp::Reconcile {
+                return item_results(batch, Salesforce::parse_collection(resp));
+            }
+            let r = match salesforce::classify(resp) {
+                Some(f) => WriteResult::Failed(f),
+                None => first_record(resp),
+            };
+            return vec![(w.doc.clone(), r)];
+        }
         let r = match batch.op {
             WriteOp::Create if file => match Salesforce::parse_single(resp) {
                 Ok(id) => WriteResult::Written { id },
@@ -423,8 +479,10 @@ impl DocumentWriter for SalesforceWriter {
 
 pub struct LeadSquaredWriter {
     pub lsq: LeadSquared,
-    /// The activity type needs a lookup after "already exists".
-    need_type_list: bool,
+    /// The type list was read and has no "WhatsApp Chats": create it next.
+    type_missing: bool,
+    /// The event code was learned this cycle (the connection keeps it).
+    learned_event: Option<u32>,
     /// lead id → its opportunities.
     opps: BTreeMap<String, Vec<String>>,
     titles: RefCell<BTreeMap<DocKey, String>>,
@@ -433,10 +491,11 @@ pub struct LeadSquaredWriter {
 
 impl LeadSquaredWriter {
     pub fn new(lsq: LeadSquared) -> Self {
-        LeadSquaredWriter { lsq, need_type_list: false, opps: BTreeMap::new(), titles: RefCell::new(BTreeMap::new()), targets: Targets::default() }
+        LeadSquaredWriter { lsq, type_missing: false, learned_event: None, opps: BTreeMap::new(), titles: RefCell::new(BTreeMap::new()), targets: Targets::default() }
     }
 
-    /// The activity types of the tenant ([U] path, see the sandbox README).
+    /// The tenant's activity types ("Get List of Activity Types",
+    /// `ProspectActivity.svc/ActivityTypes.Get`).
     fn list_types(&self) -> HttpRequest {
         HttpRequest::get(format!("https://{}/v2/ProspectActivity.svc/ActivityTypes.Get", self.lsq.api_host))
             .header("x-LSQ-AccessKey", self.lsq.access_key.clone())
@@ -472,37 +531,40 @@ impl DocumentWriter for LeadSquaredWriter {
             return None;
         }
         if self.lsq.activity_event.is_none() {
-            return Some(if self.need_type_list { self.list_types() } else { self.lsq.create_activity_type() });
+            // By name first: a type made earlier (by us or an admin) is used, never made twice.
+            return Some(if self.type_missing { self.lsq.create_activity_type() } else { self.list_types() });
         }
         (self.targets.deals && !self.opps.contains_key(&record.id)).then(|| self.lsq.opportunities_of_lead(&record.id))
     }
 
     fn absorb_prepare(&mut self, record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
         if self.lsq.activity_event.is_none() {
-            if self.need_type_list {
-                let code = LeadSquared::parse_activity_types(resp)?;
-                self.lsq.activity_event = code;
-                return code.map(|_| ()).ok_or(Failure::Rejected { reason: "the WhatsApp Chats activity type could not be found".into() });
-            }
-            return match LeadSquared::parse_id(resp).map(|id| id.parse::<u32>()) {
-                Ok(Ok(code)) => {
-                    self.lsq.activity_event = Some(code);
-                    Ok(())
-                }
-                // Created before (by us or an admin): look its code up next.
-                _ if String::from_utf8_lossy(&resp.body).contains("MXDuplicateEntryException") => {
-                    self.need_type_list = true;
-                    Ok(())
-                }
-                Ok(Err(_)) => Err(Failure::Rejected { reason: "activity type id is not a number".into() }),
-                Err(f) => Err(f),
+            let code = if self.type_missing {
+                // A failed create is looked up by name again next cycle (it may have landed).
+                self.type_missing = false;
+                let id = LeadSquared::parse_id(resp)?;
+                Some(id.trim().parse::<u32>().map_err(|_| Failure::Rejected { reason: "the activity type's code is not a number".into() })?)
+            } else {
+                LeadSquared::parse_activity_types(resp)?
             };
+            match code {
+                Some(c) => {
+                    self.lsq.activity_event = Some(c);
+                    self.learned_event = Some(c);
+                }
+                None => self.type_missing = true,
+            }
+            return Ok(());
         }
         // On failure the lead's own activity still goes this cycle; the sync engine keeps
         // its messages pending until the opportunities are known.
         let ids = LeadSquared::parse_opportunities(resp);
         self.opps.insert(record.id.clone(), ids.clone().unwrap_or_default());
         ids.map(|_| ())
+    }
+
+    fn learned(&self) -> Option<crate::core::outbox::Learned> {
+        self.learned_event.map(crate::core::outbox::Learned::ActivityEvent)
     }
 
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
@@ -624,7 +686,7 @@ mod tests {
         let too_big = z.outcome(&batch(WriteOp::Create), &crate::crm::resp(413, b"{}"));
         assert!(matches!(&too_big[0].1, WriteResult::Failed(Failure::Rejected { .. })));
 
-        let s = SalesforceWriter::new(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() });
+        let s = SalesforceWriter::with_chat_object(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() }, true);
         let mut su = unit(Crm::Salesforce, RecordKind::Lead);
         su.files = u.files.clone();
         let sdocs = s.render(&su);
@@ -669,7 +731,7 @@ mod tests {
         z2.seed_related(&other, vec!["d9".into()]);
         assert!(z2.prepare(&other).is_none());
 
-        let mut s = SalesforceWriter::new(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() });
+        let mut s = SalesforceWriter::with_chat_object(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() }, true);
         let sfc = unit(Crm::Salesforce, RecordKind::Contact);
         assert_eq!(targets_of(&s, &sfc), ["chat", "content_note"]);
         s.set_targets(Targets { custom_object: false, ..Targets::default() });
@@ -682,5 +744,130 @@ mod tests {
         l.set_targets(Targets { activities: false, deals: false, ..Targets::default() });
         assert!(targets_of(&l, &lead).is_empty());
         assert!(l.prepare(&lead.key.record).is_none());
+    }
+
+    #[test]
+    fn leadsquared_activity_type_is_looked_up_by_name_created_once_and_kept() {
+        // Before: CreateType on every cycle (the code was never kept) and "already exists"
+        // read from an undocumented error text.
+        use crate::crm::resp;
+        let lsq = |event| LeadSquared { access_key: "a".into(), secret_key: "s".into(), api_host: "api-in21.leadsquared.com".into(), app_host: "in21.leadsquared.com".into(), activity_event: event };
+        let lead = RecordRef { crm: Crm::Leadsquared, kind: RecordKind::Lead, id: "L1".into() };
+        // A type an admin (or an earlier install) made is found by name: no create.
+        let mut w = LeadSquaredWriter::new(lsq(None));
+        let first = w.prepare(&lead).unwrap();
+        assert_eq!((first.method.clone(), first.url.as_str()), (Method::Get, "https://api-in21.leadsquared.com/v2/ProspectActivity.svc/ActivityTypes.Get"));
+        w.absorb_prepare(&lead, &resp(200, br#"[{"ActivityEvent":12,"ActivityEventName":"Other"},{"ActivityEvent":207,"ActivityEventName":"WhatsApp Chats"}]"#)).unwrap();
+        assert_eq!(w.lsq.activity_event, Some(207));
+        assert_eq!(w.learned(), Some(crate::core::outbox::Learned::ActivityEvent(207)));
+        assert!(w.prepare(&lead).unwrap().url.contains("GetOpportunitiesOfLead"), "then the opportunities");
+        // None yet: created once, its code (Message.Id) learned.
+        let mut w = LeadSquaredWriter::new(lsq(None));
+        w.absorb_prepare(&lead, &resp(200, br#"[{"ActivityEvent":12,"ActivityEventName":"Other"}]"#)).unwrap();
+        assert!(w.prepare(&lead).unwrap().url.ends_with("/v2/ProspectActivity.svc/CreateType"));
+        w.absorb_prepare(&lead, &resp(200, br#"{"Status":"Success","Message":{"Id":"208"}}"#)).unwrap();
+        assert_eq!(w.learned(), Some(crate::core::outbox::Learned::ActivityEvent(208)));
+        // A failed create is an error, and the next attempt looks the name up again.
+        let mut w = LeadSquaredWriter::new(lsq(None));
+        w.absorb_prepare(&lead, &resp(200, b"[]")).unwrap();
+        assert!(w.absorb_prepare(&lead, &resp(500, br#"{"Status":"Error","ExceptionType":"MXDuplicateEntryException","ExceptionMessage":"x"}"#)).is_err());
+        assert!(w.prepare(&lead).unwrap().url.ends_with("ActivityTypes.Get"));
+        assert_eq!(w.learned(), None);
+        // The code the connection kept: no type call at all.
+        let w = LeadSquaredWriter::new(lsq(Some(207)));
+        assert!(w.prepare(&lead).unwrap().url.contains("GetOpportunitiesOfLead"));
+        assert_eq!(w.learned(), None);
+        // And the connection keeps it (LeadSquared only).
+        let mut conn = crate::crm::connect::Connection::establish(
+            crate::crm::connect::Credentials::Leadsquared { access_key: "a".into(), secret_key: "s".into() },
+            &resp(200, &crate::crm::golden("leadsquared/user-by-access-key.json")),
+            0,
+        )
+        .unwrap();
+        assert!(conn.absorb_learned(&crate::core::outbox::Learned::ActivityEvent(207)));
+        assert!(!conn.absorb_learned(&crate::core::outbox::Learned::ActivityEvent(207)), "unchanged: no rewrite");
+        let restored: crate::crm::connect::Connection = serde_json::from_str(&serde_json::to_string(&conn).unwrap()).unwrap();
+        assert_eq!(restored.activity_event, Some(207));
+        assert!(restored.writer(0).map_err(|_| ()).unwrap().prepare(&lead).unwrap().url.contains("GetOpportunitiesOfLead"));
+    }
+
+    #[test]
+    fn salesforce_backs_up_to_a_task_in_a_stock_org_and_to_the_chat_object_where_it_exists() {
+        // Before: every backup went to WhatsApp_Chat__c, which no stock org has, and leads
+        // got no ContentNote: in a stock org nothing landed at all.
+        use crate::core::model::{Direction, LocalMinute, Message, MessageKind, Sender};
+        use crate::core::outbox::Write;
+        use crate::crm::resp;
+        let sf = || Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() };
+        let mut w = SalesforceWriter::new(sf());
+        let lead = unit(Crm::Salesforce, RecordKind::Lead);
+        let ask = w.prepare(&lead.key.record).expect("asks whether the org has the object");
+        assert_eq!(ask.url, "https://x.my.salesforce.com/services/data/v62.0/sobjects/WhatsApp_Chat__c");
+        w.absorb_prepare(&lead.key.record, &resp(404, br#"[{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}]"#)).unwrap();
+        assert!(w.prepare(&lead.key.record).is_none(), "asked once");
+        assert_eq!(targets_of(&w, &lead), ["content_note", "task"]);
+        assert_eq!(targets_of(&w, &unit(Crm::Salesforce, RecordKind::Contact)), ["content_note", "task"]);
+        // A long day: every Task part under Description's 32,000 characters.
+        let mut long = unit(Crm::Salesforce, RecordKind::Lead);
+        long.messages = (0..400)
+            .map(|i| Message {
+                key: format!("m{i}"),
+                chat: "pn:+1".into(),
+                direction: Direction::In,
+                sender: Sender { name: "Noah".into(), phone: None },
+                time: Some(LocalMinute { year: 2026, month: 11, day: 21, hour: 8 + (i / 60) as u8, minute: (i % 60) as u8 }),
+                text: "x".repeat(200),
+                quoted: None,
+                media: vec![],
+                kind: MessageKind::Text,
+                forwarded: false,
+                edited: false,
+                reactions: vec![],
+            })
+            .collect();
+        let docs = w.render(&long);
+        let tasks: Vec<&RenderedDoc> = docs.iter().filter(|d| d.key.target == "task").collect();
+        assert!(tasks.len() >= 3, "{} parts", tasks.len());
+        assert!(tasks.iter().all(|d| d.body.chars().count() <= salesforce::TASK_DESCRIPTION_MAX));
+        let by_key: BTreeMap<DocKey, RenderedDoc> = docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        let batch = |op: WriteOp, remote_id: Option<&str>| Batch { crm: Crm::Salesforce, class: "task".into(), op: op.clone(), writes: vec![Write { doc: tasks[0].key.clone(), op, remote_id: remote_id.map(str::to_string) }] };
+        let create = w.request(&batch(WriteOp::Create, None), &by_key).unwrap();
+        assert_eq!(create.url, "https://x.my.salesforce.com/services/data/v62.0/composite/sobjects");
+        assert_eq!(w.batch_limit("task", &WriteOp::Create), 200, "tasks go 200 to a call");
+        let all: serde_json::Value = serde_json::from_slice(create.body.as_deref().unwrap()).unwrap();
+        assert_eq!((all["allOrNone"].as_bool(), all["records"][0]["attributes"]["type"].as_str()), (Some(false), Some("Task")));
+        let v = all["records"][0].clone();
+        assert_eq!((v["WhoId"].as_str(), v["Status"].as_str(), v["ActivityDate"].as_str()), (Some("r1"), Some("Completed"), Some("2026-11-21")));
+        let subject = v["Subject"].as_str().unwrap();
+        assert!(subject.starts_with('[') && subject.contains("WhatsApp · Ana · 2026-11-21") && subject.chars().count() <= 255, "{subject}");
+        assert_eq!(v["Description"].as_str(), Some(tasks[0].body.as_str()));
+        assert_eq!(w.outcome(&batch(WriteOp::Create, None), &resp(200, br#"[{"id":"00TX","success":true,"errors":[]}]"#))[0].1, WriteResult::Written { id: "00TX".into() });
+        let upd = w.request(&batch(WriteOp::Update, Some("00TX")), &by_key).unwrap();
+        assert_eq!((upd.method.clone(), upd.url.as_str()), (Method::Patch, "https://x.my.salesforce.com/services/data/v62.0/composite/sobjects"));
+        let u: serde_json::Value = serde_json::from_slice(upd.body.as_deref().unwrap()).unwrap();
+        assert_eq!(u["records"][0]["id"], "00TX");
+        assert_eq!(w.outcome(&batch(WriteOp::Update, Some("00TX")), &resp(200, br#"[{"id":"00TX","success":true,"errors":[]}]"#))[0].1, WriteResult::Written { id: "00TX".into() });
+        let too_long = br#"[{"success":false,"errors":[{"statusCode":"STRING_TOO_LONG","message":"data value too large","fields":["Description"]}]}]"#;
+        assert!(matches!(&w.outcome(&batch(WriteOp::Update, Some("00TX")), &resp(200, too_long))[0].1, WriteResult::Failed(Failure::Rejected { .. })));
+        let find = w.request(&batch(WriteOp::Reconcile, None), &by_key).unwrap();
+        assert!(find.url.contains("FROM%20Task%20WHERE%20WhoId%20%3D%20%27r1%27%20AND%20Subject"), "{}", find.url);
+        assert_eq!(w.outcome(&batch(WriteOp::Reconcile, None), &resp(200, br#"{"totalSize":0,"done":true,"records":[]}"#))[0].1, WriteResult::Absent);
+        // The ContentNote goes to leads too, linked to the lead.
+        let note = docs.iter().find(|d| d.key.target == "content_note").unwrap();
+        let nb = Batch { crm: Crm::Salesforce, class: "content_note".into(), op: WriteOp::Create, writes: vec![Write { doc: note.key.clone(), op: WriteOp::Create, remote_id: None }] };
+        let v: serde_json::Value = serde_json::from_slice(w.request(&nb, &by_key).unwrap().body.as_deref().unwrap()).unwrap();
+        assert_eq!(v["compositeRequest"][1]["body"]["LinkedEntityId"], "r1");
+        // An org with the object: the chat record, as before, and no task.
+        let mut with = SalesforceWriter::new(sf());
+        with.absorb_prepare(&lead.key.record, &resp(200, br#"{"objectDescribe":{"name":"WhatsApp_Chat__c"}}"#)).unwrap();
+        assert_eq!(targets_of(&with, &lead), ["chat", "content_note"]);
+        // An object the user may not see is written as a Task.
+        let mut hidden = SalesforceWriter::new(sf());
+        hidden.absorb_prepare(&lead.key.record, &resp(403, br#"[{"errorCode":"INSUFFICIENT_ACCESS","message":"no access"}]"#)).unwrap();
+        assert_eq!(targets_of(&hidden, &lead), ["content_note", "task"]);
+        // Not knowing is not "absent": a failed ask is an error (the cycle retries).
+        let mut unsure = SalesforceWriter::new(sf());
+        assert!(unsure.absorb_prepare(&lead.key.record, &resp(503, b"")).is_err());
+        assert_eq!(targets_of(&unsure, &lead), ["content_note"]);
     }
 }

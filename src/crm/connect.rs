@@ -28,6 +28,9 @@ pub struct Connection {
     /// Zoho's org `domain_name` (from `GET /org`), for record links.
     #[serde(default)]
     pub org_domain: Option<String>,
+    /// LeadSquared: the "WhatsApp Chats" activity type's event code, once looked up or created.
+    #[serde(default)]
+    pub activity_event: Option<u32>,
 }
 
 fn sf_host(h: &str) -> salesforce::LoginHost {
@@ -92,11 +95,11 @@ impl Connection {
                 if t.api_base.is_empty() {
                     return Err(Failure::Rejected { reason: "the token answer named no API host".into() });
                 }
-                Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None })
+                Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None, activity_event: None })
             }
             Credentials::Leadsquared { .. } => {
                 let hosts = leadsquared::parse_discovery(resp)?;
-                Ok(Connection { credentials, session: None, lsq_hosts: Some(hosts), org_domain: None })
+                Ok(Connection { credentials, session: None, lsq_hosts: Some(hosts), org_domain: None, activity_event: None })
             }
         }
     }
@@ -134,10 +137,21 @@ impl Connection {
                     secret_key: secret_key.clone(),
                     api_host: api,
                     app_host: app,
-                    activity_event: None,
+                    activity_event: self.activity_event,
                 }))
             }
         })
+    }
+
+    /// Keep what a sync cycle learned; true when the stored connection must be rewritten.
+    pub fn absorb_learned(&mut self, learned: &crate::core::outbox::Learned) -> bool {
+        match (learned, &self.credentials) {
+            (crate::core::outbox::Learned::ActivityEvent(code), Credentials::Leadsquared { .. }) if self.activity_event != Some(*code) => {
+                self.activity_event = Some(*code);
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The Zoho client (org lookups and record links need the concrete type).
@@ -242,7 +256,7 @@ impl OAuthStart {
                 Ok((req, Credentials::Zoho { dc, client_id: client_id.trim().into(), client_secret: client_secret.trim().into(), refresh_token: String::new() }))
             }
             OAuthStart::Salesforce { login_host, client_id, client_secret } => {
-                let req = salesforce::code_exchange(&sf_host(login_host), client_id.trim(), redirect_uri, &code, verifier);
+                let req = salesforce::code_exchange(&sf_host(login_host), client_id.trim(), client_secret.as_deref(), redirect_uri, &code, verifier);
                 let creds = Credentials::Salesforce {
                     login_host: login_host.clone(),
                     client_id: client_id.trim().into(),
@@ -271,7 +285,7 @@ impl Connection {
         if t.api_base.is_empty() {
             return Err(Failure::Rejected { reason: "the token answer named no API host".into() });
         }
-        Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None })
+        Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None, activity_event: None })
     }
 }
 
@@ -322,7 +336,16 @@ mod tests {
         let url = sf.authorize_url(uri, "s1", "CHAL").unwrap();
         assert!(url.starts_with("https://test.salesforce.com/services/oauth2/authorize?") && url.contains("code_challenge=CHAL"));
         let (req, _) = sf.exchange("https://abc.chromiumapp.org/?code=aPrx1&state=s1", "s1", uri, "VER").unwrap();
-        assert!(String::from_utf8(req.body.unwrap()).unwrap().contains("code_verifier=VER"));
+        let body = String::from_utf8(req.body.unwrap()).unwrap();
+        assert!(body.contains("code_verifier=VER"));
+        assert!(!body.contains("client_secret"), "no secret configured, none sent");
+        // Before: the secret was never sent, though connected apps require it by default
+        // ("Require Secret for Web Server Flow").
+        let with_secret = OAuthStart::Salesforce { login_host: "test.salesforce.com".into(), client_id: "ck".into(), client_secret: Some("cs".into()) };
+        let (req, creds) = with_secret.exchange("https://abc.chromiumapp.org/?code=aPrx1&state=s1", "s1", uri, "VER").unwrap();
+        let body = String::from_utf8(req.body.unwrap()).unwrap();
+        assert!(body.contains("client_secret=cs") && body.contains("code_verifier=VER") && body.contains("grant_type=authorization_code"), "{body}");
+        assert!(matches!(creds, Credentials::Salesforce { client_secret: Some(ref s), .. } if s == "cs"));
     }
 
     #[test]

@@ -3,9 +3,16 @@
 //! Idempotency: each backup part is a "WhatsApp Chats" activity whose custom field
 //! `mx_Custom_1` holds the part's deterministic key (`{UnitKey::external_key}#{part}`).
 //! After a lost response the writer reads the lead's activities of that type
-//! (`ProspectActivity.svc/Retrieve`) and looks for the key before posting again
-//! (read-before-write); a grown day updates the same activity (`ProspectActivity.svc/Update`,
-//! a secondary source: community integrations; the emulator follows the same shape).
+//! ("Get Activities of a Lead", `POST ProspectActivity.svc/Retrieve`, custom fields under
+//! `Data`: https://apidocs.leadsquared.com/get-activities-of-a-lead/) and looks for the key
+//! before posting again (read-before-write); a grown day updates the same activity
+//! ("Update an Activity", `POST ProspectActivity.svc/CustomActivity/Update`:
+//! https://apidocs.leadsquared.com/update-activity/).
+//!
+//! The activity type is looked up by name first ("Get List of Activity Types",
+//! `GET ProspectActivity.svc/ActivityTypes.Get`), created only when the tenant has none
+//! ("Create a Custom Activity Type", https://apidocs.leadsquared.com/create-new-activity-type-api/),
+//! and its event code is kept with the connection.
 use super::http::{HttpRequest, HttpResponse, Method};
 use super::{json, json_request, str_of, transport_failure, Connector, CreateKind, Created, Failure};
 use crate::core::model::{Crm, CrmRecord, RecordKind};
@@ -20,6 +27,8 @@ pub const BULK_MAX: usize = 25;
 /// Plan-dependent; the Enterprise row. Callers may lower it.
 pub const DEFAULT_CALLS_PER_5S: u32 = 25;
 pub const KEY_FIELD: &str = "mx_Custom_1";
+/// Activities read per reconcile ("Get Activities of a Lead" returns 25 unless paged).
+pub const ACTIVITIES_PER_READ: usize = 200;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeadSquared {
@@ -193,7 +202,7 @@ impl LeadSquared {
         let event = self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
         Ok(self.authed(json_request(
             Method::Post,
-            self.url("ProspectActivity.svc/Update"),
+            self.url("ProspectActivity.svc/CustomActivity/Update"),
             &json!({"ProspectActivityId": activity_id, "ActivityEvent": event, "ActivityNote": a.note, "Fields": [{"SchemaName": KEY_FIELD, "Value": a.key}]}),
         )))
     }
@@ -204,25 +213,26 @@ impl LeadSquared {
         Ok(self.authed(json_request(
             Method::Post,
             self.url(&format!("ProspectActivity.svc/Retrieve?leadId={}", super::enc(lead_id))),
-            &json!({"Parameter": {"ActivityEvent": event}, "Paging": {"Offset": 0, "RowCount": 100}}),
+            &json!({"Parameter": {"ActivityEvent": event}, "Paging": {"Offset": "0", "RowCount": ACTIVITIES_PER_READ.to_string()}}),
         )))
     }
 
-    /// The id of the activity whose key field equals `key`.
+    /// The id of the activity whose key field equals `key`. "Get Activities of a Lead" puts
+    /// the custom fields of each activity under `Data`, a key-value list; its inner shape is
+    /// read as `[{"Key","Value"}]` or as an object of `name: value` (the page's example does
+    /// not show it whole).
     pub fn find_activity(resp: &HttpResponse, key: &str) -> Result<Option<String>, Failure> {
         if let Some(f) = classify(resp) {
             return Err(f);
         }
         let v = json(resp)?;
-        let list = v.get("ProspectActivities").and_then(|l| l.as_array()).cloned().unwrap_or_default();
-        Ok(list
-            .iter()
-            .find(|a| {
-                a.get("ActivityData").and_then(|d| d.as_array()).is_some_and(|d| {
-                    d.iter().any(|kv| str_of(kv, "Key").as_deref() == Some(KEY_FIELD) && str_of(kv, "Value").as_deref() == Some(key))
-                })
-            })
-            .and_then(|a| str_of(a, "Id")))
+        let list = v.get("ProspectActivities").and_then(|l| l.as_array()).ok_or_else(|| Failure::Transient { reason: "activities answer without ProspectActivities[]".into() })?;
+        let holds_key = |a: &Value| match a.get("Data") {
+            Some(Value::Array(d)) => d.iter().any(|kv| str_of(kv, "Key").as_deref() == Some(KEY_FIELD) && str_of(kv, "Value").as_deref() == Some(key)),
+            Some(Value::Object(m)) => m.get(KEY_FIELD).and_then(Value::as_str) == Some(key),
+            _ => false,
+        };
+        Ok(list.iter().find(|a| holds_key(a)).and_then(|a| str_of(a, "Id")))
     }
 
     pub fn opportunities_of_lead(&self, lead_id: &str) -> HttpRequest {
@@ -327,11 +337,18 @@ impl Connector for LeadSquared {
         Ok(v.as_array().map(|a| a.iter().filter_map(record_of).collect()).unwrap_or_default())
     }
 
-    fn create_request(&self, _kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
-        let (first, last) = super::zoho::split_name(name);
-        let mut attrs = vec![json!({"Attribute": "LastName", "Value": last}), json!({"Attribute": "Mobile", "Value": phone}), json!({"Attribute": "Source", "Value": "WhatsApp"})];
+    fn create_request(&self, _kind: CreateKind, new: &super::NewRecord) -> HttpRequest {
+        let (first, last) = super::zoho::split_name(&new.name);
+        let mut attrs = vec![json!({"Attribute": "LastName", "Value": last}), json!({"Attribute": "Mobile", "Value": new.phone}), json!({"Attribute": "Source", "Value": "WhatsApp"})];
         if let Some(f) = first {
             attrs.insert(0, json!({"Attribute": "FirstName", "Value": f}));
+        }
+        let typed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(str::to_string);
+        if let Some(e) = typed(&new.email) {
+            attrs.push(json!({"Attribute": "EmailAddress", "Value": e}));
+        }
+        if let Some(c) = typed(&new.company) {
+            attrs.push(json!({"Attribute": "Company", "Value": c}));
         }
         self.authed(json_request(Method::Post, self.url("LeadManagement.svc/Lead.Create"), &Value::Array(attrs)))
     }
@@ -429,7 +446,7 @@ mod tests {
 
     #[test]
     fn create_and_duplicate() {
-        let r = lsq().create_request(CreateKind::Lead, "Priya Sharma", "+91-9876543210");
+        let r = lsq().create_request(CreateKind::Lead, &crate::crm::NewRecord::new("Priya Sharma", "+91-9876543210"));
         assert_eq!(r.url, "https://api-in21.leadsquared.com/v2/LeadManagement.svc/Lead.Create");
         let b: Value = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
         assert_eq!(b[0], json!({"Attribute":"FirstName","Value":"Priya"}));
@@ -452,12 +469,38 @@ mod tests {
         o.opportunity_id = Some("OPP1".into());
         let s: Value = serde_json::from_slice(lsq().post_activity(&o).unwrap().body.as_deref().unwrap()).unwrap();
         assert_eq!(s["RelatedOpportunityId"], "OPP1");
-        let list = br#"{"RecordCount":2,"ProspectActivities":[{"Id":"A1","ActivityData":[{"Key":"mx_Custom_1","Value":"wa-k#0"}]},{"Id":"A2","ActivityData":[{"Key":"mx_Custom_1","Value":"wa-k#1"}]}]}"#;
-        assert_eq!(LeadSquared::find_activity(&resp(200, list), "wa-k#1").unwrap(), Some("A2".into()));
-        assert_eq!(LeadSquared::find_activity(&resp(200, list), "wa-k#9").unwrap(), None);
-        assert!(lsq().update_activity("A2", &act(1)).unwrap().url.ends_with("ProspectActivity.svc/Update"));
         assert_eq!(lsq().deep_link(RecordKind::Lead, "L1").as_deref(), Some("https://in21.leadsquared.com/LeadManagement/LeadDetails?LeadID=L1"));
         assert!(LeadSquared::attachment_line("a.pdf", Some("blob:x")).ends_with("(kept in WhatsApp)"));
+    }
+
+    #[test]
+    fn a_grown_day_is_updated_through_the_documented_endpoint() {
+        // Before: `POST ProspectActivity.svc/Update`, a path LeadSquared does not document.
+        // https://apidocs.leadsquared.com/update-activity/
+        let r = lsq().update_activity("A2", &act(1)).unwrap();
+        assert_eq!(r.url, "https://api-in21.leadsquared.com/v2/ProspectActivity.svc/CustomActivity/Update");
+        let b: Value = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(b, json!({"ProspectActivityId": "A2", "ActivityEvent": 201, "ActivityNote": "[10:01] Priya: Hi", "Fields": [{"SchemaName": "mx_Custom_1", "Value": "wa-k#1"}]}));
+    }
+
+    #[test]
+    fn reconcile_reads_custom_fields_under_data() {
+        // Before: the key was looked for under `ActivityData`, which "Get Activities of a
+        // Lead" does not return: a lost answer led to a second activity.
+        let list = br#"{"RecordCount":2,"ProspectActivities":[{"Id":"A1","EventCode":201,"Data":[{"Key":"mx_Custom_1","Value":"wa-k#0"}]},{"Id":"A2","EventCode":201,"Data":[{"Key":"mx_Custom_1","Value":"wa-k#1"}]}]}"#;
+        assert_eq!(LeadSquared::find_activity(&resp(200, list), "wa-k#1").unwrap(), Some("A2".into()));
+        assert_eq!(LeadSquared::find_activity(&resp(200, list), "wa-k#9").unwrap(), None);
+        let as_object = br#"{"RecordCount":1,"ProspectActivities":[{"Id":"A3","Data":{"mx_Custom_1":"wa-k#3","Status":"Active"}}]}"#;
+        assert_eq!(LeadSquared::find_activity(&resp(200, as_object), "wa-k#3").unwrap(), Some("A3".into()));
+        let old_shape = br#"{"RecordCount":1,"ProspectActivities":[{"Id":"A1","ActivityData":[{"Key":"mx_Custom_1","Value":"wa-k#0"}]}]}"#;
+        assert_eq!(LeadSquared::find_activity(&resp(200, old_shape), "wa-k#0").unwrap(), None);
+        // An answer that is not a list of activities is not "absent" (that would post again).
+        assert!(LeadSquared::find_activity(&resp(200, b"{}"), "wa-k#0").is_err());
+        let read = lsq().lead_activities("L1").unwrap();
+        assert!(read.url.ends_with("/v2/ProspectActivity.svc/Retrieve?leadId=L1"));
+        let b: Value = serde_json::from_slice(read.body.as_deref().unwrap()).unwrap();
+        assert_eq!(b["Parameter"]["ActivityEvent"], 201);
+        assert_eq!(b["Paging"]["RowCount"], ACTIVITIES_PER_READ.to_string());
     }
 
     #[test]

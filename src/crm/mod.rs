@@ -33,8 +33,8 @@ pub trait Connector {
     fn parse_search_of(&self, _req: &HttpRequest, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
         self.parse_search(resp)
     }
-    /// Create a contact (or lead) from WhatsApp: name and E.164 number.
-    fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest;
+    /// Create a contact (or lead) from WhatsApp with what the rep typed in the form.
+    fn create_request(&self, kind: CreateKind, new: &NewRecord) -> HttpRequest;
     /// The id of the new record, or of the record the CRM reports as its duplicate.
     fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure>;
     /// Opens the record in the CRM's web UI.
@@ -82,6 +82,21 @@ pub(crate) fn num_of(v: &serde_json::Value, k: &str) -> Option<f64> {
     }
 }
 
+/// The create form as the rep filled it: name, E.164 number, optional e-mail and company.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewRecord {
+    pub name: String,
+    pub phone: String,
+    pub email: Option<String>,
+    pub company: Option<String>,
+}
+
+impl NewRecord {
+    pub fn new(name: &str, phone: &str) -> Self {
+        NewRecord { name: name.to_string(), phone: phone.to_string(), email: None, company: None }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CreateKind {
@@ -111,6 +126,16 @@ pub fn budget_of(crm: Crm, resp: &HttpResponse) -> Budget {
         Crm::Zoho => zoho::budget(resp),
         Crm::Salesforce => salesforce::budget(resp),
         Crm::Leadsquared => Budget::default(),
+    }
+}
+
+/// How long a CRM's rate-limit window lasts when its 429 names no `Retry-After`:
+/// LeadSquared counts calls per 5 seconds (apidocs.leadsquared.com rate-limits); the others
+/// document no window, so the retry policy's default applies.
+pub fn rate_limit_window_ms(crm: Crm) -> Option<u64> {
+    match crm {
+        Crm::Leadsquared => Some(5_000),
+        Crm::Zoho | Crm::Salesforce => None,
     }
 }
 
@@ -221,6 +246,16 @@ pub(crate) fn resp(status: u16, body: &[u8]) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_leadsquared_429_waits_its_5_second_window() {
+        // Before: the sync engine read a bare 429 as "no Retry-After" for every CRM and paused
+        // LeadSquared writes for the policy's default (tens of seconds) instead of its window.
+        assert_eq!(rate_limit_window_ms(Crm::Leadsquared), Some(5_000));
+        assert_eq!(rate_limit_window_ms(Crm::Zoho), None);
+        assert_eq!(rate_limit_window_ms(Crm::Salesforce), None);
+    }
+
     use super::*;
 
     #[test]
@@ -285,8 +320,8 @@ impl Connector for Box<dyn Connector> {
     fn parse_search_of(&self, req: &HttpRequest, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
         (**self).parse_search_of(req, resp)
     }
-    fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
-        (**self).create_request(kind, name, phone)
+    fn create_request(&self, kind: CreateKind, new: &NewRecord) -> HttpRequest {
+        (**self).create_request(kind, new)
     }
     fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure> {
         (**self).parse_create(resp)

@@ -16,6 +16,9 @@ pub const API_VERSION: &str = "v62.0";
 pub const COLLECTION_MAX: usize = 200;
 pub const CHAT_OBJECT: &str = "WhatsApp_Chat__c";
 pub const CHAT_KEY_FIELD: &str = "External_Key__c";
+/// Task.Description is a 32,000-character long text area; Task.Subject 255 (object reference: Task).
+pub const TASK_DESCRIPTION_MAX: usize = 32_000;
+pub const TASK_SUBJECT_MAX: usize = 255;
 /// Long Text Area maximum; the API counts bytes, so the writer splits on this many bytes.
 pub const LONG_TEXT_MAX: usize = 131_072;
 /// JSON (base64) ContentVersion inserts are limited to 37.5 MB of base64 text.
@@ -56,11 +59,14 @@ pub fn authorize_url(host: &LoginHost, client_id: &str, redirect_uri: &str, stat
     )
 }
 
-pub fn code_exchange(host: &LoginHost, client_id: &str, redirect_uri: &str, code: &str, verifier: &str) -> HttpRequest {
-    auth::token_request(
-        format!("{}/services/oauth2/token", host.base()),
-        &[("grant_type", "authorization_code"), ("client_id", client_id), ("redirect_uri", redirect_uri), ("code", code), ("code_verifier", verifier)],
-    )
+/// The authorization-code exchange (PKCE), with the consumer secret when one is configured:
+/// connected apps require it unless "Require Secret for Web Server Flow" is switched off.
+pub fn code_exchange(host: &LoginHost, client_id: &str, client_secret: Option<&str>, redirect_uri: &str, code: &str, verifier: &str) -> HttpRequest {
+    let mut pairs = vec![("grant_type", "authorization_code"), ("client_id", client_id), ("redirect_uri", redirect_uri), ("code", code), ("code_verifier", verifier)];
+    if let Some(s) = client_secret.map(str::trim).filter(|s| !s.is_empty()) {
+        pairs.push(("client_secret", s));
+    }
+    auth::token_request(format!("{}/services/oauth2/token", host.base()), &pairs)
 }
 
 /// Refresh; also the paste-credentials path (consumer key/secret + refresh token).
@@ -113,6 +119,19 @@ pub fn classify(resp: &HttpResponse) -> Option<Failure> {
     })
 }
 
+fn task_description_ok(d: &str) -> Result<(), String> {
+    let n = d.chars().count();
+    if n > TASK_DESCRIPTION_MAX {
+        return Err(format!("a task description of {n} characters exceeds {TASK_DESCRIPTION_MAX}"));
+    }
+    Ok(())
+}
+
+/// A SOQL string literal's content (backslash and quote escaped).
+pub fn soql_quote(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
 /// SOSL reserved characters inside `FIND {...}`.
 pub fn escape_sosl(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -154,12 +173,71 @@ impl Salesforce {
         )
     }
 
-    /// The contact's 5 most recently changed opportunities (primary contact, API 46+).
+    /// The contact's 5 most recently changed opportunities. Contacts are tied to
+    /// opportunities through `OpportunityContactRole` (object reference: OpportunityContactRole);
+    /// `Opportunity.ContactId` holds only a primary contact set at creation.
     pub fn opportunities_query(contact_id: &str) -> String {
         format!(
-            "SELECT Id, Name, StageName, Amount, CloseDate FROM Opportunity WHERE ContactId = '{}' ORDER BY LastModifiedDate DESC LIMIT 5",
-            contact_id.replace('\\', "\\\\").replace('\'', "\\'")
+            "SELECT OpportunityId, Opportunity.Name, Opportunity.StageName, Opportunity.Amount, Opportunity.CloseDate FROM OpportunityContactRole WHERE ContactId = '{}' ORDER BY Opportunity.LastModifiedDate DESC LIMIT 5",
+            soql_quote(contact_id)
         )
+    }
+
+    /// sObject Basic Information (`GET /sobjects/{object}`): 200 when the org has the
+    /// object, 404 NOT_FOUND when it does not (a custom object exists only once deployed).
+    pub fn object_info_request(&self, object: &str) -> HttpRequest {
+        self.authed(HttpRequest::get(self.url(&format!("/sobjects/{object}"))))
+    }
+
+    /// Whether the object exists, from `object_info_request`'s answer.
+    pub fn parse_object_info(resp: &HttpResponse) -> Result<bool, Failure> {
+        if resp.status == 404 {
+            return Ok(false);
+        }
+        match classify(resp) {
+            Some(f) => Err(f),
+            None => Ok(true),
+        }
+    }
+
+    /// Completed Tasks on contacts or leads (`WhoId`), the backup every org can take, in one
+    /// sObject Collections create (≤200): `(who id, subject, day, description)`.
+    /// `Subject` ≤ 255, `Description` ≤ 32,000 characters (object reference: Task).
+    pub fn create_tasks(&self, tasks: &[(String, String, String, String)]) -> Result<HttpRequest, String> {
+        if tasks.len() > COLLECTION_MAX {
+            return Err(format!("{} records exceed sObject Collections' {COLLECTION_MAX}", tasks.len()));
+        }
+        let records = tasks
+            .iter()
+            .map(|(who, subject, day, description)| {
+                task_description_ok(description)?;
+                Ok(json!({"attributes": {"type": "Task"}, "WhoId": who, "Subject": subject.chars().take(TASK_SUBJECT_MAX).collect::<String>(), "Description": description,
+                          "Status": "Completed", "ActivityDate": day, "Priority": "Normal"}))
+            })
+            .collect::<Result<Vec<Value>, String>>()?;
+        Ok(self.authed(json_request(Method::Post, self.url("/composite/sobjects"), &json!({"allOrNone": false, "records": records}))))
+    }
+
+    /// The day grew: `(task id, subject, description)` in one sObject Collections update.
+    pub fn update_tasks(&self, tasks: &[(String, String, String)]) -> Result<HttpRequest, String> {
+        if tasks.len() > COLLECTION_MAX {
+            return Err(format!("{} records exceed sObject Collections' {COLLECTION_MAX}", tasks.len()));
+        }
+        let records = tasks
+            .iter()
+            .map(|(id, subject, description)| {
+                task_description_ok(description)?;
+                Ok(json!({"attributes": {"type": "Task"}, "id": id, "Subject": subject.chars().take(TASK_SUBJECT_MAX).collect::<String>(), "Description": description}))
+            })
+            .collect::<Result<Vec<Value>, String>>()?;
+        Ok(self.authed(json_request(Method::Patch, self.url("/composite/sobjects"), &json!({"allOrNone": false, "records": records}))))
+    }
+
+    /// Read-before-write for a task: by its record and its (deterministic) subject.
+    pub fn find_task_request(&self, who_id: &str, subject: &str) -> HttpRequest {
+        let subject: String = subject.chars().take(TASK_SUBJECT_MAX).collect();
+        let q = format!("SELECT Id FROM Task WHERE WhoId = '{}' AND Subject = '{}'", soql_quote(who_id), soql_quote(&subject));
+        self.authed(HttpRequest::get(self.url(&format!("/query?q={}", super::enc(&q)))))
     }
 
     /// Upsert chat records on the external id: `(key, record kind, record id, title, day, transcript)`.
@@ -305,21 +383,27 @@ impl Connector for Salesforce {
             .then(|| self.authed(HttpRequest::get(self.url(&format!("/query/?q={}", super::enc(&Self::opportunities_query(&record.id)))))))
     }
 
+    /// `OpportunityContactRole` rows, each with its `Opportunity`.
     fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure> {
         if let Some(f) = classify(resp) {
             return Err(f);
         }
         let v = json(resp)?;
-        let recs = v.get("records").and_then(|r| r.as_array()).cloned().unwrap_or_default();
+        let recs = v.get("records").and_then(|r| r.as_array()).ok_or_else(|| Failure::Transient { reason: "query answer without records[]".into() })?;
+        let mut seen = std::collections::BTreeSet::new();
         Ok(recs
             .iter()
-            .map(|o| crate::core::view::DealRow {
-                id: str_of(o, "Id"),
-                name: str_of(o, "Name").unwrap_or_default(),
-                stage: str_of(o, "StageName"),
-                amount: super::num_of(o, "Amount"),
-                currency: str_of(o, "CurrencyIsoCode"),
-                close_date: str_of(o, "CloseDate"),
+            .filter_map(|role| {
+                let o = role.get("Opportunity").filter(|o| o.is_object())?;
+                let id = str_of(role, "OpportunityId").or_else(|| str_of(o, "Id"))?;
+                seen.insert(id.clone()).then(|| crate::core::view::DealRow {
+                    id: Some(id),
+                    name: str_of(o, "Name").unwrap_or_default(),
+                    stage: str_of(o, "StageName"),
+                    amount: super::num_of(o, "Amount"),
+                    currency: str_of(o, "CurrencyIsoCode"),
+                    close_date: str_of(o, "CloseDate"),
+                })
             })
             .take(crate::core::view::MAX_DEALS)
             .collect())
@@ -343,17 +427,24 @@ impl Connector for Salesforce {
         Ok(items.iter().filter_map(record_of).collect())
     }
 
-    fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
-        let (first, last) = super::zoho::split_name(name);
-        let mut body = json!({"LastName": last, "MobilePhone": phone});
-        if let (Some(f), Some(o)) = (first, body.as_object_mut()) {
-            o.insert("FirstName".into(), json!(f));
+    fn create_request(&self, kind: CreateKind, new: &super::NewRecord) -> HttpRequest {
+        let (first, last) = super::zoho::split_name(&new.name);
+        let mut body = json!({"LastName": last, "MobilePhone": new.phone});
+        let typed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(str::to_string);
+        if let Some(o) = body.as_object_mut() {
+            if let Some(f) = first {
+                o.insert("FirstName".into(), json!(f));
+            }
+            if let Some(e) = typed(&new.email) {
+                o.insert("Email".into(), json!(e));
+            }
         }
         let obj = match kind {
             CreateKind::Contact => "Contact",
             CreateKind::Lead => {
                 if let Some(o) = body.as_object_mut() {
-                    o.insert("Company".into(), json!("WhatsApp"));
+                    // Company is required on a Lead: what the rep typed, else the channel.
+                    o.insert("Company".into(), json!(typed(&new.company).unwrap_or_else(|| "WhatsApp".into())));
                     o.insert("LeadSource".into(), json!("WhatsApp"));
                 }
                 "Lead"
@@ -416,7 +507,7 @@ mod tests {
         let a = authorize_url(&LoginHost::Production, "key", "https://x.chromiumapp.org/", "s", "E9M");
         assert!(a.starts_with("https://login.salesforce.com/services/oauth2/authorize?response_type=code"));
         assert!(a.contains("code_challenge=E9M&code_challenge_method=S256") && a.contains("scope=api%20refresh_token"));
-        let c = code_exchange(&LoginHost::Production, "key", "r", "c", "ver");
+        let c = code_exchange(&LoginHost::Production, "key", None, "r", "c", "ver");
         assert!(String::from_utf8(c.body.unwrap()).unwrap().ends_with("code_verifier=ver"));
         let r = refresh(&LoginHost::MyDomain("crmsync-dev.my.salesforce.com".into()), "sandbox-consumer-key", Some("sandbox-consumer-secret"), "sandbox-sf-refresh");
         assert_eq!(r.url, "https://crmsync-dev.my.salesforce.com/services/oauth2/token");
@@ -452,7 +543,7 @@ mod tests {
 
     #[test]
     fn create_new_and_duplicate() {
-        let r = sf().create_request(CreateKind::Lead, "Priya Sharma", "+919876543210");
+        let r = sf().create_request(CreateKind::Lead, &crate::crm::NewRecord::new("Priya Sharma", "+919876543210"));
         assert_eq!(r.url, "https://crmsync-dev.my.salesforce.com/services/data/v62.0/sobjects/Lead/");
         assert_eq!(body(&r)["Company"], "WhatsApp");
         assert_eq!(sf().parse_create(&resp(201, &golden("salesforce/create-201.json"))).unwrap(), Created::New { id: "001D000000IqhSLIAZ".into() });
@@ -494,12 +585,19 @@ mod tests {
         let s = Salesforce { instance_url: "https://acme.my.salesforce.com".into(), access_token: "t".into() };
         let c = RecordRef { crm: Crm::Salesforce, kind: RecordKind::Contact, id: "003x'1".into() };
         let q = s.deals_request(&c).unwrap().url;
-        assert!(q.contains("/query/?q=SELECT%20Id%2C%20Name%2C%20StageName"), "{q}");
-        assert!(Salesforce::opportunities_query("003x'1").contains("ContactId = '003x\\'1'"));
+        // Before: `FROM Opportunity WHERE ContactId = ...`, the primary contact set at creation
+        // only; contacts are tied to opportunities through OpportunityContactRole.
+        assert!(q.contains("/query/?q=SELECT%20OpportunityId%2C%20Opportunity.Name"), "{q}");
+        let soql = Salesforce::opportunities_query("003x'1");
+        assert!(soql.contains("FROM OpportunityContactRole WHERE ContactId = '003x\\'1'") && soql.contains("ORDER BY Opportunity.LastModifiedDate DESC LIMIT 5"), "{soql}");
         assert!(s.deals_request(&RecordRef { kind: RecordKind::Lead, ..c }).is_none());
-        let body = br#"{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Opportunity"},"Id":"006","Name":"Fleet","StageName":"Prospecting","Amount":12000.0,"CloseDate":"2027-01-31"}]}"#;
+        let body = br#"{"totalSize":2,"done":true,"records":[
+            {"attributes":{"type":"OpportunityContactRole"},"OpportunityId":"006A","Opportunity":{"attributes":{"type":"Opportunity"},"Name":"Fleet","StageName":"Prospecting","Amount":12000.0,"CloseDate":"2027-01-31"}},
+            {"attributes":{"type":"OpportunityContactRole"},"OpportunityId":"006A","Opportunity":{"Name":"Fleet"}},
+            {"attributes":{"type":"OpportunityContactRole"},"OpportunityId":"006B","Opportunity":null}]}"#;
         let rows = s.parse_deal_rows(&resp(200, body)).unwrap();
-        assert_eq!((rows[0].name.as_str(), rows[0].amount, rows[0].close_date.as_deref()), ("Fleet", Some(12000.0), Some("2027-01-31")));
+        assert_eq!(rows.len(), 1, "one row per opportunity; roles without one are skipped");
+        assert_eq!((rows[0].id.as_deref(), rows[0].name.as_str(), rows[0].amount, rows[0].close_date.as_deref()), (Some("006A"), "Fleet", Some(12000.0), Some("2027-01-31")));
         assert!(s.parse_deal_rows(&resp(401, &golden("salesforce/session-401.json"))).is_err());
         let by_name = s.text_search_requests("Liam Carter")[0].url.clone();
         assert!(by_name.contains("IN%20NAME%20FIELDS"), "{by_name}");

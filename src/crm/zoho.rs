@@ -15,6 +15,8 @@ pub const NOTE_TITLE_MAX: usize = 120;
 pub const NOTES_PER_CALL: usize = 100;
 pub const ATTACHMENT_MAX_BYTES: u64 = 100 * 1024 * 1024;
 pub const SEARCH_PER_PAGE: u32 = 200;
+/// Related lists (notes, deals, attachments) read at most this many per page.
+pub const RELATED_PER_PAGE: u32 = 200;
 /// Search cannot reach past this many records.
 pub const SEARCH_CAP: u32 = 2000;
 const REVOKED: &[&str] = &["invalid_code"];
@@ -179,15 +181,17 @@ impl Zoho {
         v.get("org").and_then(|o| o.get(0)).and_then(|o| str_of(o, "domain_name")).ok_or_else(|| Failure::Transient { reason: "org answer without domain_name".into() })
     }
 
-    /// The contact's 5 most recently modified deals.
+    /// The contact's deals, to pick the 5 most recently modified. The related-records read
+    /// declares only `fields`, `page` and `per_page` (crm-oas v8 related_records,
+    /// getRelatedRecords): no sort, so one full page (200) is read and sorted here.
     pub fn recent_deals_request(&self, contact_id: &str) -> HttpRequest {
         self.authed(HttpRequest::get(self.url(&format!(
-            "/Contacts/{contact_id}/Deals?fields=Deal_Name,Stage,Amount,Closing_Date,Modified_Time&sort_by=Modified_Time&sort_order=desc&per_page=5"
+            "/Contacts/{contact_id}/Deals?fields=Deal_Name,Stage,Amount,Closing_Date,Modified_Time&page=1&per_page={RELATED_PER_PAGE}"
         ))))
     }
 
-    /// Deal ids, newest first; 204 = none.
-    pub fn parse_deals(resp: &HttpResponse) -> Result<Vec<String>, Failure> {
+    /// The related deals of an answer, most recently modified first (204 = none).
+    fn recent_deal_values(resp: &HttpResponse) -> Result<Vec<Value>, Failure> {
         if resp.status == 204 {
             return Ok(vec![]);
         }
@@ -195,7 +199,15 @@ impl Zoho {
             return Err(f);
         }
         let v = json(resp)?;
-        Ok(v.get("data").and_then(|d| d.as_array()).map(|a| a.iter().filter_map(|d| str_of(d, "id")).take(5).collect()).unwrap_or_default())
+        let mut data = v.get("data").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+        // Stable: deals without a readable time keep the CRM's order, after the dated ones.
+        data.sort_by_key(|d| std::cmp::Reverse(d.get("Modified_Time").and_then(Value::as_str).and_then(zoho_time_secs)));
+        Ok(data)
+    }
+
+    /// Deal ids, the 5 most recently modified first; 204 = none.
+    pub fn parse_deals(resp: &HttpResponse) -> Result<Vec<String>, Failure> {
+        Ok(Self::recent_deal_values(resp)?.iter().filter_map(|d| str_of(d, "id")).take(5).collect())
     }
 
     /// `POST /Notes` with up to 100 notes; each `(kind, record id, title, content)`.
@@ -221,13 +233,37 @@ impl Zoho {
         if notes.len() > NOTES_PER_CALL {
             return Err(format!("{} notes exceed Zoho's {NOTES_PER_CALL} per call", notes.len()));
         }
-        let data: Vec<Value> = notes.iter().map(|(id, title, content)| json!({"id": id, "Note_Title": title, "Note_Content": content})).collect();
+        // Note_Title maxLength 120 holds for updates too (crm-oas v8 notes, updateNotesModule).
+        let data: Vec<Value> = notes
+            .iter()
+            .map(|(id, title, content)| json!({"id": id, "Note_Title": title.chars().take(NOTE_TITLE_MAX).collect::<String>(), "Note_Content": content}))
+            .collect();
         Ok(self.authed(json_request(Method::Put, self.url("/Notes"), &json!({"data": data}))))
     }
 
-    /// Read-before-write: the record's notes, to find one by its deterministic title.
+    /// Read-before-write: a page of the record's notes, to find one by its deterministic title.
     pub fn list_notes_request(&self, kind: RecordKind, id: &str) -> HttpRequest {
-        self.authed(HttpRequest::get(self.url(&format!("/{}/{id}/Notes?fields=Note_Title,Modified_Time&per_page=200", module(kind)))))
+        self.list_notes_page(kind, id, 1)
+    }
+
+    pub fn list_notes_page(&self, kind: RecordKind, id: &str, page: u32) -> HttpRequest {
+        self.authed(HttpRequest::get(self.url(&format!("/{}/{id}/Notes?fields=Note_Title,Modified_Time&page={page}&per_page={RELATED_PER_PAGE}", module(kind)))))
+    }
+
+    /// The next page of a related-list read when the answer says `info.more_records`
+    /// (related lists paginate: crm-oas v8 notes getNotes, `page`/`per_page` ≤ 200).
+    pub fn next_related_page(req: &HttpRequest, resp: &HttpResponse) -> Option<HttpRequest> {
+        let v: Value = serde_json::from_slice(&resp.body).ok()?;
+        let info = v.get("info")?;
+        if info.get("more_records")?.as_bool() != Some(true) {
+            return None;
+        }
+        let page = info.get("page").and_then(Value::as_u64).map(|p| p as u32)?;
+        let mut next = req.clone();
+        let from = format!("page={page}&");
+        let at = next.url.find(&format!("?{from}")).map(|i| i + 1).or_else(|| next.url.find(&format!("&{from}")).map(|i| i + 1))?;
+        next.url.replace_range(at..at + from.len(), &format!("page={}&", page + 1));
+        Some(next)
     }
 
     /// The id of the note whose title starts with `title_key`, if any (204 = no notes).
@@ -360,20 +396,28 @@ impl Connector for Zoho {
         Ok(recs)
     }
 
-    fn create_request(&self, kind: CreateKind, name: &str, phone: &str) -> HttpRequest {
-        let (first, last) = split_name(name);
-        let (m, extra) = match kind {
-            CreateKind::Contact => ("Contacts", json!({})),
-            CreateKind::Lead => ("Leads", json!({"Lead_Source": "WhatsApp"})),
+    /// What the rep typed: name, mobile, e-mail, and for leads the company (a contact's
+    /// company is an Account lookup, not a text field). No `Lead_Source`: it is a picklist
+    /// whose values are the org's own, and an unknown value is an INVALID_DATA error.
+    fn create_request(&self, kind: CreateKind, new: &super::NewRecord) -> HttpRequest {
+        let (first, last) = split_name(&new.name);
+        let m = match kind {
+            CreateKind::Contact => "Contacts",
+            CreateKind::Lead => "Leads",
         };
-        let mut rec = json!({"Last_Name": last, "Mobile": phone});
-        if let (Some(f), Some(o)) = (first, rec.as_object_mut()) {
-            o.insert("First_Name".into(), json!(f));
+        let mut rec = serde_json::Map::new();
+        if let Some(f) = first {
+            rec.insert("First_Name".into(), json!(f));
         }
-        if let (Some(o), Some(e)) = (rec.as_object_mut(), extra.as_object()) {
-            o.extend(e.clone());
+        rec.insert("Last_Name".into(), json!(last));
+        rec.insert("Mobile".into(), json!(new.phone));
+        if let Some(e) = new.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            rec.insert("Email".into(), json!(e));
         }
-        self.authed(json_request(Method::Post, self.url(&format!("/{m}")), &json!({"data": [rec]})))
+        if let (CreateKind::Lead, Some(c)) = (kind, new.company.as_deref().map(str::trim).filter(|c| !c.is_empty())) {
+            rec.insert("Company".into(), json!(c));
+        }
+        self.authed(json_request(Method::Post, self.url(&format!("/{m}")), &json!({"data": [Value::Object(rec)]})))
     }
 
     fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure> {
@@ -419,14 +463,7 @@ impl Connector for Zoho {
     }
 
     fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure> {
-        if resp.status == 204 {
-            return Ok(vec![]);
-        }
-        if let Some(f) = classify(resp) {
-            return Err(f);
-        }
-        let v = json(resp)?;
-        let data = v.get("data").and_then(|d| d.as_array()).cloned().unwrap_or_default();
+        let data = Self::recent_deal_values(resp)?;
         Ok(data
             .iter()
             .map(|d| crate::core::view::DealRow {
@@ -440,6 +477,36 @@ impl Connector for Zoho {
             .take(crate::core::view::MAX_DEALS)
             .collect())
     }
+}
+
+/// Zoho's ISO 8601 times (`2026-11-20T14:45:00+05:30`) as seconds since 1970 UTC.
+pub fn zoho_time_secs(t: &str) -> Option<i64> {
+    let b = t.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| t.get(r).and_then(|x| x.parse::<i64>().ok());
+    let (y, mo, d, h, mi, s) = (n(0..4)?, n(5..7)?, n(8..10)?, n(11..13)?, n(14..16)?, n(17..19)?);
+    let rest = t.get(19..)?;
+    let offset = match rest.as_bytes().first() {
+        None | Some(b'Z') => 0,
+        Some(sign @ (b'+' | b'-')) if rest.len() == 6 && rest.as_bytes()[3] == b':' => {
+            let v = rest.get(1..3)?.parse::<i64>().ok()? * 3600 + rest.get(4..6)?.parse::<i64>().ok()? * 60;
+            if *sign == b'+' { v } else { -v }
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let (y2, m2) = if mo <= 2 { (y - 1, mo + 9) } else { (y, mo - 3) };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * m2 + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + s - offset)
 }
 
 /// "Ana Maria Souza" → (Some("Ana Maria"), "Souza"); a single word is the last name (mandatory).
@@ -528,9 +595,16 @@ mod tests {
 
     #[test]
     fn create_handles_success_duplicate_and_mixed() {
-        let r = z().create_request(CreateKind::Lead, "Priya Sharma", "+919876543210");
+        // Before: e-mail and company dropped, and `Lead_Source: "WhatsApp"`, a picklist value
+        // most orgs lack (INVALID_DATA on create).
+        let typed = crate::crm::NewRecord { name: "Priya Sharma".into(), phone: "+919876543210".into(), email: Some("priya@zylker.com".into()), company: Some("Zylker".into()) };
+        let r = z().create_request(CreateKind::Lead, &typed);
         assert_eq!(r.url, "https://www.zohoapis.eu/crm/v8/Leads");
-        assert_eq!(body(&r), json!({"data":[{"First_Name":"Priya","Last_Name":"Sharma","Mobile":"+919876543210","Lead_Source":"WhatsApp"}]}));
+        assert_eq!(body(&r), json!({"data":[{"First_Name":"Priya","Last_Name":"Sharma","Mobile":"+919876543210","Email":"priya@zylker.com","Company":"Zylker"}]}));
+        let c = z().create_request(CreateKind::Contact, &typed);
+        assert_eq!(body(&c), json!({"data":[{"First_Name":"Priya","Last_Name":"Sharma","Mobile":"+919876543210","Email":"priya@zylker.com"}]}));
+        let bare = z().create_request(CreateKind::Lead, &crate::crm::NewRecord::new("Priya Sharma", "+919876543210"));
+        assert_eq!(body(&bare), json!({"data":[{"First_Name":"Priya","Last_Name":"Sharma","Mobile":"+919876543210"}]}));
         let dup = z().parse_create(&resp(400, &golden("zoho/create-400-duplicate.json"))).unwrap();
         assert_eq!(dup, Created::Duplicate { id: "2008662000006256222".into() });
         let mixed = parse_write_results(&resp(207, &golden("zoho/create-207-mixed.json"))).unwrap();
@@ -557,9 +631,62 @@ mod tests {
     }
 
     #[test]
+    fn note_titles_are_cut_to_120_on_update_too() {
+        // Before: `PUT /Notes` sent the title whole (196 characters for a long chat name);
+        // Note_Title maxLength 120 (crm-oas v8 notes, updateNotesModule).
+        let long = format!("[wa-k#0] WhatsApp · {} · 2026-11-21", "Família Souza e amigos — ".repeat(8));
+        assert!(long.chars().count() > 120);
+        let u = z().update_notes(&[("n1".into(), long.clone(), "c".into())]).unwrap();
+        let t = body(&u)["data"][0]["Note_Title"].as_str().unwrap().to_string();
+        assert_eq!(t.chars().count(), NOTE_TITLE_MAX);
+        assert!(long.starts_with(&t));
+        let c = z().create_notes(&[(RecordKind::Contact, "1".into(), long, "c".into())]).unwrap();
+        assert_eq!(body(&c)["data"][0]["Note_Title"].as_str().unwrap(), t);
+    }
+
+    #[test]
+    fn the_notes_read_goes_past_the_first_200() {
+        // Before: one page of 200; a record with more notes got a second note after a lost answer.
+        let first = z().list_notes_request(RecordKind::Contact, "111");
+        assert_eq!(first.url, "https://www.zohoapis.eu/crm/v8/Contacts/111/Notes?fields=Note_Title,Modified_Time&page=1&per_page=200");
+        let more = resp(200, br#"{"data":[{"id":"n1","Note_Title":"x"}],"info":{"per_page":200,"count":200,"page":1,"more_records":true}}"#);
+        let second = Zoho::next_related_page(&first, &more).unwrap();
+        assert_eq!(second.url, "https://www.zohoapis.eu/crm/v8/Contacts/111/Notes?fields=Note_Title,Modified_Time&page=2&per_page=200");
+        assert_eq!(second.headers, first.headers);
+        let last = resp(200, br#"{"data":[{"id":"n201","Note_Title":"[k#0] x"}],"info":{"per_page":200,"count":1,"page":2,"more_records":false}}"#);
+        assert_eq!(Zoho::next_related_page(&second, &last), None);
+        assert_eq!(Zoho::find_note(&last, "[k#0]").unwrap(), Some("n201".into()));
+        assert_eq!(Zoho::next_related_page(&second, &resp(204, b"")), None);
+    }
+
+    #[test]
+    fn the_five_most_recent_deals_are_picked_here_not_by_an_undeclared_sort() {
+        // Before: `sort_by`/`sort_order`, which related_records.json does not declare.
+        let r = z().recent_deals_request("111");
+        assert!(!r.url.contains("sort_"));
+        let body = br#"{"data":[
+            {"id":"d1","Deal_Name":"a","Modified_Time":"2026-11-01T10:00:00+00:00"},
+            {"id":"d2","Deal_Name":"b","Modified_Time":"2026-11-20T10:00:00+05:30"},
+            {"id":"d3","Deal_Name":"c","Modified_Time":"2026-11-20T06:00:00+00:00"},
+            {"id":"d4","Deal_Name":"d"},
+            {"id":"d5","Deal_Name":"e","Modified_Time":"2026-10-01T00:00:00Z"},
+            {"id":"d6","Deal_Name":"f","Modified_Time":"2026-11-05T00:00:00-03:00"},
+            {"id":"d7","Deal_Name":"g","Modified_Time":"2025-01-01T00:00:00+00:00"}],
+            "info":{"page":1,"per_page":200,"count":7,"more_records":false}}"#;
+        // d3 (06:00 UTC) is newer than d2 (04:30 UTC).
+        assert_eq!(Zoho::parse_deals(&resp(200, body)).unwrap(), ["d3", "d2", "d6", "d1", "d5"]);
+        let rows = z().parse_deal_rows(&resp(200, body)).unwrap();
+        assert_eq!(rows.iter().map(|r| r.id.clone().unwrap()).collect::<Vec<_>>(), ["d3", "d2", "d6", "d1", "d5"]);
+        assert_eq!(zoho_time_secs("1970-01-01T00:00:00+00:00"), Some(0));
+        assert_eq!(zoho_time_secs("1970-01-01T05:30:00+05:30"), Some(0));
+        assert_eq!(zoho_time_secs("2026-13-01T00:00:00Z"), None);
+        assert_eq!(zoho_time_secs("garbage"), None);
+    }
+
+    #[test]
     fn deals_org_attachments_and_links() {
         let r = z().recent_deals_request("111");
-        assert_eq!(r.url, "https://www.zohoapis.eu/crm/v8/Contacts/111/Deals?fields=Deal_Name,Stage,Amount,Closing_Date,Modified_Time&sort_by=Modified_Time&sort_order=desc&per_page=5");
+        assert_eq!(r.url, "https://www.zohoapis.eu/crm/v8/Contacts/111/Deals?fields=Deal_Name,Stage,Amount,Closing_Date,Modified_Time&page=1&per_page=200");
         assert_eq!(Zoho::parse_deals(&resp(200, &golden("zoho/deals-200.json"))).unwrap(), vec!["2876819000002738801".to_string()]);
         assert_eq!(Zoho::parse_deals(&resp(204, b"")).unwrap(), Vec::<String>::new());
         assert_eq!(Zoho::parse_org(&resp(200, br#"{"org":[{"id":"1","domain_name":"acmeinc"}]}"#)).unwrap(), "acmeinc");

@@ -128,6 +128,18 @@ pub async fn reconnect_needed() -> Result<Vec<Crm>, JsValue> {
     Ok(out)
 }
 
+/// Keep what the sync writers learned about their CRMs (LeadSquared's activity event code).
+pub async fn remember(writers: &[Box<dyn crate::core::outbox::DocumentWriter>]) -> Result<(), JsValue> {
+    for w in writers {
+        let Some(learned) = w.learned() else { continue };
+        let Some(mut conn) = secrets::get::<Connection>(&key(w.crm())).await? else { continue };
+        if conn.absorb_learned(&learned) {
+            secrets::put(&key(w.crm()), &conn).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Forget a CRM: its tokens or keys leave the vault.
 pub async fn disconnect(crm: Crm) -> Result<(), JsValue> {
     secrets::delete(&key(crm)).await

@@ -645,12 +645,10 @@ pub fn content_main() -> Result<(), JsValue> {
     observe(state.clone(), &doc)?;
     listen_frame(&doc, state.clone())?;
     wasm_bindgen_futures::spawn_local(async move {
-        let hello = async {
-            chrome::send_message(&to_js(&Request::Hello { wasm: true })?).await?;
-            chrome::send_message(&to_js(&Request::CheckReachability { crm: "zoho".into() })?).await
-        };
+        // No CRM call from a page load: the worker answers from its own state.
+        let hello = async { chrome::send_message(&to_js(&Request::Hello { wasm: true })?).await };
         match hello.await {
-            Ok(reply) => set_diag("reachability", &reply),
+            Ok(reply) => set_diag("hello", &reply),
             Err(e) => set_diag("error", &e),
         }
         if let Err(e) = rescan(state).await {

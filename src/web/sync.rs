@@ -20,6 +20,8 @@ const LEASE_TTL_MS: u64 = 120_000;
 const LOG_MAX: usize = 500;
 /// Passes per cycle: reconcile, then the creates it uncovered, then anything re-planned.
 const MAX_PASSES: usize = 3;
+/// Pages a reconcile reads at most (200 notes each on Zoho).
+const RECONCILE_MAX_PAGES: usize = 50;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RetryEntry {
@@ -147,10 +149,10 @@ async fn load_outbox(store: &Store) -> Result<(Vec<OutboxMessage>, Vec<ChatRecor
     Ok((out, chats))
 }
 
-fn classify_transport(op: &WriteOp, status: u16, body: &[u8], retry_after: Option<&str>) -> Failure {
+fn classify_transport(crm: crate::core::model::Crm, op: &WriteOp, status: u16, body: &[u8], retry_after: Option<&str>) -> Failure {
     match status {
         0 => Failure::Transient { reason: format!("no response ({})", String::from_utf8_lossy(body)) },
-        429 => Failure::RateLimited { after_ms: parse_retry_after(retry_after) },
+        429 => Failure::RateLimited { after_ms: parse_retry_after(retry_after).or(crate::crm::rate_limit_window_ms(crm)) },
         s if s >= 500 => Failure::Transient { reason: format!("HTTP {s}") },
         s => Failure::Transient { reason: format!("HTTP {s} for {op:?}") },
     }
@@ -265,6 +267,13 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                 let resp = transport::perform(&req).await;
                 report.calls += 1;
                 if let Err(f) = writer.absorb_prepare(r, &resp) {
+                    if !crate::core::policy::related_read_blocks(&f) {
+                        // Lasting (hidden related list, no permission): the record's own
+                        // backup goes and is confirmed; the missing copies are reported.
+                        state.last_error = Some(format!("{}: {} not backed up to its deals: {}", crm.name(), r.id, describe(&f)));
+                        log(store, format!("{}: reading the deals of {} failed, backing up to the record only: {}", crm.name(), r.id, describe(&f))).await?;
+                        break;
+                    }
                     // Its documents are not all known: write what is, confirm nothing.
                     incomplete.insert(r.clone());
                     if f == Failure::AuthExpired && !report.auth_expired.contains(&crm) {
@@ -318,11 +327,22 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                     }
                     store.put_many(&entries).await?;
                 }
-                let resp = transport::perform(&req).await;
+                let mut resp = transport::perform(&req).await;
                 report.calls += 1;
                 note_budget(store, crm, &resp).await?;
+                // A reconcile reads a paginated list: not on this page is not yet "absent".
+                if batch.op == WriteOp::Reconcile {
+                    let mut page_req = req.clone();
+                    for _ in 0..RECONCILE_MAX_PAGES {
+                        let found_all = writer.outcome(&batch, &resp).iter().all(|(_, r)| !matches!(r, WriteResult::Absent));
+                        let Some(next) = (!found_all).then(|| writer.next_read(&page_req, &resp)).flatten() else { break };
+                        resp = transport::perform(&next).await;
+                        report.calls += 1;
+                        page_req = next;
+                    }
+                }
                 let results: Vec<(DocKey, WriteResult)> = if resp.status == 0 || resp.status == 429 || resp.status >= 500 {
-                    let f = classify_transport(&batch.op, resp.status, &resp.body, resp.header("retry-after"));
+                    let f = classify_transport(crm, &batch.op, resp.status, &resp.body, resp.header("retry-after"));
                     batch.writes.iter().map(|w| (w.doc.clone(), WriteResult::Failed(f.clone()))).collect()
                 } else {
                     let mut rs = writer.outcome(&batch, &resp);

@@ -11,7 +11,7 @@ use crate::core::schedule;
 use crate::core::status;
 use crate::core::sync::{ChatRecord, Export, LogEntry, Parked, SyncState};
 use crate::core::view;
-use crate::crm::http::{error_code, HttpRequest};
+
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -123,6 +123,7 @@ async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
     match_pending_chats(store, &c).await?;
     let mut ws = c.writers;
     let report = sync::run_cycle(store, &mut ws, &owner).await?;
+    super::connect::remember(&ws).await?;
     if report.auth_expired.is_empty() {
         return Ok(report);
     }
@@ -131,7 +132,9 @@ async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
         super::connect::unauthorized(*crm, sync::now_ms()).await?;
     }
     let mut ws = connectors().await?.writers;
-    sync::run_cycle(store, &mut ws, &owner).await
+    let report = sync::run_cycle(store, &mut ws, &owner).await?;
+    super::connect::remember(&ws).await?;
+    Ok(report)
 }
 
 /// The local wall-clock minute now (the first backup's window is in local time, like
@@ -145,15 +148,6 @@ fn local_now() -> crate::core::model::LocalMinute {
         hour: d.get_hours() as u8,
         minute: d.get_minutes() as u8,
     }
-}
-
-#[derive(Serialize)]
-struct Reachability {
-    ok: bool,
-    crm: String,
-    url: String,
-    status: u16,
-    code: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -289,7 +283,9 @@ async fn create_record(chat: String, crm: crate::core::model::Crm, kind: &str, f
     let Some(conn) = c.finders.iter().find(|f| f.crm() == crm) else { return Ok(ActionReply::err("errNotConnected")) };
     let create_kind = if kind == "lead" { crate::crm::CreateKind::Lead } else { crate::crm::CreateKind::Contact };
     let name = format!("{} {}", fields.first_name.trim(), fields.last_name.trim());
-    let resp = transport::perform(&conn.create_request(create_kind, name.trim(), fields.phone.trim())).await;
+    let typed = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    let new = crate::crm::NewRecord { name: name.trim().to_string(), phone: fields.phone.trim().to_string(), email: typed(&fields.email), company: typed(&fields.company) };
+    let resp = transport::perform(&conn.create_request(create_kind, &new)).await;
     let id = match conn.parse_create(&resp) {
         Ok(crate::crm::Created::New { id }) => id,
         Ok(crate::crm::Created::Duplicate { id }) if !id.is_empty() => id,
@@ -427,7 +423,7 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
     protocol::authorize(&request, &sender_of(&sender)).map_err(js_err)?;
     let changes = !matches!(
         request,
-        Request::PanelView { .. } | Request::Status | Request::Export | Request::Diagnostics | Request::GetSettings | Request::KnownChats | Request::Hello { .. } | Request::CaptureStats { .. } | Request::CheckReachability { .. } | Request::SearchRecords { .. }
+        Request::PanelView { .. } | Request::Status | Request::Export | Request::Diagnostics | Request::GetSettings | Request::KnownChats | Request::Hello { .. } | Request::CaptureStats { .. } | Request::SearchRecords { .. }
     );
     let reply = handle(request).await;
     if changes && reply.is_ok() {
@@ -631,17 +627,6 @@ async fn handle(request: Request) -> Result<JsValue, JsValue> {
                 }
             }
             to_js(&connected)
-        }
-        Request::CheckReachability { crm } => {
-            let url = protocol::reachability_url(&crm).ok_or_else(|| js_err(format!("unknown CRM {crm}")))?;
-            let resp = transport::perform(&HttpRequest::get(url)).await;
-            to_js(&Reachability {
-                ok: resp.status != 0,
-                crm,
-                url: url.to_string(),
-                status: resp.status,
-                code: error_code(&resp.body),
-            })
         }
     }
 }

@@ -10,7 +10,7 @@ const headless = process.argv.includes('--headless');
 const out = join(ROOT, 'target/demo');
 mkdirSync(out, { recursive: true });
 
-const sandbox = await startSandbox({ seed: 'demo' });
+const sandbox = await startSandbox({ seed: 'demo-chat-object' });
 const browser = await launch(sandbox, { headless });
 const shutdown = async () => { await browser.close().catch(() => {}); await sandbox.stop(); };
 process.on('SIGINT', () => shutdown().then(() => process.exit(0)));

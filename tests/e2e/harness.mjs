@@ -6,13 +6,17 @@ import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { undocumented } from './documented-endpoints.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const EXTENSION_DIR = join(ROOT, 'extension');
 export const VERSION = /^version = "(.*)"/m.exec(readFileSync(join(ROOT, 'Cargo.toml'), 'utf8'))[1];
 
-/** Start crm-sandbox on a free loopback port. Resolves once it prints its address. */
-export async function startSandbox({ seed, dataDir } = {}) {
+/** Start crm-sandbox on a free loopback port. Resolves once it prints its address.
+ *  `stop()` fails when any CRM call in the sandbox's request log is not a documented
+ *  endpoint (tests/e2e/documented-endpoints.mjs); `probes(r)` marks the calls a test makes
+ *  on purpose to see the sandbox refuse them. */
+export async function startSandbox({ seed, dataDir, probes = () => false } = {}) {
   const bin = process.env.CRMSYNC_SANDBOX_BIN || join(ROOT, 'target/debug/crm-sandbox');
   const dir = dataDir || mkdtempSync(join(tmpdir(), 'crmsync-sandbox-'));
   const args = ['--listen', '127.0.0.1:0', '--data', dir, '--www', join(ROOT, 'www')];
@@ -60,8 +64,20 @@ export async function startSandbox({ seed, dataDir } = {}) {
       await sandbox.fetch('www.zohoapis.com', '/__sandbox/faults', { method: 'DELETE' });
     },
     async stop() {
+      let unexpected = [];
+      if (proc.exitCode === null) {
+        try {
+          unexpected = undocumented((await sandbox.ledger()).requests).filter((r) => !probes(r));
+        } catch (e) {
+          unexpected = [{ error: String(e) }];
+        }
+      }
       proc.kill('SIGTERM');
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
+      if (unexpected.length) {
+        const list = unexpected.slice(0, 20).map((r) => r.error || `${r.method} https://${r.host}${r.path} -> ${r.status}`).join('\n  ');
+        throw new Error(`CRM calls no documented endpoint covers (tests/e2e/documented-endpoints.mjs):\n  ${list}`);
+      }
     },
   };
   return sandbox;

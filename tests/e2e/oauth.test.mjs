@@ -37,7 +37,15 @@ test('Salesforce: PKCE sign-in; a bad consumer key fails with the reason', async
   await until(async () => (await options.textContent('#connect-salesforce-status')).startsWith('Could not connect'), { what: 'refused', timeout: 30000 });
   assert.equal(await options.textContent('#state-salesforce'), 'Not connected');
   await options.fill('#f-sf-client-id', 'sandbox-consumer-key');
+  // The connected app requires its secret in the web-server flow (the sandbox's default,
+  // like a new connected app): without it the exchange is refused.
+  await options.fill('#f-sf-client-secret', '');
+  await options.click('#oauth-salesforce');
+  await until(async () => (await options.textContent('#connect-salesforce-status')).startsWith('Could not connect'), { what: 'refused without the secret', timeout: 30000 });
+  await options.fill('#f-sf-client-secret', 'sandbox-consumer-secret');
   await options.click('#oauth-salesforce');
   await until(async () => (await options.textContent('#state-salesforce').catch(() => '')) === 'Connected', { what: 'salesforce connected by OAuth', timeout: 30000 });
+  const exchange = (await sandbox.ledger()).requests.filter((r) => r.host === 'login.salesforce.com' && r.path === '/services/oauth2/token').at(-1);
+  assert.ok(exchange, 'code exchanged');
   assert.deepEqual((await send({ kind: 'diagnostics' })).connected, ['zoho', 'salesforce']);
 });

@@ -10,7 +10,9 @@ import { startSandbox } from './harness.mjs';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'crmsync-contract-'));
 let sb;
-before(async () => { sb = await startSandbox({ seed: 'demo', dataDir }); });
+// Calls this file makes on purpose to see the sandbox refuse an undocumented path.
+const probes = (r) => r.path === '/v2/ProspectActivity.svc/Update';
+before(async () => { sb = await startSandbox({ seed: 'demo', dataDir, probes }); });
 after(async () => { await sb?.stop(); });
 
 const form = (o) => new URLSearchParams(o).toString();
@@ -94,11 +96,22 @@ test('zoho records and notes: 201/207/400, duplicates, limits, update, related d
   assert.equal(rel.json.data.find((n) => n.id === id).Note_Content, 'a\nb\nc');
   const nofields = await call(Z, '/crm/v8/Contacts/5843104000000624001/Deals', { headers: h });
   assert.equal(nofields.json.code, 'REQUIRED_PARAM_MISSING');
-  const deals = await call(Z, '/crm/v8/Contacts/5843104000000624001/Deals?fields=Deal_Name,Stage,Modified_Time&sort_by=Modified_Time&sort_order=desc&per_page=5', { headers: h });
+  // related_records.json declares fields, page and per_page: pages, no sort.
+  const deals = await call(Z, '/crm/v8/Contacts/5843104000000624001/Deals?fields=Deal_Name,Stage,Modified_Time&page=1&per_page=5', { headers: h });
   assert.equal(deals.json.data.length, 5);
   assert.equal(deals.json.info.more_records, true);
-  const times = deals.json.data.map((d) => d.Modified_Time);
-  assert.deepEqual(times, [...times].sort().reverse());
+  const page2 = await call(Z, '/crm/v8/Contacts/5843104000000624001/Deals?fields=Deal_Name,Stage,Modified_Time&page=2&per_page=5', { headers: h });
+  assert.ok(page2.json.data.every((d) => !deals.json.data.some((e) => e.id === d.id)), 'page 2 holds other deals');
+  for (const [mode, status, code] of [['hidden', 400, 'INVALID_DATA'], ['no_permission', 403, 'NO_PERMISSION']]) {
+    await sb.fetch(Z, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ zoho_deals_list: mode }) });
+    const r = await call(Z, '/crm/v8/Contacts/5843104000000624001/Deals?fields=Deal_Name&page=1&per_page=5', { headers: h });
+    assert.deepEqual([r.status, r.json.code], [status, code], mode);
+  }
+  await sb.fetch(Z, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ zoho_deals_list: 'visible' }) });
+  // Note_Title maxLength 120 on update too (crm-oas v8 notes updateNotesModule).
+  const longTitle = await call(Z, '/crm/v8/Notes', { method: 'PUT', headers: h, body: { data: [{ id, Note_Title: 'x'.repeat(121) }] } });
+  assert.equal(longTitle.json.data[0].code, 'INVALID_DATA');
+  assert.equal(longTitle.json.data[0].details.maximum_length, 120);
   const over = await call(Z, '/crm/v8/Notes', { method: 'POST', headers: h, body: { data: Array.from({ length: 101 }, () => ({ Note_Content: 'x' })) } });
   assert.equal(over.json.code, 'INVALID_DATA');
 });
@@ -115,6 +128,26 @@ test('salesforce: token, INVALID_SESSION_ID, SOSL phone search, upsert by extern
   assert.equal(sosl.status, 200);
   assert.deepEqual(sosl.json.searchRecords.map((r) => [r.attributes.type, r.Name]), [['Contact', 'Liam Carter']]);
   assert.match(sosl.headers['sforce-limit-info'], /^api-usage=\d+\/15000$/);
+  // A stock org: no WhatsApp_Chat__c until an admin deploys it; Task and OpportunityContactRole exist.
+  const LIAM = '003RO0000035WQgYAM';
+  assert.equal((await call(SF, '/services/data/v62.0/sobjects/WhatsApp_Chat__c', { headers: h })).status, 404);
+  assert.equal((await call(SF, '/services/data/v62.0/composite/sobjects/WhatsApp_Chat__c/External_Key__c', { method: 'PATCH', headers: h, body: { allOrNone: false, records: [] } })).status, 404);
+  assert.equal((await call(SF, `/services/data/v62.0/query?q=${encodeURIComponent('SELECT Id FROM WhatsApp_Chat__c')}`, { headers: h })).json[0].errorCode, 'INVALID_TYPE');
+  assert.equal((await call(SF, '/services/data/v62.0/sobjects/Task', { headers: h })).status, 200);
+  const task = await call(SF, '/services/data/v62.0/sobjects/Task', { method: 'POST', headers: h, body: { WhoId: LIAM, Subject: '[k#0] WhatsApp · Liam Carter · 2026-11-20', Description: 'a\nb', Status: 'Completed', ActivityDate: '2026-11-20' } });
+  assert.equal(task.status, 201);
+  const tooLong = await call(SF, '/services/data/v62.0/sobjects/Task', { method: 'POST', headers: h, body: { WhoId: LIAM, Subject: 's', Description: 'x'.repeat(32001) } });
+  assert.equal(tooLong.json[0].errorCode, 'STRING_TOO_LONG');
+  const found = await call(SF, `/services/data/v62.0/query?q=${encodeURIComponent(`SELECT Id FROM Task WHERE WhoId = '${LIAM}' AND Subject = '[k#0] WhatsApp · Liam Carter · 2026-11-20'`)}`, { headers: h });
+  assert.deepEqual(found.json.records.map((r) => r.Id), [task.json.id]);
+  const roles = await call(SF, `/services/data/v62.0/query?q=${encodeURIComponent(`SELECT OpportunityId, Opportunity.Name FROM OpportunityContactRole WHERE ContactId = '${LIAM}' ORDER BY Opportunity.LastModifiedDate DESC LIMIT 5`)}`, { headers: h });
+  assert.deepEqual(roles.json.records.map((r) => r.Opportunity.Name), ['Warehouse sensors', 'Fleet tracking rollout']);
+  const byContactId = await call(SF, `/services/data/v62.0/query?q=${encodeURIComponent(`SELECT Id FROM Opportunity WHERE ContactId = '${LIAM}'`)}`, { headers: h });
+  assert.equal(byContactId.json.totalSize, 0, 'Opportunity.ContactId is not how contacts are tied');
+  // The Tooling API deploys the object (an admin's setup call).
+  const deployed = await call(SF, '/services/data/v62.0/tooling/sobjects/CustomObject', { method: 'POST', headers: h, body: { FullName: 'WhatsApp_Chat__c', Metadata: { label: 'WhatsApp Chat' } } });
+  assert.equal(deployed.status, 201);
+  assert.equal((await call(SF, '/services/data/v62.0/sobjects/WhatsApp_Chat__c', { headers: h })).status, 200);
   const rec = (k, t) => ({ attributes: { type: 'WhatsApp_Chat__c' }, Chat_Key__c: k, Contact__c: '003RO0000035WQgYAM', Transcript__c: t, Name: 'WhatsApp · Liam Carter · 2026-11-20' });
   const up1 = await call(SF, '/services/data/v60.0/composite/sobjects/WhatsApp_Chat__c/Chat_Key__c', { method: 'PATCH', headers: h, body: { allOrNone: false, records: [rec('k1', 'one')] } });
   assert.equal(up1.json[0].created, true);
@@ -167,6 +200,18 @@ test('leadsquared: keys, region discovery, lookups, duplicates, activity types a
   assert.ok(bulk.json.Response[0].ProspectActivityId);
   assert.equal(bulk.json.Response[1].ExceptionType, 'MXInvalidActivityFieldsException');
   assert.match(bulk.json.Response[2].ExceptionMessage, /2000/);
+  // Get Activities of a Lead: custom fields under Data; Update an Activity: the documented path only.
+  const keyed = await call(LSQ, '/v2/ProspectActivity.svc/Create', { method: 'POST', headers: lsqKeys, body: { RelatedProspectId: lead, ActivityEvent: code, ActivityNote: 'k', Fields: [{ SchemaName: 'mx_Custom_1', Value: 'wa-key#0' }] } });
+  const acts = await call(LSQ, `/v2/ProspectActivity.svc/Retrieve?leadId=${lead}`, { method: 'POST', headers: lsqKeys, body: { Parameter: { ActivityEvent: code }, Paging: { Offset: '0', RowCount: '50' } } });
+  const mine = acts.json.ProspectActivities.find((a) => a.Id === keyed.json.Message.Id);
+  assert.deepEqual(mine.Data, [{ Key: 'mx_Custom_1', Value: 'wa-key#0' }]);
+  assert.equal(mine.ActivityData, undefined);
+  const undocumented = await call(LSQ, '/v2/ProspectActivity.svc/Update', { method: 'POST', headers: lsqKeys, body: { ProspectActivityId: mine.Id, ActivityEvent: code, ActivityNote: 'grown' } });
+  assert.equal(undocumented.status, 404);
+  const upd = await call(LSQ, '/v2/ProspectActivity.svc/CustomActivity/Update', { method: 'POST', headers: lsqKeys, body: { ProspectActivityId: mine.Id, ActivityEvent: code, ActivityNote: 'grown', Fields: [{ SchemaName: 'mx_Custom_1', Value: 'wa-key#0' }] } });
+  assert.equal(upd.json.Status, 'Success');
+  const types = await call(LSQ, '/v2/ProspectActivity.svc/ActivityTypes.Get', { headers: lsqKeys });
+  assert.equal(types.json.find((t) => t.ActivityEventName === 'WhatsApp Chats').ActivityEvent, code);
   const opps = await call(LSQ, `/v2/OpportunityManagement.svc/GetOpportunitiesOfLead?leadId=${lead}`, { method: 'POST', headers: lsqKeys, body: {} });
   assert.equal(opps.json.List[0].OpportunityName, 'Bulk cotton order Q1');
   await sb.fetch(LSQ, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ lsq_calls_per_5s: 2 }) });
@@ -212,7 +257,7 @@ test('ledger shape and persistence across a restart; record pages escape CRM tex
   assert.ok(page.text.includes('&lt;script&gt;alert(1)&lt;/script&gt;') && !page.text.includes('<script>alert'));
   const count = (await sb.ledger()).zoho.notes.length;
   await sb.stop();
-  sb = await startSandbox({ seed: 'demo', dataDir });
+  sb = await startSandbox({ seed: 'demo', dataDir, probes });
   assert.equal((await sb.ledger()).zoho.notes.length, count, 'state survives a restart; seeding again changes nothing');
 });
 
@@ -274,7 +319,7 @@ test('answers follow the official examples: Zoho search, writes, errors; Salesfo
     ['zoho/invalid-token-401.json', await call(Z, '/crm/v8/org')],
     ['zoho/create-207-mixed.json', await call(Z, '/crm/v8/Leads', { method: 'POST', headers: h, body: { data: [{ Last_Name: 'Shape' }, { First_Name: 'x' }] } })],
     ['zoho/notes-201.json', await call(Z, '/crm/v8/Notes', { method: 'POST', headers: h, body: { data: [{ Note_Content: 'shape', Parent_Id: { module: { api_name: 'Contacts' }, id: ANA_ID } }] } })],
-    ['zoho/deals-200.json', await call(Z, `/crm/v8/Contacts/${ANA_ID}/Deals?fields=Deal_Name,Stage,Modified_Time&sort_by=Modified_Time&per_page=5`, { headers: h })],
+    ['zoho/deals-200.json', await call(Z, `/crm/v8/Contacts/${ANA_ID}/Deals?fields=Deal_Name,Stage,Modified_Time&page=1&per_page=5`, { headers: h })],
   ];
   // token-200.json is the authorization-code exchange (it carries the refresh token).
   const auth = await call('accounts.zoho.com', '/oauth/v2/auth?client_id=1000.SANDBOXCLIENT&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&response_type=code&access_type=offline');

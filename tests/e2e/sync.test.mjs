@@ -11,7 +11,7 @@ const LIAM = '003RO0000035WQgYAM';
 const PRIYA = '3131ea6a-bb20-4457-b183-ddf6d8716dfe';
 
 before(async () => {
-  sandbox = await startSandbox({ seed: 'demo' });
+  sandbox = await startSandbox({ seed: 'demo-chat-object' });
   browser = await launch(sandbox);
   ext = await browser.ctx.newPage();
   await ext.goto(`chrome-extension://${browser.extensionId}/options.html`);

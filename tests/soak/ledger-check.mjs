@@ -18,6 +18,10 @@ export function holdersOf(ledger, token) {
     const record = c.Contact__c || c.Lead__c;
     if (c.Transcript__c?.includes(token)) out.push({ crm: 'salesforce', record, slot: `salesforce:chat:${record}`, id: c.Id });
   }
+  // A stock org (no WhatsApp_Chat__c): the day's completed Task on the contact or lead.
+  for (const t of ledger.salesforce.Task || []) {
+    if (t.Description?.includes(token)) out.push({ crm: 'salesforce', record: t.WhoId, slot: `salesforce:task:${t.WhoId}`, id: t.Id });
+  }
   for (const n of ledger.salesforce.ContentNote) {
     if (!n.Content?.includes(token)) continue;
     const links = ledger.salesforce.ContentDocumentLink.filter((l) => l.ContentDocumentId === n.Id).map((l) => l.LinkedEntityId);

@@ -81,7 +81,7 @@ const typed = new Map(); // token -> chat
 
 before(async () => {
   const t0 = Date.now();
-  sandbox = await startSandbox({ seed: 'demo' });
+  sandbox = await startSandbox({ seed: 'demo-chat-object' });
   browser = await launch(sandbox);
   ext = await browser.ctx.newPage();
   await ext.goto(`chrome-extension://${browser.extensionId}/options.html`);

@@ -102,30 +102,48 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
             json_resp(200, json!({"Response": out}))
         }
         (&Method::POST, "ProspectActivity.svc/Retrieve") => {
+            // "Get Activities of a Lead" (https://apidocs.leadsquared.com/get-activities-of-a-lead/):
+            // custom fields under `Data` (key-value pairs), 25 per call unless `Paging` asks
+            // for more (`Offset` = page from 0, `RowCount` per page); newest first.
             let lead = r.q("leadId").unwrap_or("");
-            let event = r.json().ok().and_then(|b| b["Parameter"]["ActivityEvent"].as_i64());
-            // LeadSquared's retrieval shape: custom fields come back as ActivityData Key/Value.
-            let acts: Vec<Value> = state
+            let body = r.json().unwrap_or(Value::Null);
+            let event = body["Parameter"]["ActivityEvent"].as_i64();
+            let num = |v: &Value, d: usize| v.as_u64().map(|n| n as usize).or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).unwrap_or(d);
+            let rows = num(&body["Paging"]["RowCount"], 25).max(1);
+            let page = num(&body["Paging"]["Offset"], 0);
+            let mut all: Vec<Value> = state
                 .db
                 .list("leadsquared", "activities")
                 .into_iter()
                 .filter(|a| a["RelatedProspectId"] == lead && event.is_none_or(|e| a["ActivityEvent"].as_i64() == Some(e)))
+                .collect();
+            all.sort_by(|a, b| b["CreatedOn"].as_str().cmp(&a["CreatedOn"].as_str()));
+            let total = all.len();
+            let acts: Vec<Value> = all
+                .into_iter()
+                .skip(page * rows)
+                .take(rows)
                 .map(|a| {
                     let data: Vec<Value> = a["Fields"].as_array().into_iter().flatten().map(|f| json!({"Key": f["SchemaName"], "Value": f["Value"]})).collect();
-                    json!({"Id": a["Id"], "EventCode": a["ActivityEvent"], "ActivityEvent": a["ActivityEvent"], "Note": a["ActivityNote"], "ActivityNote": a["ActivityNote"], "CreatedOn": a["CreatedOn"], "ActivityData": data})
+                    json!({"Id": a["Id"], "EventCode": a["ActivityEvent"], "EventName": a["EventName"], "CreatedOn": a["CreatedOn"], "ActivityEvent_Note": a["ActivityNote"], "Data": data})
                 })
                 .collect();
-            json_resp(200, json!({"RecordCount": acts.len(), "ProspectActivities": acts}))
+            json_resp(200, json!({"RecordCount": total, "ProspectActivities": acts}))
         }
-        (&Method::POST, "ProspectActivity.svc/CustomActivity/Update" | "ProspectActivity.svc/Update") => {
-            // The activity id comes in the query (`activityId`) or the body (`ProspectActivityId`).
-            let body = r.json().unwrap_or(Value::Null);
-            let id = r.q("activityId").map(str::to_string).or_else(|| body["ProspectActivityId"].as_str().map(str::to_string));
-            let Some(id) = id else { return error(400, "MXMandatoryAttributeMissingException", "'ProspectActivityId' is mandatory") };
-            let id = id.as_str();
-            let (Ok(b), Some(mut a)) = (r.json(), state.db.get("leadsquared", "activities", id)) else {
+        (&Method::POST, "ProspectActivity.svc/CustomActivity/Update") => {
+            // "Update an Activity" (https://apidocs.leadsquared.com/update-activity/): the
+            // activity id, its event code, the note and the custom fields in the body.
+            // `ProspectActivity.svc/Update` is not documented and answers 404 like any other.
+            let Ok(b) = r.json() else { return error(400, "MXInvalidInputException", "Invalid JSON") };
+            let Some(id) = b["ProspectActivityId"].as_str().filter(|s| !s.is_empty()) else {
+                return error(400, "MXMandatoryAttributeMissingException", "'ProspectActivityId' is mandatory");
+            };
+            let Some(mut a) = state.db.get("leadsquared", "activities", id) else {
                 return error(404, "MXInvalidEntityException", "Activity does not exist in the system");
             };
+            if b["ActivityEvent"].as_i64().is_none_or(|e| a["ActivityEvent"].as_i64() != Some(e)) {
+                return error(400, "MXInvalidInputException", "'ActivityEvent' does not match the activity");
+            }
             if let Some(n) = b.get("ActivityNote").and_then(Value::as_str) {
                 if n.chars().count() > 2000 {
                     return error(400, "MXInvalidActivityFieldsException", "ActivityNote exceeds the maximum length of 2000 characters");
@@ -144,6 +162,8 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
             let list: Vec<Value> = state.db.list("leadsquared", "opportunities").into_iter().filter(|o| o["RelatedProspectId"] == lead).collect();
             json_resp(200, json!({"RecordCount": list.len(), "List": list}))
         }
+        // Undocumented paths: "404 Not Found — The API could not be found" (every endpoint page's
+        // response-code table, e.g. https://apidocs.leadsquared.com/update-activity/).
         _ => error(404, "MXInvalidEntityException", &format!("No such API: {path}")),
     }
 }

@@ -21,7 +21,7 @@ pub mod seed;
 pub mod tls;
 pub mod zoho;
 
-pub const USAGE: &str = "usage: crm-sandbox --listen 127.0.0.1:PORT --data DIR [--seed demo] [--www DIR]";
+pub const USAGE: &str = "usage: crm-sandbox --listen 127.0.0.1:PORT --data DIR [--seed demo|demo-chat-object] [--www DIR]";
 
 /// WhatsApp Web's CSP as copied from the live site (script-src allows wasm).
 pub const WHATSAPP_CSP: &str = "default-src 'self' blob: 'wasm-unsafe-eval'; script-src blob: 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob: data:; frame-src 'self' chrome-extension:";
@@ -79,6 +79,12 @@ pub struct Config {
     pub salesforce_query_batch: usize,
     /// Zoho calls in flight at once per org and app (edition dependent: 5–25).
     pub zoho_concurrency: usize,
+    /// Zoho `GET /Contacts/{id}/Deals`: "hidden" answers 400 INVALID_DATA (the related list
+    /// is hidden in the layout), "no_permission" answers 403 NO_PERMISSION (the profile may
+    /// not read Deals); crm-oas v8 related_records, getRelatedRecords error responses.
+    pub zoho_deals_list: String,
+    /// Salesforce connected app: "Require Secret for Web Server Flow" (on by default).
+    pub salesforce_require_secret: bool,
 }
 
 impl Default for Config {
@@ -93,6 +99,8 @@ impl Default for Config {
             zoho_daily_credits: 100_000,
             salesforce_query_batch: 2000,
             zoho_concurrency: 10,
+            zoho_deals_list: "visible".into(),
+            salesforce_require_secret: true,
         }
     }
 }
@@ -216,8 +224,14 @@ pub async fn run(opts: Options) -> Result<(), String> {
 pub fn build(dir: &Path, www: Option<PathBuf>, seed: Option<&str>) -> Result<Shared, String> {
     let db = db::Db::open(dir)?;
     match seed {
+        // A stock org: no WhatsApp_Chat__c (custom objects exist only once deployed).
         Some("demo") => seed::demo(&db),
-        Some(other) => return Err(format!("unknown seed {other:?} (only `demo`)")),
+        // The same org after an admin deployed the chat object (salesforce/force-app).
+        Some("demo-chat-object") => {
+            seed::demo(&db);
+            db.kv_set("sf:chat_object", "1");
+        }
+        Some(other) => return Err(format!("unknown seed {other:?} (`demo` or `demo-chat-object`)")),
         None => {}
     }
     Ok(Arc::new(Sandbox { db, www, faults: Mutex::new(Vec::new()), config: Mutex::new(Config::default()), lsq_calls: Mutex::new(Vec::new()), zoho_in_flight: Default::default() }))
@@ -347,6 +361,12 @@ fn sandbox_api(state: &Shared, r: &Req) -> Option<Response> {
                     if let Some(x) = v.get("salesforce_daily_limit").and_then(Value::as_u64) {
                         c.salesforce_daily_limit = x;
                     }
+                    if let Some(x) = v.get("salesforce_require_secret").and_then(Value::as_bool) {
+                        c.salesforce_require_secret = x;
+                    }
+                    if let Some(x) = v.get("zoho_deals_list").and_then(Value::as_str) {
+                        c.zoho_deals_list = x.into();
+                    }
                 }
                 json_resp(200, json!({"ok": true}))
             }
@@ -377,6 +397,8 @@ pub fn ledger(state: &Shared) -> Value {
             "ContentNote": db.list("salesforce", "ContentNote"),
             "ContentVersion": db.list("salesforce", "ContentVersion"),
             "ContentDocumentLink": db.list("salesforce", "ContentDocumentLink"),
+            "Task": db.list("salesforce", "Task"),
+            "has_chat_object": salesforce::has_chat_object(state),
         },
         "leadsquared": {
             "leads": db.list("leadsquared", "leads"),

@@ -10,7 +10,23 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 const PHONE_FIELDS: [&str; 5] = ["Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone"];
-const TYPES: [&str; 6] = ["Contact", "Lead", "WhatsApp_Chat__c", "ContentNote", "ContentVersion", "ContentDocumentLink"];
+const TYPES: [&str; 9] = ["Contact", "Lead", "WhatsApp_Chat__c", "ContentNote", "ContentVersion", "ContentDocumentLink", "Task", "Opportunity", "OpportunityContactRole"];
+const CHAT_OBJECT: &str = "WhatsApp_Chat__c";
+
+/// A stock org has no `WhatsApp_Chat__c`: a custom object exists only once deployed (the
+/// `demo-chat-object` seed, or the Tooling API `POST /tooling/sobjects/CustomObject`).
+pub fn has_chat_object(state: &Shared) -> bool {
+    state.db.kv_get("sf:chat_object").as_deref() == Some("1")
+}
+
+/// Whether this org has the object type.
+fn type_exists(state: &Shared, t: &str) -> bool {
+    TYPES.contains(&t) && (t != CHAT_OBJECT || has_chat_object(state))
+}
+
+fn not_found() -> Response {
+    errs(404, "NOT_FOUND", "The requested resource does not exist")
+}
 
 fn errs(status: u16, code: &str, message: &str) -> Response {
     json_resp(status, json!([{"message": message, "errorCode": code}]))
@@ -23,6 +39,9 @@ fn prefix(t: &str) -> &'static str {
         "WhatsApp_Chat__c" => "a0X",
         "ContentNote" => "069",
         "ContentVersion" => "068",
+        "Task" => "00T",
+        "Opportunity" => "006",
+        "OpportunityContactRole" => "00K",
         _ => "06A",
     }
 }
@@ -82,11 +101,18 @@ fn oauth(state: &Shared, r: &Req) -> Response {
             if f.get("client_id").map(String::as_str) != Some(SF_CLIENT_ID) {
                 return json_resp(400, json!({"error": "invalid_client_id", "error_description": "client identifier invalid"}));
             }
+            // Connected apps require the secret in the web-server flow unless "Require Secret
+            // for Web Server Flow" is switched off (Salesforce Help, connected app OAuth
+            // policies; https://help.salesforce.com/s/articleView?id=sf.connected_app_create_api_integration.htm).
+            let secret_ok = f.get("client_secret").map(String::as_str) == Some(SF_CLIENT_SECRET);
+            if f.get("grant_type").map(String::as_str) == Some("authorization_code") && state.config().salesforce_require_secret && !secret_ok {
+                return json_resp(400, json!({"error": "invalid_client", "error_description": "invalid client credentials"}));
+            }
             let pkce_ok = |code: &str| match state.db.kv_get(&format!("pkce:{code}")) {
                 // S256: base64url(sha256(verifier)) — the sandbox checks presence and length only,
                 // having no hash function in its dependencies.
                 Some(_) => f.get("code_verifier").is_some_and(|v| (43..=128).contains(&v.len())),
-                None => f.get("client_secret").map(String::as_str) == Some(SF_CLIENT_SECRET),
+                None => secret_ok,
             };
             let ok = match f.get("grant_type").map(String::as_str) {
                 Some("refresh_token") => {
@@ -144,6 +170,23 @@ fn dispatch(
         (&Method::GET, ["search"]) => sosl(state, query.get("q").map(String::as_str).unwrap_or("")),
         (&Method::GET, ["query"]) => soql(state, query.get("q").map(String::as_str).unwrap_or("")),
         (&Method::GET, ["query", locator]) => query_more(state, locator),
+        // sObject Basic Information: 200 for an object the org has, 404 otherwise.
+        (&Method::GET, ["sobjects", t]) if type_exists(state, t) => json_resp(200, json!({"objectDescribe": {"name": t, "custom": t.ends_with("__c"), "createable": true, "queryable": true}, "recentItems": []})),
+        (&Method::GET, ["sobjects", _]) => not_found(),
+        (_, ["sobjects", t, ..]) if !type_exists(state, t) => not_found(),
+        (_, ["composite", "sobjects", t, ..]) if !type_exists(state, t) => not_found(),
+        // Tooling API: an admin deploys the custom object (the sandbox creates it whole).
+        (&Method::POST, ["tooling", "sobjects", "CustomObject"]) => match body() {
+            Ok(b) if b["FullName"].as_str() == Some(CHAT_OBJECT) => {
+                if has_chat_object(state) {
+                    return errs(400, "DUPLICATE_DEVELOPER_NAME", "There is already an object named WhatsApp_Chat__c");
+                }
+                state.db.kv_set("sf:chat_object", "1");
+                json_resp(201, json!({"id": "01IRO0000000001AAA", "success": true, "errors": []}))
+            }
+            Ok(_) => errs(400, "INVALID_INPUT", "the sandbox deploys only WhatsApp_Chat__c"),
+            Err(e) => errs(400, "JSON_PARSER_ERROR", &e),
+        },
         (&Method::POST, ["sobjects", t]) => match body() {
             Ok(b) => {
                 let (status, v) = create(state, t, &b);
@@ -167,6 +210,7 @@ fn dispatch(
             (_, None) => errs(404, "NOT_FOUND", "The requested resource does not exist"),
         },
         (&Method::POST, ["composite", "sobjects"]) => collections(state, body, fail_at, None),
+        (&Method::PATCH, ["composite", "sobjects"]) => collections_update(state, body, fail_at),
         (&Method::PATCH, ["composite", "sobjects", t, ext]) => collections(state, body, fail_at, Some((t.to_string(), ext.to_string()))),
         (&Method::POST, ["composite"]) => composite(state, body),
         _ => errs(404, "NOT_FOUND", "The requested resource does not exist"),
@@ -191,6 +235,10 @@ fn apply(t: &str, rec: &mut Value, fields: &Value) -> Option<Value> {
             rec["TextPreview"] = json!(html.chars().take(255).collect::<String>());
             continue;
         }
+        // Task.Description: long text area of 32,000 characters; Subject: 255 (object reference: Task).
+        if t == "Task" && ((k == "Description" && v.as_str().is_some_and(|s| s.chars().count() > 32_000)) || (k == "Subject" && v.as_str().is_some_and(|s| s.chars().count() > 255))) {
+            return Some(json!({"message": "data value too large", "errorCode": "STRING_TOO_LONG", "fields": [k]}));
+        }
         if t == "WhatsApp_Chat__c" && k == "Transcript__c" && v.as_str().is_some_and(|s| s.len() > 131_072) {
             return Some(json!({"message": "data value too large", "errorCode": "STRING_TOO_LONG", "fields": ["Transcript__c"]}));
         }
@@ -200,8 +248,15 @@ fn apply(t: &str, rec: &mut Value, fields: &Value) -> Option<Value> {
 }
 
 fn create(state: &Shared, t: &str, b: &Value) -> (u16, Value) {
-    if !TYPES.contains(&t) {
+    if !type_exists(state, t) {
         return (404, json!([{"message": format!("The requested resource does not exist: {t}"), "errorCode": "NOT_FOUND"}]));
+    }
+    if t == "Task" {
+        if let Some(who) = b.get("WhoId").and_then(Value::as_str) {
+            if state.db.get("salesforce", "Contact", who).is_none() && state.db.get("salesforce", "Lead", who).is_none() {
+                return (400, json!([{"message": "Name ID: id value of incorrect type", "errorCode": "FIELD_INTEGRITY_EXCEPTION", "fields": ["WhoId"]}]));
+            }
+        }
     }
     if b.get("Id").is_some() {
         return (400, json!([{"message": "The Id field should not be specified in the sobject data.", "errorCode": "INVALID_FIELD"}]));
@@ -246,6 +301,43 @@ fn create(state: &Shared, t: &str, b: &Value) -> (u16, Value) {
     }
     state.db.put("salesforce", t, &id, &rec);
     (201, json!({"id": id, "success": true, "errors": []}))
+}
+
+/// sObject Collections update (`PATCH /composite/sobjects`, ≤200 records each with its `id`;
+/// REST resources_composite_sobjects_collections_update). `allOrNone` false: per-record results.
+fn collections_update(state: &Shared, body: &dyn Fn() -> Result<Value, String>, fail_at: Option<usize>) -> Response {
+    let b = match body() {
+        Ok(b) => b,
+        Err(e) => return errs(400, "JSON_PARSER_ERROR", &e),
+    };
+    let Some(records) = b.get("records").and_then(Value::as_array) else { return errs(400, "INVALID_FIELD", "records is required") };
+    if records.is_empty() || records.len() > 200 {
+        return errs(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call");
+    }
+    let mut results = Vec::new();
+    for (i, rec) in records.iter().enumerate() {
+        let t = rec["attributes"]["type"].as_str().unwrap_or("");
+        let id = rec["id"].as_str().or_else(|| rec["Id"].as_str()).unwrap_or("");
+        let found = type_exists(state, t).then(|| state.db.get("salesforce", t, id)).flatten();
+        match found {
+            _ if Some(i) == fail_at => results.push(json!({"success": false, "errors": [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "Rejected by a validation rule", "fields": []}]})),
+            None => results.push(json!({"success": false, "errors": [{"statusCode": "ENTITY_IS_DELETED", "message": "entity is deleted", "fields": []}]})),
+            Some(mut cur) => {
+                let mut fields = rec.clone();
+                if let Some(o) = fields.as_object_mut() {
+                    o.remove("id");
+                }
+                match apply(t, &mut cur, &fields) {
+                    Some(e) => results.push(json!({"success": false, "errors": [{"statusCode": e["errorCode"], "message": e["message"], "fields": e["fields"]}]})),
+                    None => {
+                        state.db.put("salesforce", t, id, &cur);
+                        results.push(json!({"id": id, "success": true, "errors": []}));
+                    }
+                }
+            }
+        }
+    }
+    json_resp(200, json!(results))
 }
 
 fn collections(state: &Shared, body: &dyn Fn() -> Result<Value, String>, fail_at: Option<usize>, upsert: Option<(String, String)>) -> Response {
@@ -378,11 +470,21 @@ fn response_json(resp: Response) -> Value {
     serde_json::from_slice(&bytes).unwrap_or(Value::Null)
 }
 
+/// The selected fields; a relationship field (`Opportunity.Name`) comes back nested under
+/// its parent, as the REST API returns it.
 fn project(rec: &Value, fields: &[String]) -> Value {
     let mut o = json!({"attributes": rec["attributes"]});
     for f in fields {
         let v = f.split('.').try_fold(rec, |acc, part| acc.get(part)).cloned().unwrap_or(Value::Null);
-        o[f.as_str()] = v;
+        match f.split_once('.') {
+            Some((parent, child)) if !child.contains('.') => {
+                if !o[parent].is_object() {
+                    o[parent] = json!({"attributes": rec[parent]["attributes"]});
+                }
+                o[parent][child] = v;
+            }
+            _ => o[f.as_str()] = v,
+        }
     }
     o
 }
@@ -487,9 +589,19 @@ fn soql(state: &Shared, q: &str) -> Response {
             conds.push((f.trim().to_string(), v.trim().trim_matches('\'').replace("\\'", "'")));
         }
     }
-    let mut matching: Vec<Value> = state
-        .db
-        .list("salesforce", obj)
+    if !type_exists(state, obj) {
+        return errs(400, "INVALID_TYPE", &format!("sObject type '{obj}' is not supported."));
+    }
+    let mut rows = state.db.list("salesforce", obj);
+    if obj == "OpportunityContactRole" {
+        // Parent relationship fields (`Opportunity.Name`) read through the role's OpportunityId.
+        for r in &mut rows {
+            if let Some(o) = r["OpportunityId"].as_str().and_then(|id| state.db.get("salesforce", "Opportunity", id)) {
+                r["Opportunity"] = o;
+            }
+        }
+    }
+    let mut matching: Vec<Value> = rows
         .into_iter()
         .filter(|r| {
             let test = |(f, v): &(String, String)| r[f.as_str()].as_str() == Some(v.as_str());
@@ -497,7 +609,8 @@ fn soql(state: &Shared, q: &str) -> Response {
         })
         .collect();
     if let Some((field, desc)) = &order {
-        matching.sort_by(|a, b| a[field.as_str()].to_string().cmp(&b[field.as_str()].to_string()));
+        let at = |r: &Value| field.split('.').try_fold(r, |acc, part| acc.get(part)).cloned().unwrap_or(Value::Null).to_string();
+        matching.sort_by_key(at);
         if *desc {
             matching.reverse();
         }

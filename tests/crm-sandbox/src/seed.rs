@@ -59,8 +59,11 @@ pub fn demo(db: &Db) {
     sf("003RO0000035WQhYAM", "Contact", json!({"FirstName": "Lucía", "LastName": "Ramos", "Name": "Lucía Ramos", "MobilePhone": "+52 1 55 8765 4321", "Email": "lucia@example.mx"}));
     for (i, (name, stage, amount)) in [("Fleet tracking rollout", "Proposal/Price Quote", 84000.0), ("Warehouse sensors", "Prospecting", 12500.0)].iter().enumerate() {
         let id = format!("006RO00000{i}AbCdEF");
+        // Opportunity.ContactId is only the primary contact given at creation (left empty
+        // here, as for opportunities made from an account); the contact roles tie them.
         sf(&id, "Opportunity", json!({"Name": name, "StageName": stage, "Amount": amount, "CloseDate": format!("2027-0{}-15", i + 2),
-            "ContactId": "003RO0000035WQgYAM", "LastModifiedDate": format!("2026-11-{:02}T09:00:00.000+0000", 10 + i)}));
+            "LastModifiedDate": format!("2026-11-{:02}T09:00:00.000+0000", 10 + i)}));
+        sf(&format!("00KRO00000{i}AbCdEF"), "OpportunityContactRole", json!({"ContactId": "003RO0000035WQgYAM", "OpportunityId": id, "IsPrimary": i == 0, "Role": "Decision Maker"}));
     }
     let lsq_lead = json!({"ProspectID": "3131ea6a-bb20-4457-b183-ddf6d8716dfe", "FirstName": "Priya", "LastName": "Sharma", "EmailAddress": "priya.sharma@example.in",
         "Phone": "+91-9876543210", "Mobile": "", "Company": "Sharma Textiles", "ProspectStage": "Prospect", "OwnerIdName": "Rita Rep", "Source": "Website", "LeadLastModifiedOn": "2026-11-01 10:00:00"});

@@ -87,7 +87,7 @@ fn api(state: &Shared, r: &Req) -> Response {
         (&Method::PUT, ["crm", _v, "Notes"]) => notes_update(state, r),
         (&Method::POST, ["crm", _v, m]) if *m == "Contacts" || *m == "Leads" => records_create(state, r, m),
         (&Method::PUT, ["crm", _v, m]) if *m == "Contacts" || *m == "Leads" => records_update(state, r, m),
-        (&Method::GET, ["crm", _v, m, id, "Notes"]) if MODULES.contains(m) => related_notes(state, m, id),
+        (&Method::GET, ["crm", _v, m, id, "Notes"]) if MODULES.contains(m) => related_notes(state, r, m, id),
         (&Method::GET, ["crm", _v, "Contacts", id, "Deals"]) => related_deals(state, r, id),
         (&Method::GET, ["crm", _v, m, id]) if MODULES.contains(m) => match state.db.get("zoho", m, id) {
             Some(rec) => json_resp(200, json!({"data": [rec]})),
@@ -354,6 +354,11 @@ fn notes_update(state: &Shared, r: &Req) -> Response {
         match state.db.get("zoho", "Notes", id) {
             Some(mut note) if Some(i) != fail_at => {
                 if let Some(t) = n.get("Note_Title").and_then(Value::as_str) {
+                    // maxLength 120 on update as on create (crm-oas v8 notes, updateNotesModule).
+                    if t.chars().count() > 120 {
+                        out.push(json!({"code": "INVALID_DATA", "details": {"maximum_length": 120, "api_name": "Note_Title", "json_path": format!("$.data[{i}].Note_Title")}, "message": "invalid data", "status": "error"}));
+                        continue;
+                    }
                     note["Note_Title"] = json!(t);
                 }
                 if let Some(c) = n.get("Note_Content").and_then(Value::as_str) {
@@ -373,15 +378,40 @@ fn notes_update(state: &Shared, r: &Req) -> Response {
     json_resp(update_status(&out), json!({"data": out}))
 }
 
-fn related_notes(state: &Shared, module: &str, id: &str) -> Response {
+/// `page` (from 1) and `per_page` (1–200, default 200) of a related list
+/// (crm-oas v8 notes getNotes, related_records getRelatedRecords).
+fn related_page(r: &Req) -> Result<(usize, usize), Response> {
+    let num = |k: &str, d: usize| match r.q(k) {
+        None => Ok(d),
+        Some(v) => v.parse::<usize>().map_err(|_| err(400, "INVALID_DATA", "invalid data", json!({"param_name": k}))),
+    };
+    let (page, per_page) = (num("page", 1)?, num("per_page", 200)?);
+    if page < 1 || !(1..=200).contains(&per_page) {
+        return Err(err(400, "INVALID_DATA", "invalid data", json!({"param_name": if page < 1 { "page" } else { "per_page" }})));
+    }
+    Ok((page, per_page))
+}
+
+fn paged(all: Vec<Value>, page: usize, per_page: usize) -> Response {
+    let more = all.len() > page * per_page;
+    let items: Vec<Value> = all.into_iter().skip((page - 1) * per_page).take(per_page).collect();
+    if items.is_empty() {
+        return empty(204);
+    }
+    json_resp(200, json!({"data": items, "info": {"per_page": per_page, "count": items.len(), "page": page, "more_records": more, "next_page_token": null, "page_token_expiry": null, "previous_page_token": null}}))
+}
+
+fn related_notes(state: &Shared, r: &Req, module: &str, id: &str) -> Response {
     if state.db.get("zoho", module, id).is_none() {
         return err(404, "INVALID_DATA", "the related id given seems to be invalid", json!({"id": id}));
     }
-    let notes: Vec<Value> = state.db.list("zoho", "Notes").into_iter().filter(|n| n["Parent_Id"]["id"] == id && n["Parent_Id"]["module"]["api_name"] == module).collect();
-    if notes.is_empty() {
-        return empty(204);
-    }
-    json_resp(200, json!({"data": notes, "info": {"per_page": 200, "count": notes.len(), "page": 1, "more_records": false}}))
+    let (page, per_page) = match related_page(r) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    let mut notes: Vec<Value> = state.db.list("zoho", "Notes").into_iter().filter(|n| n["Parent_Id"]["id"] == id && n["Parent_Id"]["module"]["api_name"] == module).collect();
+    notes.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    paged(notes, page, per_page)
 }
 
 fn related_deals(state: &Shared, r: &Req, id: &str) -> Response {
@@ -391,20 +421,22 @@ fn related_deals(state: &Shared, r: &Req, id: &str) -> Response {
     if state.db.get("zoho", "Contacts", id).is_none() {
         return err(404, "INVALID_DATA", "the related id given seems to be invalid", json!({"id": id}));
     }
+    match state.config().zoho_deals_list.as_str() {
+        "hidden" => return err(400, "INVALID_DATA", "the related list is not available", json!({"api_name": "Deals"})),
+        "no_permission" => return err(403, "NO_PERMISSION", "permission denied", json!({"permissions": ["Crm_Implied_View_Potentials"]})),
+        _ => {}
+    }
+    let (page, per_page) = match related_page(r) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    // related_records.json declares `fields`, `page` and `per_page` only: no sort. The list
+    // comes in record-id order, and a client wanting the newest sorts it itself.
     let mut deals: Vec<Value> = state.db.list("zoho", "Deals").into_iter().filter(|d| d["Contact_Name"]["id"] == id).collect();
-    let sort_by = r.q("sort_by").unwrap_or("id");
-    if !["id", "Created_Time", "Modified_Time"].contains(&sort_by) {
-        return err(400, "INVALID_DATA", "invalid data", json!({"param_name": "sort_by"}));
-    }
-    deals.sort_by(|a, b| a[sort_by].as_str().unwrap_or("").cmp(b[sort_by].as_str().unwrap_or("")));
-    if r.q("sort_order") != Some("asc") {
-        deals.reverse();
-    }
+    deals.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
     let wanted: Vec<&str> = fields.split(',').map(str::trim).collect();
-    let per_page = r.q("per_page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(200).clamp(1, 200);
     let projected: Vec<Value> = deals
         .iter()
-        .take(per_page)
         .map(|d| {
             let mut o = json!({"id": d["id"]});
             for f in &wanted {
@@ -413,10 +445,7 @@ fn related_deals(state: &Shared, r: &Req, id: &str) -> Response {
             o
         })
         .collect();
-    if projected.is_empty() {
-        return empty(204);
-    }
-    json_resp(200, json!({"data": projected, "info": {"page": 1, "per_page": per_page, "count": projected.len(), "more_records": deals.len() > per_page, "next_page_token": null, "page_token_expiry": null, "previous_page_token": null}}))
+    paged(projected, page, per_page)
 }
 
 /// `POST /{module}/{id}/Attachments`: multipart with `file` (or `attachmentUrl`), one file per
