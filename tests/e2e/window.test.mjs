@@ -11,7 +11,7 @@ const ANA = '5843104000000624001';
 const LIAM = '003RO0000035WQgYAM';
 
 before(async () => {
-  sandbox = await startSandbox({ seed: 'demo' });
+  sandbox = await startSandbox({ seed: 'demo-chat-object' });
   browser = await launch(sandbox);
   ext = await browser.ctx.newPage();
   await ext.goto(`chrome-extension://${browser.extensionId}/options.html`);
