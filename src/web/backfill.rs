@@ -3,7 +3,7 @@
 //! covered (or WhatsApp loads nothing older), and report progress to the panel frame. Capture
 //! itself is the usual observer; this only drives the page like the rep would. Decisions are in
 //! `core::backfill`.
-use super::content::{message_list, Shared, PANEL_ID};
+use super::content::{message_list, Shared};
 use super::{chrome, js_err, to_js};
 use crate::capture::selectors::{CHAT_LIST_LABEL, CHAT_LIST_ROWS, CHAT_LIST_TITLE};
 use crate::core::backfill::{covers, plan, ListRow, Outcome, Progress};
