@@ -804,26 +804,42 @@ pub async fn panel_runtime(message: JsValue, sender: JsValue, own_tab: Option<u3
     }
 }
 
+thread_local! {
+    /// The chat the relay last reported to the worker.
+    static RELAY_REPORTED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 async fn relay(header: String, rows: String, locale: String) -> Result<(), JsValue> {
     let Some(identity) = crate::capture::parse_header(&header) else { return Ok(()) };
-    let (fresh, switched) = RELAY.with(|r| {
+    let fresh = RELAY.with(|r| {
         let mut s = r.borrow_mut();
-        let switched = s.identity.as_ref().map(|i| i.chat_key()) != Some(identity.chat_key());
-        if switched {
+        if s.identity.as_ref().map(|i| i.chat_key()) != Some(identity.chat_key()) {
             s.open_chat(identity.clone(), &locale);
         }
         let fresh = s.ingest(&rows);
         if let Ok(v) = to_js(&s.counters) {
             let _ = js_sys::Reflect::set(&js_sys::global(), &"__crmsync_relay".into(), &v);
         }
-        (fresh, switched)
+        fresh
     });
-    if switched {
-        chrome::send_message(&to_js(&Request::ChatOpened { identity: identity.clone(), theme: None })?).await?;
+    // Not taken (this frame not bound yet, or the worker restarting): the next relay sends them again.
+    let forget = |ms: &[crate::core::model::Message]| {
+        let keys: Vec<String> = ms.iter().map(|m| m.key.clone()).collect();
+        RELAY.with(|r| r.borrow_mut().forget(&keys));
+    };
+    let key = identity.chat_key();
+    if RELAY_REPORTED.with(|r| r.borrow().as_deref() != Some(key.as_str())) {
+        if let Err(e) = chrome::send_message(&to_js(&Request::ChatOpened { identity: identity.clone(), theme: None })?).await {
+            forget(&fresh);
+            return Err(e);
+        }
+        RELAY_REPORTED.with(|r| *r.borrow_mut() = Some(key));
     }
-    if !fresh.is_empty() {
-        for chunk in fresh.chunks(crate::core::limits::MAX_MESSAGES) {
-            chrome::send_message(&to_js(&Request::Captured { identity: identity.clone(), messages: chunk.to_vec() })?).await?;
+    for chunk in fresh.chunks(crate::core::limits::MAX_MESSAGES) {
+        if let Err(e) = chrome::send_message(&to_js(&Request::Captured { identity: identity.clone(), messages: chunk.to_vec() })?).await {
+            RELAY_REPORTED.with(|r| *r.borrow_mut() = None);
+            forget(chunk);
+            return Err(e);
         }
     }
     Ok(())
