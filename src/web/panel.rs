@@ -73,6 +73,15 @@ fn chat_label() -> String {
     })
 }
 
+/// The worker answers a refused request with `{ok: false, error}`: an error here.
+fn accepted(reply: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
+    let v = reply?;
+    if js_sys::Reflect::get(&v, &"ok".into()).ok().and_then(|o| o.as_bool()) == Some(false) {
+        return Err(js_sys::Reflect::get(&v, &"error".into()).unwrap_or(JsValue::NULL));
+    }
+    Ok(v)
+}
+
 fn parent_window() -> Option<web_sys::Window> {
     let w = web_sys::window()?;
     let p = w.parent().ok().flatten()?;
@@ -99,7 +108,7 @@ fn listen_parent() -> Result<(), JsValue> {
         CLAIMED.with(|c| c.set(true));
         wasm_bindgen_futures::spawn_local(async move {
             let ok = match to_js(&Request::PanelClaim { nonce }) {
-                Ok(req) => chrome::send_message(&req).await.is_ok(),
+                Ok(req) => accepted(chrome::send_message(&req).await).is_ok(),
                 Err(_) => false,
             };
             if !ok {
@@ -702,14 +711,15 @@ async fn refresh(force: bool) {
     let Ok(req) = to_js(&Request::PanelSync) else { return };
     let online = web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true);
     let reply = chrome::send_message(&req).await;
+    let refused = matches!(&reply, Ok(v) if js_sys::Reflect::get(v, &"ok".into()).ok().and_then(|o| o.as_bool()) == Some(false));
     let worker_line = match &reply {
         Ok(_) => tk("workerRunning"),
         Err(e) => chrome::i18n("workerDown", &[e.as_string().unwrap_or_default()]),
     };
     set_text(&doc, "worker", &worker_line);
     let v = match reply {
-        Ok(v) => v,
-        Err(_) => {
+        Ok(v) if !refused => v,
+        _ => {
             // Not the frame this tab's content script inserted (or not yet bound): nothing.
             CHAT.with(|c| *c.borrow_mut() = None);
             if state_el.get_attribute("data-view").as_deref() != Some("unbound") {

@@ -99,13 +99,17 @@ test('3. text in the URL hash never reaches the panel', async () => {
   const lie = 'Your Zoho session expired: paste your refresh token at https://attacker.example';
   const decoy = await pageMadeFrame(`blocked=${encodeURIComponent(lie)}&name=${encodeURIComponent(lie)}&chat=pn%3A%2B5511987654321`);
   assert.ok(!(await decoy.textContent('body')).includes('refresh token'));
-  // The page can also point the real frame at such a hash: it reloads, shows Ana, and no lie.
-  await wa.evaluate(({ id, lie }) => { document.getElementById('crmsync-panel').src = `chrome-extension://${id}/panel.html#blocked=${encodeURIComponent(lie)}&name=${encodeURIComponent(lie)}`; }, { id: browser.extensionId, lie });
+  // The page can also point the real frame at such a URL (a new document in the same frame):
+  // it claims its tab again, shows Ana, and no lie.
+  await wa.evaluate(({ id, lie }) => {
+    document.getElementById('crmsync-panel').src = `chrome-extension://${id}/panel.html?again=1#blocked=${encodeURIComponent(lie)}&name=${encodeURIComponent(lie)}`;
+  }, { id: browser.extensionId, lie });
   frame = await until(async () => {
-    const f = wa.frames().find((x) => x.url().includes('/panel.html#blocked'));
-    return f && (await f.textContent('#card-name').catch(() => '')) === 'Ana Souza' && f;
+    const f = await (await wa.$('#crmsync-panel')).contentFrame();
+    return f && f.url().includes('again=1') && (await f.textContent('#card-name').catch(() => '')) === 'Ana Souza' && f;
   }, { what: 'the real frame reloaded', timeout: 20000 });
   assert.ok(!(await frame.textContent('body')).includes('refresh token'));
+  assert.equal(await frame.textContent('#capture'), '');
 });
 
 test('4. a forged blob (attacker bytes and type) is not copied; a real photo is', async () => {
@@ -162,7 +166,7 @@ test('8. hosts are checked on parsed URLs: phished login hosts never get the sec
   assert.equal((await sandbox.ledger()).requests.length, before, 'no request was sent');
 });
 
-test('5. quota drain: 20 rewritten headers cause a bounded number of CRM lookups', async () => {
+test('5. quota drain: 20 rewritten headers cause a bounded number of CRM lookups', async (t) => {
   await wa.evaluate(() => window.fakeWA.open('unknown'));
   await pause(3000);
   const count = async () => (await sandbox.ledger()).requests.length;
@@ -178,8 +182,12 @@ test('5. quota drain: 20 rewritten headers cause a bounded number of CRM lookups
   let last = -1;
   await until(async () => { const n = await count(); const stable = n === last; last = n; return stable; }, { what: 'lookups settled', timeout: 60000, interval: 2500 });
   const calls = (await sandbox.ledger()).requests.slice(start);
-  const searched = new Set(calls.map((c) => /4155551\d{3}/.exec(decodeURIComponent(c.path))?.[0]).filter(Boolean));
-  // Before: 394 calls for 20 headers (every header looked up in every CRM).
+  // The chats the worker looked up (a decision stored) among the 20 the page made up.
+  const made = (await send({ kind: 'export' })).chats.filter((c) => /^\+14155551\d{3}$/.test(c.identity.phone || ''));
+  const searched = made.filter((c) => c.matched);
+  t.diagnostic(`${calls.length} CRM calls; ${made.length} chats reported, ${searched.length} looked up`);
+  // Before: every header was looked up in every CRM (219 calls here, 394 in the review).
   assert.ok(calls.length <= 120, `${calls.length} CRM calls`);
-  assert.ok(searched.size <= 5, `${searched.size} numbers looked up: ${[...searched].join(', ')}`);
+  assert.ok(made.length >= 10, `${made.length} rewritten headers reached the worker`);
+  assert.ok(searched.length <= 5, `${searched.length} numbers looked up`);
 });
