@@ -23,8 +23,10 @@
       f.src = url('panel.html');
       const origin = url('').replace(/\/$/, '');
       addEventListener('message', (ev) => {
-        if (ev.source !== f.contentWindow || ev.origin !== origin || ev.data?.crmsync !== 'hello') return;
-        registered.then(() => { f.contentWindow.postMessage({ crmsync: 'nonce', nonce }, origin); setTimeout(relay, 500); }, () => {});
+        if (ev.source !== f.contentWindow || ev.origin !== origin) return;
+        if (ev.data?.crmsync === 'bound') relay();
+        if (ev.data?.crmsync !== 'hello') return;
+        registered.then(() => f.contentWindow.postMessage({ crmsync: 'nonce', nonce }, origin), () => {});
       });
       f.style.cssText = 'position:fixed;top:0;right:0;width:320px;height:100vh;border:0;z-index:1000';
       // Relays sent before the frame listens are lost: send the current state once it loads.

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Lookups one tab may start at once, then one per `TAB_REFILL_MS`.
-pub const TAB_BURST: u32 = 4;
-pub const TAB_REFILL_MS: u64 = 15_000;
+pub const TAB_BURST: u32 = 5;
+pub const TAB_REFILL_MS: u64 = 12_000;
 /// Lookups one CRM gets from all tabs and the cycle together.
 pub const CRM_BURST: u32 = 12;
 pub const CRM_REFILL_MS: u64 = 5_000;

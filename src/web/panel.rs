@@ -111,7 +111,10 @@ fn listen_parent() -> Result<(), JsValue> {
                 Ok(req) => accepted(chrome::send_message(&req).await).is_ok(),
                 Err(_) => false,
             };
-            if !ok {
+            if ok {
+                // Bound: the strict-CSP fallback relays the chat again (earlier relays were refused).
+                to_parent("bound");
+            } else {
                 CLAIMED.with(|c| c.set(false)); // a forged nonce does not block the real one
             }
             refresh(true).await;

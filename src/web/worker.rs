@@ -114,11 +114,29 @@ thread_local! {
     /// restarted worker continues from it). Decided synchronously: concurrent captures
     /// cannot both spend the same token.
     static LIMITER: std::cell::RefCell<Option<crate::core::ratelimit::Limiter>> = const { std::cell::RefCell::new(None) };
+    /// Chats being looked up right now: a second capture of the same chat waits for the first.
+    static IN_FLIGHT: std::cell::RefCell<std::collections::BTreeSet<String>> = const { std::cell::RefCell::new(std::collections::BTreeSet::new()) };
 }
 
 /// Look a chat up in the CRMs the limiter admits now (core::ratelimit); the others wait for
 /// the next capture or cycle. `tab`: the capture's tab (None: the sync cycle).
-async fn limited_resolve(store: &Store, identity: &crate::core::model::WaIdentity, mut c: Connectors, tab: Option<i64>) -> Result<Connectors, JsValue> {
+async fn limited_resolve(store: &Store, identity: &crate::core::model::WaIdentity, c: Connectors, tab: Option<i64>) -> Result<Connectors, JsValue> {
+    use crate::core::model::Crm;
+    let key = identity.chat_key();
+    // Nothing to look up by number (an @lid or name-only chat): no CRM search, no token.
+    if identity.phone.is_none() && !identity.is_group {
+        super::matching::resolve(store, identity, &c.finders, &c.region, sync::now_ms()).await?;
+        return Ok(c);
+    }
+    if !IN_FLIGHT.with(|f| f.borrow_mut().insert(key.clone())) {
+        return Ok(c);
+    }
+    let out = limited_resolve_inner(store, identity, c, tab).await;
+    IN_FLIGHT.with(|f| f.borrow_mut().remove(&key));
+    out
+}
+
+async fn limited_resolve_inner(store: &Store, identity: &crate::core::model::WaIdentity, mut c: Connectors, tab: Option<i64>) -> Result<Connectors, JsValue> {
     use crate::core::model::Crm;
     if LIMITER.with(|l| l.borrow().is_none()) {
         let saved: crate::core::ratelimit::Limiter = store.get("meta", "lookup_limiter").await?.unwrap_or_default();
@@ -558,6 +576,16 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
         Request::PanelSync => {
             let store = Store::open().await?;
             let rec = tab.unwrap_or_default();
+            // The open chat not looked up yet (the limiter held it back): try again now.
+            if let Some(identity) = &rec.chat {
+                let chat: Option<ChatRecord> = store.get("chats", &identity.chat_key()).await?;
+                if chat.is_some_and(|c| !c.excluded && !c.match_is_fresh(sync::now_ms())) {
+                    let c = connectors().await?;
+                    if !c.finders.is_empty() {
+                        limited_resolve(&store, identity, c, tab_id).await?;
+                    }
+                }
+            }
             let key = rec.chat_key();
             let name = rec.chat.as_ref().map(|c| c.name.clone());
             let state = panel_view(&store, key.as_deref(), name.as_deref()).await?;

@@ -25,7 +25,9 @@ after(async () => { await browser?.close(); await sandbox?.stop(); });
 const send = (msg) => ext.evaluate((m) => chrome.runtime.sendMessage(m), msg);
 
 /** Write records into the worker's own database, as the worker stores them (JSON text). */
+const seeded = new Map();
 async function seed(entries) {
+  for (const [s, k, v] of entries) if (s === 'chats' && v?.identity) seeded.set(k, v.identity);
   await ext.evaluate(async (entries) => {
     const db = await new Promise((res, rej) => { const r = indexedDB.open('crmsync'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
     const tx = db.transaction([...new Set(entries.map((e) => e[0]))], 'readwrite');
@@ -70,7 +72,8 @@ async function openPanel(hash, shot) {
   const tab = await page.evaluate(() => chrome.tabs.getCurrent().then((t) => t.id));
   const q = new URLSearchParams(hash);
   const key = q.get('chat');
-  const chat = key ? identityOf(key, q.get('name')) : null;
+  // The identity as WhatsApp shows it: the seeded chat's, else one made from the key.
+  const chat = key ? (seeded.get(key) || identityOf(key, q.get('name'))) : null;
   await seed([['meta', `panel:${tab}`, { nonce: 'bound-by-the-test-0001', frame: 0, blocked: null }],
     ['meta', `tabchat:${tab}`, { chat, previous_chat: null, theme: q.get('theme') }]]);
   await page.reload();
@@ -252,7 +255,7 @@ test('ambiguous: a chooser; choosing links the record', async () => {
   assert.deepEqual(await page.locator('#candidates .deal-name').allTextContents(), ['Ana Souza · Zoho CRM · contact', 'Diego Hernández · Zoho CRM · contact']);
   assert.equal(await page.getAttribute('#candidates-1', 'aria-label'), 'This one: Diego Hernández');
   await page.click('#candidates-1');
-  await confirmed(page, /^Link Carla/);
+  await confirmed(page, /^Link Carla \(\+5511999990000\) to Diego Hernández \(Zoho CRM contact\)\?$/);
   await until(async () => (await view(page)) === 'linked', { what: 'chosen' });
   assert.equal(await page.textContent('#card-name'), 'Diego Hernández');
   await page.close();
