@@ -177,6 +177,22 @@ pub fn check_file(media_kind: Option<&str>, declared_mime: &str, name: &str, byt
     Ok((sniffed.to_string(), format!("{stem}.{}", extension(sniffed))))
 }
 
+/// Stored files (`<message key>#<index>`) with no stored message, or no attachment at that
+/// index: `media` is each stored message's attachment count (absent: no such message).
+pub fn orphan_files(file_keys: &[String], media: &std::collections::BTreeMap<String, usize>) -> Vec<String> {
+    file_keys
+        .iter()
+        .filter(|k| {
+            let Some((msg, idx)) = k.rsplit_once('#') else { return true };
+            match (media.get(msg), idx.parse::<usize>()) {
+                (Some(n), Ok(i)) => i >= *n,
+                _ => true,
+            }
+        })
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +232,13 @@ mod tests {
         assert!(check(&big).is_err());
         assert!(check(&Request::PanelClaim { nonce: "short".into() }).is_err());
         assert!(check(&Request::UnknownChats { titles: vec!["t".into(); MAX_TITLES + 1] }).is_err());
+    }
+
+    #[test]
+    fn orphan_files_are_found() {
+        let media = std::collections::BTreeMap::from([("3EB0A".to_string(), 1usize), ("3EB0B".to_string(), 0)]);
+        let keys: Vec<String> = ["3EB0A#0", "3EB0A#1", "3EB0B#0", "3EB0GONE#0", "nonsense"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(orphan_files(&keys, &media), vec!["3EB0A#1", "3EB0B#0", "3EB0GONE#0", "nonsense"]);
     }
 
     #[test]

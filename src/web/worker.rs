@@ -115,25 +115,54 @@ thread_local! {
     /// cannot both spend the same token.
     static LIMITER: std::cell::RefCell<Option<crate::core::ratelimit::Limiter>> = const { std::cell::RefCell::new(None) };
     /// Chats being looked up right now: a second capture of the same chat waits for the first.
-    static IN_FLIGHT: std::cell::RefCell<std::collections::BTreeSet<String>> = const { std::cell::RefCell::new(std::collections::BTreeSet::new()) };
+    static IN_FLIGHT: std::cell::RefCell<std::collections::BTreeMap<String, bool>> = const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
 }
 
 /// Look a chat up in the CRMs the limiter admits now (core::ratelimit); the others wait for
 /// the next capture or cycle. `tab`: the capture's tab (None: the sync cycle).
 async fn limited_resolve(store: &Store, identity: &crate::core::model::WaIdentity, c: Connectors, tab: Option<i64>) -> Result<Connectors, JsValue> {
-    use crate::core::model::Crm;
     let key = identity.chat_key();
     // Nothing to look up by number (an @lid or name-only chat): no CRM search, no token.
     if identity.phone.is_none() && !identity.is_group {
         super::matching::resolve(store, identity, &c.finders, &c.region, sync::now_ms()).await?;
         return Ok(c);
     }
-    if !IN_FLIGHT.with(|f| f.borrow_mut().insert(key.clone())) {
+    // Already being looked up: that lookup runs once more when it ends (a group may have
+    // shown a new participant meanwhile).
+    let busy = IN_FLIGHT.with(|f| match f.borrow_mut().entry(key.clone()) {
+        std::collections::btree_map::Entry::Occupied(mut e) => {
+            e.insert(true);
+            true
+        }
+        std::collections::btree_map::Entry::Vacant(e) => {
+            e.insert(false);
+            false
+        }
+    });
+    if busy {
         return Ok(c);
     }
-    let out = limited_resolve_inner(store, identity, c, tab).await;
-    IN_FLIGHT.with(|f| f.borrow_mut().remove(&key));
-    out
+    let mut c = c;
+    loop {
+        let out = limited_resolve_inner(store, identity, c, tab).await;
+        let again = IN_FLIGHT.with(|f| {
+            let mut f = f.borrow_mut();
+            match f.get(&key).copied() {
+                Some(true) if out.is_ok() => {
+                    f.insert(key.clone(), false);
+                    true
+                }
+                _ => {
+                    f.remove(&key);
+                    false
+                }
+            }
+        });
+        match out {
+            Ok(next) if again => c = next,
+            other => return other,
+        }
+    }
 }
 
 async fn limited_resolve_inner(store: &Store, identity: &crate::core::model::WaIdentity, mut c: Connectors, tab: Option<i64>) -> Result<Connectors, JsValue> {
@@ -192,6 +221,7 @@ async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
         return Ok(sync::CycleReport { skipped_reason: Some("sync is off in the options".into()), ..Default::default() });
     }
     let owner = INSTANCE.with(String::clone);
+    clean_orphan_files(store).await?;
     let c = connectors().await?;
     let c = match_pending_chats(store, c).await?;
     let mut ws = c.writers;
@@ -205,6 +235,30 @@ async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
     }
     let mut ws = connectors().await?.writers;
     sync::run_cycle(store, &mut ws, &owner).await
+}
+
+/// Files whose message (or its attachment) is not stored are dropped before a cycle loads files.
+async fn clean_orphan_files(store: &Store) -> Result<(), JsValue> {
+    let keys = store.keys("files").await?;
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let mut media = std::collections::BTreeMap::new();
+    for k in &keys {
+        let Some((msg, _)) = k.rsplit_once('#') else { continue };
+        if !media.contains_key(msg) {
+            if let Some(m) = store.get::<OutboxMessage>("messages", msg).await? {
+                media.insert(msg.to_string(), m.message.media.len());
+            }
+        }
+    }
+    let orphans = crate::core::limits::orphan_files(&keys, &media);
+    if !orphans.is_empty() {
+        let drop: Vec<(&str, String, Option<String>)> = orphans.iter().map(|k| ("files", k.clone(), None)).collect();
+        store.put_many(&drop).await?;
+        sync::log(store, format!("{} copied files without a stored message were removed", orphans.len())).await?;
+    }
+    Ok(())
 }
 
 /// The local wall-clock minute now (the first backup's window is in local time, like
