@@ -166,7 +166,7 @@ fn post_nonce(doc: &Document) {
 /// Register a fresh nonce for this page's panel with the worker, then offer it to the frame.
 async fn register_panel() -> Result<(), JsValue> {
     let nonce: String = chrome::random_bytes()?.iter().map(|b| format!("{b:02x}")).collect();
-    chrome::send_message(&to_js(&Request::PanelRegister { nonce: nonce.clone(), blocked: None })?).await?;
+    chrome::send_request(&to_js(&Request::PanelRegister { nonce: nonce.clone(), blocked: None })?).await?;
     NONCE.with(|n| *n.borrow_mut() = Some(nonce));
     post_nonce(&document()?);
     Ok(())
@@ -221,7 +221,7 @@ async fn report_chat(doc: &Document, identity: &WaIdentity) -> Result<(), JsValu
         return Ok(());
     }
     let req = Request::ChatOpened { identity: identity.clone(), theme: Some(theme.into()) };
-    match chrome::send_message(&to_js(&req)?).await {
+    match chrome::send_request(&to_js(&req)?).await {
         Ok(_) => {
             REPORTED.with(|r| *r.borrow_mut() = Some(what));
             Ok(())
@@ -326,7 +326,7 @@ fn send(state: &Shared, identity: WaIdentity, messages: Vec<Message>) {
         let files = chunk.to_vec();
         wasm_bindgen_futures::spawn_local(async move {
             let Ok(v) = to_js(&req) else { return };
-            match chrome::send_message(&v).await {
+            match chrome::send_request(&v).await {
                 // Stored: now its files (the worker takes a file only for a stored message).
                 Ok(_) => copy_files(&files),
                 Err(e) => {
@@ -391,7 +391,7 @@ fn copy_files(messages: &[Message]) {
                 };
                 let retry_key = format!("{}#{index}", req_key(&req));
                 if let Ok(v) = to_js(&req) {
-                    if let Err(e) = chrome::send_message(&v).await {
+                    if let Err(e) = chrome::send_request(&v).await {
                         // The worker may be restarting, or the message not stored yet: the next
                         // scan of this row tries again.
                         COPIED.with(|c| c.borrow_mut().remove(&retry_key));

@@ -73,15 +73,6 @@ fn chat_label() -> String {
     })
 }
 
-/// The worker answers a refused request with `{ok: false, error}`: an error here.
-fn accepted(reply: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
-    let v = reply?;
-    if js_sys::Reflect::get(&v, &"ok".into()).ok().and_then(|o| o.as_bool()) == Some(false) {
-        return Err(js_sys::Reflect::get(&v, &"error".into()).unwrap_or(JsValue::NULL));
-    }
-    Ok(v)
-}
-
 fn parent_window() -> Option<web_sys::Window> {
     let w = web_sys::window()?;
     let p = w.parent().ok().flatten()?;
@@ -108,7 +99,7 @@ fn listen_parent() -> Result<(), JsValue> {
         CLAIMED.with(|c| c.set(true));
         wasm_bindgen_futures::spawn_local(async move {
             let ok = match to_js(&Request::PanelClaim { nonce }) {
-                Ok(req) => accepted(chrome::send_message(&req).await).is_ok(),
+                Ok(req) => chrome::send_request(&req).await.is_ok(),
                 Err(_) => false,
             };
             if ok {
@@ -842,14 +833,14 @@ async fn relay(header: String, rows: String, locale: String) -> Result<(), JsVal
     };
     let key = identity.chat_key();
     if RELAY_REPORTED.with(|r| r.borrow().as_deref() != Some(key.as_str())) {
-        if let Err(e) = chrome::send_message(&to_js(&Request::ChatOpened { identity: identity.clone(), theme: None })?).await {
+        if let Err(e) = chrome::send_request(&to_js(&Request::ChatOpened { identity: identity.clone(), theme: None })?).await {
             forget(&fresh);
             return Err(e);
         }
         RELAY_REPORTED.with(|r| *r.borrow_mut() = Some(key));
     }
     for chunk in fresh.chunks(crate::core::limits::MAX_MESSAGES) {
-        if let Err(e) = chrome::send_message(&to_js(&Request::Captured { identity: identity.clone(), messages: chunk.to_vec() })?).await {
+        if let Err(e) = chrome::send_request(&to_js(&Request::Captured { identity: identity.clone(), messages: chunk.to_vec() })?).await {
             RELAY_REPORTED.with(|r| *r.borrow_mut() = None);
             forget(chunk);
             return Err(e);

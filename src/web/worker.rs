@@ -121,6 +121,12 @@ thread_local! {
 /// Look a chat up in the CRMs the limiter admits now (core::ratelimit); the others wait for
 /// the next capture or cycle. `tab`: the capture's tab (None: the sync cycle).
 async fn limited_resolve(store: &Store, identity: &crate::core::model::WaIdentity, c: Connectors, tab: Option<i64>) -> Result<Connectors, JsValue> {
+    limited_resolve_again(store, identity, c, tab, false).await
+}
+
+/// `again_if_busy`: a lookup of this chat already running runs once more when it ends (a
+/// group showed a new participant); otherwise a busy chat is left to the running lookup.
+async fn limited_resolve_again(store: &Store, identity: &crate::core::model::WaIdentity, c: Connectors, tab: Option<i64>, again_if_busy: bool) -> Result<Connectors, JsValue> {
     let key = identity.chat_key();
     // Nothing to look up by number (an @lid or name-only chat): no CRM search, no token.
     if identity.phone.is_none() && !identity.is_group {
@@ -131,7 +137,9 @@ async fn limited_resolve(store: &Store, identity: &crate::core::model::WaIdentit
     // shown a new participant meanwhile).
     let busy = IN_FLIGHT.with(|f| match f.borrow_mut().entry(key.clone()) {
         std::collections::btree_map::Entry::Occupied(mut e) => {
-            e.insert(true);
+            if again_if_busy {
+                e.insert(true);
+            }
             true
         }
         std::collections::btree_map::Entry::Vacant(e) => {
@@ -798,7 +806,7 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
             if !chat.excluded && (!chat.match_is_fresh(sync::now_ms()) || unseen) {
                 let c = connectors().await?;
                 if !c.finders.is_empty() {
-                    limited_resolve(&store, &identity, c, tab_id).await?;
+                    limited_resolve_again(&store, &identity, c, tab_id, unseen).await?;
                 }
             }
             to_js(&CapturedAck { ok: true, added, updated })
