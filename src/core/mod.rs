@@ -6,6 +6,8 @@ pub mod outbox;
 pub mod phone;
 pub mod policy;
 pub mod protocol;
+pub mod limits;
+pub mod ratelimit;
 pub mod schedule;
 pub mod status;
 pub mod sync;

@@ -59,7 +59,8 @@ impl Credentials {
                 empty(client_secret, "client secret")?;
                 empty(refresh_token, "refresh token")
             }
-            Credentials::Salesforce { client_id, refresh_token, .. } => {
+            Credentials::Salesforce { login_host, client_id, refresh_token, .. } => {
+                super::hosts::salesforce_login_host(login_host)?;
                 empty(client_id, "consumer key")?;
                 empty(refresh_token, "refresh token")
             }
@@ -87,8 +88,10 @@ impl Connection {
     pub fn establish(credentials: Credentials, resp: &HttpResponse, now_ms: u64) -> Result<Connection, Failure> {
         match &credentials {
             Credentials::Zoho { refresh_token, .. } | Credentials::Salesforce { refresh_token, .. } => {
-                let mut t: Tokens =
-                    if credentials.crm() == Crm::Zoho { zoho::parse_token(resp, now_ms)? } else { salesforce::parse_token(resp, now_ms)? };
+                let mut t: Tokens = super::hosts::checked_tokens(
+                    credentials.crm(),
+                    if credentials.crm() == Crm::Zoho { zoho::parse_token(resp, now_ms)? } else { salesforce::parse_token(resp, now_ms)? },
+                )?;
                 if t.refresh_token.is_none() {
                     t.refresh_token = Some(refresh_token.clone());
                 }
@@ -98,7 +101,9 @@ impl Connection {
                 Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None, activity_event: None })
             }
             Credentials::Leadsquared { .. } => {
-                let hosts = leadsquared::parse_discovery(resp)?;
+                let (api, app) = leadsquared::parse_discovery(resp)?;
+                let checked = |h: &str| super::hosts::leadsquared_host(h).map_err(|reason| Failure::Rejected { reason });
+                let hosts = (checked(&api)?, checked(&app)?);
                 Ok(Connection { credentials, session: None, lsq_hosts: Some(hosts), org_domain: None, activity_event: None })
             }
         }
@@ -110,7 +115,8 @@ impl Connection {
             Crm::Zoho => zoho::parse_token(resp, now_ms),
             Crm::Salesforce => salesforce::parse_token(resp, now_ms),
             Crm::Leadsquared => return Ok(()),
-        };
+        }
+        .and_then(|t| super::hosts::checked_tokens(self.credentials.crm(), t));
         match &mut self.session {
             Some(s) => s.absorb_refresh(parsed),
             None => Err(Failure::ReconnectNeeded),
@@ -230,6 +236,7 @@ impl OAuthStart {
                 if client_id.trim().is_empty() {
                     return Err("consumer key is needed".into());
                 }
+                super::hosts::salesforce_login_host(login_host)?;
                 Ok(salesforce::authorize_url(&sf_host(login_host), client_id.trim(), redirect_uri, state, challenge))
             }
         }
@@ -256,6 +263,7 @@ impl OAuthStart {
                 Ok((req, Credentials::Zoho { dc, client_id: client_id.trim().into(), client_secret: client_secret.trim().into(), refresh_token: String::new() }))
             }
             OAuthStart::Salesforce { login_host, client_id, client_secret } => {
+                super::hosts::salesforce_login_host(login_host)?;
                 let req = salesforce::code_exchange(&sf_host(login_host), client_id.trim(), client_secret.as_deref(), redirect_uri, &code, verifier);
                 let creds = Credentials::Salesforce {
                     login_host: login_host.clone(),
@@ -277,6 +285,7 @@ impl Connection {
             Crm::Zoho => zoho::parse_token(resp, now_ms)?,
             _ => salesforce::parse_token(resp, now_ms)?,
         };
+        let t = super::hosts::checked_tokens(credentials.crm(), t)?;
         let rt = t.refresh_token.clone().ok_or(Failure::Rejected { reason: "the CRM granted no refresh token (offline access)".into() })?;
         match &mut credentials {
             Credentials::Zoho { refresh_token, .. } | Credentials::Salesforce { refresh_token, .. } => *refresh_token = rt,

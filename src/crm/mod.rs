@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod backup;
 pub mod connect;
+pub mod hosts;
 pub mod http;
 pub mod leadsquared;
 pub mod salesforce;

@@ -3,7 +3,7 @@
 //! covered (or WhatsApp loads nothing older), and report progress to the panel frame. Capture
 //! itself is the usual observer; this only drives the page like the rep would. Decisions are in
 //! `core::backfill`.
-use super::content::{message_list, Shared, PANEL_ID};
+use super::content::{message_list, Shared};
 use super::{chrome, js_err, to_js};
 use crate::capture::selectors::{CHAT_LIST_LABEL, CHAT_LIST_ROWS, CHAT_LIST_TITLE};
 use crate::core::backfill::{covers, plan, ListRow, Outcome, Progress};
@@ -72,18 +72,13 @@ fn today() -> (u16, u8, u8) {
     (d.get_full_year() as u16, (d.get_month() + 1) as u8, d.get_date() as u8)
 }
 
+/// Progress for this tab's panel frame, over chrome.runtime (the panel checks it came from
+/// this tab's content script; the page cannot post it).
 fn post(progress: &Progress) {
-    let Ok(doc) = document() else { return };
-    let Some(win) = doc.get_element_by_id(PANEL_ID).and_then(|f| f.dyn_into::<web_sys::HtmlIFrameElement>().ok()).and_then(|f| f.content_window()) else {
-        return;
-    };
-    let msg = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&msg, &"crmsync".into(), &"backfill".into());
-    if let Ok(p) = to_js(progress) {
-        let _ = js_sys::Reflect::set(&msg, &"progress".into(), &p);
-    }
-    let origin = chrome::runtime_get_url("").trim_end_matches('/').to_string();
-    let _ = win.post_message(&msg, &origin);
+    let Ok(req) = to_js(&Request::BackfillProgress { progress: progress.clone() }) else { return };
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = chrome::send_message(&req).await;
+    });
 }
 
 /// Click a chat-list row the way a pointer does (WhatsApp listens to mouse events).
@@ -161,8 +156,11 @@ async fn scroll_back(state: &Shared, doc: &Document) -> Outcome {
 
 async fn run(state: Shared) -> Result<(), JsValue> {
     let doc = document()?;
-    let known: Vec<String> = serde_wasm_bindgen::from_value(chrome::send_message(&to_js(&Request::KnownChats)?).await?).unwrap_or_default();
     let rows: Vec<ListRow> = list_rows(&doc).into_iter().map(|(_, r)| r).collect();
+    // The worker says which of these titles it has not captured yet (it never lists its chats).
+    let titles: Vec<String> = rows.iter().map(|r| r.title.trim().to_string()).take(crate::core::limits::MAX_TITLES).collect();
+    let unknown: Vec<String> = serde_wasm_bindgen::from_value(chrome::send_message(&to_js(&Request::UnknownChats { titles: titles.clone() })?).await?).unwrap_or_default();
+    let known: Vec<String> = titles.into_iter().filter(|t| !unknown.contains(t)).collect();
     let p = plan(&rows, &known, &super::content::locale(), today());
     let back_to = open_title(&state);
     let mut progress = Progress { total: p.chats.len(), unreadable: p.unreadable.clone(), ..Default::default() };

@@ -78,6 +78,16 @@ pub async fn send_message(message: &JsValue) -> Result<JsValue, JsValue> {
     wasm_bindgen_futures::JsFuture::from(p).await
 }
 
+/// Send a request the worker may refuse: its `{ok: false, error}` answer (a refused sender,
+/// a cap, a failed handler) is an error here, so the caller keeps what was not taken.
+pub async fn send_request(message: &JsValue) -> Result<JsValue, JsValue> {
+    let v = send_message(message).await?;
+    if js_sys::Reflect::get(&v, &"ok".into()).ok().and_then(|o| o.as_bool()) == Some(false) {
+        return Err(js_sys::Reflect::get(&v, &"error".into()).unwrap_or(JsValue::NULL));
+    }
+    Ok(v)
+}
+
 /// The existing alarm with this name, if any.
 pub async fn alarm_exists(name: &str) -> Result<bool, JsValue> {
     let v = wasm_bindgen_futures::JsFuture::from(alarms_get_raw(name)?).await?;

@@ -115,7 +115,8 @@ pub fn insert_panel(doc: &Document) -> Result<HtmlIFrameElement, JsValue> {
     }
     let frame: HtmlIFrameElement = doc.create_element("iframe")?.dyn_into()?;
     frame.set_id(PANEL_ID);
-    frame.set_src(&format!("{}#{}", chrome::runtime_get_url("panel.html"), panel_hash(doc, None)));
+    // No hash: the frame learns everything from the worker, for the tab it is in.
+    frame.set_src(&chrome::runtime_get_url("panel.html"));
     frame.set_attribute("title", "crmsync")?;
     frame.set_attribute(
         "style",
@@ -138,8 +139,42 @@ fn set_width(root: &Element, w: &str) {
     }
 }
 
-/// The frame posts `{crmsync: "collapse"|"expand"|"backfill-start"|"backfill-cancel"}`; only
-/// messages from our own frame count.
+/// Our panel frame's window: the frame this content script inserted, and no other.
+fn own_frame_window(doc: &Document) -> Option<web_sys::Window> {
+    doc.get_element_by_id(PANEL_ID)?.dyn_into::<HtmlIFrameElement>().ok()?.content_window()
+}
+
+thread_local! {
+    /// The nonce registered with the worker for this page's panel frame (None until the
+    /// worker has it).
+    static NONCE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The chat (and theme) last reported to the worker.
+    static REPORTED: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Hand the nonce to our own frame only: posted to that window for the extension's origin,
+/// so neither the page nor a frame the page made ever receives it.
+fn post_nonce(doc: &Document) {
+    let (Some(win), Some(nonce)) = (own_frame_window(doc), NONCE.with(|n| n.borrow().clone())) else { return };
+    let msg = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&msg, &"crmsync".into(), &"nonce".into());
+    let _ = js_sys::Reflect::set(&msg, &"nonce".into(), &nonce.into());
+    let origin = chrome::runtime_get_url("").trim_end_matches('/').to_string();
+    let _ = win.post_message(&msg, &origin);
+}
+
+/// Register a fresh nonce for this page's panel with the worker, then offer it to the frame.
+async fn register_panel() -> Result<(), JsValue> {
+    let nonce: String = chrome::random_bytes()?.iter().map(|b| format!("{b:02x}")).collect();
+    chrome::send_request(&to_js(&Request::PanelRegister { nonce: nonce.clone(), blocked: None })?).await?;
+    NONCE.with(|n| *n.borrow_mut() = Some(nonce));
+    post_nonce(&document()?);
+    Ok(())
+}
+
+/// The frame posts `{crmsync: "hello"|"collapse"|"expand"|"backfill-start"|"backfill-cancel"}`;
+/// only messages whose source is the frame this content script inserted count (a frame the
+/// page made has the extension's origin too).
 fn listen_frame(doc: &Document, state: Shared) -> Result<(), JsValue> {
     let origin = chrome::runtime_get_url("").trim_end_matches('/').to_string();
     let root = doc.document_element().ok_or_else(|| js_err("no root element"))?;
@@ -147,16 +182,20 @@ fn listen_frame(doc: &Document, state: Shared) -> Result<(), JsValue> {
         if ev.origin() != origin {
             return;
         }
+        let Ok(doc) = document() else { return };
+        let ours = match (ev.source(), own_frame_window(&doc)) {
+            (Some(src), Some(win)) => js_sys::Object::is(&src, &win),
+            _ => false,
+        };
+        if !ours {
+            return;
+        }
         let what = js_sys::Reflect::get(&ev.data(), &"crmsync".into()).ok().and_then(|v| v.as_string());
         match what.as_deref() {
             Some("collapse") => set_width(&root, PANEL_TAB),
             Some("expand") => set_width(&root, PANEL_WIDTH),
-            // The frame (re)loaded and asks which chat is open.
-            Some("hello") => {
-                if let Ok(doc) = document() {
-                    post_chat(&doc);
-                }
-            }
+            // The frame (re)loaded and asks for its nonce.
+            Some("hello") => post_nonce(&doc),
             Some("backfill-start") => super::backfill::start(state.clone()),
             Some("backfill-cancel") => super::backfill::cancel(),
             _ => {}
@@ -167,44 +206,30 @@ fn listen_frame(doc: &Document, state: Shared) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// The frame's hash: the open chat's key and title (WhatsApp's own data, never CRM data)
-/// and WhatsApp's theme.
-fn panel_hash(doc: &Document, identity: Option<&WaIdentity>) -> String {
+fn theme(doc: &Document) -> &'static str {
     let dark = doc.body().is_some_and(|b| b.class_list().contains("dark"))
         || doc.document_element().is_some_and(|e| e.class_list().contains("dark"));
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    if let Some(id) = identity {
-        q.append_pair("chat", &id.chat_key());
-        q.append_pair("name", &id.name);
+    if dark { "dark" } else { "light" }
+}
+
+/// Tell the worker which chat is open in this tab (it tells the panel). Awaited before the
+/// chat's messages are sent: the worker takes messages only for the chat it knows is open.
+async fn report_chat(doc: &Document, identity: &WaIdentity) -> Result<(), JsValue> {
+    let theme = theme(doc);
+    let what = format!("{}|{}|{theme}", identity.chat_key(), identity.name);
+    if REPORTED.with(|r| r.borrow().as_deref() == Some(what.as_str())) {
+        return Ok(());
     }
-    q.append_pair("theme", if dark { "dark" } else { "light" });
-    q.finish()
-}
-
-thread_local! {
-    /// What the panel should show: the open chat's hash parameters.
-    static PANEL_HASH: RefCell<String> = const { RefCell::new(String::new()) };
-}
-
-/// Tell the panel which chat is open. A message, not a new frame URL: changing the src of a
-/// frame that is still loading can restart its load.
-fn post_chat(doc: &Document) {
-    let Some(win) = doc.get_element_by_id(PANEL_ID).and_then(|f| f.dyn_into::<HtmlIFrameElement>().ok()).and_then(|f| f.content_window()) else {
-        return;
-    };
-    let msg = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&msg, &"crmsync".into(), &"chat".into());
-    let _ = js_sys::Reflect::set(&msg, &"hash".into(), &PANEL_HASH.with(|h| h.borrow().clone()).into());
-    let origin = chrome::runtime_get_url("").trim_end_matches('/').to_string();
-    let _ = win.post_message(&msg, &origin);
-}
-
-/// Point the panel at the open chat (the frame re-renders, no reload).
-fn follow_chat(doc: &Document, identity: &WaIdentity) {
-    let hash = panel_hash(doc, Some(identity));
-    let changed = PANEL_HASH.with(|h| std::mem::replace(&mut *h.borrow_mut(), hash.clone()) != hash);
-    if changed {
-        post_chat(doc);
+    let req = Request::ChatOpened { identity: identity.clone(), theme: Some(theme.into()) };
+    match chrome::send_request(&to_js(&req)?).await {
+        Ok(_) => {
+            REPORTED.with(|r| *r.borrow_mut() = Some(what));
+            Ok(())
+        }
+        Err(e) => {
+            REPORTED.with(|r| *r.borrow_mut() = None);
+            Err(e)
+        }
     }
 }
 
@@ -309,9 +334,13 @@ fn send(state: &Shared, identity: WaIdentity, messages: Vec<Message>) {
         let req = Request::Captured { identity: identity.clone(), messages: chunk.to_vec() };
         let keys: Vec<String> = chunk.iter().map(|m| m.key.clone()).collect();
         let state = state.clone();
+        let files = chunk.to_vec();
         wasm_bindgen_futures::spawn_local(async move {
             let Ok(v) = to_js(&req) else { return };
-            if let Err(e) = chrome::send_message(&v).await {
+            match chrome::send_request(&v).await {
+                // Stored: now its files (the worker takes a file only for a stored message).
+                Ok(_) => copy_files(&files),
+                Err(e) => {
                 set_diag("send_error", &e);
                 state.borrow_mut().session.forget(&keys);
                 let s2 = state.clone();
@@ -322,6 +351,7 @@ fn send(state: &Shared, identity: WaIdentity, messages: Vec<Message>) {
                     }
                 })
                 .forget();
+                }
             }
         });
     }
@@ -348,16 +378,22 @@ fn copy_files(messages: &[Message]) {
             let (message_key, index) = (m.key.clone(), i as u16);
             let fallback = format!("{}-{}", media.kind, m.key.chars().filter(char::is_ascii_alphanumeric).take(12).collect::<String>());
             let name = media.file_name.clone().unwrap_or(fallback);
+            let kind = media.kind.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let req = match gloo_net::http::Request::get(&url).send().await {
                     Ok(resp) => {
                         let mime = resp.headers().get("content-type").unwrap_or_else(|| "application/octet-stream".into());
                         let name = if name.contains('.') { name } else { format!("{name}.{}", extension(&mime)) };
                         match resp.binary().await {
-                            Ok(bytes) if bytes.len() <= FILE_COPY_MAX => {
-                                let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bytes);
-                                Request::File { message_key, index, name, mime, size: bytes.len() as u64, data_b64: Some(data), error: None }
-                            }
+                            // The page chose these bytes and this type: they must be an image of
+                            // an allowed type, as declared (the worker checks again).
+                            Ok(bytes) if bytes.len() <= FILE_COPY_MAX => match crate::core::limits::check_file(Some(&kind), &mime, &name, &bytes) {
+                                Ok((mime, name)) => {
+                                    let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bytes);
+                                    Request::File { message_key, index, name, mime, size: bytes.len() as u64, data_b64: Some(data), error: None }
+                                }
+                                Err(why) => Request::File { message_key, index, name, mime, size: bytes.len() as u64, data_b64: None, error: Some(why) },
+                            },
                             Ok(bytes) => Request::File { message_key, index, name, mime, size: bytes.len() as u64, data_b64: None, error: Some(format!("larger than the {} MB copy limit", FILE_COPY_MAX >> 20)) },
                             Err(e) => Request::File { message_key, index, name, mime, size: 0, data_b64: None, error: Some(e.to_string()) },
                         }
@@ -366,7 +402,7 @@ fn copy_files(messages: &[Message]) {
                 };
                 let retry_key = format!("{}#{index}", req_key(&req));
                 if let Ok(v) = to_js(&req) {
-                    if let Err(e) = chrome::send_message(&v).await {
+                    if let Err(e) = chrome::send_request(&v).await {
                         // The worker may be restarting, or the message not stored yet: the next
                         // scan of this row tries again.
                         COPIED.with(|c| c.borrow_mut().remove(&retry_key));
@@ -427,7 +463,33 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     let mut cap = state.borrow_mut();
     let identity = capture::resolve_identity(header, cap.idb.as_deref().unwrap_or(&[]));
     cap.session.open_chat(identity.clone(), &locale());
-    follow_chat(&doc, &identity);
+    drop(cap);
+    if let Err(e) = report_chat(&doc, &identity).await {
+        // The worker is restarting: the messages would be refused; scan again shortly.
+        set_diag("send_error", &e);
+        let s2 = state.clone();
+        Timeout::new(RESEND_MS, move || {
+            s2.borrow_mut().chat_changed = true;
+            if s2.borrow().timer.is_none() {
+                schedule(&s2);
+            }
+        })
+        .forget();
+        return Ok(());
+    }
+    let mut cap = state.borrow_mut();
+    // While the worker was told, WhatsApp may have opened another chat (and its rescan may
+    // have started): this scan must not read that chat's rows under this chat's name.
+    let now_open = doc
+        .query_selector("#main header")?
+        .map(|h| outer_html(&h))
+        .as_deref()
+        .and_then(capture::parse_header)
+        .map(|h| capture::resolve_identity(h, cap.idb.as_deref().unwrap_or(&[])).chat_key());
+    let key = identity.chat_key();
+    if now_open.as_deref() != Some(key.as_str()) || cap.session.identity.as_ref().map(WaIdentity::chat_key).as_deref() != Some(key.as_str()) {
+        return Ok(());
+    }
     let html = message_list(&doc).map(|l| outer_html(&l)).unwrap_or_default();
     let out = cap.session.ingest(&html);
     publish_diag(&cap.session);
@@ -442,9 +504,7 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
             }
         });
     }
-    let files = out.clone();
     send(&state, identity, out);
-    copy_files(&files);
     // Diagnostics for the options page: how capture went in this chat.
     wasm_bindgen_futures::spawn_local(async move {
         if let Ok(v) = to_js(&Request::CaptureStats { counters }) {
@@ -470,9 +530,7 @@ fn flush_rows(state: &Shared) -> Result<(), JsValue> {
     let out = cap.session.ingest(&html);
     publish_diag(&cap.session);
     drop(cap);
-    let files = out.clone();
     send(state, identity, out);
-    copy_files(&files);
     Ok(())
 }
 
@@ -646,7 +704,10 @@ pub fn content_main() -> Result<(), JsValue> {
     listen_frame(&doc, state.clone())?;
     wasm_bindgen_futures::spawn_local(async move {
         // No CRM call from a page load: the worker answers from its own state.
-        let hello = async { chrome::send_message(&to_js(&Request::Hello { wasm: true })?).await };
+        let hello = async {
+            register_panel().await?;
+            chrome::send_message(&to_js(&Request::Hello { wasm: true })?).await
+        };
         match hello.await {
             Ok(reply) => set_diag("hello", &reply),
             Err(e) => set_diag("error", &e),

@@ -1,6 +1,8 @@
 //! The Mini-CRM panel frame (extension origin). Renders a `view::PanelState` from the worker
 //! with DOM APIs only (text nodes, attributes): CRM text can never become markup.
-//! Frame URL hash: `chat=<chat key>`, `theme=dark|light`, `blocked=<reason>`.
+//! The frame learns its chat, theme and every line it shows from the worker only (`PanelSync`),
+//! for the tab it is in; the worker serves only the frame its tab's content script inserted
+//! (which handed it a nonce). Nothing is read from the URL or from `postMessage` payloads.
 use super::{chrome, js_err, to_js};
 use crate::core::protocol::{ActionReply, Request};
 use crate::core::status;
@@ -48,39 +50,148 @@ pub(crate) fn on_click(e: &Element, f: impl FnMut() + 'static) -> Result<(), JsV
 }
 
 thread_local! {
-    /// The open chat as the content script last told it (overrides the URL's hash).
-    static CHAT_HASH: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    /// The open chat as the worker knows it for this tab: (chat key, name).
+    static CHAT: std::cell::RefCell<Option<(String, String)>> = const { std::cell::RefCell::new(None) };
+    /// IntersectionObserver v2: is the panel visible, unobscured and without effects right now?
+    static VISIBLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// A nonce claim in flight or done (the first nonce from the parent only).
+    static CLAIMED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-fn hash_param(name: &str) -> Option<String> {
-    let hash = match CHAT_HASH.with(|h| h.borrow().clone()) {
-        Some(h) => h,
-        None => web_sys::window()?.location().hash().ok()?,
-    };
-    let params = web_sys::UrlSearchParams::new_with_str(hash.trim_start_matches('#')).ok()?;
-    params.get(name)
+fn chat_key() -> String {
+    CHAT.with(|c| c.borrow().as_ref().map(|c| c.0.clone()).unwrap_or_default())
 }
 
-/// Messages from the content script of the WhatsApp tab this frame is in: the open chat.
+/// The chat as actions name it to the rep: the name and the number (or id) the worker knows.
+fn chat_label() -> String {
+    CHAT.with(|c| match c.borrow().as_ref() {
+        Some((key, name)) => {
+            let id = key.split_once(':').map(|(_, v)| v).unwrap_or(key);
+            if id == name { view::clean_text(name) } else { format!("{} ({})", view::clean_text(name), view::clean_text(id)) }
+        }
+        None => String::new(),
+    })
+}
+
+fn parent_window() -> Option<web_sys::Window> {
+    let w = web_sys::window()?;
+    let p = w.parent().ok().flatten()?;
+    (!js_sys::Object::is(&p, &w)).then_some(p)
+}
+
+/// The content script that inserted this frame hands it a nonce (posted to this frame only;
+/// the page never learns it): presented to the worker, it binds this frame to its tab. A
+/// frame the page made gets no nonce, so the worker serves it nothing.
 fn listen_parent() -> Result<(), JsValue> {
     let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-        if ev.origin() != "https://web.whatsapp.com" {
+        let from_parent = match (ev.source(), parent_window()) {
+            (Some(src), Some(p)) => js_sys::Object::is(&src, &p),
+            _ => false,
+        };
+        if !from_parent || ev.origin() != "https://web.whatsapp.com" || CLAIMED.with(|c| c.get()) {
             return;
         }
         let data = ev.data();
-        if js_sys::Reflect::get(&data, &"crmsync".into()).ok().and_then(|v| v.as_string()).as_deref() != Some("chat") {
+        if js_sys::Reflect::get(&data, &"crmsync".into()).ok().and_then(|v| v.as_string()).as_deref() != Some("nonce") {
             return;
         }
-        let Some(hash) = js_sys::Reflect::get(&data, &"hash".into()).ok().and_then(|v| v.as_string()) else { return };
-        CHAT_HASH.with(|h| *h.borrow_mut() = Some(hash));
-        apply_theme();
-        wasm_bindgen_futures::spawn_local(refresh(true));
+        let Some(nonce) = js_sys::Reflect::get(&data, &"nonce".into()).ok().and_then(|v| v.as_string()) else { return };
+        CLAIMED.with(|c| c.set(true));
+        wasm_bindgen_futures::spawn_local(async move {
+            let ok = match to_js(&Request::PanelClaim { nonce }) {
+                Ok(req) => chrome::send_request(&req).await.is_ok(),
+                Err(_) => false,
+            };
+            if ok {
+                // Bound: the strict-CSP fallback relays the chat again (earlier relays were refused).
+                to_parent("bound");
+            } else {
+                CLAIMED.with(|c| c.set(false)); // a forged nonce does not block the real one
+            }
+            refresh(true).await;
+        });
     });
     web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("message", cb.as_ref().unchecked_ref())?;
     cb.forget();
-    // Loaded (or reloaded): ask which chat is open.
+    // Loaded (or reloaded): ask the content script for the nonce.
     to_parent("hello");
     Ok(())
+}
+
+/// Track whether the panel is really visible (not covered, not transparent, not transformed):
+/// IntersectionObserver v2 `trackVisibility`. Clicks on actions count only while it is.
+fn track_visibility(target: &Element) -> Result<(), JsValue> {
+    let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+        for e in entries.iter() {
+            let v = js_sys::Reflect::get(&e, &"isVisible".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+            VISIBLE.with(|x| x.set(v));
+        }
+    });
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"trackVisibility".into(), &JsValue::TRUE)?;
+    js_sys::Reflect::set(&opts, &"delay".into(), &JsValue::from(100))?;
+    js_sys::Reflect::set(&opts, &"threshold".into(), &JsValue::from(0))?;
+    let ctor: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"IntersectionObserver".into())?.dyn_into()?;
+    let args = js_sys::Array::of2(cb.as_ref(), &opts);
+    let obs = js_sys::Reflect::construct(&ctor, &args)?;
+    let observe: js_sys::Function = js_sys::Reflect::get(&obs, &"observe".into())?.dyn_into()?;
+    observe.call1(&obs, target)?;
+    cb.forget();
+    // Keep the observer alive with the page.
+    js_sys::Reflect::set(&js_sys::global(), &"__crmsync_visibility".into(), &obs)?;
+    Ok(())
+}
+
+/// A click that counts only while the panel is visible (a covered or transparent frame is
+/// being clickjacked); otherwise the rep is told it was ignored.
+fn visible_now() -> bool {
+    let v = VISIBLE.with(|x| x.get());
+    if !v {
+        if let Ok(d) = document() {
+            set_text(&d, "notice", &tk("clickRefused"));
+        }
+    }
+    v
+}
+
+pub(crate) fn on_action(e: &Element, mut f: impl FnMut() + 'static) -> Result<(), JsValue> {
+    on_click(e, move || {
+        if visible_now() {
+            f();
+        }
+    })
+}
+
+/// Ask the rep to confirm a state-changing action, naming the chat as the worker knows it.
+fn confirm(question: String, action: impl FnOnce() + 'static) {
+    let Ok(doc) = document() else { return };
+    let Some(sec) = doc.get_element_by_id("confirm") else { return };
+    sec.set_text_content(None);
+    let _ = sec.remove_attribute("hidden");
+    let build = || -> Result<(), JsValue> {
+        el(&doc, &sec, "p", Some("confirm-text"), Some(&question))?.set_attribute("role", "alert")?;
+        let yes = button(&doc, &sec, "confirm-yes", &tk("confirmYes"))?;
+        let no = button(&doc, &sec, "confirm-no", &tk("confirmNo"))?;
+        no.set_class_name("secondary");
+        let action = std::rc::Rc::new(std::cell::RefCell::new(Some(action)));
+        let s2 = sec.clone();
+        on_action(&yes, move || {
+            s2.set_text_content(None);
+            let _ = s2.set_attribute("hidden", "");
+            if let Some(a) = action.borrow_mut().take() {
+                a();
+            }
+        })?;
+        let s3 = sec.clone();
+        on_click(&no, move || {
+            s3.set_text_content(None);
+            let _ = s3.set_attribute("hidden", "");
+        })?;
+        Ok(())
+    };
+    if let Err(e) = build() {
+        web_sys::console::error_1(&e);
+    }
 }
 
 fn now_ms() -> i64 {
@@ -173,9 +284,13 @@ fn create_form(doc: &Document, root: &Element, name: &str, phone: &str, crms: &[
             }
             return;
         }
+        if !visible_now() {
+            return;
+        }
         let d2 = d.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let chat = hash_param("chat").unwrap_or_default();
+        let question = chrome::i18n("confirmCreate", &[chat_label(), crm.name().to_string()]);
+        confirm(question, move || wasm_bindgen_futures::spawn_local(async move {
+            let chat = chat_key();
             let req = Request::CreateRecord { chat, crm, record_kind: kind, fields };
             set_text(&d2, "form-status", &tk("working"));
             let text = match send_action(&req).await {
@@ -192,7 +307,7 @@ fn create_form(doc: &Document, root: &Element, name: &str, phone: &str, crms: &[
                 Err(e) => e.as_string().unwrap_or_default(),
             };
             set_text(&d2, "form-status", &text);
-        });
+        }));
     });
     form.add_event_listener_with_callback("submit", cb.as_ref().unchecked_ref())?;
     cb.forget();
@@ -304,7 +419,7 @@ fn render_linked(
     }
     let b = button(doc, root, "sync-now", &tk("syncNow"))?;
     let d = doc.clone();
-    on_click(&b, move || {
+    on_action(&b, move || {
         let d = d.clone();
         set_text(&d, "sync-state", &tk("syncSyncing"));
         wasm_bindgen_futures::spawn_local(async move {
@@ -322,7 +437,7 @@ fn render_linked(
     })?;
     let u = button(doc, root, "unlink", &tk("unlink"))?;
     u.set_class_name("secondary");
-    on_click(&u, || act(Request::Unlink { chat: hash_param("chat").unwrap_or_default() }))?;
+    on_action(&u, || confirm(chrome::i18n("confirmUnlink", &[chat_label()]), || act(Request::Unlink { chat: chat_key() })))?;
     Ok(())
 }
 
@@ -333,7 +448,8 @@ fn render_older(doc: &Document, root: &Element, older: Option<&crate::core::outb
     el(doc, root, "p", Some("older"), Some(&t(&view::older_line(o))))?;
     let b = button(doc, root, "back-up-older", &tk("backUpOlder"))?;
     b.set_class_name("secondary");
-    on_click(&b, || act(Request::BackUpOlder { chat: hash_param("chat").unwrap_or_default() }))?;
+    let n = o.count.to_string();
+    on_action(&b, move || confirm(chrome::i18n("confirmBackUpOlder", &[n.clone(), chat_label()]), || act(Request::BackUpOlder { chat: chat_key() })))?;
     Ok(())
 }
 
@@ -369,10 +485,13 @@ fn candidate_list(doc: &Document, id: &str, candidates: &[view::Candidate], choo
             _ => crate::core::model::RecordKind::Contact,
         };
         let record = crate::core::model::RecordRef { crm: c.crm, kind, id: c.id.clone() };
-        on_click(&b, move || {
-            let chat = hash_param("chat").unwrap_or_default();
+        let record_name = format!("{} ({} {})", view::clean_text(&c.name), c.crm.name(), c.kind);
+        on_action(&b, move || {
             let record = record.clone();
-            act(if choose { Request::ChooseCandidate { chat, record } } else { Request::LinkRecord { chat, record } });
+            confirm(chrome::i18n("confirmLink", &[chat_label(), record_name.clone()]), move || {
+                let chat = chat_key();
+                act(if choose { Request::ChooseCandidate { chat, record } } else { Request::LinkRecord { chat, record } });
+            });
         })?;
     }
     Ok(())
@@ -381,7 +500,10 @@ fn candidate_list(doc: &Document, id: &str, candidates: &[view::Candidate], choo
 fn exclude_button(doc: &Document, root: &Element, excluded: bool) -> Result<(), JsValue> {
     let b = button(doc, root, "exclude", &tk(if excluded { "includeChat" } else { "excludeChat" }))?;
     b.set_class_name("secondary");
-    on_click(&b, move || act(Request::ExcludeChat { chat: hash_param("chat").unwrap_or_default(), excluded: !excluded }))
+    on_action(&b, move || {
+        let key = if excluded { "confirmInclude" } else { "confirmExclude" };
+        confirm(chrome::i18n(key, &[chat_label()]), move || act(Request::ExcludeChat { chat: chat_key(), excluded: !excluded }));
+    })
 }
 
 fn open_options() {
@@ -448,10 +570,10 @@ fn render(doc: &Document, root: &Element, state: &PanelState) -> Result<(), JsVa
 
 /// `blocked`: the reason the content script could not run wasm, when it could not.
 #[wasm_bindgen]
-pub async fn panel_main(blocked: Option<String>) -> Result<(), JsValue> {
+pub async fn panel_main() -> Result<(), JsValue> {
     let doc = document()?;
     let body = doc.body().ok_or_else(|| js_err("no body"))?;
-    apply_theme();
+    apply_theme(None);
     let root = doc.get_element_by_id("app").ok_or_else(|| js_err("panel.html lacks #app"))?;
     root.set_text_content(None);
     let header = el(&doc, &root, "header", None, None)?;
@@ -471,22 +593,17 @@ pub async fn panel_main(blocked: Option<String>) -> Result<(), JsValue> {
             let _ = parent.post_message(&msg, "https://web.whatsapp.com");
         }
     })?;
+    el(&doc, &root, "p", Some("notice"), None)?.set_attribute("role", "status")?;
+    el(&doc, &root, "section", Some("confirm"), None)?.set_attribute("hidden", "")?;
     el(&doc, &root, "section", Some("state"), None)?;
-    if let Some(reason) = &blocked {
-        el(&doc, &root, "p", Some("capture"), Some(&status::capture_blocked_line(reason)))?;
-    }
+    el(&doc, &root, "p", Some("capture"), None)?;
     backfill_section(&doc, &root)?;
     el(&doc, &root, "p", Some("worker"), None)?.set_class_name("muted");
+    track_visibility(&root)?;
     listen_parent()?;
     refresh(true).await;
-    // The open chat changes with the frame's hash; the worker's records change with
-    // matching and sync: show both as they happen (re-rendered only when they differ).
-    let on_hash = Closure::<dyn FnMut()>::new(|| {
-        apply_theme();
-        wasm_bindgen_futures::spawn_local(refresh(true));
-    });
-    web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("hashchange", on_hash.as_ref().unchecked_ref())?;
-    on_hash.forget();
+    // The open chat and the worker's records change with capture, matching and sync: the
+    // worker says so (`panel_changed`), and the slow poll keeps the times current.
     gloo_timers::callback::Interval::new(POLL_MS, || wasm_bindgen_futures::spawn_local(refresh(false))).forget();
     Ok(())
 }
@@ -506,26 +623,12 @@ fn backfill_section(doc: &Document, root: &Element) -> Result<(), JsValue> {
     sec.set_attribute("aria-labelledby", "backfill-start")?;
     let b = button(doc, &sec, "backfill-start", &tk("backfillStart"))?;
     b.set_class_name("secondary");
-    on_click(&b, || to_parent("backfill-start"))?;
-    let d = doc.clone();
-    let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-        if ev.origin() != "https://web.whatsapp.com" {
-            return;
-        }
-        let data = ev.data();
-        if js_sys::Reflect::get(&data, &"crmsync".into()).ok().and_then(|v| v.as_string()).as_deref() != Some("backfill") {
-            return;
-        }
-        let Some(p) = js_sys::Reflect::get(&data, &"progress".into()).ok().and_then(|p| serde_wasm_bindgen::from_value::<crate::core::backfill::Progress>(p).ok()) else {
-            return;
-        };
-        if let Err(e) = render_backfill(&d, &p) {
-            web_sys::console::error_1(&e);
-        }
-    });
-    web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("message", cb.as_ref().unchecked_ref())?;
-    cb.forget();
+    on_action(&b, start_backfill)?;
     Ok(())
+}
+
+fn start_backfill() {
+    confirm(tk("confirmBackfill"), || to_parent("backfill-start"));
 }
 
 fn render_backfill(doc: &Document, p: &crate::core::backfill::Progress) -> Result<(), JsValue> {
@@ -566,7 +669,7 @@ fn render_backfill(doc: &Document, p: &crate::core::backfill::Progress) -> Resul
     if p.finished {
         let b = button(doc, &sec, "backfill-start", &tk("backfillStart"))?;
         b.set_class_name("secondary");
-        on_click(&b, || to_parent("backfill-start"))?;
+        on_action(&b, start_backfill)?;
     }
     Ok(())
 }
@@ -590,9 +693,9 @@ fn refresh_soon() {
     wasm_bindgen_futures::spawn_local(refresh(true));
 }
 
-fn apply_theme() {
+fn apply_theme(theme: Option<&str>) {
     let Some(body) = document().ok().and_then(|d| d.body()) else { return };
-    let dark = match hash_param("theme").as_deref() {
+    let dark = match theme {
         Some("dark") => true,
         Some("light") => false,
         _ => web_sys::window()
@@ -602,33 +705,65 @@ fn apply_theme() {
     let _ = body.class_list().toggle_with_force("dark", dark);
 }
 
+#[derive(serde::Deserialize)]
+struct PanelSyncReply {
+    chat_key: Option<String>,
+    chat_name: Option<String>,
+    theme: Option<String>,
+    blocked: Option<String>,
+    state: PanelState,
+}
+
 /// Ask the worker for the open chat's state and render it when it changed (or `force`).
 async fn refresh(force: bool) {
     let Ok(doc) = document() else { return };
     let Some(state_el) = doc.get_element_by_id("state") else { return };
-    let req = Request::PanelView { chat: hash_param("chat"), name: hash_param("name") };
-    let Ok(req) = to_js(&req) else { return };
+    let Ok(req) = to_js(&Request::PanelSync) else { return };
     let online = web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true);
     let reply = chrome::send_message(&req).await;
+    let refused = matches!(&reply, Ok(v) if js_sys::Reflect::get(v, &"ok".into()).ok().and_then(|o| o.as_bool()) == Some(false));
     let worker_line = match &reply {
         Ok(_) => tk("workerRunning"),
         Err(e) => chrome::i18n("workerDown", &[e.as_string().unwrap_or_default()]),
     };
     set_text(&doc, "worker", &worker_line);
-    let Ok(v) = reply else { return };
-    let state = match serde_wasm_bindgen::from_value::<PanelState>(v) {
+    let v = match reply {
+        Ok(v) if !refused => v,
+        _ => {
+            // Not the frame this tab's content script inserted (or not yet bound): nothing.
+            CHAT.with(|c| *c.borrow_mut() = None);
+            if state_el.get_attribute("data-view").as_deref() != Some("unbound") {
+                state_el.set_text_content(None);
+                el(&doc, &state_el, "p", Some("message"), Some(&tk("panelUnbound"))).ok();
+                state_el.set_attribute("data-view", "unbound").ok();
+                SHOWN.with(|s| s.borrow_mut().clear());
+            }
+            if let Some(b) = doc.get_element_by_id("backfill") {
+                b.set_attribute("hidden", "").ok();
+            }
+            return;
+        }
+    };
+    let reply = match serde_wasm_bindgen::from_value::<PanelSyncReply>(v) {
         Ok(s) => s,
         Err(e) => {
             state_el.set_text_content(Some(&format!("{e}")));
             return;
         }
     };
+    if let Some(b) = doc.get_element_by_id("backfill") {
+        b.remove_attribute("hidden").ok();
+    }
+    CHAT.with(|c| *c.borrow_mut() = reply.chat_key.clone().map(|k| (k, reply.chat_name.clone().unwrap_or_default())));
+    apply_theme(reply.theme.as_deref());
+    set_text(&doc, "capture", &reply.blocked.as_deref().map(status::capture_blocked_line).unwrap_or_default());
+    let state = reply.state;
     // Offline is the browser's to say: the line under the card reflects it at once.
     let state = match state {
         PanelState::Linked { card, deals, last_synced_ms, older, .. } if !online => PanelState::Linked { card, deals, last_synced_ms, sync: view::SyncState::Offline, older },
         s => s,
     };
-    let key = format!("{}|{}", hash_param("chat").unwrap_or_default(), serde_json::to_string(&state).unwrap_or_default());
+    let key = format!("{}|{}", chat_key(), serde_json::to_string(&state).unwrap_or_default());
     let same = SHOWN.with(|s| *s.borrow() == key);
     // A poll never wipes a form being filled in; an explicit refresh (action, chat switch) does.
     if same && !force {
@@ -665,23 +800,36 @@ thread_local! {
     static RELAY: std::cell::RefCell<crate::capture::Session> = std::cell::RefCell::new(crate::capture::Session::new(0));
 }
 
-/// Strict-CSP fallback: parse the chat HTML the content script relayed, with the same Rust
-/// scraper, and hand the messages to the worker. Accepts only this extension's content
-/// script in the tab this frame lives in.
+/// Runtime messages from this tab's content script (checked: this extension, a WhatsApp tab,
+/// the tab this frame is in, its top frame): the guided backfill's progress, and in the
+/// strict-CSP fallback the chat's HTML, parsed here with the same Rust scraper and handed to
+/// the worker. Other senders are ignored.
 #[wasm_bindgen]
-pub async fn panel_relay(message: JsValue, sender: JsValue, own_tab: Option<u32>) -> Result<(), JsValue> {
-    let Ok(Request::Relay { header, rows, locale }) = serde_wasm_bindgen::from_value::<Request>(message) else {
-        return Ok(()); // not for the panel
-    };
-    let get = |k: &str| js_sys::Reflect::get(&sender, &k.into()).ok();
-    let id = get("id").and_then(|v| v.as_string());
-    let url = get("url").and_then(|v| v.as_string());
-    let tab = get("tab").filter(|t| t.is_object());
-    let tab_id = tab.as_ref().and_then(|t| js_sys::Reflect::get(t, &"id".into()).ok()).and_then(|v| v.as_f64()).map(|v| v as u32);
-    let from = crate::core::protocol::classify_sender(&chrome::runtime_id(), id.as_deref(), url.as_deref(), tab.is_some());
-    if from != crate::core::protocol::Sender::WhatsAppTab || own_tab.is_none() || tab_id != own_tab {
+pub async fn panel_runtime(message: JsValue, sender: JsValue, own_tab: Option<u32>) -> Result<(), JsValue> {
+    use crate::core::protocol::Sender;
+    let from = super::worker::sender_of(&sender);
+    let ours = matches!(from, Sender::WhatsAppTab { tab, frame: 0 } if own_tab.is_some_and(|o| o as i64 == tab));
+    if !ours {
         return Ok(());
     }
+    match serde_wasm_bindgen::from_value::<Request>(message) {
+        Ok(Request::BackfillProgress { progress }) => {
+            if CHAT.with(|c| c.borrow().is_some()) {
+                render_backfill(&document()?, &progress)?;
+            }
+            Ok(())
+        }
+        Ok(Request::Relay { header, rows, locale }) => relay(header, rows, locale).await,
+        _ => Ok(()),
+    }
+}
+
+thread_local! {
+    /// The chat the relay last reported to the worker.
+    static RELAY_REPORTED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+async fn relay(header: String, rows: String, locale: String) -> Result<(), JsValue> {
     let Some(identity) = crate::capture::parse_header(&header) else { return Ok(()) };
     let fresh = RELAY.with(|r| {
         let mut s = r.borrow_mut();
@@ -694,8 +842,25 @@ pub async fn panel_relay(message: JsValue, sender: JsValue, own_tab: Option<u32>
         }
         fresh
     });
-    if !fresh.is_empty() {
-        chrome::send_message(&to_js(&Request::Captured { identity, messages: fresh })?).await?;
+    // Not taken (this frame not bound yet, or the worker restarting): the next relay sends them again.
+    let forget = |ms: &[crate::core::model::Message]| {
+        let keys: Vec<String> = ms.iter().map(|m| m.key.clone()).collect();
+        RELAY.with(|r| r.borrow_mut().forget(&keys));
+    };
+    let key = identity.chat_key();
+    if RELAY_REPORTED.with(|r| r.borrow().as_deref() != Some(key.as_str())) {
+        if let Err(e) = chrome::send_request(&to_js(&Request::ChatOpened { identity: identity.clone(), theme: None })?).await {
+            forget(&fresh);
+            return Err(e);
+        }
+        RELAY_REPORTED.with(|r| *r.borrow_mut() = Some(key));
+    }
+    for chunk in fresh.chunks(crate::core::limits::MAX_MESSAGES) {
+        if let Err(e) = chrome::send_request(&to_js(&Request::Captured { identity: identity.clone(), messages: chunk.to_vec() })?).await {
+            RELAY_REPORTED.with(|r| *r.borrow_mut() = None);
+            forget(chunk);
+            return Err(e);
+        }
     }
     Ok(())
 }

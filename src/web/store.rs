@@ -143,6 +143,13 @@ impl Store {
         self.put_many(&[(store, key.to_string(), Some(json))]).await
     }
 
+    /// Every key of a store (values stay on disk).
+    pub async fn keys(&self, store: &str) -> Result<Vec<String>, JsValue> {
+        let tx = self.db.transaction_with_str(store)?;
+        let keys: Array = request_future(&tx.object_store(store)?.get_all_keys()?).await?.dyn_into()?;
+        Ok(keys.iter().filter_map(|k| k.as_string()).collect())
+    }
+
     /// Every (key, value) of a store.
     pub async fn all_raw(&self, store: &str) -> Result<Vec<(String, String)>, JsValue> {
         let tx = self.db.transaction_with_str(store)?;

@@ -95,17 +95,127 @@ async fn connectors() -> Result<Connectors, JsValue> {
 
 /// Match chats that have no fresh decision yet (captured before a CRM was connected, or
 /// stale), so the cycle knows where their backups go.
-async fn match_pending_chats(store: &Store, c: &Connectors) -> Result<(), JsValue> {
+async fn match_pending_chats(store: &Store, c: Connectors) -> Result<Connectors, JsValue> {
     if c.finders.is_empty() {
-        return Ok(());
+        return Ok(c);
     }
     let now = sync::now_ms();
+    let mut c = c;
     for (_, chat) in store.all::<ChatRecord>("chats").await? {
         if !chat.excluded && !chat.match_is_fresh(now) {
-            super::matching::resolve(store, &chat.identity, &c.finders, &c.region, now).await?;
+            c = limited_resolve(store, &chat.identity, c, None).await?;
         }
     }
-    Ok(())
+    Ok(c)
+}
+
+thread_local! {
+    /// The lookup limiter of this worker instance (persisted after each decision, so a
+    /// restarted worker continues from it). Decided synchronously: concurrent captures
+    /// cannot both spend the same token.
+    static LIMITER: std::cell::RefCell<Option<crate::core::ratelimit::Limiter>> = const { std::cell::RefCell::new(None) };
+    /// Chats being looked up right now: a second capture of the same chat waits for the first.
+    static IN_FLIGHT: std::cell::RefCell<std::collections::BTreeMap<String, bool>> = const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
+}
+
+/// Look a chat up in the CRMs the limiter admits now (core::ratelimit); the others wait for
+/// the next capture or cycle. `tab`: the capture's tab (None: the sync cycle).
+async fn limited_resolve(store: &Store, identity: &crate::core::model::WaIdentity, c: Connectors, tab: Option<i64>) -> Result<Connectors, JsValue> {
+    limited_resolve_again(store, identity, c, tab, false).await
+}
+
+/// `again_if_busy`: a lookup of this chat already running runs once more when it ends (a
+/// group showed a new participant); otherwise a busy chat is left to the running lookup.
+async fn limited_resolve_again(store: &Store, identity: &crate::core::model::WaIdentity, c: Connectors, tab: Option<i64>, again_if_busy: bool) -> Result<Connectors, JsValue> {
+    let key = identity.chat_key();
+    // Nothing to look up by number (an @lid or name-only chat): no CRM search, no token.
+    if identity.phone.is_none() && !identity.is_group {
+        super::matching::resolve(store, identity, &c.finders, &c.region, sync::now_ms()).await?;
+        return Ok(c);
+    }
+    // Already being looked up: that lookup runs once more when it ends (a group may have
+    // shown a new participant meanwhile).
+    let busy = IN_FLIGHT.with(|f| match f.borrow_mut().entry(key.clone()) {
+        std::collections::btree_map::Entry::Occupied(mut e) => {
+            if again_if_busy {
+                e.insert(true);
+            }
+            true
+        }
+        std::collections::btree_map::Entry::Vacant(e) => {
+            e.insert(false);
+            false
+        }
+    });
+    if busy {
+        return Ok(c);
+    }
+    let mut c = c;
+    loop {
+        let out = limited_resolve_inner(store, identity, c, tab).await;
+        let again = IN_FLIGHT.with(|f| {
+            let mut f = f.borrow_mut();
+            match f.get(&key).copied() {
+                Some(true) if out.is_ok() => {
+                    f.insert(key.clone(), false);
+                    true
+                }
+                _ => {
+                    f.remove(&key);
+                    false
+                }
+            }
+        });
+        match out {
+            Ok(next) if again => c = next,
+            other => return other,
+        }
+    }
+}
+
+async fn limited_resolve_inner(store: &Store, identity: &crate::core::model::WaIdentity, mut c: Connectors, tab: Option<i64>) -> Result<Connectors, JsValue> {
+    use crate::core::model::Crm;
+    if LIMITER.with(|l| l.borrow().is_none()) {
+        let saved: crate::core::ratelimit::Limiter = store.get("meta", "lookup_limiter").await?.unwrap_or_default();
+        LIMITER.with(|l| l.borrow_mut().get_or_insert(saved).tabs.len());
+    }
+    let by_name: std::collections::BTreeMap<String, crate::crm::Budget> = store.get("meta", "budget").await?.unwrap_or_default();
+    let budgets: std::collections::BTreeMap<Crm, crate::crm::Budget> =
+        c.finders.iter().filter_map(|f| by_name.get(f.crm().name()).map(|b| (f.crm(), b.clone()))).collect();
+    let crms: Vec<Crm> = c.finders.iter().map(|f| f.crm()).collect();
+    let phone = identity.phone.clone().filter(|_| !identity.is_group);
+    let now = sync::now_ms();
+    let (go, held, snapshot) = LIMITER.with(|l| {
+        let mut l = l.borrow_mut();
+        let lim = l.get_or_insert_with(Default::default);
+        let (go, held) = lim.admit(tab, phone.as_deref(), &crms, &budgets, now);
+        (go, held, lim.clone())
+    });
+    store.put("meta", "lookup_limiter", &snapshot).await?;
+    if go.is_empty() {
+        return Ok(c);
+    }
+    let (finders, rest): (Vec<Box<dyn Connector>>, Vec<Box<dyn Connector>>) = std::mem::take(&mut c.finders).into_iter().partition(|f| go.contains(&f.crm()));
+    let resolved = super::matching::resolve(store, identity, &finders, &c.region, now).await;
+    c.finders = finders.into_iter().chain(rest).collect();
+    let (outcome, errors) = resolved?;
+    if !held.is_empty() {
+        // Not every CRM was asked: not a decision yet.
+        let key = identity.chat_key();
+        if let Some(mut chat) = store.get::<ChatRecord>("chats", &key).await? {
+            chat.matched_at_ms = None;
+            store.put("chats", &key, &chat).await?;
+        }
+    } else if let (Some(p), crate::core::matching::MatchOutcome::NoMatch { .. }, true) = (phone, &outcome, errors.is_empty()) {
+        let snapshot = LIMITER.with(|l| {
+            let mut l = l.borrow_mut();
+            let lim = l.get_or_insert_with(Default::default);
+            lim.no_match(&p, now);
+            lim.clone()
+        });
+        store.put("meta", "lookup_limiter", &snapshot).await?;
+    }
+    Ok(c)
 }
 
 thread_local! {
@@ -119,8 +229,9 @@ async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
         return Ok(sync::CycleReport { skipped_reason: Some("sync is off in the options".into()), ..Default::default() });
     }
     let owner = INSTANCE.with(String::clone);
+    clean_orphan_files(store).await?;
     let c = connectors().await?;
-    match_pending_chats(store, &c).await?;
+    let c = match_pending_chats(store, c).await?;
     let mut ws = c.writers;
     let report = sync::run_cycle(store, &mut ws, &owner).await?;
     super::connect::remember(&ws).await?;
@@ -135,6 +246,30 @@ async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
     let report = sync::run_cycle(store, &mut ws, &owner).await?;
     super::connect::remember(&ws).await?;
     Ok(report)
+}
+
+/// Files whose message (or its attachment) is not stored are dropped before a cycle loads files.
+async fn clean_orphan_files(store: &Store) -> Result<(), JsValue> {
+    let keys = store.keys("files").await?;
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let mut media = std::collections::BTreeMap::new();
+    for k in &keys {
+        let Some((msg, _)) = k.rsplit_once('#') else { continue };
+        if !media.contains_key(msg) {
+            if let Some(m) = store.get::<OutboxMessage>("messages", msg).await? {
+                media.insert(msg.to_string(), m.message.media.len());
+            }
+        }
+    }
+    let orphans = crate::core::limits::orphan_files(&keys, &media);
+    if !orphans.is_empty() {
+        let drop: Vec<(&str, String, Option<String>)> = orphans.iter().map(|k| ("files", k.clone(), None)).collect();
+        store.put_many(&drop).await?;
+        sync::log(store, format!("{} copied files without a stored message were removed", orphans.len())).await?;
+    }
+    Ok(())
 }
 
 /// The local wall-clock minute now (the first backup's window is in local time, like
@@ -172,10 +307,58 @@ struct StatusReply {
     parked: Vec<Parked>,
 }
 
-fn sender_of(sender: &JsValue) -> Sender {
+pub(crate) fn sender_of(sender: &JsValue) -> Sender {
     let get = |k: &str| js_sys::Reflect::get(sender, &k.into()).ok().and_then(|v| v.as_string());
-    let in_tab = js_sys::Reflect::get(sender, &"tab".into()).map(|t| t.is_object()).unwrap_or(false);
-    protocol::classify_sender(&chrome::runtime_id(), get("id").as_deref(), get("url").as_deref(), in_tab)
+    let tab = js_sys::Reflect::get(sender, &"tab".into())
+        .ok()
+        .filter(|t| t.is_object())
+        .and_then(|t| js_sys::Reflect::get(&t, &"id".into()).ok())
+        .and_then(|v| v.as_f64())
+        .map(|v| v as i64);
+    let frame = js_sys::Reflect::get(sender, &"frameId".into()).ok().and_then(|v| v.as_f64()).map(|v| v as i64);
+    protocol::classify_sender(&chrome::runtime_id(), get("id").as_deref(), get("url").as_deref(), tab, frame)
+}
+
+/// What the worker keeps per tab: the panel binding (`panel:<tab>`, written by the content
+/// script's register and the frame's claim) and the open chat (`tabchat:<tab>`, written by the
+/// content script), in two records so neither write loses the other.
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+struct PanelBinding {
+    nonce: String,
+    frame: Option<i64>,
+    #[serde(default)]
+    blocked: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
+struct TabChat {
+    chat: Option<crate::core::model::WaIdentity>,
+    previous_chat: Option<String>,
+    theme: Option<String>,
+}
+
+async fn tab_record(store: &Store, tab: i64) -> Result<Option<protocol::TabRecord>, JsValue> {
+    let Some(b) = store.get::<PanelBinding>("meta", &format!("panel:{tab}")).await? else { return Ok(None) };
+    let c: TabChat = store.get("meta", &format!("tabchat:{tab}")).await?.unwrap_or_default();
+    Ok(Some(protocol::TabRecord { nonce: b.nonce, frame: b.frame, chat: c.chat, previous_chat: c.previous_chat, theme: c.theme, blocked: b.blocked }))
+}
+
+/// The tab a sender speaks for, if it is a content script or a panel frame.
+fn tab_of(sender: &Sender) -> Option<i64> {
+    match sender {
+        Sender::WhatsAppTab { tab, .. } | Sender::PanelFrame { tab, .. } => Some(*tab),
+        _ => None,
+    }
+}
+
+/// The panel frame's whole view: its tab's chat as the content script reported it.
+#[derive(Serialize)]
+struct PanelSyncReply {
+    chat_key: Option<String>,
+    chat_name: Option<String>,
+    theme: Option<String>,
+    blocked: Option<String>,
+    state: view::PanelState,
 }
 
 async fn export(store: &Store) -> Result<Export, JsValue> {
@@ -420,24 +603,82 @@ async fn diagnostics(store: &Store) -> Result<Diagnostics, JsValue> {
 #[wasm_bindgen]
 pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
     let request: Request = serde_wasm_bindgen::from_value(message).map_err(|e| js_err(format!("bad request: {e}")))?;
-    protocol::authorize(&request, &sender_of(&sender)).map_err(js_err)?;
+    let from = sender_of(&sender);
+    crate::core::limits::check(&request).map_err(js_err)?;
+    let tab = match tab_of(&from) {
+        Some(t) => tab_record(&Store::open().await?, t).await?,
+        None => None,
+    };
+    protocol::authorize(&request, &from, tab.as_ref()).map_err(js_err)?;
     let changes = !matches!(
         request,
-        Request::PanelView { .. } | Request::Status | Request::Export | Request::Diagnostics | Request::GetSettings | Request::KnownChats | Request::Hello { .. } | Request::CaptureStats { .. } | Request::SearchRecords { .. }
+        Request::PanelView { .. } | Request::PanelSync | Request::PanelClaim { .. } | Request::PanelRegister { .. } | Request::BackfillProgress { .. } | Request::UnknownChats { .. } | Request::Status | Request::Export | Request::Diagnostics | Request::GetSettings | Request::KnownChats | Request::Hello { .. } | Request::CaptureStats { .. } | Request::SearchRecords { .. }
     );
-    let reply = handle(request).await;
+    let reply = handle(request, &from, tab).await;
     if changes && reply.is_ok() {
         notify_changed();
     }
     reply
 }
 
-async fn handle(request: Request) -> Result<JsValue, JsValue> {
+async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord>) -> Result<JsValue, JsValue> {
+    let tab_id = tab_of(from);
     match request {
+        Request::PanelRegister { nonce, blocked } => {
+            let store = Store::open().await?;
+            let t = tab_id.ok_or_else(|| js_err("no tab"))?;
+            store.put("meta", &format!("panel:{t}"), &PanelBinding { nonce, frame: None, blocked }).await?;
+            to_js(&ActionReply::ok())
+        }
+        Request::PanelClaim { nonce } => {
+            let (Sender::PanelFrame { tab: t, frame }, Some(mut rec)) = (from, tab) else {
+                return Err(js_err("this panel frame was not inserted by crmsync"));
+            };
+            rec.claim(*frame, &nonce).map_err(js_err)?;
+            let store = Store::open().await?;
+            store.put("meta", &format!("panel:{t}"), &PanelBinding { nonce: rec.nonce, frame: rec.frame, blocked: rec.blocked }).await?;
+            to_js(&ActionReply::ok())
+        }
+        Request::ChatOpened { identity, theme } => {
+            let store = Store::open().await?;
+            let t = tab_id.ok_or_else(|| js_err("no tab"))?;
+            let mut rec = tab.unwrap_or_default();
+            rec.open(identity);
+            let c = TabChat { chat: rec.chat, previous_chat: rec.previous_chat, theme: theme.or(rec.theme) };
+            store.put("meta", &format!("tabchat:{t}"), &c).await?;
+            to_js(&ActionReply::ok())
+        }
+        Request::PanelSync => {
+            let store = Store::open().await?;
+            let rec = tab.unwrap_or_default();
+            // The open chat not looked up yet (the limiter held it back): try again now.
+            if let Some(identity) = &rec.chat {
+                let chat: Option<ChatRecord> = store.get("chats", &identity.chat_key()).await?;
+                if chat.is_some_and(|c| !c.excluded && !c.match_is_fresh(sync::now_ms())) {
+                    let c = connectors().await?;
+                    if !c.finders.is_empty() {
+                        limited_resolve(&store, identity, c, tab_id).await?;
+                    }
+                }
+            }
+            let key = rec.chat_key();
+            let name = rec.chat.as_ref().map(|c| c.name.clone());
+            let state = panel_view(&store, key.as_deref(), name.as_deref()).await?;
+            to_js(&PanelSyncReply { chat_key: key, chat_name: name, theme: rec.theme, blocked: rec.blocked, state })
+        }
+        // For the panel frame of the content script's tab; the worker only acknowledges it.
+        Request::BackfillProgress { .. } => to_js(&ActionReply::ok()),
+        Request::UnknownChats { titles } => {
+            let store = Store::open().await?;
+            let known: std::collections::BTreeSet<String> = store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c.identity.name).collect();
+            let unknown: Vec<String> = titles.into_iter().filter(|t| !known.contains(t.trim())).collect();
+            to_js(&unknown)
+        }
         Request::Hello { .. } | Request::Relay { .. } => to_js(&Ack { ok: true, product: status::product_line() }),
         Request::ContentError { stage, error } => {
             let store = Store::open().await?;
             store.put("meta", "content_error", &format!("{stage}: {error}")).await?;
+
             to_js(&Ack { ok: true, product: status::product_line() })
         }
         Request::PanelView { chat, name } => {
@@ -521,11 +762,24 @@ async fn handle(request: Request) -> Result<JsValue, JsValue> {
         }
         Request::File { message_key, index, name, mime, size, data_b64, error } => {
             let store = Store::open().await?;
-            // The file may arrive before its message (both are sent at once): it is kept, and
-            // the message's unit picks it up whenever that message is pending.
+            // Only a file of a stored message with an attachment at that index, from the tab
+            // whose chat it is; its bytes are sniffed (core::limits::check_file).
             let message = store.get::<OutboxMessage>("messages", &message_key).await?;
+            let kind = message
+                .as_ref()
+                .filter(|m| tab.as_ref().is_none_or(|t| t.accepts_messages_of(&m.message.chat)))
+                .and_then(|m| m.message.media.get(index as usize))
+                .map(|media| media.kind.clone());
             match data_b64 {
                 Some(data) => {
+                    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data.as_bytes()).map_err(|e| js_err(format!("file is not base64: {e}")))?;
+                    let (mime, name) = match crate::core::limits::check_file(kind.as_deref(), &mime, &name, &bytes) {
+                        Ok(ok) => ok,
+                        Err(why) => {
+                            sync::log(&store, format!("a file for message {message_key} was refused: {why}")).await?;
+                            return Err(js_err(format!("file refused: {why}")));
+                        }
+                    };
                     let file = crate::core::outbox::FileBlob { key: format!("{message_key}#{index}"), name, mime, data_b64: data };
                     let mut entries = vec![("files", file.key.clone(), Some(serde_json::to_string(&file).map_err(js_err)?))];
                     let window = sync::backup_window(&store).await?;
@@ -537,7 +791,11 @@ async fn handle(request: Request) -> Result<JsValue, JsValue> {
                     store.put_many(&entries).await?;
                 }
                 None => {
+                    if kind.is_none() {
+                        return Err(js_err("no stored message has an attachment at that place"));
+                    }
                     let why = error.unwrap_or_else(|| "not copied".into());
+                    let name: String = name.chars().take(80).collect();
                     sync::log(&store, format!("{name} ({size} bytes) stays in WhatsApp: {why}")).await?;
                 }
             }
@@ -578,7 +836,7 @@ async fn handle(request: Request) -> Result<JsValue, JsValue> {
             if !chat.excluded && (!chat.match_is_fresh(sync::now_ms()) || unseen) {
                 let c = connectors().await?;
                 if !c.finders.is_empty() {
-                    super::matching::resolve(&store, &identity, &c.finders, &c.region, sync::now_ms()).await?;
+                    limited_resolve_again(&store, &identity, c, tab_id, unseen).await?;
                 }
             }
             to_js(&CapturedAck { ok: true, added, updated })

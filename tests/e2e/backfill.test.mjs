@@ -29,6 +29,7 @@ const daysAgo = (t) => Math.round((new Date(new Date().toDateString()) - new Dat
 test('backfill opens unopened recent chats, covers 3 days, reports, and returns to the open chat', async () => {
   assert.equal((await captured('pn:+5511955554444')).length, 0);
   await frame.click('#backfill-start');
+  await frame.click('#confirm-yes');
   await until(async () => (await frame.textContent('#backfill-status').catch(() => '')).startsWith('Backing up'), { what: 'progress' });
   assert.ok(await frame.locator('#backfill-cancel').count());
   await (await wa.$('#crmsync-panel')).screenshot({ path: join(ROOT, 'target/screenshots/panel-backfill-progress.png') });
@@ -63,6 +64,7 @@ test('cancel stops the backfill and says which chats were skipped', async () => 
     const f2 = await panelFrame(w2);
     await f2.waitForSelector('#backfill-start');
     await f2.click('#backfill-start');
+    await f2.click('#confirm-yes');
     await until(async () => (await f2.locator('#backfill-cancel').count()) > 0, { what: 'cancel button' });
     await f2.click('#backfill-cancel');
     await until(async () => (await f2.textContent('#backfill-status')).startsWith('Done:'), { what: 'stopped', timeout: 30000 });

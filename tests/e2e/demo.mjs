@@ -83,6 +83,7 @@ if (headless) {
   await frame.fill('#f-last_name', 'Moreira');
   await frame.selectOption('#f-kind', 'lead');
   await frame.click('#create-submit');
+  await frame.click('#confirm-yes');
   await viewIs('linked');
   await shot('07-panel-lead-created');
   await open('group');

@@ -25,7 +25,9 @@ after(async () => { await browser?.close(); await sandbox?.stop(); });
 const send = (msg) => ext.evaluate((m) => chrome.runtime.sendMessage(m), msg);
 
 /** Write records into the worker's own database, as the worker stores them (JSON text). */
+const seeded = new Map();
 async function seed(entries) {
+  for (const [s, k, v] of entries) if (s === 'chats' && v?.identity) seeded.set(k, v.identity);
   await ext.evaluate(async (entries) => {
     const db = await new Promise((res, rej) => { const r = indexedDB.open('crmsync'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
     const tx = db.transaction([...new Set(entries.map((e) => e[0]))], 'readwrite');
@@ -48,15 +50,42 @@ const anaCard = rec('zoho', 'contact', ANA, 'Ana Souza', { company: 'Souza Ltda'
   phones: [['Mobile', '+55 11 98765-4321']], owner: 'Rep One', status: 'Qualified' });
 const deals = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `Deal ${i}`, stage: 'Negotiation', amount: 1234.5 * i, currency: 'BRL', close_date: '2026-12-0' + i }));
 
+/** The identity a chat key stands for (as the content script would report it). */
+function identityOf(key, name) {
+  const [kind, ...rest] = key.split(':');
+  const v = rest.join(':');
+  if (kind === 'pn') return ident(v, name || v);
+  if (kind === 'lid') return { phone: null, lid: v, name: name || v, is_group: false };
+  return { phone: null, lid: null, name: name || v, is_group: kind === 'group' };
+}
+
+/** Open the panel page in a tab of its own, bound for that tab the way the worker binds the
+ *  frame a content script inserted (its `panel:<tab>` and `tabchat:<tab>` records), showing
+ *  the chat of `hash` (`chat=<key>&theme=…`, read here by the test, never by the panel). */
 async function openPanel(hash, shot) {
   const page = await browser.ctx.newPage();
   await page.setViewportSize({ width: 320, height: 640 });
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`chrome-extension://${browser.extensionId}/panel.html#${hash}`);
+  await page.goto(`chrome-extension://${browser.extensionId}/panel.html`);
   await page.waitForSelector('#state[data-view]');
+  const tab = await page.evaluate(() => chrome.tabs.getCurrent().then((t) => t.id));
+  const q = new URLSearchParams(hash);
+  const key = q.get('chat');
+  // The identity as WhatsApp shows it: the seeded chat's, else one made from the key.
+  const chat = key ? (seeded.get(key) || identityOf(key, q.get('name'))) : null;
+  await seed([['meta', `panel:${tab}`, { nonce: 'bound-by-the-test-0001', frame: 0, blocked: null }],
+    ['meta', `tabchat:${tab}`, { chat, previous_chat: null, theme: q.get('theme') }]]);
+  await page.reload();
+  await page.waitForSelector('#state[data-view]:not([data-view="unbound"])');
   if (shot) await page.screenshot({ path: join(shots, `${shot}.png`) });
   return { page, errors };
+}
+/** Confirm the action the panel asks about (it names the chat as the worker knows it). */
+async function confirmed(page, re) {
+  await page.waitForSelector('#confirm-yes');
+  if (re) assert.match(await page.textContent('#confirm-text'), re);
+  await page.click('#confirm-yes');
 }
 const view = (page) => page.getAttribute('#state', 'data-view');
 
@@ -175,6 +204,7 @@ test('unknown number: prefilled form, validation next to the field, a real lead 
   await page.selectOption('#f-kind', 'lead');
   await page.selectOption('#f-crm', 'zoho');
   await page.click('#create-submit');
+  await confirmed(page, /^Create this record in Zoho CRM and link it to Bruno Costa \(\+5511912340000\)\?$/);
   await until(async () => (await view(page)) === 'linked', { what: 'the new lead card' });
   assert.equal(await page.textContent('#card-name'), 'Bruno Costa');
   const led = await sandbox.ledger();
@@ -199,12 +229,14 @@ test('link existing record by search, its opportunities on the card, then unlink
   const i = texts.indexOf('Liam Carter · Salesforce · contact');
   assert.ok(i >= 0, JSON.stringify(texts));
   await page.click(`#results-${i}`);
+  await confirmed(page, /^Link L\. Carter \(UK\) \(\+447700900123\) to Liam Carter \(Salesforce contact\)\?$/);
   await until(async () => (await view(page)) === 'linked', { what: 'linked card' });
   assert.equal(await page.textContent('#card-name'), 'Liam Carter');
   assert.equal(await page.textContent('#crm-badge'), 'Salesforce');
   assert.deepEqual(await page.locator('#deals .deal-name').allTextContents(), ['Warehouse sensors', 'Fleet tracking rollout']);
   assert.equal(await page.getAttribute('#open-record', 'href'), `https://crmsync-dev.lightning.force.com/lightning/r/Contact/${LIAM}/view`);
   await page.click('#unlink');
+  await confirmed(page, /^Unlink L\. Carter \(UK\) \(\+447700900123\) from its CRM record\?$/);
   await until(async () => (await view(page)) === 'unknown', { what: 'unlinked' });
   const chats = (await send({ kind: 'export' })).chats.filter((c) => c.identity.phone === phone);
   assert.deepEqual(chats[0].links, []);
@@ -223,6 +255,7 @@ test('ambiguous: a chooser; choosing links the record', async () => {
   assert.deepEqual(await page.locator('#candidates .deal-name').allTextContents(), ['Ana Souza · Zoho CRM · contact', 'Diego Hernández · Zoho CRM · contact']);
   assert.equal(await page.getAttribute('#candidates-1', 'aria-label'), 'This one: Diego Hernández');
   await page.click('#candidates-1');
+  await confirmed(page, /^Link Carla \(\+5511999990000\) to Diego Hernández \(Zoho CRM contact\)\?$/);
   await until(async () => (await view(page)) === 'linked', { what: 'chosen' });
   assert.equal(await page.textContent('#card-name'), 'Diego Hernández');
   await page.close();
@@ -248,11 +281,13 @@ test('group, lid-only and excluded chats', async () => {
   // Excluding from the panel: remembered in the settings, undone the same way.
   ({ page } = await openPanel('chat=group%3AAcme%20buyers'));
   await page.click('#exclude');
+  await confirmed(page, /^Stop syncing Acme buyers\?$/);
   await until(async () => (await view(page)) === 'excluded', { what: 'excluded' });
   assert.equal(await page.textContent('#message'), 'Acme buyers is excluded from sync in the options.');
   assert.deepEqual((await send({ kind: 'get_settings' })).excluded_chats, ['group:Acme buyers']);
   await page.screenshot({ path: join(shots, 'panel-excluded.png') });
   await page.click('#exclude');
+  await confirmed(page, /^Sync Acme buyers again\?$/);
   await until(async () => (await view(page)) === 'group', { what: 'included again' });
   assert.deepEqual((await send({ kind: 'get_settings' })).excluded_chats, []);
   await page.close();

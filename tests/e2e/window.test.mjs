@@ -57,6 +57,9 @@ test('messages older than the window are not waiting; the rep backs them up per 
   let led = await sandbox.ledger();
   assert.ok(!JSON.stringify(led.zoho.notes).includes('older 1'), 'never sent without the choice');
   await frame.click('#back-up-older');
+  await frame.waitForSelector('#confirm-yes');
+  assert.match(await frame.textContent('#confirm-text'), /^Back up the 3 older messages of Ana Souza .*to the CRM\?$/);
+  await frame.click('#confirm-yes');
   await until(async () => (await send({ kind: 'status' })).pending === 3, { what: 'older messages queued' });
   await until(async () => !(await frame.$('#older')), { what: 'notice gone' });
   await send({ kind: 'sync_now' });
@@ -151,6 +154,12 @@ test('a message typed just before a switch is captured even if the chat is never
     const m = await exported((x) => /^antes de trocar \d$/.test(x.message.text));
     return m.length === 5 && m;
   }, { what: 'the 5 messages typed before a switch', timeout: 20000 });
+  if (!got.every((m) => m.message.chat === 'pn:+5511987654321')) {
+    const exp = await send({ kind: 'export' });
+    console.log(JSON.stringify(got.map((m) => [m.message.key, m.message.chat, m.message.sender, m.message.time, m.captured_at_ms])));
+    console.log(JSON.stringify(exp.log.slice(-30).map((l) => l.text)));
+    console.log(JSON.stringify(await contentEval(browser.ctx, page, 'globalThis.__crmsync')).slice(0, 3000));
+  }
   assert.ok(got.every((m) => m.message.chat === 'pn:+5511987654321'), JSON.stringify(got.map((m) => m.message.chat)));
   await page.close();
 });

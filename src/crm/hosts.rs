@@ -1,0 +1,214 @@
+//! Which hosts may receive credentials, tokens and CRM data. Every check runs on a parsed URL
+//! (the `url` crate, WHATWG parsing as browsers do), never on the raw string: a string test
+//! such as `ends_with(".leadsquared.com")` accepts `https://attacker.example/.leadsquared.com`.
+//!
+//! - Salesforce login: `login.salesforce.com`, `test.salesforce.com`, or `<org>.my.salesforce.com`.
+//! - Salesforce `instance_url` (from token answers): https on `*.salesforce.com` or `*.force.com`.
+//! - Zoho `api_domain` (from token answers): one of the data centres' API hosts.
+//! - LeadSquared region hosts (from discovery): `^[a-z0-9-]+\.leadsquared\.com$`.
+use super::auth::ZohoDc;
+use url::{Host, Url};
+
+/// An https URL with a domain host, no credentials and the default port; its host, lower-cased.
+fn https_host(input: &str) -> Result<String, String> {
+    let u = Url::parse(input.trim()).map_err(|e| format!("not a URL ({e})"))?;
+    if u.scheme() != "https" {
+        return Err(format!("{} is not https", u.scheme()));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err("a URL with a user name or password".into());
+    }
+    if u.port().is_some() {
+        return Err("a URL with a port".into());
+    }
+    match u.host() {
+        Some(Host::Domain(d)) => Ok(d.trim_end_matches('.').to_ascii_lowercase()),
+        Some(_) => Err("an IP address instead of a host name".into()),
+        None => Err("no host".into()),
+    }
+}
+
+/// The host as typed (`acme.my.salesforce.com`, `https://acme.my.salesforce.com/`), parsed as
+/// the origin of an https URL. Paths, queries and fragments are refused: a login host is a host.
+fn typed_host(input: &str) -> Result<String, String> {
+    let t = input.trim();
+    let with_scheme = if t.contains("://") { t.to_string() } else { format!("https://{t}") };
+    let u = Url::parse(&with_scheme).map_err(|e| format!("not a host name ({e})"))?;
+    if u.path() != "/" || u.query().is_some() || u.fragment().is_some() {
+        return Err("a host name only, without a path".into());
+    }
+    https_host(&with_scheme)
+}
+
+/// One DNS label of letters, digits and hyphens (no dots, not empty).
+fn label(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') && !s.starts_with('-') && !s.ends_with('-')
+}
+
+/// `host` is `<labels>.<suffix>` with at least one label before the suffix.
+fn under(host: &str, suffix: &str) -> bool {
+    host.strip_suffix(suffix)
+        .and_then(|p| p.strip_suffix('.'))
+        .is_some_and(|p| p.split('.').all(label))
+}
+
+/// A Salesforce login host the rep may connect through: the normalised host name.
+pub fn salesforce_login_host(input: &str) -> Result<String, String> {
+    let t = input.trim();
+    if t.is_empty() {
+        return Ok("login.salesforce.com".into());
+    }
+    // A My Domain name alone ("acme") means acme.my.salesforce.com.
+    let typed = if label(t) { format!("{t}.my.salesforce.com") } else { t.to_string() };
+    let host = typed_host(&typed)?;
+    let ok = host == "login.salesforce.com" || host == "test.salesforce.com" || host.strip_suffix(".my.salesforce.com").is_some_and(|p| p.split('.').all(label));
+    if ok {
+        Ok(host)
+    } else {
+        Err(format!("{host} is not a Salesforce login host (login.salesforce.com, test.salesforce.com or <org>.my.salesforce.com)"))
+    }
+}
+
+/// A Salesforce `instance_url` from a token answer: https on `*.salesforce.com` or `*.force.com`.
+pub fn salesforce_instance(input: &str) -> Result<String, String> {
+    let host = https_host(input)?;
+    if under(&host, "salesforce.com") || under(&host, "force.com") {
+        Ok(format!("https://{host}"))
+    } else {
+        Err(format!("{host} is not a Salesforce instance host"))
+    }
+}
+
+/// A Zoho `api_domain` from a token answer: one of the data centres' API hosts.
+pub fn zoho_api_domain(input: &str) -> Result<String, String> {
+    let host = https_host(input)?;
+    let base = format!("https://{host}");
+    if ZohoDc::ALL.iter().any(|dc| dc.api_domain() == base) {
+        Ok(base)
+    } else {
+        Err(format!("{host} is not a Zoho CRM API host"))
+    }
+}
+
+/// A LeadSquared region host (`api-in21.leadsquared.com`) as discovery names it (bare or with
+/// https://): `^[a-z0-9-]+\.leadsquared\.com$`.
+pub fn leadsquared_host(input: &str) -> Result<String, String> {
+    let host = typed_host(input)?;
+    match host.strip_suffix(".leadsquared.com") {
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') => Ok(host),
+        _ => Err(format!("{host} is not a LeadSquared host")),
+    }
+}
+
+/// A token answer's API host, checked for its CRM (an empty one stays empty: the caller
+/// refuses it). Zoho `api_domain` and Salesforce `instance_url` come back normalised.
+pub fn checked_tokens(crm: crate::core::model::Crm, mut t: super::auth::Tokens) -> Result<super::auth::Tokens, super::Failure> {
+    use crate::core::model::Crm;
+    if t.api_base.is_empty() {
+        return Ok(t);
+    }
+    let checked = match crm {
+        Crm::Zoho => zoho_api_domain(&t.api_base),
+        Crm::Salesforce => salesforce_instance(&t.api_base),
+        Crm::Leadsquared => Ok(t.api_base.clone()),
+    };
+    t.api_base = checked.map_err(|reason| super::Failure::Rejected { reason: format!("the token answer names an unexpected API host: {reason}") })?;
+    Ok(t)
+}
+
+/// Every request the worker sends goes to a CRM host (defence in depth under the checks above).
+pub fn request_allowed(url: &str) -> bool {
+    let Ok(host) = https_host(url) else { return false };
+    let zoho = ["zohoapis.com", "zohoapis.eu", "zohoapis.in", "zohoapis.com.au", "zohoapis.jp", "zohoapis.ca", "zohoapis.sa", "zohoapis.uk", "zohoapis.com.cn"]
+        .iter()
+        .any(|s| under(&host, s));
+    let accounts = ZohoDc::ALL.iter().any(|dc| dc.accounts() == format!("https://{host}"));
+    zoho || accounts || under(&host, "salesforce.com") || under(&host, "force.com") || leadsquared_host(&host).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn salesforce_login_hosts() {
+        for ok in ["login.salesforce.com", "test.salesforce.com", "https://login.salesforce.com/", "acme.my.salesforce.com", "https://acme--dev.sandbox.my.salesforce.com", "acme", "", "LOGIN.Salesforce.com"] {
+            assert!(salesforce_login_host(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(salesforce_login_host("acme").as_deref(), Ok("acme.my.salesforce.com"));
+        assert_eq!(salesforce_login_host("https://LOGIN.salesforce.com").as_deref(), Ok("login.salesforce.com"));
+        // The phishing shapes: any dotted host, look-alikes, paths and credentials.
+        for bad in [
+            "login.salesforce.com.attacker.example",
+            "attacker.example",
+            "attacker.example/.my.salesforce.com",
+            "https://attacker.example/login.salesforce.com",
+            "login.salesforce.com@attacker.example",
+            "https://user:pw@login.salesforce.com",
+            "http://login.salesforce.com",
+            "login.salesforce.com:8443",
+            "my.salesforce.com",
+            "acme.salesforce.com",
+            "evil.force.com",
+            "login-salesforce.com",
+            "127.0.0.1",
+            "acme.my.salesforce.com/services/oauth2/token?x=1",
+        ] {
+            assert!(salesforce_login_host(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn salesforce_instance_urls() {
+        for ok in ["https://acme.my.salesforce.com", "https://na123.salesforce.com/", "https://crmsync-dev.lightning.force.com"] {
+            assert!(salesforce_instance(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(salesforce_instance("https://ACME.my.salesforce.com/").as_deref(), Ok("https://acme.my.salesforce.com"));
+        for bad in ["http://acme.my.salesforce.com", "https://attacker.example", "https://salesforce.com.attacker.example", "https://attacker.example/.salesforce.com",
+            "https://acme.salesforce.com@attacker.example", "https://acme.salesforce.com:444", "https://1.2.3.4", "acme.my.salesforce.com", "https://notforce.com"] {
+            assert!(salesforce_instance(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn zoho_api_domains() {
+        assert_eq!(zoho_api_domain("https://www.zohoapis.eu").as_deref(), Ok("https://www.zohoapis.eu"));
+        assert_eq!(zoho_api_domain("https://www.zohoapis.com.cn/").as_deref(), Ok("https://www.zohoapis.com.cn"));
+        for bad in ["https://www.zohoapis.com.attacker.example", "https://attacker.example", "http://www.zohoapis.com", "https://www.zohoapis.com@attacker.example",
+            "https://evil.zohoapis.com", "https://www.zohoapis.com:8443", "www.zohoapis.com"] {
+            assert!(zoho_api_domain(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn leadsquared_hosts() {
+        for ok in ["api-in21.leadsquared.com", "in21.leadsquared.com", "https://api.leadsquared.com/", "API-US11.leadsquared.com"] {
+            assert!(leadsquared_host(ok).is_ok(), "{ok}");
+        }
+        for bad in ["attacker.example/.leadsquared.com", "https://attacker.example/.leadsquared.com", "leadsquared.com", "a.b.leadsquared.com", "x.leadsquared.com.attacker.example",
+            "x.leadsquared.com@attacker.example", "x.leadsquared.com:444", "x_y.leadsquared.com", "http://api.leadsquared.com", "x.leadsquared.com?.leadsquared.com"] {
+            assert!(leadsquared_host(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn token_answers_with_foreign_hosts_are_refused() {
+        use crate::core::model::Crm;
+        let t = |base: &str| super::super::auth::Tokens { access_token: "a".into(), refresh_token: None, expires_at_ms: 0, api_base: base.into() };
+        assert!(checked_tokens(Crm::Zoho, t("https://www.zohoapis.eu")).is_ok());
+        assert!(checked_tokens(Crm::Zoho, t("https://attacker.example")).is_err());
+        assert!(checked_tokens(Crm::Salesforce, t("https://acme.my.salesforce.com")).is_ok());
+        assert!(checked_tokens(Crm::Salesforce, t("https://attacker.example/.force.com")).is_err());
+    }
+
+    #[test]
+    fn worker_requests_go_to_crm_hosts_only() {
+        for ok in ["https://www.zohoapis.com/crm/v8/org", "https://accounts.zoho.eu/oauth/v2/token", "https://login.salesforce.com/services/oauth2/token",
+            "https://crmsync-dev.my.salesforce.com/services/data", "https://api-in21.leadsquared.com/v2/x"] {
+            assert!(request_allowed(ok), "{ok}");
+        }
+        for bad in ["https://attacker.example/.leadsquared.com/v2", "http://www.zohoapis.com/crm", "https://accounts.zoho.com.attacker.example/", "https://evil.example/x?https://www.zohoapis.com"] {
+            assert!(!request_allowed(bad), "{bad}");
+        }
+    }
+}
