@@ -101,8 +101,9 @@ pub fn minute_from_local_minutes(m: i64) -> LocalMinute {
     LocalMinute { year: y as u16, month: mo as u8, day: d as u8, hour: (rem / 60) as u8, minute: (rem % 60) as u8 }
 }
 
-/// Howard Hinnant's civil_from_days (inverse of `days_from_civil`).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+/// Howard Hinnant's civil_from_days (inverse of `days_from_civil`): exact for the proleptic
+/// Gregorian calendar.
+pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -213,17 +213,10 @@ pub fn absolute_utc(ms: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, (rem % 3600) / 60)
 }
 
-// Howard Hinnant's days-from-civil inverse: exact for the proleptic Gregorian calendar.
+/// Days since 1970-01-01 → (year, month, day): the one calendar conversion in core.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    let (y, m, d) = crate::core::schedule::civil_from_days(z);
+    (y, m as u32, d as u32)
 }
 
 /// A close date as the CRM gave it, kept only when it is a plain `YYYY-MM-DD` date.

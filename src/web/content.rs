@@ -324,6 +324,18 @@ async fn read_model_storage() -> Vec<IdbEntry> {
     inner().await.unwrap_or_default()
 }
 
+/// Scan the open chat again after `RESEND_MS` (the worker did not take what was sent).
+fn rescan_soon(state: &Shared) {
+    let s2 = state.clone();
+    Timeout::new(RESEND_MS, move || {
+        s2.borrow_mut().chat_changed = true;
+        if s2.borrow().timer.is_none() {
+            schedule(&s2);
+        }
+    })
+    .forget();
+}
+
 /// Hand messages to the worker. If the worker does not take them (restarting, or an error),
 /// they are forgotten as sent and the chat is scanned again shortly: nothing stays behind.
 fn send(state: &Shared, identity: WaIdentity, messages: Vec<Message>) {
@@ -341,16 +353,9 @@ fn send(state: &Shared, identity: WaIdentity, messages: Vec<Message>) {
                 // Stored: now its files (the worker takes a file only for a stored message).
                 Ok(_) => copy_files(&files),
                 Err(e) => {
-                set_diag("send_error", &e);
-                state.borrow_mut().session.forget(&keys);
-                let s2 = state.clone();
-                Timeout::new(RESEND_MS, move || {
-                    s2.borrow_mut().chat_changed = true;
-                    if s2.borrow().timer.is_none() {
-                        schedule(&s2);
-                    }
-                })
-                .forget();
+                    set_diag("send_error", &e);
+                    state.borrow_mut().session.forget(&keys);
+                    rescan_soon(&state);
                 }
             }
         });
@@ -467,14 +472,7 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     if let Err(e) = report_chat(&doc, &identity).await {
         // The worker is restarting: the messages would be refused; scan again shortly.
         set_diag("send_error", &e);
-        let s2 = state.clone();
-        Timeout::new(RESEND_MS, move || {
-            s2.borrow_mut().chat_changed = true;
-            if s2.borrow().timer.is_none() {
-                schedule(&s2);
-            }
-        })
-        .forget();
+        rescan_soon(&state);
         return Ok(());
     }
     let mut cap = state.borrow_mut();
