@@ -76,6 +76,11 @@ if (headless) {
   await open('ana');
   await until(async () => (await frame.textContent('#last-synced').catch(() => '')).startsWith('Last synced'), { what: 'last synced' });
   await shot('05-panel-synced');
+  // Rows from before the backup window (WhatsApp loaded older history): offered, not waiting.
+  const tenDaysAgo = new Date(Date.now() - 10 * 86400000);
+  await page.evaluate((t) => window.fakeWA.prependOlder(3, { day: t }), tenDaysAgo.toISOString().slice(0, 10) + 'T09:00:00');
+  await until(async () => (await frame.textContent('#older').catch(() => '')).length > 0, { what: 'older messages offered' });
+  await shot('05b-panel-older-messages');
   await open('unknown');
   await viewIs('unknown');
   await shot('06-panel-unknown-number');
