@@ -175,7 +175,9 @@ test('5. quota drain: 20 rewritten headers cause a bounded number of CRM lookups
     for (let i = 0; i < 20; i++) {
       const t = `+1 415 555 ${String(1000 + i)}`;
       document.querySelector('#main header').outerHTML = `<header data-testid="conversation-header"><span data-icon="default-user"></span><div data-testid="conversation-info-header-chat-title"><span dir="auto" title="${t}">${t}</span></div></header>`;
-      await new Promise((r) => setTimeout(r, 100));
+      // Long enough for capture to report each header (a header replaced while capture is
+      // still telling the worker about it is skipped: its chat was never really open).
+      await new Promise((r) => setTimeout(r, 250));
     }
   });
   // Let every lookup that was admitted finish.
