@@ -43,13 +43,13 @@ mod store {
     async fn outbox_dedupes_updates_edits_and_settles() {
         let name = format!("crmsync-test-{}", js_sys::Math::random());
         let s = Store::open_named(&name).await.unwrap();
-        assert_eq!(s.append_messages(&[msg("a", "hi"), msg("b", "yo")]).await.unwrap(), (2, 0));
+        assert_eq!(s.append_messages(&[msg("a", "hi"), msg("b", "yo")], |_| true).await.unwrap(), (2, 0));
         // Re-rendered rows: nothing new.
-        assert_eq!(s.append_messages(&[msg("a", "hi")]).await.unwrap(), (0, 0));
+        assert_eq!(s.append_messages(&[msg("a", "hi")], |_| true).await.unwrap(), (0, 0));
         s.mark_synced(&["a".to_string(), "b".to_string()]).await.unwrap();
         assert!(s.all_raw("pending").await.unwrap().is_empty());
         // An edit makes the message pending again.
-        assert_eq!(s.append_messages(&[msg("a", "hi (edited)")]).await.unwrap(), (0, 1));
+        assert_eq!(s.append_messages(&[msg("a", "hi (edited)")], |_| true).await.unwrap(), (0, 1));
         let pending = s.all_raw("pending").await.unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].0, "a");
@@ -60,6 +60,12 @@ mod store {
         let m: OutboxMessage = again.get("messages", "a").await.unwrap().unwrap();
         assert_eq!(m.message.text, "hi (edited)");
         assert!(!m.synced);
+        // A message outside the backup window is stored and listed for its day, never pending.
+        assert_eq!(again.append_messages(&[msg("old", "from last month")], |m| m.message.key != "old").await.unwrap(), (1, 0));
+        assert!(again.get::<OutboxMessage>("messages", "old").await.unwrap().is_some());
+        assert!(!again.all_raw("pending").await.unwrap().iter().any(|(k, _)| k == "old"));
+        let day: Vec<String> = again.get("days", "pn:+5511987654321|2026-11-20").await.unwrap().unwrap();
+        assert_eq!(day, ["a", "b", "old"]);
     }
 }
 
