@@ -86,13 +86,11 @@ impl RetryPolicy {
                 let extra = if attempt > 3 { self.backoff_ms(attempt - 3, seed) } else { 0 };
                 Decision::RetryAt { at_ms: now_ms.saturating_add(wait).saturating_add(extra) }
             }
-            Failure::Transient { reason } => {
-                if attempt >= self.max_attempts {
-                    Decision::Park { reason: format!("gave up after {attempt} attempts: {reason}") }
-                } else {
-                    Decision::RetryAt { at_ms: now_ms.saturating_add(self.backoff_ms(attempt, seed)) }
-                }
-            }
+            // A server error or a lost answer is temporary by definition: never given up on
+            // (the data stays queued and the rep sees the last error); the backoff grows to
+            // `max_ms`. Giving up after 10 (as before) left a growing day's backup parked
+            // when one CRM endpoint took most of a fault-heavy run's faults.
+            Failure::Transient { .. } => Decision::RetryAt { at_ms: now_ms.saturating_add(self.backoff_ms(attempt, seed)) },
             // Ask for a refresh every time: the session allows at most one per sync cycle, so
             // this never loops, and a refresh lost to a killed worker is asked for again.
             // A 401 that survives many refreshes is not a token problem: park it.
@@ -162,11 +160,15 @@ mod tests {
     }
 
     #[test]
-    fn transient_failures_park_after_max_attempts() {
+    fn transient_failures_never_park_and_back_off_to_the_cap() {
         let p = RetryPolicy::default();
         let f = Failure::Transient { reason: "502".into() };
         assert!(matches!(p.decide(&f, 9, 0, "u"), Decision::RetryAt { .. }));
-        assert!(matches!(p.decide(&f, 10, 0, "u"), Decision::Park { .. }));
+        // Before: parked at the 10th failure, and the backup never reached the CRM.
+        match p.decide(&f, 40, 0, "u") {
+            Decision::RetryAt { at_ms } => assert!(at_ms <= p.max_ms && at_ms >= p.max_ms / 2, "{at_ms}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub struct RetryEntry {
     /// Send this document in a call of its own (it was rejected inside a batch).
     #[serde(default)]
     pub alone: bool,
+    /// Rate-limit answers (429) so far: they make the wait grow but are not the document's
+    /// fault, so they never count toward parking (`attempts` counts the other failures).
+    #[serde(default)]
+    pub limited: u32,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -231,7 +235,7 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
     let policy = RetryPolicy::default();
     let mut retry: BTreeMap<String, RetryEntry> = store.get("meta", "retry").await?.unwrap_or_default();
     let mut parked: Vec<Parked> = store.get("meta", "parked").await?.unwrap_or_default();
-    let parked_ids: BTreeSet<String> = parked.iter().map(|p| p.doc.clone()).collect();
+    let mut parked_ids: BTreeSet<String> = parked.iter().map(|p| p.doc.clone()).collect();
     let mut all_docs: Vec<RenderedDoc> = Vec::new();
     let mut remote: BTreeMap<DocKey, RemoteState> = BTreeMap::new();
     let mut incomplete: BTreeSet<crate::core::model::RecordRef> = BTreeSet::new();
@@ -375,9 +379,15 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                         WriteResult::Failed(f) => {
                             report.failed += 1;
                             let entry = retry.entry(id.clone()).or_default();
-                            entry.attempts += 1;
+                            let count = if matches!(f, Failure::RateLimited { .. }) {
+                                entry.limited += 1;
+                                entry.limited
+                            } else {
+                                entry.attempts += 1;
+                                entry.attempts
+                            };
                             let seed = id.clone();
-                            match policy.decide_write(&f, entry.attempts, entry.alone, now_ms(), &seed) {
+                            match policy.decide_write(&f, count, entry.alone, now_ms(), &seed) {
                                 Decision::RetryAt { at_ms } => {
                                     entry.at_ms = at_ms;
                                     if matches!(f, Failure::RateLimited { .. }) {
@@ -401,6 +411,8 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                                     stop_crm = true;
                                 }
                                 Decision::Park { reason } => {
+                                    // Parked once: the cycle's later passes leave it alone.
+                                    parked_ids.insert(id.clone());
                                     parked.push(Parked { doc: id.clone(), reason: reason.clone(), at_ms: now_ms() });
                                     state.last_error = Some(format!("{}: {reason}", crm.name()));
                                 }
