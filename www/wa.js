@@ -5,8 +5,7 @@
 (() => {
   const chats = [
     { id: 'ana', title: 'Ana Souza', fixture: 'fixtures/ana.html', jid: '5511987654321@c.us', preview: 'Av. Paulista, 1000' },
-    // Its rows are written month-first (en-US), new ones too, whatever the page's language.
-    { id: 'us', title: '+1 (415) 555-2671', fixture: 'fixtures/us.html', preview: 'The pro one', stampLang: 'en-US' },
+    { id: 'us', title: '+1 (415) 555-2671', fixture: 'fixtures/us.html', preview: 'The pro one' },
     { id: 'group', title: 'Obra Paulista', fixture: 'fixtures/group.html', group: true, jid: '120363025246125486@g.us', preview: 'Welcome!' },
     { id: 'priya', title: 'Priya Sharma', jid: '919876543210@c.us', rows: [], preview: '' },
     { id: 'lid', title: 'Marina (LID)', jid: '196271432331425@lid', rows: [], preview: '' },
@@ -63,8 +62,10 @@
   const loadedAt = pinned ? new Date(pinned) : new Date();
   const today = () => new Date(loadedAt);
   const daysFrom = (n) => { const d = today(); d.setDate(d.getDate() + n); return d; };
-  const renderDates = (html) => html.replace(/\{\{(dmy|mdy):(-?\d+)\}\}/g, (_, f, n) => {
+  // `{{date:N}}` follows the page's language, as WhatsApp writes every chat in the user's locale.
+  const renderDates = (html) => html.replace(/\{\{(dmy|mdy|date):(-?\d+)\}\}/g, (_, f0, n) => {
     const d = daysFrom(Number(n));
+    const f = f0 === 'date' ? (lang() === 'en-US' ? 'mdy' : 'dmy') : f0;
     return f === 'dmy' ? `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}` : `${d.getMonth() + 1}/${d.getDate()}/${d.getFullYear()}`;
   });
   const newId = () => `3EB0${Date.now().toString(16).toUpperCase()}${(seq++).toString(16).toUpperCase().padStart(4, '0')}`;

@@ -25,7 +25,8 @@ fn fixture_on(html: &str, year: u16, month: u8, day: u8) -> String {
         let d = crate::core::schedule::minute_from_local_minutes(today + n.parse::<i64>().unwrap_or(0) * 1440);
         match fmt {
             "dmy" => out.push_str(&format!("{:02}/{:02}/{}", d.day, d.month, d.year)),
-            "mdy" => out.push_str(&format!("{}/{}/{}", d.month, d.day, d.year)),
+            // `date` follows the page's locale; the native tests scan it as en-US.
+            "mdy" | "date" => out.push_str(&format!("{}/{}/{}", d.month, d.day, d.year)),
             _ => out.push_str(&rest[i..i + 4 + end]),
         }
         rest = &tail[end + 2..];
