@@ -55,11 +55,9 @@
     ? `${(d.getHours() % 12) || 12}:${pad(d.getMinutes())} ${d.getHours() < 12 ? 'AM' : 'PM'}, ${d.getMonth() + 1}/${d.getDate()}/${d.getFullYear()}`
     : `${pad(d.getHours())}:${pad(d.getMinutes())}, ${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`);
   // Fixtures are dated relative to the run: `{{dmy:-1}}` is yesterday as dd/mm/yyyy,
-  // `{{mdy:0}}` today as m/d/yyyy. `?now=YYYY-MM-DDTHH:MM` pins "today" for tests of
-  // date parsing that need a particular calendar date (e.g. an ambiguous 12/9).
-  const pinned = new URLSearchParams(location.search).get('now');
+  // `{{mdy:0}}` today as m/d/yyyy, `{{date:N}}` in the page's own format.
   // Fixed at load, so a page open across midnight stays consistent with `fakeWA.day(n)`.
-  const loadedAt = pinned ? new Date(pinned) : new Date();
+  const loadedAt = new Date();
   const today = () => new Date(loadedAt);
   const daysFrom = (n) => { const d = today(); d.setDate(d.getDate() + n); return d; };
   // `{{date:N}}` follows the page's language, as WhatsApp writes every chat in the user's locale.

@@ -94,17 +94,19 @@ test('chat switches: group, unsaved number, @lid-only identity', async () => {
 });
 
 test('month-first and day-first locales, and a 2,000-message chat', async () => {
-  // "Today" pinned to 10 Dec 2026, so the fixture's dates read 12/9 and 12/10: ambiguous.
-  const us = await openWA('?chat=us&lang=en-US&now=2026-12-10T12:00:00');
+  // The page writes every chat in its own locale: month-first in en-US, day-first in pt-BR;
+  // each is read in the order it was written (the same day either way).
+  const us = await openWA('?chat=us&lang=en-US');
   const ms = await until(async () => { const m = await messages(us); return m.length === 3 && m; }, { what: 'us chat' });
   const first = byKey(ms, 'false_14155552671@c.us_3EB0C0FFEE000001');
-  assert.deepEqual(first.time, { year: 2026, month: 12, day: 9, hour: 22, minute: 54 });
+  const yesterday = await us.evaluate(() => window.fakeWA.day(-1));
+  assert.deepEqual(first.time, { ...yesterday, hour: 22, minute: 54 });
   assert.equal(first.sender.phone, '+14155552671');
   await us.close();
-  const dayFirst = await openWA('?chat=us&lang=pt-BR&now=2026-12-10T12:00:00');
+  const dayFirst = await openWA('?chat=us&lang=pt-BR');
   const md = await until(async () => { const m = await messages(dayFirst); return m.length === 3 && m; }, { what: 'us chat as pt-BR' });
-  // A day-first page writes 09/12/2026 and it is read day-first: the same day.
-  assert.deepEqual(byKey(md, 'false_14155552671@c.us_3EB0C0FFEE000001').time, { year: 2026, month: 12, day: 9, hour: 22, minute: 54 }, 'the page locale decides the order');
+  const yesterdayBR = await dayFirst.evaluate(() => window.fakeWA.day(-1));
+  assert.deepEqual(byKey(md, 'false_14155552671@c.us_3EB0C0FFEE000001').time, { ...yesterdayBR, hour: 22, minute: 54 }, 'the page locale decides the order');
   await dayFirst.close();
   const long = await openWA('?chat=long');
   await until(async () => (await diag(long))?.capture?.parsed >= 2000, { what: '2000 messages', timeout: 30000 });
