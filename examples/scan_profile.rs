@@ -33,7 +33,8 @@ fn main() {
         let doc = html::parse(&big);
         let parse = t.elapsed();
         let t = Instant::now();
-        let mut ctx = ScanContext { chat: "c".into(), locale: "pt-BR".into(), ..Default::default() };
+        let mut ctx =
+            ScanContext { chat: "c".into(), locale: "pt-BR".into(), ..Default::default() };
         let mut c = Counters::default();
         let mut n = 0;
         for e in doc.top() {
@@ -43,7 +44,15 @@ fn main() {
         }
         let rows_t = t.elapsed();
         let t = Instant::now();
-        let all = capture::scan(&big, &mut ScanContext { chat: "c".into(), locale: "pt-BR".into(), ..Default::default() }, &mut c);
-        println!("tree {parse:?}  rows {rows_t:?}  messages {n}  scan {:?} ({})", t.elapsed(), all.len());
+        let all = capture::scan(
+            &big,
+            &mut ScanContext { chat: "c".into(), locale: "pt-BR".into(), ..Default::default() },
+            &mut c,
+        );
+        println!(
+            "tree {parse:?}  rows {rows_t:?}  messages {n}  scan {:?} ({})",
+            t.elapsed(),
+            all.len()
+        );
     }
 }

@@ -17,7 +17,10 @@ fn run(args: &[&str], input: &str) -> Vec<String> {
 
 #[test]
 fn phone_e164_answers_every_line() {
-    let out = run(&["phone", "e164"], "(11) 98765-4321\tBR\n020 7946 0958\tZZ\n\tBR\nno tab here\n+1 (415) 555-2671\tZZ\n");
+    let out = run(
+        &["phone", "e164"],
+        "(11) 98765-4321\tBR\n020 7946 0958\tZZ\n\tBR\nno tab here\n+1 (415) 555-2671\tZZ\n",
+    );
     assert_eq!(out.len(), 5);
     assert_eq!(out[0], "+5511987654321");
     assert!(out[1].starts_with("invalid\t"), "{}", out[1]);

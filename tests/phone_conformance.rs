@@ -13,13 +13,25 @@ fn agrees_with_libphonenumber_on_the_whole_corpus() {
         assert_eq!(cols.len(), 3, "bad corpus line {line:?}");
         total += 1;
         // A CRM field as the matcher reads it (notes dropped, the first number).
-        let got = parse_crm_phone(cols[0], cols[1]).ok().and_then(|v| v.into_iter().next()).unwrap_or_else(|| "invalid".into());
+        let got = parse_crm_phone(cols[0], cols[1])
+            .ok()
+            .and_then(|v| v.into_iter().next())
+            .unwrap_or_else(|| "invalid".into());
         if got != cols[2] {
-            disagreements.push(format!("{:?} ({}) → {got}, libphonenumber: {}", cols[0], cols[1], cols[2]));
+            disagreements
+                .push(format!("{:?} ({}) → {got}, libphonenumber: {}", cols[0], cols[1], cols[2]));
         }
     }
     let agree = total - disagreements.len();
-    println!("phone conformance: {agree}/{total} agree ({:.3}%)", 100.0 * agree as f64 / total as f64);
+    println!(
+        "phone conformance: {agree}/{total} agree ({:.3}%)",
+        100.0 * agree as f64 / total as f64
+    );
     assert!(total > 10_000, "corpus too small: {total}");
-    assert!(disagreements.is_empty(), "{} disagreements, first: {:#?}", disagreements.len(), &disagreements[..disagreements.len().min(15)]);
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements, first: {:#?}",
+        disagreements.len(),
+        &disagreements[..disagreements.len().min(15)]
+    );
 }

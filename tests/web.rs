@@ -43,7 +43,10 @@ mod store {
     async fn outbox_dedupes_updates_edits_and_settles() {
         let name = format!("crmsync-test-{}", js_sys::Math::random());
         let s = Store::open_named(&name).await.unwrap();
-        assert_eq!(s.append_messages(&[msg("a", "hi"), msg("b", "yo")], |_| true).await.unwrap(), (2, 0));
+        assert_eq!(
+            s.append_messages(&[msg("a", "hi"), msg("b", "yo")], |_| true).await.unwrap(),
+            (2, 0)
+        );
         // Re-rendered rows: nothing new.
         assert_eq!(s.append_messages(&[msg("a", "hi")], |_| true).await.unwrap(), (0, 0));
         s.mark_synced(&["a".to_string(), "b".to_string()]).await.unwrap();
@@ -53,7 +56,8 @@ mod store {
         let pending = s.all_raw("pending").await.unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].0, "a");
-        let day: Vec<String> = s.get("days", "pn:+5511987654321|2026-11-20").await.unwrap().unwrap();
+        let day: Vec<String> =
+            s.get("days", "pn:+5511987654321|2026-11-20").await.unwrap().unwrap();
         assert_eq!(day, ["a", "b"]);
         // Reopening sees the same data (durable, schema already at this version).
         let again = Store::open_named(&name).await.unwrap();
@@ -61,23 +65,34 @@ mod store {
         assert_eq!(m.message.text, "hi (edited)");
         assert!(!m.synced);
         // A message outside the backup window is stored and listed for its day, never pending.
-        assert_eq!(again.append_messages(&[msg("old", "from last month")], |m| m.message.key != "old").await.unwrap(), (1, 0));
+        assert_eq!(
+            again
+                .append_messages(&[msg("old", "from last month")], |m| m.message.key != "old")
+                .await
+                .unwrap(),
+            (1, 0)
+        );
         assert!(again.get::<OutboxMessage>("messages", "old").await.unwrap().is_some());
         assert!(!again.all_raw("pending").await.unwrap().iter().any(|(k, _)| k == "old"));
-        let day: Vec<String> = again.get("days", "pn:+5511987654321|2026-11-20").await.unwrap().unwrap();
+        let day: Vec<String> =
+            again.get("days", "pn:+5511987654321|2026-11-20").await.unwrap().unwrap();
         assert_eq!(day, ["a", "b", "old"]);
     }
 }
 
 #[wasm_bindgen_test]
 fn phone_parsing_runs_in_the_browser() {
-    let out = crmsync::web::phone::phone_e164_batch("(11) 98765-4321\tBR\n020 7946 0958\tZZ\n+1 (415) 555-2671\tUS\n");
+    let out = crmsync::web::phone::phone_e164_batch(
+        "(11) 98765-4321\tBR\n020 7946 0958\tZZ\n+1 (415) 555-2671\tUS\n",
+    );
     assert_eq!(out, "+5511987654321\ninvalid\n+14155552671\n");
 }
 
 #[wasm_bindgen_test]
 fn phone_notes_idd_and_trunk_8_in_the_browser() {
-    let out = crmsync::web::phone::phone_e164_batch("011 44 20 7946 0958\tFR\n+88622123456\tZZ\n8 912 345 67 89\tUS\n");
+    let out = crmsync::web::phone::phone_e164_batch(
+        "011 44 20 7946 0958\tFR\n+88622123456\tZZ\n8 912 345 67 89\tUS\n",
+    );
     assert_eq!(out, "+442079460958\ninvalid\n+79123456789\n");
     let field = crmsync::core::phone::parse_crm_phone("(415) 555-2671 (office)", "US");
     assert_eq!(field, Ok(vec!["+14155552671".to_string()]));

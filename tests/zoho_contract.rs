@@ -51,23 +51,40 @@ impl Specs {
     fn load() -> Specs {
         let dir = spec_dir();
         let mut files = BTreeMap::new();
-        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("the Zoho OpenAPI files are read from {} ({e}); set CRMSYNC_ZOHO_OAS", dir.display()));
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+            panic!(
+                "the Zoho OpenAPI files are read from {} ({e}); set CRMSYNC_ZOHO_OAS",
+                dir.display()
+            )
+        });
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
             if name.ends_with(".json") {
-                let text = std::fs::read_to_string(e.path()).unwrap_or_else(|err| panic!("{name}: {err}"));
-                files.insert(name.clone(), serde_json::from_str(&text).unwrap_or_else(|err| panic!("{name}: {err}")));
+                let text =
+                    std::fs::read_to_string(e.path()).unwrap_or_else(|err| panic!("{name}: {err}"));
+                files.insert(
+                    name.clone(),
+                    serde_json::from_str(&text).unwrap_or_else(|err| panic!("{name}: {err}")),
+                );
             }
         }
-        assert!(files.contains_key("notes.json") && files.contains_key("related_records.json"), "incomplete spec folder {}", dir.display());
+        assert!(
+            files.contains_key("notes.json") && files.contains_key("related_records.json"),
+            "incomplete spec folder {}",
+            dir.display()
+        );
         Specs { files }
     }
 
     /// A `$ref` (local `#/...` or another file's raw GitHub URL, mapped by file name).
     fn resolve<'a>(&'a self, file: &'a str, r: &str) -> (&'a str, &'a Value) {
         let (target, pointer) = r.split_once('#').unwrap_or((r, ""));
-        let f: &str = if target.is_empty() { file } else { target.rsplit('/').next().unwrap_or(target) };
-        let (name, doc) = self.files.get_key_value(f).unwrap_or_else(|| panic!("$ref into a file not in the spec folder: {r}"));
+        let f: &str =
+            if target.is_empty() { file } else { target.rsplit('/').next().unwrap_or(target) };
+        let (name, doc) = self
+            .files
+            .get_key_value(f)
+            .unwrap_or_else(|| panic!("$ref into a file not in the spec folder: {r}"));
         let v = doc.pointer(pointer).unwrap_or_else(|| panic!("dangling $ref {r}"));
         (name.as_str(), v)
     }
@@ -94,14 +111,16 @@ impl Specs {
                 }
                 let mut vars = BTreeMap::new();
                 let mut literals = 0;
-                let ok = tsegs.iter().zip(&segs).all(|(t, s)| match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                    Some(var) => {
-                        vars.insert(var.to_string(), s.to_string());
-                        !s.is_empty()
-                    }
-                    None => {
-                        literals += 1;
-                        t == s
+                let ok = tsegs.iter().zip(&segs).all(|(t, s)| {
+                    match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                        Some(var) => {
+                            vars.insert(var.to_string(), s.to_string());
+                            !s.is_empty()
+                        }
+                        None => {
+                            literals += 1;
+                            t == s
+                        }
                     }
                 });
                 if ok {
@@ -115,15 +134,25 @@ impl Specs {
     }
 
     fn parameters<'a>(&'a self, op: &Op<'a>) -> Vec<&'a Value> {
-        op.op.get("parameters").and_then(Value::as_array).into_iter().flatten().map(|p| self.deref(op.file, p).1).collect()
+        op.op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|p| self.deref(op.file, p).1)
+            .collect()
     }
 }
 
 /// A value (from a path segment or the query string) against a parameter schema.
 fn check_scalar(what: &str, value: &str, schema: &Value) -> Result<(), String> {
     match schema.get("type").and_then(Value::as_str) {
-        Some("integer") if value.parse::<i64>().is_err() => return Err(format!("{what}={value:?} is not an integer")),
-        Some("boolean") if value != "true" && value != "false" => return Err(format!("{what}={value:?} is not a boolean")),
+        Some("integer") if value.parse::<i64>().is_err() => {
+            return Err(format!("{what}={value:?} is not an integer"))
+        }
+        Some("boolean") if value != "true" && value != "false" => {
+            return Err(format!("{what}={value:?} is not a boolean"))
+        }
         _ => {}
     }
     if let Some(e) = schema.get("enum").and_then(Value::as_array) {
@@ -132,14 +161,24 @@ fn check_scalar(what: &str, value: &str, schema: &Value) -> Result<(), String> {
         }
     }
     let n = value.chars().count() as u64;
-    if schema.get("maxLength").and_then(Value::as_u64).is_some_and(|m| n > m) || schema.get("minLength").and_then(Value::as_u64).is_some_and(|m| n < m) {
+    if schema.get("maxLength").and_then(Value::as_u64).is_some_and(|m| n > m)
+        || schema.get("minLength").and_then(Value::as_u64).is_some_and(|m| n < m)
+    {
         return Err(format!("{what}: length {n} outside the declared bounds"));
     }
     Ok(())
 }
 
 /// A JSON body against a schema; `top` applies `required` (see the module comment).
-fn check_json(specs: &Specs, file: &str, schema: &Value, v: &Value, at: &str, top: bool, errs: &mut Vec<String>) {
+fn check_json(
+    specs: &Specs,
+    file: &str,
+    schema: &Value,
+    v: &Value,
+    at: &str,
+    top: bool,
+    errs: &mut Vec<String>,
+) {
     let (file, schema) = specs.deref(file, schema);
     for key in ["oneOf", "anyOf"] {
         if let Some(alts) = schema.get(key).and_then(Value::as_array) {
@@ -167,7 +206,10 @@ fn check_json(specs: &Specs, file: &str, schema: &Value, v: &Value, at: &str, to
     let ty = schema.get("type").and_then(Value::as_str);
     let type_ok = match (ty, v) {
         (None, _) => true,
-        (Some("object"), Value::Object(_)) | (Some("array"), Value::Array(_)) | (Some("string"), Value::String(_)) | (Some("boolean"), Value::Bool(_)) => true,
+        (Some("object"), Value::Object(_))
+        | (Some("array"), Value::Array(_))
+        | (Some("string"), Value::String(_))
+        | (Some("boolean"), Value::Bool(_)) => true,
         (Some("integer"), Value::Number(n)) => n.is_i64() || n.is_u64(),
         (Some("number"), Value::Number(_)) => true,
         (_, Value::Null) => schema.get("nullable").and_then(Value::as_bool) == Some(true),
@@ -181,7 +223,13 @@ fn check_json(specs: &Specs, file: &str, schema: &Value, v: &Value, at: &str, to
         Value::Object(o) => {
             let props = schema.get("properties").and_then(Value::as_object);
             if top {
-                for r in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                for r in schema
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
                     if !o.contains_key(r) {
                         errs.push(format!("{at}: required {r} missing"));
                     }
@@ -192,7 +240,11 @@ fn check_json(specs: &Specs, file: &str, schema: &Value, v: &Value, at: &str, to
                     Some(s) => check_json(specs, file, s, x, &format!("{at}.{k}"), false, errs),
                     // A schema naming its properties without `additionalProperties` is
                     // closed for our purposes: an undeclared key is most likely a typo.
-                    None if props.is_some() && schema.get("additionalProperties").is_none_or(|a| a == &Value::Bool(false)) => {
+                    None if props.is_some()
+                        && schema
+                            .get("additionalProperties")
+                            .is_none_or(|a| a == &Value::Bool(false)) =>
+                    {
                         errs.push(format!("{at}: {k} is not a declared property"))
                     }
                     None => {}
@@ -220,7 +272,9 @@ fn check_json(specs: &Specs, file: &str, schema: &Value, v: &Value, at: &str, to
 }
 
 fn query_pairs(url: &str) -> Vec<(String, String)> {
-    url.split_once('?').map(|(_, q)| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
+    url.split_once('?')
+        .map(|(_, q)| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
 }
 
 fn method_name(m: &Method) -> &'static str {
@@ -251,14 +305,19 @@ fn validate(specs: &Specs, req: &HttpRequest) -> Result<String, Vec<String>> {
     let method = method_name(&req.method);
     let ops = specs.operations(method, &path);
     if ops.is_empty() {
-        return Err(vec![format!("{} {path}: no such operation in the v8 OpenAPI files", method.to_uppercase())]);
+        return Err(vec![format!(
+            "{} {path}: no such operation in the v8 OpenAPI files",
+            method.to_uppercase()
+        )]);
     }
     let query = query_pairs(&req.url);
     let mut all_errs = Vec::new();
     for (op, vars) in &ops {
         let mut errs = Vec::new();
         let params = specs.parameters(op);
-        let declared = |name: &str, place: &str| params.iter().find(|p| p["name"] == name && p["in"] == place).copied();
+        let declared = |name: &str, place: &str| {
+            params.iter().find(|p| p["name"] == name && p["in"] == place).copied()
+        };
         for (k, v) in &query {
             match declared(k, "query") {
                 Some(p) => {
@@ -269,9 +328,12 @@ fn validate(specs: &Specs, req: &HttpRequest) -> Result<String, Vec<String>> {
                 None => errs.push(format!("query parameter {k} is not declared")),
             }
         }
-        for p in params.iter().filter(|p| p["in"] == "query" && p["required"] == Value::Bool(true)) {
+        for p in params.iter().filter(|p| p["in"] == "query" && p["required"] == Value::Bool(true))
+        {
             if let Some(name) = p["name"].as_str() {
-                let waived = SHARED_COMPONENT_REQUIRED.iter().any(|(m, t, n, _)| *m == method && *t == op.template && *n == name);
+                let waived = SHARED_COMPONENT_REQUIRED
+                    .iter()
+                    .any(|(m, t, n, _)| *m == method && *t == op.template && *n == name);
                 if !waived && !query.iter().any(|(k, _)| k == name) {
                     errs.push(format!("required query parameter {name} missing"));
                 }
@@ -284,9 +346,12 @@ fn validate(specs: &Specs, req: &HttpRequest) -> Result<String, Vec<String>> {
                 }
             }
         }
-        let json_body = req.headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.starts_with("application/json"));
+        let json_body = req.headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("content-type") && v.starts_with("application/json")
+        });
         if let (true, Some(bytes)) = (json_body, req.body.as_deref()) {
-            let body: Value = serde_json::from_slice(bytes).map_err(|e| vec![format!("body is not JSON: {e}")])?;
+            let body: Value = serde_json::from_slice(bytes)
+                .map_err(|e| vec![format!("body is not JSON: {e}")])?;
             match op.op.pointer("/requestBody/content/application~1json/schema") {
                 Some(schema) => check_json(specs, op.file, schema, &body, "$", true, &mut errs),
                 None => errs.push("a JSON body for an operation that declares none".into()),
@@ -295,7 +360,13 @@ fn validate(specs: &Specs, req: &HttpRequest) -> Result<String, Vec<String>> {
         if errs.is_empty() {
             return Ok(format!("{} {} ({})", method.to_uppercase(), op.template, op.file));
         }
-        all_errs.push(format!("as {} {} ({}): {}", method.to_uppercase(), op.template, op.file, errs.join("; ")));
+        all_errs.push(format!(
+            "as {} {} ({}): {}",
+            method.to_uppercase(),
+            op.template,
+            op.file,
+            errs.join("; ")
+        ));
     }
     Err(all_errs)
 }
@@ -314,28 +385,45 @@ fn prose_checks(req: &HttpRequest) -> Vec<String> {
             if n["Note_Title"].as_str().is_some_and(|t| t.chars().count() > 120) {
                 errs.push(format!("data[{i}].Note_Title longer than 120 characters"));
             }
-            if n["Note_Title"].as_str().is_none_or(str::is_empty) && n["Note_Content"].as_str().is_none_or(str::is_empty) {
+            if n["Note_Title"].as_str().is_none_or(str::is_empty)
+                && n["Note_Content"].as_str().is_none_or(str::is_empty)
+            {
                 errs.push(format!("data[{i}] has neither title nor content"));
             }
             match req.method {
-                Method::Post if n["Parent_Id"]["module"]["api_name"].as_str().is_none() || n["Parent_Id"]["id"].as_str().is_none() => {
+                Method::Post
+                    if n["Parent_Id"]["module"]["api_name"].as_str().is_none()
+                        || n["Parent_Id"]["id"].as_str().is_none() =>
+                {
                     errs.push(format!("data[{i}].Parent_Id is not {{module: {{api_name}}, id}}"))
                 }
-                Method::Put if n["id"].as_str().is_none() => errs.push(format!("data[{i}] updates no note id")),
+                Method::Put if n["id"].as_str().is_none() => {
+                    errs.push(format!("data[{i}] updates no note id"))
+                }
                 _ => {}
             }
         }
     }
-    if req.method == Method::Post && (path.ends_with("/crm/v8/Contacts") || path.ends_with("/crm/v8/Leads")) {
-        for (i, r) in body.as_ref().and_then(|b| b["data"].as_array()).into_iter().flatten().enumerate() {
+    if req.method == Method::Post
+        && (path.ends_with("/crm/v8/Contacts") || path.ends_with("/crm/v8/Leads"))
+    {
+        for (i, r) in
+            body.as_ref().and_then(|b| b["data"].as_array()).into_iter().flatten().enumerate()
+        {
             if r["Last_Name"].as_str().is_none_or(str::is_empty) {
                 errs.push(format!("data[{i}] without Last_Name"));
             }
         }
     }
     if path.ends_with("/Attachments") && req.method == Method::Post {
-        let multipart = req.headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("content-type") && v.starts_with("multipart/form-data; boundary="));
-        let has_file = req.body.as_deref().is_some_and(|b| String::from_utf8_lossy(b).contains("Content-Disposition: form-data; name=\"file\"; filename="));
+        let multipart = req.headers.iter().any(|(k, v)| {
+            k.eq_ignore_ascii_case("content-type")
+                && v.starts_with("multipart/form-data; boundary=")
+        });
+        let has_file = req.body.as_deref().is_some_and(|b| {
+            String::from_utf8_lossy(b)
+                .contains("Content-Disposition: form-data; name=\"file\"; filename=")
+        });
         if !multipart || !has_file {
             errs.push("an upload is multipart/form-data with a `file` field".into());
         }
@@ -344,14 +432,21 @@ fn prose_checks(req: &HttpRequest) -> Vec<String> {
 }
 
 fn zoho() -> Zoho {
-    Zoho { dc: ZohoDc::Us, api_domain: "https://www.zohoapis.com".into(), access_token: "1000.t".into(), org_domain: Some("org1".into()) }
+    Zoho {
+        dc: ZohoDc::Us,
+        api_domain: "https://www.zohoapis.com".into(),
+        access_token: "1000.t".into(),
+        org_domain: Some("org1".into()),
+    }
 }
 
 /// Every Zoho request the product builds, with a name for the failure message.
 fn every_request() -> Vec<(String, HttpRequest)> {
     let z = zoho();
     let mut out: Vec<(String, HttpRequest)> = Vec::new();
-    for (i, r) in z.search_requests(&["+5511987654321".into(), "11987654321".into()]).into_iter().enumerate() {
+    for (i, r) in
+        z.search_requests(&["+5511987654321".into(), "11987654321".into()]).into_iter().enumerate()
+    {
         out.push((format!("phone search {i}"), r));
     }
     out.push(("search page 2".into(), z.search_page(RecordKind::Lead, "+5511987654321", 2)));
@@ -361,15 +456,24 @@ fn every_request() -> Vec<(String, HttpRequest)> {
         }
     }
     out.push(("org".into(), z.org_request()));
-    let contact = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "5843104000000624001".into() };
+    let contact =
+        RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "5843104000000624001".into() };
     if let Some(r) = z.deals_request(&contact) {
         out.push(("card deals".into(), r));
     }
     out.push(("recent deals".into(), z.recent_deals_request(&contact.id)));
-    let typed = NewRecord { name: "Ana Maria Souza".into(), phone: "+5511987654321".into(), email: Some("ana@example.com".into()), company: Some("Souza Têxteis".into()) };
+    let typed = NewRecord {
+        name: "Ana Maria Souza".into(),
+        phone: "+5511987654321".into(),
+        email: Some("ana@example.com".into()),
+        company: Some("Souza Têxteis".into()),
+    };
     out.push(("create contact".into(), z.create_request(CreateKind::Contact, &typed)));
     out.push(("create lead".into(), z.create_request(CreateKind::Lead, &typed)));
-    out.push(("create lead, name and number only".into(), z.create_request(CreateKind::Lead, &NewRecord::new("Souza", "+5511987654321"))));
+    out.push((
+        "create lead, name and number only".into(),
+        z.create_request(CreateKind::Lead, &NewRecord::new("Souza", "+5511987654321")),
+    ));
 
     // The backup writer's calls, from a rendered day with a long chat name (its title is cut).
     let mut w = ZohoWriter::new(zoho());
@@ -382,14 +486,23 @@ fn every_request() -> Vec<(String, HttpRequest)> {
         files: vec![crmsync::core::outbox::FileBlob { key: "3EB0#0".into(), name: "planta.png".into(), mime: "image/png".into(), data_b64: "iVBORw0KGgo=".into() }],
     };
     let docs: Vec<RenderedDoc> = w.render(&unit);
-    let by_key: BTreeMap<DocKey, RenderedDoc> = docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
-    let notes: Vec<&RenderedDoc> = docs.iter().filter(|d| !d.key.target.starts_with("file:")).collect();
+    let by_key: BTreeMap<DocKey, RenderedDoc> =
+        docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+    let notes: Vec<&RenderedDoc> =
+        docs.iter().filter(|d| !d.key.target.starts_with("file:")).collect();
     let file = docs.iter().find(|d| d.key.target.starts_with("file:")).expect("a file document");
     let batch = |class: &str, op: WriteOp, ds: &[&RenderedDoc], id: Option<&str>| Batch {
         crm: Crm::Zoho,
         class: class.into(),
         op: op.clone(),
-        writes: ds.iter().map(|d| Write { doc: d.key.clone(), op: op.clone(), remote_id: id.map(str::to_string) }).collect(),
+        writes: ds
+            .iter()
+            .map(|d| Write {
+                doc: d.key.clone(),
+                op: op.clone(),
+                remote_id: id.map(str::to_string),
+            })
+            .collect(),
     };
     for (name, b) in [
         ("notes create", batch("note", WriteOp::Create, &notes, None)),
@@ -402,7 +515,11 @@ fn every_request() -> Vec<(String, HttpRequest)> {
         out.push((name.into(), w.request(&b, &by_key).unwrap_or_else(|e| panic!("{name}: {e}"))));
     }
     let first = z.list_notes_request(RecordKind::Contact, &contact.id);
-    let more = crmsync::crm::http::HttpResponse { status: 200, headers: vec![], body: br#"{"data":[],"info":{"page":1,"per_page":200,"more_records":true}}"#.to_vec() };
+    let more = crmsync::crm::http::HttpResponse {
+        status: 200,
+        headers: vec![],
+        body: br#"{"data":[],"info":{"page":1,"per_page":200,"more_records":true}}"#.to_vec(),
+    };
     out.push(("notes page 2".into(), Zoho::next_related_page(&first, &more).expect("a next page")));
     out
 }
@@ -421,7 +538,11 @@ fn every_zoho_request_matches_the_official_openapi_operations() {
             failures.push(format!("{name}: {e}"));
         }
     }
-    assert!(failures.is_empty(), "requests that do not follow Zoho's v8 contract:\n{}\n(matched: {seen:#?})", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "requests that do not follow Zoho's v8 contract:\n{}\n(matched: {seen:#?})",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -432,21 +553,43 @@ fn the_validator_refuses_what_zoho_does_not_declare() {
     let get = |url: &str| HttpRequest::get(url.to_string());
     let sorted = get("https://www.zohoapis.com/crm/v8/Contacts/1/Deals?fields=Deal_Name&sort_by=Modified_Time&sort_order=desc&per_page=5");
     assert!(validate(&specs, &sorted).unwrap_err().join(" ").contains("sort_by is not declared"));
-    assert!(validate(&specs, &get("https://www.zohoapis.com/crm/v8/Contacts/1/Deals?fields=Deal_Name&per_page=five")).unwrap_err().join(" ").contains("not an integer"));
+    assert!(validate(
+        &specs,
+        &get("https://www.zohoapis.com/crm/v8/Contacts/1/Deals?fields=Deal_Name&per_page=five")
+    )
+    .unwrap_err()
+    .join(" ")
+    .contains("not an integer"));
     let mut patch = get("https://www.zohoapis.com/crm/v8/Notes");
     patch.method = Method::Patch;
     assert!(validate(&specs, &patch).unwrap_err()[0].contains("no such operation"));
-    assert!(validate(&specs, &get("https://www.zohoapis.com/crm/v8/Contacts/1/Attachments?per_page=200")).unwrap_err().join(" ").contains("required query parameter fields missing"));
+    assert!(validate(
+        &specs,
+        &get("https://www.zohoapis.com/crm/v8/Contacts/1/Attachments?per_page=200")
+    )
+    .unwrap_err()
+    .join(" ")
+    .contains("required query parameter fields missing"));
     let long = "t".repeat(121);
     let put = z.update_notes(&[("n1".into(), long.clone(), "c".into())]).unwrap();
     assert!(prose_checks(&put).is_empty(), "the connector cuts the title");
     let mut raw = put.clone();
-    raw.body = Some(serde_json::json!({"data": [{"id": "n1", "Note_Title": long, "Note_Content": "c"}]}).to_string().into_bytes());
+    raw.body = Some(
+        serde_json::json!({"data": [{"id": "n1", "Note_Title": long, "Note_Content": "c"}]})
+            .to_string()
+            .into_bytes(),
+    );
     assert!(prose_checks(&raw)[0].contains("longer than 120"));
-    raw.body = Some(serde_json::json!({"data": [{"id": "n1", "Note_Title": 7}]}).to_string().into_bytes());
+    raw.body =
+        Some(serde_json::json!({"data": [{"id": "n1", "Note_Title": 7}]}).to_string().into_bytes());
     assert!(validate(&specs, &raw).unwrap_err().join(" ").contains("is not of type string"));
-    raw.body = Some(serde_json::json!({"data": [{"id": "n1", "Note_Titel": "x"}]}).to_string().into_bytes());
-    assert!(validate(&specs, &raw).unwrap_err().join(" ").contains("Note_Titel is not a declared property"));
+    raw.body = Some(
+        serde_json::json!({"data": [{"id": "n1", "Note_Titel": "x"}]}).to_string().into_bytes(),
+    );
+    assert!(validate(&specs, &raw)
+        .unwrap_err()
+        .join(" ")
+        .contains("Note_Titel is not a declared property"));
     raw.body = Some(serde_json::json!({"notes": []}).to_string().into_bytes());
     assert!(validate(&specs, &raw).unwrap_err().join(" ").contains("required data missing"));
 }

@@ -17,7 +17,15 @@ fn batch(crm: Crm, target: &str, op: WriteOp, n: usize) -> Batch {
     let record = RecordRef { crm, kind: RecordKind::Contact, id: "r1".into() };
     let writes = (0..n)
         .map(|i| Write {
-            doc: DocKey { unit: UnitKey { record: record.clone(), chat: "pn:+1".into(), day: "2026-11-21".into() }, target: target.into(), part: i as u16 },
+            doc: DocKey {
+                unit: UnitKey {
+                    record: record.clone(),
+                    chat: "pn:+1".into(),
+                    day: "2026-11-21".into(),
+                },
+                target: target.into(),
+                part: i as u16,
+            },
             op: op.clone(),
             remote_id: (op == WriteOp::Update).then(|| format!("id{i}")),
         })
@@ -29,10 +37,30 @@ fuzz_target!(|data: &[u8]| {
     let r = resp::response(data);
     let n = data.first().map_or(1, |b| 1 + (*b as usize % 4));
     let mut writers: Vec<(Box<dyn DocumentWriter>, Vec<&str>)> = vec![
-        (Box::new(ZohoWriter::new(Zoho { dc: ZohoDc::Us, api_domain: "https://www.zohoapis.com".into(), access_token: "t".into(), org_domain: None })), vec!["note", "deal:1"]),
-        (Box::new(SalesforceWriter::new(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() })), vec!["chat", "content_note"]),
         (
-            Box::new(LeadSquaredWriter::new(LeadSquared { access_key: "k".into(), secret_key: "s".into(), api_host: "api-in21.leadsquared.com".into(), app_host: "in21.leadsquared.com".into(), activity_event: None })),
+            Box::new(ZohoWriter::new(Zoho {
+                dc: ZohoDc::Us,
+                api_domain: "https://www.zohoapis.com".into(),
+                access_token: "t".into(),
+                org_domain: None,
+            })),
+            vec!["note", "deal:1"],
+        ),
+        (
+            Box::new(SalesforceWriter::new(Salesforce {
+                instance_url: "https://x.my.salesforce.com".into(),
+                access_token: "t".into(),
+            })),
+            vec!["chat", "content_note"],
+        ),
+        (
+            Box::new(LeadSquaredWriter::new(LeadSquared {
+                access_key: "k".into(),
+                secret_key: "s".into(),
+                api_host: "api-in21.leadsquared.com".into(),
+                app_host: "in21.leadsquared.com".into(),
+                activity_event: None,
+            })),
             vec!["activity", "opportunity:o1"],
         ),
     ];
@@ -49,7 +77,10 @@ fuzz_target!(|data: &[u8]| {
                 let b = batch(w.crm(), t, op, n);
                 let out = w.outcome(&b, &r);
                 assert!(out.len() <= b.writes.len(), "more results than writes");
-                assert!(out.iter().all(|(k, _)| b.writes.iter().any(|x| &x.doc == k)), "a result for a write not in the batch");
+                assert!(
+                    out.iter().all(|(k, _)| b.writes.iter().any(|x| &x.doc == k)),
+                    "a result for a write not in the batch"
+                );
             }
         }
     }

@@ -8,7 +8,10 @@ mod resp;
 
 fuzz_target!(|data: &[u8]| {
     let r = resp::response(data);
-    let sf = Salesforce { instance_url: "https://crmsync-dev.my.salesforce.com".into(), access_token: "t".into() };
+    let sf = Salesforce {
+        instance_url: "https://crmsync-dev.my.salesforce.com".into(),
+        access_token: "t".into(),
+    };
     let _ = salesforce::classify(&r);
     let _ = salesforce::budget(&r);
     let _ = salesforce::parse_token(&r, 1_795_000_000_000);

@@ -15,8 +15,18 @@ fuzz_target!(|data: &[u8]| {
         assert!(t.expires_at_ms >= NOW, "token expiry before now: {}", t.expires_at_ms);
     }
     let creds = [
-        Credentials::Zoho { dc: ZohoDc::Eu, client_id: "1000.X".into(), client_secret: "s".into(), refresh_token: "1000.r".into() },
-        Credentials::Salesforce { login_host: "login.salesforce.com".into(), client_id: "k".into(), client_secret: None, refresh_token: "r".into() },
+        Credentials::Zoho {
+            dc: ZohoDc::Eu,
+            client_id: "1000.X".into(),
+            client_secret: "s".into(),
+            refresh_token: "1000.r".into(),
+        },
+        Credentials::Salesforce {
+            login_host: "login.salesforce.com".into(),
+            client_id: "k".into(),
+            client_secret: None,
+            refresh_token: "r".into(),
+        },
         Credentials::Leadsquared { access_key: "u$k".into(), secret_key: "s".into() },
     ];
     for c in creds {

@@ -9,9 +9,20 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(req) = serde_json::from_slice::<Request>(data) {
         let _ = crmsync::core::limits::check(&req);
         let mut tab = TabRecord::register("fuzz-nonce-0123456789");
-        tab.open(WaIdentity { phone: Some("+5511987654321".into()), lid: None, name: "Ana".into(), is_group: false });
+        tab.open(WaIdentity {
+            phone: Some("+5511987654321".into()),
+            lid: None,
+            name: "Ana".into(),
+            is_group: false,
+        });
         let _ = tab.claim(4, "fuzz-nonce-0123456789");
-        let senders = [Sender::WhatsAppTab { tab: 1, frame: 0 }, Sender::PanelFrame { tab: 1, frame: 4 }, Sender::PanelFrame { tab: 1, frame: 5 }, Sender::ExtensionPage, Sender::Foreign];
+        let senders = [
+            Sender::WhatsAppTab { tab: 1, frame: 0 },
+            Sender::PanelFrame { tab: 1, frame: 4 },
+            Sender::PanelFrame { tab: 1, frame: 5 },
+            Sender::ExtensionPage,
+            Sender::Foreign,
+        ];
         for s in senders {
             let _ = authorize(&req, &s, Some(&tab));
             let _ = authorize(&req, &s, None);

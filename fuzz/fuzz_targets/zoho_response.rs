@@ -11,7 +11,12 @@ mod resp;
 
 fuzz_target!(|data: &[u8]| {
     let r = resp::response(data);
-    let z = Zoho { dc: ZohoDc::Us, api_domain: "https://www.zohoapis.com".into(), access_token: "t".into(), org_domain: None };
+    let z = Zoho {
+        dc: ZohoDc::Us,
+        api_domain: "https://www.zohoapis.com".into(),
+        access_token: "t".into(),
+        org_domain: None,
+    };
     let _ = zoho::classify(&r);
     let _ = zoho::budget(&r);
     let _ = zoho::parse_token(&r, 1_795_000_000_000);
@@ -22,9 +27,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = Zoho::parse_attachment(&r);
     let _ = z.parse_search(&r);
     let _ = z.parse_create(&r);
-    let req: HttpRequest = z.search_page(crmsync::core::model::RecordKind::Contact, "+5511987654321", 1);
+    let req: HttpRequest =
+        z.search_page(crmsync::core::model::RecordKind::Contact, "+5511987654321", 1);
     let _ = z.next_search_page(&req, &r);
-    let _ = z.create_request(CreateKind::Lead, &crmsync::crm::NewRecord::new("Ana", "+5511987654321"));
+    let _ =
+        z.create_request(CreateKind::Lead, &crmsync::crm::NewRecord::new("Ana", "+5511987654321"));
     if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&r.body) {
         let _ = zoho::item_result(&v);
     }

@@ -105,8 +105,13 @@ fn main() -> ExitCode {
 /// to 3 passes: reconcile first, then creates/updates). The caller performs each request
 /// (the bench sends them to the sandbox CRMs) and answers with the response.
 mod sync_calls {
-    use crmsync::core::model::{Crm, Direction, LocalMinute, Message, MessageKind, RecordKind, RecordRef, Sender};
-    use crmsync::core::outbox::{batch_writes, build_units, minimum_calls, plan_writes, ChatLinks, DocKey, DocumentWriter, OutboxMessage, RemoteState, RenderedDoc, WriteOp, WriteResult};
+    use crmsync::core::model::{
+        Crm, Direction, LocalMinute, Message, MessageKind, RecordKind, RecordRef, Sender,
+    };
+    use crmsync::core::outbox::{
+        batch_writes, build_units, minimum_calls, plan_writes, ChatLinks, DocKey, DocumentWriter,
+        OutboxMessage, RemoteState, RenderedDoc, WriteOp, WriteResult,
+    };
     use crmsync::crm::auth::ZohoDc;
     use crmsync::crm::backup::{LeadSquaredWriter, SalesforceWriter, ZohoWriter};
     use crmsync::crm::http::{HttpRequest, HttpResponse};
@@ -150,8 +155,16 @@ mod sync_calls {
 
     fn writer(job: &Job) -> Box<dyn DocumentWriter> {
         match job.crm {
-            Crm::Zoho => Box::new(ZohoWriter::new(Zoho { dc: ZohoDc::Us, api_domain: job.base.clone(), access_token: job.token.clone(), org_domain: None })),
-            Crm::Salesforce => Box::new(SalesforceWriter::new(Salesforce { instance_url: job.base.clone(), access_token: job.token.clone() })),
+            Crm::Zoho => Box::new(ZohoWriter::new(Zoho {
+                dc: ZohoDc::Us,
+                api_domain: job.base.clone(),
+                access_token: job.token.clone(),
+                org_domain: None,
+            })),
+            Crm::Salesforce => Box::new(SalesforceWriter::new(Salesforce {
+                instance_url: job.base.clone(),
+                access_token: job.token.clone(),
+            })),
             Crm::Leadsquared => {
                 let (ak, sk) = job.token.split_once(' ').unwrap_or((job.token.as_str(), ""));
                 Box::new(LeadSquaredWriter::new(LeadSquared {
@@ -180,7 +193,10 @@ mod sync_calls {
     /// The fewest calls the documented limits allow for these writes. A new ContentNote
     /// also needs its ContentDocumentLink, itself a collection insert of up to 200.
     fn documented_minimum(writes: &[crmsync::core::outbox::Write]) -> usize {
-        let links = writes.iter().filter(|w| w.doc.target == "content_note" && w.op == WriteOp::Create).count();
+        let links = writes
+            .iter()
+            .filter(|w| w.doc.target == "content_note" && w.op == WriteOp::Create)
+            .count();
         minimum_calls(writes, documented_limit) + links.div_ceil(200)
     }
 
@@ -190,7 +206,12 @@ mod sync_calls {
         let mut outbox = Vec::new();
         for (i, id) in job.records.iter().enumerate() {
             let chat = format!("pn:+1555{i:07}");
-            chats.push(ChatLinks { chat: chat.clone(), title: format!("Contact {i}"), is_group: false, records: vec![RecordRef { crm: job.crm, kind, id: id.clone() }] });
+            chats.push(ChatLinks {
+                chat: chat.clone(),
+                title: format!("Contact {i}"),
+                is_group: false,
+                records: vec![RecordRef { crm: job.crm, kind, id: id.clone() }],
+            });
             for m in 0..job.messages_per_record {
                 let mut t = job.day;
                 t.hour = 8 + (m / 60) as u8 % 12;
@@ -200,7 +221,10 @@ mod sync_calls {
                         key: format!("{chat}#{m}"),
                         chat: chat.clone(),
                         direction: if m % 2 == 0 { Direction::In } else { Direction::Out },
-                        sender: Sender { name: if m % 2 == 0 { format!("Contact {i}") } else { "You".into() }, phone: None },
+                        sender: Sender {
+                            name: if m % 2 == 0 { format!("Contact {i}") } else { "You".into() },
+                            phone: None,
+                        },
                         time: Some(t),
                         text: format!("Message {m} about order #{}", 1000 + i),
                         quoted: None,
@@ -234,7 +258,8 @@ mod sync_calls {
             }
         }
         let docs: Vec<RenderedDoc> = units.iter().flat_map(|u| w.render(u)).collect();
-        let by_key: BTreeMap<DocKey, RenderedDoc> = docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        let by_key: BTreeMap<DocKey, RenderedDoc> =
+            docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
         let first_writes = plan_writes(&docs, &BTreeMap::new());
         let minimum = minimum_calls(&first_writes, |_, class, op| w.batch_limit(class, op));
         let documented = documented_minimum(&first_writes);
@@ -268,7 +293,10 @@ mod sync_calls {
                 break;
             }
         }
-        let written = docs.iter().filter(|d| matches!(remote.get(&d.key), Some(RemoteState::Written { .. }))).count();
+        let written = docs
+            .iter()
+            .filter(|d| matches!(remote.get(&d.key), Some(RemoteState::Written { .. })))
+            .count();
         Ok(serde_json::json!({
             "crm": job.crm, "records": job.records.len(), "messages": outbox.len(), "documents": docs.len(),
             "written": written, "prepare_calls": prepare_calls, "write_calls": write_calls, "calls": io.calls,
@@ -278,7 +306,10 @@ mod sync_calls {
 
     pub fn main() -> ExitCode {
         let mut lines = io::stdin().lock().lines();
-        let job: Job = match lines.next().map(|l| l.map_err(|e| e.to_string()).and_then(|l| serde_json::from_str(&l).map_err(|e| e.to_string()))) {
+        let job: Job = match lines.next().map(|l| {
+            l.map_err(|e| e.to_string())
+                .and_then(|l| serde_json::from_str(&l).map_err(|e| e.to_string()))
+        }) {
             Some(Ok(j)) => j,
             Some(Err(e)) => {
                 eprintln!("crmsync sync-calls: bad job line: {e}");

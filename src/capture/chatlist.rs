@@ -4,12 +4,32 @@
 use crate::core::timestamp::{date_order, parse_date, parse_time};
 
 /// "Yesterday" as WhatsApp writes it.
-const YESTERDAY: &[&str] = &["yesterday", "ontem", "ayer", "gestern", "hier", "ieri", "kemarin", "gisteren", "вчера", "dün", "कल"];
+const YESTERDAY: &[&str] = &[
+    "yesterday",
+    "ontem",
+    "ayer",
+    "gestern",
+    "hier",
+    "ieri",
+    "kemarin",
+    "gisteren",
+    "вчера",
+    "dün",
+    "कल",
+];
 
 /// Weekday names (Monday first), lowercase, per language.
 const WEEKDAYS: &[[&str; 7]] = &[
     ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-    ["segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira", "sábado", "domingo"],
+    [
+        "segunda-feira",
+        "terça-feira",
+        "quarta-feira",
+        "quinta-feira",
+        "sexta-feira",
+        "sábado",
+        "domingo",
+    ],
     ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
     ["montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag"],
     ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"],
@@ -47,7 +67,9 @@ pub fn age_days(label: &str, locale: &str, today: (u16, u8, u8)) -> Option<u32> 
         return Some(1);
     }
     for names in WEEKDAYS {
-        if let Some(i) = names.iter().position(|n| *n == t || n.split('-').next() == Some(t.as_str())) {
+        if let Some(i) =
+            names.iter().position(|n| *n == t || n.split('-').next() == Some(t.as_str()))
+        {
             // A weekday label means within the last week, never today or yesterday.
             let back = (weekday(today_days) - i as i64).rem_euclid(7);
             return Some(if back < 2 { back as u32 + 7 } else { back as u32 });

@@ -6,7 +6,9 @@ pub mod chatlist;
 pub use crmsync_html as html;
 pub mod selectors;
 
-use crate::core::model::{Direction, LocalMinute, Media, Message, MessageKind, Quoted, Sender, WaIdentity};
+use crate::core::model::{
+    Direction, LocalMinute, Media, Message, MessageKind, Quoted, Sender, WaIdentity,
+};
 use crate::core::timestamp::{self, DateOrder};
 use html::El;
 use selectors as s;
@@ -48,7 +50,8 @@ pub fn infer_order<'a>(attrs: impl IntoIterator<Item = &'a str>) -> Option<DateO
     for a in attrs {
         let Some(inner) = a.split(']').next() else { continue };
         let date = inner.split(',').find(|p| !p.contains(':')).unwrap_or("");
-        let f: Vec<u32> = date.split(['/', '.', '-']).filter_map(|x| x.trim().parse().ok()).collect();
+        let f: Vec<u32> =
+            date.split(['/', '.', '-']).filter_map(|x| x.trim().parse().ok()).collect();
         if f.len() == 3 && f[0] < 100 {
             if f[0] > 12 && f[1] <= 12 {
                 return Some(DateOrder::DayFirst);
@@ -72,9 +75,12 @@ pub fn phone_in_text(t: &str) -> Option<String> {
         return None;
     }
     let digits = t.chars().filter(char::is_ascii_digit).count();
-    let only_phone_chars = t.chars().all(|c| c.is_ascii_digit() || " +-().\u{a0}\u{202f}".contains(c));
+    let only_phone_chars =
+        t.chars().all(|c| c.is_ascii_digit() || " +-().\u{a0}\u{202f}".contains(c));
     if t.starts_with('+') && only_phone_chars && (7..=15).contains(&digits) {
-        crate::core::phone::parse_one(t, "ZZ").ok().or_else(|| Some(format!("+{}", t.chars().filter(char::is_ascii_digit).collect::<String>())))
+        crate::core::phone::parse_one(t, "ZZ").ok().or_else(|| {
+            Some(format!("+{}", t.chars().filter(char::is_ascii_digit).collect::<String>()))
+        })
     } else {
         None
     }
@@ -92,7 +98,9 @@ fn looks_like_size(t: &str) -> bool {
     let t = t.trim();
     let units = ["kb", "mb", "gb", "bytes", "b", "ko", "mo"];
     let lower = t.to_lowercase();
-    t.chars().next().is_some_and(|c| c.is_ascii_digit()) && units.iter().any(|u| lower.ends_with(u)) && t.len() < 16
+    t.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && units.iter().any(|u| lower.ends_with(u))
+        && t.len() < 16
 }
 
 fn reaction_emoji(label: &str) -> Vec<String> {
@@ -148,7 +156,10 @@ pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Opt
     // When and who.
     let (time, mut sender) = match pre {
         // The chat's digits decide the order when they can, else the locale.
-        Some(p) => match timestamp::parse_pre_plain_in(p, ctx.order.unwrap_or_else(|| timestamp::date_order(&ctx.locale))) {
+        Some(p) => match timestamp::parse_pre_plain_in(
+            p,
+            ctx.order.unwrap_or_else(|| timestamp::date_order(&ctx.locale)),
+        ) {
             Ok(pp) => (Some(pp.time), Sender { phone: phone_in_text(&pp.sender), name: pp.sender }),
             Err(_) => {
                 counters.skip("unreadable data-pre-plain-text");
@@ -166,11 +177,15 @@ pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Opt
         }
     };
     if let Some(author) = ix.outside_quote(s::F_AUTHOR) {
-        let name = author.attr("aria-label").map(|a| a.trim_end_matches(':').to_string()).unwrap_or_else(|| clean(&author.text()));
+        let name = author
+            .attr("aria-label")
+            .map(|a| a.trim_end_matches(':').to_string())
+            .unwrap_or_else(|| clean(&author.text()));
         if !name.is_empty() {
             sender.name = name;
         }
-        if let Some(p) = ix.outside_quote(s::F_AUTHOR_PHONE).and_then(|e| phone_in_text(&e.text())) {
+        if let Some(p) = ix.outside_quote(s::F_AUTHOR_PHONE).and_then(|e| phone_in_text(&e.text()))
+        {
             sender.phone = Some(p);
         }
     }
@@ -179,7 +194,10 @@ pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Opt
     }
     if ctx.is_group && is_in {
         match &ctx.last_author {
-            Some(prev) if sender.name.is_empty() || (sender.phone.is_none() && prev.name == sender.name) => {
+            Some(prev)
+                if sender.name.is_empty()
+                    || (sender.phone.is_none() && prev.name == sender.name) =>
+            {
                 if sender.name.is_empty() {
                     sender.name = prev.name.clone();
                 }
@@ -208,7 +226,10 @@ pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Opt
         MessageKind::Gif
     } else if ix.has(s::F_VOICE) {
         let duration = ix.get(s::F_VOICE_DURATION).and_then(|e| {
-            e.attr("aria-valuetext").and_then(|v| v.split('/').nth(1)).map(str::to_string).or_else(|| Some(clean(&e.text())).filter(|t| !t.is_empty()))
+            e.attr("aria-valuetext")
+                .and_then(|v| v.split('/').nth(1))
+                .map(str::to_string)
+                .or_else(|| Some(clean(&e.text())).filter(|t| !t.is_empty()))
         });
         media.push(Media { kind: "voice".into(), file_name: None, size: None, url: None });
         MessageKind::Voice { duration }
@@ -225,18 +246,28 @@ pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Opt
             row.find_all(|e| e.tag() == "span" && e.elements().next().is_none(), &mut spans);
             spans.into_iter().map(|e| clean(&e.text())).find(|t| looks_like_size(t))
         });
-        media.push(Media { kind: "document".into(), file_name: file_name.clone(), size: size.clone(), url: None });
+        media.push(Media {
+            kind: "document".into(),
+            file_name: file_name.clone(),
+            size: size.clone(),
+            url: None,
+        });
         MessageKind::Document { file_name, size }
     } else if ix.has(s::F_LOCATION) {
         MessageKind::Location
     } else if ix.has(s::F_CONTACT_CARD) {
-        let name = ix.get(s::F_CONTACT_CARD_NAME).map(|e| e.attr("title").map(str::to_string).unwrap_or_else(|| clean(&e.text())));
+        let name = ix
+            .get(s::F_CONTACT_CARD_NAME)
+            .map(|e| e.attr("title").map(str::to_string).unwrap_or_else(|| clean(&e.text())));
         MessageKind::ContactCard { name }
     } else if ix.has(s::F_VIDEO) {
         media.push(Media { kind: "video".into(), file_name: None, size: None, url: None });
         MessageKind::Video
     } else if let Some(img) = ix.outside_quote(s::F_IMAGE) {
-        let url = img.find(|e| e.tag() == "img" && e.attr("src").is_some_and(|u| u.starts_with("blob:"))).and_then(|e| e.attr("src")).map(str::to_string);
+        let url = img
+            .find(|e| e.tag() == "img" && e.attr("src").is_some_and(|u| u.starts_with("blob:")))
+            .and_then(|e| e.attr("src"))
+            .map(str::to_string);
         media.push(Media { kind: "image".into(), file_name: None, size: None, url });
         MessageKind::Image
     } else {
@@ -248,7 +279,9 @@ pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Opt
         body
     };
     let quoted = ix.get(s::F_QUOTED).map(|q| Quoted {
-        sender: s::first(q, s::AUTHOR).map(|a| a.attr("aria-label").map(str::to_string).unwrap_or_else(|| clean(&a.text()))).filter(|n| !n.is_empty()),
+        sender: s::first(q, s::AUTHOR)
+            .map(|a| a.attr("aria-label").map(str::to_string).unwrap_or_else(|| clean(&a.text())))
+            .filter(|n| !n.is_empty()),
         text: s::first(q, s::QUOTED_TEXT).map(|e| e.text()).unwrap_or_default(),
     });
     let mut reactions = Vec::new();
@@ -304,7 +337,9 @@ pub fn scan(html: &str, ctx: &mut ScanContext, counters: &mut Counters) -> Vec<M
     }
     if ctx.order.is_none() {
         // The first row whose digits prove the order decides; the rest are not read.
-        ctx.order = infer_order(rows.iter().filter_map(|r| s::first(*r, s::PRE_PLAIN).and_then(|e| e.attr("data-pre-plain-text"))));
+        ctx.order = infer_order(rows.iter().filter_map(|r| {
+            s::first(*r, s::PRE_PLAIN).and_then(|e| e.attr("data-pre-plain-text"))
+        }));
     }
     let mut out = Vec::with_capacity(rows.len());
     out.extend(rows.into_iter().filter_map(|r| parse_row(r, ctx, counters)));
@@ -313,7 +348,11 @@ pub fn scan(html: &str, ctx: &mut ScanContext, counters: &mut Counters) -> Vec<M
 
 /// Icon-font ligatures that can precede the title text in the header.
 fn is_icon_name(t: &str) -> bool {
-    t.starts_with("wds-ic-") || t.starts_with("ic-") || (!t.is_empty() && t.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == '_') && t.contains('-'))
+    t.starts_with("wds-ic-")
+        || t.starts_with("ic-")
+        || (!t.is_empty()
+            && t.chars().all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
+            && t.contains('-'))
 }
 
 /// The open chat's identity from the conversation header's HTML.
@@ -359,7 +398,12 @@ impl Session {
         if self.identity.as_ref().map(WaIdentity::chat_key) != Some(identity.chat_key()) {
             self.messages.clear();
         }
-        self.ctx = ScanContext { chat: identity.chat_key(), is_group: identity.is_group, locale: locale.into(), ..Default::default() };
+        self.ctx = ScanContext {
+            chat: identity.chat_key(),
+            is_group: identity.is_group,
+            locale: locale.into(),
+            ..Default::default()
+        };
         self.identity = Some(identity);
     }
 
@@ -372,13 +416,23 @@ impl Session {
     /// Rows WhatsApp removed before they were scanned (the rep sent a message and switched
     /// chats within moments), read from the removed nodes: scanned in the context of the
     /// chat they belong to, handed on once like any other, and the open chat is untouched.
-    pub fn ingest_removed(&mut self, identity: &WaIdentity, locale: &str, html: &str) -> Vec<Message> {
+    pub fn ingest_removed(
+        &mut self,
+        identity: &WaIdentity,
+        locale: &str,
+        html: &str,
+    ) -> Vec<Message> {
         let same = self.identity.as_ref().map(WaIdentity::chat_key) == Some(identity.chat_key());
         if same {
             let found = scan(html, &mut self.ctx, &mut self.counters);
             return self.hand_on(found, true);
         }
-        let mut ctx = ScanContext { chat: identity.chat_key(), is_group: identity.is_group, locale: locale.into(), ..Default::default() };
+        let mut ctx = ScanContext {
+            chat: identity.chat_key(),
+            is_group: identity.is_group,
+            locale: locale.into(),
+            ..Default::default()
+        };
         let found = scan(html, &mut ctx, &mut self.counters);
         self.hand_on(found, false)
     }
@@ -386,11 +440,13 @@ impl Session {
     fn hand_on(&mut self, found: Vec<Message>, open_chat: bool) -> Vec<Message> {
         let mut out = Vec::new();
         for m in found {
-            let digest = serde_json::to_vec(&m).map(|b| crate::core::outbox::fnv1a64(&b)).unwrap_or(0);
+            let digest =
+                serde_json::to_vec(&m).map(|b| crate::core::outbox::fnv1a64(&b)).unwrap_or(0);
             if self.sent.insert(m.key.clone(), digest) != Some(digest) {
                 out.push(m.clone());
             }
-            if open_chat && (self.messages.len() < self.keep || self.messages.contains_key(&m.key)) {
+            if open_chat && (self.messages.len() < self.keep || self.messages.contains_key(&m.key))
+            {
                 self.messages.insert(m.key.clone(), m);
             }
         }
@@ -417,12 +473,18 @@ pub struct IdbEntry {
 /// the phone number of a saved contact, the `@lid` of a private identity, group-ness.
 /// Titles are not unique: two entries with the same title and different ids tell nothing.
 pub fn resolve_identity(mut header: WaIdentity, entries: &[IdbEntry]) -> WaIdentity {
-    let mut ids: Vec<&str> = entries.iter().filter(|e| e.names.iter().any(|n| n.trim() == header.name)).map(|e| e.id.as_str()).collect();
+    let mut ids: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.names.iter().any(|n| n.trim() == header.name))
+        .map(|e| e.id.as_str())
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     let [id] = ids.as_slice() else { return header };
     match crate::core::phone::parse_wa_id(id) {
-        crate::core::phone::WaId::Phone(p) if header.phone.is_none() && !header.is_group => header.phone = Some(p),
+        crate::core::phone::WaId::Phone(p) if header.phone.is_none() && !header.is_group => {
+            header.phone = Some(p)
+        }
         crate::core::phone::WaId::Lid(l) if !header.is_group => header.lid = Some(l),
         crate::core::phone::WaId::Group(_) => {
             header.is_group = true;
@@ -444,7 +506,15 @@ mod session_tests {
     fn forgotten_messages_are_handed_on_again() {
         let row = r#"<div role="row"><div data-id="K1"><div class="message-in"><div class="copyable-text" data-pre-plain-text="[10:01, 20/11/2026] Ana: "><span class="selectable-text"><span>Oi</span></span></div></div></div></div>"#;
         let mut s = Session::new(10);
-        s.open_chat(WaIdentity { phone: Some("+5511987654321".into()), lid: None, name: "Ana".into(), is_group: false }, "pt-BR");
+        s.open_chat(
+            WaIdentity {
+                phone: Some("+5511987654321".into()),
+                lid: None,
+                name: "Ana".into(),
+                is_group: false,
+            },
+            "pt-BR",
+        );
         assert_eq!(s.ingest(row).len(), 1);
         assert_eq!(s.ingest(row).len(), 0, "a re-render is not handed on twice");
         s.forget(&["K1".to_string()]);

@@ -2,15 +2,40 @@
 //! field, stable anchors first (ids, role, data-testid, data-icon, data-* attributes),
 //! localized aria-labels matched in several languages last. A WhatsApp change is a data
 //! fix here. Sources: the whatsapp-web.md reference (§1).
-use super::html::select::{Dispatch, RowIndex};
 pub use super::html::select::{any, first, Sel};
+use super::html::select::{Dispatch, RowIndex};
 use super::html::El;
 
 /// Every field the row parser reads, indexed by the `F_*` constants below.
 pub const FIELDS: [&[Sel]; 28] = [
-    OUT, IN, PRE_PLAIN, BODY, QUOTED, QUOTED_TEXT, AUTHOR, AUTHOR_PHONE, DELETED, STICKER, GIF, VIDEO, IMAGE, VOICE,
-    VOICE_DURATION, DOCUMENT, DOCUMENT_SIZE, LOCATION, CONTACT_CARD, CONTACT_CARD_NAME, FORWARDED, EDITED, SYSTEM,
-    MSG_META, DOCUMENT_THUMB, DOCUMENT_NAME, ROW_ID, REACTIONS,
+    OUT,
+    IN,
+    PRE_PLAIN,
+    BODY,
+    QUOTED,
+    QUOTED_TEXT,
+    AUTHOR,
+    AUTHOR_PHONE,
+    DELETED,
+    STICKER,
+    GIF,
+    VIDEO,
+    IMAGE,
+    VOICE,
+    VOICE_DURATION,
+    DOCUMENT,
+    DOCUMENT_SIZE,
+    LOCATION,
+    CONTACT_CARD,
+    CONTACT_CARD_NAME,
+    FORWARDED,
+    EDITED,
+    SYSTEM,
+    MSG_META,
+    DOCUMENT_THUMB,
+    DOCUMENT_NAME,
+    ROW_ID,
+    REACTIONS,
 ];
 pub const F_OUT: usize = 0;
 pub const F_IN: usize = 1;
@@ -63,9 +88,23 @@ pub const BODY: &[Sel] = &[
 
 pub const QUOTED: &[Sel] = &[
     Sel::Attr("data-testid", "quoted-message"),
-    Sel::AttrStartsAny("aria-label", &["quoted message", "mensagem citada", "mensaje citado", "message cité", "zitierte nachricht", "messaggio citato"]),
+    Sel::AttrStartsAny(
+        "aria-label",
+        &[
+            "quoted message",
+            "mensagem citada",
+            "mensaje citado",
+            "message cité",
+            "zitierte nachricht",
+            "messaggio citato",
+        ],
+    ),
 ];
-pub const QUOTED_TEXT: &[Sel] = &[Sel::Class("quoted-mention"), Sel::Attr("data-testid", "selectable-text"), Sel::AttrStartsAny("dir", &["ltr", "rtl", "auto"])];
+pub const QUOTED_TEXT: &[Sel] = &[
+    Sel::Class("quoted-mention"),
+    Sel::Attr("data-testid", "selectable-text"),
+    Sel::AttrStartsAny("dir", &["ltr", "rtl", "auto"]),
+];
 
 // Group author block: push name + (for unsaved senders) the formatted phone.
 pub const AUTHOR: &[Sel] = &[Sel::Attr("data-testid", "author")];
@@ -78,12 +117,32 @@ pub const DELETED: &[Sel] = &[
     Sel::Attr("data-icon", "recalled-in"),
     Sel::Attr("data-icon", "recalled-out"),
 ];
-pub const STICKER: &[Sel] = &[Sel::Attr("data-testid", "sticker"), Sel::AttrStartsAny("aria-label", &["sticker", "figurinha", "sticker con"])];
-pub const GIF: &[Sel] = &[Sel::Attr("data-icon", "media-gif"), Sel::AttrStartsAny("aria-label", &["play gif", "reproduzir gif", "reproducir gif"])];
-pub const VIDEO: &[Sel] = &[Sel::Attr("data-icon", "media-play"), Sel::Attr("data-testid", "video-thumb"), Sel::AttrStartsAny("aria-label", &["play video", "reproduzir vídeo", "reproducir video"])];
+pub const STICKER: &[Sel] = &[
+    Sel::Attr("data-testid", "sticker"),
+    Sel::AttrStartsAny("aria-label", &["sticker", "figurinha", "sticker con"]),
+];
+pub const GIF: &[Sel] = &[
+    Sel::Attr("data-icon", "media-gif"),
+    Sel::AttrStartsAny("aria-label", &["play gif", "reproduzir gif", "reproducir gif"]),
+];
+pub const VIDEO: &[Sel] = &[
+    Sel::Attr("data-icon", "media-play"),
+    Sel::Attr("data-testid", "video-thumb"),
+    Sel::AttrStartsAny("aria-label", &["play video", "reproduzir vídeo", "reproducir video"]),
+];
 pub const IMAGE: &[Sel] = &[
     Sel::Attr("data-testid", "image-thumb"),
-    Sel::AttrStartsAny("aria-label", &["open picture", "abrir imagem", "abrir foto", "abrir imagen", "bild öffnen", "ouvrir l'image"]),
+    Sel::AttrStartsAny(
+        "aria-label",
+        &[
+            "open picture",
+            "abrir imagem",
+            "abrir foto",
+            "abrir imagen",
+            "bild öffnen",
+            "ouvrir l'image",
+        ],
+    ),
     Sel::TagAttrPrefix("img", "src", "blob:"),
 ];
 pub const VOICE: &[Sel] = &[
@@ -93,35 +152,65 @@ pub const VOICE: &[Sel] = &[
     Sel::AttrContains("aria-label", "mensagem de voz"),
     Sel::AttrContains("aria-label", "mensaje de voz"),
 ];
-pub const VOICE_DURATION: &[Sel] = &[Sel::Attr("data-testid", "audio-duration"), Sel::Attr("role", "slider")];
-pub const DOCUMENT: &[Sel] = &[Sel::Attr("data-testid", "document-thumb"), Sel::AttrContains("data-icon", "document"), Sel::Attr("data-icon", "audio-download")];
+pub const VOICE_DURATION: &[Sel] =
+    &[Sel::Attr("data-testid", "audio-duration"), Sel::Attr("role", "slider")];
+pub const DOCUMENT: &[Sel] = &[
+    Sel::Attr("data-testid", "document-thumb"),
+    Sel::AttrContains("data-icon", "document"),
+    Sel::Attr("data-icon", "audio-download"),
+];
 pub const DOCUMENT_SIZE: &[Sel] = &[Sel::Attr("data-testid", "document-size")];
-pub const LOCATION: &[Sel] = &[Sel::Attr("data-testid", "location-thumb"), Sel::Attr("data-icon", "location"), Sel::AttrContains("href", "maps.google.")];
-pub const CONTACT_CARD: &[Sel] = &[Sel::Attr("data-testid", "vcard-msg"), Sel::Attr("data-icon", "default-contact-refreshed")];
+pub const LOCATION: &[Sel] = &[
+    Sel::Attr("data-testid", "location-thumb"),
+    Sel::Attr("data-icon", "location"),
+    Sel::AttrContains("href", "maps.google."),
+];
+pub const CONTACT_CARD: &[Sel] =
+    &[Sel::Attr("data-testid", "vcard-msg"), Sel::Attr("data-icon", "default-contact-refreshed")];
 pub const CONTACT_CARD_NAME: &[Sel] = &[Sel::Attr("data-testid", "vcard-name"), Sel::Has("title")];
 
 // Flags.
-pub const FORWARDED: &[Sel] = &[Sel::Attr("data-icon", "forward-refreshed"), Sel::AttrContains("data-icon", "forward"), Sel::Attr("data-testid", "forwarded")];
-pub const EDITED: &[Sel] = &[Sel::AttrContains("data-icon", "edited"), Sel::Attr("data-testid", "edited")];
-pub const EDITED_WORDS: &[&str] = &["edited", "editada", "editado", "bearbeitet", "modifié", "modificato"];
-pub const REACTIONS: &[Sel] = &[Sel::AttrStartsAny("aria-label", &["reactions ", "reaction ", "reações ", "reação ", "reacciones ", "reacción "])];
+pub const FORWARDED: &[Sel] = &[
+    Sel::Attr("data-icon", "forward-refreshed"),
+    Sel::AttrContains("data-icon", "forward"),
+    Sel::Attr("data-testid", "forwarded"),
+];
+pub const EDITED: &[Sel] =
+    &[Sel::AttrContains("data-icon", "edited"), Sel::Attr("data-testid", "edited")];
+pub const EDITED_WORDS: &[&str] =
+    &["edited", "editada", "editado", "bearbeitet", "modifié", "modificato"];
+pub const REACTIONS: &[Sel] = &[Sel::AttrStartsAny(
+    "aria-label",
+    &["reactions ", "reaction ", "reações ", "reação ", "reacciones ", "reacción "],
+)];
 
 // System rows (no data-pre-plain-text): group notices, encryption notice.
-pub const SYSTEM: &[Sel] = &[Sel::Attr("data-testid", "system-message"), Sel::Class("message-system")];
+pub const SYSTEM: &[Sel] =
+    &[Sel::Attr("data-testid", "system-message"), Sel::Class("message-system")];
 pub const MSG_META: &[Sel] = &[Sel::Attr("data-testid", "msg-meta")];
 pub const DOCUMENT_THUMB: &[Sel] = &[Sel::Attr("data-testid", "document-thumb")];
 pub const DOCUMENT_NAME: &[Sel] = &[Sel::Attr("data-testid", "document-name")];
 pub const ROW_ID: &[Sel] = &[Sel::Has("data-id")];
 
 // Conversation header.
-pub const HEADER_TITLE: &[Sel] = &[
-    Sel::Attr("data-testid", "conversation-info-header-chat-title"),
-    Sel::Tag("header"),
+pub const HEADER_TITLE: &[Sel] =
+    &[Sel::Attr("data-testid", "conversation-info-header-chat-title"), Sel::Tag("header")];
+pub const GROUP_MARK: &[Sel] = &[
+    Sel::Attr("data-icon", "default-group"),
+    Sel::Attr("data-icon", "group"),
+    Sel::Attr("data-testid", "group-subtitle"),
 ];
-pub const GROUP_MARK: &[Sel] = &[Sel::Attr("data-icon", "default-group"), Sel::Attr("data-icon", "group"), Sel::Attr("data-testid", "group-subtitle")];
 
 /// The chat list (for the guided backfill): ordered fallbacks, stable anchors first. The
 /// last-activity label's test id is an assumption [U]; the row's own text is the fallback.
-pub const CHAT_LIST_ROWS: &[&str] = &["#pane-side [role=\"row\"]", "#pane-side [role=\"listitem\"]", "#pane-side [data-testid=\"cell-frame-container\"]"];
-pub const CHAT_LIST_TITLE: &[&str] = &["[data-testid=\"cell-frame-title\"] span[title]", "span[dir=\"auto\"][title]", "span[title]"];
-pub const CHAT_LIST_LABEL: &[&str] = &["[data-testid=\"cell-frame-primary-detail\"]", "[data-testid=\"cell-frame-container\"] > div > div:nth-child(2)"];
+pub const CHAT_LIST_ROWS: &[&str] = &[
+    "#pane-side [role=\"row\"]",
+    "#pane-side [role=\"listitem\"]",
+    "#pane-side [data-testid=\"cell-frame-container\"]",
+];
+pub const CHAT_LIST_TITLE: &[&str] =
+    &["[data-testid=\"cell-frame-title\"] span[title]", "span[dir=\"auto\"][title]", "span[title]"];
+pub const CHAT_LIST_LABEL: &[&str] = &[
+    "[data-testid=\"cell-frame-primary-detail\"]",
+    "[data-testid=\"cell-frame-container\"] > div > div:nth-child(2)",
+];

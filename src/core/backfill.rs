@@ -28,7 +28,10 @@ pub fn plan(rows: &[ListRow], known: &[String], locale: &str, today: (u16, u8, u
     let mut p = Plan::default();
     for r in rows {
         let title = r.title.trim();
-        if title.is_empty() || known.iter().any(|k| k == title) || p.chats.iter().any(|c| c == title) {
+        if title.is_empty()
+            || known.iter().any(|k| k == title)
+            || p.chats.iter().any(|c| c == title)
+        {
             continue;
         }
         match age_days(&r.label, locale, today) {
@@ -43,7 +46,8 @@ pub fn plan(rows: &[ListRow], known: &[String], locale: &str, today: (u16, u8, u
 /// Does a chat whose oldest loaded message is `oldest` cover the window?
 pub fn covers(oldest: Option<&LocalMinute>, today: (u16, u8, u8)) -> bool {
     let Some(o) = oldest else { return false };
-    let start = days_from_civil(today.0.into(), today.1.into(), today.2.into()) - i64::from(WINDOW_DAYS);
+    let start =
+        days_from_civil(today.0.into(), today.1.into(), today.2.into()) - i64::from(WINDOW_DAYS);
     days_from_civil(o.year.into(), o.month.into(), o.day.into()) <= start
 }
 
@@ -52,12 +56,19 @@ pub fn covers(oldest: Option<&LocalMinute>, today: (u16, u8, u8)) -> bool {
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     /// Messages back to the start of the window were captured.
-    Covered { messages: usize },
+    Covered {
+        messages: usize,
+    },
     /// WhatsApp loaded nothing older than `oldest` (`YYYY-MM-DD`): everything it had was captured,
     /// but it did not reach the window's start (a chat that began inside the window looks the same).
-    HistoryEnds { messages: usize, oldest: Option<String> },
+    HistoryEnds {
+        messages: usize,
+        oldest: Option<String>,
+    },
     /// The chat did not open (not found in the list, or its header never showed).
-    NotOpened { reason: String },
+    NotOpened {
+        reason: String,
+    },
     Cancelled,
 }
 
@@ -83,7 +94,14 @@ mod tests {
 
     #[test]
     fn plans_unopened_chats_inside_the_window() {
-        let rows = [row("Carlos", "10:15"), row("Ana", "Yesterday"), row("Julia", "18/11/2026"), row("Old", "10/11/2026"), row("Odd", "typing…"), row("Carlos", "09:00")];
+        let rows = [
+            row("Carlos", "10:15"),
+            row("Ana", "Yesterday"),
+            row("Julia", "18/11/2026"),
+            row("Old", "10/11/2026"),
+            row("Odd", "typing…"),
+            row("Carlos", "09:00"),
+        ];
         let p = plan(&rows, &["Ana".to_string()], "pt-BR", TODAY);
         assert_eq!(p.chats, ["Carlos", "Julia"]);
         assert_eq!(p.unreadable, ["Odd"]);

@@ -142,7 +142,8 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 
 /// The file types crmsync copies, by the message's media kind.
 fn allowed(kind: &str, mime: &str) -> bool {
-    matches!(kind, "image" | "sticker" | "gif") && matches!(mime, "image/png" | "image/jpeg" | "image/gif" | "image/webp")
+    matches!(kind, "image" | "sticker" | "gif")
+        && matches!(mime, "image/png" | "image/jpeg" | "image/gif" | "image/webp")
 }
 
 pub fn extension(mime: &str) -> &'static str {
@@ -159,7 +160,12 @@ pub fn extension(mime: &str) -> &'static str {
 /// file's index (None: no such message or index). The bytes must be of an allowed type for
 /// that media, agree with the declared MIME type, and fit the cap. Returns the MIME type and
 /// a file name whose extension is the sniffed type's.
-pub fn check_file(media_kind: Option<&str>, declared_mime: &str, name: &str, bytes: &[u8]) -> Result<(String, String), String> {
+pub fn check_file(
+    media_kind: Option<&str>,
+    declared_mime: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<(String, String), String> {
     let kind = media_kind.ok_or("no stored message has an attachment at that place")?;
     if bytes.len() > MAX_FILE {
         return Err(format!("larger than {} MB", MAX_FILE >> 20));
@@ -172,14 +178,24 @@ pub fn check_file(media_kind: Option<&str>, declared_mime: &str, name: &str, byt
     if !allowed(kind, sniffed) {
         return Err(format!("a {sniffed} file on a {kind} message"));
     }
-    let stem: String = name.rsplit_once('.').map(|(s, _)| s).unwrap_or(name).chars().filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' ')).take(80).collect();
+    let stem: String = name
+        .rsplit_once('.')
+        .map(|(s, _)| s)
+        .unwrap_or(name)
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+        .take(80)
+        .collect();
     let stem = if stem.trim().is_empty() { "image".to_string() } else { stem };
     Ok((sniffed.to_string(), format!("{stem}.{}", extension(sniffed))))
 }
 
 /// Stored files (`<message key>#<index>`) with no stored message, or no attachment at that
 /// index: `media` is each stored message's attachment count (absent: no such message).
-pub fn orphan_files(file_keys: &[String], media: &std::collections::BTreeMap<String, usize>) -> Vec<String> {
+pub fn orphan_files(
+    file_keys: &[String],
+    media: &std::collections::BTreeMap<String, usize>,
+) -> Vec<String> {
     file_keys
         .iter()
         .filter(|k| {
@@ -219,16 +235,33 @@ mod tests {
 
     #[test]
     fn requests_over_the_caps_are_refused() {
-        let id = WaIdentity { phone: Some("+1".into()), lid: None, name: "Ana".into(), is_group: false };
-        let ok = Request::Captured { identity: id.clone(), messages: vec![msg("hi"); MAX_MESSAGES] };
+        let id =
+            WaIdentity { phone: Some("+1".into()), lid: None, name: "Ana".into(), is_group: false };
+        let ok =
+            Request::Captured { identity: id.clone(), messages: vec![msg("hi"); MAX_MESSAGES] };
         assert!(check(&ok).is_ok());
-        let many = Request::Captured { identity: id.clone(), messages: vec![msg("hi"); MAX_MESSAGES + 1] };
+        let many =
+            Request::Captured { identity: id.clone(), messages: vec![msg("hi"); MAX_MESSAGES + 1] };
         assert!(check(&many).is_err());
-        let long = Request::Captured { identity: id.clone(), messages: vec![msg(&"x".repeat(MAX_TEXT + 1))] };
+        let long = Request::Captured {
+            identity: id.clone(),
+            messages: vec![msg(&"x".repeat(MAX_TEXT + 1))],
+        };
         assert!(check(&long).is_err());
-        let name = Request::ChatOpened { identity: WaIdentity { name: "n".repeat(MAX_NAME + 1), ..id }, theme: None };
+        let name = Request::ChatOpened {
+            identity: WaIdentity { name: "n".repeat(MAX_NAME + 1), ..id },
+            theme: None,
+        };
         assert!(check(&name).is_err());
-        let big = Request::File { message_key: "k".into(), index: 0, name: "a.png".into(), mime: "image/png".into(), size: 0, data_b64: Some("A".repeat(b64_len(MAX_FILE) + 4)), error: None };
+        let big = Request::File {
+            message_key: "k".into(),
+            index: 0,
+            name: "a.png".into(),
+            mime: "image/png".into(),
+            size: 0,
+            data_b64: Some("A".repeat(b64_len(MAX_FILE) + 4)),
+            error: None,
+        };
         assert!(check(&big).is_err());
         assert!(check(&Request::PanelClaim { nonce: "short".into() }).is_err());
         assert!(check(&Request::UnknownChats { titles: vec!["t".into(); MAX_TITLES + 1] }).is_err());
@@ -236,14 +269,26 @@ mod tests {
 
     #[test]
     fn orphan_files_are_found() {
-        let media = std::collections::BTreeMap::from([("3EB0A".to_string(), 1usize), ("3EB0B".to_string(), 0)]);
-        let keys: Vec<String> = ["3EB0A#0", "3EB0A#1", "3EB0B#0", "3EB0GONE#0", "nonsense"].iter().map(|s| s.to_string()).collect();
-        assert_eq!(orphan_files(&keys, &media), vec!["3EB0A#1", "3EB0B#0", "3EB0GONE#0", "nonsense"]);
+        let media = std::collections::BTreeMap::from([
+            ("3EB0A".to_string(), 1usize),
+            ("3EB0B".to_string(), 0),
+        ]);
+        let keys: Vec<String> = ["3EB0A#0", "3EB0A#1", "3EB0B#0", "3EB0GONE#0", "nonsense"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            orphan_files(&keys, &media),
+            vec!["3EB0A#1", "3EB0B#0", "3EB0GONE#0", "nonsense"]
+        );
     }
 
     #[test]
     fn files_are_sniffed_and_must_belong_to_a_stored_attachment() {
-        assert_eq!(check_file(Some("image"), "image/png", "photo-3EB0", PNG), Ok(("image/png".into(), "photo-3EB0.png".into())));
+        assert_eq!(
+            check_file(Some("image"), "image/png", "photo-3EB0", PNG),
+            Ok(("image/png".into(), "photo-3EB0.png".into()))
+        );
         // The forged file: PDF bytes (or any bytes) announced as something else.
         let pdf = b"%PDF-1.7\n1 0 obj";
         assert!(check_file(Some("image"), "application/pdf", "image.pdf", pdf).is_err());
@@ -251,7 +296,10 @@ mod tests {
         // PNG bytes announced as JPEG disagree.
         assert!(check_file(Some("image"), "image/jpeg", "x.jpg", PNG).is_err());
         // Named .pdf, the name follows the bytes.
-        assert_eq!(check_file(Some("image"), "image/png", "invoice.pdf", PNG).map(|r| r.1), Ok("invoice.png".into()));
+        assert_eq!(
+            check_file(Some("image"), "image/png", "invoice.pdf", PNG).map(|r| r.1),
+            Ok("invoice.png".into())
+        );
         // No stored message with media at that index; media of another kind.
         assert!(check_file(None, "image/png", "x.png", PNG).is_err());
         assert!(check_file(Some("document"), "image/png", "x.png", PNG).is_err());

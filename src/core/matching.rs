@@ -33,10 +33,16 @@ pub struct Candidate {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum MatchOutcome {
-    Linked { records: Vec<Candidate> },
-    Ambiguous { candidates: Vec<Candidate> },
+    Linked {
+        records: Vec<Candidate>,
+    },
+    Ambiguous {
+        candidates: Vec<Candidate>,
+    },
     /// No record: offer create / link existing. `reason` says why (e.g. no number).
-    NoMatch { reason: String },
+    NoMatch {
+        reason: String,
+    },
 }
 
 /// Manual decisions, keyed by `WaIdentity::chat_key()`. Serialized as stored.
@@ -77,7 +83,8 @@ impl Links {
 fn record_match(phone: &str, record: &CrmRecord, region: &str) -> Option<(How, (String, String))> {
     let mut best: Option<(How, (String, String))> = None;
     let own = crate::core::phone::region_of(phone);
-    let regions: Vec<&str> = std::iter::once(region).chain(own.as_deref().filter(|r| *r != region)).collect();
+    let regions: Vec<&str> =
+        std::iter::once(region).chain(own.as_deref().filter(|r| *r != region)).collect();
     for (field, raw) in &record.phones {
         let mut numbers: Vec<String> = Vec::new();
         for r in &regions {
@@ -107,7 +114,12 @@ fn record_ref(r: &CrmRecord) -> Option<RecordRef> {
 
 /// Decide which records `identity` is linked to. `region`: the rep's default phone region
 /// for reading CRM fields typed without a country code.
-pub fn match_chat(identity: &WaIdentity, candidates: &[CrmRecord], links: &Links, region: &str) -> MatchOutcome {
+pub fn match_chat(
+    identity: &WaIdentity,
+    candidates: &[CrmRecord],
+    links: &Links,
+    region: &str,
+) -> MatchOutcome {
     // A decision made while the chat was `@lid`-only still holds once its number shows.
     let lid_key = identity.lid.as_ref().map(|l| format!("lid:{l}"));
     let keys: Vec<String> = std::iter::once(identity.chat_key()).chain(lid_key).collect();
@@ -117,7 +129,11 @@ pub fn match_chat(identity: &WaIdentity, candidates: &[CrmRecord], links: &Links
             .iter()
             .map(|r| Candidate {
                 record: r.clone(),
-                name: candidates.iter().find(|c| record_ref(c).as_ref() == Some(r)).map(|c| c.name.clone()).unwrap_or_default(),
+                name: candidates
+                    .iter()
+                    .find(|c| record_ref(c).as_ref() == Some(r))
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default(),
                 how: How::Manual,
                 field: None,
             })
@@ -132,7 +148,8 @@ pub fn match_chat(identity: &WaIdentity, candidates: &[CrmRecord], links: &Links
         };
         return MatchOutcome::NoMatch { reason: reason.into() };
     };
-    let unlinked: BTreeSet<RecordRef> = keys.iter().filter_map(|k| links.unlinked.get(k)).flatten().cloned().collect();
+    let unlinked: BTreeSet<RecordRef> =
+        keys.iter().filter_map(|k| links.unlinked.get(k)).flatten().cloned().collect();
     let mut found: Vec<(How, RecordKind, Candidate)> = Vec::new();
     for c in candidates {
         let Some(r) = record_ref(c) else { continue };
@@ -140,7 +157,11 @@ pub fn match_chat(identity: &WaIdentity, candidates: &[CrmRecord], links: &Links
             continue;
         }
         if let Some((how, field)) = record_match(phone, c, region) {
-            found.push((how, r.kind, Candidate { record: r, name: c.name.clone(), how, field: Some(field) }));
+            found.push((
+                how,
+                r.kind,
+                Candidate { record: r, name: c.name.clone(), how, field: Some(field) },
+            ));
         }
     }
     let Some(best_how) = found.iter().map(|(h, _, _)| *h).min() else {
@@ -187,7 +208,9 @@ mod tests {
 
     fn linked_ids(o: &MatchOutcome) -> Vec<(String, How)> {
         match o {
-            MatchOutcome::Linked { records } => records.iter().map(|c| (c.record.id.clone(), c.how)).collect(),
+            MatchOutcome::Linked { records } => {
+                records.iter().map(|c| (c.record.id.clone(), c.how)).collect()
+            }
             other => panic!("expected a link, got {other:?}"),
         }
     }
@@ -196,23 +219,43 @@ mod tests {
     fn exact_beats_folded_and_any_phone_field_counts() {
         let cands = [
             rec(Crm::Zoho, RecordKind::Contact, "folded", &[("Phone", "+54 11 2345-6789")]),
-            rec(Crm::Zoho, RecordKind::Contact, "exact", &[("Phone", "n/a"), ("Asst_Phone", "+54 9 11 2345-6789")]),
+            rec(
+                Crm::Zoho,
+                RecordKind::Contact,
+                "exact",
+                &[("Phone", "n/a"), ("Asst_Phone", "+54 9 11 2345-6789")],
+            ),
         ];
-        assert_eq!(linked_ids(&match_chat(&chat("+5491123456789"), &cands, &Links::default(), "AR")), [("exact".into(), How::Exact)]);
+        assert_eq!(
+            linked_ids(&match_chat(&chat("+5491123456789"), &cands, &Links::default(), "AR")),
+            [("exact".into(), How::Exact)]
+        );
         // An old 8-digit Brazilian mobile in the CRM is the same line as the modern number.
         let br = [rec(Crm::Zoho, RecordKind::Contact, "old", &[("Phone", "+55 11 8765-4321")])];
-        assert_eq!(linked_ids(&match_chat(&chat("+5511987654321"), &br, &Links::default(), "US")), [("old".into(), How::Exact)]);
+        assert_eq!(
+            linked_ids(&match_chat(&chat("+5511987654321"), &br, &Links::default(), "US")),
+            [("old".into(), How::Exact)]
+        );
     }
 
     #[test]
     fn old_whatsapp_forms_match_through_folding() {
         // WhatsApp account registered before the 9th digit; the CRM has the modern number.
         let cands = [rec(Crm::Zoho, RecordKind::Contact, "ana", &[("Mobile", "(11) 98765-4321")])];
-        assert_eq!(linked_ids(&match_chat(&chat("+551187654321"), &cands, &Links::default(), "BR")), [("ana".into(), How::Folded)]);
+        assert_eq!(
+            linked_ids(&match_chat(&chat("+551187654321"), &cands, &Links::default(), "BR")),
+            [("ana".into(), How::Folded)]
+        );
         let mx = [rec(Crm::Salesforce, RecordKind::Lead, "mx", &[("MobilePhone", "55 1234 5678")])];
-        assert_eq!(linked_ids(&match_chat(&chat("+5215512345678"), &mx, &Links::default(), "MX")), [("mx".into(), How::Folded)]);
+        assert_eq!(
+            linked_ids(&match_chat(&chat("+5215512345678"), &mx, &Links::default(), "MX")),
+            [("mx".into(), How::Folded)]
+        );
         let ar = [rec(Crm::Leadsquared, RecordKind::Lead, "ar", &[("Phone", "+54 11 2345-6789")])];
-        assert_eq!(linked_ids(&match_chat(&chat("+5491123456789"), &ar, &Links::default(), "AR")), [("ar".into(), How::Folded)]);
+        assert_eq!(
+            linked_ids(&match_chat(&chat("+5491123456789"), &ar, &Links::default(), "AR")),
+            [("ar".into(), How::Folded)]
+        );
     }
 
     #[test]
@@ -221,7 +264,10 @@ mod tests {
             rec(Crm::Zoho, RecordKind::Lead, "lead", &[("Mobile", "+1 415 555 2671")]),
             rec(Crm::Zoho, RecordKind::Contact, "contact", &[("Phone", "(415) 555-2671")]),
         ];
-        assert_eq!(linked_ids(&match_chat(&chat("+14155552671"), &cands, &Links::default(), "US")), [("contact".into(), How::Exact)]);
+        assert_eq!(
+            linked_ids(&match_chat(&chat("+14155552671"), &cands, &Links::default(), "US")),
+            [("contact".into(), How::Exact)]
+        );
         let tie = [
             rec(Crm::Zoho, RecordKind::Contact, "a", &[("Phone", "+14155552671")]),
             rec(Crm::Zoho, RecordKind::Contact, "b", &[("Mobile", "415-555-2671")]),
@@ -235,17 +281,26 @@ mod tests {
             rec(Crm::Zoho, RecordKind::Contact, "z", &[("Phone", "+14155552671")]),
             rec(Crm::Salesforce, RecordKind::Contact, "s", &[("Phone", "+14155552671")]),
         ];
-        assert_eq!(linked_ids(&match_chat(&chat("+14155552671"), &two, &Links::default(), "US")).len(), 2);
+        assert_eq!(
+            linked_ids(&match_chat(&chat("+14155552671"), &two, &Links::default(), "US")).len(),
+            2
+        );
     }
 
     #[test]
     fn national_crm_numbers_are_read_in_the_chat_numbers_country_too() {
         // A rep in the US saves a Brazilian contact the Brazilian way.
         let cands = [rec(Crm::Zoho, RecordKind::Contact, "ana", &[("Mobile", "(11) 98765-4321")])];
-        assert_eq!(linked_ids(&match_chat(&chat("+5511987654321"), &cands, &Links::default(), "US")), [("ana".into(), How::Exact)]);
+        assert_eq!(
+            linked_ids(&match_chat(&chat("+5511987654321"), &cands, &Links::default(), "US")),
+            [("ana".into(), How::Exact)]
+        );
         // …but a US-looking national number never becomes Brazilian for a US chat.
         let us = [rec(Crm::Zoho, RecordKind::Contact, "x", &[("Phone", "(11) 98765-4321")])];
-        assert!(matches!(match_chat(&chat("+14155552671"), &us, &Links::default(), "US"), MatchOutcome::NoMatch { .. }));
+        assert!(matches!(
+            match_chat(&chat("+14155552671"), &us, &Links::default(), "US"),
+            MatchOutcome::NoMatch { .. }
+        ));
     }
 
     #[test]
@@ -254,7 +309,10 @@ mod tests {
             rec(Crm::Zoho, RecordKind::Contact, "other", &[("Phone", "(11) 98765-4322")]),
             rec(Crm::Zoho, RecordKind::Contact, "uk", &[("Phone", "020 7946 0958")]),
         ];
-        assert!(matches!(match_chat(&chat("+5511987654321"), &cands, &Links::default(), "US"), MatchOutcome::NoMatch { .. }));
+        assert!(matches!(
+            match_chat(&chat("+5511987654321"), &cands, &Links::default(), "US"),
+            MatchOutcome::NoMatch { .. }
+        ));
     }
 
     #[test]
@@ -263,10 +321,22 @@ mod tests {
         let other = rec(Crm::Zoho, RecordKind::Contact, "other", &[]);
         let id = chat("+5511987654321");
         let mut links = Links::default();
-        links.unlink(&id.chat_key(), &RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "ana".into() });
-        assert!(matches!(match_chat(&id, &[ana.clone()], &links, "BR"), MatchOutcome::NoMatch { .. }));
-        links.link(&id.chat_key(), RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "other".into() });
-        assert_eq!(linked_ids(&match_chat(&id, &[ana, other], &links, "BR")), [("other".into(), How::Manual)]);
+        links.unlink(
+            &id.chat_key(),
+            &RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "ana".into() },
+        );
+        assert!(matches!(
+            match_chat(&id, &[ana.clone()], &links, "BR"),
+            MatchOutcome::NoMatch { .. }
+        ));
+        links.link(
+            &id.chat_key(),
+            RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "other".into() },
+        );
+        assert_eq!(
+            linked_ids(&match_chat(&id, &[ana, other], &links, "BR")),
+            [("other".into(), How::Manual)]
+        );
         // Stored and read back.
         let back: Links = serde_json::from_str(&serde_json::to_string(&links).unwrap()).unwrap();
         assert_eq!(back, links);
@@ -274,21 +344,35 @@ mod tests {
 
     #[test]
     fn lid_only_chats_ask_for_a_manual_link() {
-        let id = WaIdentity { phone: None, lid: Some("196271432331425@lid".into()), name: "Ana".into(), is_group: false };
+        let id = WaIdentity {
+            phone: None,
+            lid: Some("196271432331425@lid".into()),
+            name: "Ana".into(),
+            is_group: false,
+        };
         match match_chat(&id, &[], &Links::default(), "BR") {
             MatchOutcome::NoMatch { reason } => assert!(reason.contains("@lid")),
             other => panic!("{other:?}"),
         }
         let mut links = Links::default();
-        links.link(&id.chat_key(), RecordRef { crm: Crm::Salesforce, kind: RecordKind::Lead, id: "00Q1".into() });
+        links.link(
+            &id.chat_key(),
+            RecordRef { crm: Crm::Salesforce, kind: RecordKind::Lead, id: "00Q1".into() },
+        );
         assert_eq!(linked_ids(&match_chat(&id, &[], &links, "BR")), [("00Q1".into(), How::Manual)]);
         // Later WhatsApp reveals the number: the link made on the @lid still wins, and an
         // unlink made on the @lid still keeps the record away.
         let known = WaIdentity { phone: Some("+5511987654321".into()), ..id.clone() };
         let ana = rec(Crm::Zoho, RecordKind::Contact, "ana", &[("Mobile", "(11) 98765-4321")]);
-        assert_eq!(linked_ids(&match_chat(&known, std::slice::from_ref(&ana), &links, "BR")), [("00Q1".into(), How::Manual)]);
+        assert_eq!(
+            linked_ids(&match_chat(&known, std::slice::from_ref(&ana), &links, "BR")),
+            [("00Q1".into(), How::Manual)]
+        );
         let mut unlinks = Links::default();
-        unlinks.unlink(&id.chat_key(), &RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "ana".into() });
+        unlinks.unlink(
+            &id.chat_key(),
+            &RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "ana".into() },
+        );
         assert!(matches!(match_chat(&known, &[ana], &unlinks, "BR"), MatchOutcome::NoMatch { .. }));
     }
 }
@@ -298,7 +382,10 @@ mod tests {
 pub trait RecordFinder {
     fn crm(&self) -> crate::core::model::Crm;
     fn search_requests(&self, variants: &[String]) -> Vec<crate::crm::http::HttpRequest>;
-    fn parse_search(&self, resp: &crate::crm::http::HttpResponse) -> Result<Vec<CrmRecord>, crate::core::policy::Failure>;
+    fn parse_search(
+        &self,
+        resp: &crate::crm::http::HttpResponse,
+    ) -> Result<Vec<CrmRecord>, crate::core::policy::Failure>;
 }
 
 /// Merge search results from several calls: one entry per record, first seen wins.

@@ -24,7 +24,10 @@ pub struct LocalMinute {
 impl LocalMinute {
     /// `YYYY-MM-DDTHH:MM`
     pub fn iso(&self) -> String {
-        format!("{:04}-{:02}-{:02}T{:02}:{:02}", self.year, self.month, self.day, self.hour, self.minute)
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute
+        )
     }
 
     /// `YYYY-MM-DD`: the conversation day a backup groups by.
@@ -48,11 +51,18 @@ pub enum MessageKind {
     Image,
     Video,
     Gif,
-    Voice { duration: Option<String> },
-    Document { file_name: Option<String>, size: Option<String> },
+    Voice {
+        duration: Option<String>,
+    },
+    Document {
+        file_name: Option<String>,
+        size: Option<String>,
+    },
     Sticker,
     Location,
-    ContactCard { name: Option<String> },
+    ContactCard {
+        name: Option<String>,
+    },
     Deleted,
     /// Group notices, security notices, date chips that made it into the row stream.
     System,

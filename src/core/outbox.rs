@@ -18,7 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// FNV-1a 64: stable across builds and platforms (std's hasher is not), used for digests
 /// and deterministic keys. Not a security hash; collisions only cause an extra rewrite.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -34,7 +36,10 @@ impl UnitKey {
     /// A short deterministic key for the CRM side: Salesforce external id, LeadSquared
     /// custom field, Zoho note title marker. Same unit, same key, on every device.
     pub fn external_key(&self) -> String {
-        let raw = format!("{:?}|{:?}|{}|{}|{}", self.record.crm, self.record.kind, self.record.id, self.chat, self.day);
+        let raw = format!(
+            "{:?}|{:?}|{}|{}|{}",
+            self.record.crm, self.record.kind, self.record.id, self.chat, self.day
+        );
         format!("wa-{}-{:016x}", self.day.replace('-', ""), fnv1a64(raw.as_bytes()))
     }
 }
@@ -174,7 +179,10 @@ pub struct OlderMessages {
 }
 
 /// Summarize the messages of one chat that are outside the window (`None`: there are none).
-pub fn older_summary<'a>(messages: impl IntoIterator<Item = &'a OutboxMessage>, window: &BackupWindow) -> Option<OlderMessages> {
+pub fn older_summary<'a>(
+    messages: impl IntoIterator<Item = &'a OutboxMessage>,
+    window: &BackupWindow,
+) -> Option<OlderMessages> {
     let mut count = 0u32;
     let (mut first, mut last): (Option<String>, Option<String>) = (None, None);
     for m in messages {
@@ -195,7 +203,11 @@ pub fn older_summary<'a>(messages: impl IntoIterator<Item = &'a OutboxMessage>, 
 
 /// Units that need (re)writing: every (record, chat, day) with at least one pending message.
 /// Messages the `window` does not admit are outside the backup and never sent.
-pub fn build_units<'a>(outbox: impl IntoIterator<Item = &'a OutboxMessage>, chats: &[ChatLinks], window: &BackupWindow) -> Units {
+pub fn build_units<'a>(
+    outbox: impl IntoIterator<Item = &'a OutboxMessage>,
+    chats: &[ChatLinks],
+    window: &BackupWindow,
+) -> Units {
     let links: BTreeMap<&str, &ChatLinks> = chats.iter().map(|c| (c.chat.as_str(), c)).collect();
     // (chat, day) -> messages of that day, in capture order; and which (chat, day) are dirty.
     let mut days: BTreeMap<(String, String), Vec<&Message>> = BTreeMap::new();
@@ -227,7 +239,10 @@ pub fn build_units<'a>(outbox: impl IntoIterator<Item = &'a OutboxMessage>, chat
     let mut units = Vec::new();
     for (chat, day) in dirty {
         let Some(link) = links.get(chat.as_str()) else { continue };
-        let mut msgs: Vec<Message> = days.get(&(chat.clone(), day.clone())).map(|v| v.iter().map(|m| (*m).clone()).collect()).unwrap_or_default();
+        let mut msgs: Vec<Message> = days
+            .get(&(chat.clone(), day.clone()))
+            .map(|v| v.iter().map(|m| (*m).clone()).collect())
+            .unwrap_or_default();
         // Stable sort by minute keeps capture order within a minute.
         msgs.sort_by_key(|m| m.time);
         msgs.dedup_by(|a, b| a.key == b.key);
@@ -331,7 +346,9 @@ pub fn plan_writes(docs: &[RenderedDoc], remote: &BTreeMap<DocKey, RemoteState>)
     docs.iter()
         .filter_map(|d| match remote.get(&d.key) {
             None => Some(Write { doc: d.key.clone(), op: WriteOp::Create, remote_id: None }),
-            Some(RemoteState::Uncertain { .. }) => Some(Write { doc: d.key.clone(), op: WriteOp::Reconcile, remote_id: None }),
+            Some(RemoteState::Uncertain { .. }) => {
+                Some(Write { doc: d.key.clone(), op: WriteOp::Reconcile, remote_id: None })
+            }
             Some(RemoteState::Written { id, digest }) if *digest != d.digest() => {
                 Some(Write { doc: d.key.clone(), op: WriteOp::Update, remote_id: Some(id.clone()) })
             }
@@ -359,7 +376,10 @@ pub fn target_class(target: &str) -> &str {
 /// is the connector's per-call maximum (Zoho notes 100, Salesforce collections 200,
 /// LeadSquared bulk activities 25; 1 for calls that take a single record).
 /// Continuation parts of one document stay in order within and across batches.
-pub fn batch_writes(writes: Vec<Write>, limit: impl Fn(Crm, &str, &WriteOp) -> usize) -> Vec<Batch> {
+pub fn batch_writes(
+    writes: Vec<Write>,
+    limit: impl Fn(Crm, &str, &WriteOp) -> usize,
+) -> Vec<Batch> {
     let mut groups: BTreeMap<(Crm, String, WriteOp), Vec<Write>> = BTreeMap::new();
     for w in writes {
         let key = (w.doc.unit.record.crm, target_class(&w.doc.target).to_string(), w.op.clone());
@@ -381,7 +401,9 @@ pub fn batch_writes(writes: Vec<Write>, limit: impl Fn(Crm, &str, &WriteOp) -> u
 pub fn minimum_calls(writes: &[Write], limit: impl Fn(Crm, &str, &WriteOp) -> usize) -> usize {
     let mut counts: BTreeMap<(Crm, String, WriteOp), usize> = BTreeMap::new();
     for w in writes {
-        *counts.entry((w.doc.unit.record.crm, target_class(&w.doc.target).to_string(), w.op.clone())).or_default() += 1;
+        *counts
+            .entry((w.doc.unit.record.crm, target_class(&w.doc.target).to_string(), w.op.clone()))
+            .or_default() += 1;
     }
     counts.into_iter().map(|((c, cl, op), n)| n.div_ceil(limit(c, &cl, &op).max(1))).sum()
 }
@@ -391,7 +413,12 @@ pub fn minimum_calls(writes: &[Write], limit: impl Fn(Crm, &str, &WriteOp) -> us
 /// `incomplete`: records whose document list is not known this cycle (the connector could
 /// not read a record's deals or opportunities): their units rendered only some documents,
 /// so they confirm nothing.
-pub fn settled_messages(units: &[Unit], docs: &[RenderedDoc], remote: &BTreeMap<DocKey, RemoteState>, incomplete: &BTreeSet<RecordRef>) -> BTreeSet<String> {
+pub fn settled_messages(
+    units: &[Unit],
+    docs: &[RenderedDoc],
+    remote: &BTreeMap<DocKey, RemoteState>,
+    incomplete: &BTreeSet<RecordRef>,
+) -> BTreeSet<String> {
     let mut unit_ok: BTreeMap<&UnitKey, bool> = BTreeMap::new();
     for d in docs {
         let ok = matches!(remote.get(&d.key), Some(RemoteState::Written { digest, .. }) if *digest == d.digest());
@@ -402,7 +429,8 @@ pub fn settled_messages(units: &[Unit], docs: &[RenderedDoc], remote: &BTreeMap<
     let mut bad_keys = BTreeSet::new();
     for u in units {
         // A unit with no documents (the connector had nothing to write) is not a confirmation.
-        let ok = unit_ok.get(&u.key).copied().unwrap_or(false) && !incomplete.contains(&u.key.record);
+        let ok =
+            unit_ok.get(&u.key).copied().unwrap_or(false) && !incomplete.contains(&u.key.record);
         for m in &u.messages {
             if ok {
                 ok_keys.insert(m.key.clone());
@@ -456,7 +484,12 @@ mod tests {
 
     #[test]
     fn units_cover_dirty_days_with_all_their_messages() {
-        let chats = vec![ChatLinks { chat: "pn:+1".into(), title: "Ana".into(), is_group: false, records: vec![rec(Crm::Zoho, "z1"), rec(Crm::Salesforce, "s1")] }];
+        let chats = vec![ChatLinks {
+            chat: "pn:+1".into(),
+            title: "Ana".into(),
+            is_group: false,
+            records: vec![rec(Crm::Zoho, "z1"), rec(Crm::Salesforce, "s1")],
+        }];
         let outbox = vec![
             ob(msg("a", "pn:+1", 20, 9), true),
             ob(msg("b", "pn:+1", 20, 10), false),
@@ -475,41 +508,58 @@ mod tests {
 
     #[test]
     fn undated_pending_messages_are_reported_not_dropped() {
-        let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1")] }];
+        let chats = vec![ChatLinks {
+            chat: "c".into(),
+            title: "t".into(),
+            is_group: false,
+            records: vec![rec(Crm::Zoho, "1")],
+        }];
         let mut m = msg("x", "c", 1, 1);
         m.time = None;
-        let Units { units, undated, .. } = build_units(&[ob(m, false)], &chats, &BackupWindow::default());
+        let Units { units, undated, .. } =
+            build_units(&[ob(m, false)], &chats, &BackupWindow::default());
         assert!(units.is_empty());
         assert_eq!(undated, ["x"]);
     }
 
     #[test]
     fn first_backup_sends_exactly_the_window() {
-        let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1")] }];
+        let chats = vec![ChatLinks {
+            chat: "c".into(),
+            title: "t".into(),
+            is_group: false,
+            records: vec![rec(Crm::Zoho, "1")],
+        }];
         // Connected on the 21st at 12:00: the window starts on the 18th at 12:00.
-        let connected = crate::core::model::LocalMinute { year: 2026, month: 11, day: 21, hour: 12, minute: 0 };
+        let connected =
+            crate::core::model::LocalMinute { year: 2026, month: 11, day: 21, hour: 12, minute: 0 };
         let outbox = vec![
             ob(msg("old", "c", 18, 11), false),
             ob(msg("edge", "c", 18, 12), false),
             ob(msg("new", "c", 21, 13), false),
         ];
-        let mut window = BackupWindow { connected: Some(connected), days: 3, older_chats: Default::default() };
+        let mut window =
+            BackupWindow { connected: Some(connected), days: 3, older_chats: Default::default() };
         let got = build_units(&outbox, &chats, &window);
         assert_eq!(got.before_window, ["old"]);
-        let sent: Vec<&str> = got.units.iter().flat_map(|u| u.messages.iter().map(|m| m.key.as_str())).collect();
+        let sent: Vec<&str> =
+            got.units.iter().flat_map(|u| u.messages.iter().map(|m| m.key.as_str())).collect();
         assert_eq!(sent, ["edge", "new"]);
         // The rep chose to back up this chat's older messages: they go like any other.
         window.older_chats.insert("c".into());
         let got = build_units(&outbox, &chats, &window);
         assert!(got.before_window.is_empty());
-        let sent: Vec<&str> = got.units.iter().flat_map(|u| u.messages.iter().map(|m| m.key.as_str())).collect();
+        let sent: Vec<&str> =
+            got.units.iter().flat_map(|u| u.messages.iter().map(|m| m.key.as_str())).collect();
         assert_eq!(sent, ["old", "edge", "new"]);
     }
 
     #[test]
     fn message_states_and_the_older_summary() {
-        let connected = crate::core::model::LocalMinute { year: 2026, month: 11, day: 21, hour: 12, minute: 0 };
-        let mut window = BackupWindow { connected: Some(connected), days: 3, older_chats: Default::default() };
+        let connected =
+            crate::core::model::LocalMinute { year: 2026, month: 11, day: 21, hour: 12, minute: 0 };
+        let mut window =
+            BackupWindow { connected: Some(connected), days: 3, older_chats: Default::default() };
         let mut undated = msg("u", "c", 20, 9);
         undated.time = None;
         let outbox = vec![
@@ -519,38 +569,89 @@ mod tests {
             ob(msg("new", "c", 21, 13), false),
             ob(undated, false),
         ];
-        let states: Vec<MessageState> = outbox.iter().map(|m| message_state(m, &window, false)).collect();
-        assert_eq!(states, [MessageState::Older, MessageState::Older, MessageState::Synced, MessageState::Pending, MessageState::Undated]);
+        let states: Vec<MessageState> =
+            outbox.iter().map(|m| message_state(m, &window, false)).collect();
+        assert_eq!(
+            states,
+            [
+                MessageState::Older,
+                MessageState::Older,
+                MessageState::Synced,
+                MessageState::Pending,
+                MessageState::Undated
+            ]
+        );
         assert_eq!(message_state(&outbox[0], &window, true), MessageState::Excluded);
         assert_eq!(
             older_summary(&outbox, &window),
-            Some(OlderMessages { count: 2, first_day: "2026-11-10".into(), last_day: "2026-11-18".into() }),
+            Some(OlderMessages {
+                count: 2,
+                first_day: "2026-11-10".into(),
+                last_day: "2026-11-18".into()
+            }),
             "synced ones are not counted; days span the older messages"
         );
         window.older_chats.insert("c".into());
         assert_eq!(older_summary(&outbox, &window), None, "chosen for backup: nothing older left");
         assert_eq!(message_state(&outbox[0], &window, false), MessageState::Pending);
-        assert_eq!(older_summary(&outbox, &BackupWindow::default()), None, "not connected: no window yet");
+        assert_eq!(
+            older_summary(&outbox, &BackupWindow::default()),
+            None,
+            "not connected: no window yet"
+        );
     }
 
     #[test]
     fn writes_follow_remote_state() {
-        let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1"), rec(Crm::Zoho, "2"), rec(Crm::Zoho, "3"), rec(Crm::Zoho, "4")] }];
-        let units = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, &BackupWindow::default()).units;
+        let chats = vec![ChatLinks {
+            chat: "c".into(),
+            title: "t".into(),
+            is_group: false,
+            records: vec![
+                rec(Crm::Zoho, "1"),
+                rec(Crm::Zoho, "2"),
+                rec(Crm::Zoho, "3"),
+                rec(Crm::Zoho, "4"),
+            ],
+        }];
+        let units =
+            build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, &BackupWindow::default()).units;
         let docs = render(&units);
         let mut remote = BTreeMap::new();
         remote.insert(docs[1].key.clone(), RemoteState::Uncertain { since_ms: 5 });
         remote.insert(docs[2].key.clone(), RemoteState::Written { id: "n3".into(), digest: 0 });
-        remote.insert(docs[3].key.clone(), RemoteState::Written { id: "n4".into(), digest: docs[3].digest() });
-        let ops: Vec<(WriteOp, Option<String>)> = plan_writes(&docs, &remote).into_iter().map(|w| (w.op, w.remote_id)).collect();
-        assert_eq!(ops, [(WriteOp::Create, None), (WriteOp::Reconcile, None), (WriteOp::Update, Some("n3".into()))]);
+        remote.insert(
+            docs[3].key.clone(),
+            RemoteState::Written { id: "n4".into(), digest: docs[3].digest() },
+        );
+        let ops: Vec<(WriteOp, Option<String>)> =
+            plan_writes(&docs, &remote).into_iter().map(|w| (w.op, w.remote_id)).collect();
+        assert_eq!(
+            ops,
+            [
+                (WriteOp::Create, None),
+                (WriteOp::Reconcile, None),
+                (WriteOp::Update, Some("n3".into()))
+            ]
+        );
     }
 
     #[test]
     fn batching_meets_the_minimum_under_limits() {
-        let records: Vec<RecordRef> = (0..250).map(|i| rec(if i % 2 == 0 { Crm::Zoho } else { Crm::Leadsquared }, &i.to_string())).collect();
-        let chats: Vec<ChatLinks> = records.iter().map(|r| ChatLinks { chat: format!("c{}", r.id), title: "t".into(), is_group: false, records: vec![r.clone()] }).collect();
-        let outbox: Vec<OutboxMessage> = chats.iter().map(|c| ob(msg(&format!("m{}", c.chat), &c.chat, 20, 9), false)).collect();
+        let records: Vec<RecordRef> = (0..250)
+            .map(|i| rec(if i % 2 == 0 { Crm::Zoho } else { Crm::Leadsquared }, &i.to_string()))
+            .collect();
+        let chats: Vec<ChatLinks> = records
+            .iter()
+            .map(|r| ChatLinks {
+                chat: format!("c{}", r.id),
+                title: "t".into(),
+                is_group: false,
+                records: vec![r.clone()],
+            })
+            .collect();
+        let outbox: Vec<OutboxMessage> =
+            chats.iter().map(|c| ob(msg(&format!("m{}", c.chat), &c.chat, 20, 9), false)).collect();
         let units = build_units(&outbox, &chats, &BackupWindow::default()).units;
         let writes = plan_writes(&render(&units), &BTreeMap::new());
         let limit = |crm: Crm, _: &str, _: &WriteOp| if crm == Crm::Zoho { 100 } else { 25 };
@@ -565,27 +666,58 @@ mod tests {
 
     #[test]
     fn messages_settle_only_when_every_document_is_current() {
-        let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1"), rec(Crm::Salesforce, "2")] }];
-        let units = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, &BackupWindow::default()).units;
+        let chats = vec![ChatLinks {
+            chat: "c".into(),
+            title: "t".into(),
+            is_group: false,
+            records: vec![rec(Crm::Zoho, "1"), rec(Crm::Salesforce, "2")],
+        }];
+        let units =
+            build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, &BackupWindow::default()).units;
         let docs = render(&units);
         let mut remote = BTreeMap::new();
-        remote.insert(docs[0].key.clone(), RemoteState::Written { id: "z".into(), digest: docs[0].digest() });
-        assert!(settled_messages(&units, &docs, &remote, &BTreeSet::new()).is_empty(), "Salesforce copy not confirmed yet");
+        remote.insert(
+            docs[0].key.clone(),
+            RemoteState::Written { id: "z".into(), digest: docs[0].digest() },
+        );
+        assert!(
+            settled_messages(&units, &docs, &remote, &BTreeSet::new()).is_empty(),
+            "Salesforce copy not confirmed yet"
+        );
         remote.insert(docs[1].key.clone(), RemoteState::Uncertain { since_ms: 1 });
-        assert!(settled_messages(&units, &docs, &remote, &BTreeSet::new()).is_empty(), "uncertain is not confirmed");
-        remote.insert(docs[1].key.clone(), RemoteState::Written { id: "s".into(), digest: docs[1].digest() });
-        assert_eq!(settled_messages(&units, &docs, &remote, &BTreeSet::new()).into_iter().collect::<Vec<_>>(), ["a"]);
+        assert!(
+            settled_messages(&units, &docs, &remote, &BTreeSet::new()).is_empty(),
+            "uncertain is not confirmed"
+        );
+        remote.insert(
+            docs[1].key.clone(),
+            RemoteState::Written { id: "s".into(), digest: docs[1].digest() },
+        );
+        assert_eq!(
+            settled_messages(&units, &docs, &remote, &BTreeSet::new())
+                .into_iter()
+                .collect::<Vec<_>>(),
+            ["a"]
+        );
     }
 
     #[test]
     fn a_record_with_unknown_documents_confirms_nothing() {
         // Found by the soak: the deals read failed, only the contact's note was rendered and
         // written, and the message was marked synced without ever reaching the deals.
-        let chats = vec![ChatLinks { chat: "c".into(), title: "t".into(), is_group: false, records: vec![rec(Crm::Zoho, "1"), rec(Crm::Salesforce, "2")] }];
-        let units = build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, &BackupWindow::default()).units;
+        let chats = vec![ChatLinks {
+            chat: "c".into(),
+            title: "t".into(),
+            is_group: false,
+            records: vec![rec(Crm::Zoho, "1"), rec(Crm::Salesforce, "2")],
+        }];
+        let units =
+            build_units(&[ob(msg("a", "c", 20, 9), false)], &chats, &BackupWindow::default()).units;
         let docs = render(&units);
-        let remote: BTreeMap<DocKey, RemoteState> =
-            docs.iter().map(|d| (d.key.clone(), RemoteState::Written { id: "x".into(), digest: d.digest() })).collect();
+        let remote: BTreeMap<DocKey, RemoteState> = docs
+            .iter()
+            .map(|d| (d.key.clone(), RemoteState::Written { id: "x".into(), digest: d.digest() }))
+            .collect();
         let incomplete: BTreeSet<RecordRef> = [rec(Crm::Zoho, "1")].into();
         assert!(settled_messages(&units, &docs, &remote, &incomplete).is_empty());
         assert_eq!(settled_messages(&units, &docs, &remote, &BTreeSet::new()).len(), 1);
@@ -598,12 +730,18 @@ mod tests {
         assert!(json.contains("\"18446744073709551615\""), "{json}");
         assert_eq!(serde_json::from_str::<RemoteState>(&json).unwrap(), w);
         let old = r#"{"state":"written","id":"n1","digest":42}"#;
-        assert_eq!(serde_json::from_str::<RemoteState>(old).unwrap(), RemoteState::Written { id: "n1".into(), digest: 42 });
+        assert_eq!(
+            serde_json::from_str::<RemoteState>(old).unwrap(),
+            RemoteState::Written { id: "n1".into(), digest: 42 }
+        );
     }
 
     #[test]
     fn external_keys_are_deterministic_and_distinct() {
-        let k = |id: &str, day: &str| UnitKey { record: rec(Crm::Salesforce, id), chat: "pn:+1".into(), day: day.into() }.external_key();
+        let k = |id: &str, day: &str| {
+            UnitKey { record: rec(Crm::Salesforce, id), chat: "pn:+1".into(), day: day.into() }
+                .external_key()
+        };
         assert_eq!(k("1", "2026-11-20"), k("1", "2026-11-20"));
         assert_ne!(k("1", "2026-11-20"), k("2", "2026-11-20"));
         assert_ne!(k("1", "2026-11-20"), k("1", "2026-11-21"));
@@ -616,7 +754,9 @@ mod tests {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum WriteResult {
     /// The CRM holds the document under this id (create, update, or reconcile found it).
-    Written { id: String },
+    Written {
+        id: String,
+    },
     /// Reconcile looked and the document is not there: create it.
     Absent,
     Failed(crate::core::policy::Failure),
@@ -633,7 +773,11 @@ pub trait DocumentWriter {
     fn prepare(&self, _record: &RecordRef) -> Option<crate::crm::http::HttpRequest> {
         None
     }
-    fn absorb_prepare(&mut self, _record: &RecordRef, _resp: &crate::crm::http::HttpResponse) -> Result<(), crate::core::policy::Failure> {
+    fn absorb_prepare(
+        &mut self,
+        _record: &RecordRef,
+        _resp: &crate::crm::http::HttpResponse,
+    ) -> Result<(), crate::core::policy::Failure> {
         Ok(())
     }
     /// Every document of the unit, rendered from all of the day's messages.
@@ -649,12 +793,24 @@ pub trait DocumentWriter {
     /// The most writes of this class and op one call may carry.
     fn batch_limit(&self, class: &str, op: &WriteOp) -> usize;
     /// The call that performs `batch`. `docs` holds the rendered bodies by key.
-    fn request(&self, batch: &Batch, docs: &BTreeMap<DocKey, RenderedDoc>) -> Result<crate::crm::http::HttpRequest, String>;
+    fn request(
+        &self,
+        batch: &Batch,
+        docs: &BTreeMap<DocKey, RenderedDoc>,
+    ) -> Result<crate::crm::http::HttpRequest, String>;
     /// Per-write results of the response, one per write of the batch. A write missing
     /// from the answer is treated as a transient failure by the caller.
-    fn outcome(&self, batch: &Batch, resp: &crate::crm::http::HttpResponse) -> Vec<(DocKey, WriteResult)>;
+    fn outcome(
+        &self,
+        batch: &Batch,
+        resp: &crate::crm::http::HttpResponse,
+    ) -> Vec<(DocKey, WriteResult)>;
     /// A reconcile's next page: the document was not on this one and the list goes on.
-    fn next_read(&self, _req: &crate::crm::http::HttpRequest, _resp: &crate::crm::http::HttpResponse) -> Option<crate::crm::http::HttpRequest> {
+    fn next_read(
+        &self,
+        _req: &crate::crm::http::HttpRequest,
+        _resp: &crate::crm::http::HttpResponse,
+    ) -> Option<crate::crm::http::HttpRequest> {
         None
     }
     /// What this cycle learned about the CRM that the connection should keep (so the next

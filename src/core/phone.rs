@@ -46,8 +46,20 @@ pub fn region(code: &str) -> Result<Option<Region>, PhoneError> {
 
 /// Extension markers people type after a number (lowercase). Cut before parsing: an
 /// extension is not part of the WhatsApp number.
-const EXTENSION_MARKERS: [&str; 12] =
-    ["extension", "extn", "ext.", "ext", "ramal", "anexo", "int.", "доб.", "доб", "内線", " x", "#"];
+const EXTENSION_MARKERS: [&str; 12] = [
+    "extension",
+    "extn",
+    "ext.",
+    "ext",
+    "ramal",
+    "anexo",
+    "int.",
+    "доб.",
+    "доб",
+    "内線",
+    " x",
+    "#",
+];
 
 fn cut_extension(s: &str) -> &str {
     let lower = s.to_lowercase();
@@ -120,7 +132,8 @@ fn digits(s: &str) -> String {
 }
 
 fn e164_of(raw: &str, region: Option<Region>) -> Result<String, PhoneError> {
-    let n = PHONE_NUMBER_UTIL.parse(raw, region).map_err(|e| PhoneError::Invalid(format!("{e:?}")))?;
+    let n =
+        PHONE_NUMBER_UTIL.parse(raw, region).map_err(|e| PhoneError::Invalid(format!("{e:?}")))?;
     if !n.is_valid() {
         return Err(PhoneError::Invalid("no such number in its country's numbering plan".into()));
     }
@@ -139,7 +152,9 @@ pub fn parse_one(raw: &str, default_region: &str) -> Result<String, PhoneError> 
     let cleaned = match reg {
         Some(r) if r == Region::MX && !cleaned.trim_start().starts_with('+') => {
             let d = digits(&cleaned);
-            let rest = ["044", "045", "01"].iter().find_map(|p| d.strip_prefix(p).filter(|r| r.len() == 10));
+            let rest = ["044", "045", "01"]
+                .iter()
+                .find_map(|p| d.strip_prefix(p).filter(|r| r.len() == 10));
             rest.map(str::to_string).unwrap_or(cleaned)
         }
         _ => cleaned,
@@ -161,7 +176,8 @@ pub fn parse_one(raw: &str, default_region: &str) -> Result<String, PhoneError> 
     }
     // Russia/Kazakhstan: the domestic trunk 8 in place of the country code 7. Only for a
     // number typed domestically: `+886 …` must never become `+7 886 …`.
-    let domestic_8 = cleaned.trim_start_matches(|c: char| c.is_whitespace() || c == '(').starts_with('8');
+    let domestic_8 =
+        cleaned.trim_start_matches(|c: char| c.is_whitespace() || c == '(').starts_with('8');
     if domestic_8 && d.len() == 11 && d.starts_with('8') {
         retries.push(format!("+7{}", &d[1..]));
     }
@@ -248,7 +264,10 @@ pub fn parse_wa_id(id: &str) -> WaId {
     let user = user.split(':').next().unwrap_or(user);
     let user = user.split('_').next().unwrap_or(user);
     let user = user.strip_prefix('+').unwrap_or(user);
-    if (7..=15).contains(&user.len()) && user.bytes().all(|b| b.is_ascii_digit()) && !user.starts_with('0') {
+    if (7..=15).contains(&user.len())
+        && user.bytes().all(|b| b.is_ascii_digit())
+        && !user.starts_with('0')
+    {
         WaId::Phone(format!("+{user}"))
     } else {
         WaId::Invalid(format!("{user:?} is not 7 to 15 digits"))
@@ -262,7 +281,8 @@ pub fn fold(e164: &str) -> String {
     if let Some(nat) = d.strip_prefix("55") {
         // Brazil: area code (2) + subscriber. A 9-digit mobile starting with 9 followed by
         // 6-9 is the same line as the 8-digit form without the 9.
-        if nat.len() == 11 && nat.as_bytes()[2] == b'9' && matches!(nat.as_bytes()[3], b'6'..=b'9') {
+        if nat.len() == 11 && nat.as_bytes()[2] == b'9' && matches!(nat.as_bytes()[3], b'6'..=b'9')
+        {
             return format!("55{}{}", &nat[..2], &nat[3..]);
         }
         return d;
@@ -383,8 +403,14 @@ mod tests {
 
     #[test]
     fn notes_idd_and_trunk_8_only_where_they_apply() {
-        assert_eq!(parse_crm_phone("(415) 555-2671 (office)", "US"), Ok(vec!["+14155552671".to_string()]));
-        assert_eq!(parse_crm_phone("+44 (0)20 7946 0958 (WhatsApp)", "ZZ"), Ok(vec!["+442079460958".to_string()]));
+        assert_eq!(
+            parse_crm_phone("(415) 555-2671 (office)", "US"),
+            Ok(vec!["+14155552671".to_string()])
+        );
+        assert_eq!(
+            parse_crm_phone("+44 (0)20 7946 0958 (WhatsApp)", "ZZ"),
+            Ok(vec!["+442079460958".to_string()])
+        );
         assert_eq!(strip_notes("(11) 98765-4321 (casa) (0"), "(11) 98765-4321   (0");
         assert_eq!(parse_one("011 44 20 7946 0958", "FR").as_deref(), Ok("+442079460958"));
         assert_eq!(parse_one("0044 20 7946 0958", "US").as_deref(), Ok("+442079460958"));
@@ -398,7 +424,10 @@ mod tests {
     fn rejects_what_is_not_a_number() {
         assert_eq!(parse_one("", "BR"), Err(PhoneError::Empty));
         assert!(matches!(parse_one("12", "BR"), Err(PhoneError::Invalid(_))));
-        assert!(matches!(parse_one("020 7946 0958", "ZZ"), Err(PhoneError::Invalid(_))), "national number needs a region");
+        assert!(
+            matches!(parse_one("020 7946 0958", "ZZ"), Err(PhoneError::Invalid(_))),
+            "national number needs a region"
+        );
         assert!(matches!(parse_one("123", "XX"), Err(PhoneError::UnknownRegion(_))));
         // A UK national number read as US must not become some other valid number.
         assert!(parse_one("020 7946 0958", "US").is_err());
@@ -425,8 +454,14 @@ mod tests {
     #[test]
     fn reads_whatsapp_ids() {
         assert_eq!(parse_wa_id("5511987654321@c.us"), WaId::Phone("+5511987654321".into()));
-        assert_eq!(parse_wa_id("5511987654321:12@s.whatsapp.net"), WaId::Phone("+5511987654321".into()));
-        assert_eq!(parse_wa_id("5511987654321_1:3@s.whatsapp.net"), WaId::Phone("+5511987654321".into()));
+        assert_eq!(
+            parse_wa_id("5511987654321:12@s.whatsapp.net"),
+            WaId::Phone("+5511987654321".into())
+        );
+        assert_eq!(
+            parse_wa_id("5511987654321_1:3@s.whatsapp.net"),
+            WaId::Phone("+5511987654321".into())
+        );
         assert_eq!(parse_wa_id("14155552671@hosted"), WaId::Phone("+14155552671".into()));
         assert!(matches!(parse_wa_id("196271432331425@lid"), WaId::Lid(_)));
         assert!(matches!(parse_wa_id("120363025246125486@g.us"), WaId::Group(_)));
@@ -457,7 +492,14 @@ mod tests {
     #[test]
     fn search_variants_are_short_first_and_unique() {
         let v = search_variants("+5511987654321");
-        for want in ["+5511987654321", "5511987654321", "11987654321", "+551187654321", "551187654321", "1187654321"] {
+        for want in [
+            "+5511987654321",
+            "5511987654321",
+            "11987654321",
+            "+551187654321",
+            "551187654321",
+            "1187654321",
+        ] {
             assert!(v.contains(&want.to_string()), "{want} missing from {v:?}");
         }
         assert!(v.windows(2).all(|w| w[0].len() <= w[1].len()));

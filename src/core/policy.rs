@@ -48,13 +48,20 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         // 2 s, 4 s, ... capped at 15 min; after 10 failed attempts (~1 h of trying) park it.
-        RetryPolicy { base_ms: 2_000, max_ms: 15 * 60_000, max_attempts: 10, rate_limit_default_ms: 60_000 }
+        RetryPolicy {
+            base_ms: 2_000,
+            max_ms: 15 * 60_000,
+            max_attempts: 10,
+            rate_limit_default_ms: 60_000,
+        }
     }
 }
 
 /// FNV-1a: a stable, dependency-free hash for jitter (not for security).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+    bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 impl RetryPolicy {
@@ -69,9 +76,18 @@ impl RetryPolicy {
 
     /// A write's failure. `retried_alone`: this write was already sent once in a call of its
     /// own after a rejection. A rejection is retried alone once, then parked.
-    pub fn decide_write(&self, failure: &Failure, attempt: u32, retried_alone: bool, now_ms: u64, seed: &str) -> Decision {
+    pub fn decide_write(
+        &self,
+        failure: &Failure,
+        attempt: u32,
+        retried_alone: bool,
+        now_ms: u64,
+        seed: &str,
+    ) -> Decision {
         match failure {
-            Failure::Rejected { .. } if !retried_alone => Decision::RetryAlone { at_ms: now_ms.saturating_add(self.backoff_ms(1, seed)) },
+            Failure::Rejected { .. } if !retried_alone => {
+                Decision::RetryAlone { at_ms: now_ms.saturating_add(self.backoff_ms(1, seed)) }
+            }
             _ => self.decide(failure, attempt, now_ms, seed),
         }
     }
@@ -90,15 +106,25 @@ impl RetryPolicy {
             // (the data stays queued and the rep sees the last error); the backoff grows to
             // `max_ms`. Giving up after 10 (as before) left a growing day's backup parked
             // when one CRM endpoint took most of a fault-heavy run's faults.
-            Failure::Transient { .. } => Decision::RetryAt { at_ms: now_ms.saturating_add(self.backoff_ms(attempt, seed)) },
+            Failure::Transient { .. } => {
+                Decision::RetryAt { at_ms: now_ms.saturating_add(self.backoff_ms(attempt, seed)) }
+            }
             // Ask for a refresh every time: the session allows at most one per sync cycle, so
             // this never loops, and a refresh lost to a killed worker is asked for again.
             // A 401 that survives many refreshes is not a token problem: park it.
             Failure::AuthExpired if attempt < self.max_attempts => Decision::RefreshThenRetry,
-            Failure::AuthExpired => Decision::Park { reason: format!("the CRM kept refusing fresh tokens ({attempt} attempts)") },
-            Failure::ReconnectNeeded => Decision::Park { reason: "reconnect needed: the CRM connection was revoked or expired".into() },
-            Failure::PermissionDenied { reason } => Decision::Park { reason: format!("missing CRM permission: {reason}") },
-            Failure::Rejected { reason } => Decision::Park { reason: format!("the CRM rejected the record: {reason}") },
+            Failure::AuthExpired => Decision::Park {
+                reason: format!("the CRM kept refusing fresh tokens ({attempt} attempts)"),
+            },
+            Failure::ReconnectNeeded => Decision::Park {
+                reason: "reconnect needed: the CRM connection was revoked or expired".into(),
+            },
+            Failure::PermissionDenied { reason } => {
+                Decision::Park { reason: format!("missing CRM permission: {reason}") }
+            }
+            Failure::Rejected { reason } => {
+                Decision::Park { reason: format!("the CRM rejected the record: {reason}") }
+            }
         }
     }
 }
@@ -127,7 +153,9 @@ mod tests {
         // Before: any failed deals read (a hidden Deals list: 400 INVALID_DATA; no
         // permission: 403) kept the contact's own note pending forever.
         assert!(!related_read_blocks(&Failure::Rejected { reason: "INVALID_DATA".into() }));
-        assert!(!related_read_blocks(&Failure::PermissionDenied { reason: "NO_PERMISSION".into() }));
+        assert!(!related_read_blocks(&Failure::PermissionDenied {
+            reason: "NO_PERMISSION".into()
+        }));
         assert!(related_read_blocks(&Failure::Transient { reason: "HTTP 503".into() }));
         assert!(related_read_blocks(&Failure::RateLimited { after_ms: None }));
         assert!(related_read_blocks(&Failure::AuthExpired));
@@ -146,7 +174,8 @@ mod tests {
         assert!(p.backoff_ms(40, "u") <= p.max_ms);
         // Same inputs, same answer; different units spread out.
         assert_eq!(p.backoff_ms(3, "x"), p.backoff_ms(3, "x"));
-        let spread: std::collections::BTreeSet<u64> = (0..50).map(|i| p.backoff_ms(4, &format!("unit{i}"))).collect();
+        let spread: std::collections::BTreeSet<u64> =
+            (0..50).map(|i| p.backoff_ms(4, &format!("unit{i}"))).collect();
         assert!(spread.len() > 25, "jitter should spread retries, got {} distinct", spread.len());
     }
 
@@ -156,7 +185,10 @@ mod tests {
         let d = p.decide(&Failure::RateLimited { after_ms: Some(7_000) }, 1, 100, "u");
         assert_eq!(d, Decision::RetryAt { at_ms: 7_100 });
         // Many 429s in a row never park: the data is fine, the CRM is busy.
-        assert!(matches!(p.decide(&Failure::RateLimited { after_ms: None }, 50, 0, "u"), Decision::RetryAt { .. }));
+        assert!(matches!(
+            p.decide(&Failure::RateLimited { after_ms: None }, 50, 0, "u"),
+            Decision::RetryAt { .. }
+        ));
     }
 
     #[test]
@@ -166,7 +198,9 @@ mod tests {
         assert!(matches!(p.decide(&f, 9, 0, "u"), Decision::RetryAt { .. }));
         // Before: parked at the 10th failure, and the backup never reached the CRM.
         match p.decide(&f, 40, 0, "u") {
-            Decision::RetryAt { at_ms } => assert!(at_ms <= p.max_ms && at_ms >= p.max_ms / 2, "{at_ms}"),
+            Decision::RetryAt { at_ms } => {
+                assert!(at_ms <= p.max_ms && at_ms >= p.max_ms / 2, "{at_ms}")
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -175,7 +209,11 @@ mod tests {
     fn auth_expiry_asks_for_a_refresh_until_it_parks() {
         let p = RetryPolicy::default();
         assert_eq!(p.decide(&Failure::AuthExpired, 1, 0, "u"), Decision::RefreshThenRetry);
-        assert_eq!(p.decide(&Failure::AuthExpired, 2, 0, "u"), Decision::RefreshThenRetry, "a refresh lost to a killed worker is asked for again");
+        assert_eq!(
+            p.decide(&Failure::AuthExpired, 2, 0, "u"),
+            Decision::RefreshThenRetry,
+            "a refresh lost to a killed worker is asked for again"
+        );
         assert!(matches!(p.decide(&Failure::AuthExpired, 10, 0, "u"), Decision::Park { .. }));
     }
 
@@ -198,7 +236,9 @@ mod tests {
         // Even after earlier transient failures of the same write.
         for attempt in [1, 4] {
             match p.decide_write(&f, attempt, false, 1_000, "u") {
-                Decision::RetryAlone { at_ms } => assert!(at_ms > 1_000 && at_ms <= 1_000 + 4_000, "{at_ms}"),
+                Decision::RetryAlone { at_ms } => {
+                    assert!(at_ms > 1_000 && at_ms <= 1_000 + 4_000, "{at_ms}")
+                }
                 other => panic!("{other:?}"),
             }
         }
@@ -214,11 +254,18 @@ mod tests {
     #[test]
     fn absurd_retry_after_values_saturate() {
         // A CRM's Retry-After of u64::MAX seconds overflowed into an immediate retry.
-        let r = crate::crm::http::HttpResponse { status: 429, headers: vec![("Retry-After".into(), u64::MAX.to_string())], body: vec![] };
+        let r = crate::crm::http::HttpResponse {
+            status: 429,
+            headers: vec![("Retry-After".into(), u64::MAX.to_string())],
+            body: vec![],
+        };
         let after = crate::crm::retry_after_ms(&r);
         assert_eq!(after, Some(u64::MAX));
         let p = RetryPolicy::default();
-        assert_eq!(p.decide(&Failure::RateLimited { after_ms: after }, 5, 1_000, "u"), Decision::RetryAt { at_ms: u64::MAX });
+        assert_eq!(
+            p.decide(&Failure::RateLimited { after_ms: after }, 5, 1_000, "u"),
+            Decision::RetryAt { at_ms: u64::MAX }
+        );
     }
 
     #[test]

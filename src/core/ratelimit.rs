@@ -67,7 +67,9 @@ pub enum Held {
 
 fn low(b: &Budget) -> bool {
     match (b.remaining, b.limit) {
-        (Some(r), Some(l)) if l > 0 => r < LOW_BUDGET_MIN || r.saturating_mul(1000) < l.saturating_mul(LOW_BUDGET_PERMILLE),
+        (Some(r), Some(l)) if l > 0 => {
+            r < LOW_BUDGET_MIN || r.saturating_mul(1000) < l.saturating_mul(LOW_BUDGET_PERMILLE)
+        }
         (Some(r), _) => r < LOW_BUDGET_MIN,
         _ => false,
     }
@@ -76,7 +78,14 @@ fn low(b: &Budget) -> bool {
 impl Limiter {
     /// Which of `crms` may look `phone` up now, for a capture in `tab` (None: the sync cycle).
     /// Admitted CRMs spend a token; the rest are listed with the reason.
-    pub fn admit(&mut self, tab: Option<i64>, phone: Option<&str>, crms: &[Crm], budgets: &BTreeMap<Crm, Budget>, now_ms: u64) -> (Vec<Crm>, Vec<Held>) {
+    pub fn admit(
+        &mut self,
+        tab: Option<i64>,
+        phone: Option<&str>,
+        crms: &[Crm],
+        budgets: &BTreeMap<Crm, Budget>,
+        now_ms: u64,
+    ) -> (Vec<Crm>, Vec<Held>) {
         self.negative.retain(|_, until| *until > now_ms);
         if let Some(p) = phone {
             if self.negative.contains_key(p) {
@@ -93,7 +102,8 @@ impl Limiter {
         for &crm in crms {
             if budgets.get(&crm).is_some_and(low) {
                 held.push(Held::LowBudget(crm));
-            } else if !self.crms.entry(crm).or_default().available(CRM_BURST, CRM_REFILL_MS, now_ms) {
+            } else if !self.crms.entry(crm).or_default().available(CRM_BURST, CRM_REFILL_MS, now_ms)
+            {
                 held.push(Held::CrmLimit(crm));
             } else {
                 go.push(crm);
@@ -117,7 +127,10 @@ impl Limiter {
         self.negative.insert(phone.to_string(), now_ms + NEGATIVE_TTL_MS);
         // Bounded: the oldest entries go first.
         while self.negative.len() > 5000 {
-            let Some(k) = self.negative.iter().min_by_key(|(_, v)| **v).map(|(k, _)| k.clone()) else { break };
+            let Some(k) = self.negative.iter().min_by_key(|(_, v)| **v).map(|(k, _)| k.clone())
+            else {
+                break;
+            };
             self.negative.remove(&k);
         }
     }
@@ -142,16 +155,38 @@ mod tests {
         let none = BTreeMap::new();
         let t0 = 1_000_000;
         // 20 headers in two seconds: only the burst is looked up.
-        let looked: usize = (0..20).filter(|i| !l.admit(Some(1), Some(&format!("+1555000{i:04}")), &ALL, &none, t0 + i * 100).0.is_empty()).count();
+        let looked: usize = (0..20)
+            .filter(|i| {
+                !l.admit(Some(1), Some(&format!("+1555000{i:04}")), &ALL, &none, t0 + i * 100)
+                    .0
+                    .is_empty()
+            })
+            .count();
         assert_eq!(looked, TAB_BURST as usize);
-        assert_eq!(l.admit(Some(1), Some("+15559999999"), &ALL, &none, t0 + 2_000).1, vec![Held::TabLimit]);
+        assert_eq!(
+            l.admit(Some(1), Some("+15559999999"), &ALL, &none, t0 + 2_000).1,
+            vec![Held::TabLimit]
+        );
         // The tab earns one lookup per refill period.
-        assert_eq!(l.admit(Some(1), Some("+15559999999"), &ALL, &none, t0 + TAB_REFILL_MS + 10).0, ALL.to_vec());
+        assert_eq!(
+            l.admit(Some(1), Some("+15559999999"), &ALL, &none, t0 + TAB_REFILL_MS + 10).0,
+            ALL.to_vec()
+        );
         // Another tab has its own bucket, but the CRMs' buckets are shared.
         let mut n = 0;
         for t in 2..10 {
             for i in 0..TAB_BURST {
-                if !l.admit(Some(t), Some(&format!("+1666{t}{i:04}")), &[Crm::Zoho], &none, t0 + TAB_REFILL_MS + 20).0.is_empty() {
+                if !l
+                    .admit(
+                        Some(t),
+                        Some(&format!("+1666{t}{i:04}")),
+                        &[Crm::Zoho],
+                        &none,
+                        t0 + TAB_REFILL_MS + 20,
+                    )
+                    .0
+                    .is_empty()
+                {
                     n += 1;
                 }
             }
@@ -164,15 +199,24 @@ mod tests {
         let mut l = Limiter::default();
         let mut budgets = BTreeMap::new();
         l.no_match("+15550001111", 0);
-        assert_eq!(l.admit(Some(1), Some("+15550001111"), &ALL, &budgets, 1_000).1, vec![Held::KnownNoMatch]);
-        assert!(!l.admit(Some(1), Some("+15550001111"), &ALL, &budgets, NEGATIVE_TTL_MS + 1).0.is_empty());
+        assert_eq!(
+            l.admit(Some(1), Some("+15550001111"), &ALL, &budgets, 1_000).1,
+            vec![Held::KnownNoMatch]
+        );
+        assert!(!l
+            .admit(Some(1), Some("+15550001111"), &ALL, &budgets, NEGATIVE_TTL_MS + 1)
+            .0
+            .is_empty());
         budgets.insert(Crm::Zoho, Budget { remaining: Some(100), limit: Some(5000) });
         budgets.insert(Crm::Salesforce, Budget { remaining: Some(4000), limit: Some(5000) });
         let (go, held) = l.admit(Some(2), Some("+15550002222"), &ALL, &budgets, 2_000);
         assert_eq!(go, vec![Crm::Salesforce, Crm::Leadsquared]);
         assert_eq!(held, vec![Held::LowBudget(Crm::Zoho)]);
         budgets.insert(Crm::Leadsquared, Budget { remaining: Some(3), limit: None });
-        assert_eq!(l.admit(Some(3), Some("+15550003333"), &ALL, &budgets, 3_000).0, vec![Crm::Salesforce]);
+        assert_eq!(
+            l.admit(Some(3), Some("+15550003333"), &ALL, &budgets, 3_000).0,
+            vec![Crm::Salesforce]
+        );
     }
 
     #[test]

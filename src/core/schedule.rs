@@ -98,7 +98,13 @@ pub fn minute_from_local_minutes(m: i64) -> LocalMinute {
     let days = m.div_euclid(1440);
     let rem = m.rem_euclid(1440);
     let (y, mo, d) = civil_from_days(days);
-    LocalMinute { year: y as u16, month: mo as u8, day: d as u8, hour: (rem / 60) as u8, minute: (rem % 60) as u8 }
+    LocalMinute {
+        year: y as u16,
+        month: mo as u8,
+        day: d as u8,
+        hour: (rem / 60) as u8,
+        minute: (rem % 60) as u8,
+    }
 }
 
 /// Howard Hinnant's civil_from_days (inverse of `days_from_civil`): exact for the proleptic
@@ -136,7 +142,11 @@ mod tests {
     fn lease_excludes_a_second_cycle_until_expiry() {
         let a = acquire(None, "a", 0, 100).unwrap();
         assert_eq!(acquire(Some(&a), "b", 50, 100), None);
-        assert_eq!(acquire(Some(&a), "a", 50, 100), None, "a second cycle of the same worker waits too");
+        assert_eq!(
+            acquire(Some(&a), "a", 50, 100),
+            None,
+            "a second cycle of the same worker waits too"
+        );
         assert_eq!(acquire(Some(&a), "b", 100, 100).unwrap().owner, "b", "expired lease is free");
     }
 
@@ -156,7 +166,11 @@ mod tests {
 
     #[test]
     fn a_window_admits_its_days_and_the_chats_the_rep_chose() {
-        let mut w = BackupWindow { connected: Some(lm(21, 12, 0)), days: 3, older_chats: Default::default() };
+        let mut w = BackupWindow {
+            connected: Some(lm(21, 12, 0)),
+            days: 3,
+            older_chats: Default::default(),
+        };
         assert!(w.admits("c", &lm(18, 12, 0)));
         assert!(!w.admits("c", &lm(18, 11, 59)));
         assert_eq!(w.start(), Some(lm(18, 12, 0)));
@@ -164,19 +178,40 @@ mod tests {
         assert!(w.admits("c", &lm(14, 12, 0)), "a longer window reaches further back");
         assert!(!w.admits("c", &lm(14, 11, 59)));
         w.older_chats.insert("c".into());
-        assert!(w.admits("c", &LocalMinute { year: 2020, month: 1, day: 1, hour: 0, minute: 0 }), "the rep chose this chat's older messages");
+        assert!(
+            w.admits("c", &LocalMinute { year: 2020, month: 1, day: 1, hour: 0, minute: 0 }),
+            "the rep chose this chat's older messages"
+        );
         assert!(!w.admits("d", &lm(1, 0, 0)), "only that chat");
-        let unconnected = BackupWindow { connected: None, days: 3, older_chats: Default::default() };
-        assert!(unconnected.admits("c", &lm(1, 0, 0)), "before any connection nothing is outside yet");
+        let unconnected =
+            BackupWindow { connected: None, days: 3, older_chats: Default::default() };
+        assert!(
+            unconnected.admits("c", &lm(1, 0, 0)),
+            "before any connection nothing is outside yet"
+        );
         assert_eq!(unconnected.start(), None);
     }
 
     #[test]
     fn window_start_crosses_month_and_year_boundaries() {
-        let w = BackupWindow { connected: Some(LocalMinute { year: 2027, month: 1, day: 2, hour: 0, minute: 5 }), days: 3, older_chats: Default::default() };
-        assert_eq!(w.start(), Some(LocalMinute { year: 2026, month: 12, day: 30, hour: 0, minute: 5 }));
-        let leap = BackupWindow { connected: Some(LocalMinute { year: 2028, month: 3, day: 1, hour: 10, minute: 0 }), days: 1, older_chats: Default::default() };
-        assert_eq!(leap.start(), Some(LocalMinute { year: 2028, month: 2, day: 29, hour: 10, minute: 0 }));
+        let w = BackupWindow {
+            connected: Some(LocalMinute { year: 2027, month: 1, day: 2, hour: 0, minute: 5 }),
+            days: 3,
+            older_chats: Default::default(),
+        };
+        assert_eq!(
+            w.start(),
+            Some(LocalMinute { year: 2026, month: 12, day: 30, hour: 0, minute: 5 })
+        );
+        let leap = BackupWindow {
+            connected: Some(LocalMinute { year: 2028, month: 3, day: 1, hour: 10, minute: 0 }),
+            days: 1,
+            older_chats: Default::default(),
+        };
+        assert_eq!(
+            leap.start(),
+            Some(LocalMinute { year: 2028, month: 2, day: 29, hour: 10, minute: 0 })
+        );
         for m in [0i64, 1439, 1440, 29_000_000, 30_000_000] {
             assert_eq!(local_minutes(&minute_from_local_minutes(m)), m);
         }

@@ -42,7 +42,15 @@ pub struct ChatRecord {
 
 /// How a record is named in `Export::record_synced`: `zoho:contact:5843…`.
 pub fn record_key(r: &RecordRef) -> String {
-    format!("{}:{}:{}", serde_json::to_value(r.crm).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), crate::core::view::kind_name(r.kind), r.id)
+    format!(
+        "{}:{}:{}",
+        serde_json::to_value(r.crm)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        crate::core::view::kind_name(r.kind),
+        r.id
+    )
 }
 
 /// A match is looked up again after a day, or at once when the rep asks.
@@ -50,7 +58,8 @@ pub const MATCH_TTL_MS: u64 = 24 * 3600_000;
 
 impl ChatRecord {
     pub fn match_is_fresh(&self, now_ms: u64) -> bool {
-        self.matched.is_some() && self.matched_at_ms.is_some_and(|t| now_ms >= t && now_ms - t < MATCH_TTL_MS)
+        self.matched.is_some()
+            && self.matched_at_ms.is_some_and(|t| now_ms >= t && now_ms - t < MATCH_TTL_MS)
     }
 }
 
@@ -97,11 +106,19 @@ pub struct ExportedMessage {
 }
 
 /// The backup window as the stored settings and chat records define it.
-pub fn backup_window(connected: Option<crate::core::model::LocalMinute>, days: u32, chats: &[ChatRecord]) -> crate::core::schedule::BackupWindow {
+pub fn backup_window(
+    connected: Option<crate::core::model::LocalMinute>,
+    days: u32,
+    chats: &[ChatRecord],
+) -> crate::core::schedule::BackupWindow {
     crate::core::schedule::BackupWindow {
         connected,
         days,
-        older_chats: chats.iter().filter(|c| c.back_up_older).map(|c| c.identity.chat_key()).collect(),
+        older_chats: chats
+            .iter()
+            .filter(|c| c.back_up_older)
+            .map(|c| c.identity.chat_key())
+            .collect(),
     }
 }
 
@@ -140,14 +157,21 @@ mod tests {
 
     #[test]
     fn record_keys_name_crm_kind_and_id() {
-        let r = RecordRef { crm: crate::core::model::Crm::Leadsquared, kind: crate::core::model::RecordKind::Lead, id: "p1".into() };
+        let r = RecordRef {
+            crm: crate::core::model::Crm::Leadsquared,
+            kind: crate::core::model::RecordKind::Lead,
+            id: "p1".into(),
+        };
         assert_eq!(record_key(&r), "leadsquared:lead:p1");
     }
 
     #[test]
     fn chat_record_reads_old_json_without_new_fields() {
         // Stored records from an earlier version lack fields added later: defaults apply.
-        let r: ChatRecord = serde_json::from_str(r#"{"identity":{"phone":null,"lid":null,"name":"Ana","is_group":false}}"#).unwrap();
+        let r: ChatRecord = serde_json::from_str(
+            r#"{"identity":{"phone":null,"lid":null,"name":"Ana","is_group":false}}"#,
+        )
+        .unwrap();
         assert!(r.links.is_empty());
         assert!(!r.excluded);
     }

@@ -24,10 +24,18 @@ pub enum DateOrder {
 /// Locales that write month first (en-US and its neighbours); everyone else is day-first
 /// for `a/b/y` dates. Year-first dates carry their own order.
 pub fn date_order(locale: &str) -> DateOrder {
-    const MONTH_FIRST: [&str; 9] = ["en", "en-us", "en-ph", "en-ca", "en-fm", "en-mh", "en-pw", "en-as", "en-gu"];
+    const MONTH_FIRST: [&str; 9] =
+        ["en", "en-us", "en-ph", "en-ca", "en-fm", "en-mh", "en-pw", "en-as", "en-gu"];
     // Case-insensitive, `_` same as `-`, compared in place (this runs once per message).
     let is = |want: &str| {
-        locale.len() == want.len() && locale.bytes().zip(want.bytes()).all(|(a, b)| if a == b'_' { b == b'-' } else { a.to_ascii_lowercase() == b })
+        locale.len() == want.len()
+            && locale.bytes().zip(want.bytes()).all(|(a, b)| {
+                if a == b'_' {
+                    b == b'-'
+                } else {
+                    a.to_ascii_lowercase() == b
+                }
+            })
     };
     if MONTH_FIRST.iter().any(|m| is(m)) {
         DateOrder::MonthFirst
@@ -92,10 +100,15 @@ pub(crate) fn parse_time(s: &str) -> Result<(u8, u8), String> {
     if !colon {
         return Err(format!("no hh:mm in time {:?}", shown()));
     }
-    let h = u8::try_from(h).ok().filter(|_| h_len > 0).ok_or_else(|| format!("bad hour in {:?}", shown()))?;
+    let h = u8::try_from(h)
+        .ok()
+        .filter(|_| h_len > 0)
+        .ok_or_else(|| format!("bad hour in {:?}", shown()))?;
     let m = match (digits.next(), digits.next()) {
         (Some(a), None) if a.is_ascii_digit() => a - b'0',
-        (Some(a), Some(b)) if a.is_ascii_digit() && b.is_ascii_digit() => (a - b'0') * 10 + (b - b'0'),
+        (Some(a), Some(b)) if a.is_ascii_digit() && b.is_ascii_digit() => {
+            (a - b'0') * 10 + (b - b'0')
+        }
         _ => return Err(format!("bad minute in {:?}", shown())),
     };
     if m > 59 {
@@ -123,7 +136,10 @@ pub(crate) fn parse_time(s: &str) -> Result<(u8, u8), String> {
 pub(crate) fn parse_date(s: &str, order: DateOrder) -> Result<(u16, u8, u8), String> {
     let mut parts = [""; 3];
     let mut count = 0;
-    for p in s.split(|c: char| matches!(c, '/' | '.' | '-' | '年' | '月' | '日') || is_space(c)).filter(|p| !p.is_empty()) {
+    for p in s
+        .split(|c: char| matches!(c, '/' | '.' | '-' | '年' | '月' | '日') || is_space(c))
+        .filter(|p| !p.is_empty())
+    {
         if count == 3 {
             count += 1;
             break;
@@ -153,7 +169,8 @@ pub(crate) fn parse_date(s: &str, order: DateOrder) -> Result<(u16, u8, u8), Str
         (year, mo, d)
     };
     let (y, mo, d) = (u16::try_from(y).map_err(|_| "year out of range")?, mo as u8, d as u8);
-    if !(1970..=2200).contains(&y) || !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) {
+    if !(1970..=2200).contains(&y) || !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo)
+    {
         return Err(format!("no such date: {s:?}"));
     }
     Ok((y, mo, d))
@@ -192,13 +209,34 @@ mod tests {
 
     #[test]
     fn observed_formats() {
-        assert_eq!(ok("[10:54 PM, 12/9/2025] NAME: ", "en-US"), ("2025-12-09T22:54".into(), "NAME".into()));
-        assert_eq!(ok("[8:05 pm, 14/12/2025] Jordan Poe: ", "en-IN"), ("2025-12-14T20:05".into(), "Jordan Poe".into()));
-        assert_eq!(ok("[13:52, 22/03/2026] +65 9000 0001: ", "en-SG"), ("2026-03-22T13:52".into(), "+65 9000 0001".into()));
-        assert_eq!(ok("[15:33, 14/9/2026] Magali: ", "es-ES"), ("2026-09-14T15:33".into(), "Magali".into()));
-        assert_eq!(ok("[18:22, 15/08/2026] Loja: ", "pt-BR"), ("2026-08-15T18:22".into(), "Loja".into()));
-        assert_eq!(ok("[12:00 AM, 1/2/2026] You: ", "en-US"), ("2026-01-02T00:00".into(), "You".into()));
-        assert_eq!(ok("[12:30 pm, 1/2/2026] You: ", "en-GB"), ("2026-02-01T12:30".into(), "You".into()));
+        assert_eq!(
+            ok("[10:54 PM, 12/9/2025] NAME: ", "en-US"),
+            ("2025-12-09T22:54".into(), "NAME".into())
+        );
+        assert_eq!(
+            ok("[8:05 pm, 14/12/2025] Jordan Poe: ", "en-IN"),
+            ("2025-12-14T20:05".into(), "Jordan Poe".into())
+        );
+        assert_eq!(
+            ok("[13:52, 22/03/2026] +65 9000 0001: ", "en-SG"),
+            ("2026-03-22T13:52".into(), "+65 9000 0001".into())
+        );
+        assert_eq!(
+            ok("[15:33, 14/9/2026] Magali: ", "es-ES"),
+            ("2026-09-14T15:33".into(), "Magali".into())
+        );
+        assert_eq!(
+            ok("[18:22, 15/08/2026] Loja: ", "pt-BR"),
+            ("2026-08-15T18:22".into(), "Loja".into())
+        );
+        assert_eq!(
+            ok("[12:00 AM, 1/2/2026] You: ", "en-US"),
+            ("2026-01-02T00:00".into(), "You".into())
+        );
+        assert_eq!(
+            ok("[12:30 pm, 1/2/2026] You: ", "en-GB"),
+            ("2026-02-01T12:30".into(), "You".into())
+        );
     }
 
     #[test]
@@ -206,8 +244,14 @@ mod tests {
         assert_eq!(ok("[10:54\u{202f}PM, 12/9/2025] A: ", "en-US").0, "2025-12-09T22:54");
         assert_eq!(ok("[9:07 p. m., 3/4/2026] A: ", "es-MX").0, "2026-04-03T21:07");
         assert_eq!(ok("[9:07 A.M., 3/4/2026] A: ", "en-US").0, "2026-03-04T09:07");
-        assert_eq!(ok("[20:15, 20.11.2026] Jörg: ", "de-DE"), ("2026-11-20T20:15".into(), "Jörg".into()));
-        assert_eq!(ok("[20:15, 2026/11/20] 山田: ", "ja-JP"), ("2026-11-20T20:15".into(), "山田".into()));
+        assert_eq!(
+            ok("[20:15, 20.11.2026] Jörg: ", "de-DE"),
+            ("2026-11-20T20:15".into(), "Jörg".into())
+        );
+        assert_eq!(
+            ok("[20:15, 2026/11/20] 山田: ", "ja-JP"),
+            ("2026-11-20T20:15".into(), "山田".into())
+        );
         assert_eq!(ok("[午後3:15, 2026/11/20] 山田: ", "ja-JP").0, "2026-11-20T15:15");
         assert_eq!(ok("[20:15, 2026-11-20] A: ", "sv-SE").0, "2026-11-20T20:15");
         assert_eq!(ok("[20:15, 20/11/26] A: ", "en-GB").0, "2026-11-20T20:15");
@@ -255,7 +299,8 @@ mod tests {
         use super::super::*;
         pub fn date_order(locale: &str) -> DateOrder {
             let l = locale.replace('_', "-").to_ascii_lowercase();
-            const MONTH_FIRST: [&str; 8] = ["en-us", "en-ph", "en-ca", "en-fm", "en-mh", "en-pw", "en-as", "en-gu"];
+            const MONTH_FIRST: [&str; 8] =
+                ["en-us", "en-ph", "en-ca", "en-fm", "en-mh", "en-pw", "en-as", "en-gu"];
             if l == "en" || MONTH_FIRST.contains(&l.as_str()) {
                 DateOrder::MonthFirst
             } else {
@@ -267,11 +312,14 @@ mod tests {
             let lower = s.to_lowercase();
             let compact: String = lower.chars().filter(|c| !matches!(c, ' ' | '.')).collect();
             let pm = ["pm", "午後", "下午", "오후", "μμ"].iter().any(|m| compact.contains(m));
-            let am = ["am", "午前", "上午", "오전", "πμ"].iter().any(|m| compact.contains(m)) && !pm;
-            let digits: String = lower.chars().filter(|c| c.is_ascii_digit() || *c == ':').collect();
+            let am =
+                ["am", "午前", "上午", "오전", "πμ"].iter().any(|m| compact.contains(m)) && !pm;
+            let digits: String =
+                lower.chars().filter(|c| c.is_ascii_digit() || *c == ':').collect();
             let (h, m) = digits.split_once(':').ok_or_else(|| format!("no hh:mm in time {s:?}"))?;
             let h: u8 = h.parse().map_err(|_| format!("bad hour in {s:?}"))?;
-            let m: u8 = m.get(..2).unwrap_or(m).parse().map_err(|_| format!("bad minute in {s:?}"))?;
+            let m: u8 =
+                m.get(..2).unwrap_or(m).parse().map_err(|_| format!("bad minute in {s:?}"))?;
             if m > 59 {
                 return Err(format!("minute {m} out of range"));
             }
@@ -298,16 +346,47 @@ mod tests {
                 .split(|c: char| matches!(c, '/' | '.' | '-' | '年' | '月' | '日') || is_space(c))
                 .filter(|p| !p.is_empty())
                 .collect();
-            (parts.len() == 3 && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 4)).then_some(parts)
+            (parts.len() == 3
+                && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()) && p.len() <= 4))
+            .then_some(parts)
         }
     }
 
     #[test]
     fn in_place_parsing_agrees_with_the_previous_implementation() {
-        for l in ["en", "EN", "en-US", "en_us", "En_Ph", "en-GB", "pt-BR", "", "e", "en-usx", "én-us", "en-u_"] {
+        for l in [
+            "en", "EN", "en-US", "en_us", "En_Ph", "en-GB", "pt-BR", "", "e", "en-usx", "én-us",
+            "en-u_",
+        ] {
             assert_eq!(date_order(l), previous::date_order(l), "{l:?}");
         }
-        let pieces = ["", "1", "12", "007", "300", "99999999999", ":", "::", "5", "59", "60", "5x", " ", "\u{202f}", ".", "PM", "p. m.", "A.M.", "am", "午後", "오전", "ΜΜ", "π.μ.", "Σ", "pmam"];
+        let pieces = [
+            "",
+            "1",
+            "12",
+            "007",
+            "300",
+            "99999999999",
+            ":",
+            "::",
+            "5",
+            "59",
+            "60",
+            "5x",
+            " ",
+            "\u{202f}",
+            ".",
+            "PM",
+            "p. m.",
+            "A.M.",
+            "am",
+            "午後",
+            "오전",
+            "ΜΜ",
+            "π.μ.",
+            "Σ",
+            "pmam",
+        ];
         let mut n = 0;
         for a in pieces {
             for b in pieces {
@@ -318,7 +397,12 @@ mod tests {
                     }
                     let d = format!("{a}/{b}.{c}");
                     let ours = parse_date(&d, DateOrder::DayFirst);
-                    assert_eq!(ours.is_ok() || ours.as_ref().is_err_and(|e| !e.starts_with("not a numeric")), previous::date_parts(&d).is_some(), "{d:?}");
+                    assert_eq!(
+                        ours.is_ok()
+                            || ours.as_ref().is_err_and(|e| !e.starts_with("not a numeric")),
+                        previous::date_parts(&d).is_some(),
+                        "{d:?}"
+                    );
                 }
             }
         }

@@ -17,7 +17,8 @@ pub fn render_day(title: &str, day: &str, messages: &[Message]) -> String {
 
 /// One message: `[HH:MM] Sender: text`, then `  > quoted` and `  Attachment:` lines.
 pub fn render_message(m: &Message) -> String {
-    let time = m.time.map(|t| format!("{:02}:{:02}", t.hour, t.minute)).unwrap_or_else(|| "--:--".into());
+    let time =
+        m.time.map(|t| format!("{:02}:{:02}", t.hour, t.minute)).unwrap_or_else(|| "--:--".into());
     let mut flags = Vec::new();
     if m.forwarded {
         flags.push("forwarded");
@@ -32,7 +33,8 @@ pub fn render_message(m: &Message) -> String {
         (_, t) => t.replace('\r', ""),
     };
     // Continuation lines are indented so a line never looks like a new message.
-    let mut out = format!("[{time}] {}{flags}: {}\n", one_line(&m.sender.name), text.replace('\n', "\n    "));
+    let mut out =
+        format!("[{time}] {}{flags}: {}\n", one_line(&m.sender.name), text.replace('\n', "\n    "));
     if let Some(q) = &m.quoted {
         let who = q.sender.as_deref().map(|s| format!("{}: ", one_line(s))).unwrap_or_default();
         out.push_str(&format!("  > {who}{}\n", one_line(&q.text)));
@@ -41,7 +43,12 @@ pub fn render_message(m: &Message) -> String {
         let name = media.file_name.clone().unwrap_or_else(|| media.kind.clone());
         let size = media.size.as_deref().map(|s| format!(", {s}")).unwrap_or_default();
         // blob: URLs die with the page; only durable links are worth writing down.
-        let link = media.url.as_deref().filter(|u| u.starts_with("https://")).map(|u| format!(" {u}")).unwrap_or_default();
+        let link = media
+            .url
+            .as_deref()
+            .filter(|u| u.starts_with("https://"))
+            .map(|u| format!(" {u}"))
+            .unwrap_or_default();
         out.push_str(&format!("  Attachment: {name}{size}{link}\n"));
     }
     if !m.reactions.is_empty() {
@@ -109,8 +116,16 @@ mod tests {
         let mut a = msg("k1", 9, 5, "Ana", "Oi\nsegunda linha");
         a.quoted = Some(Quoted { sender: Some("You".into()), text: "Proposta  enviada".into() });
         let mut b = msg("k2", 9, 7, "You", "");
-        b.kind = MessageKind::Document { file_name: Some("proposta.pdf".into()), size: Some("2 MB".into()) };
-        b.media = vec![Media { kind: "document".into(), file_name: Some("proposta.pdf".into()), size: Some("2 MB".into()), url: Some("blob:https://web.whatsapp.com/x".into()) }];
+        b.kind = MessageKind::Document {
+            file_name: Some("proposta.pdf".into()),
+            size: Some("2 MB".into()),
+        };
+        b.media = vec![Media {
+            kind: "document".into(),
+            file_name: Some("proposta.pdf".into()),
+            size: Some("2 MB".into()),
+            url: Some("blob:https://web.whatsapp.com/x".into()),
+        }];
         b.edited = true;
         let body = render_day("Ana Souza", "2026-03-09", &[b.clone(), a.clone()]);
         assert_eq!(
@@ -119,12 +134,18 @@ mod tests {
              [09:05] Ana: Oi\n    segunda linha\n  > You: Proposta enviada\n\
              [09:07] You (edited): [document]\n  Attachment: proposta.pdf, 2 MB\n"
         );
-        assert_eq!(body, render_day("Ana Souza", "2026-03-09", &[a, b.clone(), b]), "order and duplicates do not change the body");
+        assert_eq!(
+            body,
+            render_day("Ana Souza", "2026-03-09", &[a, b.clone(), b]),
+            "order and duplicates do not change the body"
+        );
     }
 
     #[test]
     fn parts_are_ordered_labelled_and_under_the_limit() {
-        let msgs: Vec<Message> = (0..200).map(|i| msg(&format!("k{i:03}"), 10, (i % 60) as u8, "Ana", &"x".repeat(40))).collect();
+        let msgs: Vec<Message> = (0..200)
+            .map(|i| msg(&format!("k{i:03}"), 10, (i % 60) as u8, "Ana", &"x".repeat(40)))
+            .collect();
         let body = render_day("Ana", "2026-03-09", &msgs);
         let ps = parts(&body, 2_000);
         assert!(ps.len() > 1);

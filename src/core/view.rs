@@ -55,16 +55,24 @@ pub struct ContactCard {
 pub enum SyncState {
     Idle,
     Syncing,
-    Pending { count: u32 },
+    Pending {
+        count: u32,
+    },
     /// The CRM token is no longer valid: reconnect in the options page.
     AuthExpired,
     /// The CRM user lacks a permission (named as the CRM names it).
-    MissingPermission { permission: String },
+    MissingPermission {
+        permission: String,
+    },
     /// The CRM's API limit was hit; retrying at `retry_at_ms` (epoch ms).
-    RateLimited { retry_at_ms: i64 },
+    RateLimited {
+        retry_at_ms: i64,
+    },
     Offline,
     /// Anything else, in plain words from the connector.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 /// A CRM record offered in a chooser or search result.
@@ -107,8 +115,15 @@ pub enum PanelState {
         older: Option<crate::core::outbox::OlderMessages>,
     },
     /// A number with no CRM match: create forms prefilled, and link-existing search.
-    Unknown { name: String, phone: String, crms: Vec<Crm> },
-    Ambiguous { name: String, candidates: Vec<Candidate> },
+    Unknown {
+        name: String,
+        phone: String,
+        crms: Vec<Crm>,
+    },
+    Ambiguous {
+        name: String,
+        candidates: Vec<Candidate>,
+    },
     Group {
         name: String,
         participants: Vec<Participant>,
@@ -117,10 +132,16 @@ pub enum PanelState {
         older: Option<crate::core::outbox::OlderMessages>,
     },
     /// A `@lid` chat: WhatsApp hides the number, so only a manual link works.
-    LidOnly { name: String },
-    CaptureBlocked { reason: String },
+    LidOnly {
+        name: String,
+    },
+    CaptureBlocked {
+        reason: String,
+    },
     /// The rep excluded this chat from sync in the options.
-    Excluded { name: String },
+    Excluded {
+        name: String,
+    },
 }
 
 /// A message key with its substitutions, translated by the shell.
@@ -158,7 +179,9 @@ pub fn sync_line(now_ms: i64, sync: &SyncState) -> Msg {
         SyncState::Syncing => Msg::new("syncSyncing"),
         SyncState::Pending { count } => Msg::with("syncPending", vec![count.to_string()]),
         SyncState::AuthExpired => Msg::new("syncAuthExpired"),
-        SyncState::MissingPermission { permission } => Msg::with("syncMissingPermission", vec![permission.clone()]),
+        SyncState::MissingPermission { permission } => {
+            Msg::with("syncMissingPermission", vec![permission.clone()])
+        }
         SyncState::RateLimited { retry_at_ms } => {
             let mins = ((retry_at_ms - now_ms).max(0) + 59_999) / 60_000;
             Msg::with("syncRateLimited", vec![mins.max(1).to_string()])
@@ -173,7 +196,10 @@ pub fn older_line(o: &crate::core::outbox::OlderMessages) -> Msg {
     if o.first_day == o.last_day {
         Msg::with("olderMessagesOneDay", vec![o.count.to_string(), o.first_day.clone()])
     } else {
-        Msg::with("olderMessages", vec![o.count.to_string(), o.first_day.clone(), o.last_day.clone()])
+        Msg::with(
+            "olderMessages",
+            vec![o.count.to_string(), o.first_day.clone(), o.last_day.clone()],
+        )
     }
 }
 
@@ -223,7 +249,13 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 pub fn format_date(raw: &str) -> Option<String> {
     let b = raw.as_bytes();
     let ok = b.len() >= 10
-        && b[..10].iter().enumerate().all(|(i, c)| if i == 4 || i == 7 { *c == b'-' } else { c.is_ascii_digit() });
+        && b[..10].iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
     ok.then(|| raw[..10].to_string())
 }
 
@@ -231,9 +263,19 @@ pub fn format_date(raw: &str) -> Option<String> {
 fn crm_host_ok(crm: Crm, host: &str) -> bool {
     let under = |suffix: &str| host == suffix || host.ends_with(&format!(".{suffix}"));
     match crm {
-        Crm::Zoho => ["zoho.com", "zoho.eu", "zoho.in", "zoho.com.au", "zoho.jp", "zohocloud.ca", "zoho.sa", "zoho.uk", "zoho.com.cn"]
-            .iter()
-            .any(|s| under(s)),
+        Crm::Zoho => [
+            "zoho.com",
+            "zoho.eu",
+            "zoho.in",
+            "zoho.com.au",
+            "zoho.jp",
+            "zohocloud.ca",
+            "zoho.sa",
+            "zoho.uk",
+            "zoho.com.cn",
+        ]
+        .iter()
+        .any(|s| under(s)),
         Crm::Salesforce => under("force.com") || under("salesforce.com"),
         Crm::Leadsquared => under("leadsquared.com"),
     }
@@ -286,7 +328,8 @@ pub fn prefill(wa_name: &str, phone: &str) -> RecordForm {
     let name = clean_text(wa_name);
     let name = name.trim();
     // An unsaved contact's title is the number itself: not a name.
-    let is_number = !name.is_empty() && name.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+    let is_number =
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
     let (first, last) = if is_number || name.is_empty() {
         (String::new(), String::new())
     } else {
@@ -295,14 +338,20 @@ pub fn prefill(wa_name: &str, phone: &str) -> RecordForm {
             None => (String::new(), name.to_string()),
         }
     };
-    RecordForm { first_name: first, last_name: last, phone: phone.to_string(), ..Default::default() }
+    RecordForm {
+        first_name: first,
+        last_name: last,
+        phone: phone.to_string(),
+        ..Default::default()
+    }
 }
 
 /// Validate a create form. Last name and phone are required by all three CRMs (LeadSquared
 /// accepts a lead without one, but the chat needs the number to link back).
 pub fn validate_form(f: &RecordForm, kind: &str) -> Vec<FieldError> {
     let mut errs = vec![];
-    let mut err = |field: &str, key: &str| errs.push(FieldError { field: field.into(), key: key.into() });
+    let mut err =
+        |field: &str, key: &str| errs.push(FieldError { field: field.into(), key: key.into() });
     if f.last_name.trim().is_empty() {
         err("last_name", "errRequired");
     } else if f.last_name.chars().count() > 80 {
@@ -315,13 +364,18 @@ pub fn validate_form(f: &RecordForm, kind: &str) -> Vec<FieldError> {
     let digits = p.chars().filter(char::is_ascii_digit).count();
     if p.is_empty() {
         err("phone", "errRequired");
-    } else if !p.starts_with('+') || digits < 8 || digits > 15 || p.chars().any(|c| !(c.is_ascii_digit() || " +-()".contains(c))) {
+    } else if !p.starts_with('+')
+        || digits < 8
+        || digits > 15
+        || p.chars().any(|c| !(c.is_ascii_digit() || " +-()".contains(c)))
+    {
         err("phone", "errPhone");
     }
     let e = f.email.trim();
     if !e.is_empty() {
-        let ok = e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.'))
-            && !e.chars().any(char::is_whitespace);
+        let ok = e.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        }) && !e.chars().any(char::is_whitespace);
         if !ok {
             err("email", "errEmail");
         }
@@ -372,7 +426,12 @@ impl Default for Settings {
 impl Settings {
     /// Where backups go, as the writers read it.
     pub fn targets(&self) -> crate::core::outbox::Targets {
-        crate::core::outbox::Targets { notes: self.backup_notes, deals: self.backup_deals, custom_object: self.backup_custom_object, activities: self.backup_activities }
+        crate::core::outbox::Targets {
+            notes: self.backup_notes,
+            deals: self.backup_deals,
+            custom_object: self.backup_custom_object,
+            activities: self.backup_activities,
+        }
     }
 
     /// May matching use a record of this kind?
@@ -392,7 +451,10 @@ impl Settings {
             errs.push(FieldError { field: "default_region".into(), key: "errRegion".into() });
         }
         if !(1..=crate::core::schedule::MAX_WINDOW_DAYS).contains(&self.backup_window_days) {
-            errs.push(FieldError { field: "backup_window_days".into(), key: "errWindowDays".into() });
+            errs.push(FieldError {
+                field: "backup_window_days".into(),
+                key: "errWindowDays".into(),
+            });
         }
         if !self.search_contacts && !self.search_leads {
             errs.push(FieldError { field: "search_contacts".into(), key: "errNoModule".into() });
@@ -442,21 +504,29 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
     }
     let Some(chat) = i.chat else {
         // Not captured yet: groups and @lid chats are known from the key alone.
-        return if key.starts_with("lid:") { PanelState::LidOnly { name } } else { PanelState::Connecting };
+        return if key.starts_with("lid:") {
+            PanelState::LidOnly { name }
+        } else {
+            PanelState::Connecting
+        };
     };
     if chat.identity.is_group {
-        let backup_to = chat
-            .links
-            .iter()
-            .map(|r| record_label(chat, r))
-            .collect();
-        return PanelState::Group { name, participants: chat.participants.clone(), backup_to, older: i.older_in_chat.cloned() };
+        let backup_to = chat.links.iter().map(|r| record_label(chat, r)).collect();
+        return PanelState::Group {
+            name,
+            participants: chat.participants.clone(),
+            backup_to,
+            older: i.older_in_chat.cloned(),
+        };
     }
     match &chat.matched {
         None => PanelState::Connecting,
         Some(MatchOutcome::Linked { records }) => {
             let Some(first) = records.first() else { return PanelState::Connecting };
-            let rec = chat.cards.iter().find(|c| c.id == first.record.id && c.crm == Some(first.record.crm));
+            let rec = chat
+                .cards
+                .iter()
+                .find(|c| c.id == first.record.id && c.crm == Some(first.record.crm));
             let kind = match first.record.kind {
                 crate::core::model::RecordKind::Lead => "lead",
                 _ => "contact",
@@ -464,11 +534,16 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
             let card = ContactCard {
                 crm: first.record.crm,
                 kind: kind.into(),
-                name: rec.map(|r| r.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| first.name.clone()),
+                name: rec
+                    .map(|r| r.name.clone())
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| first.name.clone()),
                 company: rec.and_then(|r| r.company.clone()),
                 title: rec.and_then(|r| r.title.clone()),
                 email: rec.and_then(|r| r.email.clone()),
-                phones: rec.map(|r| r.phones.iter().map(|(_, v)| v.clone()).collect()).unwrap_or_default(),
+                phones: rec
+                    .map(|r| r.phones.iter().map(|(_, v)| v.clone()).collect())
+                    .unwrap_or_default(),
                 owner: rec.and_then(|r| r.owner.clone()),
                 status: rec.and_then(|r| r.status.clone()),
                 url: chat.urls.get(&first.record.id).cloned(),
@@ -476,7 +551,13 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
             let mut deals = chat.deals.clone();
             deals.truncate(MAX_DEALS);
             let sync = sync_state_of(i, first.record.crm);
-            PanelState::Linked { card, deals, last_synced_ms: chat.last_synced_at_ms.map(|t| t as i64), sync, older: i.older_in_chat.cloned() }
+            PanelState::Linked {
+                card,
+                deals,
+                last_synced_ms: chat.last_synced_at_ms.map(|t| t as i64),
+                sync,
+                older: i.older_in_chat.cloned(),
+            }
         }
         Some(MatchOutcome::Ambiguous { candidates }) => PanelState::Ambiguous {
             name,
@@ -492,7 +573,9 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
                 .collect(),
         },
         Some(MatchOutcome::NoMatch { .. }) => match &chat.identity.phone {
-            Some(phone) => PanelState::Unknown { name, phone: phone.clone(), crms: i.connected.to_vec() },
+            Some(phone) => {
+                PanelState::Unknown { name, phone: phone.clone(), crms: i.connected.to_vec() }
+            }
             None => PanelState::LidOnly { name },
         },
     }
@@ -510,7 +593,12 @@ pub fn kind_name(k: crate::core::model::RecordKind) -> &'static str {
 
 /// "Ana Souza (Zoho CRM contact)" for a linked record.
 fn record_label(chat: &crate::core::sync::ChatRecord, r: &crate::core::model::RecordRef) -> String {
-    let name = chat.cards.iter().find(|c| c.id == r.id && c.crm == Some(r.crm)).map(|c| c.name.clone()).unwrap_or_else(|| r.id.clone());
+    let name = chat
+        .cards
+        .iter()
+        .find(|c| c.id == r.id && c.crm == Some(r.crm))
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| r.id.clone());
     format!("{name} ({} {})", r.crm.name(), kind_name(r.kind))
 }
 
@@ -521,7 +609,10 @@ fn sync_state_of(i: &PanelInputs, crm: Crm) -> SyncState {
         return SyncState::AuthExpired;
     }
     if let Some(reason) = i.parked_in_chat {
-        if reason.contains("permission") || reason.contains("INSUFFICIENT_ACCESS") || reason.contains("NO_PERMISSION") {
+        if reason.contains("permission")
+            || reason.contains("INSUFFICIENT_ACCESS")
+            || reason.contains("NO_PERMISSION")
+        {
             return SyncState::MissingPermission { permission: reason.to_string() };
         }
         return SyncState::Failed { reason: reason.to_string() };
@@ -555,9 +646,18 @@ mod tests {
         let now = 1_800_000_000_000;
         assert_eq!(last_synced(now, None).key, "syncedNever");
         assert_eq!(last_synced(now, Some(now - 5_000)).key, "syncedJustNow");
-        assert_eq!(last_synced(now, Some(now - 2 * MIN - 10)), Msg::with("syncedMinutesAgo", vec!["2".into()]));
-        assert_eq!(last_synced(now, Some(now - 3 * 60 * MIN)), Msg::with("syncedHoursAgo", vec!["3".into()]));
-        assert_eq!(last_synced(now, Some(now - 49 * 60 * MIN)), Msg::with("syncedDaysAgo", vec!["2".into()]));
+        assert_eq!(
+            last_synced(now, Some(now - 2 * MIN - 10)),
+            Msg::with("syncedMinutesAgo", vec!["2".into()])
+        );
+        assert_eq!(
+            last_synced(now, Some(now - 3 * 60 * MIN)),
+            Msg::with("syncedHoursAgo", vec!["3".into()])
+        );
+        assert_eq!(
+            last_synced(now, Some(now - 49 * 60 * MIN)),
+            Msg::with("syncedDaysAgo", vec!["2".into()])
+        );
         // A clock a little behind the worker's is "just now", not negative.
         assert_eq!(last_synced(now, Some(now + 30_000)).key, "syncedJustNow");
     }
@@ -575,7 +675,10 @@ mod tests {
         let now = 1_000_000;
         let m = sync_line(now, &SyncState::RateLimited { retry_at_ms: now + 4 * MIN + 1 });
         assert_eq!(m, Msg::with("syncRateLimited", vec!["5".into()]));
-        assert_eq!(sync_line(now, &SyncState::RateLimited { retry_at_ms: now - 1 }).args, vec!["1"]);
+        assert_eq!(
+            sync_line(now, &SyncState::RateLimited { retry_at_ms: now - 1 }).args,
+            vec!["1"]
+        );
         assert!(needs_reconnect(&SyncState::AuthExpired));
         assert!(!needs_reconnect(&SyncState::Offline));
     }
@@ -597,8 +700,16 @@ mod tests {
         assert_eq!(safe_record_url(Crm::Zoho, z).as_deref(), Some(z));
         assert!(safe_record_url(Crm::Zoho, "https://crm.zoho.eu/crm/tab/Leads/1").is_some());
         assert!(safe_record_url(Crm::Salesforce, "https://acme.my.salesforce.com/003xx").is_some());
-        assert!(safe_record_url(Crm::Salesforce, "https://acme.lightning.force.com/lightning/r/Contact/003/view").is_some());
-        assert!(safe_record_url(Crm::Leadsquared, "https://run.leadsquared.com/LeadManagement/LeadDetails?LeadID=1").is_some());
+        assert!(safe_record_url(
+            Crm::Salesforce,
+            "https://acme.lightning.force.com/lightning/r/Contact/003/view"
+        )
+        .is_some());
+        assert!(safe_record_url(
+            Crm::Leadsquared,
+            "https://run.leadsquared.com/LeadManagement/LeadDetails?LeadID=1"
+        )
+        .is_some());
         for bad in [
             "javascript:alert(1)",
             "JAVASCRIPT:alert(1)",
@@ -624,7 +735,10 @@ mod tests {
     #[test]
     fn prefill_splits_names_and_ignores_numbers_as_names() {
         let f = prefill("Ana Maria Souza", "+5511987654321");
-        assert_eq!((f.first_name.as_str(), f.last_name.as_str(), f.phone.as_str()), ("Ana Maria", "Souza", "+5511987654321"));
+        assert_eq!(
+            (f.first_name.as_str(), f.last_name.as_str(), f.phone.as_str()),
+            ("Ana Maria", "Souza", "+5511987654321")
+        );
         let f = prefill("+55 11 98765-4321", "+5511987654321");
         assert_eq!((f.first_name.as_str(), f.last_name.as_str()), ("", ""));
         assert_eq!(prefill("Cher", "+1").last_name, "Cher");
@@ -640,7 +754,10 @@ mod tests {
         f.email = "ana@".into();
         let errs = validate_form(&f, "lead");
         let got: Vec<_> = errs.iter().map(|e| (e.field.as_str(), e.key.as_str())).collect();
-        assert_eq!(got, vec![("last_name", "errRequired"), ("phone", "errPhone"), ("email", "errEmail")]);
+        assert_eq!(
+            got,
+            vec![("last_name", "errRequired"), ("phone", "errPhone"), ("email", "errEmail")]
+        );
         f = ok;
         f.phone = String::new();
         assert_eq!(validate_form(&f, "contact")[0].key, "errRequired");
@@ -661,10 +778,17 @@ mod tests {
         assert_eq!(s.validate()[0].key, "errNoModule");
     }
 
-    fn chat_with(outcome: Option<crate::core::matching::MatchOutcome>) -> crate::core::sync::ChatRecord {
+    fn chat_with(
+        outcome: Option<crate::core::matching::MatchOutcome>,
+    ) -> crate::core::sync::ChatRecord {
         use crate::core::model::{CrmRecord, RecordKind, WaIdentity};
         crate::core::sync::ChatRecord {
-            identity: WaIdentity { phone: Some("+5511987654321".into()), lid: None, name: "Ana".into(), is_group: false },
+            identity: WaIdentity {
+                phone: Some("+5511987654321".into()),
+                lid: None,
+                name: "Ana".into(),
+                is_group: false,
+            },
             matched: outcome,
             cards: vec![CrmRecord {
                 crm: Some(Crm::Zoho),
@@ -675,8 +799,11 @@ mod tests {
                 company: Some("Construtora".into()),
                 ..Default::default()
             }],
-            deals: (0..7).map(|i| DealRow { name: format!("D{i}"), ..Default::default() }).collect(),
-            urls: [("z1".to_string(), "https://crm.zoho.com/crm/org/tab/Contacts/z1".to_string())].into(),
+            deals: (0..7)
+                .map(|i| DealRow { name: format!("D{i}"), ..Default::default() })
+                .collect(),
+            urls: [("z1".to_string(), "https://crm.zoho.com/crm/org/tab/Contacts/z1".to_string())]
+                .into(),
             last_synced_at_ms: Some(5),
             ..Default::default()
         }
@@ -688,18 +815,49 @@ mod tests {
         use crate::core::model::{RecordKind, RecordRef};
         let st = crate::core::sync::SyncState::default();
         let zoho = [Crm::Zoho];
-        let base = PanelInputs { connected: &zoho, reconnect: &[], chat_key: Some("pn:+5511987654321"), chat_name: Some("Ana"), chat: None, excluded: false, state: &st, pending_in_chat: 0, parked_in_chat: None, older_in_chat: None, now_ms: 1000 };
+        let base = PanelInputs {
+            connected: &zoho,
+            reconnect: &[],
+            chat_key: Some("pn:+5511987654321"),
+            chat_name: Some("Ana"),
+            chat: None,
+            excluded: false,
+            state: &st,
+            pending_in_chat: 0,
+            parked_in_chat: None,
+            older_in_chat: None,
+            now_ms: 1000,
+        };
         assert_eq!(panel_state(&PanelInputs { connected: &[], ..base }), PanelState::NotConnected);
         assert_eq!(panel_state(&PanelInputs { chat_key: None, ..base }), PanelState::NoChat);
         assert_eq!(panel_state(&base), PanelState::Connecting);
-        assert_eq!(panel_state(&PanelInputs { excluded: true, ..base }), PanelState::Excluded { name: "Ana".into() });
-        assert_eq!(panel_state(&PanelInputs { chat_key: Some("lid:1@lid"), ..base }), PanelState::LidOnly { name: "Ana".into() });
+        assert_eq!(
+            panel_state(&PanelInputs { excluded: true, ..base }),
+            PanelState::Excluded { name: "Ana".into() }
+        );
+        assert_eq!(
+            panel_state(&PanelInputs { chat_key: Some("lid:1@lid"), ..base }),
+            PanelState::LidOnly { name: "Ana".into() }
+        );
         let r = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "z1".into() };
-        let linked = chat_with(Some(MatchOutcome::Linked { records: vec![MC { record: r.clone(), name: "Ana Souza".into(), how: How::Exact, field: None }] }));
+        let linked = chat_with(Some(MatchOutcome::Linked {
+            records: vec![MC {
+                record: r.clone(),
+                name: "Ana Souza".into(),
+                how: How::Exact,
+                field: None,
+            }],
+        }));
         match panel_state(&PanelInputs { chat: Some(&linked), pending_in_chat: 2, ..base }) {
             PanelState::Linked { card, deals, last_synced_ms, sync, .. } => {
-                assert_eq!((card.name.as_str(), card.company.as_deref(), card.phones.len()), ("Ana Souza", Some("Construtora"), 1));
-                assert_eq!(card.url.as_deref(), Some("https://crm.zoho.com/crm/org/tab/Contacts/z1"));
+                assert_eq!(
+                    (card.name.as_str(), card.company.as_deref(), card.phones.len()),
+                    ("Ana Souza", Some("Construtora"), 1)
+                );
+                assert_eq!(
+                    card.url.as_deref(),
+                    Some("https://crm.zoho.com/crm/org/tab/Contacts/z1")
+                );
                 assert_eq!(deals.len(), MAX_DEALS);
                 assert_eq!(last_synced_ms, Some(5));
                 assert_eq!(sync, SyncState::Pending { count: 2 });
@@ -710,29 +868,88 @@ mod tests {
             PanelState::Linked { sync, .. } => sync,
             other => panic!("{other:?}"),
         };
-        assert_eq!(linked_state(&PanelInputs { chat: Some(&linked), reconnect: &zoho, ..base }), SyncState::AuthExpired);
-        let limited = crate::core::sync::SyncState { retry_not_before_ms: Some(9000), ..Default::default() };
-        assert_eq!(linked_state(&PanelInputs { chat: Some(&linked), state: &limited, ..base }), SyncState::RateLimited { retry_at_ms: 9000 });
-        assert_eq!(linked_state(&PanelInputs { chat: Some(&linked), parked_in_chat: Some("NO_PERMISSION: Notes"), ..base }), SyncState::MissingPermission { permission: "NO_PERMISSION: Notes".into() });
-        let offline = crate::core::sync::SyncState { last_error: Some("Zoho CRM: no response from the CRM".into()), ..Default::default() };
-        assert_eq!(linked_state(&PanelInputs { chat: Some(&linked), state: &offline, pending_in_chat: 1, ..base }), SyncState::Offline);
+        assert_eq!(
+            linked_state(&PanelInputs { chat: Some(&linked), reconnect: &zoho, ..base }),
+            SyncState::AuthExpired
+        );
+        let limited =
+            crate::core::sync::SyncState { retry_not_before_ms: Some(9000), ..Default::default() };
+        assert_eq!(
+            linked_state(&PanelInputs { chat: Some(&linked), state: &limited, ..base }),
+            SyncState::RateLimited { retry_at_ms: 9000 }
+        );
+        assert_eq!(
+            linked_state(&PanelInputs {
+                chat: Some(&linked),
+                parked_in_chat: Some("NO_PERMISSION: Notes"),
+                ..base
+            }),
+            SyncState::MissingPermission { permission: "NO_PERMISSION: Notes".into() }
+        );
+        let offline = crate::core::sync::SyncState {
+            last_error: Some("Zoho CRM: no response from the CRM".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            linked_state(&PanelInputs {
+                chat: Some(&linked),
+                state: &offline,
+                pending_in_chat: 1,
+                ..base
+            }),
+            SyncState::Offline
+        );
         assert_eq!(linked_state(&PanelInputs { chat: Some(&linked), ..base }), SyncState::Idle);
         assert_eq!(
-            older_line(&crate::core::outbox::OlderMessages { count: 3, first_day: "2026-11-10".into(), last_day: "2026-11-10".into() }),
+            older_line(&crate::core::outbox::OlderMessages {
+                count: 3,
+                first_day: "2026-11-10".into(),
+                last_day: "2026-11-10".into()
+            }),
             Msg::with("olderMessagesOneDay", vec!["3".into(), "2026-11-10".into()])
         );
         // Older messages are offered, and never counted as pending.
-        let older = crate::core::outbox::OlderMessages { count: 14, first_day: "2026-11-10".into(), last_day: "2026-11-12".into() };
-        match panel_state(&PanelInputs { chat: Some(&linked), older_in_chat: Some(&older), ..base }) {
-            PanelState::Linked { sync, older: Some(o), .. } => assert_eq!((sync, o.count), (SyncState::Idle, 14)),
+        let older = crate::core::outbox::OlderMessages {
+            count: 14,
+            first_day: "2026-11-10".into(),
+            last_day: "2026-11-12".into(),
+        };
+        match panel_state(&PanelInputs { chat: Some(&linked), older_in_chat: Some(&older), ..base })
+        {
+            PanelState::Linked { sync, older: Some(o), .. } => {
+                assert_eq!((sync, o.count), (SyncState::Idle, 14))
+            }
             other => panic!("{other:?}"),
         }
         let nomatch = chat_with(Some(MatchOutcome::NoMatch { reason: "none".into() }));
-        assert_eq!(panel_state(&PanelInputs { chat: Some(&nomatch), ..base }), PanelState::Unknown { name: "Ana".into(), phone: "+5511987654321".into(), crms: vec![Crm::Zoho] });
-        let two = vec![MC { record: r.clone(), name: "A".into(), how: How::Exact, field: Some(("Mobile".into(), "1".into())) }, MC { record: RecordRef { id: "z2".into(), ..r.clone() }, name: "B".into(), how: How::Exact, field: None }];
+        assert_eq!(
+            panel_state(&PanelInputs { chat: Some(&nomatch), ..base }),
+            PanelState::Unknown {
+                name: "Ana".into(),
+                phone: "+5511987654321".into(),
+                crms: vec![Crm::Zoho]
+            }
+        );
+        let two = vec![
+            MC {
+                record: r.clone(),
+                name: "A".into(),
+                how: How::Exact,
+                field: Some(("Mobile".into(), "1".into())),
+            },
+            MC {
+                record: RecordRef { id: "z2".into(), ..r.clone() },
+                name: "B".into(),
+                how: How::Exact,
+                field: None,
+            },
+        ];
         let amb = chat_with(Some(MatchOutcome::Ambiguous { candidates: two }));
         match panel_state(&PanelInputs { chat: Some(&amb), ..base }) {
-            PanelState::Ambiguous { candidates, .. } => assert_eq!((candidates.len(), candidates[0].detail.as_deref()), (2, Some("Mobile: 1"))),
+            PanelState::Ambiguous { candidates, .. } => assert_eq!(
+                (candidates.len(), candidates[0].detail.as_deref()),
+                (2, Some("Mobile: 1"))
+            ),
             other => panic!("{other:?}"),
         }
         let mut group = chat_with(None);
@@ -740,7 +957,10 @@ mod tests {
         group.identity.name = "Obra Paulista".into();
         group.links = vec![r];
         match panel_state(&PanelInputs { chat: Some(&group), ..base }) {
-            PanelState::Group { name, backup_to, .. } => assert_eq!((name.as_str(), backup_to), ("Obra Paulista", vec!["Ana Souza (Zoho CRM contact)".to_string()])),
+            PanelState::Group { name, backup_to, .. } => assert_eq!(
+                (name.as_str(), backup_to),
+                ("Obra Paulista", vec!["Ana Souza (Zoho CRM contact)".to_string()])
+            ),
             other => panic!("{other:?}"),
         }
     }
@@ -757,6 +977,9 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(serde_json::from_str::<PanelState>(r#"{"view":"not_connected"}"#).unwrap(), PanelState::NotConnected);
+        assert_eq!(
+            serde_json::from_str::<PanelState>(r#"{"view":"not_connected"}"#).unwrap(),
+            PanelState::NotConnected
+        );
     }
 }

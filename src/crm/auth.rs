@@ -30,8 +30,17 @@ pub enum ZohoDc {
 }
 
 impl ZohoDc {
-    pub const ALL: [ZohoDc; 9] =
-        [ZohoDc::Us, ZohoDc::Eu, ZohoDc::In, ZohoDc::Au, ZohoDc::Jp, ZohoDc::Ca, ZohoDc::Sa, ZohoDc::Uk, ZohoDc::Cn];
+    pub const ALL: [ZohoDc; 9] = [
+        ZohoDc::Us,
+        ZohoDc::Eu,
+        ZohoDc::In,
+        ZohoDc::Au,
+        ZohoDc::Jp,
+        ZohoDc::Ca,
+        ZohoDc::Sa,
+        ZohoDc::Uk,
+        ZohoDc::Cn,
+    ];
 
     pub fn accounts(self) -> &'static str {
         match self {
@@ -131,7 +140,9 @@ impl Session {
         match &self.state {
             TokenState::ReconnectNeeded { .. } => AuthStep::Fail(Failure::ReconnectNeeded),
             TokenState::Connected { tokens } => {
-                if tokens.expires_at_ms <= now_ms + REFRESH_MARGIN_MS && tokens.refresh_token.is_some() {
+                if tokens.expires_at_ms <= now_ms + REFRESH_MARGIN_MS
+                    && tokens.refresh_token.is_some()
+                {
                     AuthStep::Refresh
                 } else {
                     AuthStep::Use(tokens.access_token.clone())
@@ -145,10 +156,14 @@ impl Session {
         match &self.state {
             TokenState::ReconnectNeeded { .. } => AuthStep::Fail(Failure::ReconnectNeeded),
             TokenState::Connected { tokens } if tokens.refresh_token.is_none() => {
-                self.state = TokenState::ReconnectNeeded { reason: "the access token expired and there is no refresh token".into() };
+                self.state = TokenState::ReconnectNeeded {
+                    reason: "the access token expired and there is no refresh token".into(),
+                };
                 AuthStep::Fail(Failure::ReconnectNeeded)
             }
-            TokenState::Connected { .. } if self.refreshed_once => AuthStep::Fail(Failure::AuthExpired),
+            TokenState::Connected { .. } if self.refreshed_once => {
+                AuthStep::Fail(Failure::AuthExpired)
+            }
             TokenState::Connected { .. } => AuthStep::Refresh,
         }
     }
@@ -175,7 +190,9 @@ impl Session {
                 Ok(())
             }
             Err(Failure::ReconnectNeeded) => {
-                self.state = TokenState::ReconnectNeeded { reason: "the CRM revoked this connection's grant".into() };
+                self.state = TokenState::ReconnectNeeded {
+                    reason: "the CRM revoked this connection's grant".into(),
+                };
                 Err(Failure::ReconnectNeeded)
             }
             Err(other) => Err(other),
@@ -209,19 +226,28 @@ pub(crate) fn token_request(url: String, pairs: &[(&str, &str)]) -> HttpRequest 
 
 /// Parse an OAuth token answer (both CRMs). `revoked` lists the error codes that mean the
 /// grant is gone. Zoho answers errors with HTTP 200, so the body decides, not the status.
-pub fn parse_token(resp: &HttpResponse, now_ms: u64, revoked: &[&str], default_ttl_ms: u64) -> Result<Tokens, Failure> {
+pub fn parse_token(
+    resp: &HttpResponse,
+    now_ms: u64,
+    revoked: &[&str],
+    default_ttl_ms: u64,
+) -> Result<Tokens, Failure> {
     if let Some(f) = super::transport_failure(resp) {
         return Err(f);
     }
     let v = json(resp)?;
     if let Some(access) = str_of(&v, "access_token") {
-        let ttl_ms = match (v.get("expires_in_sec").and_then(|x| x.as_u64()), v.get("expires_in").and_then(|x| x.as_u64())) {
+        let ttl_ms = match (
+            v.get("expires_in_sec").and_then(|x| x.as_u64()),
+            v.get("expires_in").and_then(|x| x.as_u64()),
+        ) {
             // Legacy Zoho shape: with `expires_in_sec` present, `expires_in` is milliseconds.
             (Some(sec), _) => sec.saturating_mul(1000),
             (None, Some(sec)) => sec.saturating_mul(1000),
             (None, None) => default_ttl_ms,
         };
-        let base = str_of(&v, "api_domain").or_else(|| str_of(&v, "instance_url")).unwrap_or_default();
+        let base =
+            str_of(&v, "api_domain").or_else(|| str_of(&v, "instance_url")).unwrap_or_default();
         return Ok(Tokens {
             access_token: access,
             refresh_token: str_of(&v, "refresh_token"),
@@ -252,20 +278,26 @@ mod tests {
         let r = crate::crm::resp(200, br#"{"access_token":"a","expires_in":18446744073709551615}"#);
         let t = parse_token(&r, 1_000, &[], 3_600_000).unwrap();
         assert_eq!(t.expires_at_ms, u64::MAX);
-        let r = crate::crm::resp(200, br#"{"access_token":"a","expires_in_sec":18446744073709551}"#);
+        let r =
+            crate::crm::resp(200, br#"{"access_token":"a","expires_in_sec":18446744073709551}"#);
         assert!(parse_token(&r, 1_000, &[], 3_600_000).unwrap().expires_at_ms >= 1_000);
     }
     use crate::crm::{golden, resp};
 
     fn toks(exp: u64, refresh: bool) -> Tokens {
-        Tokens { access_token: "at".into(), refresh_token: refresh.then(|| "rt".into()), expires_at_ms: exp, api_base: "b".into() }
+        Tokens {
+            access_token: "at".into(),
+            refresh_token: refresh.then(|| "rt".into()),
+            expires_at_ms: exp,
+            api_base: "b".into(),
+        }
     }
 
     #[test]
     fn pkce_matches_rfc7636_appendix_b() {
         let random: [u8; 32] = [
-            116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191, 240,
-            91, 88, 5, 88, 83, 132, 141, 121,
+            116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212,
+            37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121,
         ];
         let (v, c) = pkce(&random);
         assert_eq!(v, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
@@ -287,14 +319,28 @@ mod tests {
 
     #[test]
     fn token_shapes_seconds_and_legacy_milliseconds() {
-        let t = parse_token(&resp(200, &golden("zoho/token-200.json")), 1_000, &["invalid_code"], 0).unwrap();
+        let t =
+            parse_token(&resp(200, &golden("zoho/token-200.json")), 1_000, &["invalid_code"], 0)
+                .unwrap();
         assert_eq!((t.access_token.as_str(), t.expires_at_ms), ("1000.xxx", 1_000 + 3_600_000));
         assert_eq!(t.api_base, "https://www.zohoapis.com");
         assert_eq!(t.refresh_token.as_deref(), Some("1000.yyy"));
-        let l = parse_token(&resp(200, &golden("zoho/token-200-legacy-ms.json")), 0, &["invalid_code"], 0).unwrap();
+        let l = parse_token(
+            &resp(200, &golden("zoho/token-200-legacy-ms.json")),
+            0,
+            &["invalid_code"],
+            0,
+        )
+        .unwrap();
         assert_eq!(l.expires_at_ms, 3_600_000, "expires_in is ms when expires_in_sec is present");
         assert_eq!(l.api_base, "https://www.zohoapis.eu");
-        let sf = parse_token(&resp(200, &golden("salesforce/token-200.json")), 5, &["invalid_grant"], SALESFORCE_ASSUMED_TTL_MS).unwrap();
+        let sf = parse_token(
+            &resp(200, &golden("salesforce/token-200.json")),
+            5,
+            &["invalid_grant"],
+            SALESFORCE_ASSUMED_TTL_MS,
+        )
+        .unwrap();
         assert_eq!(sf.api_base, "https://yourorg.my.salesforce.com");
         assert_eq!(sf.expires_at_ms, 5 + SALESFORCE_ASSUMED_TTL_MS);
     }
@@ -302,14 +348,27 @@ mod tests {
     #[test]
     fn revoked_grants_mean_reconnect() {
         // Zoho sends the error with HTTP 200.
-        let z = parse_token(&resp(200, &golden("zoho/token-error-invalid-code.json")), 0, &["invalid_code"], 0);
+        let z = parse_token(
+            &resp(200, &golden("zoho/token-error-invalid-code.json")),
+            0,
+            &["invalid_code"],
+            0,
+        );
         assert_eq!(z, Err(Failure::ReconnectNeeded));
-        let s = parse_token(&resp(400, &golden("salesforce/token-400-invalid-grant.json")), 0, &["invalid_grant"], 0);
+        let s = parse_token(
+            &resp(400, &golden("salesforce/token-400-invalid-grant.json")),
+            0,
+            &["invalid_grant"],
+            0,
+        );
         assert_eq!(s, Err(Failure::ReconnectNeeded));
         let c = parse_token(&resp(200, br#"{"error":"invalid_client"}"#), 0, &["invalid_code"], 0);
         assert!(matches!(c, Err(Failure::PermissionDenied { .. })));
         let throttle = br#"{"error_description":"You have made too many requests continuously. Please try again after some time.","error":"Access Denied"}"#;
-        assert!(matches!(parse_token(&resp(200, throttle), 0, &[], 0), Err(Failure::RateLimited { .. })));
+        assert!(matches!(
+            parse_token(&resp(200, throttle), 0, &[], 0),
+            Err(Failure::RateLimited { .. })
+        ));
     }
 
     #[test]
@@ -319,10 +378,20 @@ mod tests {
         assert_eq!(s.before_call(6 * 60_000), AuthStep::Refresh, "inside the margin");
         s.batch_start();
         assert_eq!(s.on_unauthorized(), AuthStep::Refresh);
-        s.absorb_refresh(Ok(Tokens { access_token: "at2".into(), refresh_token: None, expires_at_ms: 99 * 60_000, api_base: "b".into() })).unwrap();
+        s.absorb_refresh(Ok(Tokens {
+            access_token: "at2".into(),
+            refresh_token: None,
+            expires_at_ms: 99 * 60_000,
+            api_base: "b".into(),
+        }))
+        .unwrap();
         assert_eq!(s.refresh_token(), Some("rt"), "the original refresh token is kept");
         assert_eq!(s.before_call(0), AuthStep::Use("at2".into()));
-        assert_eq!(s.on_unauthorized(), AuthStep::Fail(Failure::AuthExpired), "second 401 in a batch: no loop");
+        assert_eq!(
+            s.on_unauthorized(),
+            AuthStep::Fail(Failure::AuthExpired),
+            "second 401 in a batch: no loop"
+        );
         s.batch_start();
         assert_eq!(s.on_unauthorized(), AuthStep::Refresh);
         assert_eq!(s.absorb_refresh(Err(Failure::ReconnectNeeded)), Err(Failure::ReconnectNeeded));

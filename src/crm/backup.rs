@@ -19,7 +19,9 @@ use super::leadsquared::{self, Activity, LeadSquared};
 use super::salesforce::{self, Salesforce};
 use super::zoho::{self, Zoho};
 use crate::core::model::{Crm, RecordKind, RecordRef};
-use crate::core::outbox::{target_class, Batch, DocKey, DocumentWriter, RenderedDoc, Targets, Unit, WriteOp, WriteResult};
+use crate::core::outbox::{
+    target_class, Batch, DocKey, DocumentWriter, RenderedDoc, Targets, Unit, WriteOp, WriteResult,
+};
 use crate::core::policy::Failure;
 use crate::core::transcript;
 use std::cell::RefCell;
@@ -33,7 +35,13 @@ const TASK_PART_MAX: usize = salesforce::TASK_DESCRIPTION_MAX - 200;
 /// The deterministic title a document is found by: key first (CRMs truncate titles).
 fn doc_title(d: &DocKey, chat_title: &str, parts: usize) -> String {
     let part = if parts > 1 { format!(" ({}/{parts})", d.part + 1) } else { String::new() };
-    format!("[{}#{}] WhatsApp · {} · {}{part}", d.unit.external_key(), d.part, chat_title, d.unit.day)
+    format!(
+        "[{}#{}] WhatsApp · {} · {}{part}",
+        d.unit.external_key(),
+        d.part,
+        chat_title,
+        d.unit.day
+    )
 }
 
 fn title_key(d: &DocKey) -> String {
@@ -41,7 +49,12 @@ fn title_key(d: &DocKey) -> String {
 }
 
 /// Render a unit's transcript into parts and the documents for each target.
-fn render_parts(unit: &Unit, max_chars: usize, targets: &[String], titles: &RefCell<BTreeMap<DocKey, String>>) -> Vec<RenderedDoc> {
+fn render_parts(
+    unit: &Unit,
+    max_chars: usize,
+    targets: &[String],
+    titles: &RefCell<BTreeMap<DocKey, String>>,
+) -> Vec<RenderedDoc> {
     let title = if unit.is_group { format!("{} (group)", unit.title) } else { unit.title.clone() };
     let mut body = transcript::render_day(&title, &unit.key.day, &unit.messages);
     // The files uploaded with this day, by the names they have in the CRM.
@@ -80,8 +93,10 @@ fn file_marker(d: &DocKey) -> String {
 }
 
 fn file_bytes(d: &DocKey, docs: &BTreeMap<DocKey, RenderedDoc>) -> Result<Vec<u8>, String> {
-    let b64 = docs.get(d).map(|x| x.body.as_str()).ok_or_else(|| format!("no file for {}", d.id()))?;
-    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64).map_err(|e| format!("{}: {e}", d.id()))
+    let b64 =
+        docs.get(d).map(|x| x.body.as_str()).ok_or_else(|| format!("no file for {}", d.id()))?;
+    base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
+        .map_err(|e| format!("{}: {e}", d.id()))
 }
 
 /// A SOQL lookup's answer: the first record found, or none.
@@ -93,9 +108,14 @@ fn first_record(resp: &HttpResponse) -> WriteResult {
     }
 }
 
-fn item_results(batch: &Batch, results: Result<Vec<Result<String, Failure>>, Failure>) -> Vec<(DocKey, WriteResult)> {
+fn item_results(
+    batch: &Batch,
+    results: Result<Vec<Result<String, Failure>>, Failure>,
+) -> Vec<(DocKey, WriteResult)> {
     match results {
-        Err(f) => batch.writes.iter().map(|w| (w.doc.clone(), WriteResult::Failed(f.clone()))).collect(),
+        Err(f) => {
+            batch.writes.iter().map(|w| (w.doc.clone(), WriteResult::Failed(f.clone()))).collect()
+        }
         Ok(items) => batch
             .writes
             .iter()
@@ -125,7 +145,12 @@ pub struct ZohoWriter {
 
 impl ZohoWriter {
     pub fn new(zoho: Zoho) -> Self {
-        ZohoWriter { zoho, deals: BTreeMap::new(), titles: RefCell::new(BTreeMap::new()), targets: Targets::default() }
+        ZohoWriter {
+            zoho,
+            deals: BTreeMap::new(),
+            titles: RefCell::new(BTreeMap::new()),
+            targets: Targets::default(),
+        }
     }
 
     /// The record a document lives on: the unit's record, or one of its deals.
@@ -153,7 +178,10 @@ impl DocumentWriter for ZohoWriter {
     }
 
     fn prepare(&self, record: &RecordRef) -> Option<HttpRequest> {
-        (self.targets.deals && record.kind == RecordKind::Contact && !self.deals.contains_key(&record.id)).then(|| self.zoho.recent_deals_request(&record.id))
+        (self.targets.deals
+            && record.kind == RecordKind::Contact
+            && !self.deals.contains_key(&record.id))
+        .then(|| self.zoho.recent_deals_request(&record.id))
     }
 
     fn absorb_prepare(&mut self, record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
@@ -184,21 +212,40 @@ impl DocumentWriter for ZohoWriter {
         }
     }
 
-    fn request(&self, batch: &Batch, docs: &BTreeMap<DocKey, RenderedDoc>) -> Result<HttpRequest, String> {
+    fn request(
+        &self,
+        batch: &Batch,
+        docs: &BTreeMap<DocKey, RenderedDoc>,
+    ) -> Result<HttpRequest, String> {
         if batch.class == "file" {
             // A file goes to the record's Attachments; its name starts with the marker.
             let w = batch.writes.first().ok_or("empty batch")?;
             let (kind, id) = (w.doc.unit.record.kind, w.doc.unit.record.id.clone());
             return match batch.op {
                 WriteOp::Create => {
-                    let name = self.titles.borrow().get(&w.doc).cloned().unwrap_or_else(|| file_marker(&w.doc));
-                    self.zoho.attachment_request(kind, &id, &name, &file_bytes(&w.doc, docs)?, &format!("crmsync-{}", file_marker(&w.doc)))
+                    let name = self
+                        .titles
+                        .borrow()
+                        .get(&w.doc)
+                        .cloned()
+                        .unwrap_or_else(|| file_marker(&w.doc));
+                    self.zoho.attachment_request(
+                        kind,
+                        &id,
+                        &name,
+                        &file_bytes(&w.doc, docs)?,
+                        &format!("crmsync-{}", file_marker(&w.doc)),
+                    )
                 }
                 _ => Ok(self.zoho.list_attachments_request(kind, &id)),
             };
         }
         let titles = self.titles.borrow();
-        let body = |d: &DocKey| docs.get(d).map(|x| x.body.clone()).ok_or_else(|| format!("no rendered body for {}", d.id()));
+        let body = |d: &DocKey| {
+            docs.get(d)
+                .map(|x| x.body.clone())
+                .ok_or_else(|| format!("no rendered body for {}", d.id()))
+        };
         let title = |d: &DocKey| titles.get(d).cloned().unwrap_or_else(|| title_key(d));
         match batch.op {
             WriteOp::Create => {
@@ -216,7 +263,13 @@ impl DocumentWriter for ZohoWriter {
                 let notes = batch
                     .writes
                     .iter()
-                    .map(|w| Ok((w.remote_id.clone().ok_or("update without a note id")?, title(&w.doc), body(&w.doc)?)))
+                    .map(|w| {
+                        Ok((
+                            w.remote_id.clone().ok_or("update without a note id")?,
+                            title(&w.doc),
+                            body(&w.doc)?,
+                        ))
+                    })
                     .collect::<Result<Vec<_>, String>>()?;
                 self.zoho.update_notes(&notes)
             }
@@ -236,7 +289,9 @@ impl DocumentWriter for ZohoWriter {
         if batch.class == "file" {
             let Some(w) = batch.writes.first() else { return Vec::new() };
             let r = match batch.op {
-                WriteOp::Create => Zoho::parse_attachment(resp).map(|id| WriteResult::Written { id }),
+                WriteOp::Create => {
+                    Zoho::parse_attachment(resp).map(|id| WriteResult::Written { id })
+                }
                 _ => Zoho::find_attachment(resp, &file_marker(&w.doc)).map(|found| match found {
                     Some(id) => WriteResult::Written { id },
                     None => WriteResult::Absent,
@@ -276,7 +331,13 @@ pub struct SalesforceWriter {
 
 impl SalesforceWriter {
     pub fn new(sf: Salesforce) -> Self {
-        SalesforceWriter { sf, titles: RefCell::new(BTreeMap::new()), targets: Targets::default(), chat_ids: RefCell::new(BTreeMap::new()), chat_object: None }
+        SalesforceWriter {
+            sf,
+            titles: RefCell::new(BTreeMap::new()),
+            targets: Targets::default(),
+            chat_ids: RefCell::new(BTreeMap::new()),
+            chat_object: None,
+        }
     }
 
     /// The writer for an org already known to have (or lack) the chat object.
@@ -303,7 +364,11 @@ impl SalesforceWriter {
     }
 
     fn data_url(&self, path: &str) -> String {
-        format!("{}/services/data/{}{path}", self.sf.instance_url.trim_end_matches('/'), salesforce::API_VERSION)
+        format!(
+            "{}/services/data/{}{path}",
+            self.sf.instance_url.trim_end_matches('/'),
+            salesforce::API_VERSION
+        )
     }
 }
 
@@ -324,7 +389,8 @@ impl DocumentWriter for SalesforceWriter {
     }
 
     fn prepare(&self, _record: &RecordRef) -> Option<HttpRequest> {
-        (self.targets.custom_object && self.chat_object.is_none()).then(|| self.sf.object_info_request(salesforce::CHAT_OBJECT))
+        (self.targets.custom_object && self.chat_object.is_none())
+            .then(|| self.sf.object_info_request(salesforce::CHAT_OBJECT))
     }
 
     fn absorb_prepare(&mut self, _record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
@@ -362,9 +428,17 @@ impl DocumentWriter for SalesforceWriter {
         }
     }
 
-    fn request(&self, batch: &Batch, docs: &BTreeMap<DocKey, RenderedDoc>) -> Result<HttpRequest, String> {
+    fn request(
+        &self,
+        batch: &Batch,
+        docs: &BTreeMap<DocKey, RenderedDoc>,
+    ) -> Result<HttpRequest, String> {
         let titles = self.titles.borrow();
-        let body = |d: &DocKey| docs.get(d).map(|x| x.body.clone()).ok_or_else(|| format!("no rendered body for {}", d.id()));
+        let body = |d: &DocKey| {
+            docs.get(d)
+                .map(|x| x.body.clone())
+                .ok_or_else(|| format!("no rendered body for {}", d.id()))
+        };
         let title = |d: &DocKey| titles.get(d).cloned().unwrap_or_else(|| title_key(d));
         if batch.class == "chat" {
             // Create, update and reconcile are all the same upsert on the external id.
@@ -373,7 +447,14 @@ impl DocumentWriter for SalesforceWriter {
                 .iter()
                 .map(|w| {
                     let d = &w.doc;
-                    Ok((Self::chat_key(d), d.unit.record.kind, d.unit.record.id.clone(), title(d), d.unit.day.clone(), body(d)?))
+                    Ok((
+                        Self::chat_key(d),
+                        d.unit.record.kind,
+                        d.unit.record.id.clone(),
+                        title(d),
+                        d.unit.day.clone(),
+                        body(d)?,
+                    ))
                 })
                 .collect::<Result<Vec<_>, String>>()?;
             return self.sf.upsert_chats(&chats);
@@ -382,12 +463,35 @@ impl DocumentWriter for SalesforceWriter {
         if batch.class == "task" {
             return match batch.op {
                 WriteOp::Create => self.sf.create_tasks(
-                    &batch.writes.iter().map(|w| Ok((w.doc.unit.record.id.clone(), title(&w.doc), w.doc.unit.day.clone(), body(&w.doc)?))).collect::<Result<Vec<_>, String>>()?,
+                    &batch
+                        .writes
+                        .iter()
+                        .map(|w| {
+                            Ok((
+                                w.doc.unit.record.id.clone(),
+                                title(&w.doc),
+                                w.doc.unit.day.clone(),
+                                body(&w.doc)?,
+                            ))
+                        })
+                        .collect::<Result<Vec<_>, String>>()?,
                 ),
                 WriteOp::Update => self.sf.update_tasks(
-                    &batch.writes.iter().map(|w| Ok((w.remote_id.clone().ok_or("update without a task id")?, title(&w.doc), body(&w.doc)?))).collect::<Result<Vec<_>, String>>()?,
+                    &batch
+                        .writes
+                        .iter()
+                        .map(|w| {
+                            Ok((
+                                w.remote_id.clone().ok_or("update without a task id")?,
+                                title(&w.doc),
+                                body(&w.doc)?,
+                            ))
+                        })
+                        .collect::<Result<Vec<_>, String>>()?,
                 ),
-                WriteOp::Reconcile => Ok(self.sf.find_task_request(&w.doc.unit.record.id, &title(&w.doc))),
+                WriteOp::Reconcile => {
+                    Ok(self.sf.find_task_request(&w.doc.unit.record.id, &title(&w.doc)))
+                }
             };
         }
         if batch.class == "file" {
@@ -398,20 +502,37 @@ impl DocumentWriter for SalesforceWriter {
                 // lead), else to the contact or lead itself.
                 WriteOp::Create => {
                     let chat = self.chat_ids.borrow().get(&w.doc.unit).cloned();
-                    self.sf.content_version(&name, &file_bytes(&w.doc, docs)?, chat.as_deref().unwrap_or(&w.doc.unit.record.id))
+                    self.sf.content_version(
+                        &name,
+                        &file_bytes(&w.doc, docs)?,
+                        chat.as_deref().unwrap_or(&w.doc.unit.record.id),
+                    )
                 }
                 _ => {
-                    let q = format!("SELECT Id, Title FROM ContentVersion WHERE Title = '{}'", name.replace('\\', "\\\\").replace('\'', "\\'"));
-                    Ok(self.authed(HttpRequest::get(self.data_url(&format!("/query?q={}", super::enc(&q))))))
+                    let q = format!(
+                        "SELECT Id, Title FROM ContentVersion WHERE Title = '{}'",
+                        name.replace('\\', "\\\\").replace('\'', "\\'")
+                    );
+                    Ok(self.authed(HttpRequest::get(
+                        self.data_url(&format!("/query?q={}", super::enc(&q))),
+                    )))
                 }
             };
         }
         match batch.op {
-            WriteOp::Create => Ok(self.sf.content_note(&title(&w.doc), &body(&w.doc)?, &w.doc.unit.record.id)),
+            WriteOp::Create => {
+                Ok(self.sf.content_note(&title(&w.doc), &body(&w.doc)?, &w.doc.unit.record.id))
+            }
             WriteOp::Update => {
                 let id = w.remote_id.clone().ok_or("update without a note id")?;
-                let html: String = body(&w.doc)?.lines().map(|l| format!("<p>{}</p>", html_escape::encode_text(l))).collect();
-                let content = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, html.as_bytes());
+                let html: String = body(&w.doc)?
+                    .lines()
+                    .map(|l| format!("<p>{}</p>", html_escape::encode_text(l)))
+                    .collect();
+                let content = base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    html.as_bytes(),
+                );
                 let json = serde_json::json!({"Title": title(&w.doc), "Content": content});
                 Ok(self.authed(HttpRequest {
                     method: Method::Patch,
@@ -421,8 +542,13 @@ impl DocumentWriter for SalesforceWriter {
                 }))
             }
             WriteOp::Reconcile => {
-                let q = format!("SELECT Id, Title FROM ContentNote WHERE Title = '{}'", title(&w.doc).replace('\\', "\\\\").replace('\'', "\\'"));
-                Ok(self.authed(HttpRequest::get(self.data_url(&format!("/query?q={}", super::enc(&q))))))
+                let q = format!(
+                    "SELECT Id, Title FROM ContentNote WHERE Title = '{}'",
+                    title(&w.doc).replace('\\', "\\\\").replace('\'', "\\'")
+                );
+                Ok(self.authed(HttpRequest::get(
+                    self.data_url(&format!("/query?q={}", super::enc(&q))),
+                )))
             }
         }
     }
@@ -463,8 +589,12 @@ impl DocumentWriter for SalesforceWriter {
             },
             WriteOp::Update => match salesforce::classify(resp) {
                 Some(f) => WriteResult::Failed(f),
-                None if resp.status == 204 || resp.status == 200 => WriteResult::Written { id: w.remote_id.clone().unwrap_or_default() },
-                None => WriteResult::Failed(Failure::Transient { reason: format!("HTTP {} updating the note", resp.status) }),
+                None if resp.status == 204 || resp.status == 200 => {
+                    WriteResult::Written { id: w.remote_id.clone().unwrap_or_default() }
+                }
+                None => WriteResult::Failed(Failure::Transient {
+                    reason: format!("HTTP {} updating the note", resp.status),
+                }),
             },
             WriteOp::Reconcile => match salesforce::classify(resp) {
                 Some(f) => WriteResult::Failed(f),
@@ -491,15 +621,25 @@ pub struct LeadSquaredWriter {
 
 impl LeadSquaredWriter {
     pub fn new(lsq: LeadSquared) -> Self {
-        LeadSquaredWriter { lsq, type_missing: false, learned_event: None, opps: BTreeMap::new(), titles: RefCell::new(BTreeMap::new()), targets: Targets::default() }
+        LeadSquaredWriter {
+            lsq,
+            type_missing: false,
+            learned_event: None,
+            opps: BTreeMap::new(),
+            titles: RefCell::new(BTreeMap::new()),
+            targets: Targets::default(),
+        }
     }
 
     /// The tenant's activity types ("Get List of Activity Types",
     /// `ProspectActivity.svc/ActivityTypes.Get`).
     fn list_types(&self) -> HttpRequest {
-        HttpRequest::get(format!("https://{}/v2/ProspectActivity.svc/ActivityTypes.Get", self.lsq.api_host))
-            .header("x-LSQ-AccessKey", self.lsq.access_key.clone())
-            .header("x-LSQ-SecretKey", self.lsq.secret_key.clone())
+        HttpRequest::get(format!(
+            "https://{}/v2/ProspectActivity.svc/ActivityTypes.Get",
+            self.lsq.api_host
+        ))
+        .header("x-LSQ-AccessKey", self.lsq.access_key.clone())
+        .header("x-LSQ-SecretKey", self.lsq.secret_key.clone())
     }
 
     fn activity(&self, d: &DocKey, note: String) -> Activity {
@@ -532,9 +672,14 @@ impl DocumentWriter for LeadSquaredWriter {
         }
         if self.lsq.activity_event.is_none() {
             // By name first: a type made earlier (by us or an admin) is used, never made twice.
-            return Some(if self.type_missing { self.lsq.create_activity_type() } else { self.list_types() });
+            return Some(if self.type_missing {
+                self.lsq.create_activity_type()
+            } else {
+                self.list_types()
+            });
         }
-        (self.targets.deals && !self.opps.contains_key(&record.id)).then(|| self.lsq.opportunities_of_lead(&record.id))
+        (self.targets.deals && !self.opps.contains_key(&record.id))
+            .then(|| self.lsq.opportunities_of_lead(&record.id))
     }
 
     fn absorb_prepare(&mut self, record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
@@ -543,7 +688,9 @@ impl DocumentWriter for LeadSquaredWriter {
                 // A failed create is looked up by name again next cycle (it may have landed).
                 self.type_missing = false;
                 let id = LeadSquared::parse_id(resp)?;
-                Some(id.trim().parse::<u32>().map_err(|_| Failure::Rejected { reason: "the activity type's code is not a number".into() })?)
+                Some(id.trim().parse::<u32>().map_err(|_| Failure::Rejected {
+                    reason: "the activity type's code is not a number".into(),
+                })?)
             } else {
                 LeadSquared::parse_activity_types(resp)?
             };
@@ -585,12 +732,24 @@ impl DocumentWriter for LeadSquaredWriter {
         }
     }
 
-    fn request(&self, batch: &Batch, docs: &BTreeMap<DocKey, RenderedDoc>) -> Result<HttpRequest, String> {
-        let body = |d: &DocKey| docs.get(d).map(|x| x.body.clone()).ok_or_else(|| format!("no rendered body for {}", d.id()));
+    fn request(
+        &self,
+        batch: &Batch,
+        docs: &BTreeMap<DocKey, RenderedDoc>,
+    ) -> Result<HttpRequest, String> {
+        let body = |d: &DocKey| {
+            docs.get(d)
+                .map(|x| x.body.clone())
+                .ok_or_else(|| format!("no rendered body for {}", d.id()))
+        };
         let w = batch.writes.first().ok_or("empty batch")?;
         match batch.op {
             WriteOp::Create if target_class(&w.doc.target) == "activity" => {
-                let acts = batch.writes.iter().map(|w| Ok(self.activity(&w.doc, body(&w.doc)?))).collect::<Result<Vec<_>, String>>()?;
+                let acts = batch
+                    .writes
+                    .iter()
+                    .map(|w| Ok(self.activity(&w.doc, body(&w.doc)?)))
+                    .collect::<Result<Vec<_>, String>>()?;
                 self.lsq.post_bulk(&acts)
             }
             WriteOp::Create => self.lsq.post_activity(&self.activity(&w.doc, body(&w.doc)?)),
@@ -609,7 +768,9 @@ impl DocumentWriter for LeadSquaredWriter {
             Err(f) => WriteResult::Failed(f),
         };
         match batch.op {
-            WriteOp::Create if target_class(&w.doc.target) == "activity" => item_results(batch, LeadSquared::parse_bulk(resp)),
+            WriteOp::Create if target_class(&w.doc.target) == "activity" => {
+                item_results(batch, LeadSquared::parse_bulk(resp))
+            }
             WriteOp::Create => vec![(w.doc.clone(), single(LeadSquared::parse_id(resp)))],
             WriteOp::Update => {
                 let r = match leadsquared::classify(resp) {
@@ -639,7 +800,11 @@ mod tests {
     fn unit(crm: Crm, kind: RecordKind) -> Unit {
         Unit {
             files: vec![],
-            key: UnitKey { record: RecordRef { crm, kind, id: "r1".into() }, chat: "pn:+1".into(), day: "2026-11-21".into() },
+            key: UnitKey {
+                record: RecordRef { crm, kind, id: "r1".into() },
+                chat: "pn:+1".into(),
+                day: "2026-11-21".into(),
+            },
             title: "Ana".into(),
             is_group: false,
             messages: vec![],
@@ -656,43 +821,82 @@ mod tests {
     fn files_upload_once_under_a_marker_name_and_are_found_again() {
         use crate::core::outbox::{plan_writes, FileBlob, Write};
         let mut u = unit(Crm::Zoho, RecordKind::Contact);
-        u.files.push(FileBlob { key: "3EB0X#0".into(), name: "photo.png".into(), mime: "image/png".into(), data_b64: "iVBORw0K".into() });
-        let z = ZohoWriter::new(Zoho { dc: crate::crm::auth::ZohoDc::Us, api_domain: "https://www.zohoapis.com".into(), access_token: "t".into(), org_domain: None });
+        u.files.push(FileBlob {
+            key: "3EB0X#0".into(),
+            name: "photo.png".into(),
+            mime: "image/png".into(),
+            data_b64: "iVBORw0K".into(),
+        });
+        let z = ZohoWriter::new(Zoho {
+            dc: crate::crm::auth::ZohoDc::Us,
+            api_domain: "https://www.zohoapis.com".into(),
+            access_token: "t".into(),
+            org_domain: None,
+        });
         let docs = z.render(&u);
         let file = docs.iter().find(|d| d.key.target == "file:3EB0X#0").expect("a file document");
         let marker = u.files[0].marker(&u.key);
         // The day's note names the file as it is in the CRM.
         let note = docs.iter().find(|d| d.key.target == "note").unwrap();
         assert!(note.body.ends_with(&format!("Files: {marker}_photo.png\n")), "{}", note.body);
-        let by_key: BTreeMap<DocKey, RenderedDoc> = docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
-        let batch = |op: WriteOp| Batch { crm: Crm::Zoho, class: "file".into(), op: op.clone(), writes: vec![Write { doc: file.key.clone(), op, remote_id: None }] };
+        let by_key: BTreeMap<DocKey, RenderedDoc> =
+            docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        let batch = |op: WriteOp| Batch {
+            crm: Crm::Zoho,
+            class: "file".into(),
+            op: op.clone(),
+            writes: vec![Write { doc: file.key.clone(), op, remote_id: None }],
+        };
         let req = z.request(&batch(WriteOp::Create), &by_key).unwrap();
         assert_eq!(req.url, "https://www.zohoapis.com/crm/v8/Contacts/r1/Attachments");
         let body = String::from_utf8_lossy(req.body.as_deref().unwrap()).to_string();
         assert!(body.contains(&format!("filename=\"{marker}_photo.png\"")), "{body}");
-        assert!(req.body.as_deref().unwrap().windows(4).any(|w| w == [0x89, b'P', b'N', b'G']), "the bytes, decoded");
+        assert!(
+            req.body.as_deref().unwrap().windows(4).any(|w| w == [0x89, b'P', b'N', b'G']),
+            "the bytes, decoded"
+        );
         assert_eq!(z.batch_limit("file", &WriteOp::Create), 1);
         // After a lost answer: the record's attachments are listed and the marker finds it.
         let list = z.request(&batch(WriteOp::Reconcile), &by_key).unwrap();
         assert!(list.url.contains("/Contacts/r1/Attachments?"));
-        let found = format!(r#"{{"data":[{{"id":"a1","File_Name":"other.png"}},{{"id":"a2","File_Name":"{marker}_photo.png"}}]}}"#);
+        let found = format!(
+            r#"{{"data":[{{"id":"a1","File_Name":"other.png"}},{{"id":"a2","File_Name":"{marker}_photo.png"}}]}}"#
+        );
         let r = z.outcome(&batch(WriteOp::Reconcile), &crate::crm::resp(200, found.as_bytes()));
         assert_eq!(r[0].1, WriteResult::Written { id: "a2".into() });
-        assert_eq!(z.outcome(&batch(WriteOp::Reconcile), &crate::crm::resp(204, b""))[0].1, WriteResult::Absent);
+        assert_eq!(
+            z.outcome(&batch(WriteOp::Reconcile), &crate::crm::resp(204, b""))[0].1,
+            WriteResult::Absent
+        );
         // Written once, the same file never plans another write.
         let mut remote = BTreeMap::new();
-        remote.insert(file.key.clone(), RemoteState::Written { id: "a2".into(), digest: file.digest() });
+        remote.insert(
+            file.key.clone(),
+            RemoteState::Written { id: "a2".into(), digest: file.digest() },
+        );
         assert!(plan_writes(&[file.clone()], &remote).is_empty());
         let too_big = z.outcome(&batch(WriteOp::Create), &crate::crm::resp(413, b"{}"));
         assert!(matches!(&too_big[0].1, WriteResult::Failed(Failure::Rejected { .. })));
 
-        let s = SalesforceWriter::with_chat_object(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() }, true);
+        let s = SalesforceWriter::with_chat_object(
+            Salesforce {
+                instance_url: "https://x.my.salesforce.com".into(),
+                access_token: "t".into(),
+            },
+            true,
+        );
         let mut su = unit(Crm::Salesforce, RecordKind::Lead);
         su.files = u.files.clone();
         let sdocs = s.render(&su);
         let sfile = sdocs.iter().find(|d| d.key.target.starts_with("file:")).unwrap();
-        let sby: BTreeMap<DocKey, RenderedDoc> = sdocs.iter().map(|d| (d.key.clone(), d.clone())).collect();
-        let sb = |op: WriteOp| Batch { crm: Crm::Salesforce, class: "file".into(), op: op.clone(), writes: vec![Write { doc: sfile.key.clone(), op, remote_id: None }] };
+        let sby: BTreeMap<DocKey, RenderedDoc> =
+            sdocs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        let sb = |op: WriteOp| Batch {
+            crm: Crm::Salesforce,
+            class: "file".into(),
+            op: op.clone(),
+            writes: vec![Write { doc: sfile.key.clone(), op, remote_id: None }],
+        };
         let req = s.request(&sb(WriteOp::Create), &sby).unwrap();
         assert!(req.url.ends_with("/sobjects/ContentVersion"));
         let v: serde_json::Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
@@ -700,13 +904,17 @@ mod tests {
         assert!(v["Title"].as_str().unwrap().starts_with(&su.files[0].marker(&su.key)));
         let q = s.request(&sb(WriteOp::Reconcile), &sby).unwrap();
         assert!(q.url.contains("FROM%20ContentVersion%20WHERE%20Title"));
-        let none = s.outcome(&sb(WriteOp::Reconcile), &crate::crm::resp(200, br#"{"totalSize":0,"done":true,"records":[]}"#));
+        let none = s.outcome(
+            &sb(WriteOp::Reconcile),
+            &crate::crm::resp(200, br#"{"totalSize":0,"done":true,"records":[]}"#),
+        );
         assert_eq!(none[0].1, WriteResult::Absent);
         // Once the day's chat record exists, the file is published to it.
         let mut s = s;
         let chat_doc = sdocs.iter().find(|d| d.key.target == "chat").unwrap();
         let mut remote = BTreeMap::new();
-        remote.insert(chat_doc.key.clone(), RemoteState::Written { id: "a0Xchat".into(), digest: 1 });
+        remote
+            .insert(chat_doc.key.clone(), RemoteState::Written { id: "a0Xchat".into(), digest: 1 });
         s.absorb_remote(&remote);
         let req = s.request(&sb(WriteOp::Create), &sby).unwrap();
         let v: serde_json::Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
@@ -715,7 +923,12 @@ mod tests {
 
     #[test]
     fn backup_targets_follow_the_settings() {
-        let mut z = ZohoWriter::new(Zoho { dc: crate::crm::auth::ZohoDc::Us, api_domain: "https://www.zohoapis.com".into(), access_token: "t".into(), org_domain: None });
+        let mut z = ZohoWriter::new(Zoho {
+            dc: crate::crm::auth::ZohoDc::Us,
+            api_domain: "https://www.zohoapis.com".into(),
+            access_token: "t".into(),
+            org_domain: None,
+        });
         let contact = unit(Crm::Zoho, RecordKind::Contact);
         z.deals.insert("r1".into(), vec!["d1".into()]);
         assert_eq!(targets_of(&z, &contact), ["note", "deal:d1"]);
@@ -725,19 +938,36 @@ mod tests {
         assert_eq!(targets_of(&z, &contact), ["note"]);
         assert!(z.prepare(&contact.key.record).is_none(), "no deal lookup when deals are off");
         // Deals matching already read: no lookup, and they are the targets.
-        let mut z2 = ZohoWriter::new(Zoho { dc: crate::crm::auth::ZohoDc::Us, api_domain: "https://www.zohoapis.com".into(), access_token: "t".into(), org_domain: None });
+        let mut z2 = ZohoWriter::new(Zoho {
+            dc: crate::crm::auth::ZohoDc::Us,
+            api_domain: "https://www.zohoapis.com".into(),
+            access_token: "t".into(),
+            org_domain: None,
+        });
         let other = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "r2".into() };
         assert!(z2.prepare(&other).is_some());
         z2.seed_related(&other, vec!["d9".into()]);
         assert!(z2.prepare(&other).is_none());
 
-        let mut s = SalesforceWriter::with_chat_object(Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() }, true);
+        let mut s = SalesforceWriter::with_chat_object(
+            Salesforce {
+                instance_url: "https://x.my.salesforce.com".into(),
+                access_token: "t".into(),
+            },
+            true,
+        );
         let sfc = unit(Crm::Salesforce, RecordKind::Contact);
         assert_eq!(targets_of(&s, &sfc), ["chat", "content_note"]);
         s.set_targets(Targets { custom_object: false, ..Targets::default() });
         assert_eq!(targets_of(&s, &sfc), ["content_note"]);
 
-        let mut l = LeadSquaredWriter::new(LeadSquared { access_key: "a".into(), secret_key: "s".into(), api_host: "h".into(), app_host: "a".into(), activity_event: Some(1) });
+        let mut l = LeadSquaredWriter::new(LeadSquared {
+            access_key: "a".into(),
+            secret_key: "s".into(),
+            api_host: "h".into(),
+            app_host: "a".into(),
+            activity_event: Some(1),
+        });
         let lead = unit(Crm::Leadsquared, RecordKind::Lead);
         l.opps.insert("r1".into(), vec!["o1".into()]);
         assert_eq!(targets_of(&l, &lead), ["activity", "opportunity:o1"]);
@@ -751,21 +981,41 @@ mod tests {
         // Before: CreateType on every cycle (the code was never kept) and "already exists"
         // read from an undocumented error text.
         use crate::crm::resp;
-        let lsq = |event| LeadSquared { access_key: "a".into(), secret_key: "s".into(), api_host: "api-in21.leadsquared.com".into(), app_host: "in21.leadsquared.com".into(), activity_event: event };
+        let lsq = |event| LeadSquared {
+            access_key: "a".into(),
+            secret_key: "s".into(),
+            api_host: "api-in21.leadsquared.com".into(),
+            app_host: "in21.leadsquared.com".into(),
+            activity_event: event,
+        };
         let lead = RecordRef { crm: Crm::Leadsquared, kind: RecordKind::Lead, id: "L1".into() };
         // A type an admin (or an earlier install) made is found by name: no create.
         let mut w = LeadSquaredWriter::new(lsq(None));
         let first = w.prepare(&lead).unwrap();
-        assert_eq!((first.method.clone(), first.url.as_str()), (Method::Get, "https://api-in21.leadsquared.com/v2/ProspectActivity.svc/ActivityTypes.Get"));
+        assert_eq!(
+            (first.method.clone(), first.url.as_str()),
+            (
+                Method::Get,
+                "https://api-in21.leadsquared.com/v2/ProspectActivity.svc/ActivityTypes.Get"
+            )
+        );
         w.absorb_prepare(&lead, &resp(200, br#"[{"ActivityEvent":12,"ActivityEventName":"Other"},{"ActivityEvent":207,"ActivityEventName":"WhatsApp Chats"}]"#)).unwrap();
         assert_eq!(w.lsq.activity_event, Some(207));
         assert_eq!(w.learned(), Some(crate::core::outbox::Learned::ActivityEvent(207)));
-        assert!(w.prepare(&lead).unwrap().url.contains("GetOpportunitiesOfLead"), "then the opportunities");
+        assert!(
+            w.prepare(&lead).unwrap().url.contains("GetOpportunitiesOfLead"),
+            "then the opportunities"
+        );
         // None yet: created once, its code (Message.Id) learned.
         let mut w = LeadSquaredWriter::new(lsq(None));
-        w.absorb_prepare(&lead, &resp(200, br#"[{"ActivityEvent":12,"ActivityEventName":"Other"}]"#)).unwrap();
+        w.absorb_prepare(
+            &lead,
+            &resp(200, br#"[{"ActivityEvent":12,"ActivityEventName":"Other"}]"#),
+        )
+        .unwrap();
         assert!(w.prepare(&lead).unwrap().url.ends_with("/v2/ProspectActivity.svc/CreateType"));
-        w.absorb_prepare(&lead, &resp(200, br#"{"Status":"Success","Message":{"Id":"208"}}"#)).unwrap();
+        w.absorb_prepare(&lead, &resp(200, br#"{"Status":"Success","Message":{"Id":"208"}}"#))
+            .unwrap();
         assert_eq!(w.learned(), Some(crate::core::outbox::Learned::ActivityEvent(208)));
         // A failed create is an error, and the next attempt looks the name up again.
         let mut w = LeadSquaredWriter::new(lsq(None));
@@ -779,16 +1029,30 @@ mod tests {
         assert_eq!(w.learned(), None);
         // And the connection keeps it (LeadSquared only).
         let mut conn = crate::crm::connect::Connection::establish(
-            crate::crm::connect::Credentials::Leadsquared { access_key: "a".into(), secret_key: "s".into() },
+            crate::crm::connect::Credentials::Leadsquared {
+                access_key: "a".into(),
+                secret_key: "s".into(),
+            },
             &resp(200, &crate::crm::golden("leadsquared/user-by-access-key.json")),
             0,
         )
         .unwrap();
         assert!(conn.absorb_learned(&crate::core::outbox::Learned::ActivityEvent(207)));
-        assert!(!conn.absorb_learned(&crate::core::outbox::Learned::ActivityEvent(207)), "unchanged: no rewrite");
-        let restored: crate::crm::connect::Connection = serde_json::from_str(&serde_json::to_string(&conn).unwrap()).unwrap();
+        assert!(
+            !conn.absorb_learned(&crate::core::outbox::Learned::ActivityEvent(207)),
+            "unchanged: no rewrite"
+        );
+        let restored: crate::crm::connect::Connection =
+            serde_json::from_str(&serde_json::to_string(&conn).unwrap()).unwrap();
         assert_eq!(restored.activity_event, Some(207));
-        assert!(restored.writer(0).map_err(|_| ()).unwrap().prepare(&lead).unwrap().url.contains("GetOpportunitiesOfLead"));
+        assert!(restored
+            .writer(0)
+            .map_err(|_| ())
+            .unwrap()
+            .prepare(&lead)
+            .unwrap()
+            .url
+            .contains("GetOpportunitiesOfLead"));
     }
 
     #[test]
@@ -798,15 +1062,31 @@ mod tests {
         use crate::core::model::{Direction, LocalMinute, Message, MessageKind, Sender};
         use crate::core::outbox::Write;
         use crate::crm::resp;
-        let sf = || Salesforce { instance_url: "https://x.my.salesforce.com".into(), access_token: "t".into() };
+        let sf = || Salesforce {
+            instance_url: "https://x.my.salesforce.com".into(),
+            access_token: "t".into(),
+        };
         let mut w = SalesforceWriter::new(sf());
         let lead = unit(Crm::Salesforce, RecordKind::Lead);
         let ask = w.prepare(&lead.key.record).expect("asks whether the org has the object");
-        assert_eq!(ask.url, "https://x.my.salesforce.com/services/data/v62.0/sobjects/WhatsApp_Chat__c");
-        w.absorb_prepare(&lead.key.record, &resp(404, br#"[{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}]"#)).unwrap();
+        assert_eq!(
+            ask.url,
+            "https://x.my.salesforce.com/services/data/v62.0/sobjects/WhatsApp_Chat__c"
+        );
+        w.absorb_prepare(
+            &lead.key.record,
+            &resp(
+                404,
+                br#"[{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}]"#,
+            ),
+        )
+        .unwrap();
         assert!(w.prepare(&lead.key.record).is_none(), "asked once");
         assert_eq!(targets_of(&w, &lead), ["content_note", "task"]);
-        assert_eq!(targets_of(&w, &unit(Crm::Salesforce, RecordKind::Contact)), ["content_note", "task"]);
+        assert_eq!(
+            targets_of(&w, &unit(Crm::Salesforce, RecordKind::Contact)),
+            ["content_note", "task"]
+        );
         // A long day: every Task part under Description's 32,000 characters.
         let mut long = unit(Crm::Salesforce, RecordKind::Lead);
         long.messages = (0..400)
@@ -815,7 +1095,13 @@ mod tests {
                 chat: "pn:+1".into(),
                 direction: Direction::In,
                 sender: Sender { name: "Noah".into(), phone: None },
-                time: Some(LocalMinute { year: 2026, month: 11, day: 21, hour: 8 + (i / 60) as u8, minute: (i % 60) as u8 }),
+                time: Some(LocalMinute {
+                    year: 2026,
+                    month: 11,
+                    day: 21,
+                    hour: 8 + (i / 60) as u8,
+                    minute: (i % 60) as u8,
+                }),
                 text: "x".repeat(200),
                 quoted: None,
                 media: vec![],
@@ -829,41 +1115,113 @@ mod tests {
         let tasks: Vec<&RenderedDoc> = docs.iter().filter(|d| d.key.target == "task").collect();
         assert!(tasks.len() >= 3, "{} parts", tasks.len());
         assert!(tasks.iter().all(|d| d.body.chars().count() <= salesforce::TASK_DESCRIPTION_MAX));
-        let by_key: BTreeMap<DocKey, RenderedDoc> = docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
-        let batch = |op: WriteOp, remote_id: Option<&str>| Batch { crm: Crm::Salesforce, class: "task".into(), op: op.clone(), writes: vec![Write { doc: tasks[0].key.clone(), op, remote_id: remote_id.map(str::to_string) }] };
+        let by_key: BTreeMap<DocKey, RenderedDoc> =
+            docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        let batch = |op: WriteOp, remote_id: Option<&str>| Batch {
+            crm: Crm::Salesforce,
+            class: "task".into(),
+            op: op.clone(),
+            writes: vec![Write {
+                doc: tasks[0].key.clone(),
+                op,
+                remote_id: remote_id.map(str::to_string),
+            }],
+        };
         let create = w.request(&batch(WriteOp::Create, None), &by_key).unwrap();
-        assert_eq!(create.url, "https://x.my.salesforce.com/services/data/v62.0/composite/sobjects");
+        assert_eq!(
+            create.url,
+            "https://x.my.salesforce.com/services/data/v62.0/composite/sobjects"
+        );
         assert_eq!(w.batch_limit("task", &WriteOp::Create), 200, "tasks go 200 to a call");
-        let all: serde_json::Value = serde_json::from_slice(create.body.as_deref().unwrap()).unwrap();
-        assert_eq!((all["allOrNone"].as_bool(), all["records"][0]["attributes"]["type"].as_str()), (Some(false), Some("Task")));
+        let all: serde_json::Value =
+            serde_json::from_slice(create.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            (all["allOrNone"].as_bool(), all["records"][0]["attributes"]["type"].as_str()),
+            (Some(false), Some("Task"))
+        );
         let v = all["records"][0].clone();
-        assert_eq!((v["WhoId"].as_str(), v["Status"].as_str(), v["ActivityDate"].as_str()), (Some("r1"), Some("Completed"), Some("2026-11-21")));
+        assert_eq!(
+            (v["WhoId"].as_str(), v["Status"].as_str(), v["ActivityDate"].as_str()),
+            (Some("r1"), Some("Completed"), Some("2026-11-21"))
+        );
         let subject = v["Subject"].as_str().unwrap();
-        assert!(subject.starts_with('[') && subject.contains("WhatsApp · Ana · 2026-11-21") && subject.chars().count() <= 255, "{subject}");
+        assert!(
+            subject.starts_with('[')
+                && subject.contains("WhatsApp · Ana · 2026-11-21")
+                && subject.chars().count() <= 255,
+            "{subject}"
+        );
         assert_eq!(v["Description"].as_str(), Some(tasks[0].body.as_str()));
-        assert_eq!(w.outcome(&batch(WriteOp::Create, None), &resp(200, br#"[{"id":"00TX","success":true,"errors":[]}]"#))[0].1, WriteResult::Written { id: "00TX".into() });
+        assert_eq!(
+            w.outcome(
+                &batch(WriteOp::Create, None),
+                &resp(200, br#"[{"id":"00TX","success":true,"errors":[]}]"#)
+            )[0]
+            .1,
+            WriteResult::Written { id: "00TX".into() }
+        );
         let upd = w.request(&batch(WriteOp::Update, Some("00TX")), &by_key).unwrap();
-        assert_eq!((upd.method.clone(), upd.url.as_str()), (Method::Patch, "https://x.my.salesforce.com/services/data/v62.0/composite/sobjects"));
+        assert_eq!(
+            (upd.method.clone(), upd.url.as_str()),
+            (Method::Patch, "https://x.my.salesforce.com/services/data/v62.0/composite/sobjects")
+        );
         let u: serde_json::Value = serde_json::from_slice(upd.body.as_deref().unwrap()).unwrap();
         assert_eq!(u["records"][0]["id"], "00TX");
-        assert_eq!(w.outcome(&batch(WriteOp::Update, Some("00TX")), &resp(200, br#"[{"id":"00TX","success":true,"errors":[]}]"#))[0].1, WriteResult::Written { id: "00TX".into() });
+        assert_eq!(
+            w.outcome(
+                &batch(WriteOp::Update, Some("00TX")),
+                &resp(200, br#"[{"id":"00TX","success":true,"errors":[]}]"#)
+            )[0]
+            .1,
+            WriteResult::Written { id: "00TX".into() }
+        );
         let too_long = br#"[{"success":false,"errors":[{"statusCode":"STRING_TOO_LONG","message":"data value too large","fields":["Description"]}]}]"#;
-        assert!(matches!(&w.outcome(&batch(WriteOp::Update, Some("00TX")), &resp(200, too_long))[0].1, WriteResult::Failed(Failure::Rejected { .. })));
+        assert!(matches!(
+            &w.outcome(&batch(WriteOp::Update, Some("00TX")), &resp(200, too_long))[0].1,
+            WriteResult::Failed(Failure::Rejected { .. })
+        ));
         let find = w.request(&batch(WriteOp::Reconcile, None), &by_key).unwrap();
-        assert!(find.url.contains("FROM%20Task%20WHERE%20WhoId%20%3D%20%27r1%27%20AND%20Subject"), "{}", find.url);
-        assert_eq!(w.outcome(&batch(WriteOp::Reconcile, None), &resp(200, br#"{"totalSize":0,"done":true,"records":[]}"#))[0].1, WriteResult::Absent);
+        assert!(
+            find.url.contains("FROM%20Task%20WHERE%20WhoId%20%3D%20%27r1%27%20AND%20Subject"),
+            "{}",
+            find.url
+        );
+        assert_eq!(
+            w.outcome(
+                &batch(WriteOp::Reconcile, None),
+                &resp(200, br#"{"totalSize":0,"done":true,"records":[]}"#)
+            )[0]
+            .1,
+            WriteResult::Absent
+        );
         // The ContentNote goes to leads too, linked to the lead.
         let note = docs.iter().find(|d| d.key.target == "content_note").unwrap();
-        let nb = Batch { crm: Crm::Salesforce, class: "content_note".into(), op: WriteOp::Create, writes: vec![Write { doc: note.key.clone(), op: WriteOp::Create, remote_id: None }] };
-        let v: serde_json::Value = serde_json::from_slice(w.request(&nb, &by_key).unwrap().body.as_deref().unwrap()).unwrap();
+        let nb = Batch {
+            crm: Crm::Salesforce,
+            class: "content_note".into(),
+            op: WriteOp::Create,
+            writes: vec![Write { doc: note.key.clone(), op: WriteOp::Create, remote_id: None }],
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(w.request(&nb, &by_key).unwrap().body.as_deref().unwrap())
+                .unwrap();
         assert_eq!(v["compositeRequest"][1]["body"]["LinkedEntityId"], "r1");
         // An org with the object: the chat record, as before, and no task.
         let mut with = SalesforceWriter::new(sf());
-        with.absorb_prepare(&lead.key.record, &resp(200, br#"{"objectDescribe":{"name":"WhatsApp_Chat__c"}}"#)).unwrap();
+        with.absorb_prepare(
+            &lead.key.record,
+            &resp(200, br#"{"objectDescribe":{"name":"WhatsApp_Chat__c"}}"#),
+        )
+        .unwrap();
         assert_eq!(targets_of(&with, &lead), ["chat", "content_note"]);
         // An object the user may not see is written as a Task.
         let mut hidden = SalesforceWriter::new(sf());
-        hidden.absorb_prepare(&lead.key.record, &resp(403, br#"[{"errorCode":"INSUFFICIENT_ACCESS","message":"no access"}]"#)).unwrap();
+        hidden
+            .absorb_prepare(
+                &lead.key.record,
+                &resp(403, br#"[{"errorCode":"INSUFFICIENT_ACCESS","message":"no access"}]"#),
+            )
+            .unwrap();
         assert_eq!(targets_of(&hidden, &lead), ["content_note", "task"]);
         // Not knowing is not "absent": a failed ask is an error (the cycle retries).
         let mut unsure = SalesforceWriter::new(sf());

@@ -11,11 +11,24 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "crm", rename_all = "snake_case")]
 pub enum Credentials {
     /// Zoho Self Client: refresh token + client id/secret of the user's data centre.
-    Zoho { dc: ZohoDc, client_id: String, client_secret: String, refresh_token: String },
+    Zoho {
+        dc: ZohoDc,
+        client_id: String,
+        client_secret: String,
+        refresh_token: String,
+    },
     /// Salesforce connected app: consumer key/secret + a refresh token; `login_host` is
     /// `login.salesforce.com`, `test.salesforce.com` or the org's My Domain host.
-    Salesforce { login_host: String, client_id: String, client_secret: Option<String>, refresh_token: String },
-    Leadsquared { access_key: String, secret_key: String },
+    Salesforce {
+        login_host: String,
+        client_id: String,
+        client_secret: Option<String>,
+        refresh_token: String,
+    },
+    Leadsquared {
+        access_key: String,
+        secret_key: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +65,13 @@ impl Credentials {
 
     /// Refuse obviously wrong pastes before any call.
     pub fn validate(&self) -> Result<(), String> {
-        let empty = |s: &str, what: &str| if s.trim().is_empty() { Err(format!("{what} is empty")) } else { Ok(()) };
+        let empty = |s: &str, what: &str| {
+            if s.trim().is_empty() {
+                Err(format!("{what} is empty"))
+            } else {
+                Ok(())
+            }
+        };
         match self {
             Credentials::Zoho { client_id, client_secret, refresh_token, .. } => {
                 empty(client_id, "client id")?;
@@ -74,37 +93,71 @@ impl Credentials {
     /// The refresh (OAuth) or discovery (LeadSquared) call.
     pub fn refresh_request(&self) -> HttpRequest {
         match self {
-            Credentials::Zoho { dc, client_id, client_secret, refresh_token } => zoho::refresh(*dc, client_id, client_secret, refresh_token),
-            Credentials::Salesforce { login_host, client_id, client_secret, refresh_token } => {
-                salesforce::refresh(&sf_host(login_host), client_id, client_secret.as_deref(), refresh_token)
+            Credentials::Zoho { dc, client_id, client_secret, refresh_token } => {
+                zoho::refresh(*dc, client_id, client_secret, refresh_token)
             }
-            Credentials::Leadsquared { access_key, secret_key } => leadsquared::discovery_request(access_key, secret_key),
+            Credentials::Salesforce { login_host, client_id, client_secret, refresh_token } => {
+                salesforce::refresh(
+                    &sf_host(login_host),
+                    client_id,
+                    client_secret.as_deref(),
+                    refresh_token,
+                )
+            }
+            Credentials::Leadsquared { access_key, secret_key } => {
+                leadsquared::discovery_request(access_key, secret_key)
+            }
         }
     }
 }
 
 impl Connection {
     /// Build the connection from the answer to `refresh_request`.
-    pub fn establish(credentials: Credentials, resp: &HttpResponse, now_ms: u64) -> Result<Connection, Failure> {
+    pub fn establish(
+        credentials: Credentials,
+        resp: &HttpResponse,
+        now_ms: u64,
+    ) -> Result<Connection, Failure> {
         match &credentials {
-            Credentials::Zoho { refresh_token, .. } | Credentials::Salesforce { refresh_token, .. } => {
+            Credentials::Zoho { refresh_token, .. }
+            | Credentials::Salesforce { refresh_token, .. } => {
                 let mut t: Tokens = super::hosts::checked_tokens(
                     credentials.crm(),
-                    if credentials.crm() == Crm::Zoho { zoho::parse_token(resp, now_ms)? } else { salesforce::parse_token(resp, now_ms)? },
+                    if credentials.crm() == Crm::Zoho {
+                        zoho::parse_token(resp, now_ms)?
+                    } else {
+                        salesforce::parse_token(resp, now_ms)?
+                    },
                 )?;
                 if t.refresh_token.is_none() {
                     t.refresh_token = Some(refresh_token.clone());
                 }
                 if t.api_base.is_empty() {
-                    return Err(Failure::Rejected { reason: "the token answer named no API host".into() });
+                    return Err(Failure::Rejected {
+                        reason: "the token answer named no API host".into(),
+                    });
                 }
-                Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None, activity_event: None })
+                Ok(Connection {
+                    credentials,
+                    session: Some(Session::new(t)),
+                    lsq_hosts: None,
+                    org_domain: None,
+                    activity_event: None,
+                })
             }
             Credentials::Leadsquared { .. } => {
                 let (api, app) = leadsquared::parse_discovery(resp)?;
-                let checked = |h: &str| super::hosts::leadsquared_host(h).map_err(|reason| Failure::Rejected { reason });
+                let checked = |h: &str| {
+                    super::hosts::leadsquared_host(h).map_err(|reason| Failure::Rejected { reason })
+                };
                 let hosts = (checked(&api)?, checked(&app)?);
-                Ok(Connection { credentials, session: None, lsq_hosts: Some(hosts), org_domain: None, activity_event: None })
+                Ok(Connection {
+                    credentials,
+                    session: None,
+                    lsq_hosts: Some(hosts),
+                    org_domain: None,
+                    activity_event: None,
+                })
             }
         }
     }
@@ -125,7 +178,10 @@ impl Connection {
 
     /// A ready connector with the current access token, or the reason there is none.
     /// The connection as the sync engine's backup writer (same token rules as `connector`).
-    pub fn writer(&self, now_ms: u64) -> Result<Box<dyn crate::core::outbox::DocumentWriter>, super::auth::AuthStep> {
+    pub fn writer(
+        &self,
+        now_ms: u64,
+    ) -> Result<Box<dyn crate::core::outbox::DocumentWriter>, super::auth::AuthStep> {
         use super::backup::{LeadSquaredWriter, SalesforceWriter, ZohoWriter};
         let (token, base) = self.token_and_base(now_ms)?;
         Ok(match &self.credentials {
@@ -135,7 +191,12 @@ impl Connection {
                 access_token: token.unwrap_or_default(),
                 org_domain: None,
             })),
-            Credentials::Salesforce { .. } => Box::new(SalesforceWriter::new(salesforce::Salesforce { instance_url: base, access_token: token.unwrap_or_default() })),
+            Credentials::Salesforce { .. } => {
+                Box::new(SalesforceWriter::new(salesforce::Salesforce {
+                    instance_url: base,
+                    access_token: token.unwrap_or_default(),
+                }))
+            }
             Credentials::Leadsquared { access_key, secret_key } => {
                 let (api, app) = self.lsq_hosts.clone().unwrap_or_default();
                 Box::new(LeadSquaredWriter::new(leadsquared::LeadSquared {
@@ -152,7 +213,10 @@ impl Connection {
     /// Keep what a sync cycle learned; true when the stored connection must be rewritten.
     pub fn absorb_learned(&mut self, learned: &crate::core::outbox::Learned) -> bool {
         match (learned, &self.credentials) {
-            (crate::core::outbox::Learned::ActivityEvent(code), Credentials::Leadsquared { .. }) if self.activity_event != Some(*code) => {
+            (
+                crate::core::outbox::Learned::ActivityEvent(code),
+                Credentials::Leadsquared { .. },
+            ) if self.activity_event != Some(*code) => {
                 self.activity_event = Some(*code);
                 true
             }
@@ -177,7 +241,10 @@ impl Connection {
 
     /// The access token to use now (None for key-based CRMs) and the API base URL, or the
     /// auth step that must come first.
-    fn token_and_base(&self, now_ms: u64) -> Result<(Option<String>, String), super::auth::AuthStep> {
+    fn token_and_base(
+        &self,
+        now_ms: u64,
+    ) -> Result<(Option<String>, String), super::auth::AuthStep> {
         let token = match &self.session {
             Some(s) => match s.before_call(now_ms) {
                 super::auth::AuthStep::Use(t) => Some(t),
@@ -186,7 +253,9 @@ impl Connection {
             None => None,
         };
         let base = match &self.session {
-            Some(Session { state: super::auth::TokenState::Connected { tokens }, .. }) => tokens.api_base.clone(),
+            Some(Session { state: super::auth::TokenState::Connected { tokens }, .. }) => {
+                tokens.api_base.clone()
+            }
             _ => String::new(),
         };
         Ok((token, base))
@@ -196,10 +265,19 @@ impl Connection {
         let (token, base) = self.token_and_base(now_ms)?;
         Ok(match &self.credentials {
             Credentials::Zoho { .. } => Box::new(self.zoho(now_ms)?),
-            Credentials::Salesforce { .. } => Box::new(salesforce::Salesforce { instance_url: base, access_token: token.unwrap_or_default() }),
+            Credentials::Salesforce { .. } => Box::new(salesforce::Salesforce {
+                instance_url: base,
+                access_token: token.unwrap_or_default(),
+            }),
             Credentials::Leadsquared { access_key, secret_key } => {
                 let (api, app) = self.lsq_hosts.clone().unwrap_or_default();
-                Box::new(leadsquared::LeadSquared { access_key: access_key.clone(), secret_key: secret_key.clone(), api_host: api, app_host: app, activity_event: None })
+                Box::new(leadsquared::LeadSquared {
+                    access_key: access_key.clone(),
+                    secret_key: secret_key.clone(),
+                    api_host: api,
+                    app_host: app,
+                    activity_event: None,
+                })
             }
         })
     }
@@ -224,7 +302,12 @@ impl OAuthStart {
     }
 
     /// The consent page to open. `state` and `challenge` come from the shell's randomness.
-    pub fn authorize_url(&self, redirect_uri: &str, state: &str, challenge: &str) -> Result<String, String> {
+    pub fn authorize_url(
+        &self,
+        redirect_uri: &str,
+        state: &str,
+        challenge: &str,
+    ) -> Result<String, String> {
         match self {
             OAuthStart::Zoho { client_id, client_secret } => {
                 if client_id.trim().is_empty() || client_secret.trim().is_empty() {
@@ -237,34 +320,70 @@ impl OAuthStart {
                     return Err("consumer key is needed".into());
                 }
                 super::hosts::salesforce_login_host(login_host)?;
-                Ok(salesforce::authorize_url(&sf_host(login_host), client_id.trim(), redirect_uri, state, challenge))
+                Ok(salesforce::authorize_url(
+                    &sf_host(login_host),
+                    client_id.trim(),
+                    redirect_uri,
+                    state,
+                    challenge,
+                ))
             }
         }
     }
 
     /// Read the redirect: refuse a wrong `state` or an error, then the code exchange (at the
     /// Zoho data centre the redirect names, only if it is a known one).
-    pub fn exchange(&self, redirect_url: &str, state: &str, redirect_uri: &str, verifier: &str) -> Result<(HttpRequest, Credentials), String> {
+    pub fn exchange(
+        &self,
+        redirect_url: &str,
+        state: &str,
+        redirect_uri: &str,
+        verifier: &str,
+    ) -> Result<(HttpRequest, Credentials), String> {
         use super::auth::redirect_param;
         if let Some(e) = redirect_param(redirect_url, "error") {
             return Err(format!("the CRM refused the sign-in: {e}"));
         }
         if redirect_param(redirect_url, "state").as_deref() != Some(state) {
-            return Err("the sign-in answer does not belong to this request (state mismatch)".into());
+            return Err(
+                "the sign-in answer does not belong to this request (state mismatch)".into()
+            );
         }
         let code = redirect_param(redirect_url, "code").ok_or("the sign-in answer has no code")?;
         match self {
             OAuthStart::Zoho { client_id, client_secret } => {
                 let dc = match redirect_param(redirect_url, "accounts-server") {
-                    Some(server) => ZohoDc::from_accounts_server(&server).ok_or_else(|| format!("unknown Zoho accounts server {server}"))?,
+                    Some(server) => ZohoDc::from_accounts_server(&server)
+                        .ok_or_else(|| format!("unknown Zoho accounts server {server}"))?,
                     None => ZohoDc::Us,
                 };
-                let req = zoho::code_exchange(dc, client_id.trim(), client_secret.trim(), redirect_uri, &code);
-                Ok((req, Credentials::Zoho { dc, client_id: client_id.trim().into(), client_secret: client_secret.trim().into(), refresh_token: String::new() }))
+                let req = zoho::code_exchange(
+                    dc,
+                    client_id.trim(),
+                    client_secret.trim(),
+                    redirect_uri,
+                    &code,
+                );
+                Ok((
+                    req,
+                    Credentials::Zoho {
+                        dc,
+                        client_id: client_id.trim().into(),
+                        client_secret: client_secret.trim().into(),
+                        refresh_token: String::new(),
+                    },
+                ))
             }
             OAuthStart::Salesforce { login_host, client_id, client_secret } => {
                 super::hosts::salesforce_login_host(login_host)?;
-                let req = salesforce::code_exchange(&sf_host(login_host), client_id.trim(), client_secret.as_deref(), redirect_uri, &code, verifier);
+                let req = salesforce::code_exchange(
+                    &sf_host(login_host),
+                    client_id.trim(),
+                    client_secret.as_deref(),
+                    redirect_uri,
+                    &code,
+                    verifier,
+                );
                 let creds = Credentials::Salesforce {
                     login_host: login_host.clone(),
                     client_id: client_id.trim().into(),
@@ -280,21 +399,36 @@ impl OAuthStart {
 impl Connection {
     /// The connection from a code-exchange answer: it must carry a refresh token (offline
     /// access), which later refreshes use.
-    pub fn from_code_exchange(mut credentials: Credentials, resp: &HttpResponse, now_ms: u64) -> Result<Connection, Failure> {
+    pub fn from_code_exchange(
+        mut credentials: Credentials,
+        resp: &HttpResponse,
+        now_ms: u64,
+    ) -> Result<Connection, Failure> {
         let t = match credentials.crm() {
             Crm::Zoho => zoho::parse_token(resp, now_ms)?,
             _ => salesforce::parse_token(resp, now_ms)?,
         };
         let t = super::hosts::checked_tokens(credentials.crm(), t)?;
-        let rt = t.refresh_token.clone().ok_or(Failure::Rejected { reason: "the CRM granted no refresh token (offline access)".into() })?;
+        let rt = t.refresh_token.clone().ok_or(Failure::Rejected {
+            reason: "the CRM granted no refresh token (offline access)".into(),
+        })?;
         match &mut credentials {
-            Credentials::Zoho { refresh_token, .. } | Credentials::Salesforce { refresh_token, .. } => *refresh_token = rt,
-            Credentials::Leadsquared { .. } => return Err(Failure::Rejected { reason: "LeadSquared has no OAuth sign-in".into() }),
+            Credentials::Zoho { refresh_token, .. }
+            | Credentials::Salesforce { refresh_token, .. } => *refresh_token = rt,
+            Credentials::Leadsquared { .. } => {
+                return Err(Failure::Rejected { reason: "LeadSquared has no OAuth sign-in".into() })
+            }
         }
         if t.api_base.is_empty() {
             return Err(Failure::Rejected { reason: "the token answer named no API host".into() });
         }
-        Ok(Connection { credentials, session: Some(Session::new(t)), lsq_hosts: None, org_domain: None, activity_event: None })
+        Ok(Connection {
+            credentials,
+            session: Some(Session::new(t)),
+            lsq_hosts: None,
+            org_domain: None,
+            activity_event: None,
+        })
     }
 }
 
@@ -306,17 +440,27 @@ mod tests {
 
     #[test]
     fn zoho_paste_path_connects_and_refreshes_once_near_expiry() {
-        let c = Credentials::Zoho { dc: ZohoDc::Us, client_id: "1000.SANDBOXCLIENT".into(), client_secret: "sandbox-secret".into(), refresh_token: "1000.sandbox.refresh".into() };
+        let c = Credentials::Zoho {
+            dc: ZohoDc::Us,
+            client_id: "1000.SANDBOXCLIENT".into(),
+            client_secret: "sandbox-secret".into(),
+            refresh_token: "1000.sandbox.refresh".into(),
+        };
         c.validate().unwrap();
         assert_eq!(c.refresh_request().url, "https://accounts.zoho.com/oauth/v2/token");
         let no_rt = br#"{"access_token":"1000.a","api_domain":"https://www.zohoapis.eu","token_type":"Bearer","expires_in":3600}"#;
         let conn = Connection::establish(c, &resp(200, no_rt), 0).unwrap();
         assert_eq!(conn.session.as_ref().unwrap().refresh_token(), Some("1000.sandbox.refresh"));
         let z = conn.connector(0).map_err(|_| ()).unwrap();
-        assert!(z.search_requests(&["+14155551212".into()])[0].url.starts_with("https://www.zohoapis.eu/crm/v8/Contacts/search"));
+        assert!(z.search_requests(&["+14155551212".into()])[0]
+            .url
+            .starts_with("https://www.zohoapis.eu/crm/v8/Contacts/search"));
         assert!(matches!(conn.connector(3_600_000 - 1), Err(AuthStep::Refresh)));
         let mut revoked = conn.clone();
-        assert_eq!(revoked.absorb_refresh(&resp(200, &golden("zoho/token-error-invalid-code.json")), 0), Err(Failure::ReconnectNeeded));
+        assert_eq!(
+            revoked.absorb_refresh(&resp(200, &golden("zoho/token-error-invalid-code.json")), 0),
+            Err(Failure::ReconnectNeeded)
+        );
         assert!(matches!(revoked.connector(0), Err(AuthStep::Fail(Failure::ReconnectNeeded))));
     }
 
@@ -325,48 +469,113 @@ mod tests {
         let z = OAuthStart::Zoho { client_id: "1000.C".into(), client_secret: "s".into() };
         let uri = "https://abc.chromiumapp.org/";
         let url = z.authorize_url(uri, "st8", "").unwrap();
-        assert!(url.starts_with("https://accounts.zoho.com/oauth/v2/auth?") && url.contains("access_type=offline") && url.contains("state=st8"));
+        assert!(
+            url.starts_with("https://accounts.zoho.com/oauth/v2/auth?")
+                && url.contains("access_type=offline")
+                && url.contains("state=st8")
+        );
         let ok = "https://abc.chromiumapp.org/?code=1000.code.x&location=eu&accounts-server=https%3A%2F%2Faccounts.zoho.eu&state=st8";
         let (req, creds) = z.exchange(ok, "st8", uri, "").unwrap();
         assert_eq!(req.url, "https://accounts.zoho.eu/oauth/v2/token");
         assert!(matches!(creds, Credentials::Zoho { dc: ZohoDc::Eu, .. }));
         assert!(z.exchange(ok, "other", uri, "").unwrap_err().contains("state mismatch"));
-        assert!(z.exchange("https://abc.chromiumapp.org/?error=access_denied&state=st8", "st8", uri, "").unwrap_err().contains("access_denied"));
+        assert!(z
+            .exchange("https://abc.chromiumapp.org/?error=access_denied&state=st8", "st8", uri, "")
+            .unwrap_err()
+            .contains("access_denied"));
         let evil = "https://abc.chromiumapp.org/?code=c&accounts-server=https%3A%2F%2Fevil.example&state=st8";
-        assert!(z.exchange(evil, "st8", uri, "").unwrap_err().contains("unknown Zoho accounts server"));
-        assert!(OAuthStart::Zoho { client_id: "x".into(), client_secret: " ".into() }.authorize_url(uri, "s", "").is_err());
+        assert!(z
+            .exchange(evil, "st8", uri, "")
+            .unwrap_err()
+            .contains("unknown Zoho accounts server"));
+        assert!(OAuthStart::Zoho { client_id: "x".into(), client_secret: " ".into() }
+            .authorize_url(uri, "s", "")
+            .is_err());
         let with_rt = br#"{"access_token":"1000.a","refresh_token":"1000.r","api_domain":"https://www.zohoapis.eu","token_type":"Bearer","expires_in":3600}"#;
         let conn = Connection::from_code_exchange(creds.clone(), &resp(200, with_rt), 0).unwrap();
-        assert!(matches!(&conn.credentials, Credentials::Zoho { refresh_token, .. } if refresh_token == "1000.r"));
-        assert_eq!(conn.credentials.refresh_request().url, "https://accounts.zoho.eu/oauth/v2/token");
+        assert!(
+            matches!(&conn.credentials, Credentials::Zoho { refresh_token, .. } if refresh_token == "1000.r")
+        );
+        assert_eq!(
+            conn.credentials.refresh_request().url,
+            "https://accounts.zoho.eu/oauth/v2/token"
+        );
         let no_rt = br#"{"access_token":"1000.a","api_domain":"https://www.zohoapis.eu","expires_in":3600}"#;
         assert!(Connection::from_code_exchange(creds, &resp(200, no_rt), 0).is_err());
-        let sf = OAuthStart::Salesforce { login_host: "test.salesforce.com".into(), client_id: "ck".into(), client_secret: None };
+        let sf = OAuthStart::Salesforce {
+            login_host: "test.salesforce.com".into(),
+            client_id: "ck".into(),
+            client_secret: None,
+        };
         let url = sf.authorize_url(uri, "s1", "CHAL").unwrap();
-        assert!(url.starts_with("https://test.salesforce.com/services/oauth2/authorize?") && url.contains("code_challenge=CHAL"));
-        let (req, _) = sf.exchange("https://abc.chromiumapp.org/?code=aPrx1&state=s1", "s1", uri, "VER").unwrap();
+        assert!(
+            url.starts_with("https://test.salesforce.com/services/oauth2/authorize?")
+                && url.contains("code_challenge=CHAL")
+        );
+        let (req, _) = sf
+            .exchange("https://abc.chromiumapp.org/?code=aPrx1&state=s1", "s1", uri, "VER")
+            .unwrap();
         let body = String::from_utf8(req.body.unwrap()).unwrap();
         assert!(body.contains("code_verifier=VER"));
         assert!(!body.contains("client_secret"), "no secret configured, none sent");
         // Before: the secret was never sent, though connected apps require it by default
         // ("Require Secret for Web Server Flow").
-        let with_secret = OAuthStart::Salesforce { login_host: "test.salesforce.com".into(), client_id: "ck".into(), client_secret: Some("cs".into()) };
-        let (req, creds) = with_secret.exchange("https://abc.chromiumapp.org/?code=aPrx1&state=s1", "s1", uri, "VER").unwrap();
+        let with_secret = OAuthStart::Salesforce {
+            login_host: "test.salesforce.com".into(),
+            client_id: "ck".into(),
+            client_secret: Some("cs".into()),
+        };
+        let (req, creds) = with_secret
+            .exchange("https://abc.chromiumapp.org/?code=aPrx1&state=s1", "s1", uri, "VER")
+            .unwrap();
         let body = String::from_utf8(req.body.unwrap()).unwrap();
-        assert!(body.contains("client_secret=cs") && body.contains("code_verifier=VER") && body.contains("grant_type=authorization_code"), "{body}");
-        assert!(matches!(creds, Credentials::Salesforce { client_secret: Some(ref s), .. } if s == "cs"));
+        assert!(
+            body.contains("client_secret=cs")
+                && body.contains("code_verifier=VER")
+                && body.contains("grant_type=authorization_code"),
+            "{body}"
+        );
+        assert!(
+            matches!(creds, Credentials::Salesforce { client_secret: Some(ref s), .. } if s == "cs")
+        );
     }
 
     #[test]
     fn salesforce_and_leadsquared_paste_paths() {
-        let s = Credentials::Salesforce { login_host: "crmsync-dev.my.salesforce.com".into(), client_id: "sandbox-consumer-key".into(), client_secret: Some("sandbox-consumer-secret".into()), refresh_token: "sandbox-sf-refresh".into() };
-        assert_eq!(s.refresh_request().url, "https://crmsync-dev.my.salesforce.com/services/oauth2/token");
-        let conn = Connection::establish(s, &resp(200, &golden("salesforce/token-200.json")), 0).unwrap();
-        assert!(conn.connector(0).map_err(|_| ()).unwrap().search_requests(&["+1415".into()])[0].url.starts_with("https://yourorg.my.salesforce.com/services/data/"));
-        let l = Credentials::Leadsquared { access_key: "u$sandbox-access".into(), secret_key: "sandbox-secret-key".into() };
-        let conn = Connection::establish(l, &resp(200, &golden("leadsquared/user-by-access-key.json")), 0).unwrap();
-        assert_eq!(conn.lsq_hosts, Some(("api-in21.leadsquared.com".into(), "in21.leadsquared.com".into())));
-        assert!(Credentials::Leadsquared { access_key: " ".into(), secret_key: "x".into() }.validate().is_err());
-        assert!(Connection::establish(Credentials::Leadsquared { access_key: "a".into(), secret_key: "b".into() }, &resp(401, b""), 0).is_err());
+        let s = Credentials::Salesforce {
+            login_host: "crmsync-dev.my.salesforce.com".into(),
+            client_id: "sandbox-consumer-key".into(),
+            client_secret: Some("sandbox-consumer-secret".into()),
+            refresh_token: "sandbox-sf-refresh".into(),
+        };
+        assert_eq!(
+            s.refresh_request().url,
+            "https://crmsync-dev.my.salesforce.com/services/oauth2/token"
+        );
+        let conn =
+            Connection::establish(s, &resp(200, &golden("salesforce/token-200.json")), 0).unwrap();
+        assert!(conn.connector(0).map_err(|_| ()).unwrap().search_requests(&["+1415".into()])[0]
+            .url
+            .starts_with("https://yourorg.my.salesforce.com/services/data/"));
+        let l = Credentials::Leadsquared {
+            access_key: "u$sandbox-access".into(),
+            secret_key: "sandbox-secret-key".into(),
+        };
+        let conn =
+            Connection::establish(l, &resp(200, &golden("leadsquared/user-by-access-key.json")), 0)
+                .unwrap();
+        assert_eq!(
+            conn.lsq_hosts,
+            Some(("api-in21.leadsquared.com".into(), "in21.leadsquared.com".into()))
+        );
+        assert!(Credentials::Leadsquared { access_key: " ".into(), secret_key: "x".into() }
+            .validate()
+            .is_err());
+        assert!(Connection::establish(
+            Credentials::Leadsquared { access_key: "a".into(), secret_key: "b".into() },
+            &resp(401, b""),
+            0
+        )
+        .is_err());
     }
 }

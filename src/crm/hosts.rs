@@ -42,7 +42,11 @@ fn typed_host(input: &str) -> Result<String, String> {
 
 /// One DNS label of letters, digits and hyphens (no dots, not empty).
 fn label(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 63 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') && !s.starts_with('-') && !s.ends_with('-')
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
 }
 
 /// `host` is `<labels>.<suffix>` with at least one label before the suffix.
@@ -61,7 +65,9 @@ pub fn salesforce_login_host(input: &str) -> Result<String, String> {
     // A My Domain name alone ("acme") means acme.my.salesforce.com.
     let typed = if label(t) { format!("{t}.my.salesforce.com") } else { t.to_string() };
     let host = typed_host(&typed)?;
-    let ok = host == "login.salesforce.com" || host == "test.salesforce.com" || host.strip_suffix(".my.salesforce.com").is_some_and(|p| p.split('.').all(label));
+    let ok = host == "login.salesforce.com"
+        || host == "test.salesforce.com"
+        || host.strip_suffix(".my.salesforce.com").is_some_and(|p| p.split('.').all(label));
     if ok {
         Ok(host)
     } else {
@@ -95,14 +101,22 @@ pub fn zoho_api_domain(input: &str) -> Result<String, String> {
 pub fn leadsquared_host(input: &str) -> Result<String, String> {
     let host = typed_host(input)?;
     match host.strip_suffix(".leadsquared.com") {
-        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') => Ok(host),
+        Some(p)
+            if !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+        {
+            Ok(host)
+        }
         _ => Err(format!("{host} is not a LeadSquared host")),
     }
 }
 
 /// A token answer's API host, checked for its CRM (an empty one stays empty: the caller
 /// refuses it). Zoho `api_domain` and Salesforce `instance_url` come back normalised.
-pub fn checked_tokens(crm: crate::core::model::Crm, mut t: super::auth::Tokens) -> Result<super::auth::Tokens, super::Failure> {
+pub fn checked_tokens(
+    crm: crate::core::model::Crm,
+    mut t: super::auth::Tokens,
+) -> Result<super::auth::Tokens, super::Failure> {
     use crate::core::model::Crm;
     if t.api_base.is_empty() {
         return Ok(t);
@@ -112,18 +126,33 @@ pub fn checked_tokens(crm: crate::core::model::Crm, mut t: super::auth::Tokens) 
         Crm::Salesforce => salesforce_instance(&t.api_base),
         Crm::Leadsquared => Ok(t.api_base.clone()),
     };
-    t.api_base = checked.map_err(|reason| super::Failure::Rejected { reason: format!("the token answer names an unexpected API host: {reason}") })?;
+    t.api_base = checked.map_err(|reason| super::Failure::Rejected {
+        reason: format!("the token answer names an unexpected API host: {reason}"),
+    })?;
     Ok(t)
 }
 
 /// Every request the worker sends goes to a CRM host (defence in depth under the checks above).
 pub fn request_allowed(url: &str) -> bool {
     let Ok(host) = https_host(url) else { return false };
-    let zoho = ["zohoapis.com", "zohoapis.eu", "zohoapis.in", "zohoapis.com.au", "zohoapis.jp", "zohoapis.ca", "zohoapis.sa", "zohoapis.uk", "zohoapis.com.cn"]
-        .iter()
-        .any(|s| under(&host, s));
+    let zoho = [
+        "zohoapis.com",
+        "zohoapis.eu",
+        "zohoapis.in",
+        "zohoapis.com.au",
+        "zohoapis.jp",
+        "zohoapis.ca",
+        "zohoapis.sa",
+        "zohoapis.uk",
+        "zohoapis.com.cn",
+    ]
+    .iter()
+    .any(|s| under(&host, s));
     let accounts = ZohoDc::ALL.iter().any(|dc| dc.accounts() == format!("https://{host}"));
-    zoho || accounts || under(&host, "salesforce.com") || under(&host, "force.com") || leadsquared_host(&host).is_ok()
+    zoho || accounts
+        || under(&host, "salesforce.com")
+        || under(&host, "force.com")
+        || leadsquared_host(&host).is_ok()
 }
 
 #[cfg(test)]
@@ -132,11 +161,23 @@ mod tests {
 
     #[test]
     fn salesforce_login_hosts() {
-        for ok in ["login.salesforce.com", "test.salesforce.com", "https://login.salesforce.com/", "acme.my.salesforce.com", "https://acme--dev.sandbox.my.salesforce.com", "acme", "", "LOGIN.Salesforce.com"] {
+        for ok in [
+            "login.salesforce.com",
+            "test.salesforce.com",
+            "https://login.salesforce.com/",
+            "acme.my.salesforce.com",
+            "https://acme--dev.sandbox.my.salesforce.com",
+            "acme",
+            "",
+            "LOGIN.Salesforce.com",
+        ] {
             assert!(salesforce_login_host(ok).is_ok(), "{ok}");
         }
         assert_eq!(salesforce_login_host("acme").as_deref(), Ok("acme.my.salesforce.com"));
-        assert_eq!(salesforce_login_host("https://LOGIN.salesforce.com").as_deref(), Ok("login.salesforce.com"));
+        assert_eq!(
+            salesforce_login_host("https://LOGIN.salesforce.com").as_deref(),
+            Ok("login.salesforce.com")
+        );
         // The phishing shapes: any dotted host, look-alikes, paths and credentials.
         for bad in [
             "login.salesforce.com.attacker.example",
@@ -160,33 +201,77 @@ mod tests {
 
     #[test]
     fn salesforce_instance_urls() {
-        for ok in ["https://acme.my.salesforce.com", "https://na123.salesforce.com/", "https://crmsync-dev.lightning.force.com"] {
+        for ok in [
+            "https://acme.my.salesforce.com",
+            "https://na123.salesforce.com/",
+            "https://crmsync-dev.lightning.force.com",
+        ] {
             assert!(salesforce_instance(ok).is_ok(), "{ok}");
         }
-        assert_eq!(salesforce_instance("https://ACME.my.salesforce.com/").as_deref(), Ok("https://acme.my.salesforce.com"));
-        for bad in ["http://acme.my.salesforce.com", "https://attacker.example", "https://salesforce.com.attacker.example", "https://attacker.example/.salesforce.com",
-            "https://acme.salesforce.com@attacker.example", "https://acme.salesforce.com:444", "https://1.2.3.4", "acme.my.salesforce.com", "https://notforce.com"] {
+        assert_eq!(
+            salesforce_instance("https://ACME.my.salesforce.com/").as_deref(),
+            Ok("https://acme.my.salesforce.com")
+        );
+        for bad in [
+            "http://acme.my.salesforce.com",
+            "https://attacker.example",
+            "https://salesforce.com.attacker.example",
+            "https://attacker.example/.salesforce.com",
+            "https://acme.salesforce.com@attacker.example",
+            "https://acme.salesforce.com:444",
+            "https://1.2.3.4",
+            "acme.my.salesforce.com",
+            "https://notforce.com",
+        ] {
             assert!(salesforce_instance(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn zoho_api_domains() {
-        assert_eq!(zoho_api_domain("https://www.zohoapis.eu").as_deref(), Ok("https://www.zohoapis.eu"));
-        assert_eq!(zoho_api_domain("https://www.zohoapis.com.cn/").as_deref(), Ok("https://www.zohoapis.com.cn"));
-        for bad in ["https://www.zohoapis.com.attacker.example", "https://attacker.example", "http://www.zohoapis.com", "https://www.zohoapis.com@attacker.example",
-            "https://evil.zohoapis.com", "https://www.zohoapis.com:8443", "www.zohoapis.com"] {
+        assert_eq!(
+            zoho_api_domain("https://www.zohoapis.eu").as_deref(),
+            Ok("https://www.zohoapis.eu")
+        );
+        assert_eq!(
+            zoho_api_domain("https://www.zohoapis.com.cn/").as_deref(),
+            Ok("https://www.zohoapis.com.cn")
+        );
+        for bad in [
+            "https://www.zohoapis.com.attacker.example",
+            "https://attacker.example",
+            "http://www.zohoapis.com",
+            "https://www.zohoapis.com@attacker.example",
+            "https://evil.zohoapis.com",
+            "https://www.zohoapis.com:8443",
+            "www.zohoapis.com",
+        ] {
             assert!(zoho_api_domain(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn leadsquared_hosts() {
-        for ok in ["api-in21.leadsquared.com", "in21.leadsquared.com", "https://api.leadsquared.com/", "API-US11.leadsquared.com"] {
+        for ok in [
+            "api-in21.leadsquared.com",
+            "in21.leadsquared.com",
+            "https://api.leadsquared.com/",
+            "API-US11.leadsquared.com",
+        ] {
             assert!(leadsquared_host(ok).is_ok(), "{ok}");
         }
-        for bad in ["attacker.example/.leadsquared.com", "https://attacker.example/.leadsquared.com", "leadsquared.com", "a.b.leadsquared.com", "x.leadsquared.com.attacker.example",
-            "x.leadsquared.com@attacker.example", "x.leadsquared.com:444", "x_y.leadsquared.com", "http://api.leadsquared.com", "x.leadsquared.com?.leadsquared.com"] {
+        for bad in [
+            "attacker.example/.leadsquared.com",
+            "https://attacker.example/.leadsquared.com",
+            "leadsquared.com",
+            "a.b.leadsquared.com",
+            "x.leadsquared.com.attacker.example",
+            "x.leadsquared.com@attacker.example",
+            "x.leadsquared.com:444",
+            "x_y.leadsquared.com",
+            "http://api.leadsquared.com",
+            "x.leadsquared.com?.leadsquared.com",
+        ] {
             assert!(leadsquared_host(bad).is_err(), "{bad}");
         }
     }
@@ -194,7 +279,12 @@ mod tests {
     #[test]
     fn token_answers_with_foreign_hosts_are_refused() {
         use crate::core::model::Crm;
-        let t = |base: &str| super::super::auth::Tokens { access_token: "a".into(), refresh_token: None, expires_at_ms: 0, api_base: base.into() };
+        let t = |base: &str| super::super::auth::Tokens {
+            access_token: "a".into(),
+            refresh_token: None,
+            expires_at_ms: 0,
+            api_base: base.into(),
+        };
         assert!(checked_tokens(Crm::Zoho, t("https://www.zohoapis.eu")).is_ok());
         assert!(checked_tokens(Crm::Zoho, t("https://attacker.example")).is_err());
         assert!(checked_tokens(Crm::Salesforce, t("https://acme.my.salesforce.com")).is_ok());
@@ -203,11 +293,21 @@ mod tests {
 
     #[test]
     fn worker_requests_go_to_crm_hosts_only() {
-        for ok in ["https://www.zohoapis.com/crm/v8/org", "https://accounts.zoho.eu/oauth/v2/token", "https://login.salesforce.com/services/oauth2/token",
-            "https://crmsync-dev.my.salesforce.com/services/data", "https://api-in21.leadsquared.com/v2/x"] {
+        for ok in [
+            "https://www.zohoapis.com/crm/v8/org",
+            "https://accounts.zoho.eu/oauth/v2/token",
+            "https://login.salesforce.com/services/oauth2/token",
+            "https://crmsync-dev.my.salesforce.com/services/data",
+            "https://api-in21.leadsquared.com/v2/x",
+        ] {
             assert!(request_allowed(ok), "{ok}");
         }
-        for bad in ["https://attacker.example/.leadsquared.com/v2", "http://www.zohoapis.com/crm", "https://accounts.zoho.com.attacker.example/", "https://evil.example/x?https://www.zohoapis.com"] {
+        for bad in [
+            "https://attacker.example/.leadsquared.com/v2",
+            "http://www.zohoapis.com/crm",
+            "https://accounts.zoho.com.attacker.example/",
+            "https://evil.example/x?https://www.zohoapis.com",
+        ] {
             assert!(!request_allowed(bad), "{bad}");
         }
     }

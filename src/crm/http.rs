@@ -54,10 +54,7 @@ pub struct HttpResponse {
 impl HttpResponse {
     /// Case-insensitive header lookup (HTTP header names are case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn body_text(&self) -> String {

@@ -14,7 +14,9 @@
 //! ("Create a Custom Activity Type", https://apidocs.leadsquared.com/create-new-activity-type-api/),
 //! and its event code is kept with the connection.
 use super::http::{HttpRequest, HttpResponse, Method};
-use super::{json, json_request, str_of, transport_failure, Connector, CreateKind, Created, Failure};
+use super::{
+    json, json_request, str_of, transport_failure, Connector, CreateKind, Created, Failure,
+};
 use crate::core::model::{Crm, CrmRecord, RecordKind};
 use serde_json::{json, Value};
 
@@ -55,10 +57,18 @@ pub fn parse_discovery(resp: &HttpResponse) -> Result<(String, String), Failure>
         return Err(f);
     }
     let v = json(resp)?;
-    let urls = v.get("LSQCommonServiceURLs").ok_or_else(|| Failure::Rejected { reason: "no LSQCommonServiceURLs in the user answer".into() })?;
-    let host = |k: &str| str_of(urls, k).map(|h| h.trim_start_matches("https://").trim_end_matches('/').to_string());
+    let urls = v.get("LSQCommonServiceURLs").ok_or_else(|| Failure::Rejected {
+        reason: "no LSQCommonServiceURLs in the user answer".into(),
+    })?;
+    let host = |k: &str| {
+        str_of(urls, k).map(|h| h.trim_start_matches("https://").trim_end_matches('/').to_string())
+    };
     match (host("api"), host("app")) {
-        (Some(api), Some(app)) if api.ends_with(".leadsquared.com") && app.ends_with(".leadsquared.com") => Ok((api, app)),
+        (Some(api), Some(app))
+            if api.ends_with(".leadsquared.com") && app.ends_with(".leadsquared.com") =>
+        {
+            Ok((api, app))
+        }
         _ => Err(Failure::Rejected { reason: "unexpected LeadSquared region hosts".into() }),
     }
 }
@@ -70,7 +80,9 @@ pub fn classify(resp: &HttpResponse) -> Option<Failure> {
     let message = str_of(&v, "ExceptionMessage").unwrap_or_default();
     if exception == "MXAPIRateLimitExceededException" || resp.status == 429 {
         // No Retry-After is documented: the window is 5 seconds.
-        return Some(Failure::RateLimited { after_ms: super::retry_after_ms(resp).or(Some(5_000)) });
+        return Some(Failure::RateLimited {
+            after_ms: super::retry_after_ms(resp).or(Some(5_000)),
+        });
     }
     if let Some(f) = transport_failure(resp) {
         return Some(f);
@@ -84,20 +96,29 @@ pub fn classify(resp: &HttpResponse) -> Option<Failure> {
         return None;
     }
     Some(match exception.as_str() {
-        "MXAccessDeniedException" | "MXInsufficientPermissionException" => Failure::PermissionDenied { reason: format!("{exception}: {message}") },
+        "MXAccessDeniedException" | "MXInsufficientPermissionException" => {
+            Failure::PermissionDenied { reason: format!("{exception}: {message}") }
+        }
         _ => Failure::Rejected { reason: format!("{exception}: {message}") },
     })
 }
 
 fn record_of(v: &Value) -> Option<CrmRecord> {
     let id = str_of(v, "ProspectID").or_else(|| str_of(v, "ProspectId"))?;
-    let name = [str_of(v, "FirstName"), str_of(v, "LastName")].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let name = [str_of(v, "FirstName"), str_of(v, "LastName")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
     Some(CrmRecord {
         crm: Some(Crm::Leadsquared),
         kind: Some(RecordKind::Lead),
         id,
         name,
-        phones: ["Phone", "Mobile"].iter().filter_map(|f| str_of(v, f).map(|p| (f.to_string(), p))).collect(),
+        phones: ["Phone", "Mobile"]
+            .iter()
+            .filter_map(|f| str_of(v, f).map(|p| (f.to_string(), p)))
+            .collect(),
         email: str_of(v, "EmailAddress"),
         company: str_of(v, "Company"),
         title: str_of(v, "JobTitle"),
@@ -131,11 +152,17 @@ impl LeadSquared {
     /// Digits only: the API matches Phone and Mobile, with or without country code.
     pub fn by_phone(&self, phone: &str) -> Option<HttpRequest> {
         let digits: String = phone.chars().filter(|c| c.is_ascii_digit()).collect();
-        (digits.len() >= 3).then(|| self.authed(HttpRequest::get(self.url(&format!("LeadManagement.svc/RetrieveLeadByPhoneNumber?phone={digits}")))))
+        (digits.len() >= 3).then(|| {
+            self.authed(HttpRequest::get(
+                self.url(&format!("LeadManagement.svc/RetrieveLeadByPhoneNumber?phone={digits}")),
+            ))
+        })
     }
 
     pub fn quick_search(&self, key: &str) -> HttpRequest {
-        self.authed(HttpRequest::get(self.url(&format!("LeadManagement.svc/Leads.GetByQuickSearch?key={}", super::enc(key)))))
+        self.authed(HttpRequest::get(
+            self.url(&format!("LeadManagement.svc/Leads.GetByQuickSearch?key={}", super::enc(key))),
+        ))
     }
 
     /// Create the "WhatsApp Chats" activity type (first use); the answer's `Message.Id` is its code.
@@ -154,7 +181,9 @@ impl LeadSquared {
             return Err(f);
         }
         let v = json(resp)?;
-        v.get("Message").and_then(|m| str_of(m, "Id")).ok_or_else(|| Failure::Transient { reason: "answer without Message.Id".into() })
+        v.get("Message")
+            .and_then(|m| str_of(m, "Id"))
+            .ok_or_else(|| Failure::Transient { reason: "answer without Message.Id".into() })
     }
 
     fn activity_body(&self, a: &Activity, event: u32) -> Value {
@@ -168,18 +197,31 @@ impl LeadSquared {
 
     /// One activity (on a lead, or on an opportunity with `RelatedOpportunityId`).
     pub fn post_activity(&self, a: &Activity) -> Result<HttpRequest, String> {
-        let event = self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
-        Ok(self.authed(json_request(Method::Post, self.url("ProspectActivity.svc/Create"), &self.activity_body(a, event))))
+        let event =
+            self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
+        Ok(self.authed(json_request(
+            Method::Post,
+            self.url("ProspectActivity.svc/Create"),
+            &self.activity_body(a, event),
+        )))
     }
 
     /// Up to 25 activities on leads in one call.
     pub fn post_bulk(&self, acts: &[Activity]) -> Result<HttpRequest, String> {
-        let event = self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
+        let event =
+            self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
         if acts.len() > BULK_MAX {
-            return Err(format!("{} activities exceed LeadSquared's {BULK_MAX} per call", acts.len()));
+            return Err(format!(
+                "{} activities exceed LeadSquared's {BULK_MAX} per call",
+                acts.len()
+            ));
         }
         let body: Vec<Value> = acts.iter().map(|a| self.activity_body(a, event)).collect();
-        Ok(self.authed(json_request(Method::Post, self.url("ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId"), &Value::Array(body))))
+        Ok(self.authed(json_request(
+            Method::Post,
+            self.url("ProspectActivity.svc/Bulk/CustomActivity/Add/ByLeadId"),
+            &Value::Array(body),
+        )))
     }
 
     /// Per-activity ids of a bulk answer, in input order.
@@ -188,18 +230,24 @@ impl LeadSquared {
             return Err(f);
         }
         let v = json(resp)?;
-        let items = v.get("Response").and_then(|r| r.as_array()).ok_or_else(|| Failure::Transient { reason: "bulk answer without Response[]".into() })?;
+        let items = v.get("Response").and_then(|r| r.as_array()).ok_or_else(|| {
+            Failure::Transient { reason: "bulk answer without Response[]".into() }
+        })?;
         Ok(items
             .iter()
             .map(|it| match str_of(it, "ProspectActivityId") {
                 Some(id) => Ok(id),
-                None => Err(Failure::Rejected { reason: str_of(it, "ExceptionMessage").unwrap_or_else(|| "activity not created".into()) }),
+                None => Err(Failure::Rejected {
+                    reason: str_of(it, "ExceptionMessage")
+                        .unwrap_or_else(|| "activity not created".into()),
+                }),
             })
             .collect())
     }
 
     pub fn update_activity(&self, activity_id: &str, a: &Activity) -> Result<HttpRequest, String> {
-        let event = self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
+        let event =
+            self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
         Ok(self.authed(json_request(
             Method::Post,
             self.url("ProspectActivity.svc/CustomActivity/Update"),
@@ -209,7 +257,8 @@ impl LeadSquared {
 
     /// Read-before-write: the lead's WhatsApp Chats activities.
     pub fn lead_activities(&self, lead_id: &str) -> Result<HttpRequest, String> {
-        let event = self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
+        let event =
+            self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
         Ok(self.authed(json_request(
             Method::Post,
             self.url(&format!("ProspectActivity.svc/Retrieve?leadId={}", super::enc(lead_id))),
@@ -226,9 +275,14 @@ impl LeadSquared {
             return Err(f);
         }
         let v = json(resp)?;
-        let list = v.get("ProspectActivities").and_then(|l| l.as_array()).ok_or_else(|| Failure::Transient { reason: "activities answer without ProspectActivities[]".into() })?;
+        let list = v.get("ProspectActivities").and_then(|l| l.as_array()).ok_or_else(|| {
+            Failure::Transient { reason: "activities answer without ProspectActivities[]".into() }
+        })?;
         let holds_key = |a: &Value| match a.get("Data") {
-            Some(Value::Array(d)) => d.iter().any(|kv| str_of(kv, "Key").as_deref() == Some(KEY_FIELD) && str_of(kv, "Value").as_deref() == Some(key)),
+            Some(Value::Array(d)) => d.iter().any(|kv| {
+                str_of(kv, "Key").as_deref() == Some(KEY_FIELD)
+                    && str_of(kv, "Value").as_deref() == Some(key)
+            }),
             Some(Value::Object(m)) => m.get(KEY_FIELD).and_then(Value::as_str) == Some(key),
             _ => false,
         };
@@ -238,7 +292,10 @@ impl LeadSquared {
     pub fn opportunities_of_lead(&self, lead_id: &str) -> HttpRequest {
         self.authed(json_request(
             Method::Post,
-            self.url(&format!("OpportunityManagement.svc/GetOpportunitiesOfLead?leadId={}", super::enc(lead_id))),
+            self.url(&format!(
+                "OpportunityManagement.svc/GetOpportunitiesOfLead?leadId={}",
+                super::enc(lead_id)
+            )),
             &json!({"Paging": {"PageIndex": 1, "PageSize": 100}}),
         ))
     }
@@ -250,7 +307,9 @@ impl LeadSquared {
             return Err(f);
         }
         let v = json(resp)?;
-        let list = v.get("List").and_then(Value::as_array).ok_or_else(|| Failure::Transient { reason: "opportunity answer without List[]".into() })?;
+        let list = v.get("List").and_then(Value::as_array).ok_or_else(|| Failure::Transient {
+            reason: "opportunity answer without List[]".into(),
+        })?;
         Ok(list.iter().filter_map(|o| str_of(o, "OpportunityId")).collect())
     }
 
@@ -260,10 +319,14 @@ impl LeadSquared {
             return Err(f);
         }
         let v = json(resp)?;
-        let types = v.as_array().ok_or_else(|| Failure::Transient { reason: "activity types answer is not a list".into() })?;
+        let types = v.as_array().ok_or_else(|| Failure::Transient {
+            reason: "activity types answer is not a list".into(),
+        })?;
         Ok(types
             .iter()
-            .find(|t| t.get("ActivityEventName").and_then(Value::as_str) == Some(ACTIVITY_TYPE_NAME))
+            .find(|t| {
+                t.get("ActivityEventName").and_then(Value::as_str) == Some(ACTIVITY_TYPE_NAME)
+            })
             .and_then(|t| t.get("ActivityEvent").and_then(Value::as_u64))
             .and_then(|c| u32::try_from(c).ok()))
     }
@@ -285,17 +348,23 @@ impl Connector for LeadSquared {
     fn text_search_requests(&self, query: &str) -> Vec<HttpRequest> {
         // Quick search covers name, e-mail, phone and company in one call.
         match super::Query::parse(query) {
-            Some(super::Query::Phone(p)) => self.by_phone(&p).into_iter().chain([self.quick_search(&p)]).collect(),
+            Some(super::Query::Phone(p)) => {
+                self.by_phone(&p).into_iter().chain([self.quick_search(&p)]).collect()
+            }
             Some(super::Query::Email(q) | super::Query::Words(q)) => vec![self.quick_search(&q)],
             None => vec![],
         }
     }
 
     fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest> {
-        matches!(record.kind, RecordKind::Lead | RecordKind::Contact).then(|| self.opportunities_of_lead(&record.id))
+        matches!(record.kind, RecordKind::Lead | RecordKind::Contact)
+            .then(|| self.opportunities_of_lead(&record.id))
     }
 
-    fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+    fn parse_deal_rows(
+        &self,
+        resp: &HttpResponse,
+    ) -> Result<Vec<crate::core::view::DealRow>, Failure> {
         if let Some(f) = classify(resp) {
             return Err(f);
         }
@@ -305,7 +374,9 @@ impl Connector for LeadSquared {
             .iter()
             .map(|o| crate::core::view::DealRow {
                 id: str_of(o, "OpportunityId"),
-                name: str_of(o, "OpportunityName").or_else(|| str_of(o, "mx_Custom_1")).unwrap_or_default(),
+                name: str_of(o, "OpportunityName")
+                    .or_else(|| str_of(o, "mx_Custom_1"))
+                    .unwrap_or_default(),
                 stage: str_of(o, "Stage").or_else(|| str_of(o, "Status")),
                 amount: super::num_of(o, "Amount"),
                 currency: None,
@@ -339,18 +410,28 @@ impl Connector for LeadSquared {
 
     fn create_request(&self, _kind: CreateKind, new: &super::NewRecord) -> HttpRequest {
         let (first, last) = super::zoho::split_name(&new.name);
-        let mut attrs = vec![json!({"Attribute": "LastName", "Value": last}), json!({"Attribute": "Mobile", "Value": new.phone}), json!({"Attribute": "Source", "Value": "WhatsApp"})];
+        let mut attrs = vec![
+            json!({"Attribute": "LastName", "Value": last}),
+            json!({"Attribute": "Mobile", "Value": new.phone}),
+            json!({"Attribute": "Source", "Value": "WhatsApp"}),
+        ];
         if let Some(f) = first {
             attrs.insert(0, json!({"Attribute": "FirstName", "Value": f}));
         }
-        let typed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(str::to_string);
+        let typed = |v: &Option<String>| {
+            v.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(str::to_string)
+        };
         if let Some(e) = typed(&new.email) {
             attrs.push(json!({"Attribute": "EmailAddress", "Value": e}));
         }
         if let Some(c) = typed(&new.company) {
             attrs.push(json!({"Attribute": "Company", "Value": c}));
         }
-        self.authed(json_request(Method::Post, self.url("LeadManagement.svc/Lead.Create"), &Value::Array(attrs)))
+        self.authed(json_request(
+            Method::Post,
+            self.url("LeadManagement.svc/Lead.Create"),
+            &Value::Array(attrs),
+        ))
     }
 
     /// A duplicate names no id: the caller looks the number up again (`by_phone`) to link it.
@@ -364,8 +445,16 @@ impl Connector for LeadSquared {
 
     fn deep_link(&self, kind: RecordKind, id: &str) -> Option<String> {
         match kind {
-            RecordKind::Lead | RecordKind::Contact => Some(format!("https://{}/LeadManagement/LeadDetails?LeadID={}", self.app_host, super::enc(id))),
-            RecordKind::Opportunity | RecordKind::Deal => Some(format!("https://{}/OpportunityManagement/OpportunityDetails?opportunityId={}", self.app_host, super::enc(id))),
+            RecordKind::Lead | RecordKind::Contact => Some(format!(
+                "https://{}/LeadManagement/LeadDetails?LeadID={}",
+                self.app_host,
+                super::enc(id)
+            )),
+            RecordKind::Opportunity | RecordKind::Deal => Some(format!(
+                "https://{}/OpportunityManagement/OpportunityDetails?opportunityId={}",
+                self.app_host,
+                super::enc(id)
+            )),
         }
     }
 }
@@ -379,13 +468,26 @@ mod tests {
     fn a_failed_opportunity_read_is_an_error_not_an_empty_list() {
         // Before: the backup read `List` from any answer and took a 503 for "no opportunities",
         // so the opportunity's copy was skipped and the messages still counted as delivered.
-        assert!(matches!(LeadSquared::parse_opportunities(&resp(503, b"")), Err(Failure::Transient { .. })));
-        assert!(matches!(LeadSquared::parse_opportunities(&resp(200, b"")), Err(Failure::Transient { .. })));
+        assert!(matches!(
+            LeadSquared::parse_opportunities(&resp(503, b"")),
+            Err(Failure::Transient { .. })
+        ));
+        assert!(matches!(
+            LeadSquared::parse_opportunities(&resp(200, b"")),
+            Err(Failure::Transient { .. })
+        ));
         let limited = br#"{"Status":"Error","ExceptionType":"MXAPIRateLimitExceededException","ExceptionMessage":"limit"}"#;
-        assert!(matches!(LeadSquared::parse_opportunities(&resp(200, limited)), Err(Failure::RateLimited { .. })));
+        assert!(matches!(
+            LeadSquared::parse_opportunities(&resp(200, limited)),
+            Err(Failure::RateLimited { .. })
+        ));
         let ok = br#"{"RecordCount":2,"List":[{"OpportunityId":"o1"},{"OpportunityId":"o2"},{"Name":"no id"}]}"#;
         assert_eq!(LeadSquared::parse_opportunities(&resp(200, ok)).unwrap(), ["o1", "o2"]);
-        assert_eq!(LeadSquared::parse_opportunities(&resp(200, br#"{"RecordCount":0,"List":[]}"#)).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            LeadSquared::parse_opportunities(&resp(200, br#"{"RecordCount":0,"List":[]}"#))
+                .unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -410,7 +512,13 @@ mod tests {
     }
 
     fn act(n: usize) -> Activity {
-        Activity { lead_id: "L1".into(), opportunity_id: None, key: format!("wa-k#{n}"), note: "[10:01] Priya: Hi".into(), when_utc: "2025-11-20 04:31:00".into() }
+        Activity {
+            lead_id: "L1".into(),
+            opportunity_id: None,
+            key: format!("wa-k#{n}"),
+            note: "[10:01] Priya: Hi".into(),
+            when_utc: "2025-11-20 04:31:00".into(),
+        }
     }
 
     #[test]
@@ -418,18 +526,30 @@ mod tests {
         let r = discovery_request("u$sandbox-access", "sandbox-secret-key");
         assert_eq!(r.url, "https://api.leadsquared.com/v2/Authentication.svc/UserByAccessKey.Get");
         assert!(r.headers.contains(&("x-LSQ-AccessKey".into(), "u$sandbox-access".into())));
-        assert_eq!(parse_discovery(&resp(200, &golden("leadsquared/user-by-access-key.json"))).unwrap(), ("api-in21.leadsquared.com".into(), "in21.leadsquared.com".into()));
+        assert_eq!(
+            parse_discovery(&resp(200, &golden("leadsquared/user-by-access-key.json"))).unwrap(),
+            ("api-in21.leadsquared.com".into(), "in21.leadsquared.com".into())
+        );
         assert_eq!(parse_discovery(&resp(401, b"")), Err(Failure::ReconnectNeeded));
-        assert!(parse_discovery(&resp(200, br#"{"LSQCommonServiceURLs":{"api":"evil.example","app":"x.leadsquared.com"}}"#)).is_err());
+        assert!(parse_discovery(&resp(
+            200,
+            br#"{"LSQCommonServiceURLs":{"api":"evil.example","app":"x.leadsquared.com"}}"#
+        ))
+        .is_err());
     }
 
     #[test]
     fn phone_lookup_digits_only_and_records() {
-        let reqs = lsq().search_requests(&["+919876543210".into(), "919876543210".into(), "9876543210".into()]);
+        let reqs = lsq().search_requests(&[
+            "+919876543210".into(),
+            "919876543210".into(),
+            "9876543210".into(),
+        ]);
         assert_eq!(reqs.len(), 3, "two distinct digit strings + one quick search");
         assert_eq!(reqs[0].url, "https://api-in21.leadsquared.com/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber?phone=919876543210");
         assert_eq!(reqs[2].url, "https://api-in21.leadsquared.com/v2/LeadManagement.svc/Leads.GetByQuickSearch?key=%2B919876543210");
-        let recs = lsq().parse_search(&resp(200, &golden("leadsquared/lead-by-phone.json"))).unwrap();
+        let recs =
+            lsq().parse_search(&resp(200, &golden("leadsquared/lead-by-phone.json"))).unwrap();
         assert_eq!(recs[0].id, "00727844-51aa-11e2-9e64-12314004ac6b");
         assert_eq!(recs[0].phones, vec![("Mobile".into(), "+91-9876543210".into())]);
         assert_eq!(recs[0].name, "Priya Sharma");
@@ -438,20 +558,37 @@ mod tests {
 
     #[test]
     fn errors_including_200_with_status_error() {
-        assert_eq!(classify(&resp(429, &golden("leadsquared/rate-limit.json"))), Some(Failure::RateLimited { after_ms: Some(5_000) }));
-        assert_eq!(classify(&resp(200, &golden("leadsquared/rate-limit.json"))), Some(Failure::RateLimited { after_ms: Some(5_000) }));
-        assert!(matches!(classify(&resp(200, &golden("leadsquared/mandatory-missing.json"))), Some(Failure::Rejected { reason }) if reason.starts_with("MXMandatoryAttributeMissingException")));
+        assert_eq!(
+            classify(&resp(429, &golden("leadsquared/rate-limit.json"))),
+            Some(Failure::RateLimited { after_ms: Some(5_000) })
+        );
+        assert_eq!(
+            classify(&resp(200, &golden("leadsquared/rate-limit.json"))),
+            Some(Failure::RateLimited { after_ms: Some(5_000) })
+        );
+        assert!(
+            matches!(classify(&resp(200, &golden("leadsquared/mandatory-missing.json"))), Some(Failure::Rejected { reason }) if reason.starts_with("MXMandatoryAttributeMissingException"))
+        );
         assert_eq!(classify(&resp(200, &golden("leadsquared/create-success.json"))), None);
     }
 
     #[test]
     fn create_and_duplicate() {
-        let r = lsq().create_request(CreateKind::Lead, &crate::crm::NewRecord::new("Priya Sharma", "+91-9876543210"));
+        let r = lsq().create_request(
+            CreateKind::Lead,
+            &crate::crm::NewRecord::new("Priya Sharma", "+91-9876543210"),
+        );
         assert_eq!(r.url, "https://api-in21.leadsquared.com/v2/LeadManagement.svc/Lead.Create");
         let b: Value = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
         assert_eq!(b[0], json!({"Attribute":"FirstName","Value":"Priya"}));
-        assert_eq!(lsq().parse_create(&resp(200, &golden("leadsquared/create-success.json"))).unwrap(), Created::New { id: "3131ea6a-bb20-4457-b183-ddf6d8716dfe".into() });
-        assert_eq!(lsq().parse_create(&resp(500, &golden("leadsquared/duplicate-error.json"))).unwrap(), Created::Duplicate { id: String::new() });
+        assert_eq!(
+            lsq().parse_create(&resp(200, &golden("leadsquared/create-success.json"))).unwrap(),
+            Created::New { id: "3131ea6a-bb20-4457-b183-ddf6d8716dfe".into() }
+        );
+        assert_eq!(
+            lsq().parse_create(&resp(500, &golden("leadsquared/duplicate-error.json"))).unwrap(),
+            Created::Duplicate { id: String::new() }
+        );
     }
 
     #[test]
@@ -464,13 +601,23 @@ mod tests {
         assert_eq!(v[0]["ActivityEvent"], 201);
         assert_eq!(v[0]["Fields"][0], json!({"SchemaName":"mx_Custom_1","Value":"wa-k#0"}));
         assert!(lsq().post_bulk(&(0..26).map(act).collect::<Vec<_>>()).is_err());
-        assert_eq!(LeadSquared::parse_bulk(&resp(200, &golden("leadsquared/bulk-activity.json"))).unwrap(), vec![Ok("6e2a3c76-1b2c-4d5e-8f90-123456789abc".into())]);
+        assert_eq!(
+            LeadSquared::parse_bulk(&resp(200, &golden("leadsquared/bulk-activity.json"))).unwrap(),
+            vec![Ok("6e2a3c76-1b2c-4d5e-8f90-123456789abc".into())]
+        );
         let mut o = act(1);
         o.opportunity_id = Some("OPP1".into());
-        let s: Value = serde_json::from_slice(lsq().post_activity(&o).unwrap().body.as_deref().unwrap()).unwrap();
+        let s: Value =
+            serde_json::from_slice(lsq().post_activity(&o).unwrap().body.as_deref().unwrap())
+                .unwrap();
         assert_eq!(s["RelatedOpportunityId"], "OPP1");
-        assert_eq!(lsq().deep_link(RecordKind::Lead, "L1").as_deref(), Some("https://in21.leadsquared.com/LeadManagement/LeadDetails?LeadID=L1"));
-        assert!(LeadSquared::attachment_line("a.pdf", Some("blob:x")).ends_with("(kept in WhatsApp)"));
+        assert_eq!(
+            lsq().deep_link(RecordKind::Lead, "L1").as_deref(),
+            Some("https://in21.leadsquared.com/LeadManagement/LeadDetails?LeadID=L1")
+        );
+        assert!(
+            LeadSquared::attachment_line("a.pdf", Some("blob:x")).ends_with("(kept in WhatsApp)")
+        );
     }
 
     #[test]
@@ -478,9 +625,15 @@ mod tests {
         // Before: `POST ProspectActivity.svc/Update`, a path LeadSquared does not document.
         // https://apidocs.leadsquared.com/update-activity/
         let r = lsq().update_activity("A2", &act(1)).unwrap();
-        assert_eq!(r.url, "https://api-in21.leadsquared.com/v2/ProspectActivity.svc/CustomActivity/Update");
+        assert_eq!(
+            r.url,
+            "https://api-in21.leadsquared.com/v2/ProspectActivity.svc/CustomActivity/Update"
+        );
         let b: Value = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
-        assert_eq!(b, json!({"ProspectActivityId": "A2", "ActivityEvent": 201, "ActivityNote": "[10:01] Priya: Hi", "Fields": [{"SchemaName": "mx_Custom_1", "Value": "wa-k#1"}]}));
+        assert_eq!(
+            b,
+            json!({"ProspectActivityId": "A2", "ActivityEvent": 201, "ActivityNote": "[10:01] Priya: Hi", "Fields": [{"SchemaName": "mx_Custom_1", "Value": "wa-k#1"}]})
+        );
     }
 
     #[test]
@@ -488,10 +641,16 @@ mod tests {
         // Before: the key was looked for under `ActivityData`, which "Get Activities of a
         // Lead" does not return: a lost answer led to a second activity.
         let list = br#"{"RecordCount":2,"ProspectActivities":[{"Id":"A1","EventCode":201,"Data":[{"Key":"mx_Custom_1","Value":"wa-k#0"}]},{"Id":"A2","EventCode":201,"Data":[{"Key":"mx_Custom_1","Value":"wa-k#1"}]}]}"#;
-        assert_eq!(LeadSquared::find_activity(&resp(200, list), "wa-k#1").unwrap(), Some("A2".into()));
+        assert_eq!(
+            LeadSquared::find_activity(&resp(200, list), "wa-k#1").unwrap(),
+            Some("A2".into())
+        );
         assert_eq!(LeadSquared::find_activity(&resp(200, list), "wa-k#9").unwrap(), None);
         let as_object = br#"{"RecordCount":1,"ProspectActivities":[{"Id":"A3","Data":{"mx_Custom_1":"wa-k#3","Status":"Active"}}]}"#;
-        assert_eq!(LeadSquared::find_activity(&resp(200, as_object), "wa-k#3").unwrap(), Some("A3".into()));
+        assert_eq!(
+            LeadSquared::find_activity(&resp(200, as_object), "wa-k#3").unwrap(),
+            Some("A3".into())
+        );
         let old_shape = br#"{"RecordCount":1,"ProspectActivities":[{"Id":"A1","ActivityData":[{"Key":"mx_Custom_1","Value":"wa-k#0"}]}]}"#;
         assert_eq!(LeadSquared::find_activity(&resp(200, old_shape), "wa-k#0").unwrap(), None);
         // An answer that is not a list of activities is not "absent" (that would post again).
@@ -506,15 +665,25 @@ mod tests {
     #[test]
     fn card_opportunities_and_text_search() {
         use crate::core::model::RecordRef;
-        let l = LeadSquared { access_key: "a".into(), secret_key: "s".into(), api_host: "api-in21.leadsquared.com".into(), app_host: "in21.leadsquared.com".into(), activity_event: None };
+        let l = LeadSquared {
+            access_key: "a".into(),
+            secret_key: "s".into(),
+            api_host: "api-in21.leadsquared.com".into(),
+            app_host: "in21.leadsquared.com".into(),
+            activity_event: None,
+        };
         let lead = RecordRef { crm: Crm::Leadsquared, kind: RecordKind::Lead, id: "p1".into() };
         assert!(l.deals_request(&lead).unwrap().url.contains("GetOpportunitiesOfLead?leadId=p1"));
         let body = br#"{"RecordCount":1,"List":[{"OpportunityId":"o1","OpportunityName":"Bulk cotton order Q1","Stage":"Negotiation","Amount":480000,"ExpectedClosureDate":"2027-01-15"}]}"#;
         let rows = l.parse_deal_rows(&resp(200, body)).unwrap();
-        assert_eq!((rows[0].name.as_str(), rows[0].stage.as_deref(), rows[0].amount), ("Bulk cotton order Q1", Some("Negotiation"), Some(480000.0)));
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].stage.as_deref(), rows[0].amount),
+            ("Bulk cotton order Q1", Some("Negotiation"), Some(480000.0))
+        );
         assert!(l.parse_deal_rows(&resp(200, &golden("leadsquared/rate-limit.json"))).is_err());
-        assert!(l.text_search_requests("Priya")[0].url.contains("Leads.GetByQuickSearch?key=Priya"));
+        assert!(l.text_search_requests("Priya")[0]
+            .url
+            .contains("Leads.GetByQuickSearch?key=Priya"));
         assert_eq!(l.text_search_requests("+91 98765 43210").len(), 2);
     }
-
 }

@@ -31,7 +31,11 @@ pub trait Connector {
     /// The records one search answer holds; `Ok(vec![])` when none matched.
     fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure>;
     /// Same, knowing the request (a CRM whose answer does not name the module it searched).
-    fn parse_search_of(&self, _req: &HttpRequest, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+    fn parse_search_of(
+        &self,
+        _req: &HttpRequest,
+        resp: &HttpResponse,
+    ) -> Result<Vec<CrmRecord>, Failure> {
         self.parse_search(resp)
     }
     /// Create a contact (or lead) from WhatsApp with what the rep typed in the form.
@@ -46,7 +50,10 @@ pub trait Connector {
     /// The record's most recent deals / opportunities for the card (None: the CRM keeps none
     /// for this kind of record).
     fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest>;
-    fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure>;
+    fn parse_deal_rows(
+        &self,
+        resp: &HttpResponse,
+    ) -> Result<Vec<crate::core::view::DealRow>, Failure>;
 }
 
 /// What a text search means: an e-mail, a phone number, or words.
@@ -156,8 +163,9 @@ pub fn transport_failure(resp: &HttpResponse) -> Option<Failure> {
 }
 
 pub(crate) fn json(resp: &HttpResponse) -> Result<serde_json::Value, Failure> {
-    serde_json::from_slice(&resp.body)
-        .map_err(|e| Failure::Transient { reason: format!("unreadable CRM answer (HTTP {}): {e}", resp.status) })
+    serde_json::from_slice(&resp.body).map_err(|e| Failure::Transient {
+        reason: format!("unreadable CRM answer (HTTP {}): {e}", resp.status),
+    })
 }
 
 pub(crate) fn str_of(v: &serde_json::Value, k: &str) -> Option<String> {
@@ -185,7 +193,11 @@ pub fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
     f.finish().into_bytes()
 }
 
-pub(crate) fn json_request(method: http::Method, url: String, body: &serde_json::Value) -> HttpRequest {
+pub(crate) fn json_request(
+    method: http::Method,
+    url: String,
+    body: &serde_json::Value,
+) -> HttpRequest {
     HttpRequest {
         method,
         url,
@@ -278,7 +290,10 @@ mod tests {
     #[test]
     fn queries_are_read_as_email_phone_or_words() {
         assert_eq!(Query::parse(" ana@x.com "), Some(Query::Email("ana@x.com".into())));
-        assert_eq!(Query::parse("+55 (11) 98765-4321"), Some(Query::Phone("+55 (11) 98765-4321".into())));
+        assert_eq!(
+            Query::parse("+55 (11) 98765-4321"),
+            Some(Query::Phone("+55 (11) 98765-4321".into()))
+        );
         assert_eq!(Query::parse("Ana Souza"), Some(Query::Words("Ana Souza".into())));
         assert_eq!(Query::parse("R2D2"), Some(Query::Words("R2D2".into())));
         assert_eq!(Query::parse("a"), None);
@@ -288,7 +303,11 @@ mod tests {
     fn encodes_plus_and_reads_retry_after() {
         assert_eq!(enc("+91 98"), "%2B91%2098");
         assert_eq!(String::from_utf8(form(&[("a", "x y"), ("b", "+")])).unwrap(), "a=x+y&b=%2B");
-        let r = HttpResponse { status: 429, headers: vec![("Retry-After".into(), "7".into())], body: vec![] };
+        let r = HttpResponse {
+            status: 429,
+            headers: vec![("Retry-After".into(), "7".into())],
+            body: vec![],
+        };
         assert_eq!(transport_failure(&r), Some(Failure::RateLimited { after_ms: Some(7000) }));
         assert!(matches!(transport_failure(&resp(503, b"")), Some(Failure::Transient { .. })));
         assert_eq!(transport_failure(&resp(200, b"")), None);
@@ -318,7 +337,11 @@ impl Connector for Box<dyn Connector> {
     fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
         (**self).parse_search(resp)
     }
-    fn parse_search_of(&self, req: &HttpRequest, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+    fn parse_search_of(
+        &self,
+        req: &HttpRequest,
+        resp: &HttpResponse,
+    ) -> Result<Vec<CrmRecord>, Failure> {
         (**self).parse_search_of(req, resp)
     }
     fn create_request(&self, kind: CreateKind, new: &NewRecord) -> HttpRequest {
@@ -336,7 +359,10 @@ impl Connector for Box<dyn Connector> {
     fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest> {
         (**self).deals_request(record)
     }
-    fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+    fn parse_deal_rows(
+        &self,
+        resp: &HttpResponse,
+    ) -> Result<Vec<crate::core::view::DealRow>, Failure> {
         (**self).parse_deal_rows(resp)
     }
 }

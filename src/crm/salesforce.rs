@@ -7,7 +7,9 @@
 //! Title = '<key> …'` before creating again (read-before-write).
 use super::auth;
 use super::http::{HttpRequest, HttpResponse, Method};
-use super::{json, json_request, str_of, transport_failure, Budget, Connector, CreateKind, Created, Failure};
+use super::{
+    json, json_request, str_of, transport_failure, Budget, Connector, CreateKind, Created, Failure,
+};
 use crate::core::model::{Crm, CrmRecord, RecordKind};
 use base64::Engine;
 use serde_json::{json, Value};
@@ -40,14 +42,24 @@ impl LoginHost {
             LoginHost::Sandbox => "https://test.salesforce.com".into(),
             LoginHost::MyDomain(d) => {
                 let d = d.trim().trim_start_matches("https://").trim_end_matches('/');
-                if d.contains('.') { format!("https://{d}") } else { format!("https://{d}.my.salesforce.com") }
+                if d.contains('.') {
+                    format!("https://{d}")
+                } else {
+                    format!("https://{d}.my.salesforce.com")
+                }
             }
         }
     }
 }
 
 /// Authorization URL with PKCE S256 (`refresh_token` scope, or no refresh token is issued).
-pub fn authorize_url(host: &LoginHost, client_id: &str, redirect_uri: &str, state: &str, challenge: &str) -> String {
+pub fn authorize_url(
+    host: &LoginHost,
+    client_id: &str,
+    redirect_uri: &str,
+    state: &str,
+    challenge: &str,
+) -> String {
     format!(
         "{}/services/oauth2/authorize?response_type=code&client_id={}&redirect_uri={}&scope={}&state={}&code_challenge={}&code_challenge_method=S256",
         host.base(),
@@ -61,8 +73,21 @@ pub fn authorize_url(host: &LoginHost, client_id: &str, redirect_uri: &str, stat
 
 /// The authorization-code exchange (PKCE), with the consumer secret when one is configured:
 /// connected apps require it unless "Require Secret for Web Server Flow" is switched off.
-pub fn code_exchange(host: &LoginHost, client_id: &str, client_secret: Option<&str>, redirect_uri: &str, code: &str, verifier: &str) -> HttpRequest {
-    let mut pairs = vec![("grant_type", "authorization_code"), ("client_id", client_id), ("redirect_uri", redirect_uri), ("code", code), ("code_verifier", verifier)];
+pub fn code_exchange(
+    host: &LoginHost,
+    client_id: &str,
+    client_secret: Option<&str>,
+    redirect_uri: &str,
+    code: &str,
+    verifier: &str,
+) -> HttpRequest {
+    let mut pairs = vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("code", code),
+        ("code_verifier", verifier),
+    ];
     if let Some(s) = client_secret.map(str::trim).filter(|s| !s.is_empty()) {
         pairs.push(("client_secret", s));
     }
@@ -70,8 +95,17 @@ pub fn code_exchange(host: &LoginHost, client_id: &str, client_secret: Option<&s
 }
 
 /// Refresh; also the paste-credentials path (consumer key/secret + refresh token).
-pub fn refresh(host: &LoginHost, client_id: &str, client_secret: Option<&str>, refresh_token: &str) -> HttpRequest {
-    let mut pairs = vec![("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", refresh_token)];
+pub fn refresh(
+    host: &LoginHost,
+    client_id: &str,
+    client_secret: Option<&str>,
+    refresh_token: &str,
+) -> HttpRequest {
+    let mut pairs = vec![
+        ("grant_type", "refresh_token"),
+        ("client_id", client_id),
+        ("refresh_token", refresh_token),
+    ];
     if let Some(s) = client_secret {
         pairs.push(("client_secret", s));
     }
@@ -87,7 +121,9 @@ pub fn budget(resp: &HttpResponse) -> Budget {
     let Some(h) = resp.header("sforce-limit-info") else { return Budget::default() };
     let usage = h.split(';').find_map(|p| p.trim().strip_prefix("api-usage="));
     let Some((used, max)) = usage.and_then(|u| u.split_once('/')) else { return Budget::default() };
-    let (Ok(used), Ok(max)) = (used.trim().parse::<u64>(), max.trim().parse::<u64>()) else { return Budget::default() };
+    let (Ok(used), Ok(max)) = (used.trim().parse::<u64>(), max.trim().parse::<u64>()) else {
+        return Budget::default();
+    };
     Budget { remaining: Some(max.saturating_sub(used)), limit: Some(max) }
 }
 
@@ -111,9 +147,13 @@ pub fn classify(resp: &HttpResponse) -> Option<Failure> {
     let (code, msg) = first_error(&v);
     Some(match (resp.status, code.as_str()) {
         // jsforce's rule: these 401s are not expiry, and refreshing would loop.
-        (401, _) if msg.contains("not valid for use with the REST API") => Failure::PermissionDenied { reason: msg },
+        (401, _) if msg.contains("not valid for use with the REST API") => {
+            Failure::PermissionDenied { reason: msg }
+        }
         (401, _) => Failure::AuthExpired,
-        (403, "REQUEST_LIMIT_EXCEEDED") => Failure::RateLimited { after_ms: super::retry_after_ms(resp) },
+        (403, "REQUEST_LIMIT_EXCEEDED") => {
+            Failure::RateLimited { after_ms: super::retry_after_ms(resp) }
+        }
         (403, _) => Failure::PermissionDenied { reason: format!("{code}: {msg}") },
         _ => Failure::Rejected { reason: format!("{code}: {msg}") },
     })
@@ -203,9 +243,15 @@ impl Salesforce {
     /// Completed Tasks on contacts or leads (`WhoId`), the backup every org can take, in one
     /// sObject Collections create (≤200): `(who id, subject, day, description)`.
     /// `Subject` ≤ 255, `Description` ≤ 32,000 characters (object reference: Task).
-    pub fn create_tasks(&self, tasks: &[(String, String, String, String)]) -> Result<HttpRequest, String> {
+    pub fn create_tasks(
+        &self,
+        tasks: &[(String, String, String, String)],
+    ) -> Result<HttpRequest, String> {
         if tasks.len() > COLLECTION_MAX {
-            return Err(format!("{} records exceed sObject Collections' {COLLECTION_MAX}", tasks.len()));
+            return Err(format!(
+                "{} records exceed sObject Collections' {COLLECTION_MAX}",
+                tasks.len()
+            ));
         }
         let records = tasks
             .iter()
@@ -215,13 +261,20 @@ impl Salesforce {
                           "Status": "Completed", "ActivityDate": day, "Priority": "Normal"}))
             })
             .collect::<Result<Vec<Value>, String>>()?;
-        Ok(self.authed(json_request(Method::Post, self.url("/composite/sobjects"), &json!({"allOrNone": false, "records": records}))))
+        Ok(self.authed(json_request(
+            Method::Post,
+            self.url("/composite/sobjects"),
+            &json!({"allOrNone": false, "records": records}),
+        )))
     }
 
     /// The day grew: `(task id, subject, description)` in one sObject Collections update.
     pub fn update_tasks(&self, tasks: &[(String, String, String)]) -> Result<HttpRequest, String> {
         if tasks.len() > COLLECTION_MAX {
-            return Err(format!("{} records exceed sObject Collections' {COLLECTION_MAX}", tasks.len()));
+            return Err(format!(
+                "{} records exceed sObject Collections' {COLLECTION_MAX}",
+                tasks.len()
+            ));
         }
         let records = tasks
             .iter()
@@ -230,20 +283,34 @@ impl Salesforce {
                 Ok(json!({"attributes": {"type": "Task"}, "id": id, "Subject": subject.chars().take(TASK_SUBJECT_MAX).collect::<String>(), "Description": description}))
             })
             .collect::<Result<Vec<Value>, String>>()?;
-        Ok(self.authed(json_request(Method::Patch, self.url("/composite/sobjects"), &json!({"allOrNone": false, "records": records}))))
+        Ok(self.authed(json_request(
+            Method::Patch,
+            self.url("/composite/sobjects"),
+            &json!({"allOrNone": false, "records": records}),
+        )))
     }
 
     /// Read-before-write for a task: by its record and its (deterministic) subject.
     pub fn find_task_request(&self, who_id: &str, subject: &str) -> HttpRequest {
         let subject: String = subject.chars().take(TASK_SUBJECT_MAX).collect();
-        let q = format!("SELECT Id FROM Task WHERE WhoId = '{}' AND Subject = '{}'", soql_quote(who_id), soql_quote(&subject));
+        let q = format!(
+            "SELECT Id FROM Task WHERE WhoId = '{}' AND Subject = '{}'",
+            soql_quote(who_id),
+            soql_quote(&subject)
+        );
         self.authed(HttpRequest::get(self.url(&format!("/query?q={}", super::enc(&q)))))
     }
 
     /// Upsert chat records on the external id: `(key, record kind, record id, title, day, transcript)`.
-    pub fn upsert_chats(&self, chats: &[(String, RecordKind, String, String, String, String)]) -> Result<HttpRequest, String> {
+    pub fn upsert_chats(
+        &self,
+        chats: &[(String, RecordKind, String, String, String, String)],
+    ) -> Result<HttpRequest, String> {
         if chats.len() > COLLECTION_MAX {
-            return Err(format!("{} records exceed sObject Collections' {COLLECTION_MAX}", chats.len()));
+            return Err(format!(
+                "{} records exceed sObject Collections' {COLLECTION_MAX}",
+                chats.len()
+            ));
         }
         let records: Vec<Value> = chats
             .iter()
@@ -265,12 +332,15 @@ impl Salesforce {
             return Err(f);
         }
         let v = json(resp)?;
-        let items = v.as_array().ok_or_else(|| Failure::Transient { reason: "collections answer is not an array".into() })?;
+        let items = v.as_array().ok_or_else(|| Failure::Transient {
+            reason: "collections answer is not an array".into(),
+        })?;
         Ok(items
             .iter()
             .map(|it| {
                 if it.get("success").and_then(|s| s.as_bool()) == Some(true) {
-                    str_of(it, "id").ok_or_else(|| Failure::Transient { reason: "success without id".into() })
+                    str_of(it, "id")
+                        .ok_or_else(|| Failure::Transient { reason: "success without id".into() })
                 } else {
                     let (code, msg) = first_error(it.get("errors").unwrap_or(&Value::Null));
                     Err(Failure::Rejected { reason: format!("{code}: {msg}") })
@@ -282,7 +352,8 @@ impl Salesforce {
     /// A ContentNote (HTML: one `<p>` per line, since Salesforce strips newlines) linked to
     /// the record, in one composite call.
     pub fn content_note(&self, title: &str, text: &str, linked_id: &str) -> HttpRequest {
-        let html: String = text.lines().map(|l| format!("<p>{}</p>", html_escape::encode_text(l))).collect();
+        let html: String =
+            text.lines().map(|l| format!("<p>{}</p>", html_escape::encode_text(l))).collect();
         let content = base64::engine::general_purpose::STANDARD.encode(html.as_bytes());
         let base = format!("/services/data/{API_VERSION}");
         self.authed(json_request(
@@ -302,7 +373,10 @@ impl Salesforce {
             return Err(f);
         }
         let v = json(resp)?;
-        let subs = v.get("compositeResponse").and_then(|c| c.as_array()).ok_or_else(|| Failure::Transient { reason: "no compositeResponse".into() })?;
+        let subs = v
+            .get("compositeResponse")
+            .and_then(|c| c.as_array())
+            .ok_or_else(|| Failure::Transient { reason: "no compositeResponse".into() })?;
         for s in subs {
             let status = s.get("httpStatusCode").and_then(|c| c.as_u64()).unwrap_or(0);
             if status >= 400 {
@@ -318,9 +392,17 @@ impl Salesforce {
     }
 
     /// A file as ContentVersion published to (linked with) the chat record.
-    pub fn content_version(&self, file_name: &str, bytes: &[u8], linked_id: &str) -> Result<HttpRequest, String> {
+    pub fn content_version(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
+        linked_id: &str,
+    ) -> Result<HttpRequest, String> {
         if bytes.len() as u64 > CONTENT_VERSION_JSON_MAX_BYTES {
-            return Err(format!("{file_name}: {} bytes exceeds the 37.5 MB base64 upload limit", bytes.len()));
+            return Err(format!(
+                "{file_name}: {} bytes exceeds the 37.5 MB base64 upload limit",
+                bytes.len()
+            ));
         }
         let data = base64::engine::general_purpose::STANDARD.encode(bytes);
         Ok(self.authed(json_request(
@@ -335,7 +417,8 @@ impl Salesforce {
             return Err(f);
         }
         let v = json(resp)?;
-        str_of(&v, "id").ok_or_else(|| Failure::Transient { reason: "create answer without id".into() })
+        str_of(&v, "id")
+            .ok_or_else(|| Failure::Transient { reason: "create answer without id".into() })
     }
 }
 
@@ -379,17 +462,28 @@ impl Connector for Salesforce {
     }
 
     fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest> {
-        (record.kind == RecordKind::Contact)
-            .then(|| self.authed(HttpRequest::get(self.url(&format!("/query/?q={}", super::enc(&Self::opportunities_query(&record.id)))))))
+        (record.kind == RecordKind::Contact).then(|| {
+            self.authed(HttpRequest::get(
+                self.url(&format!(
+                    "/query/?q={}",
+                    super::enc(&Self::opportunities_query(&record.id))
+                )),
+            ))
+        })
     }
 
     /// `OpportunityContactRole` rows, each with its `Opportunity`.
-    fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+    fn parse_deal_rows(
+        &self,
+        resp: &HttpResponse,
+    ) -> Result<Vec<crate::core::view::DealRow>, Failure> {
         if let Some(f) = classify(resp) {
             return Err(f);
         }
         let v = json(resp)?;
-        let recs = v.get("records").and_then(|r| r.as_array()).ok_or_else(|| Failure::Transient { reason: "query answer without records[]".into() })?;
+        let recs = v.get("records").and_then(|r| r.as_array()).ok_or_else(|| {
+            Failure::Transient { reason: "query answer without records[]".into() }
+        })?;
         let mut seen = std::collections::BTreeSet::new();
         Ok(recs
             .iter()
@@ -413,7 +507,11 @@ impl Connector for Salesforce {
         variants
             .iter()
             .filter(|v| v.chars().filter(|c| c.is_ascii_digit()).count() >= 3)
-            .map(|v| self.authed(HttpRequest::get(self.url(&format!("/search/?q={}", super::enc(&Self::sosl(v)))))))
+            .map(|v| {
+                self.authed(HttpRequest::get(
+                    self.url(&format!("/search/?q={}", super::enc(&Self::sosl(v)))),
+                ))
+            })
             .collect()
     }
 
@@ -423,14 +521,21 @@ impl Connector for Salesforce {
         }
         let v = json(resp)?;
         // v37+: {"searchRecords":[..]}; earlier versions: a bare array.
-        let items = v.get("searchRecords").and_then(|s| s.as_array()).or_else(|| v.as_array()).cloned().unwrap_or_default();
+        let items = v
+            .get("searchRecords")
+            .and_then(|s| s.as_array())
+            .or_else(|| v.as_array())
+            .cloned()
+            .unwrap_or_default();
         Ok(items.iter().filter_map(record_of).collect())
     }
 
     fn create_request(&self, kind: CreateKind, new: &super::NewRecord) -> HttpRequest {
         let (first, last) = super::zoho::split_name(&new.name);
         let mut body = json!({"LastName": last, "MobilePhone": new.phone});
-        let typed = |v: &Option<String>| v.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(str::to_string);
+        let typed = |v: &Option<String>| {
+            v.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(str::to_string)
+        };
         if let Some(o) = body.as_object_mut() {
             if let Some(f) = first {
                 o.insert("FirstName".into(), json!(f));
@@ -444,7 +549,10 @@ impl Connector for Salesforce {
             CreateKind::Lead => {
                 if let Some(o) = body.as_object_mut() {
                     // Company is required on a Lead: what the rep typed, else the channel.
-                    o.insert("Company".into(), json!(typed(&new.company).unwrap_or_else(|| "WhatsApp".into())));
+                    o.insert(
+                        "Company".into(),
+                        json!(typed(&new.company).unwrap_or_else(|| "WhatsApp".into())),
+                    );
                     o.insert("LeadSource".into(), json!("WhatsApp"));
                 }
                 "Lead"
@@ -456,15 +564,23 @@ impl Connector for Salesforce {
     fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure> {
         if resp.status == 400 {
             let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-            let dup = v.as_array().and_then(|a| a.iter().find(|e| str_of(e, "errorCode").as_deref() == Some("DUPLICATES_DETECTED")));
+            let dup = v.as_array().and_then(|a| {
+                a.iter().find(|e| str_of(e, "errorCode").as_deref() == Some("DUPLICATES_DETECTED"))
+            });
             if let Some(e) = dup {
                 let id = e
                     .pointer("/duplicateResult/matchResults")
                     .and_then(|m| m.as_array())
-                    .and_then(|m| m.iter().find_map(|r| r.pointer("/matchRecords/0/record/Id").and_then(|i| i.as_str())));
-                return id
-                    .map(|id| Created::Duplicate { id: id.to_string() })
-                    .ok_or_else(|| Failure::Rejected { reason: "DUPLICATES_DETECTED without a matched record".into() });
+                    .and_then(|m| {
+                        m.iter().find_map(|r| {
+                            r.pointer("/matchRecords/0/record/Id").and_then(|i| i.as_str())
+                        })
+                    });
+                return id.map(|id| Created::Duplicate { id: id.to_string() }).ok_or_else(|| {
+                    Failure::Rejected {
+                        reason: "DUPLICATES_DETECTED without a matched record".into(),
+                    }
+                });
             }
         }
         Self::parse_single(resp).map(|id| Created::New { id })
@@ -493,7 +609,10 @@ mod tests {
     use crate::crm::{golden, resp};
 
     fn sf() -> Salesforce {
-        Salesforce { instance_url: "https://crmsync-dev.my.salesforce.com".into(), access_token: "00D!tok".into() }
+        Salesforce {
+            instance_url: "https://crmsync-dev.my.salesforce.com".into(),
+            access_token: "00D!tok".into(),
+        }
     }
 
     fn body(r: &HttpRequest) -> Value {
@@ -504,14 +623,28 @@ mod tests {
     fn oauth_hosts_pkce_and_refresh() {
         assert_eq!(LoginHost::MyDomain("acme".into()).base(), "https://acme.my.salesforce.com");
         assert_eq!(LoginHost::Sandbox.base(), "https://test.salesforce.com");
-        let a = authorize_url(&LoginHost::Production, "key", "https://x.chromiumapp.org/", "s", "E9M");
-        assert!(a.starts_with("https://login.salesforce.com/services/oauth2/authorize?response_type=code"));
-        assert!(a.contains("code_challenge=E9M&code_challenge_method=S256") && a.contains("scope=api%20refresh_token"));
+        let a =
+            authorize_url(&LoginHost::Production, "key", "https://x.chromiumapp.org/", "s", "E9M");
+        assert!(a.starts_with(
+            "https://login.salesforce.com/services/oauth2/authorize?response_type=code"
+        ));
+        assert!(
+            a.contains("code_challenge=E9M&code_challenge_method=S256")
+                && a.contains("scope=api%20refresh_token")
+        );
         let c = code_exchange(&LoginHost::Production, "key", None, "r", "c", "ver");
         assert!(String::from_utf8(c.body.unwrap()).unwrap().ends_with("code_verifier=ver"));
-        let r = refresh(&LoginHost::MyDomain("crmsync-dev.my.salesforce.com".into()), "sandbox-consumer-key", Some("sandbox-consumer-secret"), "sandbox-sf-refresh");
+        let r = refresh(
+            &LoginHost::MyDomain("crmsync-dev.my.salesforce.com".into()),
+            "sandbox-consumer-key",
+            Some("sandbox-consumer-secret"),
+            "sandbox-sf-refresh",
+        );
         assert_eq!(r.url, "https://crmsync-dev.my.salesforce.com/services/oauth2/token");
-        assert_eq!(parse_token(&resp(400, &golden("salesforce/token-400-invalid-grant.json")), 0), Err(Failure::ReconnectNeeded));
+        assert_eq!(
+            parse_token(&resp(400, &golden("salesforce/token-400-invalid-grant.json")), 0),
+            Err(Failure::ReconnectNeeded)
+        );
     }
 
     #[test]
@@ -523,7 +656,13 @@ mod tests {
         let recs = sf().parse_search(&resp(200, &golden("salesforce/search-200.json"))).unwrap();
         assert_eq!(recs.len(), 2);
         assert_eq!(recs[0].kind, Some(RecordKind::Contact));
-        assert_eq!(recs[0].phones, vec![("Phone".into(), "(415) 555-1212".into()), ("MobilePhone".into(), "+1 415 555 1213".into())]);
+        assert_eq!(
+            recs[0].phones,
+            vec![
+                ("Phone".into(), "(415) 555-1212".into()),
+                ("MobilePhone".into(), "+1 415 555 1213".into())
+            ]
+        );
         assert_eq!(recs[1].kind, Some(RecordKind::Lead));
         assert_eq!(recs[1].company.as_deref(), Some("Acme"));
         assert_eq!(sf().parse_search(&resp(200, br#"{"searchRecords":[]}"#)).unwrap(), vec![]);
@@ -531,65 +670,122 @@ mod tests {
 
     #[test]
     fn errors_budget_and_limits() {
-        assert_eq!(classify(&resp(401, &golden("salesforce/session-401.json"))), Some(Failure::AuthExpired));
-        assert_eq!(classify(&resp(403, &golden("salesforce/limit-403.json"))), Some(Failure::RateLimited { after_ms: None }));
+        assert_eq!(
+            classify(&resp(401, &golden("salesforce/session-401.json"))),
+            Some(Failure::AuthExpired)
+        );
+        assert_eq!(
+            classify(&resp(403, &golden("salesforce/limit-403.json"))),
+            Some(Failure::RateLimited { after_ms: None })
+        );
         let perm = br#"[{"message":"insufficient access rights on object id","errorCode":"INSUFFICIENT_ACCESS_OR_READONLY"}]"#;
         assert!(matches!(classify(&resp(403, perm)), Some(Failure::PermissionDenied { .. })));
         let not_rest = br#"[{"message":"This session is not valid for use with the REST API","errorCode":"INVALID_SESSION_ID"}]"#;
         assert!(matches!(classify(&resp(401, not_rest)), Some(Failure::PermissionDenied { .. })));
-        let h = HttpResponse { status: 200, headers: vec![("Sforce-Limit-Info".into(), "api-usage=18/5000".into())], body: vec![] };
+        let h = HttpResponse {
+            status: 200,
+            headers: vec![("Sforce-Limit-Info".into(), "api-usage=18/5000".into())],
+            body: vec![],
+        };
         assert_eq!(budget(&h), Budget { remaining: Some(4982), limit: Some(5000) });
     }
 
     #[test]
     fn create_new_and_duplicate() {
-        let r = sf().create_request(CreateKind::Lead, &crate::crm::NewRecord::new("Priya Sharma", "+919876543210"));
-        assert_eq!(r.url, "https://crmsync-dev.my.salesforce.com/services/data/v62.0/sobjects/Lead/");
-        assert_eq!(body(&r)["Company"], "WhatsApp");
-        assert_eq!(sf().parse_create(&resp(201, &golden("salesforce/create-201.json"))).unwrap(), Created::New { id: "001D000000IqhSLIAZ".into() });
+        let r = sf().create_request(
+            CreateKind::Lead,
+            &crate::crm::NewRecord::new("Priya Sharma", "+919876543210"),
+        );
         assert_eq!(
-            sf().parse_create(&resp(400, &golden("salesforce/create-400-duplicates.json"))).unwrap(),
+            r.url,
+            "https://crmsync-dev.my.salesforce.com/services/data/v62.0/sobjects/Lead/"
+        );
+        assert_eq!(body(&r)["Company"], "WhatsApp");
+        assert_eq!(
+            sf().parse_create(&resp(201, &golden("salesforce/create-201.json"))).unwrap(),
+            Created::New { id: "001D000000IqhSLIAZ".into() }
+        );
+        assert_eq!(
+            sf().parse_create(&resp(400, &golden("salesforce/create-400-duplicates.json")))
+                .unwrap(),
             Created::Duplicate { id: "003RO0000035WQgYAM".into() }
         );
     }
 
     #[test]
     fn chat_upsert_note_and_files() {
-        let chats = vec![("wa-20251120-abc".to_string(), RecordKind::Lead, "00Q1".to_string(), "WhatsApp chat".to_string(), "2025-11-20".to_string(), "t".to_string())];
+        let chats = vec![(
+            "wa-20251120-abc".to_string(),
+            RecordKind::Lead,
+            "00Q1".to_string(),
+            "WhatsApp chat".to_string(),
+            "2025-11-20".to_string(),
+            "t".to_string(),
+        )];
         let r = sf().upsert_chats(&chats).unwrap();
         assert_eq!(r.method, Method::Patch);
         assert!(r.url.ends_with("/composite/sobjects/WhatsApp_Chat__c/External_Key__c"));
         assert_eq!(body(&r)["records"][0]["Lead__c"], "00Q1");
         assert!(sf().upsert_chats(&vec![chats[0].clone(); 201]).is_err());
-        let res = Salesforce::parse_collection(&resp(200, &golden("salesforce/collections-200-mixed.json"))).unwrap();
+        let res = Salesforce::parse_collection(&resp(
+            200,
+            &golden("salesforce/collections-200-mixed.json"),
+        ))
+        .unwrap();
         assert_eq!(res[0], Ok("003RM0000068xVCYAY".into()));
-        assert!(matches!(&res[1], Err(Failure::Rejected { reason }) if reason.starts_with("REQUIRED_FIELD_MISSING")));
+        assert!(
+            matches!(&res[1], Err(Failure::Rejected { reason }) if reason.starts_with("REQUIRED_FIELD_MISSING"))
+        );
         let n = sf().content_note("chat", "[10:01] Ana: <b>hi</b> & bye\n[10:02] You: ok", "003X");
         let b = body(&n);
-        let html = base64::engine::general_purpose::STANDARD.decode(b["compositeRequest"][0]["body"]["Content"].as_str().unwrap()).unwrap();
-        assert_eq!(String::from_utf8(html).unwrap(), "<p>[10:01] Ana: &lt;b&gt;hi&lt;/b&gt; &amp; bye</p><p>[10:02] You: ok</p>");
+        let html = base64::engine::general_purpose::STANDARD
+            .decode(b["compositeRequest"][0]["body"]["Content"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(html).unwrap(),
+            "<p>[10:01] Ana: &lt;b&gt;hi&lt;/b&gt; &amp; bye</p><p>[10:02] You: ok</p>"
+        );
         assert_eq!(b["compositeRequest"][1]["body"]["ContentDocumentId"], "@{note.id}");
         let ok = br#"{"compositeResponse":[{"body":{"id":"069X","success":true,"errors":[]},"httpHeaders":{},"httpStatusCode":201,"referenceId":"note"},{"body":{"id":"06AX","success":true,"errors":[]},"httpHeaders":{},"httpStatusCode":201,"referenceId":"link"}]}"#;
         assert_eq!(Salesforce::parse_content_note(&resp(200, ok)).unwrap(), "069X");
         let bad = br#"{"compositeResponse":[{"body":[{"errorCode":"FIELD_INTEGRITY_EXCEPTION","message":"Note can't be saved"}],"httpHeaders":{},"httpStatusCode":400,"referenceId":"note"}]}"#;
-        assert!(matches!(Salesforce::parse_content_note(&resp(200, bad)), Err(Failure::Rejected { .. })));
-        assert!(sf().content_version("big.mp4", &vec![0; (CONTENT_VERSION_JSON_MAX_BYTES + 1) as usize], "a0X").is_err());
+        assert!(matches!(
+            Salesforce::parse_content_note(&resp(200, bad)),
+            Err(Failure::Rejected { .. })
+        ));
+        assert!(sf()
+            .content_version(
+                "big.mp4",
+                &vec![0; (CONTENT_VERSION_JSON_MAX_BYTES + 1) as usize],
+                "a0X"
+            )
+            .is_err());
         let cv = sf().content_version("a.txt", b"hi", "a0X").unwrap();
         assert_eq!(body(&cv)["VersionData"], "aGk=");
-        assert_eq!(sf().deep_link(RecordKind::Contact, "003X").as_deref(), Some("https://crmsync-dev.lightning.force.com/lightning/r/Contact/003X/view"));
+        assert_eq!(
+            sf().deep_link(RecordKind::Contact, "003X").as_deref(),
+            Some("https://crmsync-dev.lightning.force.com/lightning/r/Contact/003X/view")
+        );
     }
 
     #[test]
     fn card_opportunities_and_text_search() {
         use crate::core::model::RecordRef;
-        let s = Salesforce { instance_url: "https://acme.my.salesforce.com".into(), access_token: "t".into() };
+        let s = Salesforce {
+            instance_url: "https://acme.my.salesforce.com".into(),
+            access_token: "t".into(),
+        };
         let c = RecordRef { crm: Crm::Salesforce, kind: RecordKind::Contact, id: "003x'1".into() };
         let q = s.deals_request(&c).unwrap().url;
         // Before: `FROM Opportunity WHERE ContactId = ...`, the primary contact set at creation
         // only; contacts are tied to opportunities through OpportunityContactRole.
         assert!(q.contains("/query/?q=SELECT%20OpportunityId%2C%20Opportunity.Name"), "{q}");
         let soql = Salesforce::opportunities_query("003x'1");
-        assert!(soql.contains("FROM OpportunityContactRole WHERE ContactId = '003x\\'1'") && soql.contains("ORDER BY Opportunity.LastModifiedDate DESC LIMIT 5"), "{soql}");
+        assert!(
+            soql.contains("FROM OpportunityContactRole WHERE ContactId = '003x\\'1'")
+                && soql.contains("ORDER BY Opportunity.LastModifiedDate DESC LIMIT 5"),
+            "{soql}"
+        );
         assert!(s.deals_request(&RecordRef { kind: RecordKind::Lead, ..c }).is_none());
         let body = br#"{"totalSize":2,"done":true,"records":[
             {"attributes":{"type":"OpportunityContactRole"},"OpportunityId":"006A","Opportunity":{"attributes":{"type":"Opportunity"},"Name":"Fleet","StageName":"Prospecting","Amount":12000.0,"CloseDate":"2027-01-31"}},
@@ -597,12 +793,19 @@ mod tests {
             {"attributes":{"type":"OpportunityContactRole"},"OpportunityId":"006B","Opportunity":null}]}"#;
         let rows = s.parse_deal_rows(&resp(200, body)).unwrap();
         assert_eq!(rows.len(), 1, "one row per opportunity; roles without one are skipped");
-        assert_eq!((rows[0].id.as_deref(), rows[0].name.as_str(), rows[0].amount, rows[0].close_date.as_deref()), (Some("006A"), "Fleet", Some(12000.0), Some("2027-01-31")));
+        assert_eq!(
+            (
+                rows[0].id.as_deref(),
+                rows[0].name.as_str(),
+                rows[0].amount,
+                rows[0].close_date.as_deref()
+            ),
+            (Some("006A"), "Fleet", Some(12000.0), Some("2027-01-31"))
+        );
         assert!(s.parse_deal_rows(&resp(401, &golden("salesforce/session-401.json"))).is_err());
         let by_name = s.text_search_requests("Liam Carter")[0].url.clone();
         assert!(by_name.contains("IN%20NAME%20FIELDS"), "{by_name}");
         assert!(s.text_search_requests("liam@x.com")[0].url.contains("IN%20EMAIL%20FIELDS"));
         assert!(s.text_search_requests("x").is_empty());
     }
-
 }

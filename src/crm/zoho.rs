@@ -6,7 +6,9 @@
 //! (`PUT /Notes`) instead of creating a second one; a growing day updates the same note.
 use super::auth::{self, ZohoDc};
 use super::http::{HttpRequest, HttpResponse, Method};
-use super::{json, json_request, str_of, transport_failure, Budget, Connector, CreateKind, Created, Failure};
+use super::{
+    json, json_request, str_of, transport_failure, Budget, Connector, CreateKind, Created, Failure,
+};
 use crate::core::model::{Crm, CrmRecord, RecordKind};
 use serde_json::{json, Value};
 
@@ -62,10 +64,22 @@ pub const SCOPES: &[&str] = &[
 ];
 
 /// Exchange the grant code at the `accounts-server` the redirect named.
-pub fn code_exchange(dc: ZohoDc, client_id: &str, secret: &str, redirect_uri: &str, code: &str) -> HttpRequest {
+pub fn code_exchange(
+    dc: ZohoDc,
+    client_id: &str,
+    secret: &str,
+    redirect_uri: &str,
+    code: &str,
+) -> HttpRequest {
     auth::token_request(
         format!("{}/oauth/v2/token", dc.accounts()),
-        &[("grant_type", "authorization_code"), ("client_id", client_id), ("client_secret", secret), ("redirect_uri", redirect_uri), ("code", code)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("redirect_uri", redirect_uri),
+            ("code", code),
+        ],
     )
 }
 
@@ -73,7 +87,12 @@ pub fn code_exchange(dc: ZohoDc, client_id: &str, secret: &str, redirect_uri: &s
 pub fn refresh(dc: ZohoDc, client_id: &str, secret: &str, refresh_token: &str) -> HttpRequest {
     auth::token_request(
         format!("{}/oauth/v2/token", dc.accounts()),
-        &[("refresh_token", refresh_token), ("client_id", client_id), ("client_secret", secret), ("grant_type", "refresh_token")],
+        &[
+            ("refresh_token", refresh_token),
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("grant_type", "refresh_token"),
+        ],
     )
 }
 
@@ -83,7 +102,10 @@ pub fn parse_token(resp: &HttpResponse, now_ms: u64) -> Result<auth::Tokens, Fai
 
 /// `X-API-CREDITS-REMAINING` (sent once half the daily credits are used).
 pub fn budget(resp: &HttpResponse) -> Budget {
-    Budget { remaining: resp.header("x-api-credits-remaining").and_then(|v| v.trim().parse().ok()), limit: None }
+    Budget {
+        remaining: resp.header("x-api-credits-remaining").and_then(|v| v.trim().parse().ok()),
+        limit: None,
+    }
 }
 
 /// Whole-request failure of a Zoho answer, or None when the body holds per-record results.
@@ -103,7 +125,9 @@ pub fn classify(resp: &HttpResponse) -> Option<Failure> {
     Some(match (resp.status, code.as_str()) {
         (401, "INVALID_TOKEN" | "AUTHENTICATION_FAILURE") => Failure::AuthExpired,
         (401, _) | (403, _) => Failure::PermissionDenied { reason: format!("{code}: {msg}") },
-        (_, "TOO_MANY_REQUESTS" | "RATE_LIMIT_EXCEEDED") => Failure::RateLimited { after_ms: super::retry_after_ms(resp) },
+        (_, "TOO_MANY_REQUESTS" | "RATE_LIMIT_EXCEEDED") => {
+            Failure::RateLimited { after_ms: super::retry_after_ms(resp) }
+        }
         _ => Failure::Rejected { reason: format!("{code}: {msg}") },
     })
 }
@@ -113,12 +137,15 @@ pub fn item_result(item: &Value) -> Result<String, Failure> {
     let code = str_of(item, "code").unwrap_or_default();
     let details = item.get("details").cloned().unwrap_or(Value::Null);
     if code == "SUCCESS" {
-        return str_of(&details, "id").ok_or_else(|| Failure::Transient { reason: "SUCCESS without an id".into() });
+        return str_of(&details, "id")
+            .ok_or_else(|| Failure::Transient { reason: "SUCCESS without an id".into() });
     }
     let msg = str_of(item, "message").unwrap_or_default();
     let field = str_of(&details, "api_name").map(|f| format!(" ({f})")).unwrap_or_default();
     Err(match code.as_str() {
-        "NO_PERMISSION" | "AUTHORIZATION_FAILED" => Failure::PermissionDenied { reason: format!("{code}: {msg}") },
+        "NO_PERMISSION" | "AUTHORIZATION_FAILED" => {
+            Failure::PermissionDenied { reason: format!("{code}: {msg}") }
+        }
         _ => Failure::Rejected { reason: format!("{code}: {msg}{field}") },
     })
 }
@@ -129,7 +156,10 @@ pub fn parse_write_results(resp: &HttpResponse) -> Result<Vec<Result<String, Fai
         return Err(f);
     }
     let v = json(resp)?;
-    let items = v.get("data").and_then(|d| d.as_array()).ok_or_else(|| Failure::Transient { reason: "write answer without data[]".into() })?;
+    let items = v
+        .get("data")
+        .and_then(|d| d.as_array())
+        .ok_or_else(|| Failure::Transient { reason: "write answer without data[]".into() })?;
     Ok(items.iter().map(item_result).collect())
 }
 
@@ -178,7 +208,10 @@ impl Zoho {
             return Err(f);
         }
         let v = json(resp)?;
-        v.get("org").and_then(|o| o.get(0)).and_then(|o| str_of(o, "domain_name")).ok_or_else(|| Failure::Transient { reason: "org answer without domain_name".into() })
+        v.get("org")
+            .and_then(|o| o.get(0))
+            .and_then(|o| str_of(o, "domain_name"))
+            .ok_or_else(|| Failure::Transient { reason: "org answer without domain_name".into() })
     }
 
     /// The contact's deals, to pick the 5 most recently modified. The related-records read
@@ -201,7 +234,11 @@ impl Zoho {
         let v = json(resp)?;
         let mut data = v.get("data").and_then(|d| d.as_array()).cloned().unwrap_or_default();
         // Stable: deals without a readable time keep the CRM's order, after the dated ones.
-        data.sort_by_key(|d| std::cmp::Reverse(d.get("Modified_Time").and_then(Value::as_str).and_then(zoho_time_secs)));
+        data.sort_by_key(|d| {
+            std::cmp::Reverse(
+                d.get("Modified_Time").and_then(Value::as_str).and_then(zoho_time_secs),
+            )
+        });
         Ok(data)
     }
 
@@ -211,7 +248,10 @@ impl Zoho {
     }
 
     /// `POST /Notes` with up to 100 notes; each `(kind, record id, title, content)`.
-    pub fn create_notes(&self, notes: &[(RecordKind, String, String, String)]) -> Result<HttpRequest, String> {
+    pub fn create_notes(
+        &self,
+        notes: &[(RecordKind, String, String, String)],
+    ) -> Result<HttpRequest, String> {
         if notes.len() > NOTES_PER_CALL {
             return Err(format!("{} notes exceed Zoho's {NOTES_PER_CALL} per call", notes.len()));
         }
@@ -261,7 +301,11 @@ impl Zoho {
         let page = info.get("page").and_then(Value::as_u64).map(|p| p as u32)?;
         let mut next = req.clone();
         let from = format!("page={page}&");
-        let at = next.url.find(&format!("?{from}")).map(|i| i + 1).or_else(|| next.url.find(&format!("&{from}")).map(|i| i + 1))?;
+        let at = next
+            .url
+            .find(&format!("?{from}"))
+            .map(|i| i + 1)
+            .or_else(|| next.url.find(&format!("&{from}")).map(|i| i + 1))?;
         next.url.replace_range(at..at + from.len(), &format!("page={}&", page + 1));
         Some(next)
     }
@@ -277,14 +321,26 @@ impl Zoho {
         let v = json(resp)?;
         Ok(v.get("data")
             .and_then(|d| d.as_array())
-            .and_then(|a| a.iter().find(|n| str_of(n, "Note_Title").is_some_and(|t| t.starts_with(title_key))))
+            .and_then(|a| {
+                a.iter().find(|n| str_of(n, "Note_Title").is_some_and(|t| t.starts_with(title_key)))
+            })
             .and_then(|n| str_of(n, "id")))
     }
 
     /// Multipart upload to the record's Attachments; over 100 MB is a per-file error.
-    pub fn attachment_request(&self, kind: RecordKind, id: &str, file_name: &str, bytes: &[u8], boundary: &str) -> Result<HttpRequest, String> {
+    pub fn attachment_request(
+        &self,
+        kind: RecordKind,
+        id: &str,
+        file_name: &str,
+        bytes: &[u8],
+        boundary: &str,
+    ) -> Result<HttpRequest, String> {
         if bytes.len() as u64 > ATTACHMENT_MAX_BYTES {
-            return Err(format!("{file_name}: {} bytes exceeds Zoho's 100 MB attachment limit", bytes.len()));
+            return Err(format!(
+                "{file_name}: {} bytes exceeds Zoho's 100 MB attachment limit",
+                bytes.len()
+            ));
         }
         let safe_name = file_name.replace(['"', '\r', '\n'], "_");
         let mut body = format!(
@@ -296,14 +352,22 @@ impl Zoho {
         Ok(self.authed(HttpRequest {
             method: Method::Post,
             url: self.url(&format!("/{}/{id}/Attachments", module(kind))),
-            headers: vec![("Content-Type".into(), format!("multipart/form-data; boundary={boundary}"))],
+            headers: vec![(
+                "Content-Type".into(),
+                format!("multipart/form-data; boundary={boundary}"),
+            )],
             body: Some(body),
         }))
     }
 
     /// The record's attachments (to find an upload by its name marker).
     pub fn list_attachments_request(&self, kind: RecordKind, id: &str) -> HttpRequest {
-        self.authed(HttpRequest::get(self.url(&format!("/{}/{id}/Attachments?fields=id,File_Name&per_page=200", module(kind)))))
+        self.authed(HttpRequest::get(
+            self.url(&format!(
+                "/{}/{id}/Attachments?fields=id,File_Name&per_page=200",
+                module(kind)
+            )),
+        ))
     }
 
     /// The id of the attachment whose name starts with `marker`; 204 = none.
@@ -317,31 +381,46 @@ impl Zoho {
         let v = json(resp)?;
         Ok(v.get("data")
             .and_then(|d| d.as_array())
-            .and_then(|a| a.iter().find(|x| str_of(x, "File_Name").is_some_and(|n| n.starts_with(marker))))
+            .and_then(|a| {
+                a.iter().find(|x| str_of(x, "File_Name").is_some_and(|n| n.starts_with(marker)))
+            })
             .and_then(|x| str_of(x, "id")))
     }
 
     pub fn parse_attachment(resp: &HttpResponse) -> Result<String, Failure> {
         if resp.status == 413 {
-            return Err(Failure::Rejected { reason: "file larger than Zoho allows (FILE_SIZE_MORE_THAN_ALLOWED_SIZE)".into() });
+            return Err(Failure::Rejected {
+                reason: "file larger than Zoho allows (FILE_SIZE_MORE_THAN_ALLOWED_SIZE)".into(),
+            });
         }
-        parse_write_results(resp)?.into_iter().next().unwrap_or(Err(Failure::Transient { reason: "empty upload answer".into() }))
+        parse_write_results(resp)?
+            .into_iter()
+            .next()
+            .unwrap_or(Err(Failure::Transient { reason: "empty upload answer".into() }))
     }
 }
 
 fn record_of(v: &Value, kind: RecordKind) -> Option<CrmRecord> {
     let id = str_of(v, "id")?;
     let name = str_of(v, "Full_Name").unwrap_or_else(|| {
-        [str_of(v, "First_Name"), str_of(v, "Last_Name")].into_iter().flatten().collect::<Vec<_>>().join(" ")
+        [str_of(v, "First_Name"), str_of(v, "Last_Name")]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
     });
     Some(CrmRecord {
         crm: Some(Crm::Zoho),
         kind: Some(kind),
         id,
         name,
-        phones: PHONE_FIELDS.iter().filter_map(|f| str_of(v, f).map(|p| (f.to_string(), p))).collect(),
+        phones: PHONE_FIELDS
+            .iter()
+            .filter_map(|f| str_of(v, f).map(|p| (f.to_string(), p)))
+            .collect(),
         email: str_of(v, "Email"),
-        company: str_of(v, "Company").or_else(|| v.get("Account_Name").and_then(|a| str_of(a, "name"))),
+        company: str_of(v, "Company")
+            .or_else(|| v.get("Account_Name").and_then(|a| str_of(a, "name"))),
         title: str_of(v, "Title"),
         owner: v.get("Owner").and_then(|o| str_of(o, "name")),
         status: str_of(v, "Lead_Status"),
@@ -355,7 +434,8 @@ impl Connector for Zoho {
 
     fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
         // The spec's phone pattern; shorter or odd variants would only earn a 400.
-        let ok = |p: &&String| p.chars().filter(|c| c.is_ascii_digit()).count() >= 3 && p.len() <= 50;
+        let ok =
+            |p: &&String| p.chars().filter(|c| c.is_ascii_digit()).count() >= 3 && p.len() <= 50;
         [RecordKind::Contact, RecordKind::Lead]
             .into_iter()
             .flat_map(|k| variants.iter().filter(ok).map(move |p| self.search_page(k, p, 1)))
@@ -375,14 +455,22 @@ impl Connector for Zoho {
         Ok(data
             .iter()
             .filter_map(|r| {
-                let kind = if r.get("Lead_Status").is_some() || r.get("Company").is_some() { RecordKind::Lead } else { RecordKind::Contact };
+                let kind = if r.get("Lead_Status").is_some() || r.get("Company").is_some() {
+                    RecordKind::Lead
+                } else {
+                    RecordKind::Contact
+                };
                 record_of(r, kind)
             })
             .collect())
     }
 
     /// The answer does not name its module; the request's path does.
-    fn parse_search_of(&self, req: &HttpRequest, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+    fn parse_search_of(
+        &self,
+        req: &HttpRequest,
+        resp: &HttpResponse,
+    ) -> Result<Vec<CrmRecord>, Failure> {
         let leads = req.url.contains("/crm/v8/Leads/");
         let contacts = req.url.contains("/crm/v8/Contacts/");
         let mut recs = self.parse_search(resp)?;
@@ -414,10 +502,16 @@ impl Connector for Zoho {
         if let Some(e) = new.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
             rec.insert("Email".into(), json!(e));
         }
-        if let (CreateKind::Lead, Some(c)) = (kind, new.company.as_deref().map(str::trim).filter(|c| !c.is_empty())) {
+        if let (CreateKind::Lead, Some(c)) =
+            (kind, new.company.as_deref().map(str::trim).filter(|c| !c.is_empty()))
+        {
             rec.insert("Company".into(), json!(c));
         }
-        self.authed(json_request(Method::Post, self.url(&format!("/{m}")), &json!({"data": [Value::Object(rec)]})))
+        self.authed(json_request(
+            Method::Post,
+            self.url(&format!("/{m}")),
+            &json!({"data": [Value::Object(rec)]}),
+        ))
     }
 
     fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure> {
@@ -425,11 +519,19 @@ impl Connector for Zoho {
             return Err(f);
         }
         let v = json(resp)?;
-        let item = v.get("data").and_then(|d| d.get(0)).ok_or_else(|| Failure::Transient { reason: "create answer without data[]".into() })?;
+        let item = v
+            .get("data")
+            .and_then(|d| d.get(0))
+            .ok_or_else(|| Failure::Transient { reason: "create answer without data[]".into() })?;
         if str_of(item, "code").as_deref() == Some("DUPLICATE_DATA") {
             let d = item.get("details").cloned().unwrap_or(Value::Null);
-            let id = d.get("duplicate_record").and_then(|r| str_of(r, "id")).or_else(|| str_of(&d, "id"));
-            return id.map(|id| Created::Duplicate { id }).ok_or_else(|| Failure::Rejected { reason: "duplicate without its id".into() });
+            let id = d
+                .get("duplicate_record")
+                .and_then(|r| str_of(r, "id"))
+                .or_else(|| str_of(&d, "id"));
+            return id
+                .map(|id| Created::Duplicate { id })
+                .ok_or_else(|| Failure::Rejected { reason: "duplicate without its id".into() });
         }
         item_result(item).map(|id| Created::New { id })
     }
@@ -454,7 +556,11 @@ impl Connector for Zoho {
         };
         [RecordKind::Contact, RecordKind::Lead]
             .into_iter()
-            .map(|k| self.authed(HttpRequest::get(self.url(&format!("/{}/search?{q}&page=1&per_page=20", module(k))))))
+            .map(|k| {
+                self.authed(HttpRequest::get(
+                    self.url(&format!("/{}/search?{q}&page=1&per_page=20", module(k))),
+                ))
+            })
             .collect()
     }
 
@@ -462,7 +568,10 @@ impl Connector for Zoho {
         (record.kind == RecordKind::Contact).then(|| self.recent_deals_request(&record.id))
     }
 
-    fn parse_deal_rows(&self, resp: &HttpResponse) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+    fn parse_deal_rows(
+        &self,
+        resp: &HttpResponse,
+    ) -> Result<Vec<crate::core::view::DealRow>, Failure> {
         let data = Self::recent_deal_values(resp)?;
         Ok(data
             .iter()
@@ -482,7 +591,13 @@ impl Connector for Zoho {
 /// Zoho's ISO 8601 times (`2026-11-20T14:45:00+05:30`) as seconds since 1970 UTC.
 pub fn zoho_time_secs(t: &str) -> Option<i64> {
     let b = t.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let n = |r: std::ops::Range<usize>| t.get(r).and_then(|x| x.parse::<i64>().ok());
@@ -491,8 +606,13 @@ pub fn zoho_time_secs(t: &str) -> Option<i64> {
     let offset = match rest.as_bytes().first() {
         None | Some(b'Z') => 0,
         Some(sign @ (b'+' | b'-')) if rest.len() == 6 && rest.as_bytes()[3] == b':' => {
-            let v = rest.get(1..3)?.parse::<i64>().ok()? * 3600 + rest.get(4..6)?.parse::<i64>().ok()? * 60;
-            if *sign == b'+' { v } else { -v }
+            let v = rest.get(1..3)?.parse::<i64>().ok()? * 3600
+                + rest.get(4..6)?.parse::<i64>().ok()? * 60;
+            if *sign == b'+' {
+                v
+            } else {
+                -v
+            }
         }
         _ => return None,
     };
@@ -525,7 +645,12 @@ mod tests {
     use crate::crm::{golden, resp};
 
     fn z() -> Zoho {
-        Zoho { dc: ZohoDc::Eu, api_domain: "https://www.zohoapis.eu".into(), access_token: "1000.at".into(), org_domain: Some("org20079892132".into()) }
+        Zoho {
+            dc: ZohoDc::Eu,
+            api_domain: "https://www.zohoapis.eu".into(),
+            access_token: "1000.at".into(),
+            org_domain: Some("org20079892132".into()),
+        }
     }
 
     fn body(r: &HttpRequest) -> Value {
@@ -541,9 +666,13 @@ mod tests {
             "refresh_token=1000.sandbox.refresh&client_id=1000.SANDBOXCLIENT&client_secret=sandbox-secret&grant_type=refresh_token"
         );
         let c = code_exchange(ZohoDc::Eu, "id", "s", "https://x.chromiumapp.org/", "1000.code");
-        assert!(String::from_utf8(c.body.unwrap()).unwrap().contains("grant_type=authorization_code"));
+        assert!(String::from_utf8(c.body.unwrap())
+            .unwrap()
+            .contains("grant_type=authorization_code"));
         let a = authorize_url("1000.ID", "https://x.chromiumapp.org/", "st", SCOPES);
-        assert!(a.starts_with("https://accounts.zoho.com/oauth/v2/auth?scope=ZohoCRM.modules.contacts.ALL%2C"));
+        assert!(a.starts_with(
+            "https://accounts.zoho.com/oauth/v2/auth?scope=ZohoCRM.modules.contacts.ALL%2C"
+        ));
         assert!(a.contains("access_type=offline") && a.contains("prompt=consent"));
     }
 
@@ -553,7 +682,9 @@ mod tests {
         assert_eq!(reqs.len(), 2, "too-short variant skipped, contacts then leads");
         assert_eq!(reqs[0].url, "https://www.zohoapis.eu/crm/v8/Contacts/search?phone=%2B919876543210&page=1&per_page=200");
         assert!(reqs[1].url.contains("/Leads/search"));
-        assert!(reqs[0].headers.contains(&("Authorization".into(), "Zoho-oauthtoken 1000.at".into())));
+        assert!(reqs[0]
+            .headers
+            .contains(&("Authorization".into(), "Zoho-oauthtoken 1000.at".into())));
         let recs = z().parse_search(&resp(200, &golden("zoho/search-200.json"))).unwrap();
         assert_eq!(recs.len(), 1);
         assert_eq!(recs[0].id, "5843104000000624035");
@@ -561,7 +692,13 @@ mod tests {
         assert_eq!(recs[0].owner.as_deref(), Some("John Smith"));
         let with_phones = br#"{"data":[{"id":"1","Full_Name":"Ana Souza","Phone":"+55 11 98765-4321","Mobile":"011987654321"}],"info":{"more_records":false,"page":1}}"#;
         let r = z().parse_search(&resp(200, with_phones)).unwrap();
-        assert_eq!(r[0].phones, vec![("Phone".into(), "+55 11 98765-4321".into()), ("Mobile".into(), "011987654321".into())]);
+        assert_eq!(
+            r[0].phones,
+            vec![
+                ("Phone".into(), "+55 11 98765-4321".into()),
+                ("Mobile".into(), "011987654321".into())
+            ]
+        );
         assert_eq!(z().parse_search(&resp(204, b"")).unwrap(), vec![]);
     }
 
@@ -569,18 +706,30 @@ mod tests {
     fn search_pages_until_more_records_is_false_within_the_cap() {
         let z = z();
         let first = z.search_page(RecordKind::Contact, "+1", 1);
-        let more = resp(200, br#"{"data":[],"info":{"per_page":200,"count":200,"page":1,"more_records":true}}"#);
+        let more = resp(
+            200,
+            br#"{"data":[],"info":{"per_page":200,"count":200,"page":1,"more_records":true}}"#,
+        );
         let next = z.next_search_page(&first, &more).unwrap();
         assert!(next.url.contains("&page=2&"));
         assert_eq!(z.next_search_page(&first, &resp(200, &golden("zoho/search-200.json"))), None);
         let at_cap = resp(200, br#"{"data":[],"info":{"page":10,"more_records":true}}"#);
-        assert_eq!(z.next_search_page(&z.search_page(RecordKind::Contact, "+1", 10), &at_cap), None);
+        assert_eq!(
+            z.next_search_page(&z.search_page(RecordKind::Contact, "+1", 10), &at_cap),
+            None
+        );
     }
 
     #[test]
     fn error_shapes_are_classified() {
-        assert_eq!(classify(&resp(401, &golden("zoho/invalid-token-401.json"))), Some(Failure::AuthExpired));
-        assert!(matches!(classify(&resp(403, &golden("zoho/no-permission-403.json"))), Some(Failure::PermissionDenied { .. })));
+        assert_eq!(
+            classify(&resp(401, &golden("zoho/invalid-token-401.json"))),
+            Some(Failure::AuthExpired)
+        );
+        assert!(matches!(
+            classify(&resp(403, &golden("zoho/no-permission-403.json"))),
+            Some(Failure::PermissionDenied { .. })
+        ));
         let mut rl = resp(429, &golden("zoho/rate-limit-429.json"));
         assert_eq!(classify(&rl), Some(Failure::RateLimited { after_ms: None }));
         rl.headers.push(("Retry-After".into(), "30".into()));
@@ -589,7 +738,11 @@ mod tests {
         assert!(matches!(classify(&resp(401, scope)), Some(Failure::PermissionDenied { .. })));
         let limit = br#"{"status":"error","code":"LIMIT_REACHED","message":"maximum response iteration limit reached","details":{"limit":"2000"}}"#;
         assert!(matches!(z().parse_search(&resp(400, limit)), Err(Failure::Rejected { .. })));
-        let b = HttpResponse { status: 200, headers: vec![("X-API-CREDITS-REMAINING".into(), "4200".into())], body: vec![] };
+        let b = HttpResponse {
+            status: 200,
+            headers: vec![("X-API-CREDITS-REMAINING".into(), "4200".into())],
+            body: vec![],
+        };
         assert_eq!(budget(&b).remaining, Some(4200));
     }
 
@@ -597,32 +750,62 @@ mod tests {
     fn create_handles_success_duplicate_and_mixed() {
         // Before: e-mail and company dropped, and `Lead_Source: "WhatsApp"`, a picklist value
         // most orgs lack (INVALID_DATA on create).
-        let typed = crate::crm::NewRecord { name: "Priya Sharma".into(), phone: "+919876543210".into(), email: Some("priya@zylker.com".into()), company: Some("Zylker".into()) };
+        let typed = crate::crm::NewRecord {
+            name: "Priya Sharma".into(),
+            phone: "+919876543210".into(),
+            email: Some("priya@zylker.com".into()),
+            company: Some("Zylker".into()),
+        };
         let r = z().create_request(CreateKind::Lead, &typed);
         assert_eq!(r.url, "https://www.zohoapis.eu/crm/v8/Leads");
-        assert_eq!(body(&r), json!({"data":[{"First_Name":"Priya","Last_Name":"Sharma","Mobile":"+919876543210","Email":"priya@zylker.com","Company":"Zylker"}]}));
+        assert_eq!(
+            body(&r),
+            json!({"data":[{"First_Name":"Priya","Last_Name":"Sharma","Mobile":"+919876543210","Email":"priya@zylker.com","Company":"Zylker"}]})
+        );
         let c = z().create_request(CreateKind::Contact, &typed);
-        assert_eq!(body(&c), json!({"data":[{"First_Name":"Priya","Last_Name":"Sharma","Mobile":"+919876543210","Email":"priya@zylker.com"}]}));
-        let bare = z().create_request(CreateKind::Lead, &crate::crm::NewRecord::new("Priya Sharma", "+919876543210"));
-        assert_eq!(body(&bare), json!({"data":[{"First_Name":"Priya","Last_Name":"Sharma","Mobile":"+919876543210"}]}));
+        assert_eq!(
+            body(&c),
+            json!({"data":[{"First_Name":"Priya","Last_Name":"Sharma","Mobile":"+919876543210","Email":"priya@zylker.com"}]})
+        );
+        let bare = z().create_request(
+            CreateKind::Lead,
+            &crate::crm::NewRecord::new("Priya Sharma", "+919876543210"),
+        );
+        assert_eq!(
+            body(&bare),
+            json!({"data":[{"First_Name":"Priya","Last_Name":"Sharma","Mobile":"+919876543210"}]})
+        );
         let dup = z().parse_create(&resp(400, &golden("zoho/create-400-duplicate.json"))).unwrap();
         assert_eq!(dup, Created::Duplicate { id: "2008662000006256222".into() });
         let mixed = parse_write_results(&resp(207, &golden("zoho/create-207-mixed.json"))).unwrap();
         assert_eq!(mixed[0], Ok("5725767000000524157".into()));
-        assert!(matches!(&mixed[1], Err(Failure::Rejected { reason }) if reason.contains("INVALID_DATA") && reason.contains("Last_Name")));
+        assert!(
+            matches!(&mixed[1], Err(Failure::Rejected { reason }) if reason.contains("INVALID_DATA") && reason.contains("Last_Name"))
+        );
     }
 
     #[test]
     fn notes_use_v8_parent_shape_and_report_per_record() {
-        let notes = vec![(RecordKind::Contact, "4876876000005996165".to_string(), "wa-20251120-x WhatsApp chat".to_string(), "[10:01] Priya: Hi".to_string())];
+        let notes = vec![(
+            RecordKind::Contact,
+            "4876876000005996165".to_string(),
+            "wa-20251120-x WhatsApp chat".to_string(),
+            "[10:01] Priya: Hi".to_string(),
+        )];
         let r = z().create_notes(&notes).unwrap();
         assert_eq!(r.url, "https://www.zohoapis.eu/crm/v8/Notes");
-        assert_eq!(body(&r)["data"][0]["Parent_Id"], json!({"module":{"api_name":"Contacts"},"id":"4876876000005996165"}));
+        assert_eq!(
+            body(&r)["data"][0]["Parent_Id"],
+            json!({"module":{"api_name":"Contacts"},"id":"4876876000005996165"})
+        );
         assert!(z().create_notes(&vec![notes[0].clone(); 101]).is_err());
         let ok = parse_write_results(&resp(201, &golden("zoho/notes-201.json"))).unwrap();
         assert_eq!(ok, vec![Ok("4876876000006021002".into())]);
-        let mixed = parse_write_results(&resp(207, &golden("zoho/notes-207-error-item.json"))).unwrap();
-        assert!(matches!(&mixed[1], Err(Failure::Rejected { reason }) if reason.starts_with("EXPECTED_FIELD_MISSING")));
+        let mixed =
+            parse_write_results(&resp(207, &golden("zoho/notes-207-error-item.json"))).unwrap();
+        assert!(
+            matches!(&mixed[1], Err(Failure::Rejected { reason }) if reason.starts_with("EXPECTED_FIELD_MISSING"))
+        );
         let u = z().update_notes(&[("n1".into(), "t".into(), "c".into())]).unwrap();
         assert_eq!(u.method, Method::Put);
         let listed = resp(200, br#"{"data":[{"id":"n9","Note_Title":"other"},{"id":"n1","Note_Title":"wa-20251120-x WhatsApp chat"}]}"#);
@@ -634,7 +817,8 @@ mod tests {
     fn note_titles_are_cut_to_120_on_update_too() {
         // Before: `PUT /Notes` sent the title whole (196 characters for a long chat name);
         // Note_Title maxLength 120 (crm-oas v8 notes, updateNotesModule).
-        let long = format!("[wa-k#0] WhatsApp · {} · 2026-11-21", "Família Souza e amigos — ".repeat(8));
+        let long =
+            format!("[wa-k#0] WhatsApp · {} · 2026-11-21", "Família Souza e amigos — ".repeat(8));
         assert!(long.chars().count() > 120);
         let u = z().update_notes(&[("n1".into(), long.clone(), "c".into())]).unwrap();
         let t = body(&u)["data"][0]["Note_Title"].as_str().unwrap().to_string();
@@ -676,7 +860,10 @@ mod tests {
         // d3 (06:00 UTC) is newer than d2 (04:30 UTC).
         assert_eq!(Zoho::parse_deals(&resp(200, body)).unwrap(), ["d3", "d2", "d6", "d1", "d5"]);
         let rows = z().parse_deal_rows(&resp(200, body)).unwrap();
-        assert_eq!(rows.iter().map(|r| r.id.clone().unwrap()).collect::<Vec<_>>(), ["d3", "d2", "d6", "d1", "d5"]);
+        assert_eq!(
+            rows.iter().map(|r| r.id.clone().unwrap()).collect::<Vec<_>>(),
+            ["d3", "d2", "d6", "d1", "d5"]
+        );
         assert_eq!(zoho_time_secs("1970-01-01T00:00:00+00:00"), Some(0));
         assert_eq!(zoho_time_secs("1970-01-01T05:30:00+05:30"), Some(0));
         assert_eq!(zoho_time_secs("2026-13-01T00:00:00Z"), None);
@@ -687,17 +874,45 @@ mod tests {
     fn deals_org_attachments_and_links() {
         let r = z().recent_deals_request("111");
         assert_eq!(r.url, "https://www.zohoapis.eu/crm/v8/Contacts/111/Deals?fields=Deal_Name,Stage,Amount,Closing_Date,Modified_Time&page=1&per_page=200");
-        assert_eq!(Zoho::parse_deals(&resp(200, &golden("zoho/deals-200.json"))).unwrap(), vec!["2876819000002738801".to_string()]);
+        assert_eq!(
+            Zoho::parse_deals(&resp(200, &golden("zoho/deals-200.json"))).unwrap(),
+            vec!["2876819000002738801".to_string()]
+        );
         assert_eq!(Zoho::parse_deals(&resp(204, b"")).unwrap(), Vec::<String>::new());
-        assert_eq!(Zoho::parse_org(&resp(200, br#"{"org":[{"id":"1","domain_name":"acmeinc"}]}"#)).unwrap(), "acmeinc");
-        let a = z().attachment_request(RecordKind::Lead, "9", "chat \"x\".pdf", b"PDF", "b0").unwrap();
+        assert_eq!(
+            Zoho::parse_org(&resp(200, br#"{"org":[{"id":"1","domain_name":"acmeinc"}]}"#))
+                .unwrap(),
+            "acmeinc"
+        );
+        let a =
+            z().attachment_request(RecordKind::Lead, "9", "chat \"x\".pdf", b"PDF", "b0").unwrap();
         assert_eq!(a.url, "https://www.zohoapis.eu/crm/v8/Leads/9/Attachments");
         let text = String::from_utf8(a.body.unwrap()).unwrap();
-        assert!(text.contains("name=\"file\"; filename=\"chat _x_.pdf\"") && text.ends_with("--b0--\r\n"));
-        assert!(z().attachment_request(RecordKind::Lead, "9", "big.mp4", &vec![0; (ATTACHMENT_MAX_BYTES + 1) as usize], "b").is_err());
-        assert_eq!(Zoho::parse_attachment(&resp(200, &golden("zoho/attachment-200.json"))).unwrap(), "2876819000002738705");
-        assert!(matches!(Zoho::parse_attachment(&resp(413, &golden("zoho/attachment-413.json"))), Err(Failure::Rejected { .. })));
-        assert_eq!(z().deep_link(RecordKind::Deal, "5").as_deref(), Some("https://crm.zoho.eu/crm/org20079892132/tab/Potentials/5"));
+        assert!(
+            text.contains("name=\"file\"; filename=\"chat _x_.pdf\"")
+                && text.ends_with("--b0--\r\n")
+        );
+        assert!(z()
+            .attachment_request(
+                RecordKind::Lead,
+                "9",
+                "big.mp4",
+                &vec![0; (ATTACHMENT_MAX_BYTES + 1) as usize],
+                "b"
+            )
+            .is_err());
+        assert_eq!(
+            Zoho::parse_attachment(&resp(200, &golden("zoho/attachment-200.json"))).unwrap(),
+            "2876819000002738705"
+        );
+        assert!(matches!(
+            Zoho::parse_attachment(&resp(413, &golden("zoho/attachment-413.json"))),
+            Err(Failure::Rejected { .. })
+        ));
+        assert_eq!(
+            z().deep_link(RecordKind::Deal, "5").as_deref(),
+            Some("https://crm.zoho.eu/crm/org20079892132/tab/Potentials/5")
+        );
         assert_eq!(split_name("Cher"), (None, "Cher".into()));
     }
 
@@ -706,26 +921,43 @@ mod tests {
         use crate::core::model::RecordRef;
         let z = z();
         let contact = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "111".into() };
-        assert!(z.deals_request(&contact).is_some_and(|r| r.url.contains("/Contacts/111/Deals?fields=Deal_Name,Stage,Amount,Closing_Date")));
+        assert!(z.deals_request(&contact).is_some_and(|r| r
+            .url
+            .contains("/Contacts/111/Deals?fields=Deal_Name,Stage,Amount,Closing_Date")));
         assert!(z.deals_request(&RecordRef { kind: RecordKind::Lead, ..contact }).is_none());
         let rows = z.parse_deal_rows(&resp(200, &golden("zoho/deals-200.json"))).unwrap();
-        assert_eq!((rows.len(), rows[0].name.as_str(), rows[0].amount), (1, "Zylker renewal", None));
+        assert_eq!(
+            (rows.len(), rows[0].name.as_str(), rows[0].amount),
+            (1, "Zylker renewal", None)
+        );
         let body = br#"{"data":[{"id":"1","Deal_Name":"Big","Stage":"Closed Won","Amount":"1500.5","Closing_Date":"2026-12-01"}]}"#;
         let rows = z.parse_deal_rows(&resp(200, body)).unwrap();
-        assert_eq!((rows[0].stage.as_deref(), rows[0].amount, rows[0].close_date.as_deref()), (Some("Closed Won"), Some(1500.5), Some("2026-12-01")));
+        assert_eq!(
+            (rows[0].stage.as_deref(), rows[0].amount, rows[0].close_date.as_deref()),
+            (Some("Closed Won"), Some(1500.5), Some("2026-12-01"))
+        );
         assert_eq!(z.parse_deal_rows(&resp(204, b"")).unwrap(), vec![]);
         assert!(z.parse_deal_rows(&resp(401, &golden("zoho/invalid-token-401.json"))).is_err());
-        let urls: Vec<String> = z.text_search_requests("ana@x.com").into_iter().map(|r| r.url).collect();
+        let urls: Vec<String> =
+            z.text_search_requests("ana@x.com").into_iter().map(|r| r.url).collect();
         assert_eq!(urls.len(), 2);
-        assert!(urls[0].contains("/Contacts/search?email=ana%40x.com") && urls[1].contains("/Leads/search?email="));
+        assert!(
+            urls[0].contains("/Contacts/search?email=ana%40x.com")
+                && urls[1].contains("/Leads/search?email=")
+        );
         assert!(z.text_search_requests("Ana Souza")[0].url.contains("search?word=Ana%20Souza"));
-        assert!(z.text_search_requests("+55 11 98765").iter().all(|r| r.url.contains("phone=%2B55")));
+        assert!(z
+            .text_search_requests("+55 11 98765")
+            .iter()
+            .all(|r| r.url.contains("phone=%2B55")));
         assert!(z.text_search_requests(" ").is_empty());
         // A lead without Lead_Status or Company is still a lead when the Leads search found it.
         let lead = br#"{"data":[{"id":"9","Last_Name":"Costa","Mobile":"+5511912340000"}]}"#;
         let req = z.search_page(RecordKind::Lead, "+5511912340000", 1);
-        assert_eq!(z.parse_search_of(&req, &resp(200, lead)).unwrap()[0].kind, Some(RecordKind::Lead));
+        assert_eq!(
+            z.parse_search_of(&req, &resp(200, lead)).unwrap()[0].kind,
+            Some(RecordKind::Lead)
+        );
         assert_eq!(z.parse_search(&resp(200, lead)).unwrap()[0].kind, Some(RecordKind::Contact));
     }
-
 }

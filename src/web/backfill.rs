@@ -54,14 +54,20 @@ fn first(el: &Element, sels: &[&str]) -> Option<Element> {
 }
 
 fn list_rows(doc: &Document) -> Vec<(Element, ListRow)> {
-    let Some(list) = CHAT_LIST_ROWS.iter().map(|s| doc.query_selector_all(s)).find_map(|l| l.ok().filter(|l| l.length() > 0)) else {
+    let Some(list) = CHAT_LIST_ROWS
+        .iter()
+        .map(|s| doc.query_selector_all(s))
+        .find_map(|l| l.ok().filter(|l| l.length() > 0))
+    else {
         return Vec::new();
     };
     (0..list.length())
         .filter_map(|i| list.get(i)?.dyn_into::<Element>().ok())
         .filter_map(|row| {
-            let title = first(&row, CHAT_LIST_TITLE).and_then(|t| t.get_attribute("title").or_else(|| t.text_content()))?;
-            let label = first(&row, CHAT_LIST_LABEL).and_then(|l| l.text_content()).unwrap_or_default();
+            let title = first(&row, CHAT_LIST_TITLE)
+                .and_then(|t| t.get_attribute("title").or_else(|| t.text_content()))?;
+            let label =
+                first(&row, CHAT_LIST_LABEL).and_then(|l| l.text_content()).unwrap_or_default();
             Some((row, ListRow { title, label }))
         })
         .collect()
@@ -98,7 +104,11 @@ fn open_title(state: &Shared) -> Option<String> {
 }
 
 async fn open(state: &Shared, doc: &Document, title: &str) -> Result<(), String> {
-    let row = list_rows(doc).into_iter().find(|(_, r)| r.title.trim() == title).map(|(e, _)| e).ok_or("no longer in the chat list")?;
+    let row = list_rows(doc)
+        .into_iter()
+        .find(|(_, r)| r.title.trim() == title)
+        .map(|(e, _)| e)
+        .ok_or("no longer in the chat list")?;
     click(&row);
     let mut waited = 0;
     while open_title(state).as_deref() != Some(title) {
@@ -158,12 +168,20 @@ async fn run(state: Shared) -> Result<(), JsValue> {
     let doc = document()?;
     let rows: Vec<ListRow> = list_rows(&doc).into_iter().map(|(_, r)| r).collect();
     // The worker says which of these titles it has not captured yet (it never lists its chats).
-    let titles: Vec<String> = rows.iter().map(|r| r.title.trim().to_string()).take(crate::core::limits::MAX_TITLES).collect();
-    let unknown: Vec<String> = serde_wasm_bindgen::from_value(chrome::send_message(&to_js(&Request::UnknownChats { titles: titles.clone() })?).await?).unwrap_or_default();
+    let titles: Vec<String> = rows
+        .iter()
+        .map(|r| r.title.trim().to_string())
+        .take(crate::core::limits::MAX_TITLES)
+        .collect();
+    let unknown: Vec<String> = serde_wasm_bindgen::from_value(
+        chrome::send_message(&to_js(&Request::UnknownChats { titles: titles.clone() })?).await?,
+    )
+    .unwrap_or_default();
     let known: Vec<String> = titles.into_iter().filter(|t| !unknown.contains(t)).collect();
     let p = plan(&rows, &known, &super::content::locale(), today());
     let back_to = open_title(&state);
-    let mut progress = Progress { total: p.chats.len(), unreadable: p.unreadable.clone(), ..Default::default() };
+    let mut progress =
+        Progress { total: p.chats.len(), unreadable: p.unreadable.clone(), ..Default::default() };
     post(&progress);
     for title in &p.chats {
         if CANCELLED.with(Cell::get) {

@@ -51,7 +51,8 @@ pub async fn launch_web_auth_flow(url: &str) -> Result<String, JsValue> {
 /// Cryptographically random bytes (Web Crypto), for OAuth `state` and PKCE.
 pub fn random_bytes() -> Result<[u8; 32], JsValue> {
     let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())?;
-    let f: js_sys::Function = js_sys::Reflect::get(&crypto, &"getRandomValues".into())?.dyn_into()?;
+    let f: js_sys::Function =
+        js_sys::Reflect::get(&crypto, &"getRandomValues".into())?.dyn_into()?;
     let arr = js_sys::Uint8Array::new_with_length(32);
     f.call1(&crypto, &arr)?;
     let mut out = [0u8; 32];
@@ -116,5 +117,9 @@ pub fn i18n(key: &str, args: &[String]) -> String {
         subs.push(&JsValue::from_str(a));
     }
     let s = i18n_get_message_raw(key, &subs);
-    if s.is_empty() { key.to_string() } else { s }
+    if s.is_empty() {
+        key.to_string()
+    } else {
+        s
+    }
 }

@@ -30,7 +30,9 @@ pub async fn connect(credentials: Credentials, now_ms: u64) -> Result<Connected,
     let resp = transport::perform(&credentials.refresh_request()).await;
     match Connection::establish(credentials, &resp, now_ms) {
         Ok(conn) => store_connection(conn, now_ms).await,
-        Err(f) => Ok(Connected { ok: false, crm, api_host: String::new(), error: Some(format!("{f:?}")) }),
+        Err(f) => {
+            Ok(Connected { ok: false, crm, api_host: String::new(), error: Some(format!("{f:?}")) })
+        }
     }
 }
 
@@ -61,9 +63,11 @@ async fn store_connection(mut conn: Connection, now_ms: u64) -> Result<Connected
 /// connection stored like a pasted one.
 pub async fn oauth(start: OAuthStart, now_ms: u64) -> Result<Connected, JsValue> {
     let crm = start.crm();
-    let fail = |e: String| Ok(Connected { ok: false, crm, api_host: String::new(), error: Some(e) });
+    let fail =
+        |e: String| Ok(Connected { ok: false, crm, api_host: String::new(), error: Some(e) });
     let redirect_uri = super::chrome::identity_redirect_url()?;
-    let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
+    let b64 =
+        |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
     let state = b64(&super::chrome::random_bytes()?);
     let (verifier, challenge) = crate::crm::auth::pkce(&super::chrome::random_bytes()?);
     let url = match start.authorize_url(&redirect_uri, &state, &challenge) {
@@ -72,7 +76,16 @@ pub async fn oauth(start: OAuthStart, now_ms: u64) -> Result<Connected, JsValue>
     };
     let redirect = match super::chrome::launch_web_auth_flow(&url).await {
         Ok(r) => r,
-        Err(e) => return fail(format!("sign-in did not finish: {}", e.as_string().or_else(|| js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string())).unwrap_or_default())),
+        Err(e) => {
+            return fail(format!(
+                "sign-in did not finish: {}",
+                e.as_string()
+                    .or_else(|| js_sys::Reflect::get(&e, &"message".into())
+                        .ok()
+                        .and_then(|m| m.as_string()))
+                    .unwrap_or_default()
+            ))
+        }
     };
     let (req, credentials) = match start.exchange(&redirect, &state, &redirect_uri, &verifier) {
         Ok(x) => x,
@@ -120,7 +133,10 @@ pub async fn reconnect_needed() -> Result<Vec<Crm>, JsValue> {
     let mut out = Vec::new();
     for crm in [Crm::Zoho, Crm::Salesforce, Crm::Leadsquared] {
         if let Some(conn) = secrets::get::<Connection>(&key(crm)).await? {
-            if matches!(conn.connector(0), Err(AuthStep::Fail(crate::crm::Failure::ReconnectNeeded))) {
+            if matches!(
+                conn.connector(0),
+                Err(AuthStep::Fail(crate::crm::Failure::ReconnectNeeded))
+            ) {
                 out.push(crm);
             }
         }
@@ -129,7 +145,9 @@ pub async fn reconnect_needed() -> Result<Vec<Crm>, JsValue> {
 }
 
 /// Keep what the sync writers learned about their CRMs (LeadSquared's activity event code).
-pub async fn remember(writers: &[Box<dyn crate::core::outbox::DocumentWriter>]) -> Result<(), JsValue> {
+pub async fn remember(
+    writers: &[Box<dyn crate::core::outbox::DocumentWriter>],
+) -> Result<(), JsValue> {
     for w in writers {
         let Some(learned) = w.learned() else { continue };
         let Some(mut conn) = secrets::get::<Connection>(&key(w.crm())).await? else { continue };

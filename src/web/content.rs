@@ -12,7 +12,9 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element, HtmlIFrameElement, MutationObserver, MutationObserverInit, MutationRecord};
+use web_sys::{
+    Document, Element, HtmlIFrameElement, MutationObserver, MutationObserverInit, MutationRecord,
+};
 
 pub(crate) const PANEL_ID: &str = "crmsync-panel";
 /// Let a burst of DOM changes (a chat render, a scroll page) settle before scanning.
@@ -63,10 +65,11 @@ thread_local! {
 /// generic string glue copies character by character in JS (several times slower).
 fn push_outer_html(out: &mut String, el: &Element) {
     // `outerHTML` as the JS string itself, not yet copied into wasm memory.
-    let s: js_sys::JsString = match js_sys::Reflect::get(el, &"outerHTML".into()).map(JsCast::dyn_into) {
-        Ok(Ok(s)) => s,
-        _ => return,
-    };
+    let s: js_sys::JsString =
+        match js_sys::Reflect::get(el, &"outerHTML".into()).map(JsCast::dyn_into) {
+            Ok(Ok(s)) => s,
+            _ => return,
+        };
     let units = s.length() as usize;
     // Optimistic: one byte per UTF-16 unit (ASCII markup); the rest, if any, at up to 3.
     // A fresh zeroed buffer costs no fill (calloc), and becomes `out` itself when empty.
@@ -82,7 +85,8 @@ fn push_outer_html(out: &mut String, el: &Element) {
     }
     buf.truncate(written);
     // encodeInto writes well-formed UTF-8 (lone surrogates become U+FFFD).
-    let html = String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    let html = String::from_utf8(buf)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     if out.is_empty() {
         *out = html;
     } else {
@@ -111,7 +115,9 @@ html.crmsync-docked #crmsync-panel{width:var(--crmsync-width,320px)}";
 /// for it. Collapse/expand messages from the frame resize both.
 pub fn insert_panel(doc: &Document) -> Result<HtmlIFrameElement, JsValue> {
     if let Some(existing) = doc.get_element_by_id(PANEL_ID) {
-        return existing.dyn_into::<HtmlIFrameElement>().map_err(|_| js_err("panel id taken by another element"));
+        return existing
+            .dyn_into::<HtmlIFrameElement>()
+            .map_err(|_| js_err("panel id taken by another element"));
     }
     let frame: HtmlIFrameElement = doc.create_element("iframe")?.dyn_into()?;
     frame.set_id(PANEL_ID);
@@ -155,7 +161,10 @@ thread_local! {
 /// Hand the nonce to our own frame only: posted to that window for the extension's origin,
 /// so neither the page nor a frame the page made ever receives it.
 fn post_nonce(doc: &Document) {
-    let (Some(win), Some(nonce)) = (own_frame_window(doc), NONCE.with(|n| n.borrow().clone())) else { return };
+    let (Some(win), Some(nonce)) = (own_frame_window(doc), NONCE.with(|n| n.borrow().clone()))
+    else {
+        return;
+    };
     let msg = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&msg, &"crmsync".into(), &"nonce".into());
     let _ = js_sys::Reflect::set(&msg, &"nonce".into(), &nonce.into());
@@ -166,7 +175,8 @@ fn post_nonce(doc: &Document) {
 /// Register a fresh nonce for this page's panel with the worker, then offer it to the frame.
 async fn register_panel() -> Result<(), JsValue> {
     let nonce: String = chrome::random_bytes()?.iter().map(|b| format!("{b:02x}")).collect();
-    chrome::send_request(&to_js(&Request::PanelRegister { nonce: nonce.clone(), blocked: None })?).await?;
+    chrome::send_request(&to_js(&Request::PanelRegister { nonce: nonce.clone(), blocked: None })?)
+        .await?;
     NONCE.with(|n| *n.borrow_mut() = Some(nonce));
     post_nonce(&document()?);
     Ok(())
@@ -190,7 +200,8 @@ fn listen_frame(doc: &Document, state: Shared) -> Result<(), JsValue> {
         if !ours {
             return;
         }
-        let what = js_sys::Reflect::get(&ev.data(), &"crmsync".into()).ok().and_then(|v| v.as_string());
+        let what =
+            js_sys::Reflect::get(&ev.data(), &"crmsync".into()).ok().and_then(|v| v.as_string());
         match what.as_deref() {
             Some("collapse") => set_width(&root, PANEL_TAB),
             Some("expand") => set_width(&root, PANEL_WIDTH),
@@ -201,7 +212,9 @@ fn listen_frame(doc: &Document, state: Shared) -> Result<(), JsValue> {
             _ => {}
         }
     });
-    web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("message", cb.as_ref().unchecked_ref())?;
+    web_sys::window()
+        .ok_or_else(|| js_err("no window"))?
+        .add_event_listener_with_callback("message", cb.as_ref().unchecked_ref())?;
     cb.forget();
     Ok(())
 }
@@ -209,7 +222,11 @@ fn listen_frame(doc: &Document, state: Shared) -> Result<(), JsValue> {
 fn theme(doc: &Document) -> &'static str {
     let dark = doc.body().is_some_and(|b| b.class_list().contains("dark"))
         || doc.document_element().is_some_and(|e| e.class_list().contains("dark"));
-    if dark { "dark" } else { "light" }
+    if dark {
+        "dark"
+    } else {
+        "light"
+    }
 }
 
 /// Tell the worker which chat is open in this tab (it tells the panel). Awaited before the
@@ -255,7 +272,14 @@ struct Removed {
 
 impl Default for Capture {
     fn default() -> Self {
-        Capture { session: capture::Session::new(DIAG_MAX), dirty_rows: BTreeSet::new(), chat_changed: false, removed: Vec::new(), timer: None, idb: None }
+        Capture {
+            session: capture::Session::new(DIAG_MAX),
+            dirty_rows: BTreeSet::new(),
+            chat_changed: false,
+            removed: Vec::new(),
+            timer: None,
+            idb: None,
+        }
     }
 }
 
@@ -273,9 +297,13 @@ pub(crate) fn locale() -> String {
 
 /// The message list of the open chat: the conversation scroller, else #main.
 pub(crate) fn message_list(doc: &Document) -> Option<Element> {
-    ["[data-scrolltracepolicy=\"wa.web.conversation.messages\"]", "#main [role=\"application\"]", "#main"]
-        .iter()
-        .find_map(|s| doc.query_selector(s).ok().flatten())
+    [
+        "[data-scrolltracepolicy=\"wa.web.conversation.messages\"]",
+        "#main [role=\"application\"]",
+        "#main",
+    ]
+    .iter()
+    .find_map(|s| doc.query_selector(s).ok().flatten())
 }
 
 /// Read WhatsApp's `model-storage` IndexedDB (same origin as this content script), read-only.
@@ -284,11 +312,16 @@ async fn read_model_storage() -> Vec<IdbEntry> {
     async fn inner() -> Result<Vec<IdbEntry>, JsValue> {
         let factory = js_sys::Reflect::get(&js_sys::global(), &"indexedDB".into())?;
         // indexedDB.databases() first: opening a missing database would create it.
-        let dbs_fn: js_sys::Function = js_sys::Reflect::get(&factory, &"databases".into())?.dyn_into()?;
-        let list = wasm_bindgen_futures::JsFuture::from(dbs_fn.call0(&factory)?.dyn_into::<js_sys::Promise>()?).await?;
-        let exists = js_sys::Array::from(&list)
-            .iter()
-            .any(|d| js_sys::Reflect::get(&d, &"name".into()).ok().and_then(|n| n.as_string()).as_deref() == Some("model-storage"));
+        let dbs_fn: js_sys::Function =
+            js_sys::Reflect::get(&factory, &"databases".into())?.dyn_into()?;
+        let list = wasm_bindgen_futures::JsFuture::from(
+            dbs_fn.call0(&factory)?.dyn_into::<js_sys::Promise>()?,
+        )
+        .await?;
+        let exists = js_sys::Array::from(&list).iter().any(|d| {
+            js_sys::Reflect::get(&d, &"name".into()).ok().and_then(|n| n.as_string()).as_deref()
+                == Some("model-storage")
+        });
         if !exists {
             return Ok(Vec::new());
         }
@@ -301,20 +334,33 @@ async fn read_model_storage() -> Vec<IdbEntry> {
                 continue;
             }
             let tx = db.transaction_with_str(store)?;
-            let all = tx.object_store(store)?.get_all_with_key_and_limit(&JsValue::UNDEFINED, 20_000)?;
+            let all =
+                tx.object_store(store)?.get_all_with_key_and_limit(&JsValue::UNDEFINED, 20_000)?;
             let rows = js_sys::Array::from(&super::store::request_future(&all).await?);
             for r in rows.iter() {
-                let get = |k: &str| js_sys::Reflect::get(&r, &k.into()).ok().and_then(|v| v.as_string());
+                let get =
+                    |k: &str| js_sys::Reflect::get(&r, &k.into()).ok().and_then(|v| v.as_string());
                 let id = get("id").or_else(|| {
                     // Some builds store the id as an object with `_serialized`.
-                    js_sys::Reflect::get(&r, &"id".into()).ok().and_then(|o| js_sys::Reflect::get(&o, &"_serialized".into()).ok()).and_then(|v| v.as_string())
+                    js_sys::Reflect::get(&r, &"id".into())
+                        .ok()
+                        .and_then(|o| js_sys::Reflect::get(&o, &"_serialized".into()).ok())
+                        .and_then(|v| v.as_string())
                 });
                 let Some(id) = id else { continue };
-                let names: Vec<String> = ["name", "formattedTitle", "pushname", "shortName", "verifiedName", "notify", "subject"]
-                    .iter()
-                    .filter_map(|k| get(k))
-                    .filter(|n| !n.is_empty())
-                    .collect();
+                let names: Vec<String> = [
+                    "name",
+                    "formattedTitle",
+                    "pushname",
+                    "shortName",
+                    "verifiedName",
+                    "notify",
+                    "subject",
+                ]
+                .iter()
+                .filter_map(|k| get(k))
+                .filter(|n| !n.is_empty())
+                .collect();
                 out.push(IdbEntry { id, names });
             }
         }
@@ -375,35 +421,103 @@ thread_local! {
 fn copy_files(messages: &[Message]) {
     for m in messages {
         for (i, media) in m.media.iter().enumerate() {
-            let Some(url) = media.url.clone().filter(|u| u.starts_with("blob:https://web.whatsapp.com/")) else { continue };
+            let Some(url) =
+                media.url.clone().filter(|u| u.starts_with("blob:https://web.whatsapp.com/"))
+            else {
+                continue;
+            };
             let key = format!("{}#{i}", m.key);
             if !COPIED.with(|c| c.borrow_mut().insert(key)) {
                 continue;
             }
             let (message_key, index) = (m.key.clone(), i as u16);
-            let fallback = format!("{}-{}", media.kind, m.key.chars().filter(char::is_ascii_alphanumeric).take(12).collect::<String>());
+            let fallback = format!(
+                "{}-{}",
+                media.kind,
+                m.key.chars().filter(char::is_ascii_alphanumeric).take(12).collect::<String>()
+            );
             let name = media.file_name.clone().unwrap_or(fallback);
             let kind = media.kind.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let req = match gloo_net::http::Request::get(&url).send().await {
                     Ok(resp) => {
-                        let mime = resp.headers().get("content-type").unwrap_or_else(|| "application/octet-stream".into());
-                        let name = if name.contains('.') { name } else { format!("{name}.{}", extension(&mime)) };
+                        let mime = resp
+                            .headers()
+                            .get("content-type")
+                            .unwrap_or_else(|| "application/octet-stream".into());
+                        let name = if name.contains('.') {
+                            name
+                        } else {
+                            format!("{name}.{}", extension(&mime))
+                        };
                         match resp.binary().await {
                             // The page chose these bytes and this type: they must be an image of
                             // an allowed type, as declared (the worker checks again).
-                            Ok(bytes) if bytes.len() <= FILE_COPY_MAX => match crate::core::limits::check_file(Some(&kind), &mime, &name, &bytes) {
-                                Ok((mime, name)) => {
-                                    let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bytes);
-                                    Request::File { message_key, index, name, mime, size: bytes.len() as u64, data_b64: Some(data), error: None }
+                            Ok(bytes) if bytes.len() <= FILE_COPY_MAX => {
+                                match crate::core::limits::check_file(
+                                    Some(&kind),
+                                    &mime,
+                                    &name,
+                                    &bytes,
+                                ) {
+                                    Ok((mime, name)) => {
+                                        let data = base64::Engine::encode(
+                                            &base64::engine::general_purpose::STANDARD,
+                                            &bytes,
+                                        );
+                                        Request::File {
+                                            message_key,
+                                            index,
+                                            name,
+                                            mime,
+                                            size: bytes.len() as u64,
+                                            data_b64: Some(data),
+                                            error: None,
+                                        }
+                                    }
+                                    Err(why) => Request::File {
+                                        message_key,
+                                        index,
+                                        name,
+                                        mime,
+                                        size: bytes.len() as u64,
+                                        data_b64: None,
+                                        error: Some(why),
+                                    },
                                 }
-                                Err(why) => Request::File { message_key, index, name, mime, size: bytes.len() as u64, data_b64: None, error: Some(why) },
+                            }
+                            Ok(bytes) => Request::File {
+                                message_key,
+                                index,
+                                name,
+                                mime,
+                                size: bytes.len() as u64,
+                                data_b64: None,
+                                error: Some(format!(
+                                    "larger than the {} MB copy limit",
+                                    FILE_COPY_MAX >> 20
+                                )),
                             },
-                            Ok(bytes) => Request::File { message_key, index, name, mime, size: bytes.len() as u64, data_b64: None, error: Some(format!("larger than the {} MB copy limit", FILE_COPY_MAX >> 20)) },
-                            Err(e) => Request::File { message_key, index, name, mime, size: 0, data_b64: None, error: Some(e.to_string()) },
+                            Err(e) => Request::File {
+                                message_key,
+                                index,
+                                name,
+                                mime,
+                                size: 0,
+                                data_b64: None,
+                                error: Some(e.to_string()),
+                            },
                         }
                     }
-                    Err(e) => Request::File { message_key, index, name, mime: String::new(), size: 0, data_b64: None, error: Some(e.to_string()) },
+                    Err(e) => Request::File {
+                        message_key,
+                        index,
+                        name,
+                        mime: String::new(),
+                        size: 0,
+                        data_b64: None,
+                        error: Some(e.to_string()),
+                    },
                 };
                 let retry_key = format!("{}#{index}", req_key(&req));
                 if let Ok(v) = to_js(&req) {
@@ -457,7 +571,14 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     let doc = document()?;
     let header_html = doc.query_selector("#main header")?.map(|h| outer_html(&h));
     let Some(header) = header_html.as_deref().and_then(capture::parse_header) else {
-        state.borrow_mut().session.counters.skipped.entry("no chat open".into()).and_modify(|n| *n += 1).or_insert(1);
+        state
+            .borrow_mut()
+            .session
+            .counters
+            .skipped
+            .entry("no chat open".into())
+            .and_modify(|n| *n += 1)
+            .or_insert(1);
         return Ok(());
     };
     let need_idb = state.borrow().idb.is_none();
@@ -485,7 +606,9 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
         .and_then(capture::parse_header)
         .map(|h| capture::resolve_identity(h, cap.idb.as_deref().unwrap_or(&[])).chat_key());
     let key = identity.chat_key();
-    if now_open.as_deref() != Some(key.as_str()) || cap.session.identity.as_ref().map(WaIdentity::chat_key).as_deref() != Some(key.as_str()) {
+    if now_open.as_deref() != Some(key.as_str())
+        || cap.session.identity.as_ref().map(WaIdentity::chat_key).as_deref() != Some(key.as_str())
+    {
         return Ok(());
     }
     let html = message_list(&doc).map(|l| outer_html(&l)).unwrap_or_default();
@@ -538,7 +661,8 @@ fn flush_removed(state: &Shared) {
     let locale = locale();
     for snap in snaps {
         let mut cap = state.borrow_mut();
-        let identity = match (snap.identity, snap.header.as_deref().and_then(capture::parse_header)) {
+        let identity = match (snap.identity, snap.header.as_deref().and_then(capture::parse_header))
+        {
             (Some(i), _) => i,
             (None, Some(h)) => capture::resolve_identity(h, cap.idb.as_deref().unwrap_or(&[])),
             (None, None) => continue,
@@ -600,7 +724,8 @@ fn on_mutations(state: &Shared, records: js_sys::Array) {
     for r in records.iter() {
         let Ok(rec) = r.dyn_into::<MutationRecord>() else { continue };
         let Some(target) = rec.target() else { continue };
-        let el: Option<Element> = target.dyn_ref::<Element>().cloned().or_else(|| target.parent_element());
+        let el: Option<Element> =
+            target.dyn_ref::<Element>().cloned().or_else(|| target.parent_element());
         let Some(el) = el else { continue };
         let in_main = el.closest("#main").ok().flatten().is_some();
         // #main replaced, or its header re-rendered: another chat is open.
@@ -614,7 +739,11 @@ fn on_mutations(state: &Shared, records: js_sys::Array) {
                         cap.dirty_rows.insert(k);
                     } else if let Ok(list) = n.query_selector_all("[data-id]") {
                         for j in 0..list.length() {
-                            if let Some(k) = list.get(j).and_then(|x| x.dyn_into::<Element>().ok()).and_then(|x| x.get_attribute("data-id")) {
+                            if let Some(k) = list
+                                .get(j)
+                                .and_then(|x| x.dyn_into::<Element>().ok())
+                                .and_then(|x| x.get_attribute("data-id"))
+                            {
                                 cap.dirty_rows.insert(k);
                             }
                         }
@@ -638,10 +767,15 @@ fn on_mutations(state: &Shared, records: js_sys::Array) {
     if !cap.dirty_rows.is_empty() {
         for r in records.iter() {
             let Ok(rec) = r.dyn_into::<MutationRecord>() else { continue };
-            let target_in_main = rec.target().and_then(|t| t.dyn_into::<Element>().ok()).is_some_and(|t| t.closest("#main").ok().flatten().is_some());
+            let target_in_main = rec
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .is_some_and(|t| t.closest("#main").ok().flatten().is_some());
             let removed = rec.removed_nodes();
             for i in 0..removed.length() {
-                let Some(n) = removed.get(i).and_then(|n| n.dyn_into::<Element>().ok()) else { continue };
+                let Some(n) = removed.get(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+                    continue;
+                };
                 let is_main = n.id() == "main";
                 if !is_main && !target_in_main {
                     continue;
@@ -654,12 +788,19 @@ fn on_mutations(state: &Shared, records: js_sys::Array) {
                     // The whole list goes, not only the changed rows: a chat not scanned yet
                     // needs its other rows to tell its date order (rows already handed on
                     // are not sent again).
-                    let list = ["[data-scrolltracepolicy=\"wa.web.conversation.messages\"]", "[role=\"application\"]"]
-                        .iter()
-                        .find_map(|sel| n.query_selector(sel).ok().flatten())
-                        .map(|l| outer_html(&l))
-                        .unwrap_or(rows);
-                    Removed { identity: None, header: n.query_selector("header").ok().flatten().map(|h| outer_html(&h)), rows: list }
+                    let list = [
+                        "[data-scrolltracepolicy=\"wa.web.conversation.messages\"]",
+                        "[role=\"application\"]",
+                    ]
+                    .iter()
+                    .find_map(|sel| n.query_selector(sel).ok().flatten())
+                    .map(|l| outer_html(&l))
+                    .unwrap_or(rows);
+                    Removed {
+                        identity: None,
+                        header: n.query_selector("header").ok().flatten().map(|h| outer_html(&h)),
+                        rows: list,
+                    }
                 } else if !switch_pending {
                     Removed { identity: cap.session.identity.clone(), header: None, rows }
                 } else {
@@ -669,7 +810,8 @@ fn on_mutations(state: &Shared, records: js_sys::Array) {
             }
         }
     }
-    let idle = cap.timer.is_none() && (cap.chat_changed || !cap.dirty_rows.is_empty() || !cap.removed.is_empty());
+    let idle = cap.timer.is_none()
+        && (cap.chat_changed || !cap.dirty_rows.is_empty() || !cap.removed.is_empty());
     drop(cap);
     if idle {
         schedule(state);
@@ -677,9 +819,14 @@ fn on_mutations(state: &Shared, records: js_sys::Array) {
 }
 
 fn observe(state: Shared, doc: &Document) -> Result<(), JsValue> {
-    let root = doc.get_element_by_id("app").or_else(|| doc.body().map(Into::into)).ok_or_else(|| js_err("no #app or body"))?;
+    let root = doc
+        .get_element_by_id("app")
+        .or_else(|| doc.body().map(Into::into))
+        .ok_or_else(|| js_err("no #app or body"))?;
     let s = state.clone();
-    let cb = Closure::<dyn FnMut(js_sys::Array, MutationObserver)>::new(move |records, _obs| on_mutations(&s, records));
+    let cb = Closure::<dyn FnMut(js_sys::Array, MutationObserver)>::new(move |records, _obs| {
+        on_mutations(&s, records)
+    });
     let obs = MutationObserver::new(cb.as_ref().unchecked_ref())?;
     let init = MutationObserverInit::new();
     init.set_child_list(true);
@@ -748,7 +895,10 @@ impl CaptureSession {
     #[wasm_bindgen(constructor)]
     pub fn new(chat_name: &str, locale: &str) -> CaptureSession {
         let mut s = capture::Session::new(DIAG_MAX);
-        s.open_chat(WaIdentity { phone: None, lid: None, name: chat_name.into(), is_group: false }, locale);
+        s.open_chat(
+            WaIdentity { phone: None, lid: None, name: chat_name.into(), is_group: false },
+            locale,
+        );
         CaptureSession(s)
     }
 

@@ -19,7 +19,11 @@ pub async fn links(store: &Store) -> Result<Links, JsValue> {
 
 /// Every connected CRM's records for one number. A CRM that fails leaves the others'
 /// results usable; its error is returned alongside.
-async fn lookup(phone: &str, connectors: &[Box<dyn Connector>], errors: &mut Vec<String>) -> Vec<CrmRecord> {
+async fn lookup(
+    phone: &str,
+    connectors: &[Box<dyn Connector>],
+    errors: &mut Vec<String>,
+) -> Vec<CrmRecord> {
     let variants = search_variants(phone);
     let mut batches = Vec::new();
     for c in connectors {
@@ -88,12 +92,21 @@ pub async fn resolve(
         let mut participants = Vec::new();
         let mut cards = Vec::new();
         for (name, phone) in group_senders(store, &key).await? {
-            let who = WaIdentity { phone: Some(phone.clone()), lid: None, name: name.clone(), is_group: false };
+            let who = WaIdentity {
+                phone: Some(phone.clone()),
+                lid: None,
+                name: name.clone(),
+                is_group: false,
+            };
             let found = lookup(&phone, connectors, &mut errors).await;
             let o = match_chat(&who, &found, &links, region);
             let mine = linked(&o);
             let label = mine.first().map(|r| {
-                let n = found.iter().find(|c| c.id == r.id).map(|c| c.name.clone()).unwrap_or_else(|| r.id.clone());
+                let n = found
+                    .iter()
+                    .find(|c| c.id == r.id)
+                    .map(|c| c.name.clone())
+                    .unwrap_or_else(|| r.id.clone());
                 format!("{n} ({})", r.crm.name())
             });
             participants.push(Participant { name, phone: Some(phone), record: label });
@@ -132,9 +145,15 @@ pub async fn resolve(
     // Record pages for every record shown (cards and chooser entries); a linked record's
     // kind is the one it was linked as.
     chat.urls.clear();
-    let refs = chat.cards.iter().filter_map(|c| Some((c.crm?, c.kind?, c.id.clone()))).chain(chat.links.iter().map(|r| (r.crm, r.kind, r.id.clone())));
+    let refs = chat
+        .cards
+        .iter()
+        .filter_map(|c| Some((c.crm?, c.kind?, c.id.clone())))
+        .chain(chat.links.iter().map(|r| (r.crm, r.kind, r.id.clone())));
     for (crm, kind, id) in refs.collect::<Vec<_>>() {
-        if let Some(url) = connectors.iter().find(|c| c.crm() == crm).and_then(|c| c.deep_link(kind, &id)) {
+        if let Some(url) =
+            connectors.iter().find(|c| c.crm() == crm).and_then(|c| c.deep_link(kind, &id))
+        {
             chat.urls.insert(id, url);
         }
     }
@@ -147,7 +166,11 @@ pub async fn resolve(
 }
 
 /// The first linked record's recent deals / opportunities.
-async fn card_deals(links: &[RecordRef], connectors: &[Box<dyn Connector>], errors: &mut Vec<String>) -> Vec<crate::core::view::DealRow> {
+async fn card_deals(
+    links: &[RecordRef],
+    connectors: &[Box<dyn Connector>],
+    errors: &mut Vec<String>,
+) -> Vec<crate::core::view::DealRow> {
     let Some(first) = links.first() else { return Vec::new() };
     let Some(c) = connectors.iter().find(|c| c.crm() == first.crm) else { return Vec::new() };
     let Some(req) = c.deals_request(first) else { return Vec::new() };

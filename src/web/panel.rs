@@ -24,7 +24,13 @@ pub(crate) fn tk(key: &'static str) -> String {
 }
 
 /// Append an element with text (CRM text is cleaned of bidi overrides, then set as text).
-pub(crate) fn el(doc: &Document, parent: &Element, tag: &str, id: Option<&str>, text: Option<&str>) -> Result<Element, JsValue> {
+pub(crate) fn el(
+    doc: &Document,
+    parent: &Element,
+    tag: &str,
+    id: Option<&str>,
+    text: Option<&str>,
+) -> Result<Element, JsValue> {
     let e = doc.create_element(tag)?;
     if let Some(id) = id {
         e.set_id(id);
@@ -36,7 +42,12 @@ pub(crate) fn el(doc: &Document, parent: &Element, tag: &str, id: Option<&str>, 
     Ok(e)
 }
 
-pub(crate) fn button(doc: &Document, parent: &Element, id: &str, label: &str) -> Result<Element, JsValue> {
+pub(crate) fn button(
+    doc: &Document,
+    parent: &Element,
+    id: &str,
+    label: &str,
+) -> Result<Element, JsValue> {
     let b = el(doc, parent, "button", Some(id), Some(label))?;
     b.set_attribute("type", "button")?;
     Ok(b)
@@ -67,7 +78,11 @@ fn chat_label() -> String {
     CHAT.with(|c| match c.borrow().as_ref() {
         Some((key, name)) => {
             let id = key.split_once(':').map(|(_, v)| v).unwrap_or(key);
-            if id == name { view::clean_text(name) } else { format!("{} ({})", view::clean_text(name), view::clean_text(id)) }
+            if id == name {
+                view::clean_text(name)
+            } else {
+                format!("{} ({})", view::clean_text(name), view::clean_text(id))
+            }
         }
         None => String::new(),
     })
@@ -92,10 +107,19 @@ fn listen_parent() -> Result<(), JsValue> {
             return;
         }
         let data = ev.data();
-        if js_sys::Reflect::get(&data, &"crmsync".into()).ok().and_then(|v| v.as_string()).as_deref() != Some("nonce") {
+        if js_sys::Reflect::get(&data, &"crmsync".into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .as_deref()
+            != Some("nonce")
+        {
             return;
         }
-        let Some(nonce) = js_sys::Reflect::get(&data, &"nonce".into()).ok().and_then(|v| v.as_string()) else { return };
+        let Some(nonce) =
+            js_sys::Reflect::get(&data, &"nonce".into()).ok().and_then(|v| v.as_string())
+        else {
+            return;
+        };
         CLAIMED.with(|c| c.set(true));
         wasm_bindgen_futures::spawn_local(async move {
             let ok = match to_js(&Request::PanelClaim { nonce }) {
@@ -111,7 +135,9 @@ fn listen_parent() -> Result<(), JsValue> {
             refresh(true).await;
         });
     });
-    web_sys::window().ok_or_else(|| js_err("no window"))?.add_event_listener_with_callback("message", cb.as_ref().unchecked_ref())?;
+    web_sys::window()
+        .ok_or_else(|| js_err("no window"))?
+        .add_event_listener_with_callback("message", cb.as_ref().unchecked_ref())?;
     cb.forget();
     // Loaded (or reloaded): ask the content script for the nonce.
     to_parent("hello");
@@ -123,7 +149,10 @@ fn listen_parent() -> Result<(), JsValue> {
 fn track_visibility(target: &Element) -> Result<(), JsValue> {
     let cb = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
         for e in entries.iter() {
-            let v = js_sys::Reflect::get(&e, &"isVisible".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+            let v = js_sys::Reflect::get(&e, &"isVisible".into())
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
             VISIBLE.with(|x| x.set(v));
         }
     });
@@ -131,7 +160,8 @@ fn track_visibility(target: &Element) -> Result<(), JsValue> {
     js_sys::Reflect::set(&opts, &"trackVisibility".into(), &JsValue::TRUE)?;
     js_sys::Reflect::set(&opts, &"delay".into(), &JsValue::from(100))?;
     js_sys::Reflect::set(&opts, &"threshold".into(), &JsValue::from(0))?;
-    let ctor: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"IntersectionObserver".into())?.dyn_into()?;
+    let ctor: js_sys::Function =
+        js_sys::Reflect::get(&js_sys::global(), &"IntersectionObserver".into())?.dyn_into()?;
     let args = js_sys::Array::of2(cb.as_ref(), &opts);
     let obs = js_sys::Reflect::construct(&ctor, &args)?;
     let observe: js_sys::Function = js_sys::Reflect::get(&obs, &"observe".into())?.dyn_into()?;
@@ -169,7 +199,8 @@ fn confirm(question: String, action: impl FnOnce() + 'static) {
     sec.set_text_content(None);
     let _ = sec.remove_attribute("hidden");
     let build = || -> Result<(), JsValue> {
-        el(&doc, &sec, "p", Some("confirm-text"), Some(&question))?.set_attribute("role", "alert")?;
+        el(&doc, &sec, "p", Some("confirm-text"), Some(&question))?
+            .set_attribute("role", "alert")?;
         let yes = button(&doc, &sec, "confirm-yes", &tk("confirmYes"))?;
         let no = button(&doc, &sec, "confirm-no", &tk("confirmNo"))?;
         no.set_class_name("secondary");
@@ -198,7 +229,13 @@ fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
-pub(crate) fn field(doc: &Document, form: &Element, name: &str, label_key: &'static str, value: &str) -> Result<(), JsValue> {
+pub(crate) fn field(
+    doc: &Document,
+    form: &Element,
+    name: &str,
+    label_key: &'static str,
+    value: &str,
+) -> Result<(), JsValue> {
     let id = format!("f-{name}");
     let row = el(doc, form, "div", None, None)?;
     row.set_class_name("field");
@@ -227,7 +264,13 @@ pub(crate) fn set_text(doc: &Document, id: &str, text: &str) {
 }
 
 /// The create form: validated in Rust, errors next to their field, then sent to the worker.
-fn create_form(doc: &Document, root: &Element, name: &str, phone: &str, crms: &[crate::core::model::Crm]) -> Result<(), JsValue> {
+fn create_form(
+    doc: &Document,
+    root: &Element,
+    name: &str,
+    phone: &str,
+    crms: &[crate::core::model::Crm],
+) -> Result<(), JsValue> {
     let form = el(doc, root, "form", Some("create-form"), None)?;
     form.set_attribute("aria-labelledby", "create-title")?;
     form.set_attribute("novalidate", "")?;
@@ -249,7 +292,13 @@ fn create_form(doc: &Document, root: &Element, name: &str, phone: &str, crms: &[
     let crm_sel = el(doc, &crm_row, "select", Some("f-crm"), None)?;
     for c in crms {
         let o = el(doc, &crm_sel, "option", None, Some(c.name()))?;
-        o.set_attribute("value", &serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())?;
+        o.set_attribute(
+            "value",
+            &serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        )?;
     }
     field(doc, &form, "first_name", "fieldFirstName", &pre.first_name)?;
     field(doc, &form, "last_name", "fieldLastName", &pre.last_name)?;
@@ -269,7 +318,11 @@ fn create_form(doc: &Document, root: &Element, name: &str, phone: &str, crms: &[
             email: input_value(&d, "email"),
             company: input_value(&d, "company"),
         };
-        let select = |id: &str| d.get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlSelectElement>().ok()).map(|s| s.value());
+        let select = |id: &str| {
+            d.get_element_by_id(id)
+                .and_then(|e| e.dyn_into::<web_sys::HtmlSelectElement>().ok())
+                .map(|s| s.value())
+        };
         let kind = select("f-kind").unwrap_or_else(|| "contact".into());
         let crm: crate::core::model::Crm = select("f-crm")
             .and_then(|v| serde_json::from_value(serde_json::Value::String(v)).ok())
@@ -289,25 +342,27 @@ fn create_form(doc: &Document, root: &Element, name: &str, phone: &str, crms: &[
         }
         let d2 = d.clone();
         let question = chrome::i18n("confirmCreate", &[chat_label(), crm.name().to_string()]);
-        confirm(question, move || wasm_bindgen_futures::spawn_local(async move {
-            let chat = chat_key();
-            let req = Request::CreateRecord { chat, crm, record_kind: kind, fields };
-            set_text(&d2, "form-status", &tk("working"));
-            let text = match send_action(&req).await {
-                Ok(r) if r.ok => {
-                    refresh_soon();
-                    tk("createDone")
-                }
-                Ok(r) => {
-                    for e in &r.field_errors {
-                        set_text(&d2, &format!("err-{}", e.field), &view::clean_text(&e.key));
+        confirm(question, move || {
+            wasm_bindgen_futures::spawn_local(async move {
+                let chat = chat_key();
+                let req = Request::CreateRecord { chat, crm, record_kind: kind, fields };
+                set_text(&d2, "form-status", &tk("working"));
+                let text = match send_action(&req).await {
+                    Ok(r) if r.ok => {
+                        refresh_soon();
+                        tk("createDone")
                     }
-                    chrome::i18n(r.error.as_deref().unwrap_or("errUnknown"), &[])
-                }
-                Err(e) => e.as_string().unwrap_or_default(),
-            };
-            set_text(&d2, "form-status", &text);
-        }));
+                    Ok(r) => {
+                        for e in &r.field_errors {
+                            set_text(&d2, &format!("err-{}", e.field), &view::clean_text(&e.key));
+                        }
+                        chrome::i18n(r.error.as_deref().unwrap_or("errUnknown"), &[])
+                    }
+                    Err(e) => e.as_string().unwrap_or_default(),
+                };
+                set_text(&d2, "form-status", &text);
+            })
+        });
     });
     form.add_event_listener_with_callback("submit", cb.as_ref().unchecked_ref())?;
     cb.forget();
@@ -381,7 +436,13 @@ fn render_linked(
         }
     }
     if let Some(url) = card.url.as_deref().and_then(|u| view::safe_record_url(card.crm, u)) {
-        let a = el(doc, &sec, "a", Some("open-record"), Some(&chrome::i18n("openInCrm", &[card.crm.name().to_string()])))?;
+        let a = el(
+            doc,
+            &sec,
+            "a",
+            Some("open-record"),
+            Some(&chrome::i18n("openInCrm", &[card.crm.name().to_string()])),
+        )?;
         a.set_attribute("href", &url)?;
         a.set_attribute("target", "_blank")?;
         a.set_attribute("rel", "noopener noreferrer")?;
@@ -437,19 +498,31 @@ fn render_linked(
     })?;
     let u = button(doc, root, "unlink", &tk("unlink"))?;
     u.set_class_name("secondary");
-    on_action(&u, || confirm(chrome::i18n("confirmUnlink", &[chat_label()]), || act(Request::Unlink { chat: chat_key() })))?;
+    on_action(&u, || {
+        confirm(chrome::i18n("confirmUnlink", &[chat_label()]), || {
+            act(Request::Unlink { chat: chat_key() })
+        })
+    })?;
     Ok(())
 }
 
 /// Messages from before the backup window: how many and from which days, and the rep's
 /// choice to back them up (they are never counted as waiting).
-fn render_older(doc: &Document, root: &Element, older: Option<&crate::core::outbox::OlderMessages>) -> Result<(), JsValue> {
+fn render_older(
+    doc: &Document,
+    root: &Element,
+    older: Option<&crate::core::outbox::OlderMessages>,
+) -> Result<(), JsValue> {
     let Some(o) = older else { return Ok(()) };
     el(doc, root, "p", Some("older"), Some(&t(&view::older_line(o))))?;
     let b = button(doc, root, "back-up-older", &tk("backUpOlder"))?;
     b.set_class_name("secondary");
     let n = o.count.to_string();
-    on_action(&b, move || confirm(chrome::i18n("confirmBackUpOlder", &[n.clone(), chat_label()]), || act(Request::BackUpOlder { chat: chat_key() })))?;
+    on_action(&b, move || {
+        confirm(chrome::i18n("confirmBackUpOlder", &[n.clone(), chat_label()]), || {
+            act(Request::BackUpOlder { chat: chat_key() })
+        })
+    })?;
     Ok(())
 }
 
@@ -459,7 +532,11 @@ fn act(req: Request) {
         if let Ok(r) = send_action(&req).await {
             if !r.ok {
                 if let Some(d) = document().ok() {
-                    set_text(&d, "message", &chrome::i18n(r.error.as_deref().unwrap_or("errUnknown"), &[]));
+                    set_text(
+                        &d,
+                        "message",
+                        &chrome::i18n(r.error.as_deref().unwrap_or("errUnknown"), &[]),
+                    );
                 }
             }
         }
@@ -468,12 +545,18 @@ fn act(req: Request) {
 }
 
 /// A list of records with a button each: choose (chooser) or link (search results).
-fn candidate_list(doc: &Document, id: &str, candidates: &[view::Candidate], choose: bool) -> Result<(), JsValue> {
+fn candidate_list(
+    doc: &Document,
+    id: &str,
+    candidates: &[view::Candidate],
+    choose: bool,
+) -> Result<(), JsValue> {
     let ul = doc.get_element_by_id(id).ok_or_else(|| js_err("no list"))?;
     ul.set_text_content(None);
     for (i, c) in candidates.iter().enumerate() {
         let li = el(doc, &ul, "li", None, None)?;
-        el(doc, &li, "span", None, Some(&format!("{} · {} · {}", c.name, c.crm.name(), c.kind)))?.set_class_name("deal-name");
+        el(doc, &li, "span", None, Some(&format!("{} · {} · {}", c.name, c.crm.name(), c.kind)))?
+            .set_class_name("deal-name");
         if let Some(d) = &c.detail {
             el(doc, &li, "span", None, Some(d))?.set_class_name("deal-meta");
         }
@@ -490,7 +573,11 @@ fn candidate_list(doc: &Document, id: &str, candidates: &[view::Candidate], choo
             let record = record.clone();
             confirm(chrome::i18n("confirmLink", &[chat_label(), record_name.clone()]), move || {
                 let chat = chat_key();
-                act(if choose { Request::ChooseCandidate { chat, record } } else { Request::LinkRecord { chat, record } });
+                act(if choose {
+                    Request::ChooseCandidate { chat, record }
+                } else {
+                    Request::LinkRecord { chat, record }
+                });
             });
         })?;
     }
@@ -498,11 +585,14 @@ fn candidate_list(doc: &Document, id: &str, candidates: &[view::Candidate], choo
 }
 
 fn exclude_button(doc: &Document, root: &Element, excluded: bool) -> Result<(), JsValue> {
-    let b = button(doc, root, "exclude", &tk(if excluded { "includeChat" } else { "excludeChat" }))?;
+    let b =
+        button(doc, root, "exclude", &tk(if excluded { "includeChat" } else { "excludeChat" }))?;
     b.set_class_name("secondary");
     on_action(&b, move || {
         let key = if excluded { "confirmInclude" } else { "confirmExclude" };
-        confirm(chrome::i18n(key, &[chat_label()]), move || act(Request::ExcludeChat { chat: chat_key(), excluded: !excluded }));
+        confirm(chrome::i18n(key, &[chat_label()]), move || {
+            act(Request::ExcludeChat { chat: chat_key(), excluded: !excluded })
+        });
     })
 }
 
@@ -518,7 +608,8 @@ fn render(doc: &Document, root: &Element, state: &PanelState) -> Result<(), JsVa
             on_click(&b, open_options)?;
         }
         PanelState::Connecting => {
-            el(doc, root, "p", Some("message"), Some(&tk("connecting")))?.set_attribute("aria-busy", "true")?;
+            el(doc, root, "p", Some("message"), Some(&tk("connecting")))?
+                .set_attribute("aria-busy", "true")?;
         }
         PanelState::NoChat => {
             el(doc, root, "p", Some("message"), Some(&tk("noChat")))?;
@@ -528,12 +619,24 @@ fn render(doc: &Document, root: &Element, state: &PanelState) -> Result<(), JsVa
             render_older(doc, root, older.as_ref())?;
         }
         PanelState::Unknown { name, phone, crms } => {
-            el(doc, root, "p", Some("message"), Some(&chrome::i18n("unknownNumber", &[view::clean_text(phone)])))?;
+            el(
+                doc,
+                root,
+                "p",
+                Some("message"),
+                Some(&chrome::i18n("unknownNumber", &[view::clean_text(phone)])),
+            )?;
             create_form(doc, root, name, phone, crms)?;
             exclude_button(doc, root, false)?;
         }
         PanelState::Ambiguous { name, candidates } => {
-            el(doc, root, "p", Some("message"), Some(&chrome::i18n("ambiguous", &[view::clean_text(name)])))?;
+            el(
+                doc,
+                root,
+                "p",
+                Some("message"),
+                Some(&chrome::i18n("ambiguous", &[view::clean_text(name)])),
+            )?;
             el(doc, root, "ul", Some("candidates"), None)?;
             candidate_list(doc, "candidates", candidates, true)?;
         }
@@ -548,20 +651,46 @@ fn render(doc: &Document, root: &Element, state: &PanelState) -> Result<(), JsVa
                 }
                 el(doc, &ul, "li", None, Some(&s))?;
             }
-            let to = if backup_to.is_empty() { tk("groupNoBackup") } else { chrome::i18n("groupBackupTo", &[backup_to.join(", ")]) };
+            let to = if backup_to.is_empty() {
+                tk("groupNoBackup")
+            } else {
+                chrome::i18n("groupBackupTo", &[backup_to.join(", ")])
+            };
             el(doc, root, "p", Some("group-backup"), Some(&to))?;
             render_older(doc, root, older.as_ref())?;
             exclude_button(doc, root, false)?;
         }
         PanelState::LidOnly { name } => {
-            el(doc, root, "p", Some("message"), Some(&chrome::i18n("lidOnly", &[view::clean_text(name)])))?;
-            create_form(doc, root, name, "", &[crate::core::model::Crm::Zoho, crate::core::model::Crm::Salesforce, crate::core::model::Crm::Leadsquared])?;
+            el(
+                doc,
+                root,
+                "p",
+                Some("message"),
+                Some(&chrome::i18n("lidOnly", &[view::clean_text(name)])),
+            )?;
+            create_form(
+                doc,
+                root,
+                name,
+                "",
+                &[
+                    crate::core::model::Crm::Zoho,
+                    crate::core::model::Crm::Salesforce,
+                    crate::core::model::Crm::Leadsquared,
+                ],
+            )?;
         }
         PanelState::CaptureBlocked { reason } => {
             el(doc, root, "p", Some("message"), Some(&status::capture_blocked_line(reason)))?;
         }
         PanelState::Excluded { name } => {
-            el(doc, root, "p", Some("message"), Some(&chrome::i18n("excluded", &[view::clean_text(name)])))?;
+            el(
+                doc,
+                root,
+                "p",
+                Some("message"),
+                Some(&chrome::i18n("excluded", &[view::clean_text(name)])),
+            )?;
             exclude_button(doc, root, true)?;
         }
     }
@@ -589,7 +718,11 @@ pub async fn panel_main() -> Result<(), JsValue> {
         // The content script listens for this and shrinks the frame to a tab.
         if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
             let msg = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&msg, &"crmsync".into(), &(if collapsed { "collapse" } else { "expand" }).into());
+            let _ = js_sys::Reflect::set(
+                &msg,
+                &"crmsync".into(),
+                &(if collapsed { "collapse" } else { "expand" }).into(),
+            );
             let _ = parent.post_message(&msg, "https://web.whatsapp.com");
         }
     })?;
@@ -604,7 +737,10 @@ pub async fn panel_main() -> Result<(), JsValue> {
     refresh(true).await;
     // The open chat and the worker's records change with capture, matching and sync: the
     // worker says so (`panel_changed`), and the slow poll keeps the times current.
-    gloo_timers::callback::Interval::new(POLL_MS, || wasm_bindgen_futures::spawn_local(refresh(false))).forget();
+    gloo_timers::callback::Interval::new(POLL_MS, || {
+        wasm_bindgen_futures::spawn_local(refresh(false))
+    })
+    .forget();
     Ok(())
 }
 
@@ -642,7 +778,10 @@ fn render_backfill(doc: &Document, p: &crate::core::backfill::Progress) -> Resul
     bar.set_attribute("aria-label", &tk("backfillTitle"))?;
     let line = match (&p.current, p.finished) {
         (_, true) => chrome::i18n("backfillDone", &[p.done.to_string(), p.total.to_string()]),
-        (Some(c), false) => chrome::i18n("backfillCurrent", &[view::clean_text(c), (p.done + 1).to_string(), p.total.to_string()]),
+        (Some(c), false) => chrome::i18n(
+            "backfillCurrent",
+            &[view::clean_text(c), (p.done + 1).to_string(), p.total.to_string()],
+        ),
         (None, false) => tk("working"),
     };
     el(doc, &sec, "p", Some("backfill-status"), Some(&line))?.set_attribute("role", "status")?;
@@ -655,16 +794,30 @@ fn render_backfill(doc: &Document, p: &crate::core::backfill::Progress) -> Resul
     for (title, outcome) in &p.results {
         let t = view::clean_text(title);
         let text = match outcome {
-            Outcome::Covered { messages } => chrome::i18n("backfillCovered", &[t, messages.to_string()]),
-            Outcome::HistoryEnds { messages, oldest } => chrome::i18n("backfillHistoryEnds", &[t, oldest.clone().unwrap_or_else(|| "—".into()), messages.to_string()]),
-            Outcome::NotOpened { reason } => chrome::i18n("backfillNotOpened", &[t, reason.clone()]),
+            Outcome::Covered { messages } => {
+                chrome::i18n("backfillCovered", &[t, messages.to_string()])
+            }
+            Outcome::HistoryEnds { messages, oldest } => chrome::i18n(
+                "backfillHistoryEnds",
+                &[t, oldest.clone().unwrap_or_else(|| "—".into()), messages.to_string()],
+            ),
+            Outcome::NotOpened { reason } => {
+                chrome::i18n("backfillNotOpened", &[t, reason.clone()])
+            }
             Outcome::Cancelled => chrome::i18n("backfillCancelled", &[t]),
         };
         el(doc, &ul, "li", None, Some(&text))?;
     }
     if !p.unreadable.is_empty() {
         let names: Vec<String> = p.unreadable.iter().map(|n| view::clean_text(n)).collect();
-        el(doc, &sec, "p", Some("backfill-unreadable"), Some(&chrome::i18n("backfillUnreadable", &[names.join(", ")])))?.set_class_name("muted");
+        el(
+            doc,
+            &sec,
+            "p",
+            Some("backfill-unreadable"),
+            Some(&chrome::i18n("backfillUnreadable", &[names.join(", ")])),
+        )?
+        .set_class_name("muted");
     }
     if p.finished {
         let b = button(doc, &sec, "backfill-start", &tk("backfillStart"))?;
@@ -754,13 +907,28 @@ async fn refresh(force: bool) {
     if let Some(b) = doc.get_element_by_id("backfill") {
         b.remove_attribute("hidden").ok();
     }
-    CHAT.with(|c| *c.borrow_mut() = reply.chat_key.clone().map(|k| (k, reply.chat_name.clone().unwrap_or_default())));
+    CHAT.with(|c| {
+        *c.borrow_mut() =
+            reply.chat_key.clone().map(|k| (k, reply.chat_name.clone().unwrap_or_default()))
+    });
     apply_theme(reply.theme.as_deref());
-    set_text(&doc, "capture", &reply.blocked.as_deref().map(status::capture_blocked_line).unwrap_or_default());
+    set_text(
+        &doc,
+        "capture",
+        &reply.blocked.as_deref().map(status::capture_blocked_line).unwrap_or_default(),
+    );
     let state = reply.state;
     // Offline is the browser's to say: the line under the card reflects it at once.
     let state = match state {
-        PanelState::Linked { card, deals, last_synced_ms, older, .. } if !online => PanelState::Linked { card, deals, last_synced_ms, sync: view::SyncState::Offline, older },
+        PanelState::Linked { card, deals, last_synced_ms, older, .. } if !online => {
+            PanelState::Linked {
+                card,
+                deals,
+                last_synced_ms,
+                sync: view::SyncState::Offline,
+                older,
+            }
+        }
         s => s,
     };
     let key = format!("{}|{}", chat_key(), serde_json::to_string(&state).unwrap_or_default());
@@ -769,7 +937,9 @@ async fn refresh(force: bool) {
     if same && !force {
         return;
     }
-    if !force && doc.active_element().is_some_and(|a| matches!(a.tag_name().as_str(), "INPUT" | "SELECT")) {
+    if !force
+        && doc.active_element().is_some_and(|a| matches!(a.tag_name().as_str(), "INPUT" | "SELECT"))
+    {
         return;
     }
     SHOWN.with(|s| *s.borrow_mut() = key);
@@ -805,7 +975,11 @@ thread_local! {
 /// strict-CSP fallback the chat's HTML, parsed here with the same Rust scraper and handed to
 /// the worker. Other senders are ignored.
 #[wasm_bindgen]
-pub async fn panel_runtime(message: JsValue, sender: JsValue, own_tab: Option<u32>) -> Result<(), JsValue> {
+pub async fn panel_runtime(
+    message: JsValue,
+    sender: JsValue,
+    own_tab: Option<u32>,
+) -> Result<(), JsValue> {
     use crate::core::protocol::Sender;
     let from = super::worker::sender_of(&sender);
     let ours = matches!(from, Sender::WhatsAppTab { tab, frame: 0 } if own_tab.is_some_and(|o| o as i64 == tab));
@@ -849,14 +1023,24 @@ async fn relay(header: String, rows: String, locale: String) -> Result<(), JsVal
     };
     let key = identity.chat_key();
     if RELAY_REPORTED.with(|r| r.borrow().as_deref() != Some(key.as_str())) {
-        if let Err(e) = chrome::send_request(&to_js(&Request::ChatOpened { identity: identity.clone(), theme: None })?).await {
+        if let Err(e) = chrome::send_request(&to_js(&Request::ChatOpened {
+            identity: identity.clone(),
+            theme: None,
+        })?)
+        .await
+        {
             forget(&fresh);
             return Err(e);
         }
         RELAY_REPORTED.with(|r| *r.borrow_mut() = Some(key));
     }
     for chunk in fresh.chunks(crate::core::limits::MAX_MESSAGES) {
-        if let Err(e) = chrome::send_request(&to_js(&Request::Captured { identity: identity.clone(), messages: chunk.to_vec() })?).await {
+        if let Err(e) = chrome::send_request(&to_js(&Request::Captured {
+            identity: identity.clone(),
+            messages: chunk.to_vec(),
+        })?)
+        .await
+        {
             RELAY_REPORTED.with(|r| *r.borrow_mut() = None);
             forget(chunk);
             return Err(e);

@@ -33,7 +33,12 @@ pub(crate) fn request_future(req: &IdbRequest) -> JsFuture {
         });
         let err_req = req.clone();
         let on_err = Closure::once_into_js(move |_e: web_sys::Event| {
-            let msg = err_req.error().ok().flatten().map(|e| e.message()).unwrap_or_else(|| "IndexedDB request failed".into());
+            let msg = err_req
+                .error()
+                .ok()
+                .flatten()
+                .map(|e| e.message())
+                .unwrap_or_else(|| "IndexedDB request failed".into());
             let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&msg));
         });
         req.set_onsuccess(Some(on_ok.unchecked_ref()));
@@ -82,7 +87,10 @@ impl Store {
         let upgrade_req = open.clone();
         let on_upgrade = Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(move |_e| {
             // Additive migration: create whatever stores this version has that the old lacks.
-            if let Ok(db) = upgrade_req.result().and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from)) {
+            if let Ok(db) = upgrade_req
+                .result()
+                .and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from))
+            {
                 let names = db.object_store_names();
                 for s in STORES {
                     if !names.contains(s) {
@@ -104,15 +112,24 @@ impl Store {
         Ok(v.as_string())
     }
 
-    pub async fn get<T: DeserializeOwned>(&self, store: &str, key: &str) -> Result<Option<T>, JsValue> {
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        store: &str,
+        key: &str,
+    ) -> Result<Option<T>, JsValue> {
         match self.get_raw(store, key).await? {
             None => Ok(None),
-            Some(s) => serde_json::from_str(&s).map(Some).map_err(|e| js_err(format!("{store}/{key}: {e}"))),
+            Some(s) => serde_json::from_str(&s)
+                .map(Some)
+                .map_err(|e| js_err(format!("{store}/{key}: {e}"))),
         }
     }
 
     /// Write several (store, key, value) entries in one transaction: all or nothing.
-    pub async fn put_many(&self, entries: &[(&str, String, Option<String>)]) -> Result<(), JsValue> {
+    pub async fn put_many(
+        &self,
+        entries: &[(&str, String, Option<String>)],
+    ) -> Result<(), JsValue> {
         if entries.is_empty() {
             return Ok(());
         }
@@ -122,7 +139,9 @@ impl Store {
                 names.push(&s.into());
             }
         }
-        let tx = self.db.transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)?;
+        let tx = self
+            .db
+            .transaction_with_str_sequence_and_mode(&names, IdbTransactionMode::Readwrite)?;
         let mut last = None;
         for (store, key, value) in entries {
             let os = tx.object_store(store)?;
@@ -138,7 +157,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn put<T: Serialize>(&self, store: &str, key: &str, value: &T) -> Result<(), JsValue> {
+    pub async fn put<T: Serialize>(
+        &self,
+        store: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<(), JsValue> {
         let json = serde_json::to_string(value).map_err(js_err)?;
         self.put_many(&[(store, key.to_string(), Some(json))]).await
     }
@@ -146,7 +170,8 @@ impl Store {
     /// Every key of a store (values stay on disk).
     pub async fn keys(&self, store: &str) -> Result<Vec<String>, JsValue> {
         let tx = self.db.transaction_with_str(store)?;
-        let keys: Array = request_future(&tx.object_store(store)?.get_all_keys()?).await?.dyn_into()?;
+        let keys: Array =
+            request_future(&tx.object_store(store)?.get_all_keys()?).await?.dyn_into()?;
         Ok(keys.iter().filter_map(|k| k.as_string()).collect())
     }
 
@@ -171,7 +196,9 @@ impl Store {
             // One corrupt entry must not block the rest; it is skipped and reported.
             match serde_json::from_str(&v) {
                 Ok(t) => out.push((k, t)),
-                Err(e) => web_sys::console::warn_1(&format!("crmsync: skipping unreadable {store}/{k}: {e}").into()),
+                Err(e) => web_sys::console::warn_1(
+                    &format!("crmsync: skipping unreadable {store}/{k}: {e}").into(),
+                ),
             }
         }
         Ok(out)
@@ -181,7 +208,11 @@ impl Store {
     /// content changed (an edit) is updated and becomes pending again; an unchanged
     /// re-capture does nothing. Messages `sendable` refuses (outside the backup window) are
     /// stored but never pending. Returns (added, updated).
-    pub async fn append_messages(&self, messages: &[OutboxMessage], sendable: impl Fn(&OutboxMessage) -> bool) -> Result<(usize, usize), JsValue> {
+    pub async fn append_messages(
+        &self,
+        messages: &[OutboxMessage],
+        sendable: impl Fn(&OutboxMessage) -> bool,
+    ) -> Result<(usize, usize), JsValue> {
         let turn = OUTBOX_TURN.with(std::rc::Rc::clone);
         let _turn = turn.lock().await;
         let mut entries: Vec<(&str, String, Option<String>)> = Vec::new();
@@ -198,16 +229,25 @@ impl Store {
                     let mut merged = m.clone();
                     merged.captured_at_ms = old.captured_at_ms;
                     merged.synced = false;
-                    entries.push(("messages", key.clone(), Some(serde_json::to_string(&merged).map_err(js_err)?)));
+                    entries.push((
+                        "messages",
+                        key.clone(),
+                        Some(serde_json::to_string(&merged).map_err(js_err)?),
+                    ));
                 }
                 None => {
                     added += 1;
                     let mut fresh = m.clone();
                     fresh.synced = false;
-                    entries.push(("messages", key.clone(), Some(serde_json::to_string(&fresh).map_err(js_err)?)));
+                    entries.push((
+                        "messages",
+                        key.clone(),
+                        Some(serde_json::to_string(&fresh).map_err(js_err)?),
+                    ));
                 }
             }
-            let pending = sendable(m).then(|| serde_json::to_string(&day_key)).transpose().map_err(js_err)?;
+            let pending =
+                sendable(m).then(|| serde_json::to_string(&day_key)).transpose().map_err(js_err)?;
             entries.push(("pending", key.clone(), pending));
             if !day_lists.contains_key(&day_key) {
                 let list: Vec<String> = self.get("days", &day_key).await?.unwrap_or_default();
@@ -234,7 +274,11 @@ impl Store {
         for k in keys {
             if let Some(mut m) = self.get::<OutboxMessage>("messages", k).await? {
                 m.synced = true;
-                entries.push(("messages", k.clone(), Some(serde_json::to_string(&m).map_err(js_err)?)));
+                entries.push((
+                    "messages",
+                    k.clone(),
+                    Some(serde_json::to_string(&m).map_err(js_err)?),
+                ));
             }
             entries.push(("pending", k.clone(), None));
         }

@@ -6,8 +6,9 @@
 use super::store::Store;
 use super::transport;
 use crate::core::outbox::{
-    batch_writes, build_units, message_state, older_summary, plan_writes, settled_messages, BackupWindow, DocKey, DocumentWriter,
-    MessageState, OlderMessages, OutboxMessage, RemoteState, RenderedDoc, Unit, WriteOp, WriteResult,
+    batch_writes, build_units, message_state, older_summary, plan_writes, settled_messages,
+    BackupWindow, DocKey, DocumentWriter, MessageState, OlderMessages, OutboxMessage, RemoteState,
+    RenderedDoc, Unit, WriteOp, WriteResult,
 };
 use crate::core::policy::{parse_retry_after, Decision, Failure, RetryPolicy};
 use crate::core::schedule::{self, Lease};
@@ -61,9 +62,11 @@ pub async fn log(store: &Store, text: String) -> Result<(), JsValue> {
 /// The backup window from what is stored: the first connection, the rep's window length,
 /// and the chats whose older messages the rep chose to back up.
 pub async fn backup_window(store: &Store) -> Result<BackupWindow, JsValue> {
-    let connected: Option<crate::core::model::LocalMinute> = store.get("meta", "first_connected_local").await?;
+    let connected: Option<crate::core::model::LocalMinute> =
+        store.get("meta", "first_connected_local").await?;
     let days = super::worker::settings(store).await?.backup_window_days;
-    let chats: Vec<ChatRecord> = store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c).collect();
+    let chats: Vec<ChatRecord> =
+        store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c).collect();
     Ok(crate::core::sync::backup_window(connected, days, &chats))
 }
 
@@ -72,14 +75,19 @@ pub async fn backup_window(store: &Store) -> Result<BackupWindow, JsValue> {
 pub async fn reconcile_pending(store: &Store) -> Result<usize, JsValue> {
     let window = backup_window(store).await?;
     let excluded = super::worker::settings(store).await?.excluded_chats;
-    let pending: BTreeSet<String> = store.all_raw("pending").await?.into_iter().map(|(k, _)| k).collect();
+    let pending: BTreeSet<String> =
+        store.all_raw("pending").await?.into_iter().map(|(k, _)| k).collect();
     let mut entries: Vec<(&str, String, Option<String>)> = Vec::new();
     for (k, m) in store.all::<OutboxMessage>("messages").await? {
         let state = message_state(&m, &window, excluded.contains(&m.message.chat));
         let should = state == MessageState::Pending;
         if should != pending.contains(&k) {
             let day = crate::core::outbox::day_key_of(&m.message);
-            entries.push(("pending", k, should.then(|| serde_json::to_string(&day)).transpose().map_err(super::js_err)?));
+            entries.push((
+                "pending",
+                k,
+                should.then(|| serde_json::to_string(&day)).transpose().map_err(super::js_err)?,
+            ));
         }
     }
     let changed = entries.len();
@@ -88,7 +96,11 @@ pub async fn reconcile_pending(store: &Store) -> Result<usize, JsValue> {
 }
 
 /// A chat's messages from before the backup window, if any (none once the rep chose them).
-pub async fn older_in_chat(store: &Store, chat_key: &str, window: &BackupWindow) -> Result<Option<OlderMessages>, JsValue> {
+pub async fn older_in_chat(
+    store: &Store,
+    chat_key: &str,
+    window: &BackupWindow,
+) -> Result<Option<OlderMessages>, JsValue> {
     let Some(start) = window.start() else { return Ok(None) };
     if window.older_chats.contains(chat_key) {
         return Ok(None);
@@ -112,7 +124,11 @@ pub async fn older_in_chat(store: &Store, chat_key: &str, window: &BackupWindow)
 }
 
 /// Store what the content script captured. Excluded chats are dropped here too.
-pub async fn on_captured(store: &Store, identity: crate::core::model::WaIdentity, messages: Vec<crate::core::model::Message>) -> Result<(usize, usize), JsValue> {
+pub async fn on_captured(
+    store: &Store,
+    identity: crate::core::model::WaIdentity,
+    messages: Vec<crate::core::model::Message>,
+) -> Result<(usize, usize), JsValue> {
     let chat_key = identity.chat_key();
     let mut chat: ChatRecord = store.get("chats", &chat_key).await?.unwrap_or_default();
     if chat.excluded {
@@ -131,13 +147,18 @@ pub async fn on_captured(store: &Store, identity: crate::core::model::WaIdentity
         })
         .collect();
     let window = backup_window(store).await?;
-    store.append_messages(&batch, |m| m.message.time.is_none_or(|t| window.admits(&m.message.chat, &t))).await
+    store
+        .append_messages(&batch, |m| {
+            m.message.time.is_none_or(|t| window.admits(&m.message.chat, &t))
+        })
+        .await
 }
 
 /// Pending messages of linked chats plus every message of the days they fall on.
 async fn load_outbox(store: &Store) -> Result<(Vec<OutboxMessage>, Vec<ChatRecord>), JsValue> {
     let pending: Vec<(String, String)> = store.all("pending").await?;
-    let chats: Vec<ChatRecord> = store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c).collect();
+    let chats: Vec<ChatRecord> =
+        store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c).collect();
     let day_keys: BTreeSet<String> = pending.into_iter().map(|(_, d)| d).collect();
     let mut keys = BTreeSet::new();
     for d in &day_keys {
@@ -153,10 +174,20 @@ async fn load_outbox(store: &Store) -> Result<(Vec<OutboxMessage>, Vec<ChatRecor
     Ok((out, chats))
 }
 
-fn classify_transport(crm: crate::core::model::Crm, op: &WriteOp, status: u16, body: &[u8], retry_after: Option<&str>) -> Failure {
+fn classify_transport(
+    crm: crate::core::model::Crm,
+    op: &WriteOp,
+    status: u16,
+    body: &[u8],
+    retry_after: Option<&str>,
+) -> Failure {
     match status {
-        0 => Failure::Transient { reason: format!("no response ({})", String::from_utf8_lossy(body)) },
-        429 => Failure::RateLimited { after_ms: parse_retry_after(retry_after).or(crate::crm::rate_limit_window_ms(crm)) },
+        0 => Failure::Transient {
+            reason: format!("no response ({})", String::from_utf8_lossy(body)),
+        },
+        429 => Failure::RateLimited {
+            after_ms: parse_retry_after(retry_after).or(crate::crm::rate_limit_window_ms(crm)),
+        },
         s if s >= 500 => Failure::Transient { reason: format!("HTTP {s}") },
         s => Failure::Transient { reason: format!("HTTP {s} for {op:?}") },
     }
@@ -164,7 +195,11 @@ fn classify_transport(crm: crate::core::model::Crm, op: &WriteOp, status: u16, b
 
 /// One full cycle for the given connectors. Safe to call at any time: it takes the lease,
 /// and does nothing when another cycle holds it.
-pub async fn run_cycle(store: &Store, writers: &mut [Box<dyn DocumentWriter>], owner: &str) -> Result<CycleReport, JsValue> {
+pub async fn run_cycle(
+    store: &Store,
+    writers: &mut [Box<dyn DocumentWriter>],
+    owner: &str,
+) -> Result<CycleReport, JsValue> {
     let mut report = CycleReport::default();
     let now = now_ms();
     let lease: Option<Lease> = store.get("meta", "lease").await?;
@@ -190,11 +225,23 @@ pub async fn run_cycle(store: &Store, writers: &mut [Box<dyn DocumentWriter>], o
     store.put("meta", "state", &state).await?;
     store.put_many(&[("meta", "lease".into(), None)]).await?;
     report.ran = true;
-    log(store, format!("sync: {} calls, {} written, {} messages confirmed, {} failed", report.calls, report.written, report.settled, report.failed)).await?;
+    log(
+        store,
+        format!(
+            "sync: {} calls, {} written, {} messages confirmed, {} failed",
+            report.calls, report.written, report.settled, report.failed
+        ),
+    )
+    .await?;
     result.map(|()| report)
 }
 
-async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], report: &mut CycleReport, state: &mut SyncState) -> Result<(), JsValue> {
+async fn cycle_body(
+    store: &Store,
+    writers: &mut [Box<dyn DocumentWriter>],
+    report: &mut CycleReport,
+    state: &mut SyncState,
+) -> Result<(), JsValue> {
     let (outbox, chats) = load_outbox(store).await?;
     let links: Vec<crate::core::outbox::ChatLinks> = chats
         .iter()
@@ -212,28 +259,49 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
     let window = backup_window(store).await?;
     let planned = build_units(&outbox, &links, &window);
     if !planned.before_window.is_empty() {
-        let entries: Vec<(&str, String, Option<String>)> = planned.before_window.iter().map(|k| ("pending", k.clone(), None)).collect();
+        let entries: Vec<(&str, String, Option<String>)> =
+            planned.before_window.iter().map(|k| ("pending", k.clone(), None)).collect();
         store.put_many(&entries).await?;
-        log(store, format!("{} messages are older than the first backup's {}-day window and were not sent", planned.before_window.len(), window.days)).await?;
+        log(
+            store,
+            format!(
+                "{} messages are older than the first backup's {}-day window and were not sent",
+                planned.before_window.len(),
+                window.days
+            ),
+        )
+        .await?;
     }
     if !planned.undated.is_empty() {
-        let entries: Vec<(&str, String, Option<String>)> = planned.undated.iter().map(|k| ("pending", k.clone(), None)).collect();
+        let entries: Vec<(&str, String, Option<String>)> =
+            planned.undated.iter().map(|k| ("pending", k.clone(), None)).collect();
         store.put_many(&entries).await?;
-        log(store, format!("{} captured rows have no timestamp and belong to no conversation day", planned.undated.len())).await?;
+        log(
+            store,
+            format!(
+                "{} captured rows have no timestamp and belong to no conversation day",
+                planned.undated.len()
+            ),
+        )
+        .await?;
     }
     let mut units = planned.units;
     // Files copied from the page travel with their message's unit.
     for u in &mut units {
         for m in &u.messages {
             for i in 0..m.media.len() {
-                if let Some(f) = store.get::<crate::core::outbox::FileBlob>("files", &format!("{}#{i}", m.key)).await? {
+                if let Some(f) = store
+                    .get::<crate::core::outbox::FileBlob>("files", &format!("{}#{i}", m.key))
+                    .await?
+                {
                     u.files.push(f);
                 }
             }
         }
     }
     let policy = RetryPolicy::default();
-    let mut retry: BTreeMap<String, RetryEntry> = store.get("meta", "retry").await?.unwrap_or_default();
+    let mut retry: BTreeMap<String, RetryEntry> =
+        store.get("meta", "retry").await?.unwrap_or_default();
     let mut parked: Vec<Parked> = store.get("meta", "parked").await?.unwrap_or_default();
     let mut parked_ids: BTreeSet<String> = parked.iter().map(|p| p.doc.clone()).collect();
     let mut all_docs: Vec<RenderedDoc> = Vec::new();
@@ -258,8 +326,15 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
         let records: BTreeSet<_> = my_units.iter().map(|u| u.key.record.clone()).collect();
         for r in &records {
             // The card keeps 5: a longer list is only complete where the writer wants 5 too (Zoho).
-            let complete = |c: &ChatRecord| c.deals.len() < crate::core::view::MAX_DEALS || crm == crate::core::model::Crm::Zoho;
-            let known = chats.iter().find(|c| c.links.first() == Some(r) && c.match_is_fresh(now_ms()) && complete(c) && c.deals.iter().all(|d| d.id.is_some()));
+            let complete = |c: &ChatRecord| {
+                c.deals.len() < crate::core::view::MAX_DEALS || crm == crate::core::model::Crm::Zoho
+            };
+            let known = chats.iter().find(|c| {
+                c.links.first() == Some(r)
+                    && c.match_is_fresh(now_ms())
+                    && complete(c)
+                    && c.deals.iter().all(|d| d.id.is_some())
+            });
             if let Some(c) = known {
                 writer.seed_related(r, c.deals.iter().filter_map(|d| d.id.clone()).collect());
             }
@@ -274,7 +349,12 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                     if !crate::core::policy::related_read_blocks(&f) {
                         // Lasting (hidden related list, no permission): the record's own
                         // backup goes and is confirmed; the missing copies are reported.
-                        state.last_error = Some(format!("{}: {} not backed up to its deals: {}", crm.name(), r.id, describe(&f)));
+                        state.last_error = Some(format!(
+                            "{}: {} not backed up to its deals: {}",
+                            crm.name(),
+                            r.id,
+                            describe(&f)
+                        ));
                         log(store, format!("{}: reading the deals of {} failed, backing up to the record only: {}", crm.name(), r.id, describe(&f))).await?;
                         break;
                     }
@@ -284,13 +364,18 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                         report.auth_expired.push(crm);
                     }
                     report.failed += 1;
-                    log(store, format!("{}: preparing {} failed: {}", crm.name(), r.id, describe(&f))).await?;
+                    log(
+                        store,
+                        format!("{}: preparing {} failed: {}", crm.name(), r.id, describe(&f)),
+                    )
+                    .await?;
                     break;
                 }
             }
         }
         let docs: Vec<RenderedDoc> = my_units.iter().flat_map(|u| writer.render(u)).collect();
-        let by_key: BTreeMap<DocKey, RenderedDoc> = docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        let by_key: BTreeMap<DocKey, RenderedDoc> =
+            docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
         all_docs.extend(docs.iter().cloned());
 
         let mut stop_crm = false;
@@ -304,7 +389,8 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
             if writes.is_empty() || stop_crm {
                 break;
             }
-            let (solo, grouped): (Vec<_>, Vec<_>) = writes.into_iter().partition(|w| retry.get(&w.doc.id()).is_some_and(|r| r.alone));
+            let (solo, grouped): (Vec<_>, Vec<_>) =
+                writes.into_iter().partition(|w| retry.get(&w.doc.id()).is_some_and(|r| r.alone));
             let mut batches = batch_writes(grouped, |_, class, op| writer.batch_limit(class, op));
             batches.extend(batch_writes(solo, |_, _, _| 1));
             // Reconcile first: it decides whether the creates of this pass are needed.
@@ -315,7 +401,8 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                     Ok(r) => r,
                     Err(e) => {
                         report.failed += batch.writes.len();
-                        log(store, format!("{}: could not build a request: {e}", crm.name())).await?;
+                        log(store, format!("{}: could not build a request: {e}", crm.name()))
+                            .await?;
                         continue;
                     }
                 };
@@ -327,7 +414,14 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                     for w in &batch.writes {
                         let st = RemoteState::Uncertain { since_ms: since };
                         remote.insert(w.doc.clone(), st.clone());
-                        entries.push(("docs", w.doc.id(), Some(serde_json::to_string(&(w.doc.clone(), st)).map_err(super::js_err)?)));
+                        entries.push((
+                            "docs",
+                            w.doc.id(),
+                            Some(
+                                serde_json::to_string(&(w.doc.clone(), st))
+                                    .map_err(super::js_err)?,
+                            ),
+                        ));
                     }
                     store.put_many(&entries).await?;
                 }
@@ -338,26 +432,53 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                 if batch.op == WriteOp::Reconcile {
                     let mut page_req = req.clone();
                     for _ in 0..RECONCILE_MAX_PAGES {
-                        let found_all = writer.outcome(&batch, &resp).iter().all(|(_, r)| !matches!(r, WriteResult::Absent));
-                        let Some(next) = (!found_all).then(|| writer.next_read(&page_req, &resp)).flatten() else { break };
+                        let found_all = writer
+                            .outcome(&batch, &resp)
+                            .iter()
+                            .all(|(_, r)| !matches!(r, WriteResult::Absent));
+                        let Some(next) =
+                            (!found_all).then(|| writer.next_read(&page_req, &resp)).flatten()
+                        else {
+                            break;
+                        };
                         resp = transport::perform(&next).await;
                         report.calls += 1;
                         page_req = next;
                     }
                 }
-                let results: Vec<(DocKey, WriteResult)> = if resp.status == 0 || resp.status == 429 || resp.status >= 500 {
-                    let f = classify_transport(crm, &batch.op, resp.status, &resp.body, resp.header("retry-after"));
-                    batch.writes.iter().map(|w| (w.doc.clone(), WriteResult::Failed(f.clone()))).collect()
-                } else {
-                    let mut rs = writer.outcome(&batch, &resp);
-                    let answered: BTreeSet<DocKey> = rs.iter().map(|(k, _)| k.clone()).collect();
-                    for w in &batch.writes {
-                        if !answered.contains(&w.doc) {
-                            rs.push((w.doc.clone(), WriteResult::Failed(Failure::Transient { reason: format!("HTTP {}: no result for this record", resp.status) })));
+                let results: Vec<(DocKey, WriteResult)> =
+                    if resp.status == 0 || resp.status == 429 || resp.status >= 500 {
+                        let f = classify_transport(
+                            crm,
+                            &batch.op,
+                            resp.status,
+                            &resp.body,
+                            resp.header("retry-after"),
+                        );
+                        batch
+                            .writes
+                            .iter()
+                            .map(|w| (w.doc.clone(), WriteResult::Failed(f.clone())))
+                            .collect()
+                    } else {
+                        let mut rs = writer.outcome(&batch, &resp);
+                        let answered: BTreeSet<DocKey> =
+                            rs.iter().map(|(k, _)| k.clone()).collect();
+                        for w in &batch.writes {
+                            if !answered.contains(&w.doc) {
+                                rs.push((
+                                    w.doc.clone(),
+                                    WriteResult::Failed(Failure::Transient {
+                                        reason: format!(
+                                            "HTTP {}: no result for this record",
+                                            resp.status
+                                        ),
+                                    }),
+                                ));
+                            }
                         }
-                    }
-                    rs
-                };
+                        rs
+                    };
                 let mut entries = Vec::new();
                 for (key, result) in results {
                     let id = key.id();
@@ -365,9 +486,20 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                         WriteResult::Written { id: remote_id } => {
                             // A reconcile found the document but not necessarily its latest
                             // body: record it stale so the next pass updates it.
-                            let digest = if batch.op == WriteOp::Reconcile { 0 } else { by_key.get(&key).map(|d| d.digest()).unwrap_or(0) };
+                            let digest = if batch.op == WriteOp::Reconcile {
+                                0
+                            } else {
+                                by_key.get(&key).map(|d| d.digest()).unwrap_or(0)
+                            };
                             let st = RemoteState::Written { id: remote_id, digest };
-                            entries.push(("docs", id.clone(), Some(serde_json::to_string(&(key.clone(), st.clone())).map_err(super::js_err)?)));
+                            entries.push((
+                                "docs",
+                                id.clone(),
+                                Some(
+                                    serde_json::to_string(&(key.clone(), st.clone()))
+                                        .map_err(super::js_err)?,
+                                ),
+                            ));
                             remote.insert(key, st);
                             retry.remove(&id);
                             report.written += 1;
@@ -394,12 +526,14 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                                         state.retry_not_before_ms = Some(at_ms);
                                         stop_crm = true;
                                     }
-                                    state.last_error = Some(format!("{}: {}", crm.name(), describe(&f)));
+                                    state.last_error =
+                                        Some(format!("{}: {}", crm.name(), describe(&f)));
                                 }
                                 Decision::RetryAlone { at_ms } => {
                                     entry.at_ms = at_ms;
                                     entry.alone = true;
-                                    state.last_error = Some(format!("{}: {}", crm.name(), describe(&f)));
+                                    state.last_error =
+                                        Some(format!("{}: {}", crm.name(), describe(&f)));
                                 }
                                 Decision::RefreshThenRetry => {
                                     // The worker refreshes the token and runs again at once.
@@ -407,13 +541,18 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
                                     if !report.auth_expired.contains(&crm) {
                                         report.auth_expired.push(crm);
                                     }
-                                    state.last_error = Some(format!("{}: access token expired", crm.name()));
+                                    state.last_error =
+                                        Some(format!("{}: access token expired", crm.name()));
                                     stop_crm = true;
                                 }
                                 Decision::Park { reason } => {
                                     // Parked once: the cycle's later passes leave it alone.
                                     parked_ids.insert(id.clone());
-                                    parked.push(Parked { doc: id.clone(), reason: reason.clone(), at_ms: now_ms() });
+                                    parked.push(Parked {
+                                        doc: id.clone(),
+                                        reason: reason.clone(),
+                                        at_ms: now_ms(),
+                                    });
                                     state.last_error = Some(format!("{}: {reason}", crm.name()));
                                 }
                             }
@@ -437,9 +576,14 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
         store.mark_synced(&keys).await?;
         report.settled = keys.len();
         let now = now_ms();
-        let touched: BTreeSet<String> = outbox.iter().filter(|m| settled.contains(&m.message.key)).map(|m| m.message.chat.clone()).collect();
+        let touched: BTreeSet<String> = outbox
+            .iter()
+            .filter(|m| settled.contains(&m.message.key))
+            .map(|m| m.message.chat.clone())
+            .collect();
         // Per chat and per CRM record (contact, lead): when its backup was last confirmed.
-        let mut per_record: BTreeMap<String, u64> = store.get("meta", "record_synced").await?.unwrap_or_default();
+        let mut per_record: BTreeMap<String, u64> =
+            store.get("meta", "record_synced").await?.unwrap_or_default();
         for chat_key in touched {
             if let Some(mut c) = store.get::<ChatRecord>("chats", &chat_key).await? {
                 c.last_synced_at_ms = Some(now);
@@ -455,12 +599,17 @@ async fn cycle_body(store: &Store, writers: &mut [Box<dyn DocumentWriter>], repo
 }
 
 /// Remember the API allowance a CRM reported, for the diagnostics.
-async fn note_budget(store: &Store, crm: crate::core::model::Crm, resp: &crate::crm::http::HttpResponse) -> Result<(), JsValue> {
+async fn note_budget(
+    store: &Store,
+    crm: crate::core::model::Crm,
+    resp: &crate::crm::http::HttpResponse,
+) -> Result<(), JsValue> {
     let b = crate::crm::budget_of(crm, resp);
     if b.remaining.is_none() {
         return Ok(());
     }
-    let mut all: BTreeMap<String, crate::crm::Budget> = store.get("meta", "budget").await?.unwrap_or_default();
+    let mut all: BTreeMap<String, crate::crm::Budget> =
+        store.get("meta", "budget").await?.unwrap_or_default();
     all.insert(crm.name().to_string(), b);
     store.put("meta", "budget", &all).await
 }
@@ -468,8 +617,12 @@ async fn note_budget(store: &Store, crm: crate::core::model::Crm, resp: &crate::
 /// A failure in the words the panel shows.
 pub fn describe(f: &Failure) -> String {
     match f {
-        Failure::RateLimited { after_ms: Some(ms) } => format!("rate limited by the CRM; retrying in {} s", ms / 1000),
-        Failure::RateLimited { after_ms: None } => "rate limited by the CRM; retrying shortly".into(),
+        Failure::RateLimited { after_ms: Some(ms) } => {
+            format!("rate limited by the CRM; retrying in {} s", ms / 1000)
+        }
+        Failure::RateLimited { after_ms: None } => {
+            "rate limited by the CRM; retrying shortly".into()
+        }
         Failure::Transient { reason } => format!("temporary CRM error ({reason}); will retry"),
         Failure::AuthExpired => "access token expired; refreshing".into(),
         Failure::ReconnectNeeded => "reconnect needed".into(),

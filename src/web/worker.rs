@@ -2,15 +2,15 @@
 //! kept in memory between events; JS registers listeners synchronously and forwards here.
 use super::store::Store;
 use super::{chrome, js_err, sync, to_js, transport};
-use crate::core::protocol::ActionReply;
-use crate::core::view::Settings;
-use crate::crm::Connector;
 use crate::core::outbox::{DocKey, DocumentWriter, OutboxMessage, RemoteState};
+use crate::core::protocol::ActionReply;
 use crate::core::protocol::{self, Request, Sender};
 use crate::core::schedule;
 use crate::core::status;
 use crate::core::sync::{ChatRecord, Export, LogEntry, Parked, SyncState};
 use crate::core::view;
+use crate::core::view::Settings;
+use crate::crm::Connector;
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -33,7 +33,8 @@ pub async fn worker_start() -> Result<(), JsValue> {
         store.put("meta", "state", &state).await?;
     }
     if !chrome::alarm_exists(SYNC_ALARM).await? {
-        let minutes: f64 = store.get("meta", "sync_period_minutes").await?.unwrap_or(SYNC_PERIOD_MINUTES);
+        let minutes: f64 =
+            store.get("meta", "sync_period_minutes").await?.unwrap_or(SYNC_PERIOD_MINUTES);
         chrome::alarm_create_periodic(SYNC_ALARM, minutes).await?;
     }
     if schedule::due(state.last_finished_ms, sync::now_ms(), schedule::DEFAULT_PERIOD_MS) {
@@ -120,13 +121,24 @@ thread_local! {
 
 /// Look a chat up in the CRMs the limiter admits now (core::ratelimit); the others wait for
 /// the next capture or cycle. `tab`: the capture's tab (None: the sync cycle).
-async fn limited_resolve(store: &Store, identity: &crate::core::model::WaIdentity, c: Connectors, tab: Option<i64>) -> Result<Connectors, JsValue> {
+async fn limited_resolve(
+    store: &Store,
+    identity: &crate::core::model::WaIdentity,
+    c: Connectors,
+    tab: Option<i64>,
+) -> Result<Connectors, JsValue> {
     limited_resolve_again(store, identity, c, tab, false).await
 }
 
 /// `again_if_busy`: a lookup of this chat already running runs once more when it ends (a
 /// group showed a new participant); otherwise a busy chat is left to the running lookup.
-async fn limited_resolve_again(store: &Store, identity: &crate::core::model::WaIdentity, c: Connectors, tab: Option<i64>, again_if_busy: bool) -> Result<Connectors, JsValue> {
+async fn limited_resolve_again(
+    store: &Store,
+    identity: &crate::core::model::WaIdentity,
+    c: Connectors,
+    tab: Option<i64>,
+    again_if_busy: bool,
+) -> Result<Connectors, JsValue> {
     let key = identity.chat_key();
     // Nothing to look up by number (an @lid or name-only chat): no CRM search, no token.
     if identity.phone.is_none() && !identity.is_group {
@@ -173,15 +185,25 @@ async fn limited_resolve_again(store: &Store, identity: &crate::core::model::WaI
     }
 }
 
-async fn limited_resolve_inner(store: &Store, identity: &crate::core::model::WaIdentity, mut c: Connectors, tab: Option<i64>) -> Result<Connectors, JsValue> {
+async fn limited_resolve_inner(
+    store: &Store,
+    identity: &crate::core::model::WaIdentity,
+    mut c: Connectors,
+    tab: Option<i64>,
+) -> Result<Connectors, JsValue> {
     use crate::core::model::Crm;
     if LIMITER.with(|l| l.borrow().is_none()) {
-        let saved: crate::core::ratelimit::Limiter = store.get("meta", "lookup_limiter").await?.unwrap_or_default();
+        let saved: crate::core::ratelimit::Limiter =
+            store.get("meta", "lookup_limiter").await?.unwrap_or_default();
         LIMITER.with(|l| l.borrow_mut().get_or_insert(saved).tabs.len());
     }
-    let by_name: std::collections::BTreeMap<String, crate::crm::Budget> = store.get("meta", "budget").await?.unwrap_or_default();
-    let budgets: std::collections::BTreeMap<Crm, crate::crm::Budget> =
-        c.finders.iter().filter_map(|f| by_name.get(f.crm().name()).map(|b| (f.crm(), b.clone()))).collect();
+    let by_name: std::collections::BTreeMap<String, crate::crm::Budget> =
+        store.get("meta", "budget").await?.unwrap_or_default();
+    let budgets: std::collections::BTreeMap<Crm, crate::crm::Budget> = c
+        .finders
+        .iter()
+        .filter_map(|f| by_name.get(f.crm().name()).map(|b| (f.crm(), b.clone())))
+        .collect();
     let crms: Vec<Crm> = c.finders.iter().map(|f| f.crm()).collect();
     let phone = identity.phone.clone().filter(|_| !identity.is_group);
     let now = sync::now_ms();
@@ -195,7 +217,8 @@ async fn limited_resolve_inner(store: &Store, identity: &crate::core::model::WaI
     if go.is_empty() {
         return Ok(c);
     }
-    let (finders, rest): (Vec<Box<dyn Connector>>, Vec<Box<dyn Connector>>) = std::mem::take(&mut c.finders).into_iter().partition(|f| go.contains(&f.crm()));
+    let (finders, rest): (Vec<Box<dyn Connector>>, Vec<Box<dyn Connector>>) =
+        std::mem::take(&mut c.finders).into_iter().partition(|f| go.contains(&f.crm()));
     let resolved = super::matching::resolve(store, identity, &finders, &c.region, now).await;
     c.finders = finders.into_iter().chain(rest).collect();
     let (outcome, errors) = resolved?;
@@ -206,7 +229,9 @@ async fn limited_resolve_inner(store: &Store, identity: &crate::core::model::WaI
             chat.matched_at_ms = None;
             store.put("chats", &key, &chat).await?;
         }
-    } else if let (Some(p), crate::core::matching::MatchOutcome::NoMatch { .. }, true) = (phone, &outcome, errors.is_empty()) {
+    } else if let (Some(p), crate::core::matching::MatchOutcome::NoMatch { .. }, true) =
+        (phone, &outcome, errors.is_empty())
+    {
         let snapshot = LIMITER.with(|l| {
             let mut l = l.borrow_mut();
             let lim = l.get_or_insert_with(Default::default);
@@ -226,7 +251,10 @@ thread_local! {
 
 async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
     if !settings(store).await?.sync_enabled {
-        return Ok(sync::CycleReport { skipped_reason: Some("sync is off in the options".into()), ..Default::default() });
+        return Ok(sync::CycleReport {
+            skipped_reason: Some("sync is off in the options".into()),
+            ..Default::default()
+        });
     }
     let owner = INSTANCE.with(String::clone);
     clean_orphan_files(store).await?;
@@ -265,9 +293,14 @@ async fn clean_orphan_files(store: &Store) -> Result<(), JsValue> {
     }
     let orphans = crate::core::limits::orphan_files(&keys, &media);
     if !orphans.is_empty() {
-        let drop: Vec<(&str, String, Option<String>)> = orphans.iter().map(|k| ("files", k.clone(), None)).collect();
+        let drop: Vec<(&str, String, Option<String>)> =
+            orphans.iter().map(|k| ("files", k.clone(), None)).collect();
         store.put_many(&drop).await?;
-        sync::log(store, format!("{} copied files without a stored message were removed", orphans.len())).await?;
+        sync::log(
+            store,
+            format!("{} copied files without a stored message were removed", orphans.len()),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -315,8 +348,17 @@ pub(crate) fn sender_of(sender: &JsValue) -> Sender {
         .and_then(|t| js_sys::Reflect::get(&t, &"id".into()).ok())
         .and_then(|v| v.as_f64())
         .map(|v| v as i64);
-    let frame = js_sys::Reflect::get(sender, &"frameId".into()).ok().and_then(|v| v.as_f64()).map(|v| v as i64);
-    protocol::classify_sender(&chrome::runtime_id(), get("id").as_deref(), get("url").as_deref(), tab, frame)
+    let frame = js_sys::Reflect::get(sender, &"frameId".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .map(|v| v as i64);
+    protocol::classify_sender(
+        &chrome::runtime_id(),
+        get("id").as_deref(),
+        get("url").as_deref(),
+        tab,
+        frame,
+    )
 }
 
 /// What the worker keeps per tab: the panel binding (`panel:<tab>`, written by the content
@@ -338,9 +380,18 @@ struct TabChat {
 }
 
 async fn tab_record(store: &Store, tab: i64) -> Result<Option<protocol::TabRecord>, JsValue> {
-    let Some(b) = store.get::<PanelBinding>("meta", &format!("panel:{tab}")).await? else { return Ok(None) };
+    let Some(b) = store.get::<PanelBinding>("meta", &format!("panel:{tab}")).await? else {
+        return Ok(None);
+    };
     let c: TabChat = store.get("meta", &format!("tabchat:{tab}")).await?.unwrap_or_default();
-    Ok(Some(protocol::TabRecord { nonce: b.nonce, frame: b.frame, chat: c.chat, previous_chat: c.previous_chat, theme: c.theme, blocked: b.blocked }))
+    Ok(Some(protocol::TabRecord {
+        nonce: b.nonce,
+        frame: b.frame,
+        chat: c.chat,
+        previous_chat: c.previous_chat,
+        theme: c.theme,
+        blocked: b.blocked,
+    }))
 }
 
 /// The tab a sender speaks for, if it is a content script or a panel frame.
@@ -375,12 +426,21 @@ async fn export(store: &Store) -> Result<Export, JsValue> {
                 .await?
                 .into_iter()
                 .map(|(_, m)| {
-                    let state = crate::core::outbox::message_state(&m, &window, excluded.contains(&m.message.chat));
+                    let state = crate::core::outbox::message_state(
+                        &m,
+                        &window,
+                        excluded.contains(&m.message.chat),
+                    );
                     crate::core::sync::ExportedMessage { stored: m, state }
                 })
                 .collect()
         },
-        documents: store.all::<(DocKey, RemoteState)>("docs").await?.into_iter().map(|(_, d)| d).collect(),
+        documents: store
+            .all::<(DocKey, RemoteState)>("docs")
+            .await?
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect(),
         parked: store.get("meta", "parked").await?.unwrap_or_default(),
         state: store.get("meta", "state").await?.unwrap_or_default(),
         log: store.get::<Vec<LogEntry>>("meta", "log").await?.unwrap_or_default(),
@@ -389,7 +449,11 @@ async fn export(store: &Store) -> Result<Export, JsValue> {
 }
 
 /// The panel's view of a chat, from what the worker has stored.
-async fn panel_view(store: &Store, chat_key: Option<&str>, name: Option<&str>) -> Result<view::PanelState, JsValue> {
+async fn panel_view(
+    store: &Store,
+    chat_key: Option<&str>,
+    name: Option<&str>,
+) -> Result<view::PanelState, JsValue> {
     let connected = super::connect::connected_crms().await?;
     let reconnect = super::connect::reconnect_needed().await?;
     let s = settings(store).await?;
@@ -401,7 +465,14 @@ async fn panel_view(store: &Store, chat_key: Option<&str>, name: Option<&str>) -
     let pending_in_chat = match chat_key {
         Some(k) => {
             let prefix = format!("{k}|");
-            store.all_raw("pending").await?.iter().filter(|(_, v)| serde_json::from_str::<String>(v).is_ok_and(|d| d.starts_with(&prefix))).count() as u32
+            store
+                .all_raw("pending")
+                .await?
+                .iter()
+                .filter(|(_, v)| {
+                    serde_json::from_str::<String>(v).is_ok_and(|d| d.starts_with(&prefix))
+                })
+                .count() as u32
         }
         None => 0,
     };
@@ -449,7 +520,10 @@ async fn apply_exclusions(store: &Store, s: &Settings) -> Result<(), JsValue> {
         .all_raw("pending")
         .await?
         .into_iter()
-        .filter(|(_, v)| serde_json::from_str::<String>(v).is_ok_and(|d| prefixes.iter().any(|p| d.starts_with(p.as_str()))))
+        .filter(|(_, v)| {
+            serde_json::from_str::<String>(v)
+                .is_ok_and(|d| prefixes.iter().any(|p| d.starts_with(p.as_str())))
+        })
         .map(|(k, _)| ("pending", k, None))
         .collect();
     store.put_many(&drop).await
@@ -457,17 +531,30 @@ async fn apply_exclusions(store: &Store, s: &Settings) -> Result<(), JsValue> {
 
 /// Create a contact or lead in one CRM, then link the chat to it (or to the record the
 /// CRM names as the duplicate).
-async fn create_record(chat: String, crm: crate::core::model::Crm, kind: &str, fields: view::RecordForm) -> Result<ActionReply, JsValue> {
+async fn create_record(
+    chat: String,
+    crm: crate::core::model::Crm,
+    kind: &str,
+    fields: view::RecordForm,
+) -> Result<ActionReply, JsValue> {
     let errs = view::validate_form(&fields, kind);
     if !errs.is_empty() {
         return Ok(ActionReply { field_errors: errs, ..ActionReply::err("errInvalid") });
     }
     let c = connectors().await?;
-    let Some(conn) = c.finders.iter().find(|f| f.crm() == crm) else { return Ok(ActionReply::err("errNotConnected")) };
-    let create_kind = if kind == "lead" { crate::crm::CreateKind::Lead } else { crate::crm::CreateKind::Contact };
+    let Some(conn) = c.finders.iter().find(|f| f.crm() == crm) else {
+        return Ok(ActionReply::err("errNotConnected"));
+    };
+    let create_kind =
+        if kind == "lead" { crate::crm::CreateKind::Lead } else { crate::crm::CreateKind::Contact };
     let name = format!("{} {}", fields.first_name.trim(), fields.last_name.trim());
     let typed = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-    let new = crate::crm::NewRecord { name: name.trim().to_string(), phone: fields.phone.trim().to_string(), email: typed(&fields.email), company: typed(&fields.company) };
+    let new = crate::crm::NewRecord {
+        name: name.trim().to_string(),
+        phone: fields.phone.trim().to_string(),
+        email: typed(&fields.email),
+        company: typed(&fields.company),
+    };
     let resp = transport::perform(&conn.create_request(create_kind, &new)).await;
     let id = match conn.parse_create(&resp) {
         Ok(crate::crm::Created::New { id }) => id,
@@ -493,15 +580,23 @@ async fn create_record(chat: String, crm: crate::core::model::Crm, kind: &str, f
             let mut reply = ActionReply::err(sync::describe(&e));
             if let crate::crm::Failure::Rejected { reason } = &e {
                 // Name the field when the CRM did (e-mail duplicates, mandatory fields).
-                let field = ["phone", "email", "last_name", "company"].into_iter().find(|f| reason.to_lowercase().contains(&f.replace('_', "")));
+                let field = ["phone", "email", "last_name", "company"]
+                    .into_iter()
+                    .find(|f| reason.to_lowercase().contains(&f.replace('_', "")));
                 if let Some(f) = field {
-                    reply.field_errors.push(view::FieldError { field: f.into(), key: reason.clone() });
+                    reply
+                        .field_errors
+                        .push(view::FieldError { field: f.into(), key: reason.clone() });
                 }
             }
             return Ok(reply);
         }
     };
-    let record_kind = if kind == "lead" { crate::core::model::RecordKind::Lead } else { crate::core::model::RecordKind::Contact };
+    let record_kind = if kind == "lead" {
+        crate::core::model::RecordKind::Lead
+    } else {
+        crate::core::model::RecordKind::Contact
+    };
     let record = crate::core::model::RecordRef { crm, kind: record_kind, id: id.clone() };
     let store = Store::open().await?;
     let mut chat_rec: ChatRecord = store.get("chats", &chat).await?.unwrap_or_default();
@@ -557,7 +652,11 @@ async fn search_records(query: &str) -> Result<ActionReply, JsValue> {
                 kind: view::kind_name(r.kind?).into(),
                 id: r.id.clone(),
                 name: r.name.clone(),
-                detail: r.email.clone().or_else(|| r.phones.first().map(|(_, v)| v.clone())).or_else(|| r.company.clone()),
+                detail: r
+                    .email
+                    .clone()
+                    .or_else(|| r.phones.first().map(|(_, v)| v.clone()))
+                    .or_else(|| r.company.clone()),
             })
         })
         .collect();
@@ -602,7 +701,8 @@ async fn diagnostics(store: &Store) -> Result<Diagnostics, JsValue> {
 /// One runtime message in, one reply out. Rejected senders get an error, never data.
 #[wasm_bindgen]
 pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
-    let request: Request = serde_wasm_bindgen::from_value(message).map_err(|e| js_err(format!("bad request: {e}")))?;
+    let request: Request =
+        serde_wasm_bindgen::from_value(message).map_err(|e| js_err(format!("bad request: {e}")))?;
     let from = sender_of(&sender);
     crate::core::limits::check(&request).map_err(js_err)?;
     let tab = match tab_of(&from) {
@@ -612,7 +712,20 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
     protocol::authorize(&request, &from, tab.as_ref()).map_err(js_err)?;
     let changes = !matches!(
         request,
-        Request::PanelView { .. } | Request::PanelSync | Request::PanelClaim { .. } | Request::PanelRegister { .. } | Request::BackfillProgress { .. } | Request::UnknownChats { .. } | Request::Status | Request::Export | Request::Diagnostics | Request::GetSettings | Request::KnownChats | Request::Hello { .. } | Request::CaptureStats { .. } | Request::SearchRecords { .. }
+        Request::PanelView { .. }
+            | Request::PanelSync
+            | Request::PanelClaim { .. }
+            | Request::PanelRegister { .. }
+            | Request::BackfillProgress { .. }
+            | Request::UnknownChats { .. }
+            | Request::Status
+            | Request::Export
+            | Request::Diagnostics
+            | Request::GetSettings
+            | Request::KnownChats
+            | Request::Hello { .. }
+            | Request::CaptureStats { .. }
+            | Request::SearchRecords { .. }
     );
     let reply = handle(request, &from, tab).await;
     if changes && reply.is_ok() {
@@ -621,13 +734,19 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
     reply
 }
 
-async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord>) -> Result<JsValue, JsValue> {
+async fn handle(
+    request: Request,
+    from: &Sender,
+    tab: Option<protocol::TabRecord>,
+) -> Result<JsValue, JsValue> {
     let tab_id = tab_of(from);
     match request {
         Request::PanelRegister { nonce, blocked } => {
             let store = Store::open().await?;
             let t = tab_id.ok_or_else(|| js_err("no tab"))?;
-            store.put("meta", &format!("panel:{t}"), &PanelBinding { nonce, frame: None, blocked }).await?;
+            store
+                .put("meta", &format!("panel:{t}"), &PanelBinding { nonce, frame: None, blocked })
+                .await?;
             to_js(&ActionReply::ok())
         }
         Request::PanelClaim { nonce } => {
@@ -636,7 +755,13 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
             };
             rec.claim(*frame, &nonce).map_err(js_err)?;
             let store = Store::open().await?;
-            store.put("meta", &format!("panel:{t}"), &PanelBinding { nonce: rec.nonce, frame: rec.frame, blocked: rec.blocked }).await?;
+            store
+                .put(
+                    "meta",
+                    &format!("panel:{t}"),
+                    &PanelBinding { nonce: rec.nonce, frame: rec.frame, blocked: rec.blocked },
+                )
+                .await?;
             to_js(&ActionReply::ok())
         }
         Request::ChatOpened { identity, theme } => {
@@ -644,7 +769,11 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
             let t = tab_id.ok_or_else(|| js_err("no tab"))?;
             let mut rec = tab.unwrap_or_default();
             rec.open(identity);
-            let c = TabChat { chat: rec.chat, previous_chat: rec.previous_chat, theme: theme.or(rec.theme) };
+            let c = TabChat {
+                chat: rec.chat,
+                previous_chat: rec.previous_chat,
+                theme: theme.or(rec.theme),
+            };
             store.put("meta", &format!("tabchat:{t}"), &c).await?;
             to_js(&ActionReply::ok())
         }
@@ -664,17 +793,31 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
             let key = rec.chat_key();
             let name = rec.chat.as_ref().map(|c| c.name.clone());
             let state = panel_view(&store, key.as_deref(), name.as_deref()).await?;
-            to_js(&PanelSyncReply { chat_key: key, chat_name: name, theme: rec.theme, blocked: rec.blocked, state })
+            to_js(&PanelSyncReply {
+                chat_key: key,
+                chat_name: name,
+                theme: rec.theme,
+                blocked: rec.blocked,
+                state,
+            })
         }
         // For the panel frame of the content script's tab; the worker only acknowledges it.
         Request::BackfillProgress { .. } => to_js(&ActionReply::ok()),
         Request::UnknownChats { titles } => {
             let store = Store::open().await?;
-            let known: std::collections::BTreeSet<String> = store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c.identity.name).collect();
-            let unknown: Vec<String> = titles.into_iter().filter(|t| !known.contains(t.trim())).collect();
+            let known: std::collections::BTreeSet<String> = store
+                .all::<ChatRecord>("chats")
+                .await?
+                .into_iter()
+                .map(|(_, c)| c.identity.name)
+                .collect();
+            let unknown: Vec<String> =
+                titles.into_iter().filter(|t| !known.contains(t.trim())).collect();
             to_js(&unknown)
         }
-        Request::Hello { .. } | Request::Relay { .. } => to_js(&Ack { ok: true, product: status::product_line() }),
+        Request::Hello { .. } | Request::Relay { .. } => {
+            to_js(&Ack { ok: true, product: status::product_line() })
+        }
         Request::ContentError { stage, error } => {
             let store = Store::open().await?;
             store.put("meta", "content_error", &format!("{stage}: {error}")).await?;
@@ -685,13 +828,18 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
             let store = Store::open().await?;
             to_js(&panel_view(&store, chat.as_deref(), name.as_deref()).await?)
         }
-        Request::CreateRecord { chat, crm, record_kind, fields } => to_js(&create_record(chat, crm, &record_kind, fields).await?),
+        Request::CreateRecord { chat, crm, record_kind, fields } => {
+            to_js(&create_record(chat, crm, &record_kind, fields).await?)
+        }
         Request::SearchRecords { query } => to_js(&search_records(&query).await?),
         Request::LinkRecord { chat, record } | Request::ChooseCandidate { chat, record } => {
             let store = Store::open().await?;
             // A record found by "link existing" search: keep its card with the chat.
-            let found: Vec<crate::core::model::CrmRecord> = store.get("meta", "search_results").await?.unwrap_or_default();
-            if let Some(card) = found.into_iter().find(|c| c.id == record.id && c.crm == Some(record.crm)) {
+            let found: Vec<crate::core::model::CrmRecord> =
+                store.get("meta", "search_results").await?.unwrap_or_default();
+            if let Some(card) =
+                found.into_iter().find(|c| c.id == record.id && c.crm == Some(record.crm))
+            {
                 let mut rec: ChatRecord = store.get("chats", &chat).await?.unwrap_or_default();
                 rec.cards.retain(|c| !(c.id == card.id && c.crm == card.crm));
                 rec.cards.push(card);
@@ -729,7 +877,10 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
         Request::SaveSettings { settings: s } => {
             let errs = s.validate();
             if !errs.is_empty() {
-                return to_js(&ActionReply { field_errors: errs, ..ActionReply::err("errInvalid") });
+                return to_js(&ActionReply {
+                    field_errors: errs,
+                    ..ActionReply::err("errInvalid")
+                });
             }
             let store = Store::open().await?;
             let window_changed = settings(&store).await?.backup_window_days != s.backup_window_days;
@@ -749,7 +900,14 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
             rec.back_up_older = true;
             store.put("chats", &chat, &rec).await?;
             let n = sync::reconcile_pending(&store).await?;
-            sync::log(&store, format!("{}: {n} older messages queued for backup at the rep's request", rec.identity.name)).await?;
+            sync::log(
+                &store,
+                format!(
+                    "{}: {n} older messages queued for backup at the rep's request",
+                    rec.identity.name
+                ),
+            )
+            .await?;
             to_js(&ActionReply::ok())
         }
         Request::Disconnect { crm } => {
@@ -772,21 +930,50 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
                 .map(|media| media.kind.clone());
             match data_b64 {
                 Some(data) => {
-                    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data.as_bytes()).map_err(|e| js_err(format!("file is not base64: {e}")))?;
-                    let (mime, name) = match crate::core::limits::check_file(kind.as_deref(), &mime, &name, &bytes) {
+                    let bytes = base64::Engine::decode(
+                        &base64::engine::general_purpose::STANDARD,
+                        data.as_bytes(),
+                    )
+                    .map_err(|e| js_err(format!("file is not base64: {e}")))?;
+                    let (mime, name) = match crate::core::limits::check_file(
+                        kind.as_deref(),
+                        &mime,
+                        &name,
+                        &bytes,
+                    ) {
                         Ok(ok) => ok,
                         Err(why) => {
-                            sync::log(&store, format!("a file for message {message_key} was refused: {why}")).await?;
+                            sync::log(
+                                &store,
+                                format!("a file for message {message_key} was refused: {why}"),
+                            )
+                            .await?;
                             return Err(js_err(format!("file refused: {why}")));
                         }
                     };
-                    let file = crate::core::outbox::FileBlob { key: format!("{message_key}#{index}"), name, mime, data_b64: data };
-                    let mut entries = vec![("files", file.key.clone(), Some(serde_json::to_string(&file).map_err(js_err)?))];
+                    let file = crate::core::outbox::FileBlob {
+                        key: format!("{message_key}#{index}"),
+                        name,
+                        mime,
+                        data_b64: data,
+                    };
+                    let mut entries = vec![(
+                        "files",
+                        file.key.clone(),
+                        Some(serde_json::to_string(&file).map_err(js_err)?),
+                    )];
                     let window = sync::backup_window(&store).await?;
-                    if let Some(m) = message.filter(|m| crate::core::outbox::message_state(m, &window, false) != crate::core::outbox::MessageState::Older) {
+                    if let Some(m) = message.filter(|m| {
+                        crate::core::outbox::message_state(m, &window, false)
+                            != crate::core::outbox::MessageState::Older
+                    }) {
                         // The message's day is written again, now with the file.
                         let day = crate::core::outbox::day_key_of(&m.message);
-                        entries.push(("pending", message_key, Some(serde_json::to_string(&day).map_err(js_err)?)));
+                        entries.push((
+                            "pending",
+                            message_key,
+                            Some(serde_json::to_string(&day).map_err(js_err)?),
+                        ));
                     }
                     store.put_many(&entries).await?;
                 }
@@ -796,14 +983,20 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
                     }
                     let why = error.unwrap_or_else(|| "not copied".into());
                     let name: String = name.chars().take(80).collect();
-                    sync::log(&store, format!("{name} ({size} bytes) stays in WhatsApp: {why}")).await?;
+                    sync::log(&store, format!("{name} ({size} bytes) stays in WhatsApp: {why}"))
+                        .await?;
                 }
             }
             to_js(&ActionReply::ok())
         }
         Request::KnownChats => {
             let store = Store::open().await?;
-            let names: Vec<String> = store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c.identity.name).collect();
+            let names: Vec<String> = store
+                .all::<ChatRecord>("chats")
+                .await?
+                .into_iter()
+                .map(|(_, c)| c.identity.name)
+                .collect();
             to_js(&names)
         }
         Request::CaptureStats { counters } => {
@@ -827,12 +1020,17 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
             if settings(&store).await?.excluded_chats.contains(&identity.chat_key()) {
                 return to_js(&CapturedAck { ok: true, added: 0, updated: 0 });
             }
-            let new_sender: Vec<String> = messages.iter().filter_map(|m| m.sender.phone.clone()).collect();
+            let new_sender: Vec<String> =
+                messages.iter().filter_map(|m| m.sender.phone.clone()).collect();
             let (added, updated) = sync::on_captured(&store, identity.clone(), messages).await?;
             // Match the chat when first seen, and again once the stored match is stale (or a
             // group shows a participant not matched yet).
-            let chat: ChatRecord = store.get("chats", &identity.chat_key()).await?.unwrap_or_default();
-            let unseen = identity.is_group && new_sender.iter().any(|p| !chat.participants.iter().any(|q| q.phone.as_ref() == Some(p)));
+            let chat: ChatRecord =
+                store.get("chats", &identity.chat_key()).await?.unwrap_or_default();
+            let unseen = identity.is_group
+                && new_sender
+                    .iter()
+                    .any(|p| !chat.participants.iter().any(|q| q.phone.as_ref() == Some(p)));
             if !chat.excluded && (!chat.match_is_fresh(sync::now_ms()) || unseen) {
                 let c = connectors().await?;
                 if !c.finders.is_empty() {
@@ -845,7 +1043,8 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
             let store = Store::open().await?;
             // The rep asked: documents waiting out their backoff go now (attempts still count
             // toward parking; a CRM's own Retry-After pause is still honoured).
-            let mut retry: std::collections::BTreeMap<String, sync::RetryEntry> = store.get("meta", "retry").await?.unwrap_or_default();
+            let mut retry: std::collections::BTreeMap<String, sync::RetryEntry> =
+                store.get("meta", "retry").await?.unwrap_or_default();
             if retry.values().any(|r| r.at_ms > 0) {
                 for r in retry.values_mut() {
                     r.at_ms = 0;
@@ -870,14 +1069,22 @@ async fn handle(request: Request, from: &Sender, tab: Option<protocol::TabRecord
         }
         Request::Connect { .. } | Request::OauthConnect { .. } => {
             let connected = match request {
-                Request::Connect { credentials } => super::connect::connect(credentials, sync::now_ms()).await?,
-                Request::OauthConnect { start } => super::connect::oauth(start, sync::now_ms()).await?,
+                Request::Connect { credentials } => {
+                    super::connect::connect(credentials, sync::now_ms()).await?
+                }
+                Request::OauthConnect { start } => {
+                    super::connect::oauth(start, sync::now_ms()).await?
+                }
                 _ => return Err(js_err("unreachable")),
             };
             if connected.ok {
                 // The first connection anchors the 3-day first backup.
                 let store = Store::open().await?;
-                if store.get::<crate::core::model::LocalMinute>("meta", "first_connected_local").await?.is_none() {
+                if store
+                    .get::<crate::core::model::LocalMinute>("meta", "first_connected_local")
+                    .await?
+                    .is_none()
+                {
                     store.put("meta", "first_connected_local", &local_now()).await?;
                     // Messages captured before connecting that are older than the window
                     // are no longer waiting.

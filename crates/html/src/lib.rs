@@ -53,7 +53,9 @@ const NAME_END: [bool; 256] = {
 fn until(b: &[u8], i: usize, stop: u8) -> (usize, bool) {
     let rest = &b[i.min(b.len())..];
     match memchr::memchr2(stop, b'&', rest) {
-        Some(k) if rest[k] == b'&' => (memchr::memchr(stop, &rest[k..]).map_or(b.len(), |j| i + k + j), true),
+        Some(k) if rest[k] == b'&' => {
+            (memchr::memchr(stop, &rest[k..]).map_or(b.len(), |j| i + k + j), true)
+        }
         Some(k) => (i + k, false),
         None => (b.len(), false),
     }
@@ -65,7 +67,19 @@ fn until(b: &[u8], i: usize, stop: u8) -> (usize, bool) {
 #[inline(always)]
 pub fn attr_bit(name: &str) -> u32 {
     const NAMES: [&str; 13] = [
-        "class", "data-testid", "data-icon", "aria-label", "data-pre-plain-text", "role", "dir", "src", "href", "title", "data-id", "data-plain-text", "alt",
+        "class",
+        "data-testid",
+        "data-icon",
+        "aria-label",
+        "data-pre-plain-text",
+        "role",
+        "dir",
+        "src",
+        "href",
+        "title",
+        "data-id",
+        "data-plain-text",
+        "alt",
     ];
     // Lengths first: one integer compare rejects most names without a string compare.
     NAMES.iter().position(|n| n.len() == name.len() && *n == name).map_or(0, |k| 1 << k)
@@ -80,7 +94,10 @@ const ALT_BIT: u32 = 1 << 12;
 const MAX_DEPTH: usize = 256;
 
 /// Elements that never have children or an end tag.
-const VOID: [&str; 14] = ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"];
+const VOID: [&str; 14] = [
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
 /// Elements whose content is raw text up to their end tag.
 const RAW: [&str; 4] = ["script", "style", "textarea", "title"];
 
@@ -118,7 +135,10 @@ pub struct Doc<'a> {
 pub fn parse(html: &str) -> Doc<'_> {
     let b = html.as_bytes();
     // Browser HTML of chat rows: about one node per 40 bytes, one attribute per 60.
-    let mut doc = Doc { nodes: Vec::with_capacity(b.len() / 40 + 4), attrs: Vec::with_capacity(b.len() / 60 + 4) };
+    let mut doc = Doc {
+        nodes: Vec::with_capacity(b.len() / 40 + 4),
+        attrs: Vec::with_capacity(b.len() / 60 + 4),
+    };
     let mut p = Parser { s: html, b, i: 0 };
     // Indices of the open elements.
     let mut stack: Vec<u32> = Vec::new();
@@ -143,10 +163,16 @@ pub fn parse(html: &str) -> Doc<'_> {
             let name_end = if end > p.i + 2 && b[end - 1] == b'>' { end - 1 } else { end };
             let name = html[p.i + 2..name_end.max(p.i + 2)].trim_ascii();
             let odd = |c: Option<char>| c.is_some_and(char::is_whitespace);
-            let name = if odd(name.chars().next()) || odd(name.chars().next_back()) { name.trim() } else { name };
+            let name = if odd(name.chars().next()) || odd(name.chars().next_back()) {
+                name.trim()
+            } else {
+                name
+            };
             p.i = end;
             // Close up to the matching open element; an unmatched end tag is ignored.
-            if let Some(pos) = stack.iter().rposition(|&e| doc.nodes[e as usize].s.eq_ignore_ascii_case(name)) {
+            if let Some(pos) =
+                stack.iter().rposition(|&e| doc.nodes[e as usize].s.eq_ignore_ascii_case(name))
+            {
                 let here = doc.nodes.len() as u32;
                 for e in stack.drain(pos..) {
                     doc.nodes[e as usize].end = here;
@@ -281,7 +307,10 @@ impl<'d, 'a> El<'d, 'a> {
 
     pub fn attr(&self, name: &str) -> Option<&'d str> {
         let (a, b) = self.node().attrs;
-        self.doc.attrs[a as usize..b as usize].iter().find(|x| x.name == name).map(|x| x.value.as_ref())
+        self.doc.attrs[a as usize..b as usize]
+            .iter()
+            .find(|x| x.name == name)
+            .map(|x| x.value.as_ref())
     }
 
     /// The value of the attribute `attr_bit` tags with `bit` (a known name), if present.
@@ -291,13 +320,18 @@ impl<'d, 'a> El<'d, 'a> {
         if n.mask & bit == 0 {
             return None;
         }
-        self.doc.attrs[n.attrs.0 as usize..n.attrs.1 as usize].iter().find(|x| x.bit == bit).map(|x| x.value.as_ref())
+        self.doc.attrs[n.attrs.0 as usize..n.attrs.1 as usize]
+            .iter()
+            .find(|x| x.bit == bit)
+            .map(|x| x.value.as_ref())
     }
 
     /// (`attr_bit` of the name, name, value) of every attribute, in source order.
     pub fn attrs(&self) -> impl Iterator<Item = (u32, &'d str, &'d str)> {
         let (a, b) = self.node().attrs;
-        self.doc.attrs[a as usize..b as usize].iter().map(|x| (x.bit, x.name.as_ref(), x.value.as_ref()))
+        self.doc.attrs[a as usize..b as usize]
+            .iter()
+            .map(|x| (x.bit, x.name.as_ref(), x.value.as_ref()))
     }
 
     pub fn has_class(&self, class: &str) -> bool {
@@ -440,7 +474,10 @@ impl<'a> Parser<'a> {
                             }
                             _ => {
                                 let start = self.i;
-                                while self.i < self.b.len() && !self.b[self.i].is_ascii_whitespace() && self.b[self.i] != b'>' {
+                                while self.i < self.b.len()
+                                    && !self.b[self.i].is_ascii_whitespace()
+                                    && self.b[self.i] != b'>'
+                                {
                                     self.i += 1;
                                 }
                                 let v = &self.s[start..self.i];
@@ -457,7 +494,13 @@ impl<'a> Parser<'a> {
             }
         };
         let at = doc.nodes.len() as u32;
-        doc.nodes.push(Node { s: tag, is_el: true, mask, attrs: (first_attr, doc.attrs.len() as u32), end: at + 1 });
+        doc.nodes.push(Node {
+            s: tag,
+            is_el: true,
+            mask,
+            attrs: (first_attr, doc.attrs.len() as u32),
+            end: at + 1,
+        });
         Some(self_closing)
     }
 }
@@ -468,7 +511,9 @@ mod tests {
 
     #[test]
     fn decodes_entities_and_keeps_structure() {
-        let doc = parse(r#"<div class="a b" data-x="1 &amp; 2"><span>&lt;b&gt;hi&lt;/b&gt;&nbsp;<img class="emoji" alt="😀"></span><!-- c --></div>"#);
+        let doc = parse(
+            r#"<div class="a b" data-x="1 &amp; 2"><span>&lt;b&gt;hi&lt;/b&gt;&nbsp;<img class="emoji" alt="😀"></span><!-- c --></div>"#,
+        );
         let d = doc.root().unwrap();
         assert!(d.has_class("b"));
         assert_eq!(d.attr("data-x"), Some("1 & 2"));
@@ -479,7 +524,9 @@ mod tests {
 
     #[test]
     fn subtrees_end_where_the_markup_closes_them() {
-        let doc = parse(r#"<A Href=x><b>1<br>2</b><i data-plain-text="P">ignored</i>3</a><p>4<p>5</p>tail"#);
+        let doc = parse(
+            r#"<A Href=x><b>1<br>2</b><i data-plain-text="P">ignored</i>3</a><p>4<p>5</p>tail"#,
+        );
         let top: Vec<&str> = doc.top().map(|e| e.tag()).collect();
         assert_eq!(top, ["a", "p"]);
         let a = doc.root().unwrap();
@@ -494,7 +541,17 @@ mod tests {
 
     #[test]
     fn broken_and_deep_markup_does_not_panic() {
-        for html in ["", "<", "<div", "<div><span></div>", "</p>", "<a href='x>y'>z</a>", "&#xffffff;", "<script>x</scr", "<title>"] {
+        for html in [
+            "",
+            "<",
+            "<div",
+            "<div><span></div>",
+            "</p>",
+            "<a href='x>y'>z</a>",
+            "&#xffffff;",
+            "<script>x</scr",
+            "<title>",
+        ] {
             let doc = parse(html);
             for e in doc.elements() {
                 let _ = (e.text(), e.elements().count());

@@ -22,7 +22,11 @@ impl Sel {
     /// The attribute this selector reads (None: the tag alone).
     fn key(&self) -> Option<&'static str> {
         match *self {
-            Sel::Attr(k, _) | Sel::Has(k) | Sel::AttrContains(k, _) | Sel::AttrStartsAny(k, _) | Sel::TagAttrPrefix(_, k, _) => Some(k),
+            Sel::Attr(k, _)
+            | Sel::Has(k)
+            | Sel::AttrContains(k, _)
+            | Sel::AttrStartsAny(k, _)
+            | Sel::TagAttrPrefix(_, k, _) => Some(k),
             Sel::Class(_) => Some("class"),
             Sel::Tag(_) => None,
         }
@@ -36,8 +40,13 @@ impl Sel {
             Sel::Has(_) => true,
             // Needles are lowercase; compare without allocating (ASCII case folding: the
             // labels' first letters are ASCII in every language listed).
-            Sel::AttrContains(_, v) => value.as_bytes().windows(v.len()).any(|w| w.eq_ignore_ascii_case(v.as_bytes())),
-            Sel::AttrStartsAny(_, vs) => vs.iter().any(|v| value.len() >= v.len() && value.as_bytes()[..v.len()].eq_ignore_ascii_case(v.as_bytes())),
+            Sel::AttrContains(_, v) => {
+                value.as_bytes().windows(v.len()).any(|w| w.eq_ignore_ascii_case(v.as_bytes()))
+            }
+            Sel::AttrStartsAny(_, vs) => vs.iter().any(|v| {
+                value.len() >= v.len()
+                    && value.as_bytes()[..v.len()].eq_ignore_ascii_case(v.as_bytes())
+            }),
             Sel::Class(c) => value.split_ascii_whitespace().any(|x| x == c),
             Sel::Tag(t) => tag == t,
             Sel::TagAttrPrefix(t, _, v) => tag == t && value.starts_with(v),
@@ -93,14 +102,23 @@ impl<const N: usize> Dispatch<N> {
     /// `fields[f]`: field f's selectors, best first. Elements matched by field `quote` open a
     /// subtree that `RowIndex::outside_quote` does not look into.
     pub fn new(fields: &[&'static [Sel]; N], quote: usize) -> Self {
-        let mut d = Dispatch { by_bit: (0..32).map(|_| Bucket::default()).collect(), classes: Vec::new(), generic: Vec::new(), quote };
+        let mut d = Dispatch {
+            by_bit: (0..32).map(|_| Bucket::default()).collect(),
+            classes: Vec::new(),
+            generic: Vec::new(),
+            quote,
+        };
         for (field, sels) in fields.iter().enumerate() {
             for (prio, &sel) in sels.iter().enumerate() {
                 let e = Entry { field, prio: prio.min(255) as u8, sel };
                 match (sel, sel.key().map(attr_bit)) {
                     (Sel::Class(c), _) => d.classes.push((e, c)),
-                    (Sel::Attr(_, v), Some(bit)) if bit != 0 => d.by_bit[bit.trailing_zeros() as usize].exact.push((v.len(), e)),
-                    (_, Some(bit)) if bit != 0 => d.by_bit[bit.trailing_zeros() as usize].rest.push(e),
+                    (Sel::Attr(_, v), Some(bit)) if bit != 0 => {
+                        d.by_bit[bit.trailing_zeros() as usize].exact.push((v.len(), e))
+                    }
+                    (_, Some(bit)) if bit != 0 => {
+                        d.by_bit[bit.trailing_zeros() as usize].rest.push(e)
+                    }
                     _ => d.generic.push(e),
                 }
             }
@@ -178,7 +196,13 @@ impl<'d, 'a, const N: usize> RowIndex<'d, 'a, N> {
     /// Record `el` for the entry's field if it is better than what was found so far and
     /// `matches`; says whether it is a quoted message.
     #[inline(always)]
-    fn offer(&mut self, e: &Entry, el: El<'d, 'a>, in_quote: bool, matches: impl FnOnce() -> bool) -> bool {
+    fn offer(
+        &mut self,
+        e: &Entry,
+        el: El<'d, 'a>,
+        in_quote: bool,
+        matches: impl FnOnce() -> bool,
+    ) -> bool {
         let better_any = self.any[e.field].is_none_or(|(p, _)| e.prio < p);
         let better_out = !in_quote && self.outside[e.field].is_none_or(|(p, _)| e.prio < p);
         if !(better_any || better_out || e.field == self.quote) || !matches() {
@@ -207,14 +231,17 @@ impl<'d, 'a, const N: usize> RowIndex<'d, 'a, N> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::parse;
 
     const QUOTE: &[Sel] = &[Sel::Attr("data-testid", "quote")];
-    const BODY: &[Sel] = &[Sel::Attr("data-testid", "body"), Sel::Class("text"), Sel::AttrStartsAny("dir", &["ltr", "rtl"])];
+    const BODY: &[Sel] = &[
+        Sel::Attr("data-testid", "body"),
+        Sel::Class("text"),
+        Sel::AttrStartsAny("dir", &["ltr", "rtl"]),
+    ];
     const LINK: &[Sel] = &[Sel::TagAttrPrefix("a", "href", "https:"), Sel::Tag("a")];
     // `data-x` is not an attribute the parser tags: the generic path.
     const CUSTOM: &[Sel] = &[Sel::AttrContains("data-x", "needle")];
@@ -246,7 +273,9 @@ mod tests {
     #[test]
     fn every_quote_is_excluded_and_first_helpers_agree() {
         let d = Dispatch::new(&FIELDS, 0);
-        let doc = parse(r#"<div><p data-testid="quote"><b class="text">q1</b></p><p data-testid="quote"><b class="text">q2</b></p><b dir="rtl">own</b></div>"#);
+        let doc = parse(
+            r#"<div><p data-testid="quote"><b class="text">q1</b></p><p data-testid="quote"><b class="text">q2</b></p><b dir="rtl">own</b></div>"#,
+        );
         let root = doc.root().unwrap();
         let ix = RowIndex::build(&d, root);
         assert_eq!(text_of(ix.outside_quote(1)).as_deref(), Some("own"));

@@ -8,12 +8,16 @@ use std::sync::Mutex;
 pub struct Db(Mutex<Connection>);
 
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 impl Db {
     pub fn open(dir: &Path) -> Result<Db, String> {
-        let c = Connection::open(dir.join("sandbox.sqlite3")).map_err(|e| format!("sqlite: {e}"))?;
+        let c =
+            Connection::open(dir.join("sandbox.sqlite3")).map_err(|e| format!("sqlite: {e}"))?;
         c.execute_batch(
             "PRAGMA journal_mode=WAL;
              CREATE TABLE IF NOT EXISTS records (crm TEXT, kind TEXT, id TEXT, seq INTEGER, json TEXT, PRIMARY KEY (crm, kind, id));
@@ -34,41 +38,84 @@ impl Db {
     /// A fresh sequence number (ids, ordering).
     pub fn next(&self, name: &str) -> u64 {
         let c = self.conn();
-        let cur: u64 = c.query_row("SELECT v FROM kv WHERE k = ?1", [name], |r| r.get::<_, String>(0)).optional().ok().flatten().and_then(|v| v.parse().ok()).unwrap_or(0);
-        let _ = c.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?1, ?2)", params![name, (cur + 1).to_string()]);
+        let cur: u64 = c
+            .query_row("SELECT v FROM kv WHERE k = ?1", [name], |r| r.get::<_, String>(0))
+            .optional()
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let _ = c.execute(
+            "INSERT OR REPLACE INTO kv (k, v) VALUES (?1, ?2)",
+            params![name, (cur + 1).to_string()],
+        );
         cur + 1
     }
 
     pub fn kv_get(&self, k: &str) -> Option<String> {
-        self.conn().query_row("SELECT v FROM kv WHERE k = ?1", [k], |r| r.get(0)).optional().ok().flatten()
+        self.conn()
+            .query_row("SELECT v FROM kv WHERE k = ?1", [k], |r| r.get(0))
+            .optional()
+            .ok()
+            .flatten()
     }
 
     pub fn kv_set(&self, k: &str, v: &str) {
-        let _ = self.conn().execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?1, ?2)", params![k, v]);
+        let _ =
+            self.conn().execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?1, ?2)", params![k, v]);
     }
 
     pub fn put(&self, crm: &str, kind: &str, id: &str, v: &Value) {
         let seq = self.next("record-seq");
         let c = self.conn();
-        let existing: Option<i64> = c.query_row("SELECT seq FROM records WHERE crm=?1 AND kind=?2 AND id=?3", params![crm, kind, id], |r| r.get(0)).optional().ok().flatten();
+        let existing: Option<i64> = c
+            .query_row(
+                "SELECT seq FROM records WHERE crm=?1 AND kind=?2 AND id=?3",
+                params![crm, kind, id],
+                |r| r.get(0),
+            )
+            .optional()
+            .ok()
+            .flatten();
         let seq = existing.map(|s| s as u64).unwrap_or(seq);
-        let _ = c.execute("INSERT OR REPLACE INTO records (crm, kind, id, seq, json) VALUES (?1, ?2, ?3, ?4, ?5)", params![crm, kind, id, seq as i64, v.to_string()]);
+        let _ = c.execute(
+            "INSERT OR REPLACE INTO records (crm, kind, id, seq, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![crm, kind, id, seq as i64, v.to_string()],
+        );
     }
 
     pub fn delete(&self, crm: &str, kind: &str, id: &str) {
-        let _ = self.conn().execute("DELETE FROM records WHERE crm=?1 AND kind=?2 AND id=?3", params![crm, kind, id]);
+        let _ = self.conn().execute(
+            "DELETE FROM records WHERE crm=?1 AND kind=?2 AND id=?3",
+            params![crm, kind, id],
+        );
     }
 
     pub fn get(&self, crm: &str, kind: &str, id: &str) -> Option<Value> {
-        let s: Option<String> = self.conn().query_row("SELECT json FROM records WHERE crm=?1 AND kind=?2 AND id=?3", params![crm, kind, id], |r| r.get(0)).optional().ok().flatten();
+        let s: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT json FROM records WHERE crm=?1 AND kind=?2 AND id=?3",
+                params![crm, kind, id],
+                |r| r.get(0),
+            )
+            .optional()
+            .ok()
+            .flatten();
         s.and_then(|s| serde_json::from_str(&s).ok())
     }
 
     pub fn list(&self, crm: &str, kind: &str) -> Vec<Value> {
         let c = self.conn();
-        let Ok(mut st) = c.prepare("SELECT json FROM records WHERE crm=?1 AND kind=?2 ORDER BY seq") else { return Vec::new() };
+        let Ok(mut st) =
+            c.prepare("SELECT json FROM records WHERE crm=?1 AND kind=?2 ORDER BY seq")
+        else {
+            return Vec::new();
+        };
         st.query_map(params![crm, kind], |r| r.get::<_, String>(0))
-            .map(|rows| rows.filter_map(|r| r.ok()).filter_map(|s| serde_json::from_str(&s).ok()).collect())
+            .map(|rows| {
+                rows.filter_map(|r| r.ok()).filter_map(|s| serde_json::from_str(&s).ok()).collect()
+            })
             .unwrap_or_default()
     }
 
@@ -81,7 +128,11 @@ impl Db {
     pub fn token_ok(&self, crm: &str, kind: &str, token: &str) -> bool {
         let row: Option<(i64, i64)> = self
             .conn()
-            .query_row("SELECT expires_ms, revoked FROM tokens WHERE token=?1 AND crm=?2 AND kind=?3", params![token, crm, kind], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT expires_ms, revoked FROM tokens WHERE token=?1 AND crm=?2 AND kind=?3",
+                params![token, crm, kind],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()
             .ok()
             .flatten();
@@ -91,7 +142,9 @@ impl Db {
     pub fn expire_tokens(&self, crm: Option<&str>) {
         let c = self.conn();
         let _ = match crm {
-            Some(crm) => c.execute("UPDATE tokens SET expires_ms = 0 WHERE kind='access' AND crm=?1", [crm]),
+            Some(crm) => {
+                c.execute("UPDATE tokens SET expires_ms = 0 WHERE kind='access' AND crm=?1", [crm])
+            }
             None => c.execute("UPDATE tokens SET expires_ms = 0 WHERE kind='access'", []),
         };
     }
@@ -110,12 +163,19 @@ impl Db {
     }
 
     pub fn log_request(&self, method: &str, host: &str, path: &str, status: u16) {
-        let _ = self.conn().execute("INSERT INTO requests (at_ms, method, host, path, status) VALUES (?1, ?2, ?3, ?4, ?5)", params![now_ms() as i64, method, host, path, status]);
+        let _ = self.conn().execute(
+            "INSERT INTO requests (at_ms, method, host, path, status) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![now_ms() as i64, method, host, path, status],
+        );
     }
 
     pub fn requests(&self) -> Vec<Value> {
         let c = self.conn();
-        let Ok(mut st) = c.prepare("SELECT seq, at_ms, method, host, path, status FROM requests ORDER BY seq") else { return Vec::new() };
+        let Ok(mut st) =
+            c.prepare("SELECT seq, at_ms, method, host, path, status FROM requests ORDER BY seq")
+        else {
+            return Vec::new();
+        };
         st.query_map([], |r| {
             Ok(serde_json::json!({"seq": r.get::<_, i64>(0)?, "at_ms": r.get::<_, i64>(1)?, "method": r.get::<_, String>(2)?, "host": r.get::<_, String>(3)?, "path": r.get::<_, String>(4)?, "status": r.get::<_, i64>(5)?}))
         })

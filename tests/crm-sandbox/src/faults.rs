@@ -39,14 +39,17 @@ fn parse(v: &Value) -> Result<Fault, String> {
     let k = v.get("kind").ok_or("fault needs a kind")?;
     let kind = match k.get("type").and_then(Value::as_str).ok_or("kind needs a type")? {
         "status" => Kind::Status {
-            status: k.get("status").and_then(Value::as_u64).ok_or("status fault needs status")? as u16,
+            status: k.get("status").and_then(Value::as_u64).ok_or("status fault needs status")?
+                as u16,
             retry_after: k.get("retry_after").and_then(Value::as_u64),
         },
         "delay" => Kind::Delay { ms: k.get("ms").and_then(Value::as_u64).ok_or("delay needs ms")? },
         "drop_after_commit" => Kind::DropAfterCommit,
         "expire_tokens" => Kind::ExpireTokens,
         "revoke_refresh" => Kind::RevokeRefresh,
-        "record_failure" => Kind::RecordFailure { index: k.get("index").and_then(Value::as_u64).unwrap_or(0) as usize },
+        "record_failure" => Kind::RecordFailure {
+            index: k.get("index").and_then(Value::as_u64).unwrap_or(0) as usize,
+        },
         other => return Err(format!("unknown fault type {other:?}")),
     };
     Ok(Fault {
@@ -90,10 +93,18 @@ pub async fn before(state: &Shared, f: &Fault, r: &Req) -> Option<Response> {
         Kind::Status { status, retry_after } => {
             let crm = crm_of(&r.host);
             let body = match (crm, *status) {
-                ("zoho", 429) => json!({"code": state.config().zoho_429_code, "details": {}, "message": "Too many requests. Please try again later.", "status": "error"}),
-                ("leadsquared", 429) => json!({"Status": "Error", "ExceptionType": "MXAPIRateLimitExceededException", "ExceptionMessage": "API calls exceeded the limit of 25 in 5 second(s)"}),
-                ("salesforce", 429) => json!([{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}]),
-                _ => json!({"code": "INTERNAL_ERROR", "message": "Internal Server Error", "status": "error", "details": {}}),
+                ("zoho", 429) => {
+                    json!({"code": state.config().zoho_429_code, "details": {}, "message": "Too many requests. Please try again later.", "status": "error"})
+                }
+                ("leadsquared", 429) => {
+                    json!({"Status": "Error", "ExceptionType": "MXAPIRateLimitExceededException", "ExceptionMessage": "API calls exceeded the limit of 25 in 5 second(s)"})
+                }
+                ("salesforce", 429) => {
+                    json!([{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}])
+                }
+                _ => {
+                    json!({"code": "INTERNAL_ERROR", "message": "Internal Server Error", "status": "error", "details": {}})
+                }
             };
             let mut resp = json_resp(*status, body);
             if let Some(s) = retry_after {
@@ -124,7 +135,11 @@ pub fn after(f: Fault, resp: Response) -> Response {
     match f.kind {
         Kind::DropAfterCommit => {
             // Headers go out, then the body errors: the connection is cut mid-answer.
-            let stream = futures_util::stream::once(async { Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other("connection dropped by fault")) });
+            let stream = futures_util::stream::once(async {
+                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other(
+                    "connection dropped by fault",
+                ))
+            });
             let mut r = Response::new(Body::from_stream(stream));
             *r.status_mut() = resp.status();
             r

@@ -56,7 +56,12 @@ impl Options {
                 other => return Err(format!("unknown argument {other}")),
             }
         }
-        Ok(Options { listen: listen.ok_or("--listen is required")?, data: data.ok_or("--data is required")?, seed, www })
+        Ok(Options {
+            listen: listen.ok_or("--listen is required")?,
+            data: data.ok_or("--data is required")?,
+            seed,
+            www,
+        })
     }
 }
 
@@ -198,7 +203,8 @@ fn pct_decode(s: &str) -> String {
 pub fn json_resp(status: u16, v: Value) -> Response {
     let mut r = Response::new(Body::from(v.to_string()));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
     r
 }
 
@@ -213,11 +219,15 @@ pub async fn run(opts: Options) -> Result<(), String> {
     let tls = tls::load_or_create(&opts.data).await?;
     let state = build(&opts.data, opts.www.clone(), opts.seed.as_deref())?;
     let app = axum::Router::new().fallback(handle).with_state(state);
-    let listener = std::net::TcpListener::bind(opts.listen).map_err(|e| format!("bind {}: {e}", opts.listen))?;
+    let listener = std::net::TcpListener::bind(opts.listen)
+        .map_err(|e| format!("bind {}: {e}", opts.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // Tests and build.sh read this line to learn the port (0 = pick a free one).
     println!("crm-sandbox listening on https://{addr}");
-    axum_server::from_tcp_rustls(listener, tls).serve(app.into_make_service()).await.map_err(|e| e.to_string())
+    axum_server::from_tcp_rustls(listener, tls)
+        .serve(app.into_make_service())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The shared state over DIR, seeded when asked (seeding is idempotent).
@@ -231,20 +241,38 @@ pub fn build(dir: &Path, www: Option<PathBuf>, seed: Option<&str>) -> Result<Sha
             seed::demo(&db);
             db.kv_set("sf:chat_object", "1");
         }
-        Some(other) => return Err(format!("unknown seed {other:?} (`demo` or `demo-chat-object`)")),
+        Some(other) => {
+            return Err(format!("unknown seed {other:?} (`demo` or `demo-chat-object`)"))
+        }
         None => {}
     }
-    Ok(Arc::new(Sandbox { db, www, faults: Mutex::new(Vec::new()), config: Mutex::new(Config::default()), lsq_calls: Mutex::new(Vec::new()), zoho_in_flight: Default::default() }))
+    Ok(Arc::new(Sandbox {
+        db,
+        www,
+        faults: Mutex::new(Vec::new()),
+        config: Mutex::new(Config::default()),
+        lsq_calls: Mutex::new(Vec::new()),
+        zoho_in_flight: Default::default(),
+    }))
 }
 
 fn host_of(req: &Request) -> String {
-    let raw = req.headers().get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string).or_else(|| req.uri().host().map(str::to_string)).unwrap_or_default();
+    let raw = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().host().map(str::to_string))
+        .unwrap_or_default();
     raw.split(':').next().unwrap_or("").to_ascii_lowercase()
 }
 
 /// Which emulated system a host belongs to.
 pub fn crm_of(host: &str) -> &'static str {
-    if host.starts_with("accounts.zoho") || host.contains("zohoapis.") || host.starts_with("crm.zoho") {
+    if host.starts_with("accounts.zoho")
+        || host.contains("zohoapis.")
+        || host.starts_with("crm.zoho")
+    {
         "zoho"
     } else if host.ends_with("salesforce.com") || host.ends_with("force.com") {
         "salesforce"
@@ -266,16 +294,30 @@ async fn handle(State(state): State<Shared>, req: Request) -> Response {
     let headers = req.headers().clone();
     let body = match axum::body::to_bytes(req.into_body(), 150 * 1024 * 1024).await {
         Ok(b) => b,
-        Err(_) => return json_resp(413, json!({"code": "BODY_SIZE_REACHED", "message": "request body too large", "status": "error", "details": {}})),
+        Err(_) => {
+            return json_resp(
+                413,
+                json!({"code": "BODY_SIZE_REACHED", "message": "request body too large", "status": "error", "details": {}}),
+            )
+        }
     };
-    let mut r = Req { method, host: host.clone(), path: path.clone(), query, headers, body, record_failure: None };
+    let mut r = Req {
+        method,
+        host: host.clone(),
+        path: path.clone(),
+        query,
+        headers,
+        body,
+        record_failure: None,
+    };
     if let Some(resp) = sandbox_api(&state, &r) {
         return resp;
     }
     // Zoho's concurrency limit: calls in flight (including slow ones) beyond the edition's
     // allowance answer 429. The guard counts this call until its answer is built.
     let _in_flight = host.contains("zohoapis.").then(|| InFlight::enter(&state));
-    let zoho_over_limit = _in_flight.as_ref().is_some_and(|g| g.0 > state.config().zoho_concurrency);
+    let zoho_over_limit =
+        _in_flight.as_ref().is_some_and(|g| g.0 > state.config().zoho_concurrency);
     // Faults come first: they model the network and the CRM's limits.
     let fault = faults::take(&state, &r);
     r.record_failure = faults::record_failure(&fault);
@@ -288,7 +330,10 @@ async fn handle(State(state): State<Shared>, req: Request) -> Response {
     let resp = match crm_of(&host) {
         "zoho" if zoho_over_limit => {
             let code = state.config().zoho_429_code;
-            json_resp(429, json!({"code": code, "details": {}, "message": "Too many concurrent requests", "status": "error"}))
+            json_resp(
+                429,
+                json!({"code": code, "details": {}, "message": "Too many concurrent requests", "status": "error"}),
+            )
         }
         "zoho" => zoho::handle(&state, &r),
         "salesforce" => salesforce::handle(&state, &r),
@@ -321,10 +366,12 @@ impl Drop for InFlight {
 fn sandbox_api(state: &Shared, r: &Req) -> Option<Response> {
     match (r.method.as_str(), r.path.as_str()) {
         ("GET", "/__sandbox/ledger") => Some(json_resp(200, ledger(state))),
-        ("POST", "/__sandbox/faults") => Some(match r.json().and_then(|v| faults::schedule(state, &v)) {
-            Ok(n) => json_resp(200, json!({"scheduled": n})),
-            Err(e) => json_resp(400, json!({"error": e})),
-        }),
+        ("POST", "/__sandbox/faults") => {
+            Some(match r.json().and_then(|v| faults::schedule(state, &v)) {
+                Ok(n) => json_resp(200, json!({"scheduled": n})),
+                Err(e) => json_resp(400, json!({"error": e})),
+            })
+        }
         ("DELETE", "/__sandbox/faults") => {
             if let Ok(mut f) = state.faults.lock() {
                 f.clear();
@@ -434,7 +481,10 @@ async fn serve_www(state: &Sandbox, path: &str, query: &HashMap<String, String>)
             let mut resp = Response::new(Body::from(bytes));
             let h = resp.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-            h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(if strict { STRICT_CSP } else { WHATSAPP_CSP }));
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(if strict { STRICT_CSP } else { WHATSAPP_CSP }),
+            );
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
         }
@@ -465,7 +515,11 @@ pub fn digits(s: &str) -> String {
 pub fn token(prefix: &str, db: &db::Db) -> String {
     let n = db.next("token-seq");
     let t = db::now_ms();
-    format!("{prefix}{:016x}{:016x}", t.wrapping_mul(0x9E37_79B9_7F4A_7C15), n.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+    format!(
+        "{prefix}{:016x}{:016x}",
+        t.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        n.wrapping_mul(0xD6E8_FEB8_6659_FD93)
+    )
 }
 
 #[cfg(test)]
@@ -481,7 +535,9 @@ mod tests {
 
     #[test]
     fn options_parse() {
-        let o = Options::from_args(["--listen", "127.0.0.1:0", "--data", "/tmp/x"].map(String::from)).unwrap();
+        let o =
+            Options::from_args(["--listen", "127.0.0.1:0", "--data", "/tmp/x"].map(String::from))
+                .unwrap();
         assert_eq!(o.listen.port(), 0);
         assert!(Options::from_args(["--data".to_string()]).is_err());
     }

@@ -10,8 +10,12 @@ use serde_json::{json, Value};
 fn page(title: &str, body: String) -> Response {
     let html = format!("<!doctype html><meta charset=\"utf-8\"><title>{}</title><h1 id=\"record-title\">{}</h1>{body}", esc(title), esc(title));
     let mut r = Response::new(Body::from(html));
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
     r
 }
 
@@ -42,7 +46,13 @@ pub fn zoho(state: &Shared, r: &Req) -> Response {
         .list("zoho", "Notes")
         .into_iter()
         .filter(|n| n["Parent_Id"]["id"] == id)
-        .map(|n| format!("<article class=\"note\"><h3>{}</h3><pre>{}</pre></article>", esc(n["Note_Title"].as_str().unwrap_or("")), esc(n["Note_Content"].as_str().unwrap_or(""))))
+        .map(|n| {
+            format!(
+                "<article class=\"note\"><h3>{}</h3><pre>{}</pre></article>",
+                esc(n["Note_Title"].as_str().unwrap_or("")),
+                esc(n["Note_Content"].as_str().unwrap_or(""))
+            )
+        })
         .collect();
     let name = rec["Full_Name"].as_str().or(rec["Deal_Name"].as_str()).unwrap_or(id).to_string();
     page(&name, format!("{}<h2>Notes</h2>{notes}", fields(&rec)))
@@ -58,9 +68,18 @@ pub fn salesforce(state: &Shared, r: &Req) -> Response {
         .list("salesforce", "WhatsApp_Chat__c")
         .into_iter()
         .filter(|c| c["Contact__c"] == *id || c["Lead__c"] == *id)
-        .map(|c| format!("<article class=\"chat\"><h3>{}</h3><pre>{}</pre></article>", esc(c["Name"].as_str().unwrap_or("")), esc(c["Transcript__c"].as_str().unwrap_or(""))))
+        .map(|c| {
+            format!(
+                "<article class=\"chat\"><h3>{}</h3><pre>{}</pre></article>",
+                esc(c["Name"].as_str().unwrap_or("")),
+                esc(c["Transcript__c"].as_str().unwrap_or(""))
+            )
+        })
         .collect();
-    page(rec["Name"].as_str().unwrap_or(id), format!("{}<h2>WhatsApp chats</h2>{chats}", fields(&rec)))
+    page(
+        rec["Name"].as_str().unwrap_or(id),
+        format!("{}<h2>WhatsApp chats</h2>{chats}", fields(&rec)),
+    )
 }
 
 /// `https://{app-host}/LeadManagement/LeadDetails?LeadID={id}`
@@ -75,8 +94,17 @@ pub fn leadsquared(state: &Shared, r: &Req) -> Response {
         .list("leadsquared", "activities")
         .into_iter()
         .filter(|a| a["RelatedProspectId"] == id)
-        .map(|a| format!("<article class=\"activity\"><pre>{}</pre></article>", esc(a["ActivityNote"].as_str().unwrap_or(""))))
+        .map(|a| {
+            format!(
+                "<article class=\"activity\"><pre>{}</pre></article>",
+                esc(a["ActivityNote"].as_str().unwrap_or(""))
+            )
+        })
         .collect();
-    let name = format!("{} {}", lead["FirstName"].as_str().unwrap_or(""), lead["LastName"].as_str().unwrap_or(""));
+    let name = format!(
+        "{} {}",
+        lead["FirstName"].as_str().unwrap_or(""),
+        lead["LastName"].as_str().unwrap_or("")
+    );
     page(name.trim(), format!("{}<h2>Activity history</h2>{acts}", fields(&lead)))
 }

@@ -9,8 +9,19 @@ use axum::response::Response;
 use base64::Engine;
 use serde_json::{json, Value};
 
-const PHONE_FIELDS: [&str; 5] = ["Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone"];
-const TYPES: [&str; 9] = ["Contact", "Lead", "WhatsApp_Chat__c", "ContentNote", "ContentVersion", "ContentDocumentLink", "Task", "Opportunity", "OpportunityContactRole"];
+const PHONE_FIELDS: [&str; 5] =
+    ["Phone", "MobilePhone", "HomePhone", "OtherPhone", "AssistantPhone"];
+const TYPES: [&str; 9] = [
+    "Contact",
+    "Lead",
+    "WhatsApp_Chat__c",
+    "ContentNote",
+    "ContentVersion",
+    "ContentDocumentLink",
+    "Task",
+    "Opportunity",
+    "OpportunityContactRole",
+];
 const CHAT_OBJECT: &str = "WhatsApp_Chat__c";
 
 /// A stock org has no `WhatsApp_Chat__c`: a custom object exists only once deployed (the
@@ -60,7 +71,9 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
     if r.host != SF_INSTANCE {
         return errs(404, "NOT_FOUND", "The requested resource does not exist");
     }
-    let Some(tok) = r.bearer("Bearer") else { return errs(401, "INVALID_SESSION_ID", "Session expired or invalid") };
+    let Some(tok) = r.bearer("Bearer") else {
+        return errs(401, "INVALID_SESSION_ID", "Session expired or invalid");
+    };
     if !state.db.token_ok("salesforce", "access", tok) {
         return errs(401, "INVALID_SESSION_ID", "Session expired or invalid");
     }
@@ -80,9 +93,17 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
 fn oauth(state: &Shared, r: &Req) -> Response {
     match (r.method.as_str(), r.path.as_str()) {
         ("GET", "/services/oauth2/authorize") => {
-            let Some(redirect) = r.q("redirect_uri") else { return json_resp(400, json!({"error": "invalid_request", "error_description": "missing redirect_uri"})) };
+            let Some(redirect) = r.q("redirect_uri") else {
+                return json_resp(
+                    400,
+                    json!({"error": "invalid_request", "error_description": "missing redirect_uri"}),
+                );
+            };
             if r.q("client_id") != Some(SF_CLIENT_ID) {
-                return json_resp(400, json!({"error": "invalid_client_id", "error_description": "client identifier invalid"}));
+                return json_resp(
+                    400,
+                    json!({"error": "invalid_client_id", "error_description": "client identifier invalid"}),
+                );
             }
             let code = token("aPrx", &state.db);
             state.db.issue_token("salesforce", "code", &code, Some(600_000));
@@ -91,7 +112,10 @@ fn oauth(state: &Shared, r: &Req) -> Response {
             }
             let sep = if redirect.contains('?') { '&' } else { '?' };
             let mut resp = empty(302);
-            if let Ok(v) = HeaderValue::from_str(&format!("{redirect}{sep}code={code}&state={}", r.q("state").unwrap_or(""))) {
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                "{redirect}{sep}code={code}&state={}",
+                r.q("state").unwrap_or("")
+            )) {
                 resp.headers_mut().insert("location", v);
             }
             resp
@@ -99,14 +123,23 @@ fn oauth(state: &Shared, r: &Req) -> Response {
         ("POST", "/services/oauth2/token") => {
             let f = r.form();
             if f.get("client_id").map(String::as_str) != Some(SF_CLIENT_ID) {
-                return json_resp(400, json!({"error": "invalid_client_id", "error_description": "client identifier invalid"}));
+                return json_resp(
+                    400,
+                    json!({"error": "invalid_client_id", "error_description": "client identifier invalid"}),
+                );
             }
             // Connected apps require the secret in the web-server flow unless "Require Secret
             // for Web Server Flow" is switched off (Salesforce Help, connected app OAuth
             // policies; https://help.salesforce.com/s/articleView?id=sf.connected_app_create_api_integration.htm).
             let secret_ok = f.get("client_secret").map(String::as_str) == Some(SF_CLIENT_SECRET);
-            if f.get("grant_type").map(String::as_str) == Some("authorization_code") && state.config().salesforce_require_secret && !secret_ok {
-                return json_resp(400, json!({"error": "invalid_client", "error_description": "invalid client credentials"}));
+            if f.get("grant_type").map(String::as_str) == Some("authorization_code")
+                && state.config().salesforce_require_secret
+                && !secret_ok
+            {
+                return json_resp(
+                    400,
+                    json!({"error": "invalid_client", "error_description": "invalid client credentials"}),
+                );
             }
             let pkce_ok = |code: &str| match state.db.kv_get(&format!("pkce:{code}")) {
                 // S256: base64url(sha256(verifier)) — the sandbox checks presence and length only,
@@ -116,20 +149,35 @@ fn oauth(state: &Shared, r: &Req) -> Response {
             };
             let ok = match f.get("grant_type").map(String::as_str) {
                 Some("refresh_token") => {
-                    f.get("client_secret").map(String::as_str) == Some(SF_CLIENT_SECRET) && f.get("refresh_token").is_some_and(|t| state.db.token_ok("salesforce", "refresh", t))
+                    f.get("client_secret").map(String::as_str) == Some(SF_CLIENT_SECRET)
+                        && f.get("refresh_token")
+                            .is_some_and(|t| state.db.token_ok("salesforce", "refresh", t))
                 }
                 Some("authorization_code") => f.get("code").is_some_and(|c| {
                     let ok = state.db.token_ok("salesforce", "code", c) && pkce_ok(c);
                     state.db.revoke_refresh_one(c);
                     ok
                 }),
-                _ => return json_resp(400, json!({"error": "unsupported_grant_type", "error_description": "grant type not supported"})),
+                _ => {
+                    return json_resp(
+                        400,
+                        json!({"error": "unsupported_grant_type", "error_description": "grant type not supported"}),
+                    )
+                }
             };
             if !ok {
-                return json_resp(400, json!({"error": "invalid_grant", "error_description": "expired access/refresh token"}));
+                return json_resp(
+                    400,
+                    json!({"error": "invalid_grant", "error_description": "expired access/refresh token"}),
+                );
             }
             let at = format!("00DRO0000000001!{}", token("AR", &state.db));
-            state.db.issue_token("salesforce", "access", &at, Some(state.config().salesforce_token_ttl_ms));
+            state.db.issue_token(
+                "salesforce",
+                "access",
+                &at,
+                Some(state.config().salesforce_token_ttl_ms),
+            );
             let mut body = json!({"access_token": at, "instance_url": format!("https://{SF_INSTANCE}"), "id": "https://login.salesforce.com/id/00DRO0000000001/005RO000000abcd",
                 "token_type": "Bearer", "issued_at": crate::db::now_ms().to_string(), "signature": "c2FuZGJveA=="});
             if f.get("grant_type").map(String::as_str) == Some("authorization_code") {
@@ -139,10 +187,15 @@ fn oauth(state: &Shared, r: &Req) -> Response {
             }
             json_resp(200, body)
         }
-        ("GET", "/services/oauth2/userinfo") => match r.bearer("Bearer").filter(|t| state.db.token_ok("salesforce", "access", t)) {
-            Some(_) => json_resp(200, json!({"user_id": "005RO000000abcd", "organization_id": "00DRO0000000001", "name": "Rita Rep"})),
-            None => errs(401, "INVALID_SESSION_ID", "Session expired or invalid"),
-        },
+        ("GET", "/services/oauth2/userinfo") => {
+            match r.bearer("Bearer").filter(|t| state.db.token_ok("salesforce", "access", t)) {
+                Some(_) => json_resp(
+                    200,
+                    json!({"user_id": "005RO000000abcd", "organization_id": "00DRO0000000001", "name": "Rita Rep"}),
+                ),
+                None => errs(401, "INVALID_SESSION_ID", "Session expired or invalid"),
+            }
+        }
         _ => json_resp(404, json!({"error": "not_found"})),
     }
 }
@@ -171,7 +224,10 @@ fn dispatch(
         (&Method::GET, ["query"]) => soql(state, query.get("q").map(String::as_str).unwrap_or("")),
         (&Method::GET, ["query", locator]) => query_more(state, locator),
         // sObject Basic Information: 200 for an object the org has, 404 otherwise.
-        (&Method::GET, ["sobjects", t]) if type_exists(state, t) => json_resp(200, json!({"objectDescribe": {"name": t, "custom": t.ends_with("__c"), "createable": true, "queryable": true}, "recentItems": []})),
+        (&Method::GET, ["sobjects", t]) if type_exists(state, t) => json_resp(
+            200,
+            json!({"objectDescribe": {"name": t, "custom": t.ends_with("__c"), "createable": true, "queryable": true}, "recentItems": []}),
+        ),
         (&Method::GET, ["sobjects", _]) => not_found(),
         (_, ["sobjects", t, ..]) if !type_exists(state, t) => not_found(),
         (_, ["composite", "sobjects", t, ..]) if !type_exists(state, t) => not_found(),
@@ -179,7 +235,11 @@ fn dispatch(
         (&Method::POST, ["tooling", "sobjects", "CustomObject"]) => match body() {
             Ok(b) if b["FullName"].as_str() == Some(CHAT_OBJECT) => {
                 if has_chat_object(state) {
-                    return errs(400, "DUPLICATE_DEVELOPER_NAME", "There is already an object named WhatsApp_Chat__c");
+                    return errs(
+                        400,
+                        "DUPLICATE_DEVELOPER_NAME",
+                        "There is already an object named WhatsApp_Chat__c",
+                    );
                 }
                 state.db.kv_set("sf:chat_object", "1");
                 json_resp(201, json!({"id": "01IRO0000000001AAA", "success": true, "errors": []}))
@@ -198,20 +258,24 @@ fn dispatch(
             Some(v) => json_resp(200, v),
             None => errs(404, "NOT_FOUND", "The requested resource does not exist"),
         },
-        (&Method::PATCH, ["sobjects", t, id]) => match (body(), state.db.get("salesforce", t, id)) {
-            (Ok(b), Some(mut rec)) => {
-                if let Some(e) = apply(t, &mut rec, &b) {
-                    return json_resp(400, json!([e]));
+        (&Method::PATCH, ["sobjects", t, id]) => {
+            match (body(), state.db.get("salesforce", t, id)) {
+                (Ok(b), Some(mut rec)) => {
+                    if let Some(e) = apply(t, &mut rec, &b) {
+                        return json_resp(400, json!([e]));
+                    }
+                    state.db.put("salesforce", t, id, &rec);
+                    empty(204)
                 }
-                state.db.put("salesforce", t, id, &rec);
-                empty(204)
+                (Err(e), _) => errs(400, "JSON_PARSER_ERROR", &e),
+                (_, None) => errs(404, "NOT_FOUND", "The requested resource does not exist"),
             }
-            (Err(e), _) => errs(400, "JSON_PARSER_ERROR", &e),
-            (_, None) => errs(404, "NOT_FOUND", "The requested resource does not exist"),
-        },
+        }
         (&Method::POST, ["composite", "sobjects"]) => collections(state, body, fail_at, None),
         (&Method::PATCH, ["composite", "sobjects"]) => collections_update(state, body, fail_at),
-        (&Method::PATCH, ["composite", "sobjects", t, ext]) => collections(state, body, fail_at, Some((t.to_string(), ext.to_string()))),
+        (&Method::PATCH, ["composite", "sobjects", t, ext]) => {
+            collections(state, body, fail_at, Some((t.to_string(), ext.to_string())))
+        }
         (&Method::POST, ["composite"]) => composite(state, body),
         _ => errs(404, "NOT_FOUND", "The requested resource does not exist"),
     }
@@ -219,16 +283,24 @@ fn dispatch(
 
 /// Field rules on write. Returns an error object when the record is refused.
 fn apply(t: &str, rec: &mut Value, fields: &Value) -> Option<Value> {
-    let Some(obj) = fields.as_object() else { return Some(json!({"message": "expected an object", "errorCode": "JSON_PARSER_ERROR"})) };
+    let Some(obj) = fields.as_object() else {
+        return Some(json!({"message": "expected an object", "errorCode": "JSON_PARSER_ERROR"}));
+    };
     for (k, v) in obj {
         if k == "attributes" || k == "Id" {
             continue;
         }
         if t == "ContentNote" && k == "Content" {
             // Content is base64 of HTML or text; Salesforce strips newlines.
-            let Some(b64) = v.as_str() else { return Some(json!({"message": "Content must be base64", "errorCode": "INVALID_FIELD"})) };
+            let Some(b64) = v.as_str() else {
+                return Some(
+                    json!({"message": "Content must be base64", "errorCode": "INVALID_FIELD"}),
+                );
+            };
             let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64) else {
-                return Some(json!({"message": "Content: invalid base64", "errorCode": "INVALID_FIELD"}));
+                return Some(
+                    json!({"message": "Content: invalid base64", "errorCode": "INVALID_FIELD"}),
+                );
             };
             let html = String::from_utf8_lossy(&bytes).replace(['\n', '\r'], "");
             rec["Content"] = json!(html);
@@ -236,11 +308,21 @@ fn apply(t: &str, rec: &mut Value, fields: &Value) -> Option<Value> {
             continue;
         }
         // Task.Description: long text area of 32,000 characters; Subject: 255 (object reference: Task).
-        if t == "Task" && ((k == "Description" && v.as_str().is_some_and(|s| s.chars().count() > 32_000)) || (k == "Subject" && v.as_str().is_some_and(|s| s.chars().count() > 255))) {
-            return Some(json!({"message": "data value too large", "errorCode": "STRING_TOO_LONG", "fields": [k]}));
+        if t == "Task"
+            && ((k == "Description" && v.as_str().is_some_and(|s| s.chars().count() > 32_000))
+                || (k == "Subject" && v.as_str().is_some_and(|s| s.chars().count() > 255)))
+        {
+            return Some(
+                json!({"message": "data value too large", "errorCode": "STRING_TOO_LONG", "fields": [k]}),
+            );
         }
-        if t == "WhatsApp_Chat__c" && k == "Transcript__c" && v.as_str().is_some_and(|s| s.len() > 131_072) {
-            return Some(json!({"message": "data value too large", "errorCode": "STRING_TOO_LONG", "fields": ["Transcript__c"]}));
+        if t == "WhatsApp_Chat__c"
+            && k == "Transcript__c"
+            && v.as_str().is_some_and(|s| s.len() > 131_072)
+        {
+            return Some(
+                json!({"message": "data value too large", "errorCode": "STRING_TOO_LONG", "fields": ["Transcript__c"]}),
+            );
         }
         rec[k] = v.clone();
     }
@@ -249,17 +331,28 @@ fn apply(t: &str, rec: &mut Value, fields: &Value) -> Option<Value> {
 
 fn create(state: &Shared, t: &str, b: &Value) -> (u16, Value) {
     if !type_exists(state, t) {
-        return (404, json!([{"message": format!("The requested resource does not exist: {t}"), "errorCode": "NOT_FOUND"}]));
+        return (
+            404,
+            json!([{"message": format!("The requested resource does not exist: {t}"), "errorCode": "NOT_FOUND"}]),
+        );
     }
     if t == "Task" {
         if let Some(who) = b.get("WhoId").and_then(Value::as_str) {
-            if state.db.get("salesforce", "Contact", who).is_none() && state.db.get("salesforce", "Lead", who).is_none() {
-                return (400, json!([{"message": "Name ID: id value of incorrect type", "errorCode": "FIELD_INTEGRITY_EXCEPTION", "fields": ["WhoId"]}]));
+            if state.db.get("salesforce", "Contact", who).is_none()
+                && state.db.get("salesforce", "Lead", who).is_none()
+            {
+                return (
+                    400,
+                    json!([{"message": "Name ID: id value of incorrect type", "errorCode": "FIELD_INTEGRITY_EXCEPTION", "fields": ["WhoId"]}]),
+                );
             }
         }
     }
     if b.get("Id").is_some() {
-        return (400, json!([{"message": "The Id field should not be specified in the sobject data.", "errorCode": "INVALID_FIELD"}]));
+        return (
+            400,
+            json!([{"message": "The Id field should not be specified in the sobject data.", "errorCode": "INVALID_FIELD"}]),
+        );
     }
     let missing: Vec<&str> = match t {
         "Contact" => vec!["LastName"],
@@ -272,21 +365,37 @@ fn create(state: &Shared, t: &str, b: &Value) -> (u16, Value) {
     .filter(|f| b.get(*f).and_then(Value::as_str).is_none_or(|s| s.is_empty()))
     .collect();
     if !missing.is_empty() {
-        return (400, json!([{"message": format!("Required fields are missing: [{}]", missing.join(", ")), "errorCode": "REQUIRED_FIELD_MISSING", "fields": missing}]));
+        return (
+            400,
+            json!([{"message": format!("Required fields are missing: [{}]", missing.join(", ")), "errorCode": "REQUIRED_FIELD_MISSING", "fields": missing}]),
+        );
     }
     if t == "ContentDocumentLink" {
         let doc = b["ContentDocumentId"].as_str().unwrap_or("");
-        if state.db.get("salesforce", "ContentNote", doc).is_none() && state.db.get("salesforce", "ContentVersion", doc).is_none() {
-            return (400, json!([{"message": "invalid cross reference id", "errorCode": "INVALID_CROSS_REFERENCE_KEY", "fields": ["ContentDocumentId"]}]));
+        if state.db.get("salesforce", "ContentNote", doc).is_none()
+            && state.db.get("salesforce", "ContentVersion", doc).is_none()
+        {
+            return (
+                400,
+                json!([{"message": "invalid cross reference id", "errorCode": "INVALID_CROSS_REFERENCE_KEY", "fields": ["ContentDocumentId"]}]),
+            );
         }
     }
     if t == "Contact" || t == "Lead" {
         // The standard duplicate rule: same email on the same object.
         if let Some(email) = b.get("Email").and_then(Value::as_str) {
-            if let Some(d) = state.db.list("salesforce", t).into_iter().find(|x| x["Email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email))) {
-                return (400, json!([{"message": "Use one of these records?", "errorCode": "DUPLICATES_DETECTED", "fields": [],
+            if let Some(d) = state
+                .db
+                .list("salesforce", t)
+                .into_iter()
+                .find(|x| x["Email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+            {
+                return (
+                    400,
+                    json!([{"message": "Use one of these records?", "errorCode": "DUPLICATES_DETECTED", "fields": [],
                     "duplicateResult": {"allowSave": false, "duplicateRule": format!("Standard_{t}_Duplicate_Rule"), "duplicateRuleEntityType": t, "errorMessage": "You're creating a duplicate record.",
-                        "matchResults": [{"entityType": t, "matchRecords": [{"record": {"Id": d["Id"]}}], "size": 1, "success": true}]}}]));
+                        "matchResults": [{"entityType": t, "matchRecords": [{"record": {"Id": d["Id"]}}], "size": 1, "success": true}]}}]),
+                );
             }
         }
     }
@@ -296,7 +405,11 @@ fn create(state: &Shared, t: &str, b: &Value) -> (u16, Value) {
         return (400, json!([e]));
     }
     if t == "Contact" || t == "Lead" {
-        let name = format!("{} {}", rec["FirstName"].as_str().unwrap_or(""), rec["LastName"].as_str().unwrap_or(""));
+        let name = format!(
+            "{} {}",
+            rec["FirstName"].as_str().unwrap_or(""),
+            rec["LastName"].as_str().unwrap_or("")
+        );
         rec["Name"] = json!(name.trim());
     }
     state.db.put("salesforce", t, &id, &rec);
@@ -305,14 +418,24 @@ fn create(state: &Shared, t: &str, b: &Value) -> (u16, Value) {
 
 /// sObject Collections update (`PATCH /composite/sobjects`, ≤200 records each with its `id`;
 /// REST resources_composite_sobjects_collections_update). `allOrNone` false: per-record results.
-fn collections_update(state: &Shared, body: &dyn Fn() -> Result<Value, String>, fail_at: Option<usize>) -> Response {
+fn collections_update(
+    state: &Shared,
+    body: &dyn Fn() -> Result<Value, String>,
+    fail_at: Option<usize>,
+) -> Response {
     let b = match body() {
         Ok(b) => b,
         Err(e) => return errs(400, "JSON_PARSER_ERROR", &e),
     };
-    let Some(records) = b.get("records").and_then(Value::as_array) else { return errs(400, "INVALID_FIELD", "records is required") };
+    let Some(records) = b.get("records").and_then(Value::as_array) else {
+        return errs(400, "INVALID_FIELD", "records is required");
+    };
     if records.is_empty() || records.len() > 200 {
-        return errs(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call");
+        return errs(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            "record limit reached. cannot submit more than 200 records into this call",
+        );
     }
     let mut results = Vec::new();
     for (i, rec) in records.iter().enumerate() {
@@ -340,14 +463,25 @@ fn collections_update(state: &Shared, body: &dyn Fn() -> Result<Value, String>, 
     json_resp(200, json!(results))
 }
 
-fn collections(state: &Shared, body: &dyn Fn() -> Result<Value, String>, fail_at: Option<usize>, upsert: Option<(String, String)>) -> Response {
+fn collections(
+    state: &Shared,
+    body: &dyn Fn() -> Result<Value, String>,
+    fail_at: Option<usize>,
+    upsert: Option<(String, String)>,
+) -> Response {
     let b = match body() {
         Ok(b) => b,
         Err(e) => return errs(400, "JSON_PARSER_ERROR", &e),
     };
-    let Some(records) = b.get("records").and_then(Value::as_array) else { return errs(400, "INVALID_FIELD", "records is required") };
+    let Some(records) = b.get("records").and_then(Value::as_array) else {
+        return errs(400, "INVALID_FIELD", "records is required");
+    };
     if records.is_empty() || records.len() > 200 {
-        return errs(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than 200 records into this call");
+        return errs(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            "record limit reached. cannot submit more than 200 records into this call",
+        );
     }
     let all_or_none = b.get("allOrNone").and_then(Value::as_bool).unwrap_or(false);
     let mut results = Vec::new();
@@ -365,11 +499,13 @@ fn collections(state: &Shared, body: &dyn Fn() -> Result<Value, String>, fail_at
                     results.push(json!({"success": false, "errors": [{"statusCode": "INVALID_TYPE", "message": "records must all be of the URL's type", "fields": []}]}));
                     continue;
                 }
-                let Some(key) = rec.get(ext).and_then(Value::as_str).filter(|k| !k.is_empty()) else {
+                let Some(key) = rec.get(ext).and_then(Value::as_str).filter(|k| !k.is_empty())
+                else {
                     results.push(json!({"success": false, "errors": [{"statusCode": "MISSING_ARGUMENT", "message": format!("{ext} not specified"), "fields": [ext]}]}));
                     continue;
                 };
-                let existing = state.db.list("salesforce", &t).into_iter().find(|x| x[ext.as_str()] == key);
+                let existing =
+                    state.db.list("salesforce", &t).into_iter().find(|x| x[ext.as_str()] == key);
                 match existing {
                     Some(mut cur) => {
                         let id = cur["Id"].as_str().unwrap_or("").to_string();
@@ -378,7 +514,9 @@ fn collections(state: &Shared, body: &dyn Fn() -> Result<Value, String>, fail_at
                             continue;
                         }
                         writes.push((t.clone(), id.clone(), cur));
-                        results.push(json!({"id": id, "success": true, "errors": [], "created": false}));
+                        results.push(
+                            json!({"id": id, "success": true, "errors": [], "created": false}),
+                        );
                     }
                     None => {
                         let id = new_id(state, &t);
@@ -388,7 +526,9 @@ fn collections(state: &Shared, body: &dyn Fn() -> Result<Value, String>, fail_at
                             continue;
                         }
                         writes.push((t.clone(), id.clone(), cur));
-                        results.push(json!({"id": id, "success": true, "errors": [], "created": true}));
+                        results.push(
+                            json!({"id": id, "success": true, "errors": [], "created": true}),
+                        );
                     }
                 }
             }
@@ -426,7 +566,9 @@ fn composite(state: &Shared, body: &dyn Fn() -> Result<Value, String>) -> Respon
         Ok(b) => b,
         Err(e) => return errs(400, "JSON_PARSER_ERROR", &e),
     };
-    let Some(reqs) = b.get("compositeRequest").and_then(Value::as_array) else { return errs(400, "INVALID_FIELD", "compositeRequest is required") };
+    let Some(reqs) = b.get("compositeRequest").and_then(Value::as_array) else {
+        return errs(400, "INVALID_FIELD", "compositeRequest is required");
+    };
     if reqs.len() > 25 {
         return errs(400, "LIMIT_EXCEEDED", "Composite request limit of 25 subrequests exceeded");
     }
@@ -448,11 +590,23 @@ fn composite(state: &Shared, body: &dyn Fn() -> Result<Value, String>) -> Respon
         };
         let url = resolve(sub["url"].as_str().unwrap_or(""));
         let body_s = resolve(&sub.get("body").map(Value::to_string).unwrap_or_default());
-        let method = Method::from_bytes(sub["method"].as_str().unwrap_or("GET").as_bytes()).unwrap_or(Method::GET);
+        let method = Method::from_bytes(sub["method"].as_str().unwrap_or("GET").as_bytes())
+            .unwrap_or(Method::GET);
         let (path, q) = url.split_once('?').unwrap_or((&url, ""));
-        let rest = path.strip_prefix("/services/data/").and_then(|p| p.split_once('/')).map(|(_, r)| r.to_string()).unwrap_or_default();
+        let rest = path
+            .strip_prefix("/services/data/")
+            .and_then(|p| p.split_once('/'))
+            .map(|(_, r)| r.to_string())
+            .unwrap_or_default();
         let query = crate::parse_query(q);
-        let resp = dispatch(state, &method, &rest, &|| serde_json::from_str(&body_s).map_err(|e| e.to_string()), None, &query);
+        let resp = dispatch(
+            state,
+            &method,
+            &rest,
+            &|| serde_json::from_str(&body_s).map_err(|e| e.to_string()),
+            None,
+            &query,
+        );
         let status = resp.status().as_u16();
         let v = response_json(resp);
         if status < 300 {
@@ -466,7 +620,9 @@ fn composite(state: &Shared, body: &dyn Fn() -> Result<Value, String>) -> Respon
 fn response_json(resp: Response) -> Value {
     // Bodies built by this module are always in-memory JSON; read them back synchronously.
     let body = resp.into_body();
-    let bytes = futures_util::FutureExt::now_or_never(axum::body::to_bytes(body, usize::MAX)).and_then(Result::ok).unwrap_or_default();
+    let bytes = futures_util::FutureExt::now_or_never(axum::body::to_bytes(body, usize::MAX))
+        .and_then(Result::ok)
+        .unwrap_or_default();
     serde_json::from_slice(&bytes).unwrap_or(Value::Null)
 }
 
@@ -475,7 +631,8 @@ fn response_json(resp: Response) -> Value {
 fn project(rec: &Value, fields: &[String]) -> Value {
     let mut o = json!({"attributes": rec["attributes"]});
     for f in fields {
-        let v = f.split('.').try_fold(rec, |acc, part| acc.get(part)).cloned().unwrap_or(Value::Null);
+        let v =
+            f.split('.').try_fold(rec, |acc, part| acc.get(part)).cloned().unwrap_or(Value::Null);
         match f.split_once('.') {
             Some((parent, child)) if !child.contains('.') => {
                 if !o[parent].is_object() {
@@ -491,9 +648,19 @@ fn project(rec: &Value, fields: &[String]) -> Value {
 
 /// `FIND {term} IN PHONE FIELDS RETURNING Contact(Id, Name, ...), Lead(...)`
 fn sosl(state: &Shared, q: &str) -> Response {
-    let (Some(a), Some(b)) = (q.find('{'), q.find('}')) else { return errs(400, "MALFORMED_SEARCH", "No search term found. The search term must be enclosed in braces.") };
+    let (Some(a), Some(b)) = (q.find('{'), q.find('}')) else {
+        return errs(
+            400,
+            "MALFORMED_SEARCH",
+            "No search term found. The search term must be enclosed in braces.",
+        );
+    };
     if b < a {
-        return errs(400, "MALFORMED_SEARCH", "No search term found. The search term must be enclosed in braces.");
+        return errs(
+            400,
+            "MALFORMED_SEARCH",
+            "No search term found. The search term must be enclosed in braces.",
+        );
     }
     let term = q[a + 1..b].replace('\\', "");
     let rest = &q[b + 1..];
@@ -509,7 +676,9 @@ fn sosl(state: &Shared, q: &str) -> Response {
         return errs(400, "MALFORMED_SEARCH", "search term must be longer than one character");
     }
     let lower = term.to_lowercase();
-    let in_fields = |rec: &Value, fields: &[&str]| fields.iter().any(|f| rec[*f].as_str().is_some_and(|v| v.to_lowercase().contains(&lower)));
+    let in_fields = |rec: &Value, fields: &[&str]| {
+        fields.iter().any(|f| rec[*f].as_str().is_some_and(|v| v.to_lowercase().contains(&lower)))
+    };
     let mut out = Vec::new();
     let mut depth = 0;
     let mut start = 0;
@@ -533,7 +702,13 @@ fn sosl(state: &Shared, q: &str) -> Response {
                 // `Obj(f1, f2 WHERE …)`: the sandbox returns the fields and ignores the filter.
                 let f = f.trim_end_matches(')');
                 let f = f.find(" WHERE ").map(|i| &f[..i]).unwrap_or(f);
-                (o.trim(), f.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect::<Vec<_>>())
+                (
+                    o.trim(),
+                    f.split(',')
+                        .map(|x| x.trim().to_string())
+                        .filter(|x| !x.is_empty())
+                        .collect::<Vec<_>>(),
+                )
             }
             None => (spec, vec!["Id".to_string()]),
         };
@@ -541,7 +716,10 @@ fn sosl(state: &Shared, q: &str) -> Response {
             continue;
         }
         for rec in state.db.list("salesforce", obj) {
-            let phone_hit = !want.is_empty() && PHONE_FIELDS.iter().any(|f| rec[f].as_str().is_some_and(|v| digits(v).contains(&want)));
+            let phone_hit = !want.is_empty()
+                && PHONE_FIELDS
+                    .iter()
+                    .any(|f| rec[f].as_str().is_some_and(|v| digits(v).contains(&want)));
             let hit = if phone_only {
                 phone_hit
             } else if name_only {
@@ -562,14 +740,19 @@ fn sosl(state: &Shared, q: &str) -> Response {
 /// `SELECT f1, f2 FROM Obj [WHERE F = 'v' [AND|OR G = 'w' ...]] [ORDER BY F [ASC|DESC]] [LIMIT n]`
 fn soql(state: &Shared, q: &str) -> Response {
     let up = q.to_ascii_uppercase();
-    let (Some(sel), Some(from)) = (up.find("SELECT "), up.find(" FROM ")) else { return errs(400, "MALFORMED_QUERY", "unexpected token: query must be SELECT ... FROM ...") };
+    let (Some(sel), Some(from)) = (up.find("SELECT "), up.find(" FROM ")) else {
+        return errs(400, "MALFORMED_QUERY", "unexpected token: query must be SELECT ... FROM ...");
+    };
     let fields: Vec<String> = q[sel + 7..from].split(',').map(|f| f.trim().to_string()).collect();
     let after = &q[from + 6..];
     let obj_end = after.find(' ').unwrap_or(after.len());
     let obj = after[..obj_end].trim();
     let tail = &after[obj_end..];
     let tail_up = tail.to_ascii_uppercase();
-    let limit = tail_up.find("LIMIT ").and_then(|i| tail[i + 6..].trim().parse::<usize>().ok()).unwrap_or(2000);
+    let limit = tail_up
+        .find("LIMIT ")
+        .and_then(|i| tail[i + 6..].trim().parse::<usize>().ok())
+        .unwrap_or(2000);
     let order_at = tail_up.find(" ORDER BY ");
     let where_part = tail_up.find("WHERE ").map(|i| {
         let end = order_at.or_else(|| tail_up.find(" LIMIT ")).unwrap_or(tail.len());
@@ -578,14 +761,28 @@ fn soql(state: &Shared, q: &str) -> Response {
     let order: Option<(String, bool)> = order_at.map(|i| {
         let end = tail_up.find(" LIMIT ").unwrap_or(tail.len());
         let spec: Vec<&str> = tail[i + 10..end].split_whitespace().collect();
-        (spec.first().unwrap_or(&"Id").to_string(), spec.get(1).is_some_and(|d| d.eq_ignore_ascii_case("DESC")))
+        (
+            spec.first().unwrap_or(&"Id").to_string(),
+            spec.get(1).is_some_and(|d| d.eq_ignore_ascii_case("DESC")),
+        )
     });
     let mut conds: Vec<(String, String)> = Vec::new();
     let mut any_of = false;
     if let Some(w) = where_part {
         any_of = w.to_ascii_uppercase().contains(" OR ");
-        for c in w.split(" OR ").flat_map(|x| x.split(" or ")).flat_map(|x| x.split(" AND ")).flat_map(|x| x.split(" and ")) {
-            let Some((f, v)) = c.split_once('=') else { return errs(400, "MALFORMED_QUERY", "only field = 'value' conditions are supported") };
+        for c in w
+            .split(" OR ")
+            .flat_map(|x| x.split(" or "))
+            .flat_map(|x| x.split(" AND "))
+            .flat_map(|x| x.split(" and "))
+        {
+            let Some((f, v)) = c.split_once('=') else {
+                return errs(
+                    400,
+                    "MALFORMED_QUERY",
+                    "only field = 'value' conditions are supported",
+                );
+            };
             conds.push((f.trim().to_string(), v.trim().trim_matches('\'').replace("\\'", "'")));
         }
     }
@@ -596,7 +793,10 @@ fn soql(state: &Shared, q: &str) -> Response {
     if obj == "OpportunityContactRole" {
         // Parent relationship fields (`Opportunity.Name`) read through the role's OpportunityId.
         for r in &mut rows {
-            if let Some(o) = r["OpportunityId"].as_str().and_then(|id| state.db.get("salesforce", "Opportunity", id)) {
+            if let Some(o) = r["OpportunityId"]
+                .as_str()
+                .and_then(|id| state.db.get("salesforce", "Opportunity", id))
+            {
                 r["Opportunity"] = o;
             }
         }
@@ -609,17 +809,20 @@ fn soql(state: &Shared, q: &str) -> Response {
         })
         .collect();
     if let Some((field, desc)) = &order {
-        let at = |r: &Value| field.split('.').try_fold(r, |acc, part| acc.get(part)).cloned().unwrap_or(Value::Null).to_string();
+        let at = |r: &Value| {
+            field
+                .split('.')
+                .try_fold(r, |acc, part| acc.get(part))
+                .cloned()
+                .unwrap_or(Value::Null)
+                .to_string()
+        };
         matching.sort_by_key(at);
         if *desc {
             matching.reverse();
         }
     }
-    let recs: Vec<Value> = matching
-        .into_iter()
-        .take(limit)
-        .map(|r| project(&r, &fields))
-        .collect();
+    let recs: Vec<Value> = matching.into_iter().take(limit).map(|r| project(&r, &fields)).collect();
     page_records(state, recs, 0)
 }
 
@@ -632,15 +835,23 @@ fn page_records(state: &Shared, recs: Vec<Value>, offset: usize) -> Response {
     let mut body = json!({"totalSize": total, "done": offset + batch >= total, "records": page});
     if offset + batch < total {
         let loc = format!("01gRO{:010}", state.db.next("sf-locator"));
-        state.db.kv_set(&format!("locator:{loc}"), &json!({"records": recs, "offset": offset + batch}).to_string());
-        body["nextRecordsUrl"] = json!(format!("/services/data/v62.0/query/{loc}-{}", offset + batch));
+        state.db.kv_set(
+            &format!("locator:{loc}"),
+            &json!({"records": recs, "offset": offset + batch}).to_string(),
+        );
+        body["nextRecordsUrl"] =
+            json!(format!("/services/data/v62.0/query/{loc}-{}", offset + batch));
     }
     json_resp(200, body)
 }
 
 fn query_more(state: &Shared, locator: &str) -> Response {
     let loc = locator.split('-').next().unwrap_or("");
-    let Some(saved) = state.db.kv_get(&format!("locator:{loc}")).and_then(|s| serde_json::from_str::<Value>(&s).ok()) else {
+    let Some(saved) = state
+        .db
+        .kv_get(&format!("locator:{loc}"))
+        .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+    else {
         return errs(400, "INVALID_QUERY_LOCATOR", "invalid query locator");
     };
     let recs = saved["records"].as_array().cloned().unwrap_or_default();

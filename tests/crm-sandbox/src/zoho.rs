@@ -12,11 +12,16 @@ const PHONE_FIELDS: [&str; 5] = ["Phone", "Mobile", "Home_Phone", "Other_Phone",
 const MODULES: [&str; 3] = ["Contacts", "Leads", "Deals"];
 
 fn err(status: u16, code: &str, message: &str, details: Value) -> Response {
-    json_resp(status, json!({"code": code, "details": details, "message": message, "status": "error"}))
+    json_resp(
+        status,
+        json!({"code": code, "details": details, "message": message, "status": "error"}),
+    )
 }
 
 fn tld(host: &str) -> &str {
-    host.split_once("zoho").map(|(_, t)| t.trim_start_matches("apis").trim_start_matches("cloud")).unwrap_or(".com")
+    host.split_once("zoho")
+        .map(|(_, t)| t.trim_start_matches("apis").trim_start_matches("cloud"))
+        .unwrap_or(".com")
 }
 
 fn zoho_time() -> String {
@@ -24,7 +29,12 @@ fn zoho_time() -> String {
     let s = now_ms() / 1000;
     let days = s / 86_400;
     let (y, m, d) = civil(days as i64);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+00:00", (s % 86_400) / 3600, (s % 3600) / 60, s % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+00:00",
+        (s % 86_400) / 3600,
+        (s % 3600) / 60,
+        s % 60
+    )
 }
 
 pub fn civil(z: i64) -> (i64, i64, i64) {
@@ -73,30 +83,64 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
 fn api(state: &Shared, r: &Req) -> Response {
     let parts: Vec<&str> = r.path.trim_matches('/').split('/').collect();
     match (&r.method, parts.as_slice()) {
-        (&Method::POST, ["crm", _v, m, id, "Attachments"]) if MODULES.contains(m) => attachment_upload(state, r, m, id),
+        (&Method::POST, ["crm", _v, m, id, "Attachments"]) if MODULES.contains(m) => {
+            attachment_upload(state, r, m, id)
+        }
         (&Method::GET, ["crm", _v, m, id, "Attachments"]) if MODULES.contains(m) => {
-            let list: Vec<Value> = state.db.list("zoho", "Attachments").into_iter().filter(|a| a["Parent_Id"]["id"] == *id).collect();
+            let list: Vec<Value> = state
+                .db
+                .list("zoho", "Attachments")
+                .into_iter()
+                .filter(|a| a["Parent_Id"]["id"] == *id)
+                .collect();
             if list.is_empty() {
                 return empty(204);
             }
-            json_resp(200, json!({"data": list, "info": {"per_page": 200, "count": list.len(), "page": 1, "more_records": false}}))
+            json_resp(
+                200,
+                json!({"data": list, "info": {"per_page": 200, "count": list.len(), "page": 1, "more_records": false}}),
+            )
         }
-        (&Method::GET, ["crm", _v, "org"]) => json_resp(200, json!({"org": [{"id": "20079892132", "domain_name": ZOHO_ORG, "company_name": "crmsync Demo Org", "time_zone": "UTC"}]})),
+        (&Method::GET, ["crm", _v, "org"]) => json_resp(
+            200,
+            json!({"org": [{"id": "20079892132", "domain_name": ZOHO_ORG, "company_name": "crmsync Demo Org", "time_zone": "UTC"}]}),
+        ),
         (&Method::GET, ["crm", _v, m, "search"]) if MODULES.contains(m) => search(state, r, m),
         (&Method::POST, ["crm", _v, "Notes"]) => notes_create(state, r),
         (&Method::PUT, ["crm", _v, "Notes"]) => notes_update(state, r),
-        (&Method::POST, ["crm", _v, m]) if *m == "Contacts" || *m == "Leads" => records_create(state, r, m),
-        (&Method::PUT, ["crm", _v, m]) if *m == "Contacts" || *m == "Leads" => records_update(state, r, m),
-        (&Method::GET, ["crm", _v, m, id, "Notes"]) if MODULES.contains(m) => related_notes(state, r, m, id),
-        (&Method::GET, ["crm", _v, "Contacts", id, "Deals"]) => related_deals(state, r, id),
-        (&Method::GET, ["crm", _v, m, id]) if MODULES.contains(m) => match state.db.get("zoho", m, id) {
-            Some(rec) => json_resp(200, json!({"data": [rec]})),
-            None => err(404, "INVALID_DATA", "the related id given seems to be invalid", json!({"id": id})),
-        },
-        (_, ["crm", _v, m, ..]) if !MODULES.contains(m) && *m != "Notes" && *m != "org" => {
-            err(400, "INVALID_MODULE", "the module name given seems to be invalid", json!({"resource_path_index": 0}))
+        (&Method::POST, ["crm", _v, m]) if *m == "Contacts" || *m == "Leads" => {
+            records_create(state, r, m)
         }
-        _ => err(404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one", json!({})),
+        (&Method::PUT, ["crm", _v, m]) if *m == "Contacts" || *m == "Leads" => {
+            records_update(state, r, m)
+        }
+        (&Method::GET, ["crm", _v, m, id, "Notes"]) if MODULES.contains(m) => {
+            related_notes(state, r, m, id)
+        }
+        (&Method::GET, ["crm", _v, "Contacts", id, "Deals"]) => related_deals(state, r, id),
+        (&Method::GET, ["crm", _v, m, id]) if MODULES.contains(m) => {
+            match state.db.get("zoho", m, id) {
+                Some(rec) => json_resp(200, json!({"data": [rec]})),
+                None => err(
+                    404,
+                    "INVALID_DATA",
+                    "the related id given seems to be invalid",
+                    json!({"id": id}),
+                ),
+            }
+        }
+        (_, ["crm", _v, m, ..]) if !MODULES.contains(m) && *m != "Notes" && *m != "org" => err(
+            400,
+            "INVALID_MODULE",
+            "the module name given seems to be invalid",
+            json!({"resource_path_index": 0}),
+        ),
+        _ => err(
+            404,
+            "INVALID_URL_PATTERN",
+            "Please check if the URL trying to access is a correct one",
+            json!({}),
+        ),
     }
 }
 
@@ -104,7 +148,9 @@ fn oauth(state: &Shared, r: &Req) -> Response {
     match (r.method.as_str(), r.path.as_str()) {
         ("GET", "/oauth/v2/auth") => {
             // Consent is implicit in the sandbox: redirect back with a single-use grant code.
-            let Some(redirect) = r.q("redirect_uri") else { return json_resp(200, json!({"error": "invalid_redirect_uri"})) };
+            let Some(redirect) = r.q("redirect_uri") else {
+                return json_resp(200, json!({"error": "invalid_redirect_uri"}));
+            };
             if r.q("client_id") != Some(ZOHO_CLIENT_ID) {
                 return json_resp(200, json!({"error": "invalid_client"}));
             }
@@ -126,11 +172,15 @@ fn oauth(state: &Shared, r: &Req) -> Response {
         }
         ("POST", "/oauth/v2/token") => {
             let f = r.form();
-            if f.get("client_id").map(String::as_str) != Some(ZOHO_CLIENT_ID) || f.get("client_secret").map(String::as_str) != Some(ZOHO_CLIENT_SECRET) {
+            if f.get("client_id").map(String::as_str) != Some(ZOHO_CLIENT_ID)
+                || f.get("client_secret").map(String::as_str) != Some(ZOHO_CLIENT_SECRET)
+            {
                 return json_resp(200, json!({"error": "invalid_client"}));
             }
             let ok = match f.get("grant_type").map(String::as_str) {
-                Some("refresh_token") => f.get("refresh_token").is_some_and(|t| state.db.token_ok("zoho", "refresh", t)),
+                Some("refresh_token") => {
+                    f.get("refresh_token").is_some_and(|t| state.db.token_ok("zoho", "refresh", t))
+                }
                 Some("authorization_code") => f.get("code").is_some_and(|c| {
                     let ok = state.db.token_ok("zoho", "code", c);
                     state.db.revoke_refresh_one(c);
@@ -166,7 +216,9 @@ fn oauth(state: &Shared, r: &Req) -> Response {
 fn urlenc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -175,7 +227,12 @@ fn urlenc(s: &str) -> String {
 fn search(state: &Shared, r: &Req, module: &str) -> Response {
     // Precedence criteria > email > phone > word; the sandbox implements email, phone and word.
     if let Some(email) = r.q("email") {
-        let hits: Vec<Value> = state.db.list("zoho", module).into_iter().filter(|rec| rec["Email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email))).collect();
+        let hits: Vec<Value> = state
+            .db
+            .list("zoho", module)
+            .into_iter()
+            .filter(|rec| rec["Email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+            .collect();
         return page_of(hits, r);
     }
     if let (None, Some(word)) = (r.q("phone"), r.q("word")) {
@@ -189,16 +246,29 @@ fn search(state: &Shared, r: &Req, module: &str) -> Response {
             .list("zoho", module)
             .into_iter()
             .filter(|rec| {
-                let text: String = rec.as_object().into_iter().flatten().filter_map(|(_, v)| v.as_str()).collect::<Vec<_>>().join(" ").to_lowercase();
+                let text: String = rec
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(_, v)| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase();
                 words.iter().all(|w| text.contains(w.as_str()))
             })
             .collect();
         return page_of(hits, r);
     }
     let Some(phone) = r.q("phone") else {
-        return err(400, "EXPECTED_PARAM_MISSING", "one of the expected parameter is missing", json!({"param_names": ["criteria", "email", "phone", "word"]}));
+        return err(
+            400,
+            "EXPECTED_PARAM_MISSING",
+            "one of the expected parameter is missing",
+            json!({"param_names": ["criteria", "email", "phone", "word"]}),
+        );
     };
-    let valid = (3..=50).contains(&phone.len()) && phone.trim_start_matches('+').chars().all(|c| c.is_ascii_digit() || " -().".contains(c));
+    let valid = (3..=50).contains(&phone.len())
+        && phone.trim_start_matches('+').chars().all(|c| c.is_ascii_digit() || " -().".contains(c));
     if !valid {
         return err(400, "INVALID_QUERY", "Invalid query formed", json!({"api_name": "phone"}));
     }
@@ -208,7 +278,11 @@ fn search(state: &Shared, r: &Req, module: &str) -> Response {
         .db
         .list("zoho", module)
         .into_iter()
-        .filter(|rec| PHONE_FIELDS.iter().any(|f| rec[f].as_str().is_some_and(|v| !want.is_empty() && digits(v).contains(&want))))
+        .filter(|rec| {
+            PHONE_FIELDS.iter().any(|f| {
+                rec[f].as_str().is_some_and(|v| !want.is_empty() && digits(v).contains(&want))
+            })
+        })
         .collect();
     page_of(hits, r)
 }
@@ -217,24 +291,42 @@ fn page_of(hits: Vec<Value>, r: &Req) -> Response {
     if hits.is_empty() {
         return empty(204);
     }
-    let per_page = r.q("per_page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(200).clamp(1, 200);
+    let per_page =
+        r.q("per_page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(200).clamp(1, 200);
     let page = r.q("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
     let start = (page - 1) * per_page;
     if start >= 2000 {
-        return err(400, "LIMIT_REACHED", "maximum response iteration limit reached", json!({"limit": "2000"}));
+        return err(
+            400,
+            "LIMIT_REACHED",
+            "maximum response iteration limit reached",
+            json!({"limit": "2000"}),
+        );
     }
     let slice: Vec<Value> = hits.iter().skip(start).take(per_page).cloned().collect();
     if slice.is_empty() {
         return empty(204);
     }
-    json_resp(200, json!({"data": slice, "info": {"per_page": per_page, "count": slice.len(), "page": page, "more_records": start + per_page < hits.len()}}))
+    json_resp(
+        200,
+        json!({"data": slice, "info": {"per_page": per_page, "count": slice.len(), "page": page, "more_records": start + per_page < hits.len()}}),
+    )
 }
 
 fn data_array(r: &Req) -> Result<Vec<Value>, Response> {
-    let body = r.json().map_err(|e| err(400, "INVALID_DATA", "body is not valid JSON", json!({"reason": e})))?;
-    let data = body.get("data").and_then(Value::as_array).cloned().ok_or_else(|| err(400, "REQUIRED_PARAM_MISSING", "required param missing", json!({"param_name": "data"})))?;
+    let body = r
+        .json()
+        .map_err(|e| err(400, "INVALID_DATA", "body is not valid JSON", json!({"reason": e})))?;
+    let data = body.get("data").and_then(Value::as_array).cloned().ok_or_else(|| {
+        err(400, "REQUIRED_PARAM_MISSING", "required param missing", json!({"param_name": "data"}))
+    })?;
     if data.is_empty() || data.len() > 100 {
-        return Err(err(400, "INVALID_DATA", "the array length should be between 1 and 100", json!({"maximum_length": 100, "api_name": "data"})));
+        return Err(err(
+            400,
+            "INVALID_DATA",
+            "the array length should be between 1 and 100",
+            json!({"maximum_length": 100, "api_name": "data"}),
+        ));
     }
     Ok(data)
 }
@@ -286,7 +378,11 @@ fn records_create(state: &Shared, r: &Req, module: &str) -> Response {
             continue;
         }
         let dup = rec.get("Email").and_then(Value::as_str).and_then(|email| {
-            state.db.list("zoho", module).into_iter().find(|x| x["Email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+            state
+                .db
+                .list("zoho", module)
+                .into_iter()
+                .find(|x| x["Email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)))
         });
         if let Some(d) = dup {
             out.push(json!({"code": "DUPLICATE_DATA", "details": {"api_name": "Email", "duplicate_record": {"Owner": d["Owner"], "id": d["id"]}, "json_path": format!("$.data[{i}].Email"), "id": d["id"], "more_records": false}, "message": "duplicate data", "status": "error"}));
@@ -383,11 +479,18 @@ fn notes_update(state: &Shared, r: &Req) -> Response {
 fn related_page(r: &Req) -> Result<(usize, usize), Response> {
     let num = |k: &str, d: usize| match r.q(k) {
         None => Ok(d),
-        Some(v) => v.parse::<usize>().map_err(|_| err(400, "INVALID_DATA", "invalid data", json!({"param_name": k}))),
+        Some(v) => v
+            .parse::<usize>()
+            .map_err(|_| err(400, "INVALID_DATA", "invalid data", json!({"param_name": k}))),
     };
     let (page, per_page) = (num("page", 1)?, num("per_page", 200)?);
     if page < 1 || !(1..=200).contains(&per_page) {
-        return Err(err(400, "INVALID_DATA", "invalid data", json!({"param_name": if page < 1 { "page" } else { "per_page" }})));
+        return Err(err(
+            400,
+            "INVALID_DATA",
+            "invalid data",
+            json!({"param_name": if page < 1 { "page" } else { "per_page" }}),
+        ));
     }
     Ok((page, per_page))
 }
@@ -398,32 +501,69 @@ fn paged(all: Vec<Value>, page: usize, per_page: usize) -> Response {
     if items.is_empty() {
         return empty(204);
     }
-    json_resp(200, json!({"data": items, "info": {"per_page": per_page, "count": items.len(), "page": page, "more_records": more, "next_page_token": null, "page_token_expiry": null, "previous_page_token": null}}))
+    json_resp(
+        200,
+        json!({"data": items, "info": {"per_page": per_page, "count": items.len(), "page": page, "more_records": more, "next_page_token": null, "page_token_expiry": null, "previous_page_token": null}}),
+    )
 }
 
 fn related_notes(state: &Shared, r: &Req, module: &str, id: &str) -> Response {
     if state.db.get("zoho", module, id).is_none() {
-        return err(404, "INVALID_DATA", "the related id given seems to be invalid", json!({"id": id}));
+        return err(
+            404,
+            "INVALID_DATA",
+            "the related id given seems to be invalid",
+            json!({"id": id}),
+        );
     }
     let (page, per_page) = match related_page(r) {
         Ok(p) => p,
         Err(e) => return e,
     };
-    let mut notes: Vec<Value> = state.db.list("zoho", "Notes").into_iter().filter(|n| n["Parent_Id"]["id"] == id && n["Parent_Id"]["module"]["api_name"] == module).collect();
+    let mut notes: Vec<Value> = state
+        .db
+        .list("zoho", "Notes")
+        .into_iter()
+        .filter(|n| n["Parent_Id"]["id"] == id && n["Parent_Id"]["module"]["api_name"] == module)
+        .collect();
     notes.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
     paged(notes, page, per_page)
 }
 
 fn related_deals(state: &Shared, r: &Req, id: &str) -> Response {
     let Some(fields) = r.q("fields").filter(|f| !f.is_empty()) else {
-        return err(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", json!({"param_name": "fields"}));
+        return err(
+            400,
+            "REQUIRED_PARAM_MISSING",
+            "One of the expected parameter is missing",
+            json!({"param_name": "fields"}),
+        );
     };
     if state.db.get("zoho", "Contacts", id).is_none() {
-        return err(404, "INVALID_DATA", "the related id given seems to be invalid", json!({"id": id}));
+        return err(
+            404,
+            "INVALID_DATA",
+            "the related id given seems to be invalid",
+            json!({"id": id}),
+        );
     }
     match state.config().zoho_deals_list.as_str() {
-        "hidden" => return err(400, "INVALID_DATA", "the related list is not available", json!({"api_name": "Deals"})),
-        "no_permission" => return err(403, "NO_PERMISSION", "permission denied", json!({"permissions": ["Crm_Implied_View_Potentials"]})),
+        "hidden" => {
+            return err(
+                400,
+                "INVALID_DATA",
+                "the related list is not available",
+                json!({"api_name": "Deals"}),
+            )
+        }
+        "no_permission" => {
+            return err(
+                403,
+                "NO_PERMISSION",
+                "permission denied",
+                json!({"permissions": ["Crm_Implied_View_Potentials"]}),
+            )
+        }
         _ => {}
     }
     let (page, per_page) = match related_page(r) {
@@ -432,7 +572,12 @@ fn related_deals(state: &Shared, r: &Req, id: &str) -> Response {
     };
     // related_records.json declares `fields`, `page` and `per_page` only: no sort. The list
     // comes in record-id order, and a client wanting the newest sorts it itself.
-    let mut deals: Vec<Value> = state.db.list("zoho", "Deals").into_iter().filter(|d| d["Contact_Name"]["id"] == id).collect();
+    let mut deals: Vec<Value> = state
+        .db
+        .list("zoho", "Deals")
+        .into_iter()
+        .filter(|d| d["Contact_Name"]["id"] == id)
+        .collect();
     deals.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
     let wanted: Vec<&str> = fields.split(',').map(str::trim).collect();
     let projected: Vec<Value> = deals
@@ -466,14 +611,30 @@ fn split_bytes<'a>(mut hay: &'a [u8], delim: &[u8]) -> Vec<&'a [u8]> {
 
 fn attachment_upload(state: &Shared, r: &Req, module: &str, id: &str) -> Response {
     if state.db.get("zoho", module, id).is_none() {
-        return err(404, "INVALID_DATA", "the related id given seems to be invalid", json!({"id": id}));
+        return err(
+            404,
+            "INVALID_DATA",
+            "the related id given seems to be invalid",
+            json!({"id": id}),
+        );
     }
     if r.body.len() > 100 * 1024 * 1024 {
-        return err(413, "FILE_SIZE_MORE_THAN_ALLOWED_SIZE", "Please check if the size of the file is in the correct range", json!({}));
+        return err(
+            413,
+            "FILE_SIZE_MORE_THAN_ALLOWED_SIZE",
+            "Please check if the size of the file is in the correct range",
+            json!({}),
+        );
     }
     let ctype = r.header("content-type").unwrap_or("");
-    let Some(boundary) = ctype.split("boundary=").nth(1).map(|b| b.trim_matches('"').to_string()) else {
-        return err(400, "INVALID_DATA", "multipart/form-data with a boundary is expected", json!({}));
+    let Some(boundary) = ctype.split("boundary=").nth(1).map(|b| b.trim_matches('"').to_string())
+    else {
+        return err(
+            400,
+            "INVALID_DATA",
+            "multipart/form-data with a boundary is expected",
+            json!({}),
+        );
     };
     // Parts are split on the byte level: file contents are binary, not text.
     let body = &r.body[..];
@@ -486,7 +647,12 @@ fn attachment_upload(state: &Shared, r: &Req, module: &str, id: &str) -> Respons
         let content = &part[at + 4..];
         let content = content.strip_suffix(b"\r\n").unwrap_or(content);
         if head.contains("name=\"file\"") {
-            let name = head.split("filename=\"").nth(1).and_then(|x| x.split('"').next()).unwrap_or("file").to_string();
+            let name = head
+                .split("filename=\"")
+                .nth(1)
+                .and_then(|x| x.split('"').next())
+                .unwrap_or("file")
+                .to_string();
             file = Some((name, content.len()));
         } else if head.contains("name=\"attachmentUrl\"") {
             url = Some(String::from_utf8_lossy(content).trim().to_string());
@@ -495,8 +661,17 @@ fn attachment_upload(state: &Shared, r: &Req, module: &str, id: &str) -> Respons
     let (name, size) = match (file, url) {
         (Some(f), None) => f,
         (None, Some(u)) if u.len() <= 3000 => (u, 0),
-        (Some(_), Some(_)) => return err(400, "INVALID_DATA", "either file or attachmentUrl, not both", json!({})),
-        _ => return err(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", json!({"param_name": "file"})),
+        (Some(_), Some(_)) => {
+            return err(400, "INVALID_DATA", "either file or attachmentUrl, not both", json!({}))
+        }
+        _ => {
+            return err(
+                400,
+                "REQUIRED_PARAM_MISSING",
+                "One of the expected parameter is missing",
+                json!({"param_name": "file"}),
+            )
+        }
     };
     let aid = new_id(state);
     let t = zoho_time();
