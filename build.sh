@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# crmsync build entry point: build | test | demo [--headless] | bench | fuzz [SECONDS]
+# crmsync build entry point: build | check | test | demo [--headless] | bench | fuzz [SECONDS]
 # Installs what it needs (idempotently), so a fresh checkout needs only this script.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -56,6 +56,25 @@ ensure_faketime() {
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
   fi
+}
+
+ensure_lint_tools() {
+  ensure_rust
+  for c in rustfmt clippy; do
+    if ! rustup component list --installed 2>/dev/null | grep -q "^$c"; then
+      log "installing the $c component"
+      rustup component add "$c"
+    fi
+  done
+}
+
+# Formatting and lints, native and wasm32 (the shell in src/web compiles only there).
+check() {
+  ensure_lint_tools
+  cargo fmt --all --check &&
+    cargo fmt --manifest-path fuzz/Cargo.toml --check &&
+    cargo clippy --workspace --all-targets -- -D warnings &&
+    cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
 }
 
 version() { sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1; }
@@ -136,7 +155,11 @@ case "$cmd" in
   build)
     build
     ;;
+  check)
+    check
+    ;;
   test)
+    stage "check: cargo fmt --check, clippy -D warnings (native and wasm32)" check
     build
     ensure_chromium
     stage "native tests (cargo test --workspace)" cargo test --workspace

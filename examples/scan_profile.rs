@@ -7,7 +7,8 @@ use std::time::Instant;
 /// The fake WhatsApp Web's long-chat row (www/wa.js `rowHtml`), day-first 24-hour stamps.
 fn long_row(i: usize) -> String {
     let (h, m) = (8 + i / 60 % 16, i % 60);
-    let (out, who) = if i % 3 == 0 { ("message-out", "You") } else { ("message-in", "Long chat") };
+    let (out, who) =
+        if i.is_multiple_of(3) { ("message-out", "You") } else { ("message-in", "Long chat") };
     format!(
         r#"<div role="row"><div data-id="3EB0L{i:015}" data-virtualized="false" class="_amjv"><div class="{out} focusable-list-item"><div class="copyable-text" data-pre-plain-text="[{h:02}:{m:02}, 18/11/2026] {who}: "><div><span dir="ltr" class="selectable-text copyable-text" data-testid="selectable-text"><span>Message number {i} about the order #{}</span></span></div></div><div data-testid="msg-meta"><span>{h:02}:{m:02}</span></div></div></div></div>"#,
         1000 + i

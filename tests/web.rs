@@ -1,4 +1,6 @@
 //! wasm-bindgen-test suite: runs the wasm build in headless Chromium.
+// Test helpers (not #[test] functions themselves) unwrap: a panic here is a failed test.
+#![allow(clippy::unwrap_used)]
 #![cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::*;
 

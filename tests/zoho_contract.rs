@@ -156,7 +156,7 @@ fn check_scalar(what: &str, value: &str, schema: &Value) -> Result<(), String> {
         _ => {}
     }
     if let Some(e) = schema.get("enum").and_then(Value::as_array) {
-        if !e.iter().any(|x| x.as_str() == Some(value) || x.to_string() == value) {
+        if !e.iter().any(|x| x.as_str() == Some(value) || *x == value) {
             return Err(format!("{what}={value:?} is not one of {e:?}"));
         }
     }

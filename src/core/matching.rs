@@ -186,6 +186,31 @@ pub fn match_chat(
     }
 }
 
+/// What matching needs from a CRM connector, sans-IO: the search calls for one WhatsApp
+/// number's query variants, and the records each answer holds (with every phone field).
+pub trait RecordFinder {
+    fn crm(&self) -> crate::core::model::Crm;
+    fn search_requests(&self, variants: &[String]) -> Vec<crate::crm::http::HttpRequest>;
+    fn parse_search(
+        &self,
+        resp: &crate::crm::http::HttpResponse,
+    ) -> Result<Vec<CrmRecord>, crate::core::policy::Failure>;
+}
+
+/// Merge search results from several calls: one entry per record, first seen wins.
+pub fn merge_candidates(batches: impl IntoIterator<Item = Vec<CrmRecord>>) -> Vec<CrmRecord> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for batch in batches {
+        for r in batch {
+            if seen.insert((r.crm, r.kind, r.id.clone())) {
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,7 +351,7 @@ mod tests {
             &RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "ana".into() },
         );
         assert!(matches!(
-            match_chat(&id, &[ana.clone()], &links, "BR"),
+            match_chat(&id, std::slice::from_ref(&ana), &links, "BR"),
             MatchOutcome::NoMatch { .. }
         ));
         links.link(
@@ -375,29 +400,4 @@ mod tests {
         );
         assert!(matches!(match_chat(&known, &[ana], &unlinks, "BR"), MatchOutcome::NoMatch { .. }));
     }
-}
-
-/// What matching needs from a CRM connector, sans-IO: the search calls for one WhatsApp
-/// number's query variants, and the records each answer holds (with every phone field).
-pub trait RecordFinder {
-    fn crm(&self) -> crate::core::model::Crm;
-    fn search_requests(&self, variants: &[String]) -> Vec<crate::crm::http::HttpRequest>;
-    fn parse_search(
-        &self,
-        resp: &crate::crm::http::HttpResponse,
-    ) -> Result<Vec<CrmRecord>, crate::core::policy::Failure>;
-}
-
-/// Merge search results from several calls: one entry per record, first seen wins.
-pub fn merge_candidates(batches: impl IntoIterator<Item = Vec<CrmRecord>>) -> Vec<CrmRecord> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for batch in batches {
-        for r in batch {
-            if seen.insert((r.crm, r.kind, r.id.clone())) {
-                out.push(r);
-            }
-        }
-    }
-    out
 }

@@ -159,10 +159,10 @@ pub fn parse_one(raw: &str, default_region: &str) -> Result<String, PhoneError> 
         }
         _ => cleaned,
     };
-    let first = e164_of(&cleaned, reg);
-    if first.is_ok() {
-        return first;
-    }
+    let first = match e164_of(&cleaned, reg) {
+        Ok(e164) => return Ok(e164),
+        Err(e) => e,
+    };
     // The default region gave nothing valid: the rep may have typed the country code
     // without '+' (or with 00 from anywhere).
     let d = digits(&cleaned);
@@ -194,7 +194,7 @@ pub fn parse_one(raw: &str, default_region: &str) -> Result<String, PhoneError> 
     if let Some(n) = br_national.filter(|n| matches!(n.as_bytes()[2], b'6'..=b'9')) {
         retries.push(format!("+55{}9{}", &n[..2], &n[2..]));
     }
-    retries.into_iter().find_map(|r| e164_of(&r, None).ok()).ok_or_else(|| first.unwrap_err())
+    retries.into_iter().find_map(|r| e164_of(&r, None).ok()).ok_or(first)
 }
 
 /// A CRM phone field → every number in it, in order. Fields may hold several numbers

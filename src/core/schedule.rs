@@ -134,7 +134,7 @@ mod tests {
         assert!(due(None, 0, DEFAULT_PERIOD_MS));
         assert!(!due(Some(1_000), 1_000 + DEFAULT_PERIOD_MS - 1, DEFAULT_PERIOD_MS));
         assert!(due(Some(1_000), 1_000 + DEFAULT_PERIOD_MS, DEFAULT_PERIOD_MS));
-        assert!(due(Some(1_000), 1_000 + 8 * 3600_000, DEFAULT_PERIOD_MS), "woke from sleep");
+        assert!(due(Some(1_000), 1_000 + 8 * 3_600_000, DEFAULT_PERIOD_MS), "woke from sleep");
         assert!(due(Some(5_000), 1_000, DEFAULT_PERIOD_MS), "clock went back");
     }
 

@@ -54,7 +54,7 @@ pub fn record_key(r: &RecordRef) -> String {
 }
 
 /// A match is looked up again after a day, or at once when the rep asks.
-pub const MATCH_TTL_MS: u64 = 24 * 3600_000;
+pub const MATCH_TTL_MS: u64 = 24 * 3_600_000;
 
 impl ChatRecord {
     pub fn match_is_fresh(&self, now_ms: u64) -> bool {

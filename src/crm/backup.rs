@@ -874,7 +874,7 @@ mod tests {
             file.key.clone(),
             RemoteState::Written { id: "a2".into(), digest: file.digest() },
         );
-        assert!(plan_writes(&[file.clone()], &remote).is_empty());
+        assert!(plan_writes(std::slice::from_ref(file), &remote).is_empty());
         let too_big = z.outcome(&batch(WriteOp::Create), &crate::crm::resp(413, b"{}"));
         assert!(matches!(&too_big[0].1, WriteResult::Failed(Failure::Rejected { .. })));
 
@@ -993,7 +993,7 @@ mod tests {
         let mut w = LeadSquaredWriter::new(lsq(None));
         let first = w.prepare(&lead).unwrap();
         assert_eq!(
-            (first.method.clone(), first.url.as_str()),
+            (first.method, first.url.as_str()),
             (
                 Method::Get,
                 "https://api-in21.leadsquared.com/v2/ProspectActivity.svc/ActivityTypes.Get"
@@ -1162,7 +1162,7 @@ mod tests {
         );
         let upd = w.request(&batch(WriteOp::Update, Some("00TX")), &by_key).unwrap();
         assert_eq!(
-            (upd.method.clone(), upd.url.as_str()),
+            (upd.method, upd.url.as_str()),
             (Method::Patch, "https://x.my.salesforce.com/services/data/v62.0/composite/sobjects")
         );
         let u: serde_json::Value = serde_json::from_slice(upd.body.as_deref().unwrap()).unwrap();

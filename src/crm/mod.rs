@@ -257,6 +257,59 @@ pub(crate) fn resp(status: u16, body: &[u8]) -> HttpResponse {
     HttpResponse { status, headers: vec![], body: body.to_vec() }
 }
 
+/// Every connector is a matching `RecordFinder`.
+impl<T: Connector> crate::core::matching::RecordFinder for T {
+    fn crm(&self) -> Crm {
+        Connector::crm(self)
+    }
+    fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
+        Connector::search_requests(self, variants)
+    }
+    fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+        Connector::parse_search(self, resp)
+    }
+}
+
+impl Connector for Box<dyn Connector> {
+    fn crm(&self) -> Crm {
+        (**self).crm()
+    }
+    fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
+        (**self).search_requests(variants)
+    }
+    fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
+        (**self).parse_search(resp)
+    }
+    fn parse_search_of(
+        &self,
+        req: &HttpRequest,
+        resp: &HttpResponse,
+    ) -> Result<Vec<CrmRecord>, Failure> {
+        (**self).parse_search_of(req, resp)
+    }
+    fn create_request(&self, kind: CreateKind, new: &NewRecord) -> HttpRequest {
+        (**self).create_request(kind, new)
+    }
+    fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure> {
+        (**self).parse_create(resp)
+    }
+    fn deep_link(&self, kind: crate::core::model::RecordKind, id: &str) -> Option<String> {
+        (**self).deep_link(kind, id)
+    }
+    fn text_search_requests(&self, query: &str) -> Vec<HttpRequest> {
+        (**self).text_search_requests(query)
+    }
+    fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest> {
+        (**self).deals_request(record)
+    }
+    fn parse_deal_rows(
+        &self,
+        resp: &HttpResponse,
+    ) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+        (**self).parse_deal_rows(resp)
+    }
+}
+
 #[cfg(test)]
 mod tests {
 
@@ -311,58 +364,5 @@ mod tests {
         assert_eq!(transport_failure(&r), Some(Failure::RateLimited { after_ms: Some(7000) }));
         assert!(matches!(transport_failure(&resp(503, b"")), Some(Failure::Transient { .. })));
         assert_eq!(transport_failure(&resp(200, b"")), None);
-    }
-}
-
-/// Every connector is a matching `RecordFinder`.
-impl<T: Connector> crate::core::matching::RecordFinder for T {
-    fn crm(&self) -> Crm {
-        Connector::crm(self)
-    }
-    fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
-        Connector::search_requests(self, variants)
-    }
-    fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
-        Connector::parse_search(self, resp)
-    }
-}
-
-impl Connector for Box<dyn Connector> {
-    fn crm(&self) -> Crm {
-        (**self).crm()
-    }
-    fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
-        (**self).search_requests(variants)
-    }
-    fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
-        (**self).parse_search(resp)
-    }
-    fn parse_search_of(
-        &self,
-        req: &HttpRequest,
-        resp: &HttpResponse,
-    ) -> Result<Vec<CrmRecord>, Failure> {
-        (**self).parse_search_of(req, resp)
-    }
-    fn create_request(&self, kind: CreateKind, new: &NewRecord) -> HttpRequest {
-        (**self).create_request(kind, new)
-    }
-    fn parse_create(&self, resp: &HttpResponse) -> Result<Created, Failure> {
-        (**self).parse_create(resp)
-    }
-    fn deep_link(&self, kind: crate::core::model::RecordKind, id: &str) -> Option<String> {
-        (**self).deep_link(kind, id)
-    }
-    fn text_search_requests(&self, query: &str) -> Vec<HttpRequest> {
-        (**self).text_search_requests(query)
-    }
-    fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest> {
-        (**self).deals_request(record)
-    }
-    fn parse_deal_rows(
-        &self,
-        resp: &HttpResponse,
-    ) -> Result<Vec<crate::core::view::DealRow>, Failure> {
-        (**self).parse_deal_rows(resp)
     }
 }

@@ -586,10 +586,12 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
         let entries = read_model_storage().await;
         state.borrow_mut().idb = Some(entries);
     }
-    let mut cap = state.borrow_mut();
-    let identity = capture::resolve_identity(header, cap.idb.as_deref().unwrap_or(&[]));
-    cap.session.open_chat(identity.clone(), &locale());
-    drop(cap);
+    let identity = {
+        let mut cap = state.borrow_mut();
+        let identity = capture::resolve_identity(header, cap.idb.as_deref().unwrap_or(&[]));
+        cap.session.open_chat(identity.clone(), &locale());
+        identity
+    };
     if let Err(e) = report_chat(&doc, &identity).await {
         // The worker is restarting: the messages would be refused; scan again shortly.
         set_diag("send_error", &e);

@@ -531,7 +531,7 @@ fn act(req: Request) {
     wasm_bindgen_futures::spawn_local(async move {
         if let Ok(r) = send_action(&req).await {
             if !r.ok {
-                if let Some(d) = document().ok() {
+                if let Ok(d) = document() {
                     set_text(
                         &d,
                         "message",

@@ -8,6 +8,7 @@
 //! - `chats`: chat key → JSON `ChatRecord` (identity, links, last synced)
 //! - `meta`: name → JSON (settings, links, last sync, lease, log, parked errors)
 //! - `files` (v2): `<message key>#<media index>` → JSON `FileBlob` (a file copied from the page)
+//!
 //! Values are JSON strings: the export is a straight dump, and no IDB index is needed.
 use super::js_err;
 use crate::core::outbox::OutboxMessage;
@@ -87,10 +88,7 @@ impl Store {
         let upgrade_req = open.clone();
         let on_upgrade = Closure::<dyn FnMut(web_sys::IdbVersionChangeEvent)>::new(move |_e| {
             // Additive migration: create whatever stores this version has that the old lacks.
-            if let Ok(db) = upgrade_req
-                .result()
-                .and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from))
-            {
+            if let Ok(db) = upgrade_req.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
                 let names = db.object_store_names();
                 for s in STORES {
                     if !names.contains(s) {

@@ -217,7 +217,8 @@ async fn limited_resolve_inner(
     if go.is_empty() {
         return Ok(c);
     }
-    let (finders, rest): (Vec<Box<dyn Connector>>, Vec<Box<dyn Connector>>) =
+    type Finders = Vec<Box<dyn Connector>>;
+    let (finders, rest): (Finders, Finders) =
         std::mem::take(&mut c.finders).into_iter().partition(|f| go.contains(&f.crm()));
     let resolved = super::matching::resolve(store, identity, &finders, &c.region, now).await;
     c.finders = finders.into_iter().chain(rest).collect();
