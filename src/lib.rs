@@ -5,6 +5,7 @@
 pub mod capture;
 pub mod core;
 pub mod crm;
+pub mod protocol;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -2,7 +2,7 @@
 // Runtime messages reach the worker from content scripts beside an untrusted page:
 // parsing, capping and authorizing any JSON must never panic.
 use crmsync::core::model::WaIdentity;
-use crmsync::core::protocol::{authorize, Request, Sender, TabRecord};
+use crmsync::protocol::{authorize, Request, Sender, TabRecord};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

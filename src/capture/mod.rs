@@ -2,6 +2,7 @@
 //! chat is with. Pure: input is browser-serialized HTML (`outerHTML` of rows or of the
 //! whole message list), so the live content script, the strict-CSP relay in the panel
 //! frame, native tests and fuzzing share this one implementation.
+pub mod backfill;
 pub mod chatlist;
 pub use crmsync_html as html;
 pub mod selectors;

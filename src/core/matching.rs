@@ -190,10 +190,10 @@ pub fn match_chat(
 /// number's query variants, and the records each answer holds (with every phone field).
 pub trait RecordFinder {
     fn crm(&self) -> crate::core::model::Crm;
-    fn search_requests(&self, variants: &[String]) -> Vec<crate::crm::http::HttpRequest>;
+    fn search_requests(&self, variants: &[String]) -> Vec<crate::core::http::HttpRequest>;
     fn parse_search(
         &self,
-        resp: &crate::crm::http::HttpResponse,
+        resp: &crate::core::http::HttpResponse,
     ) -> Result<Vec<CrmRecord>, crate::core::policy::Failure>;
 }
 

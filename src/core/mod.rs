@@ -1,12 +1,10 @@
 //! The functional core: pure domain logic, compiled and tested natively.
-pub mod backfill;
-pub mod limits;
+pub mod http;
 pub mod matching;
 pub mod model;
 pub mod outbox;
 pub mod phone;
 pub mod policy;
-pub mod protocol;
 pub mod ratelimit;
 pub mod schedule;
 pub mod status;

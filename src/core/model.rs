@@ -188,6 +188,41 @@ pub struct CrmRecord {
     pub status: Option<String>,
 }
 
+/// One deal / opportunity row on the card (at most [`MAX_DEALS`] are shown).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DealRow {
+    /// The CRM's id of the deal / opportunity (the sync reuses it: no second lookup).
+    #[serde(default)]
+    pub id: Option<String>,
+    pub name: String,
+    pub stage: Option<String>,
+    /// Amount in the deal's currency units.
+    pub amount: Option<f64>,
+    pub currency: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub close_date: Option<String>,
+}
+
+pub const MAX_DEALS: usize = 5;
+
+/// A group participant linked to a CRM record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Participant {
+    pub name: String,
+    pub phone: Option<String>,
+    pub record: Option<String>,
+}
+
+/// The record kind as the panel and the transcripts name it.
+pub fn kind_name(k: RecordKind) -> &'static str {
+    match k {
+        RecordKind::Contact => "contact",
+        RecordKind::Lead => "lead",
+        RecordKind::Deal => "deal",
+        RecordKind::Opportunity => "opportunity",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -770,13 +770,13 @@ pub trait DocumentWriter {
     /// A read the connector needs before rendering a record's documents (Zoho: the
     /// contact's recent deals). Called per record per cycle until it returns None (each
     /// answer goes to `absorb_prepare` first), at most a few times.
-    fn prepare(&self, _record: &RecordRef) -> Option<crate::crm::http::HttpRequest> {
+    fn prepare(&self, _record: &RecordRef) -> Option<crate::core::http::HttpRequest> {
         None
     }
     fn absorb_prepare(
         &mut self,
         _record: &RecordRef,
-        _resp: &crate::crm::http::HttpResponse,
+        _resp: &crate::core::http::HttpResponse,
     ) -> Result<(), crate::core::policy::Failure> {
         Ok(())
     }
@@ -797,20 +797,20 @@ pub trait DocumentWriter {
         &self,
         batch: &Batch,
         docs: &BTreeMap<DocKey, RenderedDoc>,
-    ) -> Result<crate::crm::http::HttpRequest, String>;
+    ) -> Result<crate::core::http::HttpRequest, String>;
     /// Per-write results of the response, one per write of the batch. A write missing
     /// from the answer is treated as a transient failure by the caller.
     fn outcome(
         &self,
         batch: &Batch,
-        resp: &crate::crm::http::HttpResponse,
+        resp: &crate::core::http::HttpResponse,
     ) -> Vec<(DocKey, WriteResult)>;
     /// A reconcile's next page: the document was not on this one and the list goes on.
     fn next_read(
         &self,
-        _req: &crate::crm::http::HttpRequest,
-        _resp: &crate::crm::http::HttpResponse,
-    ) -> Option<crate::crm::http::HttpRequest> {
+        _req: &crate::core::http::HttpRequest,
+        _resp: &crate::core::http::HttpResponse,
+    ) -> Option<crate::core::http::HttpRequest> {
         None
     }
     /// What this cycle learned about the CRM that the connection should keep (so the next

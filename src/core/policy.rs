@@ -254,12 +254,12 @@ mod tests {
     #[test]
     fn absurd_retry_after_values_saturate() {
         // A CRM's Retry-After of u64::MAX seconds overflowed into an immediate retry.
-        let r = crate::crm::http::HttpResponse {
+        let r = crate::core::http::HttpResponse {
             status: 429,
             headers: vec![("Retry-After".into(), u64::MAX.to_string())],
             body: vec![],
         };
-        let after = crate::crm::retry_after_ms(&r);
+        let after = parse_retry_after(r.header("retry-after"));
         assert_eq!(after, Some(u64::MAX));
         let p = RetryPolicy::default();
         assert_eq!(

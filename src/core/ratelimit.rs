@@ -3,7 +3,6 @@
 //! (token buckets), a number that matched nothing is not looked up again for a while, and a
 //! CRM whose reported API allowance runs low gets no lookups until it recovers.
 use crate::core::model::Crm;
-use crate::crm::Budget;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -142,6 +141,13 @@ impl Limiter {
             b.tokens < TAB_BURST
         });
     }
+}
+
+/// What the CRM said about the caller's remaining allowance, when it said anything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Budget {
+    pub remaining: Option<u64>,
+    pub limit: Option<u64>,
 }
 
 #[cfg(test)]

@@ -28,13 +28,13 @@ pub struct ChatRecord {
     pub cards: Vec<CrmRecord>,
     /// The linked record's most recent deals / opportunities, newest first.
     #[serde(default)]
-    pub deals: Vec<crate::core::view::DealRow>,
+    pub deals: Vec<crate::core::model::DealRow>,
     /// Record id → the page that opens it in the CRM's web UI.
     #[serde(default)]
     pub urls: std::collections::BTreeMap<String, String>,
     /// Groups: the senders seen in the chat and the record each is linked to.
     #[serde(default)]
-    pub participants: Vec<crate::core::view::Participant>,
+    pub participants: Vec<crate::core::model::Participant>,
     /// The rep chose to back up this chat's messages from before the backup window too.
     #[serde(default)]
     pub back_up_older: bool,
@@ -48,7 +48,7 @@ pub fn record_key(r: &RecordRef) -> String {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
-        crate::core::view::kind_name(r.kind),
+        crate::core::model::kind_name(r.kind),
         r.id
     )
 }

@@ -81,12 +81,52 @@ fn kind_label(k: &MessageKind) -> &'static str {
 /// line when there is more than one, so a reader sees the order in the CRM.
 pub fn parts(body: &str, max_chars: usize) -> Vec<String> {
     const LABEL_ROOM: usize = 24;
-    let raw = crate::crm::split_parts(body, max_chars.saturating_sub(LABEL_ROOM).max(1));
+    let raw = split_parts(body, max_chars.saturating_sub(LABEL_ROOM).max(1));
     let n = raw.len();
     if n == 1 {
         return raw;
     }
     raw.into_iter().enumerate().map(|(i, p)| format!("(part {}/{n})\n{p}", i + 1)).collect()
+}
+
+/// Split `body` into ordered parts of at most `max_chars` characters, preferring to cut at a
+/// line break so a message is not split unless it alone exceeds the limit.
+pub fn split_parts(body: &str, max_chars: usize) -> Vec<String> {
+    let max = max_chars.max(1);
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut cur_len = 0usize;
+    for line in body.split_inclusive('\n') {
+        let n = line.chars().count();
+        if cur_len + n <= max {
+            cur.push_str(line);
+            cur_len += n;
+            continue;
+        }
+        if !cur.is_empty() {
+            parts.push(std::mem::take(&mut cur));
+            cur_len = 0;
+        }
+        if n <= max {
+            cur.push_str(line);
+            cur_len = n;
+        } else {
+            let chars: Vec<char> = line.chars().collect();
+            for chunk in chars.chunks(max) {
+                let s: String = chunk.iter().collect();
+                if chunk.len() == max {
+                    parts.push(s);
+                } else {
+                    cur_len = chunk.len();
+                    cur = s;
+                }
+            }
+        }
+    }
+    if !cur.is_empty() || parts.is_empty() {
+        parts.push(cur);
+    }
+    parts
 }
 
 #[cfg(test)]

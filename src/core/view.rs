@@ -8,22 +8,7 @@
 use crate::core::model::Crm;
 use serde::{Deserialize, Serialize};
 
-/// One deal / opportunity row on the card (at most [`MAX_DEALS`] are shown).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct DealRow {
-    /// The CRM's id of the deal / opportunity (the sync reuses it: no second lookup).
-    #[serde(default)]
-    pub id: Option<String>,
-    pub name: String,
-    pub stage: Option<String>,
-    /// Amount in the deal's currency units.
-    pub amount: Option<f64>,
-    pub currency: Option<String>,
-    /// `YYYY-MM-DD`.
-    pub close_date: Option<String>,
-}
-
-pub const MAX_DEALS: usize = 5;
+pub use crate::core::model::{kind_name, DealRow, Participant, MAX_DEALS};
 
 /// The contact card of a linked chat.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,14 +69,6 @@ pub struct Candidate {
     pub name: String,
     #[serde(default)]
     pub detail: Option<String>,
-}
-
-/// A group participant linked to a CRM record.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Participant {
-    pub name: String,
-    pub phone: Option<String>,
-    pub record: Option<String>,
 }
 
 /// Everything the panel can show for the open chat.
@@ -580,16 +557,6 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
             }
             None => PanelState::LidOnly { name },
         },
-    }
-}
-
-pub fn kind_name(k: crate::core::model::RecordKind) -> &'static str {
-    use crate::core::model::RecordKind;
-    match k {
-        RecordKind::Contact => "contact",
-        RecordKind::Lead => "lead",
-        RecordKind::Deal => "deal",
-        RecordKind::Opportunity => "opportunity",
     }
 }
 

@@ -364,7 +364,7 @@ impl Connector for LeadSquared {
     fn parse_deal_rows(
         &self,
         resp: &HttpResponse,
-    ) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+    ) -> Result<Vec<crate::core::model::DealRow>, Failure> {
         if let Some(f) = classify(resp) {
             return Err(f);
         }
@@ -372,7 +372,7 @@ impl Connector for LeadSquared {
         let list = v.get("List").and_then(|l| l.as_array()).cloned().unwrap_or_default();
         Ok(list
             .iter()
-            .map(|o| crate::core::view::DealRow {
+            .map(|o| crate::core::model::DealRow {
                 id: str_of(o, "OpportunityId"),
                 name: str_of(o, "OpportunityName")
                     .or_else(|| str_of(o, "mx_Custom_1"))
@@ -382,7 +382,7 @@ impl Connector for LeadSquared {
                 currency: None,
                 close_date: str_of(o, "ExpectedClosureDate"),
             })
-            .take(crate::core::view::MAX_DEALS)
+            .take(crate::core::model::MAX_DEALS)
             .collect())
     }
 

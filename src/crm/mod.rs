@@ -13,7 +13,8 @@ pub mod auth;
 pub mod backup;
 pub mod connect;
 pub mod hosts;
-pub mod http;
+/// Requests and answers are core types: the engine drives connectors without knowing them.
+pub use crate::core::http;
 pub mod leadsquared;
 pub mod salesforce;
 pub mod zoho;
@@ -53,7 +54,7 @@ pub trait Connector {
     fn parse_deal_rows(
         &self,
         resp: &HttpResponse,
-    ) -> Result<Vec<crate::core::view::DealRow>, Failure>;
+    ) -> Result<Vec<crate::core::model::DealRow>, Failure>;
 }
 
 /// What a text search means: an e-mail, a phone number, or words.
@@ -120,12 +121,7 @@ pub enum Created {
     Duplicate { id: String },
 }
 
-/// What the CRM said about the caller's remaining allowance, when it said anything.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Budget {
-    pub remaining: Option<u64>,
-    pub limit: Option<u64>,
-}
+pub use crate::core::ratelimit::Budget;
 
 /// The allowance a CRM reported on an answer (Zoho credits header, Salesforce
 /// `Sforce-Limit-Info`; LeadSquared reports none).
@@ -206,45 +202,7 @@ pub(crate) fn json_request(
     }
 }
 
-/// Split `body` into ordered parts of at most `max_chars` characters, preferring to cut at a
-/// line break so a message is not split unless it alone exceeds the limit.
-pub fn split_parts(body: &str, max_chars: usize) -> Vec<String> {
-    let max = max_chars.max(1);
-    let mut parts = Vec::new();
-    let mut cur = String::new();
-    let mut cur_len = 0usize;
-    for line in body.split_inclusive('\n') {
-        let n = line.chars().count();
-        if cur_len + n <= max {
-            cur.push_str(line);
-            cur_len += n;
-            continue;
-        }
-        if !cur.is_empty() {
-            parts.push(std::mem::take(&mut cur));
-            cur_len = 0;
-        }
-        if n <= max {
-            cur.push_str(line);
-            cur_len = n;
-        } else {
-            let chars: Vec<char> = line.chars().collect();
-            for chunk in chars.chunks(max) {
-                let s: String = chunk.iter().collect();
-                if chunk.len() == max {
-                    parts.push(s);
-                } else {
-                    cur_len = chunk.len();
-                    cur = s;
-                }
-            }
-        }
-    }
-    if !cur.is_empty() || parts.is_empty() {
-        parts.push(cur);
-    }
-    parts
-}
+pub use crate::core::transcript::split_parts;
 
 #[cfg(test)]
 pub(crate) fn golden(path: &str) -> Vec<u8> {
@@ -305,7 +263,7 @@ impl Connector for Box<dyn Connector> {
     fn parse_deal_rows(
         &self,
         resp: &HttpResponse,
-    ) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+    ) -> Result<Vec<crate::core::model::DealRow>, Failure> {
         (**self).parse_deal_rows(resp)
     }
 }

@@ -476,7 +476,7 @@ impl Connector for Salesforce {
     fn parse_deal_rows(
         &self,
         resp: &HttpResponse,
-    ) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+    ) -> Result<Vec<crate::core::model::DealRow>, Failure> {
         if let Some(f) = classify(resp) {
             return Err(f);
         }
@@ -490,7 +490,7 @@ impl Connector for Salesforce {
             .filter_map(|role| {
                 let o = role.get("Opportunity").filter(|o| o.is_object())?;
                 let id = str_of(role, "OpportunityId").or_else(|| str_of(o, "Id"))?;
-                seen.insert(id.clone()).then(|| crate::core::view::DealRow {
+                seen.insert(id.clone()).then(|| crate::core::model::DealRow {
                     id: Some(id),
                     name: str_of(o, "Name").unwrap_or_default(),
                     stage: str_of(o, "StageName"),
@@ -499,7 +499,7 @@ impl Connector for Salesforce {
                     close_date: str_of(o, "CloseDate"),
                 })
             })
-            .take(crate::core::view::MAX_DEALS)
+            .take(crate::core::model::MAX_DEALS)
             .collect())
     }
 

@@ -571,11 +571,11 @@ impl Connector for Zoho {
     fn parse_deal_rows(
         &self,
         resp: &HttpResponse,
-    ) -> Result<Vec<crate::core::view::DealRow>, Failure> {
+    ) -> Result<Vec<crate::core::model::DealRow>, Failure> {
         let data = Self::recent_deal_values(resp)?;
         Ok(data
             .iter()
-            .map(|d| crate::core::view::DealRow {
+            .map(|d| crate::core::model::DealRow {
                 id: str_of(d, "id"),
                 name: str_of(d, "Deal_Name").unwrap_or_default(),
                 stage: str_of(d, "Stage"),
@@ -583,7 +583,7 @@ impl Connector for Zoho {
                 currency: str_of(d, "Currency"),
                 close_date: str_of(d, "Closing_Date"),
             })
-            .take(crate::core::view::MAX_DEALS)
+            .take(crate::core::model::MAX_DEALS)
             .collect())
     }
 }

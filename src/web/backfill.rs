@@ -3,11 +3,11 @@
 //! covered (or WhatsApp loads nothing older), and report progress to the panel frame. Capture
 //! itself is the usual observer; this only drives the page like the rep would. Decisions are in
 //! `core::backfill`.
-use super::content::{message_list, Shared};
 use super::{chrome, js_err, to_js};
+use crate::capture::backfill::{covers, plan, ListRow, Outcome, Progress};
 use crate::capture::selectors::{CHAT_LIST_LABEL, CHAT_LIST_ROWS, CHAT_LIST_TITLE};
-use crate::core::backfill::{covers, plan, ListRow, Outcome, Progress};
-use crate::core::protocol::Request;
+use crate::core::model::LocalMinute;
+use crate::protocol::Request;
 use gloo_timers::future::sleep;
 use std::cell::Cell;
 use std::time::Duration;
@@ -31,6 +31,21 @@ const MAX_SCROLLS: u32 = 80;
 pub fn cancel() {
     CANCELLED.with(|c| c.set(true));
 }
+
+/// What the backfill reads of the open chat, as the content script's capture sees it. Given
+/// by the content script, so this module does not depend on it (it only drives the page).
+pub(crate) trait OpenChat {
+    /// The open chat's title.
+    fn title(&self) -> Option<String>;
+    /// How many of its messages are captured, and the oldest one's time.
+    fn loaded(&self) -> (usize, Option<LocalMinute>);
+    /// The conversation's scroller.
+    fn message_list(&self, doc: &Document) -> Option<Element>;
+    /// The page's locale (the chat list's labels are in it).
+    fn locale(&self) -> String;
+}
+
+type Shared = std::rc::Rc<dyn OpenChat>;
 
 pub(crate) fn start(state: Shared) {
     if RUNNING.with(|r| r.replace(true)) {
@@ -100,7 +115,7 @@ fn click(row: &Element) {
 }
 
 fn open_title(state: &Shared) -> Option<String> {
-    state.borrow().session.identity.as_ref().map(|i| i.name.clone())
+    state.title()
 }
 
 async fn open(state: &Shared, doc: &Document, title: &str) -> Result<(), String> {
@@ -121,9 +136,8 @@ async fn open(state: &Shared, doc: &Document, title: &str) -> Result<(), String>
     Ok(())
 }
 
-fn loaded(state: &Shared) -> (usize, Option<crate::core::model::LocalMinute>) {
-    let s = state.borrow();
-    (s.session.messages.len(), s.session.messages.values().filter_map(|m| m.time).min())
+fn loaded(state: &Shared) -> (usize, Option<LocalMinute>) {
+    state.loaded()
 }
 
 /// Scroll the open chat back until the window is covered or nothing older loads.
@@ -138,7 +152,7 @@ async fn scroll_back(state: &Shared, doc: &Document) -> Outcome {
         if covers(oldest.as_ref(), today()) {
             return Outcome::Covered { messages: n };
         }
-        if let Some(list) = message_list(doc) {
+        if let Some(list) = state.message_list(doc) {
             list.set_scroll_top(0);
             if let Ok(ev) = web_sys::Event::new("scroll") {
                 let _ = list.dispatch_event(&ev);
@@ -171,14 +185,14 @@ async fn run(state: Shared) -> Result<(), JsValue> {
     let titles: Vec<String> = rows
         .iter()
         .map(|r| r.title.trim().to_string())
-        .take(crate::core::limits::MAX_TITLES)
+        .take(crate::protocol::limits::MAX_TITLES)
         .collect();
     let unknown: Vec<String> = serde_wasm_bindgen::from_value(
         chrome::send_message(&to_js(&Request::UnknownChats { titles: titles.clone() })?).await?,
     )
     .unwrap_or_default();
     let known: Vec<String> = titles.into_iter().filter(|t| !unknown.contains(t)).collect();
-    let p = plan(&rows, &known, &super::content::locale(), today());
+    let p = plan(&rows, &known, &state.locale(), today());
     let back_to = open_title(&state);
     let mut progress =
         Progress { total: p.chats.len(), unreadable: p.unreadable.clone(), ..Default::default() };

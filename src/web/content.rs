@@ -5,7 +5,7 @@
 use super::{chrome, js_err, to_js};
 use crate::capture::{self, Counters, IdbEntry, ScanContext};
 use crate::core::model::{Message, WaIdentity};
-use crate::core::protocol::Request;
+use crate::protocol::Request;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -207,7 +207,7 @@ fn listen_frame(doc: &Document, state: Shared) -> Result<(), JsValue> {
             Some("expand") => set_width(&root, PANEL_WIDTH),
             // The frame (re)loaded and asks for its nonce.
             Some("hello") => post_nonce(&doc),
-            Some("backfill-start") => super::backfill::start(state.clone()),
+            Some("backfill-start") => super::backfill::start(Rc::new(state.clone())),
             Some("backfill-cancel") => super::backfill::cancel(),
             _ => {}
         }
@@ -285,7 +285,23 @@ impl Default for Capture {
 
 pub(crate) type Shared = Rc<RefCell<Capture>>;
 
-pub(crate) fn locale() -> String {
+impl super::backfill::OpenChat for Shared {
+    fn title(&self) -> Option<String> {
+        self.borrow().session.identity.as_ref().map(|i| i.name.clone())
+    }
+    fn loaded(&self) -> (usize, Option<crate::core::model::LocalMinute>) {
+        let s = self.borrow();
+        (s.session.messages.len(), s.session.messages.values().filter_map(|m| m.time).min())
+    }
+    fn message_list(&self, doc: &Document) -> Option<Element> {
+        message_list(doc)
+    }
+    fn locale(&self) -> String {
+        locale()
+    }
+}
+
+fn locale() -> String {
     document()
         .ok()
         .and_then(|d| d.document_element())
@@ -296,7 +312,7 @@ pub(crate) fn locale() -> String {
 }
 
 /// The message list of the open chat: the conversation scroller, else #main.
-pub(crate) fn message_list(doc: &Document) -> Option<Element> {
+fn message_list(doc: &Document) -> Option<Element> {
     [
         "[data-scrolltracepolicy=\"wa.web.conversation.messages\"]",
         "#main [role=\"application\"]",
@@ -454,7 +470,7 @@ fn copy_files(messages: &[Message]) {
                             // The page chose these bytes and this type: they must be an image of
                             // an allowed type, as declared (the worker checks again).
                             Ok(bytes) if bytes.len() <= FILE_COPY_MAX => {
-                                match crate::core::limits::check_file(
+                                match crate::protocol::limits::check_file(
                                     Some(&kind),
                                     &mime,
                                     &name,

@@ -3,9 +3,9 @@
 use super::panel::{button, document, el, field, input_value, on_click, set_text, tk};
 use super::{chrome, js_err, to_js};
 use crate::core::model::Crm;
-use crate::core::protocol::{ActionReply, Request};
 use crate::core::view::{self, Settings};
 use crate::crm::auth::ZohoDc;
+use crate::protocol::{ActionReply, Request};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};

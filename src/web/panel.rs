@@ -4,9 +4,9 @@
 //! for the tab it is in; the worker serves only the frame its tab's content script inserted
 //! (which handed it a nonce). Nothing is read from the URL or from `postMessage` payloads.
 use super::{chrome, js_err, to_js};
-use crate::core::protocol::{ActionReply, Request};
 use crate::core::status;
 use crate::core::view::{self, Msg, PanelState};
+use crate::protocol::{ActionReply, Request};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
@@ -767,8 +767,8 @@ fn start_backfill() {
     confirm(tk("confirmBackfill"), || to_parent("backfill-start"));
 }
 
-fn render_backfill(doc: &Document, p: &crate::core::backfill::Progress) -> Result<(), JsValue> {
-    use crate::core::backfill::Outcome;
+fn render_backfill(doc: &Document, p: &crate::capture::backfill::Progress) -> Result<(), JsValue> {
+    use crate::capture::backfill::Outcome;
     let sec = doc.get_element_by_id("backfill").ok_or_else(|| js_err("no backfill section"))?;
     sec.set_text_content(None);
     el(doc, &sec, "h3", None, Some(&tk("backfillTitle")))?;
@@ -980,7 +980,7 @@ pub async fn panel_runtime(
     sender: JsValue,
     own_tab: Option<u32>,
 ) -> Result<(), JsValue> {
-    use crate::core::protocol::Sender;
+    use crate::protocol::Sender;
     let from = super::worker::sender_of(&sender);
     let ours = matches!(from, Sender::WhatsAppTab { tab, frame: 0 } if own_tab.is_some_and(|o| o as i64 == tab));
     if !ours {
@@ -1034,7 +1034,7 @@ async fn relay(header: String, rows: String, locale: String) -> Result<(), JsVal
         }
         RELAY_REPORTED.with(|r| *r.borrow_mut() = Some(key));
     }
-    for chunk in fresh.chunks(crate::core::limits::MAX_MESSAGES) {
+    for chunk in fresh.chunks(crate::protocol::limits::MAX_MESSAGES) {
         if let Err(e) = chrome::send_request(&to_js(&Request::Captured {
             identity: identity.clone(),
             messages: chunk.to_vec(),

@@ -3,14 +3,14 @@
 use super::store::Store;
 use super::{chrome, js_err, sync, to_js, transport};
 use crate::core::outbox::{DocKey, DocumentWriter, OutboxMessage, RemoteState};
-use crate::core::protocol::ActionReply;
-use crate::core::protocol::{self, Request, Sender};
 use crate::core::schedule;
 use crate::core::status;
 use crate::core::sync::{ChatRecord, Export, LogEntry, Parked, SyncState};
 use crate::core::view;
 use crate::core::view::Settings;
 use crate::crm::Connector;
+use crate::protocol::ActionReply;
+use crate::protocol::{self, Request, Sender};
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -292,7 +292,7 @@ async fn clean_orphan_files(store: &Store) -> Result<(), JsValue> {
             }
         }
     }
-    let orphans = crate::core::limits::orphan_files(&keys, &media);
+    let orphans = crate::protocol::limits::orphan_files(&keys, &media);
     if !orphans.is_empty() {
         let drop: Vec<(&str, String, Option<String>)> =
             orphans.iter().map(|k| ("files", k.clone(), None)).collect();
@@ -705,7 +705,7 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
     let request: Request =
         serde_wasm_bindgen::from_value(message).map_err(|e| js_err(format!("bad request: {e}")))?;
     let from = sender_of(&sender);
-    crate::core::limits::check(&request).map_err(js_err)?;
+    crate::protocol::limits::check(&request).map_err(js_err)?;
     let tab = match tab_of(&from) {
         Some(t) => tab_record(&Store::open().await?, t).await?,
         None => None,
@@ -936,7 +936,7 @@ async fn handle(
                         data.as_bytes(),
                     )
                     .map_err(|e| js_err(format!("file is not base64: {e}")))?;
-                    let (mime, name) = match crate::core::limits::check_file(
+                    let (mime, name) = match crate::protocol::limits::check_file(
                         kind.as_deref(),
                         &mime,
                         &name,

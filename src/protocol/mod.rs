@@ -1,5 +1,7 @@
 //! Typed messages between the content script, extension pages and the service worker,
 //! and the rule for who may send what (the worker holds tokens; the page must not reach them).
+pub mod limits;
+
 use crate::core::model::{Message, WaIdentity};
 use serde::{Deserialize, Serialize};
 
@@ -127,7 +129,7 @@ pub enum Request {
     PanelSync,
     /// Content script: the guided backfill's progress, for its own panel frame.
     BackfillProgress {
-        progress: crate::core::backfill::Progress,
+        progress: crate::capture::backfill::Progress,
     },
     /// A file of a captured message, copied from the page (`data_b64`), or why it was not.
     File {

@@ -1,7 +1,7 @@
 //! Caps on what one runtime message may carry, and the checks on a copied file: the worker
 //! applies them to every request before acting, whoever sent it.
 use crate::core::model::{Message, WaIdentity};
-use crate::core::protocol::Request;
+use crate::protocol::Request;
 
 /// Messages per `Captured` (the content script sends chunks of 200).
 pub const MAX_MESSAGES: usize = 200;
