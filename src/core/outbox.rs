@@ -135,7 +135,7 @@ pub struct Units {
 
 /// The `chat|day` key a message is listed and queued under (`days` and `pending` stores).
 pub fn day_key_of(m: &Message) -> String {
-    format!("{}|{}", m.chat, m.time.map(|t| t.day_key()).unwrap_or_default())
+    crate::core::keys::day_key(&m.chat, &m.time.map(|t| t.day_key()).unwrap_or_default())
 }
 
 /// Where a stored message stands, as the export and the panel show it.
@@ -812,6 +812,19 @@ pub trait DocumentWriter {
         _resp: &crate::core::http::HttpResponse,
     ) -> Option<crate::core::http::HttpRequest> {
         None
+    }
+    /// The API allowance the CRM reported on this answer, when it reports one.
+    fn budget(&self, _resp: &crate::core::http::HttpResponse) -> crate::core::ratelimit::Budget {
+        Default::default()
+    }
+    /// How long the CRM's rate-limit window lasts when a 429 names no `Retry-After`.
+    fn rate_limit_window_ms(&self) -> Option<u64> {
+        None
+    }
+    /// Whether `prepare` needs every related deal of a record (true) or at most the card's
+    /// `MAX_DEALS`, so that a card's list of that length is complete for it.
+    fn needs_all_related(&self) -> bool {
+        true
     }
     /// What this cycle learned about the CRM that the connection should keep (so the next
     /// cycle need not ask again).

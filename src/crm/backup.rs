@@ -167,6 +167,19 @@ impl DocumentWriter for ZohoWriter {
         Crm::Zoho
     }
 
+    fn budget(&self, resp: &HttpResponse) -> crate::core::ratelimit::Budget {
+        super::budget_of(self.crm(), resp)
+    }
+
+    fn rate_limit_window_ms(&self) -> Option<u64> {
+        super::rate_limit_window_ms(self.crm())
+    }
+
+    // The card's five most recent deals are all the notes go to.
+    fn needs_all_related(&self) -> bool {
+        false
+    }
+
     fn set_targets(&mut self, targets: Targets) {
         self.targets = targets;
     }
@@ -375,6 +388,14 @@ impl SalesforceWriter {
 impl DocumentWriter for SalesforceWriter {
     fn crm(&self) -> Crm {
         Crm::Salesforce
+    }
+
+    fn budget(&self, resp: &HttpResponse) -> crate::core::ratelimit::Budget {
+        super::budget_of(self.crm(), resp)
+    }
+
+    fn rate_limit_window_ms(&self) -> Option<u64> {
+        super::rate_limit_window_ms(self.crm())
     }
 
     fn absorb_remote(&mut self, remote: &BTreeMap<DocKey, crate::core::outbox::RemoteState>) {
@@ -656,6 +677,14 @@ impl LeadSquaredWriter {
 impl DocumentWriter for LeadSquaredWriter {
     fn crm(&self) -> Crm {
         Crm::Leadsquared
+    }
+
+    fn budget(&self, resp: &HttpResponse) -> crate::core::ratelimit::Budget {
+        super::budget_of(self.crm(), resp)
+    }
+
+    fn rate_limit_window_ms(&self) -> Option<u64> {
+        super::rate_limit_window_ms(self.crm())
     }
 
     fn set_targets(&mut self, targets: Targets) {

@@ -1,0 +1,458 @@
+//! What the worker keeps, as core sees it: the tables, the key formats, a storage trait with
+//! an in-memory implementation (native tests, the command-line harness) and the
+//! read-modify-write operations every backend shares (appending captured messages,
+//! confirming them, the sync log). The IndexedDB backend (`web::store`) implements only the
+//! raw trait; the key formats and the rules live here, once.
+//!
+//! Tables (values are JSON strings, so an export is a straight dump):
+//! - `messages`: message key → [`OutboxMessage`]
+//! - `days`: [`day_key`] → JSON list of message keys (a day's transcript without a scan)
+//! - `pending`: message key → its [`day_key`] (what the next sync must confirm)
+//! - `docs`: [`DocKey::id`] → JSON `(DocKey, RemoteState)` (what the CRM holds)
+//! - `chats`: chat key → [`ChatRecord`]
+//! - `meta`: a [`meta`] name → JSON (settings, lease, log, retry, parked, …)
+//! - `files`: [`file_key`] → [`FileBlob`] (a file copied from the page)
+use crate::core::model::Message;
+use crate::core::outbox::{day_key_of, message_state, BackupWindow, MessageState, OutboxMessage};
+use crate::core::sync::{push_log, ChatRecord, LogEntry};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The object stores, in the order the IndexedDB schema creates them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Table {
+    Messages,
+    Days,
+    Pending,
+    Docs,
+    Chats,
+    Meta,
+    Files,
+}
+
+impl Table {
+    pub const ALL: [Table; 7] = [
+        Table::Messages,
+        Table::Days,
+        Table::Pending,
+        Table::Docs,
+        Table::Chats,
+        Table::Meta,
+        Table::Files,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Messages => "messages",
+            Table::Days => "days",
+            Table::Pending => "pending",
+            Table::Docs => "docs",
+            Table::Chats => "chats",
+            Table::Meta => "meta",
+            Table::Files => "files",
+        }
+    }
+}
+
+/// Names in the `meta` table.
+pub mod meta {
+    pub const SETTINGS: &str = "settings";
+    pub const STATE: &str = "state";
+    pub const LEASE: &str = "lease";
+    pub const LOG: &str = "log";
+    pub const RETRY: &str = "retry";
+    pub const PARKED: &str = "parked";
+    pub const BUDGET: &str = "budget";
+    pub const RECORD_SYNCED: &str = "record_synced";
+    pub const FIRST_CONNECTED_LOCAL: &str = "first_connected_local";
+}
+
+pub use crate::core::keys::{day_key, file_key, split_day_key};
+
+/// One write of a transaction: a value, or `None` to delete the key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub table: Table,
+    pub key: String,
+    pub value: Option<String>,
+}
+
+impl Entry {
+    pub fn put<T: Serialize>(
+        table: Table,
+        key: impl Into<String>,
+        v: &T,
+    ) -> Result<Entry, StoreError> {
+        let value = serde_json::to_string(v).map_err(|e| StoreError(e.to_string()))?;
+        Ok(Entry { table, key: key.into(), value: Some(value) })
+    }
+
+    pub fn delete(table: Table, key: impl Into<String>) -> Entry {
+        Entry { table, key: key.into(), value: None }
+    }
+}
+
+/// A storage failure, in words (IndexedDB's message, or an unreadable value).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The raw operations a backend provides. Everything else is built on them here.
+// The worker and its stores are single-threaded (wasm32): no `Send` bounds on the futures.
+#[allow(async_fn_in_trait)]
+pub trait Storage {
+    /// Held while an operation reads and rewrites the outbox (see [`append_messages`]).
+    type Turn<'a>
+    where
+        Self: 'a;
+    /// Wait for the outbox to be free. Captured batches reach the worker concurrently (a
+    /// chat's rows removed by a switch and its rescan are two requests): interleaved, the
+    /// later rewrite of a day's key list dropped the other's key, and that message stayed
+    /// pending with no unit to send it.
+    async fn turn(&self) -> Self::Turn<'_>;
+    async fn get_raw(&self, table: Table, key: &str) -> Result<Option<String>, StoreError>;
+    /// Every (key, value) of a table.
+    async fn all_raw(&self, table: Table) -> Result<Vec<(String, String)>, StoreError>;
+    /// Apply every entry in one transaction: all or nothing.
+    async fn put_many(&self, entries: &[Entry]) -> Result<(), StoreError>;
+}
+
+pub async fn get<T: DeserializeOwned, S: Storage>(
+    s: &S,
+    table: Table,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    match s.get_raw(table, key).await? {
+        None => Ok(None),
+        Some(v) => serde_json::from_str(&v)
+            .map(Some)
+            .map_err(|e| StoreError(format!("{}/{key}: {e}", table.name()))),
+    }
+}
+
+pub async fn put<T: Serialize, S: Storage>(
+    s: &S,
+    table: Table,
+    key: &str,
+    v: &T,
+) -> Result<(), StoreError> {
+    s.put_many(&[Entry::put(table, key, v)?]).await
+}
+
+/// Every readable value of a table; an unreadable one is skipped (and named in the second
+/// list) so one corrupt entry cannot block the rest.
+pub async fn all<T: DeserializeOwned, S: Storage>(
+    s: &S,
+    table: Table,
+) -> Result<(Vec<(String, T)>, Vec<String>), StoreError> {
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for (k, v) in s.all_raw(table).await? {
+        match serde_json::from_str(&v) {
+            Ok(t) => out.push((k, t)),
+            Err(e) => bad.push(format!("{}/{k}: {e}", table.name())),
+        }
+    }
+    Ok((out, bad))
+}
+
+pub async fn chats<S: Storage>(s: &S) -> Result<Vec<ChatRecord>, StoreError> {
+    Ok(all::<ChatRecord, S>(s, Table::Chats).await?.0.into_iter().map(|(_, c)| c).collect())
+}
+
+pub async fn settings<S: Storage>(s: &S) -> Result<crate::core::view::Settings, StoreError> {
+    Ok(get(s, Table::Meta, meta::SETTINGS).await?.unwrap_or_default())
+}
+
+/// Append to the bounded sync log.
+pub async fn log<S: Storage>(s: &S, at_ms: u64, text: String) -> Result<(), StoreError> {
+    let mut entries: Vec<LogEntry> = get(s, Table::Meta, meta::LOG).await?.unwrap_or_default();
+    push_log(&mut entries, LogEntry { at_ms, text }, LOG_MAX);
+    put(s, Table::Meta, meta::LOG, &entries).await
+}
+
+pub const LOG_MAX: usize = 500;
+
+/// The backup window from what is stored: the first connection, the rep's window length,
+/// and the chats whose older messages the rep chose to back up.
+pub async fn backup_window<S: Storage>(s: &S) -> Result<BackupWindow, StoreError> {
+    let connected = get(s, Table::Meta, meta::FIRST_CONNECTED_LOCAL).await?;
+    let days = settings(s).await?.backup_window_days;
+    Ok(crate::core::sync::backup_window(connected, days, &chats(s).await?))
+}
+
+/// Append captured messages: new keys are added and become pending; a known key whose
+/// content changed (an edit) is updated and becomes pending again; an unchanged re-capture
+/// does nothing. Messages `sendable` refuses (outside the backup window) are stored but never
+/// pending. Returns (added, updated).
+pub async fn append_messages<S: Storage>(
+    s: &S,
+    messages: &[OutboxMessage],
+    sendable: impl Fn(&OutboxMessage) -> bool,
+) -> Result<(usize, usize), StoreError> {
+    let _turn = s.turn().await;
+    let mut entries = Vec::new();
+    let (mut added, mut updated) = (0, 0);
+    let mut day_lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for m in messages {
+        let key = &m.message.key;
+        let existing: Option<OutboxMessage> = get(s, Table::Messages, key).await?;
+        let day = day_key_of(&m.message);
+        let mut stored = m.clone();
+        stored.synced = false;
+        match existing {
+            Some(old) if old.message == m.message => continue,
+            Some(old) => {
+                updated += 1;
+                stored.captured_at_ms = old.captured_at_ms;
+            }
+            None => added += 1,
+        }
+        entries.push(Entry::put(Table::Messages, key.clone(), &stored)?);
+        entries.push(match sendable(m) {
+            true => Entry::put(Table::Pending, key.clone(), &day)?,
+            false => Entry::delete(Table::Pending, key.clone()),
+        });
+        if !day_lists.contains_key(&day) {
+            let list: Vec<String> = get(s, Table::Days, &day).await?.unwrap_or_default();
+            day_lists.insert(day.clone(), list);
+        }
+        if let Some(list) = day_lists.get_mut(&day) {
+            if !list.contains(key) {
+                list.push(key.clone());
+            }
+        }
+    }
+    for (k, list) in day_lists {
+        entries.push(Entry::put(Table::Days, k, &list)?);
+    }
+    s.put_many(&entries).await?;
+    Ok((added, updated))
+}
+
+/// Confirm messages the CRM now holds: each is marked synced and leaves `pending`, in one
+/// transaction, unless it changed since the cycle read it (an edit captured while the cycle
+/// wrote its day): that one stays pending, so its new text is sent next time. Returns how
+/// many were confirmed.
+pub async fn mark_synced<S: Storage>(s: &S, sent: &[Message]) -> Result<usize, StoreError> {
+    let _turn = s.turn().await;
+    let mut entries = Vec::new();
+    for m in sent {
+        let Some(mut stored) = get::<OutboxMessage, S>(s, Table::Messages, &m.key).await? else {
+            entries.push(Entry::delete(Table::Pending, m.key.clone()));
+            continue;
+        };
+        if stored.message != *m {
+            continue;
+        }
+        stored.synced = true;
+        entries.push(Entry::put(Table::Messages, m.key.clone(), &stored)?);
+        entries.push(Entry::delete(Table::Pending, m.key.clone()));
+    }
+    let confirmed = entries.iter().filter(|e| e.table == Table::Messages).count();
+    s.put_many(&entries).await?;
+    Ok(confirmed)
+}
+
+/// Make `pending` agree with every stored message's state (after the window was set or
+/// changed, or a chat's older messages were chosen): pending exactly when it will be sent.
+/// Returns how many keys changed.
+pub async fn reconcile_pending<S: Storage>(s: &S) -> Result<usize, StoreError> {
+    let window = backup_window(s).await?;
+    let excluded = settings(s).await?.excluded_chats;
+    let _turn = s.turn().await;
+    let pending: BTreeSet<String> =
+        s.all_raw(Table::Pending).await?.into_iter().map(|(k, _)| k).collect();
+    let mut entries = Vec::new();
+    for (k, m) in all::<OutboxMessage, S>(s, Table::Messages).await?.0 {
+        let state = message_state(&m, &window, excluded.contains(&m.message.chat));
+        let should = state == MessageState::Pending;
+        if should != pending.contains(&k) {
+            entries.push(match should {
+                true => Entry::put(Table::Pending, k, &day_key_of(&m.message))?,
+                false => Entry::delete(Table::Pending, k),
+            });
+        }
+    }
+    s.put_many(&entries).await?;
+    Ok(entries.len())
+}
+
+/// Pending messages of linked chats plus every message of the days they fall on (a day's
+/// document is rendered from all of its messages).
+pub async fn load_outbox<S: Storage>(s: &S) -> Result<Vec<OutboxMessage>, StoreError> {
+    let days: BTreeSet<String> =
+        all::<String, S>(s, Table::Pending).await?.0.into_iter().map(|(_, d)| d).collect();
+    let mut keys = BTreeSet::new();
+    for d in &days {
+        let list: Vec<String> = get(s, Table::Days, d).await?.unwrap_or_default();
+        keys.extend(list);
+    }
+    let mut out = Vec::new();
+    for k in keys {
+        if let Some(m) = get::<OutboxMessage, S>(s, Table::Messages, &k).await? {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// A store in memory: the same semantics as IndexedDB's (one transaction per `put_many`,
+/// keys in order), for native tests and the command-line harness.
+#[derive(Default)]
+pub struct MemoryStore {
+    tables: RefCell<BTreeMap<Table, BTreeMap<String, String>>>,
+    /// Writes that fail, counted down (a quota error, a closed database).
+    fail_next_writes: std::cell::Cell<u32>,
+}
+
+impl MemoryStore {
+    /// Make the next `n` transactions fail as a full disk would.
+    pub fn fail_writes(&self, n: u32) {
+        self.fail_next_writes.set(n);
+    }
+
+    pub fn len(&self, table: Table) -> usize {
+        self.tables.borrow().get(&table).map_or(0, BTreeMap::len)
+    }
+
+    pub fn is_empty(&self, table: Table) -> bool {
+        self.len(table) == 0
+    }
+}
+
+impl Storage for MemoryStore {
+    type Turn<'a> = ();
+
+    async fn turn(&self) {}
+
+    async fn get_raw(&self, table: Table, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.tables.borrow().get(&table).and_then(|t| t.get(key).cloned()))
+    }
+
+    async fn all_raw(&self, table: Table) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(self
+            .tables
+            .borrow()
+            .get(&table)
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
+    }
+
+    async fn put_many(&self, entries: &[Entry]) -> Result<(), StoreError> {
+        let left = self.fail_next_writes.get();
+        if left > 0 {
+            self.fail_next_writes.set(left - 1);
+            return Err(StoreError("QuotaExceededError: the disk is full".into()));
+        }
+        let mut tables = self.tables.borrow_mut();
+        for e in entries {
+            let t = tables.entry(e.table).or_default();
+            match &e.value {
+                Some(v) => t.insert(e.key.clone(), v.clone()),
+                None => t.remove(&e.key),
+            };
+        }
+        Ok(())
+    }
+}
+
+/// Run a future that never waits on anything outside itself (the memory store, an
+/// in-process transport) to completion on this thread.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::{Direction, LocalMinute, MessageKind, Sender};
+
+    fn msg(key: &str, text: &str) -> OutboxMessage {
+        OutboxMessage {
+            message: Message {
+                key: key.into(),
+                chat: "pn:+5511".into(),
+                direction: Direction::In,
+                sender: Sender { name: "Ana".into(), phone: None },
+                time: Some(LocalMinute { year: 2026, month: 11, day: 30, hour: 9, minute: 5 }),
+                text: text.into(),
+                quoted: None,
+                media: vec![],
+                kind: MessageKind::Text,
+                forwarded: false,
+                edited: false,
+                reactions: vec![],
+            },
+            captured_at_ms: 1,
+            synced: false,
+        }
+    }
+
+    #[test]
+    fn keys_have_one_format() {
+        assert_eq!(day_key("pn:+5511", "2026-11-30"), "pn:+5511|2026-11-30");
+        assert_eq!(day_key_of(&msg("a", "x").message), day_key("pn:+5511", "2026-11-30"));
+        assert_eq!(split_day_key("g:12|3@g.us|2026-11-30"), Some(("g:12|3@g.us", "2026-11-30")));
+        assert_eq!(file_key("m1", 2), "m1#2");
+    }
+
+    #[test]
+    fn append_then_confirm_then_edit() {
+        let s = MemoryStore::default();
+        let a = msg("a", "hello");
+        assert_eq!(block_on(append_messages(&s, &[a.clone()], |_| true)), Ok((1, 0)));
+        assert_eq!(block_on(append_messages(&s, &[a.clone()], |_| true)), Ok((0, 0)));
+        assert_eq!(s.len(Table::Pending), 1);
+        assert_eq!(block_on(load_outbox(&s)).map(|o| o.len()), Ok(1));
+        assert_eq!(block_on(mark_synced(&s, &[a.message.clone()])), Ok(1));
+        assert!(s.is_empty(Table::Pending));
+        let mut edited = a.clone();
+        edited.message.text = "hello (edited)".into();
+        assert_eq!(block_on(append_messages(&s, &[edited], |_| true)), Ok((0, 1)));
+        assert_eq!(s.len(Table::Pending), 1);
+    }
+
+    #[test]
+    fn an_edit_during_the_cycle_is_not_confirmed_with_the_old_text() {
+        let s = MemoryStore::default();
+        let a = msg("a", "the price is 10");
+        block_on(append_messages(&s, &[a.clone()], |_| true)).unwrap();
+        // The cycle read `a` and wrote its day; meanwhile the rep edited it.
+        let mut edited = a.clone();
+        edited.message.text = "the price is 12".into();
+        block_on(append_messages(&s, &[edited], |_| true)).unwrap();
+        assert_eq!(block_on(mark_synced(&s, &[a.message.clone()])), Ok(0));
+        assert_eq!(s.len(Table::Pending), 1, "the edit is still to be sent");
+    }
+
+    #[test]
+    fn a_failed_transaction_writes_nothing() {
+        let s = MemoryStore::default();
+        s.fail_writes(1);
+        assert!(block_on(append_messages(&s, &[msg("a", "x")], |_| true)).is_err());
+        assert!(s.is_empty(Table::Messages) && s.is_empty(Table::Pending));
+        assert_eq!(block_on(append_messages(&s, &[msg("a", "x")], |_| true)), Ok((1, 0)));
+    }
+
+    #[test]
+    fn messages_outside_the_window_are_kept_but_not_pending() {
+        let s = MemoryStore::default();
+        assert_eq!(block_on(append_messages(&s, &[msg("a", "x")], |_| false)), Ok((1, 0)));
+        assert_eq!(s.len(Table::Messages), 1);
+        assert!(s.is_empty(Table::Pending));
+    }
+}
