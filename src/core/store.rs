@@ -414,11 +414,11 @@ mod tests {
     fn append_then_confirm_then_edit() {
         let s = MemoryStore::default();
         let a = msg("a", "hello");
-        assert_eq!(block_on(append_messages(&s, &[a.clone()], |_| true)), Ok((1, 0)));
-        assert_eq!(block_on(append_messages(&s, &[a.clone()], |_| true)), Ok((0, 0)));
+        assert_eq!(block_on(append_messages(&s, std::slice::from_ref(&a), |_| true)), Ok((1, 0)));
+        assert_eq!(block_on(append_messages(&s, std::slice::from_ref(&a), |_| true)), Ok((0, 0)));
         assert_eq!(s.len(Table::Pending), 1);
         assert_eq!(block_on(load_outbox(&s)).map(|o| o.len()), Ok(1));
-        assert_eq!(block_on(mark_synced(&s, &[a.message.clone()])), Ok(1));
+        assert_eq!(block_on(mark_synced(&s, std::slice::from_ref(&a.message))), Ok(1));
         assert!(s.is_empty(Table::Pending));
         let mut edited = a.clone();
         edited.message.text = "hello (edited)".into();
@@ -430,12 +430,12 @@ mod tests {
     fn an_edit_during_the_cycle_is_not_confirmed_with_the_old_text() {
         let s = MemoryStore::default();
         let a = msg("a", "the price is 10");
-        block_on(append_messages(&s, &[a.clone()], |_| true)).unwrap();
+        block_on(append_messages(&s, std::slice::from_ref(&a), |_| true)).unwrap();
         // The cycle read `a` and wrote its day; meanwhile the rep edited it.
         let mut edited = a.clone();
         edited.message.text = "the price is 12".into();
         block_on(append_messages(&s, &[edited], |_| true)).unwrap();
-        assert_eq!(block_on(mark_synced(&s, &[a.message.clone()])), Ok(0));
+        assert_eq!(block_on(mark_synced(&s, std::slice::from_ref(&a.message))), Ok(0));
         assert_eq!(s.len(Table::Pending), 1, "the edit is still to be sent");
     }
 
