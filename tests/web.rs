@@ -51,7 +51,8 @@ mod store {
         );
         // Re-rendered rows: nothing new.
         assert_eq!(s.append_messages(&[msg("a", "hi")], |_| true).await.unwrap(), (0, 0));
-        s.mark_synced(&["a".to_string(), "b".to_string()]).await.unwrap();
+        let sent = [msg("a", "hi").message, msg("b", "yo").message];
+        assert_eq!(crmsync::core::store::mark_synced(&s, &sent).await.unwrap(), 2);
         assert!(s.all_raw("pending").await.unwrap().is_empty());
         // An edit makes the message pending again.
         assert_eq!(s.append_messages(&[msg("a", "hi (edited)")], |_| true).await.unwrap(), (0, 1));

@@ -105,13 +105,18 @@ fn main() -> ExitCode {
 /// to 3 passes: reconcile first, then creates/updates). The caller performs each request
 /// (the bench sends them to the sandbox CRMs) and answers with the response.
 mod sync_calls {
+    use crmsync::core::engine::{drive, Engine, SendKind, Snapshot, Transport};
+    use crmsync::core::matching::MatchOutcome;
+    use crmsync::core::model::WaIdentity;
     use crmsync::core::model::{
         Crm, Direction, LocalMinute, Message, MessageKind, RecordKind, RecordRef, Sender,
     };
     use crmsync::core::outbox::{
-        batch_writes, build_units, minimum_calls, plan_writes, ChatLinks, DocKey, DocumentWriter,
-        OutboxMessage, RemoteState, RenderedDoc, WriteOp, WriteResult,
+        minimum_calls, plan_writes, ChatLinks, DocKey, DocumentWriter, OutboxMessage, RemoteState,
+        WriteOp,
     };
+    use crmsync::core::store::{self, block_on, meta, MemoryStore, Table};
+    use crmsync::core::sync::{ChatRecord, Parked};
     use crmsync::crm::auth::ZohoDc;
     use crmsync::crm::backup::{LeadSquaredWriter, SalesforceWriter, ZohoWriter};
     use crmsync::crm::http::{HttpRequest, HttpResponse};
@@ -120,6 +125,9 @@ mod sync_calls {
     use std::collections::BTreeMap;
     use std::io::{self, BufRead, Write};
     use std::process::ExitCode;
+
+    /// The harness's clock: one fixed instant (no retry is due within a run).
+    const NOW_MS: u64 = 1_800_000_000_000;
 
     #[derive(Deserialize)]
     struct Job {
@@ -239,69 +247,87 @@ mod sync_calls {
                 });
             }
         }
-        let units = build_units(&outbox, &chats, &Default::default()).units;
-        let mut w = writer(&job);
-        if job.related_known {
-            for u in &units {
-                w.seed_related(&u.key.record, vec![]);
-            }
+        // The worker's own engine over the memory store: the same order of calls, the same
+        // decisions; only the transport is this process's stdin/stdout.
+        let store = MemoryStore::default();
+        block_on(store::append_messages(&store, &outbox, |_| true)).map_err(|e| e.0)?;
+        for c in &chats {
+            let record = ChatRecord {
+                identity: WaIdentity {
+                    name: c.title.clone(),
+                    phone: c.chat.strip_prefix("pn:").map(str::to_string),
+                    ..Default::default()
+                },
+                links: c.records.clone(),
+                // The worker's path: matching read the record's deals for the card just now.
+                matched: job.related_known.then(|| MatchOutcome::Linked { records: vec![] }),
+                matched_at_ms: job.related_known.then_some(NOW_MS),
+                ..Default::default()
+            };
+            block_on(store::put(&store, Table::Chats, &c.chat, &record)).map_err(|e| e.0)?;
         }
-        let (mut prepare_calls, mut write_calls) = (0, 0);
-        for u in &units {
-            for _ in 0..4 {
-                let Some(req) = w.prepare(&u.key.record) else { break };
-                let resp = io.perform(&req)?;
-                prepare_calls += 1;
-                if let Err(f) = w.absorb_prepare(&u.key.record, &resp) {
-                    return Err(format!("preparing {} failed: {f:?}", u.key.record.id));
-                }
-            }
+        let mut writers = vec![writer(&job)];
+        let snapshot = block_on(Snapshot::load(&store)).map_err(|e| e.0)?;
+        let mut engine = Engine::new(snapshot, &mut writers, "sync-calls", NOW_MS);
+        let mut t = Counting { io, prepare: 0, write: 0, failed: None };
+        block_on(drive(&mut engine, &store, &mut t, &|| NOW_MS, None)).map_err(|e| e.0)?;
+        if let Some(e) = t.failed {
+            return Err(e);
         }
-        let docs: Vec<RenderedDoc> = units.iter().flat_map(|u| w.render(u)).collect();
-        let by_key: BTreeMap<DocKey, RenderedDoc> =
-            docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        let docs = engine.documents().to_vec();
         let first_writes = plan_writes(&docs, &BTreeMap::new());
+        let w = writer(&job);
         let minimum = minimum_calls(&first_writes, |_, class, op| w.batch_limit(class, op));
         let documented = documented_minimum(&first_writes);
-        let mut remote: BTreeMap<DocKey, RemoteState> = BTreeMap::new();
-        let mut failures = Vec::new();
-        for _pass in 0..3 {
-            let writes = plan_writes(&docs, &remote);
-            if writes.is_empty() {
-                break;
-            }
-            let mut batches = batch_writes(writes, |_, class, op| w.batch_limit(class, op));
-            batches.sort_by_key(|b| if b.op == WriteOp::Reconcile { 0 } else { 1 });
-            for b in batches {
-                let req = w.request(&b, &by_key)?;
-                let resp = io.perform(&req)?;
-                write_calls += 1;
-                for (key, result) in w.outcome(&b, &resp) {
-                    match result {
-                        WriteResult::Written { id } => {
-                            let digest = by_key.get(&key).map(RenderedDoc::digest).unwrap_or(0);
-                            remote.insert(key, RemoteState::Written { id, digest });
-                        }
-                        WriteResult::Absent => {
-                            remote.remove(&key);
-                        }
-                        WriteResult::Failed(f) => failures.push(format!("{}: {f:?}", key.id())),
-                    }
-                }
-            }
-            if !failures.is_empty() {
-                break;
-            }
-        }
+        let remote: BTreeMap<DocKey, RemoteState> =
+            block_on(store::all::<(DocKey, RemoteState), _>(&store, Table::Docs))
+                .map_err(|e| e.0)?
+                .0
+                .into_iter()
+                .map(|(_, kv)| kv)
+                .collect();
         let written = docs
             .iter()
             .filter(|d| matches!(remote.get(&d.key), Some(RemoteState::Written { .. })))
             .count();
+        let parked: Vec<Parked> = block_on(store::get(&store, Table::Meta, meta::PARKED))
+            .map_err(|e| e.0)?
+            .unwrap_or_default();
+        let report = engine.report();
+        let failures: Vec<String> =
+            parked.iter().map(|p| format!("{}: {}", p.doc, p.reason)).collect();
         Ok(serde_json::json!({
             "crm": job.crm, "records": job.records.len(), "messages": outbox.len(), "documents": docs.len(),
-            "written": written, "prepare_calls": prepare_calls, "write_calls": write_calls, "calls": io.calls,
-            "minimum_write_calls": minimum, "documented_minimum_calls": documented, "failures": failures.iter().take(5).collect::<Vec<_>>(), "failed": failures.len(),
+            "written": written, "prepare_calls": t.prepare, "write_calls": t.write, "calls": t.io.calls,
+            "minimum_write_calls": minimum, "documented_minimum_calls": documented,
+            "failures": failures.iter().take(5).collect::<Vec<_>>(), "failed": report.failed,
+            "settled": report.settled,
         }))
+    }
+
+    /// The engine's transport: each request goes out on stdout, its answer comes on stdin.
+    struct Counting<'a> {
+        io: &'a mut Io,
+        prepare: usize,
+        write: usize,
+        failed: Option<String>,
+    }
+
+    impl Transport for Counting<'_> {
+        async fn perform(&mut self, req: &HttpRequest, kind: SendKind) -> HttpResponse {
+            match kind {
+                SendKind::Prepare => self.prepare += 1,
+                SendKind::Write | SendKind::Page => self.write += 1,
+            }
+            match self.io.perform(req) {
+                Ok(r) => r,
+                Err(e) => {
+                    // The driver gave up: answer "no response" and stop the run with the reason.
+                    self.failed.get_or_insert(e.clone());
+                    HttpResponse { status: 0, headers: vec![], body: e.into_bytes() }
+                }
+            }
+        }
     }
 
     pub fn main() -> ExitCode {

@@ -125,10 +125,21 @@ pub enum Write {
     Budget { crm: Crm, budget: Budget },
 }
 
+/// What a request is for (the harness counts them apart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendKind {
+    /// A read the writer needs before rendering (a record's deals, an activity type).
+    Prepare,
+    /// A batch of creates, updates or a reconcile read.
+    Write,
+    /// A further page of a reconcile read.
+    Page,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     Persist { id: OpId, write: Write },
-    Send { id: OpId, crm: Crm, request: HttpRequest },
+    Send { id: OpId, crm: Crm, kind: SendKind, request: HttpRequest },
 }
 
 /// What an acknowledged op leads to.
@@ -238,6 +249,11 @@ impl<'w> Engine<'w> {
         }
     }
 
+    /// Every document rendered this cycle.
+    pub fn documents(&self) -> &[RenderedDoc] {
+        &self.all_docs
+    }
+
     /// The cycle's outcome so far (complete once `poll_op` returns None).
     pub fn report(&self) -> &CycleReport {
         &self.report
@@ -342,7 +358,12 @@ impl<'w> Engine<'w> {
 
     fn send(&mut self, crm: Crm, request: HttpRequest, cont: Cont) {
         let id = self.id();
-        self.queue.push_back((Op::Send { id, crm, request }, cont));
+        let kind = match &cont {
+            Cont::Prepared { .. } => SendKind::Prepare,
+            Cont::Answered { pages: 0, .. } => SendKind::Write,
+            _ => SendKind::Page,
+        };
+        self.queue.push_back((Op::Send { id, crm, kind, request }, cont));
     }
 
     fn run_writer(&self) -> usize {
@@ -828,7 +849,7 @@ pub fn describe(f: &Failure) -> String {
 #[allow(async_fn_in_trait)]
 pub trait Transport {
     /// The answer, or status 0 with the reason in the body when none came.
-    async fn perform(&mut self, req: &HttpRequest) -> HttpResponse;
+    async fn perform(&mut self, req: &HttpRequest, kind: SendKind) -> HttpResponse;
 }
 
 /// Perform one engine write on a store.
@@ -864,39 +885,51 @@ pub async fn apply<S: Storage>(s: &S, write: Write) -> Result<(), StoreError> {
 }
 
 /// One full cycle: load, drive the engine, store what it decides. Safe to call at any
-/// time: it takes the lease, and does nothing when another cycle holds it. `max_ops` stops
-/// the driver after that many ops, as a killed worker would (tests); `None` runs to the end.
+/// time: it takes the lease, and does nothing when another cycle holds it.
 pub async fn run_cycle<S: Storage, T: Transport>(
     s: &S,
     transport: &mut T,
     writers: &mut [Box<dyn DocumentWriter>],
     owner: &str,
     now: &dyn Fn() -> u64,
-    max_ops: Option<usize>,
 ) -> Result<CycleReport, StoreError> {
     let snapshot = Snapshot::load(s).await?;
     let mut engine = Engine::new(snapshot, writers, owner, now());
+    drive(&mut engine, s, transport, now, None).await?;
+    Ok(engine.report().clone())
+}
+
+/// Perform the engine's ops until it has none. `max_ops` stops after that many, as a killed
+/// worker would (tests); `None` runs to the end. A storage failure ends the cycle with the
+/// reason stored (best effort) and returned.
+pub async fn drive<S: Storage, T: Transport>(
+    engine: &mut Engine<'_>,
+    s: &S,
+    transport: &mut T,
+    now: &dyn Fn() -> u64,
+    max_ops: Option<usize>,
+) -> Result<(), StoreError> {
     let mut ops = 0;
     while let Some(op) = engine.poll_op() {
         if max_ops.is_some_and(|m| ops >= m) {
-            return Ok(engine.report().clone()); // killed: nothing more happens
+            return Ok(()); // killed: nothing more happens
         }
         ops += 1;
         match op {
             Op::Persist { id, write } => {
                 if let Err(e) = apply(s, write).await {
                     engine.abort(&format!("storage: {e}"));
-                    // Best effort: say why and free the lease (the store may refuse again).
+                    // The store may refuse again; the lease then expires on its own.
                     let _ = s.put_many(&engine.closing()).await;
                     return Err(e);
                 }
                 engine.handle_persisted(id, now());
             }
-            Op::Send { id, request, .. } => {
-                let resp = transport.perform(&request).await;
+            Op::Send { id, request, kind, .. } => {
+                let resp = transport.perform(&request, kind).await;
                 engine.handle_response(id, resp, now());
             }
         }
     }
-    Ok(engine.report().clone())
+    Ok(())
 }

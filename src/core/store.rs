@@ -43,7 +43,7 @@ impl Table {
         Table::Files,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Table::Messages => "messages",
             Table::Days => "days",

@@ -12,6 +12,7 @@
 //! Values are JSON strings: the export is a straight dump, and no IDB index is needed.
 use super::js_err;
 use crate::core::outbox::OutboxMessage;
+use crate::core::store::{self, Entry, Storage, StoreError, Table};
 use js_sys::{Array, Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -22,7 +23,15 @@ use web_sys::{IdbDatabase, IdbFactory, IdbOpenDbRequest, IdbRequest, IdbTransact
 
 pub const DB_NAME: &str = "crmsync";
 pub const SCHEMA_VERSION: u32 = 2;
-pub const STORES: [&str; 7] = ["messages", "days", "pending", "docs", "chats", "meta", "files"];
+pub const STORES: [&str; 7] = [
+    Table::ALL[0].name(),
+    Table::ALL[1].name(),
+    Table::ALL[2].name(),
+    Table::ALL[3].name(),
+    Table::ALL[4].name(),
+    Table::ALL[5].name(),
+    Table::ALL[6].name(),
+];
 
 /// Resolve when an IDB request succeeds, reject with its error otherwise.
 pub(crate) fn request_future(req: &IdbRequest) -> JsFuture {
@@ -57,6 +66,7 @@ fn factory() -> Result<IdbFactory, JsValue> {
 
 pub struct Store {
     db: IdbDatabase,
+    turn: std::rc::Rc<futures_util::lock::Mutex<()>>,
 }
 
 thread_local! {
@@ -101,7 +111,7 @@ impl Store {
         let db: IdbDatabase = request_future(&open).await?.dyn_into()?;
         drop(on_upgrade);
         ON_VERSION_CHANGE.with(|f| db.set_onversionchange(Some(f.as_ref().unchecked_ref())));
-        Ok(Store { db })
+        Ok(Store { db, turn: OUTBOX_TURN.with(std::rc::Rc::clone) })
     }
 
     async fn get_raw(&self, store: &str, key: &str) -> Result<Option<String>, JsValue> {
@@ -202,84 +212,45 @@ impl Store {
         Ok(out)
     }
 
-    /// Append captured messages: new keys are added and become pending; a known key whose
-    /// content changed (an edit) is updated and becomes pending again; an unchanged
-    /// re-capture does nothing. Messages `sendable` refuses (outside the backup window) are
-    /// stored but never pending. Returns (added, updated).
+    /// See [`store::append_messages`].
     pub async fn append_messages(
         &self,
         messages: &[OutboxMessage],
         sendable: impl Fn(&OutboxMessage) -> bool,
     ) -> Result<(usize, usize), JsValue> {
-        let turn = OUTBOX_TURN.with(std::rc::Rc::clone);
-        let _turn = turn.lock().await;
-        let mut entries: Vec<(&str, String, Option<String>)> = Vec::new();
-        let (mut added, mut updated) = (0, 0);
-        let mut day_lists: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-        for m in messages {
-            let key = &m.message.key;
-            let existing: Option<OutboxMessage> = self.get("messages", key).await?;
-            let day_key = crate::core::outbox::day_key_of(&m.message);
-            match existing {
-                Some(old) if old.message == m.message => continue,
-                Some(old) => {
-                    updated += 1;
-                    let mut merged = m.clone();
-                    merged.captured_at_ms = old.captured_at_ms;
-                    merged.synced = false;
-                    entries.push((
-                        "messages",
-                        key.clone(),
-                        Some(serde_json::to_string(&merged).map_err(js_err)?),
-                    ));
-                }
-                None => {
-                    added += 1;
-                    let mut fresh = m.clone();
-                    fresh.synced = false;
-                    entries.push((
-                        "messages",
-                        key.clone(),
-                        Some(serde_json::to_string(&fresh).map_err(js_err)?),
-                    ));
-                }
-            }
-            let pending =
-                sendable(m).then(|| serde_json::to_string(&day_key)).transpose().map_err(js_err)?;
-            entries.push(("pending", key.clone(), pending));
-            if !day_lists.contains_key(&day_key) {
-                let list: Vec<String> = self.get("days", &day_key).await?.unwrap_or_default();
-                day_lists.insert(day_key.clone(), list);
-            }
-            if let Some(list) = day_lists.get_mut(&day_key) {
-                if !list.contains(key) {
-                    list.push(key.clone());
-                }
-            }
-        }
-        for (k, list) in day_lists {
-            entries.push(("days", k, Some(serde_json::to_string(&list).map_err(js_err)?)));
-        }
-        self.put_many(&entries).await?;
-        Ok((added, updated))
+        Ok(store::append_messages(self, messages, sendable).await?)
+    }
+}
+
+impl From<StoreError> for JsValue {
+    fn from(e: StoreError) -> JsValue {
+        js_err(e.0)
+    }
+}
+
+fn store_err(e: JsValue) -> StoreError {
+    StoreError(e.as_string().unwrap_or_else(|| format!("{e:?}")))
+}
+
+/// IndexedDB as core's storage: the key formats and the read-modify-writes are core's.
+impl Storage for Store {
+    type Turn<'a> = futures_util::lock::MutexGuard<'a, ()>;
+
+    async fn turn(&self) -> Self::Turn<'_> {
+        self.turn.lock().await
     }
 
-    /// Mark messages synced: flips the flag and drops them from `pending`, atomically.
-    pub async fn mark_synced(&self, keys: &[String]) -> Result<(), JsValue> {
-        let turn = OUTBOX_TURN.with(std::rc::Rc::clone);
-        let _turn = turn.lock().await;
-        let mut entries: Vec<(&str, String, Option<String>)> = Vec::new();
-        for k in keys {
-            if let Some(mut m) = self.get::<OutboxMessage>("messages", k).await? {
-                m.synced = true;
-                entries.push((
-                    "messages",
-                    k.clone(),
-                    Some(serde_json::to_string(&m).map_err(js_err)?),
-                ));
-            }
-            entries.push(("pending", k.clone(), None));
-        }
-        self.put_many(&entries).await
+    async fn get_raw(&self, table: Table, key: &str) -> Result<Option<String>, StoreError> {
+        Store::get_raw(self, table.name(), key).await.map_err(store_err)
+    }
+
+    async fn all_raw(&self, table: Table) -> Result<Vec<(String, String)>, StoreError> {
+        Store::all_raw(self, table.name()).await.map_err(store_err)
+    }
+
+    async fn put_many(&self, entries: &[Entry]) -> Result<(), StoreError> {
+        let raw: Vec<(&str, String, Option<String>)> =
+            entries.iter().map(|e| (e.table.name(), e.key.clone(), e.value.clone())).collect();
+        Store::put_many(self, &raw).await.map_err(store_err)
     }
 }

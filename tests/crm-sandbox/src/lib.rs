@@ -221,7 +221,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     std::fs::create_dir_all(&opts.data).map_err(|e| format!("{}: {e}", opts.data.display()))?;
     let tls = tls::load_or_create(&opts.data).await?;
     let state = build(&opts.data, opts.www.clone(), opts.seed.as_deref())?;
-    let app = axum::Router::new().fallback(handle).with_state(state);
+    let app = router(state);
     let listener = std::net::TcpListener::bind(opts.listen)
         .map_err(|e| format!("bind {}: {e}", opts.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -231,6 +231,12 @@ pub async fn run(opts: Options) -> Result<(), String> {
         .serve(app.into_make_service())
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Every emulated host behind one router (routed on the Host header); the server serves it
+/// over TLS, native tests call it in process.
+pub fn router(state: Shared) -> axum::Router {
+    axum::Router::new().fallback(handle).with_state(state)
 }
 
 /// The shared state over DIR, seeded when asked (seeding is idempotent).
