@@ -74,22 +74,29 @@ check() {
   cargo fmt --all --check &&
     cargo fmt --manifest-path fuzz/Cargo.toml --check &&
     cargo clippy --workspace --all-targets -- -D warnings &&
-    cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
+    cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings &&
+    cargo clippy --target wasm32-unknown-unknown --lib --tests --features bench -- -D warnings
 }
 
 version() { sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1; }
+
+# The optimised module with FEATURES into OUT (wasm-bindgen glue + wasm-opt).
+wasm_pkg() {
+  local features=$1 out=$2
+  cargo build --lib --release --target wasm32-unknown-unknown ${features:+--features "$features"}
+  local raw=target/wasm32-unknown-unknown/release/crmsync.wasm
+  rm -rf "$out" && mkdir -p "$out"
+  wasm-bindgen --target web --no-typescript --out-dir "$out" "$raw"
+  wasm-opt -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$out/crmsync_bg.wasm" -o "$out/crmsync_bg.wasm"
+}
 
 build() {
   ensure_rust
   ensure_npm
   log "building the wasm (release)"
-  cargo build --lib --release --target wasm32-unknown-unknown
-  local raw=target/wasm32-unknown-unknown/release/crmsync.wasm
-  rm -rf extension/pkg && mkdir -p extension/pkg
-  wasm-bindgen --target web --no-typescript --out-dir extension/pkg "$raw"
-  wasm-opt -Os --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    extension/pkg/crmsync_bg.wasm -o extension/pkg/crmsync_bg.wasm
+  wasm_pkg "" extension/pkg
   mkdir -p dist
   local zip="dist/crmsync-$(version).zip"
   rm -f "$zip"
@@ -122,7 +129,7 @@ summary() {
 
 wasm_tests() {
   WASM_BINDGEN_TEST_TIMEOUT=120 WASM_BINDGEN_TEST_WEBDRIVER_JSON="$ROOT/tests/webdriver.json" \
-    cargo test --target wasm32-unknown-unknown --test web
+    cargo test --target wasm32-unknown-unknown --features bench --test web
 }
 
 e2e() {
@@ -185,6 +192,9 @@ case "$cmd" in
   bench)
     build
     ensure_chromium
+    # The benchmark's entry points (scan and phone batches) exist only in this build.
+    log "building the benchmark's wasm (release, --features bench)"
+    wasm_pkg bench target/bench/pkg
     cargo build --release --bin crmsync
     cargo build -p crm-sandbox
     CRMSYNC_SANDBOX_BIN="$ROOT/target/debug/crm-sandbox" node tests/bench/run.mjs

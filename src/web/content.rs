@@ -3,7 +3,7 @@
 //! scraper (`crate::capture`), and sends new or changed messages to the worker. It inserts
 //! the panel frame; CRM data never enters the page.
 use super::{chrome, js_err, to_js};
-use crate::capture::{self, Counters, IdbEntry, ScanContext};
+use crate::capture::{self, IdbEntry};
 use crate::core::model::{Message, WaIdentity};
 use crate::protocol::Request;
 use gloo_timers::callback::Timeout;
@@ -24,7 +24,7 @@ const RESEND_MS: u32 = 2000;
 /// Messages per runtime message to the worker.
 const SEND_CHUNK: usize = 200;
 /// Keep at most this many messages of the open chat for diagnostics.
-const DIAG_MAX: usize = 5000;
+pub(crate) const DIAG_MAX: usize = 5000;
 
 /// Diagnostics live on the isolated world's global, invisible to the page's scripts.
 fn set_diag(key: &str, value: &JsValue) {
@@ -63,7 +63,7 @@ thread_local! {
 /// Append an element's `outerHTML` to `out` as UTF-8. One native `TextEncoder.encodeInto`
 /// call writes straight into wasm memory: a full scan moves about a megabyte, which the
 /// generic string glue copies character by character in JS (several times slower).
-fn push_outer_html(out: &mut String, el: &Element) {
+pub(crate) fn push_outer_html(out: &mut String, el: &Element) {
     // `outerHTML` as the JS string itself, not yet copied into wasm memory.
     let s: js_sys::JsString =
         match js_sys::Reflect::get(el, &"outerHTML".into()).map(JsCast::dyn_into) {
@@ -94,7 +94,7 @@ fn push_outer_html(out: &mut String, el: &Element) {
     }
 }
 
-fn outer_html(el: &Element) -> String {
+pub(crate) fn outer_html(el: &Element) -> String {
     let mut s = String::new();
     push_outer_html(&mut s, el);
     s
@@ -880,53 +880,4 @@ pub fn content_main() -> Result<(), JsValue> {
         }
     });
     Ok(())
-}
-
-/// The capture path as the content script runs it, for the benchmark: serialize the rows,
-/// parse them in Rust, return how many messages came out.
-#[wasm_bindgen]
-pub fn capture_scan_elements(rows: js_sys::Array, chat: &str, locale: &str) -> usize {
-    let mut html = String::new();
-    for r in rows.iter() {
-        if let Ok(e) = r.dyn_into::<Element>() {
-            push_outer_html(&mut html, &e);
-        }
-    }
-    let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
-    capture::scan(&html, &mut ctx, &mut Counters::default()).len()
-}
-
-/// Same, from one container element (a full rescan reads the list once).
-#[wasm_bindgen]
-pub fn capture_scan_container(container: &Element, chat: &str, locale: &str) -> usize {
-    let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
-    capture::scan(&outer_html(container), &mut ctx, &mut Counters::default()).len()
-}
-
-/// A capture session the benchmark drives like the content script does: rows in as
-/// elements (read with outerHTML), fresh messages counted, state kept between calls.
-#[wasm_bindgen]
-pub struct CaptureSession(capture::Session);
-
-#[wasm_bindgen]
-impl CaptureSession {
-    #[wasm_bindgen(constructor)]
-    pub fn new(chat_name: &str, locale: &str) -> CaptureSession {
-        let mut s = capture::Session::new(DIAG_MAX);
-        s.open_chat(
-            WaIdentity { phone: None, lid: None, name: chat_name.into(), is_group: false },
-            locale,
-        );
-        CaptureSession(s)
-    }
-
-    pub fn ingest(&mut self, rows: js_sys::Array) -> usize {
-        let mut html = String::new();
-        for r in rows.iter() {
-            if let Ok(e) = r.dyn_into::<Element>() {
-                push_outer_html(&mut html, &e);
-            }
-        }
-        self.0.ingest(&html).len()
-    }
 }

@@ -1,12 +1,15 @@
 //! The imperative shell: DOM, fetch, timers, storage and chrome.* bindings.
 //! Everything here is thin; decisions are made in `crate::core` and `crate::crm`.
 pub mod backfill;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod chrome;
 pub mod connect;
 pub mod content;
 pub mod matching;
 pub mod options;
 pub mod panel;
+#[cfg(feature = "bench")]
 pub mod phone;
 pub mod secrets;
 pub mod store;

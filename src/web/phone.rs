@@ -1,5 +1,5 @@
-//! Phone parsing exposed to JS pages of the extension (options page validation, and the
-//! benchmark that compares it with google-libphonenumber in the same browser).
+//! Phone parsing exposed to the benchmark, which compares it with google-libphonenumber in
+//! the same browser (`--features bench` only).
 use crate::core::phone;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

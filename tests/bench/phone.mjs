@@ -10,8 +10,8 @@ export async function run({ ROOT }) {
   const { page, close } = await benchPage({
     '/index.html': '<!doctype html><script src="/libphonenumber.js"></script>',
     '/libphonenumber.js': join(ROOT, 'node_modules/google-libphonenumber/dist/libphonenumber.js'),
-    '/pkg/crmsync.js': join(ROOT, 'extension/pkg/crmsync.js'),
-    '/pkg/crmsync_bg.wasm': join(ROOT, 'extension/pkg/crmsync_bg.wasm'),
+    '/pkg/crmsync.js': join(ROOT, 'target/bench/pkg/crmsync.js'),
+    '/pkg/crmsync_bg.wasm': join(ROOT, 'target/bench/pkg/crmsync_bg.wasm'),
   });
   const r = await page.evaluate(async (corpus) => {
     const core = await import('/pkg/crmsync.js');

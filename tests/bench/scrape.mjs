@@ -12,8 +12,8 @@ export async function run({ ROOT }) {
     '/wa.js': www('wa.js'),
     '/fixtures/ana.html': www('fixtures/ana.html'),
     '/js-reference-scraper.js': join(ROOT, 'tests/bench/js-reference-scraper.js'),
-    '/pkg/crmsync.js': join(ROOT, 'extension/pkg/crmsync.js'),
-    '/pkg/crmsync_bg.wasm': join(ROOT, 'extension/pkg/crmsync_bg.wasm'),
+    '/pkg/crmsync.js': join(ROOT, 'target/bench/pkg/crmsync.js'),
+    '/pkg/crmsync_bg.wasm': join(ROOT, 'target/bench/pkg/crmsync_bg.wasm'),
   });
   const r = await page.evaluate(async () => {
     await window.fakeWAReady;

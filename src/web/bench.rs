@@ -1,0 +1,57 @@
+//! Entry points for the benchmark and the wasm tests only (`--features bench`, never in the
+//! shipped module): the capture scan as the content script runs it, driven from a page.
+use super::content::{outer_html, push_outer_html, DIAG_MAX};
+use crate::capture::{self, Counters, ScanContext};
+use crate::core::model::WaIdentity;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::Element;
+
+/// The capture path as the content script runs it, for the benchmark: serialize the rows,
+/// parse them in Rust, return how many messages came out.
+#[wasm_bindgen]
+pub fn capture_scan_elements(rows: js_sys::Array, chat: &str, locale: &str) -> usize {
+    let mut html = String::new();
+    for r in rows.iter() {
+        if let Ok(e) = r.dyn_into::<Element>() {
+            push_outer_html(&mut html, &e);
+        }
+    }
+    let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
+    capture::scan(&html, &mut ctx, &mut Counters::default()).len()
+}
+
+/// Same, from one container element (a full rescan reads the list once).
+#[wasm_bindgen]
+pub fn capture_scan_container(container: &Element, chat: &str, locale: &str) -> usize {
+    let mut ctx = ScanContext { chat: chat.into(), locale: locale.into(), ..Default::default() };
+    capture::scan(&outer_html(container), &mut ctx, &mut Counters::default()).len()
+}
+
+/// A capture session the benchmark drives like the content script does: rows in as
+/// elements (read with outerHTML), fresh messages counted, state kept between calls.
+#[wasm_bindgen]
+pub struct CaptureSession(capture::Session);
+
+#[wasm_bindgen]
+impl CaptureSession {
+    #[wasm_bindgen(constructor)]
+    pub fn new(chat_name: &str, locale: &str) -> CaptureSession {
+        let mut s = capture::Session::new(DIAG_MAX);
+        s.open_chat(
+            WaIdentity { phone: None, lid: None, name: chat_name.into(), is_group: false },
+            locale,
+        );
+        CaptureSession(s)
+    }
+
+    pub fn ingest(&mut self, rows: js_sys::Array) -> usize {
+        let mut html = String::new();
+        for r in rows.iter() {
+            if let Ok(e) = r.dyn_into::<Element>() {
+                push_outer_html(&mut html, &e);
+            }
+        }
+        self.0.ingest(&html).len()
+    }
+}
