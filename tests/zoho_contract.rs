@@ -22,9 +22,9 @@
 use crmsync::core::model::{Crm, RecordKind, RecordRef};
 use crmsync::core::outbox::{Batch, DocKey, DocumentWriter, RenderedDoc, UnitKey, Write, WriteOp};
 use crmsync::crm::auth::ZohoDc;
-use crmsync::crm::backup::ZohoWriter;
 use crmsync::crm::http::{HttpRequest, Method};
 use crmsync::crm::zoho::Zoho;
+use crmsync::crm::zoho::ZohoWriter;
 use crmsync::crm::{Connector, CreateKind, NewRecord};
 use serde_json::Value;
 use std::collections::BTreeMap;

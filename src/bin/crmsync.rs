@@ -118,9 +118,11 @@ mod sync_calls {
     use crmsync::core::store::{self, block_on, meta, MemoryStore, Table};
     use crmsync::core::sync::{ChatRecord, Parked};
     use crmsync::crm::auth::ZohoDc;
-    use crmsync::crm::backup::{LeadSquaredWriter, SalesforceWriter, ZohoWriter};
     use crmsync::crm::http::{HttpRequest, HttpResponse};
     use crmsync::crm::{leadsquared::LeadSquared, salesforce::Salesforce, zoho::Zoho};
+    use crmsync::crm::{
+        leadsquared::LeadSquaredWriter, salesforce::SalesforceWriter, zoho::ZohoWriter,
+    };
     use serde::Deserialize;
     use std::collections::BTreeMap;
     use std::io::{self, BufRead, Write};

@@ -14,26 +14,24 @@
 //! - LeadSquared: a "WhatsApp Chats" activity per part on the lead (`activity`, bulk ≤25)
 //!   and on each of its opportunities (`opportunity:<id>`); the key lives in a custom field
 //!   and reconcile reads the lead's activities to find it.
-use super::http::{HttpRequest, HttpResponse, Method};
-use super::leadsquared::{self, Activity, LeadSquared};
-use super::salesforce::{self, Salesforce};
-use super::zoho::{self, Zoho};
-use crate::core::model::{Crm, RecordKind, RecordRef};
-use crate::core::outbox::{
-    target_class, Batch, DocKey, DocumentWriter, RenderedDoc, Targets, Unit, WriteOp, WriteResult,
-};
+//!
+//! This module holds what the writers share (titles, parts, files, per-record results); each
+//! writer lives in its CRM's folder (`crm::zoho::writer`, …).
+use super::http::HttpResponse;
+use super::salesforce;
+use crate::core::outbox::{Batch, DocKey, RenderedDoc, Unit, WriteResult};
 use crate::core::policy::Failure;
 use crate::core::transcript;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 /// Room left in each part for the continuation label.
-const ZOHO_NOTE_MAX: usize = 65_535;
+pub(crate) const ZOHO_NOTE_MAX: usize = 65_535;
 /// A Task description part, under Task.Description's 32,000 characters.
-const TASK_PART_MAX: usize = salesforce::TASK_DESCRIPTION_MAX - 200;
+pub(crate) const TASK_PART_MAX: usize = salesforce::TASK_DESCRIPTION_MAX - 200;
 
 /// The deterministic title a document is found by: key first (CRMs truncate titles).
-fn doc_title(d: &DocKey, chat_title: &str, parts: usize) -> String {
+pub(crate) fn doc_title(d: &DocKey, chat_title: &str, parts: usize) -> String {
     let part = if parts > 1 { format!(" ({}/{parts})", d.part + 1) } else { String::new() };
     format!(
         "[{}#{}] WhatsApp · {} · {}{part}",
@@ -44,12 +42,12 @@ fn doc_title(d: &DocKey, chat_title: &str, parts: usize) -> String {
     )
 }
 
-fn title_key(d: &DocKey) -> String {
+pub(crate) fn title_key(d: &DocKey) -> String {
     format!("[{}#{}]", d.unit.external_key(), d.part)
 }
 
 /// Render a unit's transcript into parts and the documents for each target.
-fn render_parts(
+pub(crate) fn render_parts(
     unit: &Unit,
     max_chars: usize,
     targets: &[String],
@@ -76,7 +74,10 @@ fn render_parts(
 
 /// One document per copied file (on the record itself, never on deals): the body is the
 /// file (base64), so the digest never changes and a file is written once.
-fn file_docs(unit: &Unit, titles: &RefCell<BTreeMap<DocKey, String>>) -> Vec<RenderedDoc> {
+pub(crate) fn file_docs(
+    unit: &Unit,
+    titles: &RefCell<BTreeMap<DocKey, String>>,
+) -> Vec<RenderedDoc> {
     unit.files
         .iter()
         .map(|f| {
@@ -88,11 +89,14 @@ fn file_docs(unit: &Unit, titles: &RefCell<BTreeMap<DocKey, String>>) -> Vec<Ren
 }
 
 /// The marker at the start of a file document's name in the CRM.
-fn file_marker(d: &DocKey) -> String {
+pub(crate) fn file_marker(d: &DocKey) -> String {
     crate::core::outbox::file_marker(&d.unit, d.target.trim_start_matches("file:"))
 }
 
-fn file_bytes(d: &DocKey, docs: &BTreeMap<DocKey, RenderedDoc>) -> Result<Vec<u8>, String> {
+pub(crate) fn file_bytes(
+    d: &DocKey,
+    docs: &BTreeMap<DocKey, RenderedDoc>,
+) -> Result<Vec<u8>, String> {
     let b64 =
         docs.get(d).map(|x| x.body.as_str()).ok_or_else(|| format!("no file for {}", d.id()))?;
     base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)
@@ -100,7 +104,7 @@ fn file_bytes(d: &DocKey, docs: &BTreeMap<DocKey, RenderedDoc>) -> Result<Vec<u8
 }
 
 /// A SOQL lookup's answer: the first record found, or none.
-fn first_record(resp: &HttpResponse) -> WriteResult {
+pub(crate) fn first_record(resp: &HttpResponse) -> WriteResult {
     let v: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
     match v["records"].as_array().and_then(|a| a.first()).and_then(|r| r["Id"].as_str()) {
         Some(id) => WriteResult::Written { id: id.to_string() },
@@ -108,7 +112,7 @@ fn first_record(resp: &HttpResponse) -> WriteResult {
     }
 }
 
-fn item_results(
+pub(crate) fn item_results(
     batch: &Batch,
     results: Result<Vec<Result<String, Failure>>, Failure>,
 ) -> Vec<(DocKey, WriteResult)> {
@@ -135,696 +139,20 @@ fn item_results(
 
 // ---------------------------------------------------------------- Zoho
 
-pub struct ZohoWriter {
-    pub zoho: Zoho,
-    /// contact id → its 5 most recent deals (fetched once per cycle).
-    deals: BTreeMap<String, Vec<String>>,
-    titles: RefCell<BTreeMap<DocKey, String>>,
-    targets: Targets,
-}
-
-impl ZohoWriter {
-    pub fn new(zoho: Zoho) -> Self {
-        ZohoWriter {
-            zoho,
-            deals: BTreeMap::new(),
-            titles: RefCell::new(BTreeMap::new()),
-            targets: Targets::default(),
-        }
-    }
-
-    /// The record a document lives on: the unit's record, or one of its deals.
-    fn parent(d: &DocKey) -> (RecordKind, String) {
-        match d.target.strip_prefix("deal:") {
-            Some(id) => (RecordKind::Deal, id.to_string()),
-            None => (d.unit.record.kind, d.unit.record.id.clone()),
-        }
-    }
-}
-
-impl DocumentWriter for ZohoWriter {
-    fn crm(&self) -> Crm {
-        Crm::Zoho
-    }
-
-    fn budget(&self, resp: &HttpResponse) -> crate::core::ratelimit::Budget {
-        super::budget_of(self.crm(), resp)
-    }
-
-    fn rate_limit_window_ms(&self) -> Option<u64> {
-        super::rate_limit_window_ms(self.crm())
-    }
-
-    // The card's five most recent deals are all the notes go to.
-    fn needs_all_related(&self) -> bool {
-        false
-    }
-
-    fn set_targets(&mut self, targets: Targets) {
-        self.targets = targets;
-    }
-
-    fn seed_related(&mut self, record: &RecordRef, ids: Vec<String>) {
-        if record.kind == RecordKind::Contact {
-            self.deals.insert(record.id.clone(), ids.into_iter().take(5).collect());
-        }
-    }
-
-    fn prepare(&self, record: &RecordRef) -> Option<HttpRequest> {
-        (self.targets.deals
-            && record.kind == RecordKind::Contact
-            && !self.deals.contains_key(&record.id))
-        .then(|| self.zoho.recent_deals_request(&record.id))
-    }
-
-    fn absorb_prepare(&mut self, record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
-        let deals = zoho::Zoho::parse_deals(resp);
-        // Without the deals the contact's own note still goes; remember the attempt. The
-        // sync engine keeps the messages pending until the deals are known (an Err here).
-        self.deals.insert(record.id.clone(), deals.clone().unwrap_or_default());
-        deals.map(|_| ())
-    }
-
-    fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
-        let mut targets = Vec::new();
-        if self.targets.notes {
-            targets.push("note".to_string());
-        }
-        if let Some(deals) = self.deals.get(&unit.key.record.id).filter(|_| self.targets.deals) {
-            targets.extend(deals.iter().map(|d| format!("deal:{d}")));
-        }
-        let mut docs = render_parts(unit, ZOHO_NOTE_MAX, &targets, &self.titles);
-        docs.extend(file_docs(unit, &self.titles));
-        docs
-    }
-
-    fn batch_limit(&self, class: &str, op: &WriteOp) -> usize {
-        match (class, op) {
-            ("file", _) | (_, WriteOp::Reconcile) => 1,
-            _ => 100,
-        }
-    }
-
-    fn request(
-        &self,
-        batch: &Batch,
-        docs: &BTreeMap<DocKey, RenderedDoc>,
-    ) -> Result<HttpRequest, String> {
-        if batch.class == "file" {
-            // A file goes to the record's Attachments; its name starts with the marker.
-            let w = batch.writes.first().ok_or("empty batch")?;
-            let (kind, id) = (w.doc.unit.record.kind, w.doc.unit.record.id.clone());
-            return match batch.op {
-                WriteOp::Create => {
-                    let name = self
-                        .titles
-                        .borrow()
-                        .get(&w.doc)
-                        .cloned()
-                        .unwrap_or_else(|| file_marker(&w.doc));
-                    self.zoho.attachment_request(
-                        kind,
-                        &id,
-                        &name,
-                        &file_bytes(&w.doc, docs)?,
-                        &format!("crmsync-{}", file_marker(&w.doc)),
-                    )
-                }
-                _ => Ok(self.zoho.list_attachments_request(kind, &id)),
-            };
-        }
-        let titles = self.titles.borrow();
-        let body = |d: &DocKey| {
-            docs.get(d)
-                .map(|x| x.body.clone())
-                .ok_or_else(|| format!("no rendered body for {}", d.id()))
-        };
-        let title = |d: &DocKey| titles.get(d).cloned().unwrap_or_else(|| title_key(d));
-        match batch.op {
-            WriteOp::Create => {
-                let notes = batch
-                    .writes
-                    .iter()
-                    .map(|w| {
-                        let (kind, id) = Self::parent(&w.doc);
-                        Ok((kind, id, title(&w.doc), body(&w.doc)?))
-                    })
-                    .collect::<Result<Vec<_>, String>>()?;
-                self.zoho.create_notes(&notes)
-            }
-            WriteOp::Update => {
-                let notes = batch
-                    .writes
-                    .iter()
-                    .map(|w| {
-                        Ok((
-                            w.remote_id.clone().ok_or("update without a note id")?,
-                            title(&w.doc),
-                            body(&w.doc)?,
-                        ))
-                    })
-                    .collect::<Result<Vec<_>, String>>()?;
-                self.zoho.update_notes(&notes)
-            }
-            WriteOp::Reconcile => {
-                let w = batch.writes.first().ok_or("empty batch")?;
-                let (kind, id) = Self::parent(&w.doc);
-                Ok(self.zoho.list_notes_request(kind, &id))
-            }
-        }
-    }
-
-    fn next_read(&self, req: &HttpRequest, resp: &HttpResponse) -> Option<HttpRequest> {
-        Zoho::next_related_page(req, resp)
-    }
-
-    fn outcome(&self, batch: &Batch, resp: &HttpResponse) -> Vec<(DocKey, WriteResult)> {
-        if batch.class == "file" {
-            let Some(w) = batch.writes.first() else { return Vec::new() };
-            let r = match batch.op {
-                WriteOp::Create => {
-                    Zoho::parse_attachment(resp).map(|id| WriteResult::Written { id })
-                }
-                _ => Zoho::find_attachment(resp, &file_marker(&w.doc)).map(|found| match found {
-                    Some(id) => WriteResult::Written { id },
-                    None => WriteResult::Absent,
-                }),
-            };
-            return vec![(w.doc.clone(), r.unwrap_or_else(WriteResult::Failed))];
-        }
-        match batch.op {
-            WriteOp::Reconcile => batch
-                .writes
-                .iter()
-                .map(|w| {
-                    let r = match Zoho::find_note(resp, &title_key(&w.doc)) {
-                        Ok(Some(id)) => WriteResult::Written { id },
-                        Ok(None) => WriteResult::Absent,
-                        Err(f) => WriteResult::Failed(f),
-                    };
-                    (w.doc.clone(), r)
-                })
-                .collect(),
-            _ => item_results(batch, zoho::parse_write_results(resp)),
-        }
-    }
-}
-
-// ---------------------------------------------------------------- Salesforce
-
-pub struct SalesforceWriter {
-    pub sf: Salesforce,
-    titles: RefCell<BTreeMap<DocKey, String>>,
-    targets: Targets,
-    /// The day's chat record id (part 0), where that day's files are published.
-    chat_ids: RefCell<BTreeMap<crate::core::outbox::UnitKey, String>>,
-    /// Whether the org has `WhatsApp_Chat__c` (asked once per cycle; None = not known yet).
-    chat_object: Option<bool>,
-}
-
-impl SalesforceWriter {
-    pub fn new(sf: Salesforce) -> Self {
-        SalesforceWriter {
-            sf,
-            titles: RefCell::new(BTreeMap::new()),
-            targets: Targets::default(),
-            chat_ids: RefCell::new(BTreeMap::new()),
-            chat_object: None,
-        }
-    }
-
-    /// The writer for an org already known to have (or lack) the chat object.
-    pub fn with_chat_object(sf: Salesforce, has_object: bool) -> Self {
-        SalesforceWriter { chat_object: Some(has_object), ..Self::new(sf) }
-    }
-
-    fn note_chat_ids<'a>(&self, written: impl Iterator<Item = (&'a DocKey, &'a str)>) {
-        let mut ids = self.chat_ids.borrow_mut();
-        for (k, id) in written {
-            if k.target == "chat" && k.part == 0 && !id.is_empty() {
-                ids.insert(k.unit.clone(), id.to_string());
-            }
-        }
-    }
-
-    fn chat_key(d: &DocKey) -> String {
-        format!("{}#{}", d.unit.external_key(), d.part)
-    }
-
-    fn authed(&self, mut r: HttpRequest) -> HttpRequest {
-        r.headers.push(("Authorization".into(), format!("Bearer {}", self.sf.access_token)));
-        r
-    }
-
-    fn data_url(&self, path: &str) -> String {
-        format!(
-            "{}/services/data/{}{path}",
-            self.sf.instance_url.trim_end_matches('/'),
-            salesforce::API_VERSION
-        )
-    }
-}
-
-impl DocumentWriter for SalesforceWriter {
-    fn crm(&self) -> Crm {
-        Crm::Salesforce
-    }
-
-    fn budget(&self, resp: &HttpResponse) -> crate::core::ratelimit::Budget {
-        super::budget_of(self.crm(), resp)
-    }
-
-    fn rate_limit_window_ms(&self) -> Option<u64> {
-        super::rate_limit_window_ms(self.crm())
-    }
-
-    fn absorb_remote(&mut self, remote: &BTreeMap<DocKey, crate::core::outbox::RemoteState>) {
-        self.note_chat_ids(remote.iter().filter_map(|(k, s)| match s {
-            crate::core::outbox::RemoteState::Written { id, .. } => Some((k, id.as_str())),
-            _ => None,
-        }));
-    }
-
-    fn set_targets(&mut self, targets: Targets) {
-        self.targets = targets;
-    }
-
-    fn prepare(&self, _record: &RecordRef) -> Option<HttpRequest> {
-        (self.targets.custom_object && self.chat_object.is_none())
-            .then(|| self.sf.object_info_request(salesforce::CHAT_OBJECT))
-    }
-
-    fn absorb_prepare(&mut self, _record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
-        self.chat_object = Some(match Salesforce::parse_object_info(resp) {
-            Ok(has) => has,
-            // A user who may not see the object can't write it either: the Task goes instead.
-            Err(Failure::PermissionDenied { .. }) => false,
-            Err(f) => return Err(f),
-        });
-        Ok(())
-    }
-
-    fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
-        let mut targets = Vec::new();
-        // The chat object where the org has it; in any other org a completed Task.
-        let task = self.targets.custom_object && self.chat_object == Some(false);
-        if self.targets.custom_object && self.chat_object == Some(true) {
-            targets.push("chat".to_string());
-        }
-        if self.targets.notes {
-            targets.push("content_note".to_string());
-        }
-        let mut docs = render_parts(unit, salesforce::LONG_TEXT_MAX / 2, &targets, &self.titles);
-        if task {
-            docs.extend(render_parts(unit, TASK_PART_MAX, &["task".to_string()], &self.titles));
-        }
-        docs.extend(file_docs(unit, &self.titles));
-        docs
-    }
-
-    fn batch_limit(&self, class: &str, op: &WriteOp) -> usize {
-        match (class, op) {
-            ("chat", _) | ("task", WriteOp::Create | WriteOp::Update) => salesforce::COLLECTION_MAX,
-            _ => 1,
-        }
-    }
-
-    fn request(
-        &self,
-        batch: &Batch,
-        docs: &BTreeMap<DocKey, RenderedDoc>,
-    ) -> Result<HttpRequest, String> {
-        let titles = self.titles.borrow();
-        let body = |d: &DocKey| {
-            docs.get(d)
-                .map(|x| x.body.clone())
-                .ok_or_else(|| format!("no rendered body for {}", d.id()))
-        };
-        let title = |d: &DocKey| titles.get(d).cloned().unwrap_or_else(|| title_key(d));
-        if batch.class == "chat" {
-            // Create, update and reconcile are all the same upsert on the external id.
-            let chats = batch
-                .writes
-                .iter()
-                .map(|w| {
-                    let d = &w.doc;
-                    Ok((
-                        Self::chat_key(d),
-                        d.unit.record.kind,
-                        d.unit.record.id.clone(),
-                        title(d),
-                        d.unit.day.clone(),
-                        body(d)?,
-                    ))
-                })
-                .collect::<Result<Vec<_>, String>>()?;
-            return self.sf.upsert_chats(&chats);
-        }
-        let w = batch.writes.first().ok_or("empty batch")?;
-        if batch.class == "task" {
-            return match batch.op {
-                WriteOp::Create => self.sf.create_tasks(
-                    &batch
-                        .writes
-                        .iter()
-                        .map(|w| {
-                            Ok((
-                                w.doc.unit.record.id.clone(),
-                                title(&w.doc),
-                                w.doc.unit.day.clone(),
-                                body(&w.doc)?,
-                            ))
-                        })
-                        .collect::<Result<Vec<_>, String>>()?,
-                ),
-                WriteOp::Update => self.sf.update_tasks(
-                    &batch
-                        .writes
-                        .iter()
-                        .map(|w| {
-                            Ok((
-                                w.remote_id.clone().ok_or("update without a task id")?,
-                                title(&w.doc),
-                                body(&w.doc)?,
-                            ))
-                        })
-                        .collect::<Result<Vec<_>, String>>()?,
-                ),
-                WriteOp::Reconcile => {
-                    Ok(self.sf.find_task_request(&w.doc.unit.record.id, &title(&w.doc)))
-                }
-            };
-        }
-        if batch.class == "file" {
-            // A ContentVersion published to the contact or lead; found again by its title.
-            let name = title(&w.doc);
-            return match batch.op {
-                // Published to the day's chat record when it exists (it links the contact or
-                // lead), else to the contact or lead itself.
-                WriteOp::Create => {
-                    let chat = self.chat_ids.borrow().get(&w.doc.unit).cloned();
-                    self.sf.content_version(
-                        &name,
-                        &file_bytes(&w.doc, docs)?,
-                        chat.as_deref().unwrap_or(&w.doc.unit.record.id),
-                    )
-                }
-                _ => {
-                    let q = format!(
-                        "SELECT Id, Title FROM ContentVersion WHERE Title = '{}'",
-                        name.replace('\\', "\\\\").replace('\'', "\\'")
-                    );
-                    Ok(self.authed(HttpRequest::get(
-                        self.data_url(&format!("/query?q={}", super::enc(&q))),
-                    )))
-                }
-            };
-        }
-        match batch.op {
-            WriteOp::Create => {
-                Ok(self.sf.content_note(&title(&w.doc), &body(&w.doc)?, &w.doc.unit.record.id))
-            }
-            WriteOp::Update => {
-                let id = w.remote_id.clone().ok_or("update without a note id")?;
-                let html: String = body(&w.doc)?
-                    .lines()
-                    .map(|l| format!("<p>{}</p>", html_escape::encode_text(l)))
-                    .collect();
-                let content = base64::Engine::encode(
-                    &base64::engine::general_purpose::STANDARD,
-                    html.as_bytes(),
-                );
-                let json = serde_json::json!({"Title": title(&w.doc), "Content": content});
-                Ok(self.authed(HttpRequest {
-                    method: Method::Patch,
-                    url: self.data_url(&format!("/sobjects/ContentNote/{id}")),
-                    headers: vec![("Content-Type".into(), "application/json".into())],
-                    body: Some(json.to_string().into_bytes()),
-                }))
-            }
-            WriteOp::Reconcile => {
-                let q = format!(
-                    "SELECT Id, Title FROM ContentNote WHERE Title = '{}'",
-                    title(&w.doc).replace('\\', "\\\\").replace('\'', "\\'")
-                );
-                Ok(self.authed(HttpRequest::get(
-                    self.data_url(&format!("/query?q={}", super::enc(&q))),
-                )))
-            }
-        }
-    }
-
-    fn outcome(&self, batch: &Batch, resp: &HttpResponse) -> Vec<(DocKey, WriteResult)> {
-        if batch.class == "chat" {
-            let results = item_results(batch, Salesforce::parse_collection(resp));
-            self.note_chat_ids(results.iter().filter_map(|(k, r)| match r {
-                WriteResult::Written { id } => Some((k, id.as_str())),
-                _ => None,
-            }));
-            return results;
-        }
-        let Some(w) = batch.writes.first() else { return Vec::new() };
-        let file = batch.class == "file";
-        if batch.class == "task" {
-            if batch.op != WriteOp::Reconcile {
-                return item_results(batch, Salesforce::parse_collection(resp));
-            }
-            let r = match salesforce::classify(resp) {
-                Some(f) => WriteResult::Failed(f),
-                None => first_record(resp),
-            };
-            return vec![(w.doc.clone(), r)];
-        }
-        let r = match batch.op {
-            WriteOp::Create if file => match Salesforce::parse_single(resp) {
-                Ok(id) => WriteResult::Written { id },
-                Err(f) => WriteResult::Failed(f),
-            },
-            WriteOp::Update if file => match salesforce::classify(resp) {
-                Some(f) => WriteResult::Failed(f),
-                None => first_record(resp),
-            },
-            WriteOp::Create => match Salesforce::parse_content_note(resp) {
-                Ok(id) => WriteResult::Written { id },
-                Err(f) => WriteResult::Failed(f),
-            },
-            WriteOp::Update => match salesforce::classify(resp) {
-                Some(f) => WriteResult::Failed(f),
-                None if resp.status == 204 || resp.status == 200 => {
-                    WriteResult::Written { id: w.remote_id.clone().unwrap_or_default() }
-                }
-                None => WriteResult::Failed(Failure::Transient {
-                    reason: format!("HTTP {} updating the note", resp.status),
-                }),
-            },
-            WriteOp::Reconcile => match salesforce::classify(resp) {
-                Some(f) => WriteResult::Failed(f),
-                None => first_record(resp),
-            },
-        };
-        vec![(w.doc.clone(), r)]
-    }
-}
-
-// ---------------------------------------------------------------- LeadSquared
-
-pub struct LeadSquaredWriter {
-    pub lsq: LeadSquared,
-    /// The type list was read and has no "WhatsApp Chats": create it next.
-    type_missing: bool,
-    /// The event code was learned this cycle (the connection keeps it).
-    learned_event: Option<u32>,
-    /// lead id → its opportunities.
-    opps: BTreeMap<String, Vec<String>>,
-    titles: RefCell<BTreeMap<DocKey, String>>,
-    targets: Targets,
-}
-
-impl LeadSquaredWriter {
-    pub fn new(lsq: LeadSquared) -> Self {
-        LeadSquaredWriter {
-            lsq,
-            type_missing: false,
-            learned_event: None,
-            opps: BTreeMap::new(),
-            titles: RefCell::new(BTreeMap::new()),
-            targets: Targets::default(),
-        }
-    }
-
-    /// The tenant's activity types ("Get List of Activity Types",
-    /// `ProspectActivity.svc/ActivityTypes.Get`).
-    fn list_types(&self) -> HttpRequest {
-        HttpRequest::get(format!(
-            "https://{}/v2/ProspectActivity.svc/ActivityTypes.Get",
-            self.lsq.api_host
-        ))
-        .header("x-LSQ-AccessKey", self.lsq.access_key.clone())
-        .header("x-LSQ-SecretKey", self.lsq.secret_key.clone())
-    }
-
-    fn activity(&self, d: &DocKey, note: String) -> Activity {
-        Activity {
-            lead_id: d.unit.record.id.clone(),
-            opportunity_id: d.target.strip_prefix("opportunity:").map(str::to_string),
-            key: format!("{}#{}|{}", d.unit.external_key(), d.part, d.target),
-            note,
-            when_utc: format!("{} 00:00:00", d.unit.day),
-        }
-    }
-}
-
-impl DocumentWriter for LeadSquaredWriter {
-    fn crm(&self) -> Crm {
-        Crm::Leadsquared
-    }
-
-    fn budget(&self, resp: &HttpResponse) -> crate::core::ratelimit::Budget {
-        super::budget_of(self.crm(), resp)
-    }
-
-    fn rate_limit_window_ms(&self) -> Option<u64> {
-        super::rate_limit_window_ms(self.crm())
-    }
-
-    fn set_targets(&mut self, targets: Targets) {
-        self.targets = targets;
-    }
-
-    fn seed_related(&mut self, record: &RecordRef, ids: Vec<String>) {
-        self.opps.insert(record.id.clone(), ids);
-    }
-
-    fn prepare(&self, record: &RecordRef) -> Option<HttpRequest> {
-        if !self.targets.activities && !self.targets.deals {
-            return None;
-        }
-        if self.lsq.activity_event.is_none() {
-            // By name first: a type made earlier (by us or an admin) is used, never made twice.
-            return Some(if self.type_missing {
-                self.lsq.create_activity_type()
-            } else {
-                self.list_types()
-            });
-        }
-        (self.targets.deals && !self.opps.contains_key(&record.id))
-            .then(|| self.lsq.opportunities_of_lead(&record.id))
-    }
-
-    fn absorb_prepare(&mut self, record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
-        if self.lsq.activity_event.is_none() {
-            let code = if self.type_missing {
-                // A failed create is looked up by name again next cycle (it may have landed).
-                self.type_missing = false;
-                let id = LeadSquared::parse_id(resp)?;
-                Some(id.trim().parse::<u32>().map_err(|_| Failure::Rejected {
-                    reason: "the activity type's code is not a number".into(),
-                })?)
-            } else {
-                LeadSquared::parse_activity_types(resp)?
-            };
-            match code {
-                Some(c) => {
-                    self.lsq.activity_event = Some(c);
-                    self.learned_event = Some(c);
-                }
-                None => self.type_missing = true,
-            }
-            return Ok(());
-        }
-        // On failure the lead's own activity still goes this cycle; the sync engine keeps
-        // its messages pending until the opportunities are known.
-        let ids = LeadSquared::parse_opportunities(resp);
-        self.opps.insert(record.id.clone(), ids.clone().unwrap_or_default());
-        ids.map(|_| ())
-    }
-
-    fn learned(&self) -> Option<crate::core::outbox::Learned> {
-        self.learned_event.map(crate::core::outbox::Learned::ActivityEvent)
-    }
-
-    fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
-        let mut targets = Vec::new();
-        if self.targets.activities {
-            targets.push("activity".to_string());
-        }
-        if let Some(opps) = self.opps.get(&unit.key.record.id).filter(|_| self.targets.deals) {
-            targets.extend(opps.iter().map(|o| format!("opportunity:{o}")));
-        }
-        render_parts(unit, leadsquared::NOTE_MAX_CHARS, &targets, &self.titles)
-    }
-
-    fn batch_limit(&self, class: &str, op: &WriteOp) -> usize {
-        match (class, op) {
-            ("activity", WriteOp::Create) => leadsquared::BULK_MAX,
-            _ => 1,
-        }
-    }
-
-    fn request(
-        &self,
-        batch: &Batch,
-        docs: &BTreeMap<DocKey, RenderedDoc>,
-    ) -> Result<HttpRequest, String> {
-        let body = |d: &DocKey| {
-            docs.get(d)
-                .map(|x| x.body.clone())
-                .ok_or_else(|| format!("no rendered body for {}", d.id()))
-        };
-        let w = batch.writes.first().ok_or("empty batch")?;
-        match batch.op {
-            WriteOp::Create if target_class(&w.doc.target) == "activity" => {
-                let acts = batch
-                    .writes
-                    .iter()
-                    .map(|w| Ok(self.activity(&w.doc, body(&w.doc)?)))
-                    .collect::<Result<Vec<_>, String>>()?;
-                self.lsq.post_bulk(&acts)
-            }
-            WriteOp::Create => self.lsq.post_activity(&self.activity(&w.doc, body(&w.doc)?)),
-            WriteOp::Update => {
-                let id = w.remote_id.clone().ok_or("update without an activity id")?;
-                self.lsq.update_activity(&id, &self.activity(&w.doc, body(&w.doc)?))
-            }
-            WriteOp::Reconcile => self.lsq.lead_activities(&w.doc.unit.record.id),
-        }
-    }
-
-    fn outcome(&self, batch: &Batch, resp: &HttpResponse) -> Vec<(DocKey, WriteResult)> {
-        let Some(w) = batch.writes.first() else { return Vec::new() };
-        let single = |r: Result<String, Failure>| match r {
-            Ok(id) => WriteResult::Written { id },
-            Err(f) => WriteResult::Failed(f),
-        };
-        match batch.op {
-            WriteOp::Create if target_class(&w.doc.target) == "activity" => {
-                item_results(batch, LeadSquared::parse_bulk(resp))
-            }
-            WriteOp::Create => vec![(w.doc.clone(), single(LeadSquared::parse_id(resp)))],
-            WriteOp::Update => {
-                let r = match leadsquared::classify(resp) {
-                    Some(f) => WriteResult::Failed(f),
-                    None => WriteResult::Written { id: w.remote_id.clone().unwrap_or_default() },
-                };
-                vec![(w.doc.clone(), r)]
-            }
-            WriteOp::Reconcile => {
-                let key = self.activity(&w.doc, String::new()).key;
-                let r = match LeadSquared::find_activity(resp, &key) {
-                    Ok(Some(id)) => WriteResult::Written { id },
-                    Ok(None) => WriteResult::Absent,
-                    Err(f) => WriteResult::Failed(f),
-                };
-                vec![(w.doc.clone(), r)]
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::model::{Crm, RecordKind, RecordRef};
+    use crate::core::outbox::{Batch, DocumentWriter, Targets, WriteOp};
     use crate::core::outbox::{RemoteState, UnitKey};
+    use crate::core::policy::Failure;
+    use crate::crm::http::Method;
+    use crate::crm::leadsquared::LeadSquared;
+    use crate::crm::leadsquared::LeadSquaredWriter;
+    use crate::crm::salesforce::Salesforce;
+    use crate::crm::salesforce::SalesforceWriter;
+    use crate::crm::zoho::Zoho;
+    use crate::crm::zoho::ZohoWriter;
 
     fn unit(crm: Crm, kind: RecordKind) -> Unit {
         Unit {

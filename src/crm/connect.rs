@@ -121,7 +121,7 @@ impl Connection {
         match &credentials {
             Credentials::Zoho { refresh_token, .. }
             | Credentials::Salesforce { refresh_token, .. } => {
-                let mut t: Tokens = super::hosts::checked_tokens(
+                let mut t: Tokens = super::registry::checked_tokens(
                     credentials.crm(),
                     if credentials.crm() == Crm::Zoho {
                         zoho::parse_token(resp, now_ms)?
@@ -169,7 +169,7 @@ impl Connection {
             Crm::Salesforce => salesforce::parse_token(resp, now_ms),
             Crm::Leadsquared => return Ok(()),
         }
-        .and_then(|t| super::hosts::checked_tokens(self.credentials.crm(), t));
+        .and_then(|t| super::registry::checked_tokens(self.credentials.crm(), t));
         match &mut self.session {
             Some(s) => s.absorb_refresh(parsed),
             None => Err(Failure::ReconnectNeeded),
@@ -182,7 +182,9 @@ impl Connection {
         &self,
         now_ms: u64,
     ) -> Result<Box<dyn crate::core::outbox::DocumentWriter>, super::auth::AuthStep> {
-        use super::backup::{LeadSquaredWriter, SalesforceWriter, ZohoWriter};
+        use super::{
+            leadsquared::LeadSquaredWriter, salesforce::SalesforceWriter, zoho::ZohoWriter,
+        };
         let (token, base) = self.token_and_base(now_ms)?;
         Ok(match &self.credentials {
             Credentials::Zoho { dc, .. } => Box::new(ZohoWriter::new(zoho::Zoho {
@@ -408,7 +410,7 @@ impl Connection {
             Crm::Zoho => zoho::parse_token(resp, now_ms)?,
             _ => salesforce::parse_token(resp, now_ms)?,
         };
-        let t = super::hosts::checked_tokens(credentials.crm(), t)?;
+        let t = super::registry::checked_tokens(credentials.crm(), t)?;
         let rt = t.refresh_token.clone().ok_or(Failure::Rejected {
             reason: "the CRM granted no refresh token (offline access)".into(),
         })?;

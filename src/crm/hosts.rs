@@ -10,7 +10,7 @@ use super::auth::ZohoDc;
 use url::{Host, Url};
 
 /// An https URL with a domain host, no credentials and the default port; its host, lower-cased.
-fn https_host(input: &str) -> Result<String, String> {
+pub(crate) fn https_host(input: &str) -> Result<String, String> {
     let u = Url::parse(input.trim()).map_err(|e| format!("not a URL ({e})"))?;
     if u.scheme() != "https" {
         return Err(format!("{} is not https", u.scheme()));
@@ -111,31 +111,9 @@ pub fn leadsquared_host(input: &str) -> Result<String, String> {
     }
 }
 
-/// A token answer's API host, checked for its CRM (an empty one stays empty: the caller
-/// refuses it). Zoho `api_domain` and Salesforce `instance_url` come back normalised.
-pub fn checked_tokens(
-    crm: crate::core::model::Crm,
-    mut t: super::auth::Tokens,
-) -> Result<super::auth::Tokens, super::Failure> {
-    use crate::core::model::Crm;
-    if t.api_base.is_empty() {
-        return Ok(t);
-    }
-    let checked = match crm {
-        Crm::Zoho => zoho_api_domain(&t.api_base),
-        Crm::Salesforce => salesforce_instance(&t.api_base),
-        Crm::Leadsquared => Ok(t.api_base.clone()),
-    };
-    t.api_base = checked.map_err(|reason| super::Failure::Rejected {
-        reason: format!("the token answer names an unexpected API host: {reason}"),
-    })?;
-    Ok(t)
-}
-
-/// Every request the worker sends goes to a CRM host (defence in depth under the checks above).
-pub fn request_allowed(url: &str) -> bool {
-    let Ok(host) = https_host(url) else { return false };
-    let zoho = [
+/// A Zoho API or accounts host, in any data centre.
+pub fn zoho_serves(host: &str) -> bool {
+    let api = [
         "zohoapis.com",
         "zohoapis.eu",
         "zohoapis.in",
@@ -147,12 +125,23 @@ pub fn request_allowed(url: &str) -> bool {
         "zohoapis.com.cn",
     ]
     .iter()
-    .any(|s| under(&host, s));
-    let accounts = ZohoDc::ALL.iter().any(|dc| dc.accounts() == format!("https://{host}"));
-    zoho || accounts
-        || under(&host, "salesforce.com")
-        || under(&host, "force.com")
-        || leadsquared_host(&host).is_ok()
+    .any(|s| under(host, s));
+    api || ZohoDc::ALL.iter().any(|dc| dc.accounts() == format!("https://{host}"))
+}
+
+/// A Salesforce login, My Domain or instance host.
+pub fn salesforce_serves(host: &str) -> bool {
+    under(host, "salesforce.com") || under(host, "force.com")
+}
+
+/// A LeadSquared region host.
+pub fn leadsquared_serves(host: &str) -> bool {
+    leadsquared_host(host).is_ok()
+}
+
+/// A LeadSquared API host comes from its own discovery call, not a token answer.
+pub fn any_api_base(input: &str) -> Result<String, String> {
+    Ok(input.to_string())
 }
 
 #[cfg(test)]
@@ -273,42 +262,6 @@ mod tests {
             "x.leadsquared.com?.leadsquared.com",
         ] {
             assert!(leadsquared_host(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn token_answers_with_foreign_hosts_are_refused() {
-        use crate::core::model::Crm;
-        let t = |base: &str| super::super::auth::Tokens {
-            access_token: "a".into(),
-            refresh_token: None,
-            expires_at_ms: 0,
-            api_base: base.into(),
-        };
-        assert!(checked_tokens(Crm::Zoho, t("https://www.zohoapis.eu")).is_ok());
-        assert!(checked_tokens(Crm::Zoho, t("https://attacker.example")).is_err());
-        assert!(checked_tokens(Crm::Salesforce, t("https://acme.my.salesforce.com")).is_ok());
-        assert!(checked_tokens(Crm::Salesforce, t("https://attacker.example/.force.com")).is_err());
-    }
-
-    #[test]
-    fn worker_requests_go_to_crm_hosts_only() {
-        for ok in [
-            "https://www.zohoapis.com/crm/v8/org",
-            "https://accounts.zoho.eu/oauth/v2/token",
-            "https://login.salesforce.com/services/oauth2/token",
-            "https://crmsync-dev.my.salesforce.com/services/data",
-            "https://api-in21.leadsquared.com/v2/x",
-        ] {
-            assert!(request_allowed(ok), "{ok}");
-        }
-        for bad in [
-            "https://attacker.example/.leadsquared.com/v2",
-            "http://www.zohoapis.com/crm",
-            "https://accounts.zoho.com.attacker.example/",
-            "https://evil.example/x?https://www.zohoapis.com",
-        ] {
-            assert!(!request_allowed(bad), "{bad}");
         }
     }
 }

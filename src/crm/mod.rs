@@ -12,10 +12,12 @@
 pub mod auth;
 pub mod backup;
 pub mod connect;
+pub mod descriptor;
 pub mod hosts;
 /// Requests and answers are core types: the engine drives connectors without knowing them.
 pub use crate::core::http;
 pub mod leadsquared;
+pub mod registry;
 pub mod salesforce;
 pub mod zoho;
 
@@ -126,21 +128,12 @@ pub use crate::core::ratelimit::Budget;
 /// The allowance a CRM reported on an answer (Zoho credits header, Salesforce
 /// `Sforce-Limit-Info`; LeadSquared reports none).
 pub fn budget_of(crm: Crm, resp: &HttpResponse) -> Budget {
-    match crm {
-        Crm::Zoho => zoho::budget(resp),
-        Crm::Salesforce => salesforce::budget(resp),
-        Crm::Leadsquared => Budget::default(),
-    }
+    (registry::of(crm).budget)(resp)
 }
 
-/// How long a CRM's rate-limit window lasts when its 429 names no `Retry-After`:
-/// LeadSquared counts calls per 5 seconds (apidocs.leadsquared.com rate-limits); the others
-/// document no window, so the retry policy's default applies.
+/// How long a CRM's rate-limit window lasts when its 429 names no `Retry-After`.
 pub fn rate_limit_window_ms(crm: Crm) -> Option<u64> {
-    match crm {
-        Crm::Leadsquared => Some(5_000),
-        Crm::Zoho | Crm::Salesforce => None,
-    }
+    registry::of(crm).rate_limit_window_ms
 }
 
 /// `Retry-After` in milliseconds (delta-seconds form; CRMs do not send HTTP dates here).

@@ -14,8 +14,10 @@ use crmsync::core::outbox::{DocumentWriter, OutboxMessage};
 use crmsync::core::store::{self, MemoryStore, Table};
 use crmsync::core::sync::ChatRecord;
 use crmsync::crm::auth::ZohoDc;
-use crmsync::crm::backup::{LeadSquaredWriter, SalesforceWriter, ZohoWriter};
 use crmsync::crm::{leadsquared::LeadSquared, salesforce::Salesforce, zoho::Zoho};
+use crmsync::crm::{
+    leadsquared::LeadSquaredWriter, salesforce::SalesforceWriter, zoho::ZohoWriter,
+};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use tower::ServiceExt;

@@ -13,11 +13,11 @@
 //! `GET ProspectActivity.svc/ActivityTypes.Get`), created only when the tenant has none
 //! ("Create a Custom Activity Type", https://apidocs.leadsquared.com/create-new-activity-type-api/),
 //! and its event code is kept with the connection.
-use super::http::{HttpRequest, HttpResponse, Method};
-use super::{
+use crate::core::model::{Crm, CrmRecord, RecordKind};
+use crate::crm::http::{HttpRequest, HttpResponse, Method};
+use crate::crm::{
     json, json_request, str_of, transport_failure, Connector, CreateKind, Created, Failure,
 };
-use crate::core::model::{Crm, CrmRecord, RecordKind};
 use serde_json::{json, Value};
 
 /// Any regional host answers `UserByAccessKey.Get`; other calls must use the user's region.
@@ -81,7 +81,7 @@ pub fn classify(resp: &HttpResponse) -> Option<Failure> {
     if exception == "MXAPIRateLimitExceededException" || resp.status == 429 {
         // No Retry-After is documented: the window is 5 seconds.
         return Some(Failure::RateLimited {
-            after_ms: super::retry_after_ms(resp).or(Some(5_000)),
+            after_ms: crate::crm::retry_after_ms(resp).or(Some(5_000)),
         });
     }
     if let Some(f) = transport_failure(resp) {
@@ -160,9 +160,10 @@ impl LeadSquared {
     }
 
     pub fn quick_search(&self, key: &str) -> HttpRequest {
-        self.authed(HttpRequest::get(
-            self.url(&format!("LeadManagement.svc/Leads.GetByQuickSearch?key={}", super::enc(key))),
-        ))
+        self.authed(HttpRequest::get(self.url(&format!(
+            "LeadManagement.svc/Leads.GetByQuickSearch?key={}",
+            crate::crm::enc(key)
+        ))))
     }
 
     /// Create the "WhatsApp Chats" activity type (first use); the answer's `Message.Id` is its code.
@@ -261,7 +262,7 @@ impl LeadSquared {
             self.activity_event.ok_or("the WhatsApp Chats activity type is not created yet")?;
         Ok(self.authed(json_request(
             Method::Post,
-            self.url(&format!("ProspectActivity.svc/Retrieve?leadId={}", super::enc(lead_id))),
+            self.url(&format!("ProspectActivity.svc/Retrieve?leadId={}", crate::crm::enc(lead_id))),
             &json!({"Parameter": {"ActivityEvent": event}, "Paging": {"Offset": "0", "RowCount": ACTIVITIES_PER_READ.to_string()}}),
         )))
     }
@@ -294,7 +295,7 @@ impl LeadSquared {
             Method::Post,
             self.url(&format!(
                 "OpportunityManagement.svc/GetOpportunitiesOfLead?leadId={}",
-                super::enc(lead_id)
+                crate::crm::enc(lead_id)
             )),
             &json!({"Paging": {"PageIndex": 1, "PageSize": 100}}),
         ))
@@ -347,11 +348,13 @@ impl Connector for LeadSquared {
 
     fn text_search_requests(&self, query: &str) -> Vec<HttpRequest> {
         // Quick search covers name, e-mail, phone and company in one call.
-        match super::Query::parse(query) {
-            Some(super::Query::Phone(p)) => {
+        match crate::crm::Query::parse(query) {
+            Some(crate::crm::Query::Phone(p)) => {
                 self.by_phone(&p).into_iter().chain([self.quick_search(&p)]).collect()
             }
-            Some(super::Query::Email(q) | super::Query::Words(q)) => vec![self.quick_search(&q)],
+            Some(crate::crm::Query::Email(q) | crate::crm::Query::Words(q)) => {
+                vec![self.quick_search(&q)]
+            }
             None => vec![],
         }
     }
@@ -378,7 +381,7 @@ impl Connector for LeadSquared {
                     .or_else(|| str_of(o, "mx_Custom_1"))
                     .unwrap_or_default(),
                 stage: str_of(o, "Stage").or_else(|| str_of(o, "Status")),
-                amount: super::num_of(o, "Amount"),
+                amount: crate::crm::num_of(o, "Amount"),
                 currency: None,
                 close_date: str_of(o, "ExpectedClosureDate"),
             })
@@ -408,8 +411,8 @@ impl Connector for LeadSquared {
         Ok(v.as_array().map(|a| a.iter().filter_map(record_of).collect()).unwrap_or_default())
     }
 
-    fn create_request(&self, _kind: CreateKind, new: &super::NewRecord) -> HttpRequest {
-        let (first, last) = super::zoho::split_name(&new.name);
+    fn create_request(&self, _kind: CreateKind, new: &crate::crm::NewRecord) -> HttpRequest {
+        let (first, last) = crate::crm::zoho::split_name(&new.name);
         let mut attrs = vec![
             json!({"Attribute": "LastName", "Value": last}),
             json!({"Attribute": "Mobile", "Value": new.phone}),
@@ -448,12 +451,12 @@ impl Connector for LeadSquared {
             RecordKind::Lead | RecordKind::Contact => Some(format!(
                 "https://{}/LeadManagement/LeadDetails?LeadID={}",
                 self.app_host,
-                super::enc(id)
+                crate::crm::enc(id)
             )),
             RecordKind::Opportunity | RecordKind::Deal => Some(format!(
                 "https://{}/OpportunityManagement/OpportunityDetails?opportunityId={}",
                 self.app_host,
-                super::enc(id)
+                crate::crm::enc(id)
             )),
         }
     }

@@ -5,12 +5,12 @@
 //! retry after a lost response updates the same record. The ContentNote for Contacts has no
 //! external id: the writer keeps its id and reconciles by `SELECT Id FROM ContentNote WHERE
 //! Title = '<key> …'` before creating again (read-before-write).
-use super::auth;
-use super::http::{HttpRequest, HttpResponse, Method};
-use super::{
+use crate::core::model::{Crm, CrmRecord, RecordKind};
+use crate::crm::auth;
+use crate::crm::http::{HttpRequest, HttpResponse, Method};
+use crate::crm::{
     json, json_request, str_of, transport_failure, Budget, Connector, CreateKind, Created, Failure,
 };
-use crate::core::model::{Crm, CrmRecord, RecordKind};
 use base64::Engine;
 use serde_json::{json, Value};
 
@@ -63,11 +63,11 @@ pub fn authorize_url(
     format!(
         "{}/services/oauth2/authorize?response_type=code&client_id={}&redirect_uri={}&scope={}&state={}&code_challenge={}&code_challenge_method=S256",
         host.base(),
-        super::enc(client_id),
-        super::enc(redirect_uri),
-        super::enc("api refresh_token"),
-        super::enc(state),
-        super::enc(challenge)
+        crate::crm::enc(client_id),
+        crate::crm::enc(redirect_uri),
+        crate::crm::enc("api refresh_token"),
+        crate::crm::enc(state),
+        crate::crm::enc(challenge)
     )
 }
 
@@ -152,7 +152,7 @@ pub fn classify(resp: &HttpResponse) -> Option<Failure> {
         }
         (401, _) => Failure::AuthExpired,
         (403, "REQUEST_LIMIT_EXCEEDED") => {
-            Failure::RateLimited { after_ms: super::retry_after_ms(resp) }
+            Failure::RateLimited { after_ms: crate::crm::retry_after_ms(resp) }
         }
         (403, _) => Failure::PermissionDenied { reason: format!("{code}: {msg}") },
         _ => Failure::Rejected { reason: format!("{code}: {msg}") },
@@ -298,7 +298,7 @@ impl Salesforce {
             soql_quote(who_id),
             soql_quote(&subject)
         );
-        self.authed(HttpRequest::get(self.url(&format!("/query?q={}", super::enc(&q)))))
+        self.authed(HttpRequest::get(self.url(&format!("/query?q={}", crate::crm::enc(&q)))))
     }
 
     /// Upsert chat records on the external id: `(key, record kind, record id, title, day, transcript)`.
@@ -452,23 +452,22 @@ impl Connector for Salesforce {
     }
 
     fn text_search_requests(&self, query: &str) -> Vec<HttpRequest> {
-        let sosl = match super::Query::parse(query) {
-            Some(super::Query::Email(e)) => Self::sosl_in(&e, "EMAIL"),
-            Some(super::Query::Phone(p)) => Self::sosl_in(&p, "PHONE"),
-            Some(super::Query::Words(w)) => Self::sosl_in(&w, "NAME"),
+        let sosl = match crate::crm::Query::parse(query) {
+            Some(crate::crm::Query::Email(e)) => Self::sosl_in(&e, "EMAIL"),
+            Some(crate::crm::Query::Phone(p)) => Self::sosl_in(&p, "PHONE"),
+            Some(crate::crm::Query::Words(w)) => Self::sosl_in(&w, "NAME"),
             None => return vec![],
         };
-        vec![self.authed(HttpRequest::get(self.url(&format!("/search/?q={}", super::enc(&sosl)))))]
+        vec![self
+            .authed(HttpRequest::get(self.url(&format!("/search/?q={}", crate::crm::enc(&sosl)))))]
     }
 
     fn deals_request(&self, record: &crate::core::model::RecordRef) -> Option<HttpRequest> {
         (record.kind == RecordKind::Contact).then(|| {
-            self.authed(HttpRequest::get(
-                self.url(&format!(
-                    "/query/?q={}",
-                    super::enc(&Self::opportunities_query(&record.id))
-                )),
-            ))
+            self.authed(HttpRequest::get(self.url(&format!(
+                "/query/?q={}",
+                crate::crm::enc(&Self::opportunities_query(&record.id))
+            ))))
         })
     }
 
@@ -494,7 +493,7 @@ impl Connector for Salesforce {
                     id: Some(id),
                     name: str_of(o, "Name").unwrap_or_default(),
                     stage: str_of(o, "StageName"),
-                    amount: super::num_of(o, "Amount"),
+                    amount: crate::crm::num_of(o, "Amount"),
                     currency: str_of(o, "CurrencyIsoCode"),
                     close_date: str_of(o, "CloseDate"),
                 })
@@ -509,7 +508,7 @@ impl Connector for Salesforce {
             .filter(|v| v.chars().filter(|c| c.is_ascii_digit()).count() >= 3)
             .map(|v| {
                 self.authed(HttpRequest::get(
-                    self.url(&format!("/search/?q={}", super::enc(&Self::sosl(v)))),
+                    self.url(&format!("/search/?q={}", crate::crm::enc(&Self::sosl(v)))),
                 ))
             })
             .collect()
@@ -530,8 +529,8 @@ impl Connector for Salesforce {
         Ok(items.iter().filter_map(record_of).collect())
     }
 
-    fn create_request(&self, kind: CreateKind, new: &super::NewRecord) -> HttpRequest {
-        let (first, last) = super::zoho::split_name(&new.name);
+    fn create_request(&self, kind: CreateKind, new: &crate::crm::NewRecord) -> HttpRequest {
+        let (first, last) = crate::crm::zoho::split_name(&new.name);
         let mut body = json!({"LastName": last, "MobilePhone": new.phone});
         let typed = |v: &Option<String>| {
             v.as_deref().map(str::trim).filter(|x| !x.is_empty()).map(str::to_string)

@@ -4,12 +4,12 @@
 //! unit's deterministic key (`UnitKey::external_key`). After a lost response the writer looks
 //! the note up by that title (`GET /{module}/{id}/Notes`, read-before-write) and updates it
 //! (`PUT /Notes`) instead of creating a second one; a growing day updates the same note.
-use super::auth::{self, ZohoDc};
-use super::http::{HttpRequest, HttpResponse, Method};
-use super::{
+use crate::core::model::{Crm, CrmRecord, RecordKind};
+use crate::crm::auth::{self, ZohoDc};
+use crate::crm::http::{HttpRequest, HttpResponse, Method};
+use crate::crm::{
     json, json_request, str_of, transport_failure, Budget, Connector, CreateKind, Created, Failure,
 };
-use crate::core::model::{Crm, CrmRecord, RecordKind};
 use serde_json::{json, Value};
 
 pub const NOTE_MAX_CHARS: usize = 65_535;
@@ -47,10 +47,10 @@ pub fn authorize_url(client_id: &str, redirect_uri: &str, state: &str, scopes: &
     format!(
         "{}/oauth/v2/auth?scope={}&client_id={}&response_type=code&access_type=offline&prompt=consent&redirect_uri={}&state={}",
         ZohoDc::Us.accounts(),
-        super::enc(&scopes.join(",")),
-        super::enc(client_id),
-        super::enc(redirect_uri),
-        super::enc(state)
+        crate::crm::enc(&scopes.join(",")),
+        crate::crm::enc(client_id),
+        crate::crm::enc(redirect_uri),
+        crate::crm::enc(state)
     )
 }
 
@@ -126,7 +126,7 @@ pub fn classify(resp: &HttpResponse) -> Option<Failure> {
         (401, "INVALID_TOKEN" | "AUTHENTICATION_FAILURE") => Failure::AuthExpired,
         (401, _) | (403, _) => Failure::PermissionDenied { reason: format!("{code}: {msg}") },
         (_, "TOO_MANY_REQUESTS" | "RATE_LIMIT_EXCEEDED") => {
-            Failure::RateLimited { after_ms: super::retry_after_ms(resp) }
+            Failure::RateLimited { after_ms: crate::crm::retry_after_ms(resp) }
         }
         _ => Failure::Rejected { reason: format!("{code}: {msg}") },
     })
@@ -178,7 +178,7 @@ impl Zoho {
         self.authed(HttpRequest::get(self.url(&format!(
             "/{}/search?phone={}&page={page}&per_page={SEARCH_PER_PAGE}",
             module(kind),
-            super::enc(phone)
+            crate::crm::enc(phone)
         ))))
     }
 
@@ -487,7 +487,7 @@ impl Connector for Zoho {
     /// What the rep typed: name, mobile, e-mail, and for leads the company (a contact's
     /// company is an Account lookup, not a text field). No `Lead_Source`: it is a picklist
     /// whose values are the org's own, and an unknown value is an INVALID_DATA error.
-    fn create_request(&self, kind: CreateKind, new: &super::NewRecord) -> HttpRequest {
+    fn create_request(&self, kind: CreateKind, new: &crate::crm::NewRecord) -> HttpRequest {
         let (first, last) = split_name(&new.name);
         let m = match kind {
             CreateKind::Contact => "Contacts",
@@ -547,11 +547,11 @@ impl Connector for Zoho {
     }
 
     fn text_search_requests(&self, query: &str) -> Vec<HttpRequest> {
-        let q = match super::Query::parse(query) {
-            Some(super::Query::Email(e)) => format!("email={}", super::enc(&e)),
-            Some(super::Query::Phone(p)) => format!("phone={}", super::enc(&p)),
+        let q = match crate::crm::Query::parse(query) {
+            Some(crate::crm::Query::Email(e)) => format!("email={}", crate::crm::enc(&e)),
+            Some(crate::crm::Query::Phone(p)) => format!("phone={}", crate::crm::enc(&p)),
             // Zoho's word search needs at least 2 characters; it looks through text fields.
-            Some(super::Query::Words(w)) => format!("word={}", super::enc(&w)),
+            Some(crate::crm::Query::Words(w)) => format!("word={}", crate::crm::enc(&w)),
             None => return vec![],
         };
         [RecordKind::Contact, RecordKind::Lead]
@@ -579,7 +579,7 @@ impl Connector for Zoho {
                 id: str_of(d, "id"),
                 name: str_of(d, "Deal_Name").unwrap_or_default(),
                 stage: str_of(d, "Stage"),
-                amount: super::num_of(d, "Amount"),
+                amount: crate::crm::num_of(d, "Amount"),
                 currency: str_of(d, "Currency"),
                 close_date: str_of(d, "Closing_Date"),
             })

@@ -1,0 +1,17 @@
+//! What the product needs to know of one CRM (each CRM's folder defines its own; the list is
+//! `crm::registry`).
+use crate::core::http::HttpResponse;
+use crate::core::model::Crm;
+use crate::core::ratelimit::Budget;
+
+pub struct Descriptor {
+    pub crm: Crm,
+    /// Whether a request may go to `host` (API, sign-in and discovery hosts).
+    pub serves: fn(&str) -> bool,
+    /// A token answer's API base, checked (Zoho `api_domain`, Salesforce `instance_url`).
+    pub checked_api_base: fn(&str) -> Result<String, String>,
+    /// The API allowance the CRM reported on an answer.
+    pub budget: fn(&HttpResponse) -> Budget,
+    /// How long the CRM's rate-limit window lasts when a 429 names no `Retry-After`.
+    pub rate_limit_window_ms: Option<u64>,
+}

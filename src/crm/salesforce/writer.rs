@@ -1,0 +1,308 @@
+//! Salesforce as the sync engine's `DocumentWriter`: the chat object or a Task, and a
+//! ContentNote (see `crm::backup`).
+use super::connector::{self as salesforce, Salesforce};
+use crate::core::model::{Crm, RecordRef};
+use crate::core::outbox::{
+    Batch, DocKey, DocumentWriter, RenderedDoc, Targets, Unit, WriteOp, WriteResult,
+};
+use crate::core::policy::Failure;
+use crate::crm::backup::*;
+use crate::crm::http::{HttpRequest, HttpResponse, Method};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+pub struct SalesforceWriter {
+    pub sf: Salesforce,
+    titles: RefCell<BTreeMap<DocKey, String>>,
+    targets: Targets,
+    /// The day's chat record id (part 0), where that day's files are published.
+    chat_ids: RefCell<BTreeMap<crate::core::outbox::UnitKey, String>>,
+    /// Whether the org has `WhatsApp_Chat__c` (asked once per cycle; None = not known yet).
+    chat_object: Option<bool>,
+}
+
+impl SalesforceWriter {
+    pub fn new(sf: Salesforce) -> Self {
+        SalesforceWriter {
+            sf,
+            titles: RefCell::new(BTreeMap::new()),
+            targets: Targets::default(),
+            chat_ids: RefCell::new(BTreeMap::new()),
+            chat_object: None,
+        }
+    }
+
+    /// The writer for an org already known to have (or lack) the chat object.
+    pub fn with_chat_object(sf: Salesforce, has_object: bool) -> Self {
+        SalesforceWriter { chat_object: Some(has_object), ..Self::new(sf) }
+    }
+
+    fn note_chat_ids<'a>(&self, written: impl Iterator<Item = (&'a DocKey, &'a str)>) {
+        let mut ids = self.chat_ids.borrow_mut();
+        for (k, id) in written {
+            if k.target == "chat" && k.part == 0 && !id.is_empty() {
+                ids.insert(k.unit.clone(), id.to_string());
+            }
+        }
+    }
+
+    fn chat_key(d: &DocKey) -> String {
+        format!("{}#{}", d.unit.external_key(), d.part)
+    }
+
+    fn authed(&self, mut r: HttpRequest) -> HttpRequest {
+        r.headers.push(("Authorization".into(), format!("Bearer {}", self.sf.access_token)));
+        r
+    }
+
+    fn data_url(&self, path: &str) -> String {
+        format!(
+            "{}/services/data/{}{path}",
+            self.sf.instance_url.trim_end_matches('/'),
+            salesforce::API_VERSION
+        )
+    }
+}
+
+impl DocumentWriter for SalesforceWriter {
+    fn crm(&self) -> Crm {
+        Crm::Salesforce
+    }
+
+    fn budget(&self, resp: &HttpResponse) -> crate::core::ratelimit::Budget {
+        crate::crm::budget_of(self.crm(), resp)
+    }
+
+    fn rate_limit_window_ms(&self) -> Option<u64> {
+        crate::crm::rate_limit_window_ms(self.crm())
+    }
+
+    fn absorb_remote(&mut self, remote: &BTreeMap<DocKey, crate::core::outbox::RemoteState>) {
+        self.note_chat_ids(remote.iter().filter_map(|(k, s)| match s {
+            crate::core::outbox::RemoteState::Written { id, .. } => Some((k, id.as_str())),
+            _ => None,
+        }));
+    }
+
+    fn set_targets(&mut self, targets: Targets) {
+        self.targets = targets;
+    }
+
+    fn prepare(&self, _record: &RecordRef) -> Option<HttpRequest> {
+        (self.targets.custom_object && self.chat_object.is_none())
+            .then(|| self.sf.object_info_request(salesforce::CHAT_OBJECT))
+    }
+
+    fn absorb_prepare(&mut self, _record: &RecordRef, resp: &HttpResponse) -> Result<(), Failure> {
+        self.chat_object = Some(match Salesforce::parse_object_info(resp) {
+            Ok(has) => has,
+            // A user who may not see the object can't write it either: the Task goes instead.
+            Err(Failure::PermissionDenied { .. }) => false,
+            Err(f) => return Err(f),
+        });
+        Ok(())
+    }
+
+    fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
+        let mut targets = Vec::new();
+        // The chat object where the org has it; in any other org a completed Task.
+        let task = self.targets.custom_object && self.chat_object == Some(false);
+        if self.targets.custom_object && self.chat_object == Some(true) {
+            targets.push("chat".to_string());
+        }
+        if self.targets.notes {
+            targets.push("content_note".to_string());
+        }
+        let mut docs = render_parts(unit, salesforce::LONG_TEXT_MAX / 2, &targets, &self.titles);
+        if task {
+            docs.extend(render_parts(unit, TASK_PART_MAX, &["task".to_string()], &self.titles));
+        }
+        docs.extend(file_docs(unit, &self.titles));
+        docs
+    }
+
+    fn batch_limit(&self, class: &str, op: &WriteOp) -> usize {
+        match (class, op) {
+            ("chat", _) | ("task", WriteOp::Create | WriteOp::Update) => salesforce::COLLECTION_MAX,
+            _ => 1,
+        }
+    }
+
+    fn request(
+        &self,
+        batch: &Batch,
+        docs: &BTreeMap<DocKey, RenderedDoc>,
+    ) -> Result<HttpRequest, String> {
+        let titles = self.titles.borrow();
+        let body = |d: &DocKey| {
+            docs.get(d)
+                .map(|x| x.body.clone())
+                .ok_or_else(|| format!("no rendered body for {}", d.id()))
+        };
+        let title = |d: &DocKey| titles.get(d).cloned().unwrap_or_else(|| title_key(d));
+        if batch.class == "chat" {
+            // Create, update and reconcile are all the same upsert on the external id.
+            let chats = batch
+                .writes
+                .iter()
+                .map(|w| {
+                    let d = &w.doc;
+                    Ok((
+                        Self::chat_key(d),
+                        d.unit.record.kind,
+                        d.unit.record.id.clone(),
+                        title(d),
+                        d.unit.day.clone(),
+                        body(d)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            return self.sf.upsert_chats(&chats);
+        }
+        let w = batch.writes.first().ok_or("empty batch")?;
+        if batch.class == "task" {
+            return match batch.op {
+                WriteOp::Create => self.sf.create_tasks(
+                    &batch
+                        .writes
+                        .iter()
+                        .map(|w| {
+                            Ok((
+                                w.doc.unit.record.id.clone(),
+                                title(&w.doc),
+                                w.doc.unit.day.clone(),
+                                body(&w.doc)?,
+                            ))
+                        })
+                        .collect::<Result<Vec<_>, String>>()?,
+                ),
+                WriteOp::Update => self.sf.update_tasks(
+                    &batch
+                        .writes
+                        .iter()
+                        .map(|w| {
+                            Ok((
+                                w.remote_id.clone().ok_or("update without a task id")?,
+                                title(&w.doc),
+                                body(&w.doc)?,
+                            ))
+                        })
+                        .collect::<Result<Vec<_>, String>>()?,
+                ),
+                WriteOp::Reconcile => {
+                    Ok(self.sf.find_task_request(&w.doc.unit.record.id, &title(&w.doc)))
+                }
+            };
+        }
+        if batch.class == "file" {
+            // A ContentVersion published to the contact or lead; found again by its title.
+            let name = title(&w.doc);
+            return match batch.op {
+                // Published to the day's chat record when it exists (it links the contact or
+                // lead), else to the contact or lead itself.
+                WriteOp::Create => {
+                    let chat = self.chat_ids.borrow().get(&w.doc.unit).cloned();
+                    self.sf.content_version(
+                        &name,
+                        &file_bytes(&w.doc, docs)?,
+                        chat.as_deref().unwrap_or(&w.doc.unit.record.id),
+                    )
+                }
+                _ => {
+                    let q = format!(
+                        "SELECT Id, Title FROM ContentVersion WHERE Title = '{}'",
+                        name.replace('\\', "\\\\").replace('\'', "\\'")
+                    );
+                    Ok(self.authed(HttpRequest::get(
+                        self.data_url(&format!("/query?q={}", crate::crm::enc(&q))),
+                    )))
+                }
+            };
+        }
+        match batch.op {
+            WriteOp::Create => {
+                Ok(self.sf.content_note(&title(&w.doc), &body(&w.doc)?, &w.doc.unit.record.id))
+            }
+            WriteOp::Update => {
+                let id = w.remote_id.clone().ok_or("update without a note id")?;
+                let html: String = body(&w.doc)?
+                    .lines()
+                    .map(|l| format!("<p>{}</p>", html_escape::encode_text(l)))
+                    .collect();
+                let content = base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    html.as_bytes(),
+                );
+                let json = serde_json::json!({"Title": title(&w.doc), "Content": content});
+                Ok(self.authed(HttpRequest {
+                    method: Method::Patch,
+                    url: self.data_url(&format!("/sobjects/ContentNote/{id}")),
+                    headers: vec![("Content-Type".into(), "application/json".into())],
+                    body: Some(json.to_string().into_bytes()),
+                }))
+            }
+            WriteOp::Reconcile => {
+                let q = format!(
+                    "SELECT Id, Title FROM ContentNote WHERE Title = '{}'",
+                    title(&w.doc).replace('\\', "\\\\").replace('\'', "\\'")
+                );
+                Ok(self.authed(HttpRequest::get(
+                    self.data_url(&format!("/query?q={}", crate::crm::enc(&q))),
+                )))
+            }
+        }
+    }
+
+    fn outcome(&self, batch: &Batch, resp: &HttpResponse) -> Vec<(DocKey, WriteResult)> {
+        if batch.class == "chat" {
+            let results = item_results(batch, Salesforce::parse_collection(resp));
+            self.note_chat_ids(results.iter().filter_map(|(k, r)| match r {
+                WriteResult::Written { id } => Some((k, id.as_str())),
+                _ => None,
+            }));
+            return results;
+        }
+        let Some(w) = batch.writes.first() else { return Vec::new() };
+        let file = batch.class == "file";
+        if batch.class == "task" {
+            if batch.op != WriteOp::Reconcile {
+                return item_results(batch, Salesforce::parse_collection(resp));
+            }
+            let r = match salesforce::classify(resp) {
+                Some(f) => WriteResult::Failed(f),
+                None => first_record(resp),
+            };
+            return vec![(w.doc.clone(), r)];
+        }
+        let r = match batch.op {
+            WriteOp::Create if file => match Salesforce::parse_single(resp) {
+                Ok(id) => WriteResult::Written { id },
+                Err(f) => WriteResult::Failed(f),
+            },
+            WriteOp::Update if file => match salesforce::classify(resp) {
+                Some(f) => WriteResult::Failed(f),
+                None => first_record(resp),
+            },
+            WriteOp::Create => match Salesforce::parse_content_note(resp) {
+                Ok(id) => WriteResult::Written { id },
+                Err(f) => WriteResult::Failed(f),
+            },
+            WriteOp::Update => match salesforce::classify(resp) {
+                Some(f) => WriteResult::Failed(f),
+                None if resp.status == 204 || resp.status == 200 => {
+                    WriteResult::Written { id: w.remote_id.clone().unwrap_or_default() }
+                }
+                None => WriteResult::Failed(Failure::Transient {
+                    reason: format!("HTTP {} updating the note", resp.status),
+                }),
+            },
+            WriteOp::Reconcile => match salesforce::classify(resp) {
+                Some(f) => WriteResult::Failed(f),
+                None => first_record(resp),
+            },
+        };
+        vec![(w.doc.clone(), r)]
+    }
+}
+
+// ---------------------------------------------------------------- LeadSquared
