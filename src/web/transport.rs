@@ -4,6 +4,11 @@ use crate::crm::http::{HttpRequest, HttpResponse, Method};
 use gloo_net::http::RequestBuilder;
 
 pub async fn perform(req: &HttpRequest) -> HttpResponse {
+    // Defence in depth: whatever built the request, the worker talks to CRM hosts only.
+    if !crate::crm::registry::request_allowed(&req.url) {
+        let why = format!("refused: {} is not a CRM host", req.url);
+        return HttpResponse { status: 0, headers: vec![], body: why.into_bytes() };
+    }
     match perform_inner(req).await {
         Ok(r) => r,
         // status 0 = no response; the retry policy treats it like a timeout.
