@@ -285,6 +285,27 @@ pub async fn reconcile_pending<S: Storage>(s: &S) -> Result<usize, StoreError> {
     Ok(entries.len())
 }
 
+/// Mark chats excluded (or not) as `excluded` says: excluded chats are skipped by capture and
+/// sync, and their queued messages leave the queue (they stay stored).
+pub async fn apply_exclusions<S: Storage>(s: &S, excluded: &[String]) -> Result<(), StoreError> {
+    let mut entries = Vec::new();
+    for (key, mut chat) in all::<ChatRecord, S>(s, Table::Chats).await?.0 {
+        let now_excluded = excluded.contains(&key);
+        if chat.excluded != now_excluded {
+            chat.excluded = now_excluded;
+            entries.push(Entry::put(Table::Chats, key, &chat)?);
+        }
+    }
+    let _turn = s.turn().await;
+    for (key, day) in all::<String, S>(s, Table::Pending).await?.0 {
+        let chat = split_day_key(&day).map(|(c, _)| c);
+        if chat.is_some_and(|c| excluded.iter().any(|e| e == c)) {
+            entries.push(Entry::delete(Table::Pending, key));
+        }
+    }
+    s.put_many(&entries).await
+}
+
 /// Pending messages of linked chats plus every message of the days they fall on (a day's
 /// document is rendered from all of its messages).
 pub async fn load_outbox<S: Storage>(s: &S) -> Result<Vec<OutboxMessage>, StoreError> {
@@ -446,6 +467,26 @@ mod tests {
         assert!(block_on(append_messages(&s, &[msg("a", "x")], |_| true)).is_err());
         assert!(s.is_empty(Table::Messages) && s.is_empty(Table::Pending));
         assert_eq!(block_on(append_messages(&s, &[msg("a", "x")], |_| true)), Ok((1, 0)));
+    }
+
+    #[test]
+    fn excluding_a_chat_empties_its_queue_and_no_other() {
+        let s = MemoryStore::default();
+        let mut other = msg("b", "y");
+        other.message.chat = "pn:+5511".into();
+        let mut excluded = msg("a", "x");
+        // A chat key that is a prefix of the other's: the day key is split, not prefix-matched.
+        excluded.message.chat = "pn:+551".into();
+        block_on(append_messages(&s, &[excluded, other], |_| true)).unwrap();
+        for chat in ["pn:+551", "pn:+5511"] {
+            block_on(put(&s, Table::Chats, chat, &ChatRecord::default())).unwrap();
+        }
+        block_on(apply_exclusions(&s, &["pn:+551".to_string()])).unwrap();
+        let pending = block_on(s.all_raw(Table::Pending)).unwrap();
+        assert_eq!(pending.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["b"]);
+        let c: ChatRecord = block_on(get(&s, Table::Chats, "pn:+551")).unwrap().unwrap();
+        assert!(c.excluded);
+        assert_eq!(s.len(Table::Messages), 2, "excluded messages stay stored");
     }
 
     #[test]

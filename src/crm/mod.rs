@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod backup;
 pub mod connect;
+pub mod create;
 pub mod descriptor;
 pub mod hosts;
 /// Requests and answers are core types: the engine drives connectors without knowing them.

@@ -506,28 +506,9 @@ async fn rematch(store: &Store, chat_key: &str) -> Result<(), JsValue> {
     Ok(())
 }
 
-/// Mark chats excluded (or not) as the settings say: excluded chats are skipped by capture
-/// and sync, and their queued messages leave the queue.
+/// Mark chats excluded (or not) as the settings say (see [`store::apply_exclusions`]).
 async fn apply_exclusions(store: &Store, s: &Settings) -> Result<(), JsValue> {
-    for (key, mut chat) in store.all::<ChatRecord>("chats").await? {
-        let excluded = s.excluded_chats.contains(&key);
-        if chat.excluded != excluded {
-            chat.excluded = excluded;
-            store.put("chats", &key, &chat).await?;
-        }
-    }
-    let prefixes: Vec<String> = s.excluded_chats.iter().map(|k| format!("{k}|")).collect();
-    let drop: Vec<(&str, String, Option<String>)> = store
-        .all_raw("pending")
-        .await?
-        .into_iter()
-        .filter(|(_, v)| {
-            serde_json::from_str::<String>(v)
-                .is_ok_and(|d| prefixes.iter().any(|p| d.starts_with(p.as_str())))
-        })
-        .map(|(k, _)| ("pending", k, None))
-        .collect();
-    store.put_many(&drop).await
+    Ok(crate::core::store::apply_exclusions(store, &s.excluded_chats).await?)
 }
 
 /// Create a contact or lead in one CRM, then link the chat to it (or to the record the
@@ -546,25 +527,21 @@ async fn create_record(
     let Some(conn) = c.finders.iter().find(|f| f.crm() == crm) else {
         return Ok(ActionReply::err("errNotConnected"));
     };
-    let create_kind =
-        if kind == "lead" { crate::crm::CreateKind::Lead } else { crate::crm::CreateKind::Contact };
-    let name = format!("{} {}", fields.first_name.trim(), fields.last_name.trim());
-    let typed = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
-    let new = crate::crm::NewRecord {
-        name: name.trim().to_string(),
-        phone: fields.phone.trim().to_string(),
-        email: typed(&fields.email),
-        company: typed(&fields.company),
-    };
+    use crate::crm::create::{self, Next};
+    let (create_kind, record_kind) = create::kinds(kind);
+    let new = create::new_record(
+        &fields.first_name,
+        &fields.last_name,
+        &fields.phone,
+        &fields.email,
+        &fields.company,
+    );
     let resp = transport::perform(&conn.create_request(create_kind, &new)).await;
-    let id = match conn.parse_create(&resp) {
-        Ok(crate::crm::Created::New { id }) => id,
-        Ok(crate::crm::Created::Duplicate { id }) if !id.is_empty() => id,
-        Ok(crate::crm::Created::Duplicate { .. }) => {
-            // The CRM refused a duplicate without naming it: find it by the number.
-            let variants = crate::core::phone::search_variants(fields.phone.trim());
+    let id = match create::after_create(conn.as_ref(), &resp, &new) {
+        Next::Link(id) => id,
+        Next::Search(requests) => {
             let mut found = None;
-            for req in conn.search_requests(&variants) {
+            for req in requests {
                 if let Ok(recs) = conn.parse_search_of(&req, &transport::perform(&req).await) {
                     found = recs.into_iter().next().map(|r| r.id);
                 }
@@ -577,40 +554,20 @@ async fn create_record(
                 None => return Ok(ActionReply::err("errDuplicate")),
             }
         }
-        Err(e) => {
+        Next::Failed(e) => {
             let mut reply = ActionReply::err(sync::describe(&e));
-            if let crate::crm::Failure::Rejected { reason } = &e {
-                // Name the field when the CRM did (e-mail duplicates, mandatory fields).
-                let field = ["phone", "email", "last_name", "company"]
-                    .into_iter()
-                    .find(|f| reason.to_lowercase().contains(&f.replace('_', "")));
-                if let Some(f) = field {
-                    reply
-                        .field_errors
-                        .push(view::FieldError { field: f.into(), key: reason.clone() });
-                }
+            if let (Some(f), crate::crm::Failure::Rejected { reason }) =
+                (create::rejected_field(&e), &e)
+            {
+                reply.field_errors.push(view::FieldError { field: f.into(), key: reason.clone() });
             }
             return Ok(reply);
         }
     };
-    let record_kind = if kind == "lead" {
-        crate::core::model::RecordKind::Lead
-    } else {
-        crate::core::model::RecordKind::Contact
-    };
     let record = crate::core::model::RecordRef { crm, kind: record_kind, id: id.clone() };
     let store = Store::open().await?;
     let mut chat_rec: ChatRecord = store.get("chats", &chat).await?.unwrap_or_default();
-    chat_rec.cards.push(crate::core::model::CrmRecord {
-        crm: Some(crm),
-        kind: Some(record_kind),
-        id,
-        name: name.trim().to_string(),
-        phones: vec![("Mobile".into(), fields.phone.trim().to_string())],
-        email: Some(fields.email.trim().to_string()).filter(|e| !e.is_empty()),
-        company: Some(fields.company.trim().to_string()).filter(|e| !e.is_empty()),
-        ..Default::default()
-    });
+    chat_rec.cards.push(create::card(crm, record_kind, id, &new));
     store.put("chats", &chat, &chat_rec).await?;
     let mut links = super::matching::links(&store).await?;
     links.link(&chat, record);
