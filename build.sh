@@ -75,6 +75,7 @@ check() {
     cargo fmt --manifest-path fuzz/Cargo.toml --check &&
     cargo clippy --workspace --all-targets -- -D warnings &&
     cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings &&
+    cargo clippy --target wasm32-unknown-unknown --lib --features content-module -- -D warnings &&
     cargo clippy --target wasm32-unknown-unknown --lib --tests --features bench -- -D warnings
 }
 
@@ -92,26 +93,61 @@ wasm_pkg() {
     "$out/crmsync_bg.wasm" -o "$out/crmsync_bg.wasm"
 }
 
+# The distribution config: the product's registered OAuth clients, built into the extension
+# as extension/distribution.json. CRMSYNC_DISTRIBUTION names the file; without it
+# distribution.json at the root; without that the sandbox's (tests and the demo).
+distribution() {
+  local src=${CRMSYNC_DISTRIBUTION:-}
+  if [ -z "$src" ]; then
+    if [ -f distribution.json ]; then src=distribution.json; else src=tests/crm-sandbox/distribution.json; fi
+  fi
+  [ -f "$src" ] || die "distribution config $src not found"
+  python3 - "$src" <<'PY' || die "distribution config $src is not valid JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ids = d.get("extension_ids") or []
+print("distribution config %s (%s): sign-in redirect%s to register with Zoho and Salesforce: %s" % (
+    sys.argv[1], d.get("name", "?"), "s" if len(ids) != 1 else "",
+    ", ".join("https://%s.chromiumapp.org/" % i for i in ids) or "(no extension id given)"))
+PY
+  cp "$src" extension/distribution.json
+}
+
 build() {
   ensure_rust
   ensure_npm
-  log "building the wasm (release)"
+  log "building the wasm (release): the extension's module, and the content script's own"
   wasm_pkg "" extension/pkg
+  wasm_pkg content-module extension/pkg-content
+  distribution
   mkdir -p dist
   local zip="dist/crmsync-$(version).zip"
   rm -f "$zip"
+  # The store zip: the Chrome Web Store refuses a manifest with a "key" (it assigns the id);
+  # extension/manifest.json keeps it so unpacked development loads keep their fixed id.
   python3 - "$zip" <<'PY'
-import os, sys, zipfile
+import json, os, sys, zipfile
 out = sys.argv[1]
 with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
     for base, _, files in os.walk("extension"):
         for f in sorted(files):
             p = os.path.join(base, f)
-            z.write(p, os.path.relpath(p, "extension"))
+            name = os.path.relpath(p, "extension")
+            if name == "manifest.json":
+                m = json.load(open(p))
+                m.pop("key", None)
+                z.writestr(name, json.dumps(m, indent=2, ensure_ascii=False) + "\n")
+            else:
+                z.write(p, name)
 PY
-  local wasm=extension/pkg/crmsync_bg.wasm glue=extension/pkg/crmsync.js
-  printf '\nwasm: %s bytes raw, %s bytes gzip | glue: %s bytes raw, %s bytes gzip | %s\n' \
-    "$(stat -c %s $wasm)" "$(gzip -9c $wasm | wc -c)" "$(stat -c %s $glue)" "$(gzip -9c $glue | wc -c)" "$zip"
+  echo
+  local pkg
+  for pkg in pkg pkg-content; do
+    local wasm=extension/$pkg/crmsync_bg.wasm glue=extension/$pkg/crmsync.js
+    printf '%s: wasm %s bytes raw, %s bytes gzip | glue %s bytes raw, %s bytes gzip\n' "$pkg" \
+      "$(stat -c %s $wasm)" "$(gzip -9c $wasm | wc -c)" "$(stat -c %s $glue)" "$(gzip -9c $glue | wc -c)"
+  done
+  echo "$zip"
 }
 
 RESULTS=()
@@ -167,6 +203,8 @@ case "$cmd" in
     ;;
   test)
     stage "check: cargo fmt --check, clippy -D warnings (native and wasm32)" check
+    # Tests run against the sandbox's own registered clients, through the same path.
+    export CRMSYNC_DISTRIBUTION=${CRMSYNC_DISTRIBUTION:-tests/crm-sandbox/distribution.json}
     build
     ensure_chromium
     stage "native tests (cargo test --workspace)" cargo test --workspace
@@ -178,6 +216,7 @@ case "$cmd" in
     summary
     ;;
   demo)
+    export CRMSYNC_DISTRIBUTION=${CRMSYNC_DISTRIBUTION:-tests/crm-sandbox/distribution.json}
     build
     ensure_chromium
     cargo build -p crm-sandbox
@@ -190,11 +229,13 @@ case "$cmd" in
     CRMSYNC_SANDBOX_BIN="$ROOT/target/debug/crm-sandbox" "${demo_cmd[@]}"
     ;;
   bench)
+    export CRMSYNC_DISTRIBUTION=${CRMSYNC_DISTRIBUTION:-tests/crm-sandbox/distribution.json}
     build
     ensure_chromium
     # The benchmark's entry points (scan and phone batches) exist only in this build.
     log "building the benchmark's wasm (release, --features bench)"
     wasm_pkg bench target/bench/pkg
+    wasm_pkg bench,content-module target/bench/pkg-content
     cargo build --release --bin crmsync
     cargo build -p crm-sandbox
     CRMSYNC_SANDBOX_BIN="$ROOT/target/debug/crm-sandbox" node tests/bench/run.mjs

@@ -1,5 +1,6 @@
-// Thin loader: all logic lives in Rust (pkg/crmsync.js). Content scripts cannot be
-// modules, so the glue is imported dynamically. If the page's CSP blocks WebAssembly,
+// Thin loader: all logic lives in Rust (pkg-content/crmsync.js, the content script's own
+// module: capture, its parser and timestamps only). Content scripts cannot be modules, so
+// the glue is imported dynamically. If the page's CSP blocks WebAssembly,
 // show the panel anyway and relay the chat's HTML to it: the panel frame (extension
 // origin) runs the same Rust scraper. Only this extension's pages receive runtime messages.
 // The frame is bound to this tab by a nonce registered with the worker and posted to that
@@ -7,8 +8,8 @@
 (async () => {
   const url = (p) => chrome.runtime.getURL(p);
   try {
-    const core = await import(url('pkg/crmsync.js'));
-    await core.default({ module_or_path: url('pkg/crmsync_bg.wasm') });
+    const core = await import(url('pkg-content/crmsync.js'));
+    await core.default({ module_or_path: url('pkg-content/crmsync_bg.wasm') });
     core.content_main();
   } catch (e) {
     const reason = String((e && e.message) || e);

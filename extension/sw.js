@@ -14,3 +14,12 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
 chrome.alarms.onAlarm.addListener((alarm) => {
   ready.then(() => core.worker_on_alarm(alarm)).catch((e) => console.error('crmsync alarm', e));
 });
+
+// A tab closed: the worker forgets what it kept for it (no permission needed for the id).
+chrome.tabs.onRemoved.addListener((tabId) => {
+  ready.then(() => core.worker_on_tab_removed(tabId)).catch((e) => console.error('crmsync tab closed', e));
+});
+
+chrome.runtime.onInstalled.addListener((details) => {
+  ready.then(() => core.worker_on_installed(details)).catch((e) => console.error('crmsync install', e));
+});

@@ -15,27 +15,21 @@ fn core_runs_in_the_browser() {
 }
 
 mod store {
-    use crmsync::core::model::{Direction, LocalMinute, Message, MessageKind, Sender};
+    use crmsync::core::model::{Direction, LocalMinute, Message, Sender};
     use crmsync::core::outbox::OutboxMessage;
     use crmsync::web::store::Store;
     use wasm_bindgen_test::*;
 
     fn msg(key: &str, text: &str) -> OutboxMessage {
         OutboxMessage {
-            message: Message {
-                key: key.into(),
-                chat: "pn:+5511987654321".into(),
-                direction: Direction::In,
-                sender: Sender { name: "Ana".into(), phone: None },
-                time: Some(LocalMinute { year: 2026, month: 11, day: 20, hour: 10, minute: 1 }),
-                text: text.into(),
-                quoted: None,
-                media: vec![],
-                kind: MessageKind::Text,
-                forwarded: false,
-                edited: false,
-                reactions: vec![],
-            },
+            message: Message::text(
+                key,
+                "pn:+5511987654321",
+                Direction::In,
+                Sender { name: "Ana".into(), phone: None },
+                Some(LocalMinute { year: 2026, month: 11, day: 20, hour: 10, minute: 1 }),
+                text,
+            ),
             captured_at_ms: 1,
             synced: false,
         }

@@ -30,14 +30,16 @@
   function historyOf(c) {
     if (historyRows[c.id]) return historyRows[c.id];
     const h = c.history;
-    const rows = [];
+    const items = [];
     const now = Date.now() - (h.idleDays || 0) * 86400000;
     for (let day = h.daysBack; day >= 0; day--) {
       for (let i = 0; i < h.perDay; i++) {
         const t = new Date(now - day * 86400000 - (h.perDay - i) * 600000);
-        rows.push(rowHtml({ id: `3EB0H${c.id.toUpperCase()}${String(rows.length).padStart(6, '0')}`, out: i % 2 === 1, sender: c.title, text: `${c.title} history ${rows.length}`, time: t }));
+        const n = items.length;
+        items.push({ time: t, html: rowHtml({ id: `3EB0H${c.id.toUpperCase()}${String(n).padStart(6, '0')}`, out: i % 2 === 1, sender: c.title, text: `${c.title} history ${n}`, time: t }) });
       }
     }
+    const rows = chipped(items);
     historyRows[c.id] = rows;
     return rows;
   }
@@ -49,47 +51,108 @@
   let seq = 0;
   const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   const pad = (n) => String(n).padStart(2, '0');
-  const lang = () => document.documentElement.lang || 'en-GB';
+  const params = new URLSearchParams(location.search);
+  // The locale WhatsApp writes dates in (`?lang=`, else the page's own), and the page's
+  // language attribute (`?htmllang=` sets it apart: the real page may say a bare "en").
+  const dateLocale = params.get('lang') || document.documentElement.lang || 'en-GB';
+  const lang = () => dateLocale;
   // WhatsApp writes the stamp in the user's locale: en-US month-first 12-hour, others day-first 24-hour.
   const stamp = (d, l = lang()) => (l === 'en-US'
     ? `${(d.getHours() % 12) || 12}:${pad(d.getMinutes())} ${d.getHours() < 12 ? 'AM' : 'PM'}, ${d.getMonth() + 1}/${d.getDate()}/${d.getFullYear()}`
     : `${pad(d.getHours())}:${pad(d.getMinutes())}, ${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`);
+  const clockText = (d, l = lang()) => (l === 'en-US'
+    ? `${(d.getHours() % 12) || 12}:${pad(d.getMinutes())} ${d.getHours() < 12 ? 'AM' : 'PM'}`
+    : `${pad(d.getHours())}:${pad(d.getMinutes())}`);
   // Fixtures are dated relative to the run: `{{dmy:-1}}` is yesterday as dd/mm/yyyy,
-  // `{{mdy:0}}` today as m/d/yyyy, `{{date:N}}` in the page's own format.
+  // `{{mdy:0}}` today as m/d/yyyy, `{{date:N}}` in the page's own format, `{{chip:N}}` the
+  // day-separator chip's label for that day in the page's language.
   // Fixed at load, so a page open across midnight stays consistent with `fakeWA.day(n)`.
   const loadedAt = new Date();
   const today = () => new Date(loadedAt);
   const daysFrom = (n) => { const d = today(); d.setDate(d.getDate() + n); return d; };
-  // `{{date:N}}` follows the page's language, as WhatsApp writes every chat in the user's locale.
-  const renderDates = (html) => html.replace(/\{\{(dmy|mdy|date):(-?\d+)\}\}/g, (_, f0, n) => {
-    const d = daysFrom(Number(n));
+  const dateText = (d, f0 = 'date') => {
     const f = f0 === 'date' ? (lang() === 'en-US' ? 'mdy' : 'dmy') : f0;
     return f === 'dmy' ? `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}` : `${d.getMonth() + 1}/${d.getDate()}/${d.getFullYear()}`;
+  };
+  const CHIP_WORDS = {
+    en: ['Today', 'Yesterday', ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday']],
+    pt: ['Hoje', 'Ontem', ['segunda-feira', 'terça-feira', 'quarta-feira', 'quinta-feira', 'sexta-feira', 'sábado', 'domingo']],
+  };
+  // The chip over a day's messages: Today, Yesterday, the weekday within a week, else the date.
+  const chipLabel = (d) => {
+    const w = CHIP_WORDS[(document.documentElement.lang || 'en').slice(0, 2)] || CHIP_WORDS.en;
+    const t = today();
+    const days = Math.round((new Date(t.getFullYear(), t.getMonth(), t.getDate()) - new Date(d.getFullYear(), d.getMonth(), d.getDate())) / 86400000);
+    if (days === 0) return w[0];
+    if (days === 1) return w[1];
+    if (days > 1 && days < 7) return w[2][(d.getDay() + 6) % 7];
+    return dateText(d);
+  };
+  const renderDates = (html) => html.replace(/\{\{(dmy|mdy|date|chip):(-?\d+)\}\}/g, (_, f, n) => {
+    const d = daysFrom(Number(n));
+    return f === 'chip' ? esc(chipLabel(d)) : dateText(d, f);
   });
   const newId = () => `3EB0${Date.now().toString(16).toUpperCase()}${(seq++).toString(16).toUpperCase().padStart(4, '0')}`;
 
+  // Rows follow the real page's nesting (2026): role=row > the data-id wrapper > bubble
+  // (message-in/out) > hashed-class boxes > author block ([role=""]) > copyable text with
+  // data-pre-plain-text > selectable text + the clock. Class names are hashed on the real
+  // page and churn; only ids, roles, aria-labels, data-icon and data-pre-plain-text are
+  // stable there, and only those the real page has are used here.
+  function authorHtml(author, authorPhone) {
+    if (!author && !authorPhone) return '';
+    // An unsaved sender shows a push name (read out as "Maybe <name>") beside the number.
+    const label = authorPhone ? ` aria-label="Maybe ${esc(author)}"` : '';
+    const name = author ? `<span dir="auto"${label} class="_ahxy _ao3e">${esc(author)}</span>` : '';
+    return `<div class="_ahxj _ahxz x78zum5 xpeijrx" role="">${name}${authorPhone ? `<span class="_ahx_" role="button">${esc(authorPhone)}</span>` : ''}</div>`;
+  }
+  function chipHtml(label) {
+    return `<div role="row"><div tabindex="-1" class="_amjv x1n2onr6"><div class="_amk4 xnpuxes"><span dir="auto" class="_ao3e">${esc(label)}</span></div></div></div>`;
+  }
   function rowHtml({ id, out, sender, text, time, author, authorPhone, image, stampLang }) {
     const who = out ? 'You' : sender;
-    const thumb = image ? `<div role="button" aria-label="Abrir imagem" data-testid="image-thumb"><img src="${esc(image)}" alt=""></div>` : '';
-    const authorBlock = author ? `<div><span data-testid="author" aria-label="${esc(author)}">${esc(author)}</span>${authorPhone ? `<span class="_ahx_" data-testid="author-phone">${esc(authorPhone)}</span>` : ''}</div>` : '';
-    return `<div role="row"><div data-id="${esc(id)}" data-virtualized="false" class="_amjv"><div class="${out ? 'message-out' : 'message-in'} focusable-list-item">${authorBlock}${thumb}<div class="copyable-text" data-pre-plain-text="[${esc(stamp(time, stampLang || lang()))}] ${esc(who)}: "><div><span dir="ltr" class="selectable-text copyable-text" data-testid="selectable-text"><span>${esc(text)}</span></span></div></div><div data-testid="msg-meta"><span>${pad(time.getHours())}:${pad(time.getMinutes())}</span></div></div></div></div>`;
+    const l = stampLang || lang();
+    const thumb = image ? `<div role="button" aria-label="Open picture" style="width: 240px; height: 240px"><img alt="" src="${esc(image)}"></div>` : '';
+    const tick = out ? '<span data-icon="msg-dblcheck" aria-label=" Read "></span>' : '';
+    const body = text ? `<span data-testid="selectable-text" dir="ltr" class="_ao3e _aupe copyable-text"><span>${esc(text)}</span></span>` : '';
+    return `<div role="row"><div tabindex="-1" class="_amjv xscbp6u" data-id="${esc(id)}"><div class="x78zum5 xdt5ytf" data-virtualized="false"><div><div class="${out ? 'message-out' : 'message-in'} focusable-list-item _amjy _amjw${author ? ' _amkz' : ''}"><span${out ? ' aria-label="You:"' : ''}></span><div class="_amk4 _amkd"><div class="_amk6 _amlo"><div><div class="x9f619 x1hx0egp x1yrsyyn">${authorHtml(author, authorPhone)}<div class="_ahy1 copyable-text" data-pre-plain-text="[${esc(stamp(time, l))}] ${esc(who)}: ">${thumb}<div class="_ahy5"><div class="_ahwq x6s0dn4 xaejkm2">${body}<span class="x1rg5ohu x16dsc37">${clockText(time, l)}</span>${tick}</div></div></div></div></div></div></div></div></div></div></div></div>`;
+  }
+  // The day of the last chip in the list, to add one when a message starts a new day.
+  function withChip(list, time, html) {
+    const label = chipLabel(time);
+    const chips = [...list.querySelectorAll('[role="row"]')].filter((r) => !r.querySelector('[data-id]'));
+    const last = chips.length ? chips[chips.length - 1].textContent.trim() : null;
+    return last === label ? html : chipHtml(label) + html;
+  }
+  // Rows of `times` (oldest first) with a chip wherever the day changes, as WhatsApp lists them.
+  function chipped(items) {
+    const out = [];
+    let day = null;
+    for (const { time, html } of items) {
+      const k = time.toDateString();
+      if (k !== day) { out.push(chipHtml(chipLabel(time))); day = k; }
+      out.push(html);
+    }
+    return out;
   }
 
   function longRows(n) {
     // From the day before yesterday, 08:00, one a minute (ends yesterday afternoon).
     const b = daysFrom(-2);
     const base = new Date(b.getFullYear(), b.getMonth(), b.getDate(), 8, 0);
-    let html = '';
+    const items = [];
     for (let i = 0; i < n; i++) {
       const t = new Date(base.getTime() + i * 60000);
-      html += rowHtml({ id: `3EB0L${String(i).padStart(15, '0')}`, out: i % 3 === 0, sender: 'Long chat', text: `Message number ${i} about the order #${1000 + i}`, time: t });
+      items.push({ time: t, html: rowHtml({ id: `3EB0L${String(i).padStart(15, '0')}`, out: i % 3 === 0, sender: 'Long chat', text: `Message number ${i} about the order #${1000 + i}`, time: t }) });
     }
-    return html;
+    return chipped(items).join('');
   }
 
   function headerHtml(c) {
-    const icon = c.group ? '<span data-icon="default-group"></span>' : '<span data-icon="default-user"></span>';
-    return `<header data-testid="conversation-header">${icon}<div data-testid="conversation-info-header-chat-title"><span dir="auto" title="${esc(c.title)}">${esc(c.title)}</span></div>${c.group ? '<div data-testid="group-subtitle"><span>Ana Souza, Maybe Nirant, You</span></div>' : ''}</header>`;
+    const icon = c.group ? '<span aria-hidden="true" data-icon="default-group"></span>' : '<span aria-hidden="true" data-icon="default-user"></span>';
+    // A group's subtitle is its member list run together, as on the real page.
+    const sub = c.group ? '<div class="x1iyjqo2 x6ikm8r"><span class="x1lliihq" title="Ana Souza, Liam Carter, Rafa, You">Ana Souza, Liam Carter, Rafa, You</span></div>' : '';
+    return `<header class="x1n2onr6 _amid" data-testid="conversation-header">${icon}<div class="x78zum5" data-testid="conversation-info-header-chat-title"><span dir="auto" title="${esc(c.title)}" class="x1iyjqo2 _ao3e">${esc(c.title)}</span></div>${sub}</header>`;
   }
 
   async function openChat(id) {
@@ -141,13 +204,17 @@
     /** An outgoing message typed by the rep. */
     send(text) {
       const id = newId();
-      list().insertAdjacentHTML('beforeend', rowHtml({ id, out: true, text, time: new Date(), stampLang: open.stampLang }));
+      const time = new Date();
+      list().insertAdjacentHTML('beforeend', withChip(list(), time, rowHtml({ id, out: true, text, time, stampLang: open.stampLang })));
+      storeMessage(open, id, true, time);
       return id;
     },
     /** An incoming message (group: with author block). */
     receive(text, { sender, author, authorPhone, time } = {}) {
       const id = newId();
-      list().insertAdjacentHTML('beforeend', rowHtml({ id, out: false, sender: sender || open.title, author, authorPhone, text, time: time ? new Date(time) : new Date(), stampLang: open.stampLang }));
+      const t = time ? new Date(time) : new Date();
+      list().insertAdjacentHTML('beforeend', withChip(list(), t, rowHtml({ id, out: false, sender: sender || open.title, author, authorPhone, text, time: t, stampLang: open.stampLang })));
+      storeMessage(open, id, false, t, authorPhone);
       return id;
     },
     /** An incoming photo: WhatsApp shows it from a blob: URL of the page. */
@@ -158,14 +225,24 @@
       g.fillStyle = '#008069'; g.fillRect(0, 0, 16, 16); g.fillStyle = '#fff'; g.fillRect(4, 4, 8, 8);
       const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
       const id = newId();
-      list().insertAdjacentHTML('beforeend', rowHtml({ id, out: false, sender: open.title, text, time: new Date(), image: URL.createObjectURL(blob), stampLang: open.stampLang }));
+      const time = new Date();
+      list().insertAdjacentHTML('beforeend', withChip(list(), time, rowHtml({ id, out: false, sender: open.title, text, time, image: URL.createObjectURL(blob), stampLang: open.stampLang })));
       return { id, size: blob.size };
     },
     /** WhatsApp edits the text in place. */
     edit(id, text) {
       const row = list().querySelector(`[data-id="${CSS.escape(id)}"]`);
       row.querySelector('[data-testid="selectable-text"] span').textContent = text;
-      row.querySelector('[data-testid="msg-meta"]').insertAdjacentHTML('afterbegin', '<span>Edited</span>');
+      row.querySelector('.x16dsc37').insertAdjacentHTML('beforebegin', '<span class="x1rg5ohu">Edited</span>');
+    },
+    /** WhatsApp ships new markup (`on`) or the markup it had (`!on`): the open chat's rows
+     *  are rendered again with the bubbles' direction classes renamed, as a release can do. */
+    drift(on) {
+      const l = list();
+      const [from, to] = on ? [/\bmessage-(in|out)\b/g, 'msg-$1-v2'] : [/\bmsg-(in|out)-v2\b/g, 'message-$1'];
+      const html = l.innerHTML.replace(from, to);
+      l.innerHTML = '';
+      l.innerHTML = html;
     },
     /** Virtualization: the same rows are removed and inserted again as new nodes. */
     rerender() {
@@ -179,11 +256,39 @@
       // Default: the day before yesterday, 09:00 (inside a 3-day backup window).
       const b = daysFrom(-2);
       const base = day ? new Date(day) : new Date(b.getFullYear(), b.getMonth(), b.getDate(), 9, 0);
-      let html = '';
-      for (let i = 0; i < n; i++) html += rowHtml({ id: `3EB0OLD${newId()}`, out: false, sender: open.title, text: `older ${i}`, time: new Date(base.getTime() + i * 60000), stampLang: open.stampLang });
-      list().insertAdjacentHTML('afterbegin', html);
+      const items = [];
+      for (let i = 0; i < n; i++) {
+        const time = new Date(base.getTime() + i * 60000);
+        items.push({ time, html: rowHtml({ id: `3EB0OLD${newId()}`, out: false, sender: open.title, text: `older ${i}`, time, stampLang: open.stampLang }) });
+      }
+      list().insertAdjacentHTML('afterbegin', chipped(items).join(''));
     },
     rowHtml,
+    /** The chat list as WhatsApp keeps it busy while the open chat is idle: `perSecond` updates
+     *  of other chats' rows (a new preview, an unread count, typing…, the row moved to the top)
+     *  for `seconds`. Resolves with the number of updates made. */
+    churn(perSecond, seconds) {
+      const pane = document.getElementById('pane-side');
+      const total = Math.round(perSecond * seconds);
+      let n = 0;
+      return new Promise((resolve) => {
+        const t = setInterval(() => {
+          const items = [...pane.children].filter((it) => it.querySelector('[aria-selected="false"]'));
+          const item = items[n % Math.max(1, items.length)];
+          if (item) {
+            const preview = item.querySelector('[data-testid="cell-frame-secondary"] span');
+            if (preview) preview.textContent = n % 3 === 0 ? 'typing…' : `update ${n}`;
+            const detail = item.querySelector('[data-testid="cell-frame-primary-detail"]');
+            let badge = detail?.querySelector('[aria-label$="unread messages"]');
+            if (!badge && detail) { badge = document.createElement('span'); detail.appendChild(badge); }
+            if (badge) badge.setAttribute('aria-label', `${1 + (n % 9)} unread messages`);
+            if (badge) badge.textContent = String(1 + (n % 9));
+            if (n % 4 === 0) pane.prepend(item);
+          }
+          if (++n >= total) { clearInterval(t); resolve(n); }
+        }, 1000 / perSecond);
+      });
+    },
     /** The calendar day `n` days from the page's "today", as the fixtures render it. */
     day(n) { const d = daysFrom(n); return { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate() }; },
   };
@@ -197,6 +302,8 @@
         const db = req.result;
         db.createObjectStore('contact', { keyPath: 'id' });
         db.createObjectStore('chat', { keyPath: 'id' });
+        // Message rows: the serialized id and `t` (seconds); the text is encrypted at rest.
+        db.createObjectStore('message', { keyPath: 'id' });
       };
       req.onsuccess = () => {
         const db = req.result;
@@ -205,10 +312,21 @@
           tx.objectStore('chat').put({ id: c.jid, name: c.title, formattedTitle: c.title, isGroup: !!c.group, t: 1763000000 });
           if (!c.group) tx.objectStore('contact').put({ id: c.jid, name: c.title, pushname: c.title, isMyContact: true });
         }
-        tx.oncomplete = () => { db.close(); resolve(); };
+        // Kept open, as WhatsApp keeps it: a message's row is written as it is shown.
+        tx.oncomplete = () => { modelDb = db; resolve(); };
       };
       req.onerror = () => resolve();
     });
+  }
+
+  // WhatsApp writes each message it shows to its database too, keyed
+  // `<fromMe>_<chat>_<id>` (a group's received ones add `_<participant>`).
+  let modelDb = null;
+  function storeMessage(c, id, out, time, authorPhone) {
+    if (!modelDb || !c.jid || !modelDb.objectStoreNames.contains('message')) return;
+    const participant = c.group && !out && authorPhone ? `_${authorPhone.replace(/\D/g, '')}@c.us` : '';
+    modelDb.transaction('message', 'readwrite').objectStore('message')
+      .put({ id: `${out}_${c.jid}_${id}${participant}`, t: Math.floor(time.getTime() / 1000), type: 'chat', fromMe: out });
   }
 
   function renderChatList() {
@@ -217,8 +335,8 @@
     pane.addEventListener('click', (e) => { const r = e.target.closest('[data-chat]'); if (r) openChat(r.dataset.chat); });
   }
 
-  const params = new URLSearchParams(location.search);
   if (params.get('lang')) document.documentElement.lang = params.get('lang');
+  if (params.get('htmllang') !== null) document.documentElement.lang = params.get('htmllang');
   if (params.get('theme') === 'dark') document.body.classList.add('dark');
   const ready = (async () => {
     if (params.get('noidb') === null) await seedModelStorage();

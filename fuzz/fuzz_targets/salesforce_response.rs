@@ -16,7 +16,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = salesforce::budget(&r);
     let _ = salesforce::parse_token(&r, 1_795_000_000_000);
     let _ = Salesforce::parse_collection(&r);
-    let _ = Salesforce::parse_content_note(&r);
     let _ = Salesforce::parse_single(&r);
     let _ = sf.parse_search(&r);
     let _ = sf.parse_create(&r);

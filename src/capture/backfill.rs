@@ -51,37 +51,8 @@ pub fn covers(oldest: Option<&LocalMinute>, today: (u16, u8, u8)) -> bool {
     days_from_civil(o.year.into(), o.month.into(), o.day.into()) <= start
 }
 
-/// How one chat went.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Outcome {
-    /// Messages back to the start of the window were captured.
-    Covered {
-        messages: usize,
-    },
-    /// WhatsApp loaded nothing older than `oldest` (`YYYY-MM-DD`): everything it had was captured,
-    /// but it did not reach the window's start (a chat that began inside the window looks the same).
-    HistoryEnds {
-        messages: usize,
-        oldest: Option<String>,
-    },
-    /// The chat did not open (not found in the list, or its header never showed).
-    NotOpened {
-        reason: String,
-    },
-    Cancelled,
-}
-
-/// Progress and result, as the panel shows them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Progress {
-    pub total: usize,
-    pub done: usize,
-    pub current: Option<String>,
-    pub results: Vec<(String, Outcome)>,
-    pub unreadable: Vec<String>,
-    pub finished: bool,
-}
+// How each chat went and the run's progress are what the panel shows: core's types.
+pub use crate::core::model::{BackfillOutcome as Outcome, BackfillProgress as Progress};
 
 #[cfg(test)]
 mod tests {

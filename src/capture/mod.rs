@@ -4,6 +4,7 @@
 //! frame, native tests and fuzzing share this one implementation.
 pub mod backfill;
 pub mod chatlist;
+pub mod idb_times;
 pub use crmsync_html as html;
 pub mod selectors;
 
@@ -23,6 +24,9 @@ pub struct Counters {
     pub rows_seen: u64,
     pub parsed: u64,
     pub skipped: BTreeMap<String, u64>,
+    /// Page health per chat key (see `Health`).
+    #[serde(default)]
+    pub health: BTreeMap<String, Health>,
 }
 
 impl Counters {
@@ -37,54 +41,163 @@ pub struct ScanContext {
     /// `WaIdentity::chat_key()` of the open chat.
     pub chat: String,
     pub is_group: bool,
-    /// Decided from the digits of this chat's dates when they can, else from the locale.
+    /// The date order this chat's own evidence proves (digits above 12, day-separator chips,
+    /// dates that would lie in the future): once proven it holds for the chat.
     pub order: Option<DateOrder>,
+    /// The page's language (`<html lang>`).
     pub locale: String,
+    /// The browser's own date order (`Intl.DateTimeFormat`), from the shell.
+    pub browser_order: Option<DateOrder>,
+    /// Today's local date (year, month, day), from the shell: chips say "Today" and
+    /// "Yesterday", and no message is dated after tomorrow.
+    pub today: Option<(u16, u8, u8)>,
     /// The previous message's date: rows without `data-pre-plain-text` show only hh:mm.
     pub last_time: Option<LocalMinute>,
+    /// The day the next row belongs to when it shows only a clock: the previous row's, or
+    /// the day-separator chip's since (None after a chip that could not be read).
+    pub day: Option<(u16, u8, u8)>,
     /// Consecutive group messages omit the author block: inherit it.
     pub last_author: Option<Sender>,
+    /// Messages read with an uncertain date order (left undated) since the order was proven.
+    pub uncertain: u64,
+    /// Each row's problems (`ROW_*` bits) by row key, as this scan read them: page health.
+    pub verdicts: Vec<(String, u8)>,
+    /// The row being read: its key and problems so far.
+    pub row: (String, u8),
+}
+
+/// Row problems, for page health: a row that has a `data-id` but is read as nothing known,
+/// one with a timestamp but no text, one whose author block cannot be read, one whose date
+/// order is uncertain.
+pub const ROW_UNCLASSIFIED: u8 = 1;
+pub const ROW_NO_TEXT: u8 = 2;
+pub const ROW_UNKNOWN_AUTHOR: u8 = 4;
+pub const ROW_UNCERTAIN_DATE: u8 = 8;
+
+/// The `a/b/yyyy` fields of a `data-pre-plain-text` date (None for year-first dates).
+fn date_fields(pre: &str) -> Option<(u32, u32, u32)> {
+    let inner = pre.split(']').next()?;
+    let date = inner.split(',').find(|p| !p.contains(':'))?;
+    date_fields_of(date)
+}
+
+fn date_fields_of(date: &str) -> Option<(u32, u32, u32)> {
+    let f: Vec<u32> = date.split(['/', '.', '-']).filter_map(|x| x.trim().parse().ok()).collect();
+    (f.len() == 3 && f[0] < 100 && f[1] < 100).then(|| (f[0], f[1], f[2]))
 }
 
 /// The date order a set of `data-pre-plain-text` values proves, if any proves one.
 pub fn infer_order<'a>(attrs: impl IntoIterator<Item = &'a str>) -> Option<DateOrder> {
-    for a in attrs {
-        let Some(inner) = a.split(']').next() else { continue };
-        let date = inner.split(',').find(|p| !p.contains(':')).unwrap_or("");
-        let f: Vec<u32> =
-            date.split(['/', '.', '-']).filter_map(|x| x.trim().parse().ok()).collect();
-        if f.len() == 3 && f[0] < 100 {
-            if f[0] > 12 && f[1] <= 12 {
-                return Some(DateOrder::DayFirst);
-            }
-            if f[1] > 12 && f[0] <= 12 {
-                return Some(DateOrder::MonthFirst);
-            }
+    attrs.into_iter().filter_map(date_fields).find_map(|(a, b, _)| digits_order(a, b))
+}
+
+fn digits_order(a: u32, b: u32) -> Option<DateOrder> {
+    if a > 12 && b <= 12 {
+        Some(DateOrder::DayFirst)
+    } else if b > 12 && a <= 12 {
+        Some(DateOrder::MonthFirst)
+    } else {
+        None
+    }
+}
+
+/// Days since 1970-01-01 of a date.
+fn days_of(d: (u16, u8, u8)) -> i64 {
+    chatlist::days_from_civil(d.0.into(), d.1.into(), d.2.into())
+}
+
+/// (year, month, day) of `a/b/y` read in `order`, if it is a real date.
+fn as_date((a, b, y): (u32, u32, u32), order: DateOrder) -> Option<(u16, u8, u8)> {
+    let (d, m) = if order == DateOrder::DayFirst { (a, b) } else { (b, a) };
+    let y = if y < 100 { y + 2000 } else { y };
+    let date = (u16::try_from(y).ok()?, u8::try_from(m).ok()?, u8::try_from(d).ok()?);
+    // Round-trips through the calendar: 31/02 is not a date.
+    let back = crate::core::schedule::minute_from_local_minutes(days_of(date) * 1440);
+    ((1..=12).contains(&m) && (back.year, back.month, back.day) == date).then_some(date)
+}
+
+/// The order the page's signals agree on, when the chat's own evidence proves none: the
+/// page's language when it names a region (a bare "en" says nothing: en-US is month-first,
+/// en-GB and en-IN day-first), and the browser's own date format. When they disagree it is
+/// not guessed.
+pub fn fallback_order(locale: &str, browser: Option<DateOrder>) -> Option<DateOrder> {
+    let l = locale.trim();
+    let lang = (!l.is_empty() && !l.eq_ignore_ascii_case("en")).then(|| timestamp::date_order(l));
+    match (lang, browser) {
+        (Some(a), Some(b)) => (a == b).then_some(a),
+        (a, b) => a.or(b),
+    }
+}
+
+/// A day-separator chip's label as a date, when it names one unambiguously.
+fn chip_day(label: &str, ctx: &ScanContext) -> Option<(u16, u8, u8)> {
+    let t = label.trim().to_lowercase();
+    if let Some(today) = ctx.today {
+        let back = if s::TODAY_WORDS.contains(&t.as_str()) {
+            Some(0)
+        } else if t.contains(['/', '.', '-']) {
+            None
+        } else {
+            chatlist::age_days(&t, &ctx.locale, today)
+        };
+        if let Some(back) = back {
+            let d = crate::core::schedule::minute_from_local_minutes(
+                (days_of(today) - i64::from(back)) * 1440,
+            );
+            return Some((d.year, d.month, d.day));
         }
     }
-    None
+    let f = date_fields_of(&t)?;
+    let order = ctx.order.or_else(|| digits_order(f.0, f.1));
+    match order {
+        Some(o) => as_date(f, o),
+        // 5/5/2026 reads the same either way.
+        None if f.0 == f.1 => as_date(f, DateOrder::DayFirst),
+        None => None,
+    }
+}
+
+/// What a chip proves about the order of a row's date under it.
+fn chip_proves(chip: (u16, u8, u8), f: (u32, u32, u32)) -> Option<DateOrder> {
+    let day = as_date(f, DateOrder::DayFirst);
+    let month = as_date(f, DateOrder::MonthFirst);
+    match (day == Some(chip), month == Some(chip)) {
+        (true, false) => Some(DateOrder::DayFirst),
+        (false, true) => Some(DateOrder::MonthFirst),
+        _ => None,
+    }
+}
+
+/// What "no message is from after tomorrow" proves about a date's order.
+fn future_proves(today: (u16, u8, u8), f: (u32, u32, u32)) -> Option<DateOrder> {
+    let limit = days_of(today) + 1;
+    let ok = |o| as_date(f, o).is_some_and(|d| days_of(d) <= limit);
+    match (ok(DateOrder::DayFirst), ok(DateOrder::MonthFirst)) {
+        (true, false) => Some(DateOrder::DayFirst),
+        (false, true) => Some(DateOrder::MonthFirst),
+        _ => None,
+    }
 }
 
 fn clean(t: &str) -> String {
     t.trim_matches(|c: char| c.is_whitespace()).to_string()
 }
 
-/// A phone number shown as text ("+91 77378 87058") → E.164, else None.
+/// A phone number shown as text ("+91 77378 87058") → `+digits`, else None.
+///
+/// Only the digits: the worker puts every number a WhatsApp tab reports in E.164
+/// (`Request::canonicalize_phones`), so the content script's module carries no phone metadata
+/// (libphonenumber's is most of a megabyte of wasm). libphonenumber reads a `+` number by its
+/// digits alone, so the two steps give what parsing the shown text would.
 pub fn phone_in_text(t: &str) -> Option<String> {
     let t = t.trim();
     if !t.starts_with('+') {
         return None;
     }
-    let digits = t.chars().filter(char::is_ascii_digit).count();
+    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
     let only_phone_chars =
         t.chars().all(|c| c.is_ascii_digit() || " +-().\u{a0}\u{202f}".contains(c));
-    if t.starts_with('+') && only_phone_chars && (7..=15).contains(&digits) {
-        crate::core::phone::parse_one(t, "ZZ").ok().or_else(|| {
-            Some(format!("+{}", t.chars().filter(char::is_ascii_digit).collect::<String>()))
-        })
-    } else {
-        None
-    }
+    (only_phone_chars && (7..=15).contains(&digits.len())).then(|| format!("+{digits}"))
 }
 
 /// `Ver "file.pdf"` / `Open "file.pdf"` (localized verb) → `file.pdf`.
@@ -115,24 +228,117 @@ fn reaction_emoji(label: &str) -> Vec<String> {
         .collect()
 }
 
-/// hh:mm shown in a bubble's meta when the row has no `data-pre-plain-text`.
-fn meta_clock(meta: Option<El>) -> Option<(u8, u8)> {
-    let meta = meta?;
-    let t = meta.text();
-    let hm = t.split_whitespace().find(|w| w.contains(':'))?;
-    let (h, m) = hm.split_once(':')?;
-    let (mut h, m): (u8, u8) = (h.parse().ok()?, m.get(..2)?.parse().ok()?);
-    let lower = t.to_lowercase();
-    if lower.contains("pm") && h < 12 {
-        h += 12;
-    } else if lower.contains("am") && h == 12 {
-        h = 0;
+/// A text that is only a time of day ("9:34 pm", "13:52", "8:05 p. m."), as (hour, minute).
+fn clock_of(t: &str) -> Option<(u8, u8)> {
+    let t = t.trim_matches(|c: char| c.is_whitespace() || "\u{202f}\u{a0}\u{200e}".contains(c));
+    if t.is_empty() || t.len() > 16 || !t.contains(':') {
+        return None;
+    }
+    let (h, rest) = t.split_once(':')?;
+    let m = rest.get(..2)?;
+    let suffix = rest[2..].to_lowercase();
+    let suffix: String = suffix.chars().filter(|c| c.is_alphabetic()).collect();
+    let (mut h, m): (u8, u8) = (h.trim().parse().ok()?, m.parse().ok()?);
+    match suffix.as_str() {
+        "" => {}
+        "pm" if h < 12 => h += 12,
+        "am" if h == 12 => h = 0,
+        "am" | "pm" => {}
+        _ => return None,
     }
     (h < 24 && m < 60).then_some((h, m))
 }
 
+/// The bubble's clock: the older builds' meta block, else the row's last leaf element outside
+/// the quote whose whole text is a time of day (a voice note's duration comes before it).
+fn row_clock(row: El, ix: &s::Index) -> Option<(u8, u8)> {
+    if let Some(meta) = ix.get(s::F_MSG_META) {
+        let t = meta.text();
+        if let Some(c) = t.split_whitespace().find_map(|w| {
+            clock_of(w).or_else(|| {
+                // "10:54 PM" split in two words.
+                let i = t.find(w)?;
+                clock_of(t[i..].split_whitespace().take(2).collect::<Vec<_>>().join(" ").as_str())
+            })
+        }) {
+            return Some(c);
+        }
+    }
+    let quote = ix.get(s::F_QUOTED).map(|q| (q.index(), q.end()));
+    row.descendants()
+        .filter(|e| quote.is_none_or(|(a, b)| e.index() < a || e.index() >= b))
+        .filter(|e| e.elements().next().is_none())
+        .filter_map(|e| clock_of(&e.text()))
+        .last()
+}
+
+/// A name as the rep sees it: the visible text without WhatsApp's "~" mark of a push name,
+/// or, when only the aria-label holds it, that label without its screen-reader wording.
+fn visible_name(el: El) -> Option<String> {
+    let text = clean(&el.text());
+    let text = text.trim_start_matches(['~', '\u{223c}']).trim().to_string();
+    if !text.is_empty() {
+        return Some(text);
+    }
+    let label = clean(el.attr("aria-label")?);
+    let label = label.trim_end_matches(':').trim();
+    let lower = label.to_lowercase();
+    let name = s::AUTHOR_LABEL_PREFIXES
+        .iter()
+        .find(|p| lower.starts_with(*p))
+        .map_or(label, |p| label.get(p.len()..).unwrap_or(label));
+    Some(name.trim().to_string()).filter(|n| !n.is_empty())
+}
+
+/// An author block read: the name shown and the phone beside it (either may be missing).
+#[derive(Default)]
+struct Author {
+    name: Option<String>,
+    phone: Option<String>,
+}
+
+/// Read an author block (`[role=""]`, or a `data-testid="author"` span).
+fn read_author(block: El) -> Author {
+    let mut a = Author::default();
+    let mut spans = Vec::new();
+    block.find_all(|e| e.tag() == "span" || e.attr("data-testid") == Some("author"), &mut spans);
+    for e in spans {
+        let text = clean(&e.text());
+        if let Some(p) = phone_in_text(&text) {
+            a.phone = a.phone.or(Some(p));
+            continue;
+        }
+        if e.has_class("_ahx_") {
+            continue;
+        }
+        let named = e.attr("data-testid") == Some("author")
+            || e.attr("dir").is_some()
+            || e.attr("aria-label").is_some();
+        if a.name.is_none() && named {
+            a.name = visible_name(e);
+        }
+    }
+    a
+}
+
+/// Count a row that was read with a problem (for page health and diagnostics).
+fn problem(ctx: &mut ScanContext, counters: &mut Counters, bit: u8, why: &str) {
+    ctx.row.1 |= bit;
+    counters.skip(why);
+}
+
 /// Parse one row (the element carrying `data-id`, or an ancestor of it).
 pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<Message> {
+    ctx.row = (String::new(), 0);
+    let m = read_row(row, ctx, counters);
+    if !ctx.row.0.is_empty() {
+        let v = std::mem::take(&mut ctx.row);
+        ctx.verdicts.push(v);
+    }
+    m
+}
+
+fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<Message> {
     counters.rows_seen += 1;
     let ix = s::index(row);
     let Some(idel) = ix.get(s::F_ROW_ID) else {
@@ -144,76 +350,145 @@ pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Opt
         counters.skip("bad data-id");
         return None;
     }
+    ctx.row.0.clone_from(&key);
+    let legacy = key.starts_with("true_") || key.starts_with("false_");
     let is_out = ix.has(s::F_OUT) || key.starts_with("true_");
     let is_in = ix.has(s::F_IN) || key.starts_with("false_");
     let pre = ix.get(s::F_PRE_PLAIN).and_then(|e| e.attr("data-pre-plain-text"));
     let deleted = ix.has(s::F_DELETED);
-    let system = ix.has(s::F_SYSTEM);
+    let clock = row_clock(row, &ix);
+    let media_kind = [
+        s::F_STICKER,
+        s::F_GIF,
+        s::F_VOICE,
+        s::F_DOCUMENT,
+        s::F_LOCATION,
+        s::F_CONTACT_CARD,
+        s::F_VIDEO,
+    ]
+    .iter()
+    .any(|f| ix.has(*f))
+        || ix.outside_quote(s::F_IMAGE).is_some();
+    let system = ix.has(s::F_SYSTEM)
+        || (!is_out && !is_in && pre.is_none() && !clean(&row.text()).is_empty());
     if !is_out && !is_in && !system {
-        counters.skip("not a message (no direction)");
+        problem(ctx, counters, ROW_UNCLASSIFIED, "not a message (no direction)");
+        return None;
+    }
+    // A bare id with no bubble: no timestamp, no clock, nothing a message shows (a contact
+    // row "~Name" with its number, for example).
+    if !legacy
+        && !system
+        && pre.is_none()
+        && clock.is_none()
+        && !deleted
+        && !media_kind
+        && ix.outside_quote(s::F_BODY).is_none()
+    {
+        counters.skip("not a message (no bubble)");
         return None;
     }
 
     // When and who.
     let (time, mut sender) = match pre {
-        // The chat's digits decide the order when they can, else the locale.
-        Some(p) => match timestamp::parse_pre_plain_in(
-            p,
-            ctx.order.unwrap_or_else(|| timestamp::date_order(&ctx.locale)),
-        ) {
-            Ok(pp) => (Some(pp.time), Sender { phone: phone_in_text(&pp.sender), name: pp.sender }),
+        Some(p) => match read_pre(p, ctx) {
+            Ok((time, name)) => {
+                if time.is_none() {
+                    problem(ctx, counters, ROW_UNCERTAIN_DATE, "uncertain date order");
+                }
+                (time, Sender { phone: phone_in_text(&name), name })
+            }
             Err(_) => {
-                counters.skip("unreadable data-pre-plain-text");
+                problem(ctx, counters, ROW_UNCLASSIFIED, "unreadable data-pre-plain-text");
                 return None;
             }
         },
         None => {
-            // Media without caption and deleted rows show only hh:mm: take the date of
-            // the previous message in the list (rows come in order).
-            let time = match (meta_clock(ix.get(s::F_MSG_META)), ctx.last_time) {
-                (Some((h, m)), Some(last)) => Some(LocalMinute { hour: h, minute: m, ..last }),
+            // Media without caption and deleted rows show only hh:mm: the date is the day
+            // of the previous message in the list, or of the chip above this row.
+            let time = match (clock, ctx.day) {
+                (Some((hour, minute)), Some((year, month, day))) => {
+                    Some(LocalMinute { year, month, day, hour, minute })
+                }
                 _ => None,
             };
             (time, Sender { name: String::new(), phone: None })
         }
     };
-    if let Some(author) = ix.outside_quote(s::F_AUTHOR) {
-        let name = author
-            .attr("aria-label")
-            .map(|a| a.trim_end_matches(':').to_string())
-            .unwrap_or_else(|| clean(&author.text()));
-        if !name.is_empty() {
-            sender.name = name;
+    if is_in && !is_out {
+        let block = ix.outside_quote(s::F_AUTHOR_BLOCK).or_else(|| ix.outside_quote(s::F_AUTHOR));
+        match block.map(read_author) {
+            Some(a) if a.name.is_some() || a.phone.is_some() => {
+                if let Some(n) = a.name.or_else(|| a.phone.clone()) {
+                    sender.name = n;
+                }
+                sender.phone = a.phone.or(sender.phone);
+            }
+            // An author block that cannot be read: the sender is not known. Never the
+            // previous row's: that would file this message under someone else.
+            Some(_) if pre.is_none() => {
+                sender = Sender { name: String::new(), phone: None };
+                problem(ctx, counters, ROW_UNKNOWN_AUTHOR, "unknown author");
+                ctx.last_author = None;
+            }
+            Some(_) => {}
+            None if ctx.is_group => match &ctx.last_author {
+                // Consecutive messages from one sender omit the block: the same person,
+                // shown under the same name.
+                Some(prev)
+                    if sender.name.is_empty()
+                        || (sender.phone.is_some() && sender.phone == prev.phone)
+                        || (sender.phone.is_none() && prev.name == sender.name) =>
+                {
+                    if sender.name.is_empty() || sender.phone.is_some() {
+                        sender.name = prev.name.clone();
+                    }
+                    sender.phone = sender.phone.or_else(|| prev.phone.clone());
+                }
+                None if sender.name.is_empty() => {
+                    problem(ctx, counters, ROW_UNKNOWN_AUTHOR, "unknown author")
+                }
+                _ => {}
+            },
+            None => {}
         }
-        if let Some(p) = ix.outside_quote(s::F_AUTHOR_PHONE).and_then(|e| phone_in_text(&e.text()))
-        {
-            sender.phone = Some(p);
+        if ctx.is_group && !sender.name.is_empty() {
+            ctx.last_author = Some(sender.clone());
         }
     }
     if is_out && sender.name.is_empty() {
         sender.name = "You".into();
     }
-    if ctx.is_group && is_in {
-        match &ctx.last_author {
-            Some(prev)
-                if sender.name.is_empty()
-                    || (sender.phone.is_none() && prev.name == sender.name) =>
-            {
-                if sender.name.is_empty() {
-                    sender.name = prev.name.clone();
-                }
-                sender.phone = sender.phone.or_else(|| prev.phone.clone());
-            }
-            _ => {}
-        }
-        ctx.last_author = Some(sender.clone());
-    }
-    if time.is_some() {
-        ctx.last_time = time;
+    if let Some(t) = time {
+        ctx.last_time = Some(t);
+        ctx.day = Some((t.year, t.month, t.day));
+    } else if pre.is_some() {
+        // Undated for want of a certain order: the rows after it share its day, unknown.
+        ctx.day = None;
     }
 
     // What.
-    let body = ix.outside_quote(s::F_BODY).map(|e| e.text()).unwrap_or_default();
+    let author_range = ix
+        .outside_quote(s::F_AUTHOR_BLOCK)
+        .or_else(|| ix.outside_quote(s::F_AUTHOR))
+        .map(|b| (b.index(), b.end()));
+    let body = ix.outside_quote(s::F_BODY).map(|e| e.text()).or_else(|| {
+        // The last resort, `span[dir]`: only inside the copyable text, never the author's
+        // name or a clock.
+        let pre_el = ix.get(s::F_PRE_PLAIN)?;
+        let quote = ix.get(s::F_QUOTED).map(|q| (q.index(), q.end()));
+        pre_el
+            .descendants()
+            .filter(|e| s::BODY_DIR.iter().any(|sel| sel.matches(e)))
+            .filter(|e| quote.is_none_or(|(a, b)| e.index() < a || e.index() >= b))
+            .filter(|e| author_range.is_none_or(|(a, b)| e.index() < a || e.index() >= b))
+            .map(|e| e.text())
+            .find(|t| !clean(t).is_empty() && clock_of(t).is_none())
+    });
+    let body = body.unwrap_or_default();
+    if pre.is_some() && clean(&body).is_empty() && !media_kind && !deleted {
+        problem(ctx, counters, ROW_NO_TEXT, "timestamp but no text");
+    }
     let mut media = Vec::new();
     let kind = if deleted {
         MessageKind::Deleted
@@ -275,14 +550,27 @@ pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Opt
         MessageKind::Text
     };
     let text = if kind == MessageKind::Deleted || kind == MessageKind::System {
-        clean(&row.text()).chars().take(2000).collect()
+        // The notice without the clock.
+        let mut t = String::new();
+        for e in row.descendants().filter(|e| e.elements().next().is_none()) {
+            let piece = clean(&e.text());
+            if !piece.is_empty() && clock_of(&piece).is_none() {
+                if !t.is_empty() {
+                    t.push(' ');
+                }
+                t.push_str(&piece);
+            }
+        }
+        let t = if t.is_empty() { clean(&row.text()) } else { t };
+        t.chars().take(2000).collect()
     } else {
         body
     };
     let quoted = ix.get(s::F_QUOTED).map(|q| Quoted {
-        sender: s::first(q, s::AUTHOR)
-            .map(|a| a.attr("aria-label").map(str::to_string).unwrap_or_else(|| clean(&a.text())))
-            .filter(|n| !n.is_empty()),
+        sender: s::first(q, s::AUTHOR_BLOCK)
+            .or_else(|| s::first(q, s::AUTHOR))
+            .map(read_author)
+            .and_then(|a| a.name.or(a.phone)),
         text: s::first(q, s::QUOTED_TEXT).map(|e| e.text()).unwrap_or_default(),
     });
     let mut reactions = Vec::new();
@@ -297,13 +585,13 @@ pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Opt
             }
         }
     }
+    // "Edited" is a word of its own beside the clock (no test id on current builds).
     let edited = ix.has(s::F_EDITED)
-        || ix.get(s::F_MSG_META).is_some_and(|m| {
-            let t = m.text();
-            // Most metas are a bare clock: no letters, no word to look for.
-            t.bytes().any(|b| b.is_ascii_alphabetic()) && {
-                let t = t.to_lowercase();
-                s::EDITED_WORDS.iter().any(|w| t.contains(w))
+        || row.descendants().filter(|e| e.elements().next().is_none()).any(|e| {
+            let t = e.text();
+            t.len() < 24 && t.bytes().any(|b| b.is_ascii_alphabetic()) && {
+                let t = clean(&t).to_lowercase();
+                s::EDITED_WORDS.contains(&t.as_str())
             }
         });
     counters.parsed += 1;
@@ -323,28 +611,101 @@ pub fn parse_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Opt
     })
 }
 
+/// Time and sender of a `data-pre-plain-text`. An ambiguous date (both fields ≤ 12) is read
+/// in the order the chat proved, else in the order the page's signals agree on; when
+/// neither decides, the time is None (undated: kept, never written with a guessed date).
+fn read_pre(p: &str, ctx: &mut ScanContext) -> Result<(Option<LocalMinute>, String), String> {
+    if let Some(o) = ctx.order.or_else(|| fallback_order(&ctx.locale, ctx.browser_order)) {
+        let pp = timestamp::parse_pre_plain_in(p, o)?;
+        return Ok((Some(pp.time), pp.sender));
+    }
+    let day = timestamp::parse_pre_plain_in(p, DateOrder::DayFirst);
+    let month = timestamp::parse_pre_plain_in(p, DateOrder::MonthFirst);
+    match (day, month) {
+        (Ok(a), Ok(b)) if a.time == b.time => Ok((Some(a.time), a.sender)),
+        (Ok(a), Ok(_)) => {
+            ctx.uncertain += 1;
+            Ok((None, a.sender))
+        }
+        (Ok(a), Err(_)) | (Err(_), Ok(a)) => Ok((Some(a.time), a.sender)),
+        (Err(e), Err(_)) => Err(e),
+    }
+}
+
+/// One item of the message list in order: a message row, or a day-separator chip.
+enum Item<'d, 'a> {
+    Row(El<'d, 'a>),
+    Chip(String),
+}
+
 /// Scan serialized HTML (a row, several rows, or the whole message list) in order.
 pub fn scan(html: &str, ctx: &mut ScanContext, counters: &mut Counters) -> Vec<Message> {
     counters.scans += 1;
     let doc = html::parse(html);
-    // Rows are the outermost elements carrying `data-id` (it does not nest).
-    let mut rows: Vec<El> = Vec::new();
+    // Rows are the outermost elements carrying `data-id` (it does not nest); chips are
+    // `role="row"` elements with no `data-id` inside and a short label.
+    let mut items: Vec<Item> = Vec::new();
     let mut next = 0;
     for e in doc.elements() {
-        if e.index() >= next && e.attr_by_bit(html::DATA_ID_BIT).is_some() {
-            rows.push(e);
+        if e.index() < next {
+            continue;
+        }
+        if e.attr_by_bit(html::DATA_ID_BIT).is_some() {
+            items.push(Item::Row(e));
+            next = e.end();
+        } else if e.attr("role") == Some("row")
+            && !e.descendants().any(|d| d.attr_by_bit(html::DATA_ID_BIT).is_some())
+        {
+            let label = clean(&e.text());
+            if !label.is_empty() && label.chars().count() <= 40 {
+                items.push(Item::Chip(label));
+            }
             next = e.end();
         }
     }
     if ctx.order.is_none() {
-        // The first row whose digits prove the order decides; the rest are not read.
-        ctx.order = infer_order(rows.iter().filter_map(|r| {
-            s::first(*r, s::PRE_PLAIN).and_then(|e| e.attr("data-pre-plain-text"))
-        }));
+        ctx.order = prove_order(&items, ctx);
     }
-    let mut out = Vec::with_capacity(rows.len());
-    out.extend(rows.into_iter().filter_map(|r| parse_row(r, ctx, counters)));
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            Item::Row(r) => out.extend(parse_row(r, ctx, counters)),
+            Item::Chip(label) => ctx.day = chip_day(&label, ctx),
+        }
+    }
     out
+}
+
+/// What the chat's own evidence proves about its date order: the digits (a field above 12
+/// is the day), a chip naming the day of the dates under it, a reading that would date a
+/// message after tomorrow.
+fn prove_order(items: &[Item], ctx: &ScanContext) -> Option<DateOrder> {
+    let fields: Vec<Option<(u32, u32, u32)>> = items
+        .iter()
+        .map(|i| match i {
+            Item::Row(r) => s::first(*r, s::PRE_PLAIN)
+                .and_then(|e| e.attr("data-pre-plain-text"))
+                .and_then(date_fields),
+            Item::Chip(_) => None,
+        })
+        .collect();
+    if let Some(o) = fields.iter().flatten().find_map(|&(a, b, _)| digits_order(a, b)) {
+        return Some(o);
+    }
+    let mut chip = None;
+    for (item, f) in items.iter().zip(&fields) {
+        match (item, f) {
+            (Item::Chip(label), _) => chip = chip_day(label, ctx),
+            (Item::Row(_), Some(f)) => {
+                if let Some(o) = chip.and_then(|c| chip_proves(c, *f)) {
+                    return Some(o);
+                }
+            }
+            _ => {}
+        }
+    }
+    let today = ctx.today?;
+    fields.iter().flatten().find_map(|&f| future_proves(today, f))
 }
 
 /// Icon-font ligatures that can precede the title text in the header.
@@ -374,6 +735,30 @@ pub fn parse_header(html: &str) -> Option<WaIdentity> {
     Some(WaIdentity { phone, lid: None, name, is_group })
 }
 
+/// How well the page reads in one chat: what its rows' last reading found. Above a threshold
+/// capture of the chat pauses, so a WhatsApp change never becomes wrong data in a CRM.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub rows: u64,
+    /// Rows with a `data-id` read as nothing known (no direction, unreadable timestamp).
+    pub unclassified: u64,
+    /// Rows with a `data-pre-plain-text` but no text and no media.
+    pub no_text: u64,
+    pub unknown_authors: u64,
+    /// Rows left undated because their date order is not certain (not a reason to pause).
+    pub uncertain_dates: u64,
+    /// Chat headers that were there but could not be read (this tab, all chats).
+    pub unreadable_headers: u64,
+    pub paused: bool,
+}
+
+/// Pause a chat when at least this many of its rows read wrong…
+pub const PAUSE_MIN_ROWS: u64 = 3;
+/// …and they are at least this share of its rows (percent).
+pub const PAUSE_SHARE_PERCENT: u64 = 20;
+/// Rows remembered per chat for its health.
+const HEALTH_ROWS_MAX: usize = 20_000;
+
 /// A capture session for one tab: the open chat's scan context, counters, and what was
 /// already handed on, so re-rendered rows are not sent twice and edited rows are. The
 /// content script and the strict-CSP relay both run their HTML through one of these.
@@ -387,6 +772,14 @@ pub struct Session {
     /// The open chat's messages (at most `keep`), for diagnostics and tests.
     pub messages: BTreeMap<String, Message>,
     pub keep: usize,
+    /// The browser's date order and today's date, from the shell (see `ScanContext`).
+    pub browser_order: Option<DateOrder>,
+    pub today: Option<(u16, u8, u8)>,
+    /// chat → row key → the row's problems as last read.
+    rows: BTreeMap<String, BTreeMap<String, u8>>,
+    unreadable_headers: u64,
+    /// Keys handed on with a date.
+    dated: std::collections::BTreeSet<String>,
 }
 
 impl Session {
@@ -394,24 +787,99 @@ impl Session {
         Session { keep, ..Default::default() }
     }
 
+    /// What the shell knows of the browser: its date order (`Intl`) and today's date.
+    pub fn set_page(&mut self, browser_order: Option<DateOrder>, today: Option<(u16, u8, u8)>) {
+        self.browser_order = browser_order;
+        self.today = today;
+        self.ctx.browser_order = browser_order;
+        self.ctx.today = today;
+    }
+
+    fn context(&self, identity: &WaIdentity, locale: &str) -> ScanContext {
+        ScanContext {
+            chat: identity.chat_key(),
+            is_group: identity.is_group,
+            locale: locale.into(),
+            browser_order: self.browser_order,
+            today: self.today,
+            ..Default::default()
+        }
+    }
+
     /// A chat was opened (or the header changed): reset the per-chat context.
     pub fn open_chat(&mut self, identity: WaIdentity, locale: &str) {
         if self.identity.as_ref().map(WaIdentity::chat_key) != Some(identity.chat_key()) {
             self.messages.clear();
         }
-        self.ctx = ScanContext {
-            chat: identity.chat_key(),
-            is_group: identity.is_group,
-            locale: locale.into(),
-            ..Default::default()
-        };
+        self.ctx = self.context(&identity, locale);
         self.identity = Some(identity);
     }
 
+    /// `#main` shows a header that could not be read as a chat.
+    pub fn header_unreadable(&mut self) {
+        self.unreadable_headers += 1;
+        self.counters.skip("unreadable chat header");
+    }
+
+    /// The open chat's health (all zero before a chat is open).
+    pub fn health(&self) -> Health {
+        self.health_of(&self.ctx.chat)
+    }
+
+    pub fn health_of(&self, chat: &str) -> Health {
+        let mut h = Health { unreadable_headers: self.unreadable_headers, ..Default::default() };
+        for &f in self.rows.get(chat).map(|r| r.values()).into_iter().flatten() {
+            h.rows += 1;
+            h.unclassified += u64::from(f & ROW_UNCLASSIFIED != 0);
+            h.no_text += u64::from(f & ROW_NO_TEXT != 0);
+            h.unknown_authors += u64::from(f & ROW_UNKNOWN_AUTHOR != 0);
+            h.uncertain_dates += u64::from(f & ROW_UNCERTAIN_DATE != 0);
+        }
+        let bad = h.unclassified + h.no_text + h.unknown_authors;
+        h.paused = bad >= PAUSE_MIN_ROWS && bad * 100 >= h.rows * PAUSE_SHARE_PERCENT;
+        h
+    }
+
+    /// Record a scan's row verdicts for `chat`; the rows that must not be handed on (their
+    /// reading is known wrong), and whether the chat is paused.
+    fn judge(&mut self, chat: &str, verdicts: Vec<(String, u8)>) -> (Vec<String>, bool) {
+        let rows = self.rows.entry(chat.to_string()).or_default();
+        let mut withheld = Vec::new();
+        for (k, f) in verdicts {
+            if f & ROW_NO_TEXT != 0 {
+                withheld.push(k.clone());
+            }
+            if rows.len() < HEALTH_ROWS_MAX || rows.contains_key(&k) {
+                rows.insert(k, f);
+            }
+        }
+        let h = self.health_of(chat);
+        self.counters.health.insert(chat.to_string(), h.clone());
+        (withheld, h.paused)
+    }
+
     /// Scan `html` and return the messages that are new or changed since last returned.
+    /// Nothing while the chat is paused: its messages go once the page reads right again.
     pub fn ingest(&mut self, html: &str) -> Vec<Message> {
         let found = scan(html, &mut self.ctx, &mut self.counters);
+        let verdicts = std::mem::take(&mut self.ctx.verdicts);
+        let chat = self.ctx.chat.clone();
+        let (withheld, paused) = self.judge(&chat, verdicts);
+        if paused {
+            return Vec::new();
+        }
+        let found = found.into_iter().filter(|m| !withheld.contains(&m.key)).collect();
         self.hand_on(found, true)
+    }
+
+    /// `ingest`, with `context` (the row above) read first for its date and author only: its
+    /// own message is neither handed on nor judged from here.
+    pub fn ingest_after(&mut self, context: &str, html: &str) -> Vec<Message> {
+        if !context.is_empty() {
+            let _ = scan(context, &mut self.ctx, &mut Counters::default());
+            self.ctx.verdicts.clear();
+        }
+        self.ingest(html)
     }
 
     /// Rows WhatsApp removed before they were scanned (the rep sent a message and switched
@@ -425,22 +893,29 @@ impl Session {
     ) -> Vec<Message> {
         let same = self.identity.as_ref().map(WaIdentity::chat_key) == Some(identity.chat_key());
         if same {
-            let found = scan(html, &mut self.ctx, &mut self.counters);
-            return self.hand_on(found, true);
+            return self.ingest(html);
         }
-        let mut ctx = ScanContext {
-            chat: identity.chat_key(),
-            is_group: identity.is_group,
-            locale: locale.into(),
-            ..Default::default()
-        };
+        let mut ctx = self.context(identity, locale);
         let found = scan(html, &mut ctx, &mut self.counters);
+        let (withheld, paused) = self.judge(&identity.chat_key(), ctx.verdicts);
+        if paused {
+            return Vec::new();
+        }
+        let found = found.into_iter().filter(|m| !withheld.contains(&m.key)).collect();
         self.hand_on(found, false)
     }
 
     fn hand_on(&mut self, found: Vec<Message>, open_chat: bool) -> Vec<Message> {
         let mut out = Vec::new();
         for m in found {
+            // A row read once with its date, read again without the rows that dated it (the
+            // top of a re-rendered list): the earlier reading stands.
+            if m.time.is_none() && self.dated.contains(&m.key) {
+                continue;
+            }
+            if m.time.is_some() {
+                self.dated.insert(m.key.clone());
+            }
             let digest =
                 serde_json::to_vec(&m).map(|b| crate::core::outbox::fnv1a64(&b)).unwrap_or(0);
             if self.sent.insert(m.key.clone(), digest) != Some(digest) {

@@ -7,7 +7,7 @@ use super::html::select::{Dispatch, RowIndex};
 use super::html::El;
 
 /// Every field the row parser reads, indexed by the `F_*` constants below.
-pub const FIELDS: [&[Sel]; 28] = [
+pub const FIELDS: [&[Sel]; 30] = [
     OUT,
     IN,
     PRE_PLAIN,
@@ -36,6 +36,8 @@ pub const FIELDS: [&[Sel]; 28] = [
     DOCUMENT_NAME,
     ROW_ID,
     REACTIONS,
+    AUTHOR_BLOCK,
+    BODY_DIR,
 ];
 pub const F_OUT: usize = 0;
 pub const F_IN: usize = 1;
@@ -65,10 +67,13 @@ pub const F_DOCUMENT_THUMB: usize = 24;
 pub const F_DOCUMENT_NAME: usize = 25;
 pub const F_ROW_ID: usize = 26;
 pub const F_REACTIONS: usize = 27;
+pub const F_AUTHOR_BLOCK: usize = 28;
+pub const F_BODY_DIR: usize = 29;
 
 /// One pass over a row: for every field, the first element (document order) matched by
 /// its highest-priority selector, both anywhere and outside the quoted message.
-pub fn index<'d, 'a>(row: El<'d, 'a>) -> RowIndex<'d, 'a, { FIELDS.len() }> {
+pub type Index<'d, 'a> = RowIndex<'d, 'a, { FIELDS.len() }>;
+pub fn index<'d, 'a>(row: El<'d, 'a>) -> Index<'d, 'a> {
     static D: std::sync::OnceLock<Dispatch<{ FIELDS.len() }>> = std::sync::OnceLock::new();
     RowIndex::build(D.get_or_init(|| Dispatch::new(&FIELDS, F_QUOTED)), row)
 }
@@ -79,36 +84,50 @@ pub const OUT: &[Sel] = &[Sel::Class("message-out")];
 pub const IN: &[Sel] = &[Sel::Class("message-in")];
 pub const PRE_PLAIN: &[Sel] = &[Sel::Has("data-pre-plain-text")];
 
-// Body text: WhatsApp's selectable text, then the older class, then a bare span[dir].
-pub const BODY: &[Sel] = &[
-    Sel::Attr("data-testid", "selectable-text"),
-    Sel::Class("selectable-text"),
-    Sel::AttrStartsAny("dir", &["ltr", "rtl", "auto"]),
-];
+// Body text: WhatsApp's selectable text, then the older class. A bare `span[dir]` is the
+// last resort (`BODY_DIR`), taken only inside the copyable text and outside the author
+// block: author names and clocks are `span[dir=auto]` too.
+pub const BODY: &[Sel] =
+    &[Sel::Attr("data-testid", "selectable-text"), Sel::Class("selectable-text")];
+pub const BODY_DIR: &[Sel] = &[Sel::AttrStartsAny("dir", &["ltr", "rtl", "auto"])];
 
-pub const QUOTED: &[Sel] = &[
-    Sel::Attr("data-testid", "quoted-message"),
-    Sel::AttrStartsAny(
-        "aria-label",
-        &[
-            "quoted message",
-            "mensagem citada",
-            "mensaje citado",
-            "message cité",
-            "zitierte nachricht",
-            "messaggio citato",
-        ],
-    ),
-];
+pub const QUOTED: &[Sel] = &[Sel::AttrStartsAny(
+    "aria-label",
+    &[
+        "quoted message",
+        "mensagem citada",
+        "mensaje citado",
+        "message cité",
+        "zitierte nachricht",
+        "messaggio citato",
+    ],
+)];
 pub const QUOTED_TEXT: &[Sel] = &[
     Sel::Class("quoted-mention"),
     Sel::Attr("data-testid", "selectable-text"),
     Sel::AttrStartsAny("dir", &["ltr", "rtl", "auto"]),
 ];
 
-// Group author block: push name + (for unsaved senders) the formatted phone.
+// Group author block: a `[role=""]` element (the real page's only empty role) holding the
+// name (`span[dir=auto]`, sometimes with `data-testid="author"` and an aria-label such as
+// "Maybe Nirant" for an unsaved sender's push name) and, for unsaved senders, the formatted
+// phone in a sibling span. The hashed class `_ahx_` is a hint, phone-like text the rule.
+pub const AUTHOR_BLOCK: &[Sel] = &[Sel::Attr("role", "")];
 pub const AUTHOR: &[Sel] = &[Sel::Attr("data-testid", "author")];
-pub const AUTHOR_PHONE: &[Sel] = &[Sel::Attr("data-testid", "author-phone"), Sel::Class("_ahx_")];
+pub const AUTHOR_PHONE: &[Sel] = &[Sel::Class("_ahx_")];
+/// Screen-reader wording WhatsApp puts before a push name in the author's aria-label (the
+/// visible text is the name alone): stripped when only the aria-label can be read.
+pub const AUTHOR_LABEL_PREFIXES: &[&str] = &[
+    "maybe ",
+    "talvez ",
+    "quizás ",
+    "quizas ",
+    "peut-être ",
+    "vielleicht ",
+    "forse ",
+    "mungkin ",
+    "misschien ",
+];
 
 // Kinds.
 pub const DELETED: &[Sel] = &[
@@ -119,7 +138,7 @@ pub const DELETED: &[Sel] = &[
 ];
 pub const STICKER: &[Sel] = &[
     Sel::Attr("data-testid", "sticker"),
-    Sel::AttrStartsAny("aria-label", &["sticker", "figurinha", "sticker con"]),
+    Sel::AttrStartsAny("aria-label", &["sticker", "figurinha", "pegatina"]),
 ];
 pub const GIF: &[Sel] = &[
     Sel::Attr("data-icon", "media-gif"),
@@ -184,13 +203,31 @@ pub const REACTIONS: &[Sel] = &[Sel::AttrStartsAny(
     &["reactions ", "reaction ", "reações ", "reação ", "reacciones ", "reacción "],
 )];
 
-// System rows (no data-pre-plain-text): group notices, encryption notice.
+// System rows (no data-pre-plain-text): group notices, encryption notice. Older builds
+// marked them; current ones are rows with neither `message-in` nor `message-out`.
 pub const SYSTEM: &[Sel] =
     &[Sel::Attr("data-testid", "system-message"), Sel::Class("message-system")];
+/// Older builds' meta block; current ones have no test id: the clock is then the row's last
+/// element (outside the quote) whose whole text is a time of day.
 pub const MSG_META: &[Sel] = &[Sel::Attr("data-testid", "msg-meta")];
 pub const DOCUMENT_THUMB: &[Sel] = &[Sel::Attr("data-testid", "document-thumb")];
 pub const DOCUMENT_NAME: &[Sel] = &[Sel::Attr("data-testid", "document-name")];
 pub const ROW_ID: &[Sel] = &[Sel::Has("data-id")];
+
+/// Day-separator chips ("Today", "Yesterday", a weekday, a date): rows without `data-id`.
+pub const TODAY_WORDS: &[&str] = &[
+    "today",
+    "hoje",
+    "hoy",
+    "heute",
+    "aujourd'hui",
+    "oggi",
+    "hari ini",
+    "vandaag",
+    "сегодня",
+    "bugün",
+    "आज",
+];
 
 // Conversation header.
 pub const HEADER_TITLE: &[Sel] =

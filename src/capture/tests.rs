@@ -5,6 +5,11 @@ fn ctx(chat: &str, locale: &str, is_group: bool) -> ScanContext {
     ScanContext { chat: chat.into(), locale: locale.into(), is_group, ..Default::default() }
 }
 
+/// The same, on the day `fixture()` pins as today (chips say "Today" and "Yesterday").
+fn ctx_today(chat: &str, locale: &str, is_group: bool) -> ScanContext {
+    ScanContext { today: Some((2026, 11, 21)), ..ctx(chat, locale, is_group) }
+}
+
 /// A fixture of the fake WhatsApp Web with its date tokens (`{{dmy:N}}`, `{{mdy:N}}`, N days
 /// from "today", see `www/wa.js`) filled in as if today were 21 Nov 2026: the native tests
 /// pin the calendar, the browser tests render relative to the run.
@@ -31,7 +36,11 @@ fn fixture_on(html: &str, year: u16, month: u8, day: u8) -> String {
         let d = crate::core::schedule::minute_from_local_minutes(
             today + n.parse::<i64>().unwrap_or(0) * 1440,
         );
+        let back = -n.parse::<i64>().unwrap_or(0);
         match fmt {
+            "chip" if back == 0 => out.push_str("Today"),
+            "chip" if back == 1 => out.push_str("Yesterday"),
+            "chip" => out.push_str(&format!("{:02}/{:02}/{}", d.day, d.month, d.year)),
             "dmy" => out.push_str(&format!("{:02}/{:02}/{}", d.day, d.month, d.year)),
             // `date` follows the page's locale; the native tests scan it as en-US.
             "mdy" | "date" => out.push_str(&format!("{}/{}/{}", d.month, d.day, d.year)),
@@ -46,8 +55,8 @@ fn fixture_on(html: &str, year: u16, month: u8, day: u8) -> String {
 #[test]
 fn fixture_dates_render_relative_to_today() {
     assert_eq!(
-        fixture("[10:01, {{dmy:-1}}] [x, {{mdy:0}}] {{mdy:-21}} {{other}}"),
-        "[10:01, 20/11/2026] [x, 11/21/2026] 10/31/2026 {{other}}"
+        fixture("[10:01, {{dmy:-1}}] [x, {{mdy:0}}] {{mdy:-21}} {{other}} {{chip:0}} {{chip:-1}}"),
+        "[10:01, 20/11/2026] [x, 11/21/2026] 10/31/2026 {{other}} Today Yesterday"
     );
 }
 
@@ -57,17 +66,18 @@ fn by_key<'a>(ms: &'a [Message], key: &str) -> &'a Message {
 
 #[test]
 fn every_kind_in_the_saved_contact_chat() {
-    let mut c = ctx("pn:+5511987654321", "pt-BR", false);
+    let mut c = ctx_today("pn:+5511987654321", "pt-BR", false);
     let mut n = Counters::default();
     let ms = scan(&fixture(include_str!("../../www/fixtures/ana.html")), &mut c, &mut n);
     assert_eq!(n.rows_seen, 15);
     assert_eq!(n.parsed, 14);
     assert_eq!(
-        n.skipped.get("not a message (no direction)"),
+        n.skipped.get("not a message (no bubble)"),
         Some(&1),
-        "the ~Name row: {:?}",
+        "the ~Name contact row: {:?}",
         n.skipped
     );
+    assert_eq!(n.skipped.len(), 1, "nothing else read wrong: {:?}", n.skipped);
 
     let first = by_key(&ms, "3EB0A1B2C3D4E5F60718");
     assert_eq!(first.direction, Direction::In);
@@ -142,20 +152,58 @@ fn every_kind_in_the_saved_contact_chat() {
 
 #[test]
 fn group_senders_saved_unsaved_and_inherited() {
-    let mut c = ctx("group:Obra Paulista", "en-IN", true);
+    let mut c = ctx_today("group:Obra Paulista", "en-IN", true);
     let mut n = Counters::default();
     let ms = scan(&fixture(include_str!("../../www/fixtures/group.html")), &mut c, &mut n);
-    assert_eq!(ms.len(), 5);
+    let keys: Vec<&str> = ms.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(keys.len(), 11, "{keys:?} {:?}", n.skipped);
+    assert_eq!(n.skipped.get("not a message (no bubble)"), Some(&1), "the ~Rafa contact row");
+    let rafa = Sender { name: "Rafa".into(), phone: Some("+917737887058".into()) };
+    // The push name as shown, not the aria-label's "Maybe Rafa".
+    assert_eq!(by_key(&ms, "3EB0B00000000000G001").sender, rafa);
+    // No author block: the same sender (same number), under the same name.
+    assert_eq!(by_key(&ms, "3EB0B00000000000G002").sender, rafa);
     assert_eq!(
-        ms[0].sender,
-        Sender { name: "Maybe Nirant".into(), phone: Some("+917737887058".into()) }
+        by_key(&ms, "3EB0B00000000000G003").sender,
+        Sender { name: "Ana Souza".into(), phone: None }
     );
-    // The second message has no author block: same sender, phone inherited.
-    assert_eq!(ms[1].sender.phone.as_deref(), Some("+917737887058"));
-    assert_eq!(ms[2].sender, Sender { name: "Ana Souza".into(), phone: None });
-    assert_eq!((ms[3].direction, ms[3].sender.name.as_str()), (Direction::Out, "You"));
-    assert_eq!(ms[4].kind, MessageKind::System);
-    assert_eq!(ms[4].text, "Ana Souza added Liam Carter");
+    let out = by_key(&ms, "3EB0B00000000000G004");
+    assert_eq!((out.direction, out.sender.name.as_str()), (Direction::Out, "You"));
+    let sys = by_key(&ms, "3EB0B00000000000G005");
+    assert_eq!(
+        (sys.kind.clone(), sys.text.as_str()),
+        (MessageKind::System, "Ana Souza added Liam Carter")
+    );
+    let lucia = Sender { name: "Lucía".into(), phone: Some("+34612345678".into()) };
+    // Captionless media: no text (never the author's name), the author from a block without
+    // a test id, the time from the corner clock.
+    for (k, kind) in [
+        ("3EB0B00000000000G006", MessageKind::Image),
+        ("3EB0B00000000000G007", MessageKind::Voice { duration: Some("0:37".into()) }),
+        ("3EB0B00000000000G008", MessageKind::Gif),
+        ("3EB0B00000000000G009", MessageKind::Video),
+        ("3EB0B00000000000G00A", MessageKind::Sticker),
+    ] {
+        let m = by_key(&ms, k);
+        assert_eq!((m.kind.clone(), m.text.as_str()), (kind, ""), "{k}");
+    }
+    assert_eq!(by_key(&ms, "3EB0B00000000000G006").sender, lucia);
+    assert_eq!(by_key(&ms, "3EB0B00000000000G007").sender, lucia);
+    let gif = by_key(&ms, "3EB0B00000000000G008");
+    assert_eq!(gif.sender, Sender { name: "Liam Carter".into(), phone: None });
+    assert_eq!(gif.time.map(|t| t.iso()).as_deref(), Some("2026-11-20T12:33"));
+    // The video has no author block after Liam's GIF: still Liam.
+    assert_eq!(by_key(&ms, "3EB0B00000000000G009").sender.name, "Liam Carter");
+    assert_eq!(by_key(&ms, "3EB0B00000000000G00A").sender, lucia);
+    let doc = by_key(&ms, "3EB0B00000000000G00B");
+    assert_eq!(
+        doc.kind,
+        MessageKind::Document {
+            file_name: Some("Site plan.pdf".into()),
+            size: Some("860 kB".into())
+        }
+    );
+    assert_eq!(doc.time.map(|t| t.iso()).as_deref(), Some("2026-11-20T12:36"));
     assert_eq!(ms[0].time.map(|t| t.iso()).as_deref(), Some("2026-11-20T12:19"));
 }
 
@@ -202,9 +250,13 @@ fn header_identity() {
         Some(WaIdentity { phone: None, lid: None, name: "Ana Souza".into(), is_group: false })
     );
     let unsaved = r#"<header><div data-testid="conversation-info-header-chat-title"><span title="+55 44 9881-2871">+55 44 9881-2871</span></div></header>"#;
+    // The shown digits; the worker normalises the old BR mobile form on arrival
+    // (`Request::canonicalize_phones`, tested in `protocol`).
+    let reported = parse_header(unsaved).and_then(|i| i.phone);
+    assert_eq!(reported.as_deref(), Some("+554498812871"));
     assert_eq!(
-        parse_header(unsaved).and_then(|i| i.phone).as_deref(),
-        Some("+5544998812871"),
+        crate::core::phone::canonical_reported(&reported.unwrap_or_default()),
+        "+5544998812871",
         "old BR mobile form normalised"
     );
     let group = r#"<header><span data-icon="default-group"></span><div data-testid="conversation-info-header-chat-title"><span title="Obra Paulista">Obra Paulista</span></div></header>"#;
@@ -332,4 +384,254 @@ fn rows_removed_by_a_chat_switch_are_handed_on_for_their_own_chat() {
     // Removed rows of the open chat go through its own context.
     assert_eq!(s.ingest_removed(&ana, "en-GB", &row("A2", "second")).len(), 1);
     assert!(s.messages.contains_key("A2"));
+}
+
+// Rows shaped like the real page's (2026 nesting and attributes, invented people and text):
+// one test per error class seen on real markup.
+
+/// A group row in the real nesting: `bubble` classes, an optional author block, content.
+fn real_row(id: &str, bubble: &str, author: &str, content: &str) -> String {
+    format!(
+        r#"<div role="row"><div tabindex="-1" class="_amjv xscbp6u" data-id="{id}"><div class="x78zum5 xdt5ytf" data-virtualized="false"><div><div class="{bubble} focusable-list-item _amjy _amjw"><span></span><div class="_amk4 _amkd"><div class="_amk6 _amlo"><div><div class="x9f619 x1hx0egp">{author}{content}</div></div></div></div></div></div></div></div></div>"#
+    )
+}
+
+fn pre_text(stamp: &str, who: &str, text: &str, clock: &str) -> String {
+    format!(
+        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[{stamp}] {who}: "><div class="_ahy5"><div class="_ahwq x6s0dn4"><span data-testid="selectable-text" dir="ltr" class="_ao3e _aupe copyable-text"><span>{text}</span></span><span class="x1rg5ohu x16dsc37">{clock}</span></div></div></div>"#
+    )
+}
+
+const GIF: &str = r#"<div role="button" tabindex="0" aria-label="Play GIF" class="_ahn4"><div class="_ahmy"><span aria-hidden="true" data-icon="tenor">tenor</span></div></div><span dir="auto" class="x1rg5ohu">9:34 pm</span>"#;
+
+fn group_scan(rows: &str) -> (Vec<Message>, Counters) {
+    let mut c = ctx_today("group:Site crew", "en-GB", true);
+    let mut n = Counters::default();
+    (scan(rows, &mut c, &mut n), n)
+}
+
+#[test]
+fn class1_an_author_block_without_test_id_is_read_and_an_unreadable_one_is_unknown() {
+    let first = real_row(
+        "3EB0AA01",
+        "message-in _amkz",
+        r#"<div class="_ahxj _ahxz" role=""><span dir="auto" aria-label="Maybe Rafa" class="_ahxy">Rafa</span><span class="_ahx_" role="button">+91 77378 87058</span></div>"#,
+        &pre_text("21:30, 20/11/2026", "+91 77378 87058", "first", "21:30"),
+    );
+    // April 2026: the block has no data-testid; a different sender than the row before.
+    let other = real_row(
+        "3EB0AA02",
+        "message-in _amkz",
+        r#"<div class="_ahxj _ahxz" role=""><span dir="auto" aria-label="Maybe Zoe" class="_ahxy">Zoe</span><span class="_ahx_" role="button">+44 7700 900123</span></div>"#,
+        GIF,
+    );
+    // A block is there but holds nothing readable (an icon only): unknown, not Zoe.
+    let unreadable = real_row(
+        "3EB0AA03",
+        "message-in _amkz",
+        r#"<div class="_ahxj _ahxz" role=""><span class="x1"><svg viewBox="0 0 8 8"></svg></span></div>"#,
+        GIF,
+    );
+    let (ms, n) = group_scan(&format!("{first}{other}{unreadable}"));
+    assert_eq!(
+        by_key(&ms, "3EB0AA02").sender,
+        Sender { name: "Zoe".into(), phone: Some("+447700900123".into()) }
+    );
+    assert_eq!(by_key(&ms, "3EB0AA03").sender, Sender { name: String::new(), phone: None });
+    assert_eq!(n.skipped.get("unknown author"), Some(&1));
+}
+
+#[test]
+fn class2_names_from_aria_labels_lose_the_screen_reader_wording() {
+    // Only the aria-label carries the name (the span's text is empty), in a quote too.
+    let row = real_row(
+        "3EB0AB01",
+        "message-in _amkz",
+        r#"<div class="_ahxj" role=""><span data-testid="author" dir="auto" aria-label="Maybe Nirav" class="_ahxy"></span><span class="_ahx_">+91 98450 12345</span></div>"#,
+        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[13:57, 20/11/2026] +91 98450 12345: "><div role="button" aria-label="Quoted message" tabindex="0"><div class="_ahxj" role=""><span data-testid="author" dir="auto" aria-label="Maybe Rafa" class="_ahxy">Rafa</span><span class="_ahx_">+91 77378 87058</span></div><span class="quoted-mention _ao3e" dir="ltr">see the plan</span></div><div class="_ahy5"><span data-testid="selectable-text" dir="ltr" class="copyable-text"><span>thanks</span></span><span class="x16dsc37">13:57</span></div></div>"#,
+    );
+    let (ms, _) = group_scan(&row);
+    assert_eq!(ms[0].sender, Sender { name: "Nirav".into(), phone: Some("+919845012345".into()) });
+    assert_eq!(
+        ms[0].quoted,
+        Some(Quoted { sender: Some("Rafa".into()), text: "see the plan".into() })
+    );
+    assert_eq!(ms[0].text, "thanks");
+}
+
+#[test]
+fn class3_captionless_media_never_takes_the_author_name_as_text() {
+    let image = real_row(
+        "3EB0AC01",
+        "message-in _amkz",
+        r#"<div class="_ahxj" role=""><span dir="auto" aria-label="Maybe Rafa" class="_ahxy _ao3e">Rafa</span><span class="_ahx_" role="button">+91 77378 87058</span></div>"#,
+        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[14:20, 20/11/2026] +91 77378 87058: "><div role="button" aria-label="Open picture"><img alt="" src="blob:https://web.whatsapp.com/x1"></div><div class="_ahy5"><span aria-hidden="true"><span dir="auto">14:20</span></span></div></div>"#,
+    );
+    let voice = real_row(
+        "3EB0AC02",
+        "message-in",
+        "",
+        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[14:21, 20/11/2026] +91 77378 87058: "><button aria-label="Play voice message"></button><div role="slider" aria-valuetext="0:00/0:09"></div><div aria-hidden="true">0:09</div><span dir="auto">14:21</span></div>"#,
+    );
+    let (ms, n) = group_scan(&format!("{image}{voice}"));
+    assert_eq!((ms[0].kind.clone(), ms[0].text.as_str()), (MessageKind::Image, ""));
+    assert_eq!(ms[0].sender.name, "Rafa");
+    assert_eq!(
+        (ms[1].kind.clone(), ms[1].text.as_str()),
+        (MessageKind::Voice { duration: Some("0:09".into()) }, "")
+    );
+    assert_eq!(n.skipped.get("timestamp but no text"), None, "media is not a missing text");
+}
+
+#[test]
+fn class4_time_from_the_corner_clock_without_a_test_id() {
+    let first = real_row(
+        "3EB0AD01",
+        "message-in",
+        "",
+        &pre_text("08:05, 20/11/2026", "Ana", "hi", "08:05"),
+    );
+    let gif = real_row("3EB0AD02", "message-in", "", GIF);
+    let (ms, _) = group_scan(&format!("{first}{gif}"));
+    assert_eq!(by_key(&ms, "3EB0AD02").time.map(|t| t.iso()).as_deref(), Some("2026-11-20T21:34"));
+    // A chip between them moves the day: "Today" is 21 Nov.
+    let chip = r#"<div role="row"><div tabindex="-1" class="_amjv"><div class="_amk4"><span dir="auto">Today</span></div></div></div>"#;
+    let (ms, _) = group_scan(&format!("{first}{chip}{gif}"));
+    assert_eq!(by_key(&ms, "3EB0AD02").time.map(|t| t.iso()).as_deref(), Some("2026-11-21T21:34"));
+}
+
+#[test]
+fn class5_bare_id_rows_without_a_bubble_are_not_messages() {
+    let contact = r#"<div role="row"><div tabindex="-1" class="_amjv xa0aww2" data-id="36959035441778309954"><div class="message-in focusable-list-item _amjy _amjw"><span dir="auto" class="x1rg5ohu _ao3e">~Priya</span><span dir="auto" class="x1rg5ohu _ao3e">+91 82960 11111</span></div></div></div>"#;
+    let (ms, n) = group_scan(contact);
+    assert!(ms.is_empty(), "{ms:?}");
+    assert_eq!(n.skipped.get("not a message (no bubble)"), Some(&1));
+}
+
+fn one(stamp: &str, c: &mut ScanContext) -> Option<String> {
+    let row = real_row("3EB0AE01", "message-in", "", &pre_text(stamp, "Ana", "x", "12:19"));
+    let mut n = Counters::default();
+    scan(&row, c, &mut n).first().and_then(|m| m.time).map(|t| t.iso())
+}
+
+#[test]
+fn class6_date_order_from_the_browser_chips_and_evidence_and_never_guessed() {
+    let base = |locale: &str, browser| ScanContext {
+        locale: locale.into(),
+        browser_order: browser,
+        ..ctx("c", locale, false)
+    };
+    // A bare "en" page in a day-first browser: 10/05 is 10 May.
+    let mut c = base("en", Some(DateOrder::DayFirst));
+    assert_eq!(one("12:19, 10/05/2026", &mut c).as_deref(), Some("2026-05-10T12:19"));
+    let mut c = base("en", Some(DateOrder::MonthFirst));
+    assert_eq!(one("12:19, 10/05/2026", &mut c).as_deref(), Some("2026-10-05T12:19"));
+    // Nothing says which: undated, counted, never guessed.
+    let mut c = base("en", None);
+    let row =
+        real_row("3EB0AE02", "message-in", "", &pre_text("12:19, 10/05/2026", "Ana", "x", "12:19"));
+    let after = real_row("3EB0AE03", "message-in", "", GIF);
+    let mut n = Counters::default();
+    let ms = scan(&format!("{row}{after}"), &mut c, &mut n);
+    assert_eq!((ms[0].time, ms[1].time), (None, None), "and the clock-only row after it");
+    assert_eq!(n.skipped.get("uncertain date order"), Some(&1));
+    // The page's region and the browser disagree: not guessed either.
+    let mut c = base("en-US", Some(DateOrder::DayFirst));
+    assert_eq!(one("12:19, 10/05/2026", &mut c), None);
+    // They agree: read.
+    let mut c = base("pt-BR", Some(DateOrder::DayFirst));
+    assert_eq!(one("12:19, 10/05/2026", &mut c).as_deref(), Some("2026-05-10T12:19"));
+    // A "Yesterday" chip over the row proves the order, whatever the signals say.
+    let chip = r#"<div role="row"><div class="_amjv"><div class="_amk4"><span dir="auto">Yesterday</span></div></div></div>"#;
+    let mut c =
+        ScanContext { today: Some((2026, 5, 11)), ..base("en-US", Some(DateOrder::DayFirst)) };
+    let ms = scan(&format!("{chip}{row}"), &mut c, &mut Counters::default());
+    assert_eq!(ms[0].time.map(|t| t.iso()).as_deref(), Some("2026-05-10T12:19"));
+    assert_eq!(c.order, Some(DateOrder::DayFirst));
+    // No message is from after tomorrow: on 2 Dec, 11/12 is 12 Nov, not 11 Dec.
+    let mut c = ScanContext { today: Some((2026, 12, 2)), ..base("en", None) };
+    assert_eq!(one("09:00, 11/12/2026", &mut c).as_deref(), Some("2026-11-12T09:00"));
+}
+
+#[test]
+fn a_chat_whose_rows_read_wrong_pauses_and_resumes_when_the_page_reads_right() {
+    let identity = WaIdentity { phone: None, lid: None, name: "Site crew".into(), is_group: true };
+    let good = |i: usize| {
+        real_row(
+            &format!("3EB0AF{i:02}"),
+            "message-in",
+            r#"<div class="_ahxj" role=""><span dir="auto">Ana</span></div>"#,
+            &pre_text("10:00, 20/11/2026", "Ana", &format!("m{i}"), "10:00"),
+        )
+    };
+    // WhatsApp renamed its bubble classes: rows with a timestamp but no direction.
+    let drifted = |i: usize| good(i).replace("message-in", "msg-incoming");
+    let mut s = Session::new(100);
+    s.set_page(Some(DateOrder::DayFirst), Some((2026, 11, 21)));
+    s.open_chat(identity, "en-GB");
+    let page: String = (0..5).map(|i| if i < 3 { drifted(i) } else { good(i) }).collect();
+    assert!(s.ingest(&page).is_empty(), "paused: nothing handed on, not even the good rows");
+    let h = s.health();
+    assert_eq!((h.rows, h.unclassified, h.paused), (5, 3, true), "{h:?}");
+    assert_eq!(s.counters.health.get("group:Site crew"), Some(&h), "in diagnostics");
+    // The page reads right again (the same rows re-rendered): resumed, everything goes once.
+    let page: String = (0..5).map(good).collect();
+    assert_eq!(s.ingest(&page).len(), 5);
+    assert!(!s.health().paused);
+    assert!(s.ingest(&page).is_empty());
+}
+
+#[test]
+fn a_few_odd_rows_do_not_pause_a_long_chat() {
+    let mut s = Session::new(0);
+    s.open_chat(
+        WaIdentity { phone: Some("+1".into()), lid: None, name: "A".into(), is_group: false },
+        "en-GB",
+    );
+    let mut page: String = (0..40)
+        .map(|i| {
+            real_row(
+                &format!("K{i:02}"),
+                "message-in",
+                "",
+                &pre_text("10:00, 20/11/2026", "A", "x", "10:00"),
+            )
+        })
+        .collect();
+    page.push_str(&real_row(
+        "ODD1",
+        "msg-incoming",
+        "",
+        &pre_text("10:00, 20/11/2026", "A", "x", "10:00"),
+    ));
+    page.push_str(&real_row(
+        "ODD2",
+        "message-in",
+        "",
+        &pre_text("10:00, 20/11/2026", "A", "", "10:00"),
+    ));
+    assert_eq!(s.ingest(&page).len(), 40, "the row without text is withheld, the rest go");
+    let h = s.health();
+    assert_eq!((h.unclassified, h.no_text, h.paused), (1, 1, false));
+}
+
+#[test]
+fn a_row_read_again_without_what_dated_it_keeps_its_date() {
+    let first = real_row(
+        "3EB0B101",
+        "message-in",
+        "",
+        &pre_text("08:05, 20/11/2026", "Ana", "hi", "08:05"),
+    );
+    let gif = real_row("3EB0B102", "message-in", "", GIF);
+    let mut s = Session::new(10);
+    s.open_chat(
+        WaIdentity { phone: Some("+1".into()), lid: None, name: "Ana".into(), is_group: false },
+        "en-GB",
+    );
+    let out = s.ingest(&format!("{first}{gif}"));
+    assert_eq!(out[1].time.map(|t| t.iso()).as_deref(), Some("2026-11-20T21:34"));
+    // Re-rendered alone at the top of the list: no date to read it against.
+    s.ctx.day = None;
+    assert!(s.ingest(&gif).is_empty(), "not handed on undated over its date");
 }

@@ -12,9 +12,9 @@
 use crate::core::http::{HttpRequest, HttpResponse};
 use crate::core::model::{Crm, Message, RecordRef, MAX_DEALS};
 use crate::core::outbox::{
-    batch_writes, build_units, plan_writes, settled_messages, BackupWindow, Batch, ChatLinks,
-    DocKey, DocumentWriter, FileBlob, OutboxMessage, RemoteState, RenderedDoc, Unit, WriteOp,
-    WriteResult,
+    batch_writes, build_units, plan_writes, settled_messages, uploaded_files, BackupWindow, Batch,
+    ChatLinks, DocKey, DocumentWriter, FileBlob, OutboxMessage, RemoteState, RenderedDoc, Unit,
+    WriteOp, WriteResult,
 };
 use crate::core::policy::{parse_retry_after, related_read_blocks, Decision, Failure, RetryPolicy};
 use crate::core::ratelimit::Budget;
@@ -59,6 +59,28 @@ pub struct CycleReport {
     pub auth_expired: Vec<Crm>,
 }
 
+/// The rep's masking settings, as the cycle needs them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MaskSettings {
+    pub rules: crate::core::mask::MaskRules,
+    /// Chats the rep chose to back up without masking.
+    pub unmasked_chats: Vec<String>,
+}
+
+impl MaskSettings {
+    pub fn of(s: &crate::core::view::Settings) -> MaskSettings {
+        MaskSettings { rules: s.mask_rules(""), unmasked_chats: s.unmasked_chats.clone() }
+    }
+
+    pub fn for_chat(&self, chat: &str) -> crate::core::mask::MaskRules {
+        if self.unmasked_chats.iter().any(|c| c == chat) {
+            crate::core::mask::MaskRules::NONE
+        } else {
+            self.rules
+        }
+    }
+}
+
 /// What a cycle starts from, as stored.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
@@ -68,6 +90,8 @@ pub struct Snapshot {
     pub outbox: Vec<OutboxMessage>,
     pub chats: Vec<ChatRecord>,
     pub window: BackupWindow,
+    /// What each chat's transcript masks before it leaves the browser.
+    pub masking: MaskSettings,
     /// Copied attachments by [`store::file_key`].
     pub files: BTreeMap<String, FileBlob>,
     pub remote: BTreeMap<DocKey, RemoteState>,
@@ -100,6 +124,7 @@ impl Snapshot {
             outbox,
             chats: store::chats(s).await?,
             window: store::backup_window(s).await?,
+            masking: MaskSettings::of(&store::settings(s).await?),
             files,
             remote,
             retry: store::get(s, Table::Meta, meta::RETRY).await?.unwrap_or_default(),
@@ -197,6 +222,7 @@ pub struct Engine<'w> {
     outbox: Vec<OutboxMessage>,
     chats: Vec<ChatRecord>,
     window: BackupWindow,
+    masking: MaskSettings,
     files: BTreeMap<String, FileBlob>,
     units: Vec<Unit>,
     remote: BTreeMap<DocKey, RemoteState>,
@@ -231,6 +257,7 @@ impl<'w> Engine<'w> {
             outbox: snapshot.outbox,
             chats: snapshot.chats,
             window: snapshot.window,
+            masking: snapshot.masking,
             files: snapshot.files,
             units: Vec::new(),
             remote: snapshot.remote,
@@ -424,7 +451,11 @@ impl<'w> Engine<'w> {
         // The first backup covers the window (3 days by default) before the first connection;
         // older messages leave the queue (they stay in the export, and the panel offers them
         // per chat) unless the rep chose to back up that chat's older messages.
-        let planned = build_units(&self.outbox, &links, &self.window);
+        let mut planned = build_units(&self.outbox, &links, &self.window);
+        // Privacy before upload: masked when rendered; the stored messages stay intact.
+        for u in &mut planned.units {
+            u.mask = self.masking.for_chat(&u.key.chat);
+        }
         let dropped: Vec<Entry> = planned
             .before_window
             .iter()
@@ -574,17 +605,24 @@ impl<'w> Engine<'w> {
             return Stage::Writer(run.w + 1);
         }
         let now = self.now;
+        let writer = &self.writers[run.w];
         let writes: Vec<_> = plan_writes(&run.docs, &self.remote)
             .into_iter()
             .filter(|w| !self.parked_ids.contains(&w.doc.id()))
             .filter(|w| self.retry.get(&w.doc.id()).is_none_or(|r| r.at_ms <= now))
+            .map(|mut w| {
+                // The CRM may hold it though no create of it was recorded: look first.
+                if w.op == WriteOp::Create && writer.look_up_first(&w.doc) {
+                    w.op = WriteOp::Reconcile;
+                }
+                w
+            })
             .collect();
         if writes.is_empty() {
             return Stage::Writer(run.w + 1);
         }
         let (solo, grouped): (Vec<_>, Vec<_>) =
             writes.into_iter().partition(|w| self.retry.get(&w.doc.id()).is_some_and(|r| r.alone));
-        let writer = &self.writers[run.w];
         let mut batches = batch_writes(grouped, |_, class, op| writer.batch_limit(class, op));
         batches.extend(batch_writes(solo, |_, _, _| 1));
         // Reconcile first: it decides whether the creates of this pass are needed. A
@@ -599,7 +637,14 @@ impl<'w> Engine<'w> {
         if run.stop {
             return Stage::Writer(run.w + 1);
         }
-        let Some(batch) = run.batches.pop_front() else { return Stage::Pass(run) };
+        let Some(mut batch) = run.batches.pop_front() else { return Stage::Pass(run) };
+        // Writes that need another document first (planned in the same pass, or failed) wait
+        // for a later pass or cycle: not sent, not failed.
+        let writer = &self.writers[run.w];
+        batch.writes.retain(|w| !writer.waits(w));
+        if batch.writes.is_empty() {
+            return Stage::Batches(run);
+        }
         let crm = self.writers[run.w].crm();
         let request = match self.writers[run.w].request(&batch, &run.by_key) {
             Ok(r) => r,
@@ -780,6 +825,14 @@ impl<'w> Engine<'w> {
         self.entries(entries);
         // Messages whose every document is current are confirmed.
         let settled = settled_messages(&self.units, &self.all_docs, &self.remote, &self.incomplete);
+        // Their files' bytes leave the store first: killed between the two writes, the
+        // messages stay pending and settle next cycle without the bytes (the file documents
+        // are stored as written); the other order would keep the bytes for good.
+        let reduced: Vec<Entry> = uploaded_files(&self.units, &settled)
+            .iter()
+            .filter_map(|f| self.enc(Table::Files, &f.key, f))
+            .collect();
+        self.entries(reduced);
         if !settled.is_empty() {
             let messages: Vec<Message> = self
                 .outbox

@@ -164,14 +164,18 @@ pub fn match_chat(
             ));
         }
     }
-    let Some(best_how) = found.iter().map(|(h, _, _)| *h).min() else {
+    if found.is_empty() {
         return MatchOutcome::NoMatch { reason: "no CRM record has this number".into() };
-    };
-    found.retain(|(h, _, _)| *h == best_how);
-    // Contacts before leads: a lead with the same number is usually the pre-conversion copy.
-    if let Some(best_kind) = found.iter().map(|(_, k, _)| *k).min() {
-        found.retain(|(_, k, _)| *k == best_kind);
     }
+    // Each CRM is ranked on its own (the rep may keep contacts in one CRM and leads in
+    // another): its closest way of matching, then contacts before leads, since a lead with
+    // the same number in that CRM is usually the pre-conversion copy.
+    let mut best: BTreeMap<_, (How, RecordKind)> = BTreeMap::new();
+    for (how, kind, c) in &found {
+        let b = best.entry(c.record.crm).or_insert((*how, *kind));
+        *b = (*b).min((*how, *kind));
+    }
+    found.retain(|(h, k, c)| best.get(&c.record.crm) == Some(&(*h, *k)));
     // One record per CRM is a link to each CRM (a rep may use several); two records of
     // one CRM tied at the top is a question for the rep.
     let mut per_crm: BTreeMap<_, usize> = BTreeMap::new();
@@ -195,6 +199,106 @@ pub trait RecordFinder {
         &self,
         resp: &crate::core::http::HttpResponse,
     ) -> Result<Vec<CrmRecord>, crate::core::policy::Failure>;
+}
+
+/// The senders of a group chat seen so far: (name, E.164), one per number, first seen first.
+pub fn group_senders<'a>(
+    messages: impl IntoIterator<Item = &'a crate::core::outbox::OutboxMessage>,
+    chat_key: &str,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for m in messages {
+        let Some(p) = m.message.sender.phone.as_ref().filter(|_| m.message.chat == chat_key) else {
+            continue;
+        };
+        if !out.iter().any(|(_, q)| q == p) {
+            out.push((m.message.sender.name.clone(), p.clone()));
+        }
+    }
+    out
+}
+
+/// One group participant with a number, and what the CRMs answered for that number.
+pub struct ParticipantLookup {
+    pub name: String,
+    pub phone: String,
+    pub found: Vec<CrmRecord>,
+}
+
+/// A group's matching decision: where its backup goes and what the panel lists.
+#[derive(Debug, PartialEq)]
+pub struct GroupMatch {
+    pub outcome: MatchOutcome,
+    /// Every record the group's backup goes to: those linked to the group by hand, then each
+    /// participant's own links, once each.
+    pub links: Vec<RecordRef>,
+    pub participants: Vec<crate::core::model::Participant>,
+    pub cards: Vec<CrmRecord>,
+}
+
+/// Each participant with a number is matched like a 1:1 chat; the group links to every
+/// record found (the planner titles the backup with the group's name).
+pub fn match_group(
+    group_key: &str,
+    lookups: Vec<ParticipantLookup>,
+    links: &Links,
+    region: &str,
+) -> GroupMatch {
+    let mut records: Vec<RecordRef> = links.linked.get(group_key).cloned().unwrap_or_default();
+    let mut participants = Vec::new();
+    let mut cards = Vec::new();
+    for ParticipantLookup { name, phone, found } in lookups {
+        let who = WaIdentity {
+            phone: Some(phone.clone()),
+            lid: None,
+            name: name.clone(),
+            is_group: false,
+        };
+        let mine = linked_records(&match_chat(&who, &found, links, region));
+        let label = mine.first().map(|r| {
+            let n = found.iter().find(|c| c.id == r.id).map_or(r.id.as_str(), |c| &c.name);
+            format!("{n} ({})", r.crm.name())
+        });
+        participants.push(crate::core::model::Participant {
+            name,
+            phone: Some(phone),
+            record: label,
+            linked: mine.first().cloned(),
+            url: None,
+        });
+        for r in mine {
+            if !records.contains(&r) {
+                records.push(r);
+            }
+        }
+        cards.extend(found);
+    }
+    let outcome = if records.is_empty() {
+        MatchOutcome::NoMatch { reason: "no participant of this group is in the CRM".into() }
+    } else {
+        MatchOutcome::Linked { records: vec![] }
+    };
+    GroupMatch { outcome, links: records, participants, cards }
+}
+
+/// The records a decision links the chat to (none unless linked).
+pub fn linked_records(outcome: &MatchOutcome) -> Vec<RecordRef> {
+    match outcome {
+        MatchOutcome::Linked { records } => records.iter().map(|c| c.record.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The cards a 1:1 chat shows: the phone search's results, then any earlier card the search
+/// did not return (a record linked by hand from a name search keeps its card).
+pub fn keep_earlier_cards(found: Vec<CrmRecord>, earlier: Vec<CrmRecord>) -> Vec<CrmRecord> {
+    let mut cards = found;
+    for old in earlier {
+        if !cards.iter().any(|c| c.id == old.id && c.crm == old.crm) {
+            cards.push(old);
+        }
+    }
+    cards
 }
 
 /// Merge search results from several calls: one entry per record, first seen wins.
@@ -313,6 +417,116 @@ mod tests {
     }
 
     #[test]
+    fn each_crm_is_ranked_on_its_own() {
+        // A contact in Zoho does not hide the lead LeadSquared holds for the same number.
+        let cands = [
+            rec(Crm::Zoho, RecordKind::Contact, "zc", &[("Phone", "+14155552671")]),
+            rec(Crm::Zoho, RecordKind::Lead, "zl", &[("Phone", "+14155552671")]),
+            rec(Crm::Leadsquared, RecordKind::Lead, "ll", &[("Phone", "+14155552671")]),
+            rec(Crm::Salesforce, RecordKind::Contact, "sf", &[("Phone", "415-555-2671")]),
+        ];
+        let mut got =
+            linked_ids(&match_chat(&chat("+14155552671"), &cands, &Links::default(), "US"));
+        got.sort();
+        assert_eq!(
+            got,
+            [("ll".into(), How::Exact), ("sf".into(), How::Exact), ("zc".into(), How::Exact)]
+        );
+    }
+
+    fn said(chat: &str, name: &str, phone: Option<&str>) -> crate::core::outbox::OutboxMessage {
+        use crate::core::model::{Direction, Message, Sender};
+        crate::core::outbox::OutboxMessage {
+            message: Message::text(
+                format!("{chat}-{name}"),
+                chat,
+                Direction::In,
+                Sender { name: name.into(), phone: phone.map(Into::into) },
+                None,
+                String::new(),
+            ),
+            captured_at_ms: 1,
+            synced: false,
+        }
+    }
+
+    #[test]
+    fn a_groups_senders_are_its_numbers_once_each_in_the_order_seen() {
+        let msgs = [
+            said("g:1", "Liam", Some("+14155552671")),
+            said("g:2", "Other group", Some("+5511987654321")),
+            said("g:1", "You", None),
+            said("g:1", "Ana", Some("+5511987654321")),
+            said("g:1", "Liam again", Some("+14155552671")),
+        ];
+        assert_eq!(
+            group_senders(&msgs, "g:1"),
+            [
+                ("Liam".to_string(), "+14155552671".to_string()),
+                ("Ana".into(), "+5511987654321".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_group_links_to_each_participants_records_and_to_its_own_links() {
+        let by_hand = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "boss".into() };
+        let mut links = Links::default();
+        links.linked.insert("g:1".into(), vec![by_hand.clone()]);
+        let liam = rec(Crm::Salesforce, RecordKind::Contact, "liam", &[("Phone", "+14155552671")]);
+        let lookups = vec![
+            ParticipantLookup {
+                name: "Liam".into(),
+                phone: "+14155552671".into(),
+                found: vec![liam.clone()],
+            },
+            ParticipantLookup {
+                name: "Nobody".into(),
+                phone: "+14155550000".into(),
+                found: vec![],
+            },
+        ];
+        let g = match_group("g:1", lookups, &links, "US");
+        assert_eq!(g.outcome, MatchOutcome::Linked { records: vec![] });
+        assert_eq!(g.links, [by_hand, record_ref(&liam).unwrap()]);
+        assert_eq!(g.participants[0].record.as_deref(), Some("name liam (Salesforce)"));
+        assert_eq!(g.participants[0].linked, record_ref(&liam));
+        assert_eq!(g.participants[1].record, None);
+        assert_eq!(g.cards, [liam]);
+        let none = match_group(
+            "g:2",
+            vec![ParticipantLookup {
+                name: "Nobody".into(),
+                phone: "+14155550000".into(),
+                found: vec![],
+            }],
+            &Links::default(),
+            "US",
+        );
+        assert!(matches!(none.outcome, MatchOutcome::NoMatch { .. }) && none.links.is_empty());
+    }
+
+    #[test]
+    fn a_card_linked_by_hand_stays_when_the_phone_search_misses_it() {
+        let found = vec![rec(Crm::Zoho, RecordKind::Contact, "a", &[])];
+        let earlier = vec![
+            rec(Crm::Zoho, RecordKind::Contact, "a", &[("Phone", "old copy")]),
+            rec(Crm::Salesforce, RecordKind::Contact, "a", &[]),
+            rec(Crm::Zoho, RecordKind::Lead, "hand", &[]),
+        ];
+        let cards = keep_earlier_cards(found, earlier);
+        let ids: Vec<_> = cards.iter().map(|c| (c.crm, c.id.as_str(), c.phones.len())).collect();
+        assert_eq!(
+            ids,
+            [
+                (Some(Crm::Zoho), "a", 0),
+                (Some(Crm::Salesforce), "a", 0),
+                (Some(Crm::Zoho), "hand", 0)
+            ]
+        );
+    }
+
+    #[test]
     fn national_crm_numbers_are_read_in_the_chat_numbers_country_too() {
         // A rep in the US saves a Brazilian contact the Brazilian way.
         let cands = [rec(Crm::Zoho, RecordKind::Contact, "ana", &[("Mobile", "(11) 98765-4321")])];
@@ -399,5 +613,49 @@ mod tests {
             &RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "ana".into() },
         );
         assert!(matches!(match_chat(&known, &[ana], &unlinks, "BR"), MatchOutcome::NoMatch { .. }));
+    }
+}
+
+/// What to search the CRM for when a chat shows no number (`@lid`, usernames): an e-mail
+/// address seen in the chat, else the chat's name. Only a suggestion: the rep confirms a
+/// record before anything is linked (a name alone never links).
+pub fn suggestion_query<'a>(
+    chat_name: &str,
+    texts: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let email = texts.into_iter().flat_map(str::split_whitespace).find_map(|w| {
+        let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+        let (user, host) = w.split_once('@')?;
+        let ok = !user.is_empty()
+            && host.contains('.')
+            && !host.starts_with('.')
+            && !host.ends_with('.')
+            && w.chars().all(|c| c.is_alphanumeric() || "@.-_+".contains(c));
+        ok.then(|| w.to_lowercase())
+    });
+    email.or_else(|| {
+        // The title without WhatsApp's marks; a number shown as a title is no name.
+        let name = chat_name.trim().trim_start_matches('~').trim();
+        (name.chars().any(char::is_alphabetic) && name.chars().count() <= 100)
+            .then(|| name.to_string())
+    })
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::suggestion_query;
+
+    #[test]
+    fn an_email_in_the_chat_comes_first_then_the_name_never_a_number() {
+        assert_eq!(
+            suggestion_query("Marina", ["my mail is Marina.Lopes@example.com, thanks"]).as_deref(),
+            Some("marina.lopes@example.com")
+        );
+        assert_eq!(
+            suggestion_query(" ~Marina ", ["no address here", "a@b"]).as_deref(),
+            Some("Marina")
+        );
+        assert_eq!(suggestion_query("+55 11 98765-4321", []), None);
+        assert_eq!(suggestion_query("", []), None);
     }
 }

@@ -1,10 +1,14 @@
 //! The functional core: pure domain logic, compiled and tested natively.
 pub mod engine;
+pub mod first_run;
 pub mod http;
+pub mod i18n;
 pub mod keys;
+pub mod mask;
 pub mod matching;
 pub mod model;
 pub mod outbox;
+pub mod panel;
 pub mod phone;
 pub mod policy;
 pub mod ratelimit;
@@ -14,4 +18,5 @@ pub mod store;
 pub mod sync;
 pub mod timestamp;
 pub mod transcript;
+pub mod ui;
 pub mod view;

@@ -108,6 +108,33 @@ pub struct Message {
     pub reactions: Vec<String>,
 }
 
+impl Message {
+    /// A plain text message: no quote, media, reactions, forward or edit marks.
+    pub fn text(
+        key: impl Into<String>,
+        chat: impl Into<String>,
+        direction: Direction,
+        sender: Sender,
+        time: Option<LocalMinute>,
+        text: impl Into<String>,
+    ) -> Message {
+        Message {
+            key: key.into(),
+            chat: chat.into(),
+            direction,
+            sender,
+            time,
+            text: text.into(),
+            quoted: None,
+            media: vec![],
+            kind: MessageKind::Text,
+            forwarded: false,
+            edited: false,
+            reactions: vec![],
+        }
+    }
+}
+
 /// Who a chat is with, as far as WhatsApp Web reveals it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaIdentity {
@@ -205,12 +232,51 @@ pub struct DealRow {
 
 pub const MAX_DEALS: usize = 5;
 
+/// How one chat of the guided backfill (`capture::backfill`) went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum BackfillOutcome {
+    /// Messages back to the start of the window were captured.
+    Covered {
+        messages: usize,
+    },
+    /// WhatsApp loaded nothing older than `oldest` (`YYYY-MM-DD`): everything it had was captured,
+    /// but it did not reach the window's start (a chat that began inside the window looks the same).
+    HistoryEnds {
+        messages: usize,
+        oldest: Option<String>,
+    },
+    /// The chat did not open (not found in the list, or its header never showed).
+    NotOpened {
+        reason: String,
+    },
+    Cancelled,
+}
+
+/// The guided backfill's progress and results, as the panel shows them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackfillProgress {
+    pub total: usize,
+    pub done: usize,
+    pub current: Option<String>,
+    pub results: Vec<(String, BackfillOutcome)>,
+    pub unreadable: Vec<String>,
+    pub finished: bool,
+}
+
 /// A group participant linked to a CRM record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Participant {
     pub name: String,
     pub phone: Option<String>,
+    /// The linked record as the panel names it ("Liam Carter (Salesforce)").
     pub record: Option<String>,
+    /// The linked record, and its page in the CRM (filled in for the panel from the chat's
+    /// record links).
+    #[serde(default)]
+    pub linked: Option<RecordRef>,
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// The record kind as the panel and the transcripts name it.

@@ -89,6 +89,10 @@ pub struct Unit {
     /// Files of these messages that were copied from WhatsApp (the shell adds them).
     #[serde(default)]
     pub files: Vec<FileBlob>,
+    /// What is masked when the transcript is rendered for the CRM (the engine sets it from
+    /// the rep's settings, per chat).
+    #[serde(default)]
+    pub mask: crate::core::mask::MaskRules,
 }
 
 /// The marker of file `file_key` in `unit` (see [`FileBlob::marker`]).
@@ -98,14 +102,22 @@ pub fn file_marker(unit: &UnitKey, file_key: &str) -> String {
 }
 
 /// A file of a message (an image WhatsApp had loaded), copied for upload to the CRM.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileBlob {
     /// `<message key>#<media index>`: the file's identity across cycles.
     pub key: String,
     pub name: String,
     pub mime: String,
-    /// The bytes, base64 (standard alphabet).
+    /// The bytes, base64 (standard alphabet); empty once [`FileBlob::uploaded`].
     pub data_b64: String,
+    /// The file's size in bytes (kept when the bytes are dropped).
+    #[serde(default)]
+    pub size: u64,
+    /// Every CRM record the file went to confirmed it: the bytes were dropped from the store
+    /// (they would otherwise stay for good, and every cycle would load them). Name and size
+    /// stay: the day's transcript still lists the file under its CRM name.
+    #[serde(default)]
+    pub uploaded: bool,
 }
 
 impl FileBlob {
@@ -113,6 +125,21 @@ impl FileBlob {
     /// with it), so a retry after a lost answer finds the earlier upload instead of repeating it.
     pub fn marker(&self, unit: &UnitKey) -> String {
         file_marker(unit, &self.key)
+    }
+
+    /// What stays stored once every CRM record it went to holds it: the record without its bytes.
+    pub fn without_bytes(&self) -> FileBlob {
+        let b64 = self.data_b64.as_bytes();
+        let padding = b64.iter().rev().take_while(|&&b| b == b'=').count();
+        let decoded = (b64.len() / 4 * 3).saturating_sub(padding) as u64;
+        FileBlob {
+            key: self.key.clone(),
+            name: self.name.clone(),
+            mime: self.mime.clone(),
+            data_b64: String::new(),
+            size: if self.uploaded { self.size } else { self.size.max(decoded) },
+            uploaded: true,
+        }
     }
 
     /// The name shown in the CRM: marker, then the file's own name.
@@ -249,6 +276,7 @@ pub fn build_units<'a>(
         for record in &link.records {
             units.push(Unit {
                 files: Vec::new(),
+                mask: crate::core::mask::MaskRules::default(),
                 key: UnitKey { record: record.clone(), chat: chat.clone(), day: day.clone() },
                 title: link.title.clone(),
                 is_group: link.is_group,
@@ -367,6 +395,11 @@ pub struct Batch {
     pub writes: Vec<Write>,
 }
 
+/// Targets ending so share another document with the record (a Salesforce
+/// ContentDocumentLink) rather than hold a transcript: written and confirmed like any
+/// document, never shown to the rep as a receipt.
+pub const LINK_SUFFIX: &str = "_link";
+
 /// The document class a target belongs to: "deal:123" → "deal".
 pub fn target_class(target: &str) -> &str {
     target.split(':').next().unwrap_or(target)
@@ -442,26 +475,37 @@ pub fn settled_messages(
     ok_keys.difference(&bad_keys).cloned().collect()
 }
 
+/// The files whose bytes may leave the store after a cycle: those of messages every unit
+/// confirmed (`settled`: each record the message goes to holds every document of its day,
+/// the file's upload included), not reduced already. A file of a message still pending, or
+/// whose upload failed or is uncertain, is not among them.
+pub fn uploaded_files(units: &[Unit], settled: &BTreeSet<String>) -> Vec<FileBlob> {
+    let mut out: BTreeMap<&str, FileBlob> = BTreeMap::new();
+    for u in units {
+        for f in u.files.iter().filter(|f| !f.uploaded) {
+            let message = f.key.rsplit_once('#').map_or(f.key.as_str(), |(m, _)| m);
+            if settled.contains(message) {
+                out.entry(&f.key).or_insert_with(|| f.without_bytes());
+            }
+        }
+    }
+    out.into_values().collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::{Direction, LocalMinute, MessageKind, RecordKind, Sender};
+    use crate::core::model::{Direction, LocalMinute, RecordKind, Sender};
 
     fn msg(key: &str, chat: &str, day: u8, hour: u8) -> Message {
-        Message {
-            key: key.into(),
-            chat: chat.into(),
-            direction: Direction::In,
-            sender: Sender { name: "Ana".into(), phone: None },
-            time: Some(LocalMinute { year: 2026, month: 11, day, hour, minute: 0 }),
-            text: format!("text {key}"),
-            quoted: None,
-            media: vec![],
-            kind: MessageKind::Text,
-            forwarded: false,
-            edited: false,
-            reactions: vec![],
-        }
+        Message::text(
+            key,
+            chat,
+            Direction::In,
+            Sender { name: "Ana".into(), phone: None },
+            Some(LocalMinute { year: 2026, month: 11, day, hour, minute: 0 }),
+            format!("text {key}"),
+        )
     }
 
     fn rec(crm: Crm, id: &str) -> RecordRef {
@@ -792,6 +836,18 @@ pub trait DocumentWriter {
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc>;
     /// The most writes of this class and op one call may carry.
     fn batch_limit(&self, class: &str, op: &WriteOp) -> usize;
+    /// Whether a document with no recorded remote state must be looked up before it is
+    /// created (planned as a reconcile): the CRM may hold it without a create of it on record
+    /// (a Salesforce ContentDocumentLink made with its note by an earlier version).
+    fn look_up_first(&self, _doc: &DocKey) -> bool {
+        false
+    }
+    /// Whether a planned write needs another document written first (a Salesforce
+    /// ContentDocumentLink needs its ContentNote's id): the engine does not send it now; a
+    /// later pass or cycle plans it again.
+    fn waits(&self, _write: &Write) -> bool {
+        false
+    }
     /// The call that performs `batch`. `docs` holds the rendered bodies by key.
     fn request(
         &self,

@@ -140,6 +140,12 @@ fn e164_of(raw: &str, region: Option<Region>) -> Result<String, PhoneError> {
     Ok(n.format_as(PhoneNumberFormat::E164).into_owned())
 }
 
+/// A number a WhatsApp tab reported (`+digits` read from the page) → E.164 where it parses,
+/// else as given. Idempotent: an E.164 number comes back unchanged.
+pub fn canonical_reported(p: &str) -> String {
+    parse_one(p, "ZZ").unwrap_or_else(|_| p.to_string())
+}
+
 /// One number (no separators) → E.164.
 pub fn parse_one(raw: &str, default_region: &str) -> Result<String, PhoneError> {
     let reg = region(default_region)?;
@@ -231,6 +237,21 @@ pub fn region_of(e164: &str) -> Option<String> {
         PHONE_NUMBER_UTIL.parse(modern, None).ok()?.get_region_code()
     })?;
     Some(r.to_string())
+}
+
+/// A number as the rep reads it: libphonenumber's national format for a number of the rep's
+/// own region (`(11) 98765-4321` for a Brazilian rep), its international format otherwise
+/// (`+55 11 98765-4321` elsewhere). `None` when the text is not a valid number.
+pub fn display(raw: &str, rep_region: &str) -> Option<String> {
+    let e164 = parse_one(raw, rep_region).or_else(|_| parse_one(raw, "ZZ")).ok()?;
+    let n = PHONE_NUMBER_UTIL.parse(&e164, None).ok()?;
+    let mine = region(rep_region).ok().flatten();
+    let format = if mine.is_some() && n.get_region_code() == mine {
+        PhoneNumberFormat::National
+    } else {
+        PhoneNumberFormat::International
+    };
+    Some(n.format_as(format).into_owned())
 }
 
 /// What a WhatsApp id (JID) identifies.
@@ -508,5 +529,15 @@ mod tests {
         assert_eq!(d, v);
         let mx = search_variants("+525512345678");
         assert!(mx.contains(&"+5215512345678".to_string()));
+    }
+
+    #[test]
+    fn display_is_national_at_home_and_international_abroad() {
+        assert_eq!(display("+5511987654321", "BR").as_deref(), Some("(11) 98765-4321"));
+        assert_eq!(display("+5511987654321", "US").as_deref(), Some("+55 11 98765-4321"));
+        assert_eq!(display("(11) 98765-4321", "BR").as_deref(), Some("(11) 98765-4321"));
+        assert_eq!(display("+919876543210", "IN").as_deref(), Some("098765 43210"));
+        assert_eq!(display("+14155550123", "BR").as_deref(), Some("+1 415-555-0123"));
+        assert_eq!(display("call me", "BR"), None);
     }
 }

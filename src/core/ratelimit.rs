@@ -74,6 +74,18 @@ fn low(b: &Budget) -> bool {
     }
 }
 
+/// When a held lookup may be admitted again: a token is back in the tab's or the CRM's bucket
+/// after its refill time. A low budget or a known "no match" is not retried soon.
+pub fn retry_after_ms(held: &[Held]) -> Option<u64> {
+    held.iter()
+        .filter_map(|h| match h {
+            Held::TabLimit => Some(TAB_REFILL_MS),
+            Held::CrmLimit(_) => Some(CRM_REFILL_MS),
+            Held::LowBudget(_) | Held::KnownNoMatch => None,
+        })
+        .max()
+}
+
 impl Limiter {
     /// Which of `crms` may look `phone` up now, for a capture in `tab` (None: the sync cycle).
     /// Admitted CRMs spend a token; the rest are listed with the reason.
@@ -134,12 +146,10 @@ impl Limiter {
         }
     }
 
-    /// A tab closed or reloaded: forget its bucket only when full (no reset by reloading).
-    pub fn forget_idle_tabs(&mut self, now_ms: u64) {
-        self.tabs.retain(|_, b| {
-            b.refill(TAB_BURST, TAB_REFILL_MS, now_ms);
-            b.tokens < TAB_BURST
-        });
+    /// Tabs that closed: their buckets go (a reloaded tab keeps its id, so a reload never
+    /// refills a bucket; a new tab gets its own bucket anyway).
+    pub fn forget_tabs(&mut self, closed: &std::collections::BTreeSet<i64>) {
+        self.tabs.retain(|t, _| !closed.contains(t));
     }
 }
 
@@ -152,6 +162,20 @@ pub struct Budget {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_held_lookup_is_retried_once_a_token_is_back_unless_nothing_will_change() {
+        assert_eq!(retry_after_ms(&[Held::TabLimit]), Some(TAB_REFILL_MS));
+        assert_eq!(retry_after_ms(&[Held::CrmLimit(Crm::Zoho)]), Some(CRM_REFILL_MS));
+        assert_eq!(
+            retry_after_ms(&[Held::CrmLimit(Crm::Zoho), Held::LowBudget(Crm::Salesforce)]),
+            Some(CRM_REFILL_MS)
+        );
+        assert_eq!(retry_after_ms(&[Held::LowBudget(Crm::Zoho)]), None);
+        assert_eq!(retry_after_ms(&[Held::KnownNoMatch]), None);
+        assert_eq!(retry_after_ms(&[]), None);
+    }
+
     use super::*;
     const ALL: [Crm; 3] = [Crm::Zoho, Crm::Salesforce, Crm::Leadsquared];
 
@@ -223,6 +247,18 @@ mod tests {
             l.admit(Some(3), Some("+15550003333"), &ALL, &budgets, 3_000).0,
             vec![Crm::Salesforce]
         );
+    }
+
+    #[test]
+    fn a_closed_tab_loses_its_bucket_and_no_other() {
+        let mut l = Limiter::default();
+        let none = BTreeMap::new();
+        for t in [1, 2] {
+            l.admit(Some(t), Some("+15550001111"), &ALL, &none, 1_000);
+        }
+        l.forget_tabs(&[1].into());
+        assert_eq!(l.tabs.keys().copied().collect::<Vec<_>>(), [2]);
+        assert_eq!(l.crms.len(), ALL.len(), "the CRMs' buckets are shared and stay");
     }
 
     #[test]

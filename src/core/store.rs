@@ -13,7 +13,9 @@
 //! - `meta`: a [`meta`] name → JSON (settings, lease, log, retry, parked, …)
 //! - `files`: [`file_key`] → [`FileBlob`] (a file copied from the page)
 use crate::core::model::Message;
-use crate::core::outbox::{day_key_of, message_state, BackupWindow, MessageState, OutboxMessage};
+use crate::core::outbox::{
+    day_key_of, message_state, BackupWindow, FileBlob, MessageState, OutboxMessage,
+};
 use crate::core::sync::{push_log, ChatRecord, LogEntry};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -67,6 +69,41 @@ pub mod meta {
     pub const BUDGET: &str = "budget";
     pub const RECORD_SYNCED: &str = "record_synced";
     pub const FIRST_CONNECTED_LOCAL: &str = "first_connected_local";
+    pub const LOOKUP_LIMITER: &str = "lookup_limiter";
+    /// Per-tab records (`<prefix><tab id>`): the panel binding (the content script's nonce,
+    /// the frame that claimed it) and the tab's open chat.
+    pub const PANEL_PREFIX: &str = "panel:";
+    pub const TAB_CHAT_PREFIX: &str = "tabchat:";
+}
+
+/// Tabs the worker keeps records for at most. Closing a tab deletes its records; this bounds
+/// what is left when the worker missed the close (the browser quit, the extension was
+/// reloaded), should the browser be unable to list its tabs.
+pub const TABS_MAX: usize = 64;
+
+/// The panel binding's and the open chat's keys of `tab`, in `meta`.
+pub fn tab_record_keys(tab: i64) -> [String; 2] {
+    [format!("{}{tab}", meta::PANEL_PREFIX), format!("{}{tab}", meta::TAB_CHAT_PREFIX)]
+}
+
+/// The tab a `meta` key is a per-tab record of.
+pub fn tab_of_record(key: &str) -> Option<i64> {
+    key.strip_prefix(meta::PANEL_PREFIX)
+        .or_else(|| key.strip_prefix(meta::TAB_CHAT_PREFIX))
+        .and_then(|t| t.parse().ok())
+}
+
+/// Which of the `known` tabs' records go: those of tabs the browser no longer has open
+/// (`open`: every open tab's id; None when the browser could not list them), then, beyond
+/// [`TABS_MAX`], the lowest ids (the browser numbers tabs upward within a session, so those
+/// are the oldest). After a browser restart tab ids start again: a record left from the
+/// previous session would otherwise be taken for a new tab's.
+pub fn stale_tabs(known: &BTreeSet<i64>, open: Option<&BTreeSet<i64>>) -> BTreeSet<i64> {
+    let mut stale: BTreeSet<i64> =
+        known.iter().copied().filter(|t| open.is_some_and(|o| !o.contains(t))).collect();
+    let live: Vec<i64> = known.difference(&stale).copied().collect();
+    stale.extend(live.iter().take(live.len().saturating_sub(TABS_MAX)));
+    stale
 }
 
 pub use crate::core::keys::{day_key, file_key, split_day_key};
@@ -261,6 +298,27 @@ pub async fn mark_synced<S: Storage>(s: &S, sent: &[Message]) -> Result<usize, S
     Ok(confirmed)
 }
 
+/// Store a file copied from the page; `day` (the message's day key, when the message is to
+/// be sent) queues its message again so the file goes with the day. A file every record
+/// already confirmed is not stored again (each load of WhatsApp copies the files it shows
+/// once more): returns false, and nothing is written.
+pub async fn store_file<S: Storage>(
+    s: &S,
+    file: &FileBlob,
+    message_key: &str,
+    day: Option<&str>,
+) -> Result<bool, StoreError> {
+    if get::<FileBlob, S>(s, Table::Files, &file.key).await?.is_some_and(|f| f.uploaded) {
+        return Ok(false);
+    }
+    let mut entries = vec![Entry::put(Table::Files, file.key.clone(), file)?];
+    if let Some(day) = day {
+        entries.push(Entry::put(Table::Pending, message_key, &day)?);
+    }
+    s.put_many(&entries).await?;
+    Ok(true)
+}
+
 /// Make `pending` agree with every stored message's state (after the window was set or
 /// changed, or a chat's older messages were chosen): pending exactly when it will be sent.
 /// Returns how many keys changed.
@@ -400,24 +458,18 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::{Direction, LocalMinute, MessageKind, Sender};
+    use crate::core::model::{Direction, LocalMinute, Sender};
 
     fn msg(key: &str, text: &str) -> OutboxMessage {
         OutboxMessage {
-            message: Message {
-                key: key.into(),
-                chat: "pn:+5511".into(),
-                direction: Direction::In,
-                sender: Sender { name: "Ana".into(), phone: None },
-                time: Some(LocalMinute { year: 2026, month: 11, day: 30, hour: 9, minute: 5 }),
-                text: text.into(),
-                quoted: None,
-                media: vec![],
-                kind: MessageKind::Text,
-                forwarded: false,
-                edited: false,
-                reactions: vec![],
-            },
+            message: Message::text(
+                key,
+                "pn:+5511",
+                Direction::In,
+                Sender { name: "Ana".into(), phone: None },
+                Some(LocalMinute { year: 2026, month: 11, day: 30, hour: 9, minute: 5 }),
+                text,
+            ),
             captured_at_ms: 1,
             synced: false,
         }
@@ -487,6 +539,46 @@ mod tests {
         let c: ChatRecord = block_on(get(&s, Table::Chats, "pn:+551")).unwrap().unwrap();
         assert!(c.excluded);
         assert_eq!(s.len(Table::Messages), 2, "excluded messages stay stored");
+    }
+
+    #[test]
+    fn records_of_closed_tabs_go_and_at_most_tabs_max_stay() {
+        assert_eq!(tab_record_keys(7), ["panel:7", "tabchat:7"]);
+        assert_eq!(tab_of_record("tabchat:7"), Some(7));
+        assert_eq!(tab_of_record("panel:x"), None);
+        assert_eq!(tab_of_record("lease"), None);
+        let known: BTreeSet<i64> = [3, 7, 9].into();
+        let open: BTreeSet<i64> = [7, 12].into();
+        assert_eq!(stale_tabs(&known, Some(&open)), [3, 9].into());
+        assert!(stale_tabs(&known, None).is_empty(), "the browser could not say: nothing goes");
+        // More tabs than the cap (the browser could not list its tabs): the oldest go.
+        let many: BTreeSet<i64> = (1..=TABS_MAX as i64 + 10).collect();
+        let stale = stale_tabs(&many, None);
+        assert_eq!(stale, (1..=10).collect());
+        // Open or not, never more than the cap.
+        assert_eq!(stale_tabs(&many, Some(&many)).len(), 10);
+    }
+
+    #[test]
+    fn a_confirmed_file_copied_again_is_not_stored_again() {
+        let s = MemoryStore::default();
+        let f = FileBlob {
+            key: "a#0".into(),
+            name: "photo.png".into(),
+            mime: "image/png".into(),
+            data_b64: "iVBORw0KGgo=".into(),
+            size: 8,
+            uploaded: false,
+        };
+        assert_eq!(block_on(store_file(&s, &f, "a", Some("pn:+5511|2026-11-30"))), Ok(true));
+        assert_eq!(s.len(Table::Pending), 1);
+        block_on(s.put_many(&[Entry::delete(Table::Pending, "a")])).unwrap();
+        block_on(put(&s, Table::Files, "a#0", &f.without_bytes())).unwrap();
+        // The page is loaded again and copies the photo once more.
+        assert_eq!(block_on(store_file(&s, &f, "a", Some("pn:+5511|2026-11-30"))), Ok(false));
+        let kept: FileBlob = block_on(get(&s, Table::Files, "a#0")).unwrap().unwrap();
+        assert_eq!((kept.uploaded, kept.data_b64.as_str(), kept.size), (true, "", 8));
+        assert!(s.is_empty(Table::Pending), "its day is not queued again");
     }
 
     #[test]

@@ -4,19 +4,26 @@
 use crate::core::model::{Message, MessageKind};
 
 /// Render a day. Messages are ordered by minute, then by key, so capture order never matters.
-pub fn render_day(title: &str, day: &str, messages: &[Message]) -> String {
+/// Message and quoted text go through `mask` (what leaves the browser; the stored messages
+/// are not changed).
+pub fn render_day(
+    title: &str,
+    day: &str,
+    messages: &[Message],
+    mask: &crate::core::mask::MaskRules,
+) -> String {
     let mut msgs: Vec<&Message> = messages.iter().collect();
     msgs.sort_by(|a, b| (a.time, &a.key).cmp(&(b.time, &b.key)));
     msgs.dedup_by(|a, b| a.key == b.key);
     let mut out = format!("WhatsApp chat with {title} on {day}\n");
     for m in msgs {
-        out.push_str(&render_message(m));
+        out.push_str(&render_message(m, mask));
     }
     out
 }
 
 /// One message: `[HH:MM] Sender: text`, then `  > quoted` and `  Attachment:` lines.
-pub fn render_message(m: &Message) -> String {
+pub fn render_message(m: &Message, mask: &crate::core::mask::MaskRules) -> String {
     let time =
         m.time.map(|t| format!("{:02}:{:02}", t.hour, t.minute)).unwrap_or_else(|| "--:--".into());
     let mut flags = Vec::new();
@@ -30,14 +37,18 @@ pub fn render_message(m: &Message) -> String {
     let text = match (&m.kind, m.text.trim()) {
         (MessageKind::Deleted, _) => "[message deleted]".to_string(),
         (k, "") => format!("[{}]", kind_label(k)),
-        (_, t) => t.replace('\r', ""),
+        (_, t) => crate::core::mask::mask(&t.replace('\r', ""), mask),
+    };
+    // A sender the page did not show readably is said to be unknown, never left blank.
+    let who = match one_line(&m.sender.name) {
+        n if n.trim().is_empty() => "(sender unknown)".to_string(),
+        n => n,
     };
     // Continuation lines are indented so a line never looks like a new message.
-    let mut out =
-        format!("[{time}] {}{flags}: {}\n", one_line(&m.sender.name), text.replace('\n', "\n    "));
+    let mut out = format!("[{time}] {who}{flags}: {}\n", text.replace('\n', "\n    "));
     if let Some(q) = &m.quoted {
         let who = q.sender.as_deref().map(|s| format!("{}: ", one_line(s))).unwrap_or_default();
-        out.push_str(&format!("  > {who}{}\n", one_line(&q.text)));
+        out.push_str(&format!("  > {who}{}\n", crate::core::mask::mask(&one_line(&q.text), mask)));
     }
     for media in &m.media {
         let name = media.file_name.clone().unwrap_or_else(|| media.kind.clone());
@@ -132,23 +143,18 @@ pub fn split_parts(body: &str, max_chars: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::mask::MaskRules;
     use crate::core::model::{Direction, LocalMinute, Media, Quoted, Sender};
 
     fn msg(key: &str, h: u8, m: u8, who: &str, text: &str) -> Message {
-        Message {
-            key: key.into(),
-            chat: "pn:+5511987654321".into(),
-            direction: Direction::In,
-            sender: Sender { name: who.into(), phone: None },
-            time: Some(LocalMinute { year: 2026, month: 3, day: 9, hour: h, minute: m }),
-            text: text.into(),
-            quoted: None,
-            media: vec![],
-            kind: MessageKind::Text,
-            forwarded: false,
-            edited: false,
-            reactions: vec![],
-        }
+        Message::text(
+            key,
+            "pn:+5511987654321",
+            Direction::In,
+            Sender { name: who.into(), phone: None },
+            Some(LocalMinute { year: 2026, month: 3, day: 9, hour: h, minute: m }),
+            text,
+        )
     }
 
     #[test]
@@ -167,7 +173,8 @@ mod tests {
             url: Some("blob:https://web.whatsapp.com/x".into()),
         }];
         b.edited = true;
-        let body = render_day("Ana Souza", "2026-03-09", &[b.clone(), a.clone()]);
+        let body =
+            render_day("Ana Souza", "2026-03-09", &[b.clone(), a.clone()], &MaskRules::default());
         assert_eq!(
             body,
             "WhatsApp chat with Ana Souza on 2026-03-09\n\
@@ -176,9 +183,20 @@ mod tests {
         );
         assert_eq!(
             body,
-            render_day("Ana Souza", "2026-03-09", &[a, b.clone(), b]),
+            render_day("Ana Souza", "2026-03-09", &[a, b.clone(), b], &MaskRules::default()),
             "order and duplicates do not change the body"
         );
+    }
+
+    #[test]
+    fn a_sender_the_page_did_not_show_is_written_as_unknown() {
+        let body = render_day(
+            "Site crew",
+            "2026-03-09",
+            &[msg("k1", 9, 5, "", "ok")],
+            &MaskRules::default(),
+        );
+        assert!(body.contains("[09:05] (sender unknown): ok"), "{body}");
     }
 
     #[test]
@@ -186,7 +204,7 @@ mod tests {
         let msgs: Vec<Message> = (0..200)
             .map(|i| msg(&format!("k{i:03}"), 10, (i % 60) as u8, "Ana", &"x".repeat(40)))
             .collect();
-        let body = render_day("Ana", "2026-03-09", &msgs);
+        let body = render_day("Ana", "2026-03-09", &msgs, &MaskRules::default());
         let ps = parts(&body, 2_000);
         assert!(ps.len() > 1);
         assert!(ps.iter().all(|p| p.chars().count() <= 2_000));
@@ -194,5 +212,23 @@ mod tests {
         let joined: String = ps.iter().map(|p| p.split_once('\n').unwrap().1).collect();
         assert_eq!(joined, body);
         assert_eq!(parts("short", 2_000), vec!["short".to_string()]);
+    }
+
+    #[test]
+    fn masking_applies_to_what_is_rendered_not_to_the_message() {
+        let mut a = msg("k1", 9, 5, "Ana", "Cartão 4111 1111 1111 1111, CPF 529.982.247-25");
+        a.quoted = Some(Quoted { sender: None, text: "o 5555 5555 5555 4444?".into() });
+        let body = render_day("Ana", "2026-03-09", std::slice::from_ref(&a), &MaskRules::default());
+        assert_eq!(
+            body,
+            "WhatsApp chat with Ana on 2026-03-09\n\
+             [09:05] Ana: Cartão [card number removed], CPF 529.982.247-25\n  > o [card number removed]?\n"
+        );
+        assert!(a.text.contains("4111 1111 1111 1111"), "the stored message is untouched");
+        let all = MaskRules { cards: true, ids: true, codes: true };
+        assert!(render_day("Ana", "2026-03-09", &[a.clone()], &all).contains("CPF [CPF removed]"));
+        assert!(
+            render_day("Ana", "2026-03-09", &[a], &MaskRules::NONE).contains("4111 1111 1111 1111")
+        );
     }
 }

@@ -93,6 +93,12 @@ pub enum PanelState {
         /// Messages from before the backup window, offered for backup.
         #[serde(default)]
         older: Option<crate::core::outbox::OlderMessages>,
+        /// Masking of this chat's backups: `None` when the rep masks nothing at all.
+        #[serde(default)]
+        masking: Option<bool>,
+        /// The documents of the latest backed-up day, per CRM.
+        #[serde(default)]
+        saved: Vec<Receipt>,
     },
     /// A number with no CRM match: create forms prefilled, and link-existing search.
     Unknown {
@@ -110,6 +116,10 @@ pub enum PanelState {
         backup_to: Vec<String>,
         #[serde(default)]
         older: Option<crate::core::outbox::OlderMessages>,
+        #[serde(default)]
+        masking: Option<bool>,
+        #[serde(default)]
+        saved: Vec<Receipt>,
     },
     /// A `@lid` chat: WhatsApp hides the number, so only a manual link works.
     LidOnly {
@@ -122,6 +132,78 @@ pub enum PanelState {
     Excluded {
         name: String,
     },
+}
+
+/// Proof of a confirmed write: a chat's backup document for one day in one CRM, as the
+/// worker's records say (the document's state, the day's synced messages, the chat's last sync).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub crm: Crm,
+    /// What the document is: `note`, `task`, `chat`, `content_note`, `activity`.
+    pub target: String,
+    /// The chat's title in the document ("WhatsApp · <title> · <day>").
+    pub title: String,
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub messages: u32,
+    pub saved_ms: Option<i64>,
+    /// Where the rep can open it (checked by [`safe_record_url`] before it is shown).
+    pub url: Option<String>,
+}
+
+/// The documents of a chat's latest backed-up day, one per CRM record and kind (parts and
+/// deal copies are the same transcript). `docs` are the worker's document states;
+/// `synced_on` counts the chat's confirmed messages of a day.
+pub fn receipts(
+    chat: &crate::core::sync::ChatRecord,
+    docs: &[(crate::core::outbox::DocKey, crate::core::outbox::RemoteState)],
+    synced_on: &dyn Fn(&str) -> u32,
+) -> Vec<Receipt> {
+    use crate::core::outbox::RemoteState;
+    let key = chat.identity.chat_key();
+    let written: Vec<(&crate::core::outbox::DocKey, &str)> = docs
+        .iter()
+        .filter_map(|(k, st)| match st {
+            RemoteState::Written { id, .. } => Some((k, id.as_str())),
+            RemoteState::Uncertain { .. } => None,
+        })
+        .filter(|(k, _)| k.unit.chat == key && k.part == 0 && !k.target.contains(':'))
+        .filter(|(k, _)| !k.target.ends_with(crate::core::outbox::LINK_SUFFIX))
+        .collect();
+    let Some(day) = written.iter().map(|(k, _)| k.unit.day.clone()).max() else { return vec![] };
+    let mut out: Vec<Receipt> = vec![];
+    for (k, id) in written.into_iter().filter(|(k, _)| k.unit.day == day) {
+        let crm = k.unit.record.crm;
+        let record_url = chat.urls.get(&k.unit.record.id).cloned();
+        // Salesforce opens a record by id under the org's Lightning host.
+        let url = match (crm, k.target.as_str()) {
+            (Crm::Salesforce, "task" | "chat") if !id.is_empty() => {
+                record_url.as_deref().and_then(|u| {
+                    let host_end = u.strip_prefix("https://")?.find('/')? + "https://".len();
+                    let object = if k.target == "task" { "Task" } else { "WhatsApp_Chat__c" };
+                    Some(format!("{}/lightning/r/{object}/{id}/view", &u[..host_end]))
+                })
+            }
+            _ => record_url,
+        };
+        let r = Receipt {
+            crm,
+            target: k.target.clone(),
+            title: if chat.identity.is_group {
+                format!("{} (group)", chat.identity.name)
+            } else {
+                chat.identity.name.clone()
+            },
+            day: day.clone(),
+            messages: synced_on(&day),
+            saved_ms: chat.last_synced_at_ms.map(|t| t as i64),
+            url: url.and_then(|u| safe_record_url(crm, &u)),
+        };
+        if !out.iter().any(|o| o.crm == r.crm && o.target == r.target) {
+            out.push(r);
+        }
+    }
+    out
 }
 
 /// A message key with its substitutions, translated by the shell.
@@ -383,6 +465,14 @@ pub struct Settings {
     /// The first backup covers this many days before the first connection (product
     /// default 3); older messages are kept but sent only for chats the rep chooses.
     pub backup_window_days: u32,
+    /// Mask payment card numbers in what is sent (on by default).
+    pub mask_cards: bool,
+    /// Mask CPF, CNPJ, Aadhaar and PAN numbers.
+    pub mask_ids: bool,
+    /// Mask one-time codes.
+    pub mask_codes: bool,
+    /// Chats the rep chose to back up without masking (chat keys).
+    pub unmasked_chats: Vec<String>,
 }
 
 impl Default for Settings {
@@ -398,6 +488,10 @@ impl Default for Settings {
             excluded_chats: vec![],
             sync_enabled: true,
             backup_window_days: crate::core::schedule::FIRST_BACKUP_DAYS as u32,
+            mask_cards: true,
+            mask_ids: false,
+            mask_codes: false,
+            unmasked_chats: vec![],
         }
     }
 }
@@ -410,6 +504,18 @@ impl Settings {
             deals: self.backup_deals,
             custom_object: self.backup_custom_object,
             activities: self.backup_activities,
+        }
+    }
+
+    /// What is masked in this chat's backups.
+    pub fn mask_rules(&self, chat: &str) -> crate::core::mask::MaskRules {
+        if self.unmasked_chats.iter().any(|c| c == chat) {
+            return crate::core::mask::MaskRules::NONE;
+        }
+        crate::core::mask::MaskRules {
+            cards: self.mask_cards,
+            ids: self.mask_ids,
+            codes: self.mask_codes,
         }
     }
 
@@ -461,6 +567,12 @@ pub struct PanelInputs<'a> {
     pub parked_in_chat: Option<&'a str>,
     /// This chat's messages from before the backup window (not counted as pending).
     pub older_in_chat: Option<&'a crate::core::outbox::OlderMessages>,
+    /// Are this chat's backups masked (`None`: the rep masks nothing)?
+    pub masking: Option<bool>,
+    /// Each CRM's home currency where it is known (ISO 4217): deals without one are in it.
+    pub currencies: &'a [(Crm, String)],
+    /// What was saved of this chat ([`receipts`]).
+    pub saved: &'a [Receipt],
     pub now_ms: u64,
 }
 
@@ -493,9 +605,18 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
         let backup_to = chat.links.iter().map(|r| record_label(chat, r)).collect();
         return PanelState::Group {
             name,
-            participants: chat.participants.clone(),
+            participants: chat
+                .participants
+                .iter()
+                .map(|p| Participant {
+                    url: p.linked.as_ref().and_then(|r| chat.urls.get(&r.id).cloned()),
+                    ..p.clone()
+                })
+                .collect(),
             backup_to,
             older: i.older_in_chat.cloned(),
+            masking: i.masking,
+            saved: i.saved.to_vec(),
         };
     }
     match &chat.matched {
@@ -529,6 +650,10 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
             };
             let mut deals = chat.deals.clone();
             deals.truncate(MAX_DEALS);
+            let home = i.currencies.iter().find(|(c, _)| *c == first.record.crm).map(|(_, v)| v);
+            for d in deals.iter_mut().filter(|d| d.currency.is_none()) {
+                d.currency = home.cloned();
+            }
             let sync = sync_state_of(i, first.record.crm);
             PanelState::Linked {
                 card,
@@ -536,6 +661,8 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
                 last_synced_ms: chat.last_synced_at_ms.map(|t| t as i64),
                 sync,
                 older: i.older_in_chat.cloned(),
+                masking: i.masking,
+                saved: i.saved.to_vec(),
             }
         }
         Some(MatchOutcome::Ambiguous { candidates }) => PanelState::Ambiguous {
@@ -795,6 +922,9 @@ mod tests {
             pending_in_chat: 0,
             parked_in_chat: None,
             older_in_chat: None,
+            masking: Some(true),
+            currencies: &[(Crm::Zoho, "BRL".to_string())],
+            saved: &[],
             now_ms: 1000,
         };
         assert_eq!(panel_state(&PanelInputs { connected: &[], ..base }), PanelState::NotConnected);
@@ -817,6 +947,32 @@ mod tests {
                 field: None,
             }],
         }));
+        // A group: a matched participant carries its record's page from the chat's links.
+        let mut group = chat_with(None);
+        group.identity.is_group = true;
+        group.participants = vec![
+            Participant {
+                name: "Ana".into(),
+                phone: Some("+5511987654321".into()),
+                record: Some("Ana Souza (Zoho CRM)".into()),
+                linked: Some(r.clone()),
+                url: None,
+            },
+            Participant {
+                name: "Nirant".into(),
+                phone: Some("+919876543210".into()),
+                record: None,
+                linked: None,
+                url: None,
+            },
+        ];
+        match panel_state(&PanelInputs { chat: Some(&group), chat_key: Some("g:1"), ..base }) {
+            PanelState::Group { participants, .. } => assert_eq!(
+                participants.iter().map(|p| p.url.as_deref()).collect::<Vec<_>>(),
+                [Some("https://crm.zoho.com/crm/org/tab/Contacts/z1"), None]
+            ),
+            other => panic!("{other:?}"),
+        }
         match panel_state(&PanelInputs { chat: Some(&linked), pending_in_chat: 2, ..base }) {
             PanelState::Linked { card, deals, last_synced_ms, sync, .. } => {
                 assert_eq!(
@@ -828,6 +984,7 @@ mod tests {
                     Some("https://crm.zoho.com/crm/org/tab/Contacts/z1")
                 );
                 assert_eq!(deals.len(), MAX_DEALS);
+                assert_eq!(deals[0].currency.as_deref(), Some("BRL"), "the org's home currency");
                 assert_eq!(last_synced_ms, Some(5));
                 assert_eq!(sync, SyncState::Pending { count: 2 });
             }

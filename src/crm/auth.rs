@@ -30,6 +30,11 @@ pub enum ZohoDc {
 }
 
 impl ZohoDc {
+    /// The data centre's name in the distribution config (`us`, `eu`, `cn`, …).
+    pub fn code(self) -> String {
+        format!("{self:?}").to_ascii_lowercase()
+    }
+
     pub const ALL: [ZohoDc; 9] = [
         ZohoDc::Us,
         ZohoDc::Eu,

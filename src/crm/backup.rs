@@ -9,8 +9,9 @@
 //!   (`chat`), upserted on the external id (≤200 per call; an upsert is its own reconcile);
 //!   in a stock org (no such object) a completed Task on the contact or lead (`task`,
 //!   `WhoId`, the transcript in `Description` split under 32,000 characters, found by subject
-//!   on reconcile). Plus a ContentNote linked to the contact or lead (`content_note`, found by
-//!   title on reconcile, updated in place).
+//!   on reconcile). Plus a ContentNote (`content_note`, found by title on reconcile, updated
+//!   in place) and its ContentDocumentLink to the contact or lead (`content_note_link`, made
+//!   once the note has an id, found by note and record on reconcile); both ≤200 per call.
 //! - LeadSquared: a "WhatsApp Chats" activity per part on the lead (`activity`, bulk ≤25)
 //!   and on each of its opportunities (`opportunity:<id>`); the key lives in a custom field
 //!   and reconcile reads the lead's activities to find it.
@@ -42,6 +43,26 @@ pub(crate) fn doc_title(d: &DocKey, chat_title: &str, parts: usize) -> String {
     )
 }
 
+/// A batch's updates as (the CRM's id of the document, title, body), as Zoho's notes and
+/// Salesforce's notes and tasks take them.
+pub(crate) fn doc_updates(
+    batch: &Batch,
+    title: impl Fn(&DocKey) -> String,
+    body: impl Fn(&DocKey) -> Result<String, String>,
+) -> Result<Vec<(String, String, String)>, String> {
+    batch
+        .writes
+        .iter()
+        .map(|w| {
+            Ok((
+                w.remote_id.clone().ok_or("update without its CRM id")?,
+                title(&w.doc),
+                body(&w.doc)?,
+            ))
+        })
+        .collect()
+}
+
 pub(crate) fn title_key(d: &DocKey) -> String {
     format!("[{}#{}]", d.unit.external_key(), d.part)
 }
@@ -54,7 +75,7 @@ pub(crate) fn render_parts(
     titles: &RefCell<BTreeMap<DocKey, String>>,
 ) -> Vec<RenderedDoc> {
     let title = if unit.is_group { format!("{} (group)", unit.title) } else { unit.title.clone() };
-    let mut body = transcript::render_day(&title, &unit.key.day, &unit.messages);
+    let mut body = transcript::render_day(&title, &unit.key.day, &unit.messages, &unit.mask);
     // The files uploaded with this day, by the names they have in the CRM.
     if !unit.files.is_empty() {
         let names: Vec<String> = unit.files.iter().map(|f| f.crm_name(&unit.key)).collect();
@@ -78,8 +99,10 @@ pub(crate) fn file_docs(
     unit: &Unit,
     titles: &RefCell<BTreeMap<DocKey, String>>,
 ) -> Vec<RenderedDoc> {
+    // A file whose every record confirmed it has no bytes left: it is not written again.
     unit.files
         .iter()
+        .filter(|f| !f.uploaded)
         .map(|f| {
             let key = DocKey { unit: unit.key.clone(), target: format!("file:{}", f.key), part: 0 };
             titles.borrow_mut().insert(key.clone(), f.crm_name(&unit.key));
@@ -157,6 +180,7 @@ mod tests {
     fn unit(crm: Crm, kind: RecordKind) -> Unit {
         Unit {
             files: vec![],
+            mask: Default::default(),
             key: UnitKey {
                 record: RecordRef { crm, kind, id: "r1".into() },
                 chat: "pn:+1".into(),
@@ -183,12 +207,14 @@ mod tests {
             name: "photo.png".into(),
             mime: "image/png".into(),
             data_b64: "iVBORw0K".into(),
+            ..Default::default()
         });
         let z = ZohoWriter::new(Zoho {
             dc: crate::crm::auth::ZohoDc::Us,
             api_domain: "https://www.zohoapis.com".into(),
             access_token: "t".into(),
             org_domain: None,
+            lead_sources: Default::default(),
         });
         let docs = z.render(&u);
         let file = docs.iter().find(|d| d.key.target == "file:3EB0X#0").expect("a file document");
@@ -232,6 +258,17 @@ mod tests {
             RemoteState::Written { id: "a2".into(), digest: file.digest() },
         );
         assert!(plan_writes(std::slice::from_ref(file), &remote).is_empty());
+        // Once every record confirmed it, the bytes are gone: the note still names the file
+        // (same body, so no update), and no file document is rendered again.
+        let mut reduced = u.clone();
+        reduced.files = vec![u.files[0].without_bytes()];
+        assert_eq!((reduced.files[0].size, reduced.files[0].data_b64.as_str()), (6, ""));
+        let again = z.render(&reduced);
+        assert!(again.iter().all(|d| !d.key.target.starts_with("file:")));
+        assert_eq!(
+            again.iter().find(|d| d.key.target == "note").map(|d| &d.body),
+            Some(&note.body)
+        );
         let too_big = z.outcome(&batch(WriteOp::Create), &crate::crm::resp(413, b"{}"));
         assert!(matches!(&too_big[0].1, WriteResult::Failed(Failure::Rejected { .. })));
 
@@ -285,6 +322,7 @@ mod tests {
             api_domain: "https://www.zohoapis.com".into(),
             access_token: "t".into(),
             org_domain: None,
+            lead_sources: Default::default(),
         });
         let contact = unit(Crm::Zoho, RecordKind::Contact);
         z.deals.insert("r1".into(), vec!["d1".into()]);
@@ -300,6 +338,7 @@ mod tests {
             api_domain: "https://www.zohoapis.com".into(),
             access_token: "t".into(),
             org_domain: None,
+            lead_sources: Default::default(),
         });
         let other = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "r2".into() };
         assert!(z2.prepare(&other).is_some());
@@ -314,9 +353,9 @@ mod tests {
             true,
         );
         let sfc = unit(Crm::Salesforce, RecordKind::Contact);
-        assert_eq!(targets_of(&s, &sfc), ["chat", "content_note"]);
+        assert_eq!(targets_of(&s, &sfc), ["chat", "content_note", "content_note_link"]);
         s.set_targets(Targets { custom_object: false, ..Targets::default() });
-        assert_eq!(targets_of(&s, &sfc), ["content_note"]);
+        assert_eq!(targets_of(&s, &sfc), ["content_note", "content_note_link"]);
 
         let mut l = LeadSquaredWriter::new(LeadSquared {
             access_key: "a".into(),
@@ -416,7 +455,7 @@ mod tests {
     fn salesforce_backs_up_to_a_task_in_a_stock_org_and_to_the_chat_object_where_it_exists() {
         // Before: every backup went to WhatsApp_Chat__c, which no stock org has, and leads
         // got no ContentNote: in a stock org nothing landed at all.
-        use crate::core::model::{Direction, LocalMinute, Message, MessageKind, Sender};
+        use crate::core::model::{Direction, LocalMinute, Message, Sender};
         use crate::core::outbox::Write;
         use crate::crm::resp;
         let sf = || Salesforce {
@@ -439,33 +478,29 @@ mod tests {
         )
         .unwrap();
         assert!(w.prepare(&lead.key.record).is_none(), "asked once");
-        assert_eq!(targets_of(&w, &lead), ["content_note", "task"]);
+        assert_eq!(targets_of(&w, &lead), ["content_note", "content_note_link", "task"]);
         assert_eq!(
             targets_of(&w, &unit(Crm::Salesforce, RecordKind::Contact)),
-            ["content_note", "task"]
+            ["content_note", "content_note_link", "task"]
         );
         // A long day: every Task part under Description's 32,000 characters.
         let mut long = unit(Crm::Salesforce, RecordKind::Lead);
         long.messages = (0..400)
-            .map(|i| Message {
-                key: format!("m{i}"),
-                chat: "pn:+1".into(),
-                direction: Direction::In,
-                sender: Sender { name: "Noah".into(), phone: None },
-                time: Some(LocalMinute {
-                    year: 2026,
-                    month: 11,
-                    day: 21,
-                    hour: 8 + (i / 60) as u8,
-                    minute: (i % 60) as u8,
-                }),
-                text: "x".repeat(200),
-                quoted: None,
-                media: vec![],
-                kind: MessageKind::Text,
-                forwarded: false,
-                edited: false,
-                reactions: vec![],
+            .map(|i| {
+                Message::text(
+                    format!("m{i}"),
+                    "pn:+1",
+                    Direction::In,
+                    Sender { name: "Noah".into(), phone: None },
+                    Some(LocalMinute {
+                        year: 2026,
+                        month: 11,
+                        day: 21,
+                        hour: 8 + (i / 60) as u8,
+                        minute: (i % 60) as u8,
+                    }),
+                    "x".repeat(200),
+                )
             })
             .collect();
         let docs = w.render(&long);
@@ -562,7 +597,30 @@ mod tests {
         let v: serde_json::Value =
             serde_json::from_slice(w.request(&nb, &by_key).unwrap().body.as_deref().unwrap())
                 .unwrap();
-        assert_eq!(v["compositeRequest"][1]["body"]["LinkedEntityId"], "r1");
+        assert_eq!(v["records"][0]["attributes"]["type"], "ContentNote");
+        w.outcome(&nb, &resp(200, br#"[{"id":"069N","success":true,"errors":[]}]"#));
+        let link = Write {
+            doc: DocKey { target: "content_note_link".into(), ..note.key.clone() },
+            op: WriteOp::Create,
+            remote_id: None,
+        };
+        assert!(!w.waits(&link), "the note has its id");
+        let lb = Batch {
+            crm: Crm::Salesforce,
+            class: "content_note_link".into(),
+            op: WriteOp::Create,
+            writes: vec![link],
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(w.request(&lb, &by_key).unwrap().body.as_deref().unwrap())
+                .unwrap();
+        assert_eq!(
+            (
+                v["records"][0]["ContentDocumentId"].as_str(),
+                v["records"][0]["LinkedEntityId"].as_str()
+            ),
+            (Some("069N"), Some("r1"))
+        );
         // An org with the object: the chat record, as before, and no task.
         let mut with = SalesforceWriter::new(sf());
         with.absorb_prepare(
@@ -570,7 +628,7 @@ mod tests {
             &resp(200, br#"{"objectDescribe":{"name":"WhatsApp_Chat__c"}}"#),
         )
         .unwrap();
-        assert_eq!(targets_of(&with, &lead), ["chat", "content_note"]);
+        assert_eq!(targets_of(&with, &lead), ["chat", "content_note", "content_note_link"]);
         // An object the user may not see is written as a Task.
         let mut hidden = SalesforceWriter::new(sf());
         hidden
@@ -579,10 +637,141 @@ mod tests {
                 &resp(403, br#"[{"errorCode":"INSUFFICIENT_ACCESS","message":"no access"}]"#),
             )
             .unwrap();
-        assert_eq!(targets_of(&hidden, &lead), ["content_note", "task"]);
+        assert_eq!(targets_of(&hidden, &lead), ["content_note", "content_note_link", "task"]);
         // Not knowing is not "absent": a failed ask is an error (the cycle retries).
         let mut unsure = SalesforceWriter::new(sf());
         assert!(unsure.absorb_prepare(&lead.key.record, &resp(503, b"")).is_err());
-        assert_eq!(targets_of(&unsure, &lead), ["content_note"]);
+        assert_eq!(targets_of(&unsure, &lead), ["content_note", "content_note_link"]);
+    }
+
+    #[test]
+    fn salesforce_notes_go_200_to_a_call_then_their_links_and_a_link_is_looked_up_when_unsure() {
+        // Before: one Composite call (note + link) per note, `batch_limit` 1.
+        use crate::core::outbox::Write;
+        use crate::crm::resp;
+        let mut w = SalesforceWriter::with_chat_object(
+            Salesforce {
+                instance_url: "https://x.my.salesforce.com".into(),
+                access_token: "t".into(),
+            },
+            false,
+        );
+        w.set_targets(Targets { custom_object: false, ..Targets::default() });
+        for op in [WriteOp::Create, WriteOp::Update] {
+            assert_eq!(w.batch_limit("content_note", &op), 200);
+            assert_eq!(w.batch_limit("content_note_link", &op), 200);
+        }
+        assert!("content_note" < "content_note_link", "a pass sends links after their notes");
+        let units: Vec<Unit> = ["r1", "r2"]
+            .iter()
+            .map(|id| {
+                let mut u = unit(Crm::Salesforce, RecordKind::Contact);
+                u.key.record.id = id.to_string();
+                u
+            })
+            .collect();
+        let docs: Vec<RenderedDoc> = units.iter().flat_map(|u| w.render(u)).collect();
+        let by_key: BTreeMap<DocKey, RenderedDoc> =
+            docs.iter().map(|d| (d.key.clone(), d.clone())).collect();
+        let of = |t: &str| -> Vec<Write> {
+            docs.iter()
+                .filter(|d| d.key.target == t)
+                .map(|d| Write { doc: d.key.clone(), op: WriteOp::Create, remote_id: None })
+                .collect()
+        };
+        let (notes, links) = (of("content_note"), of("content_note_link"));
+        assert_eq!((notes.len(), links.len()), (2, 2));
+        let batch = |class: &str, op: WriteOp, writes: Vec<Write>| Batch {
+            crm: Crm::Salesforce,
+            class: class.into(),
+            op,
+            writes,
+        };
+        // New notes: no link can exist yet, so none is looked up; each waits for its note.
+        assert!(links.iter().all(|l| !w.look_up_first(&l.doc) && w.waits(l)));
+        let nb = batch("content_note", WriteOp::Create, notes.clone());
+        let req = w.request(&nb, &by_key).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
+        assert_eq!(v["records"].as_array().map(Vec::len), Some(2), "both notes in one call");
+        // The second note is refused: its link keeps waiting, the first one's goes.
+        let r = w.outcome(
+            &nb,
+            &resp(200, &crate::crm::golden("salesforce/collections-200-notes-one-refused.json")),
+        );
+        assert_eq!(r[0].1, WriteResult::Written { id: "069RM0000009xVCYAY".into() });
+        assert!(matches!(&r[1].1, WriteResult::Failed(Failure::Rejected { .. })));
+        assert!(!w.waits(&links[0]) && w.waits(&links[1]));
+        let lb = batch("content_note_link", WriteOp::Create, vec![links[0].clone()]);
+        let v: serde_json::Value =
+            serde_json::from_slice(w.request(&lb, &by_key).unwrap().body.as_deref().unwrap())
+                .unwrap();
+        assert_eq!(
+            v["records"][0],
+            serde_json::json!({"attributes": {"type": "ContentDocumentLink"}, "ContentDocumentId": "069RM0000009xVCYAY",
+                "LinkedEntityId": "r1", "ShareType": "V", "Visibility": "AllUsers"})
+        );
+        // Next cycle: the first note is stored, its link's create was lost (uncertain); the
+        // second note was never created. A note stored from before (an earlier version wrote
+        // note and link in one call) gets its link looked up before any create.
+        let mut remote = BTreeMap::new();
+        remote.insert(
+            notes[0].doc.clone(),
+            RemoteState::Written { id: "069RM0000009xVCYAY".into(), digest: 1 },
+        );
+        w.absorb_remote(&remote);
+        assert!(w.look_up_first(&links[0].doc) && !w.look_up_first(&links[1].doc));
+        assert!(w.waits(&links[1]), "no id for the refused note");
+        let find = w
+            .request(
+                &batch("content_note_link", WriteOp::Reconcile, vec![links[0].clone()]),
+                &by_key,
+            )
+            .unwrap();
+        assert!(
+            find.url.contains("ContentDocumentId%20%3D%20%27069RM0000009xVCYAY%27%20AND%20LinkedEntityId%20%3D%20%27r1%27"),
+            "{}",
+            find.url
+        );
+        let none = resp(200, br#"{"totalSize":0,"done":true,"records":[]}"#);
+        let rb = batch("content_note_link", WriteOp::Reconcile, vec![links[0].clone()]);
+        assert_eq!(w.outcome(&rb, &none)[0].1, WriteResult::Absent);
+        assert!(!w.look_up_first(&links[0].doc), "not found: created, without asking again");
+        // A note whose create was lost: found by its title, and its link looked up.
+        let mut remote = BTreeMap::new();
+        remote.insert(notes[1].doc.clone(), RemoteState::Uncertain { since_ms: 1 });
+        w.absorb_remote(&remote);
+        assert!(w.look_up_first(&links[1].doc) && w.waits(&links[1]));
+        let nr = batch("content_note", WriteOp::Reconcile, vec![notes[1].clone()]);
+        let q = w.request(&nr, &by_key).unwrap();
+        assert!(q.url.contains("FROM%20ContentNote%20WHERE%20Title"), "{}", q.url);
+        let found =
+            resp(200, br#"{"totalSize":1,"done":true,"records":[{"Id":"069B","Title":"t"}]}"#);
+        assert_eq!(w.outcome(&nr, &found)[0].1, WriteResult::Written { id: "069B".into() });
+        assert!(!w.waits(&links[1]));
+        // Not found: the note is created again, and its link directly after it.
+        w.absorb_remote(&remote);
+        assert_eq!(w.outcome(&nr, &none)[0].1, WriteResult::Absent);
+        assert!(!w.look_up_first(&links[1].doc));
+        // The day grew: notes updated 200 to a call.
+        let upd = w
+            .request(
+                &batch(
+                    "content_note",
+                    WriteOp::Update,
+                    notes
+                        .iter()
+                        .map(|n| Write {
+                            op: WriteOp::Update,
+                            remote_id: Some("069X".into()),
+                            ..n.clone()
+                        })
+                        .collect(),
+                ),
+                &by_key,
+            )
+            .unwrap();
+        assert_eq!(upd.method, Method::Patch);
+        let v: serde_json::Value = serde_json::from_slice(upd.body.as_deref().unwrap()).unwrap();
+        assert_eq!(v["records"].as_array().map(Vec::len), Some(2));
     }
 }

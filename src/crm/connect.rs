@@ -44,6 +44,10 @@ pub struct Connection {
     /// LeadSquared: the "WhatsApp Chats" activity type's event code, once looked up or created.
     #[serde(default)]
     pub activity_event: Option<u32>,
+    /// Zoho: per module, the org's `Lead_Source` value for WhatsApp (None: the picklist has
+    /// none), read once from the fields metadata; a module not here is not looked up yet.
+    #[serde(default)]
+    pub zoho_lead_sources: std::collections::BTreeMap<String, Option<String>>,
 }
 
 fn sf_host(h: &str) -> salesforce::LoginHost {
@@ -143,6 +147,7 @@ impl Connection {
                     lsq_hosts: None,
                     org_domain: None,
                     activity_event: None,
+                    zoho_lead_sources: Default::default(),
                 })
             }
             Credentials::Leadsquared { .. } => {
@@ -157,6 +162,7 @@ impl Connection {
                     lsq_hosts: Some(hosts),
                     org_domain: None,
                     activity_event: None,
+                    zoho_lead_sources: Default::default(),
                 })
             }
         }
@@ -192,6 +198,7 @@ impl Connection {
                 api_domain: base,
                 access_token: token.unwrap_or_default(),
                 org_domain: None,
+                lead_sources: Default::default(),
             })),
             Credentials::Salesforce { .. } => {
                 Box::new(SalesforceWriter::new(salesforce::Salesforce {
@@ -226,6 +233,46 @@ impl Connection {
         }
     }
 
+    /// The Salesforce client (the chat object's setup needs the concrete type).
+    pub fn salesforce(&self, now_ms: u64) -> Result<salesforce::Salesforce, super::auth::AuthStep> {
+        let (token, base) = self.token_and_base(now_ms)?;
+        Ok(salesforce::Salesforce { instance_url: base, access_token: token.unwrap_or_default() })
+    }
+
+    /// Zoho: the fields-metadata read a create of `kind` needs first, when this connection
+    /// has not read its module's `Lead_Source` picklist yet (None otherwise).
+    pub fn lead_source_lookup(
+        &self,
+        kind: super::CreateKind,
+        now_ms: u64,
+    ) -> Option<crate::crm::http::HttpRequest> {
+        let module = zoho::create_module(kind);
+        if self.zoho_lead_sources.contains_key(module) {
+            return None;
+        }
+        self.zoho(now_ms)
+            .ok()
+            .filter(|_| self.credentials.crm() == Crm::Zoho)
+            .map(|z| z.fields_request(module))
+    }
+
+    /// Keep what the fields metadata says; true when the stored connection must be rewritten.
+    /// A failed read is not kept: the create goes on without a source, and the next create
+    /// asks again.
+    pub fn absorb_lead_source(
+        &mut self,
+        kind: super::CreateKind,
+        resp: &crate::crm::http::HttpResponse,
+    ) -> bool {
+        match zoho::Zoho::parse_lead_source(resp) {
+            Ok(v) => {
+                self.zoho_lead_sources.insert(zoho::create_module(kind).to_string(), v);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
     /// The Zoho client (org lookups and record links need the concrete type).
     pub fn zoho(&self, now_ms: u64) -> Result<zoho::Zoho, super::auth::AuthStep> {
         let (token, base) = self.token_and_base(now_ms)?;
@@ -238,11 +285,16 @@ impl Connection {
             api_domain: base,
             access_token: token.unwrap_or_default(),
             org_domain: self.org_domain.clone(),
+            lead_sources: self.zoho_lead_sources.clone(),
         })
     }
 
     /// The access token to use now (None for key-based CRMs) and the API base URL, or the
     /// auth step that must come first.
+    pub fn access(&self, now_ms: u64) -> Result<(Option<String>, String), super::auth::AuthStep> {
+        self.token_and_base(now_ms)
+    }
+
     fn token_and_base(
         &self,
         now_ms: u64,
@@ -285,14 +337,37 @@ impl Connection {
     }
 }
 
-/// What the rep chose on the options page to sign in through the browser (OAuth).
+/// A browser sign-in (OAuth): the product's own app (built from the distribution config, see
+/// `crm::distribution`) or, under Advanced, an app the rep's admin registered.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "crm", rename_all = "snake_case")]
 pub enum OAuthStart {
-    /// Zoho's server-based client: the code exchange needs the client secret.
-    Zoho { client_id: String, client_secret: String },
-    /// Salesforce connected app with PKCE; the secret is optional.
-    Salesforce { login_host: String, client_id: String, client_secret: Option<String> },
+    /// A Zoho client: server-based (the secret is needed) or mobile-based (`pkce`; a secret
+    /// only when it has one).
+    Zoho {
+        client_id: String,
+        #[serde(default)]
+        client_secret: String,
+        /// Secrets per data centre, by location code (Multi-DC without shared credentials).
+        #[serde(default)]
+        dc_secrets: std::collections::BTreeMap<String, String>,
+        /// Where sign-in starts: the rep's data centre (China only works from its own).
+        #[serde(default)]
+        dc: Option<ZohoDc>,
+        #[serde(default)]
+        pkce: bool,
+        /// The product's own app (only the worker sets it; it decides who a refusal names).
+        #[serde(default, skip_deserializing)]
+        product: bool,
+    },
+    /// Salesforce connected app or external client app with PKCE; the secret is optional.
+    Salesforce {
+        login_host: String,
+        client_id: String,
+        client_secret: Option<String>,
+        #[serde(default, skip_deserializing)]
+        product: bool,
+    },
 }
 
 impl OAuthStart {
@@ -300,6 +375,12 @@ impl OAuthStart {
         match self {
             OAuthStart::Zoho { .. } => Crm::Zoho,
             OAuthStart::Salesforce { .. } => Crm::Salesforce,
+        }
+    }
+
+    pub fn is_product(&self) -> bool {
+        match self {
+            OAuthStart::Zoho { product, .. } | OAuthStart::Salesforce { product, .. } => *product,
         }
     }
 
@@ -311,11 +392,21 @@ impl OAuthStart {
         challenge: &str,
     ) -> Result<String, String> {
         match self {
-            OAuthStart::Zoho { client_id, client_secret } => {
-                if client_id.trim().is_empty() || client_secret.trim().is_empty() {
+            OAuthStart::Zoho { client_id, client_secret, dc_secrets, dc, pkce, .. } => {
+                if client_id.trim().is_empty() {
+                    return Err("client id is needed".into());
+                }
+                if !pkce && client_secret.trim().is_empty() && dc_secrets.is_empty() {
                     return Err("client id and client secret are needed".into());
                 }
-                Ok(zoho::authorize_url(client_id.trim(), redirect_uri, state, zoho::SCOPES))
+                Ok(zoho::authorize_url(
+                    dc.unwrap_or(ZohoDc::Us),
+                    client_id.trim(),
+                    redirect_uri,
+                    state,
+                    zoho::SCOPES,
+                    pkce.then_some(challenge),
+                ))
             }
             OAuthStart::Salesforce { login_host, client_id, .. } => {
                 if client_id.trim().is_empty() {
@@ -333,8 +424,23 @@ impl OAuthStart {
         }
     }
 
-    /// Read the redirect: refuse a wrong `state` or an error, then the code exchange (at the
-    /// Zoho data centre the redirect names, only if it is a known one).
+    /// The data centre a Zoho redirect names (`accounts-server`, checked on the parsed URL
+    /// against the accounts servers); without one, where the sign-in started.
+    pub fn redirect_dc(&self, redirect_url: &str) -> Result<Option<ZohoDc>, String> {
+        use super::auth::redirect_param;
+        match self {
+            OAuthStart::Zoho { dc, .. } => match redirect_param(redirect_url, "accounts-server") {
+                Some(server) => super::hosts::zoho_accounts_server(&server)
+                    .map(Some)
+                    .map_err(|e| format!("unknown Zoho accounts server {server} ({e})")),
+                None => Ok(Some(dc.unwrap_or(ZohoDc::Us))),
+            },
+            OAuthStart::Salesforce { .. } => Ok(None),
+        }
+    }
+
+    /// Read the redirect: refuse a wrong `state` or an error (explained in a sentence), then
+    /// the code exchange (at the Zoho data centre the redirect names, only a known one).
     pub fn exchange(
         &self,
         redirect_url: &str,
@@ -344,7 +450,14 @@ impl OAuthStart {
     ) -> Result<(HttpRequest, Credentials), String> {
         use super::auth::redirect_param;
         if let Some(e) = redirect_param(redirect_url, "error") {
-            return Err(format!("the CRM refused the sign-in: {e}"));
+            let desc = redirect_param(redirect_url, "error_description");
+            return Err(super::signin::redirect_error(
+                self.crm(),
+                &e,
+                desc.as_deref(),
+                self.is_product(),
+                redirect_uri,
+            ));
         }
         if redirect_param(redirect_url, "state").as_deref() != Some(state) {
             return Err(
@@ -353,30 +466,38 @@ impl OAuthStart {
         }
         let code = redirect_param(redirect_url, "code").ok_or("the sign-in answer has no code")?;
         match self {
-            OAuthStart::Zoho { client_id, client_secret } => {
-                let dc = match redirect_param(redirect_url, "accounts-server") {
-                    Some(server) => ZohoDc::from_accounts_server(&server)
-                        .ok_or_else(|| format!("unknown Zoho accounts server {server}"))?,
-                    None => ZohoDc::Us,
-                };
+            OAuthStart::Zoho { client_id, client_secret, dc_secrets, pkce, .. } => {
+                let dc = self.redirect_dc(redirect_url)?.unwrap_or(ZohoDc::Us);
+                let secret = dc_secrets
+                    .get(&dc.code())
+                    .cloned()
+                    .unwrap_or_else(|| client_secret.trim().to_string());
+                if !pkce && secret.is_empty() {
+                    return Err(format!(
+                        "This Zoho app has no client secret for the {} data centre: {} must add it.",
+                        super::signin::dc_name(dc),
+                        if self.is_product() { "crmsync's publisher" } else { "its owner" }
+                    ));
+                }
                 let req = zoho::code_exchange(
                     dc,
                     client_id.trim(),
-                    client_secret.trim(),
+                    Some(&secret),
                     redirect_uri,
                     &code,
+                    pkce.then_some(verifier),
                 );
                 Ok((
                     req,
                     Credentials::Zoho {
                         dc,
                         client_id: client_id.trim().into(),
-                        client_secret: client_secret.trim().into(),
+                        client_secret: secret,
                         refresh_token: String::new(),
                     },
                 ))
             }
-            OAuthStart::Salesforce { login_host, client_id, client_secret } => {
+            OAuthStart::Salesforce { login_host, client_id, client_secret, .. } => {
                 super::hosts::salesforce_login_host(login_host)?;
                 let req = salesforce::code_exchange(
                     &sf_host(login_host),
@@ -430,6 +551,7 @@ impl Connection {
             lsq_hosts: None,
             org_domain: None,
             activity_event: None,
+            zoho_lead_sources: Default::default(),
         })
     }
 }
@@ -439,6 +561,43 @@ mod tests {
     use super::*;
     use crate::crm::auth::AuthStep;
     use crate::crm::{golden, resp};
+
+    #[test]
+    fn the_lead_source_picklist_is_read_once_per_connection_and_module() {
+        // Before: a Connection kept no lead source and asked for none.
+        let creds = Credentials::Zoho {
+            dc: ZohoDc::Us,
+            client_id: "1000.SANDBOXCLIENT".into(),
+            client_secret: "sandbox-secret".into(),
+            refresh_token: "1000.sandbox.refresh".into(),
+        };
+        let token = br#"{"access_token":"1000.a","api_domain":"https://www.zohoapis.eu","token_type":"Bearer","expires_in":3600}"#;
+        let mut c = Connection::establish(creds, &resp(200, token), 0).unwrap();
+        let req = c
+            .lead_source_lookup(super::super::CreateKind::Lead, 0)
+            .expect("first create reads the fields");
+        assert!(req.url.ends_with("/crm/v8/settings/fields?module=Leads"), "{}", req.url);
+        let lost = HttpResponse { status: 500, headers: vec![], body: b"{}".to_vec() };
+        assert!(
+            !c.absorb_lead_source(super::super::CreateKind::Lead, &lost),
+            "a failed read is not kept"
+        );
+        assert!(c.lead_source_lookup(super::super::CreateKind::Lead, 0).is_some());
+        let ok = HttpResponse {
+            status: 200,
+            headers: vec![],
+            body: crate::crm::golden("zoho/fields-leads-200-whatsapp.json"),
+        };
+        assert!(c.absorb_lead_source(super::super::CreateKind::Lead, &ok));
+        assert!(c.lead_source_lookup(super::super::CreateKind::Lead, 0).is_none());
+        assert!(c.lead_source_lookup(super::super::CreateKind::Contact, 0).is_some());
+        let restored: Connection =
+            serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(
+            restored.zoho(0).unwrap().lead_sources.get("Leads"),
+            Some(&Some("WhatsApp".into()))
+        );
+    }
 
     #[test]
     fn zoho_paste_path_connects_and_refreshes_once_near_expiry() {
@@ -468,7 +627,14 @@ mod tests {
 
     #[test]
     fn oauth_sign_in_checks_state_and_data_centre_then_keeps_the_refresh_token() {
-        let z = OAuthStart::Zoho { client_id: "1000.C".into(), client_secret: "s".into() };
+        let z = OAuthStart::Zoho {
+            client_id: "1000.C".into(),
+            client_secret: "s".into(),
+            dc_secrets: Default::default(),
+            dc: None,
+            pkce: false,
+            product: false,
+        };
         let uri = "https://abc.chromiumapp.org/";
         let url = z.authorize_url(uri, "st8", "").unwrap();
         assert!(
@@ -484,15 +650,23 @@ mod tests {
         assert!(z
             .exchange("https://abc.chromiumapp.org/?error=access_denied&state=st8", "st8", uri, "")
             .unwrap_err()
-            .contains("access_denied"));
+            .contains("You chose not to allow crmsync"));
         let evil = "https://abc.chromiumapp.org/?code=c&accounts-server=https%3A%2F%2Fevil.example&state=st8";
         assert!(z
             .exchange(evil, "st8", uri, "")
             .unwrap_err()
             .contains("unknown Zoho accounts server"));
-        assert!(OAuthStart::Zoho { client_id: "x".into(), client_secret: " ".into() }
-            .authorize_url(uri, "s", "")
-            .is_err());
+        let lookalike = "https://abc.chromiumapp.org/?code=c&accounts-server=https%3A%2F%2Faccounts.zoho.eu%40evil.example&state=st8";
+        assert!(z.exchange(lookalike, "st8", uri, "").is_err());
+        let no_secret = OAuthStart::Zoho {
+            client_id: "x".into(),
+            client_secret: " ".into(),
+            dc_secrets: Default::default(),
+            dc: None,
+            pkce: false,
+            product: false,
+        };
+        assert!(no_secret.authorize_url(uri, "s", "").is_err());
         let with_rt = br#"{"access_token":"1000.a","refresh_token":"1000.r","api_domain":"https://www.zohoapis.eu","token_type":"Bearer","expires_in":3600}"#;
         let conn = Connection::from_code_exchange(creds.clone(), &resp(200, with_rt), 0).unwrap();
         assert!(
@@ -508,6 +682,7 @@ mod tests {
             login_host: "test.salesforce.com".into(),
             client_id: "ck".into(),
             client_secret: None,
+            product: false,
         };
         let url = sf.authorize_url(uri, "s1", "CHAL").unwrap();
         assert!(
@@ -526,6 +701,7 @@ mod tests {
             login_host: "test.salesforce.com".into(),
             client_id: "ck".into(),
             client_secret: Some("cs".into()),
+            product: false,
         };
         let (req, creds) = with_secret
             .exchange("https://abc.chromiumapp.org/?code=aPrx1&state=s1", "s1", uri, "VER")
@@ -540,6 +716,46 @@ mod tests {
         assert!(
             matches!(creds, Credentials::Salesforce { client_secret: Some(ref s), .. } if s == "cs")
         );
+    }
+
+    #[test]
+    fn product_zoho_sign_in_starts_in_the_reps_data_centre_with_pkce_and_no_secret() {
+        let d = crate::crm::distribution::Distribution::parse(include_str!(
+            "../../tests/crm-sandbox/distribution.json"
+        ))
+        .unwrap();
+        let start = d.zoho_start(ZohoDc::Cn).unwrap();
+        let uri = "https://abc.chromiumapp.org/";
+        let url = start.authorize_url(uri, "st", "CHAL").unwrap();
+        assert!(url.starts_with("https://accounts.zoho.com.cn/oauth/v2/auth?"), "{url}");
+        assert!(url.contains("code_challenge=CHAL&code_challenge_method=S256"));
+        // The redirect names the data centre the account lives in: the code goes there.
+        let back = "https://abc.chromiumapp.org/?code=1000.c&location=in&accounts-server=https%3A%2F%2Faccounts.zoho.in&state=st";
+        let (req, creds) = start.exchange(back, "st", uri, "VER").unwrap();
+        assert_eq!(req.url, "https://accounts.zoho.in/oauth/v2/token");
+        let body = String::from_utf8(req.body.unwrap()).unwrap();
+        assert!(body.contains("code_verifier=VER") && !body.contains("client_secret"), "{body}");
+        assert!(
+            matches!(creds, Credentials::Zoho { dc: ZohoDc::In, ref client_secret, .. } if client_secret.is_empty())
+        );
+        // A refusal in the redirect becomes a sentence naming who can fix it.
+        let e = start
+            .exchange("https://abc.chromiumapp.org/?error=invalid_client&state=st", "st", uri, "V")
+            .unwrap_err();
+        assert!(e.contains("crmsync's publisher") && e.contains("Multi-DC"), "{e}");
+        // A server-based client with per-DC secrets sends the secret of the redirect's DC.
+        let server = OAuthStart::Zoho {
+            client_id: "1000.S".into(),
+            client_secret: String::new(),
+            dc_secrets: [("in".to_string(), "in-secret".to_string())].into_iter().collect(),
+            dc: Some(ZohoDc::Us),
+            pkce: false,
+            product: true,
+        };
+        let (req, _) = server.exchange(back, "st", uri, "").unwrap();
+        assert!(String::from_utf8(req.body.unwrap()).unwrap().contains("client_secret=in-secret"));
+        let eu = "https://abc.chromiumapp.org/?code=1000.c&accounts-server=https%3A%2F%2Faccounts.zoho.eu&state=st";
+        assert!(server.exchange(eu, "st", uri, "").unwrap_err().contains("Europe (zoho.eu)"));
     }
 
     #[test]

@@ -84,6 +84,7 @@ mod tests {
             api_domain: "https://www.zohoapis.com".into(),
             access_token: "t".into(),
             org_domain: None,
+            lead_sources: Default::default(),
         }
     }
 

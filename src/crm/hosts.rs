@@ -96,6 +96,22 @@ pub fn zoho_api_domain(input: &str) -> Result<String, String> {
     }
 }
 
+/// A Zoho `accounts-server` from the sign-in redirect: an https origin (no path, port or
+/// credentials) that is one of the data centres' accounts servers. The code, and with a
+/// server-based client the secret, go there: a tampered redirect must not pick the host.
+pub fn zoho_accounts_server(input: &str) -> Result<ZohoDc, String> {
+    let u = Url::parse(input.trim()).map_err(|e| format!("not a URL ({e})"))?;
+    if u.path() != "/" || u.query().is_some() || u.fragment().is_some() {
+        return Err("an accounts server is an origin, without a path".into());
+    }
+    let host = https_host(input)?;
+    let base = format!("https://{host}");
+    ZohoDc::ALL
+        .into_iter()
+        .find(|dc| dc.accounts() == base)
+        .ok_or_else(|| format!("{host} is not a Zoho accounts server"))
+}
+
 /// A LeadSquared region host (`api-in21.leadsquared.com`) as discovery names it (bare or with
 /// https://): `^[a-z0-9-]+\.leadsquared\.com$`.
 pub fn leadsquared_host(input: &str) -> Result<String, String> {
@@ -147,6 +163,25 @@ pub fn any_api_base(input: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zoho_accounts_servers_on_parsed_urls() {
+        assert_eq!(zoho_accounts_server("https://accounts.zoho.eu"), Ok(ZohoDc::Eu));
+        assert_eq!(zoho_accounts_server("https://ACCOUNTS.zoho.com.cn/"), Ok(ZohoDc::Cn));
+        assert_eq!(zoho_accounts_server("https://accounts.zohocloud.ca"), Ok(ZohoDc::Ca));
+        for bad in [
+            "https://accounts.zoho.eu.attacker.example",
+            "https://accounts.zoho.eu@attacker.example",
+            "https://attacker.example/https://accounts.zoho.eu",
+            "http://accounts.zoho.eu",
+            "https://accounts.zoho.eu:444",
+            "https://accounts.zoho.eu/oauth/v2/token",
+            "https://accounts.zoho.ae",
+            "accounts.zoho.eu",
+        ] {
+            assert!(zoho_accounts_server(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn salesforce_login_hosts() {

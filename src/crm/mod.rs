@@ -14,12 +14,15 @@ pub mod backup;
 pub mod connect;
 pub mod create;
 pub mod descriptor;
+pub mod distribution;
 pub mod hosts;
 /// Requests and answers are core types: the engine drives connectors without knowing them.
 pub use crate::core::http;
 pub mod leadsquared;
 pub mod registry;
 pub mod salesforce;
+pub mod setup;
+pub mod signin;
 pub mod zoho;
 
 use crate::core::model::{Crm, CrmRecord};

@@ -62,7 +62,7 @@ pub fn check(request: &Request) -> Result<(), String> {
             }
             messages.iter().try_for_each(message)
         }
-        Request::ChatOpened { identity: id, theme } => {
+        Request::ChatOpened { identity: id, theme, .. } => {
             identity(id)?;
             short("theme", theme.as_deref().unwrap_or(""), 16)
         }
@@ -251,6 +251,7 @@ mod tests {
         let name = Request::ChatOpened {
             identity: WaIdentity { name: "n".repeat(MAX_NAME + 1), ..id },
             theme: None,
+            paused: false,
         };
         assert!(check(&name).is_err());
         let big = Request::File {

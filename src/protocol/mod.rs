@@ -48,6 +48,28 @@ pub enum Request {
     OauthConnect {
         start: crate::crm::connect::OAuthStart,
     },
+    /// One-click sign-in with the product's own app (distribution config; options page only).
+    /// Zoho starts at `zoho_dc`; Salesforce at `login_host` (production, sandbox or My Domain).
+    SignIn {
+        crm: crate::core::model::Crm,
+        #[serde(default)]
+        zoho_dc: Option<crate::crm::auth::ZohoDc>,
+        #[serde(default)]
+        login_host: Option<String>,
+    },
+    /// Run the setup check of a connected CRM now (options page only).
+    SetupCheck {
+        crm: crate::core::model::Crm,
+    },
+    /// Create the Salesforce chat object (`WhatsApp_Chat__c`) and its fields in the connected
+    /// org, after the admin confirmed it in the options page (extension pages only), then
+    /// run the Salesforce setup check again.
+    CreateChatObject,
+    /// What the options page's first run needs: the one-click sign-ins this build offers,
+    /// connected CRMs, their last setup check, whether the rep finished the first run.
+    Onboarding,
+    /// The rep finished the first run (options page only).
+    FinishOnboarding,
     /// The Mini-CRM view for a chat (its `WaIdentity::chat_key`, and the title the page
     /// shows), answered with a `view::PanelState`.
     PanelView {
@@ -85,6 +107,11 @@ pub enum Request {
         chat: String,
         excluded: bool,
     },
+    /// Mask sensitive data in this chat's backups (`true`, the default) or not.
+    MaskChat {
+        chat: String,
+        masked: bool,
+    },
     /// Options page: the rep's settings, and saving them (answered with `ActionReply`).
     GetSettings,
     SaveSettings {
@@ -120,6 +147,9 @@ pub enum Request {
         identity: WaIdentity,
         #[serde(default)]
         theme: Option<String>,
+        /// Capture of this chat is paused: the page reads wrong (see `capture::Health`).
+        #[serde(default)]
+        paused: bool,
     },
     /// Panel frame: the nonce its content script handed it; binds this frame to its tab.
     PanelClaim {
@@ -141,6 +171,77 @@ pub enum Request {
         data_b64: Option<String>,
         error: Option<String>,
     },
+}
+
+/// The requests a WhatsApp tab's content script makes, borrowed from `Request` and
+/// serialized exactly as `Request` serializes them (the tests compare every variant): the
+/// capture-only module then does not carry the serializers of the requests only the
+/// extension's pages make (credentials, settings, record forms).
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TabRequest<'a> {
+    Hello {
+        wasm: bool,
+    },
+    ContentError {
+        stage: &'a str,
+        error: &'a str,
+    },
+    Captured {
+        identity: &'a WaIdentity,
+        messages: &'a [Message],
+    },
+    CaptureStats {
+        counters: &'a crate::capture::Counters,
+    },
+    UnknownChats {
+        titles: &'a [String],
+    },
+    PanelRegister {
+        nonce: &'a str,
+        blocked: &'a Option<String>,
+    },
+    ChatOpened {
+        identity: &'a WaIdentity,
+        theme: &'a Option<String>,
+        paused: bool,
+    },
+    BackfillProgress {
+        progress: &'a crate::capture::backfill::Progress,
+    },
+    File {
+        message_key: &'a str,
+        index: u16,
+        name: &'a str,
+        mime: &'a str,
+        size: u64,
+        data_b64: &'a Option<String>,
+        error: &'a Option<String>,
+    },
+}
+
+impl Request {
+    /// This request as a tab sends it; None for the requests a tab never makes.
+    pub fn for_tab(&self) -> Option<TabRequest<'_>> {
+        use Request as R;
+        use TabRequest as T;
+        Some(match self {
+            R::Hello { wasm } => T::Hello { wasm: *wasm },
+            R::ContentError { stage, error } => T::ContentError { stage, error },
+            R::Captured { identity, messages } => T::Captured { identity, messages },
+            R::CaptureStats { counters } => T::CaptureStats { counters },
+            R::UnknownChats { titles } => T::UnknownChats { titles },
+            R::PanelRegister { nonce, blocked } => T::PanelRegister { nonce, blocked },
+            R::ChatOpened { identity, theme, paused } => {
+                T::ChatOpened { identity, theme, paused: *paused }
+            }
+            R::BackfillProgress { progress } => T::BackfillProgress { progress },
+            R::File { message_key, index, name, mime, size, data_b64, error } => {
+                T::File { message_key, index: *index, name, mime, size: *size, data_b64, error }
+            }
+            _ => return None,
+        })
+    }
 }
 
 /// The worker's answer to a panel action.
@@ -225,6 +326,9 @@ pub struct TabRecord {
     /// Why the content script could not run wasm, when it could not.
     #[serde(default)]
     pub blocked: Option<String>,
+    /// The content script paused capture of the open chat (its page reads wrong).
+    #[serde(default)]
+    pub paused: bool,
 }
 
 impl TabRecord {
@@ -285,8 +389,33 @@ fn action_chat(request: &Request) -> Option<&str> {
         | Request::Unlink { chat }
         | Request::ChooseCandidate { chat, .. }
         | Request::ExcludeChat { chat, .. }
+        | Request::MaskChat { chat, .. }
         | Request::BackUpOlder { chat } => Some(chat),
         _ => None,
+    }
+}
+
+impl Request {
+    /// Numbers a WhatsApp tab reports come as `+digits` (the content script's module has no
+    /// phone metadata, see `capture::phone_in_text`): the worker puts them in E.164 before
+    /// anything else reads them, so chats are keyed and matched as before.
+    pub fn canonicalize_phones(&mut self) {
+        use crate::core::phone::canonical_reported;
+        let fix = |p: &mut Option<String>| {
+            if let Some(v) = p.as_mut() {
+                *v = canonical_reported(v);
+            }
+        };
+        match self {
+            Request::Captured { identity, messages } => {
+                fix(&mut identity.phone);
+                for m in messages {
+                    fix(&mut m.sender.phone);
+                }
+            }
+            Request::ChatOpened { identity, .. } => fix(&mut identity.phone),
+            _ => {}
+        }
     }
 }
 
@@ -333,7 +462,7 @@ pub fn authorize(
                 // The export holds every captured message: only the extension's own pages get it.
                 R::Export => Err("export is only available to the extension's pages".into()),
                 // Credentials never pass through a page we do not control.
-                R::Connect { .. } | R::OauthConnect { .. } => {
+                R::Connect { .. } | R::OauthConnect { .. } | R::SignIn { .. } => {
                     Err("connecting a CRM is only available to the extension's pages".into())
                 }
                 R::SetSyncPeriod { .. } => {
@@ -372,6 +501,120 @@ pub fn authorize(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tab_request_is_sent_exactly_as_the_request_it_borrows_from() {
+        let identity = WaIdentity {
+            phone: Some("+5511987654321".into()),
+            name: "Ana".into(),
+            ..Default::default()
+        };
+        let message = Message::text(
+            "3EB0AA",
+            identity.chat_key(),
+            crate::core::model::Direction::Out,
+            crate::core::model::Sender { name: "You".into(), phone: None },
+            None,
+            "olá <b>",
+        );
+        let mut counters = crate::capture::Counters::default();
+        counters.skipped.insert("no bubble".into(), 2);
+        let progress = crate::core::model::BackfillProgress {
+            total: 3,
+            done: 1,
+            current: Some("Ana".into()),
+            ..Default::default()
+        };
+        let every = [
+            Request::Hello { wasm: true },
+            Request::ContentError { stage: "wasm".into(), error: "CSP".into() },
+            Request::Captured { identity: identity.clone(), messages: vec![message] },
+            Request::CaptureStats { counters },
+            Request::UnknownChats { titles: vec!["Ana".into(), "Obra".into()] },
+            Request::PanelRegister { nonce: "n0nce".into(), blocked: None },
+            Request::PanelRegister { nonce: "n0nce".into(), blocked: Some("wasm blocked".into()) },
+            Request::ChatOpened {
+                identity: identity.clone(),
+                theme: Some("dark".into()),
+                paused: true,
+            },
+            Request::ChatOpened { identity, theme: None, paused: false },
+            Request::BackfillProgress { progress },
+            Request::File {
+                message_key: "3EB0AA".into(),
+                index: 1,
+                name: "a.pdf".into(),
+                mime: "application/pdf".into(),
+                size: 9,
+                data_b64: Some("AAAA".into()),
+                error: None,
+            },
+            Request::File {
+                message_key: "3EB0AA".into(),
+                index: 0,
+                name: "b".into(),
+                mime: "".into(),
+                size: 0,
+                data_b64: None,
+                error: Some("too big".into()),
+            },
+        ];
+        for r in &every {
+            let tab = r.for_tab().unwrap_or_else(|| panic!("{r:?} is a tab's request"));
+            let want = serde_json::to_value(r).expect("serializes");
+            assert_eq!(serde_json::to_value(&tab).expect("serializes"), want);
+            // And the worker reads it back as the same request.
+            let back: Request = serde_json::from_value(want).expect("parses");
+            assert_eq!(&back, r);
+        }
+        for r in [Request::Status, Request::Export, Request::SyncNow, Request::KnownChats] {
+            assert!(r.for_tab().is_none(), "{r:?} is not a tab's request");
+        }
+    }
+
+    #[test]
+    fn numbers_a_tab_reports_are_put_in_e164_as_parsing_the_shown_text_would() {
+        use crate::core::phone::parse_one;
+        // As WhatsApp shows numbers (spaces, NBSP, narrow NBSP, dashes, brackets), a national
+        // prefix after the country code, and numbers libphonenumber does not accept.
+        let shown = [
+            "+91 77378 87058",
+            "+55 11 98765-4321",
+            "+55 44 9881-2871",
+            "+1 (415) 555-2671",
+            "+44 (0)20 7946 0958",
+            "+44 020 7946 0958",
+            "+39 06 6982 1234",
+            "+49\u{a0}30\u{a0}901820",
+            "+33\u{202f}1 42 68 53 00",
+            "+52 1 55 1234 5678",
+            "+999 1234 5678",
+            "+0 1234 5678",
+        ];
+        for t in shown {
+            let reported = crate::capture::phone_in_text(t).expect(t);
+            let mut r = Request::Captured {
+                identity: WaIdentity { phone: Some(reported.clone()), ..Default::default() },
+                messages: vec![Message::text(
+                    "k",
+                    "",
+                    crate::core::model::Direction::In,
+                    crate::core::model::Sender { name: "x".into(), phone: Some(reported.clone()) },
+                    None,
+                    "hi",
+                )],
+            };
+            r.canonicalize_phones();
+            let want = parse_one(t, "ZZ").unwrap_or_else(|_| reported.clone());
+            let Request::Captured { identity, messages } = &r else { unreachable!() };
+            assert_eq!(identity.phone.as_deref(), Some(want.as_str()), "{t}");
+            assert_eq!(messages[0].sender.phone.as_deref(), Some(want.as_str()), "{t}");
+            // Idempotent: a second pass (a relayed request) changes nothing.
+            let again = r.clone();
+            r.canonicalize_phones();
+            assert_eq!(r, again, "{t}");
+        }
+    }
 
     #[test]
     fn parses_tagged_requests() {
@@ -467,7 +710,7 @@ mod tests {
         }
         for allowed in [
             Request::Hello { wasm: true },
-            Request::ChatOpened { identity: ident("+1"), theme: None },
+            Request::ChatOpened { identity: ident("+1"), theme: None, paused: false },
             Request::UnknownChats { titles: vec![] },
             Request::PanelRegister { nonce: "x".into(), blocked: None },
         ] {
@@ -554,6 +797,7 @@ mod tests {
             Request::Diagnostics,
             Request::Disconnect { crm: crate::core::model::Crm::Zoho },
             Request::ExcludeChat { chat: "pn:+1".into(), excluded: true },
+            Request::MaskChat { chat: "pn:+1".into(), masked: false },
         ] {
             assert!(authorize(&settings_or_data, &wa(), None).is_err(), "{settings_or_data:?}");
             assert!(authorize(&settings_or_data, &Sender::ExtensionPage, None).is_ok());

@@ -3,7 +3,7 @@
 //! covered (or WhatsApp loads nothing older), and report progress to the panel frame. Capture
 //! itself is the usual observer; this only drives the page like the rep would. Decisions are in
 //! `core::backfill`.
-use super::{chrome, js_err, to_js};
+use super::{chrome, js_err};
 use crate::capture::backfill::{covers, plan, ListRow, Outcome, Progress};
 use crate::capture::selectors::{CHAT_LIST_LABEL, CHAT_LIST_ROWS, CHAT_LIST_TITLE};
 use crate::core::model::LocalMinute;
@@ -96,7 +96,10 @@ fn today() -> (u16, u8, u8) {
 /// Progress for this tab's panel frame, over chrome.runtime (the panel checks it came from
 /// this tab's content script; the page cannot post it).
 fn post(progress: &Progress) {
-    let Ok(req) = to_js(&Request::BackfillProgress { progress: progress.clone() }) else { return };
+    let Ok(req) = super::tab_request(&Request::BackfillProgress { progress: progress.clone() })
+    else {
+        return;
+    };
     wasm_bindgen_futures::spawn_local(async move {
         let _ = chrome::send_message(&req).await;
     });
@@ -188,7 +191,10 @@ async fn run(state: Shared) -> Result<(), JsValue> {
         .take(crate::protocol::limits::MAX_TITLES)
         .collect();
     let unknown: Vec<String> = serde_wasm_bindgen::from_value(
-        chrome::send_message(&to_js(&Request::UnknownChats { titles: titles.clone() })?).await?,
+        chrome::send_message(&super::tab_request(&Request::UnknownChats {
+            titles: titles.clone(),
+        })?)
+        .await?,
     )
     .unwrap_or_default();
     let known: Vec<String> = titles.into_iter().filter(|t| !unknown.contains(t)).collect();

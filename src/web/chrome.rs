@@ -22,6 +22,26 @@ extern "C" {
 
 #[wasm_bindgen]
 extern "C" {
+    // Listing tabs needs no permission: only their url, title and icon would ("tabs").
+    #[wasm_bindgen(js_namespace = ["chrome", "tabs"], js_name = query, catch)]
+    fn tabs_query_raw(info: &JsValue) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// The ids of every open tab, or None when the browser could not list them.
+pub async fn open_tab_ids() -> Option<std::collections::BTreeSet<i64>> {
+    let p = tabs_query_raw(&js_sys::Object::new()).ok()?;
+    let tabs: js_sys::Array =
+        wasm_bindgen_futures::JsFuture::from(p).await.ok()?.dyn_into().ok()?;
+    Some(
+        tabs.iter()
+            .filter_map(|t| js_sys::Reflect::get(&t, &"id".into()).ok()?.as_f64())
+            .map(|id| id as i64)
+            .collect(),
+    )
+}
+
+#[wasm_bindgen]
+extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "runtime"], js_name = openOptionsPage, catch)]
     fn open_options_page_raw() -> Result<js_sys::Promise, JsValue>;
 }
@@ -108,18 +128,32 @@ pub async fn alarm_create_periodic(name: &str, period_minutes: f64) -> Result<()
 extern "C" {
     #[wasm_bindgen(js_namespace = ["chrome", "i18n"], js_name = getMessage)]
     fn i18n_get_message_raw(key: &str, substitutions: &js_sys::Array) -> String;
+    /// The browser's UI language (`pt-BR`): the locale messages and formats follow.
+    #[wasm_bindgen(js_namespace = ["chrome", "i18n"], js_name = getUILanguage)]
+    pub fn ui_language() -> String;
+}
+
+thread_local! {
+    /// The compiled-in catalogue for the UI language, parsed on first need.
+    static BUILT_IN: std::cell::OnceCell<crate::core::i18n::Catalog> = const { std::cell::OnceCell::new() };
 }
 
 /// A localized string from `_locales`; the key itself when the message is missing, so a gap shows.
+///
+/// Chromium keeps one message map per extension process, fetched on the first `getMessage`;
+/// when an extension page closes while that fetch is in flight (a rep closing the options page
+/// as it opens) the map stays empty for every page and the worker until the process ends. An
+/// empty answer is therefore read from the same catalogues compiled in, as Chrome would fill it.
 pub fn i18n(key: &str, args: &[String]) -> String {
     let subs = js_sys::Array::new();
     for a in args {
         subs.push(&JsValue::from_str(a));
     }
     let s = i18n_get_message_raw(key, &subs);
-    if s.is_empty() {
-        key.to_string()
-    } else {
-        s
+    if !s.is_empty() {
+        return s;
     }
+    BUILT_IN.with(|c| {
+        c.get_or_init(|| crate::core::i18n::Catalog::for_ui_language(&ui_language())).get(key, args)
+    })
 }

@@ -44,6 +44,10 @@ async fn store_connection(mut conn: Connection, now_ms: u64) -> Result<Connected
         if let Ok(z) = conn.zoho(now_ms) {
             let org = transport::perform(&z.org_request()).await;
             conn.org_domain = crate::crm::zoho::Zoho::parse_org(&org).ok();
+            // Deal amounts without a currency of their own are in the org's home currency.
+            if let Some(c) = crate::crm::zoho::Zoho::parse_org_currency(&org) {
+                super::store::Store::open().await?.put("meta", "currency:zoho", &c).await?;
+            }
         }
     }
     let api_host = match (&conn.session, &conn.lsq_hosts) {
@@ -94,8 +98,23 @@ pub async fn oauth(start: OAuthStart, now_ms: u64) -> Result<Connected, JsValue>
     let resp = transport::perform(&req).await;
     match Connection::from_code_exchange(credentials, &resp, now_ms) {
         Ok(conn) => store_connection(conn, now_ms).await,
-        Err(f) => fail(format!("{f:?}")),
+        // A refusal in a sentence that says what is wrong and who can fix it.
+        Err(f) => fail(
+            crate::crm::signin::token_error(
+                crm,
+                &resp,
+                start.redirect_dc(&redirect).ok().flatten(),
+                start.is_product(),
+                &redirect_uri,
+            )
+            .unwrap_or_else(|| format!("{f:?}")),
+        ),
     }
+}
+
+/// The stored connection of a CRM, whatever its token state.
+pub async fn stored(crm: Crm) -> Result<Option<Connection>, JsValue> {
+    secrets::get::<Connection>(&key(crm)).await
 }
 
 /// Every stored connection with a usable token, refreshing tokens that are about to expire
@@ -126,6 +145,25 @@ pub async fn ready_connections(now_ms: u64) -> Result<Vec<Connection>, JsValue> 
         }
     }
     Ok(out)
+}
+
+/// Zoho creates send a `Lead_Source` only when the org's picklist has a WhatsApp value: the
+/// module's fields metadata is read once per connection and kept with it. The Zoho connector
+/// to create with (None when Zoho is not connected).
+pub async fn with_lead_source(
+    kind: crate::crm::CreateKind,
+    now_ms: u64,
+) -> Result<Option<Box<dyn Connector>>, JsValue> {
+    let Some(mut conn) = secrets::get::<Connection>(&key(Crm::Zoho)).await? else {
+        return Ok(None);
+    };
+    if let Some(req) = conn.lead_source_lookup(kind, now_ms) {
+        let resp = transport::perform(&req).await;
+        if conn.absorb_lead_source(kind, &resp) {
+            secrets::put(&key(Crm::Zoho), &conn).await?;
+        }
+    }
+    Ok(conn.connector(now_ms).ok())
 }
 
 /// Connected CRMs whose grant is gone for good: the rep must reconnect them.

@@ -2,9 +2,9 @@
 //! It reads WhatsApp's DOM (one `outerHTML` per changed row), hands the HTML to the pure
 //! scraper (`crate::capture`), and sends new or changed messages to the worker. It inserts
 //! the panel frame; CRM data never enters the page.
-use super::{chrome, js_err, to_js};
+use super::{chrome, js_err, tab_request, to_js};
 use crate::capture::{self, IdbEntry};
-use crate::core::model::{Message, WaIdentity};
+use crate::core::model::{LocalMinute, Message, WaIdentity};
 use crate::protocol::Request;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
@@ -175,8 +175,11 @@ fn post_nonce(doc: &Document) {
 /// Register a fresh nonce for this page's panel with the worker, then offer it to the frame.
 async fn register_panel() -> Result<(), JsValue> {
     let nonce: String = chrome::random_bytes()?.iter().map(|b| format!("{b:02x}")).collect();
-    chrome::send_request(&to_js(&Request::PanelRegister { nonce: nonce.clone(), blocked: None })?)
-        .await?;
+    chrome::send_request(&tab_request(&Request::PanelRegister {
+        nonce: nonce.clone(),
+        blocked: None,
+    })?)
+    .await?;
     NONCE.with(|n| *n.borrow_mut() = Some(nonce));
     post_nonce(&document()?);
     Ok(())
@@ -231,14 +234,14 @@ fn theme(doc: &Document) -> &'static str {
 
 /// Tell the worker which chat is open in this tab (it tells the panel). Awaited before the
 /// chat's messages are sent: the worker takes messages only for the chat it knows is open.
-async fn report_chat(doc: &Document, identity: &WaIdentity) -> Result<(), JsValue> {
+async fn report_chat(doc: &Document, identity: &WaIdentity, paused: bool) -> Result<(), JsValue> {
     let theme = theme(doc);
-    let what = format!("{}|{}|{theme}", identity.chat_key(), identity.name);
+    let what = format!("{}|{}|{theme}|{paused}", identity.chat_key(), identity.name);
     if REPORTED.with(|r| r.borrow().as_deref() == Some(what.as_str())) {
         return Ok(());
     }
-    let req = Request::ChatOpened { identity: identity.clone(), theme: Some(theme.into()) };
-    match chrome::send_request(&to_js(&req)?).await {
+    let req = Request::ChatOpened { identity: identity.clone(), theme: Some(theme.into()), paused };
+    match chrome::send_request(&tab_request(&req)?).await {
         Ok(_) => {
             REPORTED.with(|r| *r.borrow_mut() = Some(what));
             Ok(())
@@ -248,6 +251,31 @@ async fn report_chat(doc: &Document, identity: &WaIdentity) -> Result<(), JsValu
             Err(e)
         }
     }
+}
+
+thread_local! {
+    /// The pause state last reported (chat key, paused).
+    static PAUSE: RefCell<Option<(String, bool)>> = const { RefCell::new(None) };
+}
+
+/// Tell the worker when the open chat's capture paused or resumed (the panel says so, and
+/// diagnostics show the counters).
+fn report_pause(doc: &Document, identity: &WaIdentity, paused: bool, counters: &capture::Counters) {
+    let now = Some((identity.chat_key(), paused));
+    if PAUSE.with(|p| *p.borrow() == now) {
+        return;
+    }
+    PAUSE.with(|p| *p.borrow_mut() = now);
+    let (doc, identity, counters) = (doc.clone(), identity.clone(), counters.clone());
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(e) = report_chat(&doc, &identity, paused).await {
+            PAUSE.with(|p| *p.borrow_mut() = None);
+            set_diag("send_error", &e);
+        }
+        if let Ok(v) = tab_request(&Request::CaptureStats { counters }) {
+            let _ = chrome::send_message(&v).await;
+        }
+    });
 }
 
 pub(crate) struct Capture {
@@ -311,6 +339,33 @@ fn locale() -> String {
         .unwrap_or_else(|| "en".into())
 }
 
+/// The browser's own order of day and month (`Intl.DateTimeFormat().formatToParts` on 3 Feb
+/// 2001), which the page's date stamps may follow; None when it cannot be read.
+pub(crate) fn browser_date_order() -> Option<crate::core::timestamp::DateOrder> {
+    use crate::core::timestamp::DateOrder;
+    let intl = js_sys::Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    let ctor: js_sys::Function =
+        js_sys::Reflect::get(&intl, &"DateTimeFormat".into()).ok()?.dyn_into().ok()?;
+    let fmt = js_sys::Reflect::construct(&ctor, &js_sys::Array::new()).ok()?;
+    let parts_fn: js_sys::Function =
+        js_sys::Reflect::get(&fmt, &"formatToParts".into()).ok()?.dyn_into().ok()?;
+    let date = js_sys::Date::new_with_year_month_day(2001, 1, 3);
+    let parts = js_sys::Array::from(&parts_fn.call1(&fmt, &date).ok()?);
+    parts.iter().find_map(|p| {
+        match js_sys::Reflect::get(&p, &"type".into()).ok()?.as_string()?.as_str() {
+            "day" => Some(DateOrder::DayFirst),
+            "month" => Some(DateOrder::MonthFirst),
+            _ => None,
+        }
+    })
+}
+
+/// Today's local date.
+pub(crate) fn today() -> (u16, u8, u8) {
+    let d = js_sys::Date::new_0();
+    (d.get_full_year() as u16, (d.get_month() + 1) as u8, d.get_date() as u8)
+}
+
 /// The message list of the open chat: the conversation scroller, else #main.
 fn message_list(doc: &Document) -> Option<Element> {
     [
@@ -324,26 +379,92 @@ fn message_list(doc: &Document) -> Option<Element> {
 
 /// Read WhatsApp's `model-storage` IndexedDB (same origin as this content script), read-only.
 /// Absent, locked or reshaped: an empty list, never an error, and never a new database.
+/// WhatsApp's own database, if the page has one.
+async fn open_model_storage() -> Result<Option<web_sys::IdbDatabase>, JsValue> {
+    let factory = js_sys::Reflect::get(&js_sys::global(), &"indexedDB".into())?;
+    // indexedDB.databases() first: opening a missing database would create it.
+    let dbs_fn: js_sys::Function =
+        js_sys::Reflect::get(&factory, &"databases".into())?.dyn_into()?;
+    let list = wasm_bindgen_futures::JsFuture::from(
+        dbs_fn.call0(&factory)?.dyn_into::<js_sys::Promise>()?,
+    )
+    .await?;
+    let exists = js_sys::Array::from(&list).iter().any(|d| {
+        js_sys::Reflect::get(&d, &"name".into()).ok().and_then(|n| n.as_string()).as_deref()
+            == Some("model-storage")
+    });
+    if !exists {
+        return Ok(None);
+    }
+    let factory: web_sys::IdbFactory = factory.dyn_into()?;
+    let req = factory.open("model-storage")?;
+    Ok(Some(super::store::request_future(&req).await?.dyn_into()?))
+}
+
+/// Each message's time as WhatsApp's database keeps it (see `capture::idb_times`), by message
+/// id; messages it has no row for are left out.
+async fn model_storage_times(
+    jids: &[String],
+    messages: &[Message],
+) -> Result<Vec<(String, LocalMinute)>, JsValue> {
+    use capture::idb_times::{message_id, message_range};
+    let mut out = Vec::new();
+    let Some(db) = open_model_storage().await? else { return Ok(out) };
+    if db.object_store_names().contains("message") {
+        let store = db.transaction_with_str("message")?.object_store("message")?;
+        // Every request first, each with its handlers (the transaction ends once none is left).
+        let mut pending = Vec::new();
+        for m in messages {
+            let Some(id) = message_id(&m.key) else { continue };
+            for jid in jids {
+                let out_going = m.direction == crate::core::model::Direction::Out;
+                let (lo, hi) = message_range(jid, out_going, id);
+                let range = web_sys::IdbKeyRange::bound_with_lower_open_and_upper_open(
+                    &lo.into(),
+                    &hi.into(),
+                    false,
+                    true,
+                )?;
+                let req = store.get_all_with_key_and_limit(&range, 4)?;
+                pending.push((id, super::store::request_future(&req)));
+            }
+        }
+        for (id, rows) in pending {
+            for r in js_sys::Array::from(&rows.await?).iter() {
+                let key = js_sys::Reflect::get(&r, &"id".into())?.as_string();
+                let t = js_sys::Reflect::get(&r, &"t".into())?.as_f64();
+                if let (Some(key), Some(t)) = (key, t) {
+                    if let Some(minute) = local_minute(t).filter(|_| message_id(&key) == Some(id)) {
+                        out.push((id.to_string(), minute));
+                    }
+                }
+            }
+        }
+    }
+    db.close();
+    Ok(out)
+}
+
+/// Seconds since the epoch as the page's local minute; None when not a plausible time (a
+/// value in milliseconds lands tens of thousands of years ahead).
+fn local_minute(seconds: f64) -> Option<LocalMinute> {
+    if !seconds.is_finite() || seconds <= 0.0 {
+        return None;
+    }
+    let d = js_sys::Date::new(&JsValue::from_f64(seconds * 1000.0));
+    let year = u16::try_from(d.get_full_year()).ok().filter(|y| (2009..=9999).contains(y))?;
+    Some(LocalMinute {
+        year,
+        month: u8::try_from(d.get_month() + 1).ok()?,
+        day: u8::try_from(d.get_date()).ok()?,
+        hour: u8::try_from(d.get_hours()).ok()?,
+        minute: u8::try_from(d.get_minutes()).ok()?,
+    })
+}
+
 async fn read_model_storage() -> Vec<IdbEntry> {
     async fn inner() -> Result<Vec<IdbEntry>, JsValue> {
-        let factory = js_sys::Reflect::get(&js_sys::global(), &"indexedDB".into())?;
-        // indexedDB.databases() first: opening a missing database would create it.
-        let dbs_fn: js_sys::Function =
-            js_sys::Reflect::get(&factory, &"databases".into())?.dyn_into()?;
-        let list = wasm_bindgen_futures::JsFuture::from(
-            dbs_fn.call0(&factory)?.dyn_into::<js_sys::Promise>()?,
-        )
-        .await?;
-        let exists = js_sys::Array::from(&list).iter().any(|d| {
-            js_sys::Reflect::get(&d, &"name".into()).ok().and_then(|n| n.as_string()).as_deref()
-                == Some("model-storage")
-        });
-        if !exists {
-            return Ok(Vec::new());
-        }
-        let factory: web_sys::IdbFactory = factory.dyn_into()?;
-        let req = factory.open("model-storage")?;
-        let db: web_sys::IdbDatabase = super::store::request_future(&req).await?.dyn_into()?;
+        let Some(db) = open_model_storage().await? else { return Ok(Vec::new()) };
         let mut out = Vec::new();
         for store in ["contact", "chat"] {
             if !db.object_store_names().contains(store) {
@@ -404,13 +525,35 @@ fn send(state: &Shared, identity: WaIdentity, messages: Vec<Message>) {
     if messages.is_empty() {
         return;
     }
+    // Where the page's database is readable, its times over the bubbles' (only when it was
+    // found at the chat's scan: a page without one never gets one from here).
+    let jids = {
+        let cap = state.borrow();
+        let entries = cap.idb.as_deref().unwrap_or(&[]);
+        if entries.is_empty() {
+            Vec::new()
+        } else {
+            capture::idb_times::chat_jids(&identity, entries)
+        }
+    };
     for chunk in messages.chunks(SEND_CHUNK) {
-        let req = Request::Captured { identity: identity.clone(), messages: chunk.to_vec() };
+        let mut chunk = chunk.to_vec();
         let keys: Vec<String> = chunk.iter().map(|m| m.key.clone()).collect();
         let state = state.clone();
-        let files = chunk.to_vec();
+        let identity = identity.clone();
+        let jids = jids.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let Ok(v) = to_js(&req) else { return };
+            if !jids.is_empty() {
+                match model_storage_times(&jids, &chunk).await {
+                    Ok(times) => {
+                        capture::idb_times::apply(&mut chunk, &times);
+                    }
+                    Err(e) => set_diag("idb_error", &e),
+                }
+            }
+            let files = chunk.clone();
+            let req = Request::Captured { identity, messages: chunk };
+            let Ok(v) = tab_request(&req) else { return };
             match chrome::send_request(&v).await {
                 // Stored: now its files (the worker takes a file only for a stored message).
                 Ok(_) => copy_files(&files),
@@ -536,7 +679,7 @@ fn copy_files(messages: &[Message]) {
                     },
                 };
                 let retry_key = format!("{}#{index}", req_key(&req));
-                if let Ok(v) = to_js(&req) {
+                if let Ok(v) = tab_request(&req) {
                     if let Err(e) = chrome::send_request(&v).await {
                         // The worker may be restarting, or the message not stored yet: the next
                         // scan of this row tries again.
@@ -586,15 +729,22 @@ fn publish_diag(s: &capture::Session) {
 async fn rescan(state: Shared) -> Result<(), JsValue> {
     let doc = document()?;
     let header_html = doc.query_selector("#main header")?.map(|h| outer_html(&h));
+    // The rows as they are with this header, read in the same task: while the worker is told
+    // (below), the rep may open another chat and WhatsApp drop these rows from the page.
+    let snapshot = message_list(&doc).map(|l| outer_html(&l)).unwrap_or_default();
     let Some(header) = header_html.as_deref().and_then(capture::parse_header) else {
-        state
-            .borrow_mut()
-            .session
-            .counters
-            .skipped
-            .entry("no chat open".into())
-            .and_modify(|n| *n += 1)
-            .or_insert(1);
+        let mut cap = state.borrow_mut();
+        if header_html.is_some() {
+            // A header is there but reads as no chat: WhatsApp changed it.
+            cap.session.header_unreadable();
+        } else {
+            cap.session
+                .counters
+                .skipped
+                .entry("no chat open".into())
+                .and_modify(|n| *n += 1)
+                .or_insert(1);
+        }
         return Ok(());
     };
     let need_idb = state.borrow().idb.is_none();
@@ -602,13 +752,14 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
         let entries = read_model_storage().await;
         state.borrow_mut().idb = Some(entries);
     }
-    let identity = {
+    let (identity, paused) = {
         let mut cap = state.borrow_mut();
         let identity = capture::resolve_identity(header, cap.idb.as_deref().unwrap_or(&[]));
+        cap.session.set_page(browser_date_order(), Some(today()));
         cap.session.open_chat(identity.clone(), &locale());
-        identity
+        (identity, cap.session.health().paused)
     };
-    if let Err(e) = report_chat(&doc, &identity).await {
+    if let Err(e) = report_chat(&doc, &identity, paused).await {
         // The worker is restarting: the messages would be refused; scan again shortly.
         set_diag("send_error", &e);
         rescan_soon(&state);
@@ -627,18 +778,25 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     if now_open.as_deref() != Some(key.as_str())
         || cap.session.identity.as_ref().map(WaIdentity::chat_key).as_deref() != Some(key.as_str())
     {
+        // Another chat is open now: this one's rows are read from the snapshot, in their own
+        // chat's context (rows added since are in the removed `#main`, see `on_mutations`).
+        let out = cap.session.ingest_removed(&identity, &locale(), &snapshot);
+        drop(cap);
+        send(&state, identity, out);
         return Ok(());
     }
     let html = message_list(&doc).map(|l| outer_html(&l)).unwrap_or_default();
     let out = cap.session.ingest(&html);
     publish_diag(&cap.session);
     let counters = cap.session.counters.clone();
+    let paused = cap.session.health().paused;
     drop(cap);
+    report_pause(&doc, &identity, paused, &counters);
     if out.is_empty() {
         // An opened chat with nothing new still needs its card: tell the worker who it is.
         let req = Request::Captured { identity: identity.clone(), messages: vec![] };
         wasm_bindgen_futures::spawn_local(async move {
-            if let Ok(v) = to_js(&req) {
+            if let Ok(v) = tab_request(&req) {
                 let _ = chrome::send_message(&v).await;
             }
         });
@@ -646,7 +804,7 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     send(&state, identity, out);
     // Diagnostics for the options page: how capture went in this chat.
     wasm_bindgen_futures::spawn_local(async move {
-        if let Ok(v) = to_js(&Request::CaptureStats { counters }) {
+        if let Ok(v) = tab_request(&Request::CaptureStats { counters }) {
             let _ = chrome::send_message(&v).await;
         }
     });
@@ -659,18 +817,63 @@ fn flush_rows(state: &Shared) -> Result<(), JsValue> {
     let mut cap = state.borrow_mut();
     let keys = std::mem::take(&mut cap.dirty_rows);
     let Some(identity) = cap.session.identity.clone() else { return Ok(()) };
-    let mut html = String::new();
-    for k in &keys {
-        let sel = format!("[data-id=\"{}\"]", k.replace('\\', "\\\\").replace('"', "\\\""));
-        if let Some(row) = doc.query_selector(&sel).ok().flatten() {
-            push_outer_html(&mut html, &row);
-        }
+    let mut out = Vec::new();
+    for (context, rows) in rows_in_order(&doc, &keys) {
+        out.extend(cap.session.ingest_after(&context, &rows));
     }
-    let out = cap.session.ingest(&html);
     publish_diag(&cap.session);
+    let paused = cap.session.health().paused;
+    let counters = cap.session.counters.clone();
     drop(cap);
+    report_pause(&doc, &identity, paused, &counters);
     send(state, identity, out);
     Ok(())
+}
+
+/// The changed rows in the page's order, in runs of adjacent rows, each run with the row
+/// above it: a message without its own date or author block is read against the row above
+/// (that row is read again for context only, never handed on from here). Day chips before
+/// a changed row go with it.
+fn rows_in_order(doc: &Document, keys: &BTreeSet<String>) -> Vec<(String, String)> {
+    let mut runs: Vec<(String, String)> = Vec::new();
+    let Some(list) = message_list(doc) else { return runs };
+    let Ok(all) = list.query_selector_all("[data-id]") else { return runs };
+    let top = |j: u32| {
+        let r = all.get(j).and_then(|n| n.dyn_into::<Element>().ok())?;
+        Some(r.closest("[role=\"row\"]").ok().flatten().unwrap_or(r))
+    };
+    let mut last: Option<u32> = None;
+    for i in 0..all.length() {
+        let Some(row) = all.get(i).and_then(|n| n.dyn_into::<Element>().ok()) else { continue };
+        if !row.get_attribute("data-id").is_some_and(|k| keys.contains(&k)) {
+            continue;
+        }
+        let Some(t) = top(i) else { continue };
+        if i == 0 || last != Some(i - 1) {
+            let mut context = String::new();
+            if let Some(above) = i.checked_sub(1).and_then(top) {
+                push_outer_html(&mut context, &above);
+            }
+            runs.push((context, String::new()));
+        }
+        let Some((_, html)) = runs.last_mut() else { continue };
+        let mut chips = Vec::new();
+        let mut prev = t.previous_element_sibling();
+        while let Some(p) = prev {
+            if p.has_attribute("data-id") || p.query_selector("[data-id]").ok().flatten().is_some()
+            {
+                break;
+            }
+            prev = p.previous_element_sibling();
+            chips.push(p);
+        }
+        for c in chips.iter().rev() {
+            push_outer_html(html, c);
+        }
+        push_outer_html(html, &t);
+        last = Some(i);
+    }
+    runs
 }
 
 /// Scan the rows copied from removed nodes, each for the chat it belongs to.
@@ -869,7 +1072,7 @@ pub fn content_main() -> Result<(), JsValue> {
         // No CRM call from a page load: the worker answers from its own state.
         let hello = async {
             register_panel().await?;
-            chrome::send_message(&to_js(&Request::Hello { wasm: true })?).await
+            chrome::send_message(&tab_request(&Request::Hello { wasm: true })?).await
         };
         match hello.await {
             Ok(reply) => set_diag("hello", &reply),

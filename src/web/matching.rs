@@ -4,12 +4,14 @@
 //! needs (record links, recent deals). A group links to every participant's record.
 use super::store::Store;
 use super::transport;
-use crate::core::matching::{match_chat, merge_candidates, Links, MatchOutcome};
+use crate::core::matching::{
+    group_senders, keep_earlier_cards, linked_records, match_chat, match_group, merge_candidates,
+    Links, MatchOutcome, ParticipantLookup,
+};
 use crate::core::model::{CrmRecord, RecordRef, WaIdentity};
 use crate::core::outbox::OutboxMessage;
 use crate::core::phone::search_variants;
 use crate::core::sync::ChatRecord;
-use crate::core::view::Participant;
 use crate::crm::Connector;
 use wasm_bindgen::JsValue;
 
@@ -48,29 +50,6 @@ async fn lookup(
     found
 }
 
-fn linked(outcome: &MatchOutcome) -> Vec<RecordRef> {
-    match outcome {
-        MatchOutcome::Linked { records } => records.iter().map(|c| c.record.clone()).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The senders of a group chat seen so far: (name, E.164), one per number.
-async fn group_senders(store: &Store, chat_key: &str) -> Result<Vec<(String, String)>, JsValue> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for (_, m) in store.all::<OutboxMessage>("messages").await? {
-        if m.message.chat != chat_key {
-            continue;
-        }
-        if let Some(p) = m.message.sender.phone.clone() {
-            if !out.iter().any(|(_, q)| *q == p) {
-                out.push((m.message.sender.name.clone(), p));
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Look the chat up in every connected CRM and store the decision with the card's extras.
 pub async fn resolve(
     store: &Store,
@@ -86,60 +65,26 @@ pub async fn resolve(
     chat.identity = identity.clone();
     let outcome;
     if identity.is_group {
-        // Each participant with a number is matched like a 1:1 chat; the group's backup
-        // goes to every record found (titled with the group's name by the planner).
-        let mut records: Vec<RecordRef> = links.linked.get(&key).cloned().unwrap_or_default();
-        let mut participants = Vec::new();
-        let mut cards = Vec::new();
-        for (name, phone) in group_senders(store, &key).await? {
-            let who = WaIdentity {
-                phone: Some(phone.clone()),
-                lid: None,
-                name: name.clone(),
-                is_group: false,
-            };
+        let messages: Vec<OutboxMessage> =
+            store.all::<OutboxMessage>("messages").await?.into_iter().map(|(_, m)| m).collect();
+        let mut lookups = Vec::new();
+        for (name, phone) in group_senders(&messages, &key) {
             let found = lookup(&phone, connectors, &mut errors).await;
-            let o = match_chat(&who, &found, &links, region);
-            let mine = linked(&o);
-            let label = mine.first().map(|r| {
-                let n = found
-                    .iter()
-                    .find(|c| c.id == r.id)
-                    .map(|c| c.name.clone())
-                    .unwrap_or_else(|| r.id.clone());
-                format!("{n} ({})", r.crm.name())
-            });
-            participants.push(Participant { name, phone: Some(phone), record: label });
-            for r in mine {
-                if !records.contains(&r) {
-                    records.push(r);
-                }
-            }
-            cards.extend(found);
+            lookups.push(ParticipantLookup { name, phone, found });
         }
-        outcome = if records.is_empty() {
-            MatchOutcome::NoMatch { reason: "no participant of this group is in the CRM".into() }
-        } else {
-            MatchOutcome::Linked { records: vec![] }
-        };
-        chat.links = records;
-        chat.participants = participants;
-        chat.cards = cards;
+        let g = match_group(&key, lookups, &links, region);
+        outcome = g.outcome;
+        chat.links = g.links;
+        chat.participants = g.participants;
+        chat.cards = g.cards;
     } else {
         let candidates = match identity.phone.as_deref() {
             Some(phone) => lookup(phone, connectors, &mut errors).await,
             None => Vec::new(),
         };
-        // A record linked by hand from a search is not among the phone results: keep its card.
-        let mut cards = candidates;
-        for old in std::mem::take(&mut chat.cards) {
-            if !cards.iter().any(|c| c.id == old.id && c.crm == old.crm) {
-                cards.push(old);
-            }
-        }
-        outcome = match_chat(identity, &cards, &links, region);
-        chat.links = linked(&outcome);
-        chat.cards = cards;
+        chat.cards = keep_earlier_cards(candidates, std::mem::take(&mut chat.cards));
+        outcome = match_chat(identity, &chat.cards, &links, region);
+        chat.links = linked_records(&outcome);
         chat.deals = card_deals(&chat.links, connectors, &mut errors).await;
     }
     // Record pages for every record shown (cards and chooser entries); a linked record's

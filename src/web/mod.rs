@@ -4,17 +4,28 @@ pub mod backfill;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod chrome;
+#[cfg(not(feature = "content-module"))]
 pub mod connect;
 pub mod content;
+pub mod dom;
+#[cfg(not(feature = "content-module"))]
 pub mod matching;
+#[cfg(not(feature = "content-module"))]
+pub mod onboard;
+#[cfg(not(feature = "content-module"))]
 pub mod options;
+#[cfg(not(feature = "content-module"))]
 pub mod panel;
-#[cfg(feature = "bench")]
+#[cfg(all(feature = "bench", not(feature = "content-module")))]
 pub mod phone;
+#[cfg(not(feature = "content-module"))]
 pub mod secrets;
 pub mod store;
+#[cfg(not(feature = "content-module"))]
 pub mod sync;
+#[cfg(not(feature = "content-module"))]
 pub mod transport;
+#[cfg(not(feature = "content-module"))]
 pub mod worker;
 
 use wasm_bindgen::prelude::*;
@@ -27,4 +38,10 @@ pub(crate) fn js_err(e: impl core::fmt::Display) -> JsValue {
 /// Serialize a Rust value into a plain JS object (maps become objects).
 pub(crate) fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_err)
+}
+
+/// A WhatsApp tab's request as a JS value, serialized through `protocol::TabRequest`: the
+/// content script's module then carries only the serializers of what a tab sends.
+pub(crate) fn tab_request(req: &crate::protocol::Request) -> Result<JsValue, JsValue> {
+    to_js(&req.for_tab().ok_or_else(|| js_err("not a request a WhatsApp tab makes"))?)
 }

@@ -103,6 +103,8 @@ async fn connect_and_report(doc: &Document, crm: Crm, req: Request) -> Result<()
     let reply: serde_json::Value =
         serde_wasm_bindgen::from_value(ask(&req).await?).map_err(js_err)?;
     if reply.get("ok").and_then(|o| o.as_bool()) == Some(true) {
+        // The setup check right after connecting: its report shows where the form was.
+        ask(&Request::SetupCheck { crm }).await?;
         render_options().await?;
         set_text(doc, &status_id, &tk("connectDone"));
     } else {
@@ -118,6 +120,7 @@ fn connect_section(
     root: &Element,
     crm: Crm,
     diag: &serde_json::Value,
+    ob: &serde_json::Value,
 ) -> Result<(), JsValue> {
     let k = crm_key(crm);
     let sec = el(doc, root, "section", Some(&format!("crm-{k}")), None)?;
@@ -144,7 +147,18 @@ fn connect_section(
             })
         })?;
     }
-    let form = el(doc, &sec, "form", Some(&format!("connect-{k}")), None)?;
+    if connected && step_of(ob) == "done" {
+        setup_block(doc, &sec, crm, ob)?;
+        if crm == Crm::Salesforce {
+            chat_object_block(doc, &sec)?;
+        }
+    }
+    // One click with the product's own app; nothing to paste.
+    sign_in_block(doc, &sec, crm, ob)?;
+    // Bringing one's own app (or pasting keys) stays, for admins.
+    let adv = el(doc, &sec, "details", Some(&format!("advanced-{k}")), None)?;
+    el(doc, &adv, "summary", None, Some(&tk("advancedOwnApp")))?;
+    let form = el(doc, &adv, "form", Some(&format!("connect-{k}")), None)?;
     form.set_attribute("aria-label", &chrome::i18n("connectTo", &[crm.name().to_string()]))?;
     match crm {
         Crm::Zoho => {
@@ -189,7 +203,7 @@ fn connect_section(
         // Browser sign-in: only the app's client id (and Zoho's secret) are needed.
         let b = button(
             doc,
-            &sec,
+            &form,
             &format!("oauth-{k}"),
             &chrome::i18n("signInWith", &[crm.name().to_string()]),
         )?;
@@ -262,6 +276,10 @@ fn settings_section(doc: &Document, root: &Element, s: &Settings) -> Result<(), 
     checkbox(doc, &form, "backup_deals", "backupDeals", s.backup_deals)?;
     checkbox(doc, &form, "backup_custom_object", "backupCustomObject", s.backup_custom_object)?;
     checkbox(doc, &form, "backup_activities", "backupActivities", s.backup_activities)?;
+    el(doc, &form, "h3", None, Some(&tk("privacyTitle")))?;
+    checkbox(doc, &form, "mask_cards", "maskCards", s.mask_cards)?;
+    checkbox(doc, &form, "mask_ids", "maskIds", s.mask_ids)?;
+    checkbox(doc, &form, "mask_codes", "maskCodes", s.mask_codes)?;
     el(doc, &form, "h3", None, Some(&tk("syncTitle")))?;
     checkbox(doc, &form, "sync_enabled", "syncEnabled", s.sync_enabled)?;
     field(doc, &form, "backup_window_days", "labelWindowDays", &s.backup_window_days.to_string())?;
@@ -282,6 +300,8 @@ fn settings_section(doc: &Document, root: &Element, s: &Settings) -> Result<(), 
     submit.set_attribute("type", "submit")?;
     el(doc, &form, "p", Some("settings-status"), None)?.set_attribute("role", "status")?;
     let d = doc.clone();
+    // Set from the panel, per chat: kept as they are.
+    let unmasked = s.unmasked_chats.clone();
     let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
         ev.prevent_default();
         let excluded = d
@@ -306,6 +326,10 @@ fn settings_section(doc: &Document, root: &Element, s: &Settings) -> Result<(), 
             sync_enabled: checked(&d, "sync_enabled"),
             // Not a number: 0, which validation turns into a plain error next to the field.
             backup_window_days: input_value(&d, "backup_window_days").trim().parse().unwrap_or(0),
+            mask_cards: checked(&d, "mask_cards"),
+            mask_ids: checked(&d, "mask_ids"),
+            mask_codes: checked(&d, "mask_codes"),
+            unmasked_chats: unmasked.clone(),
         };
         let d2 = d.clone();
         spawn(async move {
@@ -463,12 +487,15 @@ async fn render_options() -> Result<(), JsValue> {
     let diag = diagnostics().await?;
     let settings: Settings =
         serde_wasm_bindgen::from_value(ask(&Request::GetSettings).await?).map_err(js_err)?;
+    let ob: serde_json::Value =
+        serde_wasm_bindgen::from_value(ask(&Request::Onboarding).await?).map_err(js_err)?;
     root.set_text_content(None);
     el(&doc, &root, "h1", None, Some(&tk("optionsTitle")))?;
+    first_run_section(&doc, &root, &ob, &settings)?;
     let crms = el(&doc, &root, "section", Some("connections"), None)?;
     el(&doc, &crms, "h2", None, Some(&tk("connectionsTitle")))?;
     for crm in [Crm::Zoho, Crm::Salesforce, Crm::Leadsquared] {
-        connect_section(&doc, &crms, crm, &diag)?;
+        connect_section(&doc, &crms, crm, &diag, &ob)?;
     }
     settings_section(&doc, &root, &settings)?;
     let sync = el(&doc, &root, "section", Some("sync"), None)?;
@@ -571,9 +598,381 @@ pub async fn popup_main() -> Result<(), JsValue> {
     for e in errors.iter().take(5) {
         el(&doc, &errs, "li", None, Some(e))?.set_class_name("error");
     }
+    // Proof of what was saved: the last few documents, each with a link that opens it.
+    let saved: Vec<view::Receipt> =
+        diag.get("saved").cloned().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    if !saved.is_empty() {
+        let list = crate::core::ui::Node::new(crate::core::ui::Tag::Div)
+            .id("popup-saved")
+            .child(crate::core::ui::Node::new(crate::core::ui::Tag::H3).key("popupSavedTitle"))
+            .child(
+                crate::core::ui::Node::new(crate::core::ui::Tag::Ul)
+                    .children(saved.iter().map(crate::core::panel::receipt_item)),
+            );
+        let none: super::dom::Handler = std::rc::Rc::new(|_, _| {});
+        super::dom::render(&doc, &root, &list, &none)?;
+    }
     sync_now(&doc, &root)?;
     let o = button(&doc, &root, "open-options", &tk("openOptions"))?;
     o.set_class_name("secondary");
     on_click(&o, chrome::open_options_page)?;
+    Ok(())
+}
+
+thread_local! {
+    /// The rep clicked Finish in this page: say where the first backup appears.
+    static JUST_FINISHED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn step_of(ob: &serde_json::Value) -> &str {
+    ob.get("step").and_then(|s| s.as_str()).unwrap_or("done")
+}
+
+fn offers(ob: &serde_json::Value, crm: Crm) -> bool {
+    ob.pointer(&format!("/offer/{}", crm_key(crm))).and_then(|o| o.as_bool()).unwrap_or(false)
+}
+
+/// The browser's language and IANA time zone (where sign-in starts, the phone region).
+fn browser_locale() -> (String, String) {
+    let lang = web_sys::window().and_then(|w| w.navigator().language()).unwrap_or_default();
+    let opts = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+        .resolved_options();
+    let tz = js_sys::Reflect::get(&opts, &"timeZone".into())
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    (lang, tz)
+}
+
+/// One-click sign-in with the product's app (Zoho: the data centre, guessed; Salesforce:
+/// production, sandbox or My Domain), or LeadSquared's two keys (its docs' only way).
+fn sign_in_block(
+    doc: &Document,
+    sec: &Element,
+    crm: Crm,
+    ob: &serde_json::Value,
+) -> Result<(), JsValue> {
+    let k = crm_key(crm);
+    let block = el(doc, sec, "div", Some(&format!("signin-block-{k}")), None)?;
+    block.set_class_name("signin");
+    if crm != Crm::Leadsquared && !offers(ob, crm) {
+        el(doc, &block, "p", None, Some(&tk("noProductApp")))?.set_class_name("muted");
+        return Ok(());
+    }
+    if let Some(p) = ob.pointer("/offer/problem").and_then(|p| p.as_str()) {
+        el(doc, &block, "p", Some(&format!("signin-problem-{k}")), Some(p))?
+            .set_class_name("error");
+    }
+    match crm {
+        Crm::Zoho => {
+            let (lang, tz) = browser_locale();
+            let guess = crate::crm::signin::guess_dc(&tz, &lang);
+            let dcs: Vec<(String, String)> = ZohoDc::ALL
+                .iter()
+                .map(|d| (format!("{d:?}"), crate::crm::signin::dc_name(*d).to_string()))
+                .collect();
+            select(doc, &block, "signin-zoho-dc", "fieldZohoRegion", &dcs)?;
+            if let Some(s) = doc
+                .get_element_by_id("f-signin-zoho-dc")
+                .and_then(|e| e.dyn_into::<web_sys::HtmlSelectElement>().ok())
+            {
+                s.set_value(&format!("{guess:?}"));
+            }
+        }
+        Crm::Salesforce => {
+            let kinds = [
+                ("production", tk("sfLoginProduction")),
+                ("sandbox", tk("sfLoginSandbox")),
+                ("mydomain", tk("sfLoginMyDomain")),
+            ]
+            .map(|(v, t)| (v.to_string(), t));
+            select(doc, &block, "signin-sf-login", "fieldSfLogin", &kinds)?;
+            field(doc, &block, "signin-sf-domain", "fieldMyDomain", "")?;
+        }
+        Crm::Leadsquared => {
+            el(doc, &block, "p", None, Some(&tk("lsqKeysHelp")))?.set_class_name("muted");
+            field(doc, &block, "signin-lsq-access", "fieldAccessKey", "")?;
+            field(doc, &block, "signin-lsq-secret", "fieldSecretKey", "")?;
+            if let Some(e) = doc.get_element_by_id("f-signin-lsq-secret") {
+                e.set_attribute("type", "password")?;
+                e.set_attribute("autocomplete", "off")?;
+            }
+        }
+    }
+    let label = match crm {
+        Crm::Zoho => tk("signInZoho"),
+        Crm::Salesforce => tk("signInSalesforce"),
+        Crm::Leadsquared => tk("connectLeadsquared"),
+    };
+    let b = button(doc, &block, &format!("signin-{k}"), &label)?;
+    b.set_class_name("primary");
+    el(doc, &block, "p", Some(&format!("signin-{k}-status")), None)?
+        .set_attribute("role", "status")?;
+    let d = doc.clone();
+    on_click(&b, move || {
+        let d = d.clone();
+        let req = match crm {
+            Crm::Zoho => {
+                let dc =
+                    serde_json::from_value(serde_json::json!(select_value(&d, "signin-zoho-dc")))
+                        .ok();
+                Request::SignIn { crm, zoho_dc: dc, login_host: None }
+            }
+            Crm::Salesforce => {
+                let host = match select_value(&d, "signin-sf-login").as_str() {
+                    "sandbox" => "test.salesforce.com".to_string(),
+                    "mydomain" => input_value(&d, "signin-sf-domain").trim().to_string(),
+                    _ => "login.salesforce.com".to_string(),
+                };
+                Request::SignIn { crm, zoho_dc: None, login_host: Some(host) }
+            }
+            Crm::Leadsquared => {
+                let credentials = crate::crm::connect::Credentials::Leadsquared {
+                    access_key: input_value(&d, "signin-lsq-access").trim().to_string(),
+                    secret_key: input_value(&d, "signin-lsq-secret").trim().to_string(),
+                };
+                Request::Connect { credentials }
+            }
+        };
+        spawn(async move {
+            let status_id = format!("signin-{}-status", crm_key(crm));
+            set_text(&d, &status_id, &tk("working"));
+            let reply: serde_json::Value =
+                serde_wasm_bindgen::from_value(ask(&req).await?).map_err(js_err)?;
+            if reply.get("ok").and_then(|o| o.as_bool()) == Some(true) {
+                ask(&Request::SetupCheck { crm }).await?;
+                render_options().await
+            } else {
+                let e = reply.get("error").and_then(|e| e.as_str()).unwrap_or("").to_string();
+                set_text(&d, &status_id, &chrome::i18n("connectFailed", &[view::clean_text(&e)]));
+                Ok(())
+            }
+        })
+    })?;
+    Ok(())
+}
+
+/// A CRM's last setup check: each line with its fix, and "Check again".
+fn setup_block(
+    doc: &Document,
+    parent: &Element,
+    crm: Crm,
+    ob: &serde_json::Value,
+) -> Result<(), JsValue> {
+    let k = crm_key(crm);
+    let box_ = el(doc, parent, "div", Some(&format!("setup-{k}")), None)?;
+    box_.set_class_name("setup");
+    el(doc, &box_, "h4", None, Some(&format!("{}: {}", tk("setupTitle"), crm.name())))?;
+    let report = ob
+        .get("reports")
+        .and_then(|r| r.as_array())
+        .and_then(|rs| rs.iter().find(|r| r.get("crm").and_then(|c| c.as_str()) == Some(k)));
+    let summary = el(doc, &box_, "p", Some(&format!("setup-{k}-summary")), None)?;
+    summary.set_attribute("role", "status")?;
+    match report {
+        None => summary.set_text_content(Some(&tk("setupNotRun"))),
+        Some(r) => {
+            let lines = r.get("lines").and_then(|l| l.as_array()).cloned().unwrap_or_default();
+            let failed =
+                lines.iter().any(|l| l.get("state").and_then(|s| s.as_str()) == Some("fail"));
+            summary.set_text_content(Some(&tk(if failed { "setupFailed" } else { "setupPassed" })));
+            box_.set_attribute("data-passed", if failed { "false" } else { "true" })?;
+            let ul = el(doc, &box_, "ul", Some(&format!("setup-{k}-lines")), None)?;
+            for l in lines {
+                let id = l.get("id").and_then(|i| i.as_str()).unwrap_or("line");
+                let state = l.get("state").and_then(|s| s.as_str()).unwrap_or("fail");
+                let mark = match state {
+                    "pass" => "✓",
+                    "warn" => "!",
+                    _ => "✗",
+                };
+                let text = l.get("text").and_then(|t| t.as_str()).unwrap_or("");
+                let li = el(
+                    doc,
+                    &ul,
+                    "li",
+                    Some(&format!("setup-{k}-{id}")),
+                    Some(&format!("{mark} {text}")),
+                )?;
+                li.set_attribute("data-state", state)?;
+                if let Some(fix) = l.get("fix").and_then(|f| f.as_str()).filter(|_| state != "pass")
+                {
+                    el(doc, &li, "p", None, Some(fix))?.set_class_name("fix");
+                }
+            }
+        }
+    }
+    let again = button(doc, &box_, &format!("check-{k}"), &tk("checkAgain"))?;
+    again.set_class_name("secondary");
+    on_click(&again, move || {
+        spawn(async move {
+            ask(&Request::SetupCheck { crm }).await?;
+            render_options().await
+        })
+    })?;
+    Ok(())
+}
+
+/// For Salesforce admins: create `WhatsApp_Chat__c` and its fields in the org. It changes
+/// the org, so the admin confirms first; the worker does the calls, then the setup check
+/// runs again and says where backups go.
+fn chat_object_block(doc: &Document, parent: &Element) -> Result<(), JsValue> {
+    let box_ = el(doc, parent, "div", Some("chat-object"), None)?;
+    box_.set_class_name("setup");
+    el(doc, &box_, "h4", None, Some(&tk("chatObjectTitle")))?;
+    el(doc, &box_, "p", None, Some(&tk("chatObjectIntro")))?;
+    let create = button(doc, &box_, "chat-object-create", &tk("chatObjectCreate"))?;
+    create.set_class_name("secondary");
+    let confirm = el(doc, &box_, "div", Some("chat-object-confirm"), None)?;
+    confirm.set_attribute("hidden", "")?;
+    el(doc, &confirm, "p", Some("chat-object-confirm-text"), Some(&tk("chatObjectConfirm")))?;
+    let yes = button(doc, &confirm, "chat-object-yes", &tk("chatObjectYes"))?;
+    let no = button(doc, &confirm, "chat-object-no", &tk("confirmNo"))?;
+    no.set_class_name("secondary");
+    el(doc, &box_, "p", Some("chat-object-status"), None)?.set_attribute("role", "status")?;
+    let shown = confirm.clone();
+    on_click(&create, move || {
+        let _ = shown.remove_attribute("hidden");
+    })?;
+    let hidden = confirm.clone();
+    on_click(&no, move || {
+        let _ = hidden.set_attribute("hidden", "");
+    })?;
+    on_click(&yes, move || {
+        spawn(async move {
+            let doc = document()?;
+            set_text(&doc, "chat-object-status", &tk("working"));
+            let reply = ask_action(&Request::CreateChatObject).await?;
+            // The setup check ran again in the worker: show it, then what happened.
+            render_options().await?;
+            let text = match (reply.ok, reply.error.as_deref()) {
+                (true, _) => tk("chatObjectDone"),
+                (false, Some("chatObjectFailed")) => {
+                    let why = reply.field_errors.first().map(|f| f.key.clone()).unwrap_or_default();
+                    chrome::i18n("chatObjectFailed", &[view::clean_text(&why)])
+                }
+                (false, Some(key)) => chrome::i18n(key, &[]),
+                (false, None) => tk("chatObjectFailed"),
+            };
+            set_text(&doc, "chat-object-status", &text);
+            Ok(())
+        })
+    })?;
+    Ok(())
+}
+
+/// The guided first run: pick a CRM and sign in (the CRM sections below), then the setup
+/// check and the default phone region here, then where the first backup will appear.
+fn first_run_section(
+    doc: &Document,
+    root: &Element,
+    ob: &serde_json::Value,
+    settings: &Settings,
+) -> Result<(), JsValue> {
+    let step = step_of(ob);
+    if step == "done" && !JUST_FINISHED.with(|j| j.get()) {
+        return Ok(());
+    }
+    let sec = el(doc, root, "section", Some("first-run"), None)?;
+    sec.set_attribute("data-step", step)?;
+    el(doc, &sec, "h2", None, Some(&tk("firstRunTitle")))?;
+    let connected: Vec<Crm> = ob
+        .get("connected")
+        .and_then(|c| serde_json::from_value(c.clone()).ok())
+        .unwrap_or_default();
+    match step {
+        "pick_crm" => {
+            el(doc, &sec, "p", Some("first-run-intro"), Some(&tk("firstRunIntro")))?;
+        }
+        "finish" => {
+            for crm in &connected {
+                setup_block(doc, &sec, *crm, ob)?;
+            }
+            el(doc, &sec, "h3", None, Some(&tk("firstRegionTitle")))?;
+            el(doc, &sec, "p", None, Some(&tk("firstRegionHelp")))?.set_class_name("muted");
+            let (lang, _) = browser_locale();
+            let guess = crate::core::first_run::guess_region(&lang, None);
+            // A region the rep already saved wins over the guess.
+            let region = if settings.default_region != Settings::default().default_region {
+                settings.default_region.clone()
+            } else {
+                guess
+            };
+            field(doc, &sec, "first-region", "fieldRegion", &region)?;
+            field(doc, &sec, "first-own-number", "fieldOwnNumber", "")?;
+            let d = doc.clone();
+            if let Some(own) = doc.get_element_by_id("f-first-own-number") {
+                let cb = Closure::<dyn FnMut()>::new(move || {
+                    let n = input_value(&d, "first-own-number");
+                    let (lang, _) = browser_locale();
+                    if let Some(e) = d
+                        .get_element_by_id("f-first-region")
+                        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+                    {
+                        e.set_value(&crate::core::first_run::guess_region(&lang, Some(&n)));
+                    }
+                });
+                own.add_event_listener_with_callback("input", cb.as_ref().unchecked_ref())?;
+                cb.forget();
+            }
+            let b = button(doc, &sec, "first-finish", &tk("firstFinish"))?;
+            b.set_class_name("primary");
+            el(doc, &sec, "p", Some("first-status"), None)?.set_attribute("role", "status")?;
+            let d = doc.clone();
+            let base = settings.clone();
+            on_click(&b, move || {
+                let d = d.clone();
+                let s = Settings {
+                    default_region: input_value(&d, "first-region").trim().to_uppercase(),
+                    ..base.clone()
+                };
+                spawn(async move {
+                    set_text(&d, "err-first-region", "");
+                    let r = ask_action(&Request::SaveSettings { settings: s }).await?;
+                    if !r.ok {
+                        for e in &r.field_errors {
+                            if e.field == "default_region" {
+                                set_text(&d, "err-first-region", &chrome::i18n(&e.key, &[]));
+                            }
+                        }
+                        return Ok(());
+                    }
+                    ask(&Request::FinishOnboarding).await?;
+                    JUST_FINISHED.with(|j| j.set(true));
+                    render_options().await
+                })
+            })?;
+        }
+        _ => {
+            let where_: Vec<String> = connected
+                .iter()
+                .map(|c| {
+                    tk(match c {
+                        Crm::Zoho => "whereZoho",
+                        Crm::Salesforce => "whereSalesforce",
+                        Crm::Leadsquared => "whereLeadsquared",
+                    })
+                })
+                .collect();
+            el(
+                doc,
+                &sec,
+                "p",
+                Some("first-done"),
+                Some(&chrome::i18n(
+                    "firstDone",
+                    &[settings.backup_window_days.to_string(), where_.join("; ")],
+                )),
+            )?
+            .set_attribute("role", "status")?;
+            let b = button(doc, &sec, "open-whatsapp", &tk("openWhatsApp"))?;
+            b.set_class_name("primary");
+            on_click(&b, || {
+                if let Some(w) = web_sys::window() {
+                    let _ = w.open_with_url_and_target("https://web.whatsapp.com/", "_blank");
+                }
+            })?;
+        }
+    }
     Ok(())
 }

@@ -1,11 +1,14 @@
-//! The Mini-CRM panel frame (extension origin). Renders a `view::PanelState` from the worker
-//! with DOM APIs only (text nodes, attributes): CRM text can never become markup.
+//! The Mini-CRM panel frame (extension origin). Renders the view tree core builds from the
+//! worker's `view::PanelState` (`core::panel`) through `web::dom`: DOM APIs only (text
+//! nodes, attributes from a closed list), so CRM text can never become markup.
 //! The frame learns its chat, theme and every line it shows from the worker only (`PanelSync`),
 //! for the tab it is in; the worker serves only the frame its tab's content script inserted
 //! (which handed it a nonce). Nothing is read from the URL or from `postMessage` payloads.
+use super::dom;
 use super::{chrome, js_err, to_js};
-use crate::core::status;
-use crate::core::view::{self, Msg, PanelState};
+use crate::core::panel;
+use crate::core::ui::Action;
+use crate::core::view::{self, PanelState};
 use crate::protocol::{ActionReply, Request};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -15,15 +18,12 @@ pub(crate) fn document() -> Result<Document, JsValue> {
     web_sys::window().and_then(|w| w.document()).ok_or_else(|| js_err("no document"))
 }
 
-fn t(m: &Msg) -> String {
-    chrome::i18n(m.key, &m.args)
-}
-
 pub(crate) fn tk(key: &'static str) -> String {
     chrome::i18n(key, &[])
 }
 
 /// Append an element with text (CRM text is cleaned of bidi overrides, then set as text).
+/// The options page's builder; the panel renders core's view tree instead.
 pub(crate) fn el(
     doc: &Document,
     parent: &Element,
@@ -60,6 +60,40 @@ pub(crate) fn on_click(e: &Element, f: impl FnMut() + 'static) -> Result<(), JsV
     Ok(())
 }
 
+pub(crate) fn field(
+    doc: &Document,
+    form: &Element,
+    name: &str,
+    label_key: &'static str,
+    value: &str,
+) -> Result<(), JsValue> {
+    let id = format!("f-{name}");
+    let row = el(doc, form, "div", None, None)?;
+    row.set_class_name("field");
+    let label = el(doc, &row, "label", None, Some(&tk(label_key)))?;
+    label.set_attribute("for", &id)?;
+    let input = el(doc, &row, "input", Some(&id), None)?;
+    input.set_attribute("name", name)?;
+    input.set_attribute("aria-describedby", &format!("err-{name}"))?;
+    input.unchecked_ref::<web_sys::HtmlInputElement>().set_value(&view::clean_text(value));
+    let err = el(doc, &row, "span", Some(&format!("err-{name}")), None)?;
+    err.set_class_name("error");
+    Ok(())
+}
+
+pub(crate) fn input_value(doc: &Document, name: &str) -> String {
+    doc.get_element_by_id(&format!("f-{name}"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .map(|i| i.value())
+        .unwrap_or_default()
+}
+
+pub(crate) fn set_text(doc: &Document, id: &str, text: &str) {
+    if let Some(e) = doc.get_element_by_id(id) {
+        e.set_text_content(Some(text));
+    }
+}
+
 thread_local! {
     /// The open chat as the worker knows it for this tab: (chat key, name).
     static CHAT: std::cell::RefCell<Option<(String, String)>> = const { std::cell::RefCell::new(None) };
@@ -71,21 +105,6 @@ thread_local! {
 
 fn chat_key() -> String {
     CHAT.with(|c| c.borrow().as_ref().map(|c| c.0.clone()).unwrap_or_default())
-}
-
-/// The chat as actions name it to the rep: the name and the number (or id) the worker knows.
-fn chat_label() -> String {
-    CHAT.with(|c| match c.borrow().as_ref() {
-        Some((key, name)) => {
-            let id = key.split_once(':').map(|(_, v)| v).unwrap_or(key);
-            if id == name {
-                view::clean_text(name)
-            } else {
-                format!("{} ({})", view::clean_text(name), view::clean_text(id))
-            }
-        }
-        None => String::new(),
-    })
 }
 
 fn parent_window() -> Option<web_sys::Window> {
@@ -184,44 +203,18 @@ fn visible_now() -> bool {
     v
 }
 
-pub(crate) fn on_action(e: &Element, mut f: impl FnMut() + 'static) -> Result<(), JsValue> {
-    on_click(e, move || {
-        if visible_now() {
-            f();
-        }
-    })
+/// The rep's phone region, as the worker's settings say (numbers are shown for it).
+fn region() -> String {
+    REGION.with(|r| r.borrow().clone())
 }
 
-/// Ask the rep to confirm a state-changing action, naming the chat as the worker knows it.
-fn confirm(question: String, action: impl FnOnce() + 'static) {
-    let Ok(doc) = document() else { return };
-    let Some(sec) = doc.get_element_by_id("confirm") else { return };
-    sec.set_text_content(None);
-    let _ = sec.remove_attribute("hidden");
-    let build = || -> Result<(), JsValue> {
-        el(&doc, &sec, "p", Some("confirm-text"), Some(&question))?
-            .set_attribute("role", "alert")?;
-        let yes = button(&doc, &sec, "confirm-yes", &tk("confirmYes"))?;
-        let no = button(&doc, &sec, "confirm-no", &tk("confirmNo"))?;
-        no.set_class_name("secondary");
-        let action = std::rc::Rc::new(std::cell::RefCell::new(Some(action)));
-        let s2 = sec.clone();
-        on_action(&yes, move || {
-            s2.set_text_content(None);
-            let _ = s2.set_attribute("hidden", "");
-            if let Some(a) = action.borrow_mut().take() {
-                a();
-            }
-        })?;
-        let s3 = sec.clone();
-        on_click(&no, move || {
-            s3.set_text_content(None);
-            let _ = s3.set_attribute("hidden", "");
-        })?;
-        Ok(())
-    };
-    if let Err(e) = build() {
-        web_sys::console::error_1(&e);
+/// What the view builders need besides the state: the time, the zone, the region, the chat.
+fn ctx() -> panel::Ctx {
+    panel::Ctx {
+        now_ms: now_ms(),
+        utc_offset_min: dom::utc_offset_min(),
+        region: region(),
+        chat: CHAT.with(|c| c.borrow().clone()),
     }
 }
 
@@ -229,301 +222,255 @@ fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
-pub(crate) fn field(
-    doc: &Document,
-    form: &Element,
-    name: &str,
-    label_key: &'static str,
-    value: &str,
-) -> Result<(), JsValue> {
-    let id = format!("f-{name}");
-    let row = el(doc, form, "div", None, None)?;
-    row.set_class_name("field");
-    let label = el(doc, &row, "label", None, Some(&tk(label_key)))?;
-    label.set_attribute("for", &id)?;
-    let input = el(doc, &row, "input", Some(&id), None)?;
-    input.set_attribute("name", name)?;
-    input.set_attribute("aria-describedby", &format!("err-{name}"))?;
-    input.unchecked_ref::<web_sys::HtmlInputElement>().set_value(&view::clean_text(value));
-    let err = el(doc, &row, "span", Some(&format!("err-{name}")), None)?;
-    err.set_class_name("error");
-    Ok(())
+thread_local! {
+    /// The rep's default phone region (from the worker's settings).
+    static REGION: std::cell::RefCell<String> = std::cell::RefCell::new("US".into());
+    /// The state on screen (its candidates are what `Choose(i)` refers to).
+    static STATE: std::cell::RefCell<Option<PanelState>> = const { std::cell::RefCell::new(None) };
+    /// The last search's results (what `LinkResult(i)` refers to).
+    static RESULTS: std::cell::RefCell<Vec<view::Candidate>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The action waiting for the rep's confirmation.
+    static PENDING: std::cell::RefCell<Option<Action>> = const { std::cell::RefCell::new(None) };
+    /// The create form's validated request, waiting for the rep's confirmation.
+    static PENDING_CREATE: std::cell::RefCell<Option<Request>> = const { std::cell::RefCell::new(None) };
 }
 
-pub(crate) fn input_value(doc: &Document, name: &str) -> String {
-    doc.get_element_by_id(&format!("f-{name}"))
-        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
-        .map(|i| i.value())
-        .unwrap_or_default()
+/// The one handler every rendered control calls.
+fn handler() -> dom::Handler {
+    std::rc::Rc::new(|a: &Action, el: &Element| on_action(a, el))
 }
 
-pub(crate) fn set_text(doc: &Document, id: &str, text: &str) {
-    if let Some(e) = doc.get_element_by_id(id) {
-        e.set_text_content(Some(text));
-    }
-}
-
-/// The create form: validated in Rust, errors next to their field, then sent to the worker.
-fn create_form(
-    doc: &Document,
-    root: &Element,
-    name: &str,
-    phone: &str,
-    crms: &[crate::core::model::Crm],
-) -> Result<(), JsValue> {
-    let form = el(doc, root, "form", Some("create-form"), None)?;
-    form.set_attribute("aria-labelledby", "create-title")?;
-    form.set_attribute("novalidate", "")?;
-    el(doc, &form, "h3", Some("create-title"), Some(&tk("createTitle")))?;
-    let pre = view::prefill(name, phone);
-    let kind_row = el(doc, &form, "div", None, None)?;
-    kind_row.set_class_name("field");
-    let kl = el(doc, &kind_row, "label", None, Some(&tk("fieldKind")))?;
-    kl.set_attribute("for", "f-kind")?;
-    let sel = el(doc, &kind_row, "select", Some("f-kind"), None)?;
-    for (v, key) in [("contact", "kindContact"), ("lead", "kindLead")] {
-        let o = el(doc, &sel, "option", None, Some(&tk(key)))?;
-        o.set_attribute("value", v)?;
-    }
-    // Which CRM the record goes to, when several are connected.
-    let crm_row = el(doc, &form, "div", None, None)?;
-    crm_row.set_class_name("field");
-    el(doc, &crm_row, "label", None, Some(&tk("fieldCrm")))?.set_attribute("for", "f-crm")?;
-    let crm_sel = el(doc, &crm_row, "select", Some("f-crm"), None)?;
-    for c in crms {
-        let o = el(doc, &crm_sel, "option", None, Some(c.name()))?;
-        o.set_attribute(
-            "value",
-            &serde_json::to_value(c)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
-        )?;
-    }
-    field(doc, &form, "first_name", "fieldFirstName", &pre.first_name)?;
-    field(doc, &form, "last_name", "fieldLastName", &pre.last_name)?;
-    field(doc, &form, "phone", "fieldPhone", &pre.phone)?;
-    field(doc, &form, "email", "fieldEmail", "")?;
-    field(doc, &form, "company", "fieldCompany", "")?;
-    let submit = el(doc, &form, "button", Some("create-submit"), Some(&tk("createSubmit")))?;
-    submit.set_attribute("type", "submit")?;
-    el(doc, &form, "p", Some("form-status"), None)?.set_attribute("role", "status")?;
-    let d = doc.clone();
-    let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-        ev.prevent_default();
-        let fields = view::RecordForm {
-            first_name: input_value(&d, "first_name"),
-            last_name: input_value(&d, "last_name"),
-            phone: input_value(&d, "phone"),
-            email: input_value(&d, "email"),
-            company: input_value(&d, "company"),
-        };
-        let select = |id: &str| {
-            d.get_element_by_id(id)
-                .and_then(|e| e.dyn_into::<web_sys::HtmlSelectElement>().ok())
-                .map(|s| s.value())
-        };
-        let kind = select("f-kind").unwrap_or_else(|| "contact".into());
-        let crm: crate::core::model::Crm = select("f-crm")
-            .and_then(|v| serde_json::from_value(serde_json::Value::String(v)).ok())
-            .unwrap_or(crate::core::model::Crm::Zoho);
-        for f in ["first_name", "last_name", "phone", "email", "company"] {
-            set_text(&d, &format!("err-{f}"), "");
-        }
-        let errs = view::validate_form(&fields, &kind);
-        if !errs.is_empty() {
-            for e in &errs {
-                set_text(&d, &format!("err-{}", e.field), &chrome::i18n(&e.key, &[]));
+fn on_action(a: &Action, el: &Element) {
+    let Ok(doc) = document() else { return };
+    match a {
+        Action::Collapse => collapse(el),
+        Action::OpenOptions => chrome::open_options_page(),
+        Action::ConfirmNo => close_confirm(&doc),
+        Action::BackfillCancel => to_parent("backfill-cancel"),
+        Action::SubmitCreate => submit_create(&doc),
+        Action::SubmitSearch => submit_search(&doc),
+        Action::CreateFor(i) | Action::SearchFor(i) => participant_form(&doc, a, *i),
+        _ if !visible_now() => {}
+        Action::ConfirmYes => {
+            close_confirm(&doc);
+            if let Some(a) = PENDING.with(|p| p.borrow_mut().take()) {
+                perform(&a);
             }
-            return;
         }
-        if !visible_now() {
-            return;
-        }
-        let d2 = d.clone();
-        let question = chrome::i18n("confirmCreate", &[chat_label(), crm.name().to_string()]);
-        confirm(question, move || {
-            wasm_bindgen_futures::spawn_local(async move {
-                let chat = chat_key();
-                let req = Request::CreateRecord { chat, crm, record_kind: kind, fields };
-                set_text(&d2, "form-status", &tk("working"));
-                let text = match send_action(&req).await {
-                    Ok(r) if r.ok => {
-                        refresh_soon();
-                        tk("createDone")
-                    }
-                    Ok(r) => {
-                        for e in &r.field_errors {
-                            set_text(&d2, &format!("err-{}", e.field), &view::clean_text(&e.key));
-                        }
-                        chrome::i18n(r.error.as_deref().unwrap_or("errUnknown"), &[])
-                    }
-                    Err(e) => e.as_string().unwrap_or_default(),
-                };
-                set_text(&d2, "form-status", &text);
-            })
-        });
-    });
-    form.add_event_listener_with_callback("submit", cb.as_ref().unchecked_ref())?;
-    cb.forget();
+        Action::SyncNow => sync_now(&doc),
+        other => ask(&doc, other.clone(), None),
+    }
+}
 
-    // Link an existing record: search by name, email or phone.
-    let search = el(doc, root, "form", Some("link-form"), None)?;
-    search.set_attribute("role", "search")?;
-    el(doc, &search, "h3", None, Some(&tk("linkTitle")))?;
-    field(doc, &search, "query", "fieldSearch", "")?;
-    let sb = el(doc, &search, "button", Some("link-search"), Some(&tk("linkSearch")))?;
-    sb.set_attribute("type", "submit")?;
-    el(doc, &search, "p", Some("link-status"), None)?.set_attribute("role", "status")?;
-    el(doc, &search, "ul", Some("results"), None)?;
-    let d = doc.clone();
-    let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-        ev.prevent_default();
-        let query = input_value(&d, "query");
-        let d2 = d.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            set_text(&d2, "link-status", &tk("working"));
-            let text = match send_action(&Request::SearchRecords { query }).await {
-                Ok(r) if r.ok => {
-                    let n = r.candidates.len();
-                    if let Err(e) = candidate_list(&d2, "results", &r.candidates, false) {
-                        web_sys::console::error_1(&e);
-                    }
-                    chrome::i18n("searchFound", &[n.to_string()])
-                }
-                Ok(r) => chrome::i18n(r.error.as_deref().unwrap_or("errUnknown"), &[]),
-                Err(e) => e.as_string().unwrap_or_default(),
+/// Show the confirmation for `a` (naming the chat as the worker knows it), or run it.
+fn ask(doc: &Document, a: Action, create_crm: Option<crate::core::model::Crm>) {
+    let records = match &a {
+        Action::Choose(_) => match STATE.with(|s| s.borrow().clone()) {
+            Some(PanelState::Ambiguous { candidates, .. }) => candidates,
+            _ => vec![],
+        },
+        Action::LinkResult(_) => RESULTS.with(|r| r.borrow().clone()),
+        _ => vec![],
+    };
+    let Some(question) = panel::confirm_question(&a, &ctx(), &records, create_crm) else {
+        return;
+    };
+    PENDING.with(|p| *p.borrow_mut() = Some(a));
+    if let Some(sec) = doc.get_element_by_id("confirm") {
+        let _ = sec.remove_attribute("hidden");
+    }
+    if let Err(e) = dom::replace(doc, "confirm", panel::confirm_box(question), &handler()) {
+        web_sys::console::error_1(&e);
+    }
+}
+
+fn close_confirm(doc: &Document) {
+    if let Some(sec) = doc.get_element_by_id("confirm") {
+        sec.set_text_content(None);
+        let _ = sec.set_attribute("hidden", "");
+    }
+}
+
+/// Run a confirmed action.
+fn perform(a: &Action) {
+    let chat = chat_key();
+    let record = |c: &view::Candidate| crate::core::model::RecordRef {
+        crm: c.crm,
+        kind: match c.kind.as_str() {
+            "lead" => crate::core::model::RecordKind::Lead,
+            _ => crate::core::model::RecordKind::Contact,
+        },
+        id: c.id.clone(),
+    };
+    let req = match a {
+        Action::Unlink => Request::Unlink { chat },
+        Action::ToggleExclude { excluded } => Request::ExcludeChat { chat, excluded: !excluded },
+        Action::BackUpOlder { .. } => Request::BackUpOlder { chat },
+        Action::Choose(i) => {
+            let Some(PanelState::Ambiguous { candidates, .. }) = STATE.with(|s| s.borrow().clone())
+            else {
+                return;
             };
-            set_text(&d2, "link-status", &text);
-        });
+            let Some(c) = candidates.get(*i) else { return };
+            Request::ChooseCandidate { chat, record: record(c) }
+        }
+        Action::LinkResult(i) => {
+            let Some(c) = RESULTS.with(|r| r.borrow().get(*i).cloned()) else { return };
+            Request::LinkRecord { chat, record: record(&c) }
+        }
+        Action::SubmitCreate => {
+            let Some(req) = PENDING_CREATE.with(|p| p.borrow_mut().take()) else { return };
+            return create(req);
+        }
+        Action::BackfillStart => return to_parent("backfill-start"),
+        Action::ToggleMask { masked } => Request::MaskChat { chat, masked: *masked },
+        _ => return,
+    };
+    act(req);
+}
+
+fn collapse(button: &Element) {
+    let Some(body) = document().ok().and_then(|d| d.body()) else { return };
+    let collapsed = body.class_list().toggle("collapsed").unwrap_or(false);
+    let _ = button.set_attribute("aria-expanded", if collapsed { "false" } else { "true" });
+    let _ = button.set_attribute("aria-label", &tk(if collapsed { "expand" } else { "collapse" }));
+    // The content script listens for this and shrinks the frame to a tab.
+    to_parent(if collapsed { "collapse" } else { "expand" });
+}
+
+fn sync_now(doc: &Document) {
+    let d = doc.clone();
+    set_text(&d, "sync-state", &tk("syncSyncing"));
+    wasm_bindgen_futures::spawn_local(async move {
+        // The worker replies after the cycle ran (its report is for diagnostics).
+        let text = match to_js(&Request::SyncNow) {
+            Ok(req) => match chrome::send_message(&req).await {
+                Ok(_) => tk("syncIdle"),
+                Err(e) => chrome::i18n("syncFailed", &[e.as_string().unwrap_or_default()]),
+            },
+            Err(e) => chrome::i18n("syncFailed", &[e.as_string().unwrap_or_default()]),
+        };
+        set_text(&d, "sync-state", &text);
+        refresh_soon();
     });
-    search.add_event_listener_with_callback("submit", cb.as_ref().unchecked_ref())?;
-    cb.forget();
+}
+
+fn select_value(doc: &Document, id: &str) -> Option<String> {
+    doc.get_element_by_id(id)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlSelectElement>().ok())
+        .map(|s| s.value())
+}
+
+/// The create form: validated in core, errors next to their field, confirmed, then sent.
+fn submit_create(doc: &Document) {
+    let fields = view::RecordForm {
+        first_name: input_value(doc, "first_name"),
+        last_name: input_value(doc, "last_name"),
+        phone: input_value(doc, "phone"),
+        email: input_value(doc, "email"),
+        company: input_value(doc, "company"),
+    };
+    let kind = select_value(doc, "f-kind").unwrap_or_else(|| "contact".into());
+    let crm: crate::core::model::Crm = select_value(doc, "f-crm")
+        .and_then(|v| serde_json::from_value(serde_json::Value::String(v)).ok())
+        .unwrap_or(crate::core::model::Crm::Zoho);
+    for f in ["first_name", "last_name", "phone", "email", "company"] {
+        set_text(doc, &format!("err-{f}"), "");
+    }
+    let errs = view::validate_form(&fields, &kind);
+    if !errs.is_empty() {
+        for e in &errs {
+            set_text(doc, &format!("err-{}", e.field), &chrome::i18n(&e.key, &[]));
+        }
+        return;
+    }
+    if !visible_now() {
+        return;
+    }
+    let req = Request::CreateRecord { chat: chat_key(), crm, record_kind: kind, fields };
+    PENDING_CREATE.with(|p| *p.borrow_mut() = Some(req));
+    ask(doc, Action::SubmitCreate, Some(crm));
+}
+
+fn create(req: Request) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let Ok(d) = document() else { return };
+        set_text(&d, "form-status", &tk("working"));
+        let text = match send_action(&req).await {
+            Ok(r) if r.ok => {
+                refresh_soon();
+                tk("createDone")
+            }
+            Ok(r) => {
+                for e in &r.field_errors {
+                    set_text(&d, &format!("err-{}", e.field), &view::clean_text(&e.key));
+                }
+                chrome::i18n(r.error.as_deref().unwrap_or("errUnknown"), &[])
+            }
+            Err(e) => e.as_string().unwrap_or_default(),
+        };
+        set_text(&d, "form-status", &text);
+    })
+}
+
+/// Search by name, email or phone; the results get a Link button each.
+fn submit_search(doc: &Document) {
+    let query = input_value(doc, "query");
+    let d = doc.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        set_text(&d, "link-status", &tk("working"));
+        let text = match send_action(&Request::SearchRecords { query }).await {
+            Ok(r) if r.ok => {
+                let n = r.candidates.len();
+                let items = panel::candidate_items("results", &r.candidates, false);
+                RESULTS.with(|x| *x.borrow_mut() = r.candidates);
+                if let Err(e) = dom::replace(&d, "results", items, &handler()) {
+                    web_sys::console::error_1(&e);
+                }
+                chrome::i18n("searchFound", &[n.to_string()])
+            }
+            Ok(r) => chrome::i18n(r.error.as_deref().unwrap_or("errUnknown"), &[]),
+            Err(e) => e.as_string().unwrap_or_default(),
+        };
+        set_text(&d, "link-status", &text);
+    });
+}
+
+/// A group participant without a record: the create form prefilled with their name and
+/// number, or the search with their number, under the participant list.
+fn participant_form(doc: &Document, a: &Action, i: usize) {
+    let Some(PanelState::Group { participants, .. }) = STATE.with(|s| s.borrow().clone()) else {
+        return;
+    };
+    let Some(p) = participants.get(i) else { return };
+    let phone = p.phone.clone().unwrap_or_default();
+    let nodes = panel::participant_forms(a, &p.name, &phone);
+    if let Err(e) = dom::replace(doc, "participant-action", nodes, &handler()) {
+        web_sys::console::error_1(&e);
+    }
+}
+
+/// A chat without a number: search the CRM by its name at once and list what matches, for
+/// the rep to confirm one (linking asks first; nothing is linked by name alone).
+fn suggest_records(doc: &Document, name: &str) -> Result<(), JsValue> {
+    let Some(query) = crate::core::matching::suggestion_query(name, []) else { return Ok(()) };
+    let Some(input) = doc.get_element_by_id("query") else { return Ok(()) };
+    if let Some(i) = input.dyn_ref::<web_sys::HtmlInputElement>() {
+        i.set_value(&query);
+    }
+    if let Some(form) = doc.get_element_by_id("link-form") {
+        let note = doc.create_element("p")?;
+        note.set_id("suggested");
+        note.set_text_content(Some(crate::core::status::lid_suggestion_line()));
+        form.insert_before(&note, doc.get_element_by_id("results").as_ref().map(|e| e.as_ref()))?;
+        form.dispatch_event(&web_sys::Event::new("submit")?)?;
+    }
     Ok(())
 }
 
 async fn send_action(req: &Request) -> Result<ActionReply, JsValue> {
     let reply = chrome::send_message(&to_js(req)?).await?;
     serde_wasm_bindgen::from_value(reply).map_err(|e| js_err(format!("bad reply: {e}")))
-}
-
-fn render_linked(
-    doc: &Document,
-    root: &Element,
-    card: &view::ContactCard,
-    deals: &[view::DealRow],
-    last: Option<i64>,
-    sync: &view::SyncState,
-) -> Result<(), JsValue> {
-    let sec = el(doc, root, "section", Some("card"), None)?;
-    sec.set_attribute("aria-labelledby", "card-name")?;
-    let badge = el(doc, &sec, "span", Some("crm-badge"), Some(card.crm.name()))?;
-    badge.set_class_name("badge");
-    el(doc, &sec, "h2", Some("card-name"), Some(&card.name))?;
-    let dl = el(doc, &sec, "dl", None, None)?;
-    let rows: [(&str, &'static str, Option<String>); 6] = [
-        ("card-company", "labelCompany", card.company.clone()),
-        ("card-title", "labelTitle", card.title.clone()),
-        ("card-email", "labelEmail", card.email.clone()),
-        ("card-phones", "labelPhones", (!card.phones.is_empty()).then(|| card.phones.join(", "))),
-        ("card-owner", "labelOwner", card.owner.clone()),
-        ("card-status", "labelStatus", card.status.clone()),
-    ];
-    for (id, key, value) in rows {
-        if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
-            el(doc, &dl, "dt", None, Some(&tk(key)))?;
-            el(doc, &dl, "dd", Some(id), Some(&v))?;
-        }
-    }
-    if let Some(url) = card.url.as_deref().and_then(|u| view::safe_record_url(card.crm, u)) {
-        let a = el(
-            doc,
-            &sec,
-            "a",
-            Some("open-record"),
-            Some(&chrome::i18n("openInCrm", &[card.crm.name().to_string()])),
-        )?;
-        a.set_attribute("href", &url)?;
-        a.set_attribute("target", "_blank")?;
-        a.set_attribute("rel", "noopener noreferrer")?;
-    }
-    if !deals.is_empty() {
-        el(doc, root, "h3", Some("deals-title"), Some(&tk("dealsTitle")))?;
-        let ul = el(doc, root, "ul", Some("deals"), None)?;
-        for d in deals.iter().take(view::MAX_DEALS) {
-            let li = el(doc, &ul, "li", None, None)?;
-            el(doc, &li, "span", None, Some(&d.name))?.set_class_name("deal-name");
-            let mut bits = vec![];
-            if let Some(s) = &d.stage {
-                bits.push(s.clone());
-            }
-            if let Some(a) = d.amount {
-                bits.push(view::format_amount(a, d.currency.as_deref()));
-            }
-            if let Some(c) = d.close_date.as_deref().and_then(view::format_date) {
-                bits.push(chrome::i18n("dealCloses", &[c]));
-            }
-            el(doc, &li, "span", None, Some(&bits.join(" · ")))?.set_class_name("deal-meta");
-        }
-    }
-    let now = now_ms();
-    let ls = el(doc, root, "p", Some("last-synced"), Some(&t(&view::last_synced(now, last))))?;
-    if let Some(ms) = last {
-        ls.set_attribute("title", &view::absolute_utc(ms))?;
-    }
-    let line = el(doc, root, "p", Some("sync-state"), Some(&t(&view::sync_line(now, sync))))?;
-    line.set_attribute("aria-live", "polite")?;
-    line.set_attribute("role", "status")?;
-    if view::needs_reconnect(sync) {
-        let b = button(doc, root, "reconnect", &tk("reconnect"))?;
-        on_click(&b, open_options)?;
-    }
-    let b = button(doc, root, "sync-now", &tk("syncNow"))?;
-    let d = doc.clone();
-    on_action(&b, move || {
-        let d = d.clone();
-        set_text(&d, "sync-state", &tk("syncSyncing"));
-        wasm_bindgen_futures::spawn_local(async move {
-            // The worker replies after the cycle ran (its report is for diagnostics).
-            let text = match to_js(&Request::SyncNow) {
-                Ok(req) => match chrome::send_message(&req).await {
-                    Ok(_) => tk("syncIdle"),
-                    Err(e) => chrome::i18n("syncFailed", &[e.as_string().unwrap_or_default()]),
-                },
-                Err(e) => chrome::i18n("syncFailed", &[e.as_string().unwrap_or_default()]),
-            };
-            set_text(&d, "sync-state", &text);
-            refresh_soon();
-        });
-    })?;
-    let u = button(doc, root, "unlink", &tk("unlink"))?;
-    u.set_class_name("secondary");
-    on_action(&u, || {
-        confirm(chrome::i18n("confirmUnlink", &[chat_label()]), || {
-            act(Request::Unlink { chat: chat_key() })
-        })
-    })?;
-    Ok(())
-}
-
-/// Messages from before the backup window: how many and from which days, and the rep's
-/// choice to back them up (they are never counted as waiting).
-fn render_older(
-    doc: &Document,
-    root: &Element,
-    older: Option<&crate::core::outbox::OlderMessages>,
-) -> Result<(), JsValue> {
-    let Some(o) = older else { return Ok(()) };
-    el(doc, root, "p", Some("older"), Some(&t(&view::older_line(o))))?;
-    let b = button(doc, root, "back-up-older", &tk("backUpOlder"))?;
-    b.set_class_name("secondary");
-    let n = o.count.to_string();
-    on_action(&b, move || {
-        confirm(chrome::i18n("confirmBackUpOlder", &[n.clone(), chat_label()]), || {
-            act(Request::BackUpOlder { chat: chat_key() })
-        })
-    })?;
-    Ok(())
 }
 
 /// Send an action and show the panel again once the worker has acted.
@@ -544,194 +491,14 @@ fn act(req: Request) {
     });
 }
 
-/// A list of records with a button each: choose (chooser) or link (search results).
-fn candidate_list(
-    doc: &Document,
-    id: &str,
-    candidates: &[view::Candidate],
-    choose: bool,
-) -> Result<(), JsValue> {
-    let ul = doc.get_element_by_id(id).ok_or_else(|| js_err("no list"))?;
-    ul.set_text_content(None);
-    for (i, c) in candidates.iter().enumerate() {
-        let li = el(doc, &ul, "li", None, None)?;
-        el(doc, &li, "span", None, Some(&format!("{} · {} · {}", c.name, c.crm.name(), c.kind)))?
-            .set_class_name("deal-name");
-        if let Some(d) = &c.detail {
-            el(doc, &li, "span", None, Some(d))?.set_class_name("deal-meta");
-        }
-        let label = tk(if choose { "choose" } else { "link" });
-        let b = button(doc, &li, &format!("{id}-{i}"), &label)?;
-        b.set_attribute("aria-label", &format!("{label}: {}", view::clean_text(&c.name)))?;
-        let kind = match c.kind.as_str() {
-            "lead" => crate::core::model::RecordKind::Lead,
-            _ => crate::core::model::RecordKind::Contact,
-        };
-        let record = crate::core::model::RecordRef { crm: c.crm, kind, id: c.id.clone() };
-        let record_name = format!("{} ({} {})", view::clean_text(&c.name), c.crm.name(), c.kind);
-        on_action(&b, move || {
-            let record = record.clone();
-            confirm(chrome::i18n("confirmLink", &[chat_label(), record_name.clone()]), move || {
-                let chat = chat_key();
-                act(if choose {
-                    Request::ChooseCandidate { chat, record }
-                } else {
-                    Request::LinkRecord { chat, record }
-                });
-            });
-        })?;
-    }
-    Ok(())
-}
-
-fn exclude_button(doc: &Document, root: &Element, excluded: bool) -> Result<(), JsValue> {
-    let b =
-        button(doc, root, "exclude", &tk(if excluded { "includeChat" } else { "excludeChat" }))?;
-    b.set_class_name("secondary");
-    on_action(&b, move || {
-        let key = if excluded { "confirmInclude" } else { "confirmExclude" };
-        confirm(chrome::i18n(key, &[chat_label()]), move || {
-            act(Request::ExcludeChat { chat: chat_key(), excluded: !excluded })
-        });
-    })
-}
-
-fn open_options() {
-    chrome::open_options_page();
-}
-
-fn render(doc: &Document, root: &Element, state: &PanelState) -> Result<(), JsValue> {
-    match state {
-        PanelState::NotConnected => {
-            el(doc, root, "p", Some("message"), Some(&tk("notConnected")))?;
-            let b = button(doc, root, "open-options", &tk("openOptions"))?;
-            on_click(&b, open_options)?;
-        }
-        PanelState::Connecting => {
-            el(doc, root, "p", Some("message"), Some(&tk("connecting")))?
-                .set_attribute("aria-busy", "true")?;
-        }
-        PanelState::NoChat => {
-            el(doc, root, "p", Some("message"), Some(&tk("noChat")))?;
-        }
-        PanelState::Linked { card, deals, last_synced_ms, sync, older } => {
-            render_linked(doc, root, card, deals, *last_synced_ms, sync)?;
-            render_older(doc, root, older.as_ref())?;
-        }
-        PanelState::Unknown { name, phone, crms } => {
-            el(
-                doc,
-                root,
-                "p",
-                Some("message"),
-                Some(&chrome::i18n("unknownNumber", &[view::clean_text(phone)])),
-            )?;
-            create_form(doc, root, name, phone, crms)?;
-            exclude_button(doc, root, false)?;
-        }
-        PanelState::Ambiguous { name, candidates } => {
-            el(
-                doc,
-                root,
-                "p",
-                Some("message"),
-                Some(&chrome::i18n("ambiguous", &[view::clean_text(name)])),
-            )?;
-            el(doc, root, "ul", Some("candidates"), None)?;
-            candidate_list(doc, "candidates", candidates, true)?;
-        }
-        PanelState::Group { name, participants, backup_to, older } => {
-            el(doc, root, "h2", Some("group-name"), Some(name))?;
-            el(doc, root, "h3", None, Some(&tk("groupLinked")))?;
-            let ul = el(doc, root, "ul", Some("participants"), None)?;
-            for p in participants {
-                let mut s = p.name.clone();
-                if let Some(r) = &p.record {
-                    s = format!("{s} → {r}");
-                }
-                el(doc, &ul, "li", None, Some(&s))?;
-            }
-            let to = if backup_to.is_empty() {
-                tk("groupNoBackup")
-            } else {
-                chrome::i18n("groupBackupTo", &[backup_to.join(", ")])
-            };
-            el(doc, root, "p", Some("group-backup"), Some(&to))?;
-            render_older(doc, root, older.as_ref())?;
-            exclude_button(doc, root, false)?;
-        }
-        PanelState::LidOnly { name } => {
-            el(
-                doc,
-                root,
-                "p",
-                Some("message"),
-                Some(&chrome::i18n("lidOnly", &[view::clean_text(name)])),
-            )?;
-            create_form(
-                doc,
-                root,
-                name,
-                "",
-                &[
-                    crate::core::model::Crm::Zoho,
-                    crate::core::model::Crm::Salesforce,
-                    crate::core::model::Crm::Leadsquared,
-                ],
-            )?;
-        }
-        PanelState::CaptureBlocked { reason } => {
-            el(doc, root, "p", Some("message"), Some(&status::capture_blocked_line(reason)))?;
-        }
-        PanelState::Excluded { name } => {
-            el(
-                doc,
-                root,
-                "p",
-                Some("message"),
-                Some(&chrome::i18n("excluded", &[view::clean_text(name)])),
-            )?;
-            exclude_button(doc, root, true)?;
-        }
-    }
-    Ok(())
-}
-
 /// `blocked`: the reason the content script could not run wasm, when it could not.
 #[wasm_bindgen]
 pub async fn panel_main() -> Result<(), JsValue> {
     let doc = document()?;
-    let body = doc.body().ok_or_else(|| js_err("no body"))?;
     apply_theme(None);
     let root = doc.get_element_by_id("app").ok_or_else(|| js_err("panel.html lacks #app"))?;
     root.set_text_content(None);
-    let header = el(&doc, &root, "header", None, None)?;
-    el(&doc, &header, "span", Some("product"), Some(&status::product_line()))?;
-    let collapse = button(&doc, &header, "collapse", "−")?;
-    collapse.set_attribute("aria-label", &tk("collapse"))?;
-    collapse.set_attribute("aria-expanded", "true")?;
-    let (b2, c2) = (body.clone(), collapse.clone());
-    on_click(&collapse, move || {
-        let collapsed = b2.class_list().toggle("collapsed").unwrap_or(false);
-        let _ = c2.set_attribute("aria-expanded", if collapsed { "false" } else { "true" });
-        let _ = c2.set_attribute("aria-label", &tk(if collapsed { "expand" } else { "collapse" }));
-        // The content script listens for this and shrinks the frame to a tab.
-        if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
-            let msg = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(
-                &msg,
-                &"crmsync".into(),
-                &(if collapsed { "collapse" } else { "expand" }).into(),
-            );
-            let _ = parent.post_message(&msg, "https://web.whatsapp.com");
-        }
-    })?;
-    el(&doc, &root, "p", Some("notice"), None)?.set_attribute("role", "status")?;
-    el(&doc, &root, "section", Some("confirm"), None)?.set_attribute("hidden", "")?;
-    el(&doc, &root, "section", Some("state"), None)?;
-    el(&doc, &root, "p", Some("capture"), None)?;
-    backfill_section(&doc, &root)?;
-    el(&doc, &root, "p", Some("worker"), None)?.set_class_name("muted");
+    dom::render(&doc, &root, &panel::frame(), &handler())?;
     track_visibility(&root)?;
     listen_parent()?;
     refresh(true).await;
@@ -751,80 +518,6 @@ fn to_parent(what: &str) {
         let _ = js_sys::Reflect::set(&msg, &"crmsync".into(), &what.into());
         let _ = parent.post_message(&msg, "https://web.whatsapp.com");
     }
-}
-
-/// The guided backfill: a start button, then progress with cancel, then what was covered.
-fn backfill_section(doc: &Document, root: &Element) -> Result<(), JsValue> {
-    let sec = el(doc, root, "section", Some("backfill"), None)?;
-    sec.set_attribute("aria-labelledby", "backfill-start")?;
-    let b = button(doc, &sec, "backfill-start", &tk("backfillStart"))?;
-    b.set_class_name("secondary");
-    on_action(&b, start_backfill)?;
-    Ok(())
-}
-
-fn start_backfill() {
-    confirm(tk("confirmBackfill"), || to_parent("backfill-start"));
-}
-
-fn render_backfill(doc: &Document, p: &crate::capture::backfill::Progress) -> Result<(), JsValue> {
-    use crate::capture::backfill::Outcome;
-    let sec = doc.get_element_by_id("backfill").ok_or_else(|| js_err("no backfill section"))?;
-    sec.set_text_content(None);
-    el(doc, &sec, "h3", None, Some(&tk("backfillTitle")))?;
-    let bar = el(doc, &sec, "progress", Some("backfill-progress"), None)?;
-    bar.set_attribute("max", &p.total.max(1).to_string())?;
-    bar.set_attribute("value", &p.done.to_string())?;
-    bar.set_attribute("aria-label", &tk("backfillTitle"))?;
-    let line = match (&p.current, p.finished) {
-        (_, true) => chrome::i18n("backfillDone", &[p.done.to_string(), p.total.to_string()]),
-        (Some(c), false) => chrome::i18n(
-            "backfillCurrent",
-            &[view::clean_text(c), (p.done + 1).to_string(), p.total.to_string()],
-        ),
-        (None, false) => tk("working"),
-    };
-    el(doc, &sec, "p", Some("backfill-status"), Some(&line))?.set_attribute("role", "status")?;
-    if !p.finished {
-        let c = button(doc, &sec, "backfill-cancel", &tk("backfillCancel"))?;
-        c.set_class_name("secondary");
-        on_click(&c, || to_parent("backfill-cancel"))?;
-    }
-    let ul = el(doc, &sec, "ul", Some("backfill-results"), None)?;
-    for (title, outcome) in &p.results {
-        let t = view::clean_text(title);
-        let text = match outcome {
-            Outcome::Covered { messages } => {
-                chrome::i18n("backfillCovered", &[t, messages.to_string()])
-            }
-            Outcome::HistoryEnds { messages, oldest } => chrome::i18n(
-                "backfillHistoryEnds",
-                &[t, oldest.clone().unwrap_or_else(|| "—".into()), messages.to_string()],
-            ),
-            Outcome::NotOpened { reason } => {
-                chrome::i18n("backfillNotOpened", &[t, reason.clone()])
-            }
-            Outcome::Cancelled => chrome::i18n("backfillCancelled", &[t]),
-        };
-        el(doc, &ul, "li", None, Some(&text))?;
-    }
-    if !p.unreadable.is_empty() {
-        let names: Vec<String> = p.unreadable.iter().map(|n| view::clean_text(n)).collect();
-        el(
-            doc,
-            &sec,
-            "p",
-            Some("backfill-unreadable"),
-            Some(&chrome::i18n("backfillUnreadable", &[names.join(", ")])),
-        )?
-        .set_class_name("muted");
-    }
-    if p.finished {
-        let b = button(doc, &sec, "backfill-start", &tk("backfillStart"))?;
-        b.set_class_name("secondary");
-        on_action(&b, start_backfill)?;
-    }
-    Ok(())
 }
 
 /// The worker says when something changed (`panel_changed`); this slow poll only keeps
@@ -864,7 +557,14 @@ struct PanelSyncReply {
     chat_name: Option<String>,
     theme: Option<String>,
     blocked: Option<String>,
+    #[serde(default)]
+    paused: bool,
+    /// The rep's default phone region.
+    #[serde(default)]
+    region: Option<String>,
     state: PanelState,
+    #[serde(default)]
+    setup: Option<String>,
 }
 
 /// Ask the worker for the open chat's state and render it when it changed (or `force`).
@@ -875,19 +575,21 @@ async fn refresh(force: bool) {
     let online = web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true);
     let reply = chrome::send_message(&req).await;
     let refused = matches!(&reply, Ok(v) if js_sys::Reflect::get(v, &"ok".into()).ok().and_then(|o| o.as_bool()) == Some(false));
-    let worker_line = match &reply {
-        Ok(_) => tk("workerRunning"),
-        Err(e) => chrome::i18n("workerDown", &[e.as_string().unwrap_or_default()]),
-    };
-    set_text(&doc, "worker", &worker_line);
+    let worker = panel::worker_line(match &reply {
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.as_string().unwrap_or_default()),
+    });
+    set_text(&doc, "worker", &dom::text(&worker));
     let v = match reply {
         Ok(v) if !refused => v,
         _ => {
             // Not the frame this tab's content script inserted (or not yet bound): nothing.
             CHAT.with(|c| *c.borrow_mut() = None);
             if state_el.get_attribute("data-view").as_deref() != Some("unbound") {
-                state_el.set_text_content(None);
-                el(&doc, &state_el, "p", Some("message"), Some(&tk("panelUnbound"))).ok();
+                let unbound = crate::core::ui::Node::new(crate::core::ui::Tag::P)
+                    .id("message")
+                    .key("panelUnbound");
+                dom::replace(&doc, "state", vec![unbound], &handler()).ok();
                 state_el.set_attribute("data-view", "unbound").ok();
                 SHOWN.with(|s| s.borrow_mut().clear());
             }
@@ -912,21 +614,30 @@ async fn refresh(force: bool) {
             reply.chat_key.clone().map(|k| (k, reply.chat_name.clone().unwrap_or_default()))
     });
     apply_theme(reply.theme.as_deref());
-    set_text(
-        &doc,
-        "capture",
-        &reply.blocked.as_deref().map(status::capture_blocked_line).unwrap_or_default(),
-    );
+    if let Some(r) = reply.region.filter(|r| !r.is_empty()) {
+        REGION.with(|x| *x.borrow_mut() = r);
+    }
+    let capture = match (panel::capture_line(reply.blocked.as_deref()), reply.paused) {
+        (Some(line), _) => dom::text(&line),
+        (None, true) => crate::core::status::capture_paused_line().to_string(),
+        (None, false) => String::new(),
+    };
+    set_text(&doc, "capture", &capture);
+    set_text(&doc, "setup-notice", reply.setup.as_deref().unwrap_or_default());
     let state = reply.state;
     // Offline is the browser's to say: the line under the card reflects it at once.
     let state = match state {
-        PanelState::Linked { card, deals, last_synced_ms, older, .. } if !online => {
+        PanelState::Linked { card, deals, last_synced_ms, older, masking, saved, .. }
+            if !online =>
+        {
             PanelState::Linked {
                 card,
                 deals,
                 last_synced_ms,
                 sync: view::SyncState::Offline,
                 older,
+                masking,
+                saved,
             }
         }
         s => s,
@@ -943,25 +654,20 @@ async fn refresh(force: bool) {
         return;
     }
     SHOWN.with(|s| *s.borrow_mut() = key);
-    state_el.set_text_content(None);
-    state_el.set_attribute("data-view", view_name(&state)).ok();
-    if let Err(e) = render(&doc, &state_el, &state) {
+    state_el.set_attribute("data-view", panel::view_name(&state)).ok();
+    let nodes = panel::state(&state, &ctx());
+    let lid_name = match &state {
+        PanelState::LidOnly { name } => Some(name.clone()),
+        _ => None,
+    };
+    STATE.with(|s| *s.borrow_mut() = Some(state));
+    if let Err(e) = dom::replace(&doc, "state", nodes, &handler()) {
         web_sys::console::error_1(&e);
     }
-}
-
-fn view_name(s: &PanelState) -> &'static str {
-    match s {
-        PanelState::NotConnected => "not_connected",
-        PanelState::Connecting => "connecting",
-        PanelState::NoChat => "no_chat",
-        PanelState::Linked { .. } => "linked",
-        PanelState::Unknown { .. } => "unknown",
-        PanelState::Ambiguous { .. } => "ambiguous",
-        PanelState::Group { .. } => "group",
-        PanelState::LidOnly { .. } => "lid_only",
-        PanelState::CaptureBlocked { .. } => "capture_blocked",
-        PanelState::Excluded { .. } => "excluded",
+    if let Some(name) = lid_name {
+        if let Err(e) = suggest_records(&doc, &name) {
+            web_sys::console::error_1(&e);
+        }
     }
 }
 
@@ -989,7 +695,7 @@ pub async fn panel_runtime(
     match serde_wasm_bindgen::from_value::<Request>(message) {
         Ok(Request::BackfillProgress { progress }) => {
             if CHAT.with(|c| c.borrow().is_some()) {
-                render_backfill(&document()?, &progress)?;
+                dom::replace(&document()?, "backfill", panel::backfill(&progress), &handler())?;
             }
             Ok(())
         }
@@ -1005,27 +711,29 @@ thread_local! {
 
 async fn relay(header: String, rows: String, locale: String) -> Result<(), JsValue> {
     let Some(identity) = crate::capture::parse_header(&header) else { return Ok(()) };
-    let fresh = RELAY.with(|r| {
+    let (fresh, paused) = RELAY.with(|r| {
         let mut s = r.borrow_mut();
         if s.identity.as_ref().map(|i| i.chat_key()) != Some(identity.chat_key()) {
+            s.set_page(super::content::browser_date_order(), Some(super::content::today()));
             s.open_chat(identity.clone(), &locale);
         }
         let fresh = s.ingest(&rows);
         if let Ok(v) = to_js(&s.counters) {
             let _ = js_sys::Reflect::set(&js_sys::global(), &"__crmsync_relay".into(), &v);
         }
-        fresh
+        (fresh, s.health().paused)
     });
     // Not taken (this frame not bound yet, or the worker restarting): the next relay sends them again.
     let forget = |ms: &[crate::core::model::Message]| {
         let keys: Vec<String> = ms.iter().map(|m| m.key.clone()).collect();
         RELAY.with(|r| r.borrow_mut().forget(&keys));
     };
-    let key = identity.chat_key();
+    let key = format!("{}|{paused}", identity.chat_key());
     if RELAY_REPORTED.with(|r| r.borrow().as_deref() != Some(key.as_str())) {
         if let Err(e) = chrome::send_request(&to_js(&Request::ChatOpened {
             identity: identity.clone(),
             theme: None,
+            paused,
         })?)
         .await
         {

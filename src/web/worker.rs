@@ -32,6 +32,12 @@ pub async fn worker_start() -> Result<(), JsValue> {
         state.syncing = false;
         store.put("meta", "state", &state).await?;
     }
+    // Records of tabs that closed while no worker listened (the browser quit, the extension
+    // was reloaded). Keys are read before the tabs are listed: a tab that registers meanwhile
+    // is open by then, and keeps its records.
+    let known = tabs_with_records(&store).await?;
+    let open = chrome::open_tab_ids().await;
+    forget_tabs(&store, &crate::core::store::stale_tabs(&known, open.as_ref())).await?;
     if !chrome::alarm_exists(SYNC_ALARM).await? {
         let minutes: f64 =
             store.get("meta", "sync_period_minutes").await?.unwrap_or(SYNC_PERIOD_MINUTES);
@@ -39,6 +45,63 @@ pub async fn worker_start() -> Result<(), JsValue> {
     }
     if schedule::due(state.last_finished_ms, sync::now_ms(), schedule::DEFAULT_PERIOD_MS) {
         run_sync(&store).await?;
+    }
+    Ok(())
+}
+
+/// A tab closed: what the worker kept for it goes (its panel binding, open chat and lookup
+/// bucket).
+#[wasm_bindgen]
+pub async fn worker_on_tab_removed(tab: f64) -> Result<(), JsValue> {
+    let store = Store::open().await?;
+    forget_tabs(&store, &std::collections::BTreeSet::from([tab as i64])).await
+}
+
+/// Every tab the worker keeps records or a lookup bucket for.
+async fn tabs_with_records(store: &Store) -> Result<std::collections::BTreeSet<i64>, JsValue> {
+    let mut tabs: std::collections::BTreeSet<i64> = store
+        .keys("meta")
+        .await?
+        .iter()
+        .filter_map(|k| crate::core::store::tab_of_record(k))
+        .collect();
+    load_limiter(store).await?;
+    tabs.extend(LIMITER.with(|l| {
+        l.borrow().as_ref().map(|l| l.tabs.keys().copied().collect::<Vec<_>>()).unwrap_or_default()
+    }));
+    Ok(tabs)
+}
+
+/// Delete the records and lookup buckets of `tabs`.
+async fn forget_tabs(store: &Store, tabs: &std::collections::BTreeSet<i64>) -> Result<(), JsValue> {
+    if tabs.is_empty() {
+        return Ok(());
+    }
+    let deletes: Vec<(&str, String, Option<String>)> = tabs
+        .iter()
+        .flat_map(|&t| crate::core::store::tab_record_keys(t))
+        .map(|k| ("meta", k, None))
+        .collect();
+    store.put_many(&deletes).await?;
+    TAB_CHATS.with(|c| c.borrow_mut().retain(|t, _| !tabs.contains(t)));
+    load_limiter(store).await?;
+    let snapshot = LIMITER.with(|l| {
+        let mut l = l.borrow_mut();
+        let lim = l.get_or_insert_with(Default::default);
+        lim.forget_tabs(tabs);
+        lim.clone()
+    });
+    store.put("meta", crate::core::store::meta::LOOKUP_LIMITER, &snapshot).await
+}
+
+/// Load the lookup limiter from the store on first use in this worker instance.
+async fn load_limiter(store: &Store) -> Result<(), JsValue> {
+    if LIMITER.with(|l| l.borrow().is_none()) {
+        let saved: crate::core::ratelimit::Limiter =
+            store.get("meta", crate::core::store::meta::LOOKUP_LIMITER).await?.unwrap_or_default();
+        LIMITER.with(|l| {
+            l.borrow_mut().get_or_insert(saved);
+        });
     }
     Ok(())
 }
@@ -71,6 +134,15 @@ pub struct Connectors {
     /// The rep's default phone region, for CRM numbers typed without a country code.
     pub region: String,
     pub settings: Settings,
+}
+
+/// What the setup check looks at, from the rep's settings.
+fn setup_wants(s: &Settings) -> crate::crm::setup::Wants {
+    crate::crm::setup::Wants {
+        leads: s.search_leads,
+        deals: s.backup_deals,
+        custom_object: s.backup_custom_object,
+    }
 }
 
 /// The rep's settings (defaults until the options page saves them).
@@ -117,6 +189,11 @@ thread_local! {
     static LIMITER: std::cell::RefCell<Option<crate::core::ratelimit::Limiter>> = const { std::cell::RefCell::new(None) };
     /// Chats being looked up right now: a second capture of the same chat waits for the first.
     static IN_FLIGHT: std::cell::RefCell<std::collections::BTreeMap<String, bool>> = const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
+    /// Each tab's open chat as this worker instance last decided it (written through to
+    /// `tabchat:<tab>`). Decided synchronously: two chat switches answered at once (a busy
+    /// worker catching up) each build on the other, where two reads of the stored record
+    /// would both see the chat before them and the later write would drop the chat just left.
+    static TAB_CHATS: std::cell::RefCell<std::collections::BTreeMap<i64, TabChat>> = const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
 }
 
 /// Look a chat up in the CRMs the limiter admits now (core::ratelimit); the others wait for
@@ -185,6 +262,49 @@ async fn limited_resolve_again(
     }
 }
 
+/// A lookup the limiter held for a tab runs again once a token is back, so the card of a
+/// chat opened in a quick run of chats does not wait for the next capture or sync cycle. Only
+/// while the chat is still the tab's open one: a page rewriting its header gets no more
+/// lookups than the limit allows, and at most one retry waits per open chat.
+fn retry_held_lookup(identity: crate::core::model::WaIdentity, tab: i64, after_ms: u64) {
+    wasm_bindgen_futures::spawn_local(async move {
+        gloo_timers::future::TimeoutFuture::new(u32::try_from(after_ms).unwrap_or(u32::MAX)).await;
+        let Ok(store) = Store::open().await else { return };
+        let [_, chat_key] = crate::core::store::tab_record_keys(tab);
+        let open: Option<TabChat> = store.get("meta", &chat_key).await.ok().flatten();
+        let still_open =
+            open.and_then(|c| c.chat).is_some_and(|c| c.chat_key() == identity.chat_key());
+        let fresh = store
+            .get::<ChatRecord>("chats", &identity.chat_key())
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|c| c.match_is_fresh(sync::now_ms()));
+        if !still_open || fresh {
+            return;
+        }
+        let Ok(c) = connectors().await else { return };
+        if limited_resolve(&store, &identity, c, Some(tab)).await.is_ok() {
+            notify_changed();
+        }
+    });
+}
+
+/// The chat's stored match is not a decision: looked up again at the next chance.
+async fn mark_undecided(
+    store: &Store,
+    identity: &crate::core::model::WaIdentity,
+) -> Result<(), JsValue> {
+    let key = identity.chat_key();
+    if let Some(mut chat) = store.get::<ChatRecord>("chats", &key).await? {
+        if chat.matched_at_ms.is_some() {
+            chat.matched_at_ms = None;
+            store.put("chats", &key, &chat).await?;
+        }
+    }
+    Ok(())
+}
+
 async fn limited_resolve_inner(
     store: &Store,
     identity: &crate::core::model::WaIdentity,
@@ -192,11 +312,7 @@ async fn limited_resolve_inner(
     tab: Option<i64>,
 ) -> Result<Connectors, JsValue> {
     use crate::core::model::Crm;
-    if LIMITER.with(|l| l.borrow().is_none()) {
-        let saved: crate::core::ratelimit::Limiter =
-            store.get("meta", "lookup_limiter").await?.unwrap_or_default();
-        LIMITER.with(|l| l.borrow_mut().get_or_insert(saved).tabs.len());
-    }
+    load_limiter(store).await?;
     let by_name: std::collections::BTreeMap<String, crate::crm::Budget> =
         store.get("meta", "budget").await?.unwrap_or_default();
     let budgets: std::collections::BTreeMap<Crm, crate::crm::Budget> = c
@@ -213,8 +329,14 @@ async fn limited_resolve_inner(
         let (go, held) = lim.admit(tab, phone.as_deref(), &crms, &budgets, now);
         (go, held, lim.clone())
     });
-    store.put("meta", "lookup_limiter", &snapshot).await?;
+    store.put("meta", crate::core::store::meta::LOOKUP_LIMITER, &snapshot).await?;
+    if let (Some(ms), Some(t)) = (crate::core::ratelimit::retry_after_ms(&held), tab) {
+        retry_held_lookup(identity.clone(), t, ms);
+    }
     if go.is_empty() {
+        // Wanted and held: what is stored is not the decision this chat needs (a group may
+        // show a new participant), so the retry, the next capture or the cycle redoes it.
+        mark_undecided(store, identity).await?;
         return Ok(c);
     }
     type Finders = Vec<Box<dyn Connector>>;
@@ -225,11 +347,7 @@ async fn limited_resolve_inner(
     let (outcome, errors) = resolved?;
     if !held.is_empty() {
         // Not every CRM was asked: not a decision yet.
-        let key = identity.chat_key();
-        if let Some(mut chat) = store.get::<ChatRecord>("chats", &key).await? {
-            chat.matched_at_ms = None;
-            store.put("chats", &key, &chat).await?;
-        }
+        mark_undecided(store, identity).await?;
     } else if let (Some(p), crate::core::matching::MatchOutcome::NoMatch { .. }, true) =
         (phone, &outcome, errors.is_empty())
     {
@@ -239,7 +357,7 @@ async fn limited_resolve_inner(
             lim.no_match(&p, now);
             lim.clone()
         });
-        store.put("meta", "lookup_limiter", &snapshot).await?;
+        store.put("meta", crate::core::store::meta::LOOKUP_LIMITER, &snapshot).await?;
     }
     Ok(c)
 }
@@ -378,13 +496,17 @@ struct TabChat {
     chat: Option<crate::core::model::WaIdentity>,
     previous_chat: Option<String>,
     theme: Option<String>,
+    #[serde(default)]
+    paused: bool,
 }
 
 async fn tab_record(store: &Store, tab: i64) -> Result<Option<protocol::TabRecord>, JsValue> {
-    let Some(b) = store.get::<PanelBinding>("meta", &format!("panel:{tab}")).await? else {
+    let [panel_key, chat_key] = crate::core::store::tab_record_keys(tab);
+    let Some(b) = store.get::<PanelBinding>("meta", &panel_key).await? else {
         return Ok(None);
     };
-    let c: TabChat = store.get("meta", &format!("tabchat:{tab}")).await?.unwrap_or_default();
+    let stored: Option<TabChat> = store.get("meta", &chat_key).await?;
+    let c = TAB_CHATS.with(|c| c.borrow().get(&tab).cloned()).or(stored).unwrap_or_default();
     Ok(Some(protocol::TabRecord {
         nonce: b.nonce,
         frame: b.frame,
@@ -392,6 +514,7 @@ async fn tab_record(store: &Store, tab: i64) -> Result<Option<protocol::TabRecor
         previous_chat: c.previous_chat,
         theme: c.theme,
         blocked: b.blocked,
+        paused: c.paused,
     }))
 }
 
@@ -410,7 +533,13 @@ struct PanelSyncReply {
     chat_name: Option<String>,
     theme: Option<String>,
     blocked: Option<String>,
+    /// The content script paused capture of this chat (the page reads wrong).
+    paused: bool,
+    /// The rep's default phone region: the panel shows numbers for it.
+    region: String,
     state: view::PanelState,
+    /// A connected CRM's setup check has a failed line (until it passes).
+    setup: Option<String>,
 }
 
 async fn export(store: &Store) -> Result<Export, JsValue> {
@@ -483,6 +612,15 @@ async fn panel_view(
         Some(k) => sync::older_in_chat(store, k, &sync::backup_window(store).await?).await?,
         None => None,
     };
+    // Proof of what was saved: the chat's latest backed-up day, per CRM document.
+    let saved = match &chat {
+        Some(c) => saved_of(store, c, &all_docs(store).await?).await?,
+        None => vec![],
+    };
+    let mut currencies = Vec::new();
+    if let Some(c) = store.get::<String>("meta", "currency:zoho").await? {
+        currencies.push((crate::core::model::Crm::Zoho, c));
+    }
     Ok(view::panel_state(&view::PanelInputs {
         connected: &connected,
         reconnect: &reconnect,
@@ -494,6 +632,12 @@ async fn panel_view(
         pending_in_chat,
         parked_in_chat: parked_reason.as_deref(),
         older_in_chat: older.as_ref(),
+        masking: chat_key.and_then(|k| {
+            let any = s.mask_cards || s.mask_ids || s.mask_codes;
+            any.then(|| !s.unmasked_chats.iter().any(|c| c == k))
+        }),
+        currencies: &currencies,
+        saved: &saved,
         now_ms: sync::now_ms(),
     }))
 }
@@ -536,8 +680,15 @@ async fn create_record(
         &fields.email,
         &fields.company,
     );
+    let with_source = match crm {
+        crate::core::model::Crm::Zoho => {
+            super::connect::with_lead_source(create_kind, sync::now_ms()).await?
+        }
+        _ => None,
+    };
+    let conn: &dyn Connector = with_source.as_deref().unwrap_or(conn.as_ref());
     let resp = transport::perform(&conn.create_request(create_kind, &new)).await;
-    let id = match create::after_create(conn.as_ref(), &resp, &new) {
+    let id = match create::after_create(conn, &resp, &new) {
         Next::Link(id) => id,
         Next::Search(requests) => {
             let mut found = None;
@@ -636,6 +787,46 @@ struct Diagnostics {
     parked: Vec<Parked>,
     log: Vec<LogEntry>,
     budget: serde_json::Value,
+    /// The last documents saved (the popup's proof of what was saved).
+    saved: Vec<view::Receipt>,
+}
+
+async fn all_docs(store: &Store) -> Result<Vec<(DocKey, RemoteState)>, JsValue> {
+    Ok(store.all::<(DocKey, RemoteState)>("docs").await?.into_iter().map(|(_, d)| d).collect())
+}
+
+/// A chat's receipts, with the confirmed messages of the day they cover.
+async fn saved_of(
+    store: &Store,
+    chat: &ChatRecord,
+    docs: &[(DocKey, RemoteState)],
+) -> Result<Vec<view::Receipt>, JsValue> {
+    let Some(day) = view::receipts(chat, docs, &|_| 0).first().map(|r| r.day.clone()) else {
+        return Ok(vec![]);
+    };
+    let mut synced = 0;
+    let key = crate::core::keys::day_key(&chat.identity.chat_key(), &day);
+    for k in store.get::<Vec<String>>("days", &key).await?.unwrap_or_default() {
+        if store.get::<OutboxMessage>("messages", &k).await?.is_some_and(|m| m.synced) {
+            synced += 1;
+        }
+    }
+    Ok(view::receipts(chat, docs, &|_| synced))
+}
+
+/// The popup's "last saved": the most recently saved chats' receipts.
+async fn recent_saves(store: &Store) -> Result<Vec<view::Receipt>, JsValue> {
+    const CHATS: usize = 3;
+    let docs = all_docs(store).await?;
+    let mut chats: Vec<ChatRecord> =
+        store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c).collect();
+    chats.retain(|c| c.last_synced_at_ms.is_some());
+    chats.sort_by_key(|c| std::cmp::Reverse(c.last_synced_at_ms));
+    let mut out = vec![];
+    for c in chats.iter().take(CHATS) {
+        out.extend(saved_of(store, c, &docs).await?);
+    }
+    Ok(out)
 }
 
 async fn diagnostics(store: &Store) -> Result<Diagnostics, JsValue> {
@@ -653,14 +844,16 @@ async fn diagnostics(store: &Store) -> Result<Diagnostics, JsValue> {
         parked: store.get("meta", "parked").await?.unwrap_or_default(),
         log,
         budget: store.get("meta", "budget").await?.unwrap_or(serde_json::Value::Null),
+        saved: recent_saves(store).await?,
     })
 }
 
 /// One runtime message in, one reply out. Rejected senders get an error, never data.
 #[wasm_bindgen]
 pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsValue, JsValue> {
-    let request: Request =
+    let mut request: Request =
         serde_wasm_bindgen::from_value(message).map_err(|e| js_err(format!("bad request: {e}")))?;
+    request.canonicalize_phones();
     let from = sender_of(&sender);
     crate::protocol::limits::check(&request).map_err(js_err)?;
     let tab = match tab_of(&from) {
@@ -684,6 +877,7 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
             | Request::Hello { .. }
             | Request::CaptureStats { .. }
             | Request::SearchRecords { .. }
+            | Request::Onboarding
     );
     let reply = handle(request, &from, tab).await;
     if changes && reply.is_ok() {
@@ -702,9 +896,8 @@ async fn handle(
         Request::PanelRegister { nonce, blocked } => {
             let store = Store::open().await?;
             let t = tab_id.ok_or_else(|| js_err("no tab"))?;
-            store
-                .put("meta", &format!("panel:{t}"), &PanelBinding { nonce, frame: None, blocked })
-                .await?;
+            let [key, _] = crate::core::store::tab_record_keys(t);
+            store.put("meta", &key, &PanelBinding { nonce, frame: None, blocked }).await?;
             to_js(&ActionReply::ok())
         }
         Request::PanelClaim { nonce } => {
@@ -713,26 +906,39 @@ async fn handle(
             };
             rec.claim(*frame, &nonce).map_err(js_err)?;
             let store = Store::open().await?;
-            store
-                .put(
-                    "meta",
-                    &format!("panel:{t}"),
-                    &PanelBinding { nonce: rec.nonce, frame: rec.frame, blocked: rec.blocked },
-                )
-                .await?;
+            let [key, _] = crate::core::store::tab_record_keys(*t);
+            let binding = PanelBinding { nonce: rec.nonce, frame: rec.frame, blocked: rec.blocked };
+            store.put("meta", &key, &binding).await?;
             to_js(&ActionReply::ok())
         }
-        Request::ChatOpened { identity, theme } => {
-            let store = Store::open().await?;
+        Request::ChatOpened { identity, theme, paused } => {
             let t = tab_id.ok_or_else(|| js_err("no tab"))?;
-            let mut rec = tab.unwrap_or_default();
-            rec.open(identity);
-            let c = TabChat {
-                chat: rec.chat,
-                previous_chat: rec.previous_chat,
-                theme: theme.or(rec.theme),
+            // Before any await (see TAB_CHATS): on the chat this instance last decided, else
+            // on the record read for this request.
+            TAB_CHATS.with(|cache| {
+                let mut cache = cache.borrow_mut();
+                let mut rec = tab.unwrap_or_default();
+                if let Some(c) = cache.get(&t) {
+                    rec.chat = c.chat.clone();
+                    rec.previous_chat = c.previous_chat.clone();
+                    rec.theme = c.theme.clone();
+                }
+                rec.open(identity);
+                let c = TabChat {
+                    chat: rec.chat,
+                    previous_chat: rec.previous_chat,
+                    theme: theme.or(rec.theme),
+                    paused,
+                };
+                cache.insert(t, c);
+            });
+            let store = Store::open().await?;
+            // The latest decision, whichever switch's write lands last.
+            let Some(c) = TAB_CHATS.with(|c| c.borrow().get(&t).cloned()) else {
+                return to_js(&ActionReply::ok()); // the tab closed meanwhile
             };
-            store.put("meta", &format!("tabchat:{t}"), &c).await?;
+            let [_, key] = crate::core::store::tab_record_keys(t);
+            store.put("meta", &key, &c).await?;
             to_js(&ActionReply::ok())
         }
         Request::PanelSync => {
@@ -756,7 +962,10 @@ async fn handle(
                 chat_name: name,
                 theme: rec.theme,
                 blocked: rec.blocked,
+                paused: rec.paused,
+                region: settings(&store).await?.default_region,
                 state,
+                setup: crate::crm::setup::notice(&super::onboard::reports(&store).await?),
             })
         }
         // For the panel frame of the content script's tab; the worker only acknowledges it.
@@ -829,6 +1038,16 @@ async fn handle(
             }
             store.put("meta", "settings", &s).await?;
             apply_exclusions(&store, &s).await?;
+            to_js(&ActionReply::ok())
+        }
+        Request::MaskChat { chat, masked } => {
+            let store = Store::open().await?;
+            let mut s = settings(&store).await?;
+            s.unmasked_chats.retain(|c| *c != chat);
+            if !masked {
+                s.unmasked_chats.push(chat);
+            }
+            store.put("meta", "settings", &s).await?;
             to_js(&ActionReply::ok())
         }
         Request::GetSettings => to_js(&settings(&Store::open().await?).await?),
@@ -914,26 +1133,19 @@ async fn handle(
                         name,
                         mime,
                         data_b64: data,
+                        size: bytes.len() as u64,
+                        uploaded: false,
                     };
-                    let mut entries = vec![(
-                        "files",
-                        file.key.clone(),
-                        Some(serde_json::to_string(&file).map_err(js_err)?),
-                    )];
                     let window = sync::backup_window(&store).await?;
-                    if let Some(m) = message.filter(|m| {
-                        crate::core::outbox::message_state(m, &window, false)
-                            != crate::core::outbox::MessageState::Older
-                    }) {
-                        // The message's day is written again, now with the file.
-                        let day = crate::core::outbox::day_key_of(&m.message);
-                        entries.push((
-                            "pending",
-                            message_key,
-                            Some(serde_json::to_string(&day).map_err(js_err)?),
-                        ));
-                    }
-                    store.put_many(&entries).await?;
+                    // The message's day is written again, now with the file.
+                    let day = message
+                        .filter(|m| {
+                            crate::core::outbox::message_state(m, &window, false)
+                                != crate::core::outbox::MessageState::Older
+                        })
+                        .map(|m| crate::core::outbox::day_key_of(&m.message));
+                    crate::core::store::store_file(&store, &file, &message_key, day.as_deref())
+                        .await?;
                 }
                 None => {
                     if kind.is_none() {
@@ -1025,13 +1237,35 @@ async fn handle(
             let store = Store::open().await?;
             to_js(&export(&store).await?)
         }
-        Request::Connect { .. } | Request::OauthConnect { .. } => {
+        Request::SetupCheck { crm } => {
+            let store = Store::open().await?;
+            let wants = setup_wants(&settings(&store).await?);
+            to_js(&super::onboard::setup_check(&store, crm, wants, sync::now_ms()).await?)
+        }
+        Request::CreateChatObject => {
+            let store = Store::open().await?;
+            let wants = setup_wants(&settings(&store).await?);
+            to_js(&super::onboard::create_chat_object(&store, wants, sync::now_ms()).await?)
+        }
+        Request::Onboarding => {
+            let store = Store::open().await?;
+            to_js(&super::onboard::onboarding(&store).await?)
+        }
+        Request::FinishOnboarding => {
+            let store = Store::open().await?;
+            super::onboard::finish(&store).await?;
+            to_js(&ActionReply::ok())
+        }
+        Request::Connect { .. } | Request::OauthConnect { .. } | Request::SignIn { .. } => {
             let connected = match request {
                 Request::Connect { credentials } => {
                     super::connect::connect(credentials, sync::now_ms()).await?
                 }
                 Request::OauthConnect { start } => {
                     super::connect::oauth(start, sync::now_ms()).await?
+                }
+                Request::SignIn { crm, zoho_dc, login_host } => {
+                    super::onboard::sign_in(crm, zoho_dc, login_host, sync::now_ms()).await?
                 }
                 _ => return Err(js_err("unreachable")),
             };

@@ -17,14 +17,22 @@ async function json(sandbox, host, path, { method = 'GET', body, headers = {} } 
   try { return { status: r.status, body: JSON.parse(r.body || 'null') }; } catch { return { status: r.status, body: r.body }; }
 }
 
-/** 500 contacts (leads for LeadSquared) created through each CRM's API; not counted. */
-async function seedRecords(sandbox) {
+/** Access tokens for the sandbox's Zoho and Salesforce orgs (refresh grants). */
+export async function tokens(sandbox) {
   const form = (o) => new URLSearchParams(o).toString();
   const formHeaders = { 'content-type': 'application/x-www-form-urlencoded' };
   const z = (await json(sandbox, 'accounts.zoho.com', '/oauth/v2/token', { method: 'POST', headers: formHeaders,
     body: form({ grant_type: 'refresh_token', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', refresh_token: '1000.sandbox.refresh' }) })).body;
   const s = (await json(sandbox, 'login.salesforce.com', '/services/oauth2/token', { method: 'POST', headers: formHeaders,
     body: form({ grant_type: 'refresh_token', client_id: 'sandbox-consumer-key', client_secret: 'sandbox-consumer-secret', refresh_token: 'sandbox-sf-refresh' }) })).body;
+  return { z, s, lsqHost: 'api-in21.leadsquared.com', lsqKeys: 'accessKey=u%24sandbox-access&secretKey=sandbox-secret-key', lsqToken: 'u$sandbox-access sandbox-secret-key' };
+}
+
+export { json };
+
+/** 500 contacts (leads for LeadSquared) created through each CRM's API; not counted. */
+async function seedRecords(sandbox) {
+  const { z, s } = await tokens(sandbox);
   const zohoIds = [];
   for (let b = 0; b < RECORDS / 100; b++) {
     const data = Array.from({ length: 100 }, (_, i) => ({ Last_Name: `Bench ${b * 100 + i}`, Mobile: `+1 555 ${String(b * 100 + i).padStart(7, '0')}` }));
@@ -61,17 +69,23 @@ async function seedRecords(sandbox) {
 
 /** Run `crmsync sync-calls` for one CRM, performing each request against the sandbox. */
 async function syncCalls(ROOT, sandbox, job) {
-  const proc = spawn(join(ROOT, 'target/release/crmsync'), ['sync-calls'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
   const d = new Date();
-  proc.stdin.write(`${JSON.stringify({ ...job, messages_per_record: MESSAGES,
-    day: { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: 0, minute: 0 } })}\n`);
+  return harness(ROOT, sandbox, 'sync-calls', { ...job, messages_per_record: MESSAGES,
+    day: { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: 0, minute: 0 } });
+}
+
+/** Run a `crmsync` harness subcommand (job JSON on line 1), performing each request it prints. */
+export async function harness(ROOT, sandbox, command, job) {
+  // CRMSYNC_HARNESS_BIN runs another build (e.g. an older revision, for before/after numbers).
+  const proc = spawn(process.env.CRMSYNC_HARNESS_BIN || join(ROOT, 'target/release/crmsync'), [command], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  proc.stdin.write(`${JSON.stringify(job)}\n`);
   for (;;) {
     const { value, done } = await lines.next();
-    if (done) throw new Error(`sync-calls for ${job.crm} ended without an answer`);
+    if (done) throw new Error(`${command} for ${job.crm ?? 'all CRMs'} ended without an answer`);
     const msg = JSON.parse(value);
     if (msg.done) { proc.stdin.end(); return msg.done; }
-    if (msg.error) throw new Error(`sync-calls for ${job.crm}: ${msg.error}`);
+    if (msg.error) throw new Error(`${command} for ${job.crm ?? 'all CRMs'}: ${msg.error}`);
     const req = msg.request;
     const url = new URL(req.url);
     const headers = Object.fromEntries(req.headers.map(([k, v]) => [k.toLowerCase(), v]));

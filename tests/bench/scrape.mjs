@@ -19,11 +19,8 @@ export async function run({ ROOT }) {
     await window.fakeWAReady;
     await window.fakeWA.open('long');
     const core = await import('/pkg/crmsync.js');
-    const t0 = performance.now();
     await core.default({ module_or_path: '/pkg/crmsync_bg.wasm' });
     const list = document.getElementById('messages');
-    const coldFirst = core.capture_scan_container(list, 'c', 'en-GB');
-    const coldStartMs = performance.now() - t0;
     const ctx = { chat: 'c', monthFirst: false };
     const time = (f) => { const a = performance.now(); const n = f(); return [performance.now() - a, n]; };
     const full = { wasm: [], js: [] };
@@ -53,7 +50,7 @@ export async function run({ ROOT }) {
       captured += session.ingest(rows);
       for (const r of rows) r.closest('[role="row"]').remove();
     }
-    return { full, inc, nW, nJ, coldStartMs, coldFirst, captured, memory: core.wasm_memory_bytes() };
+    return { full, inc, nW, nJ, captured, memory: core.wasm_memory_bytes() };
   });
   await close();
   const fw = median(r.full.wasm), fj = median(r.full.js), iw = median(r.inc.wasm), ij = median(r.inc.js);
@@ -67,6 +64,5 @@ export async function run({ ROOT }) {
       new_rows: 100, wasm_us_per_message: +(iw * 10).toFixed(2), js_us_per_message: +(ij * 10).toFixed(2),
     },
     wasm_memory_after_50k_messages_bytes: { value: r.memory, messages_captured: r.captured, mib: +(r.memory / 1048576).toFixed(1) },
-    content_script_cold_start_ms: { value: +r.coldStartMs.toFixed(1), note: 'wasm instantiate + first full scan of 2,000 rows', messages: r.coldFirst },
   };
 }

@@ -20,6 +20,14 @@ after(async () => { await browser?.close(); await sandbox?.stop(); });
 
 const send = (msg) => ext.evaluate((m) => chrome.runtime.sendMessage(m), msg);
 
+/** The worker's stored files, read from its own database. */
+const storedFiles = () => ext.evaluate(async () => {
+  const db = await new Promise((ok, fail) => { const r = indexedDB.open('crmsync'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+  const all = await new Promise((ok, fail) => { const r = db.transaction('files').objectStore('files').getAll(); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+  db.close();
+  return all.map((v) => JSON.parse(v));
+});
+
 async function photoIn(chat, caption) {
   const wa = await browser.ctx.newPage();
   await wa.goto(`https://web.whatsapp.com/?chat=${chat}`);
@@ -49,6 +57,11 @@ test('a photo reaches Zoho as an attachment of the contact, once, even when the 
   const note = (await sandbox.ledger()).zoho.notes.find((n) => n.parent_id === ANA && n.content.includes('Foto da obra'));
   assert.match(note.content, /Foto da obra\n {2}Attachment: image/);
   assert.ok(note.content.includes(`Files: ${files[0].File_Name}`), 'the note names the uploaded file');
+  // Confirmed by every record it goes to: its bytes left the worker's store; name and size stayed.
+  const stored = await storedFiles();
+  assert.equal(stored.length, 1, JSON.stringify(stored));
+  assert.deepEqual([stored[0].uploaded, stored[0].data_b64, stored[0].size], [true, '', size]);
+  assert.ok(files[0].File_Name.endsWith(`_${stored[0].name}`), `${files[0].File_Name} / ${stored[0].name}`);
   await wa.close();
 });
 

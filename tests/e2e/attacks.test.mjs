@@ -5,7 +5,7 @@
 // it may ask the worker is kept to what capture needs (here: contentEval in its world).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox, launch, contentEval, panelFrame, until, CREDS } from './harness.mjs';
+import { startSandbox, launch, contentEval, panelFrame, stopServiceWorkers, until, CREDS } from './harness.mjs';
 
 let sandbox, browser, ext, wa, frame;
 const ANA = 'pn:+5511987654321';
@@ -156,6 +156,27 @@ test('7. the content script may not sync, read status or chat names, or capture 
   assert.equal((await fromContent({ kind: 'unknown_chats', titles: ['Ana Souza', 'Nobody Yet'] })).join(), 'Nobody Yet');
 });
 
+test('any chat\'s panel view is for the extension\'s own pages: not the content script, a page-made frame or the panel', async () => {
+  const LIAM = 'pn:+14155552671';
+  const asked = { kind: 'panel_view', chat: LIAM, name: 'Liam Carter' };
+  const c = await fromContent(asked);
+  assert.equal(c.ok, false);
+  assert.match(c.error, /not available to the content script/);
+  const decoy = await pageMadeFrame(`chat=${encodeURIComponent(LIAM)}`);
+  const d = await decoy.evaluate((m) => chrome.runtime.sendMessage(m), asked);
+  assert.equal(d.ok, false);
+  assert.match(d.error, /not inserted by crmsync/);
+  // The real panel frame gets its own tab's chat (panel_sync), never another chat's view.
+  const p = await frame.evaluate((m) => chrome.runtime.sendMessage(m), asked);
+  assert.equal(p.ok, false);
+  assert.match(p.error, /not available to the panel/);
+  assert.equal((await frame.evaluate((m) => chrome.runtime.sendMessage(m), { ...asked, chat: ANA })).ok, false, 'not even its own chat by name');
+  // The popup (an extension page, not web-accessible) may.
+  const v = await send(asked);
+  assert.ok(v.view, JSON.stringify(v));
+  await wa.evaluate(() => document.querySelectorAll('iframe[id^="decoy-"]').forEach((f) => f.remove()));
+});
+
 test('8. hosts are checked on parsed URLs: phished login hosts never get the secret', async () => {
   const before = (await sandbox.ledger()).requests.length;
   for (const login_host of ['login.salesforce.com.attacker.example', 'attacker.example/.my.salesforce.com', 'https://user@login.salesforce.com', 'evil.force.com']) {
@@ -192,4 +213,40 @@ test('5. quota drain: 20 rewritten headers cause a bounded number of CRM lookups
   assert.ok(calls.length <= 120, `${calls.length} CRM calls`);
   assert.ok(made.length >= 10, `${made.length} rewritten headers reached the worker`);
   assert.ok(searched.length <= 5, `${searched.length} numbers looked up`);
+});
+
+test('what the worker keeps per tab goes when the tab closes, or at its next start when it closed unseen', async () => {
+  const tabKeys = () => ext.evaluate(async () => {
+    const db = await new Promise((ok, fail) => { const r = indexedDB.open('crmsync'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const keys = await new Promise((ok, fail) => { const r = db.transaction('meta').objectStore('meta').getAllKeys(); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    db.close();
+    return keys.filter((k) => /^(panel|tabchat):/.test(k));
+  });
+  const first = await tabKeys();
+  assert.equal(first.length, 2, `the open WhatsApp tab's panel binding and chat: ${first}`);
+  const second = await browser.ctx.newPage();
+  await second.goto('https://web.whatsapp.com/?chat=ana');
+  await second.evaluate(() => window.fakeWAReady);
+  await panelFrame(second);
+  const added = await until(async () => { const k = (await tabKeys()).filter((x) => !first.includes(x)); return k.length === 2 && k; }, { what: "the second tab's records" });
+  await second.close();
+  await until(async () => (await tabKeys()).every((k) => !added.includes(k)), { what: 'records of the closed tab deleted' });
+  // A tab that closed while no worker listened (the browser quit): its records are left over,
+  // and tab ids start again after a restart. The worker's next start deletes them.
+  await ext.evaluate(async () => {
+    const db = await new Promise((ok, fail) => { const r = indexedDB.open('crmsync'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const tx = db.transaction('meta', 'readwrite');
+    tx.objectStore('meta').put(JSON.stringify({ nonce: 'left-over', frame: 7 }), 'panel:2147480000');
+    tx.objectStore('meta').put(JSON.stringify({ chat: null, previous_chat: null, theme: null }), 'tabchat:2147480000');
+    await new Promise((ok, fail) => { tx.oncomplete = ok; tx.onerror = () => fail(tx.error); });
+    db.close();
+  });
+  assert.equal((await tabKeys()).length, 4);
+  await stopServiceWorkers(browser.ctx, ext, browser.extensionId);
+  assert.equal((await send({ kind: 'status' })).ok !== false, true, 'the worker answers after its start');
+  assert.deepEqual((await tabKeys()).sort(), [...first].sort(), 'only the open tab keeps records');
+  // The open tab's panel is still served: its binding was kept.
+  const synced = await frame.evaluate(() => chrome.runtime.sendMessage({ kind: 'panel_sync' }));
+  assert.notEqual(synced.ok, false, JSON.stringify(synced));
+  assert.ok(synced.state, JSON.stringify(synced));
 });

@@ -2,7 +2,7 @@
 // with the real extension: exact fields, live changes, chat switches, the worker's outbox.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox, launch, contentEval, until } from './harness.mjs';
+import { startSandbox, launch, contentEval, until, panelFrame } from './harness.mjs';
 
 let sandbox, browser, ext;
 before(async () => {
@@ -33,7 +33,10 @@ test('a saved contact chat: every kind captured with exact fields, identity from
   // Counters are cumulative over scans (the page's own render triggers one more).
   assert.ok(d.capture.scans >= 1);
   assert.equal(d.capture.parsed, 14 * d.capture.scans);
-  assert.equal(d.capture.skipped['not a message (no direction)'], d.capture.scans);
+  // The contact row (a bare data-id with a bubble class but no bubble) is not a message.
+  assert.equal(d.capture.skipped['not a message (no bubble)'], d.capture.scans);
+  // Nothing else read wrong ("no chat open" is a scan before the page rendered its chat).
+  assert.deepEqual(Object.keys(d.capture.skipped).filter((k) => k !== 'no chat open'), ['not a message (no bubble)'], JSON.stringify(d.capture.skipped));
   const first = byKey(ms, '3EB0A1B2C3D4E5F60718');
   const yesterday = await page.evaluate(() => window.fakeWA.day(-1));
   assert.deepEqual(first, {
@@ -83,8 +86,22 @@ test('chat switches: group, unsaved number, @lid-only identity', async () => {
   await until(async () => (await diag(page)).identity?.name === 'Obra Paulista', { what: 'group identity' });
   const g = await diag(page);
   assert.equal(g.identity.is_group, true);
-  const gm = await until(async () => { const m = await messages(page); return m.length === 5 && m; }, { what: 'group messages' });
-  assert.deepEqual(gm.find((m) => m.key === '3EB0B00000000000G002').sender, { name: '+91 77378 87058', phone: '+917737887058' });
+  const gm = await until(async () => { const m = await messages(page); return m.length === 11 && m; }, { what: 'group messages' });
+  // Real group markup: the push name as shown (no "Maybe"), the same sender for a row without
+  // an author block, captionless media without text, the corner clock for rows without a stamp.
+  const rafa = { name: 'Rafa', phone: '+917737887058' };
+  assert.deepEqual(byKey(gm, '3EB0B00000000000G001').sender, rafa);
+  assert.deepEqual(byKey(gm, '3EB0B00000000000G002').sender, rafa);
+  for (const k of ['3EB0B00000000000G006', '3EB0B00000000000G007', '3EB0B00000000000G008', '3EB0B00000000000G009', '3EB0B00000000000G00A']) {
+    assert.equal(byKey(gm, k).text, '', k);
+  }
+  assert.deepEqual(byKey(gm, '3EB0B00000000000G006').sender, { name: 'Lucía', phone: '+34612345678' });
+  const gif = byKey(gm, '3EB0B00000000000G008');
+  assert.deepEqual([gif.kind.type, gif.sender.name], ['gif', 'Liam Carter']);
+  const yesterday = await page.evaluate(() => window.fakeWA.day(-1));
+  assert.deepEqual(gif.time, { ...yesterday, hour: 12, minute: 33 });
+  assert.equal(byKey(gm, '3EB0B00000000000G005').kind.type, 'system');
+  assert.ok(!gm.some((m) => m.key === '20461937518264093715'), 'the contact row is not a message');
   await page.evaluate(() => window.fakeWA.open('unknown'));
   await until(async () => (await diag(page)).identity?.phone === '+5521998765432', { what: 'unsaved number from header' });
   await page.evaluate(() => window.fakeWA.open('lid'));
@@ -127,4 +144,125 @@ test('strict page CSP: the content script relays HTML and the panel frame parses
   const counters = await frame.evaluate(() => globalThis.__crmsync_relay);
   assert.ok(counters.parsed >= 15, JSON.stringify(counters));
   await page.close();
+});
+
+test("served with the real page's security headers (CSP without frame-src, COOP, COEP), the panel frame and the content script's wasm work", async () => {
+  const r = await sandbox.fetch('web.whatsapp.com', '/?chat=ana');
+  const csp = r.headers['content-security-policy'];
+  assert.match(csp, /^default-src 'self' blob: 'wasm-unsafe-eval';script-src blob: 'self' 'nonce-[0-9a-f]+' https:\/\/static\.whatsapp\.net 'wasm-unsafe-eval';/);
+  assert.doesNotMatch(csp, /frame-src|chrome-extension/);
+  assert.equal(r.headers['cross-origin-opener-policy'], 'same-origin');
+  assert.equal(r.headers['cross-origin-embedder-policy'], 'require-corp');
+  const page = await openWA('?chat=ana');
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true, 'the page is cross-origin isolated');
+  await until(async () => (await messages(page)).length === 14, { what: 'wasm capture under the real headers' });
+  assert.equal((await diag(page)).wasm, true);
+  const frame = await panelFrame(page);
+  await until(async () => (await frame.getAttribute('#state', 'data-view')) && (await frame.getAttribute('#state', 'data-view')) !== 'unbound',
+    { what: 'panel frame loaded and bound' });
+  await page.close();
+});
+
+test('a page that reads wrong pauses capture of the chat, says so in the panel and in diagnostics; the page read right again resumes it', async () => {
+  const page = await openWA('?chat=ana');
+  await until(async () => (await messages(page)).length === 14, { what: 'ana' });
+  const frame = await panelFrame(page);
+  const chat = 'pn:+5511987654321';
+  await page.evaluate(() => window.fakeWA.drift(true));
+  await until(async () => (await diag(page)).capture.health?.[chat]?.paused === true, { what: 'paused' });
+  const h = (await diag(page)).capture.health[chat];
+  assert.ok(h.unclassified >= 3, JSON.stringify(h));
+  await until(async () => (await frame.textContent('#capture')) === 'WhatsApp changed its page; crmsync paused this chat so nothing wrong is written.',
+    { what: 'panel says paused' });
+  // A message arriving while paused is not handed on.
+  const id = await page.evaluate(() => window.fakeWA.receive('chegou durante a pausa'));
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(byKey(await exported(chat), id), undefined, 'nothing stored while paused');
+  const diagnostics = await ext.evaluate(() => chrome.runtime.sendMessage({ kind: 'diagnostics' }));
+  assert.equal(diagnostics.capture?.health?.[chat]?.paused, true, JSON.stringify(diagnostics.capture));
+  await page.evaluate(() => window.fakeWA.drift(false));
+  await until(async () => (await diag(page)).capture.health?.[chat]?.paused === false, { what: 'resumed' });
+  await until(async () => (await frame.textContent('#capture')) === '', { what: 'panel line cleared' });
+  await until(async () => byKey(await exported(chat), id)?.text === 'chegou durante a pausa', { what: 'the held message stored after resuming' });
+  await page.close();
+});
+
+test("where WhatsApp's own database has the message, its time dates a row the page's text could not", async () => {
+  // Browser day-first, page month-first, nothing in the chat to decide: the bubble's date is
+  // ambiguous. WhatsApp's database keeps the message's time in seconds since the epoch.
+  const gb = await launch(sandbox, { locale: 'en-GB' });
+  try {
+    const ext2 = await gb.ctx.newPage();
+    await ext2.goto(`chrome-extension://${gb.extensionId}/popup.html`);
+    const stored = (id) => until(async () => (await ext2.evaluate(() => chrome.runtime.sendMessage({ kind: 'export' })))
+      .messages.find((m) => m.message.key === id), { what: `${id} stored` });
+    const d = new Date();
+    d.setDate(d.getDate() - 8);
+    // Both readings (day-month and month-day) in the past: the text alone cannot tell them apart.
+    const swappedPast = (x) => new Date(x.getFullYear(), x.getDate() - 1, x.getMonth() + 1) < new Date(Date.now() - 86400000);
+    while (d.getDate() > 12 || d.getDate() === d.getMonth() + 1 || !swappedPast(d)) d.setDate(d.getDate() - 1);
+    d.setHours(14, 7, 0, 0);
+    const iso = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}T14:07:00`;
+    const want = { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: 14, minute: 7 };
+    for (const [query, dated] of [['?chat=priya&lang=en-US', true], ['?chat=priya&lang=en-US&noidb', false]]) {
+      const page = await gb.ctx.newPage();
+      await page.goto(`https://web.whatsapp.com/${query}`);
+      await page.evaluate(() => window.fakeWAReady);
+      const id = await page.evaluate((t) => window.fakeWA.receive('quando foi isso?', { time: t }), iso);
+      const m = await stored(id);
+      if (dated) assert.deepEqual(m.message.time, want, "dated from WhatsApp's database");
+      else assert.equal(m.message.time, null, 'no row in the database: undated, never guessed');
+      await page.close();
+    }
+  } finally {
+    await gb.close();
+  }
+});
+
+test("a bare lang=\"en\" page reads dates in the browser's own order; when the page and the browser disagree and nothing in the chat decides, the time stays unknown, never guessed", async () => {
+  // A browser set to en-GB (day-first), as many WhatsApp users' are.
+  const gb = await launch(sandbox, { locale: 'en-GB' });
+  try {
+    const open = async (query) => {
+      const page = await gb.ctx.newPage();
+      await page.goto(`https://web.whatsapp.com/${query}`);
+      await page.evaluate(() => window.fakeWAReady);
+      return page;
+    };
+    const gbMessages = async (page) => ((await contentEval(gb.ctx, page, 'globalThis.__crmsync'))?.messages) || [];
+    // A date at least 8 days back whose day and month are both 12 or less, and differ, and
+    // whose other reading is in the past too: only the order tells 10/05 from 05/10 (the chip
+    // over it shows the same digits).
+    const ambiguous = () => {
+      const d = new Date();
+      d.setDate(d.getDate() - 8);
+      const swappedPast = (x) => new Date(x.getFullYear(), x.getDate() - 1, x.getMonth() + 1) < new Date(Date.now() - 86400000);
+      while (d.getDate() > 12 || d.getDate() === d.getMonth() + 1 || !swappedPast(d)) d.setDate(d.getDate() - 1);
+      return { iso: `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}T09:30:00`, want: { year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate(), hour: 9, minute: 30 } };
+    };
+    const { iso, want } = ambiguous();
+    // The page says only "en" and writes day-first, as an en-GB user's WhatsApp does.
+    const bare = await open('?chat=unknown&lang=en-GB&htmllang=en');
+    assert.equal(await bare.evaluate(() => document.documentElement.lang), 'en');
+    const id = await bare.evaluate((t) => window.fakeWA.receive('reunião marcada', { time: t }), iso);
+    const m = await until(async () => (await gbMessages(bare)).find((x) => x.key === id), { what: 'ambiguous-date message' });
+    assert.deepEqual(m.time, want, 'read day-first, as the browser writes dates');
+    await bare.close();
+    // The page's language says month-first (en-US) and writes so; the browser says day-first.
+    const clash = await open('?chat=priya&lang=en-US');
+    const id2 = await clash.evaluate((t) => window.fakeWA.receive('which one?', { time: t }), iso);
+    const m2 = await until(async () => (await gbMessages(clash)).find((x) => x.key === id2), { what: 'message under disagreeing signals' });
+    assert.equal(m2.time, null, 'undated: kept, never written with a guessed date');
+    const d = await contentEval(gb.ctx, clash, 'globalThis.__crmsync');
+    assert.ok(d.capture.skipped['uncertain date order'] >= 1, JSON.stringify(d.capture.skipped));
+    // A message today puts a "Today" chip above it: the chat proves its order, and the
+    // earlier message is dated again, month-first as the page wrote it.
+    const id3 = await clash.evaluate(() => window.fakeWA.receive('today then'));
+    const m3 = await until(async () => (await gbMessages(clash)).find((x) => x.key === id3 && x.time), { what: 'dated by the Today chip' });
+    const today = await clash.evaluate(() => window.fakeWA.day(0));
+    assert.deepEqual({ year: m3.time.year, month: m3.time.month, day: m3.time.day }, today);
+    await clash.close();
+  } finally {
+    await gb.close();
+  }
 });

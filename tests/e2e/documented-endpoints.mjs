@@ -23,6 +23,9 @@ export const DOCUMENTED = [
   ['zoho', 'GET', String.raw`/crm/v8/(Contacts|Leads)/${ID}/Attachments`, 'crm-oas v8.0 attachments.json: getAttachments'],
   ['zoho', 'POST', String.raw`/crm/v8/(Contacts|Leads)/${ID}/Attachments`, 'crm-oas v8.0 attachments.json: uploadAttachment'],
   ['zoho', 'GET', '/crm/v8/org', 'crm-oas v8.0 org.json: getOrganization'],
+  ['zoho', 'GET', '/crm/v8/settings/modules', 'crm-oas v8.0 modules.json: Get Modules'],
+  ['zoho', 'GET', '/crm/v8/settings/related_lists', 'https://www.zoho.com/crm/developer/docs/api/v8/related-list-meta.html'],
+  ['zoho', 'GET', '/crm/v8/settings/fields', 'crm-oas v8.0 fields.json: Get Fields; https://www.zoho.com/crm/developer/docs/api/v8/field-meta.html'],
   // Salesforce: OAuth (Salesforce Help) and the REST API Developer Guide.
   ['salesforce-login', 'GET', '/services/oauth2/authorize', 'https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm'],
   ['salesforce-login', 'POST', '/services/oauth2/token', 'https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm (code) / sf.remoteaccess_oauth_refresh_token_flow.htm (refresh)'],
@@ -38,7 +41,9 @@ export const DOCUMENTED = [
   ['salesforce', 'PATCH', String.raw`/services/data/${V}/composite/sobjects`, 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm'],
   ['salesforce', 'PATCH', String.raw`/services/data/${V}/composite/sobjects/${ID}/${ID}`, 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_upsert.htm'],
   ['salesforce', 'POST', String.raw`/services/data/${V}/composite`, 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_composite_post.htm'],
-  ['salesforce', 'POST', String.raw`/services/data/${V}/tooling/sobjects/CustomObject`, 'https://developer.salesforce.com/docs/atlas.en-us.api_tooling.meta/api_tooling/tooling_api_objects_customobject.htm'],
+  // Metadata API createMetadata() over SOAP (the Tooling API's CustomObject is Query/GET only:
+  // tooling_api_objects_customobject.htm, "Supported REST HTTP Methods").
+  ['salesforce', 'POST', String.raw`/services/Soap/m/\d+\.\d+`, 'https://developer.salesforce.com/docs/atlas.en-us.api_meta.meta/api_meta/meta_createMetadata.htm'],
   // LeadSquared API v2 (apidocs.leadsquared.com).
   ['leadsquared', 'GET', '/v2/Authentication.svc/UserByAccessKey.Get', 'https://apidocs.leadsquared.com/user-authentication/'],
   ['leadsquared', 'GET', '/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber', 'https://apidocs.leadsquared.com/get-lead-by-phone/'],

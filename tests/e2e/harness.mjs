@@ -102,8 +102,11 @@ export function hostRules(port) {
   return [...hosts.map((h) => `MAP ${h} 127.0.0.1:${port}`), 'MAP * ~NOTFOUND'].join(', ');
 }
 
-/** Launch Chromium with the built extension. Returns {ctx, sw, extensionId, close}. */
-export async function launch(sandbox, { headless = true, extraArgs = [] } = {}) {
+/** Launch Chromium with the built extension. Returns {ctx, sw, extensionId, firstRun, close}.
+ *  A fresh install opens the options page (the first run); it is closed unless `firstRun`
+ *  is asked for, then returned as `firstRun`. The UI language (chrome.i18n, Intl) is the test's
+ *  choice (`lang`, en-US by default; `locale` is its older name), never the machine's. */
+export async function launch(sandbox, { headless = true, extraArgs = [], firstRun = false, locale, lang = locale || 'en-US', extension = true } = {}) {
   const userDir = mkdtempSync(join(tmpdir(), 'crmsync-chromium-'));
   const ctx = await chromium.launchPersistentContext(userDir, {
     executablePath: process.env.CRMSYNC_CHROMIUM || '/usr/bin/chromium',
@@ -113,14 +116,29 @@ export async function launch(sandbox, { headless = true, extraArgs = [] } = {}) 
     viewport: { width: 1400, height: 900 },
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--load-extension=${EXTENSION_DIR}`, `--disable-extensions-except=${EXTENSION_DIR}`,
-      `--host-resolver-rules=${hostRules(sandbox.port)}`, '--ignore-certificate-errors', ...extraArgs],
+      // extension: false is the same browser without crmsync (a benchmark's baseline).
+      ...(extension ? [`--load-extension=${EXTENSION_DIR}`, `--disable-extensions-except=${EXTENSION_DIR}`] : []),
+      `--host-resolver-rules=${hostRules(sandbox.port)}`, '--ignore-certificate-errors',
+      // The UI language (chrome.i18n, Intl) is the test's choice, never the machine's.
+      `--lang=${lang}`, ...extraArgs],
+    locale: lang,
   });
+  if (!extension) {
+    return { ctx, async close() { await ctx.close(); rmSync(userDir, { recursive: true, force: true }); } };
+  }
   let sw = ctx.serviceWorkers()[0];
   if (!sw) sw = await ctx.waitForEvent('serviceworker', { timeout: 20000 });
   const extensionId = new URL(sw.url()).host;
+  const installPage = await until(() => ctx.pages().find((p) => p.url().includes(`${extensionId}/options.html`)), { what: 'the options page opened on install', timeout: 20000 }).catch(() => null);
+  // Closed only once it has rendered: closing an extension page while its first
+  // chrome.i18n.getMessage call is in flight leaves the renderer's message map empty for every
+  // extension page and the worker (seen as raw keys such as `crmNotConnected`).
+  if (installPage && !firstRun) {
+    await installPage.waitForSelector('#crm-zoho', { timeout: 20000 }).catch(() => {});
+    await installPage.close();
+  }
   return {
-    ctx, sw, extensionId,
+    ctx, sw, extensionId, firstRun: firstRun ? installPage : null,
     /** The current service worker (a new object after the worker restarted). */
     async worker() {
       const live = ctx.serviceWorkers().find((w) => w.url().includes(extensionId));
@@ -133,17 +151,36 @@ export async function launch(sandbox, { headless = true, extraArgs = [] } = {}) 
   };
 }
 
-/** Evaluate an expression inside the extension's content-script world of `page`. */
+/** A browser with the extension and the three sandbox CRMs connected through the worker, as
+ *  the options page connects them: {browser, ext (an extension page), send (a runtime message)}. */
+export async function launchConnected(sandbox, opts) {
+  const browser = await launch(sandbox, opts);
+  const ext = await browser.ctx.newPage();
+  await ext.goto(`chrome-extension://${browser.extensionId}/popup.html`);
+  const send = (m) => ext.evaluate((x) => chrome.runtime.sendMessage(x), m);
+  for (const credentials of CREDS) {
+    const r = await send({ kind: 'connect', credentials });
+    if (!r.ok) throw new Error(`connecting ${credentials.crm}: ${r.error}`);
+  }
+  return { browser, ext, send };
+}
+
+/** Evaluate an expression inside the extension's content-script world of `page`'s main frame. */
 export async function contentEval(ctx, page, expression) {
   const cdp = await ctx.newCDPSession(page);
-  const contexts = [];
-  cdp.on('Runtime.executionContextCreated', (e) => contexts.push(e.context));
+  const contexts = new Map();
+  cdp.on('Runtime.executionContextCreated', (e) => contexts.set(e.context.id, e.context));
+  cdp.on('Runtime.executionContextDestroyed', (e) => contexts.delete(e.executionContextId));
   await cdp.send('Runtime.enable');
   const mainFrame = page.mainFrame();
-  const world = contexts.find((c) => c.auxData && c.auxData.type === 'isolated' && /crmsync/.test(c.name));
+  // The current main frame's world only: Runtime.enable may also report a world of the
+  // document the page just left (another frame id), destroyed a moment later.
+  const { frameTree } = await cdp.send('Page.getFrameTree');
+  const world = [...contexts.values()].find((c) => c.auxData && c.auxData.type === 'isolated'
+    && c.auxData.frameId === frameTree.frame.id && /crmsync/.test(c.name));
   if (!world) {
     await cdp.detach();
-    throw new Error(`no content-script world in ${mainFrame.url()} (${contexts.map((c) => c.name).join(', ')})`);
+    throw new Error(`no content-script world in ${mainFrame.url()} (${[...contexts.values()].map((c) => c.name).join(', ')})`);
   }
   const r = await cdp.send('Runtime.evaluate', { expression, contextId: world.id, returnByValue: true, awaitPromise: true });
   await cdp.detach();

@@ -1,7 +1,11 @@
 // Browser sign-in (OAuth) from the options page: chrome.identity.launchWebAuthFlow opens the
 // CRM's consent page (the sandbox consents at once), the worker checks the redirect and
-// exchanges the code (PKCE for Salesforce), and the CRM works like a pasted connection.
-import { test, before, after } from 'node:test';
+// exchanges the code (PKCE), and the CRM works like a pasted connection.
+// One click with the product's own apps (the sandbox's distribution config, built in by
+// build.sh): Zoho in the rep's data centre with the code exchanged where the redirect says,
+// Salesforce production / sandbox / My Domain; each refusal in a sentence naming who can fix it.
+// Under Advanced, an admin's own app.
+import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox, launch, until } from './harness.mjs';
 
@@ -11,40 +15,140 @@ before(async () => {
   browser = await launch(sandbox);
   options = await browser.ctx.newPage();
   await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
-  await options.waitForSelector('#oauth-zoho');
+  await options.waitForSelector('#signin-zoho');
 });
 after(async () => { await browser?.close(); await sandbox?.stop(); });
 
 const send = (msg) => options.evaluate((m) => chrome.runtime.sendMessage(m), msg);
+const config = async (c) => {
+  const r = await sandbox.fetch('www.zohoapis.com', '/__sandbox/config', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(c) });
+  assert.ok(r.status < 300, r.body);
+};
+const requestsSince = async (n) => (await sandbox.ledger()).requests.slice(n);
+const state = (crm) => options.textContent(`#state-${crm}`).catch(() => '');
+// "Connected", or an error carrying what the sign-in block says (so a timeout shows why).
+const refusal = async (crm) => {
+  const t = await options.textContent(`#signin-${crm}-status`);
+  if (t.startsWith('Could not connect')) return t;
+  throw new Error(`sign-in says: ${t}`);
+};
+const connected = async (crm) => {
+  if ((await state(crm)) === 'Connected') return true;
+  throw new Error(`state ${await state(crm)}; sign-in says: ${await options.textContent(`#signin-${crm}-status`).catch(() => '?')}`);
+};
+const disconnect = async (crm) => {
+  await send({ kind: 'disconnect', crm });
+  await options.reload();
+  await options.waitForSelector(`#signin-${crm}`);
+};
 
-test('Zoho: sign in through the browser, then the stored connection finds the chat record', async () => {
-  await options.fill('#f-zoho-client-id', '1000.SANDBOXCLIENT');
-  await options.fill('#f-zoho-client-secret', 'sandbox-secret');
-  await options.click('#oauth-zoho');
-  await until(async () => (await options.textContent('#state-zoho').catch(() => '')) === 'Connected', { what: 'zoho connected by OAuth', timeout: 30000 });
-  const reqs = (await sandbox.ledger()).requests;
-  assert.ok(reqs.some((r) => r.host === 'accounts.zoho.com' && r.path === '/oauth/v2/auth'), 'consent page opened');
-  assert.ok(reqs.some((r) => r.host === 'accounts.zoho.com' && r.path === '/oauth/v2/token'), 'code exchanged');
-  // The stored connection works: a chat is looked up with it.
-  await send({ kind: 'captured', identity: { phone: '+5511987654321', lid: null, name: 'Ana', is_group: false }, messages: [] }).catch(() => {});
-  const view = await until(async () => { const v = await send({ kind: 'panel_view', chat: 'pn:+5511987654321' }); return v.view === 'linked' && v; }, { what: 'card through the OAuth connection' });
-  assert.equal(view.card.name, 'Ana Souza');
+beforeEach(async () => {
+  await config({ zoho_user_dc: null, zoho_multi_dc: ['us', 'eu', 'in', 'au', 'jp', 'ca', 'sa', 'uk', 'cn'], salesforce_app_installed: true });
 });
 
-test('Salesforce: PKCE sign-in; a bad consumer key fails with the reason', async () => {
+test('one click, nothing to paste: Zoho sign-in starts in the chosen data centre and the code goes where the redirect says', async () => {
+  // The rep's account lives in India; the rep picked Europe (or the guess did).
+  await config({ zoho_user_dc: 'in' });
+  const n = (await sandbox.ledger()).requests.length;
+  assert.equal(await options.isVisible('#f-zoho-client-id'), false, 'own-app fields are under Advanced');
+  await options.selectOption('#f-signin-zoho-dc', 'Eu');
+  await options.click('#signin-zoho');
+  await until(() => connected('zoho'), { what: 'zoho connected by one-click sign-in', timeout: 30000 });
+  const reqs = await requestsSince(n);
+  assert.ok(reqs.some((r) => r.host === 'accounts.zoho.eu' && r.path === '/oauth/v2/auth'), 'consent at the chosen data centre');
+  assert.ok(reqs.some((r) => r.host === 'accounts.zoho.in' && r.path === '/oauth/v2/token' && r.status === 200), 'code exchanged at the redirect\'s accounts-server');
+  assert.ok(!reqs.some((r) => r.host === 'accounts.zoho.eu' && r.path === '/oauth/v2/token'), 'not at the start host');
+  // The setup check ran after connecting and passed (the stock demo org).
+  await until(async () => (await options.getAttribute('#setup-zoho', 'data-passed').catch(() => null)) === 'true', { what: 'setup check passed', timeout: 30000 });
+  assert.match(await options.textContent('#setup-zoho-api'), /API access works/);
+  // The stored connection works: a chat is looked up with it (api domain of India).
+  await send({ kind: 'captured', identity: { phone: '+5511987654321', lid: null, name: 'Ana', is_group: false }, messages: [] }).catch(() => {});
+  const view = await until(async () => { const v = await send({ kind: 'panel_view', chat: 'pn:+5511987654321' }); return v.view === 'linked' && v; }, { what: 'card through the one-click connection' });
+  assert.equal(view.card.name, 'Ana Souza');
+  assert.ok((await requestsSince(n)).some((r) => r.host === 'www.zohoapis.in' && r.path.startsWith('/crm/v8/Contacts/search')));
+  await disconnect('zoho');
+});
+
+test('Zoho: a data centre the app is not enabled in is refused with what to do and who does it; China starts at its own server', async () => {
+  await config({ zoho_user_dc: 'in', zoho_multi_dc: ['us', 'eu'] });
+  await options.selectOption('#f-signin-zoho-dc', 'Us');
+  await options.click('#signin-zoho');
+  const text = await until(() => refusal('zoho'), { what: 'refused', timeout: 30000 });
+  assert.match(text, /India \(zoho\.in\)/);
+  assert.match(text, /crmsync's publisher must enable that data centre under Multi-DC/);
+  assert.equal(await state('zoho'), 'Not connected');
+  await config({ zoho_user_dc: 'cn', zoho_multi_dc: ['cn'] });
+  const n = (await sandbox.ledger()).requests.length;
+  await options.selectOption('#f-signin-zoho-dc', 'Cn');
+  await options.click('#signin-zoho');
+  await until(() => connected('zoho'), { what: 'zoho china connected', timeout: 30000 });
+  const reqs = await requestsSince(n);
+  assert.ok(reqs.some((r) => r.host === 'accounts.zoho.com.cn' && r.path === '/oauth/v2/auth'));
+  assert.ok(reqs.some((r) => r.host === 'accounts.zoho.com.cn' && r.path === '/oauth/v2/token' && r.status === 200));
+  await disconnect('zoho');
+});
+
+test('Salesforce one click: sandbox and My Domain logins with PKCE and no secret; a blocked app asks for the admin', async () => {
+  await config({ salesforce_app_installed: false });
+  await options.selectOption('#f-signin-sf-login', 'production');
+  await options.click('#signin-salesforce');
+  const text = await until(() => refusal('salesforce'), { what: 'blocked', timeout: 30000 });
+  assert.match(text, /ask your Salesforce admin to install or approve crmsync/);
+  await config({ salesforce_app_installed: true });
+  let n = (await sandbox.ledger()).requests.length;
+  await options.selectOption('#f-signin-sf-login', 'sandbox');
+  await options.click('#signin-salesforce');
+  await until(() => connected('salesforce'), { what: 'salesforce sandbox login', timeout: 30000 });
+  let reqs = await requestsSince(n);
+  assert.ok(reqs.some((r) => r.host === 'test.salesforce.com' && r.path === '/services/oauth2/authorize'));
+  assert.ok(reqs.some((r) => r.host === 'test.salesforce.com' && r.path === '/services/oauth2/token' && r.status === 200));
+  await until(async () => (await options.getAttribute('#setup-salesforce', 'data-passed').catch(() => null)) === 'true', { what: 'setup check passed', timeout: 30000 });
+  // A stock org: the standard-object fallback is named.
+  assert.match(await options.textContent('#setup-salesforce-chat-object'), /backups go to Tasks and notes/);
+  await disconnect('salesforce');
+  n = (await sandbox.ledger()).requests.length;
+  await options.selectOption('#f-signin-sf-login', 'mydomain');
+  await options.fill('#f-signin-sf-domain', 'crmsync-dev');
+  await options.click('#signin-salesforce');
+  await until(() => connected('salesforce'), { what: 'salesforce my domain login', timeout: 30000 });
+  reqs = await requestsSince(n);
+  assert.ok(reqs.some((r) => r.host === 'crmsync-dev.my.salesforce.com' && r.path === '/services/oauth2/authorize'));
+  // A phished host is refused before any call.
+  await disconnect('salesforce');
+  await options.selectOption('#f-signin-sf-login', 'mydomain');
+  await options.fill('#f-signin-sf-domain', 'login.salesforce.com.attacker.example');
+  await options.click('#signin-salesforce');
+  assert.match(await until(() => refusal('salesforce'), { what: 'phished host refused' }), /not a Salesforce login host/);
+});
+
+test('Advanced, Zoho: an admin\'s own server-based client through the browser', async () => {
+  await options.click('#advanced-zoho summary');
+  await options.fill('#f-zoho-client-id', '1000.SANDBOXCLIENT');
+  await options.fill('#f-zoho-client-secret', 'sandbox-secret');
+  const n = (await sandbox.ledger()).requests.length;
+  await options.click('#oauth-zoho');
+  await until(async () => (await state('zoho')) === 'Connected', { what: 'zoho connected by OAuth', timeout: 30000 });
+  const reqs = await requestsSince(n);
+  assert.ok(reqs.some((r) => r.host === 'accounts.zoho.com' && r.path === '/oauth/v2/auth'), 'consent page opened');
+  assert.ok(reqs.some((r) => r.host === 'accounts.zoho.com' && r.path === '/oauth/v2/token'), 'code exchanged');
+});
+
+test('Advanced, Salesforce: PKCE sign-in with an own app; a bad consumer key fails with the reason', async () => {
+  await options.click('#advanced-salesforce summary');
   await options.fill('#f-sf-client-id', 'not-our-app');
   await options.click('#oauth-salesforce');
   await until(async () => (await options.textContent('#connect-salesforce-status')).startsWith('Could not connect'), { what: 'refused', timeout: 30000 });
-  assert.equal(await options.textContent('#state-salesforce'), 'Not connected');
+  assert.equal(await state('salesforce'), 'Not connected');
   await options.fill('#f-sf-client-id', 'sandbox-consumer-key');
   // The connected app requires its secret in the web-server flow (the sandbox's default,
-  // like a new connected app): without it the exchange is refused.
+  // like a new connected app): without it the exchange is refused, and the page says why.
   await options.fill('#f-sf-client-secret', '');
   await options.click('#oauth-salesforce');
-  await until(async () => (await options.textContent('#connect-salesforce-status')).startsWith('Could not connect'), { what: 'refused without the secret', timeout: 30000 });
+  const why = await until(async () => { const t = await options.textContent('#connect-salesforce-status'); return t.startsWith('Could not connect') && t; }, { what: 'refused without the secret', timeout: 30000 });
+  assert.match(why, /consumer secret/);
   await options.fill('#f-sf-client-secret', 'sandbox-consumer-secret');
   await options.click('#oauth-salesforce');
-  await until(async () => (await options.textContent('#state-salesforce').catch(() => '')) === 'Connected', { what: 'salesforce connected by OAuth', timeout: 30000 });
+  await until(async () => (await state('salesforce')) === 'Connected', { what: 'salesforce connected by OAuth', timeout: 30000 });
   const exchange = (await sandbox.ledger()).requests.filter((r) => r.host === 'login.salesforce.com' && r.path === '/services/oauth2/token').at(-1);
   assert.ok(exchange, 'code exchanged');
   assert.deepEqual((await send({ kind: 'diagnostics' })).connected, ['zoho', 'salesforce']);

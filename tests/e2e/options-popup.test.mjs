@@ -22,6 +22,9 @@ const send = (msg) => options.evaluate((m) => chrome.runtime.sendMessage(m), msg
 test('connect each CRM from the options page; secrets are password fields and never shown again', async () => {
   assert.equal(await options.textContent('#state-zoho'), 'Not connected');
   assert.equal(await options.getAttribute('#f-zoho-refresh-token', 'type'), 'password');
+  // Pasting keys is for admins: under Advanced.
+  assert.equal(await options.isVisible('#f-zoho-client-id'), false);
+  await options.click('#advanced-zoho summary');
   const z = CREDS[0];
   await options.fill('#f-zoho-client-id', z.client_id);
   await options.fill('#f-zoho-client-secret', z.client_secret);
@@ -31,10 +34,13 @@ test('connect each CRM from the options page; secrets are password fields and ne
   await options.fill('#f-zoho-refresh-token', z.refresh_token);
   await options.click('#connect-zoho-submit');
   await until(async () => (await options.textContent('#state-zoho').catch(() => '')) === 'Connected', { what: 'zoho connected' });
+  // LeadSquared's keys are its documented way in: no Advanced needed.
   const l = CREDS[2];
-  await options.fill('#f-lsq-access-key', l.access_key);
-  await options.fill('#f-lsq-secret-key', l.secret_key);
-  await options.click('#connect-leadsquared-submit');
+  assert.match(await options.textContent('#signin-block-leadsquared'), /API and Webhooks/);
+  await options.fill('#f-signin-lsq-access', l.access_key);
+  await options.fill('#f-signin-lsq-secret', l.secret_key);
+  assert.equal(await options.getAttribute('#f-signin-lsq-secret', 'type'), 'password');
+  await options.click('#signin-leadsquared');
   await until(async () => (await options.textContent('#state-leadsquared').catch(() => '')) === 'Connected', { what: 'lsq connected' });
   const html = await options.content();
   for (const secret of [z.client_secret, z.refresh_token, l.secret_key]) assert.ok(!html.includes(secret), 'secret shown in the page');

@@ -83,9 +83,12 @@ test('a group is backed up to every linked participant, titled with the group na
   await wa.evaluate(() => window.fakeWA.open('group'));
   await until(async () => (await viewOf(frame)) === 'group', { what: 'group view', timeout: 30000 });
   await wa.evaluate(() => window.fakeWA.receive('Can we move the delivery to Friday?', { author: 'Liam Carter', authorPhone: '+1 415 555 2671' }));
-  await until(async () => (await frame.locator('#participants li').allTextContents()).includes('Liam Carter → Liam Carter (Salesforce)'),
+  await until(async () => (await frame.locator('#participants .deal-meta').allTextContents()).includes('Liam Carter (Salesforce)'),
     { what: 'Liam matched as a participant', timeout: 30000 });
   assert.match(await frame.textContent('#group-backup'), /Liam Carter \(Salesforce contact\)/);
+  // The matched participant opens his record in Salesforce, as a card does.
+  const href = await frame.locator('#participants a.deal-meta', { hasText: 'Liam Carter (Salesforce)' }).getAttribute('href');
+  assert.ok(href?.startsWith('https://') && href.includes(`/${LIAM}/`), href);
   const r = await send({ kind: 'sync_now' });
   assert.equal(r.ran, true, JSON.stringify(r));
   const led = await sandbox.ledger();

@@ -48,7 +48,9 @@ function linkedChat(identity, card, extra = {}) {
 }
 const anaCard = rec('zoho', 'contact', ANA, 'Ana Souza', { company: 'Souza Ltda', title: 'Buyer', email: 'ana@souza.example',
   phones: [['Mobile', '+55 11 98765-4321']], owner: 'Rep One', status: 'Qualified' });
-const deals = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `Deal ${i}`, stage: 'Negotiation', amount: 1234.5 * i, currency: 'BRL', close_date: '2026-12-0' + i }));
+/** The local calendar day `n` days from now, as a CRM writes a close date. */
+const dayFromNow = (n) => { const d = new Date(Date.now() + n * 86_400_000); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; };
+const deals = [1, 2, 3, 4, 5, 6].map((i) => ({ name: `Deal ${i}`, stage: 'Negotiation', amount: 1234.5 * i, currency: 'BRL', close_date: dayFromNow(i * 3 - 2) }));
 
 /** The identity a chat key stands for (as the content script would report it). */
 function identityOf(key, name) {
@@ -94,7 +96,9 @@ test('not connected: says so and offers the options page', async () => {
   assert.equal(await page.textContent('#message'),
     'No CRM is connected yet. Connect Zoho CRM, Salesforce or LeadSquared to see who you are chatting with.');
   assert.equal(await page.textContent('button#open-options'), 'Connect a CRM');
-  assert.equal(await page.textContent('#worker'), 'Service worker: running');
+  // Developer details live in the diagnostics, folded away.
+  assert.equal(await page.textContent('#diagnostics #worker'), 'Service worker: running');
+  assert.equal(await page.isVisible('#worker'), false);
   assert.deepEqual(errors, []);
   await page.close();
   for (const c of CREDS) assert.equal((await send({ kind: 'connect', credentials: c })).ok, true);
@@ -124,9 +128,17 @@ test('linked: card, 5 deals, last synced with absolute hover time, safe click-th
   assert.equal(await page.textContent('#card-status'), 'Qualified');
   assert.equal(await page.textContent('#card-owner'), 'Rep One');
   assert.equal(await page.locator('#deals li').count(), 5);
-  assert.equal(await page.textContent('#deals li:first-child'), 'Deal 1Negotiation · BRL 1,234.50 · closes 2026-12-01');
+  // Stage as a chip, the amount in the deal's currency for the browser's locale, the close
+  // date relative to today.
+  assert.equal(await page.textContent('#deals li:first-child .deal-name'), 'Deal 1');
+  assert.equal(await page.textContent('#deals li:first-child .chip'), 'Negotiation');
+  assert.equal(await page.textContent('#deals li:first-child .deal-amount'), 'R$1,234.50');
+  assert.equal(await page.textContent('#deals li:first-child .deal-close'), 'closes tomorrow');
+  assert.equal(await page.textContent('#deals li:nth-child(2) .deal-close'), 'closes in 4 days');
+  assert.equal(await page.textContent('#card-phones'), '+55 11 98765-4321');
   assert.equal(await page.textContent('#last-synced'), 'Last synced 2 min ago');
-  assert.match(await page.getAttribute('#last-synced', 'title'), /^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+  // The exact local time on hover, in the browser's locale (en-US here: "Dec 2, 2026, 9:57 AM").
+  assert.match(await page.getAttribute('#last-synced', 'title'), /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d\s[AP]M$/);
   assert.equal(await page.textContent('#sync-state'), 'Up to date');
   assert.equal(await page.getAttribute('#sync-state', 'aria-live'), 'polite');
   assert.equal(await page.getAttribute('#open-record', 'href'), url);
@@ -189,7 +201,8 @@ test('unknown number: prefilled form, validation next to the field, a real lead 
   await seed([['chats', `pn:${phone}`, { identity: ident(phone, 'Bruno Costa'), links: [], excluded: false, last_synced_at_ms: null,
     matched: { outcome: 'no_match', reason: 'none' }, matched_at_ms: Date.now(), cards: [] }]]);
   const { page, errors } = await openPanel(`chat=pn:${encodeURIComponent(phone)}`, 'panel-unknown');
-  assert.equal(await page.textContent('#message'), `${phone} is not in your CRM yet.`);
+  // The number in international format (the rep's region is the default, US).
+  assert.equal(await page.textContent('#message'), '+55 11 91234-0000 is not in your CRM yet.');
   assert.equal(await page.inputValue('#f-first_name'), 'Bruno');
   assert.equal(await page.inputValue('#f-last_name'), 'Costa');
   assert.equal(await page.inputValue('#f-phone'), phone);
@@ -214,6 +227,40 @@ test('unknown number: prefilled form, validation next to the field, a real lead 
   assert.match(await page.getAttribute('#open-record', 'href'), new RegExp(`^https://crm\\.zoho\\.com/crm/org20079892132/tab/Leads/${leads[0].id}$`));
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test("Zoho lead source: none in a stock org's picklist, WhatsApp once the org has it; the picklist read once per connection", async () => {
+  const create = async (phone, first, last) => {
+    await seed([['chats', `pn:${phone}`, { identity: ident(phone, `${first} ${last}`), links: [], excluded: false, last_synced_at_ms: null,
+      matched: { outcome: 'no_match', reason: 'none' }, matched_at_ms: Date.now(), cards: [] }]]);
+    const { page } = await openPanel(`chat=pn:${encodeURIComponent(phone)}`, `panel-lead-source-${last}`);
+    await page.selectOption('#f-kind', 'lead');
+    await page.selectOption('#f-crm', 'zoho');
+    await page.click('#create-submit');
+    await confirmed(page, /^Create this record in Zoho CRM and link it to /);
+    await until(async () => (await view(page)) === 'linked', { what: `${last}: the new lead card` });
+    await page.close();
+    return (await sandbox.ledger()).zoho.leads.filter((l) => l.Mobile === phone);
+  };
+  const fieldReads = async () => (await sandbox.ledger()).requests.filter((r) => r.host === 'www.zohoapis.com'
+    && r.method === 'GET' && r.path === '/crm/v8/settings/fields' && r.status === 200).length;
+  const before = await fieldReads();
+  // A stock org's picklist has no WhatsApp: no Lead_Source is sent.
+  const [stock] = await create('+5511912340001', 'Caio', 'Stock');
+  assert.equal(stock.Lead_Source, undefined, JSON.stringify(stock));
+  const [again] = await create('+5511912340002', 'Caio', 'Again');
+  assert.equal(again.Lead_Source, undefined);
+  // Read once for this connection (an earlier create in this file may have read it already).
+  const once = await fieldReads();
+  assert.equal(once, Math.max(before, 1), 'the Leads picklist is read once for this connection');
+  // The admin adds WhatsApp to the picklist; a new connection reads it and sends it.
+  const cfg = await sandbox.fetch('www.zohoapis.com', '/__sandbox/config', { method: 'POST',
+    body: JSON.stringify({ zoho_lead_sources: ['-None-', 'Advertisement', 'Cold Call', 'WhatsApp'] }) });
+  assert.equal(cfg.status, 200);
+  assert.equal((await send({ kind: 'connect', credentials: CREDS[0] })).ok, true);
+  const [sourced] = await create('+5511912340003', 'Caio', 'Sourced');
+  assert.equal(sourced.Lead_Source, 'WhatsApp', JSON.stringify(sourced));
+  assert.equal(await fieldReads(), once + 1, 'a new connection reads it again');
 });
 
 test('link existing record by search, its opportunities on the card, then unlink (remembered)', async () => {
@@ -271,7 +318,15 @@ test('group, lid-only and excluded chats', async () => {
   ]);
   let { page } = await openPanel('chat=group%3AAcme%20buyers', 'panel-group');
   assert.equal(await page.textContent('#group-name'), 'Acme buyers');
-  assert.deepEqual(await page.locator('#participants li').allTextContents(), ['Ana Souza → Ana Souza (Zoho CRM)', 'Unsaved']);
+  assert.deepEqual(await page.locator('#participants .deal-name').allTextContents(), ['Ana Souza', 'Unsaved']);
+  assert.deepEqual(await page.locator('#participants .deal-meta').allTextContents(), ['Ana Souza (Zoho CRM)', '+55 11 90000-1111']);
+  // The unmatched participant with a number: create or link, inline.
+  assert.equal(await page.getAttribute('#participant-create-1', 'aria-label'), 'Create a CRM record for Unsaved');
+  await page.click('#participant-create-1');
+  assert.equal(await page.inputValue('#participant-action #f-phone'), '+5511900001111');
+  assert.equal(await page.inputValue('#participant-action #f-last_name'), 'Unsaved');
+  await page.click('#participant-link-1');
+  assert.equal(await page.inputValue('#participant-action #f-query'), '+5511900001111');
   assert.equal(await page.textContent('#group-backup'), "This group's chat is backed up to: Ana Souza (Zoho CRM contact)");
   await page.close();
   ({ page } = await openPanel('chat=lid%3A196271432331425%40lid', 'panel-lid'));

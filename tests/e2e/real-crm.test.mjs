@@ -148,3 +148,58 @@ test('LeadSquared: the activity type is looked up once, a lost bulk answer is re
   assert.equal(led.leadsquared.activity_types.filter((t) => t.ActivityEventName === 'WhatsApp Chats').length, 1);
   await priya.close();
 });
+
+test('an admin creates the WhatsApp Chat object from the options page; a user without the permission is told plainly; then chats go to chat records', async () => {
+  await send({ kind: 'finish_onboarding' });
+  const sfConfig = (c) => sandbox.fetch('crmsync-dev.my.salesforce.com', '/__sandbox/config', { method: 'POST', body: JSON.stringify(c) });
+  const options = await browser.ctx.newPage();
+  const open = async () => {
+    await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+    await options.waitForSelector('#chat-object-create');
+  };
+  const create = async () => {
+    // State-changing: nothing happens before the admin confirms.
+    assert.equal(await options.isVisible('#chat-object-confirm'), false);
+    await options.click('#chat-object-create');
+    assert.match(await options.textContent('#chat-object-confirm-text'), /adds the custom object WhatsApp Chat \(WhatsApp_Chat__c\)/);
+    await options.click('#chat-object-yes');
+    return until(async () => {
+      const t = await options.textContent('#chat-object-status').catch(() => '');
+      return t && !/Working/i.test(t) ? t : null;
+    }, { what: 'chat object status', timeout: 30000 });
+  };
+  const soapCalls = async () => (await sandbox.ledger()).requests.filter((r) => r.host === 'crmsync-dev.my.salesforce.com' && r.path === '/services/Soap/m/62.0');
+  // Cancel leaves the org alone.
+  await open();
+  await options.click('#chat-object-create');
+  await options.click('#chat-object-no');
+  assert.equal(await options.isVisible('#chat-object-confirm'), false);
+  assert.equal((await soapCalls()).length, 0, 'no call before the admin confirms');
+  // A standard user: neither "Modify All Data" nor "Modify Metadata Through Metadata API Functions".
+  await sfConfig({ salesforce_user: 'no_customize' });
+  assert.match(await create(), /may not change the org.s setup: creating the object needs the .Modify All Data. or .Modify Metadata Through Metadata API Functions. permission/);
+  assert.equal((await sandbox.ledger()).salesforce.has_chat_object, false);
+  assert.deepEqual((await soapCalls()).map((r) => r.status), [500], 'refused once, the fields not tried');
+  // The admin.
+  await sfConfig({ salesforce_user: 'full' });
+  await open();
+  assert.match(await create(), /The WhatsApp Chat object was created/);
+  assert.equal((await sandbox.ledger()).salesforce.has_chat_object, true);
+  assert.deepEqual((await soapCalls()).map((r) => r.status), [500, 200, 200], 'object, then its fields');
+  // The setup check ran again and says where backups go now.
+  assert.match(await options.textContent('#setup-salesforce-chat-object'), /The WhatsApp Chat object is deployed: backups go to WhatsApp Chat records/);
+  await options.close();
+  // The next backup writes a chat record, not a Task.
+  const liam = await waOpen('us');
+  const text = 'after the object was created';
+  await liam.evaluate((x) => window.fakeWA.send(x), text);
+  await until(async () => (await send({ kind: 'status' })).pending >= 1, { what: 'captured' });
+  const status = await drain();
+  assert.equal(status.pending, 0, JSON.stringify(status));
+  const led = await sandbox.ledger();
+  const chats = led.salesforce.WhatsApp_Chat__c.filter((c) => c.Transcript__c?.includes(text));
+  assert.equal(chats.length, 1, JSON.stringify(led.salesforce.WhatsApp_Chat__c));
+  assert.equal(chats[0].Contact__c, LIAM);
+  assert.equal(led.salesforce.Task.filter((t) => t.Description?.includes(text)).length, 0, 'no Task fallback once the object exists');
+  await liam.close();
+});

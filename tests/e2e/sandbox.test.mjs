@@ -11,7 +11,7 @@ import { startSandbox } from './harness.mjs';
 const dataDir = mkdtempSync(join(tmpdir(), 'crmsync-contract-'));
 let sb;
 // Calls this file makes on purpose to see the sandbox refuse an undocumented path.
-const probes = (r) => r.path === '/v2/ProspectActivity.svc/Update';
+const probes = (r) => r.path === '/v2/ProspectActivity.svc/Update' || r.path.endsWith('/tooling/sobjects/CustomObject');
 before(async () => { sb = await startSandbox({ seed: 'demo', dataDir, probes }); });
 after(async () => { await sb?.stop(); });
 
@@ -61,6 +61,16 @@ test('zoho api: INVALID_TOKEN, search by phone (partial, 204), org', async () =>
   assert.equal(partial.status, 200);
   assert.equal(partial.json.data[0].Full_Name, 'Ana Souza');
   assert.deepEqual(partial.json.info, { per_page: 200, count: 1, page: 1, more_records: false });
+  // criteria: several conditions OR-ed, `equals` as "contains", at most 10 conditions.
+  const fields = ['Phone', 'Mobile', 'Home_Phone', 'Other_Phone', 'Asst_Phone'];
+  const crit = (terms) => encodeURIComponent(`(${terms.flatMap((t) => fields.map((f) => `(${f}:equals:${t})`)).join('or')})`);
+  const byCriteria = await call(Z, `/crm/v8/Contacts/search?criteria=${crit(['11987654321', '1187654321'])}&page=1&per_page=200`, { headers: h });
+  assert.equal(byCriteria.status, 200);
+  assert.equal(byCriteria.json.data[0].Full_Name, 'Ana Souza');
+  const overLimit = await call(Z, `/crm/v8/Contacts/search?criteria=${crit(['1', '2', '3'])}`, { headers: h });
+  assert.equal(overLimit.json.code, 'CRITERIA_LIMIT_EXCEEDED');
+  const single = await call(Z, `/crm/v8/Contacts/search?criteria=${encodeURIComponent('(Mobile:equals:987654321)')}`, { headers: h });
+  assert.equal(single.status, 204, 'one condition: equals is exact (a part of the number finds nothing)');
   const badq = await call(Z, '/crm/v8/Contacts/search?phone=abc', { headers: h });
   assert.equal(badq.json.code, 'INVALID_QUERY');
   const missing = await call(Z, '/crm/v8/Contacts/search', { headers: h });
@@ -124,6 +134,8 @@ test('salesforce: token, INVALID_SESSION_ID, SOSL phone search, upsert by extern
   const unauth = await call(SF, '/services/data/v60.0/query?q=SELECT+Id+FROM+Contact');
   assert.deepEqual([unauth.status, unauth.json], [401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]]);
   const h = { authorization: `Bearer ${tok.access_token}` };
+  const either = await call(SF, `/services/data/v60.0/search?q=${encodeURIComponent('FIND {"\\+99999999" OR "4155552671"} IN PHONE FIELDS RETURNING Contact(Id, Name, Phone, MobilePhone), Lead(Id, Name, Phone, MobilePhone)')}`, { headers: h });
+  assert.ok(either.json.searchRecords.length >= 1, 'any of the OR-ed phrases finds the record');
   const sosl = await call(SF, `/services/data/v60.0/search?q=${encodeURIComponent('FIND {4155552671} IN PHONE FIELDS RETURNING Contact(Id, Name, Phone, MobilePhone), Lead(Id, Name, Phone, MobilePhone)')}`, { headers: h });
   assert.equal(sosl.status, 200);
   assert.deepEqual(sosl.json.searchRecords.map((r) => [r.attributes.type, r.Name]), [['Contact', 'Liam Carter']]);
@@ -144,9 +156,28 @@ test('salesforce: token, INVALID_SESSION_ID, SOSL phone search, upsert by extern
   assert.deepEqual(roles.json.records.map((r) => r.Opportunity.Name), ['Warehouse sensors', 'Fleet tracking rollout']);
   const byContactId = await call(SF, `/services/data/v62.0/query?q=${encodeURIComponent(`SELECT Id FROM Opportunity WHERE ContactId = '${LIAM}'`)}`, { headers: h });
   assert.equal(byContactId.json.totalSize, 0, 'Opportunity.ContactId is not how contacts are tied');
-  // The Tooling API deploys the object (an admin's setup call).
-  const deployed = await call(SF, '/services/data/v62.0/tooling/sobjects/CustomObject', { method: 'POST', headers: h, body: { FullName: 'WhatsApp_Chat__c', Metadata: { label: 'WhatsApp Chat' } } });
-  assert.equal(deployed.status, 201);
+  // The Tooling API's CustomObject is Query/GET only: no object is created there (404 as any
+  // undocumented path). The Metadata API's createMetadata() deploys it (an admin's call).
+  const tooling = await call(SF, '/services/data/v62.0/tooling/sobjects/CustomObject', { method: 'POST', headers: h, body: { FullName: 'WhatsApp_Chat__c' } });
+  assert.equal(tooling.status, 404);
+  const token = h.authorization.replace(/^Bearer /, '');
+  const soap = (type, items) => `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Header><SessionHeader><sessionId>${token}</sessionId></SessionHeader></soapenv:Header><soapenv:Body><createMetadata>${items.map((i) => `<metadata xsi:type="${type}">${i}</metadata>`).join('')}</createMetadata></soapenv:Body></soapenv:Envelope>`;
+  const meta = (body) => sb.fetch(SF, '/services/Soap/m/62.0', { method: 'POST', headers: { 'content-type': 'text/xml', soapaction: '""' }, body });
+  const objectXml = soap('CustomObject', ['<fullName>WhatsApp_Chat__c</fullName><label>WhatsApp Chat</label><pluralLabel>WhatsApp Chats</pluralLabel><nameField><label>Title</label><type>Text</type></nameField><deploymentStatus>Deployed</deploymentStatus><sharingModel>ReadWrite</sharingModel>']);
+  // A user without "Modify All Data" / "Modify Metadata Through Metadata API Functions".
+  await sb.fetch(SF, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ salesforce_user: 'no_customize' }) });
+  const denied = await meta(objectXml);
+  assert.equal(denied.status, 500);
+  assert.match(denied.body, /<faultcode>sf:INSUFFICIENT_ACCESS<\/faultcode>/);
+  await sb.fetch(SF, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ salesforce_user: 'full' }) });
+  const mixed = await meta(objectXml.replace('xsi:type="CustomObject">', 'xsi:type="CustomField"><fullName>WhatsApp_Chat__c.A__c</fullName><label>A</label><type>Text</type></metadata><metadata xsi:type="CustomObject">'));
+  assert.match(mixed.body, /same type/, 'one type per call');
+  const deployed = await meta(objectXml);
+  assert.equal(deployed.status, 200);
+  assert.match(deployed.body, /<result><fullName>WhatsApp_Chat__c<\/fullName><success>true<\/success><\/result>/);
+  assert.match((await meta(objectXml)).body, /DUPLICATE_DEVELOPER_NAME/);
+  const fields = await meta(soap('CustomField', ['<fullName>WhatsApp_Chat__c.Chat_Date__c</fullName><label>Chat Date</label><type>Date</type>']));
+  assert.match(fields.body, /<success>true<\/success>/);
   assert.equal((await call(SF, '/services/data/v62.0/sobjects/WhatsApp_Chat__c', { headers: h })).status, 200);
   const rec = (k, t) => ({ attributes: { type: 'WhatsApp_Chat__c' }, Chat_Key__c: k, Contact__c: '003RO0000035WQgYAM', Transcript__c: t, Name: 'WhatsApp · Liam Carter · 2026-11-20' });
   const up1 = await call(SF, '/services/data/v60.0/composite/sobjects/WhatsApp_Chat__c/Chat_Key__c', { method: 'PATCH', headers: h, body: { allOrNone: false, records: [rec('k1', 'one')] } });
@@ -163,6 +194,16 @@ test('salesforce: token, INVALID_SESSION_ID, SOSL phone search, upsert by extern
   const note = led.salesforce.ContentNote.find((n) => n.Id === comp.json.compositeResponse[0].body.id);
   assert.equal(note.Content, '<p>[10:01] Liam: hi &amp; bye</p><p>[10:02] You: ok</p>', 'newlines stripped');
   assert.equal(led.salesforce.ContentDocumentLink.at(-1).ContentDocumentId, note.Id);
+  // Notes, then their links, each in one sObject Collections create; a link is queried by its document or record.
+  const notes = await call(SF, '/services/data/v62.0/composite/sobjects', { method: 'POST', headers: h, body: { allOrNone: false, records: [
+    { attributes: { type: 'ContentNote' }, Title: 'n1', Content: html }, { attributes: { type: 'ContentNote' }, Content: html }] } });
+  assert.deepEqual(notes.json.map((r) => r.success), [true, false], 'the untitled note is refused alone');
+  const links = await call(SF, '/services/data/v62.0/composite/sobjects', { method: 'POST', headers: h, body: { allOrNone: false, records: [
+    { attributes: { type: 'ContentDocumentLink' }, ContentDocumentId: notes.json[0].id, LinkedEntityId: '003RO0000035WQgYAM', ShareType: 'V', Visibility: 'AllUsers' }] } });
+  assert.equal(links.json[0].success, true);
+  const q = (soql) => call(SF, `/services/data/v62.0/query?q=${encodeURIComponent(soql)}`, { headers: h });
+  assert.equal((await q(`SELECT Id FROM ContentDocumentLink WHERE ContentDocumentId = '${notes.json[0].id}' AND LinkedEntityId = '003RO0000035WQgYAM'`)).json.records[0].Id, links.json[0].id);
+  assert.equal((await q('SELECT Id FROM ContentDocumentLink')).json[0].errorCode, 'MALFORMED_QUERY');
   const lead = await call(SF, '/services/data/v60.0/sobjects/Lead', { method: 'POST', headers: h, body: { LastName: 'X' } });
   assert.equal(lead.json[0].errorCode, 'REQUIRED_FIELD_MISSING');
   const dup = await call(SF, '/services/data/v60.0/sobjects/Contact', { method: 'POST', headers: h, body: { LastName: 'Dup', Email: 'liam.carter@example.com' } });
@@ -364,4 +405,109 @@ test('zoho record update and the concurrency limit', async () => {
   assert.deepEqual([second.status, second.json.code], [429, 'TOO_MANY_REQUESTS']);
   assert.equal((await slow).status, 200);
   await sb.fetch(Z, '/__sandbox/config', { method: 'POST', body: JSON.stringify({ zoho_concurrency: 10 }) });
+});
+
+// The product's own clients and the setup-check endpoints (the answers imitate the pages cited
+// in tests/crm-sandbox/src: Zoho "Mobile-based Applications" and "Multi DC support", Salesforce
+// help 005132365 and the REST API's sObject Basic Information, Zoho v8 settings/modules and
+// Related Lists Metadata, LeadSquared UserByAccessKey.Get).
+const s256 = async (v) => Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(v))).toString('base64url');
+const sbConfig = (c) => call(Z, '/__sandbox/config', { method: 'POST', body: c });
+
+test('zoho product client: PKCE S256 required and checked, no secret, Multi-DC per data centre, the account\'s DC in the redirect', async () => {
+  const verifier = 'v'.repeat(50);
+  const noPkce = await call('accounts.zoho.eu', '/oauth/v2/auth?client_id=1000.SANDBOXMOBILE&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&response_type=code');
+  assert.deepEqual(noPkce.json, { error: 'invalid_request' }, 'a mobile-based client must send PKCE');
+  await sbConfig({ zoho_user_dc: 'in' });
+  const auth = await call('accounts.zoho.eu', `/oauth/v2/auth?client_id=1000.SANDBOXMOBILE&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&response_type=code&code_challenge=${await s256(verifier)}&code_challenge_method=S256`);
+  assert.equal(auth.status, 302);
+  const loc = new URL(auth.headers.location);
+  assert.equal(loc.searchParams.get('accounts-server'), 'https://accounts.zoho.in');
+  assert.equal(loc.searchParams.get('location'), 'in');
+  const code = loc.searchParams.get('code');
+  const exchange = (v, host = 'accounts.zoho.in') => call(host, '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'authorization_code', client_id: '1000.SANDBOXMOBILE', redirect_uri: 'https://ext.chromiumapp.org/', code, code_verifier: v }) });
+  assert.deepEqual((await exchange('w'.repeat(50))).json, { error: 'invalid_code' }, 'a wrong verifier');
+  // (the code is single-use: a fresh one for the right verifier)
+  const auth2 = await call('accounts.zoho.in', `/oauth/v2/auth?client_id=1000.SANDBOXMOBILE&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&response_type=code&code_challenge=${await s256(verifier)}&code_challenge_method=S256`);
+  const code2 = new URL(auth2.headers.location).searchParams.get('code');
+  const ok = await call('accounts.zoho.in', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'authorization_code', client_id: '1000.SANDBOXMOBILE', redirect_uri: 'https://ext.chromiumapp.org/', code: code2, code_verifier: verifier }) });
+  assert.equal(ok.json.api_domain, 'https://www.zohoapis.in');
+  assert.match(ok.json.refresh_token, /^1000\.refresh\./, 'access_type=offline gives a public client a refresh token');
+  const refresh = await call('accounts.zoho.in', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: '1000.SANDBOXMOBILE', refresh_token: ok.json.refresh_token }) });
+  assert.match(refresh.json.access_token, /^1000\./, 'refresh without a secret');
+  await sbConfig({ zoho_multi_dc: ['us'] });
+  const off = await call('accounts.zoho.in', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: '1000.SANDBOXMOBILE', refresh_token: ok.json.refresh_token }) });
+  assert.deepEqual([off.status, off.json], [200, { error: 'invalid_client' }], 'Multi-DC off for India');
+  await sbConfig({ zoho_multi_dc: ['us', 'eu', 'in', 'au', 'jp', 'ca', 'sa', 'uk', 'cn'], zoho_user_dc: null });
+});
+
+test('salesforce product app: PKCE checked, no secret; an org that has not installed it redirects with the documented error', async () => {
+  const verifier = 'p'.repeat(60);
+  const auth = await call('login.salesforce.com', `/services/oauth2/authorize?response_type=code&client_id=sandbox-eca-key&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&code_challenge=${await s256(verifier)}&code_challenge_method=S256`);
+  const code = new URL(auth.headers.location).searchParams.get('code');
+  const ok = await call('login.salesforce.com', '/services/oauth2/token', { method: 'POST', body: form({ grant_type: 'authorization_code', client_id: 'sandbox-eca-key', redirect_uri: 'https://ext.chromiumapp.org/', code, code_verifier: verifier }) });
+  assert.equal(ok.status, 200, ok.text);
+  assert.ok(ok.json.refresh_token);
+  await sbConfig({ salesforce_app_installed: false });
+  const blocked = await call('login.salesforce.com', '/services/oauth2/authorize?response_type=code&client_id=sandbox-eca-key&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&code_challenge=x&code_challenge_method=S256');
+  assert.equal(blocked.status, 302);
+  const loc = new URL(blocked.headers.location);
+  assert.deepEqual([loc.searchParams.get('error'), loc.searchParams.get('error_description')], ['invalid_client', 'app must be installed into org']);
+  await sbConfig({ salesforce_app_installed: true });
+});
+
+test('setup-check endpoints and the user variants: module rights, related lists, API access', async () => {
+  const h = { authorization: `Zoho-oauthtoken ${await zohoToken()}` };
+  const mods = await call(Z, '/crm/v8/settings/modules', { headers: h });
+  const notes = mods.json.modules.find((m) => m.api_name === 'Notes');
+  assert.deepEqual([notes.api_supported, notes.creatable], [true, true]);
+  const rl = await call(Z, '/crm/v8/settings/related_lists?module=Contacts', { headers: h });
+  assert.ok(rl.json.related_lists.some((l) => l.api_name === 'Deals' && l.visible === true));
+  assert.equal((await call(Z, '/crm/v8/settings/related_lists', { headers: h })).json.code, 'REQUIRED_PARAM_MISSING');
+  await sbConfig({ zoho_user: 'read_only', zoho_deals_list: 'hidden', salesforce_user: 'read_only', lsq_role: 'Sales_User' });
+  assert.equal((await call(Z, '/crm/v8/settings/modules', { headers: h })).json.modules.find((m) => m.api_name === 'Notes').creatable, false);
+  assert.ok(!(await call(Z, '/crm/v8/settings/related_lists?module=Contacts', { headers: h })).json.related_lists.some((l) => l.api_name === 'Deals'));
+  const note = await call(Z, '/crm/v8/Notes', { method: 'POST', headers: h, body: { data: [{ Note_Title: 't', Note_Content: 'c', Parent_Id: { module: { api_name: 'Contacts' }, id: '1' } }] } });
+  assert.deepEqual([note.status, note.json.code], [403, 'NO_PERMISSION']);
+  const sfh = { authorization: `Bearer ${(await sfToken()).access_token}` };
+  const task = await call(SF, '/services/data/v62.0/sobjects/Task', { headers: sfh });
+  assert.equal(task.json.objectDescribe.createable, false);
+  assert.equal((await call(SF, '/services/data/v62.0/sobjects/Contact', { headers: sfh })).json.objectDescribe.queryable, true);
+  const user = await call('api.leadsquared.com', '/v2/Authentication.svc/UserByAccessKey.Get', { headers: lsqKeys });
+  assert.equal(user.json.Role, 'Sales_User');
+  const type = await call(LSQ, '/v2/ProspectActivity.svc/CreateType', { method: 'POST', headers: lsqKeys, body: { ActivityEventName: 'X' } });
+  assert.equal(type.status, 401);
+  await sbConfig({ zoho_user: 'no_api', salesforce_user: 'no_api' });
+  const org = await call(Z, '/crm/v8/org', { headers: h });
+  assert.deepEqual([org.status, org.json.code, org.json.details.permissions], [403, 'NO_PERMISSION', ['Crm_Implied_Api_Access']]);
+  const sfOff = await call(SF, '/services/data/v62.0/sobjects/Contact', { headers: sfh });
+  assert.deepEqual([sfOff.status, sfOff.json[0].errorCode], [403, 'API_DISABLED_FOR_ORG']);
+  await sbConfig({ zoho_user: 'full', zoho_deals_list: 'visible', salesforce_user: 'full', lsq_role: 'Administrator' });
+});
+
+test('seeds for the setup variants start the sandbox already configured', async () => {
+  const json = async (r) => JSON.parse((await r).body);
+  const form2 = (o) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(o).toString() });
+  const tokens = async (s) => ({
+    zoho: (await json(s.fetch('accounts.zoho.com', '/oauth/v2/token', form2({ grant_type: 'refresh_token', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', refresh_token: '1000.sandbox.refresh' })))).access_token,
+    sf: (await json(s.fetch('login.salesforce.com', '/services/oauth2/token', form2({ grant_type: 'refresh_token', client_id: 'sandbox-consumer-key', client_secret: 'sandbox-consumer-secret', refresh_token: 'sandbox-sf-refresh' })))).access_token,
+  });
+  for (const [seed, check] of [
+    ['demo-read-only', async (s, t) => {
+      assert.match((await s.fetch('api.leadsquared.com', '/v2/Authentication.svc/UserByAccessKey.Get', { headers: lsqKeys })).body, /"Role":"Sales_User"/);
+      const mods = await json(s.fetch(Z, '/crm/v8/settings/modules', { headers: { authorization: `Zoho-oauthtoken ${t.zoho}` } }));
+      assert.equal(mods.modules.find((m) => m.api_name === 'Notes').creatable, false);
+    }],
+    ['demo-hidden-deals', async (s, t) => {
+      const rl = await json(s.fetch(Z, '/crm/v8/settings/related_lists?module=Contacts', { headers: { authorization: `Zoho-oauthtoken ${t.zoho}` } }));
+      assert.ok(!rl.related_lists.some((l) => l.api_name === 'Deals'));
+    }],
+    ['demo-no-api', async (s, t) => {
+      const r = await s.fetch(SF, '/services/data/v62.0/sobjects/Contact', { headers: { authorization: `Bearer ${t.sf}` } });
+      assert.deepEqual([r.status, JSON.parse(r.body)[0].errorCode], [403, 'API_DISABLED_FOR_ORG']);
+    }],
+  ]) {
+    const s = await startSandbox({ seed });
+    try { await check(s, await tokens(s)); } finally { await s.stop(); }
+  }
 });

@@ -17,7 +17,8 @@ test('content script runs wasm and inserts the panel frame, which renders Rust t
   const frame = await panelFrame(page);
   assert.match(frame.url(), new RegExp(`^chrome-extension://${browser.extensionId}/panel.html`));
   await frame.waitForSelector('#product');
-  assert.equal(await frame.textContent('#product'), `crmsync ${VERSION}`);
+  assert.equal(await frame.textContent('#product'), 'crmsync');
+  assert.equal(await frame.textContent('#diagnostics #version'), `Version ${VERSION}`);
   await until(async () => (await frame.textContent('#worker')) === 'Service worker: running', { what: 'worker line' });
   const diag = await until(() => contentEval(browser.ctx, page, 'globalThis.__crmsync'), { what: 'content diag' });
   assert.equal(diag.wasm, true);

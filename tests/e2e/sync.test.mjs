@@ -46,13 +46,20 @@ test('messages typed in WhatsApp reach all three CRMs after one (shortened) cycl
   const priya = await waOpen('priya');
   await priya.evaluate(() => window.fakeWA.send('Namaste Priya, the quote is ready'));
   // No "sync now": the alarm's cycle does it.
+  let got = {};
   const led = await until(async () => {
     const l = await sandbox.ledger();
     const z = zohoNotesOf(l, ANA).some((n) => n.content.includes('Proposta enviada hoje'));
     const s = l.salesforce.WhatsApp_Chat__c.some((c) => c.Contact__c === LIAM && c.Transcript__c.includes('Plan details attached'));
     const q = l.leadsquared.activities.some((a) => a.RelatedProspectId === PRIYA && a.ActivityNote.includes('Namaste Priya'));
+    got = { zoho: z, salesforce: s, leadsquared: q };
     return z && s && q && l;
-  }, { what: 'backups in all three CRMs', timeout: 90000, interval: 1000 });
+  }, { what: 'backups in all three CRMs', timeout: 90000, interval: 1000 }).catch(async (e) => {
+    // Which CRM is missing its backup, and what the worker says of it.
+    const exp = await send({ kind: 'export' });
+    const mine = exp.messages.filter((m) => /Proposta enviada hoje|Plan details attached|Namaste Priya/.test(m.message.text));
+    throw new Error(`${e.message}; got ${JSON.stringify(got)}; messages: ${JSON.stringify(mine.map((m) => [m.message.chat, m.state]))}; chats: ${JSON.stringify(exp.chats.map((c) => [c.identity.phone, c.links, c.matched]))}; parked: ${JSON.stringify(exp.parked)}; log: ${exp.log.slice(-10).map((l) => l.text).join(' | ')}`);
+  });
   // Zoho: the contact's note, and the same note on her 5 most recent deals.
   const anaNote = zohoNotesOf(led, ANA).find((n) => n.content.includes('Proposta enviada hoje'));
   assert.match(anaNote.title, /^\[wa-\d{8}-[0-9a-f]{16}#0\] WhatsApp · Ana Souza · \d{4}-\d{2}-\d{2}/);

@@ -111,10 +111,16 @@ test('open and send at once, send and switch within 10 ms: every message reaches
     return out;
   });
   const chatOf = { ana: 'pn:+5511987654321', us: 'pn:+14155552671' };
+  let seen = [];
   const stored = await until(async () => {
-    const m = await exported((x) => /^(para Ana|for Liam) \d+$/.test(x.message.text));
-    return m.length === texts.length && m;
-  }, { what: `all ${texts.length} typed messages stored`, timeout: 30000 });
+    seen = await exported((x) => /^(para Ana|for Liam) \d+$/.test(x.message.text));
+    return seen.length === texts.length && seen;
+  }, { what: `all ${texts.length} typed messages stored`, timeout: 30000 }).catch(async (e) => {
+    const absent = texts.filter(([, t]) => !seen.some((x) => x.message.text === t)).map(([, t]) => t);
+    const twice = seen.filter((x, i) => seen.findIndex((y) => y.message.text === x.message.text) !== i).map((x) => x.message.text);
+    const exp = await send({ kind: 'export' });
+    throw new Error(`${e.message}; ${seen.length} stored; absent: ${JSON.stringify(absent)}; twice: ${JSON.stringify(twice)}; log: ${exp.log.slice(-12).map((l) => l.text).join(' | ')}`);
+  });
   for (const [chat, text] of texts) {
     const m = stored.filter((x) => x.message.text === text);
     assert.equal(m.length, 1, `${text} stored once`);
@@ -161,5 +167,33 @@ test('a message typed just before a switch is captured even if the chat is never
     console.log(JSON.stringify(await contentEval(browser.ctx, page, 'globalThis.__crmsync')).slice(0, 3000));
   }
   assert.ok(got.every((m) => m.message.chat === 'pn:+5511987654321'), JSON.stringify(got.map((m) => m.message.chat)));
+  await page.close();
+});
+
+test('a chat left while the worker is slow to answer still has its rows read', async () => {
+  // The content script tells the worker which chat opened before it reads the rows; a worker
+  // busy for a moment (a sync cycle, a restart) answers after the rep has moved on, and by
+  // then WhatsApp has dropped the chat's rows from the page.
+  const page = await waOpen('us');
+  const worker = await browser.worker();
+  for (const [chat, other] of [['ana', 'priya'], ['priya', 'us']]) {
+    const text = `enquanto o worker pensa ${chat}`;
+    await worker.evaluate(() => { setTimeout(() => { const end = Date.now() + 1500; while (Date.now() < end); }, 0); });
+    await page.evaluate(async ([c, o, t]) => {
+      await window.fakeWA.open(c);
+      window.fakeWA.send(t); // before the scan: among the rows the scan reads
+      await new Promise((r) => setTimeout(r, 300)); // the scan is waiting for the worker
+      await window.fakeWA.open(o);
+    }, [chat, other, text]);
+    const got = await until(async () => {
+      const m = await exported((x) => x.message.text === text);
+      return m.length === 1 && m[0];
+    }, { what: `${text} stored`, timeout: 15000 }).catch(async (e) => {
+      console.log(JSON.stringify(await contentEval(browser.ctx, page, 'globalThis.__crmsync')).slice(0, 3000));
+      console.log(JSON.stringify((await send({ kind: 'export' })).log.slice(-10).map((l) => l.text)));
+      throw e;
+    });
+    assert.equal(got.message.chat, { ana: 'pn:+5511987654321', priya: 'pn:+919876543210' }[chat], `${text} belongs to ${chat}`);
+  }
   await page.close();
 });

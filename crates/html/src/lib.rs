@@ -12,16 +12,67 @@
 //! plus the few strings that entity decoding or lowercasing changed.
 pub mod select;
 
-use html_escape::decode_html_entities;
 use std::borrow::Cow;
 
 /// `s` with entities decoded; `amp` says whether it has any `&` at all.
 #[inline(always)]
 fn decode(s: &str, amp: bool) -> Cow<'_, str> {
     if amp {
-        Cow::Owned(decode_html_entities(s).into_owned())
+        Cow::Owned(decode_serialized(s))
     } else {
         Cow::Borrowed(s)
+    }
+}
+
+/// Decodes the references a browser's HTML serializer writes, and numeric ones.
+///
+/// `outerHTML` escapes only `&`, U+00A0, and `<` `>` in text or `"` in attribute values
+/// (HTML Standard, "Serializing HTML fragments", escaping a string); `&#39;` and `&apos;` are
+/// taken too. Any other reference is left as written. Hand-written rather than
+/// `html_escape::decode_html_entities`: its table of all 2,231 named references was over a
+/// third of the content script's module; the test `decodes_what_the_serializer_writes_as_html_escape_does` holds
+/// this decoder to that crate on every reference a serializer can write.
+pub fn decode_serialized(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let end = rest.as_bytes().iter().take(12).position(|&b| b == b';');
+        let decoded = end.and_then(|end| reference(&rest[1..end]).map(|c| (c, end)));
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The character a reference's name (between `&` and `;`) stands for, if this decoder knows it.
+fn reference(name: &str) -> Option<char> {
+    match name {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "nbsp" => Some('\u{a0}'),
+        "apos" => Some('\''),
+        _ => {
+            let num = name.strip_prefix('#')?;
+            let code = match num.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => num.parse::<u32>().ok()?,
+            };
+            // As browsers parse them: NUL, surrogates and out-of-range code points are U+FFFD.
+            Some(char::from_u32(code).filter(|&c| c != '\0').unwrap_or('\u{fffd}'))
+        }
     }
 }
 
@@ -508,6 +559,42 @@ impl<'a> Parser<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decodes_what_the_serializer_writes_as_html_escape_does() {
+        // Every escape the serializer writes, numeric references, and things that are not a
+        // known reference (kept as written by both).
+        let inputs = [
+            "a &amp; b",
+            "&lt;b&gt;x&lt;/b&gt;",
+            "say &quot;hi&quot;",
+            "1&nbsp;000",
+            "it&#39;s",
+            "&apos;q&apos;",
+            "&#233;t&#xE9;",
+            "&#x1F600; &#128512;",
+            "&amp;amp;",
+            "AT&T",
+            "a & b",
+            "&unknownref; &",
+            "&#;",
+            "&#x;",
+            "&am",
+            "trailing &",
+            "&amp",
+            "Olá &amp; tchau&nbsp;&lt;3",
+            "&#X41;",
+        ];
+        for s in inputs {
+            assert_eq!(decode_serialized(s), html_escape::decode_html_entities(s), "{s:?}");
+        }
+        // Where the full table would decode a name the serializer never writes, this keeps it.
+        assert_eq!(decode_serialized("&eacute;"), "&eacute;");
+        // A reference right after a bare `&` decodes, as a browser parses it (html_escape
+        // keeps `&&amp;` as written).
+        assert_eq!(decode_serialized("&&amp;&"), "&&&");
+        assert_eq!(decode_serialized("&#0;&#xD800;&#x110000;"), "\u{fffd}\u{fffd}\u{fffd}");
+    }
 
     #[test]
     fn decodes_entities_and_keeps_structure() {

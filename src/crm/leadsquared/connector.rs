@@ -389,18 +389,26 @@ impl Connector for LeadSquared {
             .collect())
     }
 
+    /// One `RetrieveLeadByPhoneNumber` per line: it takes one number, matches Phone and Mobile
+    /// with or without the country code (Retrieve Lead by Phone Number page), so a variant
+    /// that is the tail of a longer one (the national form of the international) is the same
+    /// call. A number has one line, a Brazilian/Mexican/Argentinian one its old and new form.
     fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
-        let mut seen = std::collections::BTreeSet::new();
-        let mut out: Vec<HttpRequest> = variants
-            .iter()
-            .filter(|v| seen.insert(v.chars().filter(|c| c.is_ascii_digit()).collect::<String>()))
-            .filter_map(|v| self.by_phone(v))
-            .collect();
-        // Quick search also covers fields the phone lookup skips (formatted numbers).
-        if let Some(first) = variants.first() {
-            out.push(self.quick_search(first));
+        let mut lines: Vec<String> = Vec::new();
+        for v in variants {
+            let d: String = v.chars().filter(char::is_ascii_digit).collect();
+            if d.len() >= 3 && !lines.contains(&d) {
+                lines.push(d);
+            }
         }
-        out
+        lines.sort_by_key(|d| std::cmp::Reverse(d.len()));
+        let mut kept: Vec<String> = Vec::new();
+        for d in lines {
+            if !kept.iter().any(|k| k.ends_with(d.as_str())) {
+                kept.push(d);
+            }
+        }
+        kept.iter().filter_map(|d| self.by_phone(d)).collect()
     }
 
     fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
@@ -548,9 +556,16 @@ mod tests {
             "919876543210".into(),
             "9876543210".into(),
         ]);
-        assert_eq!(reqs.len(), 3, "two distinct digit strings + one quick search");
+        // Before: one lookup per digit string plus a quick search (3 calls); the national form
+        // is the international one without its country code: the same lookup.
+        assert_eq!(reqs.len(), 1, "one lookup for one line");
         assert_eq!(reqs[0].url, "https://api-in21.leadsquared.com/v2/LeadManagement.svc/RetrieveLeadByPhoneNumber?phone=919876543210");
-        assert_eq!(reqs[2].url, "https://api-in21.leadsquared.com/v2/LeadManagement.svc/Leads.GetByQuickSearch?key=%2B919876543210");
+        let br = lsq().search_requests(&crate::core::phone::search_variants("+5511987654321"));
+        assert_eq!(
+            br.iter().map(|r| r.url.rsplit('=').next().unwrap_or("")).collect::<Vec<_>>(),
+            ["5511987654321", "551187654321"],
+            "the 9th-digit line and its old form"
+        );
         let recs =
             lsq().parse_search(&resp(200, &golden("leadsquared/lead-by-phone.json"))).unwrap();
         assert_eq!(recs[0].id, "00727844-51aa-11e2-9e64-12314004ac6b");

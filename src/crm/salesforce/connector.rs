@@ -2,9 +2,11 @@
 //!
 //! Idempotency: a chat backup is a `WhatsApp_Chat__c` record upserted on the external-id
 //! field `External_Key__c` = `UnitKey::external_key` (sObject Collections upsert, ≤200), so a
-//! retry after a lost response updates the same record. The ContentNote for Contacts has no
-//! external id: the writer keeps its id and reconciles by `SELECT Id FROM ContentNote WHERE
-//! Title = '<key> …'` before creating again (read-before-write).
+//! retry after a lost response updates the same record. The ContentNote has no external id:
+//! the writer keeps its id and reconciles by `SELECT Id FROM ContentNote WHERE Title = '<key> …'`
+//! before creating again (read-before-write). Notes go 200 to an sObject Collections create,
+//! then their ContentDocumentLinks 200 to another (a link names its note's id); a link whose
+//! create is unsure is looked up by document and record before it is made again.
 use crate::core::model::{Crm, CrmRecord, RecordKind};
 use crate::crm::auth;
 use crate::crm::http::{HttpRequest, HttpResponse, Method};
@@ -159,6 +161,14 @@ pub fn classify(resp: &HttpResponse) -> Option<Failure> {
     })
 }
 
+/// A ContentNote's `Content`: base64 of HTML, one `<p>` per line (Salesforce strips
+/// newlines; special characters HTML-escaped).
+fn note_content(text: &str) -> String {
+    let html: String =
+        text.lines().map(|l| format!("<p>{}</p>", html_escape::encode_text(l))).collect();
+    base64::engine::general_purpose::STANDARD.encode(html.as_bytes())
+}
+
 fn task_description_ok(d: &str) -> Result<(), String> {
     let n = d.chars().count();
     if n > TASK_DESCRIPTION_MAX {
@@ -205,11 +215,22 @@ impl Salesforce {
         Self::sosl_in(phone, "PHONE")
     }
 
+    /// `FIND {"t1" OR "t2" …} IN PHONE FIELDS RETURNING` the card's fields. SOSL drops logical
+    /// operators past 4,000 characters of search query (SOSL syntax), far above a number's
+    /// few variants.
+    pub fn sosl_any(terms: &[&str]) -> String {
+        let q: Vec<String> = terms.iter().map(|t| format!("\"{}\"", escape_sosl(t))).collect();
+        Self::sosl_returning(&q.join(" OR "), "PHONE")
+    }
+
     /// `FIND {term} IN <group> FIELDS RETURNING` the card's fields of contacts and open leads.
     fn sosl_in(term: &str, group: &str) -> String {
+        Self::sosl_returning(&escape_sosl(term), group)
+    }
+
+    fn sosl_returning(query: &str, group: &str) -> String {
         format!(
-            "FIND {{{}}} IN {group} FIELDS RETURNING Contact(Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, Email, Title, Account.Name, Owner.Name), Lead(Id, Name, Phone, MobilePhone, Email, Title, Company, Status, Owner.Name WHERE IsConverted = false)",
-            escape_sosl(term)
+            "FIND {{{query}}} IN {group} FIELDS RETURNING Contact(Id, Name, Phone, MobilePhone, HomePhone, OtherPhone, AssistantPhone, Email, Title, Account.Name, Owner.Name), Lead(Id, Name, Phone, MobilePhone, Email, Title, Company, Status, Owner.Name WHERE IsConverted = false)"
         )
     }
 
@@ -247,12 +268,6 @@ impl Salesforce {
         &self,
         tasks: &[(String, String, String, String)],
     ) -> Result<HttpRequest, String> {
-        if tasks.len() > COLLECTION_MAX {
-            return Err(format!(
-                "{} records exceed sObject Collections' {COLLECTION_MAX}",
-                tasks.len()
-            ));
-        }
         let records = tasks
             .iter()
             .map(|(who, subject, day, description)| {
@@ -261,21 +276,11 @@ impl Salesforce {
                           "Status": "Completed", "ActivityDate": day, "Priority": "Normal"}))
             })
             .collect::<Result<Vec<Value>, String>>()?;
-        Ok(self.authed(json_request(
-            Method::Post,
-            self.url("/composite/sobjects"),
-            &json!({"allOrNone": false, "records": records}),
-        )))
+        self.collection(Method::Post, records)
     }
 
     /// The day grew: `(task id, subject, description)` in one sObject Collections update.
     pub fn update_tasks(&self, tasks: &[(String, String, String)]) -> Result<HttpRequest, String> {
-        if tasks.len() > COLLECTION_MAX {
-            return Err(format!(
-                "{} records exceed sObject Collections' {COLLECTION_MAX}",
-                tasks.len()
-            ));
-        }
         let records = tasks
             .iter()
             .map(|(id, subject, description)| {
@@ -283,11 +288,7 @@ impl Salesforce {
                 Ok(json!({"attributes": {"type": "Task"}, "id": id, "Subject": subject.chars().take(TASK_SUBJECT_MAX).collect::<String>(), "Description": description}))
             })
             .collect::<Result<Vec<Value>, String>>()?;
-        Ok(self.authed(json_request(
-            Method::Patch,
-            self.url("/composite/sobjects"),
-            &json!({"allOrNone": false, "records": records}),
-        )))
+        self.collection(Method::Patch, records)
     }
 
     /// Read-before-write for a task: by its record and its (deterministic) subject.
@@ -349,46 +350,84 @@ impl Salesforce {
             .collect())
     }
 
-    /// A ContentNote (HTML: one `<p>` per line, since Salesforce strips newlines) linked to
-    /// the record, in one composite call.
-    pub fn content_note(&self, title: &str, text: &str, linked_id: &str) -> HttpRequest {
-        let html: String =
-            text.lines().map(|l| format!("<p>{}</p>", html_escape::encode_text(l))).collect();
-        let content = base64::engine::general_purpose::STANDARD.encode(html.as_bytes());
-        let base = format!("/services/data/{API_VERSION}");
-        self.authed(json_request(
-            Method::Post,
-            self.url("/composite"),
-            &json!({"allOrNone": true, "compositeRequest": [
-                {"method": "POST", "url": format!("{base}/sobjects/ContentNote"), "referenceId": "note", "body": {"Title": title, "Content": content}},
-                {"method": "POST", "url": format!("{base}/sobjects/ContentDocumentLink"), "referenceId": "link",
-                 "body": {"ContentDocumentId": "@{note.id}", "LinkedEntityId": linked_id, "ShareType": "V", "Visibility": "AllUsers"}}
-            ]}),
-        ))
+    /// One sObject Collections call (`POST` create, `PATCH` update) of at most 200 records,
+    /// each standing alone (`allOrNone` false: one refused record does not roll back the others;
+    /// REST `resources_composite_sobjects_collections_create` / `_update`).
+    fn collection(&self, method: Method, records: Vec<Value>) -> Result<HttpRequest, String> {
+        if records.len() > COLLECTION_MAX {
+            return Err(format!(
+                "{} records exceed sObject Collections' {COLLECTION_MAX}",
+                records.len()
+            ));
+        }
+        Ok(self.authed(json_request(
+            method,
+            self.url("/composite/sobjects"),
+            &json!({"allOrNone": false, "records": records}),
+        )))
     }
 
-    /// The note id from a composite answer; a failed subrequest is this note's failure.
-    pub fn parse_content_note(resp: &HttpResponse) -> Result<String, Failure> {
-        if let Some(f) = classify(resp) {
-            return Err(f);
-        }
-        let v = json(resp)?;
-        let subs = v
-            .get("compositeResponse")
-            .and_then(|c| c.as_array())
-            .ok_or_else(|| Failure::Transient { reason: "no compositeResponse".into() })?;
-        for s in subs {
-            let status = s.get("httpStatusCode").and_then(|c| c.as_u64()).unwrap_or(0);
-            if status >= 400 {
-                let (code, msg) = first_error(s.get("body").unwrap_or(&Value::Null));
-                return Err(Failure::Rejected { reason: format!("{code}: {msg}") });
-            }
-        }
-        subs.iter()
-            .find(|s| s.get("referenceId").and_then(|r| r.as_str()) == Some("note"))
-            .and_then(|s| s.get("body"))
-            .and_then(|b| str_of(b, "id"))
-            .ok_or_else(|| Failure::Transient { reason: "note id missing".into() })
+    /// New ContentNotes `(title, transcript)` in one sObject Collections create (≤200). Each
+    /// is then shared with its contact or lead by a ContentDocumentLink (`link_documents`):
+    /// the note's id is its ContentDocument's id (object reference: ContentNote).
+    pub fn create_content_notes(&self, notes: &[(String, String)]) -> Result<HttpRequest, String> {
+        let records = notes
+            .iter()
+            .map(|(title, text)| {
+                json!({"attributes": {"type": "ContentNote"}, "Title": title, "Content": note_content(text)})
+            })
+            .collect();
+        self.collection(Method::Post, records)
+    }
+
+    /// The day grew: `(note id, title, transcript)` in one sObject Collections update (only
+    /// `Title` and `Content` of a ContentNote are updatable).
+    pub fn update_content_notes(
+        &self,
+        notes: &[(String, String, String)],
+    ) -> Result<HttpRequest, String> {
+        let records = notes
+            .iter()
+            .map(|(id, title, text)| {
+                json!({"attributes": {"type": "ContentNote"}, "id": id, "Title": title, "Content": note_content(text)})
+            })
+            .collect();
+        self.collection(Method::Patch, records)
+    }
+
+    /// ContentDocumentLinks `(document id, contact or lead id)` in one sObject Collections
+    /// create (≤200): viewer rights, visible to all users (object reference:
+    /// ContentDocumentLink; `LinkedEntityId` may be any feed-trackable record since v33).
+    pub fn link_documents(&self, links: &[(String, String)]) -> Result<HttpRequest, String> {
+        let records = links
+            .iter()
+            .map(|(doc, linked)| {
+                json!({"attributes": {"type": "ContentDocumentLink"}, "ContentDocumentId": doc, "LinkedEntityId": linked, "ShareType": "V", "Visibility": "AllUsers"})
+            })
+            .collect();
+        self.collection(Method::Post, records)
+    }
+
+    /// Links a reconcile found, brought to the rendering's sharing: `ShareType` is the one
+    /// updatable field of a ContentDocumentLink that we set (object reference: ShareType
+    /// Create, Update).
+    pub fn update_links(&self, ids: &[String]) -> Result<HttpRequest, String> {
+        let records = ids
+            .iter()
+            .map(|id| json!({"attributes": {"type": "ContentDocumentLink"}, "id": id, "ShareType": "V"}))
+            .collect();
+        self.collection(Method::Patch, records)
+    }
+
+    /// Read-before-write for a link: by its document and its record (a ContentDocumentLink
+    /// query must filter on one of them).
+    pub fn find_link_request(&self, document_id: &str, linked_id: &str) -> HttpRequest {
+        let q = format!(
+            "SELECT Id FROM ContentDocumentLink WHERE ContentDocumentId = '{}' AND LinkedEntityId = '{}'",
+            soql_quote(document_id),
+            soql_quote(linked_id)
+        );
+        self.authed(HttpRequest::get(self.url(&format!("/query?q={}", crate::crm::enc(&q)))))
     }
 
     /// A file as ContentVersion published to (linked with) the chat record.
@@ -502,16 +541,23 @@ impl Connector for Salesforce {
             .collect())
     }
 
+    /// One SOSL for every variant: `FIND {"a" OR "b" …} IN PHONE FIELDS RETURNING Contact(…),
+    /// Lead(…)` (SOSL reference, FIND {SearchQuery}: phrases in double quotes joined by
+    /// logical operators; Example Text Searches: `FIND {"Joe Smith" OR "Joe Smythe"}`).
     fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
-        variants
-            .iter()
-            .filter(|v| v.chars().filter(|c| c.is_ascii_digit()).count() >= 3)
-            .map(|v| {
-                self.authed(HttpRequest::get(
-                    self.url(&format!("/search/?q={}", crate::crm::enc(&Self::sosl(v)))),
-                ))
-            })
-            .collect()
+        let mut terms: Vec<&str> = Vec::new();
+        for v in variants {
+            if v.chars().filter(|c| c.is_ascii_digit()).count() >= 3 && !terms.contains(&v.as_str())
+            {
+                terms.push(v);
+            }
+        }
+        if terms.is_empty() {
+            return vec![];
+        }
+        vec![self.authed(HttpRequest::get(
+            self.url(&format!("/search/?q={}", crate::crm::enc(&Self::sosl_any(&terms)))),
+        ))]
     }
 
     fn parse_search(&self, resp: &HttpResponse) -> Result<Vec<CrmRecord>, Failure> {
@@ -650,7 +696,14 @@ mod tests {
     fn sosl_is_escaped_and_results_keep_every_phone_field() {
         assert_eq!(escape_sosl("+1 (415) 555-1212"), "\\+1 \\(415\\) 555\\-1212");
         let reqs = sf().search_requests(&["+14155551212".into()]);
-        assert!(reqs[0].url.starts_with("https://crmsync-dev.my.salesforce.com/services/data/v62.0/search/?q=FIND%20%7B%5C%2B14155551212%7D%20IN%20PHONE%20FIELDS"));
+        assert!(reqs[0].url.starts_with("https://crmsync-dev.my.salesforce.com/services/data/v62.0/search/?q=FIND%20%7B%22%5C%2B14155551212%22%7D%20IN%20PHONE%20FIELDS"));
+        // Before: one SOSL per variant. Now every variant in one FIND, OR-ed.
+        let all = sf().search_requests(&crate::core::phone::search_variants("+5511987654321"));
+        assert_eq!(all.len(), 1);
+        assert!(Salesforce::sosl_any(&["+5511987654321", "1187654321"]).starts_with(
+            "FIND {\"\\+5511987654321\" OR \"1187654321\"} IN PHONE FIELDS RETURNING Contact("
+        ));
+        assert!(sf().search_requests(&["12".into()]).is_empty());
         assert!(reqs[0].headers.contains(&("Authorization".into(), "Bearer 00D!tok".into())));
         let recs = sf().parse_search(&resp(200, &golden("salesforce/search-200.json"))).unwrap();
         assert_eq!(recs.len(), 2);
@@ -735,23 +788,78 @@ mod tests {
         assert!(
             matches!(&res[1], Err(Failure::Rejected { reason }) if reason.starts_with("REQUIRED_FIELD_MISSING"))
         );
-        let n = sf().content_note("chat", "[10:01] Ana: <b>hi</b> & bye\n[10:02] You: ok", "003X");
-        let b = body(&n);
+        // ContentNotes: one collections create of up to 200, then one of their links.
+        let text = |t: &str| t.to_string();
+        let notes = sf()
+            .create_content_notes(&[
+                (
+                    text("[wa-20251120-0000000000000001#0] WhatsApp · Ana · 2025-11-20"),
+                    text("[10:01] Ana: <b>hi</b> & bye\n[10:02] You: ok"),
+                ),
+                (
+                    text("[wa-20251120-0000000000000002#0] WhatsApp · Noah · 2025-11-20"),
+                    text("[11:00] Noah: see you"),
+                ),
+            ])
+            .unwrap();
+        assert_eq!(
+            (notes.method, notes.url.as_str()),
+            (
+                Method::Post,
+                "https://crmsync-dev.my.salesforce.com/services/data/v62.0/composite/sobjects"
+            )
+        );
+        let golden_json = |p: &str| -> Value { serde_json::from_slice(&golden(p)).unwrap() };
+        assert_eq!(body(&notes), golden_json("salesforce/content-notes-create-request.json"));
         let html = base64::engine::general_purpose::STANDARD
-            .decode(b["compositeRequest"][0]["body"]["Content"].as_str().unwrap())
+            .decode(body(&notes)["records"][0]["Content"].as_str().unwrap())
             .unwrap();
         assert_eq!(
             String::from_utf8(html).unwrap(),
             "<p>[10:01] Ana: &lt;b&gt;hi&lt;/b&gt; &amp; bye</p><p>[10:02] You: ok</p>"
         );
-        assert_eq!(b["compositeRequest"][1]["body"]["ContentDocumentId"], "@{note.id}");
-        let ok = br#"{"compositeResponse":[{"body":{"id":"069X","success":true,"errors":[]},"httpHeaders":{},"httpStatusCode":201,"referenceId":"note"},{"body":{"id":"06AX","success":true,"errors":[]},"httpHeaders":{},"httpStatusCode":201,"referenceId":"link"}]}"#;
-        assert_eq!(Salesforce::parse_content_note(&resp(200, ok)).unwrap(), "069X");
-        let bad = br#"{"compositeResponse":[{"body":[{"errorCode":"FIELD_INTEGRITY_EXCEPTION","message":"Note can't be saved"}],"httpHeaders":{},"httpStatusCode":400,"referenceId":"note"}]}"#;
-        assert!(matches!(
-            Salesforce::parse_content_note(&resp(200, bad)),
-            Err(Failure::Rejected { .. })
-        ));
+        let links = sf()
+            .link_documents(&[
+                (text("069RM0000009xVCYAY"), text("003RM0000068xVCYAY")),
+                (text("069RM0000009xVDYAY"), text("00QRM0000011aBcYAY")),
+            ])
+            .unwrap();
+        assert_eq!(
+            body(&links),
+            golden_json("salesforce/content-document-links-create-request.json")
+        );
+        assert!(links.url.ends_with("/v62.0/composite/sobjects"));
+        // One note refused: the other stands (allOrNone false), each result in input order.
+        let res = Salesforce::parse_collection(&resp(
+            200,
+            &golden("salesforce/collections-200-notes-one-refused.json"),
+        ))
+        .unwrap();
+        assert_eq!(res[0], Ok("069RM0000009xVCYAY".into()));
+        assert!(
+            matches!(&res[1], Err(Failure::Rejected { reason }) if reason.starts_with("FIELD_INTEGRITY_EXCEPTION"))
+        );
+        let upd = sf().update_content_notes(&[(text("069X"), text("t"), text("a\nb"))]).unwrap();
+        assert_eq!(upd.method, Method::Patch);
+        assert_eq!(
+            body(&upd)["records"][0],
+            json!({"attributes": {"type": "ContentNote"}, "id": "069X", "Title": "t", "Content": "PHA+YTwvcD48cD5iPC9wPg=="})
+        );
+        assert!(sf().create_content_notes(&vec![(text("t"), text("x")); 201]).is_err());
+        assert!(sf().link_documents(&vec![(text("069X"), text("003X")); 201]).is_err());
+        let relink = sf().update_links(&[text("06AX")]).unwrap();
+        assert_eq!(
+            (relink.method, body(&relink)["records"][0].clone()),
+            (
+                Method::Patch,
+                json!({"attributes": {"type": "ContentDocumentLink"}, "id": "06AX", "ShareType": "V"})
+            )
+        );
+        let find = sf().find_link_request("069X", "003'X");
+        assert!(find.url.ends_with(&format!(
+            "/query?q={}",
+            crate::crm::enc("SELECT Id FROM ContentDocumentLink WHERE ContentDocumentId = '069X' AND LinkedEntityId = '003\\'X'")
+        )));
         assert!(sf()
             .content_version(
                 "big.mp4",

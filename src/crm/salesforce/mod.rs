@@ -1,5 +1,6 @@
 //! Salesforce REST: the connector (search, records, related lists; sans-IO request builders and
 //! parsers) and the backup writer.
+pub mod chat_object;
 mod connector;
 pub mod writer;
 

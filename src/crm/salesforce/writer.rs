@@ -3,13 +3,19 @@
 use super::connector::{self as salesforce, Salesforce};
 use crate::core::model::{Crm, RecordRef};
 use crate::core::outbox::{
-    Batch, DocKey, DocumentWriter, RenderedDoc, Targets, Unit, WriteOp, WriteResult,
+    Batch, DocKey, DocumentWriter, RenderedDoc, Targets, Unit, Write, WriteOp, WriteResult,
 };
 use crate::core::policy::Failure;
 use crate::crm::backup::*;
-use crate::crm::http::{HttpRequest, HttpResponse, Method};
+use crate::crm::http::{HttpRequest, HttpResponse};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The ContentNote of a day part, and the ContentDocumentLink that shares it with the contact
+/// or lead: two documents, each written in sObject Collections of up to 200, the link once its
+/// note has an id.
+pub const NOTE: &str = "content_note";
+pub const LINK: &str = "content_note_link";
 
 pub struct SalesforceWriter {
     pub sf: Salesforce,
@@ -19,6 +25,14 @@ pub struct SalesforceWriter {
     chat_ids: RefCell<BTreeMap<crate::core::outbox::UnitKey, String>>,
     /// Whether the org has `WhatsApp_Chat__c` (asked once per cycle; None = not known yet).
     chat_object: Option<bool>,
+    /// ContentNote ids by note document: stored, created or found this cycle.
+    note_ids: RefCell<BTreeMap<DocKey, String>>,
+    /// Notes the CRM may have had before this cycle (stored written or uncertain): their link
+    /// may exist with no state of its own (an earlier version wrote note and link in one
+    /// Composite call), so it is looked up before it is created.
+    stored_notes: RefCell<BTreeSet<DocKey>>,
+    /// Links a lookup this cycle did not find: created without looking again.
+    links_absent: RefCell<BTreeSet<DocKey>>,
 }
 
 impl SalesforceWriter {
@@ -29,6 +43,27 @@ impl SalesforceWriter {
             targets: Targets::default(),
             chat_ids: RefCell::new(BTreeMap::new()),
             chat_object: None,
+            note_ids: RefCell::new(BTreeMap::new()),
+            stored_notes: RefCell::new(BTreeSet::new()),
+            links_absent: RefCell::new(BTreeSet::new()),
+        }
+    }
+
+    /// The note document a link document shares.
+    fn note_of(link: &DocKey) -> DocKey {
+        DocKey { target: NOTE.into(), ..link.clone() }
+    }
+
+    fn note_id(&self, link: &DocKey) -> Option<String> {
+        self.note_ids.borrow().get(&Self::note_of(link)).cloned()
+    }
+
+    fn note_results(&self, results: &[(DocKey, WriteResult)]) {
+        let mut ids = self.note_ids.borrow_mut();
+        for (k, r) in results {
+            if let WriteResult::Written { id } = r {
+                ids.insert(k.clone(), id.clone());
+            }
         }
     }
 
@@ -78,10 +113,31 @@ impl DocumentWriter for SalesforceWriter {
     }
 
     fn absorb_remote(&mut self, remote: &BTreeMap<DocKey, crate::core::outbox::RemoteState>) {
+        use crate::core::outbox::RemoteState;
         self.note_chat_ids(remote.iter().filter_map(|(k, s)| match s {
-            crate::core::outbox::RemoteState::Written { id, .. } => Some((k, id.as_str())),
+            RemoteState::Written { id, .. } => Some((k, id.as_str())),
             _ => None,
         }));
+        let notes = remote.iter().filter(|(k, _)| k.target == NOTE);
+        *self.stored_notes.borrow_mut() = notes.clone().map(|(k, _)| k.clone()).collect();
+        self.links_absent.borrow_mut().clear();
+        *self.note_ids.borrow_mut() = notes
+            .filter_map(|(k, s)| match s {
+                RemoteState::Written { id, .. } if !id.is_empty() => Some((k.clone(), id.clone())),
+                _ => None,
+            })
+            .collect();
+    }
+
+    fn look_up_first(&self, doc: &DocKey) -> bool {
+        doc.target == LINK
+            && self.stored_notes.borrow().contains(&Self::note_of(doc))
+            && !self.links_absent.borrow().contains(doc)
+    }
+
+    fn waits(&self, w: &Write) -> bool {
+        // A link is made (or looked up) with its note's id; an update names the link itself.
+        w.doc.target == LINK && w.op != WriteOp::Update && self.note_id(&w.doc).is_none()
     }
 
     fn set_targets(&mut self, targets: Targets) {
@@ -111,9 +167,19 @@ impl DocumentWriter for SalesforceWriter {
             targets.push("chat".to_string());
         }
         if self.targets.notes {
-            targets.push("content_note".to_string());
+            targets.push(NOTE.to_string());
         }
         let mut docs = render_parts(unit, salesforce::LONG_TEXT_MAX / 2, &targets, &self.titles);
+        // Each note part's link to the contact or lead: its body never changes.
+        let links: Vec<RenderedDoc> = docs
+            .iter()
+            .filter(|d| d.key.target == NOTE)
+            .map(|d| RenderedDoc {
+                key: DocKey { target: LINK.into(), ..d.key.clone() },
+                body: format!("{}:V", unit.key.record.id),
+            })
+            .collect();
+        docs.extend(links);
         if task {
             docs.extend(render_parts(unit, TASK_PART_MAX, &["task".to_string()], &self.titles));
         }
@@ -123,7 +189,9 @@ impl DocumentWriter for SalesforceWriter {
 
     fn batch_limit(&self, class: &str, op: &WriteOp) -> usize {
         match (class, op) {
-            ("chat", _) | ("task", WriteOp::Create | WriteOp::Update) => salesforce::COLLECTION_MAX,
+            ("chat", _) | ("task" | NOTE | LINK, WriteOp::Create | WriteOp::Update) => {
+                salesforce::COLLECTION_MAX
+            }
             _ => 1,
         }
     }
@@ -176,19 +244,7 @@ impl DocumentWriter for SalesforceWriter {
                         })
                         .collect::<Result<Vec<_>, String>>()?,
                 ),
-                WriteOp::Update => self.sf.update_tasks(
-                    &batch
-                        .writes
-                        .iter()
-                        .map(|w| {
-                            Ok((
-                                w.remote_id.clone().ok_or("update without a task id")?,
-                                title(&w.doc),
-                                body(&w.doc)?,
-                            ))
-                        })
-                        .collect::<Result<Vec<_>, String>>()?,
-                ),
+                WriteOp::Update => self.sf.update_tasks(&doc_updates(batch, title, body)?),
                 WriteOp::Reconcile => {
                     Ok(self.sf.find_task_request(&w.doc.unit.record.id, &title(&w.doc)))
                 }
@@ -219,32 +275,43 @@ impl DocumentWriter for SalesforceWriter {
                 }
             };
         }
+        if batch.class == LINK {
+            let note = |w: &Write| {
+                self.note_id(&w.doc).ok_or_else(|| format!("no note id for {}", w.doc.id()))
+            };
+            return match batch.op {
+                WriteOp::Create => self.sf.link_documents(
+                    &batch
+                        .writes
+                        .iter()
+                        .map(|w| Ok((note(w)?, w.doc.unit.record.id.clone())))
+                        .collect::<Result<Vec<_>, String>>()?,
+                ),
+                WriteOp::Update => self.sf.update_links(
+                    &batch
+                        .writes
+                        .iter()
+                        .map(|w| w.remote_id.clone().ok_or("update without a link id"))
+                        .collect::<Result<Vec<_>, &str>>()?,
+                ),
+                WriteOp::Reconcile => {
+                    Ok(self.sf.find_link_request(&note(w)?, &w.doc.unit.record.id))
+                }
+            };
+        }
         match batch.op {
-            WriteOp::Create => {
-                Ok(self.sf.content_note(&title(&w.doc), &body(&w.doc)?, &w.doc.unit.record.id))
-            }
-            WriteOp::Update => {
-                let id = w.remote_id.clone().ok_or("update without a note id")?;
-                let html: String = body(&w.doc)?
-                    .lines()
-                    .map(|l| format!("<p>{}</p>", html_escape::encode_text(l)))
-                    .collect();
-                let content = base64::Engine::encode(
-                    &base64::engine::general_purpose::STANDARD,
-                    html.as_bytes(),
-                );
-                let json = serde_json::json!({"Title": title(&w.doc), "Content": content});
-                Ok(self.authed(HttpRequest {
-                    method: Method::Patch,
-                    url: self.data_url(&format!("/sobjects/ContentNote/{id}")),
-                    headers: vec![("Content-Type".into(), "application/json".into())],
-                    body: Some(json.to_string().into_bytes()),
-                }))
-            }
+            WriteOp::Create => self.sf.create_content_notes(
+                &batch.writes.iter().map(|w| Ok((title(&w.doc), body(&w.doc)?))).collect::<Result<
+                    Vec<_>,
+                    String,
+                >>(
+                )?,
+            ),
+            WriteOp::Update => self.sf.update_content_notes(&doc_updates(batch, title, body)?),
             WriteOp::Reconcile => {
                 let q = format!(
                     "SELECT Id, Title FROM ContentNote WHERE Title = '{}'",
-                    title(&w.doc).replace('\\', "\\\\").replace('\'', "\\'")
+                    salesforce::soql_quote(&title(&w.doc))
                 );
                 Ok(self.authed(HttpRequest::get(
                     self.data_url(&format!("/query?q={}", crate::crm::enc(&q))),
@@ -274,29 +341,45 @@ impl DocumentWriter for SalesforceWriter {
             };
             return vec![(w.doc.clone(), r)];
         }
-        let r = match batch.op {
-            WriteOp::Create if file => match Salesforce::parse_single(resp) {
-                Ok(id) => WriteResult::Written { id },
-                Err(f) => WriteResult::Failed(f),
-            },
-            WriteOp::Update if file => match salesforce::classify(resp) {
+        if batch.class == LINK {
+            if batch.op != WriteOp::Reconcile {
+                return item_results(batch, Salesforce::parse_collection(resp));
+            }
+            let r = match salesforce::classify(resp) {
                 Some(f) => WriteResult::Failed(f),
                 None => first_record(resp),
-            },
-            WriteOp::Create => match Salesforce::parse_content_note(resp) {
+            };
+            if r == WriteResult::Absent {
+                self.links_absent.borrow_mut().insert(w.doc.clone());
+            }
+            return vec![(w.doc.clone(), r)];
+        }
+        if !file {
+            // The ContentNote.
+            if batch.op != WriteOp::Reconcile {
+                let results = item_results(batch, Salesforce::parse_collection(resp));
+                self.note_results(&results);
+                return results;
+            }
+            let r = match salesforce::classify(resp) {
+                Some(f) => WriteResult::Failed(f),
+                None => first_record(resp),
+            };
+            if r == WriteResult::Absent {
+                // No note, so no link either: the note is created again, then its link.
+                self.stored_notes.borrow_mut().remove(&w.doc);
+                self.note_ids.borrow_mut().remove(&w.doc);
+            }
+            let results = vec![(w.doc.clone(), r)];
+            self.note_results(&results);
+            return results;
+        }
+        let r = match batch.op {
+            WriteOp::Create => match Salesforce::parse_single(resp) {
                 Ok(id) => WriteResult::Written { id },
                 Err(f) => WriteResult::Failed(f),
             },
-            WriteOp::Update => match salesforce::classify(resp) {
-                Some(f) => WriteResult::Failed(f),
-                None if resp.status == 204 || resp.status == 200 => {
-                    WriteResult::Written { id: w.remote_id.clone().unwrap_or_default() }
-                }
-                None => WriteResult::Failed(Failure::Transient {
-                    reason: format!("HTTP {} updating the note", resp.status),
-                }),
-            },
-            WriteOp::Reconcile => match salesforce::classify(resp) {
+            WriteOp::Update | WriteOp::Reconcile => match salesforce::classify(resp) {
                 Some(f) => WriteResult::Failed(f),
                 None => first_record(resp),
             },

@@ -11,6 +11,7 @@ use crate::crm::{
     json, json_request, str_of, transport_failure, Budget, Connector, CreateKind, Created, Failure,
 };
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 pub const NOTE_MAX_CHARS: usize = 65_535;
 pub const NOTE_TITLE_MAX: usize = 120;
@@ -23,6 +24,13 @@ pub const RELATED_PER_PAGE: u32 = 200;
 pub const SEARCH_CAP: u32 = 2000;
 const REVOKED: &[&str] = &["invalid_code"];
 const PHONE_FIELDS: &[&str] = &["Phone", "Mobile", "Home_Phone", "Other_Phone", "Asst_Phone"];
+/// Conditions one `criteria` may carry: "a maximum of 10 criteria (with same or different
+/// columns) with equals and starts_with" (v2 search-records page; Kaizen #30 "Parameters in
+/// Zoho CRM APIs"). The API's own error text names 15 (`CRITERIA_LIMIT_EXCEEDED`); the lower
+/// documented figure is kept.
+pub const CRITERIA_MAX: usize = 10;
+/// `criteria` is at most 3000 characters (module search reference).
+pub const CRITERIA_MAX_CHARS: usize = 3000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Zoho {
@@ -32,6 +40,21 @@ pub struct Zoho {
     pub access_token: String,
     /// `org[0].domain_name` from `GET /org`, for deep links.
     pub org_domain: Option<String>,
+    /// Per module (`Leads`, `Contacts`), the org's own `Lead_Source` picklist value for
+    /// WhatsApp, once read from the fields metadata (`None`: the picklist has no such value).
+    /// A module missing here has not been looked up yet.
+    pub lead_sources: BTreeMap<String, Option<String>>,
+}
+
+/// The lead source crmsync names when the org's picklist offers it.
+pub const LEAD_SOURCE: &str = "WhatsApp";
+
+/// The module a create of `kind` writes to.
+pub fn create_module(kind: CreateKind) -> &'static str {
+    match kind {
+        CreateKind::Contact => "Contacts",
+        CreateKind::Lead => "Leads",
+    }
 }
 
 fn module(kind: RecordKind) -> &'static str {
@@ -42,11 +65,23 @@ fn module(kind: RecordKind) -> &'static str {
     }
 }
 
-/// Authorization URL (consent). Zoho redirects back with `code`, `location`, `accounts-server`.
-pub fn authorize_url(client_id: &str, redirect_uri: &str, state: &str, scopes: &[&str]) -> String {
+/// Authorization URL (consent) at `dc`'s accounts server. Zoho redirects back with `code`,
+/// `location` and `accounts-server`. With `challenge` (a mobile-based client) the request
+/// carries PKCE S256 (https://www.zoho.com/accounts/protocol/oauth/mobile-and-desktop-apps/get-authorization-code.html).
+pub fn authorize_url(
+    dc: ZohoDc,
+    client_id: &str,
+    redirect_uri: &str,
+    state: &str,
+    scopes: &[&str],
+    challenge: Option<&str>,
+) -> String {
+    let pkce = challenge
+        .map(|c| format!("&code_challenge={}&code_challenge_method=S256", crate::crm::enc(c)))
+        .unwrap_or_default();
     format!(
-        "{}/oauth/v2/auth?scope={}&client_id={}&response_type=code&access_type=offline&prompt=consent&redirect_uri={}&state={}",
-        ZohoDc::Us.accounts(),
+        "{}/oauth/v2/auth?scope={}&client_id={}&response_type=code&access_type=offline&prompt=consent&redirect_uri={}&state={}{pkce}",
+        dc.accounts(),
         crate::crm::enc(&scopes.join(",")),
         crate::crm::enc(client_id),
         crate::crm::enc(redirect_uri),
@@ -54,6 +89,11 @@ pub fn authorize_url(client_id: &str, redirect_uri: &str, state: &str, scopes: &
     )
 }
 
+/// What crmsync reads and writes: contacts and leads (match, create), deals (read), notes and
+/// attachments (the backup), the org (record links), and the module and related-list
+/// metadata the setup check reads (which modules this user may read or create, whether the
+/// Deals list is visible on contacts), and the fields metadata a create reads (whether the
+/// org's `Lead_Source` picklist has a WhatsApp value).
 pub const SCOPES: &[&str] = &[
     "ZohoCRM.modules.contacts.ALL",
     "ZohoCRM.modules.leads.ALL",
@@ -61,39 +101,45 @@ pub const SCOPES: &[&str] = &[
     "ZohoCRM.modules.notes.ALL",
     "ZohoCRM.modules.attachments.ALL",
     "ZohoCRM.org.READ",
+    "ZohoCRM.settings.modules.READ",
+    "ZohoCRM.settings.related_lists.READ",
+    "ZohoCRM.settings.fields.READ",
 ];
 
-/// Exchange the grant code at the `accounts-server` the redirect named.
+/// Exchange the grant code at the `accounts-server` the redirect named; the secret only when
+/// the client has one, the PKCE verifier when the authorization carried a challenge.
 pub fn code_exchange(
     dc: ZohoDc,
     client_id: &str,
-    secret: &str,
+    secret: Option<&str>,
     redirect_uri: &str,
     code: &str,
+    verifier: Option<&str>,
 ) -> HttpRequest {
-    auth::token_request(
-        format!("{}/oauth/v2/token", dc.accounts()),
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", client_id),
-            ("client_secret", secret),
-            ("redirect_uri", redirect_uri),
-            ("code", code),
-        ],
-    )
+    let mut pairs = vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", client_id),
+        ("redirect_uri", redirect_uri),
+        ("code", code),
+    ];
+    if let Some(s) = secret.map(str::trim).filter(|s| !s.is_empty()) {
+        pairs.push(("client_secret", s));
+    }
+    if let Some(v) = verifier {
+        pairs.push(("code_verifier", v));
+    }
+    auth::token_request(format!("{}/oauth/v2/token", dc.accounts()), &pairs)
 }
 
 /// Refresh (also the paste-credentials path: a Self Client refresh token + client id/secret).
+/// A mobile-based client has no secret: none is sent.
 pub fn refresh(dc: ZohoDc, client_id: &str, secret: &str, refresh_token: &str) -> HttpRequest {
-    auth::token_request(
-        format!("{}/oauth/v2/token", dc.accounts()),
-        &[
-            ("refresh_token", refresh_token),
-            ("client_id", client_id),
-            ("client_secret", secret),
-            ("grant_type", "refresh_token"),
-        ],
-    )
+    let mut pairs = vec![("refresh_token", refresh_token), ("client_id", client_id)];
+    if !secret.trim().is_empty() {
+        pairs.push(("client_secret", secret));
+    }
+    pairs.push(("grant_type", "refresh_token"));
+    auth::token_request(format!("{}/oauth/v2/token", dc.accounts()), &pairs)
 }
 
 pub fn parse_token(resp: &HttpResponse, now_ms: u64) -> Result<auth::Tokens, Failure> {
@@ -182,6 +228,15 @@ impl Zoho {
         ))))
     }
 
+    /// `GET /{module}/search?criteria=` with one prepared criteria string (see `phone_criteria`).
+    pub fn criteria_page(&self, kind: RecordKind, criteria: &str, page: u32) -> HttpRequest {
+        self.authed(HttpRequest::get(self.url(&format!(
+            "/{}/search?criteria={}&page={page}&per_page={SEARCH_PER_PAGE}",
+            module(kind),
+            crate::crm::enc(criteria)
+        ))))
+    }
+
     /// The next page's request when the answer says `more_records` (and the 2000 cap allows).
     pub fn next_search_page(&self, req: &HttpRequest, resp: &HttpResponse) -> Option<HttpRequest> {
         let v: Value = serde_json::from_slice(&resp.body).ok()?;
@@ -212,6 +267,53 @@ impl Zoho {
             .and_then(|o| o.get(0))
             .and_then(|o| str_of(o, "domain_name"))
             .ok_or_else(|| Failure::Transient { reason: "org answer without domain_name".into() })
+    }
+
+    /// The org's home currency (`org[0].iso_code`, e.g. `BRL`): deal amounts are in it
+    /// unless the org uses several currencies and the deal names its own (`Currency`).
+    pub fn parse_org_currency(resp: &HttpResponse) -> Option<String> {
+        if classify(resp).is_some() {
+            return None;
+        }
+        let v = json(resp).ok()?;
+        v.get("org").and_then(|o| o.get(0)).and_then(|o| str_of(o, "iso_code"))
+    }
+
+    /// `GET /settings/fields?module=…` (crm-oas v8 fields.json, "Get Fields"; v8 "Fields
+    /// Metadata" page): the module's fields with each picklist's `pick_list_values`.
+    pub fn fields_request(&self, module: &str) -> HttpRequest {
+        self.authed(HttpRequest::get(self.url(&format!("/settings/fields?module={module}"))))
+    }
+
+    /// The `Lead_Source` picklist value that means WhatsApp (matched on `actual_value` or
+    /// `display_value`, case aside), as the org spells its `actual_value`; None when the
+    /// picklist has none or the module has no `Lead_Source` field.
+    pub fn parse_lead_source(resp: &HttpResponse) -> Result<Option<String>, Failure> {
+        if resp.status == 204 {
+            return Ok(None);
+        }
+        if let Some(f) = classify(resp) {
+            return Err(f);
+        }
+        let v = json(resp)?;
+        let fields = v.get("fields").and_then(Value::as_array).cloned().unwrap_or_default();
+        let Some(field) =
+            fields.iter().find(|f| str_of(f, "api_name").as_deref() == Some("Lead_Source"))
+        else {
+            return Ok(None);
+        };
+        let values =
+            field.get("pick_list_values").and_then(Value::as_array).cloned().unwrap_or_default();
+        Ok(values.iter().find_map(|p| {
+            let actual = str_of(p, "actual_value");
+            let names = [actual.clone(), str_of(p, "display_value")];
+            names
+                .iter()
+                .flatten()
+                .any(|n| n.trim().eq_ignore_ascii_case(LEAD_SOURCE))
+                .then(|| actual.or_else(|| str_of(p, "display_value")))
+                .flatten()
+        }))
     }
 
     /// The contact's deals, to pick the 5 most recently modified. The related-records read
@@ -312,19 +414,7 @@ impl Zoho {
 
     /// The id of the note whose title starts with `title_key`, if any (204 = no notes).
     pub fn find_note(resp: &HttpResponse, title_key: &str) -> Result<Option<String>, Failure> {
-        if resp.status == 204 {
-            return Ok(None);
-        }
-        if let Some(f) = classify(resp) {
-            return Err(f);
-        }
-        let v = json(resp)?;
-        Ok(v.get("data")
-            .and_then(|d| d.as_array())
-            .and_then(|a| {
-                a.iter().find(|n| str_of(n, "Note_Title").is_some_and(|t| t.starts_with(title_key)))
-            })
-            .and_then(|n| str_of(n, "id")))
+        find_by_prefix(resp, "Note_Title", title_key)
     }
 
     /// Multipart upload to the record's Attachments; over 100 MB is a per-file error.
@@ -372,19 +462,7 @@ impl Zoho {
 
     /// The id of the attachment whose name starts with `marker`; 204 = none.
     pub fn find_attachment(resp: &HttpResponse, marker: &str) -> Result<Option<String>, Failure> {
-        if resp.status == 204 {
-            return Ok(None);
-        }
-        if let Some(f) = classify(resp) {
-            return Err(f);
-        }
-        let v = json(resp)?;
-        Ok(v.get("data")
-            .and_then(|d| d.as_array())
-            .and_then(|a| {
-                a.iter().find(|x| str_of(x, "File_Name").is_some_and(|n| n.starts_with(marker)))
-            })
-            .and_then(|x| str_of(x, "id")))
+        find_by_prefix(resp, "File_Name", marker)
     }
 
     pub fn parse_attachment(resp: &HttpResponse) -> Result<String, Failure> {
@@ -432,13 +510,13 @@ impl Connector for Zoho {
         Crm::Zoho
     }
 
+    /// One `criteria` search per module OR-ing every phone field with every number that
+    /// matters (`phone_criteria`); split only when the conditions exceed the documented 10.
     fn search_requests(&self, variants: &[String]) -> Vec<HttpRequest> {
-        // The spec's phone pattern; shorter or odd variants would only earn a 400.
-        let ok =
-            |p: &&String| p.chars().filter(|c| c.is_ascii_digit()).count() >= 3 && p.len() <= 50;
+        let criteria = phone_criteria(variants);
         [RecordKind::Contact, RecordKind::Lead]
             .into_iter()
-            .flat_map(|k| variants.iter().filter(ok).map(move |p| self.search_page(k, p, 1)))
+            .flat_map(|k| criteria.iter().map(move |c| self.criteria_page(k, c, 1)))
             .collect()
     }
 
@@ -485,14 +563,12 @@ impl Connector for Zoho {
     }
 
     /// What the rep typed: name, mobile, e-mail, and for leads the company (a contact's
-    /// company is an Account lookup, not a text field). No `Lead_Source`: it is a picklist
-    /// whose values are the org's own, and an unknown value is an INVALID_DATA error.
+    /// company is an Account lookup, not a text field). `Lead_Source` only when the org's
+    /// picklist has a WhatsApp value (`lead_sources`, read from the fields metadata): its
+    /// values are the org's own, and a stock org has none for WhatsApp.
     fn create_request(&self, kind: CreateKind, new: &crate::crm::NewRecord) -> HttpRequest {
         let (first, last) = split_name(&new.name);
-        let m = match kind {
-            CreateKind::Contact => "Contacts",
-            CreateKind::Lead => "Leads",
-        };
+        let m = create_module(kind);
         let mut rec = serde_json::Map::new();
         if let Some(f) = first {
             rec.insert("First_Name".into(), json!(f));
@@ -506,6 +582,9 @@ impl Connector for Zoho {
             (kind, new.company.as_deref().map(str::trim).filter(|c| !c.is_empty()))
         {
             rec.insert("Company".into(), json!(c));
+        }
+        if let Some(Some(source)) = self.lead_sources.get(m) {
+            rec.insert("Lead_Source".into(), json!(source));
         }
         self.authed(json_request(
             Method::Post,
@@ -588,6 +667,43 @@ impl Connector for Zoho {
     }
 }
 
+/// The `criteria` strings that look one number up in every phone field:
+/// `((Phone:equals:…)or(Mobile:equals:…)or…)`. With more than one condition `equals` matches
+/// values that contain the term ("ABC" finds "ABC Inc", v2 search-records page), so a variant
+/// whose digits contain another variant's digits adds nothing: only the shortest forms of
+/// each line are searched (for most numbers one, the national number; two for the Brazilian,
+/// Mexican and Argentinian old/new forms). Values are digits only, so nothing needs escaping;
+/// the spec's phone rule (at least 3 digits) still applies. Conditions are grouped
+/// `CRITERIA_MAX` to a string, a variant's fields never split across two.
+pub fn phone_criteria(variants: &[String]) -> Vec<String> {
+    let mut terms: Vec<String> = Vec::new();
+    for v in variants {
+        let d: String = v.chars().filter(char::is_ascii_digit).collect();
+        if d.len() >= 3 && d.len() <= 50 && !terms.contains(&d) {
+            terms.push(d);
+        }
+    }
+    terms.sort_by_key(String::len);
+    let mut minimal: Vec<String> = Vec::new();
+    for t in terms {
+        if !minimal.iter().any(|m| t.contains(m.as_str())) {
+            minimal.push(t);
+        }
+    }
+    let per_call = (CRITERIA_MAX / PHONE_FIELDS.len()).max(1);
+    minimal
+        .chunks(per_call)
+        .map(|chunk| {
+            let conds: Vec<String> = chunk
+                .iter()
+                .flat_map(|t| PHONE_FIELDS.iter().map(move |f| format!("({f}:equals:{t})")))
+                .collect();
+            format!("({})", conds.join("or"))
+        })
+        .filter(|c| c.len() <= CRITERIA_MAX_CHARS)
+        .collect()
+}
+
 /// Zoho's ISO 8601 times (`2026-11-20T14:45:00+05:30`) as seconds since 1970 UTC.
 pub fn zoho_time_secs(t: &str) -> Option<i64> {
     let b = t.as_bytes();
@@ -639,6 +755,26 @@ pub fn split_name(name: &str) -> (Option<String>, String) {
     }
 }
 
+/// The id of the first record of a related list whose `field` starts with `prefix`
+/// (204 = an empty list).
+fn find_by_prefix(
+    resp: &HttpResponse,
+    field: &str,
+    prefix: &str,
+) -> Result<Option<String>, Failure> {
+    if resp.status == 204 {
+        return Ok(None);
+    }
+    if let Some(f) = classify(resp) {
+        return Err(f);
+    }
+    let v = json(resp)?;
+    Ok(v.get("data")
+        .and_then(|d| d.as_array())
+        .and_then(|a| a.iter().find(|x| str_of(x, field).is_some_and(|t| t.starts_with(prefix))))
+        .and_then(|x| str_of(x, "id")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -650,6 +786,7 @@ mod tests {
             api_domain: "https://www.zohoapis.eu".into(),
             access_token: "1000.at".into(),
             org_domain: Some("org20079892132".into()),
+            lead_sources: BTreeMap::new(),
         }
     }
 
@@ -665,11 +802,28 @@ mod tests {
             String::from_utf8(r.body.unwrap()).unwrap(),
             "refresh_token=1000.sandbox.refresh&client_id=1000.SANDBOXCLIENT&client_secret=sandbox-secret&grant_type=refresh_token"
         );
-        let c = code_exchange(ZohoDc::Eu, "id", "s", "https://x.chromiumapp.org/", "1000.code");
+        let c = code_exchange(
+            ZohoDc::Eu,
+            "id",
+            Some("s"),
+            "https://x.chromiumapp.org/",
+            "1000.code",
+            None,
+        );
         assert!(String::from_utf8(c.body.unwrap())
             .unwrap()
             .contains("grant_type=authorization_code"));
-        let a = authorize_url("1000.ID", "https://x.chromiumapp.org/", "st", SCOPES);
+        // A mobile-based client: PKCE verifier, no secret, and none on refresh either.
+        let m = code_exchange(ZohoDc::In, "id", None, "https://x/", "1000.code", Some("VER"));
+        let body = String::from_utf8(m.body.unwrap()).unwrap();
+        assert!(body.contains("code_verifier=VER") && !body.contains("client_secret"), "{body}");
+        let r = refresh(ZohoDc::In, "id", "", "1000.r");
+        assert!(!String::from_utf8(r.body.unwrap()).unwrap().contains("client_secret"));
+        let p = authorize_url(ZohoDc::Cn, "1000.ID", "https://x/", "st", SCOPES, Some("CH"));
+        assert!(p.starts_with("https://accounts.zoho.com.cn/oauth/v2/auth?"));
+        assert!(p.ends_with("&code_challenge=CH&code_challenge_method=S256"), "{p}");
+        let a =
+            authorize_url(ZohoDc::Us, "1000.ID", "https://x.chromiumapp.org/", "st", SCOPES, None);
         assert!(a.starts_with(
             "https://accounts.zoho.com/oauth/v2/auth?scope=ZohoCRM.modules.contacts.ALL%2C"
         ));
@@ -680,7 +834,7 @@ mod tests {
     fn search_encodes_plus_and_parses_records() {
         let reqs = z().search_requests(&["+919876543210".into(), "12".into()]);
         assert_eq!(reqs.len(), 2, "too-short variant skipped, contacts then leads");
-        assert_eq!(reqs[0].url, "https://www.zohoapis.eu/crm/v8/Contacts/search?phone=%2B919876543210&page=1&per_page=200");
+        assert_eq!(reqs[0].url, "https://www.zohoapis.eu/crm/v8/Contacts/search?criteria=%28%28Phone%3Aequals%3A919876543210%29or%28Mobile%3Aequals%3A919876543210%29or%28Home_Phone%3Aequals%3A919876543210%29or%28Other_Phone%3Aequals%3A919876543210%29or%28Asst_Phone%3Aequals%3A919876543210%29%29&page=1&per_page=200");
         assert!(reqs[1].url.contains("/Leads/search"));
         assert!(reqs[0]
             .headers
@@ -700,6 +854,35 @@ mod tests {
             ]
         );
         assert_eq!(z().parse_search(&resp(204, b"")).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn one_criteria_search_per_module_covers_every_variant_within_the_limit() {
+        // Before: one `phone=` search per variant and module (12 calls for a Brazilian number).
+        let br = crate::core::phone::search_variants("+5511987654321");
+        assert!(br.len() >= 6);
+        let reqs = z().search_requests(&br);
+        assert_eq!(reqs.len(), 2, "one call per module");
+        let c = phone_criteria(&br);
+        assert_eq!(c.len(), 1);
+        // The national forms of the 9th-digit and the old line; the longer forms contain them.
+        assert!(
+            c[0].contains("(Phone:equals:11987654321)")
+                && c[0].contains("(Asst_Phone:equals:1187654321)")
+        );
+        assert_eq!(c[0].matches(":equals:").count(), CRITERIA_MAX);
+        assert!(!c[0].contains("5511987654321"));
+        // Over the limit (three unrelated lines): split, no call over 10 conditions.
+        let three: Vec<String> =
+            ["+14155552671", "+442079460958", "+919876543210"].map(String::from).to_vec();
+        let split = phone_criteria(&three);
+        assert_eq!(split.len(), 2);
+        assert!(split.iter().all(|c| c.matches(":equals:").count() <= CRITERIA_MAX));
+        assert_eq!(phone_criteria(&["12".into()]), Vec::<String>::new());
+        // Pages and the module of the answer still follow the request.
+        let first = z().criteria_page(RecordKind::Lead, &c[0], 1);
+        let more = resp(200, br#"{"data":[],"info":{"page":1,"more_records":true}}"#);
+        assert!(z().next_search_page(&first, &more).unwrap().url.contains("&page=2&"));
     }
 
     #[test]
@@ -744,6 +927,38 @@ mod tests {
             body: vec![],
         };
         assert_eq!(budget(&b).remaining, Some(4200));
+    }
+
+    #[test]
+    fn lead_source_is_sent_only_when_the_org_picklist_has_whatsapp() {
+        // Before: no fields-metadata read, and never a `Lead_Source`, even in an org whose
+        // picklist has a WhatsApp value.
+        let typed = crate::crm::NewRecord::new("Priya Sharma", "+919876543210");
+        let f = z().fields_request("Leads");
+        assert_eq!(f.url, "https://www.zohoapis.eu/crm/v8/settings/fields?module=Leads");
+        assert_eq!(f.method, Method::Get);
+        let with =
+            Zoho::parse_lead_source(&resp(200, &golden("zoho/fields-leads-200-whatsapp.json")));
+        assert_eq!(with, Ok(Some("WhatsApp".into())));
+        let stock = Zoho::parse_lead_source(&resp(200, &golden("zoho/fields-leads-200.json")));
+        assert_eq!(stock, Ok(None));
+        assert!(
+            Zoho::parse_lead_source(&resp(401, &golden("zoho/invalid-token-401.json"))).is_err()
+        );
+        let mut known = z();
+        known.lead_sources.insert("Leads".into(), with.unwrap());
+        assert_eq!(
+            body(&known.create_request(CreateKind::Lead, &typed))["data"][0]["Lead_Source"],
+            json!("WhatsApp")
+        );
+        // The Contacts picklist is its own: not read yet, nothing sent there.
+        assert!(body(&known.create_request(CreateKind::Contact, &typed))["data"][0]
+            .get("Lead_Source")
+            .is_none());
+        known.lead_sources.insert("Leads".into(), None);
+        assert!(body(&known.create_request(CreateKind::Lead, &typed))["data"][0]
+            .get("Lead_Source")
+            .is_none());
     }
 
     #[test]
@@ -884,6 +1099,10 @@ mod tests {
                 .unwrap(),
             "acmeinc"
         );
+        let org = br#"{"org":[{"id":"1","domain_name":"acmeinc","currency":"Indian Rupee","iso_code":"INR"}]}"#;
+        assert_eq!(Zoho::parse_org_currency(&resp(200, org)).as_deref(), Some("INR"));
+        assert_eq!(Zoho::parse_org_currency(&resp(200, br#"{"org":[{"id":"1"}]}"#)), None);
+        assert_eq!(Zoho::parse_org_currency(&resp(401, br#"{"code":"INVALID_TOKEN"}"#)), None);
         let a =
             z().attachment_request(RecordKind::Lead, "9", "chat \"x\".pdf", b"PDF", "b0").unwrap();
         assert_eq!(a.url, "https://www.zohoapis.eu/crm/v8/Leads/9/Attachments");

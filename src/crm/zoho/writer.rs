@@ -149,17 +149,7 @@ impl DocumentWriter for ZohoWriter {
                 self.zoho.create_notes(&notes)
             }
             WriteOp::Update => {
-                let notes = batch
-                    .writes
-                    .iter()
-                    .map(|w| {
-                        Ok((
-                            w.remote_id.clone().ok_or("update without a note id")?,
-                            title(&w.doc),
-                            body(&w.doc)?,
-                        ))
-                    })
-                    .collect::<Result<Vec<_>, String>>()?;
+                let notes = doc_updates(batch, title, body)?;
                 self.zoho.update_notes(&notes)
             }
             WriteOp::Reconcile => {

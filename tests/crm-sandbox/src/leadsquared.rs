@@ -34,7 +34,7 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
         return json_resp(
             200,
             json!({"Id": "a1b2c3d4-0000-4000-8000-000000000001", "FirstName": "Rita", "LastName": "Rep", "EmailAddress": "rita@crmsync.example",
-            "Role": "Administrator", "OrgId": "54321", "OrgShortCode": "crmsyncdemo", "TimeZone": "Asia/Kolkata", "DefaultCountryCode": "+91",
+            "Role": state.config().lsq_role, "OrgId": "54321", "OrgShortCode": "crmsyncdemo", "TimeZone": "Asia/Kolkata", "DefaultCountryCode": "+91",
             "LSQCommonServiceURLs": {"api": LSQ_API_HOST, "app": LSQ_API_HOST.trim_start_matches("api-")}}),
         );
     }
@@ -107,6 +107,17 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
             }
         }
         (&Method::POST, "LeadManagement.svc/Lead.Create") => lead_create(state, r),
+        // Activity types are account settings: only an Administrator's keys may add one here
+        // (the response-code table's 401 for a caller without the right).
+        (&Method::POST, "ProspectActivity.svc/CreateType")
+            if state.config().lsq_role != "Administrator" =>
+        {
+            error(
+                401,
+                "MXUnAuthorizedAccessException",
+                "You do not have permission to perform this action",
+            )
+        }
         (&Method::POST, "ProspectActivity.svc/CreateType") => create_type(state, r),
         (&Method::GET, "ProspectActivity.svc/ActivityTypes.Get") => {
             json_resp(200, json!(state.db.list("leadsquared", "activity_types")))

@@ -24,12 +24,13 @@ pub mod seed;
 pub mod tls;
 pub mod zoho;
 
-pub const USAGE: &str = "usage: crm-sandbox --listen 127.0.0.1:PORT --data DIR [--seed demo|demo-chat-object] [--www DIR]";
+pub const USAGE: &str = "usage: crm-sandbox --listen 127.0.0.1:PORT --data DIR [--seed demo|demo-chat-object|demo-read-only|demo-hidden-deals|demo-no-api] [--www DIR]";
 
-/// WhatsApp Web's CSP as copied from the live site (script-src allows wasm).
-pub const WHATSAPP_CSP: &str = "default-src 'self' blob: 'wasm-unsafe-eval'; script-src blob: 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob: data:; frame-src 'self' chrome-extension:";
+/// WhatsApp Web's CSP as copied from the live site (shared/reference whatsapp-web.md §7):
+/// no `frame-src` (frames fall back to `default-src`), a fresh script nonce per page (`{nonce}`).
+pub const WHATSAPP_CSP: &str = "default-src 'self' blob: 'wasm-unsafe-eval';script-src blob: 'self' 'nonce-{nonce}' https://static.whatsapp.net 'wasm-unsafe-eval';style-src data: blob: 'self' 'unsafe-inline';connect-src 'self' https://*.whatsapp.net blob: data: wss://web.whatsapp.com;img-src 'self' data: blob: https://*.whatsapp.net";
 /// The same without 'wasm-unsafe-eval': what the content script must survive.
-pub const STRICT_CSP: &str = "default-src 'self' blob:; script-src blob: 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' blob: data:; frame-src 'self' chrome-extension:";
+pub const STRICT_CSP: &str = "default-src 'self' blob:;script-src blob: 'self' 'nonce-{nonce}' https://static.whatsapp.net;style-src data: blob: 'self' 'unsafe-inline';connect-src 'self' https://*.whatsapp.net blob: data: wss://web.whatsapp.com;img-src 'self' data: blob: https://*.whatsapp.net";
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -68,6 +69,14 @@ impl Options {
     }
 }
 
+/// PKCE S256 (RFC 7636 §4.2): base64url(sha256(verifier)), no padding.
+pub fn pkce_s256(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
 /// Settings tests may change at run time (`POST /__sandbox/config`).
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -93,6 +102,31 @@ pub struct Config {
     pub zoho_deals_list: String,
     /// Salesforce connected app: "Require Secret for Web Server Flow" (on by default).
     pub salesforce_require_secret: bool,
+    /// The product's Zoho client is enabled in these data centres only (Multi-DC in the API
+    /// console, https://www.zoho.com/accounts/protocol/oauth/multi-dc.html); elsewhere its
+    /// token requests answer `invalid_client`.
+    pub zoho_multi_dc: Vec<String>,
+    /// The data centre the rep's Zoho account lives in: sign-in started at any accounts server
+    /// redirects with this `accounts-server` (None: where it started).
+    pub zoho_user_dc: Option<String>,
+    /// The Zoho user's profile: "full", "read_only" (may not create notes), "no_api" (no API
+    /// access: every API call answers 403 NO_PERMISSION, v8 status codes).
+    pub zoho_user: String,
+    /// The org installed the product's external client app (help article 005132365: since
+    /// September 2025 uninstalled apps are blocked for users without "Approve Uninstalled
+    /// Connected Apps").
+    pub salesforce_app_installed: bool,
+    /// The Salesforce user: "full", "read_only" (no Create on Task, ContentNote), "no_api"
+    /// (403 API_DISABLED_FOR_ORG on every REST call), "no_customize" (a standard user: data
+    /// access, but neither "Modify All Data" nor "Modify Metadata Through Metadata API
+    /// Functions", so `createMetadata()` is refused with INSUFFICIENT_ACCESS).
+    pub salesforce_user: String,
+    /// The role of the LeadSquared keys' user (Administrator, Sales_Manager, Sales_User,
+    /// Marketing_User: the roles of create-a-user on apidocs.leadsquared.com).
+    pub lsq_role: String,
+    /// The org's `Lead_Source` picklist (the values a stock org ships with have no WhatsApp;
+    /// `"zoho_lead_sources": [...]` replaces them, e.g. with one an admin added).
+    pub zoho_lead_sources: Vec<String>,
 }
 
 impl Default for Config {
@@ -109,6 +143,29 @@ impl Default for Config {
             zoho_concurrency: 10,
             zoho_deals_list: "visible".into(),
             salesforce_require_secret: true,
+            zoho_multi_dc: ["us", "eu", "in", "au", "jp", "ca", "sa", "uk", "cn"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            zoho_user_dc: None,
+            zoho_user: "full".into(),
+            salesforce_app_installed: true,
+            salesforce_user: "full".into(),
+            lsq_role: "Administrator".into(),
+            zoho_lead_sources: [
+                "-None-",
+                "Advertisement",
+                "Cold Call",
+                "Employee Referral",
+                "Online Store",
+                "Partner",
+                "Trade Show",
+                "Web Download",
+                "Chat",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         }
     }
 }
@@ -242,6 +299,7 @@ pub fn router(state: Shared) -> axum::Router {
 /// The shared state over DIR, seeded when asked (seeding is idempotent).
 pub fn build(dir: &Path, www: Option<PathBuf>, seed: Option<&str>) -> Result<Shared, String> {
     let db = db::Db::open(dir)?;
+    let mut config = Config::default();
     match seed {
         // A stock org: no WhatsApp_Chat__c (custom objects exist only once deployed).
         Some("demo") => seed::demo(&db),
@@ -250,8 +308,30 @@ pub fn build(dir: &Path, www: Option<PathBuf>, seed: Option<&str>) -> Result<Sha
             seed::demo(&db);
             db.kv_set("sf:chat_object", "1");
         }
+        // The same records seen by users without write permission: a Zoho profile that may
+        // not create notes, a Salesforce user without Create on Task and ContentNote, a
+        // LeadSquared Sales_User in a tenant without the activity type (the missing object).
+        Some("demo-read-only") => {
+            seed::demo(&db);
+            config.zoho_user = "read_only".into();
+            config.salesforce_user = "read_only".into();
+            config.lsq_role = "Sales_User".into();
+        }
+        // The Deals related list hidden in the Contacts layout.
+        Some("demo-hidden-deals") => {
+            seed::demo(&db);
+            config.zoho_deals_list = "hidden".into();
+        }
+        // Users without API access (Zoho profile without it, Salesforce without API Enabled).
+        Some("demo-no-api") => {
+            seed::demo(&db);
+            config.zoho_user = "no_api".into();
+            config.salesforce_user = "no_api".into();
+        }
         Some(other) => {
-            return Err(format!("unknown seed {other:?} (`demo` or `demo-chat-object`)"))
+            return Err(format!(
+                "unknown seed {other:?} (`demo`, `demo-chat-object`, `demo-read-only`, `demo-hidden-deals` or `demo-no-api`)"
+            ))
         }
         None => {}
     }
@@ -259,7 +339,7 @@ pub fn build(dir: &Path, www: Option<PathBuf>, seed: Option<&str>) -> Result<Sha
         db,
         www,
         faults: Mutex::new(Vec::new()),
-        config: Mutex::new(Config::default()),
+        config: Mutex::new(config),
         lsq_calls: Mutex::new(Vec::new()),
         zoho_in_flight: Default::default(),
     }))
@@ -423,6 +503,30 @@ fn sandbox_api(state: &Shared, r: &Req) -> Option<Response> {
                     if let Some(x) = v.get("zoho_deals_list").and_then(Value::as_str) {
                         c.zoho_deals_list = x.into();
                     }
+                    if let Some(x) = v.get("zoho_multi_dc").and_then(Value::as_array) {
+                        c.zoho_multi_dc =
+                            x.iter().filter_map(|d| d.as_str().map(str::to_string)).collect();
+                    }
+                    if let Some(x) = v.get("zoho_lead_sources").and_then(Value::as_array) {
+                        c.zoho_lead_sources =
+                            x.iter().filter_map(|d| d.as_str().map(str::to_string)).collect();
+                    }
+                    if let Some(x) = v.get("zoho_user_dc") {
+                        c.zoho_user_dc = x.as_str().map(str::to_string);
+                    }
+                    let c = &mut *c;
+                    for (key, field) in [
+                        ("zoho_user", &mut c.zoho_user),
+                        ("salesforce_user", &mut c.salesforce_user),
+                        ("lsq_role", &mut c.lsq_role),
+                    ] {
+                        if let Some(x) = v.get(key).and_then(Value::as_str) {
+                            *field = x.into();
+                        }
+                    }
+                    if let Some(x) = v.get("salesforce_app_installed").and_then(Value::as_bool) {
+                        c.salesforce_app_installed = x;
+                    }
                 }
                 json_resp(200, json!({"ok": true}))
             }
@@ -490,10 +594,22 @@ async fn serve_www(state: &Sandbox, path: &str, query: &HashMap<String, String>)
             let mut resp = Response::new(Body::from(bytes));
             let h = resp.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-            h.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(if strict { STRICT_CSP } else { WHATSAPP_CSP }),
+            // A nonce per response, as the live site sends (the fake's scripts are 'self').
+            let nonce = format!(
+                "{:016x}",
+                (std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0) as u64)
+                    .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             );
+            let csp = if strict { STRICT_CSP } else { WHATSAPP_CSP }.replace("{nonce}", &nonce);
+            if let Ok(v) = HeaderValue::from_str(&csp) {
+                h.insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+            // The live site isolates itself: COOP same-origin, COEP require-corp.
+            h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+            h.insert("cross-origin-embedder-policy", HeaderValue::from_static("require-corp"));
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             resp
         }

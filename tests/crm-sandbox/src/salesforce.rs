@@ -2,7 +2,7 @@
 //! authorize, SOSL phone search, a SOQL subset, sObject create/read/update, sObject
 //! Collections create and upsert by external id, Composite with references, ContentNote
 //! (base64 HTML, newlines stripped), ContentDocumentLink, `Sforce-Limit-Info`.
-use crate::seed::{SF_CLIENT_ID, SF_CLIENT_SECRET, SF_INSTANCE};
+use crate::seed::{SF_CLIENT_ID, SF_CLIENT_SECRET, SF_INSTANCE, SF_PRODUCT_CLIENT_ID};
 use crate::{digits, empty, json_resp, pages, token, Req, Shared};
 use axum::http::{HeaderValue, Method};
 use axum::response::Response;
@@ -25,7 +25,7 @@ const TYPES: [&str; 9] = [
 const CHAT_OBJECT: &str = "WhatsApp_Chat__c";
 
 /// A stock org has no `WhatsApp_Chat__c`: a custom object exists only once deployed (the
-/// `demo-chat-object` seed, or the Tooling API `POST /tooling/sobjects/CustomObject`).
+/// `demo-chat-object` seed, or the Metadata API's `createMetadata()`, see [`metadata`]).
 pub fn has_chat_object(state: &Shared) -> bool {
     state.db.kv_get("sf:chat_object").as_deref() == Some("1")
 }
@@ -71,6 +71,9 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
     if r.host != SF_INSTANCE {
         return errs(404, "NOT_FOUND", "The requested resource does not exist");
     }
+    if r.path.starts_with("/services/Soap/m/") {
+        return metadata(state, r);
+    }
     let Some(tok) = r.bearer("Bearer") else {
         return errs(401, "INVALID_SESSION_ID", "Session expired or invalid");
     };
@@ -99,10 +102,32 @@ fn oauth(state: &Shared, r: &Req) -> Response {
                     json!({"error": "invalid_request", "error_description": "missing redirect_uri"}),
                 );
             };
-            if r.q("client_id") != Some(SF_CLIENT_ID) {
+            let product = r.q("client_id") == Some(SF_PRODUCT_CLIENT_ID);
+            if r.q("client_id") != Some(SF_CLIENT_ID) && !product {
                 return json_resp(
                     400,
                     json!({"error": "invalid_client_id", "error_description": "client identifier invalid"}),
+                );
+            }
+            let sep = if redirect.contains('?') { '&' } else { '?' };
+            // An org that has not installed the product's app blocks it (help article
+            // 005132365); the redirect carries this error (the page shows
+            // OAUTH_APPROVAL_ERROR_GENERIC).
+            if product && !state.config().salesforce_app_installed {
+                let mut resp = empty(302);
+                if let Ok(v) = HeaderValue::from_str(&format!(
+                    "{redirect}{sep}error=invalid_client&error_description=app+must+be+installed+into+org&state={}",
+                    r.q("state").unwrap_or("")
+                )) {
+                    resp.headers_mut().insert("location", v);
+                }
+                return resp;
+            }
+            // The external client app requires PKCE.
+            if product && r.q("code_challenge").is_none() {
+                return json_resp(
+                    400,
+                    json!({"error": "invalid_request", "error_description": "missing required code challenge"}),
                 );
             }
             let code = token("aPrx", &state.db);
@@ -110,7 +135,6 @@ fn oauth(state: &Shared, r: &Req) -> Response {
             if let Some(ch) = r.q("code_challenge") {
                 state.db.kv_set(&format!("pkce:{code}"), ch);
             }
-            let sep = if redirect.contains('?') { '&' } else { '?' };
             let mut resp = empty(302);
             if let Ok(v) = HeaderValue::from_str(&format!(
                 "{redirect}{sep}code={code}&state={}",
@@ -122,7 +146,8 @@ fn oauth(state: &Shared, r: &Req) -> Response {
         }
         ("POST", "/services/oauth2/token") => {
             let f = r.form();
-            if f.get("client_id").map(String::as_str) != Some(SF_CLIENT_ID) {
+            let product = f.get("client_id").map(String::as_str) == Some(SF_PRODUCT_CLIENT_ID);
+            if f.get("client_id").map(String::as_str) != Some(SF_CLIENT_ID) && !product {
                 return json_resp(
                     400,
                     json!({"error": "invalid_client_id", "error_description": "client identifier invalid"}),
@@ -135,6 +160,7 @@ fn oauth(state: &Shared, r: &Req) -> Response {
             if f.get("grant_type").map(String::as_str) == Some("authorization_code")
                 && state.config().salesforce_require_secret
                 && !secret_ok
+                && !product
             {
                 return json_resp(
                     400,
@@ -142,14 +168,15 @@ fn oauth(state: &Shared, r: &Req) -> Response {
                 );
             }
             let pkce_ok = |code: &str| match state.db.kv_get(&format!("pkce:{code}")) {
-                // S256: base64url(sha256(verifier)) — the sandbox checks presence and length only,
-                // having no hash function in its dependencies.
-                Some(_) => f.get("code_verifier").is_some_and(|v| (43..=128).contains(&v.len())),
+                // S256: base64url(sha256(verifier)) must equal the challenge (RFC 7636).
+                Some(ch) => f.get("code_verifier").is_some_and(|v| crate::pkce_s256(v) == ch),
                 None => secret_ok,
             };
             let ok = match f.get("grant_type").map(String::as_str) {
+                // The product's app does not require its secret for refreshes either.
                 Some("refresh_token") => {
-                    f.get("client_secret").map(String::as_str) == Some(SF_CLIENT_SECRET)
+                    (product
+                        || f.get("client_secret").map(String::as_str) == Some(SF_CLIENT_SECRET))
                         && f.get("refresh_token")
                             .is_some_and(|t| state.db.token_ok("salesforce", "refresh", t))
                 }
@@ -200,7 +227,167 @@ fn oauth(state: &Shared, r: &Req) -> Response {
     }
 }
 
+fn soap(status: u16, body: String) -> Response {
+    let mut resp = Response::new(axum::body::Body::from(format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata" xmlns:sf="http://soap.sforce.com/2006/04/metadata"><soapenv:Body>{body}</soapenv:Body></soapenv:Envelope>"#
+    )));
+    *resp.status_mut() = axum::http::StatusCode::from_u16(status)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut().insert("content-type", HeaderValue::from_static("text/xml;charset=UTF-8"));
+    resp
+}
+
+fn fault(code: &str, message: &str) -> Response {
+    soap(
+        500,
+        format!("<soapenv:Fault><faultcode>sf:{code}</faultcode><faultstring>{code}: {message}</faultstring></soapenv:Fault>"),
+    )
+}
+
+/// The inner text of each `<tag>…</tag>`.
+fn xml_texts<'a>(xml: &'a str, tag: &str) -> Vec<&'a str> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        let Some(j) = after.find(&close) else { break };
+        out.push(&after[..j]);
+        rest = &after[j + close.len()..];
+    }
+    out
+}
+
+/// Metadata API `createMetadata()` over SOAP (`POST /services/Soap/m/NN.N`; Metadata API
+/// Developer Guide, createMetadata(): components of one type per call, up to 10, one
+/// `SaveResult` each with `fullName`, `success` and `errors` of `statusCode`/`message`). The
+/// session id is the OAuth access token (SessionHeader). Only `WhatsApp_Chat__c` and its
+/// fields are deployable here. The caller needs "Modify Metadata Through Metadata API
+/// Functions" or "Modify All Data" (same page, Permissions): the `no_customize` user (config
+/// `salesforce_user`) has neither and gets the SOAP fault `INSUFFICIENT_ACCESS` (the
+/// permission is documented there; the fault's code and text are as reported in public,
+/// e.g. certinia/apex-mdapi issue 44, not on an official page: unverified).
+fn metadata(state: &Shared, r: &Req) -> Response {
+    let xml = String::from_utf8_lossy(&r.body).into_owned();
+    let session = xml_texts(&xml, "sessionId").first().map(|s| s.replace("&amp;", "&"));
+    if !session.is_some_and(|s| state.db.token_ok("salesforce", "access", &s)) {
+        return fault(
+            "INVALID_SESSION_ID",
+            "Invalid Session ID found in SessionHeader: Illegal Session",
+        );
+    }
+    let Some(call) = xml_texts(&xml, "createMetadata").first().copied() else {
+        return fault("INVALID_OPERATION", "the sandbox implements createMetadata only");
+    };
+    if state.config().salesforce_user != "full" {
+        return fault(
+            "INSUFFICIENT_ACCESS",
+            "use of the Metadata API requires a user with the ModifyAllData or ModifyMetadata permissions",
+        );
+    }
+    let kinds: Vec<&str> = ["CustomObject", "CustomField"]
+        .into_iter()
+        .filter(|k| call.contains(&format!(r#"xsi:type="{k}""#)))
+        .collect();
+    let items = xml_texts(call, "metadata").len().max(call.matches("<metadata ").count());
+    if kinds.len() != 1 {
+        return fault("INVALID_TYPE", "All components must be of the same type in the same call");
+    }
+    if items > 10 {
+        return fault("LIMIT_EXCEEDED", "Too many components: at most 10 per call");
+    }
+    let mut results = String::new();
+    for part in call.split("<metadata ").skip(1) {
+        let name = xml_texts(part, "fullName").first().copied().unwrap_or("");
+        let ok_result = |name: &str| {
+            format!("<result><fullName>{name}</fullName><success>true</success></result>")
+        };
+        let err_result = |name: &str, code: &str, msg: &str| {
+            format!("<result><errors><message>{msg}</message><statusCode>{code}</statusCode></errors><fullName>{name}</fullName><success>false</success></result>")
+        };
+        let r = match kinds[0] {
+            "CustomObject" if name == CHAT_OBJECT => {
+                if has_chat_object(state) {
+                    err_result(
+                        name,
+                        "DUPLICATE_DEVELOPER_NAME",
+                        "There is already a Custom Object named WhatsApp_Chat__c.",
+                    )
+                } else if [
+                    "<label>",
+                    "<pluralLabel>",
+                    "<nameField>",
+                    "<deploymentStatus>",
+                    "<sharingModel>",
+                ]
+                .iter()
+                .any(|t| !part.contains(t))
+                {
+                    err_result(name, "FIELD_INTEGRITY_EXCEPTION", "label, pluralLabel, nameField, deploymentStatus and sharingModel are required")
+                } else {
+                    state.db.kv_set("sf:chat_object", "1");
+                    ok_result(name)
+                }
+            }
+            "CustomField" if name.starts_with("WhatsApp_Chat__c.") => {
+                let key = format!("sf:chat_field:{name}");
+                if !has_chat_object(state) {
+                    err_result(
+                        name,
+                        "INVALID_CROSS_REFERENCE_KEY",
+                        "no such object: WhatsApp_Chat__c",
+                    )
+                } else if state.db.kv_get(&key).is_some() {
+                    err_result(
+                        name,
+                        "DUPLICATE_DEVELOPER_NAME",
+                        "There is already a field with that name.",
+                    )
+                } else if !part.contains("<label>") || !part.contains("<type>") {
+                    err_result(name, "FIELD_INTEGRITY_EXCEPTION", "label and type are required")
+                } else {
+                    state.db.kv_set(&key, "1");
+                    ok_result(name)
+                }
+            }
+            _ => err_result(
+                name,
+                "INVALID_CROSS_REFERENCE_KEY",
+                "the sandbox deploys only WhatsApp_Chat__c and its fields",
+            ),
+        };
+        results.push_str(&r);
+    }
+    soap(200, format!("<createMetadataResponse>{results}</createMetadataResponse>"))
+}
+
 fn data_api(state: &Shared, r: &Req) -> Response {
+    match state.config().salesforce_user.as_str() {
+        // A user (or org) without API access (REST API Developer Guide, status codes: 403
+        // API_DISABLED_FOR_ORG).
+        "no_api" => {
+            return errs(
+                403,
+                "API_DISABLED_FOR_ORG",
+                "The REST API is not enabled for this Organization.",
+            )
+        }
+        // No Create on Task and ContentNote (Salesforce answers 403 for an object the
+        // profile may not create: INSUFFICIENT_ACCESS_OR_READONLY).
+        "read_only"
+            if r.method != Method::GET
+                && (r.path.contains("/sobjects/Task")
+                    || r.path.contains("/sobjects/ContentNote")
+                    || r.path.contains("/composite")) =>
+        {
+            return errs(
+                403,
+                "INSUFFICIENT_ACCESS_OR_READONLY",
+                "insufficient access rights on object id",
+            )
+        }
+        _ => {}
+    }
     let rest = match r.path.strip_prefix("/services/data/").and_then(|p| p.split_once('/')) {
         Some((v, rest)) if v.starts_with('v') => rest.to_string(),
         _ => return errs(404, "NOT_FOUND", "The requested resource does not exist"),
@@ -224,29 +411,18 @@ fn dispatch(
         (&Method::GET, ["query"]) => soql(state, query.get("q").map(String::as_str).unwrap_or("")),
         (&Method::GET, ["query", locator]) => query_more(state, locator),
         // sObject Basic Information: 200 for an object the org has, 404 otherwise.
-        (&Method::GET, ["sobjects", t]) if type_exists(state, t) => json_resp(
-            200,
-            json!({"objectDescribe": {"name": t, "custom": t.ends_with("__c"), "createable": true, "queryable": true}, "recentItems": []}),
-        ),
+        // `createable` is this user's right (a read-only user may not create Task or ContentNote).
+        (&Method::GET, ["sobjects", t]) if type_exists(state, t) => {
+            let createable = state.config().salesforce_user != "read_only"
+                || !matches!(*t, "Task" | "ContentNote");
+            json_resp(
+                200,
+                json!({"objectDescribe": {"name": t, "custom": t.ends_with("__c"), "createable": createable, "queryable": true, "updateable": createable}, "recentItems": []}),
+            )
+        }
         (&Method::GET, ["sobjects", _]) => not_found(),
         (_, ["sobjects", t, ..]) if !type_exists(state, t) => not_found(),
         (_, ["composite", "sobjects", t, ..]) if !type_exists(state, t) => not_found(),
-        // Tooling API: an admin deploys the custom object (the sandbox creates it whole).
-        (&Method::POST, ["tooling", "sobjects", "CustomObject"]) => match body() {
-            Ok(b) if b["FullName"].as_str() == Some(CHAT_OBJECT) => {
-                if has_chat_object(state) {
-                    return errs(
-                        400,
-                        "DUPLICATE_DEVELOPER_NAME",
-                        "There is already an object named WhatsApp_Chat__c",
-                    );
-                }
-                state.db.kv_set("sf:chat_object", "1");
-                json_resp(201, json!({"id": "01IRO0000000001AAA", "success": true, "errors": []}))
-            }
-            Ok(_) => errs(400, "INVALID_INPUT", "the sandbox deploys only WhatsApp_Chat__c"),
-            Err(e) => errs(400, "JSON_PARSER_ERROR", &e),
-        },
         (&Method::POST, ["sobjects", t]) => match body() {
             Ok(b) => {
                 let (status, v) = create(state, t, &b);
@@ -463,6 +639,13 @@ fn collections_update(
     json_resp(200, json!(results))
 }
 
+/// sObject Collections create (`POST /composite/sobjects`) and upsert (`PATCH
+/// /composite/sobjects/{type}/{field}`): ≤200 records, each with `attributes.type`, created in
+/// order and answered in order; `allOrNone` false: each record stands alone, true: one failure
+/// rolls back the rest (REST resources_composite_sobjects_collections_create,
+/// https://developer.salesforce.com/docs/platform/api-rest/guide/resources-composite-sobjects-collections-create.html).
+/// The backup writes its ContentNotes this way, then their ContentDocumentLinks in a second
+/// collection (a link names its note's ContentDocumentId, which only the first answer gives).
 fn collections(
     state: &Shared,
     body: &dyn Fn() -> Result<Value, String>,
@@ -671,7 +854,19 @@ fn sosl(state: &Shared, q: &str) -> Response {
     let Some(ret) = rest.to_ascii_uppercase().find("RETURNING").map(|i| &rest[i + 9..]) else {
         return errs(400, "MALFORMED_SEARCH", "RETURNING clause is required by the sandbox");
     };
-    let want = digits(&term);
+    // `"a" OR "b"`: phrases joined by OR (SOSL reference, FIND {SearchQuery}); a phone
+    // search hits when any phrase's digits are in a phone field.
+    let phrases: Vec<String> = if term.contains('"') {
+        term.split(" OR ")
+            .map(|p| p.trim().trim_matches('"').to_string())
+            .filter(|p| !p.is_empty())
+            .collect()
+    } else {
+        vec![term.clone()]
+    };
+    let wants: Vec<String> = phrases.iter().map(|p| digits(p)).collect();
+    let want = wants.iter().max_by_key(|w| w.len()).cloned().unwrap_or_default();
+    let term = phrases.first().cloned().unwrap_or_default();
     if (phone_only && want.len() < 2) || term.trim().chars().count() < 2 {
         return errs(400, "MALFORMED_SEARCH", "search term must be longer than one character");
     }
@@ -716,10 +911,12 @@ fn sosl(state: &Shared, q: &str) -> Response {
             continue;
         }
         for rec in state.db.list("salesforce", obj) {
-            let phone_hit = !want.is_empty()
-                && PHONE_FIELDS
-                    .iter()
-                    .any(|f| rec[f].as_str().is_some_and(|v| digits(v).contains(&want)));
+            let phone_hit = wants.iter().any(|want| {
+                want.len() >= 2
+                    && PHONE_FIELDS
+                        .iter()
+                        .any(|f| rec[f].as_str().is_some_and(|v| digits(v).contains(want)))
+            });
             let hit = if phone_only {
                 phone_hit
             } else if name_only {
@@ -788,6 +985,20 @@ fn soql(state: &Shared, q: &str) -> Response {
     }
     if !type_exists(state, obj) {
         return errs(400, "INVALID_TYPE", &format!("sObject type '{obj}' is not supported."));
+    }
+    // ContentDocumentLink is queried by its Id, ContentDocumentId or LinkedEntityId unless the
+    // user has Query All Files (object reference: ContentDocumentLink, special access rules).
+    // The error's wording is as integrators report it, not from the page.
+    if obj.eq_ignore_ascii_case("ContentDocumentLink")
+        && !conds.iter().any(|(f, _)| {
+            ["Id", "ContentDocumentId", "LinkedEntityId"].iter().any(|k| f.eq_ignore_ascii_case(k))
+        })
+    {
+        return errs(
+            400,
+            "MALFORMED_QUERY",
+            "Implementation restriction: ContentDocumentLink requires a filter by a single Id on ContentDocumentId or LinkedEntityId using the equals operator or multiple Id's using the IN operator.",
+        );
     }
     let mut rows = state.db.list("salesforce", obj);
     if obj == "OpportunityContactRole" {

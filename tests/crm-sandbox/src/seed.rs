@@ -6,6 +6,11 @@ use serde_json::json;
 pub const ZOHO_CLIENT_ID: &str = "1000.SANDBOXCLIENT";
 pub const ZOHO_CLIENT_SECRET: &str = "sandbox-secret";
 pub const ZOHO_REFRESH: &str = "1000.sandbox.refresh";
+/// The product's own Zoho client (tests/crm-sandbox/distribution.json): mobile-based, PKCE,
+/// no secret.
+pub const ZOHO_PRODUCT_CLIENT_ID: &str = "1000.SANDBOXMOBILE";
+/// The product's external client app: PKCE, no secret required.
+pub const SF_PRODUCT_CLIENT_ID: &str = "sandbox-eca-key";
 pub const SF_CLIENT_ID: &str = "sandbox-consumer-key";
 pub const SF_CLIENT_SECRET: &str = "sandbox-consumer-secret";
 pub const SF_REFRESH: &str = "sandbox-sf-refresh";

@@ -2,7 +2,7 @@
 //! shared/reference/crm-api.md §1): OAuth on accounts.zoho.*, search by phone, record
 //! create, Notes bulk create/update, related Notes and Deals, org, record pages.
 use crate::db::now_ms;
-use crate::seed::{ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_ORG};
+use crate::seed::{ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET, ZOHO_ORG, ZOHO_PRODUCT_CLIENT_ID};
 use crate::{digits, empty, json_resp, pages, token, Req, Shared};
 use axum::http::Method;
 use axum::response::Response;
@@ -69,7 +69,24 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
         let code = state.config().zoho_429_code;
         return err(429, &code, "API rate limit exceeded. Please retry after some time", json!({}));
     }
-    let mut resp = api(state, r);
+    let mut resp = match state.config().zoho_user.as_str() {
+        // A profile without API access: every call is refused (v8 status codes, 403
+        // NO_PERMISSION; the details name the missing permission).
+        "no_api" => err(
+            403,
+            "NO_PERMISSION",
+            "permission denied",
+            json!({"permissions": ["Crm_Implied_Api_Access"]}),
+        ),
+        // A profile that may read but not create notes.
+        "read_only" if r.method == Method::POST && r.path.ends_with("/Notes") => err(
+            403,
+            "NO_PERMISSION",
+            "permission denied",
+            json!({"permissions": ["Crm_Implied_Create_Notes"]}),
+        ),
+        _ => api(state, r),
+    };
     // Zoho reports the remaining credits only once half of the day's are spent.
     let daily = state.config().zoho_daily_credits;
     if used.saturating_mul(2) >= daily {
@@ -101,11 +118,17 @@ fn api(state: &Shared, r: &Req) -> Response {
                 json!({"data": list, "info": {"per_page": 200, "count": list.len(), "page": 1, "more_records": false}}),
             )
         }
+        // The org's home currency: `currency`, `currency_symbol`, `currency_locale` and
+        // `iso_code` (crm-oas v8 org.json, GET /crm/v8/org, required properties of `org[]`).
         (&Method::GET, ["crm", _v, "org"]) => json_resp(
             200,
-            json!({"org": [{"id": "20079892132", "domain_name": ZOHO_ORG, "company_name": "crmsync Demo Org", "time_zone": "UTC"}]}),
+            json!({"org": [{"id": "20079892132", "domain_name": ZOHO_ORG, "company_name": "crmsync Demo Org", "time_zone": "UTC",
+                "currency": "Brazilian Real", "currency_symbol": "R$", "currency_locale": "pt_BR", "iso_code": "BRL"}]}),
         ),
         (&Method::GET, ["crm", _v, m, "search"]) if MODULES.contains(m) => search(state, r, m),
+        (&Method::GET, ["crm", _v, "settings", "modules"]) => settings_modules(state),
+        (&Method::GET, ["crm", _v, "settings", "related_lists"]) => related_lists(state, r),
+        (&Method::GET, ["crm", _v, "settings", "fields"]) => fields_meta(state, r),
         (&Method::POST, ["crm", _v, "Notes"]) => notes_create(state, r),
         (&Method::PUT, ["crm", _v, "Notes"]) => notes_update(state, r),
         (&Method::POST, ["crm", _v, m]) if *m == "Contacts" || *m == "Leads" => {
@@ -144,23 +167,53 @@ fn api(state: &Shared, r: &Req) -> Response {
     }
 }
 
+/// Zoho Accounts. Two clients: the demo's Self Client (server-style: secret required) and the
+/// product's mobile-based client (PKCE required, no secret; "Mobile-based Applications",
+/// https://www.zoho.com/accounts/protocol/oauth/mobile-applications.html), which works only in
+/// the data centres where Multi-DC enabled it (`zoho_multi_dc`).
 fn oauth(state: &Shared, r: &Req) -> Response {
+    let dc = |host: &str| match tld(host) {
+        ".com" => "us".to_string(),
+        ".com.au" => "au".to_string(),
+        ".com.cn" => "cn".to_string(),
+        t => t.trim_start_matches('.').to_string(),
+    };
     match (r.method.as_str(), r.path.as_str()) {
         ("GET", "/oauth/v2/auth") => {
             // Consent is implicit in the sandbox: redirect back with a single-use grant code.
             let Some(redirect) = r.q("redirect_uri") else {
                 return json_resp(200, json!({"error": "invalid_redirect_uri"}));
             };
-            if r.q("client_id") != Some(ZOHO_CLIENT_ID) {
+            let product = r.q("client_id") == Some(ZOHO_PRODUCT_CLIENT_ID);
+            if r.q("client_id") != Some(ZOHO_CLIENT_ID) && !product {
                 return json_resp(200, json!({"error": "invalid_client"}));
+            }
+            // Mobile-based clients must send PKCE (S256 or plain).
+            let challenge = r.q("code_challenge");
+            if product && (challenge.is_none() || r.q("code_challenge_method") != Some("S256")) {
+                return json_resp(200, json!({"error": "invalid_request"}));
             }
             let code = token("1000.code.", &state.db);
             state.db.issue_token("zoho", "code", &code, Some(120_000));
+            if let Some(ch) = challenge {
+                state.db.kv_set(&format!("zoho-pkce:{code}"), ch);
+            }
+            // The rep's account lives in one data centre; Zoho sends the sign-in back naming it.
+            let user_dc = state.config().zoho_user_dc.unwrap_or_else(|| dc(&r.host));
+            let accounts = if user_dc == "us" {
+                "https://accounts.zoho.com".to_string()
+            } else if user_dc == "ca" {
+                "https://accounts.zohocloud.ca".to_string()
+            } else if user_dc == "au" {
+                "https://accounts.zoho.com.au".to_string()
+            } else if user_dc == "cn" {
+                "https://accounts.zoho.com.cn".to_string()
+            } else {
+                format!("https://accounts.zoho.{user_dc}")
+            };
             let sep = if redirect.contains('?') { '&' } else { '?' };
-            let accounts = format!("https://{}", r.host);
             let loc = format!(
-                "{redirect}{sep}code={code}&location={}&accounts-server={}&state={}",
-                if tld(&r.host) == ".com" { "us" } else { tld(&r.host).trim_start_matches('.') },
+                "{redirect}{sep}code={code}&location={user_dc}&accounts-server={}&state={}",
                 urlenc(&accounts),
                 urlenc(r.q("state").unwrap_or(""))
             );
@@ -172,9 +225,14 @@ fn oauth(state: &Shared, r: &Req) -> Response {
         }
         ("POST", "/oauth/v2/token") => {
             let f = r.form();
-            if f.get("client_id").map(String::as_str) != Some(ZOHO_CLIENT_ID)
-                || f.get("client_secret").map(String::as_str) != Some(ZOHO_CLIENT_SECRET)
-            {
+            let product = f.get("client_id").map(String::as_str) == Some(ZOHO_PRODUCT_CLIENT_ID);
+            let self_client = f.get("client_id").map(String::as_str) == Some(ZOHO_CLIENT_ID)
+                && f.get("client_secret").map(String::as_str) == Some(ZOHO_CLIENT_SECRET);
+            if !(product || self_client) {
+                return json_resp(200, json!({"error": "invalid_client"}));
+            }
+            if product && !state.config().zoho_multi_dc.contains(&dc(&r.host)) {
+                // Multi-DC is off for this data centre: the client is unknown here.
                 return json_resp(200, json!({"error": "invalid_client"}));
             }
             let ok = match f.get("grant_type").map(String::as_str) {
@@ -182,7 +240,13 @@ fn oauth(state: &Shared, r: &Req) -> Response {
                     f.get("refresh_token").is_some_and(|t| state.db.token_ok("zoho", "refresh", t))
                 }
                 Some("authorization_code") => f.get("code").is_some_and(|c| {
-                    let ok = state.db.token_ok("zoho", "code", c);
+                    let pkce = match state.db.kv_get(&format!("zoho-pkce:{c}")) {
+                        Some(ch) => {
+                            f.get("code_verifier").is_some_and(|v| crate::pkce_s256(v) == ch)
+                        }
+                        None => !product,
+                    };
+                    let ok = state.db.token_ok("zoho", "code", c) && pkce;
                     state.db.revoke_refresh_one(c);
                     ok
                 }),
@@ -213,6 +277,96 @@ fn oauth(state: &Shared, r: &Req) -> Response {
     }
 }
 
+/// `GET /settings/modules`: each module with this user's rights (crm-oas v8 modules.json,
+/// `modules` schema: `api_name`, `api_supported`, `viewable`, `creatable`, `editable`, ...).
+fn settings_modules(state: &Shared) -> Response {
+    let read_only = state.config().zoho_user == "read_only";
+    let module = |api: &str, plural: &str, creatable: bool| {
+        json!({"api_name": api, "module_name": api, "plural_label": plural, "singular_label": plural.trim_end_matches('s'),
+               "api_supported": true, "viewable": true, "creatable": creatable, "editable": creatable, "deletable": creatable,
+               "generated_type": "default", "visible": true, "status": "visible"})
+    };
+    json_resp(
+        200,
+        json!({"modules": [
+            module("Leads", "Leads", true),
+            module("Contacts", "Contacts", true),
+            module("Deals", "Deals", true),
+            module("Notes", "Notes", !read_only),
+            module("Attachments", "Attachments", !read_only),
+        ]}),
+    )
+}
+
+/// `GET /settings/related_lists?module=Contacts` (Related Lists Metadata,
+/// https://www.zoho.com/crm/developer/docs/api/v8/related-list-meta.html): the lists of the
+/// standard layout; a list hidden from the layout is not among them.
+fn related_lists(state: &Shared, r: &Req) -> Response {
+    if r.q("module").is_none() {
+        return err(
+            400,
+            "REQUIRED_PARAM_MISSING",
+            "One of the expected parameter is missing",
+            json!({"param": "module"}),
+        );
+    }
+    let list = |seq: &str, api: &str, module: Option<&str>| {
+        json!({"sequence_number": seq, "display_label": api, "api_name": api, "name": api, "id": format!("2000000{seq}"),
+               "href": format!("{}/{{ENTITYID}}/{api}", r.q("module").unwrap_or("")), "type": "default",
+               "module": module.map(|m| json!({"api_name": m, "id": format!("3000000{seq}")})), "action": null, "visible": true})
+    };
+    let mut lists =
+        vec![list("1", "Notes", Some("Notes")), list("2", "Attachments", Some("Attachments"))];
+    if r.q("module") == Some("Contacts") && state.config().zoho_deals_list != "hidden" {
+        lists.push(list("3", "Deals", Some("Deals")));
+    }
+    json_resp(200, json!({"related_lists": lists}))
+}
+
+/// `GET /settings/fields?module=…` (Fields Metadata,
+/// https://www.zoho.com/crm/developer/docs/api/v8/field-meta.html; crm-oas v8 fields.json,
+/// "Get Fields": `module` required, `fields[]` with `api_name`, `data_type` and each
+/// picklist's `pick_list_values` of `display_value`, `actual_value`, `id`, `sequence_number`,
+/// `type`, `colour_code`). Leads and Contacts carry the org's `Lead_Source` picklist.
+fn fields_meta(state: &Shared, r: &Req) -> Response {
+    let Some(module) = r.q("module") else {
+        return err(
+            400,
+            "REQUIRED_PARAM_MISSING",
+            "One of the expected parameter is missing",
+            json!({"param": "module"}),
+        );
+    };
+    if !MODULES.contains(&module) {
+        return err(
+            400,
+            "INVALID_MODULE",
+            "the module name given seems to be invalid",
+            json!({"param": "module", "param_value": module}),
+        );
+    }
+    let field = |id: u32, api: &str, data_type: &str, picklist: Vec<Value>| {
+        json!({"api_name": api, "field_label": api.replace('_', " "), "display_label": api.replace('_', " "),
+               "id": format!("58431040000000{id}"), "data_type": data_type, "json_type": "string",
+               "custom_field": false, "visible": true, "read_only": false, "pick_list_values": picklist})
+    };
+    let mut fields = vec![field(561, "Last_Name", "text", vec![])];
+    if module == "Leads" || module == "Contacts" {
+        let values = state
+            .config()
+            .zoho_lead_sources
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                json!({"display_value": v, "actual_value": v, "reference_value": v, "id": format!("584310400000033{i:02}"),
+                       "sequence_number": i + 1, "type": "used", "colour_code": null})
+            })
+            .collect();
+        fields.push(field(579, "Lead_Source", "picklist", values));
+    }
+    json_resp(200, json!({"fields": fields}))
+}
+
 fn urlenc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -224,8 +378,117 @@ fn urlenc(s: &str) -> String {
         .collect()
 }
 
+/// One `(Field:op:value)` condition and the connector before it (`and`/`or`).
+struct Cond {
+    or: bool,
+    field: String,
+    op: String,
+    value: String,
+}
+
+/// `((F:op:v)or(F:op:v)and…)`: conditions joined left to right; `\(`, `\)`, `\,` escape a
+/// value's parentheses and commas (v2 search-records page, "criteria"; Kaizen #82 Encoding).
+fn parse_criteria(c: &str) -> Option<Vec<Cond>> {
+    // `(F:op:v)` alone, or the conditions wrapped once more: `((F:op:v)or(…))`.
+    let c = c.trim();
+    let inner = c.strip_prefix('(')?.strip_suffix(')')?;
+    let mut rest = if inner.starts_with('(') { inner } else { c };
+    let mut conds = Vec::new();
+    let mut or = true;
+    loop {
+        let body = rest.strip_prefix('(')?;
+        let mut end = None;
+        let mut esc = false;
+        for (i, ch) in body.char_indices() {
+            match ch {
+                '\\' if !esc => esc = true,
+                ')' if !esc => {
+                    end = Some(i);
+                    break;
+                }
+                _ => esc = false,
+            }
+        }
+        let end = end?;
+        let mut parts = body[..end].splitn(3, ':');
+        let (field, op, value) = (parts.next()?, parts.next()?, parts.next()?);
+        let value = value.replace("\\(", "(").replace("\\)", ")").replace("\\,", ",");
+        conds.push(Cond { or, field: field.into(), op: op.to_ascii_lowercase(), value });
+        rest = &body[end + 1..];
+        if rest.is_empty() {
+            return Some(conds);
+        }
+        let lower = rest.to_ascii_lowercase();
+        if lower.starts_with("or(") {
+            or = true;
+            rest = &rest[2..];
+        } else if lower.starts_with("and(") {
+            or = false;
+            rest = &rest[3..];
+        } else {
+            return None;
+        }
+    }
+}
+
+/// Criteria search. "A maximum of 10 criteria … with equals and starts_with" (v2 search-records
+/// page; Kaizen #30); beyond, `CRITERIA_LIMIT_EXCEEDED` (module_search error examples). With
+/// several conditions `equals` matches values containing the term ("ABC" finds "ABC Inc", same
+/// page), with one it is exact. Phone-type fields compare their digits, as the `phone`
+/// parameter does here.
+fn criteria_search(state: &Shared, r: &Req, module: &str, criteria: &str) -> Response {
+    let Some(conds) = parse_criteria(criteria) else {
+        return err(
+            400,
+            "INVALID_QUERY",
+            "Invalid query formed",
+            json!({"param_name": "criteria"}),
+        );
+    };
+    if conds.len() > 10 {
+        return err(
+            400,
+            "CRITERIA_LIMIT_EXCEEDED",
+            "no of criterium that can be given exceed the limit 10",
+            json!({}),
+        );
+    }
+    if let Some(c) = conds.iter().find(|c| c.op != "equals" && c.op != "starts_with") {
+        return err(400, "INVALID_QUERY", "Invalid query formed", json!({"api_name": c.field}));
+    }
+    let contains = conds.len() > 1;
+    let hit = |rec: &Value, c: &Cond| {
+        let Some(v) = rec[c.field.as_str()].as_str() else { return false };
+        let (have, want) = if PHONE_FIELDS.contains(&c.field.as_str()) {
+            (digits(v), digits(&c.value))
+        } else {
+            (v.to_lowercase(), c.value.to_lowercase())
+        };
+        !want.is_empty()
+            && match c.op.as_str() {
+                "starts_with" => have.starts_with(&want),
+                _ if contains => have.contains(&want),
+                _ => have == want,
+            }
+    };
+    let hits: Vec<Value> = state
+        .db
+        .list("zoho", module)
+        .into_iter()
+        .filter(|rec| {
+            conds
+                .iter()
+                .fold(false, |acc, c| if c.or { acc || hit(rec, c) } else { acc && hit(rec, c) })
+        })
+        .collect();
+    page_of(hits, r)
+}
+
 fn search(state: &Shared, r: &Req, module: &str) -> Response {
-    // Precedence criteria > email > phone > word; the sandbox implements email, phone and word.
+    // Precedence criteria > email > phone > word (module_search parameter notes).
+    if let Some(c) = r.q("criteria") {
+        return criteria_search(state, r, module, c);
+    }
     if let Some(email) = r.q("email") {
         let hits: Vec<Value> = state
             .db

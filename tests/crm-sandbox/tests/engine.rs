@@ -11,7 +11,7 @@ use crmsync::core::model::{
     Crm, Direction, LocalMinute, Message, MessageKind, RecordKind, RecordRef, Sender, WaIdentity,
 };
 use crmsync::core::outbox::{DocumentWriter, OutboxMessage};
-use crmsync::core::store::{self, MemoryStore, Table};
+use crmsync::core::store::{self, MemoryStore, Storage, Table};
 use crmsync::core::sync::ChatRecord;
 use crmsync::crm::auth::ZohoDc;
 use crmsync::crm::{leadsquared::LeadSquared, salesforce::Salesforce, zoho::Zoho};
@@ -48,6 +48,8 @@ impl Rng {
 struct InProcess {
     app: axum::Router,
     calls: usize,
+    /// `METHOD path` of every call, in order.
+    seen: Vec<String>,
 }
 
 impl Transport for InProcess {
@@ -55,6 +57,7 @@ impl Transport for InProcess {
         self.calls += 1;
         let rest = req.url.strip_prefix("https://").unwrap_or(&req.url);
         let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        self.seen.push(format!("{} {}", req.method.as_str(), path.split('?').next().unwrap_or("")));
         let path = if path.is_empty() { "/" } else { path };
         let mut b = axum::http::Request::builder()
             .method(req.method.as_str())
@@ -99,6 +102,7 @@ fn writers() -> Vec<Box<dyn DocumentWriter>> {
             api_domain: "https://www.zohoapis.com".into(),
             access_token: ZOHO_TOKEN.into(),
             org_domain: None,
+            lead_sources: Default::default(),
         })),
         Box::new(SalesforceWriter::new(Salesforce {
             instance_url: format!("https://{}", seed::SF_INSTANCE),
@@ -139,30 +143,24 @@ fn chats() -> Vec<Chat> {
 
 fn message(chat: &str, n: usize, day: u8, token: &str) -> OutboxMessage {
     OutboxMessage {
-        message: Message {
-            key: format!("{chat}#{n}"),
-            chat: chat.into(),
-            direction: if n.is_multiple_of(2) { Direction::In } else { Direction::Out },
-            sender: Sender {
+        message: Message::text(
+            format!("{chat}#{n}"),
+            chat,
+            if n.is_multiple_of(2) { Direction::In } else { Direction::Out },
+            Sender {
                 name: if n.is_multiple_of(2) { "Client".into() } else { "You".into() },
                 phone: None,
             },
             // Fixed calendar days: nothing here is compared with the clock.
-            time: Some(LocalMinute {
+            Some(LocalMinute {
                 year: 2026,
                 month: 3,
                 day,
                 hour: 9 + (n % 9) as u8,
                 minute: (n % 60) as u8,
             }),
-            text: format!("order update {token}"),
-            quoted: None,
-            media: vec![],
-            kind: MessageKind::Text,
-            forwarded: false,
-            edited: false,
-            reactions: vec![],
-        },
+            format!("order update {token}"),
+        ),
         captured_at_ms: 1,
         synced: false,
     }
@@ -246,7 +244,7 @@ async fn one_schedule(seed: u64) -> Result<(usize, usize), String> {
     if let Ok(mut c) = state.config.lock() {
         c.lsq_calls_per_5s = 1_000_000;
     }
-    let mut transport = InProcess { app: router(state.clone()), calls: 0 };
+    let mut transport = InProcess { app: router(state.clone()), calls: 0, seen: vec![] };
     let store = MemoryStore::default();
     let chats = chats();
     for c in &chats {
@@ -327,6 +325,11 @@ async fn one_schedule(seed: u64) -> Result<(usize, usize), String> {
                     c.record.crm, c.record.id
                 ));
             }
+            if per_slot.contains_key("salesforce:note:unlinked") {
+                return Err(format!(
+                    "{t} is in a ContentNote linked to no record (faults {faults_json:?})"
+                ));
+            }
             if let Some((slot, k)) = per_slot.iter().find(|(_, &k)| k != 1) {
                 return Err(format!("{t} is {k} times in {slot} (faults {faults_json:?})"));
             }
@@ -358,4 +361,316 @@ async fn every_message_once_under_faults_and_worker_deaths() {
         seeds.len()
     );
     assert!(deaths > 0 || seeds.len() == 1, "the schedules killed no worker");
+}
+
+async fn cycle(store: &MemoryStore, transport: &mut InProcess, now: u64) {
+    let mut ws = writers();
+    let snapshot = Snapshot::load(store).await.expect("the snapshot");
+    let mut engine = Engine::new(snapshot, &mut ws, "worker", now);
+    drive(&mut engine, store, transport, &|| now, None).await.expect("the cycle");
+}
+
+/// A chat linked to a Zoho contact and a Salesforce contact, one photo: its bytes stay in the
+/// store while any record has not confirmed the upload (Salesforce refuses it once), and
+/// leave it once both hold it; name and size stay, the next day's note still names the file,
+/// and nothing is uploaded twice.
+#[tokio::test(flavor = "current_thread")]
+async fn a_file_leaves_the_store_once_every_record_confirmed_it() {
+    use crmsync::core::model::Media;
+    use crmsync::core::outbox::FileBlob;
+    let dir = std::env::temp_dir().join(format!("crmsync-engine-file-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let state: Shared = crm_sandbox::build(&dir, None, Some("demo")).unwrap();
+    state.db.issue_token("zoho", "access", ZOHO_TOKEN, None);
+    state.db.issue_token("salesforce", "access", SF_TOKEN, None);
+    let mut transport = InProcess { app: router(state.clone()), calls: 0, seen: vec![] };
+    let store = MemoryStore::default();
+    let chat = "pn:+5511987654321";
+    let record = ChatRecord {
+        identity: WaIdentity {
+            name: "Client".into(),
+            phone: Some("+5511987654321".into()),
+            ..Default::default()
+        },
+        links: vec![
+            RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: ZOHO_CONTACT.into() },
+            RecordRef { crm: Crm::Salesforce, kind: RecordKind::Contact, id: SF_CONTACT.into() },
+        ],
+        ..Default::default()
+    };
+    store::put(&store, Table::Chats, chat, &record).await.unwrap();
+    let mut photo = message(chat, 0, 12, "photo of the site");
+    photo.message.kind = MessageKind::Image;
+    photo.message.media = vec![Media {
+        kind: "image".into(),
+        file_name: Some("site.png".into()),
+        size: None,
+        url: None,
+    }];
+    store::append_messages(&store, std::slice::from_ref(&photo), |_| true).await.unwrap();
+    let key = store::file_key(&photo.message.key, 0);
+    let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+    let file = FileBlob {
+        key: key.clone(),
+        name: "site.png".into(),
+        mime: "image/png".into(),
+        data_b64: png.into(),
+        size: 70,
+        uploaded: false,
+    };
+    store::put(&store, Table::Files, &key, &file).await.unwrap();
+    faults::schedule(
+        &state,
+        &json!({"faults": [{"crm": "salesforce", "method": "POST", "kind": {"type": "status", "status": 503},
+            "path_prefix": format!("/services/data/{}/sobjects/ContentVersion", crmsync::crm::salesforce::API_VERSION)}]}),
+    )
+    .unwrap();
+    let mut now: u64 = 1_800_000_000_000;
+    let stored = |store: &MemoryStore| -> FileBlob {
+        store::block_on(store::get(store, Table::Files, &key)).unwrap().expect("the file's record")
+    };
+    let list = |l: &Value, k: &str| l[k].as_array().cloned().unwrap_or_default();
+    let uploads = |l: &Value| {
+        let z = list(&l["zoho"], "attachments").len();
+        let s = list(&l["salesforce"], "ContentVersion").len();
+        (z, s)
+    };
+
+    cycle(&store, &mut transport, now).await;
+    assert_eq!(uploads(&ledger(&state)), (1, 0), "Zoho holds the photo, Salesforce refused it");
+    assert_eq!(stored(&store).data_b64, png, "the bytes stay while a record lacks the file");
+    assert_eq!(store.len(Table::Pending), 1);
+
+    for _ in 0..4 {
+        now += 16 * 60_000;
+        cycle(&store, &mut transport, now).await;
+        if store.is_empty(Table::Pending) {
+            break;
+        }
+    }
+    assert!(store.is_empty(Table::Pending), "the photo's message settled");
+    assert_eq!(uploads(&ledger(&state)), (1, 1));
+    let kept = stored(&store);
+    assert_eq!(
+        (kept.uploaded, kept.data_b64.as_str(), kept.name.as_str(), kept.size),
+        (true, "", "site.png", 70),
+        "both records hold it: the bytes left the store, name and size stayed"
+    );
+
+    // A later message of that day rewrites the day's note: the file is still named, and
+    // neither CRM receives it again.
+    let later = message(chat, 1, 12, "second message of the day");
+    store::append_messages(&store, std::slice::from_ref(&later), |_| true).await.unwrap();
+    now += 16 * 60_000;
+    cycle(&store, &mut transport, now).await;
+    assert!(store.is_empty(Table::Pending));
+    let l = ledger(&state);
+    assert_eq!(uploads(&l), (1, 1), "no second upload");
+    let zoho_name =
+        list(&l["zoho"], "attachments")[0]["File_Name"].as_str().unwrap_or("").to_string();
+    let note = list(&l["zoho"], "notes")
+        .into_iter()
+        .find(|n| n["content"].as_str().is_some_and(|c| c.contains("second message of the day")))
+        .expect("the day's note, updated");
+    assert!(
+        note["content"].as_str().unwrap_or("").contains(&format!("Files: {zoho_name}")),
+        "{note}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Salesforce ContentNotes only (no chat object, no task): the sandbox, one contact, `n` chats.
+async fn notes_only(tag: &str, n: usize) -> (Shared, InProcess, MemoryStore, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("crmsync-engine-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let state: Shared = crm_sandbox::build(&dir, None, Some("demo")).expect("the sandbox");
+    state.db.issue_token("salesforce", "access", SF_TOKEN, None);
+    let transport = InProcess { app: router(state.clone()), calls: 0, seen: vec![] };
+    let store = MemoryStore::default();
+    for i in 0..n {
+        let chat = format!("pn:+1415555{i:04}");
+        let record = ChatRecord {
+            identity: WaIdentity {
+                name: format!("Client {i}"),
+                phone: chat.strip_prefix("pn:").map(str::to_string),
+                ..Default::default()
+            },
+            links: vec![RecordRef {
+                crm: Crm::Salesforce,
+                kind: RecordKind::Contact,
+                id: SF_CONTACT.into(),
+            }],
+            ..Default::default()
+        };
+        store::put(&store, Table::Chats, &chat, &record).await.expect("the chat");
+        let m = message(&chat, 0, 14, &format!("note{tag}{i}z"));
+        store::append_messages(&store, std::slice::from_ref(&m), |_| true)
+            .await
+            .expect("the message");
+    }
+    (state, transport, store, dir)
+}
+
+async fn notes_cycle(store: &MemoryStore, transport: &mut InProcess, now: u64) {
+    let mut sf = SalesforceWriter::with_chat_object(
+        Salesforce {
+            instance_url: format!("https://{}", seed::SF_INSTANCE),
+            access_token: SF_TOKEN.into(),
+        },
+        false,
+    );
+    sf.set_targets(crmsync::core::outbox::Targets { custom_object: false, ..Default::default() });
+    let mut ws: Vec<Box<dyn DocumentWriter>> = vec![Box::new(sf)];
+    let snapshot = Snapshot::load(store).await.expect("the snapshot");
+    let mut engine = Engine::new(snapshot, &mut ws, "worker", now);
+    drive(&mut engine, store, transport, &|| now, None).await.expect("the cycle");
+}
+
+/// Every chat's token in exactly one ContentNote, linked exactly once, to the contact.
+fn each_note_once(state: &Shared, tag: &str, n: usize) {
+    let l = ledger(state);
+    for i in 0..n {
+        let t = format!("note{tag}{i}z");
+        let h = holders(&l, &t);
+        assert_eq!(h.len(), 1, "{t}: {h:?}");
+        assert_eq!(h[0].0, format!("salesforce:note:{SF_CONTACT}"), "{t}: {h:?}");
+    }
+}
+
+/// Before: one Composite call (ContentNote + ContentDocumentLink) per note. Now the notes go in
+/// one sObject Collections create and their links in one more. A note refused inside the batch
+/// is retried alone and then linked; a batch of links whose answer was lost is looked up, not
+/// made twice.
+#[tokio::test(flavor = "current_thread")]
+async fn salesforce_notes_then_links_in_two_calls_a_refused_note_and_a_lost_answer_once() {
+    let n = 5;
+    let (state, mut transport, store, dir) = notes_only("sfbatch", n).await;
+    let collections =
+        format!("/services/data/{}/composite/sobjects", crmsync::crm::salesforce::API_VERSION);
+    faults::schedule(
+        &state,
+        &json!({"faults": [
+            {"crm": "salesforce", "method": "POST", "path_prefix": collections, "kind": {"type": "record_failure", "index": 1}},
+            {"crm": "salesforce", "method": "POST", "path_prefix": collections, "kind": {"type": "drop_after_commit"}}]}),
+    )
+    .unwrap();
+    let mut now: u64 = 1_800_000_000_000;
+    notes_cycle(&store, &mut transport, now).await;
+    let posts = |t: &InProcess| {
+        t.seen
+            .iter()
+            .filter(|c| c.ends_with("/composite/sobjects") && c.starts_with("POST"))
+            .count()
+    };
+    assert_eq!(
+        posts(&transport),
+        2,
+        "one call for the notes, one for their links: {:?}",
+        transport.seen
+    );
+    assert!(
+        !transport.seen.iter().any(|c| c.ends_with("/composite")),
+        "no per-note Composite call"
+    );
+    let l = ledger(&state);
+    assert_eq!(
+        l["salesforce"]["ContentNote"].as_array().map(Vec::len),
+        Some(n - 1),
+        "one note refused"
+    );
+    for _ in 0..6 {
+        now += 16 * 60_000;
+        notes_cycle(&store, &mut transport, now).await;
+        if store.is_empty(Table::Pending) {
+            break;
+        }
+    }
+    assert!(store.is_empty(Table::Pending), "every message confirmed: {:?}", transport.seen);
+    each_note_once(&state, "sfbatch", n);
+
+    // The day grew in every chat: the notes are updated in one collections call, links untouched.
+    for i in 0..n {
+        let chat = format!("pn:+1415555{i:04}");
+        let m = message(&chat, 1, 14, &format!("later{i}z"));
+        store::append_messages(&store, std::slice::from_ref(&m), |_| true).await.unwrap();
+    }
+    transport.seen.clear();
+    now += 16 * 60_000;
+    notes_cycle(&store, &mut transport, now).await;
+    assert!(store.is_empty(Table::Pending));
+    assert_eq!(
+        transport.seen,
+        vec![collections.replace("/services", "PATCH /services")],
+        "one update call"
+    );
+    each_note_once(&state, "sfbatch", n);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The notes' answer is lost after Salesforce saved them: each is found by its title, linked
+/// once, and no note is made twice.
+#[tokio::test(flavor = "current_thread")]
+async fn salesforce_notes_whose_answer_was_lost_are_found_and_linked_once() {
+    let n = 3;
+    let (state, mut transport, store, dir) = notes_only("sflost", n).await;
+    let collections =
+        format!("/services/data/{}/composite/sobjects", crmsync::crm::salesforce::API_VERSION);
+    faults::schedule(
+        &state,
+        &json!({"faults": [{"crm": "salesforce", "method": "POST", "path_prefix": collections, "kind": {"type": "drop_after_commit"}}]}),
+    )
+    .unwrap();
+    let mut now: u64 = 1_800_000_000_000;
+    for _ in 0..4 {
+        notes_cycle(&store, &mut transport, now).await;
+        if store.is_empty(Table::Pending) {
+            break;
+        }
+        now += 16 * 60_000;
+    }
+    assert!(store.is_empty(Table::Pending), "{:?}", transport.seen);
+    each_note_once(&state, "sflost", n);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A note an earlier version wrote with its link in one Composite call (its state stored,
+/// the link's not): when the day grows, the link is looked up and found, not made again.
+#[tokio::test(flavor = "current_thread")]
+async fn a_note_linked_by_an_earlier_version_is_not_linked_twice() {
+    use crmsync::core::outbox::{DocKey, RemoteState};
+    let (state, mut transport, store, dir) = notes_only("sflegacy", 1).await;
+    let mut now: u64 = 1_800_000_000_000;
+    notes_cycle(&store, &mut transport, now).await;
+    assert!(store.is_empty(Table::Pending));
+    // As the earlier version left it: the link's document state unknown.
+    let docs: Vec<(String, (DocKey, RemoteState))> =
+        store::all::<(DocKey, RemoteState), _>(&store, Table::Docs).await.unwrap().0;
+    let link = docs
+        .iter()
+        .find(|(_, (k, _))| k.target == "content_note_link")
+        .expect("the link's state")
+        .0
+        .clone();
+    store.put_many(&[store::Entry::delete(Table::Docs, link)]).await.unwrap();
+    let m = message("pn:+14155550000", 1, 14, "grew");
+    store::append_messages(&store, std::slice::from_ref(&m), |_| true).await.unwrap();
+    transport.seen.clear();
+    now += 16 * 60_000;
+    notes_cycle(&store, &mut transport, now).await;
+    assert!(store.is_empty(Table::Pending), "{:?}", transport.seen);
+    assert!(
+        transport.seen.iter().any(|c| c.starts_with("GET") && c.ends_with("/query")),
+        "looked up: {:?}",
+        transport.seen
+    );
+    assert_eq!(
+        ledger(&state)["salesforce"]["ContentDocumentLink"]
+            .as_array()
+            .map(|l| l.iter().filter(|k| k["LinkedEntityId"] == SF_CONTACT).count()),
+        Some(1)
+    );
+    each_note_once(&state, "sflegacy", 1);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,0 +1,835 @@
+//! The setup check after connecting, sans-IO: per CRM the read-only calls that show whether
+//! crmsync can work (API access, the modules it reads, permission to write its backups, the
+//! object or activity type the backup needs), and the report they add up to. Every failed
+//! line says the fix and who can apply it. Nothing here writes to the CRM.
+//!
+//! - Zoho CRM v8: `GET /org` (API access), `GET /settings/modules` (per module, for this
+//!   user: `api_supported`, `viewable`, `creatable`; crm-oas v8 modules.json),
+//!   `GET /settings/related_lists?module=Contacts` (is the Deals list there and visible;
+//!   https://www.zoho.com/crm/developer/docs/api/v8/related-list-meta.html). A profile without
+//!   API access answers 403 `NO_PERMISSION` (https://www.zoho.com/crm/developer/docs/api/v8/status-codes.html).
+//! - Salesforce: sObject Basic Information `GET /sobjects/{T}` for Contact, Lead, Task,
+//!   ContentNote and `WhatsApp_Chat__c` (`objectDescribe.queryable` / `createable` for this
+//!   user; 404 when the org lacks the object); an org or user without API access answers 403
+//!   `API_DISABLED_FOR_ORG` (REST API Developer Guide, status codes and error responses).
+//! - LeadSquared: `UserByAccessKey.Get` (the keys' user and role: every call acts as that
+//!   user, https://apidocs.leadsquared.com/authentication/), `RetrieveLeadByPhoneNumber`
+//!   (read leads), `ActivityTypes.Get` ("WhatsApp Chats" present).
+use super::connect::{Connection, Credentials};
+use super::http::{HttpRequest, HttpResponse};
+use super::{leadsquared, salesforce};
+use crate::core::model::Crm;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// One read-only call of the check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Probe {
+    ZohoOrg,
+    ZohoModules,
+    ZohoDealsList,
+    /// Salesforce sObject Basic Information for this object.
+    SfObject(&'static str),
+    LsqUser,
+    LsqLeads,
+    LsqActivityTypes,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub probe: Probe,
+    pub request: HttpRequest,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Pass,
+    /// Works, with less than everything (the fix is optional).
+    Warn,
+    /// crmsync cannot do this part of its job until the fix is applied.
+    Fail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    /// Stable id (tests, the page's element ids).
+    pub id: String,
+    pub state: State,
+    /// What was checked and what was found.
+    pub text: String,
+    /// What to do about it, and who can.
+    pub fix: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub crm: Crm,
+    pub lines: Vec<Line>,
+    pub checked_at_ms: u64,
+}
+
+impl Report {
+    /// No line failed (warnings do not hold the rep back).
+    pub fn passed(&self) -> bool {
+        self.lines.iter().all(|l| l.state != State::Fail)
+    }
+}
+
+/// What the rep's settings ask of the CRM (lines for unused parts are not failures).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wants {
+    pub leads: bool,
+    pub deals: bool,
+    pub custom_object: bool,
+}
+
+impl Default for Wants {
+    fn default() -> Self {
+        Wants { leads: true, deals: true, custom_object: true }
+    }
+}
+
+/// The Salesforce objects the check reads.
+pub const SF_OBJECTS: [&str; 5] =
+    ["Contact", "Lead", "Task", "ContentNote", salesforce::CHAT_OBJECT];
+
+fn get(url: String, headers: Vec<(String, String)>) -> HttpRequest {
+    let mut r = HttpRequest::get(url);
+    r.headers = headers;
+    r
+}
+
+/// The calls of the check for a stored connection (`Err`: no usable token, sign in again).
+pub fn steps(conn: &Connection, now_ms: u64) -> Result<Vec<Step>, String> {
+    let need_sign_in = |_| "the connection needs a fresh sign-in first".to_string();
+    match &conn.credentials {
+        Credentials::Zoho { .. } => {
+            let z = conn.zoho(now_ms).map_err(need_sign_in)?;
+            let auth =
+                vec![("Authorization".into(), format!("Zoho-oauthtoken {}", z.access_token))];
+            let base = format!("{}/crm/v8", z.api_domain);
+            Ok(vec![
+                Step { probe: Probe::ZohoOrg, request: get(format!("{base}/org"), auth.clone()) },
+                Step {
+                    probe: Probe::ZohoModules,
+                    request: get(format!("{base}/settings/modules"), auth.clone()),
+                },
+                Step {
+                    probe: Probe::ZohoDealsList,
+                    request: get(format!("{base}/settings/related_lists?module=Contacts"), auth),
+                },
+            ])
+        }
+        Credentials::Salesforce { .. } => {
+            let (token, base) = conn.access(now_ms).map_err(need_sign_in)?;
+            let auth =
+                vec![("Authorization".into(), format!("Bearer {}", token.unwrap_or_default()))];
+            Ok(SF_OBJECTS
+                .iter()
+                .map(|o| Step {
+                    probe: Probe::SfObject(o),
+                    request: get(
+                        format!("{base}/services/data/{}/sobjects/{o}", salesforce::API_VERSION),
+                        auth.clone(),
+                    ),
+                })
+                .collect())
+        }
+        Credentials::Leadsquared { access_key, secret_key } => {
+            let (api, app) = conn.lsq_hosts.clone().ok_or("the LeadSquared region is unknown")?;
+            let lsq = leadsquared::LeadSquared {
+                access_key: access_key.clone(),
+                secret_key: secret_key.clone(),
+                api_host: api.clone(),
+                app_host: app,
+                activity_event: None,
+            };
+            let keys = vec![
+                ("x-LSQ-AccessKey".to_string(), access_key.clone()),
+                ("x-LSQ-SecretKey".to_string(), secret_key.clone()),
+            ];
+            Ok(vec![
+                Step {
+                    probe: Probe::LsqUser,
+                    request: leadsquared::discovery_request(access_key, secret_key),
+                },
+                Step {
+                    probe: Probe::LsqLeads,
+                    // A number no lead has: the answer is an empty list when reading works.
+                    request: lsq.by_phone("0000000000").ok_or("no lead lookup")?,
+                },
+                Step {
+                    probe: Probe::LsqActivityTypes,
+                    request: get(
+                        format!("https://{api}/v2/ProspectActivity.svc/ActivityTypes.Get"),
+                        keys,
+                    ),
+                },
+            ])
+        }
+    }
+}
+
+fn body(resp: &HttpResponse) -> Value {
+    serde_json::from_slice(&resp.body).unwrap_or(Value::Null)
+}
+
+fn line(id: &str, state: State, text: impl Into<String>, fix: Option<String>) -> Line {
+    Line { id: id.into(), state, text: text.into(), fix }
+}
+
+/// A failure answer's `(code, message)` for either Zoho's object or Salesforce's array shape.
+fn error_of(resp: &HttpResponse) -> (String, String) {
+    let v = body(resp);
+    let e = v.get(0).cloned().unwrap_or(v);
+    let code = e
+        .get("code")
+        .or_else(|| e.get("errorCode"))
+        .or_else(|| e.get("ExceptionType"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let msg = e
+        .get("message")
+        .or_else(|| e.get("ExceptionMessage"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    (code, msg)
+}
+
+fn unreachable_line(id: &str, crm: Crm, resp: &HttpResponse) -> Option<Line> {
+    (resp.status == 0 || resp.status >= 500).then(|| {
+        line(
+            id,
+            State::Fail,
+            format!("{} did not answer (HTTP {})", crm.name(), resp.status),
+            Some("Check the connection and click Check again.".into()),
+        )
+    })
+}
+
+fn expired_line(id: &str, crm: Crm) -> Line {
+    line(
+        id,
+        State::Fail,
+        format!("{} refused the sign-in token", crm.name()),
+        Some(format!("Sign in to {} again.", crm.name())),
+    )
+}
+
+/// Fold the answers (in `steps` order) into the report.
+pub fn report(crm: Crm, answers: &[(Probe, HttpResponse)], wants: Wants, now_ms: u64) -> Report {
+    let mut lines = Vec::new();
+    for (probe, resp) in answers {
+        match probe {
+            Probe::ZohoOrg => lines.push(zoho_api(resp)),
+            Probe::ZohoModules => lines.extend(zoho_modules(resp, wants)),
+            Probe::ZohoDealsList if wants.deals => lines.push(zoho_deals_list(resp)),
+            Probe::ZohoDealsList => {}
+            Probe::SfObject(o) => {
+                if let Some(l) = sf_object(o, resp, wants) {
+                    lines.push(l)
+                }
+            }
+            Probe::LsqUser => lines.extend(lsq_user(resp)),
+            Probe::LsqLeads => lines.push(lsq_leads(resp)),
+            Probe::LsqActivityTypes => lines.push(lsq_activity_type(resp, lsq_role(answers))),
+        }
+    }
+    // Salesforce: one API line from whatever the first answer said.
+    if crm == Crm::Salesforce {
+        let api_refused = lines.iter().any(|l| l.id == "api");
+        if !api_refused {
+            lines.insert(0, line("api", State::Pass, "API access works", None));
+        }
+    }
+    // One refusal of the whole API says it all: drop the lines it made meaningless.
+    if let Some(first) = lines.iter().find(|l| l.id == "api" && l.state == State::Fail).cloned() {
+        lines = vec![first];
+    }
+    Report { crm, lines, checked_at_ms: now_ms }
+}
+
+/// A report for a CRM the check could not run on (no usable connection).
+pub fn not_ready(crm: Crm, why: &str, now_ms: u64) -> Report {
+    Report {
+        crm,
+        lines: vec![line(
+            "api",
+            State::Fail,
+            format!("{} is not ready: {why}", crm.name()),
+            Some(format!("Sign in to {} again.", crm.name())),
+        )],
+        checked_at_ms: now_ms,
+    }
+}
+
+/// The panel's notice while a connected CRM's last check has a failed line: the first one,
+/// with its fix, and where to check again.
+pub fn notice(reports: &[Report]) -> Option<String> {
+    let r = reports.iter().find(|r| !r.passed())?;
+    let l = r.lines.iter().find(|l| l.state == State::Fail)?;
+    let fix = l.fix.as_deref().map(|f| format!(" {f}")).unwrap_or_default();
+    Some(format!(
+        "{} setup is not complete: {}.{fix} Then click Check again in crmsync's options.",
+        r.crm.name(),
+        l.text
+    ))
+}
+
+fn zoho_api(resp: &HttpResponse) -> Line {
+    if let Some(l) = unreachable_line("api", Crm::Zoho, resp) {
+        return l;
+    }
+    if resp.status == 200 {
+        let org = body(resp)
+            .get("org")
+            .and_then(|o| o.get(0))
+            .and_then(|o| o.get("company_name"))
+            .and_then(Value::as_str)
+            .map(|n| format!(" (org {n})"))
+            .unwrap_or_default();
+        return line("api", State::Pass, format!("API access works{org}"), None);
+    }
+    let (code, msg) = error_of(resp);
+    match (resp.status, code.as_str()) {
+        (401, "INVALID_TOKEN" | "AUTHENTICATION_FAILURE") => expired_line("api", Crm::Zoho),
+        (403, _) | (401, _) => line(
+            "api",
+            State::Fail,
+            format!("Zoho CRM refused API access ({code}: {msg})"),
+            Some("Ask your Zoho CRM administrator to allow API access for your profile (Setup → Security Control → Profiles), on an edition that includes the API.".into()),
+        ),
+        _ => line("api", State::Fail, format!("Zoho CRM answered HTTP {} ({code}: {msg})", resp.status), Some("Click Check again; if it stays, contact your Zoho CRM administrator.".into())),
+    }
+}
+
+fn zoho_modules(resp: &HttpResponse, wants: Wants) -> Vec<Line> {
+    if let Some(l) = unreachable_line("modules", Crm::Zoho, resp) {
+        return vec![l];
+    }
+    if resp.status != 200 {
+        let (code, msg) = error_of(resp);
+        // A token from an older connection may lack the metadata scope: say so, fail nothing.
+        return vec![line(
+            "modules",
+            State::Warn,
+            format!("Module permissions could not be read ({code}: {msg})"),
+            Some("Sign in again to let crmsync read module settings.".into()),
+        )];
+    }
+    let v = body(resp);
+    let modules = v.get("modules").and_then(Value::as_array).cloned().unwrap_or_default();
+    let find = |name: &str| {
+        modules.iter().find(|m| m.get("api_name").and_then(Value::as_str) == Some(name)).cloned()
+    };
+    let flag = |m: &Value, k: &str| m.get(k).and_then(Value::as_bool).unwrap_or(false);
+    let admin = "Ask your Zoho CRM administrator to give your profile";
+    let mut out = Vec::new();
+    let mut read = |id: &str, module: &str, wanted: bool, what: &str| {
+        if !wanted {
+            return;
+        }
+        match find(module) {
+            Some(m) if flag(&m, "api_supported") && flag(&m, "viewable") => {
+                out.push(line(id, State::Pass, format!("Can read {what}"), None))
+            }
+            _ => out.push(line(
+                id,
+                State::Fail,
+                format!("Cannot read {what} through the API"),
+                Some(format!("{admin} permission to view {module}.")),
+            )),
+        }
+    };
+    read("read-contacts", "Contacts", true, "contacts");
+    read("read-leads", "Leads", wants.leads, "leads");
+    read("read-deals", "Deals", wants.deals, "deals");
+    match find("Notes") {
+        Some(m) if flag(&m, "creatable") => {
+            out.push(line("write-notes", State::Pass, "Can write notes (the backup)", None))
+        }
+        _ => out.push(line(
+            "write-notes",
+            State::Fail,
+            "Cannot create notes, so chats cannot be backed up",
+            Some(format!("{admin} permission to create Notes.")),
+        )),
+    }
+    out
+}
+
+fn zoho_deals_list(resp: &HttpResponse) -> Line {
+    if let Some(l) = unreachable_line("deals-list", Crm::Zoho, resp) {
+        return l;
+    }
+    if resp.status != 200 {
+        let (code, msg) = error_of(resp);
+        return line(
+            "deals-list",
+            State::Warn,
+            format!("The contacts' related lists could not be read ({code}: {msg})"),
+            Some("Sign in again to let crmsync read related-list settings.".into()),
+        );
+    }
+    let v = body(resp);
+    let deals = v.get("related_lists").and_then(Value::as_array).and_then(|ls| {
+        ls.iter()
+            .find(|l| {
+                l.get("api_name").and_then(Value::as_str) == Some("Deals")
+                    || l.get("module").and_then(|m| m.get("api_name")).and_then(Value::as_str)
+                        == Some("Deals")
+            })
+            .cloned()
+    });
+    match deals {
+        Some(d) if d.get("visible").and_then(Value::as_bool) != Some(false) => line(
+            "deals-list",
+            State::Pass,
+            "The Deals list is visible on contacts: backups also go to the 5 latest deals",
+            None,
+        ),
+        _ => line(
+            "deals-list",
+            State::Warn,
+            "The Deals list is hidden on contacts: backups go to the contact only",
+            Some("Ask your Zoho CRM administrator to show the Deals related list in the Contacts layout (Setup → Customization → Modules and Fields → Contacts).".into()),
+        ),
+    }
+}
+
+fn sf_object(object: &str, resp: &HttpResponse, wants: Wants) -> Option<Line> {
+    if let Some(l) = unreachable_line("api", Crm::Salesforce, resp) {
+        return Some(l);
+    }
+    let describe = body(resp).get("objectDescribe").cloned().unwrap_or(Value::Null);
+    let flag = |k: &str| describe.get(k).and_then(Value::as_bool).unwrap_or(false);
+    let (code, msg) = error_of(resp);
+    if resp.status == 401 {
+        return Some(expired_line("api", Crm::Salesforce));
+    }
+    if resp.status == 403
+        && matches!(code.as_str(), "API_DISABLED_FOR_ORG" | "API_CURRENTLY_DISABLED")
+    {
+        return Some(line(
+            "api",
+            State::Fail,
+            format!("Salesforce refused API access ({code}: {msg})"),
+            Some("Ask your Salesforce admin to give your profile or a permission set \"API Enabled\" (API access comes with Enterprise, Unlimited, Developer and Performance editions; Professional needs it added).".into()),
+        ));
+    }
+    let admin = "Ask your Salesforce admin to give you";
+    let missing = resp.status == 404;
+    Some(match object {
+        "Contact" | "Lead" => {
+            let what = if object == "Contact" { "contacts" } else { "leads" };
+            if object == "Lead" && !wants.leads {
+                return None;
+            }
+            if !missing && resp.status == 200 && flag("queryable") {
+                line(&format!("read-{what}"), State::Pass, format!("Can read {what}"), None)
+            } else {
+                line(
+                    &format!("read-{what}"),
+                    State::Fail,
+                    format!("Cannot read {what}"),
+                    Some(format!("{admin} Read access to {object}.")),
+                )
+            }
+        }
+        "Task" | "ContentNote" => {
+            let (id, what) = if object == "Task" {
+                ("write-tasks", "tasks")
+            } else {
+                ("write-notes", "notes")
+            };
+            if resp.status == 200 && flag("createable") {
+                line(id, State::Pass, format!("Can create {what} (the backup)"), None)
+            } else {
+                line(
+                    id,
+                    State::Fail,
+                    format!("Cannot create {what}, so chats cannot be backed up there"),
+                    Some(format!("{admin} Create access to {object}.")),
+                )
+            }
+        }
+        _ if !wants.custom_object => return None,
+        _ if missing => line(
+            "chat-object",
+            State::Pass,
+            "No WhatsApp Chat object in this org: backups go to Tasks and notes (every org has them)",
+            None,
+        ),
+        _ if resp.status == 200 && flag("createable") => line(
+            "chat-object",
+            State::Pass,
+            "The WhatsApp Chat object is deployed: backups go to WhatsApp Chat records",
+            None,
+        ),
+        _ => line(
+            "chat-object",
+            State::Warn,
+            "The WhatsApp Chat object is deployed but you may not create its records: backups go to Tasks and notes",
+            Some(format!("{admin} Create access to WhatsApp Chat (WhatsApp_Chat__c).")),
+        ),
+    })
+}
+
+fn lsq_role(answers: &[(Probe, HttpResponse)]) -> Option<String> {
+    answers
+        .iter()
+        .find(|(p, r)| *p == Probe::LsqUser && r.status == 200)
+        .and_then(|(_, r)| body(r).get("Role").and_then(Value::as_str).map(str::to_string))
+}
+
+fn lsq_user(resp: &HttpResponse) -> Vec<Line> {
+    if let Some(l) = unreachable_line("api", Crm::Leadsquared, resp) {
+        return vec![l];
+    }
+    let v = body(resp);
+    if resp.status != 200 || v.get("LSQCommonServiceURLs").is_none() {
+        let (code, msg) = error_of(resp);
+        return vec![line(
+            "api",
+            State::Fail,
+            format!("LeadSquared refused these keys ({code}: {msg})"),
+            Some("Copy the access and secret keys again from My Profile → Settings → API and Webhooks, or ask your LeadSquared administrator for keys.".into()),
+        )];
+    }
+    let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let who = format!("{} {}", s("FirstName"), s("LastName")).trim().to_string();
+    let role = s("Role");
+    vec![
+        line("api", State::Pass, format!("API access works (region {})", v.pointer("/LSQCommonServiceURLs/api").and_then(Value::as_str).unwrap_or("?")), None),
+        line(
+            "write-activities",
+            State::Pass,
+            format!("Activities are posted as {who} (role {})", if role.is_empty() { "unknown" } else { &role }),
+            Some("Every role (Administrator, Sales Manager, Sales User, Marketing User) can add activities to the leads it may edit; a permission template can narrow which leads those are.".into()),
+        ),
+    ]
+}
+
+fn lsq_leads(resp: &HttpResponse) -> Line {
+    if let Some(l) = unreachable_line("read-leads", Crm::Leadsquared, resp) {
+        return l;
+    }
+    if resp.status == 200 && body(resp).is_array() {
+        line("read-leads", State::Pass, "Can look up leads by phone", None)
+    } else {
+        let (code, msg) = error_of(resp);
+        line(
+            "read-leads",
+            State::Fail,
+            format!("Cannot look up leads ({code}: {msg})"),
+            Some("Ask your LeadSquared administrator to let your user view leads.".into()),
+        )
+    }
+}
+
+fn lsq_activity_type(resp: &HttpResponse, role: Option<String>) -> Line {
+    if let Some(l) = unreachable_line("activity-type", Crm::Leadsquared, resp) {
+        return l;
+    }
+    match leadsquared::LeadSquared::parse_activity_types(resp) {
+        Ok(Some(code)) => line(
+            "activity-type",
+            State::Pass,
+            format!("The \"{}\" activity type is there (code {code})", leadsquared::ACTIVITY_TYPE_NAME),
+            None,
+        ),
+        Ok(None) if role.as_deref() == Some("Administrator") => line(
+            "activity-type",
+            State::Pass,
+            format!("The \"{}\" activity type will be created with the first backup", leadsquared::ACTIVITY_TYPE_NAME),
+            None,
+        ),
+        Ok(None) => line(
+            "activity-type",
+            State::Fail,
+            format!("The \"{}\" activity type does not exist yet, and your role may not create activity types", leadsquared::ACTIVITY_TYPE_NAME),
+            Some(format!("Ask your LeadSquared administrator to connect crmsync once with their keys (crmsync creates the type), or to create a custom activity type named \"{}\" (Settings → Leads → Custom Activities & Scores).", leadsquared::ACTIVITY_TYPE_NAME)),
+        ),
+        Err(f) => line(
+            "activity-type",
+            State::Fail,
+            format!("The activity types could not be read ({f:?})"),
+            Some("Click Check again; if it stays, ask your LeadSquared administrator.".into()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crm::auth::{Session, Tokens, ZohoDc};
+    use crate::crm::resp;
+
+    fn conn(credentials: Credentials, base: &str) -> Connection {
+        Connection {
+            credentials,
+            session: Some(Session::new(Tokens {
+                access_token: "at".into(),
+                refresh_token: Some("rt".into()),
+                expires_at_ms: u64::MAX,
+                api_base: base.into(),
+            })),
+            lsq_hosts: None,
+            org_domain: None,
+            activity_event: None,
+            zoho_lead_sources: Default::default(),
+        }
+    }
+
+    fn zoho() -> Connection {
+        conn(
+            Credentials::Zoho {
+                dc: ZohoDc::Eu,
+                client_id: "c".into(),
+                client_secret: String::new(),
+                refresh_token: "r".into(),
+            },
+            "https://www.zohoapis.eu",
+        )
+    }
+
+    const MODULES_OK: &[u8] = br#"{"modules":[{"api_name":"Contacts","api_supported":true,"viewable":true,"creatable":true},{"api_name":"Leads","api_supported":true,"viewable":true,"creatable":true},{"api_name":"Deals","api_supported":true,"viewable":true,"creatable":false},{"api_name":"Notes","api_supported":true,"viewable":true,"creatable":true}]}"#;
+
+    #[test]
+    fn zoho_steps_are_read_only_calls_on_the_api_domain() {
+        let s = steps(&zoho(), 0).unwrap();
+        let urls: Vec<_> = s.iter().map(|s| (s.request.method, s.request.url.as_str())).collect();
+        use crate::crm::http::Method::Get;
+        assert_eq!(
+            urls,
+            vec![
+                (Get, "https://www.zohoapis.eu/crm/v8/org"),
+                (Get, "https://www.zohoapis.eu/crm/v8/settings/modules"),
+                (Get, "https://www.zohoapis.eu/crm/v8/settings/related_lists?module=Contacts"),
+            ]
+        );
+        assert!(s[0]
+            .request
+            .headers
+            .contains(&("Authorization".into(), "Zoho-oauthtoken at".into())));
+    }
+
+    #[test]
+    fn zoho_report_passes_fails_with_fixes_and_warns_on_a_hidden_deals_list() {
+        let org = resp(200, br#"{"org":[{"company_name":"Zylker","domain_name":"org1"}]}"#);
+        let visible = resp(200, br#"{"related_lists":[{"api_name":"Deals","module":{"api_name":"Deals"},"visible":true}]}"#);
+        let ok = report(
+            Crm::Zoho,
+            &[
+                (Probe::ZohoOrg, org.clone()),
+                (Probe::ZohoModules, resp(200, MODULES_OK)),
+                (Probe::ZohoDealsList, visible),
+            ],
+            Wants::default(),
+            7,
+        );
+        assert!(ok.passed(), "{ok:?}");
+        assert_eq!(
+            ok.lines.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+            ["api", "read-contacts", "read-leads", "read-deals", "write-notes", "deals-list"]
+        );
+        assert_eq!(ok.lines[0].text, "API access works (org Zylker)");
+        // A user who may not create notes; the Deals list hidden in the layout.
+        let read_only = String::from_utf8(MODULES_OK.to_vec()).unwrap().replace(
+            r#""api_name":"Notes","api_supported":true,"viewable":true,"creatable":true"#,
+            r#""api_name":"Notes","api_supported":true,"viewable":true,"creatable":false"#,
+        );
+        let hidden = resp(200, br#"{"related_lists":[{"api_name":"Notes","visible":true}]}"#);
+        let r = report(
+            Crm::Zoho,
+            &[
+                (Probe::ZohoOrg, org),
+                (Probe::ZohoModules, resp(200, read_only.as_bytes())),
+                (Probe::ZohoDealsList, hidden),
+            ],
+            Wants::default(),
+            7,
+        );
+        assert!(!r.passed());
+        let notes = r.lines.iter().find(|l| l.id == "write-notes").unwrap();
+        assert_eq!(notes.state, State::Fail);
+        assert!(notes.fix.as_deref().unwrap().contains("permission to create Notes"));
+        let deals = r.lines.iter().find(|l| l.id == "deals-list").unwrap();
+        assert_eq!(deals.state, State::Warn);
+        assert!(deals.fix.as_deref().unwrap().contains("Deals related list"));
+        // No API access: one line, with the fix.
+        let denied = resp(403, br#"{"code":"NO_PERMISSION","details":{"permissions":["Crm_Implied_Api_Access"]},"message":"permission denied","status":"error"}"#);
+        let r = report(
+            Crm::Zoho,
+            &[
+                (Probe::ZohoOrg, denied.clone()),
+                (Probe::ZohoModules, denied.clone()),
+                (Probe::ZohoDealsList, denied),
+            ],
+            Wants::default(),
+            0,
+        );
+        assert_eq!(r.lines.len(), 1);
+        assert!(
+            r.lines[0].text.contains("NO_PERMISSION")
+                && r.lines[0].fix.as_deref().unwrap().contains("API access")
+        );
+        // Not wanted: deals lines are not checked.
+        let r = report(
+            Crm::Zoho,
+            &[(Probe::ZohoModules, resp(200, MODULES_OK)), (Probe::ZohoDealsList, resp(500, b""))],
+            Wants { deals: false, ..Wants::default() },
+            0,
+        );
+        assert!(r.lines.iter().all(|l| !l.id.contains("deals")), "{r:?}");
+    }
+
+    #[test]
+    fn salesforce_report_names_the_fallback_and_the_missing_permission() {
+        let c = conn(
+            Credentials::Salesforce {
+                login_host: "login.salesforce.com".into(),
+                client_id: "k".into(),
+                client_secret: None,
+                refresh_token: "r".into(),
+            },
+            "https://acme.my.salesforce.com",
+        );
+        let s = steps(&c, 0).unwrap();
+        assert_eq!(s.len(), 5);
+        assert_eq!(
+            s[4].request.url,
+            format!(
+                "https://acme.my.salesforce.com/services/data/{}/sobjects/WhatsApp_Chat__c",
+                salesforce::API_VERSION
+            )
+        );
+        let info = |c: bool, q: bool| {
+            resp(200, format!(r#"{{"objectDescribe":{{"name":"X","createable":{c},"queryable":{q}}},"recentItems":[]}}"#).as_bytes())
+        };
+        let missing = resp(
+            404,
+            br#"[{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}]"#,
+        );
+        let answers = |task: HttpResponse| {
+            vec![
+                (Probe::SfObject("Contact"), info(true, true)),
+                (Probe::SfObject("Lead"), info(true, true)),
+                (Probe::SfObject("Task"), task),
+                (Probe::SfObject("ContentNote"), info(true, true)),
+                (Probe::SfObject("WhatsApp_Chat__c"), missing.clone()),
+            ]
+        };
+        let r = report(Crm::Salesforce, &answers(info(true, true)), Wants::default(), 0);
+        assert!(r.passed(), "{r:?}");
+        assert!(r
+            .lines
+            .iter()
+            .any(|l| l.id == "chat-object" && l.text.contains("Tasks and notes")));
+        let r = report(Crm::Salesforce, &answers(info(false, true)), Wants::default(), 0);
+        let t = r.lines.iter().find(|l| l.id == "write-tasks").unwrap();
+        assert_eq!(t.state, State::Fail);
+        assert!(t.fix.as_deref().unwrap().contains("Create access to Task"));
+        let off = resp(403, br#"[{"message":"The REST API is not enabled for this Organization.","errorCode":"API_DISABLED_FOR_ORG"}]"#);
+        let r = report(
+            Crm::Salesforce,
+            &answers(off.clone()).into_iter().map(|(p, _)| (p, off.clone())).collect::<Vec<_>>(),
+            Wants::default(),
+            0,
+        );
+        assert_eq!(r.lines.len(), 1);
+        assert!(r.lines[0].fix.as_deref().unwrap().contains("API Enabled"));
+    }
+
+    #[test]
+    fn the_panel_notice_names_the_first_failed_line_until_the_check_passes() {
+        let ok = Report {
+            crm: Crm::Zoho,
+            lines: vec![
+                line("api", State::Pass, "API access works", None),
+                line("deals-list", State::Warn, "hidden", Some("show it".into())),
+            ],
+            checked_at_ms: 0,
+        };
+        assert_eq!(notice(std::slice::from_ref(&ok)), None, "warnings do not nag");
+        let bad = Report {
+            crm: Crm::Salesforce,
+            lines: vec![line(
+                "write-tasks",
+                State::Fail,
+                "Cannot create tasks",
+                Some("Ask your Salesforce admin.".into()),
+            )],
+            checked_at_ms: 0,
+        };
+        assert_eq!(
+            notice(&[ok, bad]).as_deref(),
+            Some("Salesforce setup is not complete: Cannot create tasks. Ask your Salesforce admin. Then click Check again in crmsync's options.")
+        );
+        assert!(!not_ready(Crm::Zoho, "not connected", 0).passed());
+    }
+
+    #[test]
+    fn leadsquared_report_checks_the_activity_type_by_role() {
+        let user = |role: &str| {
+            resp(200, format!(r#"{{"FirstName":"Rita","LastName":"Rep","Role":"{role}","LSQCommonServiceURLs":{{"api":"api-in21.leadsquared.com","app":"in21.leadsquared.com"}}}}"#).as_bytes())
+        };
+        let none = resp(200, br#"[{"ActivityEvent":12,"ActivityEventName":"Other"}]"#);
+        let r = report(
+            Crm::Leadsquared,
+            &[
+                (Probe::LsqUser, user("Sales_User")),
+                (Probe::LsqLeads, resp(200, b"[]")),
+                (Probe::LsqActivityTypes, none.clone()),
+            ],
+            Wants::default(),
+            0,
+        );
+        let t = r.lines.iter().find(|l| l.id == "activity-type").unwrap();
+        assert_eq!(t.state, State::Fail);
+        assert!(t.fix.as_deref().unwrap().contains("administrator"));
+        assert!(r
+            .lines
+            .iter()
+            .any(|l| l.id == "write-activities" && l.text.contains("Rita Rep (role Sales_User)")));
+        let r = report(
+            Crm::Leadsquared,
+            &[
+                (Probe::LsqUser, user("Administrator")),
+                (Probe::LsqLeads, resp(200, b"[]")),
+                (Probe::LsqActivityTypes, none),
+            ],
+            Wants::default(),
+            0,
+        );
+        assert!(r.passed(), "{r:?}");
+        let there = resp(200, br#"[{"ActivityEvent":207,"ActivityEventName":"WhatsApp Chats"}]"#);
+        let r = report(
+            Crm::Leadsquared,
+            &[
+                (Probe::LsqUser, user("Sales_User")),
+                (Probe::LsqLeads, resp(200, b"[]")),
+                (Probe::LsqActivityTypes, there),
+            ],
+            Wants::default(),
+            0,
+        );
+        assert!(r.passed() && r.lines.iter().any(|l| l.text.contains("code 207")));
+        let bad = resp(401, br#"{"Status":"Error","ExceptionType":"MXUnAuthorizedAccessException","ExceptionMessage":"Invalid access key or secret key"}"#);
+        let r = report(
+            Crm::Leadsquared,
+            &[
+                (Probe::LsqUser, bad.clone()),
+                (Probe::LsqLeads, bad.clone()),
+                (Probe::LsqActivityTypes, bad),
+            ],
+            Wants::default(),
+            0,
+        );
+        assert_eq!(r.lines.len(), 1);
+        assert!(r.lines[0].fix.as_deref().unwrap().contains("API and Webhooks"));
+    }
+}
