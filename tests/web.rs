@@ -17,6 +17,7 @@ fn core_runs_in_the_browser() {
 mod store {
     use crmsync::core::model::{Direction, LocalMinute, Message, Sender};
     use crmsync::core::outbox::OutboxMessage;
+    use crmsync::core::store::Table;
     use crmsync::web::store::Store;
     use wasm_bindgen_test::*;
 
@@ -47,18 +48,18 @@ mod store {
         assert_eq!(s.append_messages(&[msg("a", "hi")], |_| true).await.unwrap(), (0, 0));
         let sent = [msg("a", "hi").message, msg("b", "yo").message];
         assert_eq!(crmsync::core::store::mark_synced(&s, &sent).await.unwrap(), 2);
-        assert!(s.all_raw("pending").await.unwrap().is_empty());
+        assert!(s.all_raw(Table::Pending).await.unwrap().is_empty());
         // An edit makes the message pending again.
         assert_eq!(s.append_messages(&[msg("a", "hi (edited)")], |_| true).await.unwrap(), (0, 1));
-        let pending = s.all_raw("pending").await.unwrap();
+        let pending = s.all_raw(Table::Pending).await.unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].0, "a");
         let day: Vec<String> =
-            s.get("days", "pn:+5511987654321|2026-11-20").await.unwrap().unwrap();
+            s.get(Table::Days, "pn:+5511987654321|2026-11-20").await.unwrap().unwrap();
         assert_eq!(day, ["a", "b"]);
         // Reopening sees the same data (durable, schema already at this version).
         let again = Store::open_named(&name).await.unwrap();
-        let m: OutboxMessage = again.get("messages", "a").await.unwrap().unwrap();
+        let m: OutboxMessage = again.get(Table::Messages, "a").await.unwrap().unwrap();
         assert_eq!(m.message.text, "hi (edited)");
         assert!(!m.synced);
         // A message outside the backup window is stored and listed for its day, never pending.
@@ -69,10 +70,10 @@ mod store {
                 .unwrap(),
             (1, 0)
         );
-        assert!(again.get::<OutboxMessage>("messages", "old").await.unwrap().is_some());
-        assert!(!again.all_raw("pending").await.unwrap().iter().any(|(k, _)| k == "old"));
+        assert!(again.get::<OutboxMessage>(Table::Messages, "old").await.unwrap().is_some());
+        assert!(!again.all_raw(Table::Pending).await.unwrap().iter().any(|(k, _)| k == "old"));
         let day: Vec<String> =
-            again.get("days", "pn:+5511987654321|2026-11-20").await.unwrap().unwrap();
+            again.get(Table::Days, "pn:+5511987654321|2026-11-20").await.unwrap().unwrap();
         assert_eq!(day, ["a", "b", "old"]);
     }
 }

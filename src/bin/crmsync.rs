@@ -273,9 +273,8 @@ mod sync_calls {
             .iter()
             .filter(|d| matches!(remote.get(&d.key), Some(RemoteState::Written { .. })))
             .count();
-        let parked: Vec<Parked> = block_on(store::get(&store, Table::Meta, meta::PARKED))
-            .map_err(|e| e.0)?
-            .unwrap_or_default();
+        let parked: Vec<Parked> =
+            block_on(store::get_meta(&store, &meta::PARKED)).map_err(|e| e.0)?.unwrap_or_default();
         let report = engine.report();
         let failures: Vec<String> =
             parked.iter().map(|p| format!("{}: {}", p.doc, p.reason)).collect();

@@ -119,16 +119,16 @@ impl Snapshot {
             .map(|(_, kv)| kv)
             .collect();
         Ok(Snapshot {
-            lease: store::get(s, Table::Meta, meta::LEASE).await?,
-            state: store::get(s, Table::Meta, meta::STATE).await?.unwrap_or_default(),
+            lease: store::get_meta(s, &meta::LEASE).await?,
+            state: store::get_meta(s, &meta::STATE).await?.unwrap_or_default(),
             outbox,
             chats: store::chats(s).await?,
             window: store::backup_window(s).await?,
             masking: MaskSettings::of(&store::settings(s).await?),
             files,
             remote,
-            retry: store::get(s, Table::Meta, meta::RETRY).await?.unwrap_or_default(),
-            parked: store::get(s, Table::Meta, meta::PARKED).await?.unwrap_or_default(),
+            retry: store::get_meta(s, &meta::RETRY).await?.unwrap_or_default(),
+            parked: store::get_meta(s, &meta::PARKED).await?.unwrap_or_default(),
         })
     }
 }
@@ -347,9 +347,8 @@ impl<'w> Engine<'w> {
             Some(e) => state.last_error = Some(e.clone()),
         }
         // A plain struct of numbers and strings: encoding it cannot fail.
-        let mut out: Vec<Entry> =
-            Entry::put(Table::Meta, meta::STATE, &state).into_iter().collect();
-        out.push(Entry::delete(Table::Meta, meta::LEASE));
+        let mut out: Vec<Entry> = Entry::meta(&meta::STATE, &state).into_iter().collect();
+        out.push(Entry::delete_meta(&meta::LEASE));
         out
     }
 
@@ -433,9 +432,9 @@ impl<'w> Engine<'w> {
         self.state.last_started_ms = Some(self.now);
         let state = self.state.clone();
         let mut entries: Vec<Entry> = self
-            .enc(Table::Meta, meta::LEASE, &mine)
+            .enc(Table::Meta, meta::LEASE.name(), &mine)
             .into_iter()
-            .chain(self.enc(Table::Meta, meta::STATE, &state))
+            .chain(self.enc(Table::Meta, meta::STATE.name(), &state))
             .collect();
         let links: Vec<ChatLinks> = self
             .chats
@@ -818,9 +817,9 @@ impl<'w> Engine<'w> {
     fn finish(&mut self) -> Stage {
         let (retry, parked) = (self.retry.clone(), self.parked.clone());
         let entries: Vec<Entry> = self
-            .enc(Table::Meta, meta::RETRY, &retry)
+            .enc(Table::Meta, meta::RETRY.name(), &retry)
             .into_iter()
-            .chain(self.enc(Table::Meta, meta::PARKED, &parked))
+            .chain(self.enc(Table::Meta, meta::PARKED.name(), &parked))
             .collect();
         self.entries(entries);
         // Messages whose every document is current are confirmed.
@@ -912,15 +911,15 @@ pub async fn apply<S: Storage>(s: &S, write: Write) -> Result<(), StoreError> {
         Write::Log { at_ms, text } => store::log(s, at_ms, text).await,
         Write::Budget { crm, budget } => {
             let mut all: BTreeMap<String, Budget> =
-                store::get(s, Table::Meta, meta::BUDGET).await?.unwrap_or_default();
+                store::get_meta(s, &meta::BUDGET).await?.unwrap_or_default();
             all.insert(crm.name().to_string(), budget);
-            store::put(s, Table::Meta, meta::BUDGET, &all).await
+            store::put_meta(s, &meta::BUDGET, &all).await
         }
         Write::Settle { messages, chats, at_ms } => {
             store::mark_synced(s, &messages).await?;
             // Per chat and per CRM record (contact, lead): when its backup was last confirmed.
             let mut per_record: BTreeMap<String, u64> =
-                store::get(s, Table::Meta, meta::RECORD_SYNCED).await?.unwrap_or_default();
+                store::get_meta(s, &meta::RECORD_SYNCED).await?.unwrap_or_default();
             let mut entries = Vec::new();
             for key in chats {
                 if let Some(mut c) = store::get::<ChatRecord, S>(s, Table::Chats, &key).await? {
@@ -931,7 +930,7 @@ pub async fn apply<S: Storage>(s: &S, write: Write) -> Result<(), StoreError> {
                     entries.push(Entry::put(Table::Chats, key, &c)?);
                 }
             }
-            entries.push(Entry::put(Table::Meta, meta::RECORD_SYNCED, &per_record)?);
+            entries.push(Entry::meta(&meta::RECORD_SYNCED, &per_record)?);
             s.put_many(&entries).await
         }
     }

@@ -58,22 +58,122 @@ impl Table {
     }
 }
 
-/// Names in the `meta` table.
+/// A name in the `meta` table with the type of the value stored under it, so every reader
+/// and writer of a name agrees on its shape (the compiler checks it; a string name could be
+/// read as one type and written as another).
+pub struct MetaKey<T> {
+    name: std::borrow::Cow<'static, str>,
+    value: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> MetaKey<T> {
+    pub const fn new(name: &'static str) -> Self {
+        MetaKey { name: std::borrow::Cow::Borrowed(name), value: std::marker::PhantomData }
+    }
+
+    /// A name built at run time (per tab, per CRM), always through a function of [`meta`].
+    fn owned(name: String) -> Self {
+        MetaKey { name: std::borrow::Cow::Owned(name), value: std::marker::PhantomData }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// The names in the `meta` table, each with its value's type. Types that live outside core
+/// (the worker's per-tab records, the setup report) are named here as raw JSON-able values
+/// of the module that owns them: core owns the key formats, the owner its shape.
 pub mod meta {
-    pub const SETTINGS: &str = "settings";
-    pub const STATE: &str = "state";
-    pub const LEASE: &str = "lease";
-    pub const LOG: &str = "log";
-    pub const RETRY: &str = "retry";
-    pub const PARKED: &str = "parked";
-    pub const BUDGET: &str = "budget";
-    pub const RECORD_SYNCED: &str = "record_synced";
-    pub const FIRST_CONNECTED_LOCAL: &str = "first_connected_local";
-    pub const LOOKUP_LIMITER: &str = "lookup_limiter";
+    use super::MetaKey;
+    use crate::core::matching::Links;
+    use crate::core::model::LocalMinute;
+    use crate::core::ratelimit::{Budget, Limiter};
+    use crate::core::schedule::Lease;
+    use crate::core::sync::{LogEntry, Parked, SyncState};
+    use crate::core::view::Settings;
+    use std::collections::BTreeMap;
+
+    pub const SETTINGS: MetaKey<Settings> = MetaKey::new("settings");
+    pub const STATE: MetaKey<SyncState> = MetaKey::new("state");
+    pub const LEASE: MetaKey<Lease> = MetaKey::new("lease");
+    pub const LOG: MetaKey<Vec<LogEntry>> = MetaKey::new("log");
+    pub const RETRY: MetaKey<BTreeMap<String, crate::core::engine::RetryEntry>> =
+        MetaKey::new("retry");
+    pub const PARKED: MetaKey<Vec<Parked>> = MetaKey::new("parked");
+    /// Per CRM name: the API allowance it last reported.
+    pub const BUDGET: MetaKey<BTreeMap<String, Budget>> = MetaKey::new("budget");
+    /// Per CRM record (`sync::record_key`): when its backup was last confirmed.
+    pub const RECORD_SYNCED: MetaKey<BTreeMap<String, u64>> = MetaKey::new("record_synced");
+    pub const FIRST_CONNECTED_LOCAL: MetaKey<LocalMinute> = MetaKey::new("first_connected_local");
+    pub const LOOKUP_LIMITER: MetaKey<Limiter> = MetaKey::new("lookup_limiter");
+    /// Manual links, unlinks and choices (chat key → records).
+    pub const LINKS: MetaKey<Links> = MetaKey::new("links");
+    /// The last "link existing record" search's answers, kept for the rep's pick.
+    pub const SEARCH_RESULTS: MetaKey<Vec<crate::core::model::CrmRecord>> =
+        MetaKey::new("search_results");
+    /// The content script's capture counters, as it last reported them (shown in
+    /// diagnostics; their shape is capture's).
+    pub const fn capture_counters<T>() -> MetaKey<T> {
+        MetaKey::new("capture_counters")
+    }
+    /// The content script's last error, in words.
+    pub const CONTENT_ERROR: MetaKey<String> = MetaKey::new("content_error");
+    /// The alarm's period (tests shorten it).
+    pub const SYNC_PERIOD_MINUTES: MetaKey<f64> = MetaKey::new("sync_period_minutes");
+    /// Whether the rep finished (or skipped) the first-run guide.
+    pub const ONBOARDING_FINISHED: MetaKey<bool> = MetaKey::new("onboarding_finished");
+
     /// Per-tab records (`<prefix><tab id>`): the panel binding (the content script's nonce,
     /// the frame that claimed it) and the tab's open chat.
     pub const PANEL_PREFIX: &str = "panel:";
     pub const TAB_CHAT_PREFIX: &str = "tabchat:";
+
+    /// The panel binding of `tab` (its shape is the worker's).
+    pub fn panel_binding<T>(tab: i64) -> MetaKey<T> {
+        MetaKey::owned(format!("{PANEL_PREFIX}{tab}"))
+    }
+
+    /// The chat open in `tab` (its shape is the worker's).
+    pub fn tab_chat<T>(tab: i64) -> MetaKey<T> {
+        MetaKey::owned(format!("{TAB_CHAT_PREFIX}{tab}"))
+    }
+
+    /// `zoho`, `salesforce`, `leadsquared`: as the names were first stored.
+    fn crm_key(crm: crate::core::model::Crm) -> String {
+        format!("{crm:?}").to_lowercase()
+    }
+
+    /// The CRM org's home currency (ISO 4217), read at connect.
+    pub fn home_currency(crm: crate::core::model::Crm) -> MetaKey<String> {
+        MetaKey::owned(format!("currency:{}", crm_key(crm)))
+    }
+
+    /// The stored connection of `crm`, in the secrets database (its shape is the connect
+    /// module's; only the worker opens that database).
+    pub fn connection<T>(crm: crate::core::model::Crm) -> MetaKey<T> {
+        MetaKey::owned(format!("connection:{}", crm_key(crm)))
+    }
+
+    /// The last setup check of `crm` (its shape is the setup module's).
+    pub fn setup_report<T>(crm: crate::core::model::Crm) -> MetaKey<T> {
+        MetaKey::owned(format!("setup:{}", crm_key(crm)))
+    }
+}
+
+pub async fn get_meta<T: DeserializeOwned, S: Storage>(
+    s: &S,
+    key: &MetaKey<T>,
+) -> Result<Option<T>, StoreError> {
+    get(s, Table::Meta, key.name()).await
+}
+
+pub async fn put_meta<T: Serialize, S: Storage>(
+    s: &S,
+    key: &MetaKey<T>,
+    v: &T,
+) -> Result<(), StoreError> {
+    put(s, Table::Meta, key.name(), v).await
 }
 
 /// Tabs the worker keeps records for at most. Closing a tab deletes its records; this bounds
@@ -83,7 +183,7 @@ pub const TABS_MAX: usize = 64;
 
 /// The panel binding's and the open chat's keys of `tab`, in `meta`.
 pub fn tab_record_keys(tab: i64) -> [String; 2] {
-    [format!("{}{tab}", meta::PANEL_PREFIX), format!("{}{tab}", meta::TAB_CHAT_PREFIX)]
+    [meta::panel_binding::<()>(tab).name().into(), meta::tab_chat::<()>(tab).name().into()]
 }
 
 /// The tab a `meta` key is a per-tab record of.
@@ -128,6 +228,15 @@ impl Entry {
 
     pub fn delete(table: Table, key: impl Into<String>) -> Entry {
         Entry { table, key: key.into(), value: None }
+    }
+
+    /// A typed `meta` value.
+    pub fn meta<T: Serialize>(key: &MetaKey<T>, v: &T) -> Result<Entry, StoreError> {
+        Entry::put(Table::Meta, key.name(), v)
+    }
+
+    pub fn delete_meta<T>(key: &MetaKey<T>) -> Entry {
+        Entry::delete(Table::Meta, key.name())
     }
 }
 
@@ -205,14 +314,14 @@ pub async fn chats<S: Storage>(s: &S) -> Result<Vec<ChatRecord>, StoreError> {
 }
 
 pub async fn settings<S: Storage>(s: &S) -> Result<crate::core::view::Settings, StoreError> {
-    Ok(get(s, Table::Meta, meta::SETTINGS).await?.unwrap_or_default())
+    Ok(get_meta(s, &meta::SETTINGS).await?.unwrap_or_default())
 }
 
 /// Append to the bounded sync log.
 pub async fn log<S: Storage>(s: &S, at_ms: u64, text: String) -> Result<(), StoreError> {
-    let mut entries: Vec<LogEntry> = get(s, Table::Meta, meta::LOG).await?.unwrap_or_default();
+    let mut entries: Vec<LogEntry> = get_meta(s, &meta::LOG).await?.unwrap_or_default();
     push_log(&mut entries, LogEntry { at_ms, text }, LOG_MAX);
-    put(s, Table::Meta, meta::LOG, &entries).await
+    put_meta(s, &meta::LOG, &entries).await
 }
 
 pub const LOG_MAX: usize = 500;
@@ -220,7 +329,7 @@ pub const LOG_MAX: usize = 500;
 /// The backup window from what is stored: the first connection, the rep's window length,
 /// and the chats whose older messages the rep chose to back up.
 pub async fn backup_window<S: Storage>(s: &S) -> Result<BackupWindow, StoreError> {
-    let connected = get(s, Table::Meta, meta::FIRST_CONNECTED_LOCAL).await?;
+    let connected = get_meta(s, &meta::FIRST_CONNECTED_LOCAL).await?;
     let days = settings(s).await?.backup_window_days;
     Ok(crate::core::sync::backup_window(connected, days, &chats(s).await?))
 }
@@ -539,6 +648,45 @@ mod tests {
         let c: ChatRecord = block_on(get(&s, Table::Chats, "pn:+551")).unwrap().unwrap();
         assert!(c.excluded);
         assert_eq!(s.len(Table::Messages), 2, "excluded messages stay stored");
+    }
+
+    #[test]
+    fn meta_names_stay_those_already_stored_and_values_keep_their_type() {
+        use crate::core::model::Crm;
+        // Stored data outlives a version: these names are what installed workers wrote.
+        let names = [
+            meta::SETTINGS.name().to_string(),
+            meta::LINKS.name().into(),
+            meta::RECORD_SYNCED.name().into(),
+            meta::capture_counters::<()>().name().into(),
+            meta::home_currency(Crm::Zoho).name().into(),
+            meta::setup_report::<()>(Crm::Leadsquared).name().into(),
+            meta::connection::<()>(Crm::Salesforce).name().into(),
+            meta::tab_chat::<()>(7).name().into(),
+            meta::panel_binding::<()>(7).name().into(),
+        ];
+        assert_eq!(
+            names,
+            [
+                "settings",
+                "links",
+                "record_synced",
+                "capture_counters",
+                "currency:zoho",
+                "setup:leadsquared",
+                "connection:salesforce",
+                "tabchat:7",
+                "panel:7"
+            ]
+        );
+        let s = MemoryStore::default();
+        let mut synced = BTreeMap::new();
+        synced.insert("zoho:contact:1".to_string(), 5_u64);
+        block_on(put_meta(&s, &meta::RECORD_SYNCED, &synced)).unwrap();
+        assert_eq!(block_on(get_meta(&s, &meta::RECORD_SYNCED)).unwrap(), Some(synced));
+        // A value of another shape under a typed name is an error, not a silent default.
+        block_on(put(&s, Table::Meta, meta::SETTINGS.name(), &"not settings")).unwrap();
+        assert!(block_on(get_meta(&s, &meta::SETTINGS)).is_err());
     }
 
     #[test]

@@ -3,14 +3,15 @@
 //! chrome.storage, which content scripts can read.
 use super::{secrets, transport};
 use crate::core::model::Crm;
+use crate::core::store::meta;
 use crate::crm::auth::AuthStep;
 use crate::crm::connect::{Connection, Credentials, OAuthStart};
 use crate::crm::Connector;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
 
-fn key(crm: Crm) -> String {
-    format!("connection:{crm:?}").to_lowercase()
+fn key(crm: Crm) -> crate::core::store::MetaKey<Connection> {
+    meta::connection(crm)
 }
 
 /// What the options page learns: never a token or key.
@@ -46,7 +47,10 @@ async fn store_connection(mut conn: Connection, now_ms: u64) -> Result<Connected
             conn.org_domain = crate::crm::zoho::Zoho::parse_org(&org).ok();
             // Deal amounts without a currency of their own are in the org's home currency.
             if let Some(c) = crate::crm::zoho::Zoho::parse_org_currency(&org) {
-                super::store::Store::open().await?.put("meta", "currency:zoho", &c).await?;
+                super::store::Store::open()
+                    .await?
+                    .set_meta(&meta::home_currency(crate::core::model::Crm::Zoho), &c)
+                    .await?;
             }
         }
     }

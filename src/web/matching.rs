@@ -11,12 +11,13 @@ use crate::core::matching::{
 use crate::core::model::{CrmRecord, RecordRef, WaIdentity};
 use crate::core::outbox::OutboxMessage;
 use crate::core::phone::search_variants;
+use crate::core::store::{meta, Table};
 use crate::core::sync::ChatRecord;
 use crate::crm::Connector;
 use wasm_bindgen::JsValue;
 
 pub async fn links(store: &Store) -> Result<Links, JsValue> {
-    Ok(store.get("meta", "links").await?.unwrap_or_default())
+    Ok(store.meta(&meta::LINKS).await?.unwrap_or_default())
 }
 
 /// Every connected CRM's records for one number. A CRM that fails leaves the others'
@@ -42,7 +43,7 @@ async fn lookup(
     }
     // Only the modules the rep chose to match against.
     let settings: crate::core::view::Settings = match Store::open().await {
-        Ok(s) => s.get("meta", "settings").await.ok().flatten().unwrap_or_default(),
+        Ok(s) => s.meta(&meta::SETTINGS).await.ok().flatten().unwrap_or_default(),
         Err(_) => Default::default(),
     };
     let mut found = merge_candidates(batches);
@@ -61,12 +62,16 @@ pub async fn resolve(
     let mut errors = Vec::new();
     let key = identity.chat_key();
     let links = links(store).await?;
-    let mut chat: ChatRecord = store.get("chats", &key).await?.unwrap_or_default();
+    let mut chat: ChatRecord = store.get(Table::Chats, &key).await?.unwrap_or_default();
     chat.identity = identity.clone();
     let outcome;
     if identity.is_group {
-        let messages: Vec<OutboxMessage> =
-            store.all::<OutboxMessage>("messages").await?.into_iter().map(|(_, m)| m).collect();
+        let messages: Vec<OutboxMessage> = store
+            .all::<OutboxMessage>(Table::Messages)
+            .await?
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect();
         let mut lookups = Vec::new();
         for (name, phone) in group_senders(&messages, &key) {
             let found = lookup(&phone, connectors, &mut errors).await;
@@ -106,7 +111,7 @@ pub async fn resolve(
     // A lookup a CRM failed (rate limit, outage) is not a decision: try again at the next
     // capture or cycle instead of trusting "no match" for a day.
     chat.matched_at_ms = errors.is_empty().then_some(now_ms);
-    store.put("chats", &key, &chat).await?;
+    store.put(Table::Chats, &key, &chat).await?;
     Ok((outcome, errors))
 }
 

@@ -6,15 +6,12 @@ use super::connect::{self, Connected};
 use super::store::Store;
 use super::{chrome, transport};
 use crate::core::model::Crm;
+use crate::core::store::meta;
 use crate::crm::auth::ZohoDc;
 use crate::crm::distribution::{Distribution, Offer};
 use crate::crm::setup::{self, Report, Wants};
 use serde::Serialize;
 use wasm_bindgen::JsValue;
-
-fn report_key(crm: Crm) -> String {
-    format!("setup:{crm:?}").to_lowercase()
-}
 
 /// The packaged distribution config; a build without one offers only the Advanced paths.
 pub async fn distribution() -> Result<Distribution, String> {
@@ -128,7 +125,7 @@ pub async fn setup_check(
         Some(Err(why)) => setup::not_ready(crm, &why, now_ms),
         None => setup::not_ready(crm, "not connected", now_ms),
     };
-    store.put("meta", &report_key(crm), &report).await?;
+    store.set_meta(&meta::setup_report(crm), &report).await?;
     Ok(report)
 }
 
@@ -136,7 +133,7 @@ pub async fn setup_check(
 pub async fn reports(store: &Store) -> Result<Vec<Report>, JsValue> {
     let mut out = Vec::new();
     for crm in connect::connected_crms().await? {
-        if let Some(r) = store.get::<Report>("meta", &report_key(crm)).await? {
+        if let Some(r) = store.meta::<Report>(&meta::setup_report(crm)).await? {
             out.push(r);
         }
     }
@@ -157,7 +154,7 @@ pub async fn onboarding(store: &Store) -> Result<Onboarding, JsValue> {
         Err(e) => Offer { problem: Some(e), ..Offer::default() },
     };
     let connected = connect::connected_crms().await?;
-    let finished = store.get::<bool>("meta", "onboarding_finished").await?.unwrap_or(false);
+    let finished = store.meta(&meta::ONBOARDING_FINISHED).await?.unwrap_or(false);
     Ok(Onboarding {
         step: crate::core::first_run::step(connected.len(), finished),
         offer,
@@ -167,7 +164,7 @@ pub async fn onboarding(store: &Store) -> Result<Onboarding, JsValue> {
 }
 
 pub async fn finish(store: &Store) -> Result<(), JsValue> {
-    store.put("meta", "onboarding_finished", &true).await
+    store.set_meta(&meta::ONBOARDING_FINISHED, &true).await
 }
 
 /// `chrome.runtime.onInstalled`: a fresh install opens the options page, where the first run

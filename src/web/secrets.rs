@@ -5,6 +5,7 @@
 //! only from the extension's own pages and worker; only the worker opens this database,
 //! and the export reads the outbox database, never this one.
 use super::store::Store;
+use crate::core::store::{Entry, MetaKey};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::JsValue;
@@ -15,14 +16,14 @@ async fn open() -> Result<Store, JsValue> {
     Store::open_named(SECRETS_DB).await
 }
 
-pub async fn get<T: DeserializeOwned>(name: &str) -> Result<Option<T>, JsValue> {
-    open().await?.get("meta", name).await
+pub async fn get<T: DeserializeOwned>(key: &MetaKey<T>) -> Result<Option<T>, JsValue> {
+    open().await?.meta(key).await
 }
 
-pub async fn put<T: Serialize>(name: &str, value: &T) -> Result<(), JsValue> {
-    open().await?.put("meta", name, value).await
+pub async fn put<T: Serialize>(key: &MetaKey<T>, value: &T) -> Result<(), JsValue> {
+    open().await?.set_meta(key, value).await
 }
 
-pub async fn delete(name: &str) -> Result<(), JsValue> {
-    open().await?.put_many(&[("meta", name.to_string(), None)]).await
+pub async fn delete<T>(key: &MetaKey<T>) -> Result<(), JsValue> {
+    open().await?.put_many(&[Entry::delete_meta(key)]).await
 }

@@ -12,7 +12,7 @@
 //! Values are JSON strings: the export is a straight dump, and no IDB index is needed.
 use super::js_err;
 use crate::core::outbox::OutboxMessage;
-use crate::core::store::{self, Entry, Storage, StoreError, Table};
+use crate::core::store::{self, Entry, MetaKey, Storage, StoreError, Table};
 use js_sys::{Array, Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -114,7 +114,8 @@ impl Store {
         Ok(Store { db, turn: OUTBOX_TURN.with(std::rc::Rc::clone) })
     }
 
-    async fn get_raw(&self, store: &str, key: &str) -> Result<Option<String>, JsValue> {
+    async fn get_raw(&self, table: Table, key: &str) -> Result<Option<String>, JsValue> {
+        let store = table.name();
         let tx = self.db.transaction_with_str(store)?;
         let v = request_future(&tx.object_store(store)?.get(&key.into())?).await?;
         Ok(v.as_string())
@@ -122,10 +123,11 @@ impl Store {
 
     pub async fn get<T: DeserializeOwned>(
         &self,
-        store: &str,
+        table: Table,
         key: &str,
     ) -> Result<Option<T>, JsValue> {
-        match self.get_raw(store, key).await? {
+        let store = table.name();
+        match self.get_raw(table, key).await? {
             None => Ok(None),
             Some(s) => serde_json::from_str(&s)
                 .map(Some)
@@ -133,8 +135,17 @@ impl Store {
         }
     }
 
-    /// Write several (store, key, value) entries in one transaction: all or nothing.
-    pub async fn put_many(
+    /// A typed `meta` value.
+    pub async fn meta<T: DeserializeOwned>(&self, key: &MetaKey<T>) -> Result<Option<T>, JsValue> {
+        self.get(Table::Meta, key.name()).await
+    }
+
+    pub async fn set_meta<T: Serialize>(&self, key: &MetaKey<T>, value: &T) -> Result<(), JsValue> {
+        self.put(Table::Meta, key.name(), value).await
+    }
+
+    /// Write several (table, key, value) entries in one transaction: all or nothing.
+    async fn put_many_raw(
         &self,
         entries: &[(&str, String, Option<String>)],
     ) -> Result<(), JsValue> {
@@ -165,26 +176,34 @@ impl Store {
         Ok(())
     }
 
+    /// Write several entries (values or deletions) in one transaction: all or nothing.
+    pub async fn put_many(&self, entries: &[Entry]) -> Result<(), JsValue> {
+        let raw: Vec<(&str, String, Option<String>)> =
+            entries.iter().map(|e| (e.table.name(), e.key.clone(), e.value.clone())).collect();
+        self.put_many_raw(&raw).await
+    }
+
     pub async fn put<T: Serialize>(
         &self,
-        store: &str,
+        table: Table,
         key: &str,
         value: &T,
     ) -> Result<(), JsValue> {
-        let json = serde_json::to_string(value).map_err(js_err)?;
-        self.put_many(&[(store, key.to_string(), Some(json))]).await
+        self.put_many(&[Entry::put(table, key, value)?]).await
     }
 
-    /// Every key of a store (values stay on disk).
-    pub async fn keys(&self, store: &str) -> Result<Vec<String>, JsValue> {
+    /// Every key of a table (values stay on disk).
+    pub async fn keys(&self, table: Table) -> Result<Vec<String>, JsValue> {
+        let store = table.name();
         let tx = self.db.transaction_with_str(store)?;
         let keys: Array =
             request_future(&tx.object_store(store)?.get_all_keys()?).await?.dyn_into()?;
         Ok(keys.iter().filter_map(|k| k.as_string()).collect())
     }
 
-    /// Every (key, value) of a store.
-    pub async fn all_raw(&self, store: &str) -> Result<Vec<(String, String)>, JsValue> {
+    /// Every (key, value) of a table.
+    pub async fn all_raw(&self, table: Table) -> Result<Vec<(String, String)>, JsValue> {
+        let store = table.name();
         let tx = self.db.transaction_with_str(store)?;
         let os = tx.object_store(store)?;
         let keys_req = os.get_all_keys()?;
@@ -198,9 +217,13 @@ impl Store {
             .collect())
     }
 
-    pub async fn all<T: DeserializeOwned>(&self, store: &str) -> Result<Vec<(String, T)>, JsValue> {
+    pub async fn all<T: DeserializeOwned>(
+        &self,
+        table: Table,
+    ) -> Result<Vec<(String, T)>, JsValue> {
+        let store = table.name();
         let mut out = Vec::new();
-        for (k, v) in self.all_raw(store).await? {
+        for (k, v) in self.all_raw(table).await? {
             // One corrupt entry must not block the rest; it is skipped and reported.
             match serde_json::from_str(&v) {
                 Ok(t) => out.push((k, t)),
@@ -241,16 +264,14 @@ impl Storage for Store {
     }
 
     async fn get_raw(&self, table: Table, key: &str) -> Result<Option<String>, StoreError> {
-        Store::get_raw(self, table.name(), key).await.map_err(store_err)
+        Store::get_raw(self, table, key).await.map_err(store_err)
     }
 
     async fn all_raw(&self, table: Table) -> Result<Vec<(String, String)>, StoreError> {
-        Store::all_raw(self, table.name()).await.map_err(store_err)
+        Store::all_raw(self, table).await.map_err(store_err)
     }
 
     async fn put_many(&self, entries: &[Entry]) -> Result<(), StoreError> {
-        let raw: Vec<(&str, String, Option<String>)> =
-            entries.iter().map(|e| (e.table.name(), e.key.clone(), e.value.clone())).collect();
-        Store::put_many(self, &raw).await.map_err(store_err)
+        Store::put_many(self, entries).await.map_err(store_err)
     }
 }

@@ -9,6 +9,7 @@ use crate::core::outbox::{
     older_summary, BackupWindow, DocumentWriter, OlderMessages, OutboxMessage,
 };
 use crate::core::store;
+use crate::core::store::Table;
 use crate::core::sync::ChatRecord;
 use wasm_bindgen::JsValue;
 
@@ -45,7 +46,7 @@ pub async fn older_in_chat(
     // Only days up to the window's first day can hold older messages.
     let last_day = start.day_key();
     let mut msgs = Vec::new();
-    for (day_key, list) in store.all::<Vec<String>>("days").await? {
+    for (day_key, list) in store.all::<Vec<String>>(Table::Days).await? {
         let Some((chat, day)) = store::split_day_key(&day_key) else { continue };
         if chat != chat_key {
             continue;
@@ -54,7 +55,7 @@ pub async fn older_in_chat(
             continue;
         }
         for k in list {
-            if let Some(m) = store.get::<OutboxMessage>("messages", &k).await? {
+            if let Some(m) = store.get::<OutboxMessage>(Table::Messages, &k).await? {
                 msgs.push(m);
             }
         }
@@ -69,13 +70,13 @@ pub async fn on_captured(
     messages: Vec<crate::core::model::Message>,
 ) -> Result<(usize, usize), JsValue> {
     let chat_key = identity.chat_key();
-    let mut chat: ChatRecord = store.get("chats", &chat_key).await?.unwrap_or_default();
+    let mut chat: ChatRecord = store.get(Table::Chats, &chat_key).await?.unwrap_or_default();
     if chat.excluded {
         return Ok((0, 0));
     }
     if chat.identity != identity {
         chat.identity = identity;
-        store.put("chats", &chat_key, &chat).await?;
+        store.put(Table::Chats, &chat_key, &chat).await?;
     }
     let now = now_ms();
     let batch: Vec<OutboxMessage> = messages

@@ -5,6 +5,7 @@ use super::{chrome, js_err, sync, to_js, transport};
 use crate::core::outbox::{DocKey, DocumentWriter, OutboxMessage, RemoteState};
 use crate::core::schedule;
 use crate::core::status;
+use crate::core::store::{meta, Entry, Table};
 use crate::core::sync::{ChatRecord, Export, LogEntry, Parked, SyncState};
 use crate::core::view;
 use crate::core::view::Settings;
@@ -26,11 +27,11 @@ pub async fn worker_start() -> Result<(), JsValue> {
     let store = Store::open().await?;
     // MV3 runs one worker instance at a time: a lease or "syncing" flag found at start was
     // left by an instance that was stopped mid-cycle. Its uncertain writes reconcile.
-    store.put_many(&[("meta", "lease".to_string(), None)]).await?;
-    let mut state: SyncState = store.get("meta", "state").await?.unwrap_or_default();
+    store.put_many(&[Entry::delete_meta(&meta::LEASE)]).await?;
+    let mut state: SyncState = store.meta(&meta::STATE).await?.unwrap_or_default();
     if state.syncing {
         state.syncing = false;
-        store.put("meta", "state", &state).await?;
+        store.set_meta(&meta::STATE, &state).await?;
     }
     // Records of tabs that closed while no worker listened (the browser quit, the extension
     // was reloaded). Keys are read before the tabs are listed: a tab that registers meanwhile
@@ -40,7 +41,7 @@ pub async fn worker_start() -> Result<(), JsValue> {
     forget_tabs(&store, &crate::core::store::stale_tabs(&known, open.as_ref())).await?;
     if !chrome::alarm_exists(SYNC_ALARM).await? {
         let minutes: f64 =
-            store.get("meta", "sync_period_minutes").await?.unwrap_or(SYNC_PERIOD_MINUTES);
+            store.meta(&meta::SYNC_PERIOD_MINUTES).await?.unwrap_or(SYNC_PERIOD_MINUTES);
         chrome::alarm_create_periodic(SYNC_ALARM, minutes).await?;
     }
     if schedule::due(state.last_finished_ms, sync::now_ms(), schedule::DEFAULT_PERIOD_MS) {
@@ -60,7 +61,7 @@ pub async fn worker_on_tab_removed(tab: f64) -> Result<(), JsValue> {
 /// Every tab the worker keeps records or a lookup bucket for.
 async fn tabs_with_records(store: &Store) -> Result<std::collections::BTreeSet<i64>, JsValue> {
     let mut tabs: std::collections::BTreeSet<i64> = store
-        .keys("meta")
+        .keys(Table::Meta)
         .await?
         .iter()
         .filter_map(|k| crate::core::store::tab_of_record(k))
@@ -77,10 +78,10 @@ async fn forget_tabs(store: &Store, tabs: &std::collections::BTreeSet<i64>) -> R
     if tabs.is_empty() {
         return Ok(());
     }
-    let deletes: Vec<(&str, String, Option<String>)> = tabs
+    let deletes: Vec<Entry> = tabs
         .iter()
         .flat_map(|&t| crate::core::store::tab_record_keys(t))
-        .map(|k| ("meta", k, None))
+        .map(|k| Entry::delete(Table::Meta, k))
         .collect();
     store.put_many(&deletes).await?;
     TAB_CHATS.with(|c| c.borrow_mut().retain(|t, _| !tabs.contains(t)));
@@ -91,14 +92,14 @@ async fn forget_tabs(store: &Store, tabs: &std::collections::BTreeSet<i64>) -> R
         lim.forget_tabs(tabs);
         lim.clone()
     });
-    store.put("meta", crate::core::store::meta::LOOKUP_LIMITER, &snapshot).await
+    store.set_meta(&meta::LOOKUP_LIMITER, &snapshot).await
 }
 
 /// Load the lookup limiter from the store on first use in this worker instance.
 async fn load_limiter(store: &Store) -> Result<(), JsValue> {
     if LIMITER.with(|l| l.borrow().is_none()) {
         let saved: crate::core::ratelimit::Limiter =
-            store.get("meta", crate::core::store::meta::LOOKUP_LIMITER).await?.unwrap_or_default();
+            store.meta(&meta::LOOKUP_LIMITER).await?.unwrap_or_default();
         LIMITER.with(|l| {
             l.borrow_mut().get_or_insert(saved);
         });
@@ -147,7 +148,7 @@ fn setup_wants(s: &Settings) -> crate::crm::setup::Wants {
 
 /// The rep's settings (defaults until the options page saves them).
 pub async fn settings(store: &Store) -> Result<Settings, JsValue> {
-    Ok(store.get("meta", "settings").await?.unwrap_or_default())
+    Ok(store.meta(&meta::SETTINGS).await?.unwrap_or_default())
 }
 
 async fn connectors() -> Result<Connectors, JsValue> {
@@ -174,7 +175,7 @@ async fn match_pending_chats(store: &Store, c: Connectors) -> Result<Connectors,
     }
     let now = sync::now_ms();
     let mut c = c;
-    for (_, chat) in store.all::<ChatRecord>("chats").await? {
+    for (_, chat) in store.all::<ChatRecord>(Table::Chats).await? {
         if !chat.excluded && !chat.match_is_fresh(now) {
             c = limited_resolve(store, &chat.identity, c, None).await?;
         }
@@ -270,12 +271,11 @@ fn retry_held_lookup(identity: crate::core::model::WaIdentity, tab: i64, after_m
     wasm_bindgen_futures::spawn_local(async move {
         gloo_timers::future::TimeoutFuture::new(u32::try_from(after_ms).unwrap_or(u32::MAX)).await;
         let Ok(store) = Store::open().await else { return };
-        let [_, chat_key] = crate::core::store::tab_record_keys(tab);
-        let open: Option<TabChat> = store.get("meta", &chat_key).await.ok().flatten();
+        let open: Option<TabChat> = store.meta(&meta::tab_chat(tab)).await.ok().flatten();
         let still_open =
             open.and_then(|c| c.chat).is_some_and(|c| c.chat_key() == identity.chat_key());
         let fresh = store
-            .get::<ChatRecord>("chats", &identity.chat_key())
+            .get::<ChatRecord>(Table::Chats, &identity.chat_key())
             .await
             .ok()
             .flatten()
@@ -296,10 +296,10 @@ async fn mark_undecided(
     identity: &crate::core::model::WaIdentity,
 ) -> Result<(), JsValue> {
     let key = identity.chat_key();
-    if let Some(mut chat) = store.get::<ChatRecord>("chats", &key).await? {
+    if let Some(mut chat) = store.get::<ChatRecord>(Table::Chats, &key).await? {
         if chat.matched_at_ms.is_some() {
             chat.matched_at_ms = None;
-            store.put("chats", &key, &chat).await?;
+            store.put(Table::Chats, &key, &chat).await?;
         }
     }
     Ok(())
@@ -314,7 +314,7 @@ async fn limited_resolve_inner(
     use crate::core::model::Crm;
     load_limiter(store).await?;
     let by_name: std::collections::BTreeMap<String, crate::crm::Budget> =
-        store.get("meta", "budget").await?.unwrap_or_default();
+        store.meta(&meta::BUDGET).await?.unwrap_or_default();
     let budgets: std::collections::BTreeMap<Crm, crate::crm::Budget> = c
         .finders
         .iter()
@@ -329,7 +329,7 @@ async fn limited_resolve_inner(
         let (go, held) = lim.admit(tab, phone.as_deref(), &crms, &budgets, now);
         (go, held, lim.clone())
     });
-    store.put("meta", crate::core::store::meta::LOOKUP_LIMITER, &snapshot).await?;
+    store.set_meta(&meta::LOOKUP_LIMITER, &snapshot).await?;
     if let (Some(ms), Some(t)) = (crate::core::ratelimit::retry_after_ms(&held), tab) {
         retry_held_lookup(identity.clone(), t, ms);
     }
@@ -357,7 +357,7 @@ async fn limited_resolve_inner(
             lim.no_match(&p, now);
             lim.clone()
         });
-        store.put("meta", crate::core::store::meta::LOOKUP_LIMITER, &snapshot).await?;
+        store.set_meta(&meta::LOOKUP_LIMITER, &snapshot).await?;
     }
     Ok(c)
 }
@@ -397,7 +397,7 @@ async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
 
 /// Files whose message (or its attachment) is not stored are dropped before a cycle loads files.
 async fn clean_orphan_files(store: &Store) -> Result<(), JsValue> {
-    let keys = store.keys("files").await?;
+    let keys = store.keys(Table::Files).await?;
     if keys.is_empty() {
         return Ok(());
     }
@@ -405,15 +405,15 @@ async fn clean_orphan_files(store: &Store) -> Result<(), JsValue> {
     for k in &keys {
         let Some((msg, _)) = k.rsplit_once('#') else { continue };
         if !media.contains_key(msg) {
-            if let Some(m) = store.get::<OutboxMessage>("messages", msg).await? {
+            if let Some(m) = store.get::<OutboxMessage>(Table::Messages, msg).await? {
                 media.insert(msg.to_string(), m.message.media.len());
             }
         }
     }
     let orphans = crate::protocol::limits::orphan_files(&keys, &media);
     if !orphans.is_empty() {
-        let drop: Vec<(&str, String, Option<String>)> =
-            orphans.iter().map(|k| ("files", k.clone(), None)).collect();
+        let drop: Vec<Entry> =
+            orphans.iter().map(|k| Entry::delete(Table::Files, k.clone())).collect();
         store.put_many(&drop).await?;
         sync::log(
             store,
@@ -501,11 +501,10 @@ struct TabChat {
 }
 
 async fn tab_record(store: &Store, tab: i64) -> Result<Option<protocol::TabRecord>, JsValue> {
-    let [panel_key, chat_key] = crate::core::store::tab_record_keys(tab);
-    let Some(b) = store.get::<PanelBinding>("meta", &panel_key).await? else {
+    let Some(b) = store.meta::<PanelBinding>(&meta::panel_binding(tab)).await? else {
         return Ok(None);
     };
-    let stored: Option<TabChat> = store.get("meta", &chat_key).await?;
+    let stored: Option<TabChat> = store.meta(&meta::tab_chat(tab)).await?;
     let c = TAB_CHATS.with(|c| c.borrow().get(&tab).cloned()).or(stored).unwrap_or_default();
     Ok(Some(protocol::TabRecord {
         nonce: b.nonce,
@@ -547,12 +546,12 @@ async fn export(store: &Store) -> Result<Export, JsValue> {
         product: status::product_line(),
         exported_at_ms: sync::now_ms(),
         schema_version: super::store::SCHEMA_VERSION,
-        chats: store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c).collect(),
+        chats: store.all::<ChatRecord>(Table::Chats).await?.into_iter().map(|(_, c)| c).collect(),
         messages: {
             let window = sync::backup_window(store).await?;
             let excluded = settings(store).await?.excluded_chats;
             store
-                .all::<OutboxMessage>("messages")
+                .all::<OutboxMessage>(Table::Messages)
                 .await?
                 .into_iter()
                 .map(|(_, m)| {
@@ -566,15 +565,15 @@ async fn export(store: &Store) -> Result<Export, JsValue> {
                 .collect()
         },
         documents: store
-            .all::<(DocKey, RemoteState)>("docs")
+            .all::<(DocKey, RemoteState)>(Table::Docs)
             .await?
             .into_iter()
             .map(|(_, d)| d)
             .collect(),
-        parked: store.get("meta", "parked").await?.unwrap_or_default(),
-        state: store.get("meta", "state").await?.unwrap_or_default(),
-        log: store.get::<Vec<LogEntry>>("meta", "log").await?.unwrap_or_default(),
-        record_synced: store.get("meta", "record_synced").await?.unwrap_or_default(),
+        parked: store.meta(&meta::PARKED).await?.unwrap_or_default(),
+        state: store.meta(&meta::STATE).await?.unwrap_or_default(),
+        log: store.meta(&meta::LOG).await?.unwrap_or_default(),
+        record_synced: store.meta(&meta::RECORD_SYNCED).await?.unwrap_or_default(),
     })
 }
 
@@ -588,15 +587,15 @@ async fn panel_view(
     let reconnect = super::connect::reconnect_needed().await?;
     let s = settings(store).await?;
     let chat: Option<ChatRecord> = match chat_key {
-        Some(k) => store.get("chats", k).await?,
+        Some(k) => store.get(Table::Chats, k).await?,
         None => None,
     };
-    let state: SyncState = store.get("meta", "state").await?.unwrap_or_default();
+    let state: SyncState = store.meta(&meta::STATE).await?.unwrap_or_default();
     let pending_in_chat = match chat_key {
         Some(k) => {
             let prefix = format!("{k}|");
             store
-                .all_raw("pending")
+                .all_raw(Table::Pending)
                 .await?
                 .iter()
                 .filter(|(_, v)| {
@@ -606,7 +605,7 @@ async fn panel_view(
         }
         None => 0,
     };
-    let parked: Vec<Parked> = store.get("meta", "parked").await?.unwrap_or_default();
+    let parked: Vec<Parked> = store.meta(&meta::PARKED).await?.unwrap_or_default();
     let parked_reason = parked.first().filter(|_| pending_in_chat > 0).map(|p| p.reason.clone());
     let older = match chat_key {
         Some(k) => sync::older_in_chat(store, k, &sync::backup_window(store).await?).await?,
@@ -618,7 +617,7 @@ async fn panel_view(
         None => vec![],
     };
     let mut currencies = Vec::new();
-    if let Some(c) = store.get::<String>("meta", "currency:zoho").await? {
+    if let Some(c) = store.meta(&meta::home_currency(crate::core::model::Crm::Zoho)).await? {
         currencies.push((crate::core::model::Crm::Zoho, c));
     }
     Ok(view::panel_state(&view::PanelInputs {
@@ -644,7 +643,7 @@ async fn panel_view(
 
 /// Match a chat again now (after a link, unlink or create), from the CRMs.
 async fn rematch(store: &Store, chat_key: &str) -> Result<(), JsValue> {
-    let Some(chat) = store.get::<ChatRecord>("chats", chat_key).await? else { return Ok(()) };
+    let Some(chat) = store.get::<ChatRecord>(Table::Chats, chat_key).await? else { return Ok(()) };
     let c = connectors().await?;
     super::matching::resolve(store, &chat.identity, &c.finders, &c.region, sync::now_ms()).await?;
     Ok(())
@@ -717,12 +716,12 @@ async fn create_record(
     };
     let record = crate::core::model::RecordRef { crm, kind: record_kind, id: id.clone() };
     let store = Store::open().await?;
-    let mut chat_rec: ChatRecord = store.get("chats", &chat).await?.unwrap_or_default();
+    let mut chat_rec: ChatRecord = store.get(Table::Chats, &chat).await?.unwrap_or_default();
     chat_rec.cards.push(create::card(crm, record_kind, id, &new));
-    store.put("chats", &chat, &chat_rec).await?;
+    store.put(Table::Chats, &chat, &chat_rec).await?;
     let mut links = super::matching::links(&store).await?;
     links.link(&chat, record);
-    store.put("meta", "links", &links).await?;
+    store.set_meta(&meta::LINKS, &links).await?;
     rematch(&store, &chat).await?;
     Ok(ActionReply::ok())
 }
@@ -752,7 +751,7 @@ async fn search_records(query: &str) -> Result<ActionReply, JsValue> {
     let found = crate::core::matching::merge_candidates(batches);
     // Keep the records so a link made from these results has its card.
     let store = Store::open().await?;
-    store.put("meta", "search_results", &found).await?;
+    store.set_meta(&meta::SEARCH_RESULTS, &found).await?;
     let candidates: Vec<view::Candidate> = found
         .iter()
         .filter_map(|r| {
@@ -786,13 +785,14 @@ struct Diagnostics {
     pending: usize,
     parked: Vec<Parked>,
     log: Vec<LogEntry>,
-    budget: serde_json::Value,
+    /// Per CRM: the API allowance it last reported (null before any call).
+    budget: Option<std::collections::BTreeMap<String, crate::core::ratelimit::Budget>>,
     /// The last documents saved (the popup's proof of what was saved).
     saved: Vec<view::Receipt>,
 }
 
 async fn all_docs(store: &Store) -> Result<Vec<(DocKey, RemoteState)>, JsValue> {
-    Ok(store.all::<(DocKey, RemoteState)>("docs").await?.into_iter().map(|(_, d)| d).collect())
+    Ok(store.all::<(DocKey, RemoteState)>(Table::Docs).await?.into_iter().map(|(_, d)| d).collect())
 }
 
 /// A chat's receipts, with the confirmed messages of the day they cover.
@@ -806,8 +806,8 @@ async fn saved_of(
     };
     let mut synced = 0;
     let key = crate::core::keys::day_key(&chat.identity.chat_key(), &day);
-    for k in store.get::<Vec<String>>("days", &key).await?.unwrap_or_default() {
-        if store.get::<OutboxMessage>("messages", &k).await?.is_some_and(|m| m.synced) {
+    for k in store.get::<Vec<String>>(Table::Days, &key).await?.unwrap_or_default() {
+        if store.get::<OutboxMessage>(Table::Messages, &k).await?.is_some_and(|m| m.synced) {
             synced += 1;
         }
     }
@@ -819,7 +819,7 @@ async fn recent_saves(store: &Store) -> Result<Vec<view::Receipt>, JsValue> {
     const CHATS: usize = 3;
     let docs = all_docs(store).await?;
     let mut chats: Vec<ChatRecord> =
-        store.all::<ChatRecord>("chats").await?.into_iter().map(|(_, c)| c).collect();
+        store.all::<ChatRecord>(Table::Chats).await?.into_iter().map(|(_, c)| c).collect();
     chats.retain(|c| c.last_synced_at_ms.is_some());
     chats.sort_by_key(|c| std::cmp::Reverse(c.last_synced_at_ms));
     let mut out = vec![];
@@ -830,20 +830,20 @@ async fn recent_saves(store: &Store) -> Result<Vec<view::Receipt>, JsValue> {
 }
 
 async fn diagnostics(store: &Store) -> Result<Diagnostics, JsValue> {
-    let mut log: Vec<LogEntry> = store.get("meta", "log").await?.unwrap_or_default();
+    let mut log: Vec<LogEntry> = store.meta(&meta::LOG).await?.unwrap_or_default();
     let keep = log.len().saturating_sub(20);
     log.drain(..keep);
     Ok(Diagnostics {
         product: status::product_line(),
         connected: super::connect::connected_crms().await?,
         reconnect_needed: super::connect::reconnect_needed().await?,
-        capture: store.get("meta", "capture_counters").await?,
-        content_error: store.get("meta", "content_error").await?,
-        state: store.get("meta", "state").await?.unwrap_or_default(),
-        pending: store.all_raw("pending").await?.len(),
-        parked: store.get("meta", "parked").await?.unwrap_or_default(),
+        capture: store.meta(&meta::capture_counters()).await?,
+        content_error: store.meta(&meta::CONTENT_ERROR).await?,
+        state: store.meta(&meta::STATE).await?.unwrap_or_default(),
+        pending: store.all_raw(Table::Pending).await?.len(),
+        parked: store.meta(&meta::PARKED).await?.unwrap_or_default(),
         log,
-        budget: store.get("meta", "budget").await?.unwrap_or(serde_json::Value::Null),
+        budget: store.meta(&meta::BUDGET).await?,
         saved: recent_saves(store).await?,
     })
 }
@@ -896,8 +896,8 @@ async fn handle(
         Request::PanelRegister { nonce, blocked } => {
             let store = Store::open().await?;
             let t = tab_id.ok_or_else(|| js_err("no tab"))?;
-            let [key, _] = crate::core::store::tab_record_keys(t);
-            store.put("meta", &key, &PanelBinding { nonce, frame: None, blocked }).await?;
+            let binding = PanelBinding { nonce, frame: None, blocked };
+            store.set_meta(&meta::panel_binding(t), &binding).await?;
             to_js(&ActionReply::ok())
         }
         Request::PanelClaim { nonce } => {
@@ -906,9 +906,8 @@ async fn handle(
             };
             rec.claim(*frame, &nonce).map_err(js_err)?;
             let store = Store::open().await?;
-            let [key, _] = crate::core::store::tab_record_keys(*t);
             let binding = PanelBinding { nonce: rec.nonce, frame: rec.frame, blocked: rec.blocked };
-            store.put("meta", &key, &binding).await?;
+            store.set_meta(&meta::panel_binding(*t), &binding).await?;
             to_js(&ActionReply::ok())
         }
         Request::ChatOpened { identity, theme, paused } => {
@@ -937,8 +936,7 @@ async fn handle(
             let Some(c) = TAB_CHATS.with(|c| c.borrow().get(&t).cloned()) else {
                 return to_js(&ActionReply::ok()); // the tab closed meanwhile
             };
-            let [_, key] = crate::core::store::tab_record_keys(t);
-            store.put("meta", &key, &c).await?;
+            store.set_meta(&meta::tab_chat(t), &c).await?;
             to_js(&ActionReply::ok())
         }
         Request::PanelSync => {
@@ -946,7 +944,8 @@ async fn handle(
             let rec = tab.unwrap_or_default();
             // The open chat not looked up yet (the limiter held it back): try again now.
             if let Some(identity) = &rec.chat {
-                let chat: Option<ChatRecord> = store.get("chats", &identity.chat_key()).await?;
+                let chat: Option<ChatRecord> =
+                    store.get(Table::Chats, &identity.chat_key()).await?;
                 if chat.is_some_and(|c| !c.excluded && !c.match_is_fresh(sync::now_ms())) {
                     let c = connectors().await?;
                     if !c.finders.is_empty() {
@@ -973,7 +972,7 @@ async fn handle(
         Request::UnknownChats { titles } => {
             let store = Store::open().await?;
             let known: std::collections::BTreeSet<String> = store
-                .all::<ChatRecord>("chats")
+                .all::<ChatRecord>(Table::Chats)
                 .await?
                 .into_iter()
                 .map(|(_, c)| c.identity.name)
@@ -987,7 +986,7 @@ async fn handle(
         }
         Request::ContentError { stage, error } => {
             let store = Store::open().await?;
-            store.put("meta", "content_error", &format!("{stage}: {error}")).await?;
+            store.set_meta(&meta::CONTENT_ERROR, &format!("{stage}: {error}")).await?;
 
             to_js(&Ack { ok: true, product: status::product_line() })
         }
@@ -1003,29 +1002,29 @@ async fn handle(
             let store = Store::open().await?;
             // A record found by "link existing" search: keep its card with the chat.
             let found: Vec<crate::core::model::CrmRecord> =
-                store.get("meta", "search_results").await?.unwrap_or_default();
+                store.meta(&meta::SEARCH_RESULTS).await?.unwrap_or_default();
             if let Some(card) =
                 found.into_iter().find(|c| c.id == record.id && c.crm == Some(record.crm))
             {
-                let mut rec: ChatRecord = store.get("chats", &chat).await?.unwrap_or_default();
+                let mut rec: ChatRecord = store.get(Table::Chats, &chat).await?.unwrap_or_default();
                 rec.cards.retain(|c| !(c.id == card.id && c.crm == card.crm));
                 rec.cards.push(card);
-                store.put("chats", &chat, &rec).await?;
+                store.put(Table::Chats, &chat, &rec).await?;
             }
             let mut links = super::matching::links(&store).await?;
             links.link(&chat, record);
-            store.put("meta", "links", &links).await?;
+            store.set_meta(&meta::LINKS, &links).await?;
             rematch(&store, &chat).await?;
             to_js(&ActionReply::ok())
         }
         Request::Unlink { chat } => {
             let store = Store::open().await?;
             let mut links = super::matching::links(&store).await?;
-            let current: ChatRecord = store.get("chats", &chat).await?.unwrap_or_default();
+            let current: ChatRecord = store.get(Table::Chats, &chat).await?.unwrap_or_default();
             for r in &current.links {
                 links.unlink(&chat, r);
             }
-            store.put("meta", "links", &links).await?;
+            store.set_meta(&meta::LINKS, &links).await?;
             rematch(&store, &chat).await?;
             to_js(&ActionReply::ok())
         }
@@ -1036,7 +1035,7 @@ async fn handle(
             if excluded {
                 s.excluded_chats.push(chat.clone());
             }
-            store.put("meta", "settings", &s).await?;
+            store.set_meta(&meta::SETTINGS, &s).await?;
             apply_exclusions(&store, &s).await?;
             to_js(&ActionReply::ok())
         }
@@ -1047,7 +1046,7 @@ async fn handle(
             if !masked {
                 s.unmasked_chats.push(chat);
             }
-            store.put("meta", "settings", &s).await?;
+            store.set_meta(&meta::SETTINGS, &s).await?;
             to_js(&ActionReply::ok())
         }
         Request::GetSettings => to_js(&settings(&Store::open().await?).await?),
@@ -1061,7 +1060,7 @@ async fn handle(
             }
             let store = Store::open().await?;
             let window_changed = settings(&store).await?.backup_window_days != s.backup_window_days;
-            store.put("meta", "settings", &s).await?;
+            store.set_meta(&meta::SETTINGS, &s).await?;
             apply_exclusions(&store, &s).await?;
             if window_changed {
                 sync::reconcile_pending(&store).await?;
@@ -1071,11 +1070,11 @@ async fn handle(
         Request::BackUpOlder { chat } => {
             // The rep chose to back up this chat's messages from before the window.
             let store = Store::open().await?;
-            let Some(mut rec) = store.get::<ChatRecord>("chats", &chat).await? else {
+            let Some(mut rec) = store.get::<ChatRecord>(Table::Chats, &chat).await? else {
                 return to_js(&ActionReply::err("errUnknown"));
             };
             rec.back_up_older = true;
-            store.put("chats", &chat, &rec).await?;
+            store.put(Table::Chats, &chat, &rec).await?;
             let n = sync::reconcile_pending(&store).await?;
             sync::log(
                 &store,
@@ -1099,7 +1098,7 @@ async fn handle(
             let store = Store::open().await?;
             // Only a file of a stored message with an attachment at that index, from the tab
             // whose chat it is; its bytes are sniffed (core::limits::check_file).
-            let message = store.get::<OutboxMessage>("messages", &message_key).await?;
+            let message = store.get::<OutboxMessage>(Table::Messages, &message_key).await?;
             let kind = message
                 .as_ref()
                 .filter(|m| tab.as_ref().is_none_or(|t| t.accepts_messages_of(&m.message.chat)))
@@ -1162,7 +1161,7 @@ async fn handle(
         Request::KnownChats => {
             let store = Store::open().await?;
             let names: Vec<String> = store
-                .all::<ChatRecord>("chats")
+                .all::<ChatRecord>(Table::Chats)
                 .await?
                 .into_iter()
                 .map(|(_, c)| c.identity.name)
@@ -1171,7 +1170,7 @@ async fn handle(
         }
         Request::CaptureStats { counters } => {
             let store = Store::open().await?;
-            store.put("meta", "capture_counters", &counters).await?;
+            store.set_meta(&meta::capture_counters(), &counters).await?;
             to_js(&ActionReply::ok())
         }
         Request::Status => {
@@ -1179,9 +1178,9 @@ async fn handle(
             to_js(&StatusReply {
                 ok: true,
                 product: status::product_line(),
-                pending: store.all_raw("pending").await?.len(),
-                state: store.get("meta", "state").await?.unwrap_or_default(),
-                parked: store.get("meta", "parked").await?.unwrap_or_default(),
+                pending: store.all_raw(Table::Pending).await?.len(),
+                state: store.meta(&meta::STATE).await?.unwrap_or_default(),
+                parked: store.meta(&meta::PARKED).await?.unwrap_or_default(),
             })
         }
         Request::Captured { identity, messages } => {
@@ -1196,7 +1195,7 @@ async fn handle(
             // Match the chat when first seen, and again once the stored match is stale (or a
             // group shows a participant not matched yet).
             let chat: ChatRecord =
-                store.get("chats", &identity.chat_key()).await?.unwrap_or_default();
+                store.get(Table::Chats, &identity.chat_key()).await?.unwrap_or_default();
             let unseen = identity.is_group
                 && new_sender
                     .iter()
@@ -1214,12 +1213,12 @@ async fn handle(
             // The rep asked: documents waiting out their backoff go now (attempts still count
             // toward parking; a CRM's own Retry-After pause is still honoured).
             let mut retry: std::collections::BTreeMap<String, sync::RetryEntry> =
-                store.get("meta", "retry").await?.unwrap_or_default();
+                store.meta(&meta::RETRY).await?.unwrap_or_default();
             if retry.values().any(|r| r.at_ms > 0) {
                 for r in retry.values_mut() {
                     r.at_ms = 0;
                 }
-                store.put("meta", "retry", &retry).await?;
+                store.set_meta(&meta::RETRY, &retry).await?;
             }
             to_js(&run_sync(&store).await?)
         }
@@ -1229,7 +1228,7 @@ async fn handle(
                 return Err(js_err("sync period must be between 0.5 and 60 minutes"));
             }
             let store = Store::open().await?;
-            store.put("meta", "sync_period_minutes", &minutes).await?;
+            store.set_meta(&meta::SYNC_PERIOD_MINUTES, &minutes).await?;
             chrome::alarm_create_periodic(SYNC_ALARM, minutes).await?;
             to_js(&Ack { ok: true, product: status::product_line() })
         }
@@ -1272,12 +1271,8 @@ async fn handle(
             if connected.ok {
                 // The first connection anchors the 3-day first backup.
                 let store = Store::open().await?;
-                if store
-                    .get::<crate::core::model::LocalMinute>("meta", "first_connected_local")
-                    .await?
-                    .is_none()
-                {
-                    store.put("meta", "first_connected_local", &local_now()).await?;
+                if store.meta(&meta::FIRST_CONNECTED_LOCAL).await?.is_none() {
+                    store.set_meta(&meta::FIRST_CONNECTED_LOCAL, &local_now()).await?;
                     // Messages captured before connecting that are older than the window
                     // are no longer waiting.
                     sync::reconcile_pending(&store).await?;
