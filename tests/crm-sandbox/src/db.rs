@@ -18,9 +18,19 @@ impl Db {
     pub fn open(dir: &Path) -> Result<Db, String> {
         let c =
             Connection::open(dir.join("sandbox.sqlite3")).map_err(|e| format!("sqlite: {e}"))?;
+        c.execute_batch("PRAGMA journal_mode=WAL;").map_err(|e| format!("sqlite: {e}"))?;
+        Db::with_schema(c)
+    }
+
+    /// The same database in memory: for tests that run the sandbox in process, hundreds of
+    /// times, and need no restart (on disk, each run's file writes and syncs dominated).
+    pub fn in_memory() -> Result<Db, String> {
+        Db::with_schema(Connection::open_in_memory().map_err(|e| format!("sqlite: {e}"))?)
+    }
+
+    fn with_schema(c: Connection) -> Result<Db, String> {
         c.execute_batch(
-            "PRAGMA journal_mode=WAL;
-             CREATE TABLE IF NOT EXISTS records (crm TEXT, kind TEXT, id TEXT, seq INTEGER, json TEXT, PRIMARY KEY (crm, kind, id));
+            "CREATE TABLE IF NOT EXISTS records (crm TEXT, kind TEXT, id TEXT, seq INTEGER, json TEXT, PRIMARY KEY (crm, kind, id));
              CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, crm TEXT, kind TEXT, expires_ms INTEGER, revoked INTEGER DEFAULT 0);
              CREATE TABLE IF NOT EXISTS requests (seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER, method TEXT, host TEXT, path TEXT, status INTEGER);
              CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v TEXT);",

@@ -298,7 +298,15 @@ pub fn router(state: Shared) -> axum::Router {
 
 /// The shared state over DIR, seeded when asked (seeding is idempotent).
 pub fn build(dir: &Path, www: Option<PathBuf>, seed: Option<&str>) -> Result<Shared, String> {
-    let db = db::Db::open(dir)?;
+    build_on(db::Db::open(dir)?, www, seed)
+}
+
+/// The sandbox over a database in memory (in-process tests; nothing survives the value).
+pub fn build_in_memory(seed: Option<&str>) -> Result<Shared, String> {
+    build_on(db::Db::in_memory()?, None, seed)
+}
+
+fn build_on(db: db::Db, www: Option<PathBuf>, seed: Option<&str>) -> Result<Shared, String> {
     let mut config = Config::default();
     match seed {
         // A stock org: no WhatsApp_Chat__c (custom objects exist only once deployed).
