@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSandbox, launch, until, panelFrame, ROOT } from './harness.mjs';
+import { startSandbox, launch, until, panelFrame, answerConsent, ROOT } from './harness.mjs';
 
 // The browser speaks pt-BR: the page uses crmsync's pt_BR strings.
 const pt = JSON.parse(readFileSync(join(ROOT, 'extension/_locales/pt_BR/messages.json'), 'utf8'));
@@ -26,6 +26,9 @@ test('install → first card in the demo: counted clicks, nothing typed', async 
   assert.equal(await options.textContent('#first-run-intro'), pt.firstRunIntro.message);
   // Pick the CRM and sign in: one click (the data centre is guessed from the browser).
   await click(options, '#signin-zoho');
+  // Zoho's consent page opens in its own window: the rep clicks Accept there (counted too).
+  clicks += 1;
+  await answerConsent(browser.ctx);
   await until(async () => (await options.getAttribute('#first-run', 'data-step').catch(() => null)) === 'finish', { what: 'signed in', timeout: 30000 });
   await until(async () => (await options.getAttribute('#setup-zoho', 'data-passed').catch(() => null)) === 'true', { what: 'setup check passed', timeout: 30000 });
   // The default region is guessed from the browser's language (pt-BR): nothing to type.
@@ -50,7 +53,7 @@ test('install → first card in the demo: counted clicks, nothing typed', async 
   const frame = await panelFrame(wa);
   await until(async () => (await frame.getAttribute('#state', 'data-view')) === 'linked', { what: 'the first card', timeout: 30000 });
   assert.match(await frame.textContent('#state'), /Ana Souza/);
-  console.log(`first run: ${clicks} clicks from install to the first card`);
+  console.log(`first run: ${clicks} clicks from install to the first card (Zoho's consent Accept included)`);
   writeFileSync(join(ROOT, 'target/first-run-clicks.txt'), `${clicks}\n`);
   assert.ok(clicks <= 5, `${clicks} clicks`);
   // The options page no longer leads once finished.
