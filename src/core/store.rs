@@ -70,6 +70,8 @@ pub mod meta {
     pub const RECORD_SYNCED: &str = "record_synced";
     pub const FIRST_CONNECTED_LOCAL: &str = "first_connected_local";
     pub const LOOKUP_LIMITER: &str = "lookup_limiter";
+    /// The rep's own number as WhatsApp Web keeps it (`protocol::Request::OwnNumber`).
+    pub const OWN_NUMBER: &str = "own_number";
     /// Per-tab records (`<prefix><tab id>`): the panel binding (the content script's nonce,
     /// the frame that claimed it) and the tab's open chat.
     pub const PANEL_PREFIX: &str = "panel:";

@@ -149,6 +149,9 @@ pub struct Onboarding {
     pub connected: Vec<Crm>,
     pub reports: Vec<Report>,
     pub step: crate::core::first_run::Step,
+    /// The rep's own number as WhatsApp Web keeps it (`Request::OwnNumber`), once a WhatsApp
+    /// tab reported it: the first run prefills it and guesses the region from it.
+    pub own_number: Option<String>,
 }
 
 pub async fn onboarding(store: &Store) -> Result<Onboarding, JsValue> {
@@ -163,6 +166,7 @@ pub async fn onboarding(store: &Store) -> Result<Onboarding, JsValue> {
         offer,
         reports: reports(store).await?,
         connected,
+        own_number: store.get::<String>("meta", crate::core::store::meta::OWN_NUMBER).await?,
     })
 }
 

@@ -985,6 +985,16 @@ async fn handle(
         Request::Hello { .. } | Request::Relay { .. } => {
             to_js(&Ack { ok: true, product: status::product_line() })
         }
+        Request::OwnNumber { phone } => {
+            // The first run's region guess reads it (`onboard::onboarding`).
+            let store = Store::open().await?;
+            if store.get::<String>("meta", crate::core::store::meta::OWN_NUMBER).await?.as_deref()
+                != Some(&phone)
+            {
+                store.put("meta", crate::core::store::meta::OWN_NUMBER, &phone).await?;
+            }
+            to_js(&Ack { ok: true, product: status::product_line() })
+        }
         Request::ContentError { stage, error } => {
             let store = Store::open().await?;
             store.put("meta", "content_error", &format!("{stage}: {error}")).await?;

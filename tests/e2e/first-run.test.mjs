@@ -61,3 +61,28 @@ test('install → first card in the demo: counted clicks, nothing typed', async 
   await options.waitForSelector('#connections');
   assert.equal(await options.$('#first-run'), null);
 });
+
+test('the number WhatsApp Web is signed in with prefills the first run\'s own number and region', async () => {
+  // A fresh install whose browser speaks en-US: the language alone would say US.
+  const b = await launch(sandbox, { firstRun: true, lang: 'en-US' });
+  try {
+    const options = b.firstRun;
+    const onboarding = () => options.evaluate(() => chrome.runtime.sendMessage({ kind: 'onboarding' }));
+    assert.equal((await onboarding()).own_number, null, 'nothing known before WhatsApp Web was open');
+    // WhatsApp Web keeps the signed-in id in its localStorage (the fake does as the real one:
+    // last-wid-md); the content script reads it and tells the worker.
+    const wa = await b.ctx.newPage();
+    await wa.goto('https://web.whatsapp.com/?chat=ana');
+    await wa.evaluate(() => window.fakeWAReady);
+    await until(async () => (await onboarding()).own_number === '+4915123456789', { what: 'the own number reported', timeout: 20000 });
+    await options.bringToFront();
+    await options.click('#signin-zoho');
+    await answerConsent(b.ctx);
+    await until(async () => (await options.getAttribute('#first-run', 'data-step').catch(() => null)) === 'finish', { what: 'signed in', timeout: 30000 });
+    await options.waitForSelector('#f-first-own-number');
+    assert.equal(await options.inputValue('#f-first-own-number'), '+4915123456789');
+    assert.equal(await options.inputValue('#f-first-region'), 'DE', 'the number\'s country, not the language\'s');
+  } finally {
+    await b.close();
+  }
+});
