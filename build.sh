@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# crmsync build entry point: build | check | test | demo [--headless] | bench | fuzz [SECONDS]
+# crmsync build entry point: build | package | check | test | demo [--headless] | bench | fuzz [SECONDS]
 # Installs what it needs (idempotently), so a fresh checkout needs only this script.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -95,11 +95,22 @@ wasm_pkg() {
 
 # The distribution config: the product's registered OAuth clients, built into the extension
 # as extension/distribution.json. CRMSYNC_DISTRIBUTION names the file; without it
-# distribution.json at the root; without that the sandbox's (tests and the demo).
+# distribution.json at the root; without that the sandbox's, with a warning: those are the
+# sandbox's test clients, never the product's, so the build is marked a development build.
+SANDBOX_DISTRIBUTION=tests/crm-sandbox/distribution.json
+DIST_IS_SANDBOX=0
 distribution() {
   local src=${CRMSYNC_DISTRIBUTION:-}
   if [ -z "$src" ]; then
-    if [ -f distribution.json ]; then src=distribution.json; else src=tests/crm-sandbox/distribution.json; fi
+    if [ -f distribution.json ]; then
+      src=distribution.json
+    else
+      src=$SANDBOX_DISTRIBUTION
+      printf '\nbuild.sh: WARNING: no CRMSYNC_DISTRIBUTION and no distribution.json, so this build falls\n' >&2
+      printf 'build.sh: WARNING: back to the sandbox'"'"'s OAuth clients (%s).\n' "$src" >&2
+      printf 'build.sh: WARNING: It is a development build, written as dist/crmsync-%s-sandbox.zip; the store\n' "$(version)" >&2
+      printf 'build.sh: WARNING: zip needs the product'"'"'s config (README: Distribution config).\n\n' >&2
+    fi
   fi
   [ -f "$src" ] || die "distribution config $src not found"
   python3 - "$src" <<'PY' || die "distribution config $src is not valid JSON"
@@ -110,18 +121,24 @@ print("distribution config %s (%s): sign-in redirect%s to register with Zoho and
     sys.argv[1], d.get("name", "?"), "s" if len(ids) != 1 else "",
     ", ".join("https://%s.chromiumapp.org/" % i for i in ids) or "(no extension id given)"))
 PY
+  # The sandbox's config, named or fallen back to, or any copy of it: its clients exist only
+  # in the sandbox, so a zip carrying them must never pass for the store zip.
+  if cmp -s "$src" "$SANDBOX_DISTRIBUTION" ||
+    [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("name", ""))' "$src")" = sandbox ]; then
+    DIST_IS_SANDBOX=1
+  else
+    DIST_IS_SANDBOX=0
+  fi
   cp "$src" extension/distribution.json
 }
 
-build() {
-  ensure_rust
-  ensure_npm
-  log "building the wasm (release): the extension's module, and the content script's own"
-  wasm_pkg "" extension/pkg
-  wasm_pkg content-module extension/pkg-content
+# The zip of extension/ with the distribution config: dist/crmsync-<version>.zip (the store
+# zip) for the product's config, dist/crmsync-<version>-sandbox.zip for the sandbox's.
+package() {
   distribution
   mkdir -p dist
   local zip="dist/crmsync-$(version).zip"
+  if [ "$DIST_IS_SANDBOX" = 1 ]; then zip="dist/crmsync-$(version)-sandbox.zip"; fi
   rm -f "$zip"
   # The store zip: the Chrome Web Store refuses a manifest with a "key" (it assigns the id);
   # extension/manifest.json keeps it so unpacked development loads keep their fixed id.
@@ -140,6 +157,16 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
             else:
                 z.write(p, name)
 PY
+  PACKAGE_ZIP=$zip
+}
+
+build() {
+  ensure_rust
+  ensure_npm
+  log "building the wasm (release): the extension's module, and the content script's own"
+  wasm_pkg "" extension/pkg
+  wasm_pkg content-module extension/pkg-content
+  package
   echo
   local pkg
   for pkg in pkg pkg-content; do
@@ -147,7 +174,10 @@ PY
     printf '%s: wasm %s bytes raw, %s bytes gzip | glue %s bytes raw, %s bytes gzip\n' "$pkg" \
       "$(stat -c %s $wasm)" "$(gzip -9c $wasm | wc -c)" "$(stat -c %s $glue)" "$(gzip -9c $glue | wc -c)"
   done
-  echo "$zip"
+  echo "$PACKAGE_ZIP"
+  if [ "$DIST_IS_SANDBOX" = 1 ]; then
+    echo "(a development build with the sandbox's sign-in clients: not for the Chrome Web Store)"
+  fi
 }
 
 RESULTS=()
@@ -200,6 +230,12 @@ case "$cmd" in
     ;;
   check)
     check
+    ;;
+  package)
+    # extension/ as built before, zipped again with the distribution config (no wasm build).
+    [ -f extension/pkg/crmsync_bg.wasm ] || die "no extension/pkg: run ./build.sh first"
+    package
+    echo "$PACKAGE_ZIP"
     ;;
   test)
     stage "check: cargo fmt --check, clippy -D warnings (native and wasm32)" check
@@ -255,6 +291,6 @@ case "$cmd" in
     summary
     ;;
   *)
-    die "unknown command '$cmd' (build | test | demo [--headless] | bench | fuzz [SECONDS])"
+    die "unknown command '$cmd' (build | package | check | test | demo [--headless] | bench | fuzz [SECONDS])"
     ;;
 esac

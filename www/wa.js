@@ -335,6 +335,11 @@
     pane.addEventListener('click', (e) => { const r = e.target.closest('[data-chat]'); if (r) openChat(r.dataset.chat); });
   }
 
+  // WhatsApp Web keeps the signed-in account's id in localStorage, `last-wid-md`, JSON-encoded
+  // "<number>:<device>@c.us" (src/capture/own_wid.rs); the fake rep has a made-up German
+  // mobile number. `?nowid` signs no one in.
+  if (params.get('nowid') === null) localStorage.setItem('last-wid-md', JSON.stringify('4915123456789:4@c.us'));
+  else localStorage.removeItem('last-wid-md');
   if (params.get('lang')) document.documentElement.lang = params.get('lang');
   if (params.get('htmllang') !== null) document.documentElement.lang = params.get('htmllang');
   if (params.get('theme') === 'dark') document.body.classList.add('dark');

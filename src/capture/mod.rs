@@ -5,6 +5,7 @@
 pub mod backfill;
 pub mod chatlist;
 pub mod idb_times;
+pub mod own_wid;
 pub use crmsync_html as html;
 pub mod selectors;
 

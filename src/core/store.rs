@@ -121,6 +121,8 @@ pub mod meta {
     pub const CONTENT_ERROR: MetaKey<String> = MetaKey::new("content_error");
     /// The alarm's period (tests shorten it).
     pub const SYNC_PERIOD_MINUTES: MetaKey<f64> = MetaKey::new("sync_period_minutes");
+    /// The rep's own number as WhatsApp Web keeps it (`protocol::Request::OwnNumber`).
+    pub const OWN_NUMBER: MetaKey<String> = MetaKey::new("own_number");
     /// Whether the rep finished (or skipped) the first-run guide.
     pub const ONBOARDING_FINISHED: MetaKey<bool> = MetaKey::new("onboarding_finished");
 

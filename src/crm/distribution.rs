@@ -205,6 +205,104 @@ mod tests {
         assert!(!d.has(Crm::Leadsquared));
     }
 
+    /// The code exchange's form body for a redirect back from sign-in.
+    fn exchange_body(start: &OAuthStart, redirect: &str) -> (String, String) {
+        let uri = "https://hakbalgbponhdnhgobhoocnjcnlojfie.chromiumapp.org/";
+        let (req, _) = start.exchange(redirect, "st", uri, "VER").unwrap();
+        (req.url, String::from_utf8(req.body.unwrap()).unwrap())
+    }
+
+    #[test]
+    fn a_server_based_zoho_client_sends_the_secret_of_the_data_centre_the_redirect_names() {
+        // Multi-DC without "same credentials for all DCs": Europe and China have their own
+        // secrets, the other data centres share client_secret.
+        let d = Distribution::parse(
+            r#"{"name":"store","zoho":{"client_id":"1000.SERVER","client_type":"server",
+                "client_secret":"shared-secret","dc_secrets":{"eu":"eu-secret","cn":"cn-secret"}}}"#,
+        )
+        .unwrap();
+        let back = |server: &str| {
+            format!("https://x.chromiumapp.org/?code=1000.c&accounts-server={server}&state=st")
+        };
+        for (start_dc, server, token_url, secret) in [
+            (
+                ZohoDc::Eu,
+                "https%3A%2F%2Faccounts.zoho.eu",
+                "https://accounts.zoho.eu/oauth/v2/token",
+                "eu-secret",
+            ),
+            (
+                ZohoDc::Cn,
+                "https%3A%2F%2Faccounts.zoho.com.cn",
+                "https://accounts.zoho.com.cn/oauth/v2/token",
+                "cn-secret",
+            ),
+            // Started in Europe, the account lives in India: India's (the shared) secret.
+            (
+                ZohoDc::Eu,
+                "https%3A%2F%2Faccounts.zoho.in",
+                "https://accounts.zoho.in/oauth/v2/token",
+                "shared-secret",
+            ),
+            (
+                ZohoDc::Us,
+                "https%3A%2F%2Faccounts.zoho.com",
+                "https://accounts.zoho.com/oauth/v2/token",
+                "shared-secret",
+            ),
+        ] {
+            let start = d.zoho_start(start_dc).unwrap();
+            let OAuthStart::Zoho { pkce, product, .. } = &start else { panic!("not zoho") };
+            assert!(!pkce && *product, "a server-based client signs in without PKCE");
+            let (url, body) = exchange_body(&start, &back(server));
+            assert_eq!(url, token_url);
+            let sent: Vec<_> =
+                body.split('&').filter(|p| p.starts_with("client_secret=")).collect();
+            assert_eq!(sent, [format!("client_secret={secret}")], "{server}: {body}");
+            assert!(body.contains("client_id=1000.SERVER") && !body.contains("code_verifier"));
+        }
+        // Only per-DC secrets: a data centre without one is refused before any call, naming
+        // who must add it.
+        let only_eu = Distribution::parse(
+            r#"{"zoho":{"client_id":"1000.SERVER","client_type":"server","dc_secrets":{"eu":"eu-secret"}}}"#,
+        )
+        .unwrap();
+        let start = only_eu.zoho_start(ZohoDc::Eu).unwrap();
+        assert!(exchange_body(&start, &back("https%3A%2F%2Faccounts.zoho.eu"))
+            .1
+            .contains("client_secret=eu-secret"));
+        let uri = "https://x.chromiumapp.org/";
+        let e = start
+            .exchange(&back("https%3A%2F%2Faccounts.zoho.com.cn"), "st", uri, "V")
+            .unwrap_err();
+        assert!(e.contains("China") && e.contains("crmsync's publisher"), "{e}");
+    }
+
+    #[test]
+    fn the_salesforce_consumer_secret_is_sent_in_the_code_exchange_only_when_configured() {
+        let back = "https://x.chromiumapp.org/?code=aPrx1&state=st";
+        for (config, secret) in [
+            (
+                r#"{"salesforce":{"consumer_key":"store-key","consumer_secret":"store-secret"}}"#,
+                Some("store-secret"),
+            ),
+            (r#"{"salesforce":{"consumer_key":"store-key"}}"#, None),
+            // An empty secret in the file is no secret.
+            (r#"{"salesforce":{"consumer_key":"store-key","consumer_secret":" "}}"#, None),
+        ] {
+            let d = Distribution::parse(config).unwrap();
+            let start = d.salesforce_start("login.salesforce.com").unwrap();
+            let (url, body) = exchange_body(&start, back);
+            assert_eq!(url, "https://login.salesforce.com/services/oauth2/token");
+            // PKCE always, the secret besides it when the app requires one.
+            assert!(body.contains("code_verifier=VER") && body.contains("client_id=store-key"));
+            match secret {
+                Some(s) => assert!(body.contains(&format!("client_secret={s}")), "{body}"),
+                None => assert!(!body.contains("client_secret"), "{config}: {body}"),
+            }
+        }
+    }
+
     #[test]
     fn bad_configs_are_refused_with_the_reason() {
         for (text, why) in [

@@ -96,9 +96,11 @@ pub fn redirect_error(
     let desc = description.unwrap_or("").to_ascii_lowercase();
     let owner = app_owner(product, crm);
     match (crm, error) {
+        // The consent page's own button: Zoho's says Accept, Salesforce's Allow.
         (_, "access_denied" | "access-denied") => format!(
-            "You chose not to allow crmsync on the {} page. Click Sign in again and choose Allow.",
-            crm.name()
+            "You chose not to allow crmsync on the {} page. Click Sign in again and choose {}.",
+            crm.name(),
+            if crm == Crm::Zoho { "Accept" } else { "Allow" }
         ),
         (Crm::Salesforce, _)
             if desc.contains("must be installed")
@@ -232,7 +234,12 @@ mod tests {
         );
         assert!(redirect_error(Crm::Salesforce, "OAUTH_APP_BLOCKED", None, true, uri)
             .contains("install or approve"));
-        assert!(redirect_error(Crm::Zoho, "access_denied", None, true, uri).contains("Allow"));
+        // Before: "choose Allow" for Zoho too, whose consent page says Accept.
+        assert!(
+            redirect_error(Crm::Zoho, "access_denied", None, true, uri).contains("choose Accept")
+        );
+        assert!(redirect_error(Crm::Salesforce, "access_denied", None, true, uri)
+            .contains("choose Allow"));
         let mismatch = redirect_error(Crm::Salesforce, "redirect_uri_mismatch", None, true, uri);
         assert!(mismatch.contains(uri) && mismatch.contains("crmsync's publisher"), "{mismatch}");
         let own = redirect_error(Crm::Zoho, "invalid_client", None, false, uri);

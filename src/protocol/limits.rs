@@ -117,6 +117,14 @@ pub fn check(request: &Request) -> Result<(), String> {
             Ok(())
         }
         Request::SearchRecords { query } => short("search", query, MAX_NAME),
+        // `+` and an E.164 number's digits, as `capture::own_wid` sends it.
+        Request::OwnNumber { phone } => {
+            let digits = phone.strip_prefix('+').unwrap_or("");
+            if !(7..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("an own number that is not +digits".into());
+            }
+            Ok(())
+        }
         Request::PanelView { chat, name } => {
             short("chat key", chat.as_deref().unwrap_or(""), MAX_NAME + 16)?;
             short("chat name", name.as_deref().unwrap_or(""), MAX_NAME)
@@ -230,6 +238,16 @@ mod tests {
             forwarded: false,
             edited: false,
             reactions: vec![],
+        }
+    }
+
+    #[test]
+    fn an_own_number_is_a_phone_number_only() {
+        let own = |p: &str| check(&Request::OwnNumber { phone: p.into() });
+        assert!(own("+5215512345678").is_ok());
+        let long = format!("+{}", "9".repeat(5000));
+        for bad in ["5215512345678", "+12", "+1234567890123456", "+52 155", "+52<b>1234", &long] {
+            assert!(own(bad).is_err(), "{bad}");
         }
     }
 

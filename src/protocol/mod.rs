@@ -13,6 +13,11 @@ pub enum Request {
     Hello {
         wasm: bool,
     },
+    /// Content script: the rep's own number, as the WhatsApp Web page it runs in keeps it
+    /// (`capture::own_wid`), a hint for the first run's default phone region.
+    OwnNumber {
+        phone: String,
+    },
     /// The content script could not run a stage (e.g. the page CSP blocked wasm).
     ContentError {
         stage: String,
@@ -183,6 +188,9 @@ pub enum TabRequest<'a> {
     Hello {
         wasm: bool,
     },
+    OwnNumber {
+        phone: &'a str,
+    },
     ContentError {
         stage: &'a str,
         error: &'a str,
@@ -227,6 +235,7 @@ impl Request {
         use TabRequest as T;
         Some(match self {
             R::Hello { wasm } => T::Hello { wasm: *wasm },
+            R::OwnNumber { phone } => T::OwnNumber { phone },
             R::ContentError { stage, error } => T::ContentError { stage, error },
             R::Captured { identity, messages } => T::Captured { identity, messages },
             R::CaptureStats { counters } => T::CaptureStats { counters },
@@ -414,6 +423,7 @@ impl Request {
                 }
             }
             Request::ChatOpened { identity, .. } => fix(&mut identity.phone),
+            Request::OwnNumber { phone } => *phone = canonical_reported(phone),
             _ => {}
         }
     }
@@ -434,6 +444,7 @@ pub fn authorize(
         Sender::ExtensionPage => match request {
             R::PanelRegister { .. }
             | R::ChatOpened { .. }
+            | R::OwnNumber { .. }
             | R::BackfillProgress { .. }
             | R::UnknownChats { .. } => Err("for the content script only".into()),
             R::PanelClaim { .. } | R::PanelSync => Err("for the panel frame only".into()),
@@ -446,6 +457,7 @@ pub fn authorize(
             match request {
                 R::Hello { .. }
                 | R::ContentError { .. }
+                | R::OwnNumber { .. }
                 | R::PanelRegister { .. }
                 | R::ChatOpened { .. } => Ok(()),
                 R::CaptureStats { .. }
@@ -527,6 +539,7 @@ mod tests {
         };
         let every = [
             Request::Hello { wasm: true },
+            Request::OwnNumber { phone: "+5215512345678".into() },
             Request::ContentError { stage: "wasm".into(), error: "CSP".into() },
             Request::Captured { identity: identity.clone(), messages: vec![message] },
             Request::CaptureStats { counters },
@@ -713,9 +726,16 @@ mod tests {
             Request::ChatOpened { identity: ident("+1"), theme: None, paused: false },
             Request::UnknownChats { titles: vec![] },
             Request::PanelRegister { nonce: "x".into(), blocked: None },
+            Request::OwnNumber { phone: "+5215512345678".into() },
         ] {
             assert!(authorize(&allowed, &wa(), Some(&tab)).is_ok(), "{allowed:?}");
         }
+        // The own number comes from the WhatsApp page only: not from a panel frame or a page.
+        let own = Request::OwnNumber { phone: "+5215512345678".into() };
+        assert!(authorize(&own, &Sender::ExtensionPage, None).is_err());
+        let mut bound = TabRecord::register("n0nce-0123456789abcdef");
+        bound.frame = Some(5);
+        assert!(authorize(&own, &Sender::PanelFrame { tab: 7, frame: 5 }, Some(&bound)).is_err());
         // Captured: the open chat only (and the one just left), never any identity.
         assert!(authorize(&captured("+5511987654321"), &wa(), Some(&tab)).is_ok());
         assert!(authorize(&captured("+14155552671"), &wa(), Some(&tab)).is_err());

@@ -1059,6 +1059,16 @@ fn observe(state: Shared, doc: &Document) -> Result<(), JsValue> {
     Ok(())
 }
 
+/// The signed-in number from the page's localStorage (shared with this content script), as
+/// `capture::own_wid` reads WhatsApp's keys; None when the page keeps none.
+fn own_number() -> Option<String> {
+    let storage = web_sys::window()?.local_storage().ok()??;
+    crate::capture::own_wid::KEYS
+        .iter()
+        .filter_map(|k| storage.get_item(k).ok().flatten())
+        .find_map(|raw| crate::capture::own_wid::own_number(&raw))
+}
+
 #[wasm_bindgen]
 pub fn content_main() -> Result<(), JsValue> {
     set_diag("wasm", &JsValue::TRUE);
@@ -1077,6 +1087,14 @@ pub fn content_main() -> Result<(), JsValue> {
         match hello.await {
             Ok(reply) => set_diag("hello", &reply),
             Err(e) => set_diag("error", &e),
+        }
+        // The rep's own number, when the page keeps it: the first run's region hint.
+        if let Some(phone) = own_number() {
+            let sent =
+                async { chrome::send_message(&tab_request(&Request::OwnNumber { phone })?).await };
+            if let Err(e) = sent.await {
+                set_diag("error", &e);
+            }
         }
         if let Err(e) = rescan(state).await {
             set_diag("error", &e);

@@ -146,6 +146,9 @@ pub struct Onboarding {
     pub connected: Vec<Crm>,
     pub reports: Vec<Report>,
     pub step: crate::core::first_run::Step,
+    /// The rep's own number as WhatsApp Web keeps it (`Request::OwnNumber`), once a WhatsApp
+    /// tab reported it: the first run prefills it and guesses the region from it.
+    pub own_number: Option<String>,
 }
 
 pub async fn onboarding(store: &Store) -> Result<Onboarding, JsValue> {
@@ -160,6 +163,7 @@ pub async fn onboarding(store: &Store) -> Result<Onboarding, JsValue> {
         offer,
         reports: reports(store).await?,
         connected,
+        own_number: store.meta(&meta::OWN_NUMBER).await?,
     })
 }
 

@@ -891,7 +891,9 @@ fn first_run_section(
             el(doc, &sec, "h3", None, Some(&tk("firstRegionTitle")))?;
             el(doc, &sec, "p", None, Some(&tk("firstRegionHelp")))?.set_class_name("muted");
             let (lang, _) = browser_locale();
-            let guess = crate::core::first_run::guess_region(&lang, None);
+            // The number WhatsApp Web is signed in with, once a WhatsApp tab reported it.
+            let own = ob.get("own_number").and_then(|v| v.as_str()).unwrap_or("");
+            let guess = crate::core::first_run::guess_region(&lang, Some(own));
             // A region the rep already saved wins over the guess.
             let region = if settings.default_region != Settings::default().default_region {
                 settings.default_region.clone()
@@ -899,7 +901,7 @@ fn first_run_section(
                 guess
             };
             field(doc, &sec, "first-region", "fieldRegion", &region)?;
-            field(doc, &sec, "first-own-number", "fieldOwnNumber", "")?;
+            field(doc, &sec, "first-own-number", "fieldOwnNumber", own)?;
             let d = doc.clone();
             if let Some(own) = doc.get_element_by_id("f-first-own-number") {
                 let cb = Closure::<dyn FnMut()>::new(move || {

@@ -984,6 +984,14 @@ async fn handle(
         Request::Hello { .. } | Request::Relay { .. } => {
             to_js(&Ack { ok: true, product: status::product_line() })
         }
+        Request::OwnNumber { phone } => {
+            // The first run's region guess reads it (`onboard::onboarding`).
+            let store = Store::open().await?;
+            if store.meta(&meta::OWN_NUMBER).await?.as_deref() != Some(&phone) {
+                store.set_meta(&meta::OWN_NUMBER, &phone).await?;
+            }
+            to_js(&Ack { ok: true, product: status::product_line() })
+        }
         Request::ContentError { stage, error } => {
             let store = Store::open().await?;
             store.set_meta(&meta::CONTENT_ERROR, &format!("{stage}: {error}")).await?;

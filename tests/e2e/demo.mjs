@@ -6,7 +6,7 @@
 // the README's gallery).
 import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSandbox, launch, panelFrame, contentEval, until, ROOT } from './harness.mjs';
+import { startSandbox, launch, panelFrame, contentEval, until, answerConsent, ROOT } from './harness.mjs';
 
 const headless = process.argv.includes('--headless');
 const out = join(ROOT, 'target/demo');
@@ -19,7 +19,8 @@ process.on('SIGINT', () => shutdown().then(() => process.exit(0)));
 
 // Connect the three CRMs as a rep does: Zoho CRM and Salesforce with one click through the
 // product's own apps (the sandbox's distribution config, built in by build.sh), LeadSquared
-// with its two keys (tests/crm-sandbox/README.md); then each CRM's setup check.
+// with its two keys (tests/crm-sandbox/README.md), accepting each CRM's consent page; then
+// each CRM's setup check.
 const options = await browser.ctx.newPage();
 await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
 const send = (m) => options.evaluate((x) => chrome.runtime.sendMessage(x), m);
@@ -28,7 +29,8 @@ for (const [crm, req] of [
   ['salesforce', { kind: 'sign_in', crm: 'salesforce', login_host: 'login.salesforce.com' }],
   ['leadsquared', { kind: 'connect', credentials: { crm: 'leadsquared', access_key: 'u$sandbox-access', secret_key: 'sandbox-secret-key' } }],
 ]) {
-  const r = await send(req);
+  // Sign-in opens the CRM's consent page in its own window; the demo clicks its Accept/Allow.
+  const [r] = await Promise.all([send(req), req.kind === 'sign_in' ? answerConsent(browser.ctx, { timeout: 30000 }) : null]);
   console.log(`demo: connect ${crm}: ${r.ok ? 'ok' : r.error}`);
   const report = await send({ kind: 'setup_check', crm });
   console.log(`demo: setup check ${crm}: ${report.lines.map((l) => `${l.state === 'pass' ? '✓' : l.state === 'warn' ? '!' : '✗'} ${l.text}`).join('; ')}`);

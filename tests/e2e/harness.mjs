@@ -214,6 +214,24 @@ export async function until(fn, { timeout = 15000, interval = 100, what = 'condi
   throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
 }
 
+/** The CRM's consent page that sign-in (chrome.identity.launchWebAuthFlow) opens in its own
+ *  window, as Zoho's "Accept" and Salesforce's "Allow Access?" pages do (the sandbox serves
+ *  them, tests/crm-sandbox/src/pages.rs): waits for it and clicks Accept/Allow (or Reject/Deny
+ *  with `decision: 'deny'`), the click the rep makes in the CRM's window. Returns that page. */
+export async function answerConsent(ctx, { decision = 'accept', timeout = 20000 } = {}) {
+  const page = await until(async () => {
+    for (const p of ctx.pages()) {
+      if (!p.isClosed() && await p.$('#crm-consent').catch(() => null)) return p;
+    }
+    return null;
+  }, { what: 'the CRM\'s consent page', timeout });
+  // The answer redirects to https://<id>.chromiumapp.org/, where Chrome closes the window.
+  await page.click(`#crm-consent [data-decision="${decision}"]`).catch((e) => {
+    if (!page.isClosed() && !/closed/i.test(e.message)) throw e;
+  });
+  return page;
+}
+
 /** The panel frame inside a WhatsApp page. */
 export async function panelFrame(page) {
   await page.waitForSelector('iframe#crmsync-panel', { timeout: 15000 });

@@ -1,13 +1,14 @@
 // Browser sign-in (OAuth) from the options page: chrome.identity.launchWebAuthFlow opens the
-// CRM's consent page (the sandbox consents at once), the worker checks the redirect and
-// exchanges the code (PKCE), and the CRM works like a pasted connection.
+// CRM's consent page in its own window (the sandbox serves one like Zoho's and Salesforce's;
+// answerConsent clicks Accept/Allow there), the worker checks the redirect and exchanges the
+// code (PKCE), and the CRM works like a pasted connection.
 // One click with the product's own apps (the sandbox's distribution config, built in by
 // build.sh): Zoho in the rep's data centre with the code exchanged where the redirect says,
 // Salesforce production / sandbox / My Domain; each refusal in a sentence naming who can fix it.
 // Under Advanced, an admin's own app.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSandbox, launch, until } from './harness.mjs';
+import { startSandbox, launch, until, answerConsent } from './harness.mjs';
 
 let sandbox, browser, options;
 before(async () => {
@@ -19,6 +20,7 @@ before(async () => {
 });
 after(async () => { await browser?.close(); await sandbox?.stop(); });
 
+const consent = (decision) => answerConsent(browser.ctx, { decision });
 const send = (msg) => options.evaluate((m) => chrome.runtime.sendMessage(m), msg);
 const config = async (c) => {
   const r = await sandbox.fetch('www.zohoapis.com', '/__sandbox/config', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(c) });
@@ -53,6 +55,7 @@ test('one click, nothing to paste: Zoho sign-in starts in the chosen data centre
   assert.equal(await options.isVisible('#f-zoho-client-id'), false, 'own-app fields are under Advanced');
   await options.selectOption('#f-signin-zoho-dc', 'Eu');
   await options.click('#signin-zoho');
+  await consent('accept');
   await until(() => connected('zoho'), { what: 'zoho connected by one-click sign-in', timeout: 30000 });
   const reqs = await requestsSince(n);
   assert.ok(reqs.some((r) => r.host === 'accounts.zoho.eu' && r.path === '/oauth/v2/auth'), 'consent at the chosen data centre');
@@ -69,10 +72,28 @@ test('one click, nothing to paste: Zoho sign-in starts in the chosen data centre
   await disconnect('zoho');
 });
 
+test('the CRM\'s consent page waits for the rep: nothing is exchanged before the click; Reject and Deny are told in a sentence', async () => {
+  for (const [crm, pick] of [['zoho', () => options.selectOption('#f-signin-zoho-dc', 'Us')], ['salesforce', () => options.selectOption('#f-signin-sf-login', 'production')]]) {
+    await pick();
+    const n = (await sandbox.ledger()).requests.length;
+    await options.click(`#signin-${crm}`);
+    const page = await until(async () => { for (const p of browser.ctx.pages()) if (await p.$('#crm-consent').catch(() => null)) return p; return null; }, { what: `${crm} consent page`, timeout: 20000 });
+    // The page names the access asked for, and waits.
+    assert.match(await page.textContent('#crm-consent'), crm === 'zoho' ? /Accept[\s\S]*Reject/ : /Allow[\s\S]*Deny/);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.ok(!(await requestsSince(n)).some((r) => /\/token$/.test(r.path)), 'no code before the rep answers');
+    assert.notEqual(await state(crm), 'Connected');
+    await consent('deny');
+    assert.match(await until(() => refusal(crm), { what: `${crm} denied`, timeout: 20000 }), crm === 'zoho' ? /You chose not to allow crmsync.*choose Accept/ : /You chose not to allow crmsync.*choose Allow/);
+    assert.equal(await state(crm), 'Not connected');
+  }
+});
+
 test('Zoho: a data centre the app is not enabled in is refused with what to do and who does it; China starts at its own server', async () => {
   await config({ zoho_user_dc: 'in', zoho_multi_dc: ['us', 'eu'] });
   await options.selectOption('#f-signin-zoho-dc', 'Us');
   await options.click('#signin-zoho');
+  await consent('accept');
   const text = await until(() => refusal('zoho'), { what: 'refused', timeout: 30000 });
   assert.match(text, /India \(zoho\.in\)/);
   assert.match(text, /crmsync's publisher must enable that data centre under Multi-DC/);
@@ -81,6 +102,7 @@ test('Zoho: a data centre the app is not enabled in is refused with what to do a
   const n = (await sandbox.ledger()).requests.length;
   await options.selectOption('#f-signin-zoho-dc', 'Cn');
   await options.click('#signin-zoho');
+  await consent('accept');
   await until(() => connected('zoho'), { what: 'zoho china connected', timeout: 30000 });
   const reqs = await requestsSince(n);
   assert.ok(reqs.some((r) => r.host === 'accounts.zoho.com.cn' && r.path === '/oauth/v2/auth'));
@@ -98,6 +120,7 @@ test('Salesforce one click: sandbox and My Domain logins with PKCE and no secret
   let n = (await sandbox.ledger()).requests.length;
   await options.selectOption('#f-signin-sf-login', 'sandbox');
   await options.click('#signin-salesforce');
+  await consent('accept');
   await until(() => connected('salesforce'), { what: 'salesforce sandbox login', timeout: 30000 });
   let reqs = await requestsSince(n);
   assert.ok(reqs.some((r) => r.host === 'test.salesforce.com' && r.path === '/services/oauth2/authorize'));
@@ -110,6 +133,7 @@ test('Salesforce one click: sandbox and My Domain logins with PKCE and no secret
   await options.selectOption('#f-signin-sf-login', 'mydomain');
   await options.fill('#f-signin-sf-domain', 'crmsync-dev');
   await options.click('#signin-salesforce');
+  await consent('accept');
   await until(() => connected('salesforce'), { what: 'salesforce my domain login', timeout: 30000 });
   reqs = await requestsSince(n);
   assert.ok(reqs.some((r) => r.host === 'crmsync-dev.my.salesforce.com' && r.path === '/services/oauth2/authorize'));
@@ -127,6 +151,7 @@ test('Advanced, Zoho: an admin\'s own server-based client through the browser', 
   await options.fill('#f-zoho-client-secret', 'sandbox-secret');
   const n = (await sandbox.ledger()).requests.length;
   await options.click('#oauth-zoho');
+  await consent('accept');
   await until(async () => (await state('zoho')) === 'Connected', { what: 'zoho connected by OAuth', timeout: 30000 });
   const reqs = await requestsSince(n);
   assert.ok(reqs.some((r) => r.host === 'accounts.zoho.com' && r.path === '/oauth/v2/auth'), 'consent page opened');
@@ -144,10 +169,12 @@ test('Advanced, Salesforce: PKCE sign-in with an own app; a bad consumer key fai
   // like a new connected app): without it the exchange is refused, and the page says why.
   await options.fill('#f-sf-client-secret', '');
   await options.click('#oauth-salesforce');
+  await consent('accept');
   const why = await until(async () => { const t = await options.textContent('#connect-salesforce-status'); return t.startsWith('Could not connect') && t; }, { what: 'refused without the secret', timeout: 30000 });
   assert.match(why, /consumer secret/);
   await options.fill('#f-sf-client-secret', 'sandbox-consumer-secret');
   await options.click('#oauth-salesforce');
+  await consent('accept');
   await until(async () => (await state('salesforce')) === 'Connected', { what: 'salesforce connected by OAuth', timeout: 30000 });
   const exchange = (await sandbox.ledger()).requests.filter((r) => r.host === 'login.salesforce.com' && r.path === '/services/oauth2/token').at(-1);
   assert.ok(exchange, 'code exchanged');

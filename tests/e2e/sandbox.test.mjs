@@ -23,6 +23,17 @@ async function call(host, path, { method = 'GET', body, headers = {} } = {}) {
   try { json = r.body ? JSON.parse(r.body) : null; } catch { /* html pages */ }
   return { status: r.status, headers: r.headers, json, text: r.body };
 }
+// An authorize URL as the browser meets it: the CRM's consent page (200, HTML), then the
+// rep's answer on it (the form's fields with `decision`), which redirects to the app.
+const unescape = (v) => v.replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+async function authorize(host, path, decision = 'accept') {
+  const page = await call(host, path);
+  assert.equal(page.status, 200, page.text);
+  assert.match(page.headers['content-type'], /text\/html/);
+  const action = unescape(/<form id="crm-consent" method="get" action="([^"]*)"/.exec(page.text)[1]);
+  const fields = [...page.text.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)].map(([, k, v]) => [unescape(k), unescape(v)]);
+  return call(host, `${action}?${new URLSearchParams([...fields, ['decision', decision]])}`);
+}
 async function zohoToken() {
   const r = await call('accounts.zoho.com', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', refresh_token: '1000.sandbox.refresh' }) });
   return r.json.access_token;
@@ -46,9 +57,16 @@ test('zoho oauth: refresh grant, api_domain, token errors with HTTP 200', async 
   assert.deepEqual([bad.status, bad.json], [200, { error: 'invalid_code' }]);
   const client = await call('accounts.zoho.com', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: 'x', client_secret: 'y', refresh_token: '1000.sandbox.refresh' }) });
   assert.deepEqual(client.json, { error: 'invalid_client' });
-  const auth = await call('accounts.zoho.com', '/oauth/v2/auth?client_id=1000.SANDBOXCLIENT&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s1&response_type=code');
+  const auth = await authorize('accounts.zoho.com', '/oauth/v2/auth?client_id=1000.SANDBOXCLIENT&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s1&response_type=code');
   assert.equal(auth.status, 302);
   assert.match(auth.headers.location, /^https:\/\/ext\.chromiumapp\.org\/\?code=1000\.code\.[0-9a-f]+&location=us&accounts-server=https%3A%2F%2Faccounts\.zoho\.com&state=s1$/);
+  // The consent page answers only once, and only through its own form; Reject sends access_denied.
+  const path = '/oauth/v2/auth?client_id=1000.SANDBOXCLIENT&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s2&response_type=code';
+  const page = await call('accounts.zoho.com', path);
+  assert.match(page.text, /<button[^>]*data-decision="accept"[^>]*>Accept<\/button>/);
+  assert.equal((await call('accounts.zoho.com', `${path}&consent=forged&decision=accept`)).status, 400, 'a made-up consent token');
+  const rejected = await authorize('accounts.zoho.com', path, 'deny');
+  assert.equal(rejected.headers.location, 'https://ext.chromiumapp.org/?error=access_denied&state=s2');
 });
 
 test('zoho api: INVALID_TOKEN, search by phone (partial, 204), org', async () => {
@@ -363,7 +381,7 @@ test('answers follow the official examples: Zoho search, writes, errors; Salesfo
     ['zoho/deals-200.json', await call(Z, `/crm/v8/Contacts/${ANA_ID}/Deals?fields=Deal_Name,Stage,Modified_Time&page=1&per_page=5`, { headers: h })],
   ];
   // token-200.json is the authorization-code exchange (it carries the refresh token).
-  const auth = await call('accounts.zoho.com', '/oauth/v2/auth?client_id=1000.SANDBOXCLIENT&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&response_type=code&access_type=offline');
+  const auth = await authorize('accounts.zoho.com', '/oauth/v2/auth?client_id=1000.SANDBOXCLIENT&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&response_type=code&access_type=offline');
   const code = new URL(auth.headers.location).searchParams.get('code');
   pairs.push(['zoho/token-200.json', await call('accounts.zoho.com', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'authorization_code', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', redirect_uri: 'https://ext.chromiumapp.org/', code }) })]);
   const tok = await sfToken();
@@ -419,7 +437,7 @@ test('zoho product client: PKCE S256 required and checked, no secret, Multi-DC p
   const noPkce = await call('accounts.zoho.eu', '/oauth/v2/auth?client_id=1000.SANDBOXMOBILE&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&response_type=code');
   assert.deepEqual(noPkce.json, { error: 'invalid_request' }, 'a mobile-based client must send PKCE');
   await sbConfig({ zoho_user_dc: 'in' });
-  const auth = await call('accounts.zoho.eu', `/oauth/v2/auth?client_id=1000.SANDBOXMOBILE&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&response_type=code&code_challenge=${await s256(verifier)}&code_challenge_method=S256`);
+  const auth = await authorize('accounts.zoho.eu', `/oauth/v2/auth?client_id=1000.SANDBOXMOBILE&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&response_type=code&code_challenge=${await s256(verifier)}&code_challenge_method=S256`);
   assert.equal(auth.status, 302);
   const loc = new URL(auth.headers.location);
   assert.equal(loc.searchParams.get('accounts-server'), 'https://accounts.zoho.in');
@@ -428,7 +446,7 @@ test('zoho product client: PKCE S256 required and checked, no secret, Multi-DC p
   const exchange = (v, host = 'accounts.zoho.in') => call(host, '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'authorization_code', client_id: '1000.SANDBOXMOBILE', redirect_uri: 'https://ext.chromiumapp.org/', code, code_verifier: v }) });
   assert.deepEqual((await exchange('w'.repeat(50))).json, { error: 'invalid_code' }, 'a wrong verifier');
   // (the code is single-use: a fresh one for the right verifier)
-  const auth2 = await call('accounts.zoho.in', `/oauth/v2/auth?client_id=1000.SANDBOXMOBILE&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&response_type=code&code_challenge=${await s256(verifier)}&code_challenge_method=S256`);
+  const auth2 = await authorize('accounts.zoho.in', `/oauth/v2/auth?client_id=1000.SANDBOXMOBILE&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&response_type=code&code_challenge=${await s256(verifier)}&code_challenge_method=S256`);
   const code2 = new URL(auth2.headers.location).searchParams.get('code');
   const ok = await call('accounts.zoho.in', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'authorization_code', client_id: '1000.SANDBOXMOBILE', redirect_uri: 'https://ext.chromiumapp.org/', code: code2, code_verifier: verifier }) });
   assert.equal(ok.json.api_domain, 'https://www.zohoapis.in');
@@ -443,8 +461,10 @@ test('zoho product client: PKCE S256 required and checked, no secret, Multi-DC p
 
 test('salesforce product app: PKCE checked, no secret; an org that has not installed it redirects with the documented error', async () => {
   const verifier = 'p'.repeat(60);
-  const auth = await call('login.salesforce.com', `/services/oauth2/authorize?response_type=code&client_id=sandbox-eca-key&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&code_challenge=${await s256(verifier)}&code_challenge_method=S256`);
+  const auth = await authorize('login.salesforce.com', `/services/oauth2/authorize?response_type=code&client_id=sandbox-eca-key&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&code_challenge=${await s256(verifier)}&code_challenge_method=S256`);
   const code = new URL(auth.headers.location).searchParams.get('code');
+  const denied = await authorize('login.salesforce.com', `/services/oauth2/authorize?response_type=code&client_id=sandbox-eca-key&redirect_uri=https%3A%2F%2Fext.chromiumapp.org%2F&state=s&code_challenge=${await s256(verifier)}&code_challenge_method=S256`, 'deny');
+  assert.equal(new URL(denied.headers.location).searchParams.get('error'), 'access_denied', 'Deny on "Allow Access?"');
   const ok = await call('login.salesforce.com', '/services/oauth2/token', { method: 'POST', body: form({ grant_type: 'authorization_code', client_id: 'sandbox-eca-key', redirect_uri: 'https://ext.chromiumapp.org/', code, code_verifier: verifier }) });
   assert.equal(ok.status, 200, ok.text);
   assert.ok(ok.json.refresh_token);

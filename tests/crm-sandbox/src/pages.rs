@@ -108,3 +108,71 @@ pub fn leadsquared(state: &Shared, r: &Req) -> Response {
     );
     page(name.trim(), format!("{}<h2>Activity history</h2>{acts}", fields(&lead)))
 }
+
+/// What the rep answered on a CRM's consent page.
+pub enum Consent {
+    /// No answer yet: this response is the consent page.
+    Page(Response),
+    Accepted,
+    Denied,
+}
+
+/// The consent page each CRM's authorize endpoint shows before it sends the grant code back:
+/// the app's name and the access it asks for, and two buttons. Zoho: "In the resultant page,
+/// click Accept. The browser redirects you to the redirect_uri ... When you click Reject ..."
+/// (https://www.zoho.com/fsm/developer/help/api/auth-request.html, the same Accounts server
+/// as https://www.zoho.com/accounts/protocol/oauth/web-apps/authorization.html: "We will
+/// display the required permissions to the user. If the user grants permission, an
+/// authorization code will be sent"). Salesforce: the user logs in and "grants authorization
+/// to the client application" on an "Allow Access?" page with Allow and Deny
+/// (https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_web_server_flow.htm;
+/// `immediate=true` skips "the approval step" only for an app approved before, which a first
+/// sign-in never is). The buttons submit the request again with a single-use `consent` token
+/// (as the real pages carry their own form token), so only a click on the page answers it.
+pub fn consent(
+    state: &Shared,
+    r: &Req,
+    crm: &str,
+    (title, accept, deny): (&str, &str, &str),
+) -> Result<Consent, Response> {
+    if let Some(tok) = r.q("consent") {
+        if !state.db.token_ok(crm, "consent", tok) {
+            return Err(json_resp(
+                400,
+                json!({"error": "invalid_request", "error_description": "consent form expired or used"}),
+            ));
+        }
+        state.db.revoke_refresh_one(tok);
+        return Ok(match r.q("decision") {
+            Some("accept") => Consent::Accepted,
+            _ => Consent::Denied,
+        });
+    }
+    let tok = crate::token("consent.", &state.db);
+    state.db.issue_token(crm, "consent", &tok, Some(600_000));
+    let mut hidden: Vec<(&String, &String)> =
+        r.query.iter().filter(|(k, _)| *k != "decision").collect();
+    hidden.sort();
+    let inputs: String = hidden
+        .into_iter()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                html_escape::encode_double_quoted_attribute(k),
+                html_escape::encode_double_quoted_attribute(v)
+            )
+        })
+        .collect();
+    let scope = r.q("scope").unwrap_or("");
+    let body = format!(
+        "<form id=\"crm-consent\" method=\"get\" action=\"{action}\">\
+         <p>{client} would like to access your account.</p><p id=\"consent-scope\">{scope}</p>\
+         {inputs}<input type=\"hidden\" name=\"consent\" value=\"{tok}\">\
+         <button type=\"submit\" id=\"consent-accept\" name=\"decision\" value=\"accept\" data-decision=\"accept\">{accept}</button> \
+         <button type=\"submit\" id=\"consent-deny\" name=\"decision\" value=\"deny\" data-decision=\"deny\">{deny}</button></form>",
+        action = html_escape::encode_double_quoted_attribute(&r.path),
+        client = esc(r.q("client_id").unwrap_or("")),
+        scope = esc(scope),
+    );
+    Ok(Consent::Page(page(title, body)))
+}

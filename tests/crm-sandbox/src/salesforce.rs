@@ -130,6 +130,20 @@ fn oauth(state: &Shared, r: &Req) -> Response {
                     json!({"error": "invalid_request", "error_description": "missing required code challenge"}),
                 );
             }
+            match pages::consent(state, r, "salesforce", ("Allow Access?", "Allow", "Deny")) {
+                Err(resp) | Ok(pages::Consent::Page(resp)) => return resp,
+                Ok(pages::Consent::Denied) => {
+                    let mut resp = empty(302);
+                    if let Ok(v) = HeaderValue::from_str(&format!(
+                        "{redirect}{sep}error=access_denied&error_description=end-user+denied+authorization&state={}",
+                        r.q("state").unwrap_or("")
+                    )) {
+                        resp.headers_mut().insert("location", v);
+                    }
+                    return resp;
+                }
+                Ok(pages::Consent::Accepted) => {}
+            }
             let code = token("aPrx", &state.db);
             state.db.issue_token("salesforce", "code", &code, Some(600_000));
             if let Some(ch) = r.q("code_challenge") {

@@ -180,7 +180,7 @@ fn oauth(state: &Shared, r: &Req) -> Response {
     };
     match (r.method.as_str(), r.path.as_str()) {
         ("GET", "/oauth/v2/auth") => {
-            // Consent is implicit in the sandbox: redirect back with a single-use grant code.
+            // After the rep accepts on the consent page: back with a single-use grant code.
             let Some(redirect) = r.q("redirect_uri") else {
                 return json_resp(200, json!({"error": "invalid_redirect_uri"}));
             };
@@ -192,6 +192,17 @@ fn oauth(state: &Shared, r: &Req) -> Response {
             let challenge = r.q("code_challenge");
             if product && (challenge.is_none() || r.q("code_challenge_method") != Some("S256")) {
                 return json_resp(200, json!({"error": "invalid_request"}));
+            }
+            let sep = if redirect.contains('?') { '&' } else { '?' };
+            match pages::consent(state, r, "zoho", ("Zoho Accounts", "Accept", "Reject")) {
+                Err(resp) | Ok(pages::Consent::Page(resp)) => return resp,
+                Ok(pages::Consent::Denied) => {
+                    return redirect_to(&format!(
+                        "{redirect}{sep}error=access_denied&state={}",
+                        urlenc(r.q("state").unwrap_or(""))
+                    ))
+                }
+                Ok(pages::Consent::Accepted) => {}
             }
             let code = token("1000.code.", &state.db);
             state.db.issue_token("zoho", "code", &code, Some(120_000));
@@ -211,17 +222,11 @@ fn oauth(state: &Shared, r: &Req) -> Response {
             } else {
                 format!("https://accounts.zoho.{user_dc}")
             };
-            let sep = if redirect.contains('?') { '&' } else { '?' };
-            let loc = format!(
+            redirect_to(&format!(
                 "{redirect}{sep}code={code}&location={user_dc}&accounts-server={}&state={}",
                 urlenc(&accounts),
                 urlenc(r.q("state").unwrap_or(""))
-            );
-            let mut resp = empty(302);
-            if let Ok(v) = axum::http::HeaderValue::from_str(&loc) {
-                resp.headers_mut().insert("location", v);
-            }
-            resp
+            ))
         }
         ("POST", "/oauth/v2/token") => {
             let f = r.form();
@@ -365,6 +370,14 @@ fn fields_meta(state: &Shared, r: &Req) -> Response {
         fields.push(field(579, "Lead_Source", "picklist", values));
     }
     json_resp(200, json!({"fields": fields}))
+}
+
+fn redirect_to(location: &str) -> Response {
+    let mut resp = empty(302);
+    if let Ok(v) = axum::http::HeaderValue::from_str(location) {
+        resp.headers_mut().insert("location", v);
+    }
+    resp
 }
 
 fn urlenc(s: &str) -> String {
