@@ -103,20 +103,20 @@ fn api(state: &Shared, r: &Req) -> Response {
         (&Method::POST, ["crm", _v, m, id, "Attachments"]) if MODULES.contains(m) => {
             attachment_upload(state, r, m, id)
         }
+        // A related list: pages of `per_page` ≤ 200 with `info.more_records` (crm-oas v8
+        // attachments getAttachments declares `page` and `per_page`).
         (&Method::GET, ["crm", _v, m, id, "Attachments"]) if MODULES.contains(m) => {
+            let (page, per_page) = match related_page(r) {
+                Ok(p) => p,
+                Err(resp) => return resp,
+            };
             let list: Vec<Value> = state
                 .db
                 .list("zoho", "Attachments")
                 .into_iter()
                 .filter(|a| a["Parent_Id"]["id"] == *id)
                 .collect();
-            if list.is_empty() {
-                return empty(204);
-            }
-            json_resp(
-                200,
-                json!({"data": list, "info": {"per_page": 200, "count": list.len(), "page": 1, "more_records": false}}),
-            )
+            paged(list, page, per_page)
         }
         // The org's home currency: `currency`, `currency_symbol`, `currency_locale` and
         // `iso_code` (crm-oas v8 org.json, GET /crm/v8/org, required properties of `org[]`).

@@ -813,3 +813,91 @@ async fn a_lost_first_notes_answer_still_reaches_the_contact_and_its_five_deals(
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A contact with 200 attachments already: the photo's upload answer is lost after Zoho
+/// stored it, on page 2 of the contact's attachments. The reconcile reads past page 1 and
+/// finds it: one upload, not two.
+#[tokio::test(flavor = "current_thread")]
+async fn a_lost_upload_on_the_second_page_of_attachments_is_found_not_sent_again() {
+    use crmsync::core::model::Media;
+    use crmsync::core::outbox::FileBlob;
+    let dir = std::env::temp_dir().join(format!("crmsync-engine-zpages-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let state: Shared = crm_sandbox::build(&dir, None, Some("demo")).expect("the sandbox");
+    state.db.issue_token("zoho", "access", ZOHO_TOKEN, None);
+    for i in 0..200 {
+        let id = format!("58431040000009{i:05}");
+        state.db.put("zoho", "Attachments", &id, &json!({"id": id, "File_Name": format!("earlier-{i}.pdf"), "Size": "10",
+            "Parent_Id": {"module": {"api_name": "Contacts"}, "id": ZOHO_CONTACT}, "Created_Time": "2026-01-01T00:00:00+00:00"}));
+    }
+    let mut transport = InProcess { app: router(state.clone()), calls: 0, seen: vec![] };
+    let store = MemoryStore::default();
+    let chat = "pn:+5511987654321";
+    let record = ChatRecord {
+        identity: WaIdentity {
+            name: "Client".into(),
+            phone: Some("+5511987654321".into()),
+            ..Default::default()
+        },
+        links: vec![RecordRef {
+            crm: Crm::Zoho,
+            kind: RecordKind::Contact,
+            id: ZOHO_CONTACT.into(),
+        }],
+        ..Default::default()
+    };
+    store::put(&store, Table::Chats, chat, &record).await.expect("the chat");
+    let mut photo = message(chat, 0, 12, "photo of the site");
+    photo.message.kind = MessageKind::Image;
+    photo.message.media = vec![Media {
+        kind: "image".into(),
+        file_name: Some("site.png".into()),
+        size: None,
+        url: None,
+    }];
+    store::append_messages(&store, std::slice::from_ref(&photo), |_| true)
+        .await
+        .expect("the photo");
+    let key = store::file_key(&photo.message.key, 0);
+    let file = FileBlob {
+        key: key.clone(),
+        name: "site.png".into(),
+        mime: "image/png".into(),
+        data_b64: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==".into(),
+        size: 70,
+        uploaded: false,
+    };
+    store::put(&store, Table::Files, &key, &file).await.expect("the file");
+    let uploads_path = format!("/crm/v8/Contacts/{ZOHO_CONTACT}/Attachments");
+    faults::schedule(
+        &state,
+        &json!({"faults": [{"crm": "zoho", "method": "POST", "path_prefix": uploads_path, "kind": {"type": "drop_after_commit"}}]}),
+    )
+    .expect("the fault");
+    let mut now: u64 = 1_800_000_000_000;
+    for _ in 0..6 {
+        let mut ws: Vec<Box<dyn DocumentWriter>> = vec![writers().remove(0)];
+        let snapshot = Snapshot::load(&store).await.expect("the snapshot");
+        let mut engine = Engine::new(snapshot, &mut ws, "worker", now);
+        drive(&mut engine, &store, &mut transport, &|| now, None).await.expect("the cycle");
+        now += 16 * 60_000;
+        if store.is_empty(Table::Pending) {
+            break;
+        }
+    }
+    assert!(store.is_empty(Table::Pending), "{:?}", transport.seen);
+    let posts = transport.seen.iter().filter(|c| **c == format!("POST {uploads_path}")).count();
+    let pages = transport.seen.iter().filter(|c| **c == format!("GET {uploads_path}")).count();
+    let photos: Vec<Value> = ledger(&state)["zoho"]["attachments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a["File_Name"].as_str().is_some_and(|n| n.contains("site.png")))
+        .collect();
+    assert_eq!(photos.len(), 1, "one upload, not two: {photos:?} {:?}", transport.seen);
+    assert_eq!(posts, 1, "{:?}", transport.seen);
+    assert!(pages >= 2, "the list read past its first page: {:?}", transport.seen);
+    let _ = std::fs::remove_dir_all(&dir);
+}
