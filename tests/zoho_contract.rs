@@ -15,7 +15,10 @@
 //! - a note's parent is `Parent_Id: {module: {api_name}, id}` (v5+ shape, same pages);
 //! - a created Contact or Lead carries `Last_Name` (records/mds/createRecords.md);
 //! - an attachment upload is multipart with the `file` field (attachments/mds/uploadAttachment.md;
-//!   the OpenAPI operation declares no request body).
+//!   the OpenAPI operation declares no request body);
+//! - the setup check's `GET /settings/related_lists` (no OpenAPI file) takes `module`
+//!   (mandatory, a supported module) and `layout_id` only ("Related Lists Metadata" page);
+//!   its `GET /settings/modules` is checked against modules.json.
 //!
 //! The specs live outside the repository. `CRMSYNC_ZOHO_OAS` names another folder; when the
 //! folder is missing the test fails and says where it looked.
@@ -467,6 +470,100 @@ fn the_fields_metadata_check_refuses_what_the_page_does_not_list() {
     assert!(fields_metadata_check(&post).is_err());
 }
 
+/// `GET /settings/related_lists`, which Zoho's v8 OpenAPI files do not cover, held against
+/// its page ("Related Lists Metadata",
+/// https://www.zoho.com/crm/developer/docs/api/v8/related-list-meta.html): GET, `module`
+/// mandatory and one of the supported modules the page lists, `layout_id` optional, nothing
+/// else.
+fn related_lists_metadata_check(req: &HttpRequest) -> Result<(), String> {
+    const SUPPORTED: &[&str] = &[
+        "Leads",
+        "Accounts",
+        "Contacts",
+        "Deals",
+        "Campaigns",
+        "Tasks",
+        "Cases",
+        "Events",
+        "Calls",
+        "Solutions",
+        "Products",
+        "Vendors",
+        "Price_Books",
+        "Quotes",
+        "Sales_Orders",
+        "Purchase_Orders",
+        "Invoices",
+        "Appointments",
+        "Services",
+    ];
+    if req.method != Method::Get {
+        return Err("the related lists metadata is read with GET".into());
+    }
+    let q = query_pairs(&req.url);
+    match q.iter().find(|(k, _)| k == "module") {
+        None => return Err("`module` is mandatory".into()),
+        // Custom modules are supported too; theirs end in `__c`-like suffixes we never send.
+        Some((_, m)) if !SUPPORTED.contains(&m.as_str()) => {
+            return Err(format!("`module={m}` is not a supported module"))
+        }
+        Some(_) => {}
+    }
+    match q.iter().find(|(k, _)| k != "module" && k != "layout_id") {
+        Some((k, _)) => Err(format!("`{k}` is not a documented parameter")),
+        None => Ok(()),
+    }
+}
+
+#[test]
+fn the_related_lists_check_refuses_what_the_page_does_not_list() {
+    let get = |url: &str| HttpRequest::get(url.to_string());
+    let base = "https://www.zohoapis.com/crm/v8/settings/related_lists";
+    assert_eq!(related_lists_metadata_check(&get(&format!("{base}?module=Contacts"))), Ok(()));
+    assert_eq!(
+        related_lists_metadata_check(&get(&format!("{base}?module=Contacts&layout_id=1"))),
+        Ok(())
+    );
+    assert!(related_lists_metadata_check(&get(base)).is_err());
+    assert!(related_lists_metadata_check(&get(&format!("{base}?module=Notes"))).is_err());
+    assert!(
+        related_lists_metadata_check(&get(&format!("{base}?module=Contacts&per_page=5"))).is_err()
+    );
+    let mut post = get(&format!("{base}?module=Contacts"));
+    post.method = Method::Post;
+    assert!(related_lists_metadata_check(&post).is_err());
+}
+
+/// The setup check's calls (`crm::setup::steps`) on a signed-in Zoho connection.
+fn setup_requests() -> Vec<(String, HttpRequest)> {
+    use crmsync::crm::auth::{Session, Tokens};
+    use crmsync::crm::connect::{Connection, Credentials};
+    let conn = Connection {
+        credentials: Credentials::Zoho {
+            dc: ZohoDc::Us,
+            client_id: "1000.c".into(),
+            client_secret: "s".into(),
+            refresh_token: "1000.r".into(),
+        },
+        session: Some(Session::new(Tokens {
+            access_token: "1000.t".into(),
+            refresh_token: Some("1000.r".into()),
+            expires_at_ms: u64::MAX,
+            api_base: "https://www.zohoapis.com".into(),
+        })),
+        lsq_hosts: None,
+        org_domain: None,
+        activity_event: None,
+        zoho_lead_sources: Default::default(),
+    };
+    crmsync::crm::setup::steps(&conn, 0)
+        .expect("the setup steps")
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (format!("setup check {i}"), s.request))
+        .collect()
+}
+
 fn zoho() -> Zoho {
     Zoho {
         dc: ZohoDc::Us,
@@ -566,6 +663,7 @@ fn every_request() -> Vec<(String, HttpRequest)> {
         body: br#"{"data":[],"info":{"page":1,"per_page":200,"more_records":true}}"#.to_vec(),
     };
     out.push(("notes page 2".into(), Zoho::next_related_page(&first, &more).expect("a next page")));
+    out.extend(setup_requests());
     out
 }
 
@@ -586,6 +684,19 @@ fn every_zoho_request_matches_the_official_openapi_operations() {
             }
             continue;
         }
+        // Related Lists Metadata has no OpenAPI file among Zoho's v8 ones: held against its
+        // page (were one added to the folder, it would be used instead).
+        if req.url.split('?').next().is_some_and(|p| p.ends_with("/crm/v8/settings/related_lists"))
+            && !specs.files.contains_key("related_lists.json")
+        {
+            match related_lists_metadata_check(&req) {
+                Ok(()) => {
+                    seen.push(format!("{name}: GET /settings/related_lists (documented form)"))
+                }
+                Err(e) => failures.push(format!("{name} ({}): {e}", req.url)),
+            }
+            continue;
+        }
         match validate(&specs, &req) {
             Ok(op) => seen.push(format!("{name}: {op}")),
             Err(e) => failures.push(format!("{name} ({}):\n    {}", req.url, e.join("\n    "))),
@@ -599,6 +710,18 @@ fn every_zoho_request_matches_the_official_openapi_operations() {
         "requests that do not follow Zoho's v8 contract:\n{}\n(matched: {seen:#?})",
         failures.join("\n")
     );
+    // The setup check's calls were held against their own operations (the modules list
+    // against modules.json, not a record read that the same path shape could match).
+    for want in [
+        "GET /crm/v8/org (org.json)",
+        "GET /crm/v8/settings/modules (modules.json)",
+        "GET /settings/related_lists (documented form)",
+    ] {
+        assert!(
+            seen.iter().any(|s| s.starts_with("setup check") && s.ends_with(want)),
+            "no setup call matched {want}: {seen:#?}"
+        );
+    }
 }
 
 #[test]

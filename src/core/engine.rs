@@ -679,8 +679,12 @@ impl<'w> Engine<'w> {
         if budget.remaining.is_some() {
             self.persist(Write::Budget { crm, budget }, Cont::Resume);
         }
-        // A reconcile reads a paginated list: not on this page is not yet "absent".
-        if batch.op == WriteOp::Reconcile && pages < RECONCILE_MAX_PAGES && ok_answer(&resp) {
+        // A reconcile reads a paginated list: not on this page is not yet "absent". So does
+        // an update that is only a lookup (a GET: a file already uploaded is confirmed by
+        // listing the record's files); missed past the first page, the file went up again.
+        let read =
+            batch.op == WriteOp::Reconcile || request.method == crate::core::http::Method::Get;
+        if read && pages < RECONCILE_MAX_PAGES && ok_answer(&resp) {
             let found_all = self.writers[w]
                 .outcome(&batch, &resp)
                 .iter()

@@ -43,12 +43,13 @@ async function sfToken() {
   return r.json;
 }
 const Z = 'www.zohoapis.com';
+const sbConfig = (c) => call(Z, '/__sandbox/config', { method: 'POST', body: c });
 const SF = 'crmsync-dev.my.salesforce.com';
 const LSQ = 'api-in21.leadsquared.com';
 const lsqKeys = { 'x-LSQ-AccessKey': 'u$sandbox-access', 'x-LSQ-SecretKey': 'sandbox-secret-key' };
 
 test('zoho oauth: refresh grant, api_domain, token errors with HTTP 200', async () => {
-  const ok = await call('accounts.zoho.eu', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', refresh_token: '1000.sandbox.refresh' }) });
+  const ok = await call('accounts.zoho.eu', '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret-eu', refresh_token: '1000.sandbox.refresh' }) });
   assert.equal(ok.status, 200);
   assert.equal(ok.json.api_domain, 'https://www.zohoapis.eu');
   assert.equal(ok.json.expires_in, 3600);
@@ -67,6 +68,29 @@ test('zoho oauth: refresh grant, api_domain, token errors with HTTP 200', async 
   assert.equal((await call('accounts.zoho.com', `${path}&consent=forged&decision=accept`)).status, 400, 'a made-up consent token');
   const rejected = await authorize('accounts.zoho.com', path, 'deny');
   assert.equal(rejected.headers.location, 'https://ext.chromiumapp.org/?error=access_denied&state=s2');
+});
+
+test('zoho oauth: each data centre has its own client secret unless Multi-DC shares one (multi-dc.html)', async () => {
+  const refresh = (host, secret) => call(host, '/oauth/v2/token', { method: 'POST', body: form({ grant_type: 'refresh_token', client_id: '1000.SANDBOXCLIENT', client_secret: secret, refresh_token: '1000.sandbox.refresh' }) });
+  // The US secret sent to another data centre's accounts server is refused, as Zoho does, with HTTP 200.
+  for (const [host, dc] of [['accounts.zoho.eu', 'eu'], ['accounts.zoho.in', 'in'], ['accounts.zoho.com.cn', 'cn'], ['accounts.zohocloud.ca', 'ca']]) {
+    const wrong = await refresh(host, 'sandbox-secret');
+    assert.deepEqual([wrong.status, wrong.json], [200, { error: 'invalid_client_secret' }], host);
+    const own = await refresh(host, `sandbox-secret-${dc}`);
+    assert.equal(own.status, 200);
+    assert.match(own.json.access_token ?? '', /^1000\./, host);
+  }
+  // Another data centre's secret is refused too, in the US as elsewhere.
+  assert.deepEqual((await refresh('accounts.zoho.com', 'sandbox-secret-eu')).json, { error: 'invalid_client_secret' });
+  assert.deepEqual((await refresh('accounts.zoho.in', 'sandbox-secret-eu')).json, { error: 'invalid_client_secret' });
+  // "The same client secret for all data centres": the one secret works everywhere, the per-DC ones no longer do.
+  await sbConfig({ zoho_same_secret_all_dcs: true });
+  try {
+    assert.match((await refresh('accounts.zoho.eu', 'sandbox-secret')).json.access_token ?? '', /^1000\./);
+    assert.deepEqual((await refresh('accounts.zoho.eu', 'sandbox-secret-eu')).json, { error: 'invalid_client_secret' });
+  } finally {
+    await sbConfig({ zoho_same_secret_all_dcs: false });
+  }
 });
 
 test('zoho api: INVALID_TOKEN, search by phone (partial, 204), org', async () => {
@@ -430,7 +454,6 @@ test('zoho record update and the concurrency limit', async () => {
 // help 005132365 and the REST API's sObject Basic Information, Zoho v8 settings/modules and
 // Related Lists Metadata, LeadSquared UserByAccessKey.Get).
 const s256 = async (v) => Buffer.from(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(v))).toString('base64url');
-const sbConfig = (c) => call(Z, '/__sandbox/config', { method: 'POST', body: c });
 
 test('zoho product client: PKCE S256 required and checked, no secret, Multi-DC per data centre, the account\'s DC in the redirect', async () => {
   const verifier = 'v'.repeat(50);

@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSandbox, launch, contentEval, stopServiceWorkers, until } from '../e2e/harness.mjs';
-import { compareLedger } from './ledger-check.mjs';
+import { compareLedger, expectedSlots } from './ledger-check.mjs';
 
 const SEED = process.env.SOAK_SEED ? Number(process.env.SOAK_SEED) >>> 0 : 20261121;
 const SCHEDULES = Number(process.env.SOAK_SCHEDULES || 200);
@@ -28,13 +28,14 @@ function rngFrom(seed) {
   };
 }
 
-// The demo records (tests/crm-sandbox README) and how many document slots each backs up
-// to: Ana's Zoho contact and her 5 most recent deals; Liam's Salesforce chat record and
-// ContentNote; Priya's LeadSquared lead and her one opportunity.
+// The demo records (tests/crm-sandbox README), one chat linked to each; the slots each
+// message must reach are named from the seeded ledger (`expectedSlots`): Ana's Zoho contact
+// and her 5 most recently modified deals; Liam's Salesforce chat record and ContentNote;
+// Priya's LeadSquared lead and her opportunity.
 const CHATS = [
-  { id: 'ana', crm: 'zoho', record: '5843104000000624001', slots: 6 },
-  { id: 'us', crm: 'salesforce', record: '003RO0000035WQgYAM', slots: 2 },
-  { id: 'priya', crm: 'leadsquared', record: '3131ea6a-bb20-4457-b183-ddf6d8716dfe', slots: 2 },
+  { id: 'ana', crm: 'zoho', record: '5843104000000624001' },
+  { id: 'us', crm: 'salesforce', record: '003RO0000035WQgYAM' },
+  { id: 'priya', crm: 'leadsquared', record: '3131ea6a-bb20-4457-b183-ddf6d8716dfe' },
 ];
 
 // Where faults may land, per CRM: its write and read endpoints and its token endpoint.
@@ -75,13 +76,15 @@ function schedule(rng) {
   return faults;
 }
 
-let sandbox, browser, ext;
+let sandbox, browser, ext, seeded;
 const pages = {};
 const typed = new Map(); // token -> chat
 
 before(async () => {
   const t0 = Date.now();
   sandbox = await startSandbox({ seed: 'demo-chat-object' });
+  // The records as seeded, before any sync: where each chat's messages belong.
+  seeded = await sandbox.ledger();
   browser = await launch(sandbox);
   ext = await browser.ctx.newPage();
   await ext.goto(`chrome-extension://${browser.extensionId}/options.html`);
@@ -136,7 +139,7 @@ function capturedOf(exp) {
     .filter((m) => m.message.text.startsWith('soak-'))
     .map((m) => {
       const chat = byId[typed.get(m.message.text)];
-      return { token: m.message.text, record: chat?.record, slots: chat?.slots ?? 1 };
+      return { token: m.message.text, record: chat?.record, slots: chat ? expectedSlots(seeded, chat.crm, chat.record) : [] };
     });
 }
 
@@ -219,7 +222,7 @@ test(`soak: ${SCHEDULES} fault schedules with worker kills lose and duplicate no
   assert.ok(result.captured >= SCHEDULES / 3, `the soak typed too few messages (${result.captured})`);
 });
 
-test('the soak comparison fails on a duplicated, a lost and a misplaced ledger entry', async () => {
+test('the soak comparison fails on a duplicated, a lost, a misplaced entry and a note on the wrong deal', async () => {
   const exp = await send({ kind: 'export' });
   const captured = capturedOf(exp);
   const led = await sandbox.ledger();
@@ -241,6 +244,27 @@ test('the soak comparison fails on a duplicated, a lost and a misplaced ledger e
   lostLed.salesforce.WhatsApp_Chat__c = lostLed.salesforce.WhatsApp_Chat__c.filter((c) => !c.Transcript__c.includes(sf.token));
   const lost = compareLedger(captured, lostLed);
   assert.ok(lost.missing.some((m) => m.token === sf.token));
+  // Ana's slots are her contact and her 5 most recently modified deals, named: not her
+  // two older ones.
+  const anaSlots = zoho.slots;
+  assert.equal(anaSlots.length, 6, JSON.stringify(anaSlots));
+  const byAge = [...seeded.zoho.deals].filter((d) => d.Contact_Name?.id === zoho.record).sort((a, b) => a.Modified_Time.localeCompare(b.Modified_Time));
+  assert.ok(byAge.length > 5, 'the seed gives Ana more deals than the 5 a note goes to');
+  for (const old of byAge.slice(0, byAge.length - 5)) assert.ok(!anaSlots.includes(`zoho:Deals:${old.id}`), old.id);
+  // A deal note on one of Ana's older deals instead of a recent one: same contact, same count
+  // of slots, but the wrong deal: misplaced, and missing on the deal it belongs to.
+  const wrongDealLed = structuredClone(led);
+  const dealNote = wrongDealLed.zoho.notes.find((n) => n.content.includes(zoho.token) && n.parent_module === 'Deals');
+  const rightDeal = dealNote.parent_id;
+  dealNote.parent_id = byAge[0].id;
+  const wrongDeal = compareLedger(captured, wrongDealLed);
+  assert.ok(wrongDeal.misplaced.some((m) => m.token === zoho.token && m.holders.some((h) => h.slot === `zoho:Deals:${byAge[0].id}`)), JSON.stringify(wrongDeal.misplaced.slice(0, 2)));
+  assert.ok(wrongDeal.missing.some((m) => m.token === zoho.token && m.absent.includes(`zoho:Deals:${rightDeal}`)));
+  // The note reached the contact but none of the deals (the lost-answer bug of issue 15).
+  const contactOnlyLed = structuredClone(led);
+  contactOnlyLed.zoho.notes = contactOnlyLed.zoho.notes.filter((n) => !(n.content.includes(zoho.token) && n.parent_module === 'Deals'));
+  const contactOnly = compareLedger(captured, contactOnlyLed);
+  assert.ok(contactOnly.missing.some((m) => m.token === zoho.token && m.absent.length === 5));
   // A LeadSquared activity moved to another lead: misplaced (and missing on its own lead).
   const movedLed = structuredClone(led);
   const act = movedLed.leadsquared.activities.find((a) => a.ActivityNote.includes(lsq.token) && !a.RelatedOpportunityId);

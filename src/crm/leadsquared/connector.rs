@@ -267,6 +267,29 @@ impl LeadSquared {
         )))
     }
 
+    /// The next page of a lead's activities when the answer's `RecordCount` says more
+    /// remain ("Get Activities of a Lead": `Paging.Offset` is the page, from 0, of
+    /// `Paging.RowCount` rows). None for any other request, or past the last page.
+    pub fn next_activities_page(req: &HttpRequest, resp: &HttpResponse) -> Option<HttpRequest> {
+        if !req.url.contains("/ProspectActivity.svc/Retrieve?") || classify(resp).is_some() {
+            return None;
+        }
+        let num = |v: &Value| {
+            v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse::<u64>().ok()))
+        };
+        let mut body: Value = serde_json::from_slice(req.body.as_deref()?).ok()?;
+        let rows = num(&body["Paging"]["RowCount"])?.max(1);
+        let page = num(&body["Paging"]["Offset"]).unwrap_or(0);
+        let total = num(json(resp).ok()?.get("RecordCount")?)?;
+        if (page + 1) * rows >= total {
+            return None;
+        }
+        body["Paging"]["Offset"] = Value::String((page + 1).to_string());
+        let mut next = req.clone();
+        next.body = Some(body.to_string().into_bytes());
+        Some(next)
+    }
+
     /// The id of the activity whose key field equals `key`. "Get Activities of a Lead" puts
     /// the custom fields of each activity under `Data`, a key-value list; its inner shape is
     /// read as `[{"Key","Value"}]` or as an object of `name: value` (the page's example does
@@ -678,6 +701,34 @@ mod tests {
         let b: Value = serde_json::from_slice(read.body.as_deref().unwrap()).unwrap();
         assert_eq!(b["Parameter"]["ActivityEvent"], 201);
         assert_eq!(b["Paging"]["RowCount"], ACTIVITIES_PER_READ.to_string());
+    }
+
+    #[test]
+    fn the_activities_read_goes_past_the_first_page() {
+        // Before: one page of ACTIVITIES_PER_READ: an activity beyond it was "absent" after a
+        // lost answer, and the day was posted a second time.
+        let first = lsq().lead_activities("L1").unwrap();
+        let page = |r: &HttpRequest| {
+            serde_json::from_slice::<Value>(r.body.as_deref().unwrap()).unwrap()["Paging"]["Offset"]
+                .clone()
+        };
+        let total = ACTIVITIES_PER_READ + 1;
+        let more = format!(r#"{{"RecordCount":{total},"ProspectActivities":[]}}"#);
+        let second = LeadSquared::next_activities_page(&first, &resp(200, more.as_bytes()))
+            .expect("a second page");
+        assert_eq!((second.url.as_str(), page(&second)), (first.url.as_str(), json!("1")));
+        assert_eq!(second.headers, first.headers);
+        assert_eq!(LeadSquared::next_activities_page(&second, &resp(200, more.as_bytes())), None);
+        let one_page =
+            format!(r#"{{"RecordCount":{ACTIVITIES_PER_READ},"ProspectActivities":[]}}"#);
+        assert_eq!(
+            LeadSquared::next_activities_page(&first, &resp(200, one_page.as_bytes())),
+            None
+        );
+        // Not a list read, or a failed one: no next page.
+        let post = lsq().opportunities_of_lead("L1");
+        assert_eq!(LeadSquared::next_activities_page(&post, &resp(200, more.as_bytes())), None);
+        assert_eq!(LeadSquared::next_activities_page(&first, &resp(500, b"{}")), None);
     }
 
     #[test]

@@ -173,6 +173,10 @@ impl DocumentWriter for LeadSquaredWriter {
         }
     }
 
+    fn next_read(&self, req: &HttpRequest, resp: &HttpResponse) -> Option<HttpRequest> {
+        LeadSquared::next_activities_page(req, resp)
+    }
+
     fn outcome(&self, batch: &Batch, resp: &HttpResponse) -> Vec<(DocKey, WriteResult)> {
         let Some(w) = batch.writes.first() else { return Vec::new() };
         let single = |r: Result<String, Failure>| match r {

@@ -450,14 +450,15 @@ impl Zoho {
         }))
     }
 
-    /// The record's attachments (to find an upload by its name marker).
+    /// The record's attachments, first page (to find an upload by its name marker). The list
+    /// pages like the other related lists (crm-oas v8 attachments getAttachments: `page`,
+    /// `per_page` ≤ 200): a reconcile follows `next_related_page`, so a record with more
+    /// than 200 files does not get a second upload after a lost answer.
     pub fn list_attachments_request(&self, kind: RecordKind, id: &str) -> HttpRequest {
-        self.authed(HttpRequest::get(
-            self.url(&format!(
-                "/{}/{id}/Attachments?fields=id,File_Name&per_page=200",
-                module(kind)
-            )),
-        ))
+        self.authed(HttpRequest::get(self.url(&format!(
+            "/{}/{id}/Attachments?fields=id,File_Name&page=1&per_page={RELATED_PER_PAGE}",
+            module(kind)
+        ))))
     }
 
     /// The id of the attachment whose name starts with `marker`; 204 = none.
@@ -1056,6 +1057,26 @@ mod tests {
         assert_eq!(Zoho::next_related_page(&second, &last), None);
         assert_eq!(Zoho::find_note(&last, "[k#0]").unwrap(), Some("n201".into()));
         assert_eq!(Zoho::next_related_page(&second, &resp(204, b"")), None);
+    }
+
+    #[test]
+    fn the_attachments_read_goes_past_the_first_200() {
+        // Before: one page of 200 (`per_page=200`, no `page`): an upload on page 2 was
+        // "absent" after a lost answer, and the file went up a second time.
+        let first = z().list_attachments_request(RecordKind::Contact, "111");
+        assert_eq!(
+            first.url,
+            "https://www.zohoapis.eu/crm/v8/Contacts/111/Attachments?fields=id,File_Name&page=1&per_page=200"
+        );
+        let more = resp(200, br#"{"data":[{"id":"a1","File_Name":"x.png"}],"info":{"per_page":200,"count":200,"page":1,"more_records":true}}"#);
+        let second = Zoho::next_related_page(&first, &more).expect("a second page");
+        assert_eq!(
+            second.url,
+            "https://www.zohoapis.eu/crm/v8/Contacts/111/Attachments?fields=id,File_Name&page=2&per_page=200"
+        );
+        let last = resp(200, br#"{"data":[{"id":"a201","File_Name":"[k#0] site.png"}],"info":{"per_page":200,"count":1,"page":2,"more_records":false}}"#);
+        assert_eq!(Zoho::next_related_page(&second, &last), None);
+        assert_eq!(Zoho::find_attachment(&last, "[k#0]").unwrap(), Some("a201".into()));
     }
 
     #[test]

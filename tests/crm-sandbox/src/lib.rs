@@ -106,6 +106,11 @@ pub struct Config {
     /// console, https://www.zoho.com/accounts/protocol/oauth/multi-dc.html); elsewhere its
     /// token requests answer `invalid_client`.
     pub zoho_multi_dc: Vec<String>,
+    /// Multi-DC's "same client secret for all data centres" option
+    /// (https://www.zoho.com/accounts/protocol/oauth/multi-dc.html). Off, as the console
+    /// offers per-DC secrets: the server-based client's token requests outside the US need
+    /// that data centre's secret (`zoho::zoho_client_secret`), else `invalid_client_secret`.
+    pub zoho_same_secret_all_dcs: bool,
     /// The data centre the rep's Zoho account lives in: sign-in started at any accounts server
     /// redirects with this `accounts-server` (None: where it started).
     pub zoho_user_dc: Option<String>,
@@ -147,6 +152,7 @@ impl Default for Config {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            zoho_same_secret_all_dcs: false,
             zoho_user_dc: None,
             zoho_user: "full".into(),
             salesforce_app_installed: true,
@@ -514,6 +520,9 @@ fn sandbox_api(state: &Shared, r: &Req) -> Option<Response> {
                     if let Some(x) = v.get("zoho_multi_dc").and_then(Value::as_array) {
                         c.zoho_multi_dc =
                             x.iter().filter_map(|d| d.as_str().map(str::to_string)).collect();
+                    }
+                    if let Some(x) = v.get("zoho_same_secret_all_dcs").and_then(Value::as_bool) {
+                        c.zoho_same_secret_all_dcs = x;
                     }
                     if let Some(x) = v.get("zoho_lead_sources").and_then(Value::as_array) {
                         c.zoho_lead_sources =

@@ -103,20 +103,20 @@ fn api(state: &Shared, r: &Req) -> Response {
         (&Method::POST, ["crm", _v, m, id, "Attachments"]) if MODULES.contains(m) => {
             attachment_upload(state, r, m, id)
         }
+        // A related list: pages of `per_page` ≤ 200 with `info.more_records` (crm-oas v8
+        // attachments getAttachments declares `page` and `per_page`).
         (&Method::GET, ["crm", _v, m, id, "Attachments"]) if MODULES.contains(m) => {
+            let (page, per_page) = match related_page(r) {
+                Ok(p) => p,
+                Err(resp) => return resp,
+            };
             let list: Vec<Value> = state
                 .db
                 .list("zoho", "Attachments")
                 .into_iter()
                 .filter(|a| a["Parent_Id"]["id"] == *id)
                 .collect();
-            if list.is_empty() {
-                return empty(204);
-            }
-            json_resp(
-                200,
-                json!({"data": list, "info": {"per_page": 200, "count": list.len(), "page": 1, "more_records": false}}),
-            )
+            paged(list, page, per_page)
         }
         // The org's home currency: `currency`, `currency_symbol`, `currency_locale` and
         // `iso_code` (crm-oas v8 org.json, GET /crm/v8/org, required properties of `org[]`).
@@ -164,6 +164,19 @@ fn api(state: &Shared, r: &Req) -> Response {
             "Please check if the URL trying to access is a correct one",
             json!({}),
         ),
+    }
+}
+
+/// The server-based client's secret at data centre `dc`. Multi-DC ("Multi DC support",
+/// https://www.zoho.com/accounts/protocol/oauth/multi-dc.html): the client id is common to
+/// every data centre, the client secret is either unique per data centre or, when the
+/// console's option is chosen, the same for all. The sandbox's per-DC secret outside the US is
+/// `<secret>-<dc>` (README, "Demo credentials"); `zoho_same_secret_all_dcs` turns the option on.
+pub fn zoho_client_secret(dc: &str, same_for_all: bool) -> String {
+    if same_for_all || dc == "us" {
+        ZOHO_CLIENT_SECRET.to_string()
+    } else {
+        format!("{ZOHO_CLIENT_SECRET}-{dc}")
     }
 }
 
@@ -231,10 +244,20 @@ fn oauth(state: &Shared, r: &Req) -> Response {
         ("POST", "/oauth/v2/token") => {
             let f = r.form();
             let product = f.get("client_id").map(String::as_str) == Some(ZOHO_PRODUCT_CLIENT_ID);
-            let self_client = f.get("client_id").map(String::as_str) == Some(ZOHO_CLIENT_ID)
-                && f.get("client_secret").map(String::as_str) == Some(ZOHO_CLIENT_SECRET);
-            if !(product || self_client) {
+            let server_client = f.get("client_id").map(String::as_str) == Some(ZOHO_CLIENT_ID);
+            if !(product || server_client) {
                 return json_resp(200, json!({"error": "invalid_client"}));
+            }
+            if server_client
+                && f.get("client_secret").map(String::as_str)
+                    != Some(
+                        zoho_client_secret(&dc(&r.host), state.config().zoho_same_secret_all_dcs)
+                            .as_str(),
+                    )
+            {
+                // The client is known here but this is not its secret for this data centre
+                // (e.g. the US secret sent to accounts.zoho.eu).
+                return json_resp(200, json!({"error": "invalid_client_secret"}));
             }
             if product && !state.config().zoho_multi_dc.contains(&dc(&r.host)) {
                 // Multi-DC is off for this data centre: the client is unknown here.

@@ -2,8 +2,10 @@
 //! schedules (5xx, 429, answers lost after the CRM committed, one record of a batch refused)
 //! and worker deaths (the driver stops after a random number of ops, and a new engine resumes
 //! from the store). Every captured message must end up exactly once in each CRM document slot
-//! that holds it, and no message may stay unconfirmed. `ENGINE_SEED` reruns one schedule,
-//! `ENGINE_SCHEDULES` sets how many run (default 300; the sandbox runs in process over an in-memory database, about 35 ms a schedule); a failure prints its seed.
+//! it belongs in (derived from the seeded records, see `expected_slots`) and in no other, and
+//! no message may stay unconfirmed. `ENGINE_SEED` reruns one schedule,
+//! `ENGINE_SCHEDULES` sets how many run (default 300; the sandbox runs in process over an in-memory
+//! database, about 35 ms a schedule); a failure prints its seed.
 use crm_sandbox::{faults, ledger, router, seed, Shared};
 use crmsync::core::engine::{drive, Engine, SendKind, Snapshot, Transport};
 use crmsync::core::http::{HttpRequest, HttpResponse};
@@ -209,6 +211,92 @@ fn holders(l: &Value, token: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Every slot a message of the chat linked to `record` belongs in, read from the sandbox's
+/// ledger as seeded (never from the product's code), per "Where a backup lands" (README):
+/// Zoho, the contact and its 5 most recently modified deals (`Modified_Time`, as seeded);
+/// Salesforce, the chat record (a Task on the contact in a stock org, `WhatsApp_Chat__c` where
+/// the object exists) and a ContentNote linked to the contact; LeadSquared, the lead and each
+/// of its opportunities.
+fn expected_slots(seeded: &Value, record: &RecordRef) -> std::collections::BTreeSet<String> {
+    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let id = record.id.as_str();
+    let mut out = std::collections::BTreeSet::new();
+    match record.crm {
+        Crm::Zoho => {
+            let module = match record.kind {
+                RecordKind::Lead => "Leads",
+                _ => "Contacts",
+            };
+            out.insert(format!("zoho:{module}:{id}"));
+            let mut deals: Vec<(String, String)> = list(&seeded["zoho"]["deals"])
+                .iter()
+                .filter(|d| d["Contact_Name"]["id"].as_str() == Some(id))
+                .map(|d| {
+                    let s = |k: &str| d[k].as_str().unwrap_or("").to_string();
+                    (s("Modified_Time"), s("id"))
+                })
+                .collect();
+            // ISO 8601 times of one offset sort as text.
+            deals.sort_by(|a, b| b.cmp(a));
+            out.extend(deals.into_iter().take(5).map(|(_, d)| format!("zoho:Deals:{d}")));
+        }
+        Crm::Salesforce => {
+            let chat = if seeded["salesforce"]["has_chat_object"] == json!(true) {
+                "chat"
+            } else {
+                "task"
+            };
+            out.insert(format!("salesforce:{chat}:{id}"));
+            out.insert(format!("salesforce:note:{id}"));
+        }
+        Crm::Leadsquared => {
+            out.insert(format!("leadsquared:{id}:lead"));
+            for o in list(&seeded["leadsquared"]["opportunities"])
+                .iter()
+                .filter(|o| o["RelatedProspectId"].as_str() == Some(id))
+            {
+                out.insert(format!(
+                    "leadsquared:{id}:{}",
+                    o["OpportunityId"].as_str().unwrap_or("")
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Each message of each chat exactly once in every slot it belongs in and in no other:
+/// a message in one slot but missing from another (a note that reached the contact but not
+/// its deals) is a failure, as is a duplicate.
+fn check_every_target(
+    seeded: &Value,
+    after: &Value,
+    chat: &RecordRef,
+    tokens: &[String],
+) -> Result<(), String> {
+    let want = expected_slots(seeded, chat);
+    for t in tokens {
+        let mut per_slot: BTreeMap<String, usize> = BTreeMap::new();
+        for (slot, _) in holders(after, t) {
+            *per_slot.entry(slot).or_default() += 1;
+        }
+        let missing: Vec<&String> = want.iter().filter(|s| !per_slot.contains_key(*s)).collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "{t} ({:?} {}) is missing from {missing:?} (found in {per_slot:?})",
+                chat.crm, chat.id
+            ));
+        }
+        if let Some(extra) = per_slot.keys().find(|s| !want.contains(*s)) {
+            return Err(format!("{t} is in {extra}, which is none of {want:?}"));
+        }
+        if let Some((slot, k)) = per_slot.iter().find(|(_, &k)| k != 1) {
+            return Err(format!("{t} is {k} times in {slot}"));
+        }
+    }
+    Ok(())
+}
+
 /// A ContentNote / Task body may carry the text HTML-escaped; tokens are plain ASCII.
 fn token(seed: u64, chat: usize, n: usize) -> String {
     format!("t{seed}x{chat}x{n}z")
@@ -237,6 +325,8 @@ async fn one_schedule(seed: u64) -> Result<(usize, usize), String> {
     let state: Shared = crm_sandbox::build_in_memory(Some("demo"))?;
     state.db.issue_token("zoho", "access", ZOHO_TOKEN, None);
     state.db.issue_token("salesforce", "access", SF_TOKEN, None);
+    // The records as seeded: where each message belongs.
+    let seeded = ledger(&state);
     // The LeadSquared limiter counts real seconds; this run's clock is simulated.
     if let Ok(mut c) = state.config.lock() {
         c.lsq_calls_per_5s = 1_000_000;
@@ -307,29 +397,9 @@ async fn one_schedule(seed: u64) -> Result<(usize, usize), String> {
         return Err(format!("{pending} messages still pending after 40 cycles (faults {faults_json:?}; parked {parked})"));
     }
     for (ci, c) in chats.iter().enumerate() {
-        for n in 0..per_chat {
-            let t = token(seed, ci, n);
-            let h = holders(&l, &t);
-            let mut per_slot: BTreeMap<&str, usize> = BTreeMap::new();
-            for (slot, _) in &h {
-                *per_slot.entry(slot.as_str()).or_default() += 1;
-            }
-            let own = per_slot.keys().any(|s| s.contains(&c.record.id));
-            if !own {
-                return Err(format!(
-                    "{t} ({:?}) is in no document of {} (faults {faults_json:?})",
-                    c.record.crm, c.record.id
-                ));
-            }
-            if per_slot.contains_key("salesforce:note:unlinked") {
-                return Err(format!(
-                    "{t} is in a ContentNote linked to no record (faults {faults_json:?})"
-                ));
-            }
-            if let Some((slot, k)) = per_slot.iter().find(|(_, &k)| k != 1) {
-                return Err(format!("{t} is {k} times in {slot} (faults {faults_json:?})"));
-            }
-        }
+        let tokens: Vec<String> = (0..per_chat).map(|n| token(seed, ci, n)).collect();
+        check_every_target(&seeded, &l, &c.record, &tokens)
+            .map_err(|e| format!("{e} (faults {faults_json:?})"))?;
     }
     Ok((transport.calls, deaths))
 }
@@ -668,5 +738,163 @@ async fn a_note_linked_by_an_earlier_version_is_not_linked_twice() {
         Some(1)
     );
     each_note_once(&state, "sflegacy", 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The answer to the cycle's first `POST /crm/v8/Notes` is lost after Zoho stored the notes
+/// (the contact's and its deals'): the next cycles must find what was written and write what
+/// was not, so the contact and each of its 5 most recent deals (as seeded) hold every message
+/// exactly once. Before the fix the contact's note was reconciled and the deals never got one.
+#[tokio::test(flavor = "current_thread")]
+async fn a_lost_first_notes_answer_still_reaches_the_contact_and_its_five_deals() {
+    let dir = std::env::temp_dir().join(format!("crmsync-engine-zlost-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let state: Shared = crm_sandbox::build(&dir, None, Some("demo")).expect("the sandbox");
+    state.db.issue_token("zoho", "access", ZOHO_TOKEN, None);
+    let seeded = ledger(&state);
+    let mut transport = InProcess { app: router(state.clone()), calls: 0, seen: vec![] };
+    let store = MemoryStore::default();
+    let ana = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: ZOHO_CONTACT.into() };
+    let chat = "pn:+5511987654321";
+    let record = ChatRecord {
+        identity: WaIdentity {
+            name: "Client".into(),
+            phone: Some("+5511987654321".into()),
+            ..Default::default()
+        },
+        links: vec![ana.clone()],
+        ..Default::default()
+    };
+    store::put(&store, Table::Chats, chat, &record).await.expect("the chat");
+    // Three messages before the lost answer; then the day grows and a new day starts, so the
+    // notes found after the loss must also be updated where they are (each deal's own note).
+    let tokens: Vec<String> = (0..5).map(|n| format!("zlost{n}z")).collect();
+    let msgs: Vec<OutboxMessage> =
+        tokens.iter().enumerate().map(|(n, t)| message(chat, n, 15 + (n / 4) as u8, t)).collect();
+    let (before, later) = msgs.split_at(3);
+    store::append_messages(&store, before, |_| true).await.expect("the messages");
+    faults::schedule(
+        &state,
+        &json!({"faults": [{"crm": "zoho", "method": "POST", "path_prefix": "/crm/v8/Notes", "kind": {"type": "drop_after_commit"}}]}),
+    )
+    .expect("the fault");
+    let expected = expected_slots(&seeded, &ana);
+    assert_eq!(expected.len(), 6, "the contact and its 5 most recent deals: {expected:?}");
+    let mut now: u64 = 1_800_000_000_000;
+    for c in 0..8 {
+        if c == 1 {
+            store::append_messages(&store, later, |_| true).await.expect("the later messages");
+        }
+        let mut ws: Vec<Box<dyn DocumentWriter>> = vec![writers().remove(0)];
+        let snapshot = Snapshot::load(&store).await.expect("the snapshot");
+        let mut engine = Engine::new(snapshot, &mut ws, "worker", now);
+        drive(&mut engine, &store, &mut transport, &|| now, None).await.expect("the cycle");
+        now += 16 * 60_000;
+        if c >= 1 && store.is_empty(Table::Pending) {
+            break;
+        }
+    }
+    assert!(
+        state.faults.lock().map(|f| f.is_empty()).unwrap_or(false),
+        "the fault fired: {:?}",
+        transport.seen
+    );
+    assert!(store.is_empty(Table::Pending), "every message confirmed: {:?}", transport.seen);
+    let after = ledger(&state);
+    if std::env::var_os("ENGINE_DEBUG").is_some() {
+        eprintln!("calls: {:#?}", transport.seen);
+    }
+    if let Err(e) = check_every_target(&seeded, &after, &ana, &tokens) {
+        panic!("{e}; calls {:?}", transport.seen);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A contact with 200 attachments already: the photo's upload answer is lost after Zoho
+/// stored it, on page 2 of the contact's attachments. The reconcile reads past page 1 and
+/// finds it: one upload, not two.
+#[tokio::test(flavor = "current_thread")]
+async fn a_lost_upload_on_the_second_page_of_attachments_is_found_not_sent_again() {
+    use crmsync::core::model::Media;
+    use crmsync::core::outbox::FileBlob;
+    let dir = std::env::temp_dir().join(format!("crmsync-engine-zpages-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let state: Shared = crm_sandbox::build(&dir, None, Some("demo")).expect("the sandbox");
+    state.db.issue_token("zoho", "access", ZOHO_TOKEN, None);
+    for i in 0..200 {
+        let id = format!("58431040000009{i:05}");
+        state.db.put("zoho", "Attachments", &id, &json!({"id": id, "File_Name": format!("earlier-{i}.pdf"), "Size": "10",
+            "Parent_Id": {"module": {"api_name": "Contacts"}, "id": ZOHO_CONTACT}, "Created_Time": "2026-01-01T00:00:00+00:00"}));
+    }
+    let mut transport = InProcess { app: router(state.clone()), calls: 0, seen: vec![] };
+    let store = MemoryStore::default();
+    let chat = "pn:+5511987654321";
+    let record = ChatRecord {
+        identity: WaIdentity {
+            name: "Client".into(),
+            phone: Some("+5511987654321".into()),
+            ..Default::default()
+        },
+        links: vec![RecordRef {
+            crm: Crm::Zoho,
+            kind: RecordKind::Contact,
+            id: ZOHO_CONTACT.into(),
+        }],
+        ..Default::default()
+    };
+    store::put(&store, Table::Chats, chat, &record).await.expect("the chat");
+    let mut photo = message(chat, 0, 12, "photo of the site");
+    photo.message.kind = MessageKind::Image;
+    photo.message.media = vec![Media {
+        kind: "image".into(),
+        file_name: Some("site.png".into()),
+        size: None,
+        url: None,
+    }];
+    store::append_messages(&store, std::slice::from_ref(&photo), |_| true)
+        .await
+        .expect("the photo");
+    let key = store::file_key(&photo.message.key, 0);
+    let file = FileBlob {
+        key: key.clone(),
+        name: "site.png".into(),
+        mime: "image/png".into(),
+        data_b64: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==".into(),
+        size: 70,
+        uploaded: false,
+    };
+    store::put(&store, Table::Files, &key, &file).await.expect("the file");
+    let uploads_path = format!("/crm/v8/Contacts/{ZOHO_CONTACT}/Attachments");
+    faults::schedule(
+        &state,
+        &json!({"faults": [{"crm": "zoho", "method": "POST", "path_prefix": uploads_path, "kind": {"type": "drop_after_commit"}}]}),
+    )
+    .expect("the fault");
+    let mut now: u64 = 1_800_000_000_000;
+    for _ in 0..6 {
+        let mut ws: Vec<Box<dyn DocumentWriter>> = vec![writers().remove(0)];
+        let snapshot = Snapshot::load(&store).await.expect("the snapshot");
+        let mut engine = Engine::new(snapshot, &mut ws, "worker", now);
+        drive(&mut engine, &store, &mut transport, &|| now, None).await.expect("the cycle");
+        now += 16 * 60_000;
+        if store.is_empty(Table::Pending) {
+            break;
+        }
+    }
+    assert!(store.is_empty(Table::Pending), "{:?}", transport.seen);
+    let posts = transport.seen.iter().filter(|c| **c == format!("POST {uploads_path}")).count();
+    let pages = transport.seen.iter().filter(|c| **c == format!("GET {uploads_path}")).count();
+    let photos: Vec<Value> = ledger(&state)["zoho"]["attachments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a["File_Name"].as_str().is_some_and(|n| n.contains("site.png")))
+        .collect();
+    assert_eq!(photos.len(), 1, "one upload, not two: {photos:?} {:?}", transport.seen);
+    assert_eq!(posts, 1, "{:?}", transport.seen);
+    assert!(pages >= 2, "the list read past its first page: {:?}", transport.seen);
     let _ = std::fs::remove_dir_all(&dir);
 }
