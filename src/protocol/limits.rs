@@ -117,10 +117,6 @@ pub fn check(request: &Request) -> Result<(), String> {
             Ok(())
         }
         Request::SearchRecords { query } => short("search", query, MAX_NAME),
-        Request::PanelView { chat, name } => {
-            short("chat key", chat.as_deref().unwrap_or(""), MAX_NAME + 16)?;
-            short("chat name", name.as_deref().unwrap_or(""), MAX_NAME)
-        }
         _ => Ok(()),
     }
 }

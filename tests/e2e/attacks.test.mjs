@@ -140,10 +140,16 @@ test('6. files for messages that do not exist, or too large, are refused and not
 });
 
 test('7. the content script may not sync, read status or chat names, or capture for another chat', async () => {
-  for (const kind of ['sync_now', 'status', 'known_chats', 'export', 'get_settings', 'diagnostics']) {
+  for (const kind of ['sync_now', 'export', 'get_settings', 'diagnostics']) {
     const r = await fromContent({ kind });
     assert.equal(r.ok, false, kind);
     assert.match(r.error, /not available to the content script|only available to the extension's pages/, kind);
+  }
+  // The status and the names of all chats are no request at all any more (no page needs them).
+  for (const kind of ['status', 'known_chats']) {
+    const r = await fromContent({ kind });
+    assert.equal(r.ok, false, kind);
+    assert.match(r.error, new RegExp(`bad request: .*unknown variant \`${kind}\``), kind);
   }
   const other = await fromContent({ kind: 'captured', identity: { phone: '+14155552671', lid: null, name: 'Liam Carter', is_group: false }, messages: [] });
   assert.equal(other.ok, false);
@@ -156,24 +162,35 @@ test('7. the content script may not sync, read status or chat names, or capture 
   assert.equal((await fromContent({ kind: 'unknown_chats', titles: ['Ana Souza', 'Nobody Yet'] })).join(), 'Nobody Yet');
 });
 
-test('any chat\'s panel view is for the extension\'s own pages: not the content script, a page-made frame or the panel', async () => {
+test('no sender gets another chat\'s view or acts on it: the panel gets its own tab\'s chat only', async () => {
   const LIAM = 'pn:+14155552671';
+  // The old any-chat view request is gone: refused from every sender, the extension's pages too.
   const asked = { kind: 'panel_view', chat: LIAM, name: 'Liam Carter' };
-  const c = await fromContent(asked);
-  assert.equal(c.ok, false);
-  assert.match(c.error, /not available to the content script/);
   const decoy = await pageMadeFrame(`chat=${encodeURIComponent(LIAM)}`);
-  const d = await decoy.evaluate((m) => chrome.runtime.sendMessage(m), asked);
-  assert.equal(d.ok, false);
-  assert.match(d.error, /not inserted by crmsync/);
-  // The real panel frame gets its own tab's chat (panel_sync), never another chat's view.
-  const p = await frame.evaluate((m) => chrome.runtime.sendMessage(m), asked);
+  const answers = {
+    content: await fromContent(asked),
+    decoy: await decoy.evaluate((m) => chrome.runtime.sendMessage(m), asked),
+    panel: await frame.evaluate((m) => chrome.runtime.sendMessage(m), asked),
+    popup: await send(asked),
+  };
+  for (const [who, r] of Object.entries(answers)) {
+    assert.equal(r.ok, false, who);
+    assert.match(r.error, /bad request: .*unknown variant `panel_view`/, who);
+  }
+  // An action naming another chat is refused to the real panel and to the extension's pages.
+  const other = { kind: 'exclude_chat', chat: LIAM, excluded: true };
+  const p = await frame.evaluate((m) => chrome.runtime.sendMessage(m), other);
   assert.equal(p.ok, false);
-  assert.match(p.error, /not available to the panel/);
-  assert.equal((await frame.evaluate((m) => chrome.runtime.sendMessage(m), { ...asked, chat: ANA })).ok, false, 'not even its own chat by name');
-  // The popup (an extension page, not web-accessible) may.
-  const v = await send(asked);
-  assert.ok(v.view, JSON.stringify(v));
+  assert.match(p.error, /names another chat/);
+  const e = await send(other);
+  assert.equal(e.ok, false);
+  assert.match(e.error, /for the panel frame only/);
+  // What the real panel gets is its own tab's chat, as the worker knows it.
+  const synced = await frame.evaluate(() => chrome.runtime.sendMessage({ kind: 'panel_sync' }));
+  assert.equal(synced.chat_key, ANA);
+  assert.equal(synced.state.card?.name, 'Ana Souza', JSON.stringify(synced.state));
+  const liam = (await send({ kind: 'export' })).chats.find((c) => c.identity.phone === '+14155552671');
+  assert.ok(!liam || !liam.excluded, 'Liam was not excluded');
   await wa.evaluate(() => document.querySelectorAll('iframe[id^="decoy-"]').forEach((f) => f.remove()));
 });
 
