@@ -204,6 +204,43 @@ test('8. hosts are checked on parsed URLs: phished login hosts never get the sec
   assert.equal((await sandbox.ledger()).requests.length, before, 'no request was sent');
 });
 
+test('8. hosts the CRMs\' answers name are checked too: a foreign API host never gets a token or the keys', async () => {
+  // The sandbox's sign-in answers name the host the client calls next (config, test only);
+  // attacker.example resolves to the sandbox, so any request that went there is in the ledger.
+  const config = async (c) => {
+    const r = await sandbox.fetch('www.zohoapis.com', '/__sandbox/config', { method: 'POST', body: JSON.stringify(c) });
+    assert.equal(r.status, 200, r.body);
+  };
+  const cases = [
+    ['zoho_api_domain', 'https://www.zohoapis.com.attacker.example', CREDS[0], /unexpected API host: www\.zohoapis\.com\.attacker\.example is not a Zoho CRM API host/],
+    // Another CRM's host passes the worker's every-request allow-list: only this check stops it.
+    ['zoho_api_domain', 'https://api-us11.leadsquared.com', CREDS[0], /unexpected API host: api-us11\.leadsquared\.com is not a Zoho CRM API host/],
+    ['salesforce_instance_url', 'https://crmsync-dev.my.salesforce.com.attacker.example', CREDS[1], /unexpected API host: crmsync-dev\.my\.salesforce\.com\.attacker\.example is not a Salesforce instance host/],
+    ['salesforce_instance_url', 'https://www.zohoapis.eu', CREDS[1], /unexpected API host: www\.zohoapis\.eu is not a Salesforce instance host/],
+    ['lsq_api_host', 'x.leadsquared.com.attacker.example', CREDS[2], /unexpected region host: x\.leadsquared\.com\.attacker\.example is not a LeadSquared host/],
+    ['lsq_api_host', 'attacker.example/.leadsquared.com', CREDS[2], /unexpected region host: a host name only, without a path/],
+    ['lsq_api_host', 'www.zohoapis.com.cn', CREDS[2], /unexpected region host: www\.zohoapis\.com\.cn is not a LeadSquared host/],
+  ];
+  try {
+    for (const [key, host, credentials, reason] of cases) {
+      await config({ [key]: host });
+      const before = (await sandbox.ledger()).requests.length;
+      const r = await send({ kind: 'connect', credentials });
+      assert.equal(r.ok, false, `${key} ${host}`);
+      assert.match(r.error, reason, `${key} ${host}`);
+      const offered = new URL(host.includes('://') ? host : `https://${host}`).hostname;
+      const after = (await sandbox.ledger()).requests.slice(before);
+      assert.ok(after.some((q) => q.path.includes('/token') || q.path.includes('UserByAccessKey')), `the sign-in answer was asked for: ${JSON.stringify(after)}`);
+      assert.deepEqual(after.filter((q) => q.host === offered || q.host.endsWith('attacker.example')), [], `nothing sent to ${offered}`);
+      await config({ [key]: null });
+    }
+  } finally {
+    await config({ zoho_api_domain: null, salesforce_instance_url: null, lsq_api_host: null });
+  }
+  // The working connections were left alone.
+  assert.deepEqual((await send({ kind: 'diagnostics' })).connected.sort(), ['leadsquared', 'salesforce', 'zoho']);
+});
+
 test('5. quota drain: 20 rewritten headers cause a bounded number of CRM lookups', async (t) => {
   await wa.evaluate(() => window.fakeWA.open('unknown'));
   await pause(3000);
@@ -260,7 +297,7 @@ test('what the worker keeps per tab goes when the tab closes, or at its next sta
   });
   assert.equal((await tabKeys()).length, 4);
   await stopServiceWorkers(browser.ctx, ext, browser.extensionId);
-  assert.equal((await send({ kind: 'status' })).ok !== false, true, 'the worker answers after its start');
+  assert.equal((await send({ kind: 'diagnostics' })).ok !== false, true, 'the worker answers after its start');
   assert.deepEqual((await tabKeys()).sort(), [...first].sort(), 'only the open tab keeps records');
   // The open tab's panel is still served: its binding was kept.
   const synced = await frame.evaluate(() => chrome.runtime.sendMessage({ kind: 'panel_sync' }));
