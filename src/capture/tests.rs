@@ -386,6 +386,63 @@ fn rows_removed_by_a_chat_switch_are_handed_on_for_their_own_chat() {
     assert!(s.messages.contains_key("A2"));
 }
 
+#[test]
+fn an_unreadable_header_forgets_the_open_chat_and_pauses_until_a_header_reads_again() {
+    let ana = WaIdentity {
+        phone: Some("+5511987654321".into()),
+        lid: None,
+        name: "Ana".into(),
+        is_group: false,
+    };
+    let liam = WaIdentity {
+        phone: Some("+14155552671".into()),
+        lid: None,
+        name: "Liam".into(),
+        is_group: false,
+    };
+    let row = |id: &str, text: &str| {
+        format!(
+            r#"<div data-id="{id}" class="message-in"><div data-pre-plain-text="[10:00, 1/1/2026] X: "><span data-testid="selectable-text">{text}</span></div></div>"#
+        )
+    };
+    let mut s = Session::new(10);
+    s.open_chat(ana.clone(), "en-GB");
+    assert_eq!(s.ingest(&row("A1", "for Ana")).len(), 1);
+    assert!(!s.health().paused);
+    // Another chat opens, but its header cannot be read: the session no longer knows a chat,
+    // and that chat's rows (read as a whole or as changed rows) are filed under no chat.
+    let h = s.header_unreadable();
+    assert_eq!(s.identity, None);
+    assert!(s.messages.is_empty(), "diagnostics no longer show Ana's messages");
+    assert_eq!((h.unreadable_headers, h.paused), (1, true), "{h:?}");
+    assert_eq!(s.health(), h);
+    assert_eq!(s.counters.skipped.get("unreadable chat header"), Some(&1));
+    assert!(s.ingest(&row("L1", "for Liam")).is_empty());
+    assert!(s.ingest_after(&row("A1", "for Ana"), &row("L2", "also Liam")).is_empty());
+    assert_eq!(s.header_unreadable().unreadable_headers, 2);
+    // Rows of the chat open before, removed with it before they were read, are still its own.
+    let late = s.ingest_removed(&ana, "en-GB", &row("A2", "late for Ana"));
+    assert_eq!(late.iter().map(|m| m.chat.as_str()).collect::<Vec<_>>(), ["pn:+5511987654321"]);
+    assert!(!s.health_of("pn:+5511987654321").paused);
+    // The header reads again: capture resumes, under the chat it names.
+    s.open_chat(liam, "en-GB");
+    let h = s.health();
+    assert_eq!((h.unreadable_headers, h.paused), (0, false), "{h:?}");
+    let out = s.ingest(&format!("{}{}", row("L1", "for Liam"), row("L2", "also Liam")));
+    assert_eq!(out.iter().map(|m| m.chat.as_str()).collect::<Vec<_>>(), ["pn:+14155552671"; 2]);
+}
+
+#[test]
+fn unreadable_headers_count_toward_the_pause_rule() {
+    let mut s = Session::new(0);
+    let idle = s.health();
+    assert_eq!((idle.unreadable_headers, idle.paused), (0, false));
+    // One is enough: while the header cannot be read no row can be filed under a chat.
+    let h = s.header_unreadable();
+    assert!(h.paused, "{h:?}");
+    assert_eq!(s.health_of(""), h);
+}
+
 // Rows shaped like the real page's (2026 nesting and attributes, invented people and text):
 // one test per error class seen on real markup.
 

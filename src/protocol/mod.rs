@@ -151,6 +151,10 @@ pub enum Request {
         #[serde(default)]
         paused: bool,
     },
+    /// Content script: a chat is open whose header cannot be read (WhatsApp changed it). No
+    /// chat is known in the tab until a header reads again: capture is paused, and the panel
+    /// says so instead of showing the chat open before.
+    ChatUnreadable,
     /// Panel frame: the nonce its content script handed it; binds this frame to its tab.
     PanelClaim {
         nonce: String,
@@ -206,6 +210,7 @@ pub enum TabRequest<'a> {
         theme: &'a Option<String>,
         paused: bool,
     },
+    ChatUnreadable,
     BackfillProgress {
         progress: &'a crate::capture::backfill::Progress,
     },
@@ -235,6 +240,7 @@ impl Request {
             R::ChatOpened { identity, theme, paused } => {
                 T::ChatOpened { identity, theme, paused: *paused }
             }
+            R::ChatUnreadable => T::ChatUnreadable,
             R::BackfillProgress { progress } => T::BackfillProgress { progress },
             R::File { message_key, index, name, mime, size, data_b64, error } => {
                 T::File { message_key, index: *index, name, mime, size: *size, data_b64, error }
@@ -361,6 +367,16 @@ impl TabRecord {
         self.chat.as_ref().map(|c| c.chat_key())
     }
 
+    /// A chat whose header cannot be read is open: no chat is known. The one open before
+    /// stays the previous chat (its last messages may still be on their way); nothing is
+    /// taken under any other chat, and no panel action names a chat.
+    pub fn close(&mut self) {
+        if let Some(prev) = self.chat_key() {
+            self.previous_chat = Some(prev);
+        }
+        self.chat = None;
+    }
+
     /// Another chat opened in the tab.
     pub fn open(&mut self, identity: WaIdentity) {
         let prev = self.chat_key();
@@ -434,6 +450,7 @@ pub fn authorize(
         Sender::ExtensionPage => match request {
             R::PanelRegister { .. }
             | R::ChatOpened { .. }
+            | R::ChatUnreadable
             | R::BackfillProgress { .. }
             | R::UnknownChats { .. } => Err("for the content script only".into()),
             R::PanelClaim { .. } | R::PanelSync => Err("for the panel frame only".into()),
@@ -447,7 +464,8 @@ pub fn authorize(
                 R::Hello { .. }
                 | R::ContentError { .. }
                 | R::PanelRegister { .. }
-                | R::ChatOpened { .. } => Ok(()),
+                | R::ChatOpened { .. }
+                | R::ChatUnreadable => Ok(()),
                 R::CaptureStats { .. }
                 | R::File { .. }
                 | R::Relay { .. }
@@ -539,6 +557,7 @@ mod tests {
                 paused: true,
             },
             Request::ChatOpened { identity, theme: None, paused: false },
+            Request::ChatUnreadable,
             Request::BackfillProgress { progress },
             Request::File {
                 message_key: "3EB0AA".into(),
@@ -731,6 +750,26 @@ mod tests {
             Some(&tab)
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_chat_with_an_unreadable_header_closes_the_open_chat_in_the_tab() {
+        let mut tab = TabRecord::register("n0nce-0123456789abcdef");
+        tab.open(ident("+5511987654321"));
+        assert!(authorize(&Request::ChatUnreadable, &wa(), Some(&tab)).is_ok());
+        assert!(authorize(&Request::ChatUnreadable, &Sender::ExtensionPage, Some(&tab)).is_err());
+        tab.close();
+        assert_eq!(tab.chat_key(), None);
+        // The chat open before may still finish sending its own messages…
+        assert!(authorize(&captured("+5511987654321"), &wa(), Some(&tab)).is_ok());
+        // …but no panel action names it any more: the rep is looking at another chat.
+        tab.claim(4, "n0nce-0123456789abcdef").expect("claims");
+        let panel = Sender::PanelFrame { tab: 7, frame: 4 };
+        let unlink = Request::Unlink { chat: "pn:+5511987654321".into() };
+        assert!(authorize(&unlink, &panel, Some(&tab)).is_err());
+        // A second unreadable header keeps the chat open before as the previous one.
+        tab.close();
+        assert_eq!(tab.previous_chat.as_deref(), Some("pn:+5511987654321"));
     }
 
     #[test]

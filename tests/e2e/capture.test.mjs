@@ -187,6 +187,33 @@ test('a page that reads wrong pauses capture of the chat, says so in the panel a
   await page.close();
 });
 
+test("a chat opened with a header that names no chat: nothing is filed under the chat open before, capture pauses and resumes once the header reads again", async () => {
+  const page = await openWA('?chat=ana');
+  await until(async () => (await messages(page)).length === 14, { what: 'ana' });
+  const frame = await panelFrame(page);
+  const ana = 'pn:+5511987654321';
+  const paused = 'WhatsApp changed its page; crmsync paused this chat so nothing wrong is written.';
+  await page.evaluate(() => window.fakeWA.driftHeader(true));
+  await page.evaluate(() => window.fakeWA.open('unknown'));
+  const d = await until(async () => { const x = await diag(page); return x.identity === null && x; }, { what: 'the open chat forgotten' });
+  assert.ok(d.capture.skipped['unreadable chat header'] >= 1, JSON.stringify(d.capture.skipped));
+  assert.deepEqual(d.messages, [], 'diagnostics no longer show the chat open before');
+  await until(async () => (await frame.textContent('#capture')) === paused, { what: 'panel says paused' });
+  // A message arrives in the chat whose header cannot be read.
+  const id = await page.evaluate(() => window.fakeWA.receive('para o outro chat'));
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(byKey(await exported(ana), id), undefined, "not stored under the previous chat's key");
+  const all = (await ext.evaluate(() => chrome.runtime.sendMessage({ kind: 'export' }))).messages;
+  assert.equal(all.find((m) => m.message.key === id), undefined, 'not stored under any chat');
+  // The header reads again: that chat's message is captured under its own key, the line clears.
+  await page.evaluate(() => window.fakeWA.driftHeader(false));
+  await until(async () => (await diag(page)).identity?.phone === '+5521998765432', { what: 'header read again' });
+  await until(async () => byKey(await exported('pn:+5521998765432'), id)?.text === 'para o outro chat', { what: 'stored under its own chat' });
+  await until(async () => (await frame.textContent('#capture')) === '', { what: 'panel line cleared' });
+  assert.equal(byKey(await exported(ana), id), undefined);
+  await page.close();
+});
+
 test("where WhatsApp's own database has the message, its time dates a row the page's text could not", async () => {
   // Browser day-first, page month-first, nothing in the chat to decide: the bubble's date is
   // ambiguous. WhatsApp's database keeps the message's time in seconds since the epoch.
