@@ -183,7 +183,7 @@ fn clean(t: &str) -> String {
     t.trim_matches(|c: char| c.is_whitespace()).to_string()
 }
 
-/// A phone number shown as text ("+91 77378 87058") → `+digits`, else None.
+/// A phone number shown as text ("+91 90000 12345") → `+digits`, else None.
 ///
 /// Only the digits: the worker puts every number a WhatsApp tab reports in E.164
 /// (`Request::canonicalize_phones`), so the content script's module carries no phone metadata

@@ -158,7 +158,7 @@ fn group_senders_saved_unsaved_and_inherited() {
     let keys: Vec<&str> = ms.iter().map(|m| m.key.as_str()).collect();
     assert_eq!(keys.len(), 11, "{keys:?} {:?}", n.skipped);
     assert_eq!(n.skipped.get("not a message (no bubble)"), Some(&1), "the ~Rafa contact row");
-    let rafa = Sender { name: "Rafa".into(), phone: Some("+917737887058".into()) };
+    let rafa = Sender { name: "Rafa".into(), phone: Some("+919000012345".into()) };
     // The push name as shown, not the aria-label's "Maybe Rafa".
     assert_eq!(by_key(&ms, "3EB0B00000000000G001").sender, rafa);
     // No author block: the same sender (same number), under the same name.
@@ -472,8 +472,8 @@ fn class1_an_author_block_without_test_id_is_read_and_an_unreadable_one_is_unkno
     let first = real_row(
         "3EB0AA01",
         "message-in _amkz",
-        r#"<div class="_ahxj _ahxz" role=""><span dir="auto" aria-label="Maybe Rafa" class="_ahxy">Rafa</span><span class="_ahx_" role="button">+91 77378 87058</span></div>"#,
-        &pre_text("21:30, 20/11/2026", "+91 77378 87058", "first", "21:30"),
+        r#"<div class="_ahxj _ahxz" role=""><span dir="auto" aria-label="Maybe Rafa" class="_ahxy">Rafa</span><span class="_ahx_" role="button">+91 90000 12345</span></div>"#,
+        &pre_text("21:30, 20/11/2026", "+91 90000 12345", "first", "21:30"),
     );
     // April 2026: the block has no data-testid; a different sender than the row before.
     let other = real_row(
@@ -505,7 +505,7 @@ fn class2_names_from_aria_labels_lose_the_screen_reader_wording() {
         "3EB0AB01",
         "message-in _amkz",
         r#"<div class="_ahxj" role=""><span data-testid="author" dir="auto" aria-label="Maybe Nirav" class="_ahxy"></span><span class="_ahx_">+91 98450 12345</span></div>"#,
-        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[13:57, 20/11/2026] +91 98450 12345: "><div role="button" aria-label="Quoted message" tabindex="0"><div class="_ahxj" role=""><span data-testid="author" dir="auto" aria-label="Maybe Rafa" class="_ahxy">Rafa</span><span class="_ahx_">+91 77378 87058</span></div><span class="quoted-mention _ao3e" dir="ltr">see the plan</span></div><div class="_ahy5"><span data-testid="selectable-text" dir="ltr" class="copyable-text"><span>thanks</span></span><span class="x16dsc37">13:57</span></div></div>"#,
+        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[13:57, 20/11/2026] +91 98450 12345: "><div role="button" aria-label="Quoted message" tabindex="0"><div class="_ahxj" role=""><span data-testid="author" dir="auto" aria-label="Maybe Rafa" class="_ahxy">Rafa</span><span class="_ahx_">+91 90000 12345</span></div><span class="quoted-mention _ao3e" dir="ltr">see the plan</span></div><div class="_ahy5"><span data-testid="selectable-text" dir="ltr" class="copyable-text"><span>thanks</span></span><span class="x16dsc37">13:57</span></div></div>"#,
     );
     let (ms, _) = group_scan(&row);
     assert_eq!(ms[0].sender, Sender { name: "Nirav".into(), phone: Some("+919845012345".into()) });
@@ -521,14 +521,14 @@ fn class3_captionless_media_never_takes_the_author_name_as_text() {
     let image = real_row(
         "3EB0AC01",
         "message-in _amkz",
-        r#"<div class="_ahxj" role=""><span dir="auto" aria-label="Maybe Rafa" class="_ahxy _ao3e">Rafa</span><span class="_ahx_" role="button">+91 77378 87058</span></div>"#,
-        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[14:20, 20/11/2026] +91 77378 87058: "><div role="button" aria-label="Open picture"><img alt="" src="blob:https://web.whatsapp.com/x1"></div><div class="_ahy5"><span aria-hidden="true"><span dir="auto">14:20</span></span></div></div>"#,
+        r#"<div class="_ahxj" role=""><span dir="auto" aria-label="Maybe Rafa" class="_ahxy _ao3e">Rafa</span><span class="_ahx_" role="button">+91 90000 12345</span></div>"#,
+        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[14:20, 20/11/2026] +91 90000 12345: "><div role="button" aria-label="Open picture"><img alt="" src="blob:https://web.whatsapp.com/x1"></div><div class="_ahy5"><span aria-hidden="true"><span dir="auto">14:20</span></span></div></div>"#,
     );
     let voice = real_row(
         "3EB0AC02",
         "message-in",
         "",
-        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[14:21, 20/11/2026] +91 77378 87058: "><button aria-label="Play voice message"></button><div role="slider" aria-valuetext="0:00/0:09"></div><div aria-hidden="true">0:09</div><span dir="auto">14:21</span></div>"#,
+        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[14:21, 20/11/2026] +91 90000 12345: "><button aria-label="Play voice message"></button><div role="slider" aria-valuetext="0:00/0:09"></div><div aria-hidden="true">0:09</div><span dir="auto">14:21</span></div>"#,
     );
     let (ms, n) = group_scan(&format!("{image}{voice}"));
     assert_eq!((ms[0].kind.clone(), ms[0].text.as_str()), (MessageKind::Image, ""));
@@ -559,7 +559,7 @@ fn class4_time_from_the_corner_clock_without_a_test_id() {
 
 #[test]
 fn class5_bare_id_rows_without_a_bubble_are_not_messages() {
-    let contact = r#"<div role="row"><div tabindex="-1" class="_amjv xa0aww2" data-id="36959035441778309954"><div class="message-in focusable-list-item _amjy _amjw"><span dir="auto" class="x1rg5ohu _ao3e">~Priya</span><span dir="auto" class="x1rg5ohu _ao3e">+91 82960 11111</span></div></div></div>"#;
+    let contact = r#"<div role="row"><div tabindex="-1" class="_amjv xa0aww2" data-id="48217063915520748361"><div class="message-in focusable-list-item _amjy _amjw"><span dir="auto" class="x1rg5ohu _ao3e">~Priya</span><span dir="auto" class="x1rg5ohu _ao3e">+91 82960 11111</span></div></div></div>"#;
     let (ms, n) = group_scan(contact);
     assert!(ms.is_empty(), "{ms:?}");
     assert_eq!(n.skipped.get("not a message (no bubble)"), Some(&1));

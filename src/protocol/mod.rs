@@ -597,7 +597,7 @@ mod tests {
         // As WhatsApp shows numbers (spaces, NBSP, narrow NBSP, dashes, brackets), a national
         // prefix after the country code, and numbers libphonenumber does not accept.
         let shown = [
-            "+91 77378 87058",
+            "+91 90000 12345",
             "+55 11 98765-4321",
             "+55 44 9881-2871",
             "+1 (415) 555-2671",

@@ -89,7 +89,7 @@ test('chat switches: group, unsaved number, @lid-only identity', async () => {
   const gm = await until(async () => { const m = await messages(page); return m.length === 11 && m; }, { what: 'group messages' });
   // Real group markup: the push name as shown (no "Maybe"), the same sender for a row without
   // an author block, captionless media without text, the corner clock for rows without a stamp.
-  const rafa = { name: 'Rafa', phone: '+917737887058' };
+  const rafa = { name: 'Rafa', phone: '+919000012345' };
   assert.deepEqual(byKey(gm, '3EB0B00000000000G001').sender, rafa);
   assert.deepEqual(byKey(gm, '3EB0B00000000000G002').sender, rafa);
   for (const k of ['3EB0B00000000000G006', '3EB0B00000000000G007', '3EB0B00000000000G008', '3EB0B00000000000G009', '3EB0B00000000000G00A']) {
