@@ -56,7 +56,8 @@ pub struct ScanContext {
     /// The day the next row belongs to when it shows only a clock: the previous row's, or
     /// the day-separator chip's since (None after a chip that could not be read).
     pub day: Option<(u16, u8, u8)>,
-    /// Consecutive group messages omit the author block: inherit it.
+    /// Consecutive group messages omit the author block: inherit it, within an uninterrupted
+    /// run of incoming rows only.
     pub last_author: Option<Sender>,
     /// Messages read with an uncertain date order (left undated) since the order was proven.
     pub uncertain: u64,
@@ -371,6 +372,12 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
         || ix.outside_quote(s::F_IMAGE).is_some();
     let system = ix.has(s::F_SYSTEM)
         || (!is_out && !is_in && pre.is_none() && !clean(&row.text()).is_empty());
+    // One author block stands for an uninterrupted run of incoming rows only: WhatsApp shows
+    // it again after an outgoing or system row (and after a day chip, see `scan`), so whatever
+    // else comes between ends the run and the sender is never carried across it.
+    if system || is_out || !is_in {
+        ctx.last_author = None;
+    }
     if !is_out && !is_in && !system {
         problem(ctx, counters, ROW_UNCLASSIFIED, "not a message (no direction)");
         return None;
@@ -385,6 +392,7 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
         && !media_kind
         && ix.outside_quote(s::F_BODY).is_none()
     {
+        ctx.last_author = None;
         counters.skip("not a message (no bubble)");
         return None;
     }
@@ -670,7 +678,10 @@ pub fn scan(html: &str, ctx: &mut ScanContext, counters: &mut Counters) -> Vec<M
     for item in items {
         match item {
             Item::Row(r) => out.extend(parse_row(r, ctx, counters)),
-            Item::Chip(label) => ctx.day = chip_day(&label, ctx),
+            Item::Chip(label) => {
+                ctx.day = chip_day(&label, ctx);
+                ctx.last_author = None;
+            }
         }
     }
     out

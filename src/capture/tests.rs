@@ -499,6 +499,38 @@ fn class1_an_author_block_without_test_id_is_read_and_an_unreadable_one_is_unkno
 }
 
 #[test]
+fn the_author_is_never_carried_across_an_outgoing_row_a_system_row_or_a_day_chip() {
+    let rafa = real_row(
+        "3EB0AF01",
+        "message-in _amkz",
+        r#"<div class="_ahxj _ahxz" role=""><span dir="auto" aria-label="Maybe Rafa" class="_ahxy">Rafa</span><span class="_ahx_" role="button">+91 90000 12345</span></div>"#,
+        &pre_text("21:30, 20/11/2026", "+91 90000 12345", "first", "21:30"),
+    );
+    // A captionless GIF with no author block and no pre-plain-text.
+    let gif = real_row("3EB0AF02", "message-in", "", GIF);
+    // Right after Rafa's row: the same run, Rafa's.
+    let (ms, _) = group_scan(&format!("{rafa}{gif}"));
+    assert_eq!(by_key(&ms, "3EB0AF02").sender.name, "Rafa");
+    let out = real_row(
+        "3EB0AF03",
+        "message-out",
+        "",
+        &pre_text("21:31, 20/11/2026", "You", "ok", "21:31"),
+    );
+    let system = r#"<div role="row"><div tabindex="-1" class="_amjv xscbp6u" data-id="3EB0AF04"><div class="focusable-list-item _amjy"><div class="_amk4"><span dir="auto" class="_ao3e">Ana added Zoe</span></div></div></div></div>"#;
+    let chip = r#"<div role="row"><div tabindex="-1" class="_amjv"><div class="_amk4"><span dir="auto">Today</span></div></div></div>"#;
+    for between in [out.as_str(), system, chip] {
+        let (ms, n) = group_scan(&format!("{rafa}{between}{gif}"));
+        assert_eq!(
+            by_key(&ms, "3EB0AF02").sender,
+            Sender { name: String::new(), phone: None },
+            "not Rafa after {between}"
+        );
+        assert_eq!(n.skipped.get("unknown author"), Some(&1));
+    }
+}
+
+#[test]
 fn class2_names_from_aria_labels_lose_the_screen_reader_wording() {
     // Only the aria-label carries the name (the span's text is empty), in a quote too.
     let row = real_row(
