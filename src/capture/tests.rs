@@ -156,7 +156,7 @@ fn group_senders_saved_unsaved_and_inherited() {
     let mut n = Counters::default();
     let ms = scan(&fixture(include_str!("../../www/fixtures/group.html")), &mut c, &mut n);
     let keys: Vec<&str> = ms.iter().map(|m| m.key.as_str()).collect();
-    assert_eq!(keys.len(), 11, "{keys:?} {:?}", n.skipped);
+    assert_eq!(keys.len(), 12, "{keys:?} {:?}", n.skipped);
     assert_eq!(n.skipped.get("not a message (no bubble)"), Some(&1), "the ~Rafa contact row");
     let rafa = Sender { name: "Rafa".into(), phone: Some("+919000012345".into()) };
     // The push name as shown, not the aria-label's "Maybe Rafa".
@@ -204,6 +204,11 @@ fn group_senders_saved_unsaved_and_inherited() {
         }
     );
     assert_eq!(doc.time.map(|t| t.iso()).as_deref(), Some("2026-11-20T12:36"));
+    // Right after Lucía's document, an author block holding only an icon: unknown, not Lucía.
+    let icon_only = by_key(&ms, "3EB0B00000000000G00C");
+    assert_eq!(icon_only.kind, MessageKind::Image);
+    assert_eq!(icon_only.sender, Sender { name: String::new(), phone: None });
+    assert_eq!(n.skipped.get("unknown author"), Some(&1));
     assert_eq!(ms[0].time.map(|t| t.iso()).as_deref(), Some("2026-11-20T12:19"));
 }
 

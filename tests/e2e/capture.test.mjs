@@ -86,7 +86,7 @@ test('chat switches: group, unsaved number, @lid-only identity', async () => {
   await until(async () => (await diag(page)).identity?.name === 'Obra Paulista', { what: 'group identity' });
   const g = await diag(page);
   assert.equal(g.identity.is_group, true);
-  const gm = await until(async () => { const m = await messages(page); return m.length === 11 && m; }, { what: 'group messages' });
+  const gm = await until(async () => { const m = await messages(page); return m.length === 12 && m; }, { what: 'group messages' });
   // Real group markup: the push name as shown (no "Maybe"), the same sender for a row without
   // an author block, captionless media without text, the corner clock for rows without a stamp.
   const rafa = { name: 'Rafa', phone: '+919000012345' };
@@ -101,6 +101,8 @@ test('chat switches: group, unsaved number, @lid-only identity', async () => {
   const yesterday = await page.evaluate(() => window.fakeWA.day(-1));
   assert.deepEqual(gif.time, { ...yesterday, hour: 12, minute: 33 });
   assert.equal(byKey(gm, '3EB0B00000000000G005').kind.type, 'system');
+  // An author block holding only an icon, right after Lucía's row: unknown, never inherited.
+  assert.deepEqual(byKey(gm, '3EB0B00000000000G00C').sender, { name: '', phone: null });
   assert.ok(!gm.some((m) => m.key === '20461937518264093715'), 'the contact row is not a message');
   await page.evaluate(() => window.fakeWA.open('unknown'));
   await until(async () => (await diag(page)).identity?.phone === '+5521998765432', { what: 'unsaved number from header' });
