@@ -6,7 +6,7 @@
   const chats = [
     { id: 'ana', title: 'Ana Souza', fixture: 'fixtures/ana.html', jid: '5511987654321@c.us', preview: 'Av. Paulista, 1000' },
     { id: 'us', title: '+1 (415) 555-2671', fixture: 'fixtures/us.html', preview: 'The pro one' },
-    { id: 'group', title: 'Obra Paulista', fixture: 'fixtures/group.html', group: true, jid: '120363025246125486@g.us', preview: 'Welcome!' },
+    { id: 'group', title: 'Obra Paulista', fixture: 'fixtures/group.html', group: true, jid: '120363025246125486@g.us', preview: 'Glad to have you all here' },
     { id: 'priya', title: 'Priya Sharma', jid: '919876543210@c.us', rows: [], preview: '' },
     { id: 'lid', title: 'Marina (LID)', jid: '196271432331425@lid', rows: [], preview: '' },
     { id: 'unknown', title: '+55 21 99876-5432', rows: [], preview: '' },
@@ -148,7 +148,15 @@
     return chipped(items).join('');
   }
 
+  // `fakeWA.driftHeader`: headers rendered with no readable title (see headerHtml).
+  let headerDrift = false;
+
   function headerHtml(c) {
+    if (headerDrift) {
+      // A release that draws the title without text or a title attribute (the name only in an
+      // aria-label) and drops the subtitle: the header is there, but names no chat.
+      return `<header class="x1n2onr6 _amid"><span aria-hidden="true" data-icon="default-user"></span><div class="x78zum5"><span dir="auto" class="x1iyjqo2 _ao3e" aria-label="${esc(c.title)}"></span></div></header>`;
+    }
     const icon = c.group ? '<span aria-hidden="true" data-icon="default-group"></span>' : '<span aria-hidden="true" data-icon="default-user"></span>';
     // A group's subtitle is its member list run together, as on the real page.
     const sub = c.group ? '<div class="x1iyjqo2 x6ikm8r"><span class="x1lliihq" title="Ana Souza, Liam Carter, Rafa, You">Ana Souza, Liam Carter, Rafa, You</span></div>' : '';
@@ -243,6 +251,12 @@
       const html = l.innerHTML.replace(from, to);
       l.innerHTML = '';
       l.innerHTML = html;
+    },
+    /** WhatsApp ships a header that names no chat (`on`): chats opened from now on show it.
+     *  With `!on` the header it had is back, and the open chat's header is drawn again. */
+    driftHeader(on) {
+      headerDrift = on;
+      if (!on && open) document.querySelector('#main header').outerHTML = headerHtml(open);
     },
     /** Virtualization: the same rows are removed and inserted again as new nodes. */
     rerender() {

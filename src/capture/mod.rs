@@ -57,7 +57,8 @@ pub struct ScanContext {
     /// The day the next row belongs to when it shows only a clock: the previous row's, or
     /// the day-separator chip's since (None after a chip that could not be read).
     pub day: Option<(u16, u8, u8)>,
-    /// Consecutive group messages omit the author block: inherit it.
+    /// Consecutive group messages omit the author block: inherit it, within an uninterrupted
+    /// run of incoming rows only.
     pub last_author: Option<Sender>,
     /// Messages read with an uncertain date order (left undated) since the order was proven.
     pub uncertain: u64,
@@ -184,7 +185,7 @@ fn clean(t: &str) -> String {
     t.trim_matches(|c: char| c.is_whitespace()).to_string()
 }
 
-/// A phone number shown as text ("+91 77378 87058") → `+digits`, else None.
+/// A phone number shown as text ("+91 90000 12345") → `+digits`, else None.
 ///
 /// Only the digits: the worker puts every number a WhatsApp tab reports in E.164
 /// (`Request::canonicalize_phones`), so the content script's module carries no phone metadata
@@ -372,6 +373,12 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
         || ix.outside_quote(s::F_IMAGE).is_some();
     let system = ix.has(s::F_SYSTEM)
         || (!is_out && !is_in && pre.is_none() && !clean(&row.text()).is_empty());
+    // One author block stands for an uninterrupted run of incoming rows only: WhatsApp shows
+    // it again after an outgoing or system row (and after a day chip, see `scan`), so whatever
+    // else comes between ends the run and the sender is never carried across it.
+    if system || is_out || !is_in {
+        ctx.last_author = None;
+    }
     if !is_out && !is_in && !system {
         problem(ctx, counters, ROW_UNCLASSIFIED, "not a message (no direction)");
         return None;
@@ -386,6 +393,7 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
         && !media_kind
         && ix.outside_quote(s::F_BODY).is_none()
     {
+        ctx.last_author = None;
         counters.skip("not a message (no bubble)");
         return None;
     }
@@ -671,7 +679,10 @@ pub fn scan(html: &str, ctx: &mut ScanContext, counters: &mut Counters) -> Vec<M
     for item in items {
         match item {
             Item::Row(r) => out.extend(parse_row(r, ctx, counters)),
-            Item::Chip(label) => ctx.day = chip_day(&label, ctx),
+            Item::Chip(label) => {
+                ctx.day = chip_day(&label, ctx);
+                ctx.last_author = None;
+            }
         }
     }
     out
@@ -748,7 +759,8 @@ pub struct Health {
     pub unknown_authors: u64,
     /// Rows left undated because their date order is not certain (not a reason to pause).
     pub uncertain_dates: u64,
-    /// Chat headers that were there but could not be read (this tab, all chats).
+    /// Scans since a chat header last read right that found one there but unreadable (this
+    /// tab): while the header cannot be read no chat is known, so nothing can be captured.
     pub unreadable_headers: u64,
     pub paused: bool,
 }
@@ -814,12 +826,32 @@ impl Session {
         }
         self.ctx = self.context(&identity, locale);
         self.identity = Some(identity);
+        // A header read right again: the page reads as a chat, capture may resume.
+        self.unreadable_headers = 0;
     }
 
-    /// `#main` shows a header that could not be read as a chat.
-    pub fn header_unreadable(&mut self) {
+    /// The open chat is no longer known (no header, or one that cannot be read): forget it,
+    /// so rows read from now on are never filed under the chat that was open before. Nothing
+    /// is handed on until a chat is opened again.
+    pub fn close_chat(&mut self) {
+        self.identity = None;
+        self.messages.clear();
+        let locale = std::mem::take(&mut self.ctx.locale);
+        self.ctx = ScanContext {
+            locale,
+            browser_order: self.browser_order,
+            today: self.today,
+            ..Default::default()
+        };
+    }
+
+    /// `#main` shows a header that could not be read as a chat: whichever chat it is, it is
+    /// not the one open before. Counted for page health (it pauses capture, see `health_of`).
+    pub fn header_unreadable(&mut self) -> Health {
+        self.close_chat();
         self.unreadable_headers += 1;
         self.counters.skip("unreadable chat header");
+        self.health()
     }
 
     /// The open chat's health (all zero before a chat is open).
@@ -828,7 +860,10 @@ impl Session {
     }
 
     pub fn health_of(&self, chat: &str) -> Health {
-        let mut h = Health { unreadable_headers: self.unreadable_headers, ..Default::default() };
+        // Unreadable headers are the health of no chat (`chat` empty: none is known): a chat
+        // that reads right is not paused by another's header.
+        let unreadable_headers = if chat.is_empty() { self.unreadable_headers } else { 0 };
+        let mut h = Health { unreadable_headers, ..Default::default() };
         for &f in self.rows.get(chat).map(|r| r.values()).into_iter().flatten() {
             h.rows += 1;
             h.unclassified += u64::from(f & ROW_UNCLASSIFIED != 0);
@@ -836,8 +871,10 @@ impl Session {
             h.unknown_authors += u64::from(f & ROW_UNKNOWN_AUTHOR != 0);
             h.uncertain_dates += u64::from(f & ROW_UNCERTAIN_DATE != 0);
         }
-        let bad = h.unclassified + h.no_text + h.unknown_authors;
-        h.paused = bad >= PAUSE_MIN_ROWS && bad * 100 >= h.rows * PAUSE_SHARE_PERCENT;
+        let bad = h.unclassified + h.no_text + h.unknown_authors + h.unreadable_headers;
+        // An unreadable header pauses on its own: no row can be filed under any chat then.
+        h.paused = h.unreadable_headers > 0
+            || (bad >= PAUSE_MIN_ROWS && bad * 100 >= h.rows * PAUSE_SHARE_PERCENT);
         h
     }
 
@@ -862,6 +899,10 @@ impl Session {
     /// Scan `html` and return the messages that are new or changed since last returned.
     /// Nothing while the chat is paused: its messages go once the page reads right again.
     pub fn ingest(&mut self, html: &str) -> Vec<Message> {
+        // No chat known (see `close_chat`): these rows are nobody's yet.
+        if self.identity.is_none() {
+            return Vec::new();
+        }
         let found = scan(html, &mut self.ctx, &mut self.counters);
         let verdicts = std::mem::take(&mut self.ctx.verdicts);
         let chat = self.ctx.chat.clone();

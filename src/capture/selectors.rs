@@ -110,7 +110,7 @@ pub const QUOTED_TEXT: &[Sel] = &[
 
 // Group author block: a `[role=""]` element (the real page's only empty role) holding the
 // name (`span[dir=auto]`, sometimes with `data-testid="author"` and an aria-label such as
-// "Maybe Nirant" for an unsaved sender's push name) and, for unsaved senders, the formatted
+// "Maybe Devika" for an unsaved sender's push name) and, for unsaved senders, the formatted
 // phone in a sibling span. The hashed class `_ahx_` is a hint, phone-like text the rule.
 pub const AUTHOR_BLOCK: &[Sel] = &[Sel::Attr("role", "")];
 pub const AUTHOR: &[Sel] = &[Sel::Attr("data-testid", "author")];

@@ -156,9 +156,9 @@ fn group_senders_saved_unsaved_and_inherited() {
     let mut n = Counters::default();
     let ms = scan(&fixture(include_str!("../../www/fixtures/group.html")), &mut c, &mut n);
     let keys: Vec<&str> = ms.iter().map(|m| m.key.as_str()).collect();
-    assert_eq!(keys.len(), 11, "{keys:?} {:?}", n.skipped);
+    assert_eq!(keys.len(), 12, "{keys:?} {:?}", n.skipped);
     assert_eq!(n.skipped.get("not a message (no bubble)"), Some(&1), "the ~Rafa contact row");
-    let rafa = Sender { name: "Rafa".into(), phone: Some("+917737887058".into()) };
+    let rafa = Sender { name: "Rafa".into(), phone: Some("+919000012345".into()) };
     // The push name as shown, not the aria-label's "Maybe Rafa".
     assert_eq!(by_key(&ms, "3EB0B00000000000G001").sender, rafa);
     // No author block: the same sender (same number), under the same name.
@@ -204,6 +204,11 @@ fn group_senders_saved_unsaved_and_inherited() {
         }
     );
     assert_eq!(doc.time.map(|t| t.iso()).as_deref(), Some("2026-11-20T12:36"));
+    // Right after Lucía's document, an author block holding only an icon: unknown, not Lucía.
+    let icon_only = by_key(&ms, "3EB0B00000000000G00C");
+    assert_eq!(icon_only.kind, MessageKind::Image);
+    assert_eq!(icon_only.sender, Sender { name: String::new(), phone: None });
+    assert_eq!(n.skipped.get("unknown author"), Some(&1));
     assert_eq!(ms[0].time.map(|t| t.iso()).as_deref(), Some("2026-11-20T12:19"));
 }
 
@@ -386,6 +391,63 @@ fn rows_removed_by_a_chat_switch_are_handed_on_for_their_own_chat() {
     assert!(s.messages.contains_key("A2"));
 }
 
+#[test]
+fn an_unreadable_header_forgets_the_open_chat_and_pauses_until_a_header_reads_again() {
+    let ana = WaIdentity {
+        phone: Some("+5511987654321".into()),
+        lid: None,
+        name: "Ana".into(),
+        is_group: false,
+    };
+    let liam = WaIdentity {
+        phone: Some("+14155552671".into()),
+        lid: None,
+        name: "Liam".into(),
+        is_group: false,
+    };
+    let row = |id: &str, text: &str| {
+        format!(
+            r#"<div data-id="{id}" class="message-in"><div data-pre-plain-text="[10:00, 1/1/2026] X: "><span data-testid="selectable-text">{text}</span></div></div>"#
+        )
+    };
+    let mut s = Session::new(10);
+    s.open_chat(ana.clone(), "en-GB");
+    assert_eq!(s.ingest(&row("A1", "for Ana")).len(), 1);
+    assert!(!s.health().paused);
+    // Another chat opens, but its header cannot be read: the session no longer knows a chat,
+    // and that chat's rows (read as a whole or as changed rows) are filed under no chat.
+    let h = s.header_unreadable();
+    assert_eq!(s.identity, None);
+    assert!(s.messages.is_empty(), "diagnostics no longer show Ana's messages");
+    assert_eq!((h.unreadable_headers, h.paused), (1, true), "{h:?}");
+    assert_eq!(s.health(), h);
+    assert_eq!(s.counters.skipped.get("unreadable chat header"), Some(&1));
+    assert!(s.ingest(&row("L1", "for Liam")).is_empty());
+    assert!(s.ingest_after(&row("A1", "for Ana"), &row("L2", "also Liam")).is_empty());
+    assert_eq!(s.header_unreadable().unreadable_headers, 2);
+    // Rows of the chat open before, removed with it before they were read, are still its own.
+    let late = s.ingest_removed(&ana, "en-GB", &row("A2", "late for Ana"));
+    assert_eq!(late.iter().map(|m| m.chat.as_str()).collect::<Vec<_>>(), ["pn:+5511987654321"]);
+    assert!(!s.health_of("pn:+5511987654321").paused);
+    // The header reads again: capture resumes, under the chat it names.
+    s.open_chat(liam, "en-GB");
+    let h = s.health();
+    assert_eq!((h.unreadable_headers, h.paused), (0, false), "{h:?}");
+    let out = s.ingest(&format!("{}{}", row("L1", "for Liam"), row("L2", "also Liam")));
+    assert_eq!(out.iter().map(|m| m.chat.as_str()).collect::<Vec<_>>(), ["pn:+14155552671"; 2]);
+}
+
+#[test]
+fn unreadable_headers_count_toward_the_pause_rule() {
+    let mut s = Session::new(0);
+    let idle = s.health();
+    assert_eq!((idle.unreadable_headers, idle.paused), (0, false));
+    // One is enough: while the header cannot be read no row can be filed under a chat.
+    let h = s.header_unreadable();
+    assert!(h.paused, "{h:?}");
+    assert_eq!(s.health_of(""), h);
+}
+
 // Rows shaped like the real page's (2026 nesting and attributes, invented people and text):
 // one test per error class seen on real markup.
 
@@ -415,8 +477,8 @@ fn class1_an_author_block_without_test_id_is_read_and_an_unreadable_one_is_unkno
     let first = real_row(
         "3EB0AA01",
         "message-in _amkz",
-        r#"<div class="_ahxj _ahxz" role=""><span dir="auto" aria-label="Maybe Rafa" class="_ahxy">Rafa</span><span class="_ahx_" role="button">+91 77378 87058</span></div>"#,
-        &pre_text("21:30, 20/11/2026", "+91 77378 87058", "first", "21:30"),
+        r#"<div class="_ahxj _ahxz" role=""><span dir="auto" aria-label="Maybe Rafa" class="_ahxy">Rafa</span><span class="_ahx_" role="button">+91 90000 12345</span></div>"#,
+        &pre_text("21:30, 20/11/2026", "+91 90000 12345", "first", "21:30"),
     );
     // April 2026: the block has no data-testid; a different sender than the row before.
     let other = real_row(
@@ -442,13 +504,45 @@ fn class1_an_author_block_without_test_id_is_read_and_an_unreadable_one_is_unkno
 }
 
 #[test]
+fn the_author_is_never_carried_across_an_outgoing_row_a_system_row_or_a_day_chip() {
+    let rafa = real_row(
+        "3EB0AF01",
+        "message-in _amkz",
+        r#"<div class="_ahxj _ahxz" role=""><span dir="auto" aria-label="Maybe Rafa" class="_ahxy">Rafa</span><span class="_ahx_" role="button">+91 90000 12345</span></div>"#,
+        &pre_text("21:30, 20/11/2026", "+91 90000 12345", "first", "21:30"),
+    );
+    // A captionless GIF with no author block and no pre-plain-text.
+    let gif = real_row("3EB0AF02", "message-in", "", GIF);
+    // Right after Rafa's row: the same run, Rafa's.
+    let (ms, _) = group_scan(&format!("{rafa}{gif}"));
+    assert_eq!(by_key(&ms, "3EB0AF02").sender.name, "Rafa");
+    let out = real_row(
+        "3EB0AF03",
+        "message-out",
+        "",
+        &pre_text("21:31, 20/11/2026", "You", "ok", "21:31"),
+    );
+    let system = r#"<div role="row"><div tabindex="-1" class="_amjv xscbp6u" data-id="3EB0AF04"><div class="focusable-list-item _amjy"><div class="_amk4"><span dir="auto" class="_ao3e">Ana added Zoe</span></div></div></div></div>"#;
+    let chip = r#"<div role="row"><div tabindex="-1" class="_amjv"><div class="_amk4"><span dir="auto">Today</span></div></div></div>"#;
+    for between in [out.as_str(), system, chip] {
+        let (ms, n) = group_scan(&format!("{rafa}{between}{gif}"));
+        assert_eq!(
+            by_key(&ms, "3EB0AF02").sender,
+            Sender { name: String::new(), phone: None },
+            "not Rafa after {between}"
+        );
+        assert_eq!(n.skipped.get("unknown author"), Some(&1));
+    }
+}
+
+#[test]
 fn class2_names_from_aria_labels_lose_the_screen_reader_wording() {
     // Only the aria-label carries the name (the span's text is empty), in a quote too.
     let row = real_row(
         "3EB0AB01",
         "message-in _amkz",
         r#"<div class="_ahxj" role=""><span data-testid="author" dir="auto" aria-label="Maybe Nirav" class="_ahxy"></span><span class="_ahx_">+91 98450 12345</span></div>"#,
-        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[13:57, 20/11/2026] +91 98450 12345: "><div role="button" aria-label="Quoted message" tabindex="0"><div class="_ahxj" role=""><span data-testid="author" dir="auto" aria-label="Maybe Rafa" class="_ahxy">Rafa</span><span class="_ahx_">+91 77378 87058</span></div><span class="quoted-mention _ao3e" dir="ltr">see the plan</span></div><div class="_ahy5"><span data-testid="selectable-text" dir="ltr" class="copyable-text"><span>thanks</span></span><span class="x16dsc37">13:57</span></div></div>"#,
+        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[13:57, 20/11/2026] +91 98450 12345: "><div role="button" aria-label="Quoted message" tabindex="0"><div class="_ahxj" role=""><span data-testid="author" dir="auto" aria-label="Maybe Rafa" class="_ahxy">Rafa</span><span class="_ahx_">+91 90000 12345</span></div><span class="quoted-mention _ao3e" dir="ltr">see the plan</span></div><div class="_ahy5"><span data-testid="selectable-text" dir="ltr" class="copyable-text"><span>thanks</span></span><span class="x16dsc37">13:57</span></div></div>"#,
     );
     let (ms, _) = group_scan(&row);
     assert_eq!(ms[0].sender, Sender { name: "Nirav".into(), phone: Some("+919845012345".into()) });
@@ -464,14 +558,14 @@ fn class3_captionless_media_never_takes_the_author_name_as_text() {
     let image = real_row(
         "3EB0AC01",
         "message-in _amkz",
-        r#"<div class="_ahxj" role=""><span dir="auto" aria-label="Maybe Rafa" class="_ahxy _ao3e">Rafa</span><span class="_ahx_" role="button">+91 77378 87058</span></div>"#,
-        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[14:20, 20/11/2026] +91 77378 87058: "><div role="button" aria-label="Open picture"><img alt="" src="blob:https://web.whatsapp.com/x1"></div><div class="_ahy5"><span aria-hidden="true"><span dir="auto">14:20</span></span></div></div>"#,
+        r#"<div class="_ahxj" role=""><span dir="auto" aria-label="Maybe Rafa" class="_ahxy _ao3e">Rafa</span><span class="_ahx_" role="button">+91 90000 12345</span></div>"#,
+        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[14:20, 20/11/2026] +91 90000 12345: "><div role="button" aria-label="Open picture"><img alt="" src="blob:https://web.whatsapp.com/x1"></div><div class="_ahy5"><span aria-hidden="true"><span dir="auto">14:20</span></span></div></div>"#,
     );
     let voice = real_row(
         "3EB0AC02",
         "message-in",
         "",
-        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[14:21, 20/11/2026] +91 77378 87058: "><button aria-label="Play voice message"></button><div role="slider" aria-valuetext="0:00/0:09"></div><div aria-hidden="true">0:09</div><span dir="auto">14:21</span></div>"#,
+        r#"<div class="_ahy1 copyable-text" data-pre-plain-text="[14:21, 20/11/2026] +91 90000 12345: "><button aria-label="Play voice message"></button><div role="slider" aria-valuetext="0:00/0:09"></div><div aria-hidden="true">0:09</div><span dir="auto">14:21</span></div>"#,
     );
     let (ms, n) = group_scan(&format!("{image}{voice}"));
     assert_eq!((ms[0].kind.clone(), ms[0].text.as_str()), (MessageKind::Image, ""));
@@ -502,7 +596,7 @@ fn class4_time_from_the_corner_clock_without_a_test_id() {
 
 #[test]
 fn class5_bare_id_rows_without_a_bubble_are_not_messages() {
-    let contact = r#"<div role="row"><div tabindex="-1" class="_amjv xa0aww2" data-id="36959035441778309954"><div class="message-in focusable-list-item _amjy _amjw"><span dir="auto" class="x1rg5ohu _ao3e">~Priya</span><span dir="auto" class="x1rg5ohu _ao3e">+91 82960 11111</span></div></div></div>"#;
+    let contact = r#"<div role="row"><div tabindex="-1" class="_amjv xa0aww2" data-id="48217063915520748361"><div class="message-in focusable-list-item _amjy _amjw"><span dir="auto" class="x1rg5ohu _ao3e">~Priya</span><span dir="auto" class="x1rg5ohu _ao3e">+91 82960 11111</span></div></div></div>"#;
     let (ms, n) = group_scan(contact);
     assert!(ms.is_empty(), "{ms:?}");
     assert_eq!(n.skipped.get("not a message (no bubble)"), Some(&1));

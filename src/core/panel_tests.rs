@@ -187,7 +187,7 @@ fn states() -> Vec<(&'static str, PanelState)> {
                         url: Some("https://crm.zoho.com/crm/org1/tab/Contacts/1".into()),
                     },
                     Participant {
-                        name: d("Nirant"),
+                        name: d("Devika"),
                         phone: Some("+919876543210".into()),
                         record: None,
                         linked: None,

@@ -216,12 +216,12 @@ mod tests {
             ("2025-12-09T22:54".into(), "NAME".into())
         );
         assert_eq!(
-            ok("[8:05 pm, 14/12/2025] Jordan Poe: ", "en-IN"),
-            ("2025-12-14T20:05".into(), "Jordan Poe".into())
+            ok("[8:05 pm, 14/12/2025] Kiran Bose: ", "en-IN"),
+            ("2025-12-14T20:05".into(), "Kiran Bose".into())
         );
         assert_eq!(
-            ok("[13:52, 22/03/2026] +65 9000 0001: ", "en-SG"),
-            ("2026-03-22T13:52".into(), "+65 9000 0001".into())
+            ok("[13:52, 22/03/2026] +65 8123 4567: ", "en-SG"),
+            ("2026-03-22T13:52".into(), "+65 8123 4567".into())
         );
         assert_eq!(
             ok("[15:33, 14/9/2026] Magali: ", "es-ES"),

@@ -959,7 +959,7 @@ mod tests {
                 url: None,
             },
             Participant {
-                name: "Nirant".into(),
+                name: "Devika".into(),
                 phone: Some("+919876543210".into()),
                 record: None,
                 linked: None,

@@ -144,6 +144,10 @@ pub enum Request {
         #[serde(default)]
         paused: bool,
     },
+    /// Content script: a chat is open whose header cannot be read (WhatsApp changed it). No
+    /// chat is known in the tab until a header reads again: capture is paused, and the panel
+    /// says so instead of showing the chat open before.
+    ChatUnreadable,
     /// Panel frame: the nonce its content script handed it; binds this frame to its tab.
     PanelClaim {
         nonce: String,
@@ -202,6 +206,7 @@ pub enum TabRequest<'a> {
         theme: &'a Option<String>,
         paused: bool,
     },
+    ChatUnreadable,
     BackfillProgress {
         progress: &'a crate::capture::backfill::Progress,
     },
@@ -232,6 +237,7 @@ impl Request {
             R::ChatOpened { identity, theme, paused } => {
                 T::ChatOpened { identity, theme, paused: *paused }
             }
+            R::ChatUnreadable => T::ChatUnreadable,
             R::BackfillProgress { progress } => T::BackfillProgress { progress },
             R::File { message_key, index, name, mime, size, data_b64, error } => {
                 T::File { message_key, index: *index, name, mime, size: *size, data_b64, error }
@@ -358,6 +364,16 @@ impl TabRecord {
         self.chat.as_ref().map(|c| c.chat_key())
     }
 
+    /// A chat whose header cannot be read is open: no chat is known. The one open before
+    /// stays the previous chat (its last messages may still be on their way); nothing is
+    /// taken under any other chat, and no panel action names a chat.
+    pub fn close(&mut self) {
+        if let Some(prev) = self.chat_key() {
+            self.previous_chat = Some(prev);
+        }
+        self.chat = None;
+    }
+
     /// Another chat opened in the tab.
     pub fn open(&mut self, identity: WaIdentity) {
         let prev = self.chat_key();
@@ -460,6 +476,7 @@ pub fn authorize(
             | R::PanelRegister { .. }
             | R::ChatOpened { .. }
             | R::OwnNumber { .. }
+            | R::ChatUnreadable
             | R::BackfillProgress { .. }
             | R::UnknownChats { .. } => Err("for the content script only".into()),
             R::PanelClaim { .. }
@@ -482,7 +499,8 @@ pub fn authorize(
                 | R::ContentError { .. }
                 | R::OwnNumber { .. }
                 | R::PanelRegister { .. }
-                | R::ChatOpened { .. } => Ok(()),
+                | R::ChatOpened { .. }
+                | R::ChatUnreadable => Ok(()),
                 R::CaptureStats { .. }
                 | R::File { .. }
                 | R::Relay { .. }
@@ -575,6 +593,7 @@ mod tests {
                 paused: true,
             },
             Request::ChatOpened { identity, theme: None, paused: false },
+            Request::ChatUnreadable,
             Request::BackfillProgress { progress },
             Request::File {
                 message_key: "3EB0AA".into(),
@@ -614,7 +633,7 @@ mod tests {
         // As WhatsApp shows numbers (spaces, NBSP, narrow NBSP, dashes, brackets), a national
         // prefix after the country code, and numbers libphonenumber does not accept.
         let shown = [
-            "+91 77378 87058",
+            "+91 90000 12345",
             "+55 11 98765-4321",
             "+55 44 9881-2871",
             "+1 (415) 555-2671",
@@ -774,6 +793,26 @@ mod tests {
     }
 
     #[test]
+    fn a_chat_with_an_unreadable_header_closes_the_open_chat_in_the_tab() {
+        let mut tab = TabRecord::register("n0nce-0123456789abcdef");
+        tab.open(ident("+5511987654321"));
+        assert!(authorize(&Request::ChatUnreadable, &wa(), Some(&tab)).is_ok());
+        assert!(authorize(&Request::ChatUnreadable, &Sender::ExtensionPage, Some(&tab)).is_err());
+        tab.close();
+        assert_eq!(tab.chat_key(), None);
+        // The chat open before may still finish sending its own messages…
+        assert!(authorize(&captured("+5511987654321"), &wa(), Some(&tab)).is_ok());
+        // …but no panel action names it any more: the rep is looking at another chat.
+        tab.claim(4, "n0nce-0123456789abcdef").expect("claims");
+        let panel = Sender::PanelFrame { tab: 7, frame: 4 };
+        let unlink = Request::Unlink { chat: "pn:+5511987654321".into() };
+        assert!(authorize(&unlink, &panel, Some(&tab)).is_err());
+        // A second unreadable header keeps the chat open before as the previous one.
+        tab.close();
+        assert_eq!(tab.previous_chat.as_deref(), Some("pn:+5511987654321"));
+    }
+
+    #[test]
     fn panel_frames_the_content_script_did_not_insert_get_nothing() {
         let mut tab = TabRecord::register("secret-nonce-abcdefghijkl");
         tab.open(ident("+5511987654321"));
@@ -886,6 +925,7 @@ mod tests {
             R::BackfillProgress { .. } => "backfill_progress",
             R::File { .. } => "file",
             R::OwnNumber { .. } => "own_number",
+            R::ChatUnreadable => "chat_unreadable",
         }
     }
 
@@ -946,6 +986,7 @@ mod tests {
             v(json!({"kind": "backfill_progress",
                 "progress": to(crate::core::model::BackfillProgress::default())})),
             v(json!({"kind": "own_number", "phone": "+4915123456789"})),
+            v(json!({"kind": "chat_unreadable"})),
             v(json!({"kind": "file", "message_key": "3EB0AA", "index": 0, "name": "a.png",
                 "mime": "image/png", "size": 3, "data_b64": "AAAA", "error": null})),
         ]
@@ -960,6 +1001,7 @@ mod tests {
             ("relay", true, false, false),
             ("capture_stats", true, false, false),
             ("own_number", true, false, false),
+            ("chat_unreadable", true, false, false),
             ("unknown_chats", true, false, false),
             ("panel_register", true, false, false),
             ("backfill_progress", true, false, false),

@@ -278,6 +278,34 @@ fn report_pause(doc: &Document, identity: &WaIdentity, paused: bool, counters: &
     });
 }
 
+/// Tell the worker a chat is open whose header cannot be read: it forgets the tab's open chat
+/// and the panel says capture is paused (once per spell; diagnostics get the counters).
+fn report_unreadable(state: &Shared, counters: capture::Counters) {
+    // Whichever chat reads next is reported again, even the one open before.
+    REPORTED.with(|r| *r.borrow_mut() = None);
+    let now = Some((String::new(), true));
+    if PAUSE.with(|p| *p.borrow() == now) {
+        return;
+    }
+    PAUSE.with(|p| *p.borrow_mut() = now);
+    let state = state.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let told = match tab_request(&Request::ChatUnreadable) {
+            Ok(v) => chrome::send_request(&v).await.map(|_| ()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = told {
+            // The worker is restarting: say it again at the next scan.
+            PAUSE.with(|p| *p.borrow_mut() = None);
+            set_diag("send_error", &e);
+            rescan_soon(&state);
+        }
+        if let Ok(v) = tab_request(&Request::CaptureStats { counters }) {
+            let _ = chrome::send_message(&v).await;
+        }
+    });
+}
+
 pub(crate) struct Capture {
     pub(crate) session: capture::Session,
     /// Rows changed since the last flush (by data-id), and whether the chat itself changed.
@@ -733,17 +761,27 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     // (below), the rep may open another chat and WhatsApp drop these rows from the page.
     let snapshot = message_list(&doc).map(|l| outer_html(&l)).unwrap_or_default();
     let Some(header) = header_html.as_deref().and_then(capture::parse_header) else {
+        // No chat can be told: the session forgets the one open before, or the changed rows
+        // of whatever chat this is would be read (`flush_rows`) and sent under its name.
         let mut cap = state.borrow_mut();
-        if header_html.is_some() {
-            // A header is there but reads as no chat: WhatsApp changed it.
+        let unreadable = header_html.is_some();
+        if unreadable {
+            // A header is there but reads as no chat: WhatsApp changed it. Capture pauses.
             cap.session.header_unreadable();
         } else {
+            cap.session.close_chat();
             cap.session
                 .counters
                 .skipped
                 .entry("no chat open".into())
                 .and_modify(|n| *n += 1)
                 .or_insert(1);
+        }
+        publish_diag(&cap.session);
+        let counters = cap.session.counters.clone();
+        drop(cap);
+        if unreadable {
+            report_unreadable(&state, counters);
         }
         return Ok(());
     };

@@ -927,6 +927,35 @@ async fn handle(
             store.set_meta(&meta::tab_chat(t), &c).await?;
             to_js(&ActionReply::ok())
         }
+        Request::ChatUnreadable => {
+            let t = tab_id.ok_or_else(|| js_err("no tab"))?;
+            // As `ChatOpened`, before any await: the tab's open chat is no longer known, so
+            // the panel shows no chat's card (its actions would name the chat open before)
+            // and says capture is paused.
+            TAB_CHATS.with(|cache| {
+                let mut cache = cache.borrow_mut();
+                let mut rec = tab.unwrap_or_default();
+                if let Some(c) = cache.get(&t) {
+                    rec.chat = c.chat.clone();
+                    rec.previous_chat = c.previous_chat.clone();
+                    rec.theme = c.theme.clone();
+                }
+                rec.close();
+                let c = TabChat {
+                    chat: rec.chat,
+                    previous_chat: rec.previous_chat,
+                    theme: rec.theme,
+                    paused: true,
+                };
+                cache.insert(t, c);
+            });
+            let store = Store::open().await?;
+            let Some(c) = TAB_CHATS.with(|c| c.borrow().get(&t).cloned()) else {
+                return to_js(&ActionReply::ok());
+            };
+            store.set_meta(&meta::tab_chat(t), &c).await?;
+            to_js(&ActionReply::ok())
+        }
         Request::PanelSync => {
             let store = Store::open().await?;
             let rec = tab.unwrap_or_default();

@@ -86,10 +86,10 @@ test('chat switches: group, unsaved number, @lid-only identity', async () => {
   await until(async () => (await diag(page)).identity?.name === 'Obra Paulista', { what: 'group identity' });
   const g = await diag(page);
   assert.equal(g.identity.is_group, true);
-  const gm = await until(async () => { const m = await messages(page); return m.length === 11 && m; }, { what: 'group messages' });
+  const gm = await until(async () => { const m = await messages(page); return m.length === 12 && m; }, { what: 'group messages' });
   // Real group markup: the push name as shown (no "Maybe"), the same sender for a row without
   // an author block, captionless media without text, the corner clock for rows without a stamp.
-  const rafa = { name: 'Rafa', phone: '+917737887058' };
+  const rafa = { name: 'Rafa', phone: '+919000012345' };
   assert.deepEqual(byKey(gm, '3EB0B00000000000G001').sender, rafa);
   assert.deepEqual(byKey(gm, '3EB0B00000000000G002').sender, rafa);
   for (const k of ['3EB0B00000000000G006', '3EB0B00000000000G007', '3EB0B00000000000G008', '3EB0B00000000000G009', '3EB0B00000000000G00A']) {
@@ -101,6 +101,8 @@ test('chat switches: group, unsaved number, @lid-only identity', async () => {
   const yesterday = await page.evaluate(() => window.fakeWA.day(-1));
   assert.deepEqual(gif.time, { ...yesterday, hour: 12, minute: 33 });
   assert.equal(byKey(gm, '3EB0B00000000000G005').kind.type, 'system');
+  // An author block holding only an icon, right after Lucía's row: unknown, never inherited.
+  assert.deepEqual(byKey(gm, '3EB0B00000000000G00C').sender, { name: '', phone: null });
   assert.ok(!gm.some((m) => m.key === '20461937518264093715'), 'the contact row is not a message');
   await page.evaluate(() => window.fakeWA.open('unknown'));
   await until(async () => (await diag(page)).identity?.phone === '+5521998765432', { what: 'unsaved number from header' });
@@ -184,6 +186,33 @@ test('a page that reads wrong pauses capture of the chat, says so in the panel a
   await until(async () => (await diag(page)).capture.health?.[chat]?.paused === false, { what: 'resumed' });
   await until(async () => (await frame.textContent('#capture')) === '', { what: 'panel line cleared' });
   await until(async () => byKey(await exported(chat), id)?.text === 'chegou durante a pausa', { what: 'the held message stored after resuming' });
+  await page.close();
+});
+
+test("a chat opened with a header that names no chat: nothing is filed under the chat open before, capture pauses and resumes once the header reads again", async () => {
+  const page = await openWA('?chat=ana');
+  await until(async () => (await messages(page)).length === 14, { what: 'ana' });
+  const frame = await panelFrame(page);
+  const ana = 'pn:+5511987654321';
+  const paused = 'WhatsApp changed its page; crmsync paused this chat so nothing wrong is written.';
+  await page.evaluate(() => window.fakeWA.driftHeader(true));
+  await page.evaluate(() => window.fakeWA.open('unknown'));
+  const d = await until(async () => { const x = await diag(page); return x.identity === null && x; }, { what: 'the open chat forgotten' });
+  assert.ok(d.capture.skipped['unreadable chat header'] >= 1, JSON.stringify(d.capture.skipped));
+  assert.deepEqual(d.messages, [], 'diagnostics no longer show the chat open before');
+  await until(async () => (await frame.textContent('#capture')) === paused, { what: 'panel says paused' });
+  // A message arrives in the chat whose header cannot be read.
+  const id = await page.evaluate(() => window.fakeWA.receive('para o outro chat'));
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(byKey(await exported(ana), id), undefined, "not stored under the previous chat's key");
+  const all = (await ext.evaluate(() => chrome.runtime.sendMessage({ kind: 'export' }))).messages;
+  assert.equal(all.find((m) => m.message.key === id), undefined, 'not stored under any chat');
+  // The header reads again: that chat's message is captured under its own key, the line clears.
+  await page.evaluate(() => window.fakeWA.driftHeader(false));
+  await until(async () => (await diag(page)).identity?.phone === '+5521998765432', { what: 'header read again' });
+  await until(async () => byKey(await exported('pn:+5521998765432'), id)?.text === 'para o outro chat', { what: 'stored under its own chat' });
+  await until(async () => (await frame.textContent('#capture')) === '', { what: 'panel line cleared' });
+  assert.equal(byKey(await exported(ana), id), undefined);
   await page.close();
 });
 
