@@ -617,8 +617,10 @@ async fn panel_view(
         None => vec![],
     };
     let mut currencies = Vec::new();
-    if let Some(c) = store.meta(&meta::home_currency(crate::core::model::Crm::Zoho)).await? {
-        currencies.push((crate::core::model::Crm::Zoho, c));
+    for crm in [crate::core::model::Crm::Zoho, crate::core::model::Crm::Salesforce] {
+        if let Some(c) = store.meta(&meta::home_currency(crm)).await? {
+            currencies.push((crm, c));
+        }
     }
     Ok(view::panel_state(&view::PanelInputs {
         connected: &connected,

@@ -70,6 +70,9 @@ test('switching chats follows the open chat: Salesforce contact, unknown number,
   await until(async () => (await frame.textContent('#card-name').catch(() => '')) === 'Liam Carter', { what: "Liam's card", timeout: 30000 });
   assert.equal(await frame.textContent('#crm-badge'), 'Salesforce');
   assert.deepEqual(await frame.locator('#deals .deal-name').allTextContents(), ['Warehouse sensors', 'Fleet tracking rollout']);
+  // Opportunity amounts carry no currency in a single-currency org: the org's default
+  // (Organization.DefaultCurrencyIsoCode, USD in the sandbox), read at connect.
+  assert.deepEqual(await frame.locator('#deals .deal-amount').allTextContents(), ['$12,500.00', '$84,000.00']);
   assert.equal(await frame.getAttribute('#open-record', 'href'), `https://crmsync-dev.lightning.force.com/lightning/r/Contact/${LIAM}/view`);
   await wa.evaluate(() => window.fakeWA.open('unknown'));
   await until(async () => (await viewOf(frame)) === 'unknown', { what: 'unknown number', timeout: 30000 });
