@@ -515,7 +515,7 @@ fn receipts_come_from_the_confirmed_documents_of_the_latest_day() {
         target: target.into(),
         part,
     };
-    let written = |id: &str| RemoteState::Written { id: id.into(), digest: 1 };
+    let written = |id: &str| RemoteState::Written { id: id.into(), digest: 1, at_ms: None };
     let docs = vec![
         (doc(Crm::Zoho, "z1", "2026-12-01", "note", 0), written("n0")),
         (doc(Crm::Zoho, "z1", "2026-12-02", "note", 0), written("n1")),
@@ -567,6 +567,53 @@ fn receipts_come_from_the_confirmed_documents_of_the_latest_day() {
         view::receipts(&other, &docs, &|_| 1).is_empty(),
         "another chat's documents are not its proof"
     );
+}
+
+#[test]
+fn each_receipt_shows_when_its_own_document_was_written() {
+    use crate::core::model::{RecordKind, RecordRef, WaIdentity};
+    use crate::core::outbox::{DocKey, RemoteState, UnitKey};
+    let chat = crate::core::sync::ChatRecord {
+        identity: WaIdentity {
+            phone: Some("+5511987654321".into()),
+            lid: None,
+            name: "Ana Souza".into(),
+            is_group: false,
+        },
+        // The chat's last sync came after both writes (a later cycle wrote nothing new).
+        last_synced_at_ms: Some(NOW as u64 + 3 * 3_600_000),
+        ..Default::default()
+    };
+    let doc = |crm, id: &str, target: &str| DocKey {
+        unit: UnitKey {
+            record: RecordRef { crm, kind: RecordKind::Contact, id: id.into() },
+            chat: "pn:+5511987654321".into(),
+            day: "2026-12-02".into(),
+        },
+        target: target.into(),
+        part: 0,
+    };
+    let at = |id: &str, at_ms| RemoteState::Written { id: id.into(), digest: 1, at_ms };
+    let docs = vec![
+        (doc(Crm::Zoho, "z1", "note"), at("n1", Some(NOW as u64))),
+        (doc(Crm::Salesforce, "003a", "task"), at("00T1", Some(NOW as u64 + 1_800_000))),
+        // Stored before documents kept their time: the chat's last sync stands in.
+        (doc(Crm::Leadsquared, "l1", "activity"), at("a1", None)),
+    ];
+    let got = view::receipts(&chat, &docs, &|_| 3);
+    let saved: Vec<_> = got.iter().map(|r| (r.crm, r.saved_ms)).collect();
+    assert_eq!(
+        saved,
+        vec![
+            (Crm::Zoho, Some(NOW)),
+            (Crm::Salesforce, Some(NOW + 1_800_000)),
+            (Crm::Leadsquared, Some(NOW + 3 * 3_600_000)),
+        ]
+    );
+    let en = Catalog::locale("en");
+    let line = |r: &view::Receipt| en.render(receipt_item(r).children[0].text.as_ref().unwrap());
+    assert!(line(&got[0]).ends_with("saved 10:00Z"), "{}", line(&got[0]));
+    assert!(line(&got[1]).ends_with("saved 10:30Z"), "{}", line(&got[1]));
 }
 
 #[test]

@@ -161,18 +161,20 @@ pub fn receipts(
 ) -> Vec<Receipt> {
     use crate::core::outbox::RemoteState;
     let key = chat.identity.chat_key();
-    let written: Vec<(&crate::core::outbox::DocKey, &str)> = docs
+    let written: Vec<(&crate::core::outbox::DocKey, &str, Option<u64>)> = docs
         .iter()
         .filter_map(|(k, st)| match st {
-            RemoteState::Written { id, .. } => Some((k, id.as_str())),
+            RemoteState::Written { id, at_ms, .. } => Some((k, id.as_str(), *at_ms)),
             RemoteState::Uncertain { .. } => None,
         })
-        .filter(|(k, _)| k.unit.chat == key && k.part == 0 && !k.target.contains(':'))
-        .filter(|(k, _)| !k.target.ends_with(crate::core::outbox::LINK_SUFFIX))
+        .filter(|(k, _, _)| k.unit.chat == key && k.part == 0 && !k.target.contains(':'))
+        .filter(|(k, _, _)| !k.target.ends_with(crate::core::outbox::LINK_SUFFIX))
         .collect();
-    let Some(day) = written.iter().map(|(k, _)| k.unit.day.clone()).max() else { return vec![] };
+    let Some(day) = written.iter().map(|(k, _, _)| k.unit.day.clone()).max() else {
+        return vec![];
+    };
     let mut out: Vec<Receipt> = vec![];
-    for (k, id) in written.into_iter().filter(|(k, _)| k.unit.day == day) {
+    for (k, id, at_ms) in written.into_iter().filter(|(k, _, _)| k.unit.day == day) {
         let crm = k.unit.record.crm;
         let record_url = chat.urls.get(&k.unit.record.id).cloned();
         // Salesforce opens a record by id under the org's Lightning host.
@@ -196,7 +198,9 @@ pub fn receipts(
             },
             day: day.clone(),
             messages: synced_on(&day),
-            saved_ms: chat.last_synced_at_ms.map(|t| t as i64),
+            // This document's own confirmation; documents stored before that was kept
+            // fall back to the chat's last sync.
+            saved_ms: at_ms.or(chat.last_synced_at_ms).map(|t| t as i64),
             url: url.and_then(|u| safe_record_url(crm, &u)),
         };
         if !out.iter().any(|o| o.crm == r.crm && o.target == r.target) {
