@@ -69,6 +69,10 @@ pub struct Candidate {
     pub name: String,
     #[serde(default)]
     pub detail: Option<String>,
+    /// The CRM field and value the chat's number matched (`("Mobile", "+55…")`), shown
+    /// through a message so its wording is the rep's language.
+    #[serde(default)]
+    pub matched_on: Option<(String, String)>,
 }
 
 /// Everything the panel can show for the open chat.
@@ -113,7 +117,8 @@ pub enum PanelState {
     Group {
         name: String,
         participants: Vec<Participant>,
-        backup_to: Vec<String>,
+        /// The records the group is backed up to (name, CRM, kind; no id needed to show).
+        backup_to: Vec<Candidate>,
         #[serde(default)]
         older: Option<crate::core::outbox::OlderMessages>,
         #[serde(default)]
@@ -141,8 +146,11 @@ pub struct Receipt {
     pub crm: Crm,
     /// What the document is: `note`, `task`, `chat`, `content_note`, `activity`.
     pub target: String,
-    /// The chat's title in the document ("WhatsApp · <title> · <day>").
+    /// The chat's name in the document title ("WhatsApp · <title> · <day>").
     pub title: String,
+    /// A group's document: its title says so ("<name> (group)", in the rep's language).
+    #[serde(default)]
+    pub group: bool,
     /// `YYYY-MM-DD`.
     pub day: String,
     pub messages: u32,
@@ -191,11 +199,8 @@ pub fn receipts(
         let r = Receipt {
             crm,
             target: k.target.clone(),
-            title: if chat.identity.is_group {
-                format!("{} (group)", chat.identity.name)
-            } else {
-                chat.identity.name.clone()
-            },
+            title: chat.identity.name.clone(),
+            group: chat.identity.is_group,
             day: day.clone(),
             messages: synced_on(&day),
             // This document's own confirmation; documents stored before that was kept
@@ -678,7 +683,8 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
                     kind: kind_name(c.record.kind).into(),
                     id: c.record.id.clone(),
                     name: c.name.clone(),
-                    detail: c.field.as_ref().map(|(f, v)| format!("{f}: {v}")),
+                    detail: None,
+                    matched_on: c.field.clone(),
                 })
                 .collect(),
         },
@@ -691,15 +697,26 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
     }
 }
 
-/// "Ana Souza (Zoho CRM contact)" for a linked record.
-fn record_label(chat: &crate::core::sync::ChatRecord, r: &crate::core::model::RecordRef) -> String {
+/// A linked record as the panel names it ("Ana Souza (Zoho CRM contact)", worded by the
+/// panel in the rep's language).
+fn record_label(
+    chat: &crate::core::sync::ChatRecord,
+    r: &crate::core::model::RecordRef,
+) -> Candidate {
     let name = chat
         .cards
         .iter()
         .find(|c| c.id == r.id && c.crm == Some(r.crm))
         .map(|c| c.name.clone())
         .unwrap_or_else(|| r.id.clone());
-    format!("{name} ({} {})", r.crm.name(), kind_name(r.kind))
+    Candidate {
+        crm: r.crm,
+        kind: kind_name(r.kind).into(),
+        id: r.id.clone(),
+        name,
+        detail: None,
+        matched_on: None,
+    }
 }
 
 /// The sync line for a linked chat: the most pressing of reconnect, parked, rate limit,
@@ -1077,8 +1094,8 @@ mod tests {
         let amb = chat_with(Some(MatchOutcome::Ambiguous { candidates: two }));
         match panel_state(&PanelInputs { chat: Some(&amb), ..base }) {
             PanelState::Ambiguous { candidates, .. } => assert_eq!(
-                (candidates.len(), candidates[0].detail.as_deref()),
-                (2, Some("Mobile: 1"))
+                (candidates.len(), candidates[0].matched_on.clone()),
+                (2, Some(("Mobile".to_string(), "1".to_string())))
             ),
             other => panic!("{other:?}"),
         }
@@ -1088,8 +1105,8 @@ mod tests {
         group.links = vec![r];
         match panel_state(&PanelInputs { chat: Some(&group), ..base }) {
             PanelState::Group { name, backup_to, .. } => assert_eq!(
-                (name.as_str(), backup_to),
-                ("Obra Paulista", vec!["Ana Souza (Zoho CRM contact)".to_string()])
+                (name.as_str(), backup_to[0].name.as_str(), backup_to[0].kind.as_str()),
+                ("Obra Paulista", "Ana Souza", "contact")
             ),
             other => panic!("{other:?}"),
         }

@@ -767,6 +767,7 @@ async fn search_records(query: &str) -> Result<ActionReply, JsValue> {
                     .clone()
                     .or_else(|| r.phones.first().map(|(_, v)| v.clone()))
                     .or_else(|| r.company.clone()),
+                matched_on: None,
             })
         })
         .collect();
