@@ -737,7 +737,7 @@ impl<'w> Engine<'w> {
                         WriteOp::Reconcile => 0,
                         _ => run.by_key.get(&key).map(RenderedDoc::digest).unwrap_or(0),
                     };
-                    let st = RemoteState::Written { id: remote_id, digest };
+                    let st = RemoteState::Written { id: remote_id, digest, at_ms: Some(self.now) };
                     entries.extend(self.enc(Table::Docs, &id, &(key.clone(), st.clone())));
                     self.remote.insert(key, st);
                     self.retry.remove(&id);

@@ -313,6 +313,10 @@ pub enum RemoteState {
         id: String,
         #[serde(with = "digest_text")]
         digest: u64,
+        /// When the CRM confirmed it (the receipt's "saved HH:MM"); None in documents stored
+        /// before this was kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at_ms: Option<u64>,
     },
 }
 
@@ -377,7 +381,7 @@ pub fn plan_writes(docs: &[RenderedDoc], remote: &BTreeMap<DocKey, RemoteState>)
             Some(RemoteState::Uncertain { .. }) => {
                 Some(Write { doc: d.key.clone(), op: WriteOp::Reconcile, remote_id: None })
             }
-            Some(RemoteState::Written { id, digest }) if *digest != d.digest() => {
+            Some(RemoteState::Written { id, digest, .. }) if *digest != d.digest() => {
                 Some(Write { doc: d.key.clone(), op: WriteOp::Update, remote_id: Some(id.clone()) })
             }
             Some(RemoteState::Written { .. }) => None,
@@ -663,10 +667,13 @@ mod tests {
         let docs = render(&units);
         let mut remote = BTreeMap::new();
         remote.insert(docs[1].key.clone(), RemoteState::Uncertain { since_ms: 5 });
-        remote.insert(docs[2].key.clone(), RemoteState::Written { id: "n3".into(), digest: 0 });
+        remote.insert(
+            docs[2].key.clone(),
+            RemoteState::Written { id: "n3".into(), digest: 0, at_ms: None },
+        );
         remote.insert(
             docs[3].key.clone(),
-            RemoteState::Written { id: "n4".into(), digest: docs[3].digest() },
+            RemoteState::Written { id: "n4".into(), digest: docs[3].digest(), at_ms: None },
         );
         let ops: Vec<(WriteOp, Option<String>)> =
             plan_writes(&docs, &remote).into_iter().map(|w| (w.op, w.remote_id)).collect();
@@ -722,7 +729,7 @@ mod tests {
         let mut remote = BTreeMap::new();
         remote.insert(
             docs[0].key.clone(),
-            RemoteState::Written { id: "z".into(), digest: docs[0].digest() },
+            RemoteState::Written { id: "z".into(), digest: docs[0].digest(), at_ms: None },
         );
         assert!(
             settled_messages(&units, &docs, &remote, &BTreeSet::new()).is_empty(),
@@ -735,7 +742,7 @@ mod tests {
         );
         remote.insert(
             docs[1].key.clone(),
-            RemoteState::Written { id: "s".into(), digest: docs[1].digest() },
+            RemoteState::Written { id: "s".into(), digest: docs[1].digest(), at_ms: None },
         );
         assert_eq!(
             settled_messages(&units, &docs, &remote, &BTreeSet::new())
@@ -760,7 +767,12 @@ mod tests {
         let docs = render(&units);
         let remote: BTreeMap<DocKey, RemoteState> = docs
             .iter()
-            .map(|d| (d.key.clone(), RemoteState::Written { id: "x".into(), digest: d.digest() }))
+            .map(|d| {
+                (
+                    d.key.clone(),
+                    RemoteState::Written { id: "x".into(), digest: d.digest(), at_ms: None },
+                )
+            })
             .collect();
         let incomplete: BTreeSet<RecordRef> = [rec(Crm::Zoho, "1")].into();
         assert!(settled_messages(&units, &docs, &remote, &incomplete).is_empty());
@@ -769,14 +781,14 @@ mod tests {
 
     #[test]
     fn digests_serialize_as_text_and_read_old_numbers() {
-        let w = RemoteState::Written { id: "n1".into(), digest: u64::MAX };
+        let w = RemoteState::Written { id: "n1".into(), digest: u64::MAX, at_ms: None };
         let json = serde_json::to_string(&w).unwrap();
         assert!(json.contains("\"18446744073709551615\""), "{json}");
         assert_eq!(serde_json::from_str::<RemoteState>(&json).unwrap(), w);
         let old = r#"{"state":"written","id":"n1","digest":42}"#;
         assert_eq!(
             serde_json::from_str::<RemoteState>(old).unwrap(),
-            RemoteState::Written { id: "n1".into(), digest: 42 }
+            RemoteState::Written { id: "n1".into(), digest: 42, at_ms: None }
         );
     }
 

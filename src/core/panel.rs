@@ -28,21 +28,24 @@ impl Ctx {
     }
 
     /// The chat as actions name it: the name and the number (or id) the worker knows.
-    pub fn chat_label(&self) -> String {
+    pub fn chat_label(&self) -> Arg {
         match &self.chat {
             Some((key, name)) => chat_label(key, name),
-            None => String::new(),
+            None => Arg::Data(String::new()),
         }
     }
 }
 
 /// "Ana (+5511987654321)"; just the name when the name is the number.
-pub fn chat_label(key: &str, name: &str) -> String {
+pub fn chat_label(key: &str, name: &str) -> Arg {
     let id = key.split_once(':').map(|(_, v)| v).unwrap_or(key);
     if id == name {
-        view::clean_text(name)
+        view::clean_text(name).into()
     } else {
-        format!("{} ({})", view::clean_text(name), view::clean_text(id))
+        Arg::Text(Box::new(Text::msg(
+            "chatLabel",
+            vec![view::clean_text(name).into(), view::clean_text(id).into()],
+        )))
     }
 }
 
@@ -172,7 +175,10 @@ pub fn state(s: &PanelState, cx: &Ctx) -> Vec<Node> {
                 Node::new(Tag::P).id("group-backup").text(if backup_to.is_empty() {
                     Text::key("groupNoBackup")
                 } else {
-                    Text::msg("groupBackupTo", vec![backup_to.join(", ").into()])
+                    Text::msg(
+                        "groupBackupTo",
+                        vec![Arg::Text(Box::new(list(backup_to.iter().map(record_text))))],
+                    )
                 }),
             ];
             out.extend(saved_nodes(saved, cx));
@@ -397,7 +403,13 @@ pub fn receipt_item(r: &view::Receipt) -> Node {
     let (_, (y, m, d)) = day_number(&r.day).unwrap_or((0, (0, 0, 0)));
     let day =
         if y == 0 { Arg::Data(r.day.clone()) } else { Arg::Fmt(Fmt::Day { y, m, d, year: true }) };
-    let title = Text::msg("docTitle", vec![view::clean_text(&r.title).into(), day]);
+    let name = view::clean_text(&r.title);
+    let name = if r.group {
+        Arg::Text(Box::new(Text::msg("groupTitle", vec![name.into()])))
+    } else {
+        name.into()
+    };
+    let title = Text::msg("docTitle", vec![name, day]);
     let saved = match r.saved_ms {
         Some(ms) => Arg::Fmt(Fmt::Time { ms }),
         None => Arg::word("noDay"),
@@ -573,6 +585,14 @@ pub fn participant_forms(a: &Action, name: &str, phone: &str) -> Vec<Node> {
     }
 }
 
+/// Several texts as one list ("a, b, c"), through `listJoin` so the separator is the
+/// language's.
+fn list(items: impl Iterator<Item = Text>) -> Text {
+    items
+        .reduce(|a, b| Text::msg("listJoin", vec![Arg::Text(Box::new(a)), Arg::Text(Box::new(b))]))
+        .unwrap_or(Text::Data(String::new()))
+}
+
 /// "Ana Souza (Zoho CRM contact)": a record as confirmations name it.
 fn record_text(c: &Candidate) -> Text {
     Text::msg(
@@ -609,6 +629,12 @@ pub fn candidate_items(list_id: &str, candidates: &[Candidate], choose: bool) ->
             if let Some(d) = &c.detail {
                 li = li.child(Node::new(Tag::Span).class("deal-meta").text(Text::data(d)));
             }
+            if let Some((field, value)) = &c.matched_on {
+                li = li.child(Node::new(Tag::Span).class("deal-meta").text(Text::msg(
+                    "matchedOn",
+                    vec![view::clean_text(field).into(), view::clean_text(value).into()],
+                )));
+            }
             li.child(Node::button(format!("{list_id}-{i}"), Text::key(key), action).label(
                 Text::msg(
                     if choose { "chooseRecord" } else { "linkRecord" },
@@ -636,7 +662,7 @@ pub fn confirm_question(
     records: &[Candidate],
     create_crm: Option<Crm>,
 ) -> Option<Text> {
-    let chat: Arg = cx.chat_label().into();
+    let chat: Arg = cx.chat_label();
     Some(match action {
         Action::Unlink => Text::msg("confirmUnlink", vec![chat]),
         Action::ToggleExclude { excluded: false } => Text::msg("confirmExclude", vec![chat]),

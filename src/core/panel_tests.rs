@@ -64,6 +64,7 @@ fn receipts() -> Vec<view::Receipt> {
             crm: Crm::Zoho,
             target: "note".into(),
             title: d("Ana Souza"),
+            group: false,
             day: "2026-12-02".into(),
             messages: 12,
             saved_ms: Some(NOW - 20 * MIN),
@@ -73,6 +74,7 @@ fn receipts() -> Vec<view::Receipt> {
             crm: Crm::Salesforce,
             target: "task".into(),
             title: d("Ana Souza"),
+            group: false,
             day: "2026-12-02".into(),
             messages: 1,
             saved_ms: None,
@@ -96,14 +98,16 @@ fn candidates() -> Vec<Candidate> {
             kind: "contact".into(),
             id: "z1".into(),
             name: d("Ana Souza"),
-            detail: Some(d("Mobile: +55 11 99999-0000")),
+            detail: None,
+            matched_on: Some((d("Mobile"), "+55 11 99999-0000".into())),
         },
         Candidate {
             crm: Crm::Salesforce,
             kind: "lead".into(),
             id: "s1".into(),
             name: d("Ana S."),
-            detail: None,
+            detail: Some(d("ana@s.example")),
+            matched_on: None,
         },
     ]
 }
@@ -201,7 +205,24 @@ fn states() -> Vec<(&'static str, PanelState)> {
                         url: None,
                     },
                 ],
-                backup_to: vec![d("Ana Souza (Zoho CRM contact)")],
+                backup_to: vec![
+                    Candidate {
+                        crm: Crm::Zoho,
+                        kind: "contact".into(),
+                        id: "1".into(),
+                        name: d("Ana Souza"),
+                        detail: None,
+                        matched_on: None,
+                    },
+                    Candidate {
+                        crm: Crm::Salesforce,
+                        kind: "lead".into(),
+                        id: "00Q1".into(),
+                        name: d("Ana S."),
+                        detail: None,
+                        matched_on: None,
+                    },
+                ],
                 older: Some(crate::core::outbox::OlderMessages {
                     count: 2,
                     first_day: "2026-11-10".into(),
@@ -282,10 +303,105 @@ fn all_trees() -> Vec<(String, Node)> {
         worker_line(Err(d("no receiver"))),
         capture_line(Some("")).unwrap_or(Text::key("x")),
         capture_line(Some(&d("CSP"))).unwrap_or(Text::key("x")),
+        crate::core::status::capture_paused_line(),
+        crate::core::status::lid_suggestion_line(),
     ] {
         lines = lines.child(Node::new(Tag::P).text(t));
     }
     out.push(("lines".into(), lines));
+    out.extend(view_trees(&c));
+    out
+}
+
+/// Trees of states the view makes from the worker's records (not hand-built fixtures), with
+/// every name and field from the CRM or the chat marked: text the view adds around them
+/// (a kind word, "(group)", "field: value") shows up unmarked.
+fn view_trees(c: &Ctx) -> Vec<(String, Node)> {
+    use crate::core::matching::{Candidate as MC, How, MatchOutcome};
+    use crate::core::model::{RecordKind, RecordRef, WaIdentity};
+    use crate::core::outbox::{DocKey, RemoteState, UnitKey};
+    let zoho = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "z1".into() };
+    let lead = RecordRef { crm: Crm::Salesforce, kind: RecordKind::Lead, id: "00Q1".into() };
+    let group = crate::core::sync::ChatRecord {
+        identity: WaIdentity { phone: None, lid: None, name: d("Obra Paulista"), is_group: true },
+        links: vec![zoho.clone(), lead.clone()],
+        cards: vec![
+            crate::core::model::CrmRecord {
+                crm: Some(Crm::Zoho),
+                id: "z1".into(),
+                name: d("Ana Souza"),
+                ..Default::default()
+            },
+            crate::core::model::CrmRecord {
+                crm: Some(Crm::Salesforce),
+                id: "00Q1".into(),
+                name: d("Ana S."),
+                ..Default::default()
+            },
+        ],
+        last_synced_at_ms: Some(NOW as u64),
+        ..Default::default()
+    };
+    let docs = vec![(
+        DocKey {
+            unit: UnitKey {
+                record: zoho.clone(),
+                chat: group.identity.chat_key(),
+                day: "2026-12-02".into(),
+            },
+            target: "note".into(),
+            part: 0,
+        },
+        RemoteState::Written { id: "n1".into(), digest: 1, at_ms: Some(NOW as u64) },
+    )];
+    let saved = view::receipts(&group, &docs, &|_| 4);
+    let ambiguous = crate::core::sync::ChatRecord {
+        identity: WaIdentity {
+            phone: Some("+5511987654321".into()),
+            lid: None,
+            name: d("Ana"),
+            is_group: false,
+        },
+        matched: Some(MatchOutcome::Ambiguous {
+            candidates: vec![
+                MC {
+                    record: zoho.clone(),
+                    name: d("Ana Souza"),
+                    how: How::Exact,
+                    field: Some((d("Mobile"), "+55 11 98765-4321".into())),
+                },
+                MC { record: lead, name: d("Ana S."), how: How::Exact, field: None },
+            ],
+        }),
+        ..Default::default()
+    };
+    let st = crate::core::sync::SyncState::default();
+    let both = [Crm::Zoho, Crm::Salesforce];
+    let inputs = |chat: &'_ crate::core::sync::ChatRecord, key: &'static str| {
+        view::panel_state(&view::PanelInputs {
+            connected: &both,
+            reconnect: &[],
+            chat_key: Some(key),
+            chat_name: Some("⟦Chat⟧"),
+            chat: Some(chat),
+            excluded: false,
+            state: &st,
+            pending_in_chat: 0,
+            parked_in_chat: None,
+            older_in_chat: None,
+            masking: None,
+            currencies: &[],
+            saved: &saved,
+            now_ms: NOW as u64,
+        })
+    };
+    let mut out = vec![];
+    for (name, s) in [
+        ("view_group", inputs(&group, "g:1")),
+        ("view_ambiguous", inputs(&ambiguous, "pn:+5511987654321")),
+    ] {
+        out.push((name.to_string(), Node::new(Tag::Section).id("state").children(state(&s, c))));
+    }
     out
 }
 
@@ -309,10 +425,13 @@ fn no_view_string_is_hard_coded_and_every_key_is_in_every_locale() {
         .collect();
     let phone_like =
         |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || " +-(),".contains(c));
-    fn check(t: &Text, where_: &str, cats: &[(&str, Catalog)], phone_like: &dyn Fn(&str) -> bool) {
+    // One marked value and nothing around it: "⟦Obra⟧ (group)" is text the view added.
+    let marked = |s: &str| s.starts_with('⟦') && s.ends_with('⟧') && s.matches('⟦').count() == 1;
+    type Pred<'a> = &'a dyn Fn(&str) -> bool;
+    fn check(t: &Text, where_: &str, cats: &[(&str, Catalog)], phone_like: Pred, marked: Pred) {
         match t {
             Text::Data(s) => {
-                assert!(s.contains('⟦') || phone_like(s), "{where_}: hard-coded text {s:?}")
+                assert!(marked(s) || phone_like(s), "{where_}: hard-coded text {s:?}")
             }
             Text::Fmt(_) => {}
             Text::Msg { key, args } => {
@@ -328,11 +447,11 @@ fn no_view_string_is_hard_coded_and_every_key_is_in_every_locale() {
                 for a in args {
                     match a {
                         Arg::Data(s) => assert!(
-                            s.contains('⟦') || phone_like(s) || s == env!("CARGO_PKG_VERSION"),
+                            marked(s) || phone_like(s) || s == env!("CARGO_PKG_VERSION"),
                             "{where_}: {key} gets hard-coded {s:?}"
                         ),
                         Arg::Fmt(_) => {}
-                        Arg::Text(t) => check(t, where_, cats, phone_like),
+                        Arg::Text(t) => check(t, where_, cats, phone_like, marked),
                     }
                 }
             }
@@ -341,7 +460,7 @@ fn no_view_string_is_hard_coded_and_every_key_is_in_every_locale() {
     let mut keys = std::collections::BTreeSet::new();
     for (name, tree) in all_trees() {
         for t in tree.texts() {
-            check(t, &name, &catalogs, &phone_like);
+            check(t, &name, &catalogs, &phone_like, &marked);
             if let Text::Msg { key, .. } = t {
                 keys.insert(*key);
             }
@@ -386,6 +505,9 @@ fn translations_are_not_english_copies() {
         "candidateLine",
         "recordLabel",
         "docTitle",
+        // Only a separator: the comma is the list separator in all four languages.
+        "listJoin",
+        "chatLabel",
     ];
     // Words these languages borrow as they are ("lead" is the CRM term in Brazil and Latin
     // America; "Status" is Portuguese too).
@@ -515,7 +637,7 @@ fn receipts_come_from_the_confirmed_documents_of_the_latest_day() {
         target: target.into(),
         part,
     };
-    let written = |id: &str| RemoteState::Written { id: id.into(), digest: 1 };
+    let written = |id: &str| RemoteState::Written { id: id.into(), digest: 1, at_ms: None };
     let docs = vec![
         (doc(Crm::Zoho, "z1", "2026-12-01", "note", 0), written("n0")),
         (doc(Crm::Zoho, "z1", "2026-12-02", "note", 0), written("n1")),
@@ -570,6 +692,53 @@ fn receipts_come_from_the_confirmed_documents_of_the_latest_day() {
 }
 
 #[test]
+fn each_receipt_shows_when_its_own_document_was_written() {
+    use crate::core::model::{RecordKind, RecordRef, WaIdentity};
+    use crate::core::outbox::{DocKey, RemoteState, UnitKey};
+    let chat = crate::core::sync::ChatRecord {
+        identity: WaIdentity {
+            phone: Some("+5511987654321".into()),
+            lid: None,
+            name: "Ana Souza".into(),
+            is_group: false,
+        },
+        // The chat's last sync came after both writes (a later cycle wrote nothing new).
+        last_synced_at_ms: Some(NOW as u64 + 3 * 3_600_000),
+        ..Default::default()
+    };
+    let doc = |crm, id: &str, target: &str| DocKey {
+        unit: UnitKey {
+            record: RecordRef { crm, kind: RecordKind::Contact, id: id.into() },
+            chat: "pn:+5511987654321".into(),
+            day: "2026-12-02".into(),
+        },
+        target: target.into(),
+        part: 0,
+    };
+    let at = |id: &str, at_ms| RemoteState::Written { id: id.into(), digest: 1, at_ms };
+    let docs = vec![
+        (doc(Crm::Zoho, "z1", "note"), at("n1", Some(NOW as u64))),
+        (doc(Crm::Salesforce, "003a", "task"), at("00T1", Some(NOW as u64 + 1_800_000))),
+        // Stored before documents kept their time: the chat's last sync stands in.
+        (doc(Crm::Leadsquared, "l1", "activity"), at("a1", None)),
+    ];
+    let got = view::receipts(&chat, &docs, &|_| 3);
+    let saved: Vec<_> = got.iter().map(|r| (r.crm, r.saved_ms)).collect();
+    assert_eq!(
+        saved,
+        vec![
+            (Crm::Zoho, Some(NOW)),
+            (Crm::Salesforce, Some(NOW + 1_800_000)),
+            (Crm::Leadsquared, Some(NOW + 3 * 3_600_000)),
+        ]
+    );
+    let en = Catalog::locale("en");
+    let line = |r: &view::Receipt| en.render(receipt_item(r).children[0].text.as_ref().unwrap());
+    assert!(line(&got[0]).ends_with("saved 10:00Z"), "{}", line(&got[0]));
+    assert!(line(&got[1]).ends_with("saved 10:30Z"), "{}", line(&got[1]));
+}
+
+#[test]
 fn the_catalogue_fills_placeholders_as_chrome_does() {
     let c = Catalog::parse(
         r#"{"a":{"message":"Hi $WHO$, $$5 for $2 ($x$)","placeholders":{"who":{"content":"$1"}}}}"#,
@@ -578,4 +747,35 @@ fn the_catalogue_fills_placeholders_as_chrome_does() {
     assert_eq!(c.get("a", &["Ana".into(), "you".into()]), "Hi Ana, $5 for you ($x$)");
     assert_eq!(c.get("missing", &[]), "missing");
     assert_eq!(c.arity("a"), Some(2));
+}
+
+/// The pages' loaders say "Loading…" and a start failure before Rust renders anything: the
+/// keys they ask `chrome.i18n` for exist, and the pages hold no text of their own.
+#[test]
+fn page_loaders_use_message_keys_and_pages_hold_no_text() {
+    let en = Catalog::locale("en");
+    for (name, js) in [
+        ("panel.js", include_str!("../../extension/panel.js")),
+        ("popup.js", include_str!("../../extension/popup.js")),
+        ("options.js", include_str!("../../extension/options.js")),
+    ] {
+        let keys: Vec<&str> =
+            js.split("getMessage('").skip(1).filter_map(|rest| rest.split('\'').next()).collect();
+        assert!(keys.contains(&"loading") && keys.contains(&"startFailed"), "{name}: {keys:?}");
+        for k in keys {
+            assert!(en.arity(k).is_some(), "{name}: {k} is not in the catalogue");
+        }
+    }
+    for (name, html) in [
+        ("panel.html", include_str!("../../extension/panel.html")),
+        ("popup.html", include_str!("../../extension/popup.html")),
+        ("options.html", include_str!("../../extension/options.html")),
+    ] {
+        let body = html.split("<body").nth(1).unwrap_or_default();
+        let text: String = body
+            .split('<')
+            .filter_map(|t| t.split_once('>').map(|(_, after)| after.trim()))
+            .collect();
+        assert_eq!(text, "", "{name} shows text before its loader runs");
+    }
 }

@@ -6,23 +6,13 @@ pub fn product_line() -> String {
 }
 
 /// What the panel says while capture of the open chat is paused because the page reads wrong.
-pub fn capture_paused_line() -> &'static str {
-    "WhatsApp changed its page; crmsync paused this chat so nothing wrong is written."
+pub fn capture_paused_line() -> crate::core::ui::Text {
+    crate::core::ui::Text::key("capturePaused")
 }
 
 /// Above the records suggested for a chat without a number.
-pub fn lid_suggestion_line() -> &'static str {
-    "Suggested by the chat's name: link one only if it is this person."
-}
-
-/// What the panel says when the content script could not start its wasm.
-pub fn capture_blocked_line(reason: &str) -> String {
-    let reason = reason.trim();
-    if reason.is_empty() {
-        "Capture is off: this page blocked the extension's WebAssembly.".to_string()
-    } else {
-        format!("Capture is off: this page blocked the extension's WebAssembly ({reason}).")
-    }
+pub fn lid_suggestion_line() -> crate::core::ui::Text {
+    crate::core::ui::Text::key("lidSuggestion")
 }
 
 #[cfg(test)]

@@ -69,6 +69,10 @@ pub struct Candidate {
     pub name: String,
     #[serde(default)]
     pub detail: Option<String>,
+    /// The CRM field and value the chat's number matched (`("Mobile", "+55…")`), shown
+    /// through a message so its wording is the rep's language.
+    #[serde(default)]
+    pub matched_on: Option<(String, String)>,
 }
 
 /// Everything the panel can show for the open chat.
@@ -113,7 +117,8 @@ pub enum PanelState {
     Group {
         name: String,
         participants: Vec<Participant>,
-        backup_to: Vec<String>,
+        /// The records the group is backed up to (name, CRM, kind; no id needed to show).
+        backup_to: Vec<Candidate>,
         #[serde(default)]
         older: Option<crate::core::outbox::OlderMessages>,
         #[serde(default)]
@@ -141,8 +146,11 @@ pub struct Receipt {
     pub crm: Crm,
     /// What the document is: `note`, `task`, `chat`, `content_note`, `activity`.
     pub target: String,
-    /// The chat's title in the document ("WhatsApp · <title> · <day>").
+    /// The chat's name in the document title ("WhatsApp · <title> · <day>").
     pub title: String,
+    /// A group's document: its title says so ("<name> (group)", in the rep's language).
+    #[serde(default)]
+    pub group: bool,
     /// `YYYY-MM-DD`.
     pub day: String,
     pub messages: u32,
@@ -161,18 +169,20 @@ pub fn receipts(
 ) -> Vec<Receipt> {
     use crate::core::outbox::RemoteState;
     let key = chat.identity.chat_key();
-    let written: Vec<(&crate::core::outbox::DocKey, &str)> = docs
+    let written: Vec<(&crate::core::outbox::DocKey, &str, Option<u64>)> = docs
         .iter()
         .filter_map(|(k, st)| match st {
-            RemoteState::Written { id, .. } => Some((k, id.as_str())),
+            RemoteState::Written { id, at_ms, .. } => Some((k, id.as_str(), *at_ms)),
             RemoteState::Uncertain { .. } => None,
         })
-        .filter(|(k, _)| k.unit.chat == key && k.part == 0 && !k.target.contains(':'))
-        .filter(|(k, _)| !k.target.ends_with(crate::core::outbox::LINK_SUFFIX))
+        .filter(|(k, _, _)| k.unit.chat == key && k.part == 0 && !k.target.contains(':'))
+        .filter(|(k, _, _)| !k.target.ends_with(crate::core::outbox::LINK_SUFFIX))
         .collect();
-    let Some(day) = written.iter().map(|(k, _)| k.unit.day.clone()).max() else { return vec![] };
+    let Some(day) = written.iter().map(|(k, _, _)| k.unit.day.clone()).max() else {
+        return vec![];
+    };
     let mut out: Vec<Receipt> = vec![];
-    for (k, id) in written.into_iter().filter(|(k, _)| k.unit.day == day) {
+    for (k, id, at_ms) in written.into_iter().filter(|(k, _, _)| k.unit.day == day) {
         let crm = k.unit.record.crm;
         let record_url = chat.urls.get(&k.unit.record.id).cloned();
         // Salesforce opens a record by id under the org's Lightning host.
@@ -189,14 +199,13 @@ pub fn receipts(
         let r = Receipt {
             crm,
             target: k.target.clone(),
-            title: if chat.identity.is_group {
-                format!("{} (group)", chat.identity.name)
-            } else {
-                chat.identity.name.clone()
-            },
+            title: chat.identity.name.clone(),
+            group: chat.identity.is_group,
             day: day.clone(),
             messages: synced_on(&day),
-            saved_ms: chat.last_synced_at_ms.map(|t| t as i64),
+            // This document's own confirmation; documents stored before that was kept
+            // fall back to the chat's last sync.
+            saved_ms: at_ms.or(chat.last_synced_at_ms).map(|t| t as i64),
             url: url.and_then(|u| safe_record_url(crm, &u)),
         };
         if !out.iter().any(|o| o.crm == r.crm && o.target == r.target) {
@@ -674,7 +683,8 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
                     kind: kind_name(c.record.kind).into(),
                     id: c.record.id.clone(),
                     name: c.name.clone(),
-                    detail: c.field.as_ref().map(|(f, v)| format!("{f}: {v}")),
+                    detail: None,
+                    matched_on: c.field.clone(),
                 })
                 .collect(),
         },
@@ -687,15 +697,26 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
     }
 }
 
-/// "Ana Souza (Zoho CRM contact)" for a linked record.
-fn record_label(chat: &crate::core::sync::ChatRecord, r: &crate::core::model::RecordRef) -> String {
+/// A linked record as the panel names it ("Ana Souza (Zoho CRM contact)", worded by the
+/// panel in the rep's language).
+fn record_label(
+    chat: &crate::core::sync::ChatRecord,
+    r: &crate::core::model::RecordRef,
+) -> Candidate {
     let name = chat
         .cards
         .iter()
         .find(|c| c.id == r.id && c.crm == Some(r.crm))
         .map(|c| c.name.clone())
         .unwrap_or_else(|| r.id.clone());
-    format!("{name} ({} {})", r.crm.name(), kind_name(r.kind))
+    Candidate {
+        crm: r.crm,
+        kind: kind_name(r.kind).into(),
+        id: r.id.clone(),
+        name,
+        detail: None,
+        matched_on: None,
+    }
 }
 
 /// The sync line for a linked chat: the most pressing of reconnect, parked, rate limit,
@@ -1073,8 +1094,8 @@ mod tests {
         let amb = chat_with(Some(MatchOutcome::Ambiguous { candidates: two }));
         match panel_state(&PanelInputs { chat: Some(&amb), ..base }) {
             PanelState::Ambiguous { candidates, .. } => assert_eq!(
-                (candidates.len(), candidates[0].detail.as_deref()),
-                (2, Some("Mobile: 1"))
+                (candidates.len(), candidates[0].matched_on.clone()),
+                (2, Some(("Mobile".to_string(), "1".to_string())))
             ),
             other => panic!("{other:?}"),
         }
@@ -1084,8 +1105,8 @@ mod tests {
         group.links = vec![r];
         match panel_state(&PanelInputs { chat: Some(&group), ..base }) {
             PanelState::Group { name, backup_to, .. } => assert_eq!(
-                (name.as_str(), backup_to),
-                ("Obra Paulista", vec!["Ana Souza (Zoho CRM contact)".to_string()])
+                (name.as_str(), backup_to[0].name.as_str(), backup_to[0].kind.as_str()),
+                ("Obra Paulista", "Ana Souza", "contact")
             ),
             other => panic!("{other:?}"),
         }

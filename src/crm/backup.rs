@@ -255,7 +255,7 @@ mod tests {
         let mut remote = BTreeMap::new();
         remote.insert(
             file.key.clone(),
-            RemoteState::Written { id: "a2".into(), digest: file.digest() },
+            RemoteState::Written { id: "a2".into(), digest: file.digest(), at_ms: None },
         );
         assert!(plan_writes(std::slice::from_ref(file), &remote).is_empty());
         // Once every record confirmed it, the bytes are gone: the note still names the file
@@ -307,8 +307,10 @@ mod tests {
         let mut s = s;
         let chat_doc = sdocs.iter().find(|d| d.key.target == "chat").unwrap();
         let mut remote = BTreeMap::new();
-        remote
-            .insert(chat_doc.key.clone(), RemoteState::Written { id: "a0Xchat".into(), digest: 1 });
+        remote.insert(
+            chat_doc.key.clone(),
+            RemoteState::Written { id: "a0Xchat".into(), digest: 1, at_ms: None },
+        );
         s.absorb_remote(&remote);
         let req = s.request(&sb(WriteOp::Create), &sby).unwrap();
         let v: serde_json::Value = serde_json::from_slice(req.body.as_deref().unwrap()).unwrap();
@@ -716,7 +718,7 @@ mod tests {
         let mut remote = BTreeMap::new();
         remote.insert(
             notes[0].doc.clone(),
-            RemoteState::Written { id: "069RM0000009xVCYAY".into(), digest: 1 },
+            RemoteState::Written { id: "069RM0000009xVCYAY".into(), digest: 1, at_ms: None },
         );
         w.absorb_remote(&remote);
         assert!(w.look_up_first(&links[0].doc) && !w.look_up_first(&links[1].doc));

@@ -54,6 +54,28 @@ async fn store_connection(mut conn: Connection, now_ms: u64) -> Result<Connected
             }
         }
     }
+    // Salesforce opportunity amounts carry no currency in an org with one currency: the
+    // org's default, read once here (two reads: whether it has several currencies, then
+    // Organization). With several currencies no org-wide value is kept, and an amount shows
+    // its own CurrencyIsoCode when the answer carries one.
+    if crm == Crm::Salesforce {
+        if let Ok(sf) = conn.salesforce(now_ms) {
+            use crate::crm::salesforce::Salesforce;
+            let multi = transport::perform(&sf.multi_currency_request()).await;
+            let currency = match Salesforce::parse_object_info(&multi) {
+                Ok(false) => Salesforce::parse_org_currency(
+                    &transport::perform(&sf.org_currency_request()).await,
+                ),
+                _ => None,
+            };
+            let store = super::store::Store::open().await?;
+            let key = meta::home_currency(Crm::Salesforce);
+            match currency {
+                Some(c) => store.set_meta(&key, &c).await?,
+                None => store.put_many(&[crate::core::store::Entry::delete_meta(&key)]).await?,
+            }
+        }
+    }
     let api_host = match (&conn.session, &conn.lsq_hosts) {
         (Some(s), _) => match &s.state {
             crate::crm::auth::TokenState::Connected { tokens } => tokens.api_base.clone(),

@@ -540,7 +540,8 @@ pub async fn popup_main() -> Result<(), JsValue> {
     let root = doc.get_element_by_id("app").ok_or_else(|| js_err("popup.html lacks #app"))?;
     let diag = diagnostics().await?;
     root.set_text_content(None);
-    el(&doc, &root, "h1", Some("product"), Some(&crate::core::status::product_line()))?;
+    // The product's name as the title; its version is for support, in a muted line at the end.
+    el(&doc, &root, "h1", Some("product"), Some(&tk("panelTitle")))?;
     let connected = crms_in(&diag, "connected");
     let reconnect = crms_in(&diag, "reconnect_needed");
     let ul = el(&doc, &root, "ul", Some("popup-crms"), None)?;
@@ -616,6 +617,8 @@ pub async fn popup_main() -> Result<(), JsValue> {
     let o = button(&doc, &root, "open-options", &tk("openOptions"))?;
     o.set_class_name("secondary");
     on_click(&o, chrome::open_options_page)?;
+    let version = chrome::i18n("versionLine", &[env!("CARGO_PKG_VERSION").to_string()]);
+    el(&doc, &root, "p", Some("popup-version"), Some(&version))?.set_class_name("muted");
     Ok(())
 }
 

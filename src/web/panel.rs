@@ -461,7 +461,7 @@ fn suggest_records(doc: &Document, name: &str) -> Result<(), JsValue> {
     if let Some(form) = doc.get_element_by_id("link-form") {
         let note = doc.create_element("p")?;
         note.set_id("suggested");
-        note.set_text_content(Some(crate::core::status::lid_suggestion_line()));
+        note.set_text_content(Some(&dom::text(&crate::core::status::lid_suggestion_line())));
         form.insert_before(&note, doc.get_element_by_id("results").as_ref().map(|e| e.as_ref()))?;
         form.dispatch_event(&web_sys::Event::new("submit")?)?;
     }
@@ -619,7 +619,7 @@ async fn refresh(force: bool) {
     }
     let capture = match (panel::capture_line(reply.blocked.as_deref()), reply.paused) {
         (Some(line), _) => dom::text(&line),
-        (None, true) => crate::core::status::capture_paused_line().to_string(),
+        (None, true) => dom::text(&crate::core::status::capture_paused_line()),
         (None, false) => String::new(),
     };
     set_text(&doc, "capture", &capture);

@@ -608,8 +608,10 @@ async fn panel_view(
         None => vec![],
     };
     let mut currencies = Vec::new();
-    if let Some(c) = store.meta(&meta::home_currency(crate::core::model::Crm::Zoho)).await? {
-        currencies.push((crate::core::model::Crm::Zoho, c));
+    for crm in [crate::core::model::Crm::Zoho, crate::core::model::Crm::Salesforce] {
+        if let Some(c) = store.meta(&meta::home_currency(crm)).await? {
+            currencies.push((crm, c));
+        }
     }
     Ok(view::panel_state(&view::PanelInputs {
         connected: &connected,
@@ -756,6 +758,7 @@ async fn search_records(query: &str) -> Result<ActionReply, JsValue> {
                     .clone()
                     .or_else(|| r.phones.first().map(|(_, v)| v.clone()))
                     .or_else(|| r.company.clone()),
+                matched_on: None,
             })
         })
         .collect();

@@ -108,6 +108,10 @@ test('popup: connected CRMs, last sync, pending, errors, Sync now', async () => 
   await popup.setViewportSize({ width: 340, height: 420 });
   await popup.goto(`chrome-extension://${browser.extensionId}/popup.html`);
   await popup.waitForSelector('#popup-zoho');
+  // The product's name is the title; the version is a muted line for support.
+  assert.equal(await popup.textContent('h1#product'), 'crmsync');
+  const version = JSON.parse(readFileSync(join(ROOT, 'extension/manifest.json'), 'utf8')).version;
+  assert.equal(await popup.textContent('#popup-version.muted'), `Version ${version}`);
   assert.equal(await popup.textContent('#popup-zoho'), 'Zoho CRM: Connected');
   assert.equal(await popup.textContent('#popup-leadsquared'), 'LeadSquared: Not connected');
   assert.match(await popup.textContent('#popup-last'), /^(Not synced yet|Last synced .+)$/);

@@ -70,6 +70,9 @@ test('switching chats follows the open chat: Salesforce contact, unknown number,
   await until(async () => (await frame.textContent('#card-name').catch(() => '')) === 'Liam Carter', { what: "Liam's card", timeout: 30000 });
   assert.equal(await frame.textContent('#crm-badge'), 'Salesforce');
   assert.deepEqual(await frame.locator('#deals .deal-name').allTextContents(), ['Warehouse sensors', 'Fleet tracking rollout']);
+  // Opportunity amounts carry no currency in a single-currency org: the org's default
+  // (Organization.DefaultCurrencyIsoCode, USD in the sandbox), read at connect.
+  assert.deepEqual(await frame.locator('#deals .deal-amount').allTextContents(), ['$12,500.00', '$84,000.00']);
   assert.equal(await frame.getAttribute('#open-record', 'href'), `https://crmsync-dev.lightning.force.com/lightning/r/Contact/${LIAM}/view`);
   await wa.evaluate(() => window.fakeWA.open('unknown'));
   await until(async () => (await viewOf(frame)) === 'unknown', { what: 'unknown number', timeout: 30000 });
@@ -95,6 +98,56 @@ test('a group is backed up to every linked participant, titled with the group na
   const chats = led.salesforce.WhatsApp_Chat__c.filter((c) => c.Contact__c === LIAM && c.Transcript__c.includes('move the delivery'));
   assert.equal(chats.length, 1, JSON.stringify(led.salesforce.WhatsApp_Chat__c.map((c) => c.Name)));
   assert.match(chats[0].Name, /Obra Paulista/);
+});
+
+// Confirm the question the panel asks (its text must match `re`).
+async function confirm(frame, re) {
+  await until(async () => re.test(await frame.textContent('#confirm-text').catch(() => '')), { what: `the question ${re}` });
+  await frame.click('#confirm-yes');
+}
+
+test("a group participant without a record: Create makes one and Link links one, and each row then opens its record", async () => {
+  const frame = await panelFrame(wa);
+  await until(async () => (await viewOf(frame)) === 'group', { what: 'group view', timeout: 30000 });
+  const row = (name) => frame.locator('#participants li', { hasText: name });
+  const meta = async (name) => (await row(name).locator('.deal-meta').allTextContents()).join('|');
+  // Create: a participant nobody has in a CRM, the form prefilled from the row.
+  await wa.evaluate(() => window.fakeWA.receive('Oi, aqui é a Rita do financeiro.', { author: 'Rita Nova', authorPhone: '+55 21 97777-1234' }));
+  await until(async () => (await row('Rita Nova').locator('[id^="participant-create-"]').count()) === 1, { what: 'Rita with Create', timeout: 30000 });
+  await row('Rita Nova').locator('[id^="participant-create-"]').click();
+  assert.equal(await frame.inputValue('#participant-action #f-phone'), '+5521977771234');
+  assert.equal(await frame.inputValue('#participant-action #f-last_name'), 'Nova');
+  await frame.selectOption('#participant-action #f-crm', 'zoho');
+  await frame.selectOption('#participant-action #f-kind', 'contact');
+  await frame.click('#participant-action #create-submit');
+  await confirm(frame, /^Create this record in Zoho CRM and link it to /);
+  await until(async () => (await meta('Rita Nova')) === 'Rita Nova (Zoho CRM)', { what: "Rita's row names her new record", timeout: 30000 });
+  const rita = (await sandbox.ledger()).zoho.contacts.filter((c) => c.Mobile === '+5521977771234');
+  assert.equal(rita.length, 1, 'one contact created');
+  assert.equal(await row('Rita Nova').locator('a.deal-meta').getAttribute('href'), `https://crm.zoho.com/crm/org20079892132/tab/Contacts/${rita[0].id}`);
+  assert.equal(await row('Rita Nova').locator('[id^="participant-create-"]').count(), 0, 'no Create once linked');
+  assert.match(await frame.textContent('#group-backup'), /Rita Nova \(Zoho CRM contact\)/);
+  // Link: a participant whose record is added to the CRM after the group was matched; the
+  // search by their number finds it, and linking backs the group up to it.
+  await wa.evaluate(() => window.fakeWA.receive('Tomás aqui, da obra.', { author: 'Tomás Prado', authorPhone: '+55 21 96666-4321' }));
+  await until(async () => (await row('Tomás Prado').locator('[id^="participant-link-"]').count()) === 1, { what: 'Tomás with Link', timeout: 30000 });
+  const form = (o) => Object.entries(o).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+  const tok = JSON.parse((await sandbox.fetch('accounts.zoho.com', '/oauth/v2/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: form({ grant_type: 'refresh_token', client_id: '1000.SANDBOXCLIENT', client_secret: 'sandbox-secret', refresh_token: '1000.sandbox.refresh' }) })).body).access_token;
+  const made = await sandbox.fetch('www.zohoapis.com', '/crm/v8/Contacts', { method: 'POST', headers: { authorization: `Zoho-oauthtoken ${tok}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ data: [{ First_Name: 'Tomás', Last_Name: 'Prado', Mobile: '+55 21 96666-4321' }] }) });
+  assert.equal(made.status, 201, made.body);
+  const tomas = JSON.parse(made.body).data[0].details.id;
+  await row('Tomás Prado').locator('[id^="participant-link-"]').click();
+  assert.equal(await frame.inputValue('#participant-action #f-query'), '+5521966664321');
+  await frame.click('#participant-action #link-search');
+  await until(async () => (await frame.locator('#participant-action #results li').count()) > 0, { what: 'search results', timeout: 30000 });
+  const hit = frame.locator('#participant-action #results li', { hasText: 'Tomás Prado' });
+  await hit.locator('button').click();
+  await confirm(frame, /^Link .+ to Tomás Prado \(Zoho CRM contact\)\?$/);
+  await until(async () => (await meta('Tomás Prado')) === 'Tomás Prado (Zoho CRM)', { what: "Tomás's row names his record", timeout: 30000 });
+  assert.equal(await row('Tomás Prado').locator('a.deal-meta').getAttribute('href'), `https://crm.zoho.com/crm/org20079892132/tab/Contacts/${tomas}`);
+  assert.match(await frame.textContent('#group-backup'), /Tomás Prado \(Zoho CRM contact\)/);
 });
 
 test('a revoked CRM grant: the card says reconnect, and the button opens the options page', async () => {

@@ -244,6 +244,35 @@ impl Salesforce {
         )
     }
 
+    /// The org's currency, read once at connect: `SELECT DefaultCurrencyIsoCode FROM
+    /// Organization` (object reference: Organization, `DefaultCurrencyIsoCode`, the currency of
+    /// an org without multiple currencies). Opportunity amounts carry no currency of their own
+    /// there: `CurrencyIsoCode` exists only where multiple currencies are on (object reference:
+    /// Opportunity; CurrencyType, "not available in single-currency organizations").
+    pub fn org_currency_request(&self) -> HttpRequest {
+        self.authed(HttpRequest::get(self.url(&format!(
+            "/query/?q={}",
+            crate::crm::enc("SELECT DefaultCurrencyIsoCode FROM Organization")
+        ))))
+    }
+
+    /// `records[0].DefaultCurrencyIsoCode` (e.g. `BRL`), or None when the answer has none.
+    pub fn parse_org_currency(resp: &HttpResponse) -> Option<String> {
+        if classify(resp).is_some() {
+            return None;
+        }
+        let v = json(resp).ok()?;
+        let org = v.get("records").and_then(|r| r.get(0))?;
+        str_of(org, "DefaultCurrencyIsoCode").filter(|c| c.len() == 3)
+    }
+
+    /// Whether the org has multiple currencies on: its `CurrencyType` object exists only then
+    /// (object reference: CurrencyType, special access rules). There, each opportunity has its
+    /// own currency and the org's default says nothing about an amount.
+    pub fn multi_currency_request(&self) -> HttpRequest {
+        self.object_info_request("CurrencyType")
+    }
+
     /// sObject Basic Information (`GET /sobjects/{object}`): 200 when the org has the
     /// object, 404 NOT_FOUND when it does not (a custom object exists only once deployed).
     pub fn object_info_request(&self, object: &str) -> HttpRequest {
@@ -873,6 +902,33 @@ mod tests {
             sf().deep_link(RecordKind::Contact, "003X").as_deref(),
             Some("https://crmsync-dev.lightning.force.com/lightning/r/Contact/003X/view")
         );
+    }
+
+    #[test]
+    fn org_currency_read_at_connect() {
+        let q = sf().org_currency_request().url;
+        assert!(
+            q.ends_with("/query/?q=SELECT%20DefaultCurrencyIsoCode%20FROM%20Organization"),
+            "{q}"
+        );
+        assert!(sf().multi_currency_request().url.ends_with("/sobjects/CurrencyType"));
+        let one = br#"{"totalSize":1,"done":true,"records":[{"attributes":{"type":"Organization"},"DefaultCurrencyIsoCode":"BRL"}]}"#;
+        assert_eq!(Salesforce::parse_org_currency(&resp(200, one)).as_deref(), Some("BRL"));
+        // No row, a null field, an error: no currency rather than a guessed one.
+        let none = br#"{"totalSize":0,"done":true,"records":[]}"#;
+        assert_eq!(Salesforce::parse_org_currency(&resp(200, none)), None);
+        let null = br#"{"records":[{"DefaultCurrencyIsoCode":null}]}"#;
+        assert_eq!(Salesforce::parse_org_currency(&resp(200, null)), None);
+        let invalid = br#"[{"message":"No such column 'DefaultCurrencyIsoCode' on entity 'Organization'.","errorCode":"INVALID_FIELD"}]"#;
+        assert_eq!(Salesforce::parse_org_currency(&resp(400, invalid)), None);
+        assert_eq!(
+            Salesforce::parse_org_currency(&resp(401, &golden("salesforce/session-401.json"))),
+            None
+        );
+        // A single-currency org has no CurrencyType: 404 says "one currency".
+        let not_found =
+            br#"[{"errorCode":"NOT_FOUND","message":"The requested resource does not exist"}]"#;
+        assert_eq!(Salesforce::parse_object_info(&resp(404, not_found)), Ok(false));
     }
 
     #[test]

@@ -1001,6 +1001,16 @@ fn soql(state: &Shared, q: &str) -> Response {
             conds.push((f.trim().to_string(), v.trim().trim_matches('\'').replace("\\'", "'")));
         }
     }
+    // Organization: one row, this org (object reference: Organization,
+    // https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_organization.htm).
+    // A single-currency org, so `DefaultCurrencyIsoCode` is its currency and `CurrencyType`
+    // is absent (object reference: CurrencyType, "not available in single-currency
+    // organizations"); USD, as a new Developer Edition org is set up in the US.
+    if obj.eq_ignore_ascii_case("Organization") {
+        let org = json!({"attributes": {"type": "Organization", "url": "/services/data/v62.0/sobjects/Organization/00DRO0000000001AAA"},
+            "Id": "00DRO0000000001AAA", "Name": "crmsync dev", "DefaultCurrencyIsoCode": "USD"});
+        return page_records(state, vec![project(&org, &fields)], 0);
+    }
     if !type_exists(state, obj) {
         return errs(400, "INVALID_TYPE", &format!("sObject type '{obj}' is not supported."));
     }

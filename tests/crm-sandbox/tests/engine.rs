@@ -12,7 +12,7 @@ use crmsync::core::http::{HttpRequest, HttpResponse};
 use crmsync::core::model::{
     Crm, Direction, LocalMinute, Message, MessageKind, RecordKind, RecordRef, Sender, WaIdentity,
 };
-use crmsync::core::outbox::{DocumentWriter, OutboxMessage};
+use crmsync::core::outbox::{DocumentWriter, OutboxMessage, RemoteState};
 use crmsync::core::store::{self, MemoryStore, Storage, Table};
 use crmsync::core::sync::ChatRecord;
 use crmsync::crm::auth::ZohoDc;
@@ -672,6 +672,22 @@ async fn salesforce_notes_then_links_in_two_calls_a_refused_note_and_a_lost_answ
         "one update call"
     );
     each_note_once(&state, "sfbatch", n);
+    // Each confirmed document keeps when it was confirmed (the receipt's "saved" time): the
+    // updated notes this cycle's, the untouched links an earlier one.
+    let (docs, _) =
+        store::all::<(crmsync::core::outbox::DocKey, RemoteState), _>(&store, Table::Docs)
+            .await
+            .unwrap();
+    let times: Vec<Option<u64>> = docs
+        .iter()
+        .filter_map(|(_, (_, st))| match st {
+            RemoteState::Written { at_ms, .. } => Some(*at_ms),
+            RemoteState::Uncertain { .. } => None,
+        })
+        .collect();
+    assert_eq!(times.iter().filter(|t| **t == Some(now)).count(), n, "{times:?}");
+    assert!(times.iter().all(|t| t.is_some_and(|t| t < now) || *t == Some(now)), "{times:?}");
+    assert!(times.len() > n, "links confirmed earlier: {times:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
