@@ -222,7 +222,11 @@ fn states() -> Vec<(&'static str, PanelState)> {
                 saved: vec![],
             },
         ),
-        ("lid_only", PanelState::LidOnly { name: d("Dora") }),
+        ("lid_only", PanelState::LidOnly { name: d("Dora"), suggest: None }),
+        (
+            "lid_suggested",
+            PanelState::LidOnly { name: d("Dora"), suggest: Some("dora@example.com".into()) },
+        ),
         ("capture_blocked", PanelState::CaptureBlocked { reason: d("CSP") }),
         ("excluded", PanelState::Excluded { name: d("Acme buyers") }),
     ]

@@ -10,11 +10,6 @@ pub fn capture_paused_line() -> &'static str {
     "WhatsApp changed its page; crmsync paused this chat so nothing wrong is written."
 }
 
-/// Above the records suggested for a chat without a number.
-pub fn lid_suggestion_line() -> &'static str {
-    "Suggested by the chat's name: link one only if it is this person."
-}
-
 /// What the panel says when the content script could not start its wasm.
 pub fn capture_blocked_line(reason: &str) -> String {
     let reason = reason.trim();
