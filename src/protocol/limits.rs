@@ -125,10 +125,6 @@ pub fn check(request: &Request) -> Result<(), String> {
             }
             Ok(())
         }
-        Request::PanelView { chat, name } => {
-            short("chat key", chat.as_deref().unwrap_or(""), MAX_NAME + 16)?;
-            short("chat name", name.as_deref().unwrap_or(""), MAX_NAME)
-        }
         _ => Ok(()),
     }
 }

@@ -23,8 +23,6 @@ pub enum Request {
         stage: String,
         error: String,
     },
-    /// Overall state for the panel and popup.
-    Status,
     /// Messages the content script captured in the open chat (new, re-rendered or edited).
     Captured {
         identity: WaIdentity,
@@ -75,13 +73,6 @@ pub enum Request {
     Onboarding,
     /// The rep finished the first run (options page only).
     FinishOnboarding,
-    /// The Mini-CRM view for a chat (its `WaIdentity::chat_key`, and the title the page
-    /// shows), answered with a `view::PanelState`.
-    PanelView {
-        chat: Option<String>,
-        #[serde(default)]
-        name: Option<String>,
-    },
     /// Panel actions, answered with `ActionReply`.
     CreateRecord {
         chat: String,
@@ -132,9 +123,6 @@ pub enum Request {
     CaptureStats {
         counters: crate::capture::Counters,
     },
-    /// The titles of chats already captured (the guided backfill skips them). Extension
-    /// pages only: it names every chat.
-    KnownChats,
     /// Of these chat-list titles (the page shows them), the ones not captured yet: what the
     /// content script's guided backfill needs, without learning any other chat's name.
     UnknownChats {
@@ -430,9 +418,12 @@ impl Request {
 }
 
 /// May `sender` make `request`? `tab` is what the worker keeps for the sender's tab.
-/// Content scripts live beside a page we do not control, so they get only what capture
-/// needs; a panel frame gets its own tab's chat and actions on that chat, and only when it
-/// is the frame the content script inserted; the extension's other pages get the rest.
+/// Every sender kind has an allow-list; a request not on it is refused, so a new request
+/// reaches nobody until it is put on the list of the one sender that needs it. Content
+/// scripts live beside a page we do not control, so they get only what capture needs; a
+/// panel frame gets its own tab's chat and actions on that chat, and only when it is the
+/// frame the content script inserted; the extension's other pages (options, popup) get what
+/// they send.
 pub fn authorize(
     request: &Request,
     sender: &Sender,
@@ -442,13 +433,45 @@ pub fn authorize(
     match sender {
         Sender::Foreign => Err("message from an unexpected sender rejected".into()),
         Sender::ExtensionPage => match request {
-            R::PanelRegister { .. }
+            // What the options page (`web::options`, first run in `web::onboard`) and the
+            // popup (`popup_main`: diagnostics and sync now) send.
+            R::Diagnostics
+            | R::SyncNow
+            | R::Export
+            | R::GetSettings
+            | R::SaveSettings { .. }
+            | R::Onboarding
+            | R::FinishOnboarding
+            | R::Connect { .. }
+            | R::OauthConnect { .. }
+            | R::SignIn { .. }
+            | R::SetupCheck { .. }
+            | R::CreateChatObject
+            | R::Disconnect { .. } => Ok(()),
+            // No shipped page sends these two: the end-to-end tests and the demo drive the
+            // worker through them from an extension page (a shorter sync period; messages
+            // of a chat without a WhatsApp tab). Nothing a website or the page can reach.
+            R::SetSyncPeriod { .. } | R::Captured { .. } => Ok(()),
+            R::Hello { .. }
+            | R::ContentError { .. }
+            | R::Relay { .. }
+            | R::CaptureStats { .. }
+            | R::File { .. }
+            | R::PanelRegister { .. }
             | R::ChatOpened { .. }
             | R::OwnNumber { .. }
             | R::BackfillProgress { .. }
             | R::UnknownChats { .. } => Err("for the content script only".into()),
-            R::PanelClaim { .. } | R::PanelSync => Err("for the panel frame only".into()),
-            _ => Ok(()),
+            R::PanelClaim { .. }
+            | R::PanelSync
+            | R::CreateRecord { .. }
+            | R::LinkRecord { .. }
+            | R::Unlink { .. }
+            | R::SearchRecords { .. }
+            | R::ChooseCandidate { .. }
+            | R::BackUpOlder { .. }
+            | R::ExcludeChat { .. }
+            | R::MaskChat { .. } => Err("for the panel frame only".into()),
         },
         Sender::WhatsAppTab { frame, .. } => {
             if *frame != 0 {
@@ -480,7 +503,7 @@ pub fn authorize(
                 R::SetSyncPeriod { .. } => {
                     Err("settings are only available to the extension's pages".into())
                 }
-                // Status, SyncNow, KnownChats, CRM data and actions: not for a content script.
+                // SyncNow, diagnostics, CRM data and actions: not for a content script.
                 _ => Err("not available to the content script".into()),
             }
         }
@@ -580,7 +603,7 @@ mod tests {
             let back: Request = serde_json::from_value(want).expect("parses");
             assert_eq!(&back, r);
         }
-        for r in [Request::Status, Request::Export, Request::SyncNow, Request::KnownChats] {
+        for r in [Request::Diagnostics, Request::Export, Request::SyncNow, Request::PanelSync] {
             assert!(r.for_tab().is_none(), "{r:?} is not a tab's request");
         }
     }
@@ -709,13 +732,10 @@ mod tests {
         tab.open(ident("+5511987654321"));
         for denied in [
             Request::SyncNow,
-            Request::Status,
-            Request::KnownChats,
             Request::Export,
             Request::GetSettings,
             Request::Diagnostics,
             Request::PanelSync,
-            Request::PanelView { chat: None, name: None },
             Request::Unlink { chat: "pn:+5511987654321".into() },
             Request::SearchRecords { query: "ana".into() },
         ] {
@@ -788,13 +808,7 @@ mod tests {
             Some(&tab)
         )
         .is_err());
-        for denied in [
-            Request::Export,
-            Request::GetSettings,
-            Request::KnownChats,
-            Request::PanelView { chat: Some("pn:+1".into()), name: None },
-            Request::Status,
-        ] {
+        for denied in [Request::Export, Request::GetSettings, Request::Diagnostics] {
             assert!(authorize(&denied, &ours, Some(&tab)).is_err(), "{denied:?}");
         }
         // A new page load registers a new nonce: the old frame binding is gone.
@@ -804,20 +818,20 @@ mod tests {
 
     #[test]
     fn foreign_senders_are_rejected() {
-        assert!(authorize(&Request::Status, &Sender::Foreign, None).is_err());
-        assert!(authorize(&Request::Status, &Sender::ExtensionPage, None).is_ok());
-        let view = Request::PanelView { chat: Some("pn:+5511987654321".into()), name: None };
-        assert!(authorize(&view, &wa(), None).is_err());
-        assert!(authorize(&view, &Sender::ExtensionPage, None).is_ok());
-        let r: Request = serde_json::from_str(r#"{"kind":"panel_view","chat":"pn:+1"}"#).unwrap();
-        assert_eq!(r, Request::PanelView { chat: Some("pn:+1".into()), name: None });
+        assert!(authorize(&Request::Diagnostics, &Sender::Foreign, None).is_err());
+        assert!(authorize(&Request::Diagnostics, &Sender::ExtensionPage, None).is_ok());
+        // Requests no page sends any more do not parse: they reach nobody.
+        for gone in [
+            r#"{"kind":"panel_view","chat":"pn:+1"}"#,
+            r#"{"kind":"status"}"#,
+            r#"{"kind":"known_chats"}"#,
+        ] {
+            assert!(serde_json::from_str::<Request>(gone).is_err(), "{gone}");
+        }
         for settings_or_data in [
-            Request::BackUpOlder { chat: "pn:+1".into() },
             Request::GetSettings,
             Request::Diagnostics,
             Request::Disconnect { crm: crate::core::model::Crm::Zoho },
-            Request::ExcludeChat { chat: "pn:+1".into(), excluded: true },
-            Request::MaskChat { chat: "pn:+1".into(), masked: false },
         ] {
             assert!(authorize(&settings_or_data, &wa(), None).is_err(), "{settings_or_data:?}");
             assert!(authorize(&settings_or_data, &Sender::ExtensionPage, None).is_ok());
@@ -830,5 +844,179 @@ mod tests {
         .unwrap();
         assert!(authorize(&connect, &wa(), None).is_err());
         assert!(authorize(&connect, &Sender::ExtensionPage, None).is_ok());
+    }
+
+    /// Every request's name, by an exhaustive match: a new request does not compile until it
+    /// has a name here, and then the allow-list test below fails until it has a row.
+    fn kind_of(r: &Request) -> &'static str {
+        use Request as R;
+        match r {
+            R::Hello { .. } => "hello",
+            R::ContentError { .. } => "content_error",
+            R::Captured { .. } => "captured",
+            R::SyncNow => "sync_now",
+            R::Export => "export",
+            R::SetSyncPeriod { .. } => "set_sync_period",
+            R::Relay { .. } => "relay",
+            R::Connect { .. } => "connect",
+            R::OauthConnect { .. } => "oauth_connect",
+            R::SignIn { .. } => "sign_in",
+            R::SetupCheck { .. } => "setup_check",
+            R::CreateChatObject => "create_chat_object",
+            R::Onboarding => "onboarding",
+            R::FinishOnboarding => "finish_onboarding",
+            R::CreateRecord { .. } => "create_record",
+            R::LinkRecord { .. } => "link_record",
+            R::Unlink { .. } => "unlink",
+            R::SearchRecords { .. } => "search_records",
+            R::ChooseCandidate { .. } => "choose_candidate",
+            R::BackUpOlder { .. } => "back_up_older",
+            R::ExcludeChat { .. } => "exclude_chat",
+            R::MaskChat { .. } => "mask_chat",
+            R::GetSettings => "get_settings",
+            R::SaveSettings { .. } => "save_settings",
+            R::Disconnect { .. } => "disconnect",
+            R::Diagnostics => "diagnostics",
+            R::CaptureStats { .. } => "capture_stats",
+            R::UnknownChats { .. } => "unknown_chats",
+            R::PanelRegister { .. } => "panel_register",
+            R::ChatOpened { .. } => "chat_opened",
+            R::PanelClaim { .. } => "panel_claim",
+            R::PanelSync => "panel_sync",
+            R::BackfillProgress { .. } => "backfill_progress",
+            R::File { .. } => "file",
+            R::OwnNumber { .. } => "own_number",
+        }
+    }
+
+    /// One request of every kind, as its sender would send it (the chat it names is the one
+    /// open in the tab, so only the sender kind decides).
+    fn one_of_each(chat: &str, identity: &WaIdentity) -> Vec<Request> {
+        use crate::core::model::{Crm, RecordKind, RecordRef};
+        use serde_json::json;
+        let record = serde_json::to_value(RecordRef {
+            crm: Crm::Zoho,
+            kind: RecordKind::Contact,
+            id: "1".into(),
+        })
+        .expect("serializes");
+        let v = |x: serde_json::Value| serde_json::from_value::<Request>(x).expect("parses");
+        fn to(x: impl Serialize) -> serde_json::Value {
+            serde_json::to_value(x).expect("serializes")
+        }
+        vec![
+            v(json!({"kind": "hello", "wasm": true})),
+            v(json!({"kind": "content_error", "stage": "wasm", "error": "csp"})),
+            v(json!({"kind": "captured", "identity": identity, "messages": []})),
+            v(json!({"kind": "sync_now"})),
+            v(json!({"kind": "export"})),
+            v(json!({"kind": "set_sync_period", "minutes": 1.0})),
+            v(json!({"kind": "relay", "header": "", "rows": "", "locale": "en"})),
+            v(json!({"kind": "connect", "credentials":
+                {"crm": "leadsquared", "access_key": "a", "secret_key": "b"}})),
+            v(json!({"kind": "oauth_connect", "start": {"crm": "zoho", "client_id": "c"}})),
+            v(json!({"kind": "sign_in", "crm": "zoho"})),
+            v(json!({"kind": "setup_check", "crm": "zoho"})),
+            v(json!({"kind": "create_chat_object"})),
+            v(json!({"kind": "onboarding"})),
+            v(json!({"kind": "finish_onboarding"})),
+            v(
+                json!({"kind": "create_record", "chat": chat, "crm": "zoho", "record_kind": "Contacts",
+                "fields": to(crate::core::view::RecordForm::default())}),
+            ),
+            v(json!({"kind": "link_record", "chat": chat, "record": record})),
+            v(json!({"kind": "unlink", "chat": chat})),
+            v(json!({"kind": "search_records", "query": "ana"})),
+            v(json!({"kind": "choose_candidate", "chat": chat, "record": record})),
+            v(json!({"kind": "back_up_older", "chat": chat})),
+            v(json!({"kind": "exclude_chat", "chat": chat, "excluded": true})),
+            v(json!({"kind": "mask_chat", "chat": chat, "masked": false})),
+            v(json!({"kind": "get_settings"})),
+            v(json!({"kind": "save_settings",
+                "settings": to(crate::core::view::Settings::default())})),
+            v(json!({"kind": "disconnect", "crm": "salesforce"})),
+            v(json!({"kind": "diagnostics"})),
+            v(json!({"kind": "capture_stats",
+                "counters": to(crate::capture::Counters::default())})),
+            v(json!({"kind": "unknown_chats", "titles": ["Ana"]})),
+            v(json!({"kind": "panel_register", "nonce": "n0nce-0123456789abcdef"})),
+            v(json!({"kind": "chat_opened", "identity": identity})),
+            v(json!({"kind": "panel_claim", "nonce": "n0nce-0123456789abcdef"})),
+            v(json!({"kind": "panel_sync"})),
+            v(json!({"kind": "backfill_progress",
+                "progress": to(crate::core::model::BackfillProgress::default())})),
+            v(json!({"kind": "own_number", "phone": "+4915123456789"})),
+            v(json!({"kind": "file", "message_key": "3EB0AA", "index": 0, "name": "a.png",
+                "mime": "image/png", "size": 3, "data_b64": "AAAA", "error": null})),
+        ]
+    }
+
+    #[test]
+    fn each_sender_kind_may_send_exactly_its_allow_list() {
+        // (request, content script, its bound panel frame, options page or popup)
+        const ALLOWED: &[(&str, bool, bool, bool)] = &[
+            ("hello", true, false, false),
+            ("content_error", true, false, false),
+            ("relay", true, false, false),
+            ("capture_stats", true, false, false),
+            ("own_number", true, false, false),
+            ("unknown_chats", true, false, false),
+            ("panel_register", true, false, false),
+            ("backfill_progress", true, false, false),
+            ("file", true, false, false),
+            // The content script reports its tab's chat; the panel relays it when wasm
+            // cannot run in the page (strict CSP); extension pages: see `authorize`.
+            ("chat_opened", true, true, false),
+            ("captured", true, true, true),
+            ("panel_claim", false, true, false),
+            ("panel_sync", false, true, false),
+            ("search_records", false, true, false),
+            ("create_record", false, true, false),
+            ("link_record", false, true, false),
+            ("unlink", false, true, false),
+            ("choose_candidate", false, true, false),
+            ("back_up_older", false, true, false),
+            ("exclude_chat", false, true, false),
+            ("mask_chat", false, true, false),
+            ("sync_now", false, true, true),
+            ("export", false, false, true),
+            ("set_sync_period", false, false, true),
+            ("connect", false, false, true),
+            ("oauth_connect", false, false, true),
+            ("sign_in", false, false, true),
+            ("setup_check", false, false, true),
+            ("create_chat_object", false, false, true),
+            ("onboarding", false, false, true),
+            ("finish_onboarding", false, false, true),
+            ("get_settings", false, false, true),
+            ("save_settings", false, false, true),
+            ("disconnect", false, false, true),
+            ("diagnostics", false, false, true),
+        ];
+        let identity = ident("+5511987654321");
+        let chat = identity.chat_key();
+        let mut tab = TabRecord::register("n0nce-0123456789abcdef");
+        tab.open(identity.clone());
+        tab.claim(4, "n0nce-0123456789abcdef").expect("claims");
+        let panel = Sender::PanelFrame { tab: 7, frame: 4 };
+        let every = one_of_each(&chat, &identity);
+        let mut names: Vec<&str> = every.iter().map(kind_of).collect();
+        let mut rows: Vec<&str> = ALLOWED.iter().map(|r| r.0).collect();
+        names.sort_unstable();
+        rows.sort_unstable();
+        assert_eq!(names, rows, "one request of every kind, one row for each");
+        for r in &every {
+            let name = kind_of(r);
+            let &(_, content, panel_frame, page) =
+                ALLOWED.iter().find(|row| row.0 == name).expect("a row");
+            let ok = |s: &Sender| authorize(r, s, Some(&tab)).is_ok();
+            assert_eq!(ok(&wa()), content, "{name} from the content script");
+            assert_eq!(ok(&panel), panel_frame, "{name} from the panel frame");
+            assert_eq!(ok(&Sender::ExtensionPage), page, "{name} from an extension page");
+            assert!(!ok(&Sender::Foreign), "{name} from a foreign sender");
+            // The serialized name is the one the match gives (the table speaks the wire's).
+            let wire = serde_json::to_value(r).expect("serializes");
+            assert_eq!(wire["kind"], name);
+        }
     }
 }

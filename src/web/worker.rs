@@ -450,15 +450,6 @@ struct CapturedAck {
     updated: usize,
 }
 
-#[derive(Serialize)]
-struct StatusReply {
-    ok: bool,
-    product: String,
-    pending: usize,
-    state: SyncState,
-    parked: Vec<Parked>,
-}
-
 pub(crate) fn sender_of(sender: &JsValue) -> Sender {
     let get = |k: &str| js_sys::Reflect::get(sender, &k.into()).ok().and_then(|v| v.as_string());
     let tab = js_sys::Reflect::get(sender, &"tab".into())
@@ -888,17 +879,14 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
     protocol::authorize(&request, &from, tab.as_ref()).map_err(js_err)?;
     let changes = !matches!(
         request,
-        Request::PanelView { .. }
-            | Request::PanelSync
+        Request::PanelSync
             | Request::PanelClaim { .. }
             | Request::PanelRegister { .. }
             | Request::BackfillProgress { .. }
             | Request::UnknownChats { .. }
-            | Request::Status
             | Request::Export
             | Request::Diagnostics
             | Request::GetSettings
-            | Request::KnownChats
             | Request::Hello { .. }
             | Request::CaptureStats { .. }
             | Request::SearchRecords { .. }
@@ -1022,10 +1010,6 @@ async fn handle(
             store.set_meta(&meta::CONTENT_ERROR, &format!("{stage}: {error}")).await?;
 
             to_js(&Ack { ok: true, product: status::product_line() })
-        }
-        Request::PanelView { chat, name } => {
-            let store = Store::open().await?;
-            to_js(&panel_view(&store, chat.as_deref(), name.as_deref()).await?)
         }
         Request::CreateRecord { chat, crm, record_kind, fields } => {
             to_js(&create_record(chat, crm, &record_kind, fields).await?)
@@ -1191,30 +1175,10 @@ async fn handle(
             }
             to_js(&ActionReply::ok())
         }
-        Request::KnownChats => {
-            let store = Store::open().await?;
-            let names: Vec<String> = store
-                .all::<ChatRecord>(Table::Chats)
-                .await?
-                .into_iter()
-                .map(|(_, c)| c.identity.name)
-                .collect();
-            to_js(&names)
-        }
         Request::CaptureStats { counters } => {
             let store = Store::open().await?;
             store.set_meta(&meta::capture_counters(), &counters).await?;
             to_js(&ActionReply::ok())
-        }
-        Request::Status => {
-            let store = Store::open().await?;
-            to_js(&StatusReply {
-                ok: true,
-                product: status::product_line(),
-                pending: store.all_raw(Table::Pending).await?.len(),
-                state: store.meta(&meta::STATE).await?.unwrap_or_default(),
-                parked: store.meta(&meta::PARKED).await?.unwrap_or_default(),
-            })
         }
         Request::Captured { identity, messages } => {
             let store = Store::open().await?;

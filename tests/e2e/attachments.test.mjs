@@ -43,7 +43,7 @@ test('a photo reaches Zoho as an attachment of the contact, once, even when the 
   await sandbox.faults([{ crm: 'zoho', method: 'POST', path_prefix: `/crm/v8/Contacts/${ANA}/Attachments`, count: 1, kind: { type: 'drop_after_commit' } }]);
   const mine = (l) => l.zoho.attachments.filter((a) => a.Parent_Id.id === ANA && /^waf-[0-9a-f]{16}_image-.*\.png$/.test(a.File_Name));
   // The lost answer leaves the upload uncertain; the next cycle finds it instead of uploading again.
-  await until(async () => { await send({ kind: 'sync_now' }); const l = await sandbox.ledger(); return mine(l).length > 0 && (await send({ kind: 'status' })).pending === 0; },
+  await until(async () => { await send({ kind: 'sync_now' }); const l = await sandbox.ledger(); return mine(l).length > 0 && (await send({ kind: 'diagnostics' })).pending === 0; },
     { what: 'attachment uploaded and confirmed', timeout: 120000, interval: 1000 });
   await send({ kind: 'sync_now' });
   const files = mine(await sandbox.ledger());
@@ -70,7 +70,7 @@ test('a photo reaches Salesforce as a ContentVersion published to the day\'s cha
   // Published to the day's WhatsApp_Chat__c record of Liam's chat.
   const chatIds = async () => (await sandbox.ledger()).salesforce.WhatsApp_Chat__c.filter((c) => c.Contact__c === LIAM && c.Transcript__c.includes('Site photo')).map((c) => c.Id);
   const of = async () => { const ids = await chatIds(); return (await sandbox.ledger()).salesforce.ContentVersion.filter((v) => ids.includes(v.FirstPublishLocationId)); };
-  await until(async () => { await send({ kind: 'sync_now' }); return (await of()).length > 0 && (await send({ kind: 'status' })).pending === 0; },
+  await until(async () => { await send({ kind: 'sync_now' }); return (await of()).length > 0 && (await send({ kind: 'diagnostics' })).pending === 0; },
     { what: 'ContentVersion uploaded', timeout: 120000, interval: 1000 });
   await send({ kind: 'sync_now' });
   const versions = await of();

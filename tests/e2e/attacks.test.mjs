@@ -140,10 +140,16 @@ test('6. files for messages that do not exist, or too large, are refused and not
 });
 
 test('7. the content script may not sync, read status or chat names, or capture for another chat', async () => {
-  for (const kind of ['sync_now', 'status', 'known_chats', 'export', 'get_settings', 'diagnostics']) {
+  for (const kind of ['sync_now', 'export', 'get_settings', 'diagnostics']) {
     const r = await fromContent({ kind });
     assert.equal(r.ok, false, kind);
     assert.match(r.error, /not available to the content script|only available to the extension's pages/, kind);
+  }
+  // The status and the names of all chats are no request at all any more (no page needs them).
+  for (const kind of ['status', 'known_chats']) {
+    const r = await fromContent({ kind });
+    assert.equal(r.ok, false, kind);
+    assert.match(r.error, new RegExp(`bad request: .*unknown variant \`${kind}\``), kind);
   }
   const other = await fromContent({ kind: 'captured', identity: { phone: '+14155552671', lid: null, name: 'Liam Carter', is_group: false }, messages: [] });
   assert.equal(other.ok, false);
@@ -156,24 +162,35 @@ test('7. the content script may not sync, read status or chat names, or capture 
   assert.equal((await fromContent({ kind: 'unknown_chats', titles: ['Ana Souza', 'Nobody Yet'] })).join(), 'Nobody Yet');
 });
 
-test('any chat\'s panel view is for the extension\'s own pages: not the content script, a page-made frame or the panel', async () => {
+test('no sender gets another chat\'s view or acts on it: the panel gets its own tab\'s chat only', async () => {
   const LIAM = 'pn:+14155552671';
+  // The old any-chat view request is gone: refused from every sender, the extension's pages too.
   const asked = { kind: 'panel_view', chat: LIAM, name: 'Liam Carter' };
-  const c = await fromContent(asked);
-  assert.equal(c.ok, false);
-  assert.match(c.error, /not available to the content script/);
   const decoy = await pageMadeFrame(`chat=${encodeURIComponent(LIAM)}`);
-  const d = await decoy.evaluate((m) => chrome.runtime.sendMessage(m), asked);
-  assert.equal(d.ok, false);
-  assert.match(d.error, /not inserted by crmsync/);
-  // The real panel frame gets its own tab's chat (panel_sync), never another chat's view.
-  const p = await frame.evaluate((m) => chrome.runtime.sendMessage(m), asked);
+  const answers = {
+    content: await fromContent(asked),
+    decoy: await decoy.evaluate((m) => chrome.runtime.sendMessage(m), asked),
+    panel: await frame.evaluate((m) => chrome.runtime.sendMessage(m), asked),
+    popup: await send(asked),
+  };
+  for (const [who, r] of Object.entries(answers)) {
+    assert.equal(r.ok, false, who);
+    assert.match(r.error, /bad request: .*unknown variant `panel_view`/, who);
+  }
+  // An action naming another chat is refused to the real panel and to the extension's pages.
+  const other = { kind: 'exclude_chat', chat: LIAM, excluded: true };
+  const p = await frame.evaluate((m) => chrome.runtime.sendMessage(m), other);
   assert.equal(p.ok, false);
-  assert.match(p.error, /not available to the panel/);
-  assert.equal((await frame.evaluate((m) => chrome.runtime.sendMessage(m), { ...asked, chat: ANA })).ok, false, 'not even its own chat by name');
-  // The popup (an extension page, not web-accessible) may.
-  const v = await send(asked);
-  assert.ok(v.view, JSON.stringify(v));
+  assert.match(p.error, /names another chat/);
+  const e = await send(other);
+  assert.equal(e.ok, false);
+  assert.match(e.error, /for the panel frame only/);
+  // What the real panel gets is its own tab's chat, as the worker knows it.
+  const synced = await frame.evaluate(() => chrome.runtime.sendMessage({ kind: 'panel_sync' }));
+  assert.equal(synced.chat_key, ANA);
+  assert.equal(synced.state.card?.name, 'Ana Souza', JSON.stringify(synced.state));
+  const liam = (await send({ kind: 'export' })).chats.find((c) => c.identity.phone === '+14155552671');
+  assert.ok(!liam || !liam.excluded, 'Liam was not excluded');
   await wa.evaluate(() => document.querySelectorAll('iframe[id^="decoy-"]').forEach((f) => f.remove()));
 });
 
@@ -185,6 +202,43 @@ test('8. hosts are checked on parsed URLs: phished login hosts never get the sec
     assert.match(r.error, /not a Salesforce login host|user name or password|without a path/, login_host);
   }
   assert.equal((await sandbox.ledger()).requests.length, before, 'no request was sent');
+});
+
+test('8. hosts the CRMs\' answers name are checked too: a foreign API host never gets a token or the keys', async () => {
+  // The sandbox's sign-in answers name the host the client calls next (config, test only);
+  // attacker.example resolves to the sandbox, so any request that went there is in the ledger.
+  const config = async (c) => {
+    const r = await sandbox.fetch('www.zohoapis.com', '/__sandbox/config', { method: 'POST', body: JSON.stringify(c) });
+    assert.equal(r.status, 200, r.body);
+  };
+  const cases = [
+    ['zoho_api_domain', 'https://www.zohoapis.com.attacker.example', CREDS[0], /unexpected API host: www\.zohoapis\.com\.attacker\.example is not a Zoho CRM API host/],
+    // Another CRM's host passes the worker's every-request allow-list: only this check stops it.
+    ['zoho_api_domain', 'https://api-us11.leadsquared.com', CREDS[0], /unexpected API host: api-us11\.leadsquared\.com is not a Zoho CRM API host/],
+    ['salesforce_instance_url', 'https://crmsync-dev.my.salesforce.com.attacker.example', CREDS[1], /unexpected API host: crmsync-dev\.my\.salesforce\.com\.attacker\.example is not a Salesforce instance host/],
+    ['salesforce_instance_url', 'https://www.zohoapis.eu', CREDS[1], /unexpected API host: www\.zohoapis\.eu is not a Salesforce instance host/],
+    ['lsq_api_host', 'x.leadsquared.com.attacker.example', CREDS[2], /unexpected region host: x\.leadsquared\.com\.attacker\.example is not a LeadSquared host/],
+    ['lsq_api_host', 'attacker.example/.leadsquared.com', CREDS[2], /unexpected region host: a host name only, without a path/],
+    ['lsq_api_host', 'www.zohoapis.com.cn', CREDS[2], /unexpected region host: www\.zohoapis\.com\.cn is not a LeadSquared host/],
+  ];
+  try {
+    for (const [key, host, credentials, reason] of cases) {
+      await config({ [key]: host });
+      const before = (await sandbox.ledger()).requests.length;
+      const r = await send({ kind: 'connect', credentials });
+      assert.equal(r.ok, false, `${key} ${host}`);
+      assert.match(r.error, reason, `${key} ${host}`);
+      const offered = new URL(host.includes('://') ? host : `https://${host}`).hostname;
+      const after = (await sandbox.ledger()).requests.slice(before);
+      assert.ok(after.some((q) => q.path.includes('/token') || q.path.includes('UserByAccessKey')), `the sign-in answer was asked for: ${JSON.stringify(after)}`);
+      assert.deepEqual(after.filter((q) => q.host === offered || q.host.endsWith('attacker.example')), [], `nothing sent to ${offered}`);
+      await config({ [key]: null });
+    }
+  } finally {
+    await config({ zoho_api_domain: null, salesforce_instance_url: null, lsq_api_host: null });
+  }
+  // The working connections were left alone.
+  assert.deepEqual((await send({ kind: 'diagnostics' })).connected.sort(), ['leadsquared', 'salesforce', 'zoho']);
 });
 
 test('5. quota drain: 20 rewritten headers cause a bounded number of CRM lookups', async (t) => {
@@ -243,7 +297,7 @@ test('what the worker keeps per tab goes when the tab closes, or at its next sta
   });
   assert.equal((await tabKeys()).length, 4);
   await stopServiceWorkers(browser.ctx, ext, browser.extensionId);
-  assert.equal((await send({ kind: 'status' })).ok !== false, true, 'the worker answers after its start');
+  assert.equal((await send({ kind: 'diagnostics' })).ok !== false, true, 'the worker answers after its start');
   assert.deepEqual((await tabKeys()).sort(), [...first].sort(), 'only the open tab keeps records');
   // The open tab's panel is still served: its binding was kept.
   const synced = await frame.evaluate(() => chrome.runtime.sendMessage({ kind: 'panel_sync' }));

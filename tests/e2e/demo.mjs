@@ -135,7 +135,7 @@ if (headless) {
   await page.screenshot({ path: join(out, '10-whatsapp-panel-collapsed.png') });
   await frame.click('#collapse');
   const report = await send({ kind: 'sync_now' });
-  const status = await send({ kind: 'status' });
+  const status = await send({ kind: 'diagnostics' });
   const ledger = await sandbox.ledger();
   writeFileSync(join(out, 'ledger.json'), JSON.stringify(ledger, null, 2));
   writeFileSync(join(out, 'export.json'), JSON.stringify(await send({ kind: 'export' }), null, 2));

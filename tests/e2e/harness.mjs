@@ -98,7 +98,10 @@ export function hostRules(port) {
     'accounts.zohocloud.ca', 'accounts.zoho.sa', 'accounts.zoho.uk', 'accounts.zoho.com.cn',
     'crm.zoho.com', 'crm.zoho.eu', 'crm.zoho.in', 'crm.zoho.com.au', 'crm.zoho.jp', 'crm.zohocloud.ca',
     'crm.zoho.sa', 'crm.zoho.uk', 'crm.zoho.com.cn',
-    '*.salesforce.com', '*.force.com', '*.leadsquared.com'];
+    '*.salesforce.com', '*.force.com', '*.leadsquared.com',
+    // A foreign host (RFC 2606 name) the attack tests offer as a CRM host: resolved to the
+    // sandbox, so a request that reached it would show in the ledger instead of failing.
+    'attacker.example', '*.attacker.example'];
   return [...hosts.map((h) => `MAP ${h} 127.0.0.1:${port}`), 'MAP * ~NOTFOUND'].join(', ');
 }
 

@@ -33,7 +33,7 @@ test('captured messages are stored once, edits re-pend, and the store survives a
   assert.deepEqual(r, { ok: true, added: 0, updated: 1 }, 'edited row updates');
 
   await stopServiceWorkers(browser.ctx, page, browser.extensionId);
-  const status = await until(() => send(page, { kind: 'status' }), { what: 'status after restart' });
+  const status = await until(() => send(page, { kind: 'diagnostics' }), { what: 'status after restart' });
   assert.equal(status.pending, 2);
 
   const exp = await send(page, { kind: 'export' });

@@ -37,7 +37,7 @@ async function drain(rounds = 12) {
   let status;
   for (let i = 0; i < rounds; i++) {
     await send({ kind: 'sync_now' }).catch(() => {});
-    status = await until(() => send({ kind: 'status' }), { what: 'status' });
+    status = await until(() => send({ kind: 'diagnostics' }), { what: 'status' });
     if (status.pending === 0 && !status.state.syncing) return status;
     // A CRM rate limit (LeadSquared allows 25 calls in 5 s; lookups of earlier tests count)
     // pauses that CRM's writes: wait it out rather than spend the rounds.
@@ -58,7 +58,7 @@ test('a Deals list the API user cannot read: the contact note still lands and th
     const ana = await waOpen('ana');
     const text = `deals list ${mode} check`;
     await ana.evaluate((x) => window.fakeWA.send(x), text);
-    await until(async () => (await send({ kind: 'status' })).pending >= 1, { what: 'captured' });
+    await until(async () => (await send({ kind: 'diagnostics' })).pending >= 1, { what: 'captured' });
     const status = await drain();
     assert.equal(status.pending, 0, `${mode}: ${JSON.stringify(status)}`);
     const led = await sandbox.ledger();
@@ -76,7 +76,7 @@ test('a lost answer to the first POST /Notes: the contact and each of its 5 deal
   const ana = await waOpen('ana');
   const text = 'lost-first-answer check for Ana';
   await ana.evaluate((x) => window.fakeWA.send(x), text);
-  await until(async () => (await send({ kind: 'status' })).pending >= 1, { what: 'captured' });
+  await until(async () => (await send({ kind: 'diagnostics' })).pending >= 1, { what: 'captured' });
   await faults([{ crm: 'zoho', method: 'POST', path_prefix: '/crm/v8/Notes', kind: { type: 'drop_after_commit' } }]);
   const status = await drain();
   assert.equal(status.pending, 0, JSON.stringify(status));
@@ -96,7 +96,7 @@ test('a stock Salesforce org: a completed Task and a ContentNote on the contact,
   const liam = await waOpen('us');
   const text = 'stock org: plan details attached';
   await liam.evaluate((x) => window.fakeWA.send(x), text);
-  await until(async () => (await send({ kind: 'status' })).pending >= 1, { what: 'captured' });
+  await until(async () => (await send({ kind: 'diagnostics' })).pending >= 1, { what: 'captured' });
   const status = await drain();
   assert.equal(status.pending, 0, JSON.stringify(status));
   const led = await sandbox.ledger();
@@ -120,13 +120,13 @@ test('LeadSquared: the activity type is looked up once, a lost bulk answer is re
   const priya = await waOpen('priya');
   const first = 'lsq lost-answer first line';
   await priya.evaluate((x) => window.fakeWA.send(x), first);
-  await until(async () => (await send({ kind: 'status' })).pending >= 1, { what: 'captured' });
+  await until(async () => (await send({ kind: 'diagnostics' })).pending >= 1, { what: 'captured' });
   await faults([{ crm: 'leadsquared', method: 'POST', path_prefix: '/v2/ProspectActivity.svc/Bulk', kind: { type: 'drop_after_commit' } }]);
   let status = await drain();
   assert.equal(status.pending, 0, JSON.stringify(status));
   const second = 'lsq growing day second line';
   await priya.evaluate((x) => window.fakeWA.send(x), second);
-  await until(async () => (await send({ kind: 'status' })).pending >= 1, { what: 'captured again' });
+  await until(async () => (await send({ kind: 'diagnostics' })).pending >= 1, { what: 'captured again' });
   status = await drain();
   assert.equal(status.pending, 0, JSON.stringify(status));
   const led = await sandbox.ledger();
@@ -193,7 +193,7 @@ test('an admin creates the WhatsApp Chat object from the options page; a user wi
   const liam = await waOpen('us');
   const text = 'after the object was created';
   await liam.evaluate((x) => window.fakeWA.send(x), text);
-  await until(async () => (await send({ kind: 'status' })).pending >= 1, { what: 'captured' });
+  await until(async () => (await send({ kind: 'diagnostics' })).pending >= 1, { what: 'captured' });
   const status = await drain();
   assert.equal(status.pending, 0, JSON.stringify(status));
   const led = await sandbox.ledger();

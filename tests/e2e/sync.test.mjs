@@ -38,7 +38,7 @@ async function waOpen(chat) {
 const zohoNotesOf = (led, id) => led.zoho.notes.filter((n) => n.parent_id === id);
 
 test('messages typed in WhatsApp reach all three CRMs after one (shortened) cycle', async () => {
-  assert.deepEqual(await send({ kind: 'set_sync_period', minutes: 0.5 }), { ok: true, product: (await send({ kind: 'status' })).product });
+  assert.deepEqual(await send({ kind: 'set_sync_period', minutes: 0.5 }), { ok: true, product: (await send({ kind: 'diagnostics' })).product });
   const ana = await waOpen('ana');
   await ana.evaluate(() => window.fakeWA.send('Proposta enviada hoje'));
   const liam = await waOpen('us');
@@ -71,7 +71,7 @@ test('messages typed in WhatsApp reach all three CRMs after one (shortened) cycl
   assert.ok(!note.Content.includes('\n'));
   // LeadSquared: the activity on the lead and on its opportunity.
   assert.ok(led.leadsquared.activities.some((a) => a.RelatedOpportunityId && a.ActivityNote.includes('Namaste Priya')));
-  const status = await until(async () => { const s = await send({ kind: 'status' }); return s.state.last_finished_ms && s; }, { what: 'status' });
+  const status = await until(async () => { const s = await send({ kind: 'diagnostics' }); return s.state.last_finished_ms && s; }, { what: 'status' });
   assert.equal(status.parked.length, 0, JSON.stringify(status.parked));
   // Last sync per contact/lead, and per chat.
   const exp = await until(async () => { const e = await send({ kind: 'export' }); return e.record_synced[`leadsquared:lead:${PRIYA}`] && e; }, { what: 'record sync times' });
@@ -92,7 +92,7 @@ test('faults and worker kills during sync: every captured message lands exactly 
   const liam = await waOpen('us');
   const sfText = 'fault-run for Salesforce';
   await liam.evaluate((x) => window.fakeWA.send(x), sfText);
-  await until(async () => (await send({ kind: 'status' })).pending >= 7, { what: 'captured' });
+  await until(async () => (await send({ kind: 'diagnostics' })).pending >= 7, { what: 'captured' });
   await sandbox.fetch('www.zohoapis.com', '/__sandbox/faults', { method: 'POST', body: JSON.stringify({ faults: [
     { crm: 'zoho', method: 'PUT', path_prefix: '/crm/v8/Notes', kind: { type: 'drop_after_commit' } },
     { crm: 'zoho', method: 'PUT', path_prefix: '/crm/v8/Notes', kind: { type: 'status', status: 429, retry_after: 1 } },
@@ -109,7 +109,7 @@ test('faults and worker kills during sync: every captured message lands exactly 
       await stopServiceWorkers(browser.ctx, ext, browser.extensionId).catch(() => {});
     }
     await p;
-    status = await until(() => send({ kind: 'status' }), { what: 'status after round' });
+    status = await until(() => send({ kind: 'diagnostics' }), { what: 'status after round' });
     if (process.env.SYNC_DEBUG) console.log(JSON.stringify(status));
     if (status.pending === 0 && !status.state.syncing) break;
     await new Promise((r) => setTimeout(r, 1200));
@@ -149,7 +149,7 @@ test('the first backup sends exactly the past 3 days', async () => {
   await ana.evaluate((x) => window.fakeWA.prependOlder(3, { day: x }), day);
   await until(async () => (await send({ kind: 'export' })).messages.some((m) => m.message.text === 'older 2'), { what: 'old rows captured' });
   await send({ kind: 'sync_now' });
-  await until(async () => (await send({ kind: 'status' })).pending === 0, { what: 'queue drained' });
+  await until(async () => (await send({ kind: 'diagnostics' })).pending === 0, { what: 'queue drained' });
   const led = await sandbox.ledger();
   const all = JSON.stringify(led.zoho.notes);
   assert.ok(!all.includes('older 0') && !all.includes('older 2'), 'messages before the window are never sent');

@@ -45,7 +45,7 @@ test('messages older than the window are not waiting; the rep backs them up per 
   const olds = await until(async () => { const m = await exported((x) => x.message.text.startsWith('older ')); return m.length === 3 && m; }, { what: 'old rows stored' });
   assert.deepEqual(olds.map((m) => m.state), ['older', 'older', 'older'], 'the export says each one is older than the window');
   await send({ kind: 'sync_now' });
-  assert.equal((await send({ kind: 'status' })).pending, 0, 'the popup counts only what will be sent');
+  assert.equal((await send({ kind: 'diagnostics' })).pending, 0, 'the popup counts only what will be sent');
   // The panel: how many, from which day, and the choice; the sync line does not count them.
   // The panel re-renders once the worker says the sync changed something.
   const line = await until(async () => {
@@ -60,14 +60,14 @@ test('messages older than the window are not waiting; the rep backs them up per 
   await frame.waitForSelector('#confirm-yes');
   assert.match(await frame.textContent('#confirm-text'), /^Back up the 3 older messages of Ana Souza .*to the CRM\?$/);
   await frame.click('#confirm-yes');
-  await until(async () => (await send({ kind: 'status' })).pending === 3, { what: 'older messages queued' });
+  await until(async () => (await send({ kind: 'diagnostics' })).pending === 3, { what: 'older messages queued' });
   await until(async () => !(await frame.$('#older')), { what: 'notice gone' });
   await send({ kind: 'sync_now' });
   led = await until(async () => { const l = await sandbox.ledger(); return l.zoho.notes.some((n) => n.parent_id === ANA && n.content.includes('older 2')) && l; }, { what: 'older messages in Zoho' });
   const note = led.zoho.notes.find((n) => n.parent_id === ANA && n.content.includes('older 0'));
   assert.ok(note.title.includes(dayKey(old)), note.title);
   assert.deepEqual((await exported((x) => x.message.text.startsWith('older '))).map((m) => m.state), ['synced', 'synced', 'synced']);
-  assert.equal((await send({ kind: 'status' })).pending, 0);
+  assert.equal((await send({ kind: 'diagnostics' })).pending, 0);
   await ana.close();
 });
 

@@ -198,7 +198,7 @@ test(`soak: ${SCHEDULES} fault schedules with worker kills lose and duplicate no
   let status;
   for (let end = Date.now() + 180_000; Date.now() < end;) {
     await send({ kind: 'sync_now' }).catch(() => {});
-    status = await until(() => send({ kind: 'status' }), { what: 'status' });
+    status = await until(() => send({ kind: 'diagnostics' }), { what: 'status' });
     if (status.pending === 0 && !status.state.syncing) break;
     await sleep(1000);
   }

@@ -60,17 +60,18 @@ pub fn parse_discovery(resp: &HttpResponse) -> Result<(String, String), Failure>
     let urls = v.get("LSQCommonServiceURLs").ok_or_else(|| Failure::Rejected {
         reason: "no LSQCommonServiceURLs in the user answer".into(),
     })?;
+    // The keys go to the host named here: checked on the parsed URL (a string suffix test
+    // would take `x.leadsquared.com.attacker.example/` or `attacker.example/.leadsquared.com`),
+    // and the refusal names the host so the rep can report it.
     let host = |k: &str| {
-        str_of(urls, k).map(|h| h.trim_start_matches("https://").trim_end_matches('/').to_string())
+        let named = str_of(urls, k).ok_or_else(|| Failure::Rejected {
+            reason: format!("no LSQCommonServiceURLs.{k} in the user answer"),
+        })?;
+        crate::crm::hosts::leadsquared_host(&named).map_err(|why| Failure::Rejected {
+            reason: format!("the user answer names an unexpected region host: {why}"),
+        })
     };
-    match (host("api"), host("app")) {
-        (Some(api), Some(app))
-            if api.ends_with(".leadsquared.com") && app.ends_with(".leadsquared.com") =>
-        {
-            Ok((api, app))
-        }
-        _ => Err(Failure::Rejected { reason: "unexpected LeadSquared region hosts".into() }),
-    }
+    Ok((host("api")?, host("app")?))
 }
 
 /// Whole-request failure. LeadSquared may answer errors with HTTP 200 and `Status: Error`.
@@ -565,11 +566,30 @@ mod tests {
             ("api-in21.leadsquared.com".into(), "in21.leadsquared.com".into())
         );
         assert_eq!(parse_discovery(&resp(401, b"")), Err(Failure::ReconnectNeeded));
-        assert!(parse_discovery(&resp(
-            200,
-            br#"{"LSQCommonServiceURLs":{"api":"evil.example","app":"x.leadsquared.com"}}"#
-        ))
-        .is_err());
+        for (api, why) in [
+            ("evil.example", "evil.example is not a LeadSquared host"),
+            (
+                "x.leadsquared.com.attacker.example",
+                "x.leadsquared.com.attacker.example is not a LeadSquared host",
+            ),
+            ("attacker.example/.leadsquared.com", "a host name only, without a path"),
+        ] {
+            let answer = serde_json::json!({"LSQCommonServiceURLs": {"api": api, "app": "in21.leadsquared.com"}});
+            assert_eq!(
+                parse_discovery(&resp(200, answer.to_string().as_bytes())),
+                Err(Failure::Rejected {
+                    reason: format!("the user answer names an unexpected region host: {why}")
+                }),
+                "{api}"
+            );
+        }
+        assert_eq!(
+            parse_discovery(&resp(
+                200,
+                br#"{"LSQCommonServiceURLs":{"api":"https://api-us11.leadsquared.com/","app":"us11.leadsquared.com"}}"#
+            )),
+            Ok(("api-us11.leadsquared.com".into(), "us11.leadsquared.com".into()))
+        );
     }
 
     #[test]

@@ -31,11 +31,12 @@ pub fn handle(state: &Shared, r: &Req) -> Response {
     let path = r.path.trim_start_matches("/v2/");
     if path == "Authentication.svc/UserByAccessKey.Get" {
         // Works on any regional host: how clients discover theirs.
+        let api = state.config().lsq_api_host.unwrap_or_else(|| LSQ_API_HOST.into());
         return json_resp(
             200,
             json!({"Id": "a1b2c3d4-0000-4000-8000-000000000001", "FirstName": "Rita", "LastName": "Rep", "EmailAddress": "rita@crmsync.example",
             "Role": state.config().lsq_role, "OrgId": "54321", "OrgShortCode": "crmsyncdemo", "TimeZone": "Asia/Kolkata", "DefaultCountryCode": "+91",
-            "LSQCommonServiceURLs": {"api": LSQ_API_HOST, "app": LSQ_API_HOST.trim_start_matches("api-")}}),
+            "LSQCommonServiceURLs": {"api": api, "app": LSQ_API_HOST.trim_start_matches("api-")}}),
         );
     }
     if r.host != LSQ_API_HOST {

@@ -132,6 +132,16 @@ pub struct Config {
     /// The org's `Lead_Source` picklist (the values a stock org ships with have no WhatsApp;
     /// `"zoho_lead_sources": [...]` replaces them, e.g. with one an admin added).
     pub zoho_lead_sources: Vec<String>,
+    /// The hosts the sign-in answers name, which the client then calls. None (the default):
+    /// the real ones. Tests set foreign ones to check the client refuses them: Zoho's token
+    /// answer carries `api_domain` ("use it for all API calls",
+    /// https://www.zoho.com/accounts/protocol/oauth/web-apps/access-token-expiry.html),
+    /// Salesforce's `instance_url` (https://developer.salesforce.com/docs/atlas.en-us.222.0.api_rest.meta/api/intro_understanding_refresh_token_oauth.htm),
+    /// LeadSquared's `UserByAccessKey.Get` the region's `LSQCommonServiceURLs.api`
+    /// (https://apidocs.leadsquared.com/user-authentication/).
+    pub zoho_api_domain: Option<String>,
+    pub salesforce_instance_url: Option<String>,
+    pub lsq_api_host: Option<String>,
 }
 
 impl Default for Config {
@@ -172,6 +182,9 @@ impl Default for Config {
             .iter()
             .map(|s| s.to_string())
             .collect(),
+            zoho_api_domain: None,
+            salesforce_instance_url: None,
+            lsq_api_host: None,
         }
     }
 }
@@ -532,6 +545,16 @@ fn sandbox_api(state: &Shared, r: &Req) -> Option<Response> {
                         c.zoho_user_dc = x.as_str().map(str::to_string);
                     }
                     let c = &mut *c;
+                    // A string names the host; null gives the real one back.
+                    for (key, field) in [
+                        ("zoho_api_domain", &mut c.zoho_api_domain),
+                        ("salesforce_instance_url", &mut c.salesforce_instance_url),
+                        ("lsq_api_host", &mut c.lsq_api_host),
+                    ] {
+                        if let Some(x) = v.get(key) {
+                            *field = x.as_str().map(str::to_string);
+                        }
+                    }
                     for (key, field) in [
                         ("zoho_user", &mut c.zoho_user),
                         ("salesforce_user", &mut c.salesforce_user),

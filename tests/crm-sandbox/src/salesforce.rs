@@ -219,7 +219,11 @@ fn oauth(state: &Shared, r: &Req) -> Response {
                 &at,
                 Some(state.config().salesforce_token_ttl_ms),
             );
-            let mut body = json!({"access_token": at, "instance_url": format!("https://{SF_INSTANCE}"), "id": "https://login.salesforce.com/id/00DRO0000000001/005RO000000abcd",
+            let instance_url = state
+                .config()
+                .salesforce_instance_url
+                .unwrap_or_else(|| format!("https://{SF_INSTANCE}"));
+            let mut body = json!({"access_token": at, "instance_url": instance_url, "id": "https://login.salesforce.com/id/00DRO0000000001/005RO000000abcd",
                 "token_type": "Bearer", "issued_at": crate::db::now_ms().to_string(), "signature": "c2FuZGJveA=="});
             if f.get("grant_type").map(String::as_str) == Some("authorization_code") {
                 let rt = token("5Aep", &state.db);

@@ -287,7 +287,11 @@ fn oauth(state: &Shared, r: &Req) -> Response {
             let at = token("1000.", &state.db);
             let ttl = state.config().zoho_token_ttl_ms;
             state.db.issue_token("zoho", "access", &at, Some(ttl));
-            let mut body = json!({"access_token": at, "api_domain": format!("https://www.zohoapis{}", tld(&r.host)), "token_type": "Bearer", "expires_in": ttl / 1000});
+            let api_domain = state
+                .config()
+                .zoho_api_domain
+                .unwrap_or_else(|| format!("https://www.zohoapis{}", tld(&r.host)));
+            let mut body = json!({"access_token": at, "api_domain": api_domain, "token_type": "Bearer", "expires_in": ttl / 1000});
             if f.get("grant_type").map(String::as_str) == Some("authorization_code") {
                 let rt = token("1000.refresh.", &state.db);
                 state.db.issue_token("zoho", "refresh", &rt, None);
