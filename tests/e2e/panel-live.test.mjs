@@ -114,8 +114,10 @@ test('a revoked CRM grant: the card says reconnect, and the button opens the opt
   const frame = await panelFrame(wa);
   await wa.evaluate(() => window.fakeWA.open('ana'));
   await until(async () => (await frame.textContent('#card-name').catch(() => '')) === 'Ana Souza', { what: "Ana's card" });
+  // Waiting before: earlier tests leave messages of unlinked chats (the @lid chat's) queued.
+  const before = (await send({ kind: 'diagnostics' })).pending;
   await wa.evaluate(() => window.fakeWA.send('Segue o orçamento'));
-  await until(async () => (await send({ kind: 'diagnostics' })).pending > 0, { what: 'message queued' });
+  await until(async () => (await send({ kind: 'diagnostics' })).pending > before, { what: 'message queued' });
   await sandbox.faults([{ crm: 'zoho', kind: { type: 'revoke_refresh' } }, { crm: 'zoho', kind: { type: 'expire_tokens' } }]);
   await send({ kind: 'sync_now' });
   await until(async () => (await frame.textContent('#sync-state')) === 'Sync stopped: the CRM sign-in expired. Reconnect to resume.',
