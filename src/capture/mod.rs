@@ -765,6 +765,28 @@ pub struct Health {
     pub paused: bool,
 }
 
+/// Page health for the diagnostics page, one chat a line: `chat: rows / unclassified /
+/// without text / unknown authors / unreadable headers`, and `⏸` when capture of it is
+/// paused; paused chats first. Numbers and chat keys only: the label says what they are.
+pub fn health_lines(health: &BTreeMap<String, Health>) -> Vec<String> {
+    let mut chats: Vec<(&String, &Health)> = health.iter().collect();
+    chats.sort_by_key(|(k, h)| (!h.paused, (*k).clone()));
+    chats
+        .into_iter()
+        .map(|(chat, h)| {
+            format!(
+                "{chat}: {} / {} / {} / {} / {}{}",
+                h.rows,
+                h.unclassified,
+                h.no_text,
+                h.unknown_authors,
+                h.unreadable_headers,
+                if h.paused { " ⏸" } else { "" }
+            )
+        })
+        .collect()
+}
+
 /// Pause a chat when at least this many of its rows read wrong…
 pub const PAUSE_MIN_ROWS: u64 = 3;
 /// …and they are at least this share of its rows (percent).

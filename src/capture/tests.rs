@@ -729,3 +729,27 @@ fn a_row_read_again_without_what_dated_it_keeps_its_date() {
     s.ctx.day = None;
     assert!(s.ingest(&gif).is_empty(), "not handed on undated over its date");
 }
+
+#[test]
+fn page_health_for_diagnostics_lists_paused_chats_first_with_their_counters() {
+    let mut health = BTreeMap::new();
+    health.insert(
+        "pn:+5511900000001".to_string(),
+        Health { rows: 12, unclassified: 0, no_text: 1, ..Default::default() },
+    );
+    health.insert(
+        "pn:+5511900000002".to_string(),
+        Health {
+            rows: 10,
+            unclassified: 4,
+            unknown_authors: 1,
+            paused: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        health_lines(&health),
+        ["pn:+5511900000002: 10 / 4 / 0 / 1 / 0 ⏸", "pn:+5511900000001: 12 / 0 / 1 / 0 / 0"]
+    );
+    assert!(health_lines(&BTreeMap::new()).is_empty());
+}

@@ -187,9 +187,21 @@ pub fn state(s: &PanelState, cx: &Ctx) -> Vec<Node> {
             out.push(exclude_button(false));
             out
         }
-        PanelState::LidOnly { name } => {
+        PanelState::LidOnly { name, suggest } => {
             let mut out = vec![message(Text::msg("lidOnly", vec![view::clean_text(name).into()]))];
-            out.extend(create_and_link(name, "", &[Crm::Zoho, Crm::Salesforce, Crm::Leadsquared]));
+            let mut forms =
+                create_and_link(name, "", &[Crm::Zoho, Crm::Salesforce, Crm::Leadsquared]);
+            if let Some(q) = suggest {
+                // The search, filled in with the suggestion (the shell runs it once); the
+                // rep links a result only after confirming it is this person.
+                forms.pop();
+                let why = if q.contains('@') { "lidSuggestedEmail" } else { "lidSuggestedName" };
+                let mut link = link_form(q);
+                let at = link.children.len().saturating_sub(1); // before the results
+                link.children.insert(at, Node::new(Tag::P).id("suggested").key(why));
+                forms.push(link);
+            }
+            out.extend(forms);
             out
         }
         PanelState::CaptureBlocked { reason } => {

@@ -243,7 +243,11 @@ fn states() -> Vec<(&'static str, PanelState)> {
                 saved: vec![],
             },
         ),
-        ("lid_only", PanelState::LidOnly { name: d("Dora") }),
+        ("lid_only", PanelState::LidOnly { name: d("Dora"), suggest: None }),
+        (
+            "lid_suggested",
+            PanelState::LidOnly { name: d("Dora"), suggest: Some("dora@example.com".into()) },
+        ),
         ("capture_blocked", PanelState::CaptureBlocked { reason: d("CSP") }),
         ("excluded", PanelState::Excluded { name: d("Acme buyers") }),
     ]
@@ -304,7 +308,6 @@ fn all_trees() -> Vec<(String, Node)> {
         capture_line(Some("")).unwrap_or(Text::key("x")),
         capture_line(Some(&d("CSP"))).unwrap_or(Text::key("x")),
         crate::core::status::capture_paused_line(),
-        crate::core::status::lid_suggestion_line(),
     ] {
         lines = lines.child(Node::new(Tag::P).text(t));
     }
@@ -392,6 +395,7 @@ fn view_trees(c: &Ctx) -> Vec<(String, Node)> {
             masking: None,
             currencies: &[],
             saved: &saved,
+            incoming_texts: &[],
             now_ms: NOW as u64,
         })
     };

@@ -10,11 +10,6 @@ pub fn capture_paused_line() -> crate::core::ui::Text {
     crate::core::ui::Text::key("capturePaused")
 }
 
-/// Above the records suggested for a chat without a number.
-pub fn lid_suggestion_line() -> crate::core::ui::Text {
-    crate::core::ui::Text::key("lidSuggestion")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -126,9 +126,13 @@ pub enum PanelState {
         #[serde(default)]
         saved: Vec<Receipt>,
     },
-    /// A `@lid` chat: WhatsApp hides the number, so only a manual link works.
+    /// A chat without a number (`@lid`, a username): WhatsApp hides the number, so only a
+    /// manual link works. `suggest`: what to search the CRM for (an e-mail the contact wrote,
+    /// else the chat's name), shown for the rep to confirm; never linked on its own.
     LidOnly {
         name: String,
+        #[serde(default)]
+        suggest: Option<String>,
     },
     CaptureBlocked {
         reason: String,
@@ -582,6 +586,9 @@ pub struct PanelInputs<'a> {
     pub currencies: &'a [(Crm, String)],
     /// What was saved of this chat ([`receipts`]).
     pub saved: &'a [Receipt],
+    /// Texts the contact wrote in this chat, newest first (a chat without a number is
+    /// suggested records by an e-mail seen in them).
+    pub incoming_texts: &'a [String],
     pub now_ms: u64,
 }
 
@@ -602,10 +609,14 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
     if i.excluded || i.chat.is_some_and(|c| c.excluded) {
         return PanelState::Excluded { name };
     }
+    let suggest = |name: &str| {
+        crate::core::matching::suggestion_query(name, i.incoming_texts.iter().map(String::as_str))
+    };
     let Some(chat) = i.chat else {
-        // Not captured yet: groups and @lid chats are known from the key alone.
-        return if key.starts_with("lid:") {
-            PanelState::LidOnly { name }
+        // Not captured yet: chats without a number (`@lid`, usernames) are known from the
+        // key alone.
+        return if key.starts_with("lid:") || key.starts_with("name:") {
+            PanelState::LidOnly { suggest: suggest(&name), name }
         } else {
             PanelState::Connecting
         };
@@ -692,7 +703,7 @@ pub fn panel_state(i: &PanelInputs) -> PanelState {
             Some(phone) => {
                 PanelState::Unknown { name, phone: phone.clone(), crms: i.connected.to_vec() }
             }
-            None => PanelState::LidOnly { name },
+            None => PanelState::LidOnly { suggest: suggest(&name), name },
         },
     }
 }
@@ -946,6 +957,7 @@ mod tests {
             masking: Some(true),
             currencies: &[(Crm::Zoho, "BRL".to_string())],
             saved: &[],
+            incoming_texts: &[],
             now_ms: 1000,
         };
         assert_eq!(panel_state(&PanelInputs { connected: &[], ..base }), PanelState::NotConnected);
@@ -957,7 +969,27 @@ mod tests {
         );
         assert_eq!(
             panel_state(&PanelInputs { chat_key: Some("lid:1@lid"), ..base }),
-            PanelState::LidOnly { name: "Ana".into() }
+            PanelState::LidOnly { name: "Ana".into(), suggest: Some("Ana".into()) }
+        );
+        // A chat without a number is suggested records by an e-mail its contact wrote,
+        // else by its name; a username chat (`name:`) is one too.
+        let texts = ["thanks!".to_string(), "write to Ana.S@Example.com please".to_string()];
+        assert_eq!(
+            panel_state(&PanelInputs {
+                chat_key: Some("name:ana.s"),
+                incoming_texts: &texts,
+                ..base
+            }),
+            PanelState::LidOnly { name: "Ana".into(), suggest: Some("ana.s@example.com".into()) }
+        );
+        assert_eq!(
+            panel_state(&PanelInputs {
+                chat_key: Some("lid:1@lid"),
+                chat_name: Some("+55 11 98765-4321"),
+                ..base
+            }),
+            PanelState::LidOnly { name: "+55 11 98765-4321".into(), suggest: None },
+            "a number shown as a title is no name to search for"
         );
         let r = RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "z1".into() };
         let linked = chat_with(Some(MatchOutcome::Linked {

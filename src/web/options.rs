@@ -432,6 +432,15 @@ fn diagnostics_section(
                 .filter(|s| !s.is_empty())
                 .unwrap_or_else(|| "—".into()),
         ),
+        (
+            "diagHealth",
+            "diag-health",
+            cap.get("health")
+                .and_then(|h| serde_json::from_value(h.clone()).ok())
+                .map(|h| crate::capture::health_lines(&h).join("; "))
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| "—".into()),
+        ),
         ("diagBudget", "diag-budget", budget_line(diag.get("budget"))),
         (
             "diagContentError",

@@ -452,18 +452,12 @@ fn participant_form(doc: &Document, a: &Action, i: usize) {
 
 /// A chat without a number: search the CRM by its name at once and list what matches, for
 /// the rep to confirm one (linking asks first; nothing is linked by name alone).
-fn suggest_records(doc: &Document, name: &str) -> Result<(), JsValue> {
-    let Some(query) = crate::core::matching::suggestion_query(name, []) else { return Ok(()) };
-    let Some(input) = doc.get_element_by_id("query") else { return Ok(()) };
-    if let Some(i) = input.dyn_ref::<web_sys::HtmlInputElement>() {
-        i.set_value(&query);
-    }
-    if let Some(form) = doc.get_element_by_id("link-form") {
-        let note = doc.create_element("p")?;
-        note.set_id("suggested");
-        note.set_text_content(Some(&dom::text(&crate::core::status::lid_suggestion_line())));
-        form.insert_before(&note, doc.get_element_by_id("results").as_ref().map(|e| e.as_ref()))?;
-        form.dispatch_event(&web_sys::Event::new("submit")?)?;
+fn suggest_records(doc: &Document) -> Result<(), JsValue> {
+    // The view filled the search in with the suggestion (`PanelState::LidOnly::suggest`).
+    if doc.get_element_by_id("suggested").is_some() {
+        if let Some(form) = doc.get_element_by_id("link-form") {
+            form.dispatch_event(&web_sys::Event::new("submit")?)?;
+        }
     }
     Ok(())
 }
@@ -656,16 +650,13 @@ async fn refresh(force: bool) {
     SHOWN.with(|s| *s.borrow_mut() = key);
     state_el.set_attribute("data-view", panel::view_name(&state)).ok();
     let nodes = panel::state(&state, &ctx());
-    let lid_name = match &state {
-        PanelState::LidOnly { name } => Some(name.clone()),
-        _ => None,
-    };
+    let suggested = matches!(&state, PanelState::LidOnly { suggest: Some(_), .. });
     STATE.with(|s| *s.borrow_mut() = Some(state));
     if let Err(e) = dom::replace(&doc, "state", nodes, &handler()) {
         web_sys::console::error_1(&e);
     }
-    if let Some(name) = lid_name {
-        if let Err(e) = suggest_records(&doc, &name) {
+    if suggested {
+        if let Err(e) = suggest_records(&doc) {
             web_sys::console::error_1(&e);
         }
     }

@@ -583,17 +583,16 @@ async fn panel_view(
     };
     let state: SyncState = store.meta(&meta::STATE).await?.unwrap_or_default();
     let pending_in_chat = match chat_key {
-        Some(k) => {
-            let prefix = format!("{k}|");
-            store
-                .all_raw(Table::Pending)
-                .await?
-                .iter()
-                .filter(|(_, v)| {
-                    serde_json::from_str::<String>(v).is_ok_and(|d| d.starts_with(&prefix))
+        Some(k) => store
+            .all_raw(Table::Pending)
+            .await?
+            .iter()
+            .filter(|(_, v)| {
+                serde_json::from_str::<String>(v).is_ok_and(|d| {
+                    crate::core::store::split_day_key(&d).is_some_and(|(chat, _)| chat == k)
                 })
-                .count() as u32
-        }
+            })
+            .count() as u32,
         None => 0,
     };
     let parked: Vec<Parked> = store.meta(&meta::PARKED).await?.unwrap_or_default();
@@ -613,6 +612,11 @@ async fn panel_view(
             currencies.push((crm, c));
         }
     }
+    // A chat without a number gets records suggested by what its contact wrote.
+    let incoming_texts = match (chat_key, chat.as_ref().and_then(|c| c.identity.phone.as_ref())) {
+        (Some(k), None) if !k.starts_with("group:") => incoming_texts(store, k).await?,
+        _ => vec![],
+    };
     Ok(view::panel_state(&view::PanelInputs {
         connected: &connected,
         reconnect: &reconnect,
@@ -630,8 +634,29 @@ async fn panel_view(
         }),
         currencies: &currencies,
         saved: &saved,
+        incoming_texts: &incoming_texts,
         now_ms: sync::now_ms(),
     }))
+}
+
+/// What the contact wrote in a chat, newest first (at most the chat's last 200 messages).
+async fn incoming_texts(store: &Store, chat_key: &str) -> Result<Vec<String>, JsValue> {
+    let mut days: Vec<(String, Vec<String>)> = store
+        .all::<Vec<String>>(Table::Days)
+        .await?
+        .into_iter()
+        .filter(|(d, _)| crate::core::store::split_day_key(d).is_some_and(|(c, _)| c == chat_key))
+        .collect();
+    days.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut out = Vec::new();
+    for key in days.into_iter().flat_map(|(_, keys)| keys.into_iter().rev()).take(200) {
+        if let Some(m) = store.get::<OutboxMessage>(Table::Messages, &key).await? {
+            if m.message.direction == crate::core::model::Direction::In {
+                out.push(m.message.text);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Match a chat again now (after a link, unlink or create), from the CRMs.

@@ -182,6 +182,12 @@ test('a page that reads wrong pauses capture of the chat, says so in the panel a
   assert.equal(byKey(await exported(chat), id), undefined, 'nothing stored while paused');
   const diagnostics = await ext.evaluate(() => chrome.runtime.sendMessage({ kind: 'diagnostics' }));
   assert.equal(diagnostics.capture?.health?.[chat]?.paused, true, JSON.stringify(diagnostics.capture));
+  // The options page's diagnostics name the paused chat with its counters.
+  const options = await browser.ctx.newPage();
+  await options.goto(`chrome-extension://${browser.extensionId}/options.html`);
+  await options.waitForSelector('#diag-health');
+  assert.match(await options.textContent('#diag-health'), new RegExp(`^${chat.replace('+', '\\+')}: (\\d+ / ){4}\\d+ ⏸`));
+  await options.close();
   await page.evaluate(() => window.fakeWA.drift(false));
   await until(async () => (await diag(page)).capture.health?.[chat]?.paused === false, { what: 'resumed' });
   await until(async () => (await frame.textContent('#capture')) === '', { what: 'panel line cleared' });

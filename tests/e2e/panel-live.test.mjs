@@ -79,6 +79,19 @@ test('switching chats follows the open chat: Salesforce contact, unknown number,
   assert.equal(await frame.inputValue('#f-phone'), '+5521998765432');
   await wa.evaluate(() => window.fakeWA.open('lid'));
   await until(async () => (await viewOf(frame)) === 'lid_only', { what: '@lid chat', timeout: 30000 });
+  // No number: records are suggested by the chat's name, and searched at once.
+  await until(async () => (await frame.inputValue('#f-query').catch(() => '')) === 'Marina (LID)', { what: 'the name suggested', timeout: 30000 });
+  assert.match(await frame.textContent('#suggested'), /chat's name/);
+  // An e-mail address the contact writes is a better suggestion: it finds the lead it belongs to.
+  await wa.evaluate(() => window.fakeWA.receive('Hi! my e-mail is Noah@Example.com, send the quote there'));
+  await until(async () => (await frame.inputValue('#f-query').catch(() => '')) === 'noah@example.com', { what: 'the e-mail suggested', timeout: 60000 });
+  assert.match(await frame.textContent('#suggested'), /e-mail address/);
+  await until(async () => (await frame.locator('#results li').allTextContents()).some((t) => t.includes('Noah Miller')),
+    { what: 'the suggested lead listed', timeout: 30000 });
+  // Only a suggestion: nothing is linked until the rep picks a result and confirms.
+  const lid = (await send({ kind: 'export' })).chats.find((c) => c.identity.lid);
+  assert.ok(lid, 'the @lid chat is stored');
+  assert.deepEqual(lid.links ?? [], []);
 });
 
 test('a group is backed up to every linked participant, titled with the group name', async () => {
@@ -154,8 +167,10 @@ test('a revoked CRM grant: the card says reconnect, and the button opens the opt
   const frame = await panelFrame(wa);
   await wa.evaluate(() => window.fakeWA.open('ana'));
   await until(async () => (await frame.textContent('#card-name').catch(() => '')) === 'Ana Souza', { what: "Ana's card" });
+  // Waiting before: earlier tests leave messages of unlinked chats (the @lid chat's) queued.
+  const before = (await send({ kind: 'diagnostics' })).pending;
   await wa.evaluate(() => window.fakeWA.send('Segue o orçamento'));
-  await until(async () => (await send({ kind: 'diagnostics' })).pending > 0, { what: 'message queued' });
+  await until(async () => (await send({ kind: 'diagnostics' })).pending > before, { what: 'message queued' });
   await sandbox.faults([{ crm: 'zoho', kind: { type: 'revoke_refresh' } }, { crm: 'zoho', kind: { type: 'expire_tokens' } }]);
   await send({ kind: 'sync_now' });
   await until(async () => (await frame.textContent('#sync-state')) === 'Sync stopped: the CRM sign-in expired. Reconnect to resume.',
