@@ -34,18 +34,8 @@ pub const RECONCILE_MAX_PAGES: usize = 50;
 /// then opportunities).
 pub const MAX_PREPARE_READS: usize = 4;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RetryEntry {
-    pub attempts: u32,
-    pub at_ms: u64,
-    /// Send this document in a call of its own (it was rejected inside a batch).
-    #[serde(default)]
-    pub alone: bool,
-    /// Rate-limit answers (429) so far: they make the wait grow but are not the document's
-    /// fault, so they never count toward parking (`attempts` counts the other failures).
-    #[serde(default)]
-    pub limited: u32,
-}
+/// A document's retry bookkeeping (stored under `meta::RETRY`).
+pub use crate::core::policy::RetryEntry;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CycleReport {

@@ -145,6 +145,21 @@ pub fn parse_retry_after(value: Option<&str>) -> Option<u64> {
     Some(secs.saturating_mul(1000))
 }
 
+/// One document's retry bookkeeping, kept between cycles: how often it failed and when it
+/// may go again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryEntry {
+    pub attempts: u32,
+    pub at_ms: u64,
+    /// Send this document in a call of its own (it was rejected inside a batch).
+    #[serde(default)]
+    pub alone: bool,
+    /// Rate-limit answers (429) so far: they make the wait grow but are not the document's
+    /// fault, so they never count toward parking (`attempts` counts the other failures).
+    #[serde(default)]
+    pub limited: u32,
+}
+
 #[cfg(test)]
 mod tests {
 

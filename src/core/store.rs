@@ -98,7 +98,7 @@ pub mod meta {
     pub const STATE: MetaKey<SyncState> = MetaKey::new("state");
     pub const LEASE: MetaKey<Lease> = MetaKey::new("lease");
     pub const LOG: MetaKey<Vec<LogEntry>> = MetaKey::new("log");
-    pub const RETRY: MetaKey<BTreeMap<String, crate::core::engine::RetryEntry>> =
+    pub const RETRY: MetaKey<BTreeMap<String, crate::core::policy::RetryEntry>> =
         MetaKey::new("retry");
     pub const PARKED: MetaKey<Vec<Parked>> = MetaKey::new("parked");
     /// Per CRM name: the API allowance it last reported.
