@@ -2,53 +2,11 @@
 //! it (a token refresh, or LeadSquared region discovery), and the stored connection.
 //! The stored `Connection` holds secrets: only the service worker reads or writes it.
 use super::auth::{Session, Tokens, ZohoDc};
+pub use super::credentials::{Connection, Credentials};
 use super::http::{HttpRequest, HttpResponse};
 use super::{leadsquared, salesforce, zoho, Connector, Failure};
 use crate::core::model::Crm;
 use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "crm", rename_all = "snake_case")]
-pub enum Credentials {
-    /// Zoho Self Client: refresh token + client id/secret of the user's data centre.
-    Zoho {
-        dc: ZohoDc,
-        client_id: String,
-        client_secret: String,
-        refresh_token: String,
-    },
-    /// Salesforce connected app: consumer key/secret + a refresh token; `login_host` is
-    /// `login.salesforce.com`, `test.salesforce.com` or the org's My Domain host.
-    Salesforce {
-        login_host: String,
-        client_id: String,
-        client_secret: Option<String>,
-        refresh_token: String,
-    },
-    Leadsquared {
-        access_key: String,
-        secret_key: String,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Connection {
-    pub credentials: Credentials,
-    /// OAuth CRMs; None for LeadSquared (static keys).
-    pub session: Option<Session>,
-    /// LeadSquared `(api host, app host)`.
-    pub lsq_hosts: Option<(String, String)>,
-    /// Zoho's org `domain_name` (from `GET /org`), for record links.
-    #[serde(default)]
-    pub org_domain: Option<String>,
-    /// LeadSquared: the "WhatsApp Chats" activity type's event code, once looked up or created.
-    #[serde(default)]
-    pub activity_event: Option<u32>,
-    /// Zoho: per module, the org's `Lead_Source` value for WhatsApp (None: the picklist has
-    /// none), read once from the fields metadata; a module not here is not looked up yet.
-    #[serde(default)]
-    pub zoho_lead_sources: std::collections::BTreeMap<String, Option<String>>,
-}
 
 fn sf_host(h: &str) -> salesforce::LoginHost {
     match h.trim().trim_start_matches("https://").trim_end_matches('/') {
@@ -59,14 +17,6 @@ fn sf_host(h: &str) -> salesforce::LoginHost {
 }
 
 impl Credentials {
-    pub fn crm(&self) -> Crm {
-        match self {
-            Credentials::Zoho { .. } => Crm::Zoho,
-            Credentials::Salesforce { .. } => Crm::Salesforce,
-            Credentials::Leadsquared { .. } => Crm::Leadsquared,
-        }
-    }
-
     /// Refuse obviously wrong pastes before any call.
     pub fn validate(&self) -> Result<(), String> {
         let empty = |s: &str, what: &str| {
@@ -182,41 +132,14 @@ impl Connection {
         }
     }
 
-    /// A ready connector with the current access token, or the reason there is none.
-    /// The connection as the sync engine's backup writer (same token rules as `connector`).
+    /// The connection as the sync engine's backup writer (same token rules as `connector`),
+    /// built by its CRM's descriptor.
     pub fn writer(
         &self,
         now_ms: u64,
     ) -> Result<Box<dyn crate::core::outbox::DocumentWriter>, super::auth::AuthStep> {
-        use super::{
-            leadsquared::LeadSquaredWriter, salesforce::SalesforceWriter, zoho::ZohoWriter,
-        };
-        let (token, base) = self.token_and_base(now_ms)?;
-        Ok(match &self.credentials {
-            Credentials::Zoho { dc, .. } => Box::new(ZohoWriter::new(zoho::Zoho {
-                dc: ZohoDc::from_api_domain(&base).unwrap_or(*dc),
-                api_domain: base,
-                access_token: token.unwrap_or_default(),
-                org_domain: None,
-                lead_sources: Default::default(),
-            })),
-            Credentials::Salesforce { .. } => {
-                Box::new(SalesforceWriter::new(salesforce::Salesforce {
-                    instance_url: base,
-                    access_token: token.unwrap_or_default(),
-                }))
-            }
-            Credentials::Leadsquared { access_key, secret_key } => {
-                let (api, app) = self.lsq_hosts.clone().unwrap_or_default();
-                Box::new(LeadSquaredWriter::new(leadsquared::LeadSquared {
-                    access_key: access_key.clone(),
-                    secret_key: secret_key.clone(),
-                    api_host: api,
-                    app_host: app,
-                    activity_event: self.activity_event,
-                }))
-            }
-        })
+        let access = self.access_now(now_ms)?;
+        Ok((super::registry::of(self.credentials.crm()).writer)(self, access))
     }
 
     /// Keep what a sync cycle learned; true when the stored connection must be rewritten.
@@ -235,8 +158,7 @@ impl Connection {
 
     /// The Salesforce client (the chat object's setup needs the concrete type).
     pub fn salesforce(&self, now_ms: u64) -> Result<salesforce::Salesforce, super::auth::AuthStep> {
-        let (token, base) = self.token_and_base(now_ms)?;
-        Ok(salesforce::Salesforce { instance_url: base, access_token: token.unwrap_or_default() })
+        Ok(salesforce::client(self.access_now(now_ms)?))
     }
 
     /// Zoho: the fields-metadata read a create of `kind` needs first, when this connection
@@ -275,18 +197,7 @@ impl Connection {
 
     /// The Zoho client (org lookups and record links need the concrete type).
     pub fn zoho(&self, now_ms: u64) -> Result<zoho::Zoho, super::auth::AuthStep> {
-        let (token, base) = self.token_and_base(now_ms)?;
-        let dc = match &self.credentials {
-            Credentials::Zoho { dc, .. } => *dc,
-            _ => ZohoDc::Us,
-        };
-        Ok(zoho::Zoho {
-            dc: ZohoDc::from_api_domain(&base).unwrap_or(dc),
-            api_domain: base,
-            access_token: token.unwrap_or_default(),
-            org_domain: self.org_domain.clone(),
-            lead_sources: self.zoho_lead_sources.clone(),
-        })
+        Ok(zoho::client(self, self.access_now(now_ms)?))
     }
 
     /// The access token to use now (None for key-based CRMs) and the API base URL, or the
@@ -315,25 +226,16 @@ impl Connection {
         Ok((token, base))
     }
 
+    /// A ready connector with the current access token, or the reason there is none, built
+    /// by its CRM's descriptor.
     pub fn connector(&self, now_ms: u64) -> Result<Box<dyn Connector>, super::auth::AuthStep> {
+        let access = self.access_now(now_ms)?;
+        Ok((super::registry::of(self.credentials.crm()).connector)(self, access))
+    }
+
+    fn access_now(&self, now_ms: u64) -> Result<super::descriptor::Access, super::auth::AuthStep> {
         let (token, base) = self.token_and_base(now_ms)?;
-        Ok(match &self.credentials {
-            Credentials::Zoho { .. } => Box::new(self.zoho(now_ms)?),
-            Credentials::Salesforce { .. } => Box::new(salesforce::Salesforce {
-                instance_url: base,
-                access_token: token.unwrap_or_default(),
-            }),
-            Credentials::Leadsquared { access_key, secret_key } => {
-                let (api, app) = self.lsq_hosts.clone().unwrap_or_default();
-                Box::new(leadsquared::LeadSquared {
-                    access_key: access_key.clone(),
-                    secret_key: secret_key.clone(),
-                    api_host: api,
-                    app_host: app,
-                    activity_event: None,
-                })
-            }
-        })
+        Ok(super::descriptor::Access { token, base })
     }
 }
 

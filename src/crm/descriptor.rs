@@ -2,7 +2,17 @@
 //! `crm::registry`).
 use crate::core::http::HttpResponse;
 use crate::core::model::Crm;
+use crate::core::outbox::DocumentWriter;
 use crate::core::ratelimit::Budget;
+use crate::crm::credentials::Connection;
+use crate::crm::Connector;
+
+/// What a call needs now: the access token (None for key-based CRMs) and the API base URL.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Access {
+    pub token: Option<String>,
+    pub base: String,
+}
 
 pub struct Descriptor {
     pub crm: Crm,
@@ -14,4 +24,8 @@ pub struct Descriptor {
     pub budget: fn(&HttpResponse) -> Budget,
     /// How long the CRM's rate-limit window lasts when a 429 names no `Retry-After`.
     pub rate_limit_window_ms: Option<u64>,
+    /// The CRM's connector (search, records, related lists) for a stored connection.
+    pub connector: fn(&Connection, Access) -> Box<dyn Connector>,
+    /// The CRM as the sync engine's backup writer.
+    pub writer: fn(&Connection, Access) -> Box<dyn DocumentWriter>,
 }

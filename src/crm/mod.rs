@@ -13,6 +13,7 @@ pub mod auth;
 pub mod backup;
 pub mod connect;
 pub mod create;
+pub mod credentials;
 pub mod descriptor;
 pub mod distribution;
 pub mod hosts;

@@ -8,6 +8,7 @@ pub use writer::LeadSquaredWriter;
 
 use crate::core::model::Crm;
 use crate::core::ratelimit::Budget;
+use crate::crm::credentials::{Connection, Credentials};
 use crate::crm::descriptor::Descriptor;
 use crate::crm::hosts;
 
@@ -19,4 +20,19 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     budget: |_| Budget::default(),
     // Calls are counted per 5 seconds (apidocs.leadsquared.com, rate limits).
     rate_limit_window_ms: Some(5_000),
+    connector: |c, _| Box::new(client(c)),
+    writer: |c, _| Box::new(LeadSquaredWriter::new(client(c))),
 };
+
+/// The API client of a connection: the keys (sent with every call, no token) and the
+/// regional hosts discovery found, and the activity type's event code once known.
+pub fn client(c: &Connection) -> LeadSquared {
+    let (access_key, secret_key) = match &c.credentials {
+        Credentials::Leadsquared { access_key, secret_key } => {
+            (access_key.clone(), secret_key.clone())
+        }
+        _ => Default::default(),
+    };
+    let (api_host, app_host) = c.lsq_hosts.clone().unwrap_or_default();
+    LeadSquared { access_key, secret_key, api_host, app_host, activity_event: c.activity_event }
+}

@@ -8,7 +8,7 @@ pub use connector::*;
 pub use writer::SalesforceWriter;
 
 use crate::core::model::Crm;
-use crate::crm::descriptor::Descriptor;
+use crate::crm::descriptor::{Access, Descriptor};
 use crate::crm::hosts;
 
 pub static DESCRIPTOR: Descriptor = Descriptor {
@@ -18,4 +18,11 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     budget: connector::budget,
     // Salesforce documents no window: the retry policy's default applies.
     rate_limit_window_ms: None,
+    connector: |_, a| Box::new(client(a)),
+    writer: |_, a| Box::new(SalesforceWriter::new(client(a))),
 };
+
+/// The API client: the token answer's instance URL and the access token.
+pub fn client(a: Access) -> Salesforce {
+    Salesforce { instance_url: a.base, access_token: a.token.unwrap_or_default() }
+}

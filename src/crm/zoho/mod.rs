@@ -7,7 +7,9 @@ pub use connector::*;
 pub use writer::ZohoWriter;
 
 use crate::core::model::Crm;
-use crate::crm::descriptor::Descriptor;
+use crate::crm::auth::ZohoDc;
+use crate::crm::credentials::{Connection, Credentials};
+use crate::crm::descriptor::{Access, Descriptor};
 use crate::crm::hosts;
 
 pub static DESCRIPTOR: Descriptor = Descriptor {
@@ -17,4 +19,22 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     budget: connector::budget,
     // Zoho documents no window: the retry policy's default applies.
     rate_limit_window_ms: None,
+    connector: |c, a| Box::new(client(c, a)),
+    writer: |c, a| Box::new(ZohoWriter::new(client(c, a))),
 };
+
+/// The API client of a connection: the data centre the token answer's API host names (the
+/// one the rep picked when the host is not a known one), and what connecting learned.
+pub fn client(c: &Connection, a: Access) -> Zoho {
+    let dc = match &c.credentials {
+        Credentials::Zoho { dc, .. } => *dc,
+        _ => ZohoDc::Us,
+    };
+    Zoho {
+        dc: ZohoDc::from_api_domain(&a.base).unwrap_or(dc),
+        api_domain: a.base,
+        access_token: a.token.unwrap_or_default(),
+        org_domain: c.org_domain.clone(),
+        lead_sources: c.zoho_lead_sources.clone(),
+    }
+}

@@ -1,0 +1,60 @@
+//! What a connection to a CRM is made of: the credentials the rep gave and what connecting
+//! learned. Data only, so each CRM's folder can build its connector from it (its
+//! descriptor) while `connect`, which drives connecting, depends on those folders.
+//! The stored `Connection` holds secrets: only the service worker reads or writes it.
+use super::auth::{Session, ZohoDc};
+use crate::core::model::Crm;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "crm", rename_all = "snake_case")]
+pub enum Credentials {
+    /// Zoho Self Client: refresh token + client id/secret of the user's data centre.
+    Zoho {
+        dc: ZohoDc,
+        client_id: String,
+        client_secret: String,
+        refresh_token: String,
+    },
+    /// Salesforce connected app: consumer key/secret + a refresh token; `login_host` is
+    /// `login.salesforce.com`, `test.salesforce.com` or the org's My Domain host.
+    Salesforce {
+        login_host: String,
+        client_id: String,
+        client_secret: Option<String>,
+        refresh_token: String,
+    },
+    Leadsquared {
+        access_key: String,
+        secret_key: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    pub credentials: Credentials,
+    /// OAuth CRMs; None for LeadSquared (static keys).
+    pub session: Option<Session>,
+    /// LeadSquared `(api host, app host)`.
+    pub lsq_hosts: Option<(String, String)>,
+    /// Zoho's org `domain_name` (from `GET /org`), for record links.
+    #[serde(default)]
+    pub org_domain: Option<String>,
+    /// LeadSquared: the "WhatsApp Chats" activity type's event code, once looked up or created.
+    #[serde(default)]
+    pub activity_event: Option<u32>,
+    /// Zoho: per module, the org's `Lead_Source` value for WhatsApp (None: the picklist has
+    /// none), read once from the fields metadata; a module not here is not looked up yet.
+    #[serde(default)]
+    pub zoho_lead_sources: std::collections::BTreeMap<String, Option<String>>,
+}
+
+impl Credentials {
+    pub fn crm(&self) -> Crm {
+        match self {
+            Credentials::Zoho { .. } => Crm::Zoho,
+            Credentials::Salesforce { .. } => Crm::Salesforce,
+            Credentials::Leadsquared { .. } => Crm::Leadsquared,
+        }
+    }
+}
