@@ -491,6 +491,40 @@ struct TabChat {
     paused: bool,
 }
 
+/// Decide tab `t`'s open chat with `change` (which gives the theme it reported, if any, and
+/// whether capture is paused), then store the decision. The decision is made before any
+/// await (see `TAB_CHATS`): on the chat this instance last decided, else on the record read
+/// for this request; the latest decision is what is written, whichever write lands last.
+async fn decide_tab_chat(
+    t: i64,
+    tab: Option<protocol::TabRecord>,
+    change: impl FnOnce(&mut protocol::TabRecord) -> (Option<String>, bool),
+) -> Result<JsValue, JsValue> {
+    TAB_CHATS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let mut rec = tab.unwrap_or_default();
+        if let Some(c) = cache.get(&t) {
+            rec.chat = c.chat.clone();
+            rec.previous_chat = c.previous_chat.clone();
+            rec.theme = c.theme.clone();
+        }
+        let (theme, paused) = change(&mut rec);
+        let c = TabChat {
+            chat: rec.chat,
+            previous_chat: rec.previous_chat,
+            theme: theme.or(rec.theme),
+            paused,
+        };
+        cache.insert(t, c);
+    });
+    let store = Store::open().await?;
+    let Some(c) = TAB_CHATS.with(|c| c.borrow().get(&t).cloned()) else {
+        return to_js(&ActionReply::ok()); // the tab closed meanwhile
+    };
+    store.set_meta(&meta::tab_chat(t), &c).await?;
+    to_js(&ActionReply::ok())
+}
+
 async fn tab_record(store: &Store, tab: i64) -> Result<Option<protocol::TabRecord>, JsValue> {
     let Some(b) = store.meta::<PanelBinding>(&meta::panel_binding(tab)).await? else {
         return Ok(None);
@@ -928,61 +962,21 @@ async fn handle(
         }
         Request::ChatOpened { identity, theme, paused } => {
             let t = tab_id.ok_or_else(|| js_err("no tab"))?;
-            // Before any await (see TAB_CHATS): on the chat this instance last decided, else
-            // on the record read for this request.
-            TAB_CHATS.with(|cache| {
-                let mut cache = cache.borrow_mut();
-                let mut rec = tab.unwrap_or_default();
-                if let Some(c) = cache.get(&t) {
-                    rec.chat = c.chat.clone();
-                    rec.previous_chat = c.previous_chat.clone();
-                    rec.theme = c.theme.clone();
-                }
+            decide_tab_chat(t, tab, |rec| {
                 rec.open(identity);
-                let c = TabChat {
-                    chat: rec.chat,
-                    previous_chat: rec.previous_chat,
-                    theme: theme.or(rec.theme),
-                    paused,
-                };
-                cache.insert(t, c);
-            });
-            let store = Store::open().await?;
-            // The latest decision, whichever switch's write lands last.
-            let Some(c) = TAB_CHATS.with(|c| c.borrow().get(&t).cloned()) else {
-                return to_js(&ActionReply::ok()); // the tab closed meanwhile
-            };
-            store.set_meta(&meta::tab_chat(t), &c).await?;
-            to_js(&ActionReply::ok())
+                (theme, paused)
+            })
+            .await
         }
         Request::ChatUnreadable => {
             let t = tab_id.ok_or_else(|| js_err("no tab"))?;
-            // As `ChatOpened`, before any await: the tab's open chat is no longer known, so
-            // the panel shows no chat's card (its actions would name the chat open before)
-            // and says capture is paused.
-            TAB_CHATS.with(|cache| {
-                let mut cache = cache.borrow_mut();
-                let mut rec = tab.unwrap_or_default();
-                if let Some(c) = cache.get(&t) {
-                    rec.chat = c.chat.clone();
-                    rec.previous_chat = c.previous_chat.clone();
-                    rec.theme = c.theme.clone();
-                }
+            // The tab's open chat is no longer known, so the panel shows no chat's card (its
+            // actions would name the chat open before) and says capture is paused.
+            decide_tab_chat(t, tab, |rec| {
                 rec.close();
-                let c = TabChat {
-                    chat: rec.chat,
-                    previous_chat: rec.previous_chat,
-                    theme: rec.theme,
-                    paused: true,
-                };
-                cache.insert(t, c);
-            });
-            let store = Store::open().await?;
-            let Some(c) = TAB_CHATS.with(|c| c.borrow().get(&t).cloned()) else {
-                return to_js(&ActionReply::ok());
-            };
-            store.set_meta(&meta::tab_chat(t), &c).await?;
-            to_js(&ActionReply::ok())
+                (None, true)
+            })
+            .await
         }
         Request::PanelSync => {
             let store = Store::open().await?;
