@@ -159,7 +159,7 @@
     }
     const icon = c.group ? '<span aria-hidden="true" data-icon="default-group"></span>' : '<span aria-hidden="true" data-icon="default-user"></span>';
     // A group's subtitle is its member list run together, as on the real page.
-    const sub = c.group ? '<div class="x1iyjqo2 x6ikm8r"><span class="x1lliihq" title="Ana Souza, Liam Carter, Rafa, You">Ana Souza, Liam Carter, Rafa, You</span></div>' : '';
+    const sub = c.group ? '<div class="x1iyjqo2 x6ikm8r"><span class="x1lliihq">Ana Souza, Liam Carter, Rafa, You</span></div>' : '';
     return `<header class="x1n2onr6 _amid" data-testid="conversation-header">${icon}<div class="x78zum5" data-testid="conversation-info-header-chat-title"><span dir="auto" title="${esc(c.title)}" class="x1iyjqo2 _ao3e">${esc(c.title)}</span></div>${sub}</header>`;
   }
 
@@ -178,33 +178,42 @@
     const old = document.getElementById('main');
     const main = document.createElement('div');
     main.id = 'main';
-    main.innerHTML = `${headerHtml(c)}<div data-scrolltracepolicy="wa.web.conversation.messages" role="application" id="messages">${rows}</div><footer><div contenteditable="true" role="textbox" aria-label="Type a message" data-testid="conversation-compose-box-input" id="compose"></div></footer>`;
+    // Only attributes seen on the real page (www/README.md): the list is found by its scroll
+    // policy, the composer by its test id, as the real page offers no ids for them.
+    main.innerHTML = `${headerHtml(c)}<div data-scrolltracepolicy="wa.web.conversation.messages">${rows}</div><footer><div contenteditable="true" data-testid="conversation-compose-box-input"></div></footer>`;
     old.replaceWith(main);
     if (c.history) {
       // Scrolled to the top: WhatsApp loads an older page after a moment.
-      const list = main.querySelector('#messages');
+      const list = main.querySelector(LIST);
+      let loading = false;
       list.addEventListener('scroll', () => {
         const all = historyOf(c);
-        if (list.scrollTop > 0 || loaded >= all.length || list.dataset.loading) return;
-        list.dataset.loading = '1';
+        if (list.scrollTop > 0 || loaded >= all.length || loading) return;
+        loading = true;
         setTimeout(() => {
           const next = Math.min(loaded + c.history.page, all.length);
           list.insertAdjacentHTML('afterbegin', all.slice(all.length - next, all.length - loaded).join(''));
           loaded = next;
           c.loaded = loaded;
           list.scrollTop = 1;
-          delete list.dataset.loading;
+          loading = false;
         }, 150);
       });
     }
-    main.querySelector('#compose').addEventListener('keydown', (e) => {
+    main.querySelector(COMPOSE).addEventListener('keydown', (e) => {
       if (e.key === 'Enter') { e.preventDefault(); const t = e.target.textContent.trim(); if (t) { api.send(t); e.target.textContent = ''; } }
     });
-    document.querySelectorAll('#pane-side [role="row"]').forEach((r) => r.setAttribute('aria-selected', String(r.dataset.chat === id)));
     open = c;
   }
 
-  function list() { return document.getElementById('messages'); }
+  const LIST = '#main [data-scrolltracepolicy="wa.web.conversation.messages"]';
+  const COMPOSE = '#main footer [data-testid="conversation-compose-box-input"]';
+  function list() { return document.querySelector(LIST); }
+  // A chat-list row's title, as the rep reads it (the title span's `title`).
+  const rowTitle = (row) => row.querySelector('[data-testid="cell-frame-title"] span[title]')?.getAttribute('title');
+  // The last-activity label: the second cell of the row's first line (the real page gives
+  // it no test id that a public capture shows).
+  const rowLabel = (row) => row.querySelector('[data-testid="cell-frame-container"] > div > div:nth-child(2)');
 
   const api = {
     open: openChat,
@@ -287,12 +296,13 @@
       let n = 0;
       return new Promise((resolve) => {
         const t = setInterval(() => {
-          const items = [...pane.children].filter((it) => it.querySelector('[aria-selected="false"]'));
+          // Other chats than the open one.
+          const items = [...pane.children].filter((it) => rowTitle(it) !== (open && open.title));
           const item = items[n % Math.max(1, items.length)];
           if (item) {
             const preview = item.querySelector('[data-testid="cell-frame-secondary"] span');
             if (preview) preview.textContent = n % 3 === 0 ? 'typing…' : `update ${n}`;
-            const detail = item.querySelector('[data-testid="cell-frame-primary-detail"]');
+            const detail = rowLabel(item);
             let badge = detail?.querySelector('[aria-label$="unread messages"]');
             if (!badge && detail) { badge = document.createElement('span'); detail.appendChild(badge); }
             if (badge) badge.setAttribute('aria-label', `${1 + (n % 9)} unread messages`);
@@ -345,8 +355,15 @@
 
   function renderChatList() {
     const pane = document.getElementById('pane-side');
-    pane.innerHTML = chats.map((c) => `<div role="listitem"><div role="row" data-chat="${c.id}" aria-selected="false" data-testid="cell-frame-container" tabindex="0"><div data-testid="cell-frame-title"><span dir="auto" title="${esc(c.title)}">${esc(c.title)}</span></div><div data-testid="cell-frame-primary-detail"><span>${c.history ? listLabel(c) : ''}</span></div><div data-testid="cell-frame-secondary"><span title="${esc(c.preview)}">${esc(c.preview)}</span></div></div></div>`).join('');
-    pane.addEventListener('click', (e) => { const r = e.target.closest('[data-chat]'); if (r) openChat(r.dataset.chat); });
+    // A row: the title line (title, last-activity label) over the preview line. No id of the
+    // chat is on the page; WhatsApp knows which row is which, the fake looks the title up.
+    pane.innerHTML = chats.map((c) => `<div role="listitem"><div role="row" data-testid="cell-frame-container" tabindex="0"><div><div data-testid="cell-frame-title"><span dir="auto" title="${esc(c.title)}">${esc(c.title)}</span></div><div><span>${c.history ? listLabel(c) : ''}</span></div></div><div data-testid="cell-frame-secondary"><span>${esc(c.preview)}</span></div></div></div>`).join('');
+    const byTitle = Object.fromEntries(chats.map((c) => [c.title, c.id]));
+    pane.addEventListener('click', (e) => {
+      const r = e.target.closest('[data-testid="cell-frame-container"]');
+      const id = r && byTitle[rowTitle(r)];
+      if (id) openChat(id);
+    });
   }
 
   // WhatsApp Web keeps the signed-in account's id in localStorage, `last-wid-md`, JSON-encoded

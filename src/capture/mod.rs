@@ -371,8 +371,18 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
     .iter()
     .any(|f| ix.has(*f))
         || ix.outside_quote(s::F_IMAGE).is_some();
+    // A row with an id, text and no direction is a notice ("Ana added Zoe"), unless it shows
+    // what only a message shows (a clock, media, the deleted mark): then it is a bubble whose
+    // direction class a release renamed, and page health must count it, not file it as a
+    // notice with no sender.
     let system = ix.has(s::F_SYSTEM)
-        || (!is_out && !is_in && pre.is_none() && !clean(&row.text()).is_empty());
+        || (!is_out
+            && !is_in
+            && pre.is_none()
+            && clock.is_none()
+            && !media_kind
+            && !deleted
+            && !clean(&row.text()).is_empty());
     // One author block stands for an uninterrupted run of incoming rows only: WhatsApp shows
     // it again after an outgoing or system row (and after a day chip, see `scan`), so whatever
     // else comes between ends the run and the sender is never carried across it.
@@ -543,7 +553,16 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
     } else if ix.has(s::F_CONTACT_CARD) {
         let name = ix
             .get(s::F_CONTACT_CARD_NAME)
-            .map(|e| e.attr("title").map(str::to_string).unwrap_or_else(|| clean(&e.text())));
+            .map(|e| e.attr("title").map(str::to_string).unwrap_or_else(|| clean(&e.text())))
+            .or_else(|| {
+                // No test id or title on the card (none is shown on the real page): the name
+                // is the first text after the card's icon that is not the clock.
+                let icon = ix.get(s::F_CONTACT_CARD)?.index();
+                row.descendants()
+                    .filter(|e| e.index() > icon && e.attr("dir").is_some())
+                    .map(|e| clean(&e.text()))
+                    .find(|t| !t.is_empty() && clock_of(t).is_none())
+            });
         MessageKind::ContactCard { name }
     } else if ix.has(s::F_VIDEO) {
         media.push(Media { kind: "video".into(), file_name: None, size: None, url: None });

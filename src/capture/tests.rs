@@ -122,6 +122,8 @@ fn every_kind_in_the_saved_contact_chat() {
 
     let fwd = by_key(&ms, "3EB0A1B2C3D4E5F6071D");
     assert!(fwd.forwarded && fwd.edited);
+    // Its body has no selectable-text test id (only `span[dir]`): read whole all the same.
+    assert_eq!(fwd.text, "Segue o contrato");
     assert_eq!(
         by_key(&ms, "3EB0A1B2C3D4E5F6071E").kind,
         MessageKind::Voice { duration: Some("0:42".into()) }
@@ -163,10 +165,10 @@ fn group_senders_saved_unsaved_and_inherited() {
     assert_eq!(by_key(&ms, "3EB0B00000000000G001").sender, rafa);
     // No author block: the same sender (same number), under the same name.
     assert_eq!(by_key(&ms, "3EB0B00000000000G002").sender, rafa);
-    assert_eq!(
-        by_key(&ms, "3EB0B00000000000G003").sender,
-        Sender { name: "Ana Souza".into(), phone: None }
-    );
+    let ana = by_key(&ms, "3EB0B00000000000G003");
+    assert_eq!(ana.sender, Sender { name: "Ana Souza".into(), phone: None });
+    // A body without the selectable-text test id: the text, not the author's name.
+    assert_eq!(ana.text, "Oi pessoal");
     let out = by_key(&ms, "3EB0B00000000000G004");
     assert_eq!((out.direction, out.sender.name.as_str()), (Direction::Out, "You"));
     let sys = by_key(&ms, "3EB0B00000000000G005");
@@ -673,6 +675,42 @@ fn a_chat_whose_rows_read_wrong_pauses_and_resumes_when_the_page_reads_right() {
     assert_eq!(s.ingest(&page).len(), 5);
     assert!(!s.health().paused);
     assert!(s.ingest(&page).is_empty());
+}
+
+#[test]
+fn a_row_without_direction_that_shows_a_clock_or_media_is_unclassified_not_a_notice() {
+    // Captionless media and a deleted message whose bubble class a release renamed: no
+    // pre-plain-text, no direction, but a clock or media shows they are messages.
+    let media = real_row("3EB0AF10", "msg-incoming", "", GIF);
+    let deleted = real_row(
+        "3EB0AF11",
+        "msg-incoming",
+        "",
+        r#"<span aria-hidden="true" data-icon="recalled"></span><span dir="auto">This message was deleted</span><span dir="auto" class="x1rg5ohu x16dsc37">9:35 pm</span>"#,
+    );
+    let clock_only = real_row(
+        "3EB0AF12",
+        "msg-incoming",
+        "",
+        r#"<span dir="auto" class="x1rg5ohu x16dsc37">9:36 pm</span>"#,
+    );
+    // A real notice (no clock, no media) stays a system row.
+    let notice = r#"<div role="row"><div tabindex="-1" class="_amjv xscbp6u" data-id="3EB0AF13"><div class="focusable-list-item _amjy"><div class="_amk4"><span dir="auto" class="_ao3e">Ana added Zoe</span></div></div></div></div>"#;
+    let rows = format!("{media}{deleted}{clock_only}{notice}");
+    let (ms, n) = group_scan(&rows);
+    assert_eq!(ms.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(), ["3EB0AF13"], "{ms:?}");
+    assert_eq!(ms[0].kind, MessageKind::System);
+    assert_eq!(n.skipped.get("not a message (no direction)"), Some(&3), "{:?}", n.skipped);
+    // Page health counts them, so drift pauses the chat instead of writing notices.
+    let mut s = Session::new(0);
+    s.set_page(Some(DateOrder::DayFirst), Some((2026, 11, 21)));
+    s.open_chat(
+        WaIdentity { phone: None, lid: None, name: "Site crew".into(), is_group: true },
+        "en-GB",
+    );
+    let _ = s.ingest(&rows);
+    let h = s.health();
+    assert_eq!((h.rows, h.unclassified), (4, 3), "{h:?}");
 }
 
 #[test]

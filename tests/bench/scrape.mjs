@@ -20,7 +20,7 @@ export async function run({ ROOT }) {
     await window.fakeWA.open('long');
     const core = await import('/pkg/crmsync.js');
     await core.default({ module_or_path: '/pkg/crmsync_bg.wasm' });
-    const list = document.getElementById('messages');
+    const list = document.querySelector('#main [data-scrolltracepolicy="wa.web.conversation.messages"]');
     const ctx = { chat: 'c', monthFirst: false };
     const time = (f) => { const a = performance.now(); const n = f(); return [performance.now() - a, n]; };
     const full = { wasm: [], js: [] };

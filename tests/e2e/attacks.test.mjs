@@ -116,7 +116,7 @@ test('4. a forged blob (attacker bytes and type) is not copied; a real photo is'
   const forged = await wa.evaluate(() => {
     const url = URL.createObjectURL(new Blob(['%PDF-1.7\n% attacker document'], { type: 'application/pdf' }));
     const id = '3EB0F0RGED' + Date.now().toString(16).toUpperCase();
-    document.getElementById('messages').insertAdjacentHTML('beforeend', window.fakeWA.rowHtml({ id, out: false, sender: 'Ana Souza', text: 'invoice', time: new Date(), image: url }));
+    document.querySelector('#main [data-scrolltracepolicy="wa.web.conversation.messages"]').insertAdjacentHTML('beforeend', window.fakeWA.rowHtml({ id, out: false, sender: 'Ana Souza', text: 'invoice', time: new Date(), image: url }));
     return id;
   });
   const png = await wa.evaluate(() => window.fakeWA.receiveImage('real photo'));

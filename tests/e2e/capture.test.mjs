@@ -48,6 +48,9 @@ test('a saved contact chat: every kind captured with exact fields, identity from
   assert.equal(byKey(ms, '3EB0A1B2C3D4E5F6071A').text, 'Perfeito <script>alert(1)</script> & obrigada');
   assert.deepEqual(byKey(ms, '3EB0A1B2C3D4E5F6071C').kind, { type: 'document', file_name: 'Proposta 2026.pdf', size: '1.2 MB' });
   assert.deepEqual(byKey(ms, '3EB0A1B2C3D4E5F6071E').kind, { type: 'voice', duration: '0:42' });
+  // A body without data-testid="selectable-text" (only span[dir]) is read whole, nothing around it.
+  const fwd = byKey(ms, '3EB0A1B2C3D4E5F6071D');
+  assert.deepEqual([fwd.text, fwd.forwarded, fwd.edited, fwd.kind.type], ['Segue o contrato', true, true, 'text']);
   assert.deepEqual(ms.map((m) => m.kind.type).sort(), ['contact_card', 'deleted', 'document', 'gif', 'image', 'location', 'sticker', 'text', 'text', 'text', 'text', 'text', 'video', 'voice']);
   const stored = await until(async () => { const s = await exported('pn:+5511987654321'); return s.length === 14 && s; }, { what: 'worker outbox' });
   assert.equal(byKey(stored, '3EB0A1B2C3D4E5F6071B').kind.type, 'image');
@@ -92,6 +95,9 @@ test('chat switches: group, unsaved number, @lid-only identity', async () => {
   const rafa = { name: 'Rafa', phone: '+919000012345' };
   assert.deepEqual(byKey(gm, '3EB0B00000000000G001').sender, rafa);
   assert.deepEqual(byKey(gm, '3EB0B00000000000G002').sender, rafa);
+  // A saved sender whose body has no selectable-text test id: the body, not the author's name.
+  const oi = byKey(gm, '3EB0B00000000000G003');
+  assert.deepEqual([oi.text, oi.sender.name], ['Oi pessoal', 'Ana Souza']);
   for (const k of ['3EB0B00000000000G006', '3EB0B00000000000G007', '3EB0B00000000000G008', '3EB0B00000000000G009', '3EB0B00000000000G00A']) {
     assert.equal(byKey(gm, k).text, '', k);
   }

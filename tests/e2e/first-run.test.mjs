@@ -48,8 +48,8 @@ test('install → first card in the demo: counted clicks, nothing typed', async 
   await wa.waitForLoadState();
   assert.match(wa.url(), /^https:\/\/web\.whatsapp\.com\//);
   await wa.evaluate(() => window.fakeWAReady);
-  // The rep opens a chat from the list.
-  await click(wa, '[data-chat="ana"]');
+  // The rep opens a chat from the list, by its title as shown (the real page has no chat id on the row).
+  await click(wa, '#pane-side [data-testid="cell-frame-title"] span[title="Ana Souza"]');
   const frame = await panelFrame(wa);
   await until(async () => (await frame.getAttribute('#state', 'data-view')) === 'linked', { what: 'the first card', timeout: 30000 });
   assert.match(await frame.textContent('#state'), /Ana Souza/);
