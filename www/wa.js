@@ -10,6 +10,8 @@
     { id: 'priya', title: 'Priya Sharma', jid: '919876543210@c.us', rows: [], preview: '' },
     { id: 'lid', title: 'Marina (LID)', jid: '196271432331425@lid', rows: [], preview: '' },
     { id: 'unknown', title: '+55 21 99876-5432', rows: [], preview: '' },
+    // A chat WhatsApp shows by a username (2026): a name in the header, no number, no @lid.
+    { id: 'username', title: 'Marina Lopes', rows: [], preview: '' },
     { id: 'long', title: 'Long chat', long: 2000, jid: '5511912345678@c.us', preview: '…' },
     // Chats with history WhatsApp loads lazily (scrolling up), for the guided backfill.
     // `daysBack`: history spans that many days up to now; `page`: rows loaded per scroll.

@@ -92,6 +92,10 @@ test('switching chats follows the open chat: Salesforce contact, unknown number,
   const lid = (await send({ kind: 'export' })).chats.find((c) => c.identity.lid);
   assert.ok(lid, 'the @lid chat is stored');
   assert.deepEqual(lid.links ?? [], []);
+  // A username chat (a name, no number, no @lid) is offered the same: its name searched.
+  await wa.evaluate(() => window.fakeWA.open('username'));
+  await until(async () => (await frame.inputValue('#f-query').catch(() => '')) === 'Marina Lopes', { what: 'the username chat suggested by name', timeout: 30000 });
+  assert.equal(await viewOf(frame), 'lid_only');
 });
 
 test('a group is backed up to every linked participant, titled with the group name', async () => {
