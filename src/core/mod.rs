@@ -7,6 +7,7 @@ pub mod keys;
 pub mod mask;
 pub mod matching;
 pub mod model;
+pub mod options_view;
 pub mod outbox;
 pub mod panel;
 pub mod phone;

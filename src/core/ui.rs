@@ -7,6 +7,7 @@
 //! or a value the shell formats for the browser's locale ([`Text::Fmt`]: amounts, dates,
 //! counts). There is no constructor for a literal view string, which is what the native
 //! tests check over every panel state.
+use crate::core::model::Crm;
 use serde::{Deserialize, Serialize};
 
 /// The elements a view may use.
@@ -20,8 +21,10 @@ pub enum Tag {
     Dl,
     Dt,
     Form,
+    H1,
     H2,
     H3,
+    H4,
     Header,
     Input,
     Label,
@@ -49,8 +52,10 @@ impl Tag {
             Tag::Dl => "dl",
             Tag::Dt => "dt",
             Tag::Form => "form",
+            Tag::H1 => "h1",
             Tag::H2 => "h2",
             Tag::H3 => "h3",
+            Tag::H4 => "h4",
             Tag::Header => "header",
             Tag::Input => "input",
             Tag::Label => "label",
@@ -79,6 +84,11 @@ pub enum Attr {
     AriaLabelledBy,
     AriaLive,
     Autocomplete,
+    /// A checkbox's initial state (`"true"`/`"false"`): set as the checked property.
+    Checked,
+    DataPassed,
+    DataState,
+    DataStep,
     DataView,
     For,
     Hidden,
@@ -104,6 +114,10 @@ impl Attr {
             Attr::AriaLabelledBy => "aria-labelledby",
             Attr::AriaLive => "aria-live",
             Attr::Autocomplete => "autocomplete",
+            Attr::Checked => "checked",
+            Attr::DataPassed => "data-passed",
+            Attr::DataState => "data-state",
+            Attr::DataStep => "data-step",
             Attr::DataView => "data-view",
             Attr::For => "for",
             Attr::Hidden => "hidden",
@@ -135,6 +149,9 @@ pub enum Fmt {
     Time { ms: i64 },
     /// A full local date and time, for hover titles.
     Stamp { ms: i64 },
+    /// An instant in UTC, the same in every locale ("2026-12-02 10:00 UTC"): what support
+    /// compares across logs.
+    Utc { ms: i64 },
 }
 
 /// A message argument: data text or a formatted value.
@@ -229,6 +246,26 @@ pub enum Action {
     BackfillCancel,
     ConfirmYes,
     ConfirmNo,
+    // The options page.
+    /// Connect with the pasted keys of the own-app form.
+    Connect(Crm),
+    /// Browser sign-in with one's own app (the own-app form's client id).
+    OauthConnect(Crm),
+    /// One-click sign-in with the product's app (LeadSquared: its two keys).
+    SignIn(Crm),
+    Disconnect(Crm),
+    /// Run the CRM's setup check again.
+    CheckAgain(Crm),
+    /// Show the confirmation before creating Salesforce's chat object.
+    ChatObjectAsk,
+    ChatObjectYes,
+    ChatObjectNo,
+    SaveSettings,
+    Export,
+    /// The rep typed their own number in the first run: guess the region again.
+    OwnNumberTyped,
+    FirstRunFinish,
+    OpenWhatsApp,
 }
 
 /// One element of the view.
@@ -414,6 +451,6 @@ pub fn fmt_plain(f: &Fmt) -> String {
             let s = ms.div_euclid(1000).rem_euclid(86_400);
             format!("{:02}:{:02}Z", s / 3600, (s % 3600) / 60)
         }
-        Fmt::Stamp { ms } => crate::core::view::absolute_utc(*ms),
+        Fmt::Stamp { ms } | Fmt::Utc { ms } => crate::core::view::absolute_utc(*ms),
     }
 }

@@ -42,6 +42,11 @@ pub fn render(
             (Attr::Value, Tag::Textarea) => {
                 e.unchecked_ref::<web_sys::HtmlTextAreaElement>().set_value(v)
             }
+            (Attr::Checked, Tag::Input) => {
+                e.unchecked_ref::<web_sys::HtmlInputElement>().set_checked(v == "true")
+            }
+            // A select's value picks one of its options: set once they exist, below.
+            (Attr::Value, Tag::Select) => {}
             _ => e.set_attribute(a.name(), v)?,
         }
     }
@@ -57,6 +62,11 @@ pub fn render(
     for c in &node.children {
         render(doc, &e, c, on)?;
     }
+    if tag == Tag::Select {
+        if let Some((_, v)) = node.attrs.iter().find(|(a, _)| *a == Attr::Value) {
+            e.unchecked_ref::<web_sys::HtmlSelectElement>().set_value(v);
+        }
+    }
     if let Some(a) = &node.on {
         let (a, on, el) = (a.clone(), on.clone(), e.clone());
         let form = tag == Tag::Form;
@@ -66,10 +76,13 @@ pub fn render(
             }
             on(&a, &el);
         });
-        e.add_event_listener_with_callback(
-            if form { "submit" } else { "click" },
-            cb.as_ref().unchecked_ref(),
-        )?;
+        // Forms act when submitted, inputs as the rep types, everything else when clicked.
+        let event = match tag {
+            Tag::Form => "submit",
+            Tag::Input | Tag::Textarea => "input",
+            _ => "click",
+        };
+        e.add_event_listener_with_callback(event, cb.as_ref().unchecked_ref())?;
         cb.forget(); // lives as long as the element (the page)
     }
     parent.append_child(&e)?;
@@ -149,6 +162,7 @@ pub fn format(f: &Fmt) -> String {
             &[("hour", s("numeric")), ("minute", s("2-digit"))],
             &js_sys::Date::new(&JsValue::from(*ms as f64)).into(),
         ),
+        Fmt::Utc { ms } => Some(crate::core::view::absolute_utc(*ms)),
         Fmt::Stamp { ms } => intl(
             "DateTimeFormat",
             &[("dateStyle", s("medium")), ("timeStyle", s("short"))],

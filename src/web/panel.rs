@@ -22,65 +22,6 @@ pub(crate) fn tk(key: &'static str) -> String {
     chrome::i18n(key, &[])
 }
 
-/// Append an element with text (CRM text is cleaned of bidi overrides, then set as text).
-/// The options page's builder; the panel renders core's view tree instead.
-pub(crate) fn el(
-    doc: &Document,
-    parent: &Element,
-    tag: &str,
-    id: Option<&str>,
-    text: Option<&str>,
-) -> Result<Element, JsValue> {
-    let e = doc.create_element(tag)?;
-    if let Some(id) = id {
-        e.set_id(id);
-    }
-    if let Some(text) = text {
-        e.set_text_content(Some(&view::clean_text(text)));
-    }
-    parent.append_child(&e)?;
-    Ok(e)
-}
-
-pub(crate) fn button(
-    doc: &Document,
-    parent: &Element,
-    id: &str,
-    label: &str,
-) -> Result<Element, JsValue> {
-    let b = el(doc, parent, "button", Some(id), Some(label))?;
-    b.set_attribute("type", "button")?;
-    Ok(b)
-}
-
-pub(crate) fn on_click(e: &Element, f: impl FnMut() + 'static) -> Result<(), JsValue> {
-    let cb = Closure::<dyn FnMut()>::new(f);
-    e.add_event_listener_with_callback("click", cb.as_ref().unchecked_ref())?;
-    cb.forget(); // lives as long as the element (the page)
-    Ok(())
-}
-
-pub(crate) fn field(
-    doc: &Document,
-    form: &Element,
-    name: &str,
-    label_key: &'static str,
-    value: &str,
-) -> Result<(), JsValue> {
-    let id = format!("f-{name}");
-    let row = el(doc, form, "div", None, None)?;
-    row.set_class_name("field");
-    let label = el(doc, &row, "label", None, Some(&tk(label_key)))?;
-    label.set_attribute("for", &id)?;
-    let input = el(doc, &row, "input", Some(&id), None)?;
-    input.set_attribute("name", name)?;
-    input.set_attribute("aria-describedby", &format!("err-{name}"))?;
-    input.unchecked_ref::<web_sys::HtmlInputElement>().set_value(&view::clean_text(value));
-    let err = el(doc, &row, "span", Some(&format!("err-{name}")), None)?;
-    err.set_class_name("error");
-    Ok(())
-}
-
 pub(crate) fn input_value(doc: &Document, name: &str) -> String {
     doc.get_element_by_id(&format!("f-{name}"))
         .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
