@@ -798,7 +798,17 @@ fn setup_block(
                     "warn" => "!",
                     _ => "✗",
                 };
-                let text = l.get("text").and_then(|t| t.as_str()).unwrap_or("");
+                // The line's message in the browser's language; a report stored before lines
+                // carried messages shows its English text.
+                let said = |msg: &str, english: &str| {
+                    l.get(msg)
+                        .and_then(|m| {
+                            serde_json::from_value::<crate::core::i18n::Sentence>(m.clone()).ok()
+                        })
+                        .map(|m| chrome::say(&m))
+                        .or_else(|| l.get(english).and_then(|t| t.as_str()).map(str::to_string))
+                };
+                let text = said("msg", "text").unwrap_or_default();
                 let li = el(
                     doc,
                     &ul,
@@ -807,9 +817,8 @@ fn setup_block(
                     Some(&format!("{mark} {text}")),
                 )?;
                 li.set_attribute("data-state", state)?;
-                if let Some(fix) = l.get("fix").and_then(|f| f.as_str()).filter(|_| state != "pass")
-                {
-                    el(doc, &li, "p", None, Some(fix))?.set_class_name("fix");
+                if let Some(fix) = said("fix_msg", "fix").filter(|_| state != "pass") {
+                    el(doc, &li, "p", None, Some(&fix))?.set_class_name("fix");
                 }
             }
         }
