@@ -2,6 +2,7 @@
 //! render view trees in tests and the command line exactly as `chrome.i18n.getMessage`
 //! fills placeholders, and to check that every locale has every key the views use.
 use crate::core::ui::{fmt_plain, Arg, Text};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One locale's messages: key → (message, placeholder name → content such as `$1`).
@@ -127,6 +128,93 @@ impl Catalog {
                     rest = &after[j + 1..];
                 }
                 _ => rest = after,
+            }
+        }
+        out
+    }
+}
+
+/// A sentence for the rep as a message key and its arguments, kept serializable so the worker
+/// can store it (a setup report) or send it, and the page that shows it renders it in the
+/// browser's language. Arguments are data (a CRM's name, an error code it sent) or sentences
+/// of their own (a translated word, a line inside a notice).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sentence {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<Part>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Part {
+    Data(String),
+    Sentence(Sentence),
+}
+
+impl From<&str> for Part {
+    fn from(s: &str) -> Self {
+        Part::Data(s.to_string())
+    }
+}
+
+impl From<String> for Part {
+    fn from(s: String) -> Self {
+        Part::Data(s)
+    }
+}
+
+impl From<Sentence> for Part {
+    fn from(s: Sentence) -> Self {
+        Part::Sentence(s)
+    }
+}
+
+/// A sentence from its key and arguments (`say("setupNoAnswer", vec![crm.into(), ...])`).
+pub fn say(key: &str, args: Vec<Part>) -> Sentence {
+    Sentence { key: key.to_string(), args }
+}
+
+/// A word or sentence without arguments.
+pub fn word(key: &str) -> Part {
+    Part::Sentence(say(key, vec![]))
+}
+
+/// The English catalogue, parsed once: the sentences' English form for logs and diagnostics.
+static EN: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+
+impl Sentence {
+    /// Text that comes from elsewhere (a CRM's own message, a browser error) as it is: the
+    /// `plainText` message is only its placeholder in every locale.
+    pub fn plain(s: impl Into<String>) -> Sentence {
+        say("plainText", vec![Part::Data(s.into())])
+    }
+
+    /// Render with a translator (`chrome.i18n.getMessage` in the shell, a [`Catalog`] natively).
+    pub fn render(&self, tr: &dyn Fn(&str, &[String]) -> String) -> String {
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|a| match a {
+                Part::Data(s) => s.clone(),
+                Part::Sentence(s) => s.render(tr),
+            })
+            .collect();
+        tr(&self.key, &args)
+    }
+
+    /// The English text (the default locale).
+    pub fn english(&self) -> String {
+        let en = EN.get_or_init(|| Catalog::locale("en"));
+        self.render(&|k, a| en.get(k, a))
+    }
+
+    /// This sentence and every sentence inside it, outermost first (for the catalogue tests).
+    pub fn all(&self) -> Vec<&Sentence> {
+        let mut out = vec![self];
+        for a in &self.args {
+            if let Part::Sentence(s) = a {
+                out.extend(s.all());
             }
         }
         out

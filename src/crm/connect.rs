@@ -5,8 +5,24 @@ use super::auth::{Session, Tokens, ZohoDc};
 pub use super::credentials::{Connection, Credentials};
 use super::http::{HttpRequest, HttpResponse};
 use super::{leadsquared, salesforce, zoho, Connector, Failure};
+use crate::core::i18n::{say, word, Sentence};
 use crate::core::model::Crm;
 use serde::{Deserialize, Serialize};
+
+/// Why connecting failed, for the rep: the CRM's own reason stays as it sent it.
+pub fn connect_failure(crm: Crm, f: &Failure) -> Sentence {
+    let name = crm.name().into();
+    match f {
+        Failure::RateLimited { .. } => say("connectRateLimited", vec![name]),
+        Failure::Transient { reason } => {
+            say("connectUnreachable", vec![name, reason.as_str().into()])
+        }
+        Failure::AuthExpired | Failure::ReconnectNeeded => say("connectRefused", vec![name]),
+        Failure::PermissionDenied { reason } | Failure::Rejected { reason } => {
+            say("connectRefusedWhy", vec![name, reason.as_str().into()])
+        }
+    }
+}
 
 fn sf_host(h: &str) -> salesforce::LoginHost {
     match h.trim().trim_start_matches("https://").trim_end_matches('/') {
@@ -18,28 +34,28 @@ fn sf_host(h: &str) -> salesforce::LoginHost {
 
 impl Credentials {
     /// Refuse obviously wrong pastes before any call.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Sentence> {
         let empty = |s: &str, what: &str| {
             if s.trim().is_empty() {
-                Err(format!("{what} is empty"))
+                Err(say("connectEmpty", vec![word(what)]))
             } else {
                 Ok(())
             }
         };
         match self {
             Credentials::Zoho { client_id, client_secret, refresh_token, .. } => {
-                empty(client_id, "client id")?;
-                empty(client_secret, "client secret")?;
-                empty(refresh_token, "refresh token")
+                empty(client_id, "connectWordClientId")?;
+                empty(client_secret, "connectWordClientSecret")?;
+                empty(refresh_token, "connectWordRefreshToken")
             }
             Credentials::Salesforce { login_host, client_id, refresh_token, .. } => {
-                super::hosts::salesforce_login_host(login_host)?;
-                empty(client_id, "consumer key")?;
-                empty(refresh_token, "refresh token")
+                super::hosts::salesforce_login_host(login_host).map_err(Sentence::plain)?;
+                empty(client_id, "connectWordConsumerKey")?;
+                empty(refresh_token, "connectWordRefreshToken")
             }
             Credentials::Leadsquared { access_key, secret_key } => {
-                empty(access_key, "access key")?;
-                empty(secret_key, "secret key")
+                empty(access_key, "connectWordAccessKey")?;
+                empty(secret_key, "connectWordSecretKey")
             }
         }
     }
@@ -292,14 +308,14 @@ impl OAuthStart {
         redirect_uri: &str,
         state: &str,
         challenge: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, Sentence> {
         match self {
             OAuthStart::Zoho { client_id, client_secret, dc_secrets, dc, pkce, .. } => {
                 if client_id.trim().is_empty() {
-                    return Err("client id is needed".into());
+                    return Err(say("connectNeeded", vec![word("connectWordClientId")]));
                 }
                 if !pkce && client_secret.trim().is_empty() && dc_secrets.is_empty() {
-                    return Err("client id and client secret are needed".into());
+                    return Err(say("connectNeededIdSecret", vec![]));
                 }
                 Ok(zoho::authorize_url(
                     dc.unwrap_or(ZohoDc::Us),
@@ -312,9 +328,9 @@ impl OAuthStart {
             }
             OAuthStart::Salesforce { login_host, client_id, .. } => {
                 if client_id.trim().is_empty() {
-                    return Err("consumer key is needed".into());
+                    return Err(say("connectNeeded", vec![word("connectWordConsumerKey")]));
                 }
-                super::hosts::salesforce_login_host(login_host)?;
+                super::hosts::salesforce_login_host(login_host).map_err(Sentence::plain)?;
                 Ok(salesforce::authorize_url(
                     &sf_host(login_host),
                     client_id.trim(),
@@ -328,13 +344,13 @@ impl OAuthStart {
 
     /// The data centre a Zoho redirect names (`accounts-server`, checked on the parsed URL
     /// against the accounts servers); without one, where the sign-in started.
-    pub fn redirect_dc(&self, redirect_url: &str) -> Result<Option<ZohoDc>, String> {
+    pub fn redirect_dc(&self, redirect_url: &str) -> Result<Option<ZohoDc>, Sentence> {
         use super::auth::redirect_param;
         match self {
             OAuthStart::Zoho { dc, .. } => match redirect_param(redirect_url, "accounts-server") {
                 Some(server) => super::hosts::zoho_accounts_server(&server)
                     .map(Some)
-                    .map_err(|e| format!("unknown Zoho accounts server {server} ({e})")),
+                    .map_err(|_| say("signinUnknownServer", vec![server.into()])),
                 None => Ok(Some(dc.unwrap_or(ZohoDc::Us))),
             },
             OAuthStart::Salesforce { .. } => Ok(None),
@@ -349,7 +365,7 @@ impl OAuthStart {
         state: &str,
         redirect_uri: &str,
         verifier: &str,
-    ) -> Result<(HttpRequest, Credentials), String> {
+    ) -> Result<(HttpRequest, Credentials), Sentence> {
         use super::auth::redirect_param;
         if let Some(e) = redirect_param(redirect_url, "error") {
             let desc = redirect_param(redirect_url, "error_description");
@@ -362,11 +378,10 @@ impl OAuthStart {
             ));
         }
         if redirect_param(redirect_url, "state").as_deref() != Some(state) {
-            return Err(
-                "the sign-in answer does not belong to this request (state mismatch)".into()
-            );
+            return Err(say("signinStateMismatch", vec![]));
         }
-        let code = redirect_param(redirect_url, "code").ok_or("the sign-in answer has no code")?;
+        let code =
+            redirect_param(redirect_url, "code").ok_or_else(|| say("signinNoCode", vec![]))?;
         match self {
             OAuthStart::Zoho { client_id, client_secret, dc_secrets, pkce, .. } => {
                 let dc = self.redirect_dc(redirect_url)?.unwrap_or(ZohoDc::Us);
@@ -375,10 +390,16 @@ impl OAuthStart {
                     .cloned()
                     .unwrap_or_else(|| client_secret.trim().to_string());
                 if !pkce && secret.is_empty() {
-                    return Err(format!(
-                        "This Zoho app has no client secret for the {} data centre: {} must add it.",
-                        super::signin::dc_name(dc),
-                        if self.is_product() { "crmsync's publisher" } else { "its owner" }
+                    return Err(say(
+                        "signinNoDcSecret",
+                        vec![
+                            super::signin::dc_word(dc),
+                            word(if self.is_product() {
+                                "signinOwnerPublisher"
+                            } else {
+                                "signinOwnerIts"
+                            }),
+                        ],
                     ));
                 }
                 let req = zoho::code_exchange(
@@ -400,7 +421,7 @@ impl OAuthStart {
                 ))
             }
             OAuthStart::Salesforce { login_host, client_id, client_secret, .. } => {
-                super::hosts::salesforce_login_host(login_host)?;
+                super::hosts::salesforce_login_host(login_host).map_err(Sentence::plain)?;
                 let req = salesforce::code_exchange(
                     &sf_host(login_host),
                     client_id.trim(),
@@ -548,15 +569,17 @@ mod tests {
         let (req, creds) = z.exchange(ok, "st8", uri, "").unwrap();
         assert_eq!(req.url, "https://accounts.zoho.eu/oauth/v2/token");
         assert!(matches!(creds, Credentials::Zoho { dc: ZohoDc::Eu, .. }));
-        assert!(z.exchange(ok, "other", uri, "").unwrap_err().contains("state mismatch"));
+        assert!(z.exchange(ok, "other", uri, "").unwrap_err().english().contains("state mismatch"));
         assert!(z
             .exchange("https://abc.chromiumapp.org/?error=access_denied&state=st8", "st8", uri, "")
             .unwrap_err()
+            .english()
             .contains("You chose not to allow crmsync"));
         let evil = "https://abc.chromiumapp.org/?code=c&accounts-server=https%3A%2F%2Fevil.example&state=st8";
         assert!(z
             .exchange(evil, "st8", uri, "")
             .unwrap_err()
+            .english()
             .contains("unknown Zoho accounts server"));
         let lookalike = "https://abc.chromiumapp.org/?code=c&accounts-server=https%3A%2F%2Faccounts.zoho.eu%40evil.example&state=st8";
         assert!(z.exchange(lookalike, "st8", uri, "").is_err());
@@ -643,7 +666,8 @@ mod tests {
         // A refusal in the redirect becomes a sentence naming who can fix it.
         let e = start
             .exchange("https://abc.chromiumapp.org/?error=invalid_client&state=st", "st", uri, "V")
-            .unwrap_err();
+            .unwrap_err()
+            .english();
         assert!(e.contains("crmsync's publisher") && e.contains("Multi-DC"), "{e}");
         // A server-based client with per-DC secrets sends the secret of the redirect's DC.
         let server = OAuthStart::Zoho {
@@ -657,7 +681,11 @@ mod tests {
         let (req, _) = server.exchange(back, "st", uri, "").unwrap();
         assert!(String::from_utf8(req.body.unwrap()).unwrap().contains("client_secret=in-secret"));
         let eu = "https://abc.chromiumapp.org/?code=1000.c&accounts-server=https%3A%2F%2Faccounts.zoho.eu&state=st";
-        assert!(server.exchange(eu, "st", uri, "").unwrap_err().contains("Europe (zoho.eu)"));
+        assert!(server
+            .exchange(eu, "st", uri, "")
+            .unwrap_err()
+            .english()
+            .contains("Europe (zoho.eu)"));
     }
 
     #[test]

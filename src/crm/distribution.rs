@@ -274,7 +274,8 @@ mod tests {
         let uri = "https://x.chromiumapp.org/";
         let e = start
             .exchange(&back("https%3A%2F%2Faccounts.zoho.com.cn"), "st", uri, "V")
-            .unwrap_err();
+            .unwrap_err()
+            .english();
         assert!(e.contains("China") && e.contains("crmsync's publisher"), "{e}");
     }
 

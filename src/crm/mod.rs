@@ -26,6 +26,9 @@ pub mod setup;
 pub mod signin;
 pub mod zoho;
 
+#[cfg(test)]
+mod said_tests;
+
 use crate::core::model::{Crm, CrmRecord};
 pub use crate::core::policy::Failure;
 use http::{HttpRequest, HttpResponse};

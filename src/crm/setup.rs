@@ -18,6 +18,7 @@
 use super::connect::{Connection, Credentials};
 use super::http::{HttpRequest, HttpResponse};
 use super::{leadsquared, salesforce};
+use crate::core::i18n::{say, word, Part, Sentence};
 use crate::core::model::Crm;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -56,10 +57,17 @@ pub struct Line {
     /// Stable id (tests, the page's element ids).
     pub id: String,
     pub state: State,
-    /// What was checked and what was found.
+    /// What was checked and what was found, in English (diagnostics, the stored report).
     pub text: String,
-    /// What to do about it, and who can.
+    /// What to do about it, and who can, in English.
     pub fix: Option<String>,
+    /// `text` as a message the page shows in the rep's language (absent in reports stored
+    /// before the check spoke the rep's language: `text` stands in).
+    #[serde(default)]
+    pub msg: Option<Sentence>,
+    /// `fix` as a message.
+    #[serde(default)]
+    pub fix_msg: Option<Sentence>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,8 +109,8 @@ fn get(url: String, headers: Vec<(String, String)>) -> HttpRequest {
 }
 
 /// The calls of the check for a stored connection (`Err`: no usable token, sign in again).
-pub fn steps(conn: &Connection, now_ms: u64) -> Result<Vec<Step>, String> {
-    let need_sign_in = |_| "the connection needs a fresh sign-in first".to_string();
+pub fn steps(conn: &Connection, now_ms: u64) -> Result<Vec<Step>, Sentence> {
+    let need_sign_in = |_| say("setupWhySignIn", vec![]);
     match &conn.credentials {
         Credentials::Zoho { .. } => {
             let z = conn.zoho(now_ms).map_err(need_sign_in)?;
@@ -137,7 +145,7 @@ pub fn steps(conn: &Connection, now_ms: u64) -> Result<Vec<Step>, String> {
                 .collect())
         }
         Credentials::Leadsquared { access_key, secret_key } => {
-            let (api, app) = conn.lsq_hosts.clone().ok_or("the LeadSquared region is unknown")?;
+            let (api, app) = conn.lsq_hosts.clone().ok_or_else(|| say("setupWhyRegion", vec![]))?;
             let lsq = leadsquared::LeadSquared {
                 access_key: access_key.clone(),
                 secret_key: secret_key.clone(),
@@ -157,7 +165,9 @@ pub fn steps(conn: &Connection, now_ms: u64) -> Result<Vec<Step>, String> {
                 Step {
                     probe: Probe::LsqLeads,
                     // A number no lead has: the answer is an empty list when reading works.
-                    request: lsq.by_phone("0000000000").ok_or("no lead lookup")?,
+                    request: lsq
+                        .by_phone("0000000000")
+                        .ok_or_else(|| say("setupWhyNoLookup", vec![]))?,
                 },
                 Step {
                     probe: Probe::LsqActivityTypes,
@@ -175,8 +185,26 @@ fn body(resp: &HttpResponse) -> Value {
     serde_json::from_slice(&resp.body).unwrap_or(Value::Null)
 }
 
-fn line(id: &str, state: State, text: impl Into<String>, fix: Option<String>) -> Line {
-    Line { id: id.into(), state, text: text.into(), fix }
+/// A line from its messages; the English texts come from the default locale.
+fn line(id: &str, state: State, msg: Sentence, fix: Option<Sentence>) -> Line {
+    Line {
+        id: id.into(),
+        state,
+        text: msg.english(),
+        fix: fix.as_ref().map(Sentence::english),
+        msg: Some(msg),
+        fix_msg: fix,
+    }
+}
+
+/// A message without arguments.
+fn key(k: &str) -> Sentence {
+    say(k, vec![])
+}
+
+/// `(code: message)` from a CRM's error answer, as data.
+fn code_msg(code: &str, msg: &str) -> Part {
+    format!("{code}: {msg}").into()
 }
 
 /// A failure answer's `(code, message)` for either Zoho's object or Salesforce's array shape.
@@ -204,8 +232,8 @@ fn unreachable_line(id: &str, crm: Crm, resp: &HttpResponse) -> Option<Line> {
         line(
             id,
             State::Fail,
-            format!("{} did not answer (HTTP {})", crm.name(), resp.status),
-            Some("Check the connection and click Check again.".into()),
+            say("setupNoAnswer", vec![crm.name().into(), resp.status.to_string().into()]),
+            Some(key("setupFixRetry")),
         )
     })
 }
@@ -214,8 +242,8 @@ fn expired_line(id: &str, crm: Crm) -> Line {
     line(
         id,
         State::Fail,
-        format!("{} refused the sign-in token", crm.name()),
-        Some(format!("Sign in to {} again.", crm.name())),
+        say("setupTokenRefused", vec![crm.name().into()]),
+        Some(say("setupFixSignIn", vec![crm.name().into()])),
     )
 }
 
@@ -242,7 +270,7 @@ pub fn report(crm: Crm, answers: &[(Probe, HttpResponse)], wants: Wants, now_ms:
     if crm == Crm::Salesforce {
         let api_refused = lines.iter().any(|l| l.id == "api");
         if !api_refused {
-            lines.insert(0, line("api", State::Pass, "API access works", None));
+            lines.insert(0, line("api", State::Pass, key("setupApiWorks"), None));
         }
     }
     // One refusal of the whole API says it all: drop the lines it made meaningless.
@@ -253,14 +281,14 @@ pub fn report(crm: Crm, answers: &[(Probe, HttpResponse)], wants: Wants, now_ms:
 }
 
 /// A report for a CRM the check could not run on (no usable connection).
-pub fn not_ready(crm: Crm, why: &str, now_ms: u64) -> Report {
+pub fn not_ready(crm: Crm, why: Sentence, now_ms: u64) -> Report {
     Report {
         crm,
         lines: vec![line(
             "api",
             State::Fail,
-            format!("{} is not ready: {why}", crm.name()),
-            Some(format!("Sign in to {} again.", crm.name())),
+            say("setupNotReady", vec![crm.name().into(), why.into()]),
+            Some(say("setupFixSignIn", vec![crm.name().into()])),
         )],
         checked_at_ms: now_ms,
     }
@@ -268,15 +296,16 @@ pub fn not_ready(crm: Crm, why: &str, now_ms: u64) -> Report {
 
 /// The panel's notice while a connected CRM's last check has a failed line: the first one,
 /// with its fix, and where to check again.
-pub fn notice(reports: &[Report]) -> Option<String> {
+pub fn notice(reports: &[Report]) -> Option<Sentence> {
     let r = reports.iter().find(|r| !r.passed())?;
     let l = r.lines.iter().find(|l| l.state == State::Fail)?;
-    let fix = l.fix.as_deref().map(|f| format!(" {f}")).unwrap_or_default();
-    Some(format!(
-        "{} setup is not complete: {}.{fix} Then click Check again in crmsync's options.",
-        r.crm.name(),
-        l.text
-    ))
+    // A report stored before lines carried messages: its English text as it is.
+    let msg = l.msg.clone().unwrap_or_else(|| Sentence::plain(l.text.clone()));
+    let fix = l.fix_msg.clone().or_else(|| l.fix.clone().map(Sentence::plain));
+    Some(match fix {
+        Some(f) => say("setupNoticeFix", vec![r.crm.name().into(), msg.into(), f.into()]),
+        None => say("setupNotice", vec![r.crm.name().into(), msg.into()]),
+    })
 }
 
 fn zoho_api(resp: &HttpResponse) -> Line {
@@ -289,9 +318,9 @@ fn zoho_api(resp: &HttpResponse) -> Line {
             .and_then(|o| o.get(0))
             .and_then(|o| o.get("company_name"))
             .and_then(Value::as_str)
-            .map(|n| format!(" (org {n})"))
-            .unwrap_or_default();
-        return line("api", State::Pass, format!("API access works{org}"), None);
+            .map(|n| say("setupApiWorksOrg", vec![n.into()]))
+            .unwrap_or_else(|| key("setupApiWorks"));
+        return line("api", State::Pass, org, None);
     }
     let (code, msg) = error_of(resp);
     match (resp.status, code.as_str()) {
@@ -299,10 +328,22 @@ fn zoho_api(resp: &HttpResponse) -> Line {
         (403, _) | (401, _) => line(
             "api",
             State::Fail,
-            format!("Zoho CRM refused API access ({code}: {msg})"),
-            Some("Ask your Zoho CRM administrator to allow API access for your profile (Setup → Security Control → Profiles), on an edition that includes the API.".into()),
+            say("setupZohoApiRefused", vec![code_msg(&code, &msg)]),
+            Some(key("setupFixZohoApi")),
         ),
-        _ => line("api", State::Fail, format!("Zoho CRM answered HTTP {} ({code}: {msg})", resp.status), Some("Click Check again; if it stays, contact your Zoho CRM administrator.".into())),
+        _ => line(
+            "api",
+            State::Fail,
+            say(
+                "setupHttp",
+                vec![
+                    Crm::Zoho.name().into(),
+                    resp.status.to_string().into(),
+                    code_msg(&code, &msg),
+                ],
+            ),
+            Some(key("setupFixRetryZoho")),
+        ),
     }
 }
 
@@ -316,8 +357,8 @@ fn zoho_modules(resp: &HttpResponse, wants: Wants) -> Vec<Line> {
         return vec![line(
             "modules",
             State::Warn,
-            format!("Module permissions could not be read ({code}: {msg})"),
-            Some("Sign in again to let crmsync read module settings.".into()),
+            say("setupModulesUnread", vec![code_msg(&code, &msg)]),
+            Some(key("setupFixSignInModules")),
         )];
     }
     let v = body(resp);
@@ -326,7 +367,6 @@ fn zoho_modules(resp: &HttpResponse, wants: Wants) -> Vec<Line> {
         modules.iter().find(|m| m.get("api_name").and_then(Value::as_str) == Some(name)).cloned()
     };
     let flag = |m: &Value, k: &str| m.get(k).and_then(Value::as_bool).unwrap_or(false);
-    let admin = "Ask your Zoho CRM administrator to give your profile";
     let mut out = Vec::new();
     let mut read = |id: &str, module: &str, wanted: bool, what: &str| {
         if !wanted {
@@ -334,28 +374,28 @@ fn zoho_modules(resp: &HttpResponse, wants: Wants) -> Vec<Line> {
         }
         match find(module) {
             Some(m) if flag(&m, "api_supported") && flag(&m, "viewable") => {
-                out.push(line(id, State::Pass, format!("Can read {what}"), None))
+                out.push(line(id, State::Pass, say("setupCanRead", vec![word(what)]), None))
             }
             _ => out.push(line(
                 id,
                 State::Fail,
-                format!("Cannot read {what} through the API"),
-                Some(format!("{admin} permission to view {module}.")),
+                say("setupCannotReadApi", vec![word(what)]),
+                Some(say("setupFixZohoView", vec![module.into()])),
             )),
         }
     };
-    read("read-contacts", "Contacts", true, "contacts");
-    read("read-leads", "Leads", wants.leads, "leads");
-    read("read-deals", "Deals", wants.deals, "deals");
+    read("read-contacts", "Contacts", true, "setupWordContacts");
+    read("read-leads", "Leads", wants.leads, "setupWordLeads");
+    read("read-deals", "Deals", wants.deals, "setupWordDeals");
     match find("Notes") {
         Some(m) if flag(&m, "creatable") => {
-            out.push(line("write-notes", State::Pass, "Can write notes (the backup)", None))
+            out.push(line("write-notes", State::Pass, key("setupCanWriteNotes"), None))
         }
         _ => out.push(line(
             "write-notes",
             State::Fail,
-            "Cannot create notes, so chats cannot be backed up",
-            Some(format!("{admin} permission to create Notes.")),
+            key("setupCannotWriteNotes"),
+            Some(key("setupFixZohoNotes")),
         )),
     }
     out
@@ -370,8 +410,8 @@ fn zoho_deals_list(resp: &HttpResponse) -> Line {
         return line(
             "deals-list",
             State::Warn,
-            format!("The contacts' related lists could not be read ({code}: {msg})"),
-            Some("Sign in again to let crmsync read related-list settings.".into()),
+            say("setupRelatedUnread", vec![code_msg(&code, &msg)]),
+            Some(key("setupFixSignInRelated")),
         );
     }
     let v = body(resp);
@@ -385,18 +425,12 @@ fn zoho_deals_list(resp: &HttpResponse) -> Line {
             .cloned()
     });
     match deals {
-        Some(d) if d.get("visible").and_then(Value::as_bool) != Some(false) => line(
-            "deals-list",
-            State::Pass,
-            "The Deals list is visible on contacts: backups also go to the 5 latest deals",
-            None,
-        ),
-        _ => line(
-            "deals-list",
-            State::Warn,
-            "The Deals list is hidden on contacts: backups go to the contact only",
-            Some("Ask your Zoho CRM administrator to show the Deals related list in the Contacts layout (Setup → Customization → Modules and Fields → Contacts).".into()),
-        ),
+        Some(d) if d.get("visible").and_then(Value::as_bool) != Some(false) => {
+            line("deals-list", State::Pass, key("setupDealsVisible"), None)
+        }
+        _ => {
+            line("deals-list", State::Warn, key("setupDealsHidden"), Some(key("setupFixDealsList")))
+        }
     }
 }
 
@@ -416,64 +450,59 @@ fn sf_object(object: &str, resp: &HttpResponse, wants: Wants) -> Option<Line> {
         return Some(line(
             "api",
             State::Fail,
-            format!("Salesforce refused API access ({code}: {msg})"),
-            Some("Ask your Salesforce admin to give your profile or a permission set \"API Enabled\" (API access comes with Enterprise, Unlimited, Developer and Performance editions; Professional needs it added).".into()),
+            say("setupSfApiRefused", vec![code_msg(&code, &msg)]),
+            Some(key("setupFixSfApi")),
         ));
     }
-    let admin = "Ask your Salesforce admin to give you";
     let missing = resp.status == 404;
     Some(match object {
         "Contact" | "Lead" => {
-            let what = if object == "Contact" { "contacts" } else { "leads" };
+            let (id, what) = if object == "Contact" {
+                ("read-contacts", "setupWordContacts")
+            } else {
+                ("read-leads", "setupWordLeads")
+            };
             if object == "Lead" && !wants.leads {
                 return None;
             }
             if !missing && resp.status == 200 && flag("queryable") {
-                line(&format!("read-{what}"), State::Pass, format!("Can read {what}"), None)
+                line(id, State::Pass, say("setupCanRead", vec![word(what)]), None)
             } else {
                 line(
-                    &format!("read-{what}"),
+                    id,
                     State::Fail,
-                    format!("Cannot read {what}"),
-                    Some(format!("{admin} Read access to {object}.")),
+                    say("setupCannotRead", vec![word(what)]),
+                    Some(say("setupFixSfRead", vec![object.into()])),
                 )
             }
         }
         "Task" | "ContentNote" => {
             let (id, what) = if object == "Task" {
-                ("write-tasks", "tasks")
+                ("write-tasks", "setupWordTasks")
             } else {
-                ("write-notes", "notes")
+                ("write-notes", "setupWordNotes")
             };
             if resp.status == 200 && flag("createable") {
-                line(id, State::Pass, format!("Can create {what} (the backup)"), None)
+                line(id, State::Pass, say("setupCanCreate", vec![word(what)]), None)
             } else {
                 line(
                     id,
                     State::Fail,
-                    format!("Cannot create {what}, so chats cannot be backed up there"),
-                    Some(format!("{admin} Create access to {object}.")),
+                    say("setupCannotCreate", vec![word(what)]),
+                    Some(say("setupFixSfCreate", vec![object.into()])),
                 )
             }
         }
         _ if !wants.custom_object => return None,
-        _ if missing => line(
-            "chat-object",
-            State::Pass,
-            "No WhatsApp Chat object in this org: backups go to Tasks and notes (every org has them)",
-            None,
-        ),
-        _ if resp.status == 200 && flag("createable") => line(
-            "chat-object",
-            State::Pass,
-            "The WhatsApp Chat object is deployed: backups go to WhatsApp Chat records",
-            None,
-        ),
+        _ if missing => line("chat-object", State::Pass, key("setupChatObjectMissing"), None),
+        _ if resp.status == 200 && flag("createable") => {
+            line("chat-object", State::Pass, key("setupChatObjectDeployed"), None)
+        }
         _ => line(
             "chat-object",
             State::Warn,
-            "The WhatsApp Chat object is deployed but you may not create its records: backups go to Tasks and notes",
-            Some(format!("{admin} Create access to WhatsApp Chat (WhatsApp_Chat__c).")),
+            key("setupChatObjectNoCreate"),
+            Some(say("setupFixSfCreate", vec!["WhatsApp Chat (WhatsApp_Chat__c)".into()])),
         ),
     })
 }
@@ -495,20 +524,38 @@ fn lsq_user(resp: &HttpResponse) -> Vec<Line> {
         return vec![line(
             "api",
             State::Fail,
-            format!("LeadSquared refused these keys ({code}: {msg})"),
-            Some("Copy the access and secret keys again from My Profile → Settings → API and Webhooks, or ask your LeadSquared administrator for keys.".into()),
+            say("setupLsqKeysRefused", vec![code_msg(&code, &msg)]),
+            Some(key("setupFixLsqKeys")),
         )];
     }
     let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let who = format!("{} {}", s("FirstName"), s("LastName")).trim().to_string();
     let role = s("Role");
     vec![
-        line("api", State::Pass, format!("API access works (region {})", v.pointer("/LSQCommonServiceURLs/api").and_then(Value::as_str).unwrap_or("?")), None),
+        line(
+            "api",
+            State::Pass,
+            say(
+                "setupApiWorksRegion",
+                vec![v
+                    .pointer("/LSQCommonServiceURLs/api")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .into()],
+            ),
+            None,
+        ),
         line(
             "write-activities",
             State::Pass,
-            format!("Activities are posted as {who} (role {})", if role.is_empty() { "unknown" } else { &role }),
-            Some("Every role (Administrator, Sales Manager, Sales User, Marketing User) can add activities to the leads it may edit; a permission template can narrow which leads those are.".into()),
+            say(
+                "setupLsqPostedAs",
+                vec![
+                    who.into(),
+                    if role.is_empty() { word("setupRoleUnknown") } else { role.into() },
+                ],
+            ),
+            Some(key("setupFixLsqRoles")),
         ),
     ]
 }
@@ -518,14 +565,14 @@ fn lsq_leads(resp: &HttpResponse) -> Line {
         return l;
     }
     if resp.status == 200 && body(resp).is_array() {
-        line("read-leads", State::Pass, "Can look up leads by phone", None)
+        line("read-leads", State::Pass, key("setupLsqCanLookUp"), None)
     } else {
         let (code, msg) = error_of(resp);
         line(
             "read-leads",
             State::Fail,
-            format!("Cannot look up leads ({code}: {msg})"),
-            Some("Ask your LeadSquared administrator to let your user view leads.".into()),
+            say("setupLsqCannotLookUp", vec![code_msg(&code, &msg)]),
+            Some(key("setupFixLsqView")),
         )
     }
 }
@@ -534,30 +581,31 @@ fn lsq_activity_type(resp: &HttpResponse, role: Option<String>) -> Line {
     if let Some(l) = unreachable_line("activity-type", Crm::Leadsquared, resp) {
         return l;
     }
+    let name = || Part::from(leadsquared::ACTIVITY_TYPE_NAME);
     match leadsquared::LeadSquared::parse_activity_types(resp) {
         Ok(Some(code)) => line(
             "activity-type",
             State::Pass,
-            format!("The \"{}\" activity type is there (code {code})", leadsquared::ACTIVITY_TYPE_NAME),
+            say("setupActivityTypeThere", vec![name(), code.to_string().into()]),
             None,
         ),
         Ok(None) if role.as_deref() == Some("Administrator") => line(
             "activity-type",
             State::Pass,
-            format!("The \"{}\" activity type will be created with the first backup", leadsquared::ACTIVITY_TYPE_NAME),
+            say("setupActivityTypeWillCreate", vec![name()]),
             None,
         ),
         Ok(None) => line(
             "activity-type",
             State::Fail,
-            format!("The \"{}\" activity type does not exist yet, and your role may not create activity types", leadsquared::ACTIVITY_TYPE_NAME),
-            Some(format!("Ask your LeadSquared administrator to connect crmsync once with their keys (crmsync creates the type), or to create a custom activity type named \"{}\" (Settings → Leads → Custom Activities & Scores).", leadsquared::ACTIVITY_TYPE_NAME)),
+            say("setupActivityTypeMissing", vec![name()]),
+            Some(say("setupFixActivityType", vec![name()])),
         ),
         Err(f) => line(
             "activity-type",
             State::Fail,
-            format!("The activity types could not be read ({f:?})"),
-            Some("Click Check again; if it stays, ask your LeadSquared administrator.".into()),
+            say("setupActivityTypesUnread", vec![format!("{f:?}").into()]),
+            Some(key("setupFixRetryLsq")),
         ),
     }
 }
@@ -749,8 +797,13 @@ mod tests {
         let ok = Report {
             crm: Crm::Zoho,
             lines: vec![
-                line("api", State::Pass, "API access works", None),
-                line("deals-list", State::Warn, "hidden", Some("show it".into())),
+                line("api", State::Pass, key("setupApiWorks"), None),
+                line(
+                    "deals-list",
+                    State::Warn,
+                    key("setupDealsHidden"),
+                    Some(key("setupFixDealsList")),
+                ),
             ],
             checked_at_ms: 0,
         };
@@ -760,16 +813,48 @@ mod tests {
             lines: vec![line(
                 "write-tasks",
                 State::Fail,
-                "Cannot create tasks",
-                Some("Ask your Salesforce admin.".into()),
+                say("setupCannotCreate", vec![word("setupWordTasks")]),
+                Some(say("setupFixSfCreate", vec!["Task".into()])),
             )],
             checked_at_ms: 0,
         };
+        let n = notice(&[ok, bad.clone()]).unwrap();
         assert_eq!(
-            notice(&[ok, bad]).as_deref(),
-            Some("Salesforce setup is not complete: Cannot create tasks. Ask your Salesforce admin. Then click Check again in crmsync's options.")
+            n.english(),
+            "Salesforce setup is not complete: Cannot create tasks, so chats cannot be backed up there. Ask your Salesforce admin to give you Create access to Task. Then click Check again in crmsync's options."
         );
-        assert!(!not_ready(Crm::Zoho, "not connected", 0).passed());
+        // The panel shows it in the rep's language: every part translated, the data kept.
+        let pt = crate::core::i18n::Catalog::locale("pt_BR");
+        assert_eq!(
+            n.render(&|k, a| pt.get(k, a)),
+            "A configuração do Salesforce não está completa: Não pode criar tarefas, então não é possível fazer backup das conversas ali. Peça ao administrador do Salesforce para lhe dar acesso de criação (Create) a Task. Depois clique em Verificar de novo nas opções do crmsync."
+        );
+        // A report stored before lines carried messages still makes its (English) notice.
+        let old = Report {
+            lines: vec![Line { msg: None, fix_msg: None, ..bad.lines[0].clone() }],
+            ..bad
+        };
+        let old: Report = serde_json::from_value({
+            let mut v = serde_json::to_value(&old).unwrap();
+            v["lines"][0].as_object_mut().unwrap().retain(|k, _| k != "msg" && k != "fix_msg");
+            v
+        })
+        .unwrap();
+        assert_eq!(
+            notice(&[old]).unwrap().render(&|k, a| pt.get(k, a)),
+            n.english()
+                .replace(
+                    "Salesforce setup is not complete",
+                    "A configuração do Salesforce não está completa"
+                )
+                .replace(
+                    " Then click Check again in crmsync's options.",
+                    " Depois clique em Verificar de novo nas opções do crmsync."
+                )
+        );
+        let not = not_ready(Crm::Zoho, say("setupWhyNotConnected", vec![]), 0);
+        assert!(!not.passed());
+        assert_eq!(not.lines[0].text, "Zoho CRM is not ready: not connected");
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! shows OAUTH_APPROVAL_ERROR_GENERIC).
 use super::auth::ZohoDc;
 use super::http::HttpResponse;
+use crate::core::i18n::{say, word, Part, Sentence};
 use crate::core::model::Crm;
 
 /// The data centre a rep is most likely on, from the browser's IANA time zone and language.
@@ -72,17 +73,38 @@ pub fn dc_name(dc: ZohoDc) -> &'static str {
     }
 }
 
+/// The data centre's name as a message (a country's name reads in the rep's language).
+pub fn dc_word(dc: ZohoDc) -> Part {
+    word(match dc {
+        ZohoDc::Us => "dcUs",
+        ZohoDc::Eu => "dcEu",
+        ZohoDc::In => "dcIn",
+        ZohoDc::Au => "dcAu",
+        ZohoDc::Jp => "dcJp",
+        ZohoDc::Ca => "dcCa",
+        ZohoDc::Sa => "dcSa",
+        ZohoDc::Uk => "dcUk",
+        ZohoDc::Cn => "dcCn",
+    })
+}
+
 /// Who can fix a problem with the app: crmsync's publisher (the product's own app) or the
 /// person who created the rep's own client.
-fn app_owner(product: bool, crm: Crm) -> String {
-    if product {
-        "crmsync's publisher".into()
+pub fn app_owner(product: bool, crm: Crm) -> Part {
+    word(if product {
+        "signinOwnerPublisher"
     } else {
         match crm {
-            Crm::Zoho => "whoever created this client in the Zoho API console".into(),
-            _ => "your Salesforce admin (who created this app)".into(),
+            Crm::Zoho => "signinOwnerZohoClient",
+            _ => "signinOwnerSfApp",
         }
-    }
+    })
+}
+
+/// "(code: description)" as the CRM sent it.
+fn code_desc(code: &str, description: Option<&str>) -> Part {
+    let d = description.map(|d| format!(": {d}")).unwrap_or_default();
+    format!("{code}{d}").into()
 }
 
 /// A refusal in the sign-in redirect (`?error=...&error_description=...`).
@@ -92,15 +114,18 @@ pub fn redirect_error(
     description: Option<&str>,
     product: bool,
     redirect_uri: &str,
-) -> String {
+) -> Sentence {
     let desc = description.unwrap_or("").to_ascii_lowercase();
     let owner = app_owner(product, crm);
+    let name = || Part::from(crm.name());
     match (crm, error) {
         // The consent page's own button: Zoho's says Accept, Salesforce's Allow.
-        (_, "access_denied" | "access-denied") => format!(
-            "You chose not to allow crmsync on the {} page. Click Sign in again and choose {}.",
-            crm.name(),
-            if crm == Crm::Zoho { "Accept" } else { "Allow" }
+        (_, "access_denied" | "access-denied") => say(
+            "signinDenied",
+            vec![
+                name(),
+                word(if crm == Crm::Zoho { "signinButtonAccept" } else { "signinButtonAllow" }),
+            ],
         ),
         (Crm::Salesforce, _)
             if desc.contains("must be installed")
@@ -108,31 +133,17 @@ pub fn redirect_error(
                 || error.eq_ignore_ascii_case("OAUTH_APP_BLOCKED")
                 || error.eq_ignore_ascii_case("OAUTH_APPROVAL_ERROR_GENERIC") =>
         {
-            "Your Salesforce org does not allow crmsync yet: ask your Salesforce admin to install or approve crmsync (Setup → Connected Apps OAuth Usage → crmsync → Install, then allow your profile), or to give you the \"Approve Uninstalled Connected Apps\" permission.".into()
+            say("signinSfNotInstalled", vec![])
         }
-        (Crm::Salesforce, "invalid_client_id") => format!(
-            "Salesforce does not know this app's consumer key: {owner} must check it."
-        ),
-        (_, "redirect_uri_mismatch" | "invalid_redirect_uri") => format!(
-            "The app is not registered for this extension's sign-in address {redirect_uri}: {owner} must add it as the app's redirect (callback) URL."
-        ),
-        (Crm::Salesforce, "inactive_user") => {
-            "Your Salesforce user is inactive: ask your Salesforce admin to activate it.".into()
+        (Crm::Salesforce, "invalid_client_id") => say("signinUnknownKey", vec![owner]),
+        (_, "redirect_uri_mismatch" | "invalid_redirect_uri") => {
+            say("signinRedirectMismatch", vec![redirect_uri.into(), owner])
         }
-        (Crm::Salesforce, "inactive_org") => {
-            "Your Salesforce org is locked or inactive: ask your Salesforce admin.".into()
-        }
-        (_, "invalid_scope") => format!(
-            "{} refused the permissions crmsync asks for: {owner} must allow the scopes (Salesforce: api and refresh_token).",
-            crm.name()
-        ),
-        (Crm::Zoho, "invalid_client") => format!(
-            "Zoho does not accept this app for your account's data centre: {owner} must switch that data centre on under Multi-DC in the Zoho API console."
-        ),
-        _ => {
-            let d = description.map(|d| format!(": {d}")).unwrap_or_default();
-            format!("{} refused the sign-in ({error}{d}).", crm.name())
-        }
+        (Crm::Salesforce, "inactive_user") => say("signinSfInactiveUser", vec![]),
+        (Crm::Salesforce, "inactive_org") => say("signinSfInactiveOrg", vec![]),
+        (_, "invalid_scope") => say("signinScope", vec![name(), owner]),
+        (Crm::Zoho, "invalid_client") => say("signinZohoDcRedirect", vec![owner]),
+        _ => say("signinRefused", vec![name(), code_desc(error, description)]),
     }
 }
 
@@ -143,12 +154,10 @@ pub fn token_error(
     dc: Option<ZohoDc>,
     product: bool,
     redirect_uri: &str,
-) -> Option<String> {
+) -> Option<Sentence> {
+    let name = || Part::from(crm.name());
     if resp.status == 0 || resp.status >= 500 {
-        return Some(format!(
-            "{} could not be reached to finish the sign-in (check the connection) — nothing was changed; sign in again.",
-            crm.name()
-        ));
+        return Some(say("signinUnreachable", vec![name()]));
     }
     let v: serde_json::Value = serde_json::from_slice(&resp.body).ok()?;
     if v.get("access_token").is_some() {
@@ -157,42 +166,33 @@ pub fn token_error(
     let code = v.get("error").and_then(|e| e.as_str()).unwrap_or("").to_string();
     let desc = v.get("error_description").and_then(|e| e.as_str()).map(str::to_string);
     let owner = app_owner(product, crm);
-    let dc_text = dc.map(dc_name).unwrap_or("your");
     Some(match (crm, code.as_str()) {
-        (Crm::Zoho, "invalid_client") => format!(
-            "Zoho refused crmsync's app in the {dc_text} data centre: {owner} must enable that data centre under Multi-DC in the Zoho API console (or check the client id). Until then a Zoho admin can connect under Advanced with a client of their own."
-        ),
-        (Crm::Zoho, "invalid_client_secret") => format!(
-            "The client secret for the {dc_text} data centre is wrong: {owner} must copy that data centre's secret from the Zoho API console (each data centre has its own unless \"same credentials for all data centres\" is on)."
-        ),
-        (Crm::Zoho, "invalid_code") => "The sign-in code expired or was already used (Zoho's codes last 2 minutes). Click Sign in again.".into(),
-        (Crm::Zoho, "invalid_redirect_uri") | (Crm::Salesforce, "redirect_uri_mismatch") => format!(
-            "The app is not registered for this extension's sign-in address {redirect_uri}: {owner} must add it."
-        ),
-        (Crm::Zoho, "Access Denied") => "Zoho refused: too many sign-in attempts in a few minutes. Wait 10 minutes, then sign in again.".into(),
-        (Crm::Salesforce, "invalid_client") => format!(
-            "Salesforce wants this app's consumer secret to finish the sign-in: {owner} must add it (or turn off \"Require Secret for Web Server Flow\" for the app)."
-        ),
-        (Crm::Salesforce, "invalid_client_id") => format!(
-            "Salesforce does not know this app's consumer key: {owner} must check it."
-        ),
+        (Crm::Zoho, "invalid_client") => match dc {
+            Some(dc) => say("signinZohoDc", vec![dc_word(dc), owner]),
+            None => say("signinZohoDcUnknown", vec![owner]),
+        },
+        (Crm::Zoho, "invalid_client_secret") => match dc {
+            Some(dc) => say("signinZohoSecret", vec![dc_word(dc), owner]),
+            None => say("signinZohoSecretUnknown", vec![owner]),
+        },
+        (Crm::Zoho, "invalid_code") => say("signinCodeExpiredZoho", vec![]),
+        (Crm::Zoho, "invalid_redirect_uri") | (Crm::Salesforce, "redirect_uri_mismatch") => {
+            say("signinRedirectMismatchShort", vec![redirect_uri.into(), owner])
+        }
+        (Crm::Zoho, "Access Denied") => say("signinZohoTooMany", vec![]),
+        (Crm::Salesforce, "invalid_client") => say("signinSfSecret", vec![owner]),
+        (Crm::Salesforce, "invalid_client_id") => say("signinUnknownKey", vec![owner]),
         (Crm::Salesforce, "invalid_grant")
-            if desc.as_deref().is_some_and(|d| d.to_ascii_lowercase().contains("ip restricted")) =>
+            if desc
+                .as_deref()
+                .is_some_and(|d| d.to_ascii_lowercase().contains("ip restricted")) =>
         {
-            "Your Salesforce org allows sign-in only from certain networks (login IP ranges): connect from an allowed network, or ask your Salesforce admin.".into()
+            say("signinSfIpRestricted", vec![])
         }
-        (Crm::Salesforce, "invalid_grant") => "The sign-in code expired or was already used. Click Sign in again.".into(),
-        (Crm::Salesforce, "inactive_user" | "inactive_org") => {
-            "Your Salesforce user or org is inactive: ask your Salesforce admin.".into()
-        }
-        _ => {
-            let d = desc.map(|d| format!(": {d}")).unwrap_or_default();
-            if code.is_empty() {
-                format!("{} answered the sign-in without a token (HTTP {}).", crm.name(), resp.status)
-            } else {
-                format!("{} refused the sign-in ({code}{d}).", crm.name())
-            }
-        }
+        (Crm::Salesforce, "invalid_grant") => say("signinCodeExpired", vec![]),
+        (Crm::Salesforce, "inactive_user" | "inactive_org") => say("signinSfInactive", vec![]),
+        _ if code.is_empty() => say("signinNoToken", vec![name(), resp.status.to_string().into()]),
+        _ => say("signinRefused", vec![name(), code_desc(&code, desc.as_deref())]),
     })
 }
 
@@ -227,24 +227,30 @@ mod tests {
             Some("app must be installed into org"),
             true,
             uri,
-        );
+        )
+        .english();
         assert!(
             blocked.contains("ask your Salesforce admin to install or approve crmsync"),
             "{blocked}"
         );
         assert!(redirect_error(Crm::Salesforce, "OAUTH_APP_BLOCKED", None, true, uri)
+            .english()
             .contains("install or approve"));
         // Before: "choose Allow" for Zoho too, whose consent page says Accept.
-        assert!(
-            redirect_error(Crm::Zoho, "access_denied", None, true, uri).contains("choose Accept")
-        );
+        assert!(redirect_error(Crm::Zoho, "access_denied", None, true, uri)
+            .english()
+            .contains("choose Accept"));
         assert!(redirect_error(Crm::Salesforce, "access_denied", None, true, uri)
+            .english()
             .contains("choose Allow"));
-        let mismatch = redirect_error(Crm::Salesforce, "redirect_uri_mismatch", None, true, uri);
+        let mismatch =
+            redirect_error(Crm::Salesforce, "redirect_uri_mismatch", None, true, uri).english();
         assert!(mismatch.contains(uri) && mismatch.contains("crmsync's publisher"), "{mismatch}");
-        let own = redirect_error(Crm::Zoho, "invalid_client", None, false, uri);
+        let own = redirect_error(Crm::Zoho, "invalid_client", None, false, uri).english();
         assert!(own.contains("Zoho API console") && own.contains("Multi-DC"), "{own}");
-        assert!(redirect_error(Crm::Zoho, "weird", Some("x"), true, uri).contains("(weird: x)"));
+        assert!(redirect_error(Crm::Zoho, "weird", Some("x"), true, uri)
+            .english()
+            .contains("(weird: x)"));
     }
 
     #[test]
@@ -253,6 +259,7 @@ mod tests {
         let z = |body: &str| {
             token_error(Crm::Zoho, &resp(200, body.as_bytes()), Some(ZohoDc::Eu), true, uri)
                 .unwrap()
+                .english()
         };
         let c = z(r#"{"error":"invalid_client"}"#);
         assert!(
@@ -271,7 +278,9 @@ mod tests {
         )
         .is_none());
         let sf = |status: u16, body: &str| {
-            token_error(Crm::Salesforce, &resp(status, body.as_bytes()), None, false, uri).unwrap()
+            token_error(Crm::Salesforce, &resp(status, body.as_bytes()), None, false, uri)
+                .unwrap()
+                .english()
         };
         assert!(sf(
             400,

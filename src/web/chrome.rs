@@ -157,3 +157,9 @@ pub fn i18n(key: &str, args: &[String]) -> String {
         c.get_or_init(|| crate::core::i18n::Catalog::for_ui_language(&ui_language())).get(key, args)
     })
 }
+
+/// A sentence in the browser's language (the worker renders sign-in and connect failures for
+/// the page that asked, which shows them as they come).
+pub fn say(s: &crate::core::i18n::Sentence) -> String {
+    s.render(&|k, a| i18n(k, a))
+}

@@ -2,6 +2,7 @@
 //! Connections hold secrets: they live in `web::secrets` (worker-only IndexedDB), never in
 //! chrome.storage, which content scripts can read.
 use super::{secrets, transport};
+use crate::core::i18n::{say, Sentence};
 use crate::core::model::Crm;
 use crate::core::store::meta;
 use crate::crm::auth::AuthStep;
@@ -23,17 +24,22 @@ pub struct Connected {
     pub error: Option<String>,
 }
 
+impl Connected {
+    /// A failure, said in the browser's language.
+    pub fn failed(crm: Crm, why: &Sentence) -> Connected {
+        Connected { ok: false, crm, api_host: String::new(), error: Some(super::chrome::say(why)) }
+    }
+}
+
 pub async fn connect(credentials: Credentials, now_ms: u64) -> Result<Connected, JsValue> {
     let crm = credentials.crm();
     if let Err(e) = credentials.validate() {
-        return Ok(Connected { ok: false, crm, api_host: String::new(), error: Some(e) });
+        return Ok(Connected::failed(crm, &e));
     }
     let resp = transport::perform(&credentials.refresh_request()).await;
     match Connection::establish(credentials, &resp, now_ms) {
         Ok(conn) => store_connection(conn, now_ms).await,
-        Err(f) => {
-            Ok(Connected { ok: false, crm, api_host: String::new(), error: Some(format!("{f:?}")) })
-        }
+        Err(f) => Ok(Connected::failed(crm, &crate::crm::connect::connect_failure(crm, &f))),
     }
 }
 
@@ -93,8 +99,7 @@ async fn store_connection(mut conn: Connection, now_ms: u64) -> Result<Connected
 /// connection stored like a pasted one.
 pub async fn oauth(start: OAuthStart, now_ms: u64) -> Result<Connected, JsValue> {
     let crm = start.crm();
-    let fail =
-        |e: String| Ok(Connected { ok: false, crm, api_host: String::new(), error: Some(e) });
+    let fail = |e: Sentence| Ok(Connected::failed(crm, &e));
     let redirect_uri = super::chrome::identity_redirect_url()?;
     let b64 =
         |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
@@ -107,14 +112,14 @@ pub async fn oauth(start: OAuthStart, now_ms: u64) -> Result<Connected, JsValue>
     let redirect = match super::chrome::launch_web_auth_flow(&url).await {
         Ok(r) => r,
         Err(e) => {
-            return fail(format!(
-                "sign-in did not finish: {}",
-                e.as_string()
-                    .or_else(|| js_sys::Reflect::get(&e, &"message".into())
-                        .ok()
-                        .and_then(|m| m.as_string()))
-                    .unwrap_or_default()
-            ))
+            // The browser's own reason ("The user did not approve access.") as it says it.
+            let why = e
+                .as_string()
+                .or_else(|| {
+                    js_sys::Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string())
+                })
+                .unwrap_or_default();
+            return fail(say("signinNotFinished", vec![why.into()]));
         }
     };
     let (req, credentials) = match start.exchange(&redirect, &state, &redirect_uri, &verifier) {
@@ -133,7 +138,7 @@ pub async fn oauth(start: OAuthStart, now_ms: u64) -> Result<Connected, JsValue>
                 start.is_product(),
                 &redirect_uri,
             )
-            .unwrap_or_else(|| format!("{f:?}")),
+            .unwrap_or_else(|| crate::crm::connect::connect_failure(crm, &f)),
         ),
     }
 }

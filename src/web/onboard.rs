@@ -5,6 +5,7 @@
 use super::connect::{self, Connected};
 use super::store::Store;
 use super::{chrome, transport};
+use crate::core::i18n::{say, Sentence};
 use crate::core::model::Crm;
 use crate::core::store::meta;
 use crate::crm::auth::ZohoDc;
@@ -33,14 +34,13 @@ pub async fn sign_in(
     login_host: Option<String>,
     now_ms: u64,
 ) -> Result<Connected, JsValue> {
-    let fail =
-        |e: String| Ok(Connected { ok: false, crm, api_host: String::new(), error: Some(e) });
+    let fail = |e: Sentence| Ok(Connected::failed(crm, &e));
     let d = match distribution().await {
         Ok(d) => d,
-        Err(e) => return fail(e),
+        Err(e) => return fail(Sentence::plain(e)),
     };
     if let Err(e) = d.check_running_id(&chrome::runtime_id()) {
-        return fail(e);
+        return fail(Sentence::plain(e));
     }
     let start = match crm {
         Crm::Zoho => d.zoho_start(zoho_dc.unwrap_or(ZohoDc::Us)),
@@ -51,10 +51,7 @@ pub async fn sign_in(
     };
     match start {
         Some(s) => connect::oauth(s, now_ms).await,
-        None => fail(format!(
-            "This build of crmsync has no sign-in app for {}: connect under Advanced.",
-            crm.name()
-        )),
+        None => fail(say("signinNoApp", vec![crm.name().into()])),
     }
 }
 
@@ -122,8 +119,8 @@ pub async fn setup_check(
             }
             setup::report(crm, &answers, wants, now_ms)
         }
-        Some(Err(why)) => setup::not_ready(crm, &why, now_ms),
-        None => setup::not_ready(crm, "not connected", now_ms),
+        Some(Err(why)) => setup::not_ready(crm, why, now_ms),
+        None => setup::not_ready(crm, say("setupWhyNotConnected", vec![]), now_ms),
     };
     store.set_meta(&meta::setup_report(crm), &report).await?;
     Ok(report)

@@ -102,8 +102,10 @@ fn setup_line(l: &setup::Line) -> ov::SetupLine {
             setup::State::Warn => ov::LineState::Warn,
             setup::State::Fail => ov::LineState::Fail,
         },
-        text: l.text.clone(),
-        fix: l.fix.clone(),
+        // The line's message in the browser's language; a report stored before lines
+        // carried messages shows its English text.
+        text: l.msg.as_ref().map(chrome::say).unwrap_or_else(|| l.text.clone()),
+        fix: l.fix_msg.as_ref().map(chrome::say).or_else(|| l.fix.clone()),
     }
 }
 

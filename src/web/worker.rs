@@ -1003,7 +1003,9 @@ async fn handle(
                 paused: rec.paused,
                 region: settings(&store).await?.default_region,
                 state,
-                setup: crate::crm::setup::notice(&super::onboard::reports(&store).await?),
+                // In the browser's language, as the panel shows it.
+                setup: crate::crm::setup::notice(&super::onboard::reports(&store).await?)
+                    .map(|n| super::chrome::say(&n)),
             })
         }
         // For the panel frame of the content script's tab; the worker only acknowledges it.
