@@ -109,6 +109,16 @@ pub struct PageCtx {
     pub dc_guess: String,
     /// The rep clicked Finish in this page: say where the first backup appears.
     pub just_finished: bool,
+    /// Each CRM's Advanced form, as its descriptor lists it (`crm::registry`).
+    pub forms: Vec<CredentialForm>,
+}
+
+/// A CRM's Advanced form: its fields and whether an own app can sign in through the browser.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CredentialForm {
+    pub crm: Crm,
+    pub fields: &'static [ui::CredentialField],
+    pub sign_in: bool,
 }
 
 /// The CRMs in the order the pages list them.
@@ -283,27 +293,22 @@ fn own_app_form(crm: Crm, connected: bool, cx: &PageCtx) -> Node {
         .id(format!("connect-{k}"))
         .label(Text::msg("connectTo", vec![Arg::word(crm_key(crm))]))
         .on(Action::Connect(crm));
-    form = match crm {
-        Crm::Zoho => form
-            .child(ui::select(
-                "zoho-dc",
-                "fieldDataCentre",
+    let spec = cx.forms.iter().find(|f| f.crm == crm);
+    for f in spec.map(|s| s.fields).unwrap_or_default() {
+        form = form.child(match f.kind {
+            ui::FieldKind::DataCentre => ui::select(
+                f.control,
+                f.label,
                 cx.zoho_dcs.iter().map(|(v, t)| (v.clone(), Text::data(t.clone()))).collect(),
-            ))
-            .child(ui::field("zoho-client-id", "fieldClientId", ""))
-            .child(secret(ui::field("zoho-client-secret", "fieldClientSecret", "")))
-            .child(secret(ui::field("zoho-refresh-token", "fieldRefreshToken", ""))),
-        Crm::Salesforce => form
-            .child(ui::field("sf-login-host", "fieldLoginHost", "login.salesforce.com"))
-            .child(ui::field("sf-client-id", "fieldConsumerKey", ""))
-            .child(secret(ui::field("sf-client-secret", "fieldConsumerSecret", "")))
-            .child(secret(ui::field("sf-refresh-token", "fieldRefreshToken", ""))),
-        Crm::Leadsquared => form
-            .child(ui::field("lsq-access-key", "fieldAccessKey", ""))
-            .child(secret(ui::field("lsq-secret-key", "fieldSecretKey", ""))),
-    };
-    if crm != Crm::Leadsquared {
-        // Browser sign-in: only the app's client id (and Zoho's secret) are needed.
+            ),
+            ui::FieldKind::Text { default } => ui::field(f.control, f.label, default),
+            ui::FieldKind::Secret | ui::FieldKind::OptionalSecret => {
+                secret(ui::field(f.control, f.label, ""))
+            }
+        });
+    }
+    if spec.is_some_and(|s| s.sign_in) {
+        // Browser sign-in: only the app's fields marked for it are needed.
         form = form.child(Node::button(
             format!("oauth-{k}"),
             Text::msg("signInWith", vec![Arg::word(crm_key(crm))]),

@@ -23,7 +23,50 @@ fn cx() -> PageCtx {
         ],
         dc_guess: "Eu".into(),
         just_finished: false,
+        forms: forms(),
     }
+}
+
+/// The Advanced forms as the CRM descriptors list them (a fixture: core does not read
+/// `crm::registry`; `crm::registry`'s tests check the descriptors' fields fill credentials).
+fn forms() -> Vec<CredentialForm> {
+    use crate::core::ui::{CredentialField as F, FieldKind as K};
+    const fn f(
+        name: &'static str,
+        control: &'static str,
+        label: &'static str,
+        kind: K,
+        sign_in: bool,
+    ) -> F {
+        F { name, control, label, kind, sign_in }
+    }
+    const ZOHO: &[F] = &[
+        f("dc", "zoho-dc", "fieldDataCentre", K::DataCentre, false),
+        f("client_id", "zoho-client-id", "fieldClientId", K::Text { default: "" }, true),
+        f("client_secret", "zoho-client-secret", "fieldClientSecret", K::Secret, true),
+        f("refresh_token", "zoho-refresh-token", "fieldRefreshToken", K::Secret, false),
+    ];
+    const SF: &[F] = &[
+        f(
+            "login_host",
+            "sf-login-host",
+            "fieldLoginHost",
+            K::Text { default: "login.salesforce.com" },
+            true,
+        ),
+        f("client_id", "sf-client-id", "fieldConsumerKey", K::Text { default: "" }, true),
+        f("client_secret", "sf-client-secret", "fieldConsumerSecret", K::OptionalSecret, true),
+        f("refresh_token", "sf-refresh-token", "fieldRefreshToken", K::Secret, false),
+    ];
+    const LSQ: &[F] = &[
+        f("access_key", "lsq-access-key", "fieldAccessKey", K::Text { default: "" }, false),
+        f("secret_key", "lsq-secret-key", "fieldSecretKey", K::Secret, false),
+    ];
+    vec![
+        CredentialForm { crm: Crm::Zoho, fields: ZOHO, sign_in: true },
+        CredentialForm { crm: Crm::Salesforce, fields: SF, sign_in: true },
+        CredentialForm { crm: Crm::Leadsquared, fields: LSQ, sign_in: false },
+    ]
 }
 
 fn diag_empty() -> Diag {

@@ -363,6 +363,33 @@ impl Node {
     }
 }
 
+/// One field of a CRM's "own app / pasted keys" form, as its descriptor lists it: the
+/// credentials field it fills, the control's id (`#f-<control>`, stable: tests and the
+/// browser's autofill know it), its label's message key, and what kind of value it takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CredentialField {
+    /// The `Credentials` field it fills (its serialized name).
+    pub name: &'static str,
+    pub control: &'static str,
+    pub label: &'static str,
+    pub kind: FieldKind,
+    /// Also sent to start a browser sign-in with the admin's own app.
+    pub sign_in: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    Text {
+        default: &'static str,
+    },
+    /// Shown as a password field.
+    Secret,
+    /// Shown as a password field; left empty, it is not sent.
+    OptionalSecret,
+    /// The Zoho data centre, chosen from the list the page is given.
+    DataCentre,
+}
+
 /// A labelled text input (`#f-<name>`, its error `#err-<name>`).
 pub fn field(name: &str, label_key: &'static str, value: &str) -> Node {
     let id = format!("f-{name}");

@@ -4,6 +4,7 @@ use crate::core::http::HttpResponse;
 use crate::core::model::Crm;
 use crate::core::outbox::DocumentWriter;
 use crate::core::ratelimit::Budget;
+pub use crate::core::ui::{CredentialField, FieldKind};
 use crate::crm::credentials::Connection;
 use crate::crm::Connector;
 
@@ -24,6 +25,10 @@ pub struct Descriptor {
     pub budget: fn(&HttpResponse) -> Budget,
     /// How long the CRM's rate-limit window lasts when a 429 names no `Retry-After`.
     pub rate_limit_window_ms: Option<u64>,
+    /// The Advanced form's fields (an admin's own app, or pasted credentials), in order.
+    pub credential_fields: &'static [CredentialField],
+    /// Whether an admin's own app can sign in through the browser (OAuth CRMs).
+    pub own_app_sign_in: bool,
     /// The CRM's connector (search, records, related lists) for a stored connection.
     pub connector: fn(&Connection, Access) -> Box<dyn Connector>,
     /// The CRM as the sync engine's backup writer.

@@ -51,6 +51,43 @@ mod tests {
     }
 
     #[test]
+    fn each_advanced_form_fills_its_crms_credentials_and_own_app_sign_in() {
+        use crate::core::ui::FieldKind;
+        for d in ALL {
+            let filled = |sign_in_only: bool, optional_empty: bool| {
+                let mut o = serde_json::Map::new();
+                o.insert("crm".into(), serde_json::to_value(d.crm).unwrap());
+                for f in d.credential_fields.iter().filter(|f| !sign_in_only || f.sign_in) {
+                    let v = match f.kind {
+                        FieldKind::DataCentre => serde_json::json!("Eu"),
+                        FieldKind::OptionalSecret if optional_empty => serde_json::Value::Null,
+                        _ => serde_json::json!(format!("typed {}", f.name)),
+                    };
+                    o.insert(f.name.into(), v);
+                }
+                serde_json::Value::Object(o)
+            };
+            for optional_empty in [false, true] {
+                let c: crate::crm::credentials::Credentials =
+                    serde_json::from_value(filled(false, optional_empty))
+                        .unwrap_or_else(|e| panic!("{:?}: {e}", d.crm));
+                assert_eq!(c.crm(), d.crm);
+            }
+            let controls: Vec<&str> = d.credential_fields.iter().map(|f| f.control).collect();
+            let mut unique = controls.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), controls.len(), "{:?}: a control id twice", d.crm);
+            if d.own_app_sign_in {
+                let start: crate::crm::connect::OAuthStart =
+                    serde_json::from_value(filled(true, false))
+                        .unwrap_or_else(|e| panic!("{:?}: {e}", d.crm));
+                assert!(format!("{start:?}").contains("typed client_id"), "{start:?}");
+            }
+        }
+    }
+
+    #[test]
     fn hosts_belong_to_their_crm_only() {
         let cases = [
             ("www.zohoapis.eu", Crm::Zoho),

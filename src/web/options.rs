@@ -10,6 +10,7 @@ use crate::core::model::Crm;
 use crate::core::options_view::{self as ov, crm_id, Diag, PageCtx};
 use crate::core::sync::{LogEntry, Parked, SyncState};
 use crate::core::ui::Action;
+use crate::core::ui::FieldKind;
 use crate::core::view::{self, Receipt, Settings};
 use crate::crm::auth::ZohoDc;
 use crate::crm::{distribution::Offer, setup};
@@ -147,6 +148,14 @@ fn page_ctx() -> PageCtx {
         dc_guess: format!("{:?}", crate::crm::signin::guess_dc(&tz, &lang)),
         lang,
         just_finished: JUST_FINISHED.with(|j| j.get()),
+        forms: crate::crm::registry::ALL
+            .iter()
+            .map(|d| ov::CredentialForm {
+                crm: d.crm,
+                fields: d.credential_fields,
+                sign_in: d.own_app_sign_in,
+            })
+            .collect(),
     }
 }
 
@@ -276,22 +285,31 @@ async fn connect_and_report(doc: &Document, crm: Crm, req: Request) -> Result<()
     Ok(())
 }
 
+/// What the rep typed into `crm`'s Advanced form, as the JSON of its credentials (`for_sign_in`:
+/// only the fields an own app's browser sign-in takes). The descriptor lists the fields.
+fn typed_credentials(d: &Document, crm: Crm, for_sign_in: bool) -> serde_json::Value {
+    let mut o = serde_json::Map::new();
+    o.insert("crm".into(), serde_json::to_value(crm).unwrap_or_default());
+    for f in crate::crm::registry::of(crm).credential_fields {
+        if for_sign_in && !f.sign_in {
+            continue;
+        }
+        let v = match f.kind {
+            FieldKind::DataCentre => select_value(d, f.control),
+            _ => input_value(d, f.control).trim().to_string(),
+        };
+        let v = match f.kind {
+            FieldKind::OptionalSecret if v.is_empty() => serde_json::Value::Null,
+            _ => serde_json::Value::String(v),
+        };
+        o.insert(f.name.into(), v);
+    }
+    serde_json::Value::Object(o)
+}
+
 /// The own-app form, submitted: connect with the pasted keys.
 fn connect_own_keys(d: &Document, crm: Crm) {
-    let v = |n: &str| input_value(d, n).trim().to_string();
-    let creds = match crm {
-        Crm::Zoho => {
-            serde_json::json!({"crm": "zoho", "dc": select_value(d, "zoho-dc"), "client_id": v("zoho-client-id"),
-            "client_secret": v("zoho-client-secret"), "refresh_token": v("zoho-refresh-token")})
-        }
-        Crm::Salesforce => {
-            serde_json::json!({"crm": "salesforce", "login_host": v("sf-login-host"), "client_id": v("sf-client-id"),
-            "client_secret": Some(v("sf-client-secret")).filter(|s| !s.is_empty()), "refresh_token": v("sf-refresh-token")})
-        }
-        Crm::Leadsquared => {
-            serde_json::json!({"crm": "leadsquared", "access_key": v("lsq-access-key"), "secret_key": v("lsq-secret-key")})
-        }
-    };
+    let creds = typed_credentials(d, crm, false);
     let d2 = d.clone();
     spawn(async move {
         let credentials = serde_json::from_value(creds).map_err(js_err)?;
@@ -301,16 +319,7 @@ fn connect_own_keys(d: &Document, crm: Crm) {
 
 /// Browser sign-in with one's own app: only its client id (and Zoho's secret) are needed.
 fn connect_own_app(d: &Document, crm: Crm) {
-    let v = |n: &str| input_value(d, n).trim().to_string();
-    let start = match crm {
-        Crm::Zoho => {
-            serde_json::json!({"crm": "zoho", "client_id": v("zoho-client-id"), "client_secret": v("zoho-client-secret")})
-        }
-        _ => {
-            serde_json::json!({"crm": "salesforce", "login_host": v("sf-login-host"), "client_id": v("sf-client-id"),
-            "client_secret": Some(v("sf-client-secret")).filter(|s| !s.is_empty())})
-        }
-    };
+    let start = typed_credentials(d, crm, true);
     let d2 = d.clone();
     spawn(async move {
         let start = serde_json::from_value(start).map_err(js_err)?;

@@ -10,6 +10,7 @@ use crate::core::model::Crm;
 use crate::core::ratelimit::Budget;
 use crate::crm::credentials::{Connection, Credentials};
 use crate::crm::descriptor::Descriptor;
+use crate::crm::descriptor::{CredentialField, FieldKind};
 use crate::crm::hosts;
 
 pub static DESCRIPTOR: Descriptor = Descriptor {
@@ -20,6 +21,23 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     budget: |_| Budget::default(),
     // Calls are counted per 5 seconds (apidocs.leadsquared.com, rate limits).
     rate_limit_window_ms: Some(5_000),
+    credential_fields: &[
+        CredentialField {
+            name: "access_key",
+            control: "lsq-access-key",
+            label: "fieldAccessKey",
+            kind: FieldKind::Text { default: "" },
+            sign_in: false,
+        },
+        CredentialField {
+            name: "secret_key",
+            control: "lsq-secret-key",
+            label: "fieldSecretKey",
+            kind: FieldKind::Secret,
+            sign_in: false,
+        },
+    ],
+    own_app_sign_in: false,
     connector: |c, _| Box::new(client(c)),
     writer: |c, _| Box::new(LeadSquaredWriter::new(client(c))),
 };

@@ -9,6 +9,7 @@ pub use writer::SalesforceWriter;
 
 use crate::core::model::Crm;
 use crate::crm::descriptor::{Access, Descriptor};
+use crate::crm::descriptor::{CredentialField, FieldKind};
 use crate::crm::hosts;
 
 pub static DESCRIPTOR: Descriptor = Descriptor {
@@ -18,6 +19,37 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     budget: connector::budget,
     // Salesforce documents no window: the retry policy's default applies.
     rate_limit_window_ms: None,
+    credential_fields: &[
+        CredentialField {
+            name: "login_host",
+            control: "sf-login-host",
+            label: "fieldLoginHost",
+            kind: FieldKind::Text { default: "login.salesforce.com" },
+            sign_in: true,
+        },
+        CredentialField {
+            name: "client_id",
+            control: "sf-client-id",
+            label: "fieldConsumerKey",
+            kind: FieldKind::Text { default: "" },
+            sign_in: true,
+        },
+        CredentialField {
+            name: "client_secret",
+            control: "sf-client-secret",
+            label: "fieldConsumerSecret",
+            kind: FieldKind::OptionalSecret,
+            sign_in: true,
+        },
+        CredentialField {
+            name: "refresh_token",
+            control: "sf-refresh-token",
+            label: "fieldRefreshToken",
+            kind: FieldKind::Secret,
+            sign_in: false,
+        },
+    ],
+    own_app_sign_in: true,
     connector: |_, a| Box::new(client(a)),
     writer: |_, a| Box::new(SalesforceWriter::new(client(a))),
 };

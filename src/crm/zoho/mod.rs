@@ -10,6 +10,7 @@ use crate::core::model::Crm;
 use crate::crm::auth::ZohoDc;
 use crate::crm::credentials::{Connection, Credentials};
 use crate::crm::descriptor::{Access, Descriptor};
+use crate::crm::descriptor::{CredentialField, FieldKind};
 use crate::crm::hosts;
 
 pub static DESCRIPTOR: Descriptor = Descriptor {
@@ -19,6 +20,37 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     budget: connector::budget,
     // Zoho documents no window: the retry policy's default applies.
     rate_limit_window_ms: None,
+    credential_fields: &[
+        CredentialField {
+            name: "dc",
+            control: "zoho-dc",
+            label: "fieldDataCentre",
+            kind: FieldKind::DataCentre,
+            sign_in: false,
+        },
+        CredentialField {
+            name: "client_id",
+            control: "zoho-client-id",
+            label: "fieldClientId",
+            kind: FieldKind::Text { default: "" },
+            sign_in: true,
+        },
+        CredentialField {
+            name: "client_secret",
+            control: "zoho-client-secret",
+            label: "fieldClientSecret",
+            kind: FieldKind::Secret,
+            sign_in: true,
+        },
+        CredentialField {
+            name: "refresh_token",
+            control: "zoho-refresh-token",
+            label: "fieldRefreshToken",
+            kind: FieldKind::Secret,
+            sign_in: false,
+        },
+    ],
+    own_app_sign_in: true,
     connector: |c, a| Box::new(client(c, a)),
     writer: |c, a| Box::new(ZohoWriter::new(client(c, a))),
 };
