@@ -58,24 +58,14 @@ pub fn guess_dc(time_zone: &str, language: &str) -> ZohoDc {
     }
 }
 
-/// The data centre's name for the rep.
-pub fn dc_name(dc: ZohoDc) -> &'static str {
-    match dc {
-        ZohoDc::Us => "United States (zoho.com)",
-        ZohoDc::Eu => "Europe (zoho.eu)",
-        ZohoDc::In => "India (zoho.in)",
-        ZohoDc::Au => "Australia (zoho.com.au)",
-        ZohoDc::Jp => "Japan (zoho.jp)",
-        ZohoDc::Ca => "Canada (zohocloud.ca)",
-        ZohoDc::Sa => "Saudi Arabia (zoho.sa)",
-        ZohoDc::Uk => "United Kingdom (zoho.uk)",
-        ZohoDc::Cn => "China (zoho.com.cn)",
-    }
-}
-
 /// The data centre's name as a message (a country's name reads in the rep's language).
 pub fn dc_word(dc: ZohoDc) -> Part {
-    word(match dc {
+    word(dc_key(dc))
+}
+
+/// The message key of the data centre's name ("Europe (zoho.eu)").
+pub fn dc_key(dc: ZohoDc) -> &'static str {
+    match dc {
         ZohoDc::Us => "dcUs",
         ZohoDc::Eu => "dcEu",
         ZohoDc::In => "dcIn",
@@ -85,7 +75,7 @@ pub fn dc_word(dc: ZohoDc) -> Part {
         ZohoDc::Sa => "dcSa",
         ZohoDc::Uk => "dcUk",
         ZohoDc::Cn => "dcCn",
-    })
+    }
 }
 
 /// Who can fix a problem with the app: crmsync's publisher (the product's own app) or the

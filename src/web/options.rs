@@ -143,7 +143,7 @@ fn page_ctx() -> PageCtx {
             .collect(),
         signin_dcs: ZohoDc::ALL
             .iter()
-            .map(|d| (format!("{d:?}"), crate::crm::signin::dc_name(*d).to_string()))
+            .map(|d| (format!("{d:?}"), chrome::i18n(crate::crm::signin::dc_key(*d), &[])))
             .collect(),
         dc_guess: format!("{:?}", crate::crm::signin::guess_dc(&tz, &lang)),
         lang,
