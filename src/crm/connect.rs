@@ -48,7 +48,26 @@ pub struct Connection {
     /// none), read once from the fields metadata; a module not here is not looked up yet.
     #[serde(default)]
     pub zoho_lead_sources: std::collections::BTreeMap<String, Option<String>>,
+    /// LeadSquared: the type list was read and has no "WhatsApp Chats" (the next backup
+    /// creates it, without reading the list again).
+    #[serde(default)]
+    pub activity_type_missing: bool,
+    /// Salesforce: whether the org has the chat object, and when that was read. A sync
+    /// cycle asks only when this is unknown, when a chat write said the object is gone,
+    /// or, for an org without it, once a day (an admin may deploy it in Setup).
+    #[serde(default)]
+    pub chat_object: Option<ChatObjectKnown>,
 }
+
+/// What the connection knows about the Salesforce org's chat object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatObjectKnown {
+    pub present: bool,
+    pub checked_at_ms: u64,
+}
+
+/// How long "the org has no chat object" is believed before a sync asks again.
+pub const CHAT_OBJECT_ABSENT_TTL_MS: u64 = 24 * 60 * 60 * 1000;
 
 fn sf_host(h: &str) -> salesforce::LoginHost {
     match h.trim().trim_start_matches("https://").trim_end_matches('/') {
@@ -148,6 +167,8 @@ impl Connection {
                     org_domain: None,
                     activity_event: None,
                     zoho_lead_sources: Default::default(),
+                    activity_type_missing: false,
+                    chat_object: None,
                 })
             }
             Credentials::Leadsquared { .. } => {
@@ -163,6 +184,8 @@ impl Connection {
                     org_domain: None,
                     activity_event: None,
                     zoho_lead_sources: Default::default(),
+                    activity_type_missing: false,
+                    chat_object: None,
                 })
             }
         }
@@ -200,37 +223,71 @@ impl Connection {
                 org_domain: None,
                 lead_sources: Default::default(),
             })),
-            Credentials::Salesforce { .. } => {
-                Box::new(SalesforceWriter::new(salesforce::Salesforce {
+            Credentials::Salesforce { .. } => Box::new(SalesforceWriter::knowing(
+                salesforce::Salesforce {
                     instance_url: base,
                     access_token: token.unwrap_or_default(),
-                }))
-            }
+                },
+                self.chat_object_known(now_ms),
+            )),
             Credentials::Leadsquared { access_key, secret_key } => {
                 let (api, app) = self.lsq_hosts.clone().unwrap_or_default();
-                Box::new(LeadSquaredWriter::new(leadsquared::LeadSquared {
-                    access_key: access_key.clone(),
-                    secret_key: secret_key.clone(),
-                    api_host: api,
-                    app_host: app,
-                    activity_event: self.activity_event,
-                }))
+                Box::new(LeadSquaredWriter::knowing(
+                    leadsquared::LeadSquared {
+                        access_key: access_key.clone(),
+                        secret_key: secret_key.clone(),
+                        api_host: api,
+                        app_host: app,
+                        activity_event: self.activity_event,
+                    },
+                    self.activity_type_missing,
+                ))
             }
         })
     }
 
-    /// Keep what a sync cycle learned; true when the stored connection must be rewritten.
-    pub fn absorb_learned(&mut self, learned: &crate::core::outbox::Learned) -> bool {
-        match (learned, &self.credentials) {
-            (
-                crate::core::outbox::Learned::ActivityEvent(code),
-                Credentials::Leadsquared { .. },
-            ) if self.activity_event != Some(*code) => {
-                self.activity_event = Some(*code);
-                true
+    /// Whether a sync may take the org's chat object as known (None: ask).
+    pub fn chat_object_known(&self, now_ms: u64) -> Option<bool> {
+        match self.chat_object {
+            Some(ChatObjectKnown { present: true, .. }) => Some(true),
+            Some(ChatObjectKnown { present: false, checked_at_ms })
+                if now_ms.saturating_sub(checked_at_ms) < CHAT_OBJECT_ABSENT_TTL_MS =>
+            {
+                Some(false)
             }
-            _ => false,
+            _ => None,
         }
+    }
+
+    /// Keep what a sync cycle or the setup check learned; true when the stored connection
+    /// must be rewritten.
+    pub fn absorb_learned(&mut self, learned: &crate::core::outbox::Learned, now_ms: u64) -> bool {
+        use crate::core::outbox::Learned;
+        let before = self.clone();
+        match (learned, self.credentials.crm()) {
+            (Learned::ActivityEvent(code), Crm::Leadsquared) => {
+                self.activity_event = Some(*code);
+                self.activity_type_missing = false;
+            }
+            (Learned::ActivityTypeMissing, Crm::Leadsquared) => {
+                self.activity_event = None;
+                self.activity_type_missing = true;
+            }
+            (Learned::ActivityEventGone, Crm::Leadsquared) => {
+                self.activity_event = None;
+                self.activity_type_missing = false;
+            }
+            (Learned::ChatObject(present), Crm::Salesforce) => {
+                // A fact already known is not rewritten (only an absent object's age matters).
+                if self.chat_object.map(|k| k.present) != Some(*present) || !*present {
+                    self.chat_object =
+                        Some(ChatObjectKnown { present: *present, checked_at_ms: now_ms });
+                }
+            }
+            (Learned::ChatObjectGone, Crm::Salesforce) => self.chat_object = None,
+            _ => {}
+        }
+        *self != before
     }
 
     /// The Salesforce client (the chat object's setup needs the concrete type).
@@ -552,6 +609,8 @@ impl Connection {
             org_domain: None,
             activity_event: None,
             zoho_lead_sources: Default::default(),
+            activity_type_missing: false,
+            chat_object: None,
         })
     }
 }
