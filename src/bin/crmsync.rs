@@ -477,7 +477,9 @@ mod sync_calls {
 /// answer parsed by the connector and decided by `core::matching::match_chat`.
 mod lookup_calls {
     use super::sync_calls::Io;
-    use crmsync::core::matching::{match_chat, merge_candidates, Links, MatchOutcome};
+    use crmsync::core::matching::{
+        leads_can_change, match_chat, merge_candidates, Links, MatchOutcome,
+    };
     use crmsync::core::model::{Crm, WaIdentity};
     use crmsync::core::phone::search_variants;
     use crmsync::core::sync::ChatRecord;
@@ -560,10 +562,21 @@ mod lookup_calls {
             let mut failed = false;
             for c in &conns {
                 let before = io.calls;
+                let mut mine = Vec::new();
                 for req in c.search_requests(&variants) {
+                    // As the worker (no manual links here): a contact with exactly this number
+                    // settles the match, the leads' search would change nothing.
+                    if c.searches_leads_only(&req)
+                        && !leads_can_change(phone, c.crm(), &mine, &job.region)
+                    {
+                        continue;
+                    }
                     let resp = io.perform(&req)?;
                     match c.parse_search_of(&req, &resp) {
-                        Ok(r) => batches.push(r),
+                        Ok(r) => {
+                            mine.extend(r.iter().cloned());
+                            batches.push(r)
+                        }
                         Err(e) => {
                             failed = true;
                             eprintln!("lookup-calls: {}: {e:?}", c.crm().name());
