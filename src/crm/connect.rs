@@ -277,12 +277,12 @@ impl Connection {
                 self.activity_event = None;
                 self.activity_type_missing = false;
             }
-            (Learned::ChatObject(present), Crm::Salesforce) => {
-                // A fact already known is not rewritten (only an absent object's age matters).
-                if self.chat_object.map(|k| k.present) != Some(*present) || !*present {
-                    self.chat_object =
-                        Some(ChatObjectKnown { present: *present, checked_at_ms: now_ms });
-                }
+            // A present object already known is not rewritten (only an absent one's age matters).
+            (Learned::ChatObject(present), Crm::Salesforce)
+                if self.chat_object.map(|k| k.present) != Some(*present) || !*present =>
+            {
+                self.chat_object =
+                    Some(ChatObjectKnown { present: *present, checked_at_ms: now_ms });
             }
             (Learned::ChatObjectGone, Crm::Salesforce) => self.chat_object = None,
             _ => {}

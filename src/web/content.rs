@@ -776,29 +776,32 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
         rescan_soon(&state);
         return Ok(());
     }
-    let mut cap = state.borrow_mut();
-    // While the worker was told, WhatsApp may have opened another chat (and its rescan may
-    // have started): this scan must not read that chat's rows under this chat's name.
-    let now_open = doc
-        .query_selector("#main header")?
-        .map(|h| outer_html(&h))
-        .as_deref()
-        .and_then(capture::parse_header)
-        .map(|h| capture::resolve_identity(h, cap.idb.as_deref().unwrap_or(&[])).chat_key());
-    let key = identity.chat_key();
-    if now_open.as_deref() != Some(key.as_str())
-        || cap.session.identity.as_ref().map(WaIdentity::chat_key).as_deref() != Some(key.as_str())
-    {
-        // Another chat is open now: this one's rows are read from the snapshot, in their own
-        // chat's context (rows added since are in the removed `#main`, see `on_mutations`).
-        let out = cap.session.ingest_removed(&identity, &locale(), &snapshot);
-        drop(cap);
-        send(&state, identity, out);
-        return Ok(());
-    }
-    let parts = message_list(&doc).map(|l| serialize_in_parts(&l)).unwrap_or_default();
-    cap.scanning = true;
-    drop(cap);
+    let parts = {
+        let mut cap = state.borrow_mut();
+        // While the worker was told, WhatsApp may have opened another chat (and its rescan may
+        // have started): this scan must not read that chat's rows under this chat's name.
+        let now_open = doc
+            .query_selector("#main header")?
+            .map(|h| outer_html(&h))
+            .as_deref()
+            .and_then(capture::parse_header)
+            .map(|h| capture::resolve_identity(h, cap.idb.as_deref().unwrap_or(&[])).chat_key());
+        let key = identity.chat_key();
+        if now_open.as_deref() != Some(key.as_str())
+            || cap.session.identity.as_ref().map(WaIdentity::chat_key).as_deref()
+                != Some(key.as_str())
+        {
+            // Another chat is open now: this one's rows are read from the snapshot, in their own
+            // chat's context (rows added since are in the removed `#main`, see `on_mutations`).
+            let out = cap.session.ingest_removed(&identity, &locale(), &snapshot);
+            drop(cap);
+            send(&state, identity, out);
+            return Ok(());
+        }
+        // The scan in steps owns the session's context until it ends (see `schedule`).
+        cap.scanning = true;
+        message_list(&doc).map(|l| serialize_in_parts(&l)).unwrap_or_default()
+    };
     let out = ingest_in_steps(&parts, &state, |c| &mut c.session).await;
     let mut cap = state.borrow_mut();
     cap.scanning = false;
