@@ -95,3 +95,47 @@ fn phone_notes_idd_and_trunk_8_in_the_browser() {
     let field = crmsync::core::phone::parse_crm_phone("(415) 555-2671 (office)", "US");
     assert_eq!(field, Ok(vec!["+14155552671".to_string()]));
 }
+
+/// The content script's first scan in steps (yielding to the page between them) hands on the
+/// same messages as one `ingest` of the whole list, here over 700 rows (three parts, three
+/// steps) with day chips between them.
+#[wasm_bindgen_test]
+async fn the_first_scan_in_steps_hands_on_what_one_ingest_does() {
+    use wasm_bindgen::JsCast;
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let list = doc.create_element("div").unwrap();
+    let mut html = String::new();
+    for i in 0..700 {
+        if i % 100 == 0 {
+            html.push_str(&format!(r#"<div role="row"><span>{}/3/2026</span></div>"#, 1 + i / 100));
+        }
+        let dir = if i % 2 == 0 { "message-in" } else { "message-out" };
+        html.push_str(&format!(
+            r#"<div role="row"><div data-id="K{i}" class="{dir}"><div data-pre-plain-text="[10:{:02}, {}/3/2026] A: "><span data-testid="selectable-text">text {i}</span></div></div></div>"#,
+            i % 60,
+            1 + i / 100
+        ));
+    }
+    list.set_inner_html(&html);
+    doc.body().unwrap().append_child(&list).unwrap();
+    let stepped = crmsync::web::bench::capture_first_scan(
+        list.clone().dyn_into().unwrap(),
+        "Chat".into(),
+        "en-GB".into(),
+    )
+    .await;
+    let mut s = crmsync::capture::Session::new(10);
+    s.open_chat(
+        crmsync::core::model::WaIdentity {
+            phone: None,
+            lid: None,
+            name: "Chat".into(),
+            is_group: false,
+        },
+        "en-GB",
+    );
+    let whole = s.ingest(&list.outer_html());
+    list.remove();
+    assert_eq!(whole.len(), 700);
+    assert_eq!(stepped, whole.len());
+}

@@ -555,6 +555,8 @@ fn setup_requests() -> Vec<(String, HttpRequest)> {
         org_domain: None,
         activity_event: None,
         zoho_lead_sources: Default::default(),
+        activity_type_missing: false,
+        chat_object: None,
     };
     crmsync::crm::setup::steps(&conn, 0)
         .expect("the setup steps")

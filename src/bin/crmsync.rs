@@ -123,8 +123,10 @@ mod sync_calls {
     };
     use crmsync::core::store::{self, block_on, meta, MemoryStore, Table};
     use crmsync::core::sync::{ChatRecord, Parked};
-    use crmsync::crm::auth::ZohoDc;
+    use crmsync::crm::auth::{Session, Tokens, ZohoDc};
+    use crmsync::crm::connect::{Connection, Credentials};
     use crmsync::crm::http::{HttpRequest, HttpResponse};
+    use crmsync::crm::setup;
     use crmsync::crm::{leadsquared::LeadSquared, salesforce::Salesforce, zoho::Zoho};
     use crmsync::crm::{
         leadsquared::LeadSquaredWriter, salesforce::SalesforceWriter, zoho::ZohoWriter,
@@ -151,6 +153,11 @@ mod sync_calls {
         /// card (the bench records have none), so the writers reuse them instead of reading again.
         #[serde(default)]
         related_known: bool,
+        /// Run the setup check first, as the options page does right after connecting: what
+        /// it reads (the chat object, the activity type) is kept with the connection, and the
+        /// sync does not read it again. Its calls are reported apart (`setup_calls`).
+        #[serde(default)]
+        setup_check: bool,
     }
 
     pub struct Io {
@@ -177,7 +184,79 @@ mod sync_calls {
         writer_for(job.crm, &job.base, &job.token)
     }
 
-    /// The CRM's writer for the sandbox org at `base` with `token`.
+    /// The stored connection for the sandbox org at `base` with `token`, as the worker keeps
+    /// it: each cycle's writers are built from it (`Connection::writer`), and what a cycle
+    /// learned is folded back in (`Connection::absorb_learned`), as `web::connect::remember`.
+    pub fn connection_for(crm: Crm, base: &str, token: &str) -> Connection {
+        let session = (crm != Crm::Leadsquared).then(|| {
+            Session::new(Tokens {
+                access_token: token.into(),
+                refresh_token: None,
+                expires_at_ms: u64::MAX / 2,
+                api_base: base.into(),
+            })
+        });
+        let credentials = match crm {
+            Crm::Zoho => Credentials::Zoho {
+                dc: ZohoDc::Us,
+                client_id: String::new(),
+                client_secret: String::new(),
+                refresh_token: String::new(),
+            },
+            Crm::Salesforce => Credentials::Salesforce {
+                login_host: String::new(),
+                client_id: String::new(),
+                client_secret: None,
+                refresh_token: String::new(),
+            },
+            Crm::Leadsquared => {
+                let (ak, sk) = token.split_once(' ').unwrap_or((token, ""));
+                Credentials::Leadsquared { access_key: ak.into(), secret_key: sk.into() }
+            }
+        };
+        Connection {
+            credentials,
+            session,
+            lsq_hosts: (crm == Crm::Leadsquared).then(|| (base.to_string(), String::new())),
+            org_domain: None,
+            activity_event: None,
+            zoho_lead_sources: Default::default(),
+            activity_type_missing: false,
+            chat_object: None,
+        }
+    }
+
+    /// This cycle's writers from the connection.
+    pub fn writers_of(
+        conn: &Connection,
+        now_ms: u64,
+    ) -> Result<Vec<Box<dyn DocumentWriter>>, String> {
+        conn.writer(now_ms).map(|w| vec![w]).map_err(|e| format!("no writer: {e:?}"))
+    }
+
+    /// Keep what the cycle's writers learned (the worker's `remember`).
+    pub fn remember(conn: &mut Connection, writers: &[Box<dyn DocumentWriter>], now_ms: u64) {
+        for w in writers {
+            if let Some(l) = w.learned() {
+                conn.absorb_learned(&l, now_ms);
+            }
+        }
+    }
+
+    /// The setup check's calls, performed; what they read is kept with the connection.
+    fn setup_check(conn: &mut Connection, io: &mut Io) -> Result<usize, String> {
+        let steps = setup::steps(conn, NOW_MS).map_err(|s| s.english())?;
+        let mut answers = Vec::new();
+        for s in steps {
+            answers.push((s.probe, io.perform(&s.request)?));
+        }
+        for l in setup::learned(&answers) {
+            conn.absorb_learned(&l, NOW_MS);
+        }
+        Ok(answers.len())
+    }
+
+    /// The CRM's writer for the sandbox org at `base` with `token`, knowing nothing yet.
     pub fn writer_for(crm: Crm, base: &str, token: &str) -> Box<dyn DocumentWriter> {
         match crm {
             Crm::Zoho => Box::new(ZohoWriter::new(Zoho {
@@ -249,7 +328,10 @@ mod sync_calls {
         for c in &chats {
             put_chat(&store, c, job.related_known)?;
         }
-        let mut writers = vec![writer(&job)];
+        let mut conn = connection_for(job.crm, &job.base, &job.token);
+        let setup_calls = if job.setup_check { setup_check(&mut conn, io)? } else { 0 };
+        let before = io.calls;
+        let mut writers = writers_of(&conn, NOW_MS)?;
         let snapshot = block_on(Snapshot::load(&store)).map_err(|e| e.0)?;
         let mut engine = Engine::new(snapshot, &mut writers, "sync-calls", NOW_MS);
         let mut t = Counting { io, prepare: 0, write: 0, failed: None };
@@ -257,6 +339,7 @@ mod sync_calls {
         if let Some(e) = t.failed {
             return Err(e);
         }
+        let sync_calls = t.io.calls - before;
         let docs = engine.documents().to_vec();
         let first_writes = plan_writes(&docs, &BTreeMap::new());
         let w = writer(&job);
@@ -280,7 +363,8 @@ mod sync_calls {
             parked.iter().map(|p| format!("{}: {}", p.doc, p.reason)).collect();
         Ok(serde_json::json!({
             "crm": job.crm, "records": job.records.len(), "messages": outbox.len(), "documents": docs.len(),
-            "written": written, "prepare_calls": t.prepare, "write_calls": t.write, "calls": t.io.calls,
+            "written": written, "prepare_calls": t.prepare, "write_calls": t.write, "calls": sync_calls,
+            "setup_calls": setup_calls,
             "minimum_write_calls": minimum, "documented_minimum_calls": documented,
             "failures": failures.iter().take(5).collect::<Vec<_>>(), "failed": report.failed,
             "settled": report.settled,
@@ -393,7 +477,9 @@ mod sync_calls {
 /// answer parsed by the connector and decided by `core::matching::match_chat`.
 mod lookup_calls {
     use super::sync_calls::Io;
-    use crmsync::core::matching::{match_chat, merge_candidates, Links, MatchOutcome};
+    use crmsync::core::matching::{
+        leads_can_change, match_chat, merge_candidates, Links, MatchOutcome,
+    };
     use crmsync::core::model::{Crm, WaIdentity};
     use crmsync::core::phone::search_variants;
     use crmsync::core::sync::ChatRecord;
@@ -476,10 +562,21 @@ mod lookup_calls {
             let mut failed = false;
             for c in &conns {
                 let before = io.calls;
+                let mut mine = Vec::new();
                 for req in c.search_requests(&variants) {
+                    // As the worker (no manual links here): a contact with exactly this number
+                    // settles the match, the leads' search would change nothing.
+                    if c.searches_leads_only(&req)
+                        && !leads_can_change(phone, c.crm(), &mine, &job.region)
+                    {
+                        continue;
+                    }
                     let resp = io.perform(&req)?;
                     match c.parse_search_of(&req, &resp) {
-                        Ok(r) => batches.push(r),
+                        Ok(r) => {
+                            mine.extend(r.iter().cloned());
+                            batches.push(r)
+                        }
                         Err(e) => {
                             failed = true;
                             eprintln!("lookup-calls: {}: {e:?}", c.crm().name());
@@ -536,7 +633,9 @@ mod lookup_calls {
 /// engine cycle (`core::engine::run_cycle`) over what is pending, with the real writers. The
 /// matching reads (searches, the card's deals) are counted by `lookup-calls`.
 mod day_calls {
-    use super::sync_calls::{message, put_chat, writer_for, Counting, Io, NOW_MS};
+    use super::sync_calls::{
+        connection_for, message, put_chat, remember, writers_of, Counting, Io, NOW_MS,
+    };
     use crmsync::core::engine::run_cycle;
     use crmsync::core::model::{Crm, LocalMinute, RecordKind, RecordRef};
     use crmsync::core::outbox::{ChatLinks, OutboxMessage};
@@ -618,7 +717,9 @@ mod day_calls {
             })
             .collect();
         arrivals.sort_unstable();
-        let mut writers = vec![writer_for(job.crm, &job.base, &job.token)];
+        // As the worker: each alarm builds its writers from the stored connection, which
+        // keeps what earlier cycles learned.
+        let mut conn = connection_for(job.crm, &job.base, &job.token);
         let (mut cycles, mut busy, mut peak, mut credits) = (0usize, 0usize, 0usize, 0usize);
         let mut settled = 0usize;
         let mut next = 0usize;
@@ -642,8 +743,10 @@ mod day_calls {
             let now = NOW_MS + minute * 60_000;
             let before = t.io.calls;
             let credits_before = t.io.credits;
+            let mut writers = writers_of(&conn, now)?;
             let report = block_on(run_cycle(&store, &mut t, &mut writers, "day-calls", &|| now))
                 .map_err(|e| e.0)?;
+            remember(&mut conn, &writers, now);
             if let Some(e) = t.failed.take() {
                 return Err(e);
             }

@@ -668,43 +668,109 @@ enum Item<'d, 'a> {
 
 /// Scan serialized HTML (a row, several rows, or the whole message list) in order.
 pub fn scan(html: &str, ctx: &mut ScanContext, counters: &mut Counters) -> Vec<Message> {
-    counters.scans += 1;
     let doc = html::parse(html);
+    let mut steps = scan_start(&doc, ctx, counters);
+    steps.step(usize::MAX, ctx, counters);
+    steps.out
+}
+
+/// `scan` in steps, so a long first scan need not hold the page's main thread in one task:
+/// `scan_start` finds the rows and chips and proves the chat's date order from all of them
+/// (as `scan` does), then each `step` parses the next rows. Run to the end with the same
+/// context, the steps give exactly what `scan` gives (`scan` is one step over everything).
+pub struct ScanSteps<'d, 'a> {
+    items: std::iter::Peekable<std::vec::IntoIter<Item<'d, 'a>>>,
+    out: Vec<Message>,
+}
+
+pub fn scan_start<'d, 'a>(
+    doc: &'d html::Doc<'a>,
+    ctx: &mut ScanContext,
+    counters: &mut Counters,
+) -> ScanSteps<'d, 'a> {
+    scan_start_parts(std::slice::from_ref(doc), ctx, counters)
+}
+
+/// `scan_start` over the list's rows parsed in parts (consecutive runs of the list's
+/// children, each parsed on its own): the rows and chips of every part, in order, and the
+/// date order proved from all of them, as for the whole list's HTML.
+pub fn scan_start_parts<'d, 'a>(
+    docs: &'d [html::Doc<'a>],
+    ctx: &mut ScanContext,
+    counters: &mut Counters,
+) -> ScanSteps<'d, 'a> {
+    counters.scans += 1;
     // Rows are the outermost elements carrying `data-id` (it does not nest); chips are
     // `role="row"` elements with no `data-id` inside and a short label.
     let mut items: Vec<Item> = Vec::new();
-    let mut next = 0;
-    for e in doc.elements() {
-        if e.index() < next {
-            continue;
-        }
-        if e.attr_by_bit(html::DATA_ID_BIT).is_some() {
-            items.push(Item::Row(e));
-            next = e.end();
-        } else if e.attr("role") == Some("row")
-            && !e.descendants().any(|d| d.attr_by_bit(html::DATA_ID_BIT).is_some())
-        {
-            let label = clean(&e.text());
-            if !label.is_empty() && label.chars().count() <= 40 {
-                items.push(Item::Chip(label));
+    for doc in docs {
+        let mut next = 0;
+        for e in doc.elements() {
+            if e.index() < next {
+                continue;
             }
-            next = e.end();
+            if e.attr_by_bit(html::DATA_ID_BIT).is_some() {
+                items.push(Item::Row(e));
+                next = e.end();
+            } else if e.attr("role") == Some("row")
+                && !e.descendants().any(|d| d.attr_by_bit(html::DATA_ID_BIT).is_some())
+            {
+                let label = clean(&e.text());
+                if !label.is_empty() && label.chars().count() <= 40 {
+                    items.push(Item::Chip(label));
+                }
+                next = e.end();
+            }
         }
     }
     if ctx.order.is_none() {
         ctx.order = prove_order(&items, ctx);
     }
-    let mut out = Vec::with_capacity(items.len());
-    for item in items {
-        match item {
-            Item::Row(r) => out.extend(parse_row(r, ctx, counters)),
-            Item::Chip(label) => {
-                ctx.day = chip_day(&label, ctx);
-                ctx.last_author = None;
+    let out = Vec::with_capacity(items.len());
+    ScanSteps { items: items.into_iter().peekable(), out }
+}
+
+impl ScanSteps<'_, '_> {
+    /// Parse up to `rows` more rows (chips between them set the day); true when none is left.
+    pub fn step(&mut self, rows: usize, ctx: &mut ScanContext, counters: &mut Counters) -> bool {
+        let mut n = 0;
+        while n < rows {
+            match self.items.next() {
+                Some(Item::Row(r)) => {
+                    self.out.extend(parse_row(r, ctx, counters));
+                    n += 1;
+                }
+                Some(Item::Chip(label)) => {
+                    ctx.day = chip_day(&label, ctx);
+                    ctx.last_author = None;
+                }
+                None => break,
             }
         }
+        self.items.peek().is_none()
     }
-    out
+
+    /// The messages found, once every step ran.
+    pub fn into_messages(self) -> Vec<Message> {
+        self.out
+    }
+
+    fn done(out: Vec<Message>) -> Self {
+        ScanSteps { items: Vec::new().into_iter().peekable(), out }
+    }
+}
+
+/// A scan's messages being handed on in steps (`Session::hand_step`), after judging.
+pub struct Handing {
+    found: std::vec::IntoIter<Message>,
+    out: Vec<Message>,
+}
+
+impl Handing {
+    /// What was handed on (new or changed since last handed on), once every step ran.
+    pub fn into_messages(self) -> Vec<Message> {
+        self.out
+    }
 }
 
 /// What the chat's own evidence proves about its date order: the digits (a field above 12
@@ -945,14 +1011,48 @@ impl Session {
             return Vec::new();
         }
         let found = scan(html, &mut self.ctx, &mut self.counters);
+        self.ingest_found(found)
+    }
+
+    /// `ingest` in steps (the content script's first scan of a long chat yields to the page
+    /// between them): `ingest_start` over the rows' HTML parsed in parts (runs of the list's
+    /// children), `ingest_step` until it says done, `ingest_judge`, then `hand_step`s hand on exactly what
+    /// `ingest` of the same HTML would. Nothing else may use the session's context meanwhile.
+    pub fn ingest_start<'d, 'a>(&mut self, docs: &'d [html::Doc<'a>]) -> ScanSteps<'d, 'a> {
+        scan_start_parts(docs, &mut self.ctx, &mut self.counters)
+    }
+
+    pub fn ingest_step(&mut self, steps: &mut ScanSteps, rows: usize) -> bool {
+        steps.step(rows, &mut self.ctx, &mut self.counters)
+    }
+
+    /// Once every row is parsed: the rows' verdicts judged (the chat may pause), then the
+    /// messages are handed on in `hand_step`s.
+    pub fn ingest_judge(&mut self, steps: ScanSteps) -> Handing {
+        let found = steps.into_messages();
         let verdicts = std::mem::take(&mut self.ctx.verdicts);
         let chat = self.ctx.chat.clone();
         let (withheld, paused) = self.judge(&chat, verdicts);
-        if paused {
-            return Vec::new();
-        }
-        let found = found.into_iter().filter(|m| !withheld.contains(&m.key)).collect();
-        self.hand_on(found, true)
+        let found: Vec<Message> = if paused {
+            Vec::new()
+        } else {
+            let withheld: std::collections::BTreeSet<String> = withheld.into_iter().collect();
+            found.into_iter().filter(|m| !withheld.contains(&m.key)).collect()
+        };
+        Handing { found: found.into_iter(), out: Vec::new() }
+    }
+
+    /// Hand on up to `n` more messages; true when none is left.
+    pub fn hand_step(&mut self, h: &mut Handing, n: usize) -> bool {
+        let part: Vec<Message> = h.found.by_ref().take(n).collect();
+        h.out.extend(self.hand_on(part, true));
+        h.found.len() == 0
+    }
+
+    fn ingest_found(&mut self, found: Vec<Message>) -> Vec<Message> {
+        let mut h = self.ingest_judge(ScanSteps::done(found));
+        self.hand_step(&mut h, usize::MAX);
+        h.out
     }
 
     /// `ingest`, with `context` (the row above) read first for its date and author only: its

@@ -791,3 +791,82 @@ fn page_health_for_diagnostics_lists_paused_chats_first_with_their_counters() {
     );
     assert!(health_lines(&BTreeMap::new()).is_empty());
 }
+
+/// The content script's first scan runs in steps (yielding to the page between them); for
+/// every step size the session hands on exactly what one `ingest` of the same HTML does, with
+/// the same health and counters, in all three fixture chats (chips, groups, month-first).
+#[test]
+fn a_scan_in_steps_hands_on_exactly_what_one_scan_does() {
+    let chats = [
+        (fixture(include_str!("../../www/fixtures/ana.html")), "en-GB", false),
+        (fixture(include_str!("../../www/fixtures/group.html")), "en-GB", true),
+        (fixture_on(include_str!("../../www/fixtures/us.html"), 2026, 12, 10), "en-US", false),
+    ];
+    let session = |is_group: bool, locale: &str| {
+        let mut s = Session::new(10);
+        s.set_page(None, Some((2026, 11, 21)));
+        s.open_chat(WaIdentity { phone: None, lid: None, name: "Chat".into(), is_group }, locale);
+        s
+    };
+    for (html, locale, is_group) in &chats {
+        let mut whole = session(*is_group, locale);
+        let expected = whole.ingest(html);
+        assert!(expected.len() >= 3, "{locale} {is_group}: {}", expected.len());
+        for rows in [1, 2, 7, 500] {
+            let mut s = session(*is_group, locale);
+            let doc = [html::parse(html)];
+            let mut steps = s.ingest_start(&doc);
+            let mut n = 1;
+            while !s.ingest_step(&mut steps, rows) {
+                n += 1;
+            }
+            let mut h = s.ingest_judge(steps);
+            while !s.hand_step(&mut h, rows) {
+                n += 1;
+            }
+            let got = h.into_messages();
+            assert_eq!(got, expected, "{rows} rows a step");
+            assert_eq!(s.counters, whole.counters, "{rows} rows a step");
+            assert_eq!(s.messages, whole.messages, "{rows} rows a step");
+            if rows == 1 {
+                assert!(n >= expected.len(), "one row a step: {n} steps");
+            }
+        }
+    }
+}
+
+/// The rows parsed in parts (runs of the list's top-level children, as the content script
+/// serializes them) give what the whole list's HTML gives.
+#[test]
+fn a_scan_over_parts_of_the_list_hands_on_what_the_whole_list_does() {
+    let html = fixture(include_str!("../../www/fixtures/ana.html"));
+    let whole = {
+        let mut s = Session::new(10);
+        s.set_page(None, Some((2026, 11, 21)));
+        s.open_chat(
+            WaIdentity { phone: None, lid: None, name: "Chat".into(), is_group: false },
+            "en-GB",
+        );
+        let out = s.ingest(&html);
+        (out, s.counters)
+    };
+    // The fixture holds one top-level element (a row or a chip) per line, as the list's children.
+    let tops: Vec<String> = html.lines().map(|l| format!("{l}\n")).collect();
+    assert!(tops.len() > 5, "{}", tops.len());
+    for per in [1, 3, 4] {
+        let parts: Vec<String> = tops.chunks(per).map(|c| c.concat()).collect();
+        let docs: Vec<html::Doc> = parts.iter().map(|p| html::parse(p)).collect();
+        let mut s = Session::new(10);
+        s.set_page(None, Some((2026, 11, 21)));
+        s.open_chat(
+            WaIdentity { phone: None, lid: None, name: "Chat".into(), is_group: false },
+            "en-GB",
+        );
+        let mut steps = s.ingest_start(&docs);
+        while !s.ingest_step(&mut steps, 2) {}
+        let mut h = s.ingest_judge(steps);
+        while !s.hand_step(&mut h, 3) {}
+        assert_eq!(h.into_messages(), whole.0, "{per} children a part");
+        assert_eq!(s.counters, whole.1, "{per} children a part");
+    }
+}

@@ -190,6 +190,25 @@ pub fn match_chat(
     }
 }
 
+/// Whether a CRM's leads could still change the match of `phone` once its contacts were
+/// searched (`found`: what that CRM answered so far). Not when one of its contacts carries
+/// exactly this number: `match_chat` ranks each CRM's records by how they match, then
+/// contacts before leads, so no lead can outrank or tie with that contact, and its leads'
+/// search (a call, a Zoho credit) is skipped. Callers ask only when the chat has no manual
+/// link and no unlinked record, and the rep searches contacts (those change the ranking).
+pub fn leads_can_change(
+    phone: &str,
+    crm: crate::core::model::Crm,
+    found: &[CrmRecord],
+    region: &str,
+) -> bool {
+    !found.iter().any(|c| {
+        c.crm == Some(crm)
+            && c.kind == Some(RecordKind::Contact)
+            && record_match(phone, c, region).is_some_and(|(how, _)| how == How::Exact)
+    })
+}
+
 /// What matching needs from a CRM connector, sans-IO: the search calls for one WhatsApp
 /// number's query variants, and the records each answer holds (with every phone field).
 pub trait RecordFinder {
@@ -613,6 +632,36 @@ mod tests {
             &RecordRef { crm: Crm::Zoho, kind: RecordKind::Contact, id: "ana".into() },
         );
         assert!(matches!(match_chat(&known, &[ana], &unlinks, "BR"), MatchOutcome::NoMatch { .. }));
+    }
+    /// A contact with exactly the number settles its CRM's match: whatever its leads hold,
+    /// the outcome is the same, so their search is skipped. A contact matched only once
+    /// folded (Brazil's 9th digit), or another CRM's contact, does not settle it.
+    #[test]
+    fn an_exact_contact_makes_the_leads_search_unneeded() {
+        let wa = "+5491123456789";
+        let exact = rec(Crm::Zoho, RecordKind::Contact, "c", &[("Mobile", "+54 9 11 2345-6789")]);
+        let folded = rec(Crm::Zoho, RecordKind::Contact, "f", &[("Mobile", "+54 11 2345-6789")]);
+        let sf = rec(Crm::Salesforce, RecordKind::Contact, "s", &[("Phone", "+54 9 11 2345-6789")]);
+        let leads = [
+            rec(Crm::Zoho, RecordKind::Lead, "l1", &[("Phone", "+54 9 11 2345-6789")]),
+            rec(Crm::Zoho, RecordKind::Lead, "l2", &[("Phone", "+54 9 11 2345-6789")]),
+        ];
+        assert!(!leads_can_change(wa, Crm::Zoho, std::slice::from_ref(&exact), "AR"));
+        assert!(leads_can_change(wa, Crm::Zoho, std::slice::from_ref(&folded), "AR"));
+        assert!(leads_can_change(wa, Crm::Zoho, std::slice::from_ref(&sf), "AR"));
+        assert!(leads_can_change(wa, Crm::Zoho, &[], "AR"));
+        // Settled: the same decision with or without any of the leads.
+        let decide = |found: Vec<CrmRecord>| match_chat(&chat(wa), &found, &Links::default(), "AR");
+        let alone = decide(vec![exact.clone()]);
+        assert_eq!(linked_ids(&alone), vec![("c".to_string(), How::Exact)]);
+        for n in 0..=leads.len() {
+            let mut with = vec![exact.clone()];
+            with.extend(leads[..n].iter().cloned());
+            assert_eq!(decide(with), alone, "{n} leads");
+        }
+        // Not settled: an exact lead outranks a folded contact.
+        let with = vec![folded.clone(), leads[0].clone()];
+        assert_eq!(linked_ids(&decide(with)), vec![("l1".to_string(), How::Exact)]);
     }
 }
 

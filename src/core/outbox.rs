@@ -906,4 +906,14 @@ pub trait DocumentWriter {
 pub enum Learned {
     /// LeadSquared: the event code of the "WhatsApp Chats" activity type.
     ActivityEvent(u32),
+    /// LeadSquared: the type list has no "WhatsApp Chats": the next backup creates it
+    /// without reading the list again.
+    ActivityTypeMissing,
+    /// LeadSquared: a write said the kept event code no longer exists (the type was
+    /// deleted): look the type up again.
+    ActivityEventGone,
+    /// Salesforce: whether the org has the chat object (for this user).
+    ChatObject(bool),
+    /// Salesforce: a chat write said the object is not there (any more): ask again.
+    ChatObjectGone,
 }

@@ -435,9 +435,9 @@ mod tests {
             0,
         )
         .unwrap();
-        assert!(conn.absorb_learned(&crate::core::outbox::Learned::ActivityEvent(207)));
+        assert!(conn.absorb_learned(&crate::core::outbox::Learned::ActivityEvent(207), 0));
         assert!(
-            !conn.absorb_learned(&crate::core::outbox::Learned::ActivityEvent(207)),
+            !conn.absorb_learned(&crate::core::outbox::Learned::ActivityEvent(207), 0),
             "unchanged: no rewrite"
         );
         let restored: crate::crm::connect::Connection =

@@ -2,7 +2,7 @@
 //! it (a token refresh, or LeadSquared region discovery), and the stored connection.
 //! The stored `Connection` holds secrets: only the service worker reads or writes it.
 use super::auth::{Session, Tokens, ZohoDc};
-pub use super::credentials::{Connection, Credentials};
+pub use super::credentials::{ChatObjectKnown, Connection, Credentials, CHAT_OBJECT_ABSENT_TTL_MS};
 use super::http::{HttpRequest, HttpResponse};
 use super::{leadsquared, salesforce, zoho, Connector, Failure};
 use crate::core::i18n::{say, word, Sentence};
@@ -114,6 +114,8 @@ impl Connection {
                     org_domain: None,
                     activity_event: None,
                     zoho_lead_sources: Default::default(),
+                    activity_type_missing: false,
+                    chat_object: None,
                 })
             }
             Credentials::Leadsquared { .. } => {
@@ -129,6 +131,8 @@ impl Connection {
                     org_domain: None,
                     activity_event: None,
                     zoho_lead_sources: Default::default(),
+                    activity_type_missing: false,
+                    chat_object: None,
                 })
             }
         }
@@ -158,18 +162,48 @@ impl Connection {
         Ok((super::registry::of(self.credentials.crm()).writer)(self, access))
     }
 
-    /// Keep what a sync cycle learned; true when the stored connection must be rewritten.
-    pub fn absorb_learned(&mut self, learned: &crate::core::outbox::Learned) -> bool {
-        match (learned, &self.credentials) {
-            (
-                crate::core::outbox::Learned::ActivityEvent(code),
-                Credentials::Leadsquared { .. },
-            ) if self.activity_event != Some(*code) => {
-                self.activity_event = Some(*code);
-                true
+    /// Whether a sync may take the org's chat object as known (None: ask).
+    pub fn chat_object_known(&self, now_ms: u64) -> Option<bool> {
+        match self.chat_object {
+            Some(ChatObjectKnown { present: true, .. }) => Some(true),
+            Some(ChatObjectKnown { present: false, checked_at_ms })
+                if now_ms.saturating_sub(checked_at_ms) < CHAT_OBJECT_ABSENT_TTL_MS =>
+            {
+                Some(false)
             }
-            _ => false,
+            _ => None,
         }
+    }
+
+    /// Keep what a sync cycle or the setup check learned; true when the stored connection
+    /// must be rewritten.
+    pub fn absorb_learned(&mut self, learned: &crate::core::outbox::Learned, now_ms: u64) -> bool {
+        use crate::core::outbox::Learned;
+        let before = self.clone();
+        match (learned, self.credentials.crm()) {
+            (Learned::ActivityEvent(code), Crm::Leadsquared) => {
+                self.activity_event = Some(*code);
+                self.activity_type_missing = false;
+            }
+            (Learned::ActivityTypeMissing, Crm::Leadsquared) => {
+                self.activity_event = None;
+                self.activity_type_missing = true;
+            }
+            (Learned::ActivityEventGone, Crm::Leadsquared) => {
+                self.activity_event = None;
+                self.activity_type_missing = false;
+            }
+            // A present object already known is not rewritten (only an absent one's age matters).
+            (Learned::ChatObject(present), Crm::Salesforce)
+                if self.chat_object.map(|k| k.present) != Some(*present) || !*present =>
+            {
+                self.chat_object =
+                    Some(ChatObjectKnown { present: *present, checked_at_ms: now_ms });
+            }
+            (Learned::ChatObjectGone, Crm::Salesforce) => self.chat_object = None,
+            _ => {}
+        }
+        *self != before
     }
 
     /// The Salesforce client (the chat object's setup needs the concrete type).
@@ -251,7 +285,7 @@ impl Connection {
 
     fn access_now(&self, now_ms: u64) -> Result<super::descriptor::Access, super::auth::AuthStep> {
         let (token, base) = self.token_and_base(now_ms)?;
-        Ok(super::descriptor::Access { token, base })
+        Ok(super::descriptor::Access { token, base, now_ms })
     }
 }
 
@@ -475,6 +509,8 @@ impl Connection {
             org_domain: None,
             activity_event: None,
             zoho_lead_sources: Default::default(),
+            activity_type_missing: false,
+            chat_object: None,
         })
     }
 }

@@ -47,7 +47,26 @@ pub struct Connection {
     /// none), read once from the fields metadata; a module not here is not looked up yet.
     #[serde(default)]
     pub zoho_lead_sources: std::collections::BTreeMap<String, Option<String>>,
+    /// LeadSquared: the type list was read and has no "WhatsApp Chats" (the next backup
+    /// creates it, without reading the list again).
+    #[serde(default)]
+    pub activity_type_missing: bool,
+    /// Salesforce: whether the org has the chat object, and when that was read. A sync
+    /// cycle asks only when this is unknown, when a chat write said the object is gone,
+    /// or, for an org without it, once a day (an admin may deploy it in Setup).
+    #[serde(default)]
+    pub chat_object: Option<ChatObjectKnown>,
 }
+
+/// What the connection knows about the Salesforce org's chat object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatObjectKnown {
+    pub present: bool,
+    pub checked_at_ms: u64,
+}
+
+/// How long "the org has no chat object" is believed before a sync asks again.
+pub const CHAT_OBJECT_ABSENT_TTL_MS: u64 = 24 * 60 * 60 * 1000;
 
 impl Credentials {
     pub fn crm(&self) -> Crm {

@@ -8,11 +8,13 @@ pub use crate::core::ui::{CredentialField, FieldKind};
 use crate::crm::credentials::Connection;
 use crate::crm::Connector;
 
-/// What a call needs now: the access token (None for key-based CRMs) and the API base URL.
+/// What a call needs now: the access token (None for key-based CRMs), the API base URL, and
+/// the time (what a connection learned may be believed only for a while).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Access {
     pub token: Option<String>,
     pub base: String,
+    pub now_ms: u64,
 }
 
 pub struct Descriptor {

@@ -49,6 +49,12 @@ pub trait Connector {
     ) -> Result<Vec<CrmRecord>, Failure> {
         self.parse_search(resp)
     }
+    /// Whether this search call looks up leads only (a CRM that searches its modules in
+    /// separate calls): it is skipped when the contacts already settled the match
+    /// (`core::matching::leads_can_change`).
+    fn searches_leads_only(&self, _req: &HttpRequest) -> bool {
+        false
+    }
     /// Create a contact (or lead) from WhatsApp with what the rep typed in the form.
     fn create_request(&self, kind: CreateKind, new: &NewRecord) -> HttpRequest;
     /// The id of the new record, or of the record the CRM reports as its duplicate.
@@ -245,6 +251,9 @@ impl Connector for Box<dyn Connector> {
         resp: &HttpResponse,
     ) -> Result<Vec<CrmRecord>, Failure> {
         (**self).parse_search_of(req, resp)
+    }
+    fn searches_leads_only(&self, req: &HttpRequest) -> bool {
+        (**self).searches_leads_only(req)
     }
     fn create_request(&self, kind: CreateKind, new: &NewRecord) -> HttpRequest {
         (**self).create_request(kind, new)

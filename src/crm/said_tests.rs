@@ -126,6 +126,8 @@ fn reports() -> Vec<Report> {
             org_domain: None,
             activity_event: None,
             zoho_lead_sources: Default::default(),
+            activity_type_missing: false,
+            chat_object: None,
         };
         let why = setup::steps(&conn, 1_000_000).expect_err("the check cannot start");
         out.push(setup::not_ready(crm, why, 0));

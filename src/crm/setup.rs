@@ -248,6 +248,35 @@ fn expired_line(id: &str, crm: Crm) -> Line {
 }
 
 /// Fold the answers (in `steps` order) into the report.
+/// What the check's answers tell a sync that it would otherwise read first: whether the
+/// Salesforce org has the chat object, the LeadSquared activity type's code (or that the type
+/// is missing). Kept with the connection (`Connection::absorb_learned`); an answer that failed
+/// teaches nothing, so the sync asks itself.
+pub fn learned(answers: &[(Probe, HttpResponse)]) -> Vec<crate::core::outbox::Learned> {
+    use crate::core::outbox::Learned;
+    answers
+        .iter()
+        .filter_map(|(probe, resp)| match probe {
+            Probe::SfObject(o) if *o == salesforce::CHAT_OBJECT => {
+                match salesforce::Salesforce::parse_object_info(resp) {
+                    Ok(has) => Some(Learned::ChatObject(has)),
+                    // As the sync decides: a user who may not see it writes a Task instead.
+                    Err(super::Failure::PermissionDenied { .. }) => {
+                        Some(Learned::ChatObject(false))
+                    }
+                    Err(_) => None,
+                }
+            }
+            Probe::LsqActivityTypes => match leadsquared::LeadSquared::parse_activity_types(resp) {
+                Ok(Some(code)) => Some(Learned::ActivityEvent(code)),
+                Ok(None) => Some(Learned::ActivityTypeMissing),
+                Err(_) => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn report(crm: Crm, answers: &[(Probe, HttpResponse)], wants: Wants, now_ms: u64) -> Report {
     let mut lines = Vec::new();
     for (probe, resp) in answers {
@@ -629,6 +658,8 @@ mod tests {
             org_domain: None,
             activity_event: None,
             zoho_lead_sources: Default::default(),
+            activity_type_missing: false,
+            chat_object: None,
         }
     }
 
@@ -916,5 +947,89 @@ mod tests {
         );
         assert_eq!(r.lines.len(), 1);
         assert!(r.lines[0].fix.as_deref().unwrap().contains("API and Webhooks"));
+    }
+
+    /// What the check read is what the first sync would read first: kept, it is not read
+    /// again; a failed read teaches nothing. An org without the object is asked again after
+    /// a day (an admin may deploy it in Setup).
+    #[test]
+    fn the_check_teaches_the_connection_what_the_sync_would_read() {
+        use crate::core::outbox::Learned;
+        let info = resp(
+            200,
+            br#"{"objectDescribe":{"name":"WhatsApp_Chat__c","createable":true,"queryable":true}}"#,
+        );
+        let missing = resp(
+            404,
+            br#"[{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}]"#,
+        );
+        let down = resp(503, b"busy");
+        let chat = Probe::SfObject(salesforce::CHAT_OBJECT);
+        assert_eq!(learned(&[(chat.clone(), info)]), vec![Learned::ChatObject(true)]);
+        assert_eq!(learned(&[(chat.clone(), missing)]), vec![Learned::ChatObject(false)]);
+        assert_eq!(
+            learned(&[(chat, down.clone()), (Probe::SfObject("Task"), down.clone())]),
+            vec![]
+        );
+        let types = |b: &[u8]| (Probe::LsqActivityTypes, resp(200, b));
+        assert_eq!(
+            learned(&[types(br#"[{"ActivityEvent":207,"ActivityEventName":"WhatsApp Chats"}]"#)]),
+            vec![Learned::ActivityEvent(207)]
+        );
+        assert_eq!(
+            learned(&[types(br#"[{"ActivityEvent":12,"ActivityEventName":"Other"}]"#)]),
+            vec![Learned::ActivityTypeMissing]
+        );
+        assert_eq!(learned(&[(Probe::LsqActivityTypes, down)]), vec![]);
+
+        let mut sf = Connection {
+            credentials: Credentials::Salesforce {
+                login_host: String::new(),
+                client_id: "k".into(),
+                client_secret: None,
+                refresh_token: "r".into(),
+            },
+            session: None,
+            lsq_hosts: None,
+            org_domain: None,
+            activity_event: None,
+            zoho_lead_sources: Default::default(),
+            activity_type_missing: false,
+            chat_object: None,
+        };
+        let day = crate::crm::connect::CHAT_OBJECT_ABSENT_TTL_MS;
+        assert_eq!(sf.chat_object_known(0), None);
+        assert!(sf.absorb_learned(&Learned::ChatObject(false), 1_000));
+        assert_eq!(sf.chat_object_known(1_000 + day - 1), Some(false));
+        assert_eq!(sf.chat_object_known(1_000 + day), None, "a day later: ask again");
+        assert!(sf.absorb_learned(&Learned::ChatObject(true), 2_000));
+        assert!(!sf.absorb_learned(&Learned::ChatObject(true), 3_000), "unchanged: no rewrite");
+        assert_eq!(sf.chat_object_known(u64::MAX / 2), Some(true));
+        assert!(!sf.absorb_learned(&Learned::ActivityEvent(207), 0), "not a LeadSquared fact");
+        assert!(sf.absorb_learned(&Learned::ChatObjectGone, 4_000));
+        assert_eq!(sf.chat_object_known(4_000), None);
+
+        let mut lsq = Connection {
+            credentials: Credentials::Leadsquared {
+                access_key: "a".into(),
+                secret_key: "s".into(),
+            },
+            lsq_hosts: Some(("api-in21.leadsquared.com".into(), "in21.leadsquared.com".into())),
+            ..sf
+        };
+        let lead = crate::core::model::RecordRef {
+            crm: Crm::Leadsquared,
+            kind: crate::core::model::RecordKind::Lead,
+            id: "L1".into(),
+        };
+        let first =
+            |c: &Connection| c.writer(0).map_err(|_| ()).unwrap().prepare(&lead).unwrap().url;
+        assert!(first(&lsq).ends_with("ActivityTypes.Get"));
+        assert!(lsq.absorb_learned(&Learned::ActivityTypeMissing, 0));
+        assert!(first(&lsq).contains("CreateType"), "known missing: created without a list read");
+        assert!(lsq.absorb_learned(&Learned::ActivityEvent(207), 0));
+        assert!(!first(&lsq).contains("ActivityType"));
+        assert!(lsq.absorb_learned(&Learned::ActivityEventGone, 0));
+        assert!(first(&lsq).ends_with("ActivityTypes.Get"), "gone: looked up by name again");
     }
 }

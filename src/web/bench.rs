@@ -21,6 +21,18 @@ pub fn capture_scan_elements(rows: js_sys::Array, chat: &str, locale: &str) -> u
     capture::scan(&html, &mut ctx, &mut Counters::default()).len()
 }
 
+/// The content script's first scan of a chat, as it runs it: the list serialized in one task
+/// (in parts), then parsed and handed on in steps with a yield to the page between them
+/// (`content::ingest_in_steps`). Resolves to how many messages a fresh session hands on.
+#[wasm_bindgen]
+pub async fn capture_first_scan(container: Element, chat: String, locale: String) -> usize {
+    let mut s = capture::Session::new(DIAG_MAX);
+    s.open_chat(WaIdentity { phone: None, lid: None, name: chat, is_group: false }, &locale);
+    let cell = std::cell::RefCell::new(s);
+    let parts = super::content::serialize_in_parts(&container);
+    super::content::ingest_in_steps(&parts, &cell, |s| s).await.len()
+}
+
 /// Same, from one container element (a full rescan reads the list once).
 #[wasm_bindgen]
 pub fn capture_scan_container(container: &Element, chat: &str, locale: &str) -> usize {

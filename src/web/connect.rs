@@ -213,16 +213,32 @@ pub async fn reconnect_needed() -> Result<Vec<Crm>, JsValue> {
     Ok(out)
 }
 
-/// Keep what the sync writers learned about their CRMs (LeadSquared's activity event code).
+/// Keep what the sync writers learned about their CRMs (LeadSquared's activity event code,
+/// whether a Salesforce org has the chat object), so the next cycle need not ask again.
 pub async fn remember(
     writers: &[Box<dyn crate::core::outbox::DocumentWriter>],
+    now_ms: u64,
 ) -> Result<(), JsValue> {
     for w in writers {
         let Some(learned) = w.learned() else { continue };
-        let Some(mut conn) = secrets::get::<Connection>(&key(w.crm())).await? else { continue };
-        if conn.absorb_learned(&learned) {
-            secrets::put(&key(w.crm()), &conn).await?;
-        }
+        keep(w.crm(), &[learned], now_ms).await?;
+    }
+    Ok(())
+}
+
+/// Fold facts about a CRM into its stored connection (rewritten only when they change).
+pub async fn keep(
+    crm: Crm,
+    learned: &[crate::core::outbox::Learned],
+    now_ms: u64,
+) -> Result<(), JsValue> {
+    let Some(mut conn) = secrets::get::<Connection>(&key(crm)).await? else { return Ok(()) };
+    let mut changed = false;
+    for l in learned {
+        changed |= conn.absorb_learned(l, now_ms);
+    }
+    if changed {
+        secrets::put(&key(crm), &conn).await?;
     }
     Ok(())
 }

@@ -23,6 +23,9 @@ const DEBOUNCE_MS: u32 = 40;
 const RESEND_MS: u32 = 2000;
 /// Messages per runtime message to the worker.
 const SEND_CHUNK: usize = 200;
+/// Rows a step of a long scan parses before it yields to the page: a few milliseconds each,
+/// so a 2,000-row first scan leaves WhatsApp's main thread free between steps (no long task).
+const SCAN_STEP_ROWS: usize = 250;
 /// Keep at most this many messages of the open chat for diagnostics.
 pub(crate) const DIAG_MAX: usize = 5000;
 
@@ -70,12 +73,22 @@ pub(crate) fn push_outer_html(out: &mut String, el: &Element) {
             Ok(Ok(s)) => s,
             _ => return,
         };
+    let html = js_to_utf8(&s);
+    if out.is_empty() {
+        *out = html;
+    } else {
+        out.push_str(&html);
+    }
+}
+
+/// A JS string as UTF-8 in wasm memory (one `encodeInto`, see `push_outer_html`).
+fn js_to_utf8(s: &js_sys::JsString) -> String {
     let units = s.length() as usize;
     // Optimistic: one byte per UTF-16 unit (ASCII markup); the rest, if any, at up to 3.
-    // A fresh zeroed buffer costs no fill (calloc), and becomes `out` itself when empty.
+    // A fresh zeroed buffer costs no fill (calloc).
     let mut buf = vec![0u8; units];
     let (read, mut written) = ENCODER.with(|e| {
-        let r = e.encode_into(&s, &mut buf);
+        let r = e.encode_into(s, &mut buf);
         (r.read() as usize, r.written() as usize)
     });
     if read < units {
@@ -85,13 +98,7 @@ pub(crate) fn push_outer_html(out: &mut String, el: &Element) {
     }
     buf.truncate(written);
     // encodeInto writes well-formed UTF-8 (lone surrogates become U+FFFD).
-    let html = String::from_utf8(buf)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    if out.is_empty() {
-        *out = html;
-    } else {
-        out.push_str(&html);
-    }
+    String::from_utf8(buf).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 pub(crate) fn outer_html(el: &Element) -> String {
@@ -316,6 +323,9 @@ pub(crate) struct Capture {
     removed: Vec<Removed>,
     timer: Option<Timeout>,
     idb: Option<Vec<IdbEntry>>,
+    /// A scan in steps is under way: the session's context is its own until it ends, so a
+    /// flush or another rescan waits (see `schedule`).
+    scanning: bool,
 }
 
 /// Rows read from removed nodes, and whose they are: the chat the session had open when
@@ -335,6 +345,7 @@ impl Default for Capture {
             removed: Vec::new(),
             timer: None,
             idb: None,
+            scanning: false,
         }
     }
 }
@@ -803,28 +814,35 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
         rescan_soon(&state);
         return Ok(());
     }
+    let parts = {
+        let mut cap = state.borrow_mut();
+        // While the worker was told, WhatsApp may have opened another chat (and its rescan may
+        // have started): this scan must not read that chat's rows under this chat's name.
+        let now_open = doc
+            .query_selector("#main header")?
+            .map(|h| outer_html(&h))
+            .as_deref()
+            .and_then(capture::parse_header)
+            .map(|h| capture::resolve_identity(h, cap.idb.as_deref().unwrap_or(&[])).chat_key());
+        let key = identity.chat_key();
+        if now_open.as_deref() != Some(key.as_str())
+            || cap.session.identity.as_ref().map(WaIdentity::chat_key).as_deref()
+                != Some(key.as_str())
+        {
+            // Another chat is open now: this one's rows are read from the snapshot, in their own
+            // chat's context (rows added since are in the removed `#main`, see `on_mutations`).
+            let out = cap.session.ingest_removed(&identity, &locale(), &snapshot);
+            drop(cap);
+            send(&state, identity, out);
+            return Ok(());
+        }
+        // The scan in steps owns the session's context until it ends (see `schedule`).
+        cap.scanning = true;
+        message_list(&doc).map(|l| serialize_in_parts(&l)).unwrap_or_default()
+    };
+    let out = ingest_in_steps(&parts, &state, |c| &mut c.session).await;
     let mut cap = state.borrow_mut();
-    // While the worker was told, WhatsApp may have opened another chat (and its rescan may
-    // have started): this scan must not read that chat's rows under this chat's name.
-    let now_open = doc
-        .query_selector("#main header")?
-        .map(|h| outer_html(&h))
-        .as_deref()
-        .and_then(capture::parse_header)
-        .map(|h| capture::resolve_identity(h, cap.idb.as_deref().unwrap_or(&[])).chat_key());
-    let key = identity.chat_key();
-    if now_open.as_deref() != Some(key.as_str())
-        || cap.session.identity.as_ref().map(WaIdentity::chat_key).as_deref() != Some(key.as_str())
-    {
-        // Another chat is open now: this one's rows are read from the snapshot, in their own
-        // chat's context (rows added since are in the removed `#main`, see `on_mutations`).
-        let out = cap.session.ingest_removed(&identity, &locale(), &snapshot);
-        drop(cap);
-        send(&state, identity, out);
-        return Ok(());
-    }
-    let html = message_list(&doc).map(|l| outer_html(&l)).unwrap_or_default();
-    let out = cap.session.ingest(&html);
+    cap.scanning = false;
     publish_diag(&cap.session);
     let counters = cap.session.counters.clone();
     let paused = cap.session.health().paused;
@@ -847,6 +865,89 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
         }
     });
     Ok(())
+}
+
+/// Let the page run (input, rendering, WhatsApp's own tasks) before the next step:
+/// `scheduler.yield()` where the browser has it (the continuation keeps its priority), else a
+/// zero timeout.
+async fn yield_to_page() {
+    let global = js_sys::global();
+    let scheduler = js_sys::Reflect::get(&global, &"scheduler".into()).ok();
+    let yield_fn = scheduler
+        .as_ref()
+        .filter(|s| s.is_object())
+        .and_then(|s| js_sys::Reflect::get(s, &"yield".into()).ok())
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let promise = match (yield_fn, scheduler) {
+        (Some(f), Some(s)) => f.call0(&s).ok().and_then(|p| p.dyn_into::<js_sys::Promise>().ok()),
+        _ => None,
+    };
+    let promise = promise.unwrap_or_else(|| {
+        js_sys::Promise::new(&mut |resolve, _| {
+            let _ = Timeout::new(0, move || {
+                let _ = resolve.call0(&JsValue::NULL);
+            })
+            .forget();
+        })
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The list's rows serialized in one task (the page cannot change between parts), in parts
+/// of `SCAN_STEP_ROWS` of its children, so that parsing them can yield between parts.
+pub(crate) fn serialize_in_parts(list: &Element) -> Vec<String> {
+    let mut parts = Vec::new();
+    // Each part joined as a JS string first (cheap), then moved into wasm memory at once.
+    let mut part = js_sys::JsString::from("");
+    let mut n = 0;
+    let mut child = list.first_element_child();
+    while let Some(c) = child {
+        if let Ok(Ok(h)) = js_sys::Reflect::get(&c, &"outerHTML".into()).map(JsCast::dyn_into) {
+            part = part.concat(&h);
+        }
+        n += 1;
+        if n % SCAN_STEP_ROWS == 0 {
+            parts.push(js_to_utf8(&part));
+            part = js_sys::JsString::from("");
+        }
+        child = c.next_element_sibling();
+    }
+    if part.length() > 0 || parts.is_empty() {
+        parts.push(js_to_utf8(&part));
+    }
+    parts
+}
+
+/// `Session::ingest` of the list's rows (`serialize_in_parts`) in steps with a yield to the
+/// page between them: each part parsed, then the rows found and the chat's date order proved
+/// from all of them, then `SCAN_STEP_ROWS` rows parsed a step, then judged and handed on
+/// `SCAN_STEP_ROWS` messages a step. Hands on exactly what one
+/// `ingest` of the whole list would; the session is borrowed only within a step.
+pub(crate) async fn ingest_in_steps<T>(
+    parts: &[String],
+    cell: &RefCell<T>,
+    session: fn(&mut T) -> &mut capture::Session,
+) -> Vec<Message> {
+    let mut docs = Vec::with_capacity(parts.len());
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            yield_to_page().await;
+        }
+        docs.push(capture::html::parse(p));
+    }
+    if docs.len() > 1 {
+        yield_to_page().await;
+    }
+    let mut steps = session(&mut cell.borrow_mut()).ingest_start(&docs);
+    while !session(&mut cell.borrow_mut()).ingest_step(&mut steps, SCAN_STEP_ROWS) {
+        yield_to_page().await;
+    }
+    yield_to_page().await;
+    let mut handing = session(&mut cell.borrow_mut()).ingest_judge(steps);
+    while !session(&mut cell.borrow_mut()).hand_step(&mut handing, SCAN_STEP_ROWS) {
+        yield_to_page().await;
+    }
+    handing.into_messages()
 }
 
 /// Scan only the rows that changed.
@@ -956,6 +1057,12 @@ fn removed_rows(node: &Element, dirty: &BTreeSet<String>) -> String {
 fn schedule(state: &Shared) {
     let s = state.clone();
     let t = Timeout::new(DEBOUNCE_MS, move || {
+        if s.borrow().scanning {
+            // The scan in steps owns the session's context: come back after it.
+            s.borrow_mut().timer = None;
+            schedule(&s);
+            return;
+        }
         let chat_changed = std::mem::take(&mut s.borrow_mut().chat_changed);
         s.borrow_mut().timer = None;
         // First what left the page, for the chat it left with; then the open chat.

@@ -5,8 +5,8 @@
 use super::store::Store;
 use super::transport;
 use crate::core::matching::{
-    group_senders, keep_earlier_cards, linked_records, match_chat, match_group, merge_candidates,
-    Links, MatchOutcome, ParticipantLookup,
+    group_senders, keep_earlier_cards, leads_can_change, linked_records, match_chat, match_group,
+    merge_candidates, Links, MatchOutcome, ParticipantLookup,
 };
 use crate::core::model::{CrmRecord, RecordRef, WaIdentity};
 use crate::core::outbox::OutboxMessage;
@@ -21,19 +21,39 @@ pub async fn links(store: &Store) -> Result<Links, JsValue> {
 }
 
 /// Every connected CRM's records for one number. A CRM that fails leaves the others'
-/// results usable; its error is returned alongside.
+/// results usable; its error is returned alongside. `settle_in`: the rep's region when a
+/// CRM's contacts may settle the match alone (a 1:1 chat with no manual link or unlinked
+/// record): its leads' search is then skipped where it would change nothing
+/// (`leads_can_change`).
 async fn lookup(
     phone: &str,
     connectors: &[Box<dyn Connector>],
     errors: &mut Vec<String>,
+    settle_in: Option<&str>,
 ) -> Vec<CrmRecord> {
+    // Only the modules the rep chose to match against.
+    let settings: crate::core::view::Settings = match Store::open().await {
+        Ok(s) => s.meta(&meta::SETTINGS).await.ok().flatten().unwrap_or_default(),
+        Err(_) => Default::default(),
+    };
+    let settle_in =
+        settle_in.filter(|_| settings.searches(Some(crate::core::model::RecordKind::Contact)));
     let variants = search_variants(phone);
     let mut batches = Vec::new();
     for c in connectors {
+        let mut mine: Vec<CrmRecord> = Vec::new();
         for req in c.search_requests(&variants) {
+            if let Some(region) = settle_in {
+                if c.searches_leads_only(&req) && !leads_can_change(phone, c.crm(), &mine, region) {
+                    continue;
+                }
+            }
             let resp = transport::perform(&req).await;
             match c.parse_search_of(&req, &resp) {
-                Ok(records) => batches.push(records),
+                Ok(records) => {
+                    mine.extend(records.iter().cloned());
+                    batches.push(records);
+                }
                 Err(e) => {
                     errors.push(format!("{}: {}", c.crm().name(), super::sync::describe(&e)));
                     break; // the same failure would repeat for the other variants
@@ -41,11 +61,6 @@ async fn lookup(
             }
         }
     }
-    // Only the modules the rep chose to match against.
-    let settings: crate::core::view::Settings = match Store::open().await {
-        Ok(s) => s.meta(&meta::SETTINGS).await.ok().flatten().unwrap_or_default(),
-        Err(_) => Default::default(),
-    };
     let mut found = merge_candidates(batches);
     found.retain(|c| settings.searches(c.kind));
     found
@@ -74,7 +89,7 @@ pub async fn resolve(
             .collect();
         let mut lookups = Vec::new();
         for (name, phone) in group_senders(&messages, &key) {
-            let found = lookup(&phone, connectors, &mut errors).await;
+            let found = lookup(&phone, connectors, &mut errors, None).await;
             lookups.push(ParticipantLookup { name, phone, found });
         }
         let g = match_group(&key, lookups, &links, region);
@@ -83,8 +98,13 @@ pub async fn resolve(
         chat.participants = g.participants;
         chat.cards = g.cards;
     } else {
+        let by_hand = std::iter::once(key.clone())
+            .chain(identity.lid.as_ref().map(|l| format!("lid:{l}")))
+            .any(|k| links.linked.contains_key(&k) || links.unlinked.contains_key(&k));
         let candidates = match identity.phone.as_deref() {
-            Some(phone) => lookup(phone, connectors, &mut errors).await,
+            Some(phone) => {
+                lookup(phone, connectors, &mut errors, (!by_hand).then_some(region)).await
+            }
             None => Vec::new(),
         };
         chat.cards = keep_earlier_cards(candidates, std::mem::take(&mut chat.cards));

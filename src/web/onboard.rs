@@ -117,6 +117,9 @@ pub async fn setup_check(
                 let resp = transport::perform(&s.request).await;
                 answers.push((s.probe, resp));
             }
+            // What the check read (the chat object, the activity type), the first sync
+            // need not read again.
+            connect::keep(crm, &setup::learned(&answers), now_ms).await?;
             setup::report(crm, &answers, wants, now_ms)
         }
         Some(Err(why)) => setup::not_ready(crm, why, now_ms),

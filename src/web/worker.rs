@@ -381,7 +381,7 @@ async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
     let c = match_pending_chats(store, c).await?;
     let mut ws = c.writers;
     let report = sync::run_cycle(store, &mut ws, &owner).await?;
-    super::connect::remember(&ws).await?;
+    super::connect::remember(&ws, sync::now_ms()).await?;
     if report.auth_expired.is_empty() {
         return Ok(report);
     }
@@ -391,7 +391,7 @@ async fn run_sync(store: &Store) -> Result<sync::CycleReport, JsValue> {
     }
     let mut ws = connectors().await?.writers;
     let report = sync::run_cycle(store, &mut ws, &owner).await?;
-    super::connect::remember(&ws).await?;
+    super::connect::remember(&ws, sync::now_ms()).await?;
     Ok(report)
 }
 

@@ -1,8 +1,8 @@
 // Content-script cold start on WhatsApp's main thread, side by side in one run: the content
 // script's own module (pkg-content: capture only) against the extension's full module (what
 // the content script loaded before), each in a fresh browser page: compile + instantiate and
-// the first full scan of the fake WhatsApp's 2,000-row chat (the files are fetched before the
-// clock starts). Long tasks (PerformanceObserver `longtask`, over 50 ms) seen meanwhile are
+// the first full scan of the fake WhatsApp's 2,000-row chat as the content script runs it (in
+// steps, yielding to the page between them; the files are fetched before the clock starts). Long tasks (PerformanceObserver `longtask`, over 50 ms) seen meanwhile are
 // reported with it.
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -35,7 +35,9 @@ async function once(ROOT, pkg) {
       const t0 = performance.now();
       await core.default({ module_or_path: bytes });
       const instantiated = performance.now() - t0;
-      const n = core.capture_scan_container(document.querySelector('#main [data-scrolltracepolicy="wa.web.conversation.messages"]'), 'c', 'en-GB');
+      // The content script's first scan: the list read once, parsed in steps with a yield
+      // to the page between them (so the measure includes the yields).
+      const n = await core.capture_first_scan(document.querySelector('#main [data-scrolltracepolicy="wa.web.conversation.messages"]'), 'c', 'en-GB');
       const total = performance.now() - t0;
       // Long tasks are reported after they end: let the observer's callback run.
       await new Promise((r) => setTimeout(r, 100));
@@ -65,12 +67,12 @@ export async function run({ ROOT }) {
   const c = sum('pkg-content'), f = sum('pkg');
   return {
     content_script_cold_start_ms: {
-      value: +c.ms.toFixed(1), note: `median of ${RUNS} fresh pages: compile + instantiate (files already fetched) + first full scan of 2,000 rows`,
+      value: +c.ms.toFixed(1), note: `median of ${RUNS} fresh pages: compile + instantiate (files already fetched) + first full scan of 2,000 rows in steps (yields included)`,
       speedup_vs_full_module: +(f.ms / c.ms).toFixed(3), full_module_ms: +f.ms.toFixed(1),
       instantiate_ms: +c.instantiate_ms.toFixed(1), full_module_instantiate_ms: +f.instantiate_ms.toFixed(1),
       messages: c.messages, full_module_messages: f.messages,
       module_gzip_bytes: c.gzip_bytes, full_module_gzip_bytes: f.gzip_bytes,
-      longest_task_ms: +c.longest_task_ms.toFixed(1), long_tasks_per_start: c.long_tasks_per_start,
+      longest_task_ms: +c.longest_task_ms.toFixed(1), longest_task_goal_ms: 50, long_tasks_per_start: c.long_tasks_per_start,
       full_module_longest_task_ms: +f.longest_task_ms.toFixed(1),
     },
   };

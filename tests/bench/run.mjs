@@ -65,8 +65,10 @@ operation), ceil(writes / limit) with Zoho Notes 100, Salesforce sObject Collect
 ContentNotes, and their ContentDocumentLinks, a document class of their own: one collection insert of ≤200 links
 after the notes it names), LeadSquared bulk activities 25. Reads are not in the minimum. As in the worker, each
 record's deals/opportunities were already read when its chat was matched (the card shows them; one read per
-record per day, \`*_card_reads_per_record\`), and the sync reuses them; what remains in \`*_reads\` is e.g.
-LeadSquared's activity-type lookup and Salesforce's check whether the org has the chat object (one per cycle).
+record per day, \`*_card_reads_per_record\`), and the sync reuses them. The options page's setup check runs first,
+as after connecting (\`*_setup_calls\`, once per connection): what it read (whether the org has the chat object,
+LeadSquared's activity type) is kept with the connection, so the sync does not read it again; what remains in
+\`*_reads\` is e.g. the creation of a missing LeadSquared activity type.
 \`*_writes_at_our_batch_limits\` is the same formula with our writers' limits (\`*_writes\` equals it when the
 planner batches optimally).
 

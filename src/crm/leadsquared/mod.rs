@@ -39,7 +39,8 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     ],
     own_app_sign_in: false,
     connector: |c, _| Box::new(client(c)),
-    writer: |c, _| Box::new(LeadSquaredWriter::new(client(c))),
+    // A type the connection knows is missing is created without reading the list again.
+    writer: |c, _| Box::new(LeadSquaredWriter::knowing(client(c), c.activity_type_missing)),
 };
 
 /// The API client of a connection: the keys (sent with every call, no token) and the

@@ -17,6 +17,10 @@ pub struct LeadSquaredWriter {
     type_missing: bool,
     /// The event code was learned this cycle (the connection keeps it).
     learned_event: Option<u32>,
+    /// The list was read this cycle and has no "WhatsApp Chats" (the connection keeps it).
+    learned_missing: bool,
+    /// A write this cycle said the kept event code does not exist: the connection forgets it.
+    event_gone: std::cell::Cell<bool>,
     /// lead id → its opportunities.
     pub(crate) opps: BTreeMap<String, Vec<String>>,
     titles: RefCell<BTreeMap<DocKey, String>>,
@@ -29,10 +33,37 @@ impl LeadSquaredWriter {
             lsq,
             type_missing: false,
             learned_event: None,
+            learned_missing: false,
+            event_gone: std::cell::Cell::new(false),
             opps: BTreeMap::new(),
             titles: RefCell::new(BTreeMap::new()),
             targets: Targets::default(),
         }
+    }
+
+    /// The writer for a connection that knows the event code (in `lsq`), or knows the type
+    /// list has no "WhatsApp Chats" (`type_missing`: create it first, no list read).
+    pub fn knowing(lsq: LeadSquared, type_missing: bool) -> Self {
+        LeadSquaredWriter {
+            type_missing: type_missing && lsq.activity_event.is_none(),
+            ..Self::new(lsq)
+        }
+    }
+
+    /// A write refused because its event code names no activity type (the type was deleted
+    /// since it was looked up): the next cycle looks the type up by name again.
+    /// Such a refusal is retried (as transient) once the type is known again.
+    fn note_gone(&self, f: Failure) -> Failure {
+        if let Failure::Rejected { reason } = &f {
+            let r = reason.to_lowercase();
+            if r.contains("activity event") && (r.contains("not exist") || r.contains("invalid")) {
+                self.event_gone.set(true);
+                return Failure::Transient {
+                    reason: format!("{reason} (the activity type is looked up again)"),
+                };
+            }
+        }
+        f
     }
 
     /// The tenant's activity types ("Get List of Activity Types",
@@ -111,7 +142,10 @@ impl DocumentWriter for LeadSquaredWriter {
                     self.lsq.activity_event = Some(c);
                     self.learned_event = Some(c);
                 }
-                None => self.type_missing = true,
+                None => {
+                    self.type_missing = true;
+                    self.learned_missing = true;
+                }
             }
             return Ok(());
         }
@@ -123,7 +157,16 @@ impl DocumentWriter for LeadSquaredWriter {
     }
 
     fn learned(&self) -> Option<crate::core::outbox::Learned> {
-        self.learned_event.map(crate::core::outbox::Learned::ActivityEvent)
+        use crate::core::outbox::Learned;
+        if self.event_gone.get() {
+            return Some(Learned::ActivityEventGone);
+        }
+        match self.learned_event {
+            Some(code) => Some(Learned::ActivityEvent(code)),
+            // Still missing at the end of the cycle (the create did not happen or failed).
+            None if self.learned_missing && self.type_missing => Some(Learned::ActivityTypeMissing),
+            None => None,
+        }
     }
 
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
@@ -183,7 +226,7 @@ impl DocumentWriter for LeadSquaredWriter {
             Ok(id) => WriteResult::Written { id },
             Err(f) => WriteResult::Failed(f),
         };
-        match batch.op {
+        let results = match batch.op {
             WriteOp::Create if target_class(&w.doc.target) == "activity" => {
                 item_results(batch, LeadSquared::parse_bulk(resp))
             }
@@ -204,6 +247,13 @@ impl DocumentWriter for LeadSquaredWriter {
                 };
                 vec![(w.doc.clone(), r)]
             }
-        }
+        };
+        results
+            .into_iter()
+            .map(|(k, r)| match r {
+                WriteResult::Failed(f) => (k, WriteResult::Failed(self.note_gone(f))),
+                r => (k, r),
+            })
+            .collect()
     }
 }

@@ -23,8 +23,13 @@ pub struct SalesforceWriter {
     targets: Targets,
     /// The day's chat record id (part 0), where that day's files are published.
     chat_ids: RefCell<BTreeMap<crate::core::outbox::UnitKey, String>>,
-    /// Whether the org has `WhatsApp_Chat__c` (asked once per cycle; None = not known yet).
+    /// Whether the org has `WhatsApp_Chat__c` (None = not known yet: asked once, and the
+    /// connection keeps the answer, see `Connection::chat_object`).
     chat_object: Option<bool>,
+    /// Read this cycle (the connection keeps it).
+    chat_object_read: bool,
+    /// A chat write this cycle said the object is not there: the connection forgets it.
+    chat_object_gone: std::cell::Cell<bool>,
     /// ContentNote ids by note document: stored, created or found this cycle.
     note_ids: RefCell<BTreeMap<DocKey, String>>,
     /// Notes the CRM may have had before this cycle (stored written or uncertain): their link
@@ -43,6 +48,8 @@ impl SalesforceWriter {
             targets: Targets::default(),
             chat_ids: RefCell::new(BTreeMap::new()),
             chat_object: None,
+            chat_object_read: false,
+            chat_object_gone: std::cell::Cell::new(false),
             note_ids: RefCell::new(BTreeMap::new()),
             stored_notes: RefCell::new(BTreeSet::new()),
             links_absent: RefCell::new(BTreeSet::new()),
@@ -69,7 +76,12 @@ impl SalesforceWriter {
 
     /// The writer for an org already known to have (or lack) the chat object.
     pub fn with_chat_object(sf: Salesforce, has_object: bool) -> Self {
-        SalesforceWriter { chat_object: Some(has_object), ..Self::new(sf) }
+        Self::knowing(sf, Some(has_object))
+    }
+
+    /// The writer for an org whose chat object the connection may know (None: ask first).
+    pub fn knowing(sf: Salesforce, chat_object: Option<bool>) -> Self {
+        SalesforceWriter { chat_object, ..Self::new(sf) }
     }
 
     fn note_chat_ids<'a>(&self, written: impl Iterator<Item = (&'a DocKey, &'a str)>) {
@@ -97,6 +109,16 @@ impl SalesforceWriter {
             salesforce::API_VERSION
         )
     }
+}
+
+/// A whole chat upsert refused because the object is not in the org: the URL names an
+/// unknown sObject type, which the REST API answers 404 `NOT_FOUND` ("The requested resource
+/// does not exist") or 400 `INVALID_TYPE` ("sObject type '…' is not supported"), see
+/// https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm.
+fn chat_object_gone(resp: &HttpResponse) -> bool {
+    let body = String::from_utf8_lossy(&resp.body);
+    (resp.status == 404 && body.contains("NOT_FOUND"))
+        || (resp.status == 400 && body.contains("INVALID_TYPE"))
 }
 
 impl DocumentWriter for SalesforceWriter {
@@ -156,7 +178,19 @@ impl DocumentWriter for SalesforceWriter {
             Err(Failure::PermissionDenied { .. }) => false,
             Err(f) => return Err(f),
         });
+        self.chat_object_read = true;
         Ok(())
+    }
+
+    fn learned(&self) -> Option<crate::core::outbox::Learned> {
+        use crate::core::outbox::Learned;
+        if self.chat_object_gone.get() {
+            Some(Learned::ChatObjectGone)
+        } else if self.chat_object_read {
+            self.chat_object.map(Learned::ChatObject)
+        } else {
+            None
+        }
     }
 
     fn render(&self, unit: &Unit) -> Vec<RenderedDoc> {
@@ -322,6 +356,20 @@ impl DocumentWriter for SalesforceWriter {
 
     fn outcome(&self, batch: &Batch, resp: &HttpResponse) -> Vec<(DocKey, WriteResult)> {
         if batch.class == "chat" {
+            if chat_object_gone(resp) {
+                // Deleted (or hidden from this user) since it was looked up: the next cycle
+                // asks again, and writes a Task if it is gone for good (these chat documents
+                // are then no longer rendered); never parked as refused meanwhile.
+                self.chat_object_gone.set(true);
+                let f = Failure::Transient {
+                    reason: "the chat object is not in the org (it is looked up again)".into(),
+                };
+                return batch
+                    .writes
+                    .iter()
+                    .map(|w| (w.doc.clone(), WriteResult::Failed(f.clone())))
+                    .collect();
+            }
             let results = item_results(batch, Salesforce::parse_collection(resp));
             self.note_chat_ids(results.iter().filter_map(|(k, r)| match r {
                 WriteResult::Written { id } => Some((k, id.as_str())),

@@ -544,6 +544,10 @@ impl Connector for Zoho {
             .collect())
     }
 
+    fn searches_leads_only(&self, req: &HttpRequest) -> bool {
+        req.url.contains("/crm/v8/Leads/")
+    }
+
     /// The answer does not name its module; the request's path does.
     fn parse_search_of(
         &self,

@@ -670,6 +670,15 @@ fn collections(
     fail_at: Option<usize>,
     upsert: Option<(String, String)>,
 ) -> Response {
+    // An upsert URL naming an sObject the org does not have (a custom object deleted, or never
+    // deployed): 404, "The requested resource couldn't be found. Check the URI for errors"
+    // (REST API Developer Guide, Status Codes and Error Responses,
+    // https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm).
+    if let Some((t, _)) = &upsert {
+        if !type_exists(state, t) {
+            return not_found();
+        }
+    }
     let b = match body() {
         Ok(b) => b,
         Err(e) => return errs(400, "JSON_PARSER_ERROR", &e),

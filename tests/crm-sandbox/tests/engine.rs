@@ -914,3 +914,204 @@ async fn a_lost_upload_on_the_second_page_of_attachments_is_found_not_sent_again
     assert!(pages >= 2, "the list read past its first page: {:?}", transport.seen);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The stored connection the worker keeps for `crm` on the in-process sandbox: each cycle's
+/// writers are built from it, and what a cycle learned goes back into it (`remember`).
+fn stored_connection(crm: Crm) -> crmsync::crm::connect::Connection {
+    use crmsync::crm::auth::{Session, Tokens};
+    use crmsync::crm::connect::{Connection, Credentials};
+    let session = |token: &str, base: String| {
+        Some(Session::new(Tokens {
+            access_token: token.into(),
+            refresh_token: None,
+            expires_at_ms: u64::MAX / 2,
+            api_base: base,
+        }))
+    };
+    let (credentials, session, lsq_hosts) = match crm {
+        Crm::Salesforce => (
+            Credentials::Salesforce {
+                login_host: String::new(),
+                client_id: "engine-test".into(),
+                client_secret: None,
+                refresh_token: String::new(),
+            },
+            session(SF_TOKEN, format!("https://{}", seed::SF_INSTANCE)),
+            None,
+        ),
+        _ => (
+            Credentials::Leadsquared {
+                access_key: seed::LSQ_ACCESS.into(),
+                secret_key: seed::LSQ_SECRET.into(),
+            },
+            None,
+            Some((seed::LSQ_API_HOST.to_string(), String::new())),
+        ),
+    };
+    Connection {
+        credentials,
+        session,
+        lsq_hosts,
+        org_domain: None,
+        activity_event: None,
+        zoho_lead_sources: Default::default(),
+        activity_type_missing: false,
+        chat_object: None,
+    }
+}
+
+/// One worker cycle with writers from `conn`, keeping what they learned; the calls it made.
+async fn remembering_cycle(
+    store: &MemoryStore,
+    transport: &mut InProcess,
+    conn: &mut crmsync::crm::connect::Connection,
+    now: u64,
+) -> Vec<String> {
+    let from = transport.seen.len();
+    let mut ws = vec![conn.writer(now).expect("a writer")];
+    let snapshot = Snapshot::load(store).await.expect("the snapshot");
+    let mut engine = Engine::new(snapshot, &mut ws, "worker", now);
+    drive(&mut engine, store, transport, &|| now, None).await.expect("the cycle");
+    drop(engine);
+    for w in &ws {
+        if let Some(l) = w.learned() {
+            conn.absorb_learned(&l, now);
+        }
+    }
+    transport.seen[from..].to_vec()
+}
+
+/// One chat linked to `record` in a sandbox seeded `seed_name`.
+async fn one_chat(seed_name: &str, record: RecordRef) -> (Shared, InProcess, MemoryStore) {
+    let state: Shared = crm_sandbox::build_in_memory(Some(seed_name)).expect("the sandbox");
+    state.db.issue_token("salesforce", "access", SF_TOKEN, None);
+    if let Ok(mut c) = state.config.lock() {
+        c.lsq_calls_per_5s = 1_000_000;
+    }
+    let transport = InProcess { app: router(state.clone()), calls: 0, seen: vec![] };
+    let store = MemoryStore::default();
+    let chat = "pn:+14155550100";
+    let rec = ChatRecord {
+        identity: WaIdentity {
+            name: "Client".into(),
+            phone: Some("+14155550100".into()),
+            ..Default::default()
+        },
+        links: vec![record],
+        ..Default::default()
+    };
+    store::put(&store, Table::Chats, chat, &rec).await.expect("the chat");
+    (state, transport, store)
+}
+
+async fn arrive(store: &MemoryStore, n: usize, day: u8, token: &str) {
+    let m = message("pn:+14155550100", n, day, token);
+    store::append_messages(store, std::slice::from_ref(&m), |_| true).await.expect("the message");
+}
+
+/// Salesforce: whether the org has `WhatsApp_Chat__c` is read once and kept with the
+/// connection; later cycles do not read it again. When a chat write says the object is gone
+/// (deleted by an admin), the connection forgets it, the next cycle reads again and the
+/// day's backup goes to a Task instead; no message is lost.
+#[tokio::test(flavor = "current_thread")]
+async fn salesforce_chat_object_is_read_once_and_again_after_it_is_gone() {
+    let contact =
+        RecordRef { crm: Crm::Salesforce, kind: RecordKind::Contact, id: SF_CONTACT.into() };
+    let (state, mut transport, store) = one_chat("demo-chat-object", contact).await;
+    let mut conn = stored_connection(Crm::Salesforce);
+    let object_read = |seen: &[String]| {
+        seen.iter()
+            .filter(|s| s.starts_with("GET ") && s.ends_with("/sobjects/WhatsApp_Chat__c"))
+            .count()
+    };
+    let mut now: u64 = 1_800_000_000_000;
+    arrive(&store, 0, 14, "objfirst1z").await;
+    let seen = remembering_cycle(&store, &mut transport, &mut conn, now).await;
+    assert_eq!(object_read(&seen), 1, "{seen:?}");
+    assert_eq!(conn.chat_object_known(now), Some(true));
+
+    for (i, day) in [(1, 14u8), (2, 15)] {
+        now += 16 * 60_000;
+        arrive(&store, i, day, &format!("objknown{i}z")).await;
+        let seen = remembering_cycle(&store, &mut transport, &mut conn, now).await;
+        assert_eq!(object_read(&seen), 0, "known: no read ({seen:?})");
+        assert!(!seen.is_empty(), "the message was written");
+    }
+
+    // An admin deletes the object.
+    state.db.kv_set("sf:chat_object", "0");
+    now += 16 * 60_000;
+    arrive(&store, 3, 16, "objgone3z").await;
+    let seen = remembering_cycle(&store, &mut transport, &mut conn, now).await;
+    assert_eq!(object_read(&seen), 0, "{seen:?}");
+    assert_eq!(conn.chat_object, None, "the refused chat write made the connection forget it");
+    for _ in 0..3 {
+        now += 16 * 60_000;
+        let seen = remembering_cycle(&store, &mut transport, &mut conn, now).await;
+        if object_read(&seen) == 1 {
+            break;
+        }
+    }
+    assert_eq!(conn.chat_object_known(now), Some(false));
+    for _ in 0..3 {
+        now += 16 * 60_000;
+        remembering_cycle(&store, &mut transport, &mut conn, now).await;
+    }
+    assert!(store.is_empty(Table::Pending), "every message confirmed");
+    let l = ledger(&state);
+    let h = holders(&l, "objgone3z");
+    assert!(h.iter().any(|(slot, _)| slot == &format!("salesforce:task:{SF_CONTACT}")), "{h:?}");
+    for t in ["objfirst1z", "objknown1z", "objknown2z"] {
+        let h = holders(&l, t);
+        assert!(h.iter().any(|(slot, _)| slot.starts_with("salesforce:chat:")), "{t}: {h:?}");
+    }
+}
+
+/// LeadSquared: the "WhatsApp Chats" type is looked up (and made) once and its code kept; later
+/// cycles do not list the types again. When an activity is refused because the code names no
+/// type any more (the type was deleted), the code is forgotten, the next cycle looks the type
+/// up again (and makes it), and the refused activity is written then.
+#[tokio::test(flavor = "current_thread")]
+async fn leadsquared_activity_type_is_looked_up_once_and_again_after_it_is_gone() {
+    let lead = RecordRef { crm: Crm::Leadsquared, kind: RecordKind::Lead, id: LSQ_LEAD.into() };
+    let (state, mut transport, store) = one_chat("demo", lead).await;
+    let mut conn = stored_connection(Crm::Leadsquared);
+    let type_reads = |seen: &[String]| {
+        seen.iter().filter(|s| s.contains("ActivityTypes.Get") || s.contains("CreateType")).count()
+    };
+    let mut now: u64 = 1_800_000_000_000;
+    arrive(&store, 0, 14, "typefirst1z").await;
+    let seen = remembering_cycle(&store, &mut transport, &mut conn, now).await;
+    assert!(type_reads(&seen) >= 1, "{seen:?}");
+    let code = conn.activity_event.expect("the code is kept");
+
+    for (i, day) in [(1, 14u8), (2, 15)] {
+        now += 16 * 60_000;
+        arrive(&store, i, day, &format!("typeknown{i}z")).await;
+        let seen = remembering_cycle(&store, &mut transport, &mut conn, now).await;
+        assert_eq!(type_reads(&seen), 0, "known: no lookup ({seen:?})");
+        assert!(!seen.is_empty(), "the message was written");
+    }
+
+    // An admin deletes the type.
+    state.db.delete("leadsquared", "activity_types", &code.to_string());
+    now += 16 * 60_000;
+    arrive(&store, 3, 16, "typegone3z").await;
+    let seen = remembering_cycle(&store, &mut transport, &mut conn, now).await;
+    assert_eq!(type_reads(&seen), 0, "{seen:?}");
+    assert_eq!(conn.activity_event, None, "the refused activity made the connection forget it");
+    let mut looked_up = 0;
+    for _ in 0..4 {
+        now += 16 * 60_000;
+        looked_up += type_reads(&remembering_cycle(&store, &mut transport, &mut conn, now).await);
+    }
+    assert!(looked_up >= 1, "the type was looked up again");
+    assert!(conn.activity_event.is_some_and(|c| c != code), "a new type, a new code");
+    assert!(store.is_empty(Table::Pending), "every message confirmed");
+    // Once on the lead and once on each of its opportunities.
+    let seeded = ledger(&state);
+    let h = holders(&seeded, "typegone3z");
+    let slots: std::collections::BTreeSet<String> = h.iter().map(|(s, _)| s.clone()).collect();
+    assert_eq!(slots.len(), h.len(), "no slot twice: {h:?}");
+    assert!(slots.contains(&format!("leadsquared:{LSQ_LEAD}:lead")), "{h:?}");
+}
