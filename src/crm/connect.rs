@@ -24,6 +24,11 @@ pub fn connect_failure(crm: Crm, f: &Failure) -> Sentence {
     }
 }
 
+/// What the rep typed is not a Salesforce login host (the page names the three kinds).
+fn not_a_login_host(typed: &str) -> Sentence {
+    say("sfLoginHostInvalid", vec![typed.trim().into()])
+}
+
 fn sf_host(h: &str) -> salesforce::LoginHost {
     match h.trim().trim_start_matches("https://").trim_end_matches('/') {
         "login.salesforce.com" | "" => salesforce::LoginHost::Production,
@@ -49,7 +54,8 @@ impl Credentials {
                 empty(refresh_token, "connectWordRefreshToken")
             }
             Credentials::Salesforce { login_host, client_id, refresh_token, .. } => {
-                super::hosts::salesforce_login_host(login_host).map_err(Sentence::plain)?;
+                super::hosts::salesforce_login_host(login_host)
+                    .map_err(|_| not_a_login_host(login_host))?;
                 empty(client_id, "connectWordConsumerKey")?;
                 empty(refresh_token, "connectWordRefreshToken")
             }
@@ -364,7 +370,8 @@ impl OAuthStart {
                 if client_id.trim().is_empty() {
                     return Err(say("connectNeeded", vec![word("connectWordConsumerKey")]));
                 }
-                super::hosts::salesforce_login_host(login_host).map_err(Sentence::plain)?;
+                super::hosts::salesforce_login_host(login_host)
+                    .map_err(|_| not_a_login_host(login_host))?;
                 Ok(salesforce::authorize_url(
                     &sf_host(login_host),
                     client_id.trim(),
@@ -455,7 +462,8 @@ impl OAuthStart {
                 ))
             }
             OAuthStart::Salesforce { login_host, client_id, client_secret, .. } => {
-                super::hosts::salesforce_login_host(login_host).map_err(Sentence::plain)?;
+                super::hosts::salesforce_login_host(login_host)
+                    .map_err(|_| not_a_login_host(login_host))?;
                 let req = salesforce::code_exchange(
                     &sf_host(login_host),
                     client_id.trim(),

@@ -69,8 +69,9 @@ pub struct Offer {
     pub name: String,
     pub zoho: bool,
     pub salesforce: bool,
-    /// Why one-click sign-in cannot work in this copy (wrong extension id), if it cannot.
-    pub problem: Option<String>,
+    /// Why one-click sign-in cannot work in this copy (wrong extension id), if it cannot,
+    /// as a message the page shows in the rep's language.
+    pub problem: Option<crate::core::i18n::Sentence>,
 }
 
 /// Zoho's location code of a data centre, as the redirect's `location` spells it.
@@ -127,13 +128,15 @@ impl Distribution {
 
     /// One-click sign-in works only where Chrome's redirect is the registered one: a copy
     /// running under another id would be refused by the CRM with a redirect mismatch.
-    pub fn check_running_id(&self, running_id: &str) -> Result<(), String> {
+    pub fn check_running_id(&self, running_id: &str) -> Result<(), crate::core::i18n::Sentence> {
         if self.extension_ids.is_empty() || self.extension_ids.iter().any(|i| i == running_id) {
             return Ok(());
         }
-        Err(format!(
-            "This copy of crmsync runs as extension {running_id}, but its sign-in apps are registered for {}. Install crmsync from the Chrome Web Store, or connect with your own app under Advanced.",
-            self.extension_ids.iter().map(|i| redirect_uri(i)).collect::<Vec<_>>().join(", ")
+        let registered =
+            self.extension_ids.iter().map(|i| redirect_uri(i)).collect::<Vec<_>>().join(", ");
+        Err(crate::core::i18n::say(
+            "distWrongExtension",
+            vec![running_id.into(), registered.as_str().into()],
         ))
     }
 
@@ -330,8 +333,9 @@ mod tests {
             ..Distribution::default()
         };
         assert!(d.check_running_id("hakbalgbponhdnhgobhoocnjcnlojfie").is_ok());
-        let e = d.check_running_id("aaaabbbbccccddddeeeeffffgggghhhh").unwrap_err();
+        let e = d.check_running_id("aaaabbbbccccddddeeeeffffgggghhhh").unwrap_err().english();
         assert!(e.contains("https://hakbalgbponhdnhgobhoocnjcnlojfie.chromiumapp.org/"), "{e}");
+        assert!(e.starts_with("This copy of crmsync runs as extension aaaabbbb"), "{e}");
         assert!(d.offer("aaaabbbbccccddddeeeeffffgggghhhh").problem.is_some());
         assert_eq!(redirect_uri("x"), "https://x.chromiumapp.org/");
     }

@@ -226,8 +226,21 @@ fn sign_in_outcomes() -> Vec<Sentence> {
         },
         Credentials::Leadsquared { access_key: String::new(), secret_key: "x".into() },
         Credentials::Leadsquared { access_key: "a".into(), secret_key: String::new() },
+        // A login host that is no Salesforce one (a phished host must not get the token).
+        Credentials::Salesforce {
+            login_host: "login.salesforce.com.attacker.example".into(),
+            client_id: "c".into(),
+            client_secret: None,
+            refresh_token: "r".into(),
+        },
     ];
     out.extend(empty.iter().filter_map(|c| c.validate().err()));
+    // A copy of crmsync running under an id its sign-in apps are not registered for.
+    let dist = super::distribution::Distribution {
+        extension_ids: vec!["hakbalgbponhdnhgobhoocnjcnlojfie".into()],
+        ..Default::default()
+    };
+    out.extend(dist.check_running_id("aaaabbbbccccddddeeeeffffgggghhhh").err());
     let zoho = |client_id: &str, client_secret: &str, product| OAuthStart::Zoho {
         client_id: client_id.into(),
         client_secret: client_secret.into(),
@@ -319,6 +332,7 @@ fn every_setup_line_and_sign_in_outcome_reads_in_every_locale() {
         ("crm/setup.rs", include_str!("setup.rs")),
         ("crm/signin.rs", include_str!("signin.rs")),
         ("crm/connect.rs", include_str!("connect.rs")),
+        ("crm/distribution.rs", include_str!("distribution.rs")),
     ] {
         for k in keys_in(src) {
             assert!(produced.contains(&k), "{file}: no test outcome says {k}");
@@ -346,7 +360,7 @@ fn keys_in(src: &str) -> BTreeSet<String> {
         .skip(1)
         .step_by(2)
         .filter(|s| {
-            ["setup", "signin", "connect", "dc"].iter().any(|p| {
+            ["setup", "signin", "connect", "dc", "sf", "dist"].iter().any(|p| {
                 s.strip_prefix(p).is_some_and(|rest| {
                     rest.starts_with(|c: char| c.is_ascii_uppercase())
                         && rest.chars().all(|c| c.is_ascii_alphanumeric())

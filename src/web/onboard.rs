@@ -27,6 +27,11 @@ pub async fn distribution() -> Result<Distribution, String> {
     Distribution::parse(&text)
 }
 
+/// The packaged sign-in config could not be read (`why` is the parser's, in English).
+fn unreadable(why: &str) -> Sentence {
+    crate::core::i18n::say("distUnreadable", vec![why.into()])
+}
+
 /// Sign in with the product's own app: nothing to paste.
 pub async fn sign_in(
     crm: Crm,
@@ -37,10 +42,10 @@ pub async fn sign_in(
     let fail = |e: Sentence| Ok(Connected::failed(crm, &e));
     let d = match distribution().await {
         Ok(d) => d,
-        Err(e) => return fail(Sentence::plain(e)),
+        Err(e) => return fail(unreadable(&e)),
     };
     if let Err(e) = d.check_running_id(&chrome::runtime_id()) {
-        return fail(Sentence::plain(e));
+        return fail(e);
     }
     let start = match crm {
         Crm::Zoho => d.zoho_start(zoho_dc.unwrap_or(ZohoDc::Us)),
@@ -154,7 +159,7 @@ pub struct Onboarding {
 pub async fn onboarding(store: &Store) -> Result<Onboarding, JsValue> {
     let offer = match distribution().await {
         Ok(d) => d.offer(&chrome::runtime_id()),
-        Err(e) => Offer { problem: Some(e), ..Offer::default() },
+        Err(e) => Offer { problem: Some(unreadable(&e)), ..Offer::default() },
     };
     let connected = connect::connected_crms().await?;
     let finished = store.meta(&meta::ONBOARDING_FINISHED).await?.unwrap_or(false);

@@ -117,7 +117,7 @@ async fn onboarding() -> Result<ov::Onboarding, JsValue> {
         step: r.step.unwrap_or(Step::Done),
         offer_zoho: r.offer.zoho,
         offer_salesforce: r.offer.salesforce,
-        problem: r.offer.problem,
+        problem: r.offer.problem.as_ref().map(chrome::say),
         reports: r
             .reports
             .iter()

@@ -757,7 +757,9 @@ async fn create_record(
             }
         }
         Next::Failed(e) => {
-            let mut reply = ActionReply::err(sync::describe(&e));
+            // In the rep's language; the CRM's own reason stays as the CRM wrote it.
+            let mut reply =
+                ActionReply::err(chrome::say(&crate::crm::connect::connect_failure(crm, &e)));
             if let (Some(f), crate::crm::Failure::Rejected { reason }) =
                 (create::rejected_field(&e), &e)
             {
@@ -794,7 +796,7 @@ async fn search_records(query: &str) -> Result<ActionReply, JsValue> {
             match f.parse_search_of(&req, &transport::perform(&req).await) {
                 Ok(r) => batches.push(r),
                 Err(e) => {
-                    errors.push(format!("{}: {}", f.crm().name(), sync::describe(&e)));
+                    errors.push(chrome::say(&crate::crm::connect::connect_failure(f.crm(), &e)));
                     break;
                 }
             }
