@@ -557,6 +557,7 @@ fn setup_requests() -> Vec<(String, HttpRequest)> {
         zoho_lead_sources: Default::default(),
         activity_type_missing: false,
         chat_object: None,
+        salesforce_multi_currency: false,
     };
     crmsync::crm::setup::steps(&conn, 0)
         .expect("the setup steps")

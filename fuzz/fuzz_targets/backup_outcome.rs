@@ -50,6 +50,7 @@ fuzz_target!(|data: &[u8]| {
             Box::new(SalesforceWriter::new(Salesforce {
                 instance_url: "https://x.my.salesforce.com".into(),
                 access_token: "t".into(),
+                multi_currency: false,
             })),
             vec!["chat", "content_note"],
         ),

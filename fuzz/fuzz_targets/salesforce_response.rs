@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let sf = Salesforce {
         instance_url: "https://crmsync-dev.my.salesforce.com".into(),
         access_token: "t".into(),
+        multi_currency: false,
     };
     let _ = salesforce::classify(&r);
     let _ = salesforce::budget(&r);

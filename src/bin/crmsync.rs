@@ -214,16 +214,11 @@ mod sync_calls {
                 Credentials::Leadsquared { access_key: ak.into(), secret_key: sk.into() }
             }
         };
-        Connection {
+        Connection::new(
             credentials,
             session,
-            lsq_hosts: (crm == Crm::Leadsquared).then(|| (base.to_string(), String::new())),
-            org_domain: None,
-            activity_event: None,
-            zoho_lead_sources: Default::default(),
-            activity_type_missing: false,
-            chat_object: None,
-        }
+            (crm == Crm::Leadsquared).then(|| (base.to_string(), String::new())),
+        )
     }
 
     /// This cycle's writers from the connection.
@@ -269,6 +264,7 @@ mod sync_calls {
             Crm::Salesforce => Box::new(SalesforceWriter::new(Salesforce {
                 instance_url: base.into(),
                 access_token: token.into(),
+                multi_currency: false,
             })),
             Crm::Leadsquared => {
                 let (ak, sk) = token.split_once(' ').unwrap_or((token, ""));
@@ -519,9 +515,11 @@ mod lookup_calls {
                 org_domain: None,
                 lead_sources: Default::default(),
             }),
-            Crm::Salesforce => {
-                Box::new(Salesforce { instance_url: j.base.clone(), access_token: j.token.clone() })
-            }
+            Crm::Salesforce => Box::new(Salesforce {
+                instance_url: j.base.clone(),
+                access_token: j.token.clone(),
+                multi_currency: false,
+            }),
             Crm::Leadsquared => {
                 let (ak, sk) = j.token.split_once(' ').unwrap_or((j.token.as_str(), ""));
                 Box::new(LeadSquared {

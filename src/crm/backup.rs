@@ -276,6 +276,7 @@ mod tests {
             Salesforce {
                 instance_url: "https://x.my.salesforce.com".into(),
                 access_token: "t".into(),
+                multi_currency: false,
             },
             true,
         );
@@ -351,6 +352,7 @@ mod tests {
             Salesforce {
                 instance_url: "https://x.my.salesforce.com".into(),
                 access_token: "t".into(),
+                multi_currency: false,
             },
             true,
         );
@@ -463,6 +465,7 @@ mod tests {
         let sf = || Salesforce {
             instance_url: "https://x.my.salesforce.com".into(),
             access_token: "t".into(),
+            multi_currency: false,
         };
         let mut w = SalesforceWriter::new(sf());
         let lead = unit(Crm::Salesforce, RecordKind::Lead);
@@ -655,6 +658,7 @@ mod tests {
             Salesforce {
                 instance_url: "https://x.my.salesforce.com".into(),
                 access_token: "t".into(),
+                multi_currency: false,
             },
             false,
         );

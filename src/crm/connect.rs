@@ -113,16 +113,7 @@ impl Connection {
                         reason: "the token answer named no API host".into(),
                     });
                 }
-                Ok(Connection {
-                    credentials,
-                    session: Some(Session::new(t)),
-                    lsq_hosts: None,
-                    org_domain: None,
-                    activity_event: None,
-                    zoho_lead_sources: Default::default(),
-                    activity_type_missing: false,
-                    chat_object: None,
-                })
+                Ok(Connection::new(credentials, Some(Session::new(t)), None))
             }
             Credentials::Leadsquared { .. } => {
                 let (api, app) = leadsquared::parse_discovery(resp)?;
@@ -130,16 +121,7 @@ impl Connection {
                     super::hosts::leadsquared_host(h).map_err(|reason| Failure::Rejected { reason })
                 };
                 let hosts = (checked(&api)?, checked(&app)?);
-                Ok(Connection {
-                    credentials,
-                    session: None,
-                    lsq_hosts: Some(hosts),
-                    org_domain: None,
-                    activity_event: None,
-                    zoho_lead_sources: Default::default(),
-                    activity_type_missing: false,
-                    chat_object: None,
-                })
+                Ok(Connection::new(credentials, None, Some(hosts)))
             }
         }
     }
@@ -214,7 +196,7 @@ impl Connection {
 
     /// The Salesforce client (the chat object's setup needs the concrete type).
     pub fn salesforce(&self, now_ms: u64) -> Result<salesforce::Salesforce, super::auth::AuthStep> {
-        Ok(salesforce::client(self.access_now(now_ms)?))
+        Ok(salesforce::client(self, self.access_now(now_ms)?))
     }
 
     /// Zoho: the fields-metadata read a create of `kind` needs first, when this connection
@@ -510,16 +492,7 @@ impl Connection {
         if t.api_base.is_empty() {
             return Err(Failure::Rejected { reason: "the token answer named no API host".into() });
         }
-        Ok(Connection {
-            credentials,
-            session: Some(Session::new(t)),
-            lsq_hosts: None,
-            org_domain: None,
-            activity_event: None,
-            zoho_lead_sources: Default::default(),
-            activity_type_missing: false,
-            chat_object: None,
-        })
+        Ok(Connection::new(credentials, Some(Session::new(t)), None))
     }
 }
 

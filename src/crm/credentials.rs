@@ -56,6 +56,10 @@ pub struct Connection {
     /// or, for an org without it, once a day (an admin may deploy it in Setup).
     #[serde(default)]
     pub chat_object: Option<ChatObjectKnown>,
+    /// Salesforce: the org has multiple currencies on (read at connect), so each
+    /// opportunity's own currency is asked for.
+    #[serde(default)]
+    pub salesforce_multi_currency: bool,
 }
 
 /// What the connection knows about the Salesforce org's chat object.
@@ -67,6 +71,27 @@ pub struct ChatObjectKnown {
 
 /// How long "the org has no chat object" is believed before a sync asks again.
 pub const CHAT_OBJECT_ABSENT_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+
+impl Connection {
+    /// A connection just made: what later calls learn about the org is not known yet.
+    pub fn new(
+        credentials: Credentials,
+        session: Option<Session>,
+        lsq_hosts: Option<(String, String)>,
+    ) -> Connection {
+        Connection {
+            credentials,
+            session,
+            lsq_hosts,
+            org_domain: None,
+            activity_event: None,
+            zoho_lead_sources: Default::default(),
+            activity_type_missing: false,
+            chat_object: None,
+            salesforce_multi_currency: false,
+        }
+    }
+}
 
 impl Credentials {
     pub fn crm(&self) -> Crm {

@@ -119,16 +119,7 @@ fn reports() -> Vec<Report> {
     let lsq = Credentials::Leadsquared { access_key: "a".into(), secret_key: "b".into() };
     for (credentials, session) in [(zoho, session()), (lsq, None)] {
         let crm = credentials.crm();
-        let conn = Connection {
-            credentials,
-            session,
-            lsq_hosts: None,
-            org_domain: None,
-            activity_event: None,
-            zoho_lead_sources: Default::default(),
-            activity_type_missing: false,
-            chat_object: None,
-        };
+        let conn = Connection::new(credentials, session, None);
         let why = setup::steps(&conn, 1_000_000).expect_err("the check cannot start");
         out.push(setup::not_ready(crm, why, 0));
     }

@@ -660,6 +660,7 @@ mod tests {
             zoho_lead_sources: Default::default(),
             activity_type_missing: false,
             chat_object: None,
+            salesforce_multi_currency: false,
         }
     }
 
@@ -996,6 +997,7 @@ mod tests {
             zoho_lead_sources: Default::default(),
             activity_type_missing: false,
             chat_object: None,
+            salesforce_multi_currency: false,
         };
         let day = crate::crm::connect::CHAT_OBJECT_ABSENT_TTL_MS;
         assert_eq!(sf.chat_object_known(0), None);

@@ -62,13 +62,16 @@ async fn store_connection(mut conn: Connection, now_ms: u64) -> Result<Connected
     }
     // Salesforce opportunity amounts carry no currency in an org with one currency: the
     // org's default, read once here (two reads: whether it has several currencies, then
-    // Organization). With several currencies no org-wide value is kept, and an amount shows
-    // its own CurrencyIsoCode when the answer carries one.
+    // Organization). With several currencies no org-wide value is kept: the deals read asks
+    // for each opportunity's CurrencyIsoCode (a field only such orgs have).
     if crm == Crm::Salesforce {
         if let Ok(sf) = conn.salesforce(now_ms) {
             use crate::crm::salesforce::Salesforce;
             let multi = transport::perform(&sf.multi_currency_request()).await;
-            let currency = match Salesforce::parse_object_info(&multi) {
+            let multi = Salesforce::parse_object_info(&multi);
+            // Several currencies: each opportunity's own is asked for with the deals.
+            conn.salesforce_multi_currency = matches!(multi, Ok(true));
+            let currency = match multi {
                 Ok(false) => Salesforce::parse_org_currency(
                     &transport::perform(&sf.org_currency_request()).await,
                 ),

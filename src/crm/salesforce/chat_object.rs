@@ -186,6 +186,7 @@ mod tests {
         Salesforce {
             instance_url: "https://crmsync-dev.my.salesforce.com".into(),
             access_token: "00DRO0000000001!AQ.token".into(),
+            multi_currency: false,
         }
     }
 

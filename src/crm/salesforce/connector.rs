@@ -199,6 +199,10 @@ pub struct Salesforce {
     /// `instance_url` from the token response.
     pub instance_url: String,
     pub access_token: String,
+    /// The org has multiple currencies on (its `CurrencyType` object exists, read at
+    /// connect): each opportunity's `CurrencyIsoCode` is asked for, since the org has no
+    /// single currency its amounts are in. Elsewhere the field does not exist.
+    pub multi_currency: bool,
 }
 
 impl Salesforce {
@@ -237,9 +241,10 @@ impl Salesforce {
     /// The contact's 5 most recently changed opportunities. Contacts are tied to
     /// opportunities through `OpportunityContactRole` (object reference: OpportunityContactRole);
     /// `Opportunity.ContactId` holds only a primary contact set at creation.
-    pub fn opportunities_query(contact_id: &str) -> String {
+    pub fn opportunities_query(contact_id: &str, multi_currency: bool) -> String {
         format!(
-            "SELECT OpportunityId, Opportunity.Name, Opportunity.StageName, Opportunity.Amount, Opportunity.CloseDate FROM OpportunityContactRole WHERE ContactId = '{}' ORDER BY Opportunity.LastModifiedDate DESC LIMIT 5",
+            "SELECT OpportunityId, Opportunity.Name, Opportunity.StageName, Opportunity.Amount, {}Opportunity.CloseDate FROM OpportunityContactRole WHERE ContactId = '{}' ORDER BY Opportunity.LastModifiedDate DESC LIMIT 5",
+            if multi_currency { "Opportunity.CurrencyIsoCode, " } else { "" },
             soql_quote(contact_id)
         )
     }
@@ -534,7 +539,7 @@ impl Connector for Salesforce {
         (record.kind == RecordKind::Contact).then(|| {
             self.authed(HttpRequest::get(self.url(&format!(
                 "/query/?q={}",
-                crate::crm::enc(&Self::opportunities_query(&record.id))
+                crate::crm::enc(&Self::opportunities_query(&record.id, self.multi_currency))
             ))))
         })
     }
@@ -686,6 +691,7 @@ mod tests {
         Salesforce {
             instance_url: "https://crmsync-dev.my.salesforce.com".into(),
             access_token: "00D!tok".into(),
+            multi_currency: false,
         }
     }
 
@@ -937,19 +943,24 @@ mod tests {
         let s = Salesforce {
             instance_url: "https://acme.my.salesforce.com".into(),
             access_token: "t".into(),
+            multi_currency: false,
         };
         let c = RecordRef { crm: Crm::Salesforce, kind: RecordKind::Contact, id: "003x'1".into() };
         let q = s.deals_request(&c).unwrap().url;
         // Before: `FROM Opportunity WHERE ContactId = ...`, the primary contact set at creation
         // only; contacts are tied to opportunities through OpportunityContactRole.
         assert!(q.contains("/query/?q=SELECT%20OpportunityId%2C%20Opportunity.Name"), "{q}");
-        let soql = Salesforce::opportunities_query("003x'1");
+        let soql = Salesforce::opportunities_query("003x'1", false);
         assert!(
             soql.contains("FROM OpportunityContactRole WHERE ContactId = '003x\\'1'")
                 && soql.contains("ORDER BY Opportunity.LastModifiedDate DESC LIMIT 5"),
             "{soql}"
         );
-        assert!(s.deals_request(&RecordRef { kind: RecordKind::Lead, ..c }).is_none());
+        // CurrencyIsoCode exists only where multiple currencies are on: asked for only there.
+        assert!(!soql.contains("CurrencyIsoCode"), "{soql}");
+        let multi = Salesforce::opportunities_query("003x'1", true);
+        assert!(multi.contains("Opportunity.CurrencyIsoCode, Opportunity.CloseDate"), "{multi}");
+        assert!(s.deals_request(&RecordRef { kind: RecordKind::Lead, ..c.clone() }).is_none());
         let body = br#"{"totalSize":2,"done":true,"records":[
             {"attributes":{"type":"OpportunityContactRole"},"OpportunityId":"006A","Opportunity":{"attributes":{"type":"Opportunity"},"Name":"Fleet","StageName":"Prospecting","Amount":12000.0,"CloseDate":"2027-01-31"}},
             {"attributes":{"type":"OpportunityContactRole"},"OpportunityId":"006A","Opportunity":{"Name":"Fleet"}},
@@ -966,6 +977,12 @@ mod tests {
             (Some("006A"), "Fleet", Some(12000.0), Some("2027-01-31"))
         );
         assert!(s.parse_deal_rows(&resp(401, &golden("salesforce/session-401.json"))).is_err());
+        // A multi-currency org's answer names each opportunity's currency.
+        let multi_body = br#"{"totalSize":1,"done":true,"records":[{"attributes":{"type":"OpportunityContactRole"},"OpportunityId":"006C","Opportunity":{"Name":"Depot","StageName":"Qualification","Amount":5000.0,"CurrencyIsoCode":"MXN","CloseDate":"2027-02-28"}}]}"#;
+        let rows = s.parse_deal_rows(&resp(200, multi_body)).unwrap();
+        assert_eq!(rows[0].currency.as_deref(), Some("MXN"));
+        let m = Salesforce { multi_currency: true, ..s.clone() };
+        assert!(m.deals_request(&c).unwrap().url.contains("Opportunity.CurrencyIsoCode"));
         let by_name = s.text_search_requests("Liam Carter")[0].url.clone();
         assert!(by_name.contains("IN%20NAME%20FIELDS"), "{by_name}");
         assert!(s.text_search_requests("liam@x.com")[0].url.contains("IN%20EMAIL%20FIELDS"));

@@ -8,6 +8,7 @@ pub use connector::*;
 pub use writer::SalesforceWriter;
 
 use crate::core::model::Crm;
+use crate::crm::credentials::Connection;
 use crate::crm::descriptor::{Access, Descriptor};
 use crate::crm::descriptor::{CredentialField, FieldKind};
 use crate::crm::hosts;
@@ -50,15 +51,20 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
         },
     ],
     own_app_sign_in: true,
-    connector: |_, a| Box::new(client(a)),
+    connector: |c, a| Box::new(client(c, a)),
     // What the connection knows of the org's chat object spares the cycle its read.
     writer: |c, a| {
         let known = c.chat_object_known(a.now_ms);
-        Box::new(SalesforceWriter::knowing(client(a), known))
+        Box::new(SalesforceWriter::knowing(client(c, a), known))
     },
 };
 
-/// The API client: the token answer's instance URL and the access token.
-pub fn client(a: Access) -> Salesforce {
-    Salesforce { instance_url: a.base, access_token: a.token.unwrap_or_default() }
+/// The API client: the token answer's instance URL, the access token, and whether the org
+/// has multiple currencies.
+pub fn client(c: &Connection, a: Access) -> Salesforce {
+    Salesforce {
+        instance_url: a.base,
+        access_token: a.token.unwrap_or_default(),
+        multi_currency: c.salesforce_multi_currency,
+    }
 }

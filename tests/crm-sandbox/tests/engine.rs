@@ -109,6 +109,7 @@ fn writers() -> Vec<Box<dyn DocumentWriter>> {
         Box::new(SalesforceWriter::new(Salesforce {
             instance_url: format!("https://{}", seed::SF_INSTANCE),
             access_token: SF_TOKEN.into(),
+            multi_currency: false,
         })),
         Box::new(LeadSquaredWriter::new(LeadSquared {
             access_key: seed::LSQ_ACCESS.into(),
@@ -584,6 +585,7 @@ async fn notes_cycle(store: &MemoryStore, transport: &mut InProcess, now: u64) {
         Salesforce {
             instance_url: format!("https://{}", seed::SF_INSTANCE),
             access_token: SF_TOKEN.into(),
+            multi_currency: false,
         },
         false,
     );
@@ -948,16 +950,7 @@ fn stored_connection(crm: Crm) -> crmsync::crm::connect::Connection {
             Some((seed::LSQ_API_HOST.to_string(), String::new())),
         ),
     };
-    Connection {
-        credentials,
-        session,
-        lsq_hosts,
-        org_domain: None,
-        activity_event: None,
-        zoho_lead_sources: Default::default(),
-        activity_type_missing: false,
-        chat_object: None,
-    }
+    Connection::new(credentials, session, lsq_hosts)
 }
 
 /// One worker cycle with writers from `conn`, keeping what they learned; the calls it made.
