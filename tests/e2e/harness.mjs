@@ -202,7 +202,17 @@ export async function stopServiceWorkers(ctx, page, extensionId) {
   await cdp.send('ServiceWorker.enable');
   await cdp.send('ServiceWorker.stopAllWorkers');
   const ours = () => [...regs].filter(([, scope]) => scope.includes(extensionId)).map(([id]) => status.get(id));
-  await until(() => ours().length > 0 && ours().every((s) => s === 'stopped'), { what: `worker stopped (${JSON.stringify([...status])})`, timeout: 45000 });
+  // A stop asked for while the worker was starting an event can leave it "stopping" with
+  // Chrome waiting on that event (seen once in a full run, never alone): ask again every 10 s.
+  let asked = Date.now();
+  await until(async () => {
+    if (ours().length > 0 && ours().every((s) => s === 'stopped')) return true;
+    if (Date.now() - asked > 10000) {
+      asked = Date.now();
+      await cdp.send('ServiceWorker.stopAllWorkers');
+    }
+    return false;
+  }, { what: `worker stopped (${JSON.stringify([...status])})`, timeout: 45000 });
   await cdp.detach();
 }
 
