@@ -538,27 +538,21 @@ fn the_related_lists_check_refuses_what_the_page_does_not_list() {
 fn setup_requests() -> Vec<(String, HttpRequest)> {
     use crmsync::crm::auth::{Session, Tokens};
     use crmsync::crm::connect::{Connection, Credentials};
-    let conn = Connection {
-        credentials: Credentials::Zoho {
+    let conn = Connection::new(
+        Credentials::Zoho {
             dc: ZohoDc::Us,
             client_id: "1000.c".into(),
             client_secret: "s".into(),
             refresh_token: "1000.r".into(),
         },
-        session: Some(Session::new(Tokens {
+        Some(Session::new(Tokens {
             access_token: "1000.t".into(),
             refresh_token: Some("1000.r".into()),
             expires_at_ms: u64::MAX,
             api_base: "https://www.zohoapis.com".into(),
         })),
-        lsq_hosts: None,
-        org_domain: None,
-        activity_event: None,
-        zoho_lead_sources: Default::default(),
-        activity_type_missing: false,
-        chat_object: None,
-        salesforce_multi_currency: false,
-    };
+        None,
+    );
     crmsync::crm::setup::steps(&conn, 0)
         .expect("the setup steps")
         .into_iter()

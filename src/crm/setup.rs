@@ -646,22 +646,16 @@ mod tests {
     use crate::crm::resp;
 
     fn conn(credentials: Credentials, base: &str) -> Connection {
-        Connection {
+        Connection::new(
             credentials,
-            session: Some(Session::new(Tokens {
+            Some(Session::new(Tokens {
                 access_token: "at".into(),
                 refresh_token: Some("rt".into()),
                 expires_at_ms: u64::MAX,
                 api_base: base.into(),
             })),
-            lsq_hosts: None,
-            org_domain: None,
-            activity_event: None,
-            zoho_lead_sources: Default::default(),
-            activity_type_missing: false,
-            chat_object: None,
-            salesforce_multi_currency: false,
-        }
+            None,
+        )
     }
 
     fn zoho() -> Connection {
@@ -983,22 +977,16 @@ mod tests {
         );
         assert_eq!(learned(&[(Probe::LsqActivityTypes, down)]), vec![]);
 
-        let mut sf = Connection {
-            credentials: Credentials::Salesforce {
+        let mut sf = Connection::new(
+            Credentials::Salesforce {
                 login_host: String::new(),
                 client_id: "k".into(),
                 client_secret: None,
                 refresh_token: "r".into(),
             },
-            session: None,
-            lsq_hosts: None,
-            org_domain: None,
-            activity_event: None,
-            zoho_lead_sources: Default::default(),
-            activity_type_missing: false,
-            chat_object: None,
-            salesforce_multi_currency: false,
-        };
+            None,
+            None,
+        );
         let day = crate::crm::connect::CHAT_OBJECT_ABSENT_TTL_MS;
         assert_eq!(sf.chat_object_known(0), None);
         assert!(sf.absorb_learned(&Learned::ChatObject(false), 1_000));
