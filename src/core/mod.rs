@@ -4,6 +4,7 @@ pub mod first_run;
 pub mod http;
 pub mod i18n;
 pub mod keys;
+pub mod latest;
 pub mod mask;
 pub mod matching;
 pub mod model;

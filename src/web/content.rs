@@ -163,6 +163,9 @@ thread_local! {
     static NONCE: RefCell<Option<String>> = const { RefCell::new(None) };
     /// The chat (and theme) last reported to the worker.
     static REPORTED: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Bumped when the worker is told the open chat is unknown: a chat report still in flight
+    /// then does not count as reported (the worker may have decided it before the unknown).
+    static REPORTED_EPOCH: RefCell<u64> = const { RefCell::new(0) };
 }
 
 /// Hand the nonce to our own frame only: posted to that window for the extension's origin,
@@ -248,9 +251,12 @@ async fn report_chat(doc: &Document, identity: &WaIdentity, paused: bool) -> Res
         return Ok(());
     }
     let req = Request::ChatOpened { identity: identity.clone(), theme: Some(theme.into()), paused };
+    let epoch = REPORTED_EPOCH.with(|e| *e.borrow());
     match chrome::send_request(&tab_request(&req)?).await {
         Ok(_) => {
-            REPORTED.with(|r| *r.borrow_mut() = Some(what));
+            if REPORTED_EPOCH.with(|e| *e.borrow()) == epoch {
+                REPORTED.with(|r| *r.borrow_mut() = Some(what));
+            }
             Ok(())
         }
         Err(e) => {
@@ -290,6 +296,7 @@ fn report_pause(doc: &Document, identity: &WaIdentity, paused: bool, counters: &
 fn report_unreadable(state: &Shared, counters: capture::Counters) {
     // Whichever chat reads next is reported again, even the one open before.
     REPORTED.with(|r| *r.borrow_mut() = None);
+    REPORTED_EPOCH.with(|e| *e.borrow_mut() += 1);
     let now = Some((String::new(), true));
     if PAUSE.with(|p| *p.borrow() == now) {
         return;

@@ -468,6 +468,9 @@ pub fn panel_changed() {
 thread_local! {
     /// The last state rendered, so a poll that brings nothing new leaves forms alone.
     static SHOWN: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    /// Refreshes in the order they were asked (core::latest): an answer that took longer (a
+    /// lookup for the chat open before) never replaces a later one already shown.
+    static ORDER: std::cell::RefCell<crate::core::latest::Latest> = const { std::cell::RefCell::new(crate::core::latest::Latest::new()) };
 }
 
 fn refresh_soon() {
@@ -508,7 +511,11 @@ async fn refresh(force: bool) {
     let Some(state_el) = doc.get_element_by_id("state") else { return };
     let Ok(req) = to_js(&Request::PanelSync) else { return };
     let online = web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true);
+    let ticket = ORDER.with(|o| o.borrow_mut().ticket());
     let reply = chrome::send_message(&req).await;
+    if !ORDER.with(|o| o.borrow_mut().act(ticket)) {
+        return; // a refresh asked later has been shown already
+    }
     let refused = matches!(&reply, Ok(v) if js_sys::Reflect::get(v, &"ok".into()).ok().and_then(|o| o.as_bool()) == Some(false));
     let worker = panel::worker_line(match &reply {
         Ok(_) => Ok(()),

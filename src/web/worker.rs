@@ -85,6 +85,7 @@ async fn forget_tabs(store: &Store, tabs: &std::collections::BTreeSet<i64>) -> R
         .collect();
     store.put_many(&deletes).await?;
     TAB_CHATS.with(|c| c.borrow_mut().retain(|t, _| !tabs.contains(t)));
+    TAB_ORDER.with(|c| c.borrow_mut().retain(|t, _| !tabs.contains(t)));
     load_limiter(store).await?;
     let snapshot = LIMITER.with(|l| {
         let mut l = l.borrow_mut();
@@ -195,6 +196,9 @@ thread_local! {
     /// worker catching up) each build on the other, where two reads of the stored record
     /// would both see the chat before them and the later write would drop the chat just left.
     static TAB_CHATS: std::cell::RefCell<std::collections::BTreeMap<i64, TabChat>> = const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
+    /// Each tab's requests in arrival order (core::latest): a chat report that finishes its
+    /// reads after a later one was decided does not undo it.
+    static TAB_ORDER: std::cell::RefCell<std::collections::BTreeMap<i64, crate::core::latest::Latest>> = const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
 }
 
 /// Look a chat up in the CRMs the limiter admits now (core::ratelimit); the others wait for
@@ -497,9 +501,13 @@ struct TabChat {
 /// for this request; the latest decision is what is written, whichever write lands last.
 async fn decide_tab_chat(
     t: i64,
+    ticket: u64,
     tab: Option<protocol::TabRecord>,
     change: impl FnOnce(&mut protocol::TabRecord) -> (Option<String>, bool),
 ) -> Result<JsValue, JsValue> {
+    if !TAB_ORDER.with(|o| o.borrow_mut().entry(t).or_default().act(ticket)) {
+        return to_js(&ActionReply::ok()); // a report that arrived later was decided already
+    }
     TAB_CHATS.with(|cache| {
         let mut cache = cache.borrow_mut();
         let mut rec = tab.unwrap_or_default();
@@ -910,6 +918,9 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
         serde_wasm_bindgen::from_value(message).map_err(|e| js_err(format!("bad request: {e}")))?;
     request.canonicalize_phones();
     let from = sender_of(&sender);
+    // Before any await, so tickets follow the order messages arrived in.
+    let ticket = tab_of(&from)
+        .map_or(0, |t| TAB_ORDER.with(|o| o.borrow_mut().entry(t).or_default().ticket()));
     crate::protocol::limits::check(&request).map_err(js_err)?;
     let tab = match tab_of(&from) {
         Some(t) => tab_record(&Store::open().await?, t).await?,
@@ -931,7 +942,7 @@ pub async fn worker_on_message(message: JsValue, sender: JsValue) -> Result<JsVa
             | Request::SearchRecords { .. }
             | Request::Onboarding
     );
-    let reply = handle(request, &from, tab).await;
+    let reply = handle(request, &from, tab, ticket).await;
     if changes && reply.is_ok() {
         notify_changed();
     }
@@ -942,6 +953,7 @@ async fn handle(
     request: Request,
     from: &Sender,
     tab: Option<protocol::TabRecord>,
+    ticket: u64,
 ) -> Result<JsValue, JsValue> {
     let tab_id = tab_of(from);
     match request {
@@ -964,7 +976,7 @@ async fn handle(
         }
         Request::ChatOpened { identity, theme, paused } => {
             let t = tab_id.ok_or_else(|| js_err("no tab"))?;
-            decide_tab_chat(t, tab, |rec| {
+            decide_tab_chat(t, ticket, tab, |rec| {
                 rec.open(identity);
                 (theme, paused)
             })
@@ -974,7 +986,7 @@ async fn handle(
             let t = tab_id.ok_or_else(|| js_err("no tab"))?;
             // The tab's open chat is no longer known, so the panel shows no chat's card (its
             // actions would name the chat open before) and says capture is paused.
-            decide_tab_chat(t, tab, |rec| {
+            decide_tab_chat(t, ticket, tab, |rec| {
                 rec.close();
                 (None, true)
             })
