@@ -31,16 +31,36 @@ pub(crate) const DIAG_MAX: usize = 5000;
 
 /// Diagnostics live on the isolated world's global, invisible to the page's scripts.
 fn set_diag(key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(&diag_object(), &key.into(), value);
+}
+
+fn diag_object() -> js_sys::Object {
     let global = js_sys::global();
-    let diag = match js_sys::Reflect::get(&global, &"__crmsync".into()) {
-        Ok(d) if d.is_object() => d,
+    match js_sys::Reflect::get(&global, &"__crmsync".into()).map(JsCast::dyn_into) {
+        Ok(Ok(d)) => d,
         _ => {
-            let d: JsValue = js_sys::Object::new().into();
+            let d = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&global, &"__crmsync".into(), &d);
             d
         }
-    };
-    let _ = js_sys::Reflect::set(&diag, &key.into(), value);
+    }
+}
+
+/// The open chat's messages in diagnostics, read when diagnostics are read: building them
+/// at every scan cost a 2,000-row chat tens of milliseconds on WhatsApp's main thread.
+fn diag_messages(state: &Shared) {
+    let state = state.clone();
+    let get = Closure::<dyn Fn() -> JsValue>::new(move || match state.try_borrow() {
+        Ok(cap) => to_js(&cap.session.messages.values().collect::<Vec<&Message>>())
+            .unwrap_or(JsValue::NULL),
+        Err(_) => JsValue::NULL,
+    });
+    let desc = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&desc, &"get".into(), get.as_ref());
+    let _ = js_sys::Reflect::set(&desc, &"enumerable".into(), &JsValue::TRUE);
+    let _ = js_sys::Reflect::set(&desc, &"configurable".into(), &JsValue::TRUE);
+    js_sys::Object::define_property(&diag_object(), &"messages".into(), &desc);
+    get.forget(); // lives as long as the page
 }
 
 #[wasm_bindgen]
@@ -582,13 +602,15 @@ fn send(state: &Shared, identity: WaIdentity, messages: Vec<Message>) {
             capture::idb_times::chat_jids(&identity, entries)
         }
     };
-    for chunk in messages.chunks(SEND_CHUNK) {
-        let mut chunk = chunk.to_vec();
-        let keys: Vec<String> = chunk.iter().map(|m| m.key.clone()).collect();
-        let state = state.clone();
-        let identity = identity.clone();
-        let jids = jids.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+    // One chunk a task: turning 2,000 messages into runtime messages at once is a long task on
+    // WhatsApp's main thread. Each chunk is sent without waiting for the one before.
+    let state = state.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        for (i, chunk) in messages.chunks(SEND_CHUNK).enumerate() {
+            if i > 0 {
+                yield_to_page().await;
+            }
+            let mut chunk = chunk.to_vec();
             if !jids.is_empty() {
                 match model_storage_times(&jids, &chunk).await {
                     Ok(times) => {
@@ -597,20 +619,24 @@ fn send(state: &Shared, identity: WaIdentity, messages: Vec<Message>) {
                     Err(e) => set_diag("idb_error", &e),
                 }
             }
+            let keys: Vec<String> = chunk.iter().map(|m| m.key.clone()).collect();
             let files = chunk.clone();
-            let req = Request::Captured { identity, messages: chunk };
-            let Ok(v) = tab_request(&req) else { return };
-            match chrome::send_request(&v).await {
-                // Stored: now its files (the worker takes a file only for a stored message).
-                Ok(_) => copy_files(&files),
-                Err(e) => {
-                    set_diag("send_error", &e);
-                    state.borrow_mut().session.forget(&keys);
-                    rescan_soon(&state);
+            let req = Request::Captured { identity: identity.clone(), messages: chunk };
+            let Ok(v) = tab_request(&req) else { continue };
+            let state = state.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match chrome::send_request(&v).await {
+                    // Stored: now its files (the worker takes a file only for a stored message).
+                    Ok(_) => copy_files(&files),
+                    Err(e) => {
+                        set_diag("send_error", &e);
+                        state.borrow_mut().session.forget(&keys);
+                        rescan_soon(&state);
+                    }
                 }
-            }
-        });
-    }
+            });
+        }
+    });
 }
 
 /// Files larger than this stay in WhatsApp (runtime messages carry them as base64).
@@ -764,10 +790,6 @@ fn publish_diag(s: &capture::Session) {
     }
     if let Ok(v) = to_js(&s.identity) {
         set_diag("identity", &v);
-    }
-    let msgs: Vec<&Message> = s.messages.values().collect();
-    if let Ok(v) = to_js(&msgs) {
-        set_diag("messages", &v);
     }
 }
 
@@ -1228,6 +1250,7 @@ pub fn content_main() -> Result<(), JsValue> {
     insert_panel(&doc)?;
     set_diag("panel", &JsValue::TRUE);
     let state: Shared = Rc::new(RefCell::new(Capture::default()));
+    diag_messages(&state);
     observe(state.clone(), &doc)?;
     listen_frame(&doc, state.clone())?;
     wasm_bindgen_futures::spawn_local(async move {

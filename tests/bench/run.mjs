@@ -30,7 +30,7 @@ const put = (name, value) => { results.metrics[name] = value; console.log(`${nam
 }
 
 // Further benchmarks register themselves as modules next to this file.
-for (const name of ['plan.mjs', 'lookup.mjs', 'budget.mjs', 'phone.mjs', 'scrape.mjs', 'coldstart.mjs', 'runtime.mjs', 'card.mjs', 'churn.mjs']) {
+for (const name of ['plan.mjs', 'lookup.mjs', 'budget.mjs', 'phone.mjs', 'scrape.mjs', 'coldstart.mjs', 'switch.mjs', 'runtime.mjs', 'card.mjs', 'churn.mjs']) {
   const file = join(ROOT, 'tests/bench', name);
   if (!existsSync(file)) continue;
   const mod = await import(file);
