@@ -879,6 +879,15 @@ pub const PAUSE_SHARE_PERCENT: u64 = 20;
 /// Rows remembered per chat for its health.
 const HEALTH_ROWS_MAX: usize = 20_000;
 
+/// What `Session` remembers of a message handed on: FNV-1a over every field (derived `Hash`),
+/// so any change (an edit, a reaction, a loaded file) hands it on again. In memory only.
+fn digest(m: &Message) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = crate::core::outbox::Fnv1a::default();
+    m.hash(&mut h);
+    h.finish()
+}
+
 /// A capture session for one tab: the open chat's scan context, counters, and what was
 /// already handed on, so re-rendered rows are not sent twice and edited rows are. The
 /// content script and the strict-CSP relay both run their HTML through one of these.
@@ -1099,8 +1108,7 @@ impl Session {
             if m.time.is_some() {
                 self.dated.insert(m.key.clone());
             }
-            let digest =
-                serde_json::to_vec(&m).map(|b| crate::core::outbox::fnv1a64(&b)).unwrap_or(0);
+            let digest = digest(&m);
             if self.sent.insert(m.key.clone(), digest) != Some(digest) {
                 out.push(m.clone());
             }
@@ -1178,5 +1186,66 @@ mod session_tests {
         assert_eq!(s.ingest(row).len(), 0, "a re-render is not handed on twice");
         s.forget(&["K1".to_string()]);
         assert_eq!(s.ingest(row).len(), 1, "after the worker refused it, it goes again");
+    }
+
+    /// The digest `hand_on` compares tells any change of any field, as the serialized
+    /// message's did: an edit, a reaction, a file loaded, a mark, a date read later.
+    #[test]
+    fn the_digest_changes_with_every_field() {
+        use crate::core::model::{Direction, LocalMinute, Media, MessageKind, Quoted, Sender};
+        let base = Message::text(
+            "K1",
+            "pn:+1",
+            Direction::In,
+            Sender { name: "Ana".into(), phone: None },
+            None,
+            "hi",
+        );
+        let minute = LocalMinute { year: 2026, month: 1, day: 2, hour: 3, minute: 4 };
+        let media = Media { kind: "image".into(), file_name: None, size: None, url: None };
+        type Change = (&'static str, fn(&mut Message));
+        let changes: Vec<Change> = vec![
+            ("key", |m| m.key = "K2".into()),
+            ("chat", |m| m.chat = "pn:+2".into()),
+            ("direction", |m| m.direction = Direction::Out),
+            ("sender name", |m| m.sender.name = "Bia".into()),
+            ("sender phone", |m| m.sender.phone = Some("+3".into())),
+            ("time", |m| {
+                m.time = Some(LocalMinute { year: 2026, month: 1, day: 2, hour: 3, minute: 4 })
+            }),
+            ("text", |m| m.text = "hi!".into()),
+            ("quoted", |m| m.quoted = Some(Quoted { sender: None, text: String::new() })),
+            ("media", |m| {
+                m.media =
+                    vec![Media { kind: "image".into(), file_name: None, size: None, url: None }]
+            }),
+            ("kind", |m| m.kind = MessageKind::Image),
+            ("kind field", |m| m.kind = MessageKind::Voice { duration: Some("0:03".into()) }),
+            ("forwarded", |m| m.forwarded = true),
+            ("edited", |m| m.edited = true),
+            ("reactions", |m| m.reactions = vec!["👍".into()]),
+            // Text moved between adjacent fields is a change too.
+            ("text to sender", |m| {
+                m.sender.name = "Anahi".into();
+                m.text = String::new();
+            }),
+        ];
+        let d = digest(&base);
+        assert_eq!(digest(&base.clone()), d, "the same message, the same digest");
+        for (what, change) in changes {
+            let mut m = base.clone();
+            change(&mut m);
+            assert_ne!(digest(&m), d, "{what}");
+        }
+        // Nested fields, on a message that already has them.
+        let full = Message { time: Some(minute), media: vec![media.clone()], ..base.clone() };
+        let mut later = full.clone();
+        later.media[0].url = Some("blob:x".into());
+        assert_ne!(digest(&later), digest(&full), "media url");
+        let mut later = full.clone();
+        if let Some(t) = later.time.as_mut() {
+            t.minute = 5;
+        }
+        assert_ne!(digest(&later), digest(&full), "minute");
     }
 }

@@ -13,7 +13,7 @@ pub const KEYS: [&str; 2] = ["last-wid-md", "last-wid"];
 pub fn own_number(raw: &str) -> Option<String> {
     let raw = raw.trim();
     // Stored JSON-encoded; some writers stored it bare.
-    let wid = serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_string());
+    let wid = json_string(raw).unwrap_or_else(|| raw.to_string());
     let (user, server) = wid.trim().split_once('@')?;
     if server != "c.us" && server != "s.whatsapp.net" {
         return None;
@@ -26,9 +26,97 @@ pub fn own_number(raw: &str) -> Option<String> {
     Some(format!("+{number}"))
 }
 
+/// A JSON string literal's value (RFC 8259 §7), None when `s` is not exactly one. Hand-written
+/// so the content script's module carries no JSON parser for this one value.
+fn json_string(s: &str) -> Option<String> {
+    let mut chars = s.strip_prefix('"')?.strip_suffix('"')?.chars();
+    let mut out = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\u{0}'..='\u{1f}' => return None,
+            '\\' => {
+                let e = match chars.next()? {
+                    c @ ('"' | '\\' | '/') => c,
+                    'b' => '\u{8}',
+                    'f' => '\u{c}',
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    'u' => {
+                        let hi = hex4(&mut chars)?;
+                        if (0xD800..0xDC00).contains(&hi) {
+                            // A surrogate pair: the low half must follow as its own escape.
+                            if (chars.next()?, chars.next()?) != ('\\', 'u') {
+                                return None;
+                            }
+                            let lo = hex4(&mut chars)?;
+                            if !(0xDC00..0xE000).contains(&lo) {
+                                return None;
+                            }
+                            char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?
+                        } else {
+                            char::from_u32(hi)?
+                        }
+                    }
+                    _ => return None,
+                };
+                out.push(e);
+            }
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+fn hex4(chars: &mut std::str::Chars) -> Option<u32> {
+    (0..4).try_fold(0, |n, _| Some(n * 16 + chars.next()?.to_digit(16)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_json_string_decodes_as_json_does() {
+        for s in [
+            r#""5215512345678:12@c.us""#,
+            r#""""#,
+            r#""a\"b\\c\/d\b\f\n\r\t""#,
+            r#""\u0035\u00e9\u20AC""#,
+            r#""\ud83d\ude00 x""#,
+            "\"caf\u{e9} \u{1f600}\"",
+        ] {
+            let want = serde_json::from_str::<String>(s).ok();
+            assert!(want.is_some(), "{s}");
+            assert_eq!(json_string(s), want, "{s}");
+        }
+        // Not one JSON string: JSON refuses each, and so does the hand decode.
+        for s in [
+            "5215512345678@c.us",
+            r#""unterminated"#,
+            r#""a"b""#,
+            r#""bad \x escape""#,
+            r#""\u12""#,
+            r#""\u12g4""#,
+            r#""\ud83d alone""#,
+            r#""\ud83d\u0041""#,
+            r#""\ude00""#,
+            "\"tab\tinside\"",
+            "\"",
+            "null",
+        ] {
+            assert!(serde_json::from_str::<String>(s).is_err(), "{s}");
+            assert_eq!(json_string(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn an_escaped_wid_reads_like_a_plain_one() {
+        assert_eq!(
+            own_number(r#""447700900123\u003a3\u0040c.us""#).as_deref(),
+            Some("+447700900123")
+        );
+    }
 
     #[test]
     fn the_number_of_a_stored_wid() {

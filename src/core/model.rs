@@ -36,7 +36,7 @@ impl LocalMinute {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Sender {
     /// Display name as WhatsApp shows it ("You" for outgoing).
     pub name: String,
@@ -44,7 +44,7 @@ pub struct Sender {
     pub phone: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MessageKind {
     Text,
@@ -68,7 +68,7 @@ pub enum MessageKind {
     System,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Media {
     pub kind: String,
     pub file_name: Option<String>,
@@ -78,14 +78,14 @@ pub struct Media {
     pub url: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Quoted {
     pub sender: Option<String>,
     pub text: String,
 }
 
 /// One WhatsApp message as captured from the DOM.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Message {
     /// The row's `data-id` (bare id, or the legacy `true_<jid>_<id>` form). Stable across re-renders.
     pub key: String,

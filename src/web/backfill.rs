@@ -190,12 +190,17 @@ async fn run(state: Shared) -> Result<(), JsValue> {
         .map(|r| r.title.trim().to_string())
         .take(crate::protocol::limits::MAX_TITLES)
         .collect();
-    let unknown: Vec<String> = serde_wasm_bindgen::from_value(
-        chrome::send_message(&super::tab_request(&Request::UnknownChats {
-            titles: titles.clone(),
-        })?)
-        .await?,
-    )
+    let answer = chrome::send_message(&super::tab_request(&Request::UnknownChats {
+        titles: titles.clone(),
+    })?)
+    .await?;
+    // An array of strings, read by hand: the content script's module then needs no
+    // deserializer (and none of serde's error texts). Anything else counts as none.
+    let unknown: Vec<String> = if js_sys::Array::is_array(&answer) {
+        js_sys::Array::from(&answer).iter().map(|t| t.as_string()).collect::<Option<_>>()
+    } else {
+        None
+    }
     .unwrap_or_default();
     let known: Vec<String> = titles.into_iter().filter(|t| !unknown.contains(t)).collect();
     let p = plan(&rows, &known, &state.locale(), today());

@@ -670,18 +670,20 @@ fn copy_files(messages: &[Message]) {
             let name = media.file_name.clone().unwrap_or(fallback);
             let kind = media.kind.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let req = match gloo_net::http::Request::get(&url).send().await {
+                let req = match fetch(&url).await {
                     Ok(resp) => {
                         let mime = resp
                             .headers()
                             .get("content-type")
+                            .ok()
+                            .flatten()
                             .unwrap_or_else(|| "application/octet-stream".into());
                         let name = if name.contains('.') {
                             name
                         } else {
                             format!("{name}.{}", extension(&mime))
                         };
-                        match resp.binary().await {
+                        match body(&resp).await {
                             // The page chose these bytes and this type: they must be an image of
                             // an allowed type, as declared (the worker checks again).
                             Ok(bytes) if bytes.len() <= FILE_COPY_MAX => {
@@ -736,7 +738,7 @@ fn copy_files(messages: &[Message]) {
                                 mime,
                                 size: 0,
                                 data_b64: None,
-                                error: Some(e.to_string()),
+                                error: Some(e),
                             },
                         }
                     }
@@ -747,7 +749,7 @@ fn copy_files(messages: &[Message]) {
                         mime: String::new(),
                         size: 0,
                         data_b64: None,
-                        error: Some(e.to_string()),
+                        error: Some(e),
                     },
                 };
                 let retry_key = format!("{}#{index}", req_key(&req));
@@ -761,6 +763,32 @@ fn copy_files(messages: &[Message]) {
                 }
             });
         }
+    }
+}
+
+/// `fetch(url)` straight through web-sys: the content script reads only its page's `blob:`
+/// URLs, so an HTTP client crate (and the JSON and error machinery it brings) stays out of
+/// its module. A rejection reads as the error's `toString()` ("TypeError: Failed to fetch").
+async fn fetch(url: &str) -> Result<web_sys::Response, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(js_error_text)?;
+    resp.dyn_into().map_err(|_| "fetch gave no Response".to_string())
+}
+
+/// A response's body as bytes (`Response.arrayBuffer()`).
+async fn body(resp: &web_sys::Response) -> Result<Vec<u8>, String> {
+    let buf = resp.array_buffer().map_err(js_error_text)?;
+    let buf = wasm_bindgen_futures::JsFuture::from(buf).await.map_err(js_error_text)?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+/// What a rejected promise says: an `Error`'s `toString()` ("TypeError: …"), else its text.
+fn js_error_text(e: JsValue) -> String {
+    match e.dyn_into::<js_sys::Error>() {
+        Ok(err) => err.to_string().into(),
+        Err(v) => v.as_string().unwrap_or_else(|| "request failed".into()),
     }
 }
 
