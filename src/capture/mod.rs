@@ -266,12 +266,14 @@ fn row_clock(row: El, ix: &s::Index) -> Option<(u8, u8)> {
             return Some(c);
         }
     }
+    // The last one wins: searched from the end, so a row reads only the leaves after its
+    // clock (the clock sits at the bubble's end) instead of every leaf's text.
     let quote = ix.get(s::F_QUOTED).map(|q| (q.index(), q.end()));
     row.descendants()
+        .rev()
         .filter(|e| quote.is_none_or(|(a, b)| e.index() < a || e.index() >= b))
         .filter(|e| e.elements().next().is_none())
-        .filter_map(|e| clock_of(&e.text()))
-        .last()
+        .find_map(|e| clock_of(&e.text_cow()))
 }
 
 /// A name as the rep sees it: the visible text without WhatsApp's "~" mark of a push name,
@@ -581,7 +583,7 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
         // The notice without the clock.
         let mut t = String::new();
         for e in row.descendants().filter(|e| e.elements().next().is_none()) {
-            let piece = clean(&e.text());
+            let piece = clean(&e.text_cow());
             if !piece.is_empty() && clock_of(&piece).is_none() {
                 if !t.is_empty() {
                     t.push(' ');
@@ -616,7 +618,7 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
     // "Edited" is a word of its own beside the clock (no test id on current builds).
     let edited = ix.has(s::F_EDITED)
         || row.descendants().filter(|e| e.elements().next().is_none()).any(|e| {
-            let t = e.text();
+            let t = e.text_cow();
             t.len() < 24 && t.bytes().any(|b| b.is_ascii_alphabetic()) && {
                 let t = clean(&t).to_lowercase();
                 s::EDITED_WORDS.contains(&t.as_str())

@@ -597,6 +597,26 @@ fn class4_time_from_the_corner_clock_without_a_test_id() {
 }
 
 #[test]
+fn the_clock_is_the_last_time_shaped_leaf_outside_the_quote() {
+    // A voice note's duration before the clock, a clock split in two text nodes, an icon
+    // after it, and a quote with a time of its own at the end: the clock is 9:34 pm.
+    let first = real_row(
+        "3EB0AD11",
+        "message-in",
+        "",
+        &pre_text("08:05, 20/11/2026", "Ana", "hi", "08:05"),
+    );
+    let voice = real_row(
+        "3EB0AD12",
+        "message-in",
+        "",
+        r#"<button aria-label="Play voice message"></button><div aria-hidden="true">0:42</div><span dir="auto">9:<!-- -->34 pm</span><span data-icon="msg-dblcheck"></span><div aria-label="Quoted message"><span dir="auto">10:11</span></div>"#,
+    );
+    let (ms, _) = group_scan(&format!("{first}{voice}"));
+    assert_eq!(by_key(&ms, "3EB0AD12").time.map(|t| t.iso()).as_deref(), Some("2026-11-20T21:34"));
+}
+
+#[test]
 fn class5_bare_id_rows_without_a_bubble_are_not_messages() {
     let contact = r#"<div role="row"><div tabindex="-1" class="_amjv xa0aww2" data-id="48217063915520748361"><div class="message-in focusable-list-item _amjy _amjw"><span dir="auto" class="x1rg5ohu _ao3e">~Priya</span><span dir="auto" class="x1rg5ohu _ao3e">+91 82960 11111</span></div></div></div>"#;
     let (ms, n) = group_scan(contact);
