@@ -84,8 +84,16 @@ fn date_fields(pre: &str) -> Option<(u32, u32, u32)> {
 }
 
 fn date_fields_of(date: &str) -> Option<(u32, u32, u32)> {
-    let f: Vec<u32> = date.split(['/', '.', '-']).filter_map(|x| x.trim().parse().ok()).collect();
-    (f.len() == 3 && f[0] < 100 && f[1] < 100).then(|| (f[0], f[1], f[2]))
+    // Exactly three numeric fields (read in place: this runs for the rows of every first scan).
+    let mut f = [0u32; 3];
+    let mut n = 0;
+    for x in date.split(['/', '.', '-']) {
+        if let Ok(v) = x.trim().parse() {
+            *f.get_mut(n)? = v;
+            n += 1;
+        }
+    }
+    (n == 3 && f[0] < 100 && f[1] < 100).then_some((f[0], f[1], f[2]))
 }
 
 /// The date order a set of `data-pre-plain-text` values proves, if any proves one.
@@ -779,17 +787,20 @@ impl Handing {
 /// is the day), a chip naming the day of the dates under it, a reading that would date a
 /// message after tomorrow.
 fn prove_order(items: &[Item], ctx: &ScanContext) -> Option<DateOrder> {
-    let fields: Vec<Option<(u32, u32, u32)>> = items
-        .iter()
-        .map(|i| match i {
+    // The digits first, row by row: the first row that proves an order ends it (usually near
+    // the top), so a long chat's rows are not all read here; the other proofs need them all.
+    let mut fields: Vec<Option<(u32, u32, u32)>> = Vec::with_capacity(items.len());
+    for i in items {
+        let f = match i {
             Item::Row(r) => s::first(*r, s::PRE_PLAIN)
                 .and_then(|e| e.attr("data-pre-plain-text"))
                 .and_then(date_fields),
             Item::Chip(_) => None,
-        })
-        .collect();
-    if let Some(o) = fields.iter().flatten().find_map(|&(a, b, _)| digits_order(a, b)) {
-        return Some(o);
+        };
+        if let Some(o) = f.and_then(|(a, b, _)| digits_order(a, b)) {
+            return Some(o);
+        }
+        fields.push(f);
     }
     let mut chip = None;
     for (item, f) in items.iter().zip(&fields) {
@@ -898,8 +909,9 @@ pub struct Session {
     pub ctx: ScanContext,
     pub counters: Counters,
     pub identity: Option<WaIdentity>,
-    /// key → digest of the message as last handed on.
-    sent: BTreeMap<String, u64>,
+    /// key → what was handed on under it (looked up once per row of every scan, never in
+    /// order: hashed, not sorted by keys that share a long chat prefix).
+    sent: KeyMap<Sent>,
     /// The open chat's messages (at most `keep`), for diagnostics and tests.
     pub messages: BTreeMap<String, Message>,
     pub keep: usize,
@@ -907,10 +919,22 @@ pub struct Session {
     pub browser_order: Option<DateOrder>,
     pub today: Option<(u16, u8, u8)>,
     /// chat → row key → the row's problems as last read.
-    rows: BTreeMap<String, BTreeMap<String, u8>>,
+    rows: BTreeMap<String, KeyMap<u8>>,
     unreadable_headers: u64,
-    /// Keys handed on with a date.
-    dated: std::collections::BTreeSet<String>,
+}
+
+/// Row keys → a value, hashed with FNV-1a (the keys are WhatsApp's message ids).
+type KeyMap<V> =
+    std::collections::HashMap<String, V, std::hash::BuildHasherDefault<crate::core::outbox::Fnv1a>>;
+
+/// What `Session` remembers of a key handed on.
+#[derive(Clone, Copy, Debug)]
+struct Sent {
+    /// Digest of the message as last handed on; None once the worker did not take it
+    /// (`forget`): the next scan hands it on again.
+    digest: Option<u64>,
+    /// It was handed on with a date.
+    dated: bool,
 }
 
 impl Session {
@@ -1102,16 +1126,22 @@ impl Session {
     fn hand_on(&mut self, found: Vec<Message>, open_chat: bool) -> Vec<Message> {
         let mut out = Vec::new();
         for m in found {
-            // A row read once with its date, read again without the rows that dated it (the
-            // top of a re-rendered list): the earlier reading stands.
-            if m.time.is_none() && self.dated.contains(&m.key) {
-                continue;
-            }
-            if m.time.is_some() {
-                self.dated.insert(m.key.clone());
-            }
             let digest = digest(&m);
-            if self.sent.insert(m.key.clone(), digest) != Some(digest) {
+            let dated = m.time.is_some();
+            let changed = match self.sent.get_mut(&m.key) {
+                // A row read once with its date, read again without the rows that dated it
+                // (the top of a re-rendered list): the earlier reading stands.
+                Some(s) if s.dated && !dated => continue,
+                Some(s) => {
+                    s.dated = dated;
+                    s.digest.replace(digest) != Some(digest)
+                }
+                None => {
+                    self.sent.insert(m.key.clone(), Sent { digest: Some(digest), dated });
+                    true
+                }
+            };
+            if changed {
                 out.push(m.clone());
             }
             if open_chat && (self.messages.len() < self.keep || self.messages.contains_key(&m.key))
@@ -1125,7 +1155,9 @@ impl Session {
     /// The worker did not take these messages: hand them on again at the next scan.
     pub fn forget(&mut self, keys: &[String]) {
         for k in keys {
-            self.sent.remove(k);
+            if let Some(s) = self.sent.get_mut(k) {
+                s.digest = None;
+            }
         }
     }
 }

@@ -786,6 +786,12 @@ fn a_row_read_again_without_what_dated_it_keeps_its_date() {
     // Re-rendered alone at the top of the list: no date to read it against.
     s.ctx.day = None;
     assert!(s.ingest(&gif).is_empty(), "not handed on undated over its date");
+    // The worker did not take it: handed on again, but still never undated.
+    s.forget(&["3EB0B102".to_string()]);
+    assert!(s.ingest(&gif).is_empty(), "forgotten, still not handed on undated");
+    let again = s.ingest(&format!("{first}{gif}"));
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0].time.map(|t| t.iso()).as_deref(), Some("2026-11-20T21:34"));
 }
 
 #[test]
@@ -889,4 +895,15 @@ fn a_scan_over_parts_of_the_list_hands_on_what_the_whole_list_does() {
         assert_eq!(h.into_messages(), whole.0, "{per} children a part");
         assert_eq!(s.counters, whole.1, "{per} children a part");
     }
+}
+
+#[test]
+fn date_fields_are_exactly_three_numbers_the_first_two_under_100() {
+    assert_eq!(date_fields_of("20/11/2026"), Some((20, 11, 2026)));
+    assert_eq!(date_fields_of(" 5.3.26 "), Some((5, 3, 26)));
+    assert_eq!(date_fields_of("x/20/11/2026"), Some((20, 11, 2026)), "a field that is no number");
+    assert_eq!(date_fields_of("2026-11-20"), None, "year first");
+    assert_eq!(date_fields_of("1/2/3/4"), None, "four numbers");
+    assert_eq!(date_fields_of("20/11"), None);
+    assert_eq!(date_fields("[10:54 PM, 11/20/2026] Ana: "), Some((11, 20, 2026)));
 }
