@@ -240,20 +240,32 @@ fn reaction_emoji(label: &str) -> Vec<String> {
 
 /// A text that is only a time of day ("9:34 pm", "13:52", "8:05 p. m."), as (hour, minute).
 fn clock_of(t: &str) -> Option<(u8, u8)> {
-    let t = t.trim_matches(|c: char| c.is_whitespace() || "\u{202f}\u{a0}\u{200e}".contains(c));
-    if t.is_empty() || t.len() > 16 || !t.contains(':') {
+    // Runs on leaves of every row: no colon, no clock, before any other work.
+    if !t.contains(':') {
+        return None;
+    }
+    let t = t.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '\u{202f}' | '\u{a0}' | '\u{200e}')
+    });
+    if t.is_empty() || t.len() > 16 {
         return None;
     }
     let (h, rest) = t.split_once(':')?;
     let m = rest.get(..2)?;
-    let suffix = rest[2..].to_lowercase();
-    let suffix: String = suffix.chars().filter(|c| c.is_alphabetic()).collect();
+    // The letters after the minutes, lowercased, read in place: only none, "am" or "pm" is a
+    // clock, so a third letter ends it.
+    let mut suffix = ['\0'; 2];
+    let mut n = 0;
+    for c in rest[2..].chars().flat_map(char::to_lowercase).filter(|c| c.is_alphabetic()) {
+        *suffix.get_mut(n)? = c;
+        n += 1;
+    }
     let (mut h, m): (u8, u8) = (h.trim().parse().ok()?, m.parse().ok()?);
-    match suffix.as_str() {
-        "" => {}
-        "pm" if h < 12 => h += 12,
-        "am" if h == 12 => h = 0,
-        "am" | "pm" => {}
+    match &suffix[..n] {
+        [] => {}
+        ['p', 'm'] if h < 12 => h += 12,
+        ['a', 'm'] if h == 12 => h = 0,
+        ['a', 'm'] | ['p', 'm'] => {}
         _ => return None,
     }
     (h < 24 && m < 60).then_some((h, m))
@@ -1024,6 +1036,7 @@ impl Session {
     /// reading is known wrong), and whether the chat is paused.
     fn judge(&mut self, chat: &str, verdicts: Vec<(String, u8)>) -> (Vec<String>, bool) {
         let rows = self.rows.entry(chat.to_string()).or_default();
+        rows.reserve(verdicts.len().min(HEALTH_ROWS_MAX.saturating_sub(rows.len())));
         let mut withheld = Vec::new();
         for (k, f) in verdicts {
             if f & ROW_NO_TEXT != 0 {
@@ -1125,6 +1138,7 @@ impl Session {
 
     fn hand_on(&mut self, found: Vec<Message>, open_chat: bool) -> Vec<Message> {
         let mut out = Vec::new();
+        self.sent.reserve(found.len());
         for m in found {
             let digest = digest(&m);
             let dated = m.time.is_some();

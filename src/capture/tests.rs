@@ -907,3 +907,26 @@ fn date_fields_are_exactly_three_numbers_the_first_two_under_100() {
     assert_eq!(date_fields_of("20/11"), None);
     assert_eq!(date_fields("[10:54 PM, 11/20/2026] Ana: "), Some((11, 20, 2026)));
 }
+
+#[test]
+fn a_clock_is_a_time_of_day_alone() {
+    for (t, want) in [
+        ("9:34 pm", Some((21, 34))),
+        ("13:52", Some((13, 52))),
+        ("8:05 p. m.", Some((20, 5))),
+        ("10:54 PM", Some((22, 54))),
+        ("12:00 am", Some((0, 0))),
+        ("12:30 pm", Some((12, 30))),
+        ("\u{202f}9:34\u{a0}pm\u{200e} ", Some((21, 34))),
+        ("0:42", Some((0, 42))),
+        ("9:34 pmx", None),
+        ("9:34 午後", None),
+        ("9:3", None),
+        ("25:00", None),
+        ("ab:cd", None),
+        ("", None),
+        ("see you at 9:34 pm today", None),
+    ] {
+        assert_eq!(clock_of(t), want, "{t:?}");
+    }
+}
