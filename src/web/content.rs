@@ -983,9 +983,12 @@ pub(crate) fn serialize_in_parts(list: &Element) -> Vec<String> {
     // Each part joined as a JS string first (cheap), then moved into wasm memory at once.
     let mut part = js_sys::JsString::from("");
     let mut n = 0;
+    // The property name made a JS string once, not once a row (each is a trip through the
+    // glue's UTF-8 decoder).
+    let outer_html: JsValue = "outerHTML".into();
     let mut child = list.first_element_child();
     while let Some(c) = child {
-        if let Ok(Ok(h)) = js_sys::Reflect::get(&c, &"outerHTML".into()).map(JsCast::dyn_into) {
+        if let Ok(Ok(h)) = js_sys::Reflect::get(&c, &outer_html).map(JsCast::dyn_into) {
             part = part.concat(&h);
         }
         n += 1;
