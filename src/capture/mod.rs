@@ -84,8 +84,16 @@ fn date_fields(pre: &str) -> Option<(u32, u32, u32)> {
 }
 
 fn date_fields_of(date: &str) -> Option<(u32, u32, u32)> {
-    let f: Vec<u32> = date.split(['/', '.', '-']).filter_map(|x| x.trim().parse().ok()).collect();
-    (f.len() == 3 && f[0] < 100 && f[1] < 100).then(|| (f[0], f[1], f[2]))
+    // Exactly three numeric fields (read in place: this runs for the rows of every first scan).
+    let mut f = [0u32; 3];
+    let mut n = 0;
+    for x in date.split(['/', '.', '-']) {
+        if let Ok(v) = x.trim().parse() {
+            *f.get_mut(n)? = v;
+            n += 1;
+        }
+    }
+    (n == 3 && f[0] < 100 && f[1] < 100).then_some((f[0], f[1], f[2]))
 }
 
 /// The date order a set of `data-pre-plain-text` values proves, if any proves one.
@@ -232,20 +240,32 @@ fn reaction_emoji(label: &str) -> Vec<String> {
 
 /// A text that is only a time of day ("9:34 pm", "13:52", "8:05 p. m."), as (hour, minute).
 fn clock_of(t: &str) -> Option<(u8, u8)> {
-    let t = t.trim_matches(|c: char| c.is_whitespace() || "\u{202f}\u{a0}\u{200e}".contains(c));
-    if t.is_empty() || t.len() > 16 || !t.contains(':') {
+    // Runs on leaves of every row: no colon, no clock, before any other work.
+    if !t.contains(':') {
+        return None;
+    }
+    let t = t.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '\u{202f}' | '\u{a0}' | '\u{200e}')
+    });
+    if t.is_empty() || t.len() > 16 {
         return None;
     }
     let (h, rest) = t.split_once(':')?;
     let m = rest.get(..2)?;
-    let suffix = rest[2..].to_lowercase();
-    let suffix: String = suffix.chars().filter(|c| c.is_alphabetic()).collect();
+    // The letters after the minutes, lowercased, read in place: only none, "am" or "pm" is a
+    // clock, so a third letter ends it.
+    let mut suffix = ['\0'; 2];
+    let mut n = 0;
+    for c in rest[2..].chars().flat_map(char::to_lowercase).filter(|c| c.is_alphabetic()) {
+        *suffix.get_mut(n)? = c;
+        n += 1;
+    }
     let (mut h, m): (u8, u8) = (h.trim().parse().ok()?, m.parse().ok()?);
-    match suffix.as_str() {
-        "" => {}
-        "pm" if h < 12 => h += 12,
-        "am" if h == 12 => h = 0,
-        "am" | "pm" => {}
+    match &suffix[..n] {
+        [] => {}
+        ['p', 'm'] if h < 12 => h += 12,
+        ['a', 'm'] if h == 12 => h = 0,
+        ['a', 'm'] | ['p', 'm'] => {}
         _ => return None,
     }
     (h < 24 && m < 60).then_some((h, m))
@@ -266,12 +286,14 @@ fn row_clock(row: El, ix: &s::Index) -> Option<(u8, u8)> {
             return Some(c);
         }
     }
+    // The last one wins: searched from the end, so a row reads only the leaves after its
+    // clock (the clock sits at the bubble's end) instead of every leaf's text.
     let quote = ix.get(s::F_QUOTED).map(|q| (q.index(), q.end()));
     row.descendants()
+        .rev()
         .filter(|e| quote.is_none_or(|(a, b)| e.index() < a || e.index() >= b))
         .filter(|e| e.elements().next().is_none())
-        .filter_map(|e| clock_of(&e.text()))
-        .last()
+        .find_map(|e| clock_of(&e.text_cow()))
 }
 
 /// A name as the rep sees it: the visible text without WhatsApp's "~" mark of a push name,
@@ -581,7 +603,7 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
         // The notice without the clock.
         let mut t = String::new();
         for e in row.descendants().filter(|e| e.elements().next().is_none()) {
-            let piece = clean(&e.text());
+            let piece = clean(&e.text_cow());
             if !piece.is_empty() && clock_of(&piece).is_none() {
                 if !t.is_empty() {
                     t.push(' ');
@@ -616,7 +638,7 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
     // "Edited" is a word of its own beside the clock (no test id on current builds).
     let edited = ix.has(s::F_EDITED)
         || row.descendants().filter(|e| e.elements().next().is_none()).any(|e| {
-            let t = e.text();
+            let t = e.text_cow();
             t.len() < 24 && t.bytes().any(|b| b.is_ascii_alphabetic()) && {
                 let t = clean(&t).to_lowercase();
                 s::EDITED_WORDS.contains(&t.as_str())
@@ -777,17 +799,20 @@ impl Handing {
 /// is the day), a chip naming the day of the dates under it, a reading that would date a
 /// message after tomorrow.
 fn prove_order(items: &[Item], ctx: &ScanContext) -> Option<DateOrder> {
-    let fields: Vec<Option<(u32, u32, u32)>> = items
-        .iter()
-        .map(|i| match i {
+    // The digits first, row by row: the first row that proves an order ends it (usually near
+    // the top), so a long chat's rows are not all read here; the other proofs need them all.
+    let mut fields: Vec<Option<(u32, u32, u32)>> = Vec::with_capacity(items.len());
+    for i in items {
+        let f = match i {
             Item::Row(r) => s::first(*r, s::PRE_PLAIN)
                 .and_then(|e| e.attr("data-pre-plain-text"))
                 .and_then(date_fields),
             Item::Chip(_) => None,
-        })
-        .collect();
-    if let Some(o) = fields.iter().flatten().find_map(|&(a, b, _)| digits_order(a, b)) {
-        return Some(o);
+        };
+        if let Some(o) = f.and_then(|(a, b, _)| digits_order(a, b)) {
+            return Some(o);
+        }
+        fields.push(f);
     }
     let mut chip = None;
     for (item, f) in items.iter().zip(&fields) {
@@ -896,8 +921,9 @@ pub struct Session {
     pub ctx: ScanContext,
     pub counters: Counters,
     pub identity: Option<WaIdentity>,
-    /// key → digest of the message as last handed on.
-    sent: BTreeMap<String, u64>,
+    /// key → what was handed on under it (looked up once per row of every scan, never in
+    /// order: hashed, not sorted by keys that share a long chat prefix).
+    sent: KeyMap<Sent>,
     /// The open chat's messages (at most `keep`), for diagnostics and tests.
     pub messages: BTreeMap<String, Message>,
     pub keep: usize,
@@ -905,10 +931,22 @@ pub struct Session {
     pub browser_order: Option<DateOrder>,
     pub today: Option<(u16, u8, u8)>,
     /// chat → row key → the row's problems as last read.
-    rows: BTreeMap<String, BTreeMap<String, u8>>,
+    rows: BTreeMap<String, KeyMap<u8>>,
     unreadable_headers: u64,
-    /// Keys handed on with a date.
-    dated: std::collections::BTreeSet<String>,
+}
+
+/// Row keys → a value, hashed with FNV-1a (the keys are WhatsApp's message ids).
+type KeyMap<V> =
+    std::collections::HashMap<String, V, std::hash::BuildHasherDefault<crate::core::outbox::Fnv1a>>;
+
+/// What `Session` remembers of a key handed on.
+#[derive(Clone, Copy, Debug)]
+struct Sent {
+    /// Digest of the message as last handed on; None once the worker did not take it
+    /// (`forget`): the next scan hands it on again.
+    digest: Option<u64>,
+    /// It was handed on with a date.
+    dated: bool,
 }
 
 impl Session {
@@ -998,6 +1036,7 @@ impl Session {
     /// reading is known wrong), and whether the chat is paused.
     fn judge(&mut self, chat: &str, verdicts: Vec<(String, u8)>) -> (Vec<String>, bool) {
         let rows = self.rows.entry(chat.to_string()).or_default();
+        rows.reserve(verdicts.len().min(HEALTH_ROWS_MAX.saturating_sub(rows.len())));
         let mut withheld = Vec::new();
         for (k, f) in verdicts {
             if f & ROW_NO_TEXT != 0 {
@@ -1099,17 +1138,24 @@ impl Session {
 
     fn hand_on(&mut self, found: Vec<Message>, open_chat: bool) -> Vec<Message> {
         let mut out = Vec::new();
+        self.sent.reserve(found.len());
         for m in found {
-            // A row read once with its date, read again without the rows that dated it (the
-            // top of a re-rendered list): the earlier reading stands.
-            if m.time.is_none() && self.dated.contains(&m.key) {
-                continue;
-            }
-            if m.time.is_some() {
-                self.dated.insert(m.key.clone());
-            }
             let digest = digest(&m);
-            if self.sent.insert(m.key.clone(), digest) != Some(digest) {
+            let dated = m.time.is_some();
+            let changed = match self.sent.get_mut(&m.key) {
+                // A row read once with its date, read again without the rows that dated it
+                // (the top of a re-rendered list): the earlier reading stands.
+                Some(s) if s.dated && !dated => continue,
+                Some(s) => {
+                    s.dated = dated;
+                    s.digest.replace(digest) != Some(digest)
+                }
+                None => {
+                    self.sent.insert(m.key.clone(), Sent { digest: Some(digest), dated });
+                    true
+                }
+            };
+            if changed {
                 out.push(m.clone());
             }
             if open_chat && (self.messages.len() < self.keep || self.messages.contains_key(&m.key))
@@ -1123,7 +1169,9 @@ impl Session {
     /// The worker did not take these messages: hand them on again at the next scan.
     pub fn forget(&mut self, keys: &[String]) {
         for k in keys {
-            self.sent.remove(k);
+            if let Some(s) = self.sent.get_mut(k) {
+                s.digest = None;
+            }
         }
     }
 }

@@ -597,6 +597,26 @@ fn class4_time_from_the_corner_clock_without_a_test_id() {
 }
 
 #[test]
+fn the_clock_is_the_last_time_shaped_leaf_outside_the_quote() {
+    // A voice note's duration before the clock, a clock split in two text nodes, an icon
+    // after it, and a quote with a time of its own at the end: the clock is 9:34 pm.
+    let first = real_row(
+        "3EB0AD11",
+        "message-in",
+        "",
+        &pre_text("08:05, 20/11/2026", "Ana", "hi", "08:05"),
+    );
+    let voice = real_row(
+        "3EB0AD12",
+        "message-in",
+        "",
+        r#"<button aria-label="Play voice message"></button><div aria-hidden="true">0:42</div><span dir="auto">9:<!-- -->34 pm</span><span data-icon="msg-dblcheck"></span><div aria-label="Quoted message"><span dir="auto">10:11</span></div>"#,
+    );
+    let (ms, _) = group_scan(&format!("{first}{voice}"));
+    assert_eq!(by_key(&ms, "3EB0AD12").time.map(|t| t.iso()).as_deref(), Some("2026-11-20T21:34"));
+}
+
+#[test]
 fn class5_bare_id_rows_without_a_bubble_are_not_messages() {
     let contact = r#"<div role="row"><div tabindex="-1" class="_amjv xa0aww2" data-id="48217063915520748361"><div class="message-in focusable-list-item _amjy _amjw"><span dir="auto" class="x1rg5ohu _ao3e">~Priya</span><span dir="auto" class="x1rg5ohu _ao3e">+91 82960 11111</span></div></div></div>"#;
     let (ms, n) = group_scan(contact);
@@ -766,6 +786,12 @@ fn a_row_read_again_without_what_dated_it_keeps_its_date() {
     // Re-rendered alone at the top of the list: no date to read it against.
     s.ctx.day = None;
     assert!(s.ingest(&gif).is_empty(), "not handed on undated over its date");
+    // The worker did not take it: handed on again, but still never undated.
+    s.forget(&["3EB0B102".to_string()]);
+    assert!(s.ingest(&gif).is_empty(), "forgotten, still not handed on undated");
+    let again = s.ingest(&format!("{first}{gif}"));
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0].time.map(|t| t.iso()).as_deref(), Some("2026-11-20T21:34"));
 }
 
 #[test]
@@ -868,5 +894,39 @@ fn a_scan_over_parts_of_the_list_hands_on_what_the_whole_list_does() {
         while !s.hand_step(&mut h, 3) {}
         assert_eq!(h.into_messages(), whole.0, "{per} children a part");
         assert_eq!(s.counters, whole.1, "{per} children a part");
+    }
+}
+
+#[test]
+fn date_fields_are_exactly_three_numbers_the_first_two_under_100() {
+    assert_eq!(date_fields_of("20/11/2026"), Some((20, 11, 2026)));
+    assert_eq!(date_fields_of(" 5.3.26 "), Some((5, 3, 26)));
+    assert_eq!(date_fields_of("x/20/11/2026"), Some((20, 11, 2026)), "a field that is no number");
+    assert_eq!(date_fields_of("2026-11-20"), None, "year first");
+    assert_eq!(date_fields_of("1/2/3/4"), None, "four numbers");
+    assert_eq!(date_fields_of("20/11"), None);
+    assert_eq!(date_fields("[10:54 PM, 11/20/2026] Ana: "), Some((11, 20, 2026)));
+}
+
+#[test]
+fn a_clock_is_a_time_of_day_alone() {
+    for (t, want) in [
+        ("9:34 pm", Some((21, 34))),
+        ("13:52", Some((13, 52))),
+        ("8:05 p. m.", Some((20, 5))),
+        ("10:54 PM", Some((22, 54))),
+        ("12:00 am", Some((0, 0))),
+        ("12:30 pm", Some((12, 30))),
+        ("\u{202f}9:34\u{a0}pm\u{200e} ", Some((21, 34))),
+        ("0:42", Some((0, 42))),
+        ("9:34 pmx", None),
+        ("9:34 午後", None),
+        ("9:3", None),
+        ("25:00", None),
+        ("ab:cd", None),
+        ("", None),
+        ("see you at 9:34 pm today", None),
+    ] {
+        assert_eq!(clock_of(t), want, "{t:?}");
     }
 }

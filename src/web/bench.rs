@@ -29,8 +29,9 @@ pub async fn capture_first_scan(container: Element, chat: String, locale: String
     let mut s = capture::Session::new(DIAG_MAX);
     s.open_chat(WaIdentity { phone: None, lid: None, name: chat, is_group: false }, &locale);
     let cell = std::cell::RefCell::new(s);
+    let slice = super::content::Slice::start();
     let parts = super::content::serialize_in_parts(&container);
-    super::content::ingest_in_steps(&parts, &cell, |s| s).await.len()
+    super::content::ingest_in_steps(slice, &parts, &cell, |s| s).await.len()
 }
 
 /// Same, from one container element (a full rescan reads the list once).

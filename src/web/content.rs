@@ -23,9 +23,14 @@ const DEBOUNCE_MS: u32 = 40;
 const RESEND_MS: u32 = 2000;
 /// Messages per runtime message to the worker.
 const SEND_CHUNK: usize = 200;
-/// Rows a step of a long scan parses before it yields to the page: a few milliseconds each,
-/// so a 2,000-row first scan leaves WhatsApp's main thread free between steps (no long task).
+/// Children of the message list serialized into one part (parsed as a unit of a long scan).
 const SCAN_STEP_ROWS: usize = 250;
+/// Rows parsed (or messages handed on) as a unit of a long scan, between looks at the clock.
+const SCAN_UNIT_ROWS: usize = 100;
+/// A long scan yields to the page once its units have run this long since the last yield:
+/// WhatsApp's main thread is never held near a long task (50 ms), and a fast machine does not
+/// pay a yield (a round through the event loop and the futures glue) for every small unit.
+const SCAN_SLICE_MS: f64 = 12.0;
 /// Keep at most this many messages of the open chat for diagnostics.
 pub(crate) const DIAG_MAX: usize = 5000;
 
@@ -871,6 +876,8 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
         rescan_soon(&state);
         return Ok(());
     }
+    // The scan's first slice starts here, in the task that resumed after the worker was told.
+    let slice = Slice::start();
     let parts = {
         let mut cap = state.borrow_mut();
         // While the worker was told, WhatsApp may have opened another chat (and its rescan may
@@ -897,7 +904,7 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
         cap.scanning = true;
         message_list(&doc).map(|l| serialize_in_parts(&l)).unwrap_or_default()
     };
-    let out = ingest_in_steps(&parts, &state, |c| &mut c.session).await;
+    let out = ingest_in_steps(slice, &parts, &state, |c| &mut c.session).await;
     let mut cap = state.borrow_mut();
     cap.scanning = false;
     publish_diag(&cap.session);
@@ -950,6 +957,25 @@ async fn yield_to_page() {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// The time a long scan's current slice started (see `SCAN_SLICE_MS`).
+pub(crate) struct Slice(f64);
+
+impl Slice {
+    pub(crate) fn start() -> Slice {
+        Slice(js_sys::Date::now())
+    }
+
+    /// Yield to the page if the slice has run its time (or the clock was set back: a slice
+    /// never runs on without end).
+    async fn yield_if_due(&mut self) {
+        let now = js_sys::Date::now();
+        if now - self.0 >= SCAN_SLICE_MS || now < self.0 {
+            yield_to_page().await;
+            self.0 = js_sys::Date::now();
+        }
+    }
+}
+
 /// The list's rows serialized in one task (the page cannot change between parts), in parts
 /// of `SCAN_STEP_ROWS` of its children, so that parsing them can yield between parts.
 pub(crate) fn serialize_in_parts(list: &Element) -> Vec<String> {
@@ -957,9 +983,12 @@ pub(crate) fn serialize_in_parts(list: &Element) -> Vec<String> {
     // Each part joined as a JS string first (cheap), then moved into wasm memory at once.
     let mut part = js_sys::JsString::from("");
     let mut n = 0;
+    // The property name made a JS string once, not once a row (each is a trip through the
+    // glue's UTF-8 decoder).
+    let outer_html: JsValue = "outerHTML".into();
     let mut child = list.first_element_child();
     while let Some(c) = child {
-        if let Ok(Ok(h)) = js_sys::Reflect::get(&c, &"outerHTML".into()).map(JsCast::dyn_into) {
+        if let Ok(Ok(h)) = js_sys::Reflect::get(&c, &outer_html).map(JsCast::dyn_into) {
             part = part.concat(&h);
         }
         n += 1;
@@ -975,34 +1004,34 @@ pub(crate) fn serialize_in_parts(list: &Element) -> Vec<String> {
     parts
 }
 
-/// `Session::ingest` of the list's rows (`serialize_in_parts`) in steps with a yield to the
-/// page between them: each part parsed, then the rows found and the chat's date order proved
-/// from all of them, then `SCAN_STEP_ROWS` rows parsed a step, then judged and handed on
-/// `SCAN_STEP_ROWS` messages a step. Hands on exactly what one
-/// `ingest` of the whole list would; the session is borrowed only within a step.
+/// `Session::ingest` of the list's rows (`serialize_in_parts`) in units, yielding to the page
+/// between them whenever the slice (started before the rows were serialized) has run its
+/// time: each part parsed, then the rows found and the chat's date order proved from all of
+/// them, then `SCAN_UNIT_ROWS` rows parsed a unit, then judged and handed on
+/// `SCAN_UNIT_ROWS` messages a unit. Hands on exactly what one `ingest` of the whole list
+/// would; the session is borrowed only within a unit.
 pub(crate) async fn ingest_in_steps<T>(
+    mut slice: Slice,
     parts: &[String],
     cell: &RefCell<T>,
     session: fn(&mut T) -> &mut capture::Session,
 ) -> Vec<Message> {
     let mut docs = Vec::with_capacity(parts.len());
-    for (i, p) in parts.iter().enumerate() {
-        if i > 0 {
-            yield_to_page().await;
-        }
+    for p in parts {
+        slice.yield_if_due().await;
         docs.push(capture::html::parse(p));
     }
-    if docs.len() > 1 {
-        yield_to_page().await;
-    }
+    slice.yield_if_due().await;
     let mut steps = session(&mut cell.borrow_mut()).ingest_start(&docs);
-    while !session(&mut cell.borrow_mut()).ingest_step(&mut steps, SCAN_STEP_ROWS) {
-        yield_to_page().await;
+    slice.yield_if_due().await;
+    while !session(&mut cell.borrow_mut()).ingest_step(&mut steps, SCAN_UNIT_ROWS) {
+        slice.yield_if_due().await;
     }
-    yield_to_page().await;
+    slice.yield_if_due().await;
     let mut handing = session(&mut cell.borrow_mut()).ingest_judge(steps);
-    while !session(&mut cell.borrow_mut()).hand_step(&mut handing, SCAN_STEP_ROWS) {
-        yield_to_page().await;
+    slice.yield_if_due().await;
+    while !session(&mut cell.borrow_mut()).hand_step(&mut handing, SCAN_UNIT_ROWS) {
+        slice.yield_if_due().await;
     }
     handing.into_messages()
 }

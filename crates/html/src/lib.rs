@@ -395,7 +395,7 @@ impl<'d, 'a> El<'d, 'a> {
     }
 
     /// Self and every descendant element, in document order.
-    pub fn descendants(&self) -> impl Iterator<Item = El<'d, 'a>> {
+    pub fn descendants(&self) -> impl DoubleEndedIterator<Item = El<'d, 'a>> {
         let doc = self.doc;
         (self.i..self.end()).filter_map(move |i| doc.el(i))
     }
@@ -412,7 +412,28 @@ impl<'d, 'a> El<'d, 'a> {
     /// The visible text: text nodes in order, emoji images as their `alt`, `data-plain-text`
     /// nodes as that value. Never includes attribute text of other elements.
     pub fn text(&self) -> String {
+        self.text_cow().into_owned()
+    }
+
+    /// `text`, borrowed from the document when it is a single piece (a leaf's one text node,
+    /// the usual case): the scan reads every leaf of every row, and most need no copy.
+    pub fn text_cow(&self) -> Cow<'d, str> {
+        let mut first: Option<&'d str> = None;
         let mut out = String::new();
+        let mut push = |piece: &'d str| {
+            if piece.is_empty() {
+                return;
+            }
+            match first {
+                None if out.is_empty() => first = Some(piece),
+                None => out.push_str(piece),
+                Some(f) => {
+                    out.push_str(f);
+                    out.push_str(piece);
+                    first = None;
+                }
+            }
+        };
         let nodes = &self.doc.nodes;
         let end = self.end() as usize;
         let mut i = self.i as usize;
@@ -420,7 +441,7 @@ impl<'d, 'a> El<'d, 'a> {
             let n = &nodes[i];
             i += 1;
             if !n.is_el {
-                out.push_str(&n.s);
+                push(&n.s);
                 continue;
             }
             let e = El { doc: self.doc, i: i as u32 - 1 };
@@ -434,11 +455,14 @@ impl<'d, 'a> El<'d, 'a> {
                 None
             };
             if let Some(r) = replaced {
-                out.push_str(r);
+                push(r);
                 i = (n.end as usize).max(i);
             }
         }
-        out
+        match first {
+            Some(f) => Cow::Borrowed(f),
+            None => Cow::Owned(out),
+        }
     }
 }
 
@@ -624,6 +648,23 @@ mod tests {
         let p = doc.top().nth(1).unwrap();
         assert_eq!(p.text(), "45tail");
         assert_eq!(a.find(|e| e.tag() == "br").map(|e| e.tag()), Some("br"));
+    }
+
+    #[test]
+    fn text_cow_borrows_one_piece_and_joins_several_as_text_does() {
+        let doc = parse(
+            r#"<div><span>9:<!-- -->34 pm</span><i>one</i><img alt="😀"><b></b><br><p data-plain-text="P">x</p></div>"#,
+        );
+        for e in doc.elements() {
+            assert_eq!(e.text_cow(), e.text(), "{e:?}");
+        }
+        let span = doc.elements().nth(1).unwrap();
+        assert_eq!(span.text_cow(), "9:34 pm");
+        assert!(matches!(span.text_cow(), Cow::Owned(_)), "two text nodes are joined");
+        let i = doc.elements().nth(2).unwrap();
+        assert!(matches!(i.text_cow(), Cow::Borrowed("one")), "a single text node is not copied");
+        let b = doc.elements().nth(4).unwrap();
+        assert_eq!(b.text_cow(), "");
     }
 
     #[test]
