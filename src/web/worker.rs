@@ -1003,6 +1003,14 @@ async fn handle(
                     let c = connectors().await?;
                     if !c.finders.is_empty() {
                         limited_resolve(&store, identity, c, tab_id).await?;
+                        // The panel shows the newest of its refreshes (core::latest): one asked
+                        // while this lookup ran was answered without its match, and this answer
+                        // may come after it. A match found here makes the panel ask again.
+                        let now: Option<ChatRecord> =
+                            store.get(Table::Chats, &identity.chat_key()).await?;
+                        if now.is_some_and(|c| c.match_is_fresh(sync::now_ms())) {
+                            notify_changed();
+                        }
                     }
                 }
             }
