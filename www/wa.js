@@ -33,10 +33,20 @@
     if (historyRows[c.id]) return historyRows[c.id];
     const h = c.history;
     const items = [];
-    const now = Date.now() - (h.idleDays || 0) * 86400000;
+    // Each day's rows fall on that calendar day at any time of day the run starts: a past day's
+    // from its noon, today's before now (spread over what has passed of today: a run just after
+    // midnight would otherwise date "today's" rows yesterday, and the chat would span a day less).
+    const idle = h.idleDays || 0;
+    const now = Date.now();
+    const startOfToday = new Date(new Date(now).toDateString()).getTime();
+    const step = Math.min(600000, (now - startOfToday) / (h.perDay + 1));
     for (let day = h.daysBack; day >= 0; day--) {
+      const d = day + idle;
+      const noon = new Date(startOfToday);
+      noon.setDate(noon.getDate() - d);
+      noon.setHours(12, 0, 0, 0);
       for (let i = 0; i < h.perDay; i++) {
-        const t = new Date(now - day * 86400000 - (h.perDay - i) * 600000);
+        const t = new Date(d === 0 ? now - (h.perDay - i) * step : noon.getTime() + i * 600000);
         const n = items.length;
         items.push({ time: t, html: rowHtml({ id: `3EB0H${c.id.toUpperCase()}${String(n).padStart(6, '0')}`, out: i % 2 === 1, sender: c.title, text: `${c.title} history ${n}`, time: t }) });
       }
