@@ -200,6 +200,13 @@ fn clean(t: &str) -> String {
 /// (libphonenumber's is most of a megabyte of wasm). libphonenumber reads a `+` number by its
 /// digits alone, so the two steps give what parsing the shown text would.
 pub fn phone_in_text(t: &str) -> Option<String> {
+    // Asked of every sender name: most start with a letter, seen without a Unicode trim.
+    match t.trim_ascii_start().bytes().next() {
+        Some(b'+') => {}
+        Some(b) if b.is_ascii() => return None,
+        Some(_) => {}
+        None => return None,
+    }
     let t = t.trim();
     if !t.starts_with('+') {
         return None;
@@ -345,6 +352,15 @@ fn read_author(block: El) -> Author {
     a
 }
 
+/// A leaf's text is WhatsApp's "Edited" mark (any case, in a known language). Compared in
+/// place: every short leaf of every row is asked, most fail at their first letter.
+fn is_edited_word(t: &str) -> bool {
+    let t = t.trim_matches(char::is_whitespace);
+    // Lowercased a character at a time: the words hold no sigma, the one letter whose
+    // lowercase depends on its place in a word.
+    s::EDITED_WORDS.iter().any(|w| t.chars().flat_map(char::to_lowercase).eq(w.chars()))
+}
+
 /// Count a row that was read with a problem (for page health and diagnostics).
 fn problem(ctx: &mut ScanContext, counters: &mut Counters, bit: u8, why: &str) {
     ctx.row.1 |= bit;
@@ -380,7 +396,9 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
     let is_in = ix.has(s::F_IN) || key.starts_with("false_");
     let pre = ix.get(s::F_PRE_PLAIN).and_then(|e| e.attr("data-pre-plain-text"));
     let deleted = ix.has(s::F_DELETED);
-    let clock = row_clock(row, &ix);
+    // The clock dates a row only when it has no `data-pre-plain-text` (which holds the time),
+    // and tells a bubble from a notice only then: not searched for otherwise.
+    let clock = if pre.is_none() { row_clock(row, &ix) } else { None };
     let media_kind = [
         s::F_STICKER,
         s::F_GIF,
@@ -635,15 +653,18 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
             }
         }
     }
-    // "Edited" is a word of its own beside the clock (no test id on current builds).
+    // "Edited" is a word of its own beside the clock, after the text (no test id on current
+    // builds): only leaves after the body are asked, so the words of a long text are not,
+    // and a message that says "edited" is not marked edited.
+    let after_body = ix.outside_quote(s::F_BODY).map_or(0, |b| b.end());
     let edited = ix.has(s::F_EDITED)
-        || row.descendants().filter(|e| e.elements().next().is_none()).any(|e| {
-            let t = e.text_cow();
-            t.len() < 24 && t.bytes().any(|b| b.is_ascii_alphabetic()) && {
-                let t = clean(&t).to_lowercase();
-                s::EDITED_WORDS.contains(&t.as_str())
-            }
-        });
+        || row
+            .descendants()
+            .filter(|e| e.index() >= after_body && e.elements().next().is_none())
+            .any(|e| {
+                let t = e.text_cow();
+                t.len() < 24 && t.bytes().any(|b| b.is_ascii_alphabetic()) && is_edited_word(&t)
+            });
     counters.parsed += 1;
     Some(Message {
         key,
@@ -726,14 +747,17 @@ pub fn scan_start_parts<'d, 'a>(
     // `role="row"` elements with no `data-id` inside and a short label.
     let mut items: Vec<Item> = Vec::new();
     for doc in docs {
-        let mut next = 0;
-        for e in doc.elements() {
-            if e.index() < next {
+        // A row's or chip's subtree is stepped over, not walked: most of a list's elements
+        // are inside rows.
+        let mut i = 0;
+        while let Some(e) = doc.node_at(i) {
+            let Some(e) = e else {
+                i += 1;
                 continue;
-            }
+            };
             if e.attr_by_bit(html::DATA_ID_BIT).is_some() {
                 items.push(Item::Row(e));
-                next = e.end();
+                i = e.end().max(i + 1);
             } else if e.attr("role") == Some("row")
                 && !e.descendants().any(|d| d.attr_by_bit(html::DATA_ID_BIT).is_some())
             {
@@ -741,7 +765,9 @@ pub fn scan_start_parts<'d, 'a>(
                 if !label.is_empty() && label.chars().count() <= 40 {
                     items.push(Item::Chip(label));
                 }
-                next = e.end();
+                i = e.end().max(i + 1);
+            } else {
+                i += 1;
             }
         }
     }
@@ -904,14 +930,16 @@ pub const PAUSE_SHARE_PERCENT: u64 = 20;
 /// Rows remembered per chat for its health.
 const HEALTH_ROWS_MAX: usize = 20_000;
 
-/// What `Session` remembers of a message handed on: FNV-1a over every field (derived `Hash`),
-/// so any change (an edit, a reaction, a loaded file) hands it on again. In memory only.
+/// What `Session` remembers of a message handed on: a 64-bit hash of every field (derived
+/// `Hash`), so any change (an edit, a reaction, a loaded file) hands it on again. In memory
+/// only, so a fast hash with a fixed seed (foldhash reads 16 bytes a step; FNV-1a's byte
+/// loop was a tenth of a 2,000-row first scan's handing on).
 fn digest(m: &Message) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = crate::core::outbox::Fnv1a::default();
-    m.hash(&mut h);
-    h.finish()
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(DIGEST_SEED).hash_one(m)
 }
+
+const DIGEST_SEED: u64 = 0x6372_6d73_796e_6321;
 
 /// A capture session for one tab: the open chat's scan context, counters, and what was
 /// already handed on, so re-rendered rows are not sent twice and edited rows are. The
@@ -924,8 +952,10 @@ pub struct Session {
     /// key → what was handed on under it (looked up once per row of every scan, never in
     /// order: hashed, not sorted by keys that share a long chat prefix).
     sent: KeyMap<Sent>,
-    /// The open chat's messages (at most `keep`), for diagnostics and tests.
-    pub messages: BTreeMap<String, Message>,
+    /// The open chat's messages (at most `keep`), for diagnostics and tests. Hashed: a first
+    /// scan inserts thousands of keys that share a long chat prefix, which a sorted map
+    /// compares byte by byte (readers sort, see `messages_in_order`).
+    pub messages: KeyMap<Message>,
     pub keep: usize,
     /// The browser's date order and today's date, from the shell (see `ScanContext`).
     pub browser_order: Option<DateOrder>,
@@ -935,9 +965,22 @@ pub struct Session {
     unreadable_headers: u64,
 }
 
-/// Row keys → a value, hashed with FNV-1a (the keys are WhatsApp's message ids).
-type KeyMap<V> =
-    std::collections::HashMap<String, V, std::hash::BuildHasherDefault<crate::core::outbox::Fnv1a>>;
+/// Remember a row's verdict (up to `HEALTH_ROWS_MAX` rows a chat).
+///
+/// Not inlined, on purpose: V8 charges a loop's whole body against the tier-up budget at
+/// each turn, so a scan loop with a hash insert inlined asks for an optimizing compile of the
+/// whole function during the first scan, and on a two-core machine that compile takes the
+/// core the page's main thread runs on (see BENCHMARKS.md, content-script cold start).
+#[inline(never)]
+fn record_verdict(rows: &mut KeyMap<u8>, k: String, f: u8) {
+    if rows.len() < HEALTH_ROWS_MAX || rows.contains_key(&k) {
+        rows.insert(k, f);
+    }
+}
+
+/// Row keys → a value (the keys are WhatsApp's message ids), hashed with foldhash's fixed
+/// state: 16 bytes a step where FNV-1a takes one, and keys only live in memory.
+pub type KeyMap<V> = std::collections::HashMap<String, V, foldhash::fast::FixedState>;
 
 /// What `Session` remembers of a key handed on.
 #[derive(Clone, Copy, Debug)]
@@ -1042,9 +1085,7 @@ impl Session {
             if f & ROW_NO_TEXT != 0 {
                 withheld.push(k.clone());
             }
-            if rows.len() < HEALTH_ROWS_MAX || rows.contains_key(&k) {
-                rows.insert(k, f);
-            }
+            record_verdict(rows, k, f);
         }
         let h = self.health_of(chat);
         self.counters.health.insert(chat.to_string(), h.clone());

@@ -930,3 +930,26 @@ fn a_clock_is_a_time_of_day_alone() {
         assert_eq!(clock_of(t), want, "{t:?}");
     }
 }
+
+/// "Edited" is WhatsApp's mark beside the clock, after the text: a message whose text is the
+/// word itself is not an edited message, and the mark after the text still is one.
+#[test]
+fn a_message_that_says_edited_is_not_marked_edited() {
+    let says = real_row(
+        "3EB0ED01",
+        "message-in",
+        "",
+        &pre_text("10:01, 20/11/2026", "Ana", "Edited", "10:01"),
+    );
+    let mark = pre_text("10:02, 20/11/2026", "Ana", "Oi", "10:02").replace(
+        r#"<span class="x1rg5ohu x16dsc37">"#,
+        r#"<span class="x1rg5ohu">Editada</span><span class="x1rg5ohu x16dsc37">"#,
+    );
+    let marked = real_row("3EB0ED02", "message-in", "", &mark);
+    let mut c = ctx_today("pn:+5511987654321", "pt-BR", false);
+    let ms = scan(&(says + &marked), &mut c, &mut Counters::default());
+    let says = by_key(&ms, "3EB0ED01");
+    assert_eq!((says.text.as_str(), says.edited), ("Edited", false));
+    let marked = by_key(&ms, "3EB0ED02");
+    assert_eq!((marked.text.as_str(), marked.edited), ("Oi", true));
+}

@@ -78,13 +78,26 @@ pub(crate) fn parse_time(s: &str) -> Result<(u8, u8), String> {
     // Every am/pm marker is two characters of the lowercased text without spaces and dots.
     const PM: [[char; 2]; 5] = [['p', 'm'], ['午', '後'], ['下', '午'], ['오', '후'], ['μ', 'μ']];
     const AM: [[char; 2]; 5] = [['a', 'm'], ['午', '前'], ['上', '午'], ['오', '전'], ['π', 'μ']];
-    let (mut pm, mut am, mut prev) = (false, false, None);
-    for c in s.chars().filter(|c| !is_space(*c) && *c != '.').flat_map(char::to_lowercase) {
-        if let Some(p) = prev {
-            pm |= PM.contains(&[p, c]);
-            am |= AM.contains(&[p, c]);
+    let (mut pm, mut am) = (false, false);
+    if s.is_ascii() {
+        // Read by byte (most clocks are ASCII: "13:52", "9:07 PM"); only "am"/"pm" can be
+        // markers then, and a clock of digits alone has none.
+        let mut prev = 0u8;
+        for c in s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != 0x0b && *c != b'.') {
+            let c = c.to_ascii_lowercase();
+            pm |= prev == b'p' && c == b'm';
+            am |= prev == b'a' && c == b'm';
+            prev = c;
         }
-        prev = Some(c);
+    } else {
+        let mut prev = None;
+        for c in s.chars().filter(|c| !is_space(*c) && *c != '.').flat_map(char::to_lowercase) {
+            if let Some(p) = prev {
+                pm |= PM.contains(&[p, c]);
+                am |= AM.contains(&[p, c]);
+            }
+            prev = Some(c);
+        }
     }
     let am = am && !pm;
     // The digits and colons, in order: hours before the first colon, minutes the (at most)
@@ -138,16 +151,31 @@ pub(crate) fn parse_time(s: &str) -> Result<(u8, u8), String> {
 pub(crate) fn parse_date(s: &str, order: DateOrder) -> Result<(u16, u8, u8), String> {
     let mut parts = [""; 3];
     let mut count = 0;
-    for p in s
-        .split(|c: char| matches!(c, '/' | '.' | '-' | '年' | '月' | '日') || is_space(c))
-        .filter(|p| !p.is_empty())
-    {
-        if count == 3 {
-            count += 1;
-            break;
+    // The fields between separators, read by byte (this runs once per message; ASCII dates
+    // need no character decoding): a separator is `/ . -`, a space, or `年 月 日`.
+    let b = s.as_bytes();
+    let (mut i, mut start) = (0, 0);
+    while i <= b.len() && count <= 3 {
+        let (sep, len) = match b.get(i) {
+            None => (true, 1),
+            Some(&c) if c.is_ascii() => {
+                (matches!(c, b'/' | b'.' | b'-') || c.is_ascii_whitespace() || c == 0x0b, 1)
+            }
+            Some(_) => match s.get(i..).and_then(|r| r.chars().next()) {
+                Some(c) => (matches!(c, '年' | '月' | '日') || is_space(c), c.len_utf8()),
+                None => (false, 1),
+            },
+        };
+        if sep {
+            if i > start {
+                if let Some(p) = (count < 3).then(|| s.get(start..i)).flatten() {
+                    parts[count] = p;
+                }
+                count += 1;
+            }
+            start = i + len;
         }
-        parts[count] = p;
-        count += 1;
+        i += len;
     }
     if count != 3 || parts.iter().any(|p| !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 4) {
         return Err(format!("not a numeric date: {s:?}"));
@@ -207,6 +235,47 @@ mod tests {
     fn ok(attr: &str, locale: &str) -> (String, String) {
         let p = parse_pre_plain(attr, locale).unwrap_or_else(|e| panic!("{attr:?}: {e}"));
         (p.time.iso(), p.sender)
+    }
+
+    /// The byte-wise field split reads every date as splitting on the separator characters
+    /// does (the earlier code), ASCII or not: separators, spaces of every kind, stray fields.
+    #[test]
+    fn dates_split_by_byte_as_by_character() {
+        fn by_chars(s: &str, order: DateOrder) -> Result<(u16, u8, u8), String> {
+            let parts: Vec<&str> = s
+                .split(|c: char| matches!(c, '/' | '.' | '-' | '年' | '月' | '日') || is_space(c))
+                .filter(|p| !p.is_empty())
+                .collect();
+            let [a, b, c] = parts.as_slice() else { return Err("count".into()) };
+            // Rebuilt with plain slashes, which both read the same way.
+            parse_date(&format!("{a}/{b}/{c}"), order)
+        }
+        let seps = [
+            "/", ".", "-", " ", "\u{a0}", "\u{202f}", "\u{200e}", "\u{3000}", "\x0b", "年", "月",
+            "日", "//", "é", ",",
+        ];
+        let fields = ["20", "11", "2026", "5", "31", "02", "", "x", "١٢"];
+        let mut n = 0;
+        for a in fields {
+            for s1 in seps {
+                for b in ["11", "13", "2"] {
+                    for s2 in seps {
+                        for c in ["2026", "26", "", "2026 9"] {
+                            let s = format!("{s1}{a}{s1}{b}{s2}{c}{s2}");
+                            for order in [DateOrder::DayFirst, DateOrder::MonthFirst] {
+                                assert_eq!(
+                                    parse_date(&s, order).ok(),
+                                    by_chars(&s, order).ok(),
+                                    "{s:?}"
+                                );
+                                n += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(n > 10_000);
     }
 
     #[test]

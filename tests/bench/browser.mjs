@@ -10,7 +10,7 @@ export async function benchPage(files) {
   const browser = await chromium.launch({
     executablePath: process.env.CRMSYNC_CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', ...(process.env.BENCH_JS_FLAGS ? ['--js-flags=' + process.env.BENCH_JS_FLAGS] : [])],
   });
   const page = await browser.newPage();
   await page.route('https://bench.local/**', (route) => {

@@ -184,16 +184,32 @@ pub struct Doc<'a> {
 /// `cargo run --release --example scan_profile`). It accepts any input (fuzzed): stray `<`,
 /// unclosed tags, unbalanced end tags, deep nesting.
 pub fn parse(html: &str) -> Doc<'_> {
+    parse_part(html, 0, usize::MAX).0
+}
+
+/// Parse `html` from byte `from` (where a top-level node starts) until at least `min_bytes`
+/// were read and the elements open at the end have all closed: a long list's HTML read once
+/// and parsed a run of whole rows at a time, each its own `Doc`. Returns the part and where
+/// the next starts (`html.len()` at the end). Parts together hold what one `parse` would,
+/// split between top-level nodes.
+pub fn parse_part(html: &str, from: usize, min_bytes: usize) -> (Doc<'_>, usize) {
     let b = html.as_bytes();
+    let mut from = from.min(b.len());
+    while !html.is_char_boundary(from) {
+        from += 1;
+    }
+    let stop = from.saturating_add(min_bytes);
+    let len = b.len().min(stop.saturating_add(4096)) - from;
     // Browser HTML of chat rows: about one node per 40 bytes, one attribute per 60.
-    let mut doc = Doc {
-        nodes: Vec::with_capacity(b.len() / 40 + 4),
-        attrs: Vec::with_capacity(b.len() / 60 + 4),
-    };
-    let mut p = Parser { s: html, b, i: 0 };
+    let mut doc =
+        Doc { nodes: Vec::with_capacity(len / 40 + 4), attrs: Vec::with_capacity(len / 60 + 4) };
+    let mut p = Parser { s: html, b, i: from };
     // Indices of the open elements.
     let mut stack: Vec<u32> = Vec::new();
     while p.i < b.len() {
+        if p.i >= stop && p.i > from && stack.is_empty() {
+            break;
+        }
         if b[p.i] != b'<' {
             let start = p.i;
             let (end, amp) = until(b, p.i, b'<');
@@ -256,7 +272,7 @@ pub fn parse(html: &str) -> Doc<'_> {
     for e in stack {
         doc.nodes[e as usize].end = here;
     }
-    doc
+    (doc, p.i)
 }
 
 impl<'a> Doc<'a> {
@@ -279,6 +295,12 @@ impl<'a> Doc<'a> {
     /// The first top-level element (a row's outerHTML has exactly one).
     pub fn root(&self) -> Option<El<'_, 'a>> {
         self.top().next()
+    }
+
+    /// Node `i` of the document: `Some(Some(el))` for an element, `Some(None)` for a text
+    /// node, None past the end. With `El::end` a caller can step over whole subtrees.
+    pub fn node_at(&self, i: u32) -> Option<Option<El<'_, 'a>>> {
+        self.nodes.get(i as usize).map(|n| n.is_el.then_some(El { doc: self, i }))
     }
 
     /// Every element in document order.
@@ -357,6 +379,11 @@ impl<'d, 'a> El<'d, 'a> {
     }
 
     pub fn attr(&self, name: &str) -> Option<&'d str> {
+        // A name with a bit is looked up by it: the mask rules out most elements at once.
+        let bit = attr_bit(name);
+        if bit != 0 {
+            return self.attr_by_bit(bit);
+        }
         let (a, b) = self.node().attrs;
         self.doc.attrs[a as usize..b as usize]
             .iter()
@@ -505,6 +532,13 @@ impl<'a> Parser<'a> {
 
     /// An open tag at `<`: pushes its element onto `doc` and says whether it ended with `/>`.
     /// None (and nothing pushed) if not a tag.
+    ///
+    /// Not inlined into `parse`, on purpose: V8 charges a loop's whole body against its
+    /// tier-up budget at each turn, and with this inlined, `parse`'s loop asked for an
+    /// optimizing compile of all of `parse` (about 40 ms of a second core) within the first
+    /// rows of every cold start; out of line, it is this smaller function that tiers up, and
+    /// its optimized code serves the rest of the scan.
+    #[inline(never)]
     fn tag(&mut self, doc: &mut Doc<'a>) -> Option<bool> {
         let save = self.i;
         self.i += 1;
@@ -665,6 +699,52 @@ mod tests {
         assert!(matches!(i.text_cow(), Cow::Borrowed("one")), "a single text node is not copied");
         let b = doc.elements().nth(4).unwrap();
         assert_eq!(b.text_cow(), "");
+    }
+
+    /// What a parse holds, element by element: tag, attributes, text, children's tags.
+    fn shape(docs: &[Doc]) -> Vec<String> {
+        docs.iter()
+            .flat_map(|d| d.top())
+            .flat_map(|t| t.descendants().collect::<Vec<_>>())
+            .map(|e| {
+                let attrs: Vec<String> = e.attrs().map(|(_, k, v)| format!("{k}={v}")).collect();
+                let kids: Vec<&str> = e.elements().map(|c| c.tag()).collect();
+                format!("{} {attrs:?} {:?} {kids:?}", e.tag(), e.text())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn parts_hold_what_one_parse_holds() {
+        let row = |i: usize| {
+            format!(
+                r#"<div role="row"><div data-id="K{i}" class="m &amp; n"><span dir="ltr">Olá {i} &lt;3</span><br><img alt="😀"><!-- c --></div></div>"#
+            )
+        };
+        let html: String = (0..50).map(row).collect::<Vec<_>>().join("\n");
+        let whole = parse(&html);
+        for min_bytes in [0, 1, 100, 333, 1000, usize::MAX] {
+            let (mut parts, mut from) = (Vec::new(), 0);
+            while from < html.len() {
+                let (doc, next) = parse_part(&html, from, min_bytes);
+                assert!(next > from, "a part always moves on");
+                parts.push(doc);
+                from = next;
+            }
+            assert_eq!(
+                shape(&parts),
+                shape(std::slice::from_ref(&whole)),
+                "{min_bytes} bytes a part"
+            );
+            let rows: usize = parts.iter().map(|d| d.top().count()).sum();
+            assert_eq!(rows, 50, "no row is split between parts ({min_bytes})");
+            if min_bytes == 1000 {
+                assert!(parts.len() > 5, "parts are about min_bytes long");
+            }
+        }
+        // A start inside a character moves to the next whole one.
+        let (doc, next) = parse_part("é<b>x</b>", 1, 0);
+        assert_eq!((doc.root().map(|e| e.tag()), next), (Some("b"), "é<b>x</b>".len()));
     }
 
     #[test]
