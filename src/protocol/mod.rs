@@ -324,6 +324,11 @@ pub struct TabRecord {
     /// The chat open before (its last messages may still be on their way).
     #[serde(default)]
     pub previous_chat: Option<String>,
+    /// The chats left before that one, newest first (at most `EARLIER_CHATS`): a long chat's
+    /// first scan hands its messages on in chunks, one a task, so its last chunks can arrive
+    /// after two quick switches; refused, they waited until the chat was opened again.
+    #[serde(default)]
+    pub earlier_chats: Vec<String>,
     #[serde(default)]
     pub theme: Option<String>,
     /// Why the content script could not run wasm, when it could not.
@@ -369,26 +374,51 @@ impl TabRecord {
     /// taken under any other chat, and no panel action names a chat.
     pub fn close(&mut self) {
         if let Some(prev) = self.chat_key() {
-            self.previous_chat = Some(prev);
+            self.left(prev, None);
         }
         self.chat = None;
     }
 
     /// Another chat opened in the tab.
     pub fn open(&mut self, identity: WaIdentity) {
-        let prev = self.chat_key();
-        if prev.as_deref() != Some(identity.chat_key().as_str()) {
-            self.previous_chat = prev;
+        let key = identity.chat_key();
+        match self.chat_key() {
+            Some(prev) if prev != key => self.left(prev, Some(&key)),
+            // From no chat (an unreadable header) the previous chat stays what it was.
+            _ => {}
         }
         self.chat = Some(identity);
     }
 
-    /// Messages of this chat may come from the tab: the open one, or the one just left.
+    /// `chat` was left (for `open`, if any): it becomes the previous chat, and the one
+    /// before joins the earlier ones, which hold neither the open nor the previous chat.
+    fn left(&mut self, chat: String, open: Option<&str>) {
+        if self.previous_chat.as_deref() != Some(chat.as_str()) {
+            if let Some(p) = self.previous_chat.replace(chat) {
+                self.earlier_chats.insert(0, p);
+            }
+        }
+        let prev = self.previous_chat.clone();
+        let mut seen = Vec::new();
+        self.earlier_chats.retain(|c| {
+            let keep = Some(c) != prev.as_ref() && Some(c.as_str()) != open && !seen.contains(c);
+            seen.push(c.clone());
+            keep
+        });
+        self.earlier_chats.truncate(EARLIER_CHATS);
+    }
+
+    /// Messages of this chat may come from the tab: the open one, or one left just before
+    /// (the previous chat and the `EARLIER_CHATS` before it).
     pub fn accepts_messages_of(&self, chat_key: &str) -> bool {
         self.chat_key().as_deref() == Some(chat_key)
             || self.previous_chat.as_deref() == Some(chat_key)
+            || self.earlier_chats.iter().any(|c| c == chat_key)
     }
 }
+
+/// Chats left before the previous one whose messages a tab may still hand on.
+pub const EARLIER_CHATS: usize = 3;
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -781,7 +811,10 @@ mod tests {
         assert!(authorize(&captured("+5511987654321"), &wa(), None).is_err());
         tab.open(ident("+14155552671"));
         assert!(authorize(&captured("+5511987654321"), &wa(), Some(&tab)).is_ok());
-        tab.open(ident("+447700900123"));
+        // Left four chats ago, it is not (see `EARLIER_CHATS`).
+        for p in ["+447700900123", "+447700900124", "+447700900125", "+447700900126"] {
+            tab.open(ident(p));
+        }
         assert!(authorize(&captured("+5511987654321"), &wa(), Some(&tab)).is_err());
         // A content script in a sub-frame is not the one that inserted the panel.
         assert!(authorize(
@@ -810,6 +843,42 @@ mod tests {
         // A second unreadable header keeps the chat open before as the previous one.
         tab.close();
         assert_eq!(tab.previous_chat.as_deref(), Some("pn:+5511987654321"));
+    }
+
+    /// A long chat's first scan hands its messages on in chunks, one a task: after quick
+    /// switches its last chunks still come from the tab, and are taken. Only chats the tab
+    /// left just before are: the one left four switches ago is not.
+    #[test]
+    fn messages_of_chats_left_in_quick_switches_are_still_taken() {
+        let mut tab = TabRecord::register("n0nce-0123456789abcdef");
+        let phones = ["+5511900000001", "+5511900000002", "+5511900000003", "+5511900000004"];
+        for p in phones {
+            tab.open(ident(p));
+        }
+        for p in phones {
+            assert!(authorize(&captured(p), &wa(), Some(&tab)).is_ok(), "{p}");
+        }
+        // An unreadable header leaves a chat too; opening one from no chat leaves none.
+        tab.close();
+        tab.open(ident("+5511900000005"));
+        for p in phones {
+            assert!(authorize(&captured(p), &wa(), Some(&tab)).is_ok(), "{p}");
+        }
+        // A sixth chat: the first was left too long ago.
+        tab.open(ident("+5511900000006"));
+        assert!(authorize(&captured("+5511900000001"), &wa(), Some(&tab)).is_err());
+        for p in ["+5511900000002", "+5511900000003", "+5511900000004", "+5511900000005"] {
+            assert!(authorize(&captured(p), &wa(), Some(&tab)).is_ok(), "{p}");
+        }
+        // Going back and forth between two chats does not push the others out.
+        tab.open(ident("+5511900000004"));
+        tab.open(ident("+5511900000005"));
+        tab.open(ident("+5511900000004"));
+        assert!(authorize(&captured("+5511900000002"), &wa(), Some(&tab)).is_ok());
+        assert_eq!(tab.earlier_chats.len(), EARLIER_CHATS);
+        assert!(!tab.earlier_chats.iter().any(|c| Some(c) == tab.previous_chat.as_ref()));
+        // A chat never open in the tab is not taken.
+        assert!(authorize(&captured("+5511900000009"), &wa(), Some(&tab)).is_err());
     }
 
     #[test]

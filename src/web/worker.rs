@@ -490,6 +490,8 @@ struct PanelBinding {
 struct TabChat {
     chat: Option<crate::core::model::WaIdentity>,
     previous_chat: Option<String>,
+    #[serde(default)]
+    earlier_chats: Vec<String>,
     theme: Option<String>,
     #[serde(default)]
     paused: bool,
@@ -514,12 +516,14 @@ async fn decide_tab_chat(
         if let Some(c) = cache.get(&t) {
             rec.chat = c.chat.clone();
             rec.previous_chat = c.previous_chat.clone();
+            rec.earlier_chats = c.earlier_chats.clone();
             rec.theme = c.theme.clone();
         }
         let (theme, paused) = change(&mut rec);
         let c = TabChat {
             chat: rec.chat,
             previous_chat: rec.previous_chat,
+            earlier_chats: rec.earlier_chats,
             theme: theme.or(rec.theme),
             paused,
         };
@@ -544,6 +548,7 @@ async fn tab_record(store: &Store, tab: i64) -> Result<Option<protocol::TabRecor
         frame: b.frame,
         chat: c.chat,
         previous_chat: c.previous_chat,
+        earlier_chats: c.earlier_chats,
         theme: c.theme,
         blocked: b.blocked,
         paused: c.paused,
