@@ -10,4 +10,11 @@ fuzz_target!(|data: &str| {
     let ms = capture::scan(data, &mut ctx, &mut counters);
     assert!(ms.len() as u64 <= counters.rows_seen);
     let _ = capture::parse_header(data);
+    // The first scan's parts: each moves on, and the last ends at the end of the input.
+    let (mut from, min_bytes) = (0, data.len() % 97);
+    while from < data.len() {
+        let (_, next) = capture::html::parse_part(data, from, min_bytes);
+        assert!(next > from && next <= data.len());
+        from = next;
+    }
 });

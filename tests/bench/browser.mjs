@@ -6,11 +6,13 @@ import { extname } from 'node:path';
 
 const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
 
-export async function benchPage(files) {
+// \`jsFlags\`: V8 flags for this browser (the cold-start bench runs one set of pages without
+// wasm tier-up, to show what the optimizing compiler's background work costs on this machine).
+export async function benchPage(files, { jsFlags } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CRMSYNC_CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', ...(process.env.BENCH_JS_FLAGS ? ['--js-flags=' + process.env.BENCH_JS_FLAGS] : [])],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', ...(jsFlags || process.env.BENCH_JS_FLAGS ? ['--js-flags=' + (jsFlags || process.env.BENCH_JS_FLAGS)] : [])],
   });
   const page = await browser.newPage();
   await page.route('https://bench.local/**', (route) => {

@@ -110,12 +110,20 @@ how many chat scans the churn caused (the content script's own counter; goal 0).
 
 ## How the content script's cold start and jank are measured
 
-\`content_script_cold_start_ms\` (\`tests/bench/coldstart.mjs\`): in a fresh page per run, the fake WhatsApp Web's
-2,000-row chat open, the module's files already fetched, the clock runs over compile + instantiate and the content
-script's first scan as it runs it (\`capture_first_scan\`: the list serialized in one task, then parsed, its date
-order proved, judged and handed on in steps with a \`scheduler.yield()\` between them; the yields are in the time).
-Median of 5 runs, alternated with the full module (\`full_module_ms\`, what the content script loaded before it had
-its own). \`longest_task_ms\` counts PerformanceObserver \`longtask\` entries that start once crmsync's work starts
+\`content_script_cold_start_ms\` (\`tests/bench/coldstart.mjs\`): in a fresh browser per run, the fake WhatsApp
+Web's 2,000-row chat open, the module's files already fetched and the page settled (two frames and a second: a
+browser just launched is still starting up), the clock runs over compile + instantiate and the content script's
+first scan as it runs it (\`capture_first_scan\`: the list read with one \`innerHTML\`, then parsed a run of whole
+rows at a time, its date order proved, judged and handed on in steps with a \`scheduler.yield()\` between them; the
+yields are in the time). Median of 7 runs, alternated with the full module (\`full_module_ms\`, what the content
+script loaded before it had its own) and with the content module in a browser whose V8 does not tier wasm up
+(\`without_v8_tier_up_ms\`; V8's \`--wasm-tier-up-filter\`, a measuring aid, never the product's setting). V8 runs
+wasm first as baseline (Liftoff) code and recompiles hot functions with its optimizing compiler on background
+threads; on this two-core machine those compiles take the core the page's main thread would otherwise have, while
+the first scan runs. \`v8_tier_up_share\` is the part of the cold start that goes to that. The build keeps it down:
+wasm-opt does not inline large functions into their one caller in the content module (\`CONTENT_OPT\` in
+\`build.sh\`), because V8 charges a function's (or a loop's) whole size against its tier-up budget at each call (or
+turn), so a scan loop with a large body inlined set off a compile of the whole of it within the first rows. \`longest_task_ms\` counts PerformanceObserver \`longtask\` entries that start once crmsync's work starts
 (the fake page's own rendering of the 2,000 rows before it is \`page_own_longest_task_ms\`, not ours);
 \`longest_step_ms\` is crmsync's longest stretch between two yields over all runs.
 
