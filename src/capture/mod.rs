@@ -967,10 +967,12 @@ pub struct Session {
 
 /// Remember a row's verdict (up to `HEALTH_ROWS_MAX` rows a chat).
 ///
-/// Not inlined, on purpose: V8 charges a loop's whole body against the tier-up budget at
-/// each turn, so a scan loop with a hash insert inlined asks for an optimizing compile of the
-/// whole function during the first scan, and on a two-core machine that compile takes the
-/// core the page's main thread runs on (see BENCHMARKS.md, content-script cold start).
+/// Kept out of the judging loop, on purpose: V8 charges a loop's whole body against the
+/// tier-up budget at each turn, so a loop with a hash insert inlined asks for an optimizing
+/// compile of the whole function during the first scan, and on a two-core machine that
+/// compile takes the core the page's main thread runs on (BENCHMARKS.md, content-script cold
+/// start). In the content module wasm-opt may inline this small function back, but not the
+/// large insert it calls (`CONTENT_OPT` in build.sh).
 #[inline(never)]
 fn record_verdict(rows: &mut KeyMap<u8>, k: String, f: u8) {
     if rows.len() < HEALTH_ROWS_MAX || rows.contains_key(&k) {

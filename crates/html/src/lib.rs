@@ -533,11 +533,12 @@ impl<'a> Parser<'a> {
     /// An open tag at `<`: pushes its element onto `doc` and says whether it ended with `/>`.
     /// None (and nothing pushed) if not a tag.
     ///
-    /// Not inlined into `parse`, on purpose: V8 charges a loop's whole body against its
-    /// tier-up budget at each turn, and with this inlined, `parse`'s loop asked for an
-    /// optimizing compile of all of `parse` (about 40 ms of a second core) within the first
-    /// rows of every cold start; out of line, it is this smaller function that tiers up, and
-    /// its optimized code serves the rest of the scan.
+    /// Not inlined into `parse_part`, on purpose (nor by wasm-opt in the content module, see
+    /// `CONTENT_OPT` in build.sh): V8 charges a loop's whole body against its tier-up budget
+    /// at each turn, and with this inlined, the parse loop asked for an optimizing compile of
+    /// all of `parse_part` (about 40 ms of a second core) within the first rows of every cold
+    /// start; out of line, this smaller function tiers up on its own, and its optimized code
+    /// serves the rest of the scan.
     #[inline(never)]
     fn tag(&mut self, doc: &mut Doc<'a>) -> Option<bool> {
         let save = self.i;
