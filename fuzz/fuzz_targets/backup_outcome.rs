@@ -5,10 +5,9 @@
 use crmsync::core::model::{Crm, RecordKind, RecordRef};
 use crmsync::core::outbox::{Batch, DocKey, DocumentWriter, UnitKey, Write, WriteOp};
 use crmsync::crm::auth::ZohoDc;
-use crmsync::crm::backup::{LeadSquaredWriter, SalesforceWriter, ZohoWriter};
-use crmsync::crm::leadsquared::LeadSquared;
-use crmsync::crm::salesforce::Salesforce;
-use crmsync::crm::zoho::Zoho;
+use crmsync::crm::leadsquared::{LeadSquared, LeadSquaredWriter};
+use crmsync::crm::salesforce::{Salesforce, SalesforceWriter};
+use crmsync::crm::zoho::{Zoho, ZohoWriter};
 use libfuzzer_sys::fuzz_target;
 
 mod resp;
@@ -43,6 +42,7 @@ fuzz_target!(|data: &[u8]| {
                 api_domain: "https://www.zohoapis.com".into(),
                 access_token: "t".into(),
                 org_domain: None,
+                lead_sources: Default::default(),
             })),
             vec!["note", "deal:1"],
         ),

@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(req) = serde_json::from_slice::<Request>(data) {
-        let _ = crmsync::core::limits::check(&req);
+        let _ = crmsync::protocol::limits::check(&req);
         let mut tab = TabRecord::register("fuzz-nonce-0123456789");
         tab.open(WaIdentity {
             phone: Some("+5511987654321".into()),

@@ -16,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
         api_domain: "https://www.zohoapis.com".into(),
         access_token: "t".into(),
         org_domain: None,
+        lead_sources: Default::default(),
     };
     let _ = zoho::classify(&r);
     let _ = zoho::budget(&r);
