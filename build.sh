@@ -99,8 +99,8 @@ wasm_pkg() {
 }
 
 # The content script's module: wasm-opt inlines no function of over 100 units into its one
-# caller (by default it inlines every such function, whatever its size). A scan loop with a
-# large body inlined exhausts V8's tier-up budget within a few rows and sets off an optimizing
+# caller (by default it inlines every such function, whatever its size). A scan loop with large
+# functions inlined used up V8's tier-up budget within a few rows and set off an optimizing
 # compile of tens of milliseconds that shares the machine with WhatsApp's main thread while the
 # first scan runs. Measured with one run of 20 fresh pages each, alternated (BENCHMARKS.md):
 # cold start 63.1 -> 59.1 ms median, and 5 KB less gzip.

@@ -967,9 +967,9 @@ pub struct Session {
 
 /// Remember a row's verdict (up to `HEALTH_ROWS_MAX` rows a chat).
 ///
-/// Kept out of the judging loop, on purpose: V8 charges a loop's whole body against the
-/// tier-up budget at each turn, so a loop with a hash insert inlined asks for an optimizing
-/// compile of the whole function during the first scan, and on a two-core machine that
+/// Kept out of the judging loop, on purpose: V8 counts code run against a per-function
+/// tier-up budget, and with a hash insert inlined the judging loop used it up and set off an
+/// optimizing compile of the whole function during the first scan; on a two-core machine that
 /// compile takes the core the page's main thread runs on (BENCHMARKS.md, content-script cold
 /// start). In the content module wasm-opt may inline this small function back, but not the
 /// large insert it calls (`CONTENT_OPT` in build.sh).

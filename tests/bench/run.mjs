@@ -122,8 +122,10 @@ wasm first as baseline (Liftoff) code and recompiles hot functions with its opti
 threads; on this two-core machine those compiles take the core the page's main thread would otherwise have, while
 the first scan runs. \`v8_tier_up_share\` is the part of the cold start that goes to that. The build keeps it down:
 wasm-opt does not inline large functions into their one caller in the content module (\`CONTENT_OPT\` in
-\`build.sh\`), because V8 charges a function's (or a loop's) whole size against its tier-up budget at each call (or
-turn), so a scan loop with a large body inlined set off a compile of the whole of it within the first rows. \`longest_task_ms\` counts PerformanceObserver \`longtask\` entries that start once crmsync's work starts
+\`build.sh\`): V8 counts code run against a per-function tier-up budget (\`--wasm-tiering-budget\`, "a rough
+approximation of bytes executed"), and a scan loop with large functions inlined used it up within the first rows
+and set off a compile of the whole of it (V8's \`--trace-wasm-compilation-times\`).
+\`longest_task_ms\` counts PerformanceObserver \`longtask\` entries that start once crmsync's work starts
 (the fake page's own rendering of the 2,000 rows before it is \`page_own_longest_task_ms\`, not ours);
 \`longest_step_ms\` is crmsync's longest stretch between two yields over all runs.
 

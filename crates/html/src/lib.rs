@@ -534,8 +534,8 @@ impl<'a> Parser<'a> {
     /// None (and nothing pushed) if not a tag.
     ///
     /// Not inlined into `parse_part`, on purpose (nor by wasm-opt in the content module, see
-    /// `CONTENT_OPT` in build.sh): V8 charges a loop's whole body against its tier-up budget
-    /// at each turn, and with this inlined, the parse loop asked for an optimizing compile of
+    /// `CONTENT_OPT` in build.sh): V8 counts code run against a per-function tier-up budget,
+    /// and with this inlined, the parse loop used it up and set off an optimizing compile of
     /// all of `parse_part` (about 40 ms of a second core) within the first rows of every cold
     /// start; out of line, this smaller function tiers up on its own, and its optimized code
     /// serves the rest of the scan.
