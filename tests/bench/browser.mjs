@@ -7,7 +7,9 @@ import { extname } from 'node:path';
 const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
 
 // \`jsFlags\`: V8 flags for this browser (the cold-start bench runs one set of pages without
-// wasm tier-up, to show what the optimizing compiler's background work costs on this machine).
+// wasm tier-up, to show what the optimizing compiler's background work costs on this machine);
+// BENCH_JS_FLAGS in the environment sets them for every page, for looking into a result by hand
+// (e.g. --trace-wasm-compilation-times, with DEBUG=pw:browser to see the browser's output).
 export async function benchPage(files, { jsFlags } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CRMSYNC_CHROMIUM || '/usr/bin/chromium',
