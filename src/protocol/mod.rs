@@ -321,14 +321,11 @@ pub struct TabRecord {
     /// The frame that claimed the nonce (one claim per nonce).
     pub frame: Option<i64>,
     pub chat: Option<WaIdentity>,
-    /// The chat open before (its last messages may still be on their way).
+    /// The chats the tab left, newest first (at most `LEFT_CHATS`, never the open one): their
+    /// last messages may still be on their way. A long chat's first scan hands its messages
+    /// on in chunks, one a task, so its last chunks can arrive after quick switches.
     #[serde(default)]
-    pub previous_chat: Option<String>,
-    /// The chats left before that one, newest first (at most `EARLIER_CHATS`): a long chat's
-    /// first scan hands its messages on in chunks, one a task, so its last chunks can arrive
-    /// after two quick switches; refused, they waited until the chat was opened again.
-    #[serde(default)]
-    pub earlier_chats: Vec<String>,
+    pub left_chats: Vec<String>,
     #[serde(default)]
     pub theme: Option<String>,
     /// Why the content script could not run wasm, when it could not.
@@ -373,52 +370,42 @@ impl TabRecord {
     /// stays the previous chat (its last messages may still be on their way); nothing is
     /// taken under any other chat, and no panel action names a chat.
     pub fn close(&mut self) {
-        if let Some(prev) = self.chat_key() {
-            self.left(prev, None);
-        }
+        let left = self.chat_key();
+        self.remember_left(left, None);
         self.chat = None;
     }
 
     /// Another chat opened in the tab.
     pub fn open(&mut self, identity: WaIdentity) {
         let key = identity.chat_key();
-        match self.chat_key() {
-            Some(prev) if prev != key => self.left(prev, Some(&key)),
-            // From no chat (an unreadable header) the previous chat stays what it was.
-            _ => {}
-        }
+        // From no chat (an unreadable header) no chat is left.
+        let left = self.chat_key().filter(|prev| *prev != key);
+        self.remember_left(left, Some(&key));
         self.chat = Some(identity);
     }
 
-    /// `chat` was left (for `open`, if any): it becomes the previous chat, and the one
-    /// before joins the earlier ones, which hold neither the open nor the previous chat.
-    fn left(&mut self, chat: String, open: Option<&str>) {
-        if self.previous_chat.as_deref() != Some(chat.as_str()) {
-            if let Some(p) = self.previous_chat.replace(chat) {
-                self.earlier_chats.insert(0, p);
-            }
+    /// `left` joins the front of the chats left; the one now `open` is not among them.
+    fn remember_left(&mut self, left: Option<String>, open: Option<&str>) {
+        if let Some(l) = left {
+            self.left_chats.retain(|c| *c != l);
+            self.left_chats.insert(0, l);
         }
-        let prev = self.previous_chat.clone();
-        let mut seen = Vec::new();
-        self.earlier_chats.retain(|c| {
-            let keep = Some(c) != prev.as_ref() && Some(c.as_str()) != open && !seen.contains(c);
-            seen.push(c.clone());
-            keep
-        });
-        self.earlier_chats.truncate(EARLIER_CHATS);
+        if let Some(o) = open {
+            self.left_chats.retain(|c| c != o);
+        }
+        self.left_chats.truncate(LEFT_CHATS);
     }
 
-    /// Messages of this chat may come from the tab: the open one, or one left just before
-    /// (the previous chat and the `EARLIER_CHATS` before it).
+    /// Messages of this chat may come from the tab: the open one, or one of the `LEFT_CHATS`
+    /// it left last.
     pub fn accepts_messages_of(&self, chat_key: &str) -> bool {
         self.chat_key().as_deref() == Some(chat_key)
-            || self.previous_chat.as_deref() == Some(chat_key)
-            || self.earlier_chats.iter().any(|c| c == chat_key)
+            || self.left_chats.iter().any(|c| c == chat_key)
     }
 }
 
-/// Chats left before the previous one whose messages a tab may still hand on.
-pub const EARLIER_CHATS: usize = 3;
+/// Chats a tab left whose messages it may still hand on.
+pub const LEFT_CHATS: usize = 4;
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -811,7 +798,7 @@ mod tests {
         assert!(authorize(&captured("+5511987654321"), &wa(), None).is_err());
         tab.open(ident("+14155552671"));
         assert!(authorize(&captured("+5511987654321"), &wa(), Some(&tab)).is_ok());
-        // Left four chats ago, it is not (see `EARLIER_CHATS`).
+        // Left four chats ago, it is not (see `LEFT_CHATS`).
         for p in ["+447700900123", "+447700900124", "+447700900125", "+447700900126"] {
             tab.open(ident(p));
         }
@@ -842,7 +829,7 @@ mod tests {
         assert!(authorize(&unlink, &panel, Some(&tab)).is_err());
         // A second unreadable header keeps the chat open before as the previous one.
         tab.close();
-        assert_eq!(tab.previous_chat.as_deref(), Some("pn:+5511987654321"));
+        assert_eq!(tab.left_chats.first().map(String::as_str), Some("pn:+5511987654321"));
     }
 
     /// A long chat's first scan hands its messages on in chunks, one a task: after quick
@@ -875,8 +862,12 @@ mod tests {
         tab.open(ident("+5511900000005"));
         tab.open(ident("+5511900000004"));
         assert!(authorize(&captured("+5511900000002"), &wa(), Some(&tab)).is_ok());
-        assert_eq!(tab.earlier_chats.len(), EARLIER_CHATS);
-        assert!(!tab.earlier_chats.iter().any(|c| Some(c) == tab.previous_chat.as_ref()));
+        assert_eq!(tab.left_chats.len(), LEFT_CHATS);
+        let mut distinct = tab.left_chats.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), tab.left_chats.len(), "each chat left once");
+        assert!(!tab.left_chats.iter().any(|c| Some(c) == tab.chat_key().as_ref()));
         // A chat never open in the tab is not taken.
         assert!(authorize(&captured("+5511900000009"), &wa(), Some(&tab)).is_err());
     }

@@ -489,9 +489,8 @@ struct PanelBinding {
 #[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 struct TabChat {
     chat: Option<crate::core::model::WaIdentity>,
-    previous_chat: Option<String>,
     #[serde(default)]
-    earlier_chats: Vec<String>,
+    left_chats: Vec<String>,
     theme: Option<String>,
     #[serde(default)]
     paused: bool,
@@ -515,15 +514,13 @@ async fn decide_tab_chat(
         let mut rec = tab.unwrap_or_default();
         if let Some(c) = cache.get(&t) {
             rec.chat = c.chat.clone();
-            rec.previous_chat = c.previous_chat.clone();
-            rec.earlier_chats = c.earlier_chats.clone();
+            rec.left_chats = c.left_chats.clone();
             rec.theme = c.theme.clone();
         }
         let (theme, paused) = change(&mut rec);
         let c = TabChat {
             chat: rec.chat,
-            previous_chat: rec.previous_chat,
-            earlier_chats: rec.earlier_chats,
+            left_chats: rec.left_chats,
             theme: theme.or(rec.theme),
             paused,
         };
@@ -547,8 +544,7 @@ async fn tab_record(store: &Store, tab: i64) -> Result<Option<protocol::TabRecor
         nonce: b.nonce,
         frame: b.frame,
         chat: c.chat,
-        previous_chat: c.previous_chat,
-        earlier_chats: c.earlier_chats,
+        left_chats: c.left_chats,
         theme: c.theme,
         blocked: b.blocked,
         paused: c.paused,
