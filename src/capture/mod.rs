@@ -1209,6 +1209,13 @@ impl Session {
         out
     }
 
+    /// The open chat's messages kept for diagnostics, in key order.
+    pub fn messages_in_order(&self) -> Vec<&Message> {
+        let mut m: Vec<&Message> = self.messages.values().collect();
+        m.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        m
+    }
+
     /// The worker did not take these messages: hand them on again at the next scan.
     pub fn forget(&mut self, keys: &[String]) {
         for k in keys {

@@ -466,6 +466,11 @@ fn pre_text(stamp: &str, who: &str, text: &str, clock: &str) -> String {
     )
 }
 
+/// Ana's "hi" at 08:05 on 20 Nov 2026: a dated row for the rows after it.
+fn ana_at_0805(id: &str) -> String {
+    real_row(id, "message-in", "", &pre_text("08:05, 20/11/2026", "Ana", "hi", "08:05"))
+}
+
 const GIF: &str = r#"<div role="button" tabindex="0" aria-label="Play GIF" class="_ahn4"><div class="_ahmy"><span aria-hidden="true" data-icon="tenor">tenor</span></div></div><span dir="auto" class="x1rg5ohu">9:34 pm</span>"#;
 
 fn group_scan(rows: &str) -> (Vec<Message>, Counters) {
@@ -581,12 +586,7 @@ fn class3_captionless_media_never_takes_the_author_name_as_text() {
 
 #[test]
 fn class4_time_from_the_corner_clock_without_a_test_id() {
-    let first = real_row(
-        "3EB0AD01",
-        "message-in",
-        "",
-        &pre_text("08:05, 20/11/2026", "Ana", "hi", "08:05"),
-    );
+    let first = ana_at_0805("3EB0AD01");
     let gif = real_row("3EB0AD02", "message-in", "", GIF);
     let (ms, _) = group_scan(&format!("{first}{gif}"));
     assert_eq!(by_key(&ms, "3EB0AD02").time.map(|t| t.iso()).as_deref(), Some("2026-11-20T21:34"));
@@ -600,12 +600,7 @@ fn class4_time_from_the_corner_clock_without_a_test_id() {
 fn the_clock_is_the_last_time_shaped_leaf_outside_the_quote() {
     // A voice note's duration before the clock, a clock split in two text nodes, an icon
     // after it, and a quote with a time of its own at the end: the clock is 9:34 pm.
-    let first = real_row(
-        "3EB0AD11",
-        "message-in",
-        "",
-        &pre_text("08:05, 20/11/2026", "Ana", "hi", "08:05"),
-    );
+    let first = ana_at_0805("3EB0AD11");
     let voice = real_row(
         "3EB0AD12",
         "message-in",
@@ -769,12 +764,7 @@ fn a_few_odd_rows_do_not_pause_a_long_chat() {
 
 #[test]
 fn a_row_read_again_without_what_dated_it_keeps_its_date() {
-    let first = real_row(
-        "3EB0B101",
-        "message-in",
-        "",
-        &pre_text("08:05, 20/11/2026", "Ana", "hi", "08:05"),
-    );
+    let first = ana_at_0805("3EB0B101");
     let gif = real_row("3EB0B102", "message-in", "", GIF);
     let mut s = Session::new(10);
     s.open_chat(

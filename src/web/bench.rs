@@ -36,19 +36,6 @@ pub async fn capture_first_scan(container: Element, chat: String, locale: String
     n
 }
 
-/// The same first scan from the list already serialized (as `content::serialize_list` reads
-/// it): the Rust side alone, so it can be measured in a worker, away from the page's work.
-#[wasm_bindgen]
-pub async fn capture_first_scan_html(html: String, chat: String, locale: String) -> usize {
-    let mut s = capture::Session::new(DIAG_MAX);
-    s.open_chat(WaIdentity { phone: None, lid: None, name: chat, is_group: false }, &locale);
-    let cell = std::cell::RefCell::new(s);
-    let slice = super::content::Slice::start();
-    let n = super::content::ingest_in_steps(slice, &html, &cell, |s| s).await.len();
-    keep(cell.into_inner());
-    n
-}
-
 thread_local! {
     static KEPT: std::cell::RefCell<Option<capture::Session>> = const { std::cell::RefCell::new(None) };
 }

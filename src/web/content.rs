@@ -57,11 +57,7 @@ fn diag_object() -> js_sys::Object {
 fn diag_messages(state: &Shared) {
     let state = state.clone();
     let get = Closure::<dyn Fn() -> JsValue>::new(move || match state.try_borrow() {
-        Ok(cap) => {
-            let mut m: Vec<&Message> = cap.session.messages.values().collect();
-            m.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-            to_js(&m).unwrap_or(JsValue::NULL)
-        }
+        Ok(cap) => to_js(&cap.session.messages_in_order()).unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,
     });
     let desc = js_sys::Object::new();
