@@ -178,11 +178,13 @@ build() {
   ensure_npm
   log "building the wasm (release): the extension's module, and the content script's own"
   wasm_pkg "" extension/pkg
-  wasm_pkg content-module extension/pkg-content $CONTENT_OPT
+  # Inside extension/pkg (generated, like the module beside it): built after it, since
+  # building that one clears the folder.
+  wasm_pkg content-module extension/pkg/content $CONTENT_OPT
   package
   echo
   local pkg
-  for pkg in pkg pkg-content; do
+  for pkg in pkg pkg/content; do
     local wasm=extension/$pkg/crmsync_bg.wasm glue=extension/$pkg/crmsync.js
     printf '%s: wasm %s bytes raw, %s bytes gzip | glue %s bytes raw, %s bytes gzip\n' "$pkg" \
       "$(stat -c %s $wasm)" "$(gzip -9c $wasm | wc -c)" "$(stat -c %s $glue)" "$(gzip -9c $glue | wc -c)"

@@ -1,4 +1,4 @@
-// Thin loader: all logic lives in Rust (pkg-content/crmsync.js, the content script's own
+// Thin loader: all logic lives in Rust (pkg/content/crmsync.js, the content script's own
 // module: capture, its parser and timestamps only). Content scripts cannot be modules, so
 // the glue is imported dynamically. If the page's CSP blocks WebAssembly,
 // show the panel anyway and relay the chat's HTML to it: the panel frame (extension
@@ -8,8 +8,8 @@
 (async () => {
   const url = (p) => chrome.runtime.getURL(p);
   try {
-    const core = await import(url('pkg-content/crmsync.js'));
-    await core.default({ module_or_path: url('pkg-content/crmsync_bg.wasm') });
+    const core = await import(url('pkg/content/crmsync.js'));
+    await core.default({ module_or_path: url('pkg/content/crmsync_bg.wasm') });
     core.content_main();
   } catch (e) {
     const reason = String((e && e.message) || e);

@@ -20,9 +20,9 @@ const put = (name, value) => { results.metrics[name] = value; console.log(`${nam
     const wasm_gzip = gzipSync(wasm, { level: 9 }).length, glue_gzip = gzipSync(glue, { level: 9 }).length;
     return { wasm_raw: wasm.length, wasm_gzip, glue_raw: glue.length, glue_gzip, gzip: wasm_gzip + glue_gzip };
   };
-  const full = size('pkg'), content = size('pkg-content');
+  const full = size('pkg'), content = size('pkg/content');
   put('payload_gzip_bytes', {
-    value: full.gzip + content.gzip, note: 'every module shipped: pkg (worker, panel, options, popup) + pkg-content (content script)',
+    value: full.gzip + content.gzip, note: 'every module shipped: pkg (worker, panel, options, popup) + pkg/content (content script)',
     ...Object.fromEntries(Object.entries(full).map(([k, v]) => [`pkg_${k}`, v])),
     ...Object.fromEntries(Object.entries(content).map(([k, v]) => [`content_${k}`, v])),
   });

@@ -1,7 +1,7 @@
 // A chat switch on WhatsApp's main thread: the fake WhatsApp Web shows a short chat, then the
 // rep opens the 2,000-row one. A Chrome trace (CDP Tracing, devtools.timeline) of the switch
 // attributes each call into a script to its file: crmsync's time in a task is the sum of the
-// calls into the content script's module (`pkg-content/`) within that task (RunTask) on
+// calls into the content script's module (`pkg/content/`) within that task (RunTask) on
 // WhatsApp's main thread. Reported: crmsync's longest task (goal ≤ 50 ms) and its total time
 // per switch (the scan in steps and the hand-on of 2,000 messages to the worker).
 import { startSandbox, launch, contentEval } from '../e2e/harness.mjs';
@@ -26,7 +26,7 @@ async function traced(browser, page, action) {
 
 /** Per task on the thread that ran the content script: crmsync's time in it (ms). */
 function crmsyncTasks(events) {
-  const ours = events.filter((e) => e.name === 'FunctionCall' && e.dur && /\/pkg-content\//.test(e.args?.data?.url || ''));
+  const ours = events.filter((e) => e.name === 'FunctionCall' && e.dur && /\/pkg\/content\//.test(e.args?.data?.url || ''));
   if (!ours.length) return [];
   const { pid, tid } = ours[0];
   const tasks = events.filter((e) => e.name === 'RunTask' && e.dur && e.pid === pid && e.tid === tid).sort((a, b) => a.ts - b.ts);
