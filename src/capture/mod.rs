@@ -47,8 +47,9 @@ pub struct ScanContext {
     pub order: Option<DateOrder>,
     /// The page's language (`<html lang>`).
     pub locale: String,
-    /// The browser's own date order (`Intl.DateTimeFormat`), from the shell.
-    pub browser_order: Option<DateOrder>,
+    /// The browser's own date order (`Intl.DateTimeFormat`), from the shell, read only if
+    /// the chat's own rows prove no order.
+    pub browser_order: BrowserOrder,
     /// Today's local date (year, month, day), from the shell: chips say "Today" and
     /// "Yesterday", and no message is dated after tomorrow.
     pub today: Option<(u16, u8, u8)>,
@@ -66,6 +67,8 @@ pub struct ScanContext {
     pub verdicts: Vec<(String, u8)>,
     /// The row being read: its key and problems so far.
     pub row: (String, u8),
+    /// The last date read from a row's timestamp (rows share a handful of dates).
+    pub dates: timestamp::DateMemo,
 }
 
 /// Row problems, for page health: a row that has a `data-id` but is read as nothing known,
@@ -76,11 +79,18 @@ pub const ROW_NO_TEXT: u8 = 2;
 pub const ROW_UNKNOWN_AUTHOR: u8 = 4;
 pub const ROW_UNCERTAIN_DATE: u8 = 8;
 
+/// A date's three numeric fields as written (`a/b/yyyy`).
+type DateFields = (u32, u32, u32);
+
 /// The `a/b/yyyy` fields of a `data-pre-plain-text` date (None for year-first dates).
-fn date_fields(pre: &str) -> Option<(u32, u32, u32)> {
+fn date_fields(pre: &str) -> Option<DateFields> {
+    date_text(pre).and_then(date_fields_of)
+}
+
+/// The date of a `data-pre-plain-text` value as written (the field without a `:`).
+fn date_text(pre: &str) -> Option<&str> {
     let inner = pre.split(']').next()?;
-    let date = inner.split(',').find(|p| !p.contains(':'))?;
-    date_fields_of(date)
+    inner.split(',').find(|p| !p.contains(':'))
 }
 
 fn date_fields_of(date: &str) -> Option<(u32, u32, u32)> {
@@ -124,6 +134,39 @@ fn as_date((a, b, y): (u32, u32, u32), order: DateOrder) -> Option<(u16, u8, u8)
     // Round-trips through the calendar: 31/02 is not a date.
     let back = crate::core::schedule::minute_from_local_minutes(days_of(date) * 1440);
     ((1..=12).contains(&m) && (back.year, back.month, back.day) == date).then_some(date)
+}
+
+/// The browser's own date order, as the shell gives it: known, or a way to read it when it is
+/// first needed. Reading it costs the page's main thread a locale data load (about 11 ms in a
+/// fresh renderer), and a chat's own rows prove their order (digits above 12, the day chips)
+/// in all but a few chats, so a first scan asks only when they do not.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum BrowserOrder {
+    #[default]
+    Unknown,
+    Known(Option<DateOrder>),
+    Ask(fn() -> Option<DateOrder>),
+}
+
+impl BrowserOrder {
+    /// The order, read now if it was not yet (and then kept).
+    pub fn get(&mut self) -> Option<DateOrder> {
+        match *self {
+            BrowserOrder::Unknown => None,
+            BrowserOrder::Known(o) => o,
+            BrowserOrder::Ask(read) => {
+                let o = read();
+                *self = BrowserOrder::Known(o);
+                o
+            }
+        }
+    }
+}
+
+impl From<Option<DateOrder>> for BrowserOrder {
+    fn from(o: Option<DateOrder>) -> Self {
+        BrowserOrder::Known(o)
+    }
 }
 
 /// The order the page's signals agree on, when the chat's own evidence proves none: the
@@ -686,12 +729,12 @@ fn read_row(row: El, ctx: &mut ScanContext, counters: &mut Counters) -> Option<M
 /// in the order the chat proved, else in the order the page's signals agree on; when
 /// neither decides, the time is None (undated: kept, never written with a guessed date).
 fn read_pre(p: &str, ctx: &mut ScanContext) -> Result<(Option<LocalMinute>, String), String> {
-    if let Some(o) = ctx.order.or_else(|| fallback_order(&ctx.locale, ctx.browser_order)) {
-        let pp = timestamp::parse_pre_plain_in(p, o)?;
+    if let Some(o) = ctx.order.or_else(|| fallback_order(&ctx.locale, ctx.browser_order.get())) {
+        let pp = timestamp::parse_pre_plain_memo(p, o, &mut ctx.dates)?;
         return Ok((Some(pp.time), pp.sender));
     }
-    let day = timestamp::parse_pre_plain_in(p, DateOrder::DayFirst);
-    let month = timestamp::parse_pre_plain_in(p, DateOrder::MonthFirst);
+    let day = timestamp::parse_pre_plain_memo(p, DateOrder::DayFirst, &mut ctx.dates);
+    let month = timestamp::parse_pre_plain_memo(p, DateOrder::MonthFirst, &mut ctx.dates);
     match (day, month) {
         (Ok(a), Ok(b)) if a.time == b.time => Ok((Some(a.time), a.sender)),
         (Ok(a), Ok(_)) => {
@@ -828,11 +871,24 @@ fn prove_order(items: &[Item], ctx: &ScanContext) -> Option<DateOrder> {
     // The digits first, row by row: the first row that proves an order ends it (usually near
     // the top), so a long chat's rows are not all read here; the other proofs need them all.
     let mut fields: Vec<Option<(u32, u32, u32)>> = Vec::with_capacity(items.len());
+    // Rows share a handful of dates: each run of one date is read once.
+    let mut last: Option<(&str, Option<DateFields>)> = None;
     for i in items {
         let f = match i {
-            Item::Row(r) => s::first(*r, s::PRE_PLAIN)
+            Item::Row(r) => match s::first(*r, s::PRE_PLAIN)
                 .and_then(|e| e.attr("data-pre-plain-text"))
-                .and_then(date_fields),
+                .and_then(date_text)
+            {
+                Some(d) => match last {
+                    Some((text, f)) if text == d => f,
+                    _ => {
+                        let f = date_fields_of(d);
+                        last = Some((d, f));
+                        f
+                    }
+                },
+                None => None,
+            },
             Item::Chip(_) => None,
         };
         if let Some(o) = f.and_then(|(a, b, _)| digits_order(a, b)) {
@@ -958,7 +1014,7 @@ pub struct Session {
     pub messages: KeyMap<Message>,
     pub keep: usize,
     /// The browser's date order and today's date, from the shell (see `ScanContext`).
-    pub browser_order: Option<DateOrder>,
+    pub browser_order: BrowserOrder,
     pub today: Option<(u16, u8, u8)>,
     /// chat → row key → the row's problems as last read.
     rows: BTreeMap<String, KeyMap<u8>>,
@@ -999,8 +1055,14 @@ impl Session {
         Session { keep, ..Default::default() }
     }
 
-    /// What the shell knows of the browser: its date order (`Intl`) and today's date.
-    pub fn set_page(&mut self, browser_order: Option<DateOrder>, today: Option<(u16, u8, u8)>) {
+    /// What the shell knows of the browser: its date order (`Intl`, or how to read it when a
+    /// chat needs it, see `BrowserOrder`) and today's date.
+    pub fn set_page(
+        &mut self,
+        browser_order: impl Into<BrowserOrder>,
+        today: Option<(u16, u8, u8)>,
+    ) {
+        let browser_order = browser_order.into();
         self.browser_order = browser_order;
         self.today = today;
         self.ctx.browser_order = browser_order;
@@ -1130,7 +1192,11 @@ impl Session {
             let withheld: std::collections::BTreeSet<String> = withheld.into_iter().collect();
             found.into_iter().filter(|m| !withheld.contains(&m.key)).collect()
         };
-        Handing { found: found.into_iter(), out: Vec::new() }
+        // Room for them all at once, not grown (and rehashed) step by step.
+        self.sent.reserve(found.len());
+        self.messages.reserve(found.len().min(self.keep.saturating_sub(self.messages.len())));
+        let out = Vec::with_capacity(found.len());
+        Handing { found: found.into_iter(), out }
     }
 
     /// Hand on up to `n` more messages; true when none is left.

@@ -627,9 +627,9 @@ fn one(stamp: &str, c: &mut ScanContext) -> Option<String> {
 
 #[test]
 fn class6_date_order_from_the_browser_chips_and_evidence_and_never_guessed() {
-    let base = |locale: &str, browser| ScanContext {
+    let base = |locale: &str, browser: Option<DateOrder>| ScanContext {
         locale: locale.into(),
-        browser_order: browser,
+        browser_order: browser.into(),
         ..ctx("c", locale, false)
     };
     // A bare "en" page in a day-first browser: 10/05 is 10 May.
@@ -662,6 +662,44 @@ fn class6_date_order_from_the_browser_chips_and_evidence_and_never_guessed() {
     // No message is from after tomorrow: on 2 Dec, 11/12 is 12 Nov, not 11 Dec.
     let mut c = ScanContext { today: Some((2026, 12, 2)), ..base("en", None) };
     assert_eq!(one("09:00, 11/12/2026", &mut c).as_deref(), Some("2026-11-12T09:00"));
+}
+
+#[test]
+fn the_browser_order_is_read_only_for_a_chat_whose_rows_prove_none() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static ASKED: AtomicUsize = AtomicUsize::new(0);
+    fn ask() -> Option<DateOrder> {
+        ASKED.fetch_add(1, Ordering::SeqCst);
+        Some(DateOrder::MonthFirst)
+    }
+    let chat =
+        |name: &str| WaIdentity { phone: None, lid: None, name: name.into(), is_group: false };
+    let row = |id: &str, stamp: &str| {
+        real_row(id, "message-in", "", &pre_text(stamp, "Ana", "x", "12:19"))
+    };
+    let mut s = Session::new(100);
+    s.set_page(BrowserOrder::Ask(ask), Some((2026, 11, 21)));
+    // 20/11 can only be day-first: the browser is not asked.
+    s.open_chat(chat("Ana"), "en");
+    let ms = s.ingest(&format!(
+        "{}{}",
+        row("3EB0B001", "12:19, 20/11/2026"),
+        row("3EB0B002", "12:19, 10/11/2026")
+    ));
+    let iso: Vec<_> = ms.iter().filter_map(|m| m.time.map(|t| t.iso())).collect();
+    assert_eq!(iso, ["2026-11-20T12:19", "2026-11-10T12:19"]);
+    assert_eq!(ASKED.load(Ordering::SeqCst), 0);
+    // Nothing in this chat proves an order: asked, once for the chat, and its answer dates
+    // every row (a bare "en" page says nothing itself).
+    s.open_chat(chat("Bia"), "en");
+    let ms = s.ingest(&format!(
+        "{}{}",
+        row("3EB0B003", "12:19, 10/05/2026"),
+        row("3EB0B004", "12:19, 11/05/2026")
+    ));
+    let iso: Vec<_> = ms.iter().filter_map(|m| m.time.map(|t| t.iso())).collect();
+    assert_eq!(iso, ["2026-10-05T12:19", "2026-11-05T12:19"]);
+    assert_eq!(ASKED.load(Ordering::SeqCst), 1);
 }
 
 #[test]

@@ -214,7 +214,57 @@ pub fn parse_pre_plain(attr: &str, locale: &str) -> Result<PrePlain, String> {
 /// `parse_pre_plain` with the order of ambiguous dates already decided (a scan decides it
 /// once per chat, not once per message).
 pub fn parse_pre_plain_in(attr: &str, order: DateOrder) -> Result<PrePlain, String> {
-    let s = attr.trim_ascii_start().trim_start_matches(is_space);
+    parse_pre_plain_memo(attr, order, &mut DateMemo::default())
+}
+
+/// (year, month, day).
+type Ymd = (u16, u8, u8);
+
+/// The last date a scan read and what it read as. A chat's rows share a handful of dates (a
+/// 2,000-row chat of two days has two), so a scan reads each run of them once: on a cold
+/// start the parser then never runs often enough for the browser to recompile it while the
+/// page waits.
+#[derive(Clone, Debug, Default)]
+pub struct DateMemo {
+    /// By order (day-first, month-first): a scan whose order is not yet known reads each
+    /// timestamp both ways.
+    last: [Option<(String, Ymd)>; 2],
+}
+
+impl DateMemo {
+    /// `parse_date(s, order)`, from the memo when `s` is the last read in `order`.
+    fn date(&mut self, s: &str, order: DateOrder) -> Result<(u16, u8, u8), String> {
+        let slot = &mut self.last[order as usize];
+        if let Some((text, date)) = slot {
+            if text == s {
+                return Ok(*date);
+            }
+        }
+        let date = parse_date(s, order)?;
+        match slot {
+            Some((text, d)) => {
+                text.clear();
+                text.push_str(s);
+                *d = date;
+            }
+            None => *slot = Some((s.to_string(), date)),
+        }
+        Ok(date)
+    }
+}
+
+/// `parse_pre_plain_in`, the date read through `memo` (the same result, see `DateMemo`).
+pub fn parse_pre_plain_memo(
+    attr: &str,
+    order: DateOrder,
+    memo: &mut DateMemo,
+) -> Result<PrePlain, String> {
+    let s = attr.trim_ascii_start();
+    let s = if s.as_bytes().first().is_some_and(|b| !b.is_ascii()) {
+        s.trim_start_matches(is_space)
+    } else {
+        s
+    };
     let rest = s.strip_prefix('[').ok_or("missing '['")?;
     let close = rest.find(']').ok_or("missing ']'")?;
     let (stamp, after) = (&rest[..close], &rest[close + 1..]);
@@ -224,7 +274,7 @@ pub fn parse_pre_plain_in(attr: &str, order: DateOrder) -> Result<PrePlain, Stri
     let (a, b) = stamp.split_once(',').ok_or("missing ',' between time and date")?;
     let (time_s, date_s) = if a.contains(':') { (a, b) } else { (b, a) };
     let (hour, minute) = parse_time(trim_space(time_s))?;
-    let (year, month, day) = parse_date(trim_space(date_s), order)?;
+    let (year, month, day) = memo.date(trim_space(date_s), order)?;
     Ok(PrePlain { time: LocalMinute { year, month, day, hour, minute }, sender })
 }
 
@@ -235,6 +285,35 @@ mod tests {
     fn ok(attr: &str, locale: &str) -> (String, String) {
         let p = parse_pre_plain(attr, locale).unwrap_or_else(|e| panic!("{attr:?}: {e}"));
         (p.time.iso(), p.sender)
+    }
+
+    /// Through a memo, a run of timestamps reads exactly as each read alone: the same date
+    /// again, another date, another order, an unreadable date between, and back.
+    #[test]
+    fn the_date_memo_reads_as_a_fresh_parse() {
+        let attrs = [
+            "[10:00, 05/11/2026] Ana: ",
+            "[10:01, 05/11/2026] Ana: ",
+            "[10:02, 06/11/2026] Ana: ",
+            "[10:03, 31/02/2026] Ana: ",
+            "[10:04, 06/11/2026] Ana: ",
+            "[10:05, 13/11/2026] Ana: ",
+            "[10:06,\u{a0}06/11/2026] Ana: ",
+            "[10:07, 2026-11-06] Ana: ",
+            "[10:08, 06/11/2026] Ana: ",
+            "[25:00, 06/11/2026] Ana: ",
+            "[10:09, 06/11/2026 ] Ana: ",
+        ];
+        let mut memo = DateMemo::default();
+        for order in [DateOrder::DayFirst, DateOrder::MonthFirst, DateOrder::DayFirst] {
+            for a in attrs {
+                assert_eq!(
+                    parse_pre_plain_memo(a, order, &mut memo),
+                    parse_pre_plain_in(a, order),
+                    "{a:?} {order:?}"
+                );
+            }
+        }
     }
 
     /// The byte-wise field split reads every date as splitting on the separator characters

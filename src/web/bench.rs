@@ -27,6 +27,13 @@ pub fn capture_scan_elements(rows: js_sys::Array, chat: &str, locale: &str) -> u
 #[wasm_bindgen]
 pub async fn capture_first_scan(container: Element, chat: String, locale: String) -> usize {
     let mut s = capture::Session::new(DIAG_MAX);
+    // As the content script opens a chat: today's date (day-separator chips such as
+    // "Yesterday" prove the chat's date order only with it), and the browser's date order to
+    // be read if the rows prove none.
+    s.set_page(
+        crate::capture::BrowserOrder::Ask(super::content::browser_date_order),
+        Some(super::content::today()),
+    );
     s.open_chat(WaIdentity { phone: None, lid: None, name: chat, is_group: false }, &locale);
     let cell = std::cell::RefCell::new(s);
     let slice = super::content::Slice::start();

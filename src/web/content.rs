@@ -411,8 +411,17 @@ fn locale() -> String {
 }
 
 /// The browser's own order of day and month (`Intl.DateTimeFormat().formatToParts` on 3 Feb
-/// 2001), which the page's date stamps may follow; None when it cannot be read.
+/// 2001), which the page's date stamps may follow; None when it cannot be read. Read once a
+/// page, when a chat first needs it (`capture::BrowserOrder`).
 pub(crate) fn browser_date_order() -> Option<crate::core::timestamp::DateOrder> {
+    thread_local! {
+        static ORDER: std::cell::OnceCell<Option<crate::core::timestamp::DateOrder>> =
+            const { std::cell::OnceCell::new() };
+    }
+    ORDER.with(|o| *o.get_or_init(read_browser_date_order))
+}
+
+fn read_browser_date_order() -> Option<crate::core::timestamp::DateOrder> {
     use crate::core::timestamp::DateOrder;
     let intl = js_sys::Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
     let ctor: js_sys::Function =
@@ -866,7 +875,7 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     let (identity, paused) = {
         let mut cap = state.borrow_mut();
         let identity = capture::resolve_identity(header, cap.idb.as_deref().unwrap_or(&[]));
-        cap.session.set_page(browser_date_order(), Some(today()));
+        cap.session.set_page(capture::BrowserOrder::Ask(browser_date_order), Some(today()));
         cap.session.open_chat(identity.clone(), &locale());
         (identity, cap.session.health().paused)
     };

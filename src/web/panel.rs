@@ -653,7 +653,10 @@ async fn relay(header: String, rows: String, locale: String) -> Result<(), JsVal
     let (fresh, paused) = RELAY.with(|r| {
         let mut s = r.borrow_mut();
         if s.identity.as_ref().map(|i| i.chat_key()) != Some(identity.chat_key()) {
-            s.set_page(super::content::browser_date_order(), Some(super::content::today()));
+            s.set_page(
+                crate::capture::BrowserOrder::Ask(super::content::browser_date_order),
+                Some(super::content::today()),
+            );
             s.open_chat(identity.clone(), &locale);
         }
         let fresh = s.ingest(&rows);
