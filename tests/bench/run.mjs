@@ -113,14 +113,16 @@ how many chat scans the churn caused (the content script's own counter; goal 0).
 \`content_script_cold_start_ms\` (\`tests/bench/coldstart.mjs\`): in a fresh browser per run, the fake WhatsApp
 Web's 2,000-row chat open, the module's files already fetched and the page settled (two frames and a second: a
 browser just launched is still starting up), the clock runs over compile + instantiate and the content script's
-first scan as it runs it (\`capture_first_scan\`: the list read with one \`innerHTML\`, then parsed a run of whole
-rows at a time, its date order proved, judged and handed on in steps with a \`scheduler.yield()\` between them; the
-yields are in the time). Median of 7 runs, alternated with the full module (\`full_module_ms\`, what the content
+first scan as it runs it (\`capture_first_scan\`: the chat opened with today's date, the browser's own date order
+read only if the rows prove none, the list read with one \`innerHTML\`, then parsed a run of whole rows at a time,
+its date order proved, judged and handed on in steps with a \`scheduler.yield()\` between them; the yields are in
+the time). Median of 11 runs, alternated with the full module (\`full_module_ms\`, what the content
 script loaded before it had its own) and with the content module in a browser whose V8 does not tier wasm up
 (\`without_v8_tier_up_ms\`; V8's \`--wasm-tier-up-filter\`, a measuring aid, never the product's setting). V8 runs
 wasm first as baseline (Liftoff) code and recompiles hot functions with its optimizing compiler on background
-threads; on this two-core machine those compiles take the core the page's main thread would otherwise have, while
-the first scan runs. \`v8_tier_up_share\` is the part of the cold start that goes to that. The build keeps it down:
+threads; on this two-core machine the page's main thread runs measurably slower while they do (with V8 held to one
+compile thread, \`--wasm-num-compilation-tasks=1\`, no faster: not only a matter of threads outnumbering cores).
+\`v8_tier_up_share\` is the part of the cold start that goes to that. The build keeps it down:
 wasm-opt does not inline large functions into their one caller in the content module (\`CONTENT_OPT\` in
 \`build.sh\`): V8 counts code run against a per-function tier-up budget (\`--wasm-tiering-budget\`, "a rough
 approximation of bytes executed"), and a scan loop with large functions inlined used it up within the first rows
