@@ -197,3 +197,35 @@ test('a chat left while the worker is slow to answer still has its rows read', a
   }
   await page.close();
 });
+
+test('a long chat left two switches ago while the worker was busy still has all its rows taken', async () => {
+  // The long chat's rows reach the worker in chunks once it answers that the chat opened; by
+  // then the rep has opened two more chats. The worker takes a tab's messages for its open chat
+  // and the chats it left last, so none of the 2,000 waits for the long chat to be opened again
+  // (when it took them only for the open chat and the one left just before, every chunk was
+  // refused here).
+  const page = await waOpen('us');
+  const worker = await browser.worker();
+  const ours = (x) => /^Message number \d+ about the order #\d+$/.test(x.message.text);
+  assert.equal((await exported(ours)).length, 0, 'the long chat not read before');
+  await worker.evaluate(() => { setTimeout(() => { const end = Date.now() + 2500; while (Date.now() < end); }, 0); });
+  await page.evaluate(async () => {
+    await window.fakeWA.open('long');
+    await new Promise((r) => setTimeout(r, 300)); // its scan is waiting for the worker
+    await window.fakeWA.open('ana');
+    await new Promise((r) => setTimeout(r, 300));
+    await window.fakeWA.open('priya');
+  });
+  const got = await until(async () => {
+    const m = await exported(ours);
+    return m.length === 2000 && m;
+  }, { what: "the long chat's 2,000 rows stored", timeout: 30000 }).catch(async (e) => {
+    console.log((await exported(ours)).length, 'stored');
+    console.log(JSON.stringify((await send({ kind: 'export' })).log.slice(-10).map((l) => l.text)));
+    throw e;
+  });
+  assert.equal(new Set(got.map((m) => m.message.key)).size, 2000, 'each once');
+  assert.equal(new Set(got.map((m) => m.message.chat)).size, 1, 'all filed under the long chat');
+  assert.notEqual(got[0].message.chat, 'pn:+919876543210', "not under Priya's chat, open when they arrived");
+  await page.close();
+});
