@@ -110,9 +110,11 @@ how many chat scans the churn caused (the content script's own counter; goal 0).
 
 ## How the content script's cold start and jank are measured
 
-\`content_script_cold_start_ms\` (\`tests/bench/coldstart.mjs\`): in a fresh browser per run, the fake WhatsApp
-Web's 2,000-row chat open, the module's files already fetched and the page settled (two frames and a second: a
-browser just launched is still starting up), the clock runs over compile + instantiate and the content script's
+\`content_script_cold_start_ms\` (\`tests/bench/coldstart.mjs\`): in a fresh browser per run, the module's files
+already fetched and the browser settled (two frames and a second: a browser just launched is still starting up),
+the fake WhatsApp Web's 2,000-row chat is opened, and two frames later (the page has drawn it; the content script
+starts its scan a 40 ms debounce and a worker round trip after a chat's rows change) the clock runs over compile +
+instantiate and the content script's
 first scan as it runs it (\`capture_first_scan\`: the chat opened with today's date, the browser's own date order
 read only if the rows prove none, the list read with one \`innerHTML\`, then parsed a run of whole rows at a time,
 its date order proved, judged and handed on in steps with a \`scheduler.yield()\` between them; the yields are in
@@ -122,7 +124,11 @@ script loaded before it had its own) and with the content module in a browser wh
 wasm first as baseline (Liftoff) code and recompiles hot functions with its optimizing compiler on background
 threads; on this two-core machine the page's main thread runs measurably slower while they do (with V8 held to one
 compile thread, \`--wasm-num-compilation-tasks=1\`, no faster: not only a matter of threads outnumbering cores).
-\`v8_tier_up_share\` is the part of the cold start that goes to that. The build keeps it down:
+\`v8_tier_up_share\` is the part of the cold start that goes to that. \`rows_left_idle_1s_ms\` is the same
+pages with the chat left a second after it was drawn before the clock starts, as this was measured until
+2026-12-07: the rows' first read then finds them out of the CPU's caches, and the one \`innerHTML\` read takes
+about twice as long (about 20 ms against 10 for these rows, measured in the page; a second read is fast either way).
+Nothing in the product waits a second between a chat's rows being drawn and their first read. The build keeps it down:
 wasm-opt does not inline large functions into their one caller in the content module (\`CONTENT_OPT\` in
 \`build.sh\`): V8 counts code run against a per-function tier-up budget (\`--wasm-tiering-budget\`, "a rough
 approximation of bytes executed"), and a scan loop with large functions inlined used it up within the first rows
