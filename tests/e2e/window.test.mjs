@@ -229,3 +229,28 @@ test('a long chat left two switches ago while the worker was busy still has all 
   assert.notEqual(got[0].message.chat, 'pn:+919876543210', "not under Priya's chat, open when they arrived");
   await page.close();
 });
+
+test('a row edited while the worker is told its chat opened is kept as edited', async () => {
+  // The content script copies a chat's rows before it tells the worker the chat opened (the
+  // rep may move on meanwhile) and scans that copy if nothing in the chat changed since. Here
+  // a row is edited while the worker is busy: the edit is handed on first, and the scan must
+  // then read the rows again, not hand on the copy's older text after it.
+  const page = await waOpen('ana');
+  const worker = await browser.worker();
+  const id = await page.evaluate(() => window.fakeWA.send('antes da edição'));
+  await until(async () => (await exported((x) => x.message.key === id)).length === 1, { what: 'the row stored' });
+  await page.evaluate(async () => { await window.fakeWA.open('us'); await new Promise((r) => setTimeout(r, 300)); });
+  await worker.evaluate(() => { setTimeout(() => { const end = Date.now() + 1500; while (Date.now() < end); }, 0); });
+  await page.evaluate(async (k) => {
+    await window.fakeWA.open('ana');
+    await new Promise((r) => setTimeout(r, 300)); // the scan is waiting for the worker
+    window.fakeWA.edit(k, 'editada enquanto o worker pensa');
+  }, id);
+  const text = async () => (await exported((x) => x.message.key === id))[0]?.message.text;
+  await until(async () => (await text()) === 'editada enquanto o worker pensa', { what: 'the edit stored', timeout: 15000 });
+  // The worker answered the chat's opening before the edit reached it, so the scan has run by
+  // now: two seconds more for any of its chunks still on the way.
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(await text(), 'editada enquanto o worker pensa', 'the older text was not handed on after the edit');
+  await page.close();
+});
