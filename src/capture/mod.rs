@@ -140,19 +140,23 @@ fn as_date((a, b, y): (u32, u32, u32), order: DateOrder) -> Option<(u16, u8, u8)
 /// first needed. Reading it costs the page's main thread a locale data load (about 11 ms in a
 /// fresh renderer), and a chat's own rows prove their order (digits above 12, the day chips)
 /// in all but a few chats, so a first scan asks only when they do not.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub enum BrowserOrder {
-    #[default]
-    Unknown,
     Known(Option<DateOrder>),
     Ask(fn() -> Option<DateOrder>),
+}
+
+/// Before the shell says anything: no order known.
+impl Default for BrowserOrder {
+    fn default() -> Self {
+        BrowserOrder::Known(None)
+    }
 }
 
 impl BrowserOrder {
     /// The order, read now if it was not yet (and then kept).
     pub fn get(&mut self) -> Option<DateOrder> {
         match *self {
-            BrowserOrder::Unknown => None,
             BrowserOrder::Known(o) => o,
             BrowserOrder::Ask(read) => {
                 let o = read();

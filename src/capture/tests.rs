@@ -674,30 +674,34 @@ fn the_browser_order_is_read_only_for_a_chat_whose_rows_prove_none() {
     }
     let chat =
         |name: &str| WaIdentity { phone: None, lid: None, name: name.into(), is_group: false };
-    let row = |id: &str, stamp: &str| {
-        real_row(id, "message-in", "", &pre_text(stamp, "Ana", "x", "12:19"))
+    // The times a chat's two rows are read at.
+    let times = |s: &mut Session, name: &str, rows: [(&str, &str); 2]| -> Vec<String> {
+        s.open_chat(chat(name), "en");
+        let html: String = rows
+            .iter()
+            .map(|(id, stamp)| {
+                real_row(id, "message-in", "", &pre_text(stamp, "Ana", "x", "12:19"))
+            })
+            .collect();
+        s.ingest(&html).iter().filter_map(|m| m.time.map(|t| t.iso())).collect()
     };
     let mut s = Session::new(100);
     s.set_page(BrowserOrder::Ask(ask), Some((2026, 11, 21)));
     // 20/11 can only be day-first: the browser is not asked.
-    s.open_chat(chat("Ana"), "en");
-    let ms = s.ingest(&format!(
-        "{}{}",
-        row("3EB0B001", "12:19, 20/11/2026"),
-        row("3EB0B002", "12:19, 10/11/2026")
-    ));
-    let iso: Vec<_> = ms.iter().filter_map(|m| m.time.map(|t| t.iso())).collect();
+    let iso = times(
+        &mut s,
+        "Ana",
+        [("3EB0B001", "12:19, 20/11/2026"), ("3EB0B002", "12:19, 10/11/2026")],
+    );
     assert_eq!(iso, ["2026-11-20T12:19", "2026-11-10T12:19"]);
     assert_eq!(ASKED.load(Ordering::SeqCst), 0);
     // Nothing in this chat proves an order: asked, once for the chat, and its answer dates
     // every row (a bare "en" page says nothing itself).
-    s.open_chat(chat("Bia"), "en");
-    let ms = s.ingest(&format!(
-        "{}{}",
-        row("3EB0B003", "12:19, 10/05/2026"),
-        row("3EB0B004", "12:19, 11/05/2026")
-    ));
-    let iso: Vec<_> = ms.iter().filter_map(|m| m.time.map(|t| t.iso())).collect();
+    let iso = times(
+        &mut s,
+        "Bia",
+        [("3EB0B003", "12:19, 10/05/2026"), ("3EB0B004", "12:19, 11/05/2026")],
+    );
     assert_eq!(iso, ["2026-10-05T12:19", "2026-11-05T12:19"]);
     assert_eq!(ASKED.load(Ordering::SeqCst), 1);
 }

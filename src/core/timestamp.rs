@@ -233,7 +233,7 @@ pub struct DateMemo {
 
 impl DateMemo {
     /// `parse_date(s, order)`, from the memo when `s` is the last read in `order`.
-    fn date(&mut self, s: &str, order: DateOrder) -> Result<(u16, u8, u8), String> {
+    fn date(&mut self, s: &str, order: DateOrder) -> Result<Ymd, String> {
         let slot = &mut self.last[order as usize];
         if let Some((text, date)) = slot {
             if text == s {

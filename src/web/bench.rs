@@ -30,10 +30,7 @@ pub async fn capture_first_scan(container: Element, chat: String, locale: String
     // As the content script opens a chat: today's date (day-separator chips such as
     // "Yesterday" prove the chat's date order only with it), and the browser's date order to
     // be read if the rows prove none.
-    s.set_page(
-        crate::capture::BrowserOrder::Ask(super::content::browser_date_order),
-        Some(super::content::today()),
-    );
+    super::content::set_page(&mut s);
     s.open_chat(WaIdentity { phone: None, lid: None, name: chat, is_group: false }, &locale);
     let cell = std::cell::RefCell::new(s);
     let slice = super::content::Slice::start();

@@ -415,10 +415,16 @@ fn locale() -> String {
         .unwrap_or_else(|| "en".into())
 }
 
+/// Tell a capture session what this page knows of the browser as a chat opens: today's date,
+/// and how to read the browser's date order should the chat's rows prove none.
+pub(crate) fn set_page(session: &mut capture::Session) {
+    session.set_page(capture::BrowserOrder::Ask(browser_date_order), Some(today()));
+}
+
 /// The browser's own order of day and month (`Intl.DateTimeFormat().formatToParts` on 3 Feb
 /// 2001), which the page's date stamps may follow; None when it cannot be read. Read once a
 /// page, when a chat first needs it (`capture::BrowserOrder`).
-pub(crate) fn browser_date_order() -> Option<crate::core::timestamp::DateOrder> {
+fn browser_date_order() -> Option<crate::core::timestamp::DateOrder> {
     thread_local! {
         static ORDER: std::cell::OnceCell<Option<crate::core::timestamp::DateOrder>> =
             const { std::cell::OnceCell::new() };
@@ -446,7 +452,7 @@ fn read_browser_date_order() -> Option<crate::core::timestamp::DateOrder> {
 }
 
 /// Today's local date.
-pub(crate) fn today() -> (u16, u8, u8) {
+fn today() -> (u16, u8, u8) {
     let d = js_sys::Date::new_0();
     (d.get_full_year() as u16, (d.get_month() + 1) as u8, d.get_date() as u8)
 }
@@ -881,7 +887,7 @@ async fn rescan(state: Shared) -> Result<(), JsValue> {
     let (identity, paused) = {
         let mut cap = state.borrow_mut();
         let identity = capture::resolve_identity(header, cap.idb.as_deref().unwrap_or(&[]));
-        cap.session.set_page(capture::BrowserOrder::Ask(browser_date_order), Some(today()));
+        set_page(&mut cap.session);
         cap.session.open_chat(identity.clone(), &locale());
         (identity, cap.session.health().paused)
     };
@@ -1010,8 +1016,7 @@ pub(crate) fn serialize_list(list: &Element) -> String {
 }
 
 /// `Session::ingest` of the list's rows (`serialize_list`) in units, yielding to the page
-/// between them whenever the slice (started before the rows were serialized) has run its
-/// time: `SCAN_PART_BYTES` of whole rows parsed a unit, then the rows found and the chat's
+/// between them whenever the slice has run its time: `SCAN_PART_BYTES` of whole rows parsed a unit, then the rows found and the chat's
 /// date order proved from all of them, then `SCAN_UNIT_ROWS` rows read a unit, then judged
 /// and handed on `SCAN_UNIT_ROWS` messages a unit. Hands on exactly what one `ingest` of the
 /// whole list would; the session is borrowed only within a unit.

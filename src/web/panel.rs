@@ -653,10 +653,7 @@ async fn relay(header: String, rows: String, locale: String) -> Result<(), JsVal
     let (fresh, paused) = RELAY.with(|r| {
         let mut s = r.borrow_mut();
         if s.identity.as_ref().map(|i| i.chat_key()) != Some(identity.chat_key()) {
-            s.set_page(
-                crate::capture::BrowserOrder::Ask(super::content::browser_date_order),
-                Some(super::content::today()),
-            );
+            super::content::set_page(&mut s);
             s.open_chat(identity.clone(), &locale);
         }
         let fresh = s.ingest(&rows);
